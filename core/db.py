@@ -1,0 +1,146 @@
+"""The database: opened from a URL, tuned, migrated.
+
+SQLite (the default) runs in WAL mode with foreign keys on, ``synchronous=normal`` and a busy
+timeout, so several terminals can share one file. Every write goes through :func:`write`, an
+``IMMEDIATE`` transaction: the write lock is taken up front, so a read-then-write never fails
+half-way with SQLITE_BUSY when another terminal writes. Peewee gives each thread its own
+connection.
+
+The URL is configurable (``database_url``) so that PostgreSQL can be added later; only SQLite is
+supported and tested today.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from peewee import Database, SqliteDatabase
+
+from core import models
+from core.errors import DatabaseError
+from core.models import ALL_MODELS, SchemaVersion, database_proxy
+
+BUSY_TIMEOUT_S = 30.0
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "synchronous": "normal",
+    "busy_timeout": int(BUSY_TIMEOUT_S * 1000),
+    "cache_size": -32_000,  # 32 MB page cache
+    "temp_store": "memory",
+}
+
+
+def default_url(database_file: Path) -> str:
+    return f"sqlite:///{database_file}"
+
+
+def _make_database(url: str) -> Database:
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///") :]
+        if path != ":memory:":
+            p = Path(path)
+            p.parent.mkdir(parents=True, exist_ok=True)
+            if not p.exists():  # orders hold buyer data: owner-only
+                fd = os.open(p, os.O_WRONLY | os.O_CREAT, 0o600)
+                os.close(fd)
+        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_S)
+    if url.startswith(("postgres://", "postgresql://")):
+        raise DatabaseError(
+            "PostgreSQL is not supported yet; use a sqlite:/// URL (or leave database_url empty)"
+        )
+    raise DatabaseError(f"unsupported database URL: {url!r} (expected sqlite:///PATH)")
+
+
+# ------------------------------------------------------------------ migrations
+def _m1_initial(db: Database) -> None:
+    db.create_tables([m for m in ALL_MODELS if m is not SchemaVersion])
+
+
+# (version, description, function). Append only; never edit a step that has shipped.
+MIGRATIONS: list[tuple[int, str, object]] = [
+    (1, "initial schema", _m1_initial),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def current_version(db: Database) -> int:
+    if not db.table_exists(SchemaVersion._meta.table_name):
+        return 0
+    row = SchemaVersion.select(SchemaVersion.version).order_by(SchemaVersion.version.desc()).first()
+    return row.version if row else 0
+
+
+def migrate(db: Database) -> int:
+    """Bring the schema up to date. Safe when several processes start together: the whole
+    check-and-apply runs under one IMMEDIATE transaction, so the second waits and then finds
+    nothing to do. Returns the schema version."""
+    with write(db):
+        db.create_tables([SchemaVersion], safe=True)
+        version = current_version(db)
+        if version > SCHEMA_VERSION:
+            raise DatabaseError(
+                f"the database is at schema version {version}, newer than this dadan "
+                f"({SCHEMA_VERSION}); upgrade dadan"
+            )
+        for number, _desc, step in MIGRATIONS:
+            if number > version:
+                step(db)
+                SchemaVersion.create(version=number)
+                version = number
+    return version
+
+
+# ------------------------------------------------------------------ open / write
+def open_database(url: str, *, migrate_schema: bool = True) -> Database:
+    """Open the database at ``url``, bind the models to it and migrate."""
+    db = _make_database(url)
+    database_proxy.initialize(db)
+    try:
+        db.connect(reuse_if_open=True)
+        if migrate_schema:
+            migrate(db)
+    except DatabaseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - sqlite3 errors become one clear message
+        raise DatabaseError(f"cannot open database {url}: {exc}") from exc
+    return db
+
+
+def database() -> Database:
+    db = database_proxy.obj
+    if db is None:
+        raise DatabaseError("database is not open")
+    return db
+
+
+def write(db: Database | None = None):
+    """A write transaction: ``IMMEDIATE`` on SQLite. Nested calls become savepoints."""
+    db = db or database()
+    if isinstance(db, SqliteDatabase) and not db.in_transaction():
+        return db.atomic("IMMEDIATE")
+    return db.atomic()
+
+
+@contextlib.contextmanager
+def connection(db: Database | None = None):
+    """A connection for the current thread (worker threads call this)."""
+    db = db or database()
+    if db.is_closed():
+        with db.connection_context():
+            yield db
+    else:
+        yield db
+
+
+def close_database() -> None:
+    db = database_proxy.obj
+    if db is not None and not db.is_closed():
+        db.close()
+
+
+_ = models

@@ -1,0 +1,351 @@
+"""Peewee models: the whole schema of dadan.
+
+Conventions
+- Times are naive ``datetime`` in UTC (shown in the warehouse's zone by the UI).
+- Money is integer fen.
+- ``Order`` is keyed by (shop, order_sn); ``order_sn`` is text, never a number.
+- ``exception_flags`` is a bit set of ``core.orders.Flag``; an order with any flag is blocked
+  (never printed or shipped until released).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from peewee import (
+    SQL,
+    AutoField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database_proxy = DatabaseProxy()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField()
+    applied_at = DateTimeField(default=utcnow)
+
+
+class Shop(BaseModel):
+    id = AutoField()
+    name = CharField(unique=True)
+    platform = CharField(default="pdd")
+    client_id = CharField(default="")
+    gateway_url = CharField(default="https://gw-api.pinduoduo.com/api/router")
+    mall_id = CharField(default="")
+    # sync state (credentials themselves live in credentials.toml, 0600)
+    sync_cursor = DateTimeField(null=True)  # platform update time (UTC) up to which all is committed
+    auth_state = CharField(default="unconfigured")  # ok | reauthorize | unconfigured
+    last_sync_at = DateTimeField(null=True)
+    last_sync_ok = BooleanField(null=True)
+    last_sync_error = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+
+
+class Courier(BaseModel):
+    """Couriers as the platform lists them (pdd.logistics.companies.get), cached."""
+
+    id = IntegerField(primary_key=True)  # the platform's logistics_id
+    name = CharField()
+    code = CharField(default="")
+    available = BooleanField(default=True)
+    updated_at = DateTimeField(default=utcnow)
+
+
+class Order(BaseModel):
+    id = AutoField()
+    shop = ForeignKeyField(Shop, backref="orders", on_delete="CASCADE")
+    order_sn = CharField()
+    source = CharField(default="api")  # api | import | demo
+
+    # platform status
+    order_status = IntegerField(default=1)  # 1 awaiting shipment, 2 shipped, 3 received
+    refund_status = IntegerField(default=1)  # 1 none, 2 after-sale, 3 refunding, 4 refunded
+    after_sales_status = IntegerField(default=0)
+    risk_control_status = IntegerField(default=0)  # 1 = under review
+    is_stock_out = IntegerField(default=0)
+    stock_out_handle_status = IntegerField(default=0)
+    trade_type = IntegerField(default=0)
+
+    # platform times (UTC)
+    created_time = DateTimeField(null=True)
+    confirm_time = DateTimeField(null=True)
+    pay_time = DateTimeField(null=True)
+    updated_at = DateTimeField(null=True)  # the platform's update time
+    last_ship_time = DateTimeField(null=True)  # promised ship-by
+    shipping_time = DateTimeField(null=True)
+
+    # money (fen)
+    pay_amount_fen = IntegerField(default=0)
+    goods_amount_fen = IntegerField(default=0)
+    discount_amount_fen = IntegerField(default=0)
+    postage_fen = IntegerField(default=0)
+
+    # region and receiver
+    province = CharField(default="")
+    city = CharField(default="")
+    town = CharField(default="")
+    receiver_name_enc = TextField(default="")
+    receiver_phone_enc = TextField(default="")
+    receiver_address_enc = TextField(default="")
+    receiver_name_mask = CharField(default="")
+    receiver_phone_mask = CharField(default="")
+    address_mask = TextField(default="")
+    receiver_hash = CharField(default="")  # hash of the encrypted receiver fields (address change)
+
+    # notes
+    buyer_memo = TextField(default="")
+    remark = TextField(default="")
+    remark_tag = IntegerField(null=True)  # 1-5 colour flag
+    note = TextField(default="")  # internal note (not sent to the platform)
+
+    # shipping
+    tracking_number = CharField(default="")
+    logistics_id = IntegerField(null=True)
+
+    # local workflow
+    state = CharField(default="new")  # new -> printed -> shipped -> confirmed
+    print_count = IntegerField(default=0)
+    exception_flags = IntegerField(default=0)  # core.orders.Flag bits
+    first_printed_at = DateTimeField(null=True)
+    last_printed_at = DateTimeField(null=True)
+    shipped_at = DateTimeField(null=True)
+    confirmed_at = DateTimeField(null=True)
+
+    # denormalised for fast list/filter
+    item_count = IntegerField(default=0)  # total goods_count
+    items_summary = TextField(default="")  # "A12 红色,XL ×2；B07 ×1"
+    sku_text = TextField(default="")  # "|a12|b07|" lower-case outer_id/sku_id/goods_id list
+    search_text = TextField(default="")  # lower-case text searched by free-text filters
+
+    synced_at = DateTimeField(null=True)
+    imported_at = DateTimeField(null=True)
+    local_updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("shop", "order_sn"), True),
+            (("pay_time", "id"), False),
+            (("last_ship_time", "id"), False),
+            (("state", "pay_time"), False),
+            (("exception_flags",), False),
+            (("province",), False),
+            (("logistics_id",), False),
+            (("tracking_number",), False),
+            (("order_sn",), False),
+            (("updated_at",), False),
+        )
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.exception_flags)
+
+
+class OrderItem(BaseModel):
+    id = AutoField()
+    order = ForeignKeyField(Order, backref="items", on_delete="CASCADE")
+    position = IntegerField(default=0)
+    goods_id = CharField(default="")
+    goods_name = TextField(default="")
+    goods_spec = TextField(default="")
+    goods_count = IntegerField(default=1)
+    sku_id = CharField(default="")
+    outer_id = CharField(default="")  # merchant SKU code
+    outer_goods_id = CharField(default="")
+    goods_price_fen = IntegerField(default=0)
+    goods_img = TextField(default="")
+
+    class Meta:
+        indexes = ((("outer_id",), False), (("sku_id",), False))
+
+
+class Tag(BaseModel):
+    id = AutoField()
+    name = CharField(unique=True)
+    color = CharField(default="")
+
+
+class OrderTag(BaseModel):
+    order = ForeignKeyField(Order, backref="order_tags", on_delete="CASCADE")
+    tag = ForeignKeyField(Tag, backref="order_tags", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("order", "tag"), True), (("tag",), False))
+        primary_key = False
+
+
+class SavedView(BaseModel):
+    id = AutoField()
+    name = CharField(unique=True)
+    query = TextField(default="")
+    sort = CharField(default="")  # e.g. "pay_time" or "-last_ship_time"
+    position = IntegerField(default=0)
+    builtin = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+
+
+class AuditEvent(BaseModel):
+    """Who did what, when, and why: reprints, manual status changes, exception releases,
+    settings changes."""
+
+    id = AutoField()
+    at = DateTimeField(default=utcnow, index=True)
+    actor = CharField(default="")
+    action = CharField(index=True)  # e.g. reprint, release, hold, state, settings, note
+    order = ForeignKeyField(Order, null=True, backref="audit_events", on_delete="SET NULL")
+    target = CharField(default="")  # free reference when not an order (printer, setting key...)
+    reason = TextField(default="")
+    detail = TextField(default="")  # JSON
+
+
+class PrintJob(BaseModel):
+    id = AutoField()
+    created_at = DateTimeField(default=utcnow)
+    requested_by = CharField(default="")
+    printer = CharField()
+    template = CharField()
+    kind = CharField(default="label")  # label | reprint | picklist | packing | test
+    state = CharField(default="queued", index=True)  # queued | printing | paused | done | cancelled
+    state_reason = TextField(default="")
+    reprint_reason = TextField(default="")
+    total = IntegerField(default=0)
+    finished_at = DateTimeField(null=True)
+
+
+class PrintItem(BaseModel):
+    id = AutoField()
+    job = ForeignKeyField(PrintJob, backref="items", on_delete="CASCADE")
+    seq = IntegerField()  # 1-based position in the job ("12/200")
+    order = ForeignKeyField(Order, null=True, backref="print_items", on_delete="SET NULL")
+    state = CharField(default="queued", index=True)
+    # queued | sending | sent | skipped | uncertain | failed | cancelled
+    reason = TextField(default="")
+    is_reprint = BooleanField(default=False)
+    reprint_no = IntegerField(default=0)  # 2 for "R2"
+    claimed_at = DateTimeField(null=True)
+    sent_at = DateTimeField(null=True)
+    attempts = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("job", "seq"), True),)
+
+
+class Shipment(BaseModel):
+    """Ship-confirmation outbox: one row per tracking number to confirm to the platform."""
+
+    id = AutoField()
+    order = ForeignKeyField(Order, backref="shipments", on_delete="CASCADE")
+    tracking_number = CharField()
+    logistics_id = IntegerField()
+    redelivery_type = IntegerField(null=True)
+    state = CharField(default="pending", index=True)  # pending | sending | confirmed | failed | superseded
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(default=utcnow)
+    last_error = TextField(default="")
+    last_error_code = IntegerField(null=True)
+    created_at = DateTimeField(default=utcnow)
+    created_by = CharField(default="")
+    confirmed_at = DateTimeField(null=True)
+
+
+class SyncRun(BaseModel):
+    id = AutoField()
+    shop = ForeignKeyField(Shop, backref="sync_runs", on_delete="CASCADE")
+    started_at = DateTimeField(default=utcnow)
+    finished_at = DateTimeField(null=True)
+    ok = BooleanField(null=True)
+    windows = IntegerField(default=0)
+    orders_seen = IntegerField(default=0)
+    orders_new = IntegerField(default=0)
+    orders_changed = IntegerField(default=0)
+    error = TextField(default="")
+    holder = CharField(default="")
+
+
+class Lease(BaseModel):
+    """A named lease (e.g. "sync"): only its holder runs the job while it is unexpired."""
+
+    name = CharField(primary_key=True)
+    holder = CharField()
+    expires_at = DateTimeField()
+
+
+class ImportRun(BaseModel):
+    id = AutoField()
+    started_at = DateTimeField(default=utcnow)
+    finished_at = DateTimeField(null=True)
+    actor = CharField(default="")
+    kind = CharField(default="orders")  # orders | tracking
+    file_name = TextField(default="")
+    file_sha256 = CharField(default="")
+    shop = ForeignKeyField(Shop, null=True, on_delete="SET NULL")
+    rows_total = IntegerField(default=0)
+    orders_new = IntegerField(default=0)
+    orders_updated = IntegerField(default=0)
+    orders_unchanged = IntegerField(default=0)
+    rows_rejected = IntegerField(default=0)
+    committed = BooleanField(default=False)
+    message = TextField(default="")
+
+
+class OrderEvent(BaseModel):
+    """History of one order as dadan saw it: synced, imported, flag raised, printed, shipped."""
+
+    id = AutoField()
+    order = ForeignKeyField(Order, backref="events", on_delete="CASCADE")
+    at = DateTimeField(default=utcnow)
+    kind = CharField()  # sync | import | flag | print | ship | confirm | release | note
+    text = TextField(default="")
+
+    class Meta:
+        indexes = ((("order", "at"), False),)
+
+
+class ColumnMapping(BaseModel):
+    """A saved spreadsheet column mapping, reused for files with the same headers."""
+
+    id = AutoField()
+    name = CharField(unique=True)
+    header_signature = CharField(index=True)
+    mapping = TextField()  # JSON {field: header}
+    created_at = DateTimeField(default=utcnow)
+
+
+ALL_MODELS = [
+    SchemaVersion,
+    Shop,
+    Courier,
+    Order,
+    OrderItem,
+    Tag,
+    OrderTag,
+    SavedView,
+    AuditEvent,
+    PrintJob,
+    PrintItem,
+    Shipment,
+    SyncRun,
+    Lease,
+    ImportRun,
+    OrderEvent,
+    ColumnMapping,
+]
+
+_ = SQL  # re-exported for callers building raw fragments

@@ -1,0 +1,85 @@
+"""``dadan`` command line: the TUI by default, headless subcommands for everything else.
+
+Each subcommand lives in its own module under ``tui/commands/`` exposing
+``register(subparsers)``; the module adds its parser and sets ``func=run(args, ctx)``.
+Command modules import heavy libraries inside ``run`` so that ``dadan --help`` stays fast.
+Every expected failure is a :class:`core.errors.DadanError` (or a printer error with the same
+``message``/``title`` shape) and is printed as one line with a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMAND_MODULES = [
+    "tui.commands.ui",
+    "tui.commands.demo",
+    "tui.commands.export",
+    "tui.commands.orders",
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # usage + message, exit 2 (argparse's behaviour, made explicit)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dadan", description="打单 dadan — the shipping desk for Pinduoduo orders")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    from core.errors import DadanError
+
+    if isinstance(exc, DadanError):
+        return True
+    # printers/ cannot import core; its errors carry the same shape
+    return type(exc).__module__.startswith("printers") and hasattr(exc, "message")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"dadan {version('dadan')}")
+        except PackageNotFoundError:
+            print("dadan (not installed)")
+        return 0
+    if not getattr(args, "func", None):
+        args = parser.parse_args(["ui", *(argv or [])])
+    try:
+        from core.context import load_context
+
+        ctx = load_context()
+        rc = args.func(args, ctx)
+        return int(rc or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001
+        if _is_user_error(exc):
+            title = getattr(exc, "title", "error")
+            print(f"dadan: {title}: {exc.message}", file=sys.stderr)
+            return 1
+        raise
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()
