@@ -109,6 +109,11 @@ class Order(BaseModel):
     receiver_phone_mask = CharField(default="")
     address_mask = TextField(default="")
     receiver_hash = CharField(default="")  # hash of the encrypted receiver fields (address change)
+    # plain receiver text: only from spreadsheet imports of older exports (and demo data);
+    # synced orders keep ciphertext only and are decrypted at print time, in memory
+    receiver_name = TextField(default="")
+    receiver_phone = TextField(default="")
+    receiver_address = TextField(default="")
 
     # notes
     buyer_memo = TextField(default="")
