@@ -1,0 +1,509 @@
+"""Order rules: exception flags, derived text, the one upsert used by sync, import and demo,
+and the operator's actions on exceptions.
+
+Exception flags are raised on *transitions*: a refund that starts, a risk review that begins,
+an address whose ciphertext changes. An operator can release a flag (audited); it comes back
+only if the condition appears again. Any flag blocks printing and shipping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+from core import audit
+from core.db import write
+from core.i18n import tr
+from core.models import Order, OrderItem, OrderTag, Tag, database_proxy, utcnow
+
+# ------------------------------------------------------------------ flags
+class Flag(enum.IntFlag):
+    REFUND = 1  # refunding or refunded
+    AFTER_SALE = 2  # after-sale in progress
+    CANCELLED = 4
+    RISK = 8  # risk_control_status = 1 (platform review): must not ship
+    ADDRESS_CHANGED = 16
+    SHIPPED_ELSEWHERE = 32  # the platform shows it shipped, but not through dadan
+    OUT_OF_STOCK = 64
+    SHIP_FAILED = 128  # ship confirmation rejected by the platform
+    HOLD = 256  # held by an operator
+
+
+FLAG_KEYS = {
+    Flag.REFUND: "refund",
+    Flag.AFTER_SALE: "aftersale",
+    Flag.CANCELLED: "cancelled",
+    Flag.RISK: "risk",
+    Flag.ADDRESS_CHANGED: "address",
+    Flag.SHIPPED_ELSEWHERE: "shipped_elsewhere",
+    Flag.OUT_OF_STOCK: "stockout",
+    Flag.SHIP_FAILED: "ship_failed",
+    Flag.HOLD: "hold",
+}
+FLAG_BY_KEY = {v: k for k, v in FLAG_KEYS.items()}
+
+
+def flag_label(flag: Flag) -> str:
+    return {
+        Flag.REFUND: tr("refund", "退款"),
+        Flag.AFTER_SALE: tr("after-sale", "售后"),
+        Flag.CANCELLED: tr("cancelled", "已取消"),
+        Flag.RISK: tr("risk review", "风控审核"),
+        Flag.ADDRESS_CHANGED: tr("address changed", "地址变更"),
+        Flag.SHIPPED_ELSEWHERE: tr("shipped elsewhere", "已在别处发货"),
+        Flag.OUT_OF_STOCK: tr("out of stock", "缺货"),
+        Flag.SHIP_FAILED: tr("ship confirmation failed", "发货回传失败"),
+        Flag.HOLD: tr("on hold", "已挂起"),
+    }[flag]
+
+
+def flags_of(bits: int) -> list[Flag]:
+    return [f for f in Flag if bits & f]
+
+
+def flags_text(bits: int) -> str:
+    return ", ".join(flag_label(f) for f in flags_of(bits))
+
+
+def blocked_reason(order: Order) -> str:
+    """Why this order must not be printed or shipped, or '' if it may."""
+    if order.exception_flags:
+        return tr("blocked: {why}", "已拦截：{why}", why=flags_text(order.exception_flags))
+    return ""
+
+
+def platform_flags(order_status: int, refund_status: int, after_sales_status: int,
+                   risk_control_status: int, is_stock_out: int) -> int:
+    """Exception bits implied by the platform's status fields."""
+    bits = 0
+    if refund_status in (3, 4):
+        bits |= Flag.REFUND
+    if refund_status == 2 or after_sales_status not in (0, None):
+        bits |= Flag.AFTER_SALE
+    if risk_control_status == 1:
+        bits |= Flag.RISK
+    if is_stock_out == 1:
+        bits |= Flag.OUT_OF_STOCK
+    if order_status not in (1, 2, 3):
+        bits |= Flag.CANCELLED
+    return int(bits)
+
+
+STATES = ("new", "printed", "shipped", "confirmed")
+
+
+def state_label(state: str) -> str:
+    return {
+        "new": tr("new", "待打印"),
+        "printed": tr("printed", "已打印"),
+        "shipped": tr("shipped", "已发货"),
+        "confirmed": tr("confirmed", "已回传"),
+    }.get(state, state)
+
+
+def order_status_label(status: int) -> str:
+    return {
+        1: tr("awaiting shipment", "待发货"),
+        2: tr("shipped", "已发货待签收"),
+        3: tr("received", "已签收"),
+    }.get(status, tr("cancelled", "已取消"))
+
+
+def refund_status_label(status: int) -> str:
+    return {
+        1: tr("none", "无售后"),
+        2: tr("after-sale", "售后中"),
+        3: tr("refunding", "退款中"),
+        4: tr("refunded", "退款成功"),
+    }.get(status, str(status))
+
+
+# ------------------------------------------------------------------ derived text
+def receiver_hash(name_enc: str, phone_enc: str, address_enc: str) -> str:
+    if not (name_enc or phone_enc or address_enc):
+        return ""
+    h = hashlib.sha1("\x1f".join((name_enc, phone_enc, address_enc)).encode("utf-8"))
+    return h.hexdigest()[:20]
+
+
+def item_summary(items: Sequence[Mapping]) -> str:
+    """``A12 红色,XL ×2；B07 ×1`` — merchant code (or name) + spec + count."""
+    parts = []
+    for it in items:
+        code = (it.get("outer_id") or "").strip() or (it.get("goods_name") or "").strip()[:12]
+        spec = (it.get("goods_spec") or "").strip()
+        label = f"{code} {spec}".strip() if spec else code
+        parts.append(f"{label} ×{int(it.get('goods_count') or 0)}")
+    return "；".join(parts)
+
+
+def _sku_text(items: Sequence[Mapping]) -> str:
+    codes = []
+    for it in items:
+        for key in ("outer_id", "sku_id", "goods_id", "outer_goods_id"):
+            v = str(it.get(key) or "").strip().lower()
+            if v:
+                codes.append(v)
+    return "|" + "|".join(dict.fromkeys(codes)) + "|" if codes else ""
+
+
+def _search_text(rec: Mapping, items: Sequence[Mapping]) -> str:
+    parts = [
+        rec.get("order_sn", ""),
+        rec.get("province", ""),
+        rec.get("city", ""),
+        rec.get("town", ""),
+        rec.get("remark", ""),
+        rec.get("buyer_memo", ""),
+        rec.get("tracking_number", ""),
+        rec.get("receiver_name_mask", ""),
+    ]
+    for it in items:
+        parts += [it.get("goods_name", ""), it.get("goods_spec", ""), it.get("outer_id", "")]
+    return " ".join(str(p) for p in parts if p).lower()
+
+
+# ------------------------------------------------------------------ upsert
+# fields a platform/import record may set on an order
+PLATFORM_FIELDS = (
+    "order_status", "refund_status", "after_sales_status", "risk_control_status", "is_stock_out",
+    "stock_out_handle_status", "trade_type", "created_time", "confirm_time", "pay_time",
+    "updated_at", "last_ship_time", "shipping_time", "pay_amount_fen", "goods_amount_fen",
+    "discount_amount_fen", "postage_fen", "province", "city", "town", "receiver_name_enc",
+    "receiver_phone_enc", "receiver_address_enc", "receiver_name_mask", "receiver_phone_mask",
+    "address_mask", "receiver_name", "receiver_phone", "receiver_address", "buyer_memo", "remark",
+    "remark_tag",
+)
+ITEM_FIELDS = (
+    "goods_id", "goods_name", "goods_spec", "goods_count", "sku_id", "outer_id",
+    "outer_goods_id", "goods_price_fen", "goods_img",
+)
+_STATUS_FIELDS = ("order_status", "refund_status", "after_sales_status", "risk_control_status", "is_stock_out")
+_BATCH = 400  # rows per statement: below SQLite's variable limit for our widest insert
+
+
+@dataclass
+class UpsertResult:
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    flagged: int = 0  # orders that gained an exception flag
+    new_ids: list[int] = field(default_factory=list)
+    changed_ids: list[int] = field(default_factory=list)
+
+    def __iadd__(self, other: "UpsertResult") -> "UpsertResult":
+        self.new += other.new
+        self.changed += other.changed
+        self.unchanged += other.unchanged
+        self.flagged += other.flagged
+        self.new_ids += other.new_ids
+        self.changed_ids += other.changed_ids
+        return self
+
+
+def _status_tuple(obj) -> tuple:
+    get = obj.get if isinstance(obj, Mapping) else (lambda k, d=None: getattr(obj, k, d))
+    return tuple(get(k, 0) if get(k, 0) is not None else 0 for k in _STATUS_FIELDS)
+
+
+def _item_key(items: Sequence[Mapping]) -> tuple:
+    return tuple(tuple(str(it.get(f, "") or "") for f in ITEM_FIELDS) for it in items)
+
+
+def _clean_items(items: Sequence[Mapping]) -> list[dict]:
+    out = []
+    for it in items:
+        d = {f: it.get(f) for f in ITEM_FIELDS if it.get(f) is not None}
+        d.setdefault("goods_count", 1)
+        out.append(d)
+    return out
+
+
+def upsert_orders(shop_id: int, records: Iterable[Mapping], *, source: str = "api",
+                  now: dt.datetime | None = None) -> UpsertResult:
+    """Insert or update orders of one shop, in one write transaction per call.
+
+    ``records`` are mappings with :data:`PLATFORM_FIELDS` (times as naive UTC datetimes, money
+    in fen), ``order_sn``, optional ``tracking_number``/``logistics_id``, and ``items`` (a list
+    of mappings with :data:`ITEM_FIELDS`).
+
+    Rules:
+    - local workflow state (state, print count, tags, note, flags) is never cleared;
+    - a record older than what is stored (by the platform's ``updated_at``) changes nothing;
+    - an ``import`` record never overwrites an order the platform has sent (only fills gaps);
+    - exception flags are raised when a blocking condition appears.
+    """
+    now = now or utcnow()
+    result = UpsertResult()
+    recs = list(records)
+    with write():
+        for start in range(0, len(recs), _BATCH):
+            result += _upsert_batch(shop_id, recs[start : start + _BATCH], source, now)
+    return result
+
+
+def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.datetime) -> UpsertResult:
+    res = UpsertResult()
+    # last record wins for duplicates inside one call
+    by_sn: dict[str, Mapping] = {}
+    for r in recs:
+        by_sn[str(r["order_sn"])] = r
+    existing = {
+        o.order_sn: o
+        for o in Order.select().where((Order.shop == shop_id) & (Order.order_sn.in_(list(by_sn))))
+    }
+    old_items: dict[int, tuple] = {}
+    if existing:
+        ids = [o.id for o in existing.values()]
+        rows: dict[int, list[dict]] = {}
+        for it in (
+            OrderItem.select().where(OrderItem.order.in_(ids)).order_by(OrderItem.order, OrderItem.position).dicts()
+        ):
+            rows.setdefault(it["order"], []).append(it)
+        old_items = {oid: _item_key(v) for oid, v in rows.items()}
+
+    inserts: list[dict] = []
+    insert_items: dict[str, list[dict]] = {}
+    for sn, rec in by_sn.items():
+        items = _clean_items(rec.get("items") or [])
+        old = existing.get(sn)
+        if old is None:
+            row = _new_row(shop_id, sn, rec, items, source, now)
+            inserts.append(row)
+            insert_items[sn] = items
+            if row["exception_flags"]:
+                res.flagged += 1
+            continue
+        changed, gained = _apply_update(old, rec, items, old_items.get(old.id, ()), source, now)
+        if changed:
+            res.changed += 1
+            res.changed_ids.append(old.id)
+            if gained:
+                res.flagged += 1
+        else:
+            res.unchanged += 1
+
+    if inserts:
+        Order.insert_many(inserts).execute()
+        ids = dict(
+            Order.select(Order.order_sn, Order.id)
+            .where((Order.shop == shop_id) & (Order.order_sn.in_([r["order_sn"] for r in inserts])))
+            .tuples()
+        )
+        item_rows = []
+        for sn, items in insert_items.items():
+            oid = ids[sn]
+            res.new_ids.append(oid)
+            for pos, it in enumerate(items):
+                item_rows.append({**it, "order": oid, "position": pos})
+        for i in range(0, len(item_rows), _BATCH):
+            OrderItem.insert_many(item_rows[i : i + _BATCH]).execute()
+        res.new += len(inserts)
+    return res
+
+
+def _derived(rec: Mapping, items: list[dict]) -> dict:
+    return {
+        "item_count": sum(int(it.get("goods_count") or 0) for it in items),
+        "items_summary": item_summary(items),
+        "sku_text": _sku_text(items),
+        "search_text": _search_text(rec, items),
+    }
+
+
+def _new_row(shop_id: int, sn: str, rec: Mapping, items: list[dict], source: str, now) -> dict:
+    row = {f: rec[f] for f in PLATFORM_FIELDS if f in rec and rec[f] is not None}
+    row.update(shop=shop_id, order_sn=sn, source=source, local_updated_at=now)
+    for f in ("tracking_number", "logistics_id"):
+        if rec.get(f):
+            row[f] = rec[f]
+    row["receiver_hash"] = receiver_hash(
+        rec.get("receiver_name_enc", ""), rec.get("receiver_phone_enc", ""), rec.get("receiver_address_enc", "")
+    )
+    status = rec.get("order_status", 1)
+    # an order the platform already shows shipped needs nothing from us
+    row["state"] = "confirmed" if status in (2, 3) else "new"
+    if status in (2, 3):
+        row["confirmed_at"] = rec.get("shipping_time") or now
+    row["exception_flags"] = platform_flags(*_status_tuple(rec)) if status == 1 else 0
+    row.update(_derived(rec, items))
+    if source == "api":
+        row["synced_at"] = now
+    elif source == "import":
+        row["imported_at"] = now
+    return row
+
+
+def _apply_update(old: Order, rec: Mapping, items: list[dict], old_item_key: tuple,
+                  source: str, now) -> tuple[bool, bool]:
+    """Apply ``rec`` to ``old``; return (changed, gained_flag)."""
+    new_upd = rec.get("updated_at")
+    if old.updated_at and new_upd and new_upd < old.updated_at:
+        return False, False  # stale: we already hold newer platform data
+    fill_only = source == "import" and old.synced_at is not None and not (
+        new_upd and old.updated_at and new_upd > old.updated_at
+    )
+    changes: dict = {}
+    for f in PLATFORM_FIELDS:
+        if f not in rec or rec[f] is None:
+            continue
+        cur = getattr(old, f)
+        if fill_only and cur not in ("", None, 0):
+            continue
+        if cur != rec[f]:
+            changes[f] = rec[f]
+    if not fill_only:
+        for f in ("tracking_number", "logistics_id"):
+            if rec.get(f) and rec[f] != getattr(old, f) and old.state in ("new", "printed"):
+                changes[f] = rec[f]
+    new_items_key = _item_key(items)
+    items_changed = bool(items) and new_items_key != old_item_key and not fill_only
+
+    gained = 0
+    merged = {f: changes.get(f, getattr(old, f)) for f in _STATUS_FIELDS}
+    if merged.get("order_status", 1) == 1:  # still to ship: a new blocking condition matters
+        before = platform_flags(*_status_tuple(old))
+        after = platform_flags(*_status_tuple(merged))
+        gained |= after & ~before
+    new_hash = receiver_hash(
+        changes.get("receiver_name_enc", old.receiver_name_enc),
+        changes.get("receiver_phone_enc", old.receiver_phone_enc),
+        changes.get("receiver_address_enc", old.receiver_address_enc),
+    )
+    if new_hash != old.receiver_hash:
+        changes["receiver_hash"] = new_hash
+        if old.receiver_hash and new_hash and old.state in ("new", "printed", "shipped"):
+            gained |= Flag.ADDRESS_CHANGED
+    new_status = merged.get("order_status", old.order_status)
+    if new_status in (2, 3) and old.order_status == 1:
+        if old.state in ("new", "printed"):
+            gained |= Flag.SHIPPED_ELSEWHERE
+        elif old.state == "shipped":
+            changes["state"] = "confirmed"
+            changes["confirmed_at"] = now
+    if gained & ~old.exception_flags:
+        changes["exception_flags"] = old.exception_flags | gained
+    if not changes and not items_changed:
+        if source == "api" and old.synced_at is None:
+            Order.update(synced_at=now).where(Order.id == old.id).execute()
+        return False, False
+
+    rec_for_text = {f: changes.get(f, getattr(old, f)) for f in ("order_sn", "province", "city", "town",
+                    "remark", "buyer_memo", "tracking_number", "receiver_name_mask")}
+    if items_changed:
+        OrderItem.delete().where(OrderItem.order == old.id).execute()
+        OrderItem.insert_many([{**it, "order": old.id, "position": i} for i, it in enumerate(items)]).execute()
+        changes.update(_derived(rec_for_text, items))
+    elif any(f in changes for f in rec_for_text):
+        cur_items = list(OrderItem.select().where(OrderItem.order == old.id).order_by(OrderItem.position).dicts())
+        changes["search_text"] = _search_text(rec_for_text, cur_items)
+    changes["local_updated_at"] = now
+    if source == "api":
+        changes["synced_at"] = now
+    elif source == "import":
+        changes["imported_at"] = now
+    Order.update(**changes).where(Order.id == old.id).execute()
+    new_flags = changes.get("exception_flags", old.exception_flags) & ~old.exception_flags
+    if new_flags:
+        audit.order_event(old.id, "flag", flags_text(new_flags))
+    return True, bool(new_flags)
+
+
+# ------------------------------------------------------------------ operator actions
+def _ids(order_ids: Iterable[int]) -> list[int]:
+    return list(dict.fromkeys(int(i) for i in order_ids))
+
+
+def release(order_ids: Iterable[int], *, reason: str, actor: str, flags: int | None = None) -> int:
+    """Clear exception flags (all, or ``flags``) with a reason; audited. Returns orders changed."""
+    if not reason.strip():
+        from core.errors import DadanError
+
+        raise DadanError(tr("a reason is required to release an exception", "解除异常需要填写原因"))
+    n = 0
+    with write():
+        for o in Order.select().where(Order.id.in_(_ids(order_ids))):
+            clear = o.exception_flags if flags is None else (o.exception_flags & flags)
+            if not clear:
+                continue
+            Order.update(exception_flags=o.exception_flags & ~clear, local_updated_at=utcnow()).where(
+                Order.id == o.id
+            ).execute()
+            audit.record("release", actor=actor, order_id=o.id, reason=reason,
+                         detail={"order_sn": o.order_sn, "flags": [FLAG_KEYS[f] for f in flags_of(clear)]})
+            audit.order_event(o.id, "release", flags_text(clear))
+            n += 1
+    return n
+
+
+def hold(order_ids: Iterable[int], *, reason: str, actor: str) -> int:
+    n = 0
+    with write():
+        for o in Order.select().where(Order.id.in_(_ids(order_ids))):
+            if o.exception_flags & Flag.HOLD:
+                continue
+            Order.update(exception_flags=o.exception_flags | Flag.HOLD, local_updated_at=utcnow()).where(
+                Order.id == o.id
+            ).execute()
+            audit.record("hold", actor=actor, order_id=o.id, reason=reason, detail={"order_sn": o.order_sn})
+            audit.order_event(o.id, "flag", flag_label(Flag.HOLD))
+            n += 1
+    return n
+
+
+def set_note(order_id: int, note: str, *, actor: str) -> None:
+    with write():
+        Order.update(note=note, local_updated_at=utcnow()).where(Order.id == order_id).execute()
+        audit.record("note", actor=actor, order_id=order_id, detail={"note": note})
+        audit.order_event(order_id, "note", note)
+
+
+def set_state(order_ids: Iterable[int], state: str, *, reason: str, actor: str) -> int:
+    """A manual workflow-state change (audited)."""
+    if state not in STATES:
+        from core.errors import DadanError
+
+        raise DadanError(tr("unknown state '{s}'", "未知状态“{s}”", s=state))
+    n = 0
+    with write():
+        for o in Order.select().where(Order.id.in_(_ids(order_ids))):
+            if o.state == state:
+                continue
+            Order.update(state=state, local_updated_at=utcnow()).where(Order.id == o.id).execute()
+            audit.record("state", actor=actor, order_id=o.id, reason=reason,
+                         detail={"order_sn": o.order_sn, "from": o.state, "to": state})
+            n += 1
+    return n
+
+
+def add_tag(order_ids: Iterable[int], tag_name: str, *, actor: str) -> int:
+    tag_name = tag_name.strip()
+    if not tag_name:
+        return 0
+    with write():
+        tag, _ = Tag.get_or_create(name=tag_name)
+        rows = [{"order": i, "tag": tag.id} for i in _ids(order_ids)]
+        for i in range(0, len(rows), _BATCH):
+            OrderTag.insert_many(rows[i : i + _BATCH]).on_conflict_ignore().execute()
+    return len(rows)
+
+
+def remove_tag(order_ids: Iterable[int], tag_name: str, *, actor: str) -> int:
+    with write():
+        tag = Tag.get_or_none(Tag.name == tag_name.strip())
+        if tag is None:
+            return 0
+        return OrderTag.delete().where((OrderTag.tag == tag.id) & (OrderTag.order.in_(_ids(order_ids)))).execute()
+
+
+def order_by_sn(order_sn: str, shop_id: int | None = None) -> Order | None:
+    q = Order.select().where(Order.order_sn == order_sn.strip())
+    if shop_id is not None:
+        q = q.where(Order.shop == shop_id)
+    return q.first()
+
+
+_ = database_proxy
