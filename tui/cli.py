@@ -16,8 +16,6 @@ import sys
 COMMAND_MODULES = [
     "tui.commands.ui",
     "tui.commands.demo",
-    "tui.commands.export",
-    "tui.commands.orders",
 ]
 
 
