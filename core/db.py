@@ -16,7 +16,9 @@ import contextlib
 import os
 from pathlib import Path
 
-from peewee import Database, SqliteDatabase
+import datetime as dt
+
+from peewee import AutoField, Database, DateTimeField, ForeignKeyField, Model, SqliteDatabase
 
 from core import models
 from core.errors import DatabaseError
@@ -144,3 +146,47 @@ def close_database() -> None:
 
 
 _ = models
+
+
+def bulk_insert(model, rows: list[dict]) -> None:
+    """Insert many rows with one prepared statement (``executemany``).
+
+    Peewee's ``insert_many`` builds the SQL text for every value, which costs more than SQLite
+    itself at tens of thousands of rows; this keeps the values as bound parameters. Missing
+    keys take the field's default. Call inside a write transaction."""
+    if not rows:
+        return
+    meta = model._meta
+    names = [n for n, f in meta.fields.items() if not (f.primary_key and isinstance(f, AutoField))]
+    present = set().union(*(r.keys() for r in rows))
+    fields = [meta.fields[n] for n in names if n in present or meta.fields[n].default is not None]
+    cols = ", ".join(f'"{f.column_name}"' for f in fields)
+    marks = ", ".join("?" for _ in fields)
+    sql = f'INSERT INTO "{meta.table_name}" ({cols}) VALUES ({marks})'
+
+    def default(f):
+        d = f.default
+        return d() if callable(d) else d
+
+    # only dates and foreign keys need converting; everything else binds as it is
+    def converter(f):
+        if isinstance(f, DateTimeField):
+            return lambda v: v.isoformat(" ") if isinstance(v, dt.datetime) else v
+        if isinstance(f, ForeignKeyField):
+            return lambda v: v.get_id() if isinstance(v, Model) else v
+        return None
+
+    plan = [(f.name, converter(f), default(f) if not callable(f.default) else None, callable(f.default), f)
+            for f in fields]
+    params = []
+    for r in rows:
+        vals = []
+        for name, conv, dflt, dyn, f in plan:
+            if name in r:
+                v = r[name]
+            else:
+                v = default(f) if dyn else dflt
+            vals.append(conv(v) if conv and v is not None else v)
+        params.append(vals)
+    db = meta.database
+    db.cursor().executemany(sql, params)

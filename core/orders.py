@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 from core import audit
-from core.db import write
+from core.db import bulk_insert, write
 from core.i18n import tr
 from core.models import Order, OrderItem, OrderTag, Tag, database_proxy, utcnow
 
@@ -287,7 +287,7 @@ def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.dateti
             res.unchanged += 1
 
     if inserts:
-        Order.insert_many(inserts).execute()
+        bulk_insert(Order, inserts)
         ids = dict(
             Order.select(Order.order_sn, Order.id)
             .where((Order.shop == shop_id) & (Order.order_sn.in_([r["order_sn"] for r in inserts])))
@@ -299,8 +299,7 @@ def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.dateti
             res.new_ids.append(oid)
             for pos, it in enumerate(items):
                 item_rows.append({**it, "order": oid, "position": pos})
-        for i in range(0, len(item_rows), _BATCH):
-            OrderItem.insert_many(item_rows[i : i + _BATCH]).execute()
+        bulk_insert(OrderItem, item_rows)
         res.new += len(inserts)
     return res
 

@@ -1,0 +1,255 @@
+"""Deterministic, realistic demo data: `dadan demo [--orders N] [--seed S]`.
+
+Same seed and clock -> same orders. Real provinces, cities and districts; masked names and
+phones on screen (plain fake receivers kept for printing previews); multi-item orders with
+specs; some refunds, after-sales, risk holds and stock-outs; ship-by times from overdue to
+days ahead; several SKUs and couriers; tags, remarks and buyer memos.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Iterator
+
+from core.db import write
+from core.models import Courier, Order, OrderTag, Shop, Tag, utcnow
+from core.orders import upsert_orders
+
+DEMO_SHOP = "演示店铺"
+
+COURIERS = [
+    (1, "申通快递", "STO"), (3, "百世快递", "HT"), (44, "顺丰快递", "SF"), (85, "圆通快递", "YTO"),
+    (115, "中通快递", "ZTO"), (118, "邮政EMS", "EMS"), (120, "京东配送", "JD"), (121, "韵达快递", "YUNDA"),
+    (131, "德邦快递", "DB"), (132, "邮政快递包裹", "YZXB"),
+]
+
+# province -> city -> districts (real names)
+REGIONS: dict[str, dict[str, list[str]]] = {
+    "浙江省": {"杭州市": ["西湖区", "余杭区", "滨江区", "拱墅区"], "宁波市": ["鄞州区", "海曙区", "北仑区"],
+             "温州市": ["鹿城区", "瓯海区"], "金华市": ["义乌市", "婺城区"]},
+    "江苏省": {"南京市": ["玄武区", "鼓楼区", "江宁区"], "苏州市": ["姑苏区", "吴中区", "昆山市"],
+             "无锡市": ["梁溪区", "滨湖区"]},
+    "广东省": {"广州市": ["天河区", "越秀区", "番禺区", "白云区"], "深圳市": ["南山区", "福田区", "宝安区", "龙岗区"],
+             "东莞市": ["南城街道", "虎门镇"], "佛山市": ["禅城区", "顺德区"]},
+    "上海市": {"上海市": ["浦东新区", "徐汇区", "闵行区", "静安区", "宝山区"]},
+    "北京市": {"北京市": ["朝阳区", "海淀区", "丰台区", "东城区"]},
+    "山东省": {"济南市": ["历下区", "市中区"], "青岛市": ["市南区", "黄岛区", "崂山区"], "临沂市": ["兰山区"]},
+    "河南省": {"郑州市": ["金水区", "二七区", "中原区"], "洛阳市": ["洛龙区", "西工区"]},
+    "四川省": {"成都市": ["武侯区", "锦江区", "高新区", "双流区"], "绵阳市": ["涪城区"]},
+    "湖北省": {"武汉市": ["洪山区", "江汉区", "武昌区"], "宜昌市": ["西陵区"]},
+    "湖南省": {"长沙市": ["岳麓区", "雨花区", "天心区"], "株洲市": ["天元区"]},
+    "福建省": {"福州市": ["鼓楼区", "台江区"], "厦门市": ["思明区", "湖里区"], "泉州市": ["丰泽区", "晋江市"]},
+    "安徽省": {"合肥市": ["蜀山区", "包河区"], "芜湖市": ["镜湖区"]},
+    "河北省": {"石家庄市": ["长安区", "桥西区"], "保定市": ["竞秀区"]},
+    "陕西省": {"西安市": ["雁塔区", "未央区", "碑林区"]},
+    "重庆市": {"重庆市": ["渝中区", "江北区", "渝北区", "沙坪坝区"]},
+    "天津市": {"天津市": ["和平区", "南开区", "河西区"]},
+    "辽宁省": {"沈阳市": ["和平区", "浑南区"], "大连市": ["中山区", "甘井子区"]},
+    "江西省": {"南昌市": ["东湖区", "红谷滩区"]},
+    "广西壮族自治区": {"南宁市": ["青秀区", "西乡塘区"]},
+    "云南省": {"昆明市": ["五华区", "盘龙区"]},
+    "黑龙江省": {"哈尔滨市": ["南岗区", "道里区"]},
+    "新疆维吾尔自治区": {"乌鲁木齐市": ["天山区", "沙依巴克区"]},
+}
+# rough order share per province (bigger e-commerce provinces first)
+_PROVINCE_WEIGHTS = [14, 11, 16, 7, 5, 7, 6, 5, 4, 4, 4, 3, 3, 2, 2, 2, 2, 1, 1, 1, 0.5, 0.5]
+
+STREETS = ["文一西路", "人民路", "解放路", "建设路", "中山路", "长江路", "滨江大道", "科技园路", "和平街", "新华路",
+           "东风路", "学院路", "幸福里", "光明街", "金沙大道"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏飞雪梅婷宇浩"
+
+# (goods_id, goods_name, outer_goods_id, [(sku_id, outer_id, spec, price_fen)])
+PRODUCTS = [
+    ("350012341", "纯棉短袖T恤男夏季宽松圆领", "TS01", [("S1001", "A12", "白色,L", 3990), ("S1002", "A13", "白色,XL", 3990),
+                                                 ("S1003", "A14", "黑色,L", 3990), ("S1004", "A15", "黑色,XL", 3990)]),
+    ("350012342", "加厚保暖羽绒服女中长款", "DJ02", [("S2001", "B07", "米白,M", 29900), ("S2002", "B08", "黑色,L", 29900)]),
+    ("350012343", "不锈钢保温杯500ml大容量", "BW03", [("S3001", "C21", "星空蓝", 4590), ("S3002", "C22", "樱花粉", 4590)]),
+    ("350012344", "抽纸整箱家用实惠装24包", "ZJ04", [("S4001", "D01", "24包", 3290)]),
+    ("350012345", "儿童运动鞋防滑软底", "XZ05", [("S5001", "E31", "粉色,30码", 8900), ("S5002", "E32", "蓝色,32码", 8900),
+                                          ("S5003", "E33", "蓝色,34码", 8900)]),
+    ("350012346", "手机壳适用iPhone15防摔", "SJ06", [("S6001", "F11", "透明", 1290), ("S6002", "F12", "磨砂黑", 1290)]),
+    ("350012347", "五常大米10斤装新米", "DM07", [("S7001", "G01", "5kg", 5980)]),
+    ("350012348", "数据线Type-C快充1米", "SX08", [("S8001", "H01", "1米", 990), ("S8002", "H02", "2米", 1490)]),
+    ("350012349", "洗衣凝珠持久留香100颗", "XY09", [("S9001", "J05", "100颗", 2990)]),
+    ("350012350", "冬季加绒打底裤女外穿", "DK10", [("S1101", "K21", "黑色,均码", 3590), ("S1102", "K22", "灰色,均码", 3590)]),
+]
+_PRODUCT_WEIGHTS = [18, 6, 10, 14, 6, 12, 8, 12, 8, 6]
+MEMOS = ["请尽快发货", "不要放驿站", "送人的，不要放价格单", "麻烦发顺丰", "周末不在家", "多送个袋子谢谢"]
+REMARKS = ["已电话确认地址", "赠品：挂钩一个", "老客户，优先发", "缺货等补", "换发白色"]
+
+
+def _sn(rng: random.Random, day: dt.date) -> str:
+    return f"{day:%y%m%d}-{rng.randrange(10**14, 10**15):015d}"
+
+
+def _mask_name(name: str) -> str:
+    return name[0] + "*" * (len(name) - 1)
+
+
+def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None) -> Iterator[dict]:
+    """Yield ``n`` order records (the shape :func:`core.orders.upsert_orders` takes)."""
+    rng = random.Random(seed)
+    now = (now or utcnow()).replace(microsecond=0)
+    provinces = list(REGIONS)
+    seen: set[str] = set()
+    for i in range(n):
+        # pay times over the last 72 hours, denser recently
+        age = dt.timedelta(minutes=int(rng.triangular(5, 72 * 60, 8 * 60)))
+        pay = now - age
+        created = pay - dt.timedelta(seconds=rng.randrange(20, 600))
+        china_day = (pay + dt.timedelta(hours=8)).date()
+        sn = _sn(rng, china_day)
+        while sn in seen:
+            sn = _sn(rng, china_day)
+        seen.add(sn)
+        prov = rng.choices(provinces, weights=_PROVINCE_WEIGHTS)[0]
+        city = rng.choice(list(REGIONS[prov]))
+        town = rng.choice(REGIONS[prov][city])
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+        phone = f"1{rng.choice('3456789')}{rng.randrange(10**8, 10**9)}"
+        street = f"{rng.choice(STREETS)}{rng.randrange(1, 999)}号{rng.randrange(1, 30)}幢{rng.randrange(101, 2505)}室"
+        items = []
+        n_lines = rng.choices((1, 2, 3, 4), weights=(70, 20, 7, 3))[0]
+        for pos, pidx in enumerate(rng.sample(range(len(PRODUCTS)), n_lines) if n_lines > 1 else
+                                   [rng.choices(range(len(PRODUCTS)), weights=_PRODUCT_WEIGHTS)[0]]):
+            goods_id, goods_name, outer_goods_id, skus = PRODUCTS[pidx]
+            sku_id, outer_id, spec, price = rng.choice(skus)
+            items.append({
+                "goods_id": goods_id, "goods_name": goods_name, "goods_spec": spec,
+                "goods_count": rng.choices((1, 2, 3, 5), weights=(80, 14, 4, 2))[0],
+                "sku_id": sku_id, "outer_id": outer_id, "outer_goods_id": outer_goods_id,
+                "goods_price_fen": price,
+            })
+        goods_fen = sum(it["goods_price_fen"] * it["goods_count"] for it in items)
+        discount = rng.choice((0, 0, 0, 100, 300, 500))
+        discount = min(discount, goods_fen // 2)
+        roll = rng.random()
+        order_status, refund_status, after_sales = 1, 1, 0
+        shipping_time = None
+        if roll < 0.07:
+            order_status = 2
+            shipping_time = pay + dt.timedelta(hours=rng.randrange(2, 30))
+        elif roll < 0.10:
+            order_status = 3
+            shipping_time = pay + dt.timedelta(hours=rng.randrange(2, 20))
+        risk = 1 if rng.random() < 0.01 else 0
+        stock_out = 1 if rng.random() < 0.01 else 0
+        r2 = rng.random()
+        if r2 < 0.02:
+            refund_status = 3
+        elif r2 < 0.03:
+            refund_status = 4
+        elif r2 < 0.05:
+            refund_status, after_sales = 2, 6
+        logistics_id = None
+        tracking = ""
+        if order_status in (2, 3):
+            logistics_id = rng.choice((115, 85, 121, 1, 44))
+            tracking = f"{logistics_id:03d}{rng.randrange(10**11, 10**12)}"
+        elif rng.random() < 0.6:
+            logistics_id = 44 if goods_fen > 20000 else rng.choices((115, 85, 121, 1), weights=(5, 3, 2, 1))[0]
+        yield {
+            "order_sn": sn,
+            "order_status": order_status,
+            "refund_status": refund_status,
+            "after_sales_status": after_sales,
+            "risk_control_status": risk,
+            "is_stock_out": stock_out,
+            "trade_type": 0,
+            "created_time": created,
+            "confirm_time": pay,
+            "pay_time": pay,
+            "updated_at": max(pay, shipping_time or pay),
+            "last_ship_time": pay + dt.timedelta(hours=48),
+            "shipping_time": shipping_time,
+            "pay_amount_fen": goods_fen - discount,
+            "goods_amount_fen": goods_fen,
+            "discount_amount_fen": discount,
+            "postage_fen": 0,
+            "province": prov,
+            "city": city,
+            "town": town,
+            "receiver_name_mask": _mask_name(name),
+            "receiver_phone_mask": f"{phone[:3]}****{phone[-4:]}",
+            "address_mask": f"{prov}{city}{town}{street[:4]}****",
+            "receiver_name": name,
+            "receiver_phone": phone,
+            "receiver_address": f"{prov}{city}{town}{street}",
+            "buyer_memo": rng.choice(MEMOS) if rng.random() < 0.08 else "",
+            "remark": rng.choice(REMARKS) if rng.random() < 0.06 else "",
+            "remark_tag": rng.randint(1, 5) if rng.random() < 0.05 else None,
+            "tracking_number": tracking,
+            "logistics_id": logistics_id,
+            "items": items,
+        }
+        del i
+
+
+def seed_couriers() -> None:
+    with write():
+        Courier.insert_many(
+            [{"id": cid, "name": name, "code": code, "available": True} for cid, name, code in COURIERS]
+        ).on_conflict_ignore().execute()
+
+
+def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, shop_name: str = DEMO_SHOP,
+               chunk: int = 5000, progress=None) -> int:
+    """Write ``n`` demo orders (idempotent for the same seed and clock). Returns orders written."""
+    now = (now or utcnow()).replace(microsecond=0)
+    seed_couriers()
+    with write():
+        shop, _ = Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
+    rng = random.Random(seed * 7919 + 1)
+    written = 0
+    batch: list[dict] = []
+
+    def flush() -> None:
+        nonlocal written
+        upsert_orders(shop.id, batch, source="demo", now=now)
+        _demo_workflow(shop.id, batch, rng, now)
+        written += len(batch)
+        batch.clear()
+        if progress:
+            progress(written, n)
+
+    for rec in demo_records(n, seed, now=now):
+        batch.append(rec)
+        if len(batch) >= chunk:
+            flush()
+    if batch:
+        flush()
+    return written
+
+
+def _demo_workflow(shop_id: int, batch: list[dict], rng: random.Random, now: dt.datetime) -> None:
+    """Some awaiting orders printed already; tags on a few."""
+    printed = [r["order_sn"] for r in batch if r["order_status"] == 1 and rng.random() < 0.1]
+    with write():
+        for i in range(0, len(printed), 400):
+            Order.update(state="printed", print_count=1, first_printed_at=now, last_printed_at=now).where(
+                (Order.shop == shop_id) & Order.order_sn.in_(printed[i : i + 400]) & (Order.state == "new")
+            ).execute()
+        tags = {}
+        for name in ("加急", "赠品", "大客户"):
+            tags[name], _ = Tag.get_or_create(name=name)
+        wanted: dict[str, list[str]] = {"加急": [], "赠品": [], "大客户": []}
+        for r in batch:
+            x = rng.random()
+            if x < 0.03:
+                wanted["加急"].append(r["order_sn"])
+            elif x < 0.05:
+                wanted["赠品"].append(r["order_sn"])
+            elif x < 0.06:
+                wanted["大客户"].append(r["order_sn"])
+        for name, sns in wanted.items():
+            for i in range(0, len(sns), 400):
+                ids = Order.select(Order.id).where((Order.shop == shop_id) & Order.order_sn.in_(sns[i : i + 400]))
+                rows = [{"order": o.id, "tag": tags[name].id} for o in ids]
+                if rows:
+                    OrderTag.insert_many(rows).on_conflict_ignore().execute()
+
+
+def has_orders() -> bool:
+    return Order.select(Order.id).limit(1).exists()

@@ -1,0 +1,558 @@
+"""The one filter language, used by the TUI filter bar, saved views and the CLI.
+
+    status:pending province:浙江 sku:A12 printed:no due<2h tag:加急 "free text"
+
+Terms are separated by spaces and all must hold. A term is ``field:value``, ``field<value``,
+``field>value`` (also ``<=``, ``>=``, ``=``, ``!=``), a bare word or a quoted phrase (free
+text over order number, goods, SKU codes, remarks, region, tracking number). ``-term`` negates.
+Commas mean "any of": ``province:浙江,江苏``. Field names have Chinese aliases (``省:浙江``).
+
+Times: ``due<2h`` — less than 2 hours left before the ship-by deadline (overdue included);
+``paid<30m`` — paid less than 30 minutes ago; ``paid>2026-11-20`` — after that day;
+``paid:today`` / ``paid:yesterday`` / ``paid:2026-11-20`` — on that day (warehouse time).
+Units: m, h, d.
+
+:func:`compile_query` turns text into a Peewee expression over :class:`core.models.Order`;
+a mistake raises :class:`QuerySyntaxError` pointing at the bad token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from peewee import Expression, fn
+
+from core.errors import QuerySyntaxError
+from core.i18n import tr
+from core.models import Courier, Order, OrderTag, Shop, Tag
+from core.orders import FLAG_BY_KEY, Flag
+from core.timeutil import DEFAULT_TZ, to_utc, to_local, utcnow
+
+__all__ = ["compile_query", "parse", "Term", "QuerySyntaxError", "FIELDS", "quote_value"]
+
+
+@dataclass(frozen=True)
+class Term:
+    field: str | None  # canonical field name, None for free text
+    op: str  # ":" "<" ">" "<=" ">=" "=" "!="
+    value: str
+    negate: bool
+    pos: int  # offset of the term in the source
+    text: str  # the raw term
+    value_pos: int  # offset of the value
+
+
+# canonical name -> aliases
+_ALIASES = {
+    "status": ["状态"],
+    "state": ["流程"],
+    "printed": ["已打印", "打印"],
+    "exception": ["异常", "ex", "exc"],
+    "blocked": ["拦截"],
+    "province": ["省", "省份", "prov"],
+    "city": ["市", "城市"],
+    "town": ["区", "区县", "district"],
+    "sku": ["编码", "商家编码", "code"],
+    "goods": ["商品", "product", "item"],
+    "courier": ["快递", "物流"],
+    "tag": ["标签"],
+    "due": ["截止", "发货时限", "shipby"],
+    "paid": ["付款", "支付", "pay"],
+    "created": ["下单", "创建"],
+    "updated": ["更新"],
+    "remark": ["备注"],
+    "memo": ["留言", "买家留言"],
+    "flag": ["旗帜", "插旗"],
+    "shop": ["店铺"],
+    "sn": ["订单号", "单号", "order"],
+    "tracking": ["运单号", "快递单号"],
+    "amount": ["金额", "实付"],
+    "qty": ["件数", "count", "items"],
+    "source": ["来源"],
+    "overdue": ["超时"],
+    "reprint": ["重打"],
+}
+FIELDS: dict[str, str] = {}
+for _canon, _alist in _ALIASES.items():
+    FIELDS[_canon] = _canon
+    for _a in _alist:
+        FIELDS[_a] = _canon
+
+_TERM_RE = re.compile(r"^([^\s:<>=!\"]+)(<=|>=|!=|:|<|>|=)(.*)$", re.S)
+_DUR_RE = re.compile(r"^(-?\d+(?:\.\d+)?)\s*(m|min|h|d|分钟|小时|天)?$")
+_FLAG_COLOURS = {"red": 1, "红": 1, "yellow": 2, "黄": 2, "green": 3, "绿": 3, "blue": 4, "蓝": 4,
+                 "purple": 5, "紫": 5}
+_YES = {"yes", "y", "true", "1", "是", "有"}
+_NO = {"no", "n", "false", "0", "否", "无"}
+
+
+# ------------------------------------------------------------------ tokenizer
+def _split(text: str) -> list[tuple[int, str]]:
+    tokens: list[tuple[int, str]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        start = i
+        in_quote = False
+        while i < n and (in_quote or not text[i].isspace()):
+            if text[i] == '"':
+                in_quote = not in_quote
+            i += 1
+        if in_quote:
+            raise QuerySyntaxError(
+                tr("unterminated quote", "引号没有闭合"), position=start, token=text[start:i], source=text
+            )
+        tokens.append((start, text[start:i]))
+    return tokens
+
+
+def _unquote(s: str) -> str:
+    return s.replace('"', "")
+
+
+def parse(text: str) -> list[Term]:
+    terms: list[Term] = []
+    for pos, raw in _split(text):
+        negate = False
+        body, bpos = raw, pos
+        if body.startswith("-") and len(body) > 1 and not body[1].isdigit():
+            negate, body, bpos = True, body[1:], pos + 1
+        m = _TERM_RE.match(body)
+        if m and not body.startswith('"'):
+            name, op, value = m.groups()
+            canon = FIELDS.get(name.lower(), FIELDS.get(name))
+            if canon is None:
+                close = _suggest(name)
+                hint = tr(" (did you mean '{s}'?)", "（是不是“{s}”？）", s=close) if close else ""
+                raise QuerySyntaxError(
+                    tr("unknown filter '{f}'", "未知的筛选项“{f}”", f=name) + hint,
+                    position=bpos, token=name, source=text,
+                )
+            vpos = bpos + len(name) + len(op)
+            value = _unquote(value)
+            if value == "":
+                raise QuerySyntaxError(
+                    tr("'{f}' needs a value", "“{f}”缺少值", f=name), position=bpos, token=body, source=text
+                )
+            terms.append(Term(canon, op, value, negate, pos, raw, vpos))
+        else:
+            terms.append(Term(None, ":", _unquote(body), negate, pos, raw, bpos))
+    return terms
+
+
+def _suggest(name: str) -> str | None:
+    import difflib
+
+    m = difflib.get_close_matches(name.lower(), list(FIELDS), n=1, cutoff=0.6)
+    return m[0] if m else None
+
+
+def quote_value(v: str) -> str:
+    """Quote a value for the filter language if it contains spaces."""
+    return f'"{v}"' if any(c.isspace() for c in v) else v
+
+
+# ------------------------------------------------------------------ compiler
+class _Ctx:
+    def __init__(self, source: str, now: dt.datetime, tz: str):
+        self.source, self.now, self.tz = source, now, tz
+
+    def error(self, term: Term, en: str, zh: str, **kw) -> QuerySyntaxError:
+        return QuerySyntaxError(tr(en, zh, **kw), position=term.value_pos, token=term.value, source=self.source)
+
+
+def compile_query(text: str | None, *, now: dt.datetime | None = None, tz: str = DEFAULT_TZ) -> Expression | None:
+    """Filter text -> a Peewee expression over Order (None for an empty filter)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    ctx = _Ctx(text, now or utcnow(), tz)
+    expr = None
+    for term in parse(text):
+        e = _compile_term(term, ctx)
+        if term.negate:
+            e = ~e
+        expr = e if expr is None else (expr & e)
+    return expr
+
+
+def _any_of(term: Term, ctx: _Ctx, one: Callable[[str], Expression]) -> Expression:
+    values = [v for v in term.value.split(",") if v]
+    if not values:
+        raise ctx.error(term, "empty value", "值为空")
+    e = None
+    for v in values:
+        x = one(v)
+        e = x if e is None else (e | x)
+    return e
+
+
+def _yes_no(term: Term, ctx: _Ctx) -> bool:
+    v = term.value.lower()
+    if v in _YES:
+        return term.op != "!="
+    if v in _NO:
+        return term.op == "!="
+    raise ctx.error(term, "'{v}' should be yes or no", "“{v}”应为 yes 或 no", v=term.value)
+
+
+
+
+def _compile_term(term: Term, ctx: _Ctx) -> Expression:
+    f = term.field
+    if f is None:
+        return Order.search_text.contains(term.value.lower())
+    handler = _HANDLERS[f]
+    if term.op not in handler.ops:
+        raise QuerySyntaxError(
+            tr("'{f}' does not take '{op}'", "“{f}”不支持“{op}”", f=f, op=term.op),
+            position=term.value_pos - len(term.op), token=term.op, source=ctx.source,
+        )
+    return handler.fn(term, ctx)
+
+
+@dataclass
+class _Handler:
+    fn: Callable[[Term, _Ctx], Expression]
+    ops: tuple[str, ...] = (":", "=", "!=")
+
+
+def _eq_op(term: Term, e: Expression) -> Expression:
+    return ~e if term.op == "!=" else e
+
+
+def _status(term: Term, ctx: _Ctx) -> Expression:
+    def one(v: str) -> Expression:
+        v = v.lower()
+        table = {
+            "pending": (Order.order_status == 1) & Order.state.in_(["new", "printed"]),
+            "待发货": (Order.order_status == 1) & Order.state.in_(["new", "printed"]),
+            "new": Order.state == "new",
+            "待打印": Order.state == "new",
+            "printed": Order.state == "printed",
+            "已打印": Order.state == "printed",
+            "shipped": Order.state.in_(["shipped", "confirmed"]) | (Order.order_status == 2),
+            "已发货": Order.state.in_(["shipped", "confirmed"]) | (Order.order_status == 2),
+            "confirmed": Order.state == "confirmed",
+            "已回传": Order.state == "confirmed",
+            "received": Order.order_status == 3,
+            "已签收": Order.order_status == 3,
+            "cancelled": Order.order_status.not_in([1, 2, 3]),
+            "已取消": Order.order_status.not_in([1, 2, 3]),
+        }
+        if v not in table:
+            raise ctx.error(term, "unknown status '{v}' (pending, new, printed, shipped, confirmed, received, cancelled)",
+                            "未知状态“{v}”（pending 待发货、new 待打印、printed 已打印、shipped 已发货、confirmed 已回传、received 已签收、cancelled 已取消）", v=v)
+        return table[v]
+
+    return _eq_op(term, _any_of(term, ctx, one))
+
+
+def _state(term: Term, ctx: _Ctx) -> Expression:
+    def one(v: str) -> Expression:
+        if v not in ("new", "printed", "shipped", "confirmed"):
+            raise ctx.error(term, "unknown state '{v}' (new, printed, shipped, confirmed)",
+                            "未知流程状态“{v}”（new、printed、shipped、confirmed）", v=v)
+        return Order.state == v
+
+    return _eq_op(term, _any_of(term, ctx, one))
+
+
+def _printed(term: Term, ctx: _Ctx) -> Expression:
+    return (Order.print_count > 0) if _yes_no(term, ctx) else (Order.print_count == 0)
+
+
+def _blocked(term: Term, ctx: _Ctx) -> Expression:
+    return (Order.exception_flags != 0) if _yes_no(term, ctx) else (Order.exception_flags == 0)
+
+
+def _exception(term: Term, ctx: _Ctx) -> Expression:
+    def one(v: str) -> Expression:
+        v = v.lower()
+        if v in ("any", "yes", "all", "有", "是"):
+            return Order.exception_flags != 0
+        if v in ("none", "no", "无", "否"):
+            return Order.exception_flags == 0
+        if v in ("overdue", "超时"):
+            return _overdue_expr(ctx)
+        flag = FLAG_BY_KEY.get(v) or _FLAG_ZH.get(v)
+        if flag is None:
+            raise ctx.error(term, "unknown exception '{v}' (any, none, {kinds})", "未知异常“{v}”（any、none、{kinds}）",
+                            v=v, kinds=", ".join(FLAG_BY_KEY))
+        return Order.exception_flags.bin_and(int(flag)) != 0
+
+    return _eq_op(term, _any_of(term, ctx, one))
+
+
+_FLAG_ZH = {"退款": Flag.REFUND, "售后": Flag.AFTER_SALE, "取消": Flag.CANCELLED, "风控": Flag.RISK,
+            "地址": Flag.ADDRESS_CHANGED, "缺货": Flag.OUT_OF_STOCK, "回传失败": Flag.SHIP_FAILED,
+            "挂起": Flag.HOLD, "别处发货": Flag.SHIPPED_ELSEWHERE}
+
+
+def _overdue_expr(ctx: _Ctx) -> Expression:
+    return (Order.last_ship_time < ctx.now) & Order.state.in_(["new", "printed"]) & (Order.order_status == 1)
+
+
+def _overdue(term: Term, ctx: _Ctx) -> Expression:
+    e = _overdue_expr(ctx)
+    return e if _yes_no(term, ctx) else ~e
+
+
+def _prefix(col):
+    def handler(term: Term, ctx: _Ctx) -> Expression:
+        return _eq_op(term, _any_of(term, ctx, lambda v: col.startswith(v)))
+
+    return handler
+
+
+def _sku(term: Term, ctx: _Ctx) -> Expression:
+    if term.op == "=":
+        return _any_of(term, ctx, lambda v: Order.sku_text.contains(f"|{v.lower()}|"))
+    return _eq_op(term, _any_of(term, ctx, lambda v: Order.sku_text.contains(f"|{v.lower()}")))
+
+
+def _goods(term: Term, ctx: _Ctx) -> Expression:
+    return _eq_op(term, _any_of(term, ctx, lambda v: Order.search_text.contains(v.lower())))
+
+
+_COURIER_NAMES = {
+    "sto": 1, "申通": 1, "ht": 3, "百世": 3, "汇通": 3, "sf": 44, "顺丰": 44, "yto": 85, "圆通": 85,
+    "zto": 115, "中通": 115, "ems": 118, "jd": 120, "京东": 120, "yunda": 121, "韵达": 121,
+    "db": 131, "德邦": 131, "yzxb": 132, "邮政": 132,
+}
+
+
+def courier_id(name: str) -> int | None:
+    """Courier name, code or id -> the platform's logistics_id."""
+    v = name.strip()
+    if v.isdigit():
+        return int(v)
+    low = v.lower()
+    row = Courier.select(Courier.id).where((fn.lower(Courier.code) == low) | (Courier.name == v)).first()
+    if row:
+        return row.id
+    if low in _COURIER_NAMES:
+        return _COURIER_NAMES[low]
+    for key, cid in _COURIER_NAMES.items():
+        if key in v:
+            return cid
+    row = Courier.select(Courier.id).where(Courier.name.contains(v)).first()
+    return row.id if row else None
+
+
+def _courier(term: Term, ctx: _Ctx) -> Expression:
+    def one(v: str) -> Expression:
+        if v.lower() in ("none", "no", "无"):
+            return Order.logistics_id.is_null()
+        cid = courier_id(v)
+        if cid is None:
+            raise ctx.error(term, "unknown courier '{v}'", "未知快递“{v}”", v=v)
+        return Order.logistics_id == cid
+
+    return _eq_op(term, _any_of(term, ctx, one))
+
+
+def _tag(term: Term, ctx: _Ctx) -> Expression:
+    def one(v: str) -> Expression:
+        sub = OrderTag.select(OrderTag.order).join(Tag).where(Tag.name == v)
+        return Order.id.in_(sub)
+
+    return _eq_op(term, _any_of(term, ctx, one))
+
+
+def _shop(term: Term, ctx: _Ctx) -> Expression:
+    def one(v: str) -> Expression:
+        return Order.shop.in_(Shop.select(Shop.id).where(Shop.name == v))
+
+    return _eq_op(term, _any_of(term, ctx, one))
+
+
+def _sn(term: Term, ctx: _Ctx) -> Expression:
+    return _eq_op(term, _any_of(term, ctx, lambda v: Order.order_sn.startswith(v)))
+
+
+def _tracking(term: Term, ctx: _Ctx) -> Expression:
+    def one(v: str) -> Expression:
+        if v.lower() in _YES:
+            return Order.tracking_number != ""
+        if v.lower() in _NO:
+            return Order.tracking_number == ""
+        return Order.tracking_number.startswith(v)
+
+    return _eq_op(term, _any_of(term, ctx, one))
+
+
+def _text_or_presence(col):
+    def handler(term: Term, ctx: _Ctx) -> Expression:
+        def one(v: str) -> Expression:
+            if v.lower() in _YES:
+                return col != ""
+            if v.lower() in _NO:
+                return col == ""
+            return col.contains(v)
+
+        return _eq_op(term, _any_of(term, ctx, one))
+
+    return handler
+
+
+def _flag(term: Term, ctx: _Ctx) -> Expression:
+    def one(v: str) -> Expression:
+        low = v.lower()
+        if low in _NO or low == "none":
+            return Order.remark_tag.is_null()
+        if low in _YES or low == "any":
+            return Order.remark_tag.is_null(False)
+        if low.isdigit() and 1 <= int(low) <= 5:
+            return Order.remark_tag == int(low)
+        if low in _FLAG_COLOURS:
+            return Order.remark_tag == _FLAG_COLOURS[low]
+        raise ctx.error(term, "unknown flag colour '{v}' (red, yellow, green, blue, purple, 1-5)",
+                        "未知旗帜颜色“{v}”（红、黄、绿、蓝、紫 或 1-5）", v=v)
+
+    return _eq_op(term, _any_of(term, ctx, one))
+
+
+def _source(term: Term, ctx: _Ctx) -> Expression:
+    def one(v: str) -> Expression:
+        if v not in ("api", "import", "demo"):
+            raise ctx.error(term, "unknown source '{v}' (api, import, demo)", "未知来源“{v}”（api、import、demo）", v=v)
+        return Order.source == v
+
+    return _eq_op(term, _any_of(term, ctx, one))
+
+
+def _number(term: Term, ctx: _Ctx, scale: int = 1) -> int:
+    try:
+        from decimal import Decimal, InvalidOperation
+
+        return int(Decimal(term.value.lstrip("¥￥")) * scale)
+    except (InvalidOperation, ValueError):
+        raise ctx.error(term, "'{v}' is not a number", "“{v}”不是数字", v=term.value) from None
+
+
+def _compare(col, term: Term, value) -> Expression:
+    return {
+        ":": col == value, "=": col == value, "!=": col != value, "<": col < value,
+        ">": col > value, "<=": col <= value, ">=": col >= value,
+    }[term.op]
+
+
+def _amount(term: Term, ctx: _Ctx) -> Expression:
+    return _compare(Order.pay_amount_fen, term, _number(term, ctx, 100))
+
+
+def _qty(term: Term, ctx: _Ctx) -> Expression:
+    return _compare(Order.item_count, term, _number(term, ctx))
+
+
+def _reprint(term: Term, ctx: _Ctx) -> Expression:
+    return (Order.print_count > 1) if _yes_no(term, ctx) else (Order.print_count <= 1)
+
+
+def _duration(v: str) -> dt.timedelta | None:
+    m = _DUR_RE.match(v.strip().lower())
+    if not m:
+        return None
+    n = float(m.group(1))
+    unit = m.group(2) or "h"
+    mult = {"m": 60, "min": 60, "分钟": 60, "h": 3600, "小时": 3600, "d": 86400, "天": 86400}[unit]
+    return dt.timedelta(seconds=n * mult)
+
+
+def _day_range(term: Term, ctx: _Ctx) -> tuple[dt.datetime, dt.datetime] | None:
+    """A calendar day (or datetime) in warehouse time -> [start, end) in UTC."""
+    v = term.value.lower()
+    today = to_local(ctx.now, ctx.tz).date()
+    if v in ("today", "今天"):
+        day = today
+    elif v in ("yesterday", "昨天"):
+        day = today - dt.timedelta(days=1)
+    elif v in ("tomorrow", "明天"):
+        day = today + dt.timedelta(days=1)
+    else:
+        for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"):
+            try:
+                day = dt.datetime.strptime(term.value, fmt).date()
+                break
+            except ValueError:
+                continue
+        else:
+            for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"):
+                try:
+                    t = to_utc(dt.datetime.strptime(term.value, fmt), ctx.tz)
+                    return t, t
+                except ValueError:
+                    continue
+            return None
+    start = to_utc(dt.datetime.combine(day, dt.time()), ctx.tz)
+    return start, start + dt.timedelta(days=1)
+
+
+def _time_field(col, *, future: bool):
+    """``future``: durations count time left (due); otherwise age (paid, created)."""
+
+    def handler(term: Term, ctx: _Ctx) -> Expression:
+        dur = _duration(term.value)
+        if dur is not None and term.op in ("<", ">", "<=", ">="):
+            if future:  # due<2h: deadline before now+2h
+                return _compare(col, term, ctx.now + dur) & col.is_null(False)
+            # paid<2h: paid less than 2h ago -> pay_time > now-2h (the comparison flips)
+            flipped = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}[term.op]
+            return _compare(col, Term(term.field, flipped, "", False, 0, "", 0), ctx.now - dur) & col.is_null(False)
+        rng = _day_range(term, ctx)
+        if rng is None:
+            raise ctx.error(term, "'{v}' is not a time: use 2h / 30m / 3d, a date 2026-11-20, today or yesterday",
+                            "“{v}”不是时间：可用 2h / 30m / 3d、日期 2026-11-20、today 或 yesterday", v=term.value)
+        start, end = rng
+        if term.op in (":", "="):
+            return (col >= start) & (col < end) if end > start else (col == start)
+        if term.op == "!=":
+            return (col < start) | (col >= end)
+        if term.op == "<":
+            return col < start
+        if term.op == "<=":
+            return col < end
+        if term.op == ">":
+            return col >= end
+        return col >= start  # >=
+
+    return handler
+
+
+_ALL_OPS = (":", "=", "!=", "<", ">", "<=", ">=")
+_HANDLERS: dict[str, _Handler] = {
+    "status": _Handler(_status),
+    "state": _Handler(_state),
+    "printed": _Handler(_printed),
+    "exception": _Handler(_exception),
+    "blocked": _Handler(_blocked),
+    "province": _Handler(_prefix(Order.province)),
+    "city": _Handler(_prefix(Order.city)),
+    "town": _Handler(_prefix(Order.town)),
+    "sku": _Handler(_sku),
+    "goods": _Handler(_goods),
+    "courier": _Handler(_courier),
+    "tag": _Handler(_tag),
+    "due": _Handler(_time_field(Order.last_ship_time, future=True), _ALL_OPS),
+    "paid": _Handler(_time_field(Order.pay_time, future=False), _ALL_OPS),
+    "created": _Handler(_time_field(Order.created_time, future=False), _ALL_OPS),
+    "updated": _Handler(_time_field(Order.updated_at, future=False), _ALL_OPS),
+    "remark": _Handler(_text_or_presence(Order.remark)),
+    "memo": _Handler(_text_or_presence(Order.buyer_memo)),
+    "flag": _Handler(_flag),
+    "shop": _Handler(_shop),
+    "sn": _Handler(_sn),
+    "tracking": _Handler(_tracking),
+    "amount": _Handler(_amount, _ALL_OPS),
+    "qty": _Handler(_qty, _ALL_OPS),
+    "source": _Handler(_source),
+    "overdue": _Handler(_overdue),
+    "reprint": _Handler(_reprint),
+}
+assert set(_HANDLERS) == set(_ALIASES)
