@@ -1,0 +1,125 @@
+"""The field names a label template may use, per template kind.
+
+A template names fields in ``field = "..."`` or inside format strings (``"{receiver_name}
+{receiver_phone}"``); :mod:`printers.layout` checks every name against this catalogue so that a
+typo is an error when the template is loaded, not a blank spot on a thousand labels.
+
+Values are passed to :func:`printers.raster.render_label` as a plain mapping; the bridge that
+builds it from an order lives in ``core/labels.py`` (printers/ never imports core/). Values are
+shown with ``str()``; a missing or ``None`` value renders as empty.
+
+List fields (a ``rows`` element's ``source``) hold a list of dicts whose keys are listed in
+:data:`ROW_FIELDS`.
+"""
+
+from __future__ import annotations
+
+KINDS = ("waybill", "packing", "picklist", "sku")
+
+_COMMON = {
+    "shop_name": "shop (store) name / 店铺名",
+    "print_time": "time of printing in the warehouse's zone, 'YYYY-MM-DD HH:MM' / 打印时间",
+}
+
+_ORDER = {
+    "order_sn": "platform order number / 订单号",
+    "receiver_name": "receiver name (plain only when decrypted for printing) / 收件人",
+    "receiver_phone": "receiver phone / 收件电话",
+    "receiver_address": "full receiver address incl. province, city, town / 收件地址",
+    "province": "province / 省",
+    "city": "city / 市",
+    "town": "district or town / 区县",
+    "sender_name": "sender name (settings [sender]) / 寄件人",
+    "sender_phone": "sender phone / 寄件电话",
+    "sender_address": "sender address / 寄件地址",
+    "items_summary": "one-line item summary, e.g. 'A12 红色,XL ×2；B07 ×1' / 商品摘要",
+    "item_count": "total number of pieces / 件数",
+    "sku_count": "number of distinct order lines / 商品种类数",
+    "pay_amount": "amount paid by the buyer in yuan, e.g. '12.50' / 实付金额（元）",
+    "goods_amount": "goods total in yuan / 商品总价（元）",
+    "postage": "postage in yuan / 邮费（元）",
+    "remark": "merchant remark / 商家备注",
+    "buyer_memo": "buyer's message / 买家留言",
+    "pay_time": "payment time in the warehouse's zone / 支付时间",
+}
+
+WAYBILL_FIELDS = {
+    **_COMMON,
+    **_ORDER,
+    "courier_name": "courier name, e.g. '中通快递' / 快递公司",
+    "tracking_number": "waybill (tracking) number, printed as Code128 / 运单号",
+    "route_code": "sort / route code (大头笔), empty when unknown / 分拣码",
+    "batch_seq": "position of this label in its batch, e.g. 12 / 批次序号",
+    "batch_total": "labels in the batch, e.g. 200 / 批次总数",
+    "batch_label": "'12/200' / 批次标记",
+    "reprint_mark": "'R2' on the second print of an order, 'R3' ..., empty on the first / 补打标记",
+}
+
+PACKING_FIELDS = {
+    **_COMMON,
+    **_ORDER,
+    "courier_name": WAYBILL_FIELDS["courier_name"],
+    "tracking_number": WAYBILL_FIELDS["tracking_number"],
+    "items": "list of order lines (see ROW_FIELDS['items']) / 商品明细",
+}
+
+PICKLIST_FIELDS = {
+    **_COMMON,
+    "items": "list of SKU rows aggregated over the batch (see ROW_FIELDS['items']) / 拣货明细",
+    "order_count": "orders in the batch / 订单数",
+    "sku_count": "distinct SKUs in the batch / SKU 数",
+    "total_qty": "total pieces in the batch / 总件数",
+    "batch_label": "name of the batch, free text / 批次",
+}
+
+SKU_FIELDS = {
+    **_COMMON,
+    "sku": "merchant SKU code (outer_id, else sku_id), printed as Code128 / 商家编码",
+    "name": "goods name / 商品名称",
+    "spec": "specification, e.g. '红色,XL' / 规格",
+    "price": "unit price in yuan / 单价（元）",
+    "goods_id": "platform goods id / 商品 ID",
+}
+
+KIND_FIELDS: dict[str, dict[str, str]] = {
+    "waybill": WAYBILL_FIELDS,
+    "packing": PACKING_FIELDS,
+    "picklist": PICKLIST_FIELDS,
+    "sku": SKU_FIELDS,
+}
+
+_ITEM_ROW = {
+    "seq": "1-based row number / 序号",
+    "sku": "merchant SKU code / 商家编码",
+    "name": "goods name / 商品名称",
+    "spec": "specification / 规格",
+    "qty": "quantity / 数量",
+}
+
+#: kind -> list field -> the keys of each row dict
+ROW_FIELDS: dict[str, dict[str, dict[str, str]]] = {
+    "packing": {
+        "items": {
+            **_ITEM_ROW,
+            "price": "unit price in yuan / 单价（元）",
+            "amount": "line total in yuan / 小计（元）",
+        }
+    },
+    "picklist": {
+        "items": {
+            **_ITEM_ROW,
+            "orders": "order numbers containing this SKU, comma-separated / 订单号",
+            "order_count": "number of orders containing this SKU / 订单数",
+        }
+    },
+}
+
+
+def fields_for(kind: str) -> dict[str, str]:
+    """Field name -> description for a template kind (empty for an unknown kind)."""
+    return KIND_FIELDS.get(kind, {})
+
+
+def row_fields_for(kind: str, source: str) -> dict[str, str] | None:
+    """Row keys of the list field ``source`` of ``kind``; None when it is not a list field."""
+    return ROW_FIELDS.get(kind, {}).get(source)

@@ -1,0 +1,642 @@
+"""Rasteriser: a :class:`printers.layout.Template` plus field values -> a 1-bit image.
+
+The image is what a thermal printer prints: mode ``"1"``, white = 1, black = 0, exactly the
+page width in dots. Everything is drawn for a bi-level head:
+
+- text without anti-aliasing (FreeType mono rendering), wrapped at the element's width,
+  shrunk down to ``min_size`` and then cut with "…" so that it never leaves its box;
+- Code128 drawn bar by bar at a whole number of dots per module with 10-module quiet zones
+  (python-barcode encodes, we draw: its ImageWriter puts bars at fractional pixels, which do
+  not scan at 203 dpi);
+- rotation by 90/180/270 degrees, per-printer calibration offsets in mm.
+
+Static elements (no fields: frames, rules, captions, the logo) of a fixed-size template are
+drawn once per (template, dpi, offset, font) into a base image that each label copies; fonts are
+cached per thread and size. :func:`render_label` is thread-safe.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from printers.errors import PrinterError
+from printers.fonts import find_cjk_font
+from printers.i18n import tr
+from printers.layout import Barcode, Box, Element, Line, Picture, Rows, Template, Text, load_template
+
+QUIET_MODULES = 10
+REFERENCE_DPI = 203
+ELLIPSIS = "…"
+# characters that never start a line (they stay with the character before them)
+_NO_LINE_START = set("，。、；：！？）》」』】〉”’,.;:!?)]}%…·ー～")
+
+
+def mm_to_dots(mm: float, dpi: int) -> int:
+    return round(mm * dpi / 25.4)
+
+
+# --------------------------------------------------------------------------- fonts
+class _Face:
+    """One font at one pixel size, with a per-character width cache."""
+
+    __slots__ = ("font", "size", "ascent", "height", "_widths")
+
+    def __init__(self, path: str, size: int):
+        self.font = ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
+        self.size = size
+        ascent, descent = self.font.getmetrics()
+        self.ascent = ascent
+        self.height = ascent + descent
+        self._widths: dict[str, float] = {}
+
+    def char_width(self, ch: str) -> float:
+        w = self._widths.get(ch)
+        if w is None:
+            w = self._widths[ch] = self.font.getlength(ch)
+        return w
+
+    def width(self, text: str) -> float:
+        return self.font.getlength(text) if text else 0.0
+
+
+class _Faces(threading.local):
+    """Per-thread cache: FreeType faces must not be shared between threads."""
+
+    def __init__(self) -> None:
+        self.faces: dict[tuple[str, int], _Face] = {}
+
+    def get(self, path: str, size: int) -> _Face:
+        face = self.faces.get((path, size))
+        if face is None:
+            try:
+                face = self.faces[(path, size)] = _Face(path, size)
+            except OSError as exc:
+                raise PrinterError(tr("cannot load font {p}: {e}", "无法加载字体 {p}：{e}", p=path, e=exc)) from None
+        return face
+
+
+_FACES = _Faces()
+
+
+# --------------------------------------------------------------------------- text layout
+def _tokens(paragraph: str) -> list[str]:
+    """Break units: a Latin word (with its trailing spaces) or one CJK character; closing
+    punctuation sticks to the unit before it."""
+    out: list[str] = []
+    word = ""
+    for ch in paragraph:
+        if ch in _NO_LINE_START and (out or word):
+            if word:
+                word += ch
+            else:
+                out[-1] += ch
+            continue
+        if ch.isascii() and not ch.isspace():
+            if word and word[-1].isspace():
+                out.append(word)
+                word = ""
+            word += ch
+        elif ch.isspace():
+            word += ch
+        else:
+            if word:
+                out.append(word)
+                word = ""
+            out.append(ch)
+    if word:
+        out.append(word)
+    return out
+
+
+def wrap(text: str, face: _Face, width: int) -> list[str]:
+    """Greedy line breaking of ``text`` at ``width`` dots; explicit newlines are kept."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line, line_w = "", 0.0
+        for tok in _tokens(paragraph):
+            tok_w = sum(face.char_width(c) for c in tok)
+            if line and line_w + tok_w - _trailing_space(tok, face) > width:
+                lines.append(line.rstrip())
+                line, line_w = "", 0.0
+                tok = tok.lstrip()
+                tok_w = sum(face.char_width(c) for c in tok)
+            if tok_w - _trailing_space(tok, face) > width:  # a word wider than the box: split it
+                for c in tok:
+                    cw = face.char_width(c)
+                    if line and line_w + cw > width and not c.isspace():
+                        lines.append(line.rstrip())
+                        line, line_w = "", 0.0
+                    line += c
+                    line_w += cw
+                continue
+            line += tok
+            line_w += tok_w
+        lines.append(line.rstrip())
+    # the per-character sum ignores kerning: check each line with the real measure
+    fixed: list[str] = []
+    for line in lines:
+        while True:
+            cut = len(line)
+            while cut > 1 and face.width(line[:cut]) > width:
+                cut -= 1
+            fixed.append(line[:cut])
+            line = line[cut:]
+            if not line:
+                break
+    return fixed
+
+
+def _trailing_space(tok: str, face: _Face) -> float:
+    stripped = tok.rstrip()
+    return sum(face.char_width(c) for c in tok[len(stripped):])
+
+
+@dataclass
+class TextLayout:
+    face: _Face
+    lines: list[str]
+    line_h: int
+
+    @property
+    def height(self) -> int:
+        if not self.lines:
+            return 0
+        return (len(self.lines) - 1) * self.line_h + self.face.height
+
+
+def layout_text(el: Text, text: str, width: int, height: int | None, dpi: int, font_path: str) -> TextLayout:
+    """Fit ``text`` into ``width`` x ``height`` dots: wrap, shrink to ``min_size``, then cut
+    with an ellipsis. ``height`` None (growing text) keeps every line."""
+    bold = 1 if el.bold else 0
+    width = max(1, width - bold)
+    top = max(1, round(el.size * dpi / 72))
+    low = max(1, round(el.min_size * dpi / 72)) if el.min_size else top
+
+    def attempt(size: int) -> tuple[TextLayout, int]:
+        face = _FACES.get(font_path, size)
+        line_h = max(1, round(size * el.line_spacing))
+        lines = wrap(text, face, width) if text else []
+        fit = len(lines)
+        if height is not None:
+            fit = 0 if face.height > height else 1 + (height - face.height) // line_h
+        if el.max_lines:
+            fit = min(fit, el.max_lines)
+        return TextLayout(face, lines, line_h), fit
+
+    result, fit = attempt(top)
+    if len(result.lines) > fit and low < top:
+        lo, hi = low, top - 1  # binary search for the largest size that fits
+        best = None
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            trial, trial_fit = attempt(mid)
+            if len(trial.lines) <= trial_fit:
+                best, lo = (trial, trial_fit), mid + 1
+            else:
+                hi = mid - 1
+        result, fit = best or attempt(low)
+    if len(result.lines) > fit:
+        result.lines = _truncate(result.lines, fit, result.face, width)
+    return result
+
+
+def _truncate(lines: list[str], n: int, face: _Face, width: int) -> list[str]:
+    if n <= 0:
+        return []
+    kept = lines[:n]
+    last = kept[-1]
+    while last and face.width(last + ELLIPSIS) > width:
+        last = last[:-1]
+    kept[-1] = last.rstrip() + ELLIPSIS
+    return kept
+
+
+# --------------------------------------------------------------------------- barcode
+def code128_modules(value: str) -> str:
+    """The Code128 bar pattern of ``value`` as a string of '1' (bar) and '0' (space), start,
+    check and stop characters included."""
+    from barcode.codex import Code128
+    from barcode.errors import BarcodeError
+
+    try:
+        return Code128(value).build()[0]
+    except (BarcodeError, ValueError, KeyError) as exc:
+        raise PrinterError(tr("cannot encode {v!r} as Code128: {e}", "无法将 {v!r} 编为 Code128：{e}",
+                              v=value, e=exc)) from None
+
+
+def _runs(bits: str) -> list[tuple[int, int]]:
+    """(start, length) of each bar."""
+    out = []
+    i, n = 0, len(bits)
+    while i < n:
+        if bits[i] == "1":
+            j = i
+            while j < n and bits[j] == "1":
+                j += 1
+            out.append((i, j - i))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+# --------------------------------------------------------------------------- rendering
+class _Values(Mapping):
+    """Field values for format strings: missing or None -> ''."""
+
+    def __init__(self, data: Mapping[str, object]):
+        self._data = data
+
+    def __getitem__(self, key: str) -> object:
+        value = self._data.get(key)
+        return "" if value is None else value
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+@dataclass
+class _Ctx:
+    template: Template
+    dpi: int
+    ox: int
+    oy: int
+    font_path: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def d(self, mm: float) -> int:
+        return mm_to_dots(mm, self.dpi)
+
+    def fmt(self, el: Element, text: str, values: Mapping[str, object]) -> str:
+        try:
+            return text.format_map(_Values(values))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            raise PrinterError(tr("{p}: element {n}: cannot format {t!r}: {e}", "{p}：元素 {n}：无法格式化 {t!r}：{e}",
+                                  p=self.template.path, n=el.index, t=text, e=exc)) from None
+
+
+def _present(el: Element, values: Mapping[str, object]) -> bool:
+    if not el.when:
+        return True
+    v = values.get(el.when)
+    return v is not None and str(v).strip() != "" and v is not False
+
+
+def _draw_text(img: Image.Image, ctx: _Ctx, el: Text, x: int, y: int, w: int, h: int,
+               layout: TextLayout) -> None:
+    """Draw laid-out text into the page box (x, y, w, h) in dots, rotating if asked."""
+    if el.inverse:
+        pad = ctx.d(el.pad)
+        ImageDraw.Draw(img).rectangle((x - pad, y - pad, x + w - 1 + pad, y + h - 1 + pad), fill=0)
+    if not layout.lines:
+        return
+    ink = 1 if el.inverse else 0
+    if el.rotate == 0:
+        _text_lines(ImageDraw.Draw(img), el, 0, 0, w, h, layout, ink, (x, y))
+        return
+    bw, bh = (h, w) if el.rotate in (90, 270) else (w, h)
+    mask = Image.new("1", (bw, bh), 0)
+    _text_lines(ImageDraw.Draw(mask), el, 0, 0, bw, bh, layout, 1, (0, 0))
+    img.paste(ink, (x, y), _rotate(mask, el.rotate))
+
+
+def _text_lines(draw: ImageDraw.ImageDraw, el: Text, _x: int, _y: int, w: int, h: int,
+                layout: TextLayout, ink: int, origin: tuple[int, int]) -> None:
+    ox, oy = origin
+    face = layout.face
+    block = layout.height
+    if el.valign == "middle":
+        top = (h - block) // 2
+    elif el.valign == "bottom":
+        top = h - block
+    else:
+        top = 0
+    top = max(0, top)
+    bold = 1 if el.bold else 0
+    for i, line in enumerate(layout.lines):
+        if not line:
+            continue
+        lw = face.width(line) + bold
+        if el.align == "center":
+            left = (w - lw) / 2
+        elif el.align == "right":
+            left = w - lw
+        else:
+            left = 0
+        px, py = ox + max(0, round(left)), oy + top + i * layout.line_h
+        draw.text((px, py), line, font=face.font, fill=ink, anchor="la")
+        if bold:
+            draw.text((px + 1, py), line, font=face.font, fill=ink, anchor="la")
+
+
+def _rotate(img: Image.Image, degrees: int) -> Image.Image:
+    """Rotate clockwise by 90/180/270 degrees."""
+    op = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}
+    return img.transpose(op[degrees])
+
+
+def _draw_barcode(img: Image.Image, ctx: _Ctx, el: Barcode, x: int, y: int) -> None:
+    value = str(ctx.values.get(el.field) or "").strip()
+    if not value:
+        return
+    bits = code128_modules(value)
+    # "along": the direction the code reads in; a rotated barcode runs along the box height
+    along, height = (ctx.d(el.h), ctx.d(el.w)) if el.rotate in (90, 270) else (ctx.d(el.w), ctx.d(el.h))
+    total = len(bits) + 2 * QUIET_MODULES
+    module = max(1, round(el.module * ctx.dpi / REFERENCE_DPI))
+    while module > 1 and module * total > along:
+        module -= 1
+    if module * total > along:
+        raise PrinterError(tr("{p}: element {n}: the barcode {v!r} does not fit in {w} mm",
+                              "{p}：元素 {n}：条码 {v!r} 放不下（宽 {w} 毫米）",
+                              p=ctx.template.path, n=el.index, v=value, w=el.h if el.rotate in (90, 270) else el.w))
+    bars_w = module * len(bits)
+    hr_face = _FACES.get(ctx.font_path, max(1, round(el.hr_size * ctx.dpi / 72))) if el.hr else None
+    gap = ctx.d(0.5)
+    full_h = height + (gap + hr_face.height if hr_face else 0)
+    mask = Image.new("1", (along, full_h), 0)
+    draw = ImageDraw.Draw(mask)
+    if el.align == "left":
+        left = QUIET_MODULES * module
+    elif el.align == "right":
+        left = along - (QUIET_MODULES * module) - bars_w
+    else:
+        left = (along - bars_w) // 2
+    for start, length in _runs(bits):
+        x0 = left + start * module
+        draw.rectangle((x0, 0, x0 + length * module - 1, height - 1), fill=1)
+    if hr_face:
+        tw = hr_face.width(value)
+        draw.text((left + (bars_w - tw) / 2, height + gap), value, font=hr_face.font, fill=1, anchor="la")
+    if el.rotate:
+        mask = _rotate(mask, el.rotate)
+    img.paste(0, (x, y), mask)
+
+
+_image_cache: dict[tuple[Path, int, int], Image.Image] = {}
+_image_lock = threading.Lock()
+
+
+def _picture(path: Path, w: int, h: int) -> Image.Image:
+    key = (path, w, h)
+    with _image_lock:
+        hit = _image_cache.get(key)
+    if hit is not None:
+        return hit
+    try:
+        with Image.open(path) as src:
+            src.load()
+            if src.mode in ("RGBA", "LA", "P"):
+                src = src.convert("RGBA")
+                bg = Image.new("RGBA", src.size, (255, 255, 255, 255))
+                src = Image.alpha_composite(bg, src)
+            gray = src.convert("L")
+    except OSError as exc:
+        raise PrinterError(tr("cannot read image {p}: {e}", "无法读取图片 {p}：{e}", p=path, e=exc)) from None
+    scale = min(w / gray.width, h / gray.height)
+    size = (max(1, round(gray.width * scale)), max(1, round(gray.height * scale)))
+    pic = gray.resize(size, Image.Resampling.LANCZOS).point(lambda v: 255 if v >= 128 else 0).convert("1")
+    with _image_lock:
+        _image_cache[key] = pic
+    return pic
+
+
+def _draw_static(img: Image.Image, ctx: _Ctx, el: Element, x: int, y: int, w: int, h: int) -> None:
+    draw = ImageDraw.Draw(img)
+    if isinstance(el, Line):
+        t = max(1, ctx.d(el.thickness))
+        if el.y == el.y2:  # horizontal
+            draw.rectangle((x, y, x + w - 1, y + t - 1), fill=0)
+        else:
+            draw.rectangle((x, y, x + t - 1, y + h - 1), fill=0)
+    elif isinstance(el, Box):
+        if el.fill:
+            draw.rectangle((x, y, x + w - 1, y + h - 1), fill=0)
+        else:
+            draw.rectangle((x, y, x + w - 1, y + h - 1), outline=0, width=max(1, ctx.d(el.thickness)))
+    elif isinstance(el, Picture):
+        pic = _picture((ctx.template.path.parent / el.src).resolve(), w, h)
+        left = {"left": 0, "right": w - pic.width}.get(el.align, (w - pic.width) // 2)
+        img.paste(pic, (x + left, y + (h - pic.height) // 2))
+
+
+def _line_box(ctx: _Ctx, el: Line) -> tuple[int, int]:
+    """Width and height in dots of a line element's rectangle."""
+    t = max(1, ctx.d(el.thickness))
+    if el.y == el.y2:
+        return ctx.d(abs(el.x2 - el.x)), t
+    return t, ctx.d(abs(el.y2 - el.y))
+
+
+def _is_static(el: Element) -> bool:
+    if el.when:
+        return False
+    if isinstance(el, (Line, Box, Picture)):
+        return True
+    return isinstance(el, Text) and el.static
+
+
+# --------------------------------------------------------------------------- flow (roll paper)
+@dataclass
+class _Placed:
+    """An element with everything computed that drawing needs."""
+
+    el: Element
+    layout: TextLayout | None = None
+    rows: list[list["_Placed"]] | None = None
+    row_heights: list[int] | None = None
+    more: int = 0
+    grow: int = 0  # dots beyond the nominal height
+
+
+def _text_box(ctx: _Ctx, el: Text) -> tuple[int, int]:
+    w, h = ctx.d(el.w), ctx.d(el.h)
+    return (h, w) if el.rotate in (90, 270) else (w, h)
+
+
+def _place_text(ctx: _Ctx, el: Text, values: Mapping[str, object]) -> _Placed:
+    text = ctx.fmt(el, el.text, values)
+    w, h = _text_box(ctx, el)
+    layout = layout_text(el, text, w, None if el.grow else h, ctx.dpi, ctx.font_path)
+    return _Placed(el, layout=layout, grow=max(0, layout.height - h) if el.grow else 0)
+
+
+def _place_rows(ctx: _Ctx, el: Rows, values: Mapping[str, object]) -> _Placed:
+    data = values.get(el.source) or []
+    if not isinstance(data, (list, tuple)):
+        raise PrinterError(tr("field '{f}' must be a list of rows", "字段 '{f}' 必须是行列表", f=el.source))
+    row_h = ctx.d(el.row_h)
+    more = 0
+    if not ctx.template.is_roll:
+        capacity = max(1, ctx.d(el.h) // row_h)
+        if len(data) > capacity:
+            more = len(data) - capacity + 1
+            data = list(data[: capacity - 1])
+    rows, heights = [], []
+    for row in data:
+        row = row if isinstance(row, Mapping) else {}
+        placed = []
+        for cell in el.cells:
+            if not _present(cell, row):
+                continue
+            if isinstance(cell, Text):
+                placed.append(_place_text(ctx, cell, row))
+            else:
+                placed.append(_Placed(cell))
+        rows.append(placed)
+        bottom = max([row_h] + [ctx.d(p.el.bottom) + p.grow for p in placed])
+        heights.append(bottom)
+    used = sum(heights) + (row_h if more else 0)
+    nominal = ctx.d(el.bottom - el.y)
+    return _Placed(el, rows=rows, row_heights=heights, more=more,
+                   grow=max(0, used - nominal) if ctx.template.is_roll else 0)
+
+
+class _Flow:
+    """Vertical shifts caused by growing elements (roll paper): everything at or below a
+    grown element's nominal bottom moves down by its growth."""
+
+    def __init__(self, ctx: _Ctx, placed: list[_Placed]):
+        self.steps = sorted((p.el.bottom, p.grow) for p in placed if p.grow)
+        self.ctx = ctx
+
+    def shift(self, y_mm: float) -> int:
+        return sum(g for bottom, g in self.steps if bottom <= y_mm + 1e-6)
+
+    def y(self, y_mm: float) -> int:
+        return self.ctx.d(y_mm) + self.shift(y_mm)
+
+
+# --------------------------------------------------------------------------- base images
+_base_cache: dict[tuple, Image.Image] = {}
+_base_lock = threading.Lock()
+_BASE_CACHE_MAX = 64
+
+
+def _base_image(ctx: _Ctx, size: tuple[int, int]) -> Image.Image:
+    """White page with the static elements of a fixed-size template, cached."""
+    t = ctx.template
+    key = (t.path, id(t), ctx.dpi, ctx.ox, ctx.oy, ctx.font_path)
+    with _base_lock:
+        hit = _base_cache.get(key)
+    if hit is None:
+        hit = Image.new("1", size, 1)
+        flow = _Flow(ctx, [])
+        for el in t.elements:
+            if _is_static(el):
+                _draw_element(hit, ctx, _place(ctx, el, {}), flow)
+        with _base_lock:
+            if len(_base_cache) >= _BASE_CACHE_MAX:
+                _base_cache.clear()
+            _base_cache[key] = hit
+    return hit.copy()
+
+
+def _place(ctx: _Ctx, el: Element, values: Mapping[str, object]) -> _Placed:
+    if isinstance(el, Text):
+        return _place_text(ctx, el, values)
+    if isinstance(el, Rows):
+        return _place_rows(ctx, el, values)
+    return _Placed(el)
+
+
+def _draw_element(img: Image.Image, ctx: _Ctx, p: _Placed, flow: _Flow,
+                  origin: tuple[int, int] | None = None) -> None:
+    """Draw a placed element; ``origin`` is the page position in dots of (0, 0) in mm (the
+    calibration offset, or a row's top-left corner)."""
+    el = p.el
+    ox, oy = origin or (ctx.ox, ctx.oy)
+    x = ox + ctx.d(el.x)
+    top = flow.y(el.y)
+    y = oy + top
+    if isinstance(el, Text):
+        _draw_text(img, ctx, el, x, y, ctx.d(el.w), ctx.d(el.h) + p.grow, p.layout)
+    elif isinstance(el, Barcode):
+        _draw_barcode(img, ctx, el, x, y)
+    elif isinstance(el, Rows):
+        _draw_rows(img, ctx, p, x, y)
+    elif isinstance(el, Line):
+        w, h = _line_box(ctx, el)
+        if el.y != el.y2:  # vertical: from the upper end, stretching with what grows beside it
+            top = flow.y(min(el.y, el.y2))
+            h = flow.y(max(el.y, el.y2)) - top
+        _draw_static(img, ctx, el, ox + ctx.d(min(el.x, el.x2)), oy + top, w, h)
+    else:  # box, picture: the bottom edge follows growth above it
+        _draw_static(img, ctx, el, x, y, ctx.d(el.w), flow.y(el.bottom) - top)
+
+
+def _draw_rows(img: Image.Image, ctx: _Ctx, p: _Placed, x: int, y: int) -> None:
+    el: Rows = p.el  # type: ignore[assignment]
+    no_flow = _Flow(ctx, [])
+    row_y = y
+    draw = ImageDraw.Draw(img)
+    for cells, height in zip(p.rows or [], p.row_heights or []):
+        for cell in cells:
+            _draw_element(img, ctx, cell, no_flow, origin=(x, row_y))
+        row_y += height
+        if el.rule:
+            draw.rectangle((x, row_y - 1, x + ctx.d(el.w) - 1, row_y - 1), fill=0)
+    if p.more:
+        first = next((c for c in el.cells if isinstance(c, Text)), None)
+        style = Text(type="text", w=el.w, h=el.row_h, size=first.size if first else 9,
+                     min_size=0, valign="middle", index=el.index)
+        text = ctx.fmt(el, el.more, {"more": p.more})
+        layout = layout_text(style, text, ctx.d(el.w), ctx.d(el.row_h), ctx.dpi, ctx.font_path)
+        _draw_text(img, ctx, style, x, row_y, ctx.d(el.w), ctx.d(el.row_h), layout)
+
+
+# --------------------------------------------------------------------------- entry point
+def render_label(
+    template: Template | str,
+    fields: Mapping[str, object],
+    *,
+    dpi: int = 203,
+    offset_x_mm: float = 0.0,
+    offset_y_mm: float = 0.0,
+    font_path: str | None = None,
+) -> Image.Image:
+    """Render one label: a mode "1" image (white 1, black 0), exactly the page width in dots;
+    roll templates are as tall as their content. Missing fields render as empty."""
+    if isinstance(template, str):
+        template = load_template(template)
+    if not 100 <= dpi <= 600:
+        raise PrinterError(tr("dpi must be between 100 and 600, not {d}", "dpi 必须在 100 到 600 之间，而不是 {d}", d=dpi))
+    ctx = _Ctx(template, dpi, mm_to_dots(offset_x_mm, dpi), mm_to_dots(offset_y_mm, dpi),
+               font_path or find_cjk_font(None), fields)
+    width = mm_to_dots(template.width_mm, dpi)
+    if template.is_roll:
+        placed = [_place(ctx, el, fields) for el in template.elements if _present(el, fields)]
+        flow = _Flow(ctx, placed)
+        bottom = max((flow.y(p.el.bottom if not isinstance(p.el, Line) else max(p.el.y, p.el.y2)) for p in placed),
+                     default=0)
+        height = max(1, bottom + ctx.d(template.bottom_margin_mm) + max(0, ctx.oy))
+        img = Image.new("1", (width, height), 1)
+    else:
+        height = mm_to_dots(template.height_mm or 0, dpi)
+        img = _base_image(ctx, (width, height))
+        placed = [_place(ctx, el, fields) for el in template.elements
+                  if not _is_static(el) and _present(el, fields)]
+        flow = _Flow(ctx, [])
+    for p in placed:
+        _draw_element(img, ctx, p, flow)
+    return img
+
+
+def clear_caches() -> None:
+    """Forget cached base images and pictures (after a template or logo changes on disk)."""
+    with _base_lock:
+        _base_cache.clear()
+    with _image_lock:
+        _image_cache.clear()
+
+
+__all__ = ["render_label", "mm_to_dots", "code128_modules", "wrap", "layout_text", "clear_caches"]
