@@ -271,7 +271,6 @@ class _Ctx:
     ox: int
     oy: int
     font_path: str
-    values: Mapping[str, object] = field(default_factory=dict)
 
     def d(self, mm: float) -> int:
         return mm_to_dots(mm, self.dpi)
@@ -344,8 +343,9 @@ def _rotate(img: Image.Image, degrees: int) -> Image.Image:
     return img.transpose(op[degrees])
 
 
-def _draw_barcode(img: Image.Image, ctx: _Ctx, el: Barcode, x: int, y: int) -> None:
-    value = str(ctx.values.get(el.field) or "").strip()
+def _draw_barcode(img: Image.Image, ctx: _Ctx, el: Barcode, x: int, y: int,
+                  values: Mapping[str, object]) -> None:
+    value = str(values.get(el.field) or "").strip()
     if not value:
         return
     bits = code128_modules(value)
@@ -451,9 +451,9 @@ class _Placed:
     """An element with everything computed that drawing needs."""
 
     el: Element
+    values: Mapping[str, object] = field(default_factory=dict)
     layout: TextLayout | None = None
-    rows: list[list["_Placed"]] | None = None
-    row_heights: list[int] | None = None
+    rows: list[tuple[list["_Placed"], "_Flow", int]] | None = None  # cells, flow, height
     more: int = 0
     grow: int = 0  # dots beyond the nominal height
 
@@ -467,7 +467,7 @@ def _place_text(ctx: _Ctx, el: Text, values: Mapping[str, object]) -> _Placed:
     text = ctx.fmt(el, el.text, values)
     w, h = _text_box(ctx, el)
     layout = layout_text(el, text, w, None if el.grow else h, ctx.dpi, ctx.font_path)
-    return _Placed(el, layout=layout, grow=max(0, layout.height - h) if el.grow else 0)
+    return _Placed(el, values, layout=layout, grow=max(0, layout.height - h) if el.grow else 0)
 
 
 def _place_rows(ctx: _Ctx, el: Rows, values: Mapping[str, object]) -> _Placed:
@@ -481,24 +481,16 @@ def _place_rows(ctx: _Ctx, el: Rows, values: Mapping[str, object]) -> _Placed:
         if len(data) > capacity:
             more = len(data) - capacity + 1
             data = list(data[: capacity - 1])
-    rows, heights = [], []
+    rows = []
     for row in data:
         row = row if isinstance(row, Mapping) else {}
-        placed = []
-        for cell in el.cells:
-            if not _present(cell, row):
-                continue
-            if isinstance(cell, Text):
-                placed.append(_place_text(ctx, cell, row))
-            else:
-                placed.append(_Placed(cell))
-        rows.append(placed)
-        bottom = max([row_h] + [ctx.d(p.el.bottom) + p.grow for p in placed])
-        heights.append(bottom)
-    used = sum(heights) + (row_h if more else 0)
+        cells = [_place(ctx, cell, row) for cell in el.cells if _present(cell, row)]
+        flow = _Flow(ctx, cells)
+        height = max([row_h] + [flow.y(c.el.bottom) for c in cells])
+        rows.append((cells, flow, height))
+    used = sum(h for _c, _f, h in rows) + (row_h if more else 0)
     nominal = ctx.d(el.bottom - el.y)
-    return _Placed(el, rows=rows, row_heights=heights, more=more,
-                   grow=max(0, used - nominal) if ctx.template.is_roll else 0)
+    return _Placed(el, values, rows=rows, more=more, grow=max(0, used - nominal) if ctx.template.is_roll else 0)
 
 
 class _Flow:
@@ -546,7 +538,7 @@ def _place(ctx: _Ctx, el: Element, values: Mapping[str, object]) -> _Placed:
         return _place_text(ctx, el, values)
     if isinstance(el, Rows):
         return _place_rows(ctx, el, values)
-    return _Placed(el)
+    return _Placed(el, values)
 
 
 def _draw_element(img: Image.Image, ctx: _Ctx, p: _Placed, flow: _Flow,
@@ -561,7 +553,7 @@ def _draw_element(img: Image.Image, ctx: _Ctx, p: _Placed, flow: _Flow,
     if isinstance(el, Text):
         _draw_text(img, ctx, el, x, y, ctx.d(el.w), ctx.d(el.h) + p.grow, p.layout)
     elif isinstance(el, Barcode):
-        _draw_barcode(img, ctx, el, x, y)
+        _draw_barcode(img, ctx, el, x, y, p.values)
     elif isinstance(el, Rows):
         _draw_rows(img, ctx, p, x, y)
     elif isinstance(el, Line):
@@ -576,12 +568,11 @@ def _draw_element(img: Image.Image, ctx: _Ctx, p: _Placed, flow: _Flow,
 
 def _draw_rows(img: Image.Image, ctx: _Ctx, p: _Placed, x: int, y: int) -> None:
     el: Rows = p.el  # type: ignore[assignment]
-    no_flow = _Flow(ctx, [])
     row_y = y
     draw = ImageDraw.Draw(img)
-    for cells, height in zip(p.rows or [], p.row_heights or []):
+    for cells, flow, height in p.rows or []:
         for cell in cells:
-            _draw_element(img, ctx, cell, no_flow, origin=(x, row_y))
+            _draw_element(img, ctx, cell, flow, origin=(x, row_y))
         row_y += height
         if el.rule:
             draw.rectangle((x, row_y - 1, x + ctx.d(el.w) - 1, row_y - 1), fill=0)
@@ -611,7 +602,7 @@ def render_label(
     if not 100 <= dpi <= 600:
         raise PrinterError(tr("dpi must be between 100 and 600, not {d}", "dpi 必须在 100 到 600 之间，而不是 {d}", d=dpi))
     ctx = _Ctx(template, dpi, mm_to_dots(offset_x_mm, dpi), mm_to_dots(offset_y_mm, dpi),
-               font_path or find_cjk_font(None), fields)
+               font_path or find_cjk_font(None))
     width = mm_to_dots(template.width_mm, dpi)
     if template.is_roll:
         placed = [_place(ctx, el, fields) for el in template.elements if _present(el, fields)]

@@ -1,0 +1,235 @@
+"""The bridge from orders to label fields: plain dicts that ``printers.raster.render_label``
+draws (printers/ never sees a model). Field names are those of :mod:`printers.fields`.
+
+Receiver text: the caller passes the decrypted receiver (``{"name", "phone", "address"}``) only
+when printing; otherwise the order's plain fields (spreadsheet imports, demo data) or, failing
+those, the masked ones are used. Nothing here decrypts, stores or logs receiver text.
+Money is stored in fen and shown in yuan; times are stored in UTC and shown in ``tz``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from core.models import Courier, Order, OrderItem
+from core.orders import item_summary
+from core.timeutil import DEFAULT_TZ, fen_to_yuan, fmt_local, to_local, utcnow
+
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def _now_text(now: dt.datetime | None, tz: str) -> str:
+    """``now`` is naive UTC (or aware); default: the current time."""
+    if now is None:
+        now = utcnow()
+    elif now.tzinfo is not None:
+        now = now.astimezone(dt.UTC).replace(tzinfo=None)
+    local = to_local(now, tz)
+    return local.strftime(TIME_FORMAT) if local else ""
+
+
+def _items(order: Order) -> list[OrderItem]:
+    return list(order.items.order_by(OrderItem.position, OrderItem.id))
+
+
+def _item_dict(it: OrderItem) -> dict[str, Any]:
+    return {
+        "outer_id": it.outer_id,
+        "goods_name": it.goods_name,
+        "goods_spec": it.goods_spec,
+        "goods_count": it.goods_count,
+    }
+
+
+def sku_code(item: OrderItem) -> str:
+    """The code a warehouse knows an item by: merchant code, else platform SKU id, else goods id."""
+    return (item.outer_id or "").strip() or (item.sku_id or "").strip() or (item.goods_id or "").strip()
+
+
+def _full_address(order: Order, address: str) -> str:
+    """Decrypted addresses are sometimes the street part only: prefix the region then."""
+    region = f"{order.province}{order.city}{order.town}"
+    address = (address or "").strip()
+    if not address or not order.province or address.startswith(order.province):
+        return address
+    return f"{region}{address}"
+
+
+def receiver_text(order: Order, receiver: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``{"name", "phone", "address"}`` for a label: decrypted (passed in), else plain, else masked."""
+    if receiver is not None:
+        return {
+            "name": receiver.get("name", "") or "",
+            "phone": receiver.get("phone", "") or "",
+            "address": _full_address(order, receiver.get("address", "") or ""),
+        }
+    if order.receiver_name or order.receiver_address:
+        return {
+            "name": order.receiver_name,
+            "phone": order.receiver_phone,
+            "address": _full_address(order, order.receiver_address),
+        }
+    return {
+        "name": order.receiver_name_mask,
+        "phone": order.receiver_phone_mask,
+        "address": _full_address(order, order.address_mask),
+    }
+
+
+def courier_name_of(order: Order) -> str:
+    if order.logistics_id is None:
+        return ""
+    courier = Courier.get_or_none(Courier.id == order.logistics_id)
+    return courier.name if courier else ""
+
+
+def _order_fields(order: Order, items: list[OrderItem], receiver: Mapping[str, str] | None,
+                  sender: Any, tz: str, now: dt.datetime | None, shop_name: str) -> dict[str, Any]:
+    rcv = receiver_text(order, receiver)
+    summary = item_summary([_item_dict(it) for it in items]) if items else order.items_summary
+    count = sum(it.goods_count for it in items) if items else order.item_count
+    return {
+        "shop_name": shop_name or _shop_name(order),
+        "print_time": _now_text(now, tz),
+        "order_sn": order.order_sn,
+        "receiver_name": rcv["name"],
+        "receiver_phone": rcv["phone"],
+        "receiver_address": rcv["address"],
+        "province": order.province,
+        "city": order.city,
+        "town": order.town,
+        "sender_name": getattr(sender, "name", "") if sender else "",
+        "sender_phone": getattr(sender, "phone", "") if sender else "",
+        "sender_address": getattr(sender, "address", "") if sender else "",
+        "items_summary": summary,
+        "item_count": count,
+        "sku_count": len(items),
+        "pay_amount": fen_to_yuan(order.pay_amount_fen),
+        "goods_amount": fen_to_yuan(order.goods_amount_fen),
+        "postage": fen_to_yuan(order.postage_fen),
+        "remark": order.remark,
+        "buyer_memo": order.buyer_memo,
+        "pay_time": fmt_local(order.pay_time, tz, TIME_FORMAT),
+        "tracking_number": order.tracking_number,
+    }
+
+
+def _shop_name(order: Order) -> str:
+    try:
+        return order.shop.name
+    except Exception:  # noqa: BLE001 - a dangling shop reference must not stop a label
+        return ""
+
+
+def order_label_fields(
+    order: Order,
+    *,
+    receiver: Mapping[str, str] | None = None,
+    sender: Any = None,
+    courier_name: str = "",
+    batch_seq: int = 1,
+    batch_total: int = 1,
+    reprint_no: int = 0,
+    now: dt.datetime | None = None,
+    tz: str = DEFAULT_TZ,
+    shop_name: str = "",
+    route_code: str = "",
+) -> dict[str, Any]:
+    """Fields of a waybill for ``order`` (see ``printers.fields.WAYBILL_FIELDS``).
+
+    ``sender`` is a ``core.config.SenderSettings``; ``reprint_no`` 2 prints "R2" (0: first print).
+    """
+    fields = _order_fields(order, _items(order), receiver, sender, tz, now, shop_name)
+    fields.update(
+        courier_name=courier_name or courier_name_of(order),
+        route_code=route_code,
+        batch_seq=batch_seq,
+        batch_total=batch_total,
+        batch_label=f"{batch_seq}/{batch_total}",
+        reprint_mark=f"R{reprint_no}" if reprint_no > 0 else "",
+    )
+    return fields
+
+
+def packing_fields(
+    order: Order,
+    *,
+    receiver: Mapping[str, str] | None = None,
+    sender: Any = None,
+    courier_name: str = "",
+    now: dt.datetime | None = None,
+    tz: str = DEFAULT_TZ,
+    shop_name: str = "",
+) -> dict[str, Any]:
+    """Fields of a packing slip: the order's fields plus ``items`` rows with prices."""
+    items = _items(order)
+    fields = _order_fields(order, items, receiver, sender, tz, now, shop_name)
+    fields["courier_name"] = courier_name or courier_name_of(order)
+    fields["items"] = [
+        {
+            "seq": i,
+            "sku": sku_code(it),
+            "name": it.goods_name,
+            "spec": it.goods_spec,
+            "qty": it.goods_count,
+            "price": fen_to_yuan(it.goods_price_fen),
+            "amount": fen_to_yuan(it.goods_price_fen * it.goods_count),
+        }
+        for i, it in enumerate(items, 1)
+    ]
+    return fields
+
+
+def picklist_fields(
+    orders: Iterable[Order],
+    *,
+    now: dt.datetime | None = None,
+    tz: str = DEFAULT_TZ,
+    batch_label: str = "",
+    shop_name: str = "",
+) -> dict[str, Any]:
+    """A pick list over a batch: one row per SKU (code + spec) with the total quantity and the
+    orders that contain it, sorted by SKU code."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    order_count = 0
+    for order in orders:
+        order_count += 1
+        for it in _items(order):
+            key = (sku_code(it), it.goods_spec or "")
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = {"sku": key[0], "name": it.goods_name, "spec": it.goods_spec,
+                                   "qty": 0, "_orders": []}
+            row["qty"] += it.goods_count
+            if order.order_sn not in row["_orders"]:
+                row["_orders"].append(order.order_sn)
+    items = []
+    for i, key in enumerate(sorted(rows), 1):
+        row = rows[key]
+        sns = row.pop("_orders")
+        items.append({**row, "seq": i, "orders": ", ".join(sns), "order_count": len(sns)})
+    return {
+        "shop_name": shop_name,
+        "print_time": _now_text(now, tz),
+        "items": items,
+        "order_count": order_count,
+        "sku_count": len(items),
+        "total_qty": sum(r["qty"] for r in items),
+        "batch_label": batch_label,
+    }
+
+
+def sku_fields(item: OrderItem, *, now: dt.datetime | None = None, tz: str = DEFAULT_TZ,
+               shop_name: str = "") -> dict[str, Any]:
+    """Fields of a SKU label for one order line (its code printed as a barcode)."""
+    return {
+        "shop_name": shop_name,
+        "print_time": _now_text(now, tz),
+        "sku": sku_code(item),
+        "name": item.goods_name,
+        "spec": item.goods_spec,
+        "price": fen_to_yuan(item.goods_price_fen),
+        "goods_id": item.goods_id,
+    }
