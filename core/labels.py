@@ -233,3 +233,38 @@ def sku_fields(item: OrderItem, *, now: dt.datetime | None = None, tz: str = DEF
         "price": fen_to_yuan(item.goods_price_fen),
         "goods_id": item.goods_id,
     }
+
+
+def batch_fields(
+    kind: str,
+    orders: list[Order],
+    *,
+    sender: Any = None,
+    now: dt.datetime | None = None,
+    tz: str = DEFAULT_TZ,
+    batch_label: str = "",
+) -> list[tuple[str, dict[str, Any]]]:
+    """Label fields for a batch of orders and a template kind, as ``(name, fields)`` pairs
+    (``name`` identifies the label, e.g. for a file name): one waybill or packing slip per
+    order, one pick list for the batch, one SKU label per distinct SKU."""
+    if kind == "waybill":
+        total = len(orders)
+        return [
+            (o.order_sn, order_label_fields(o, sender=sender, batch_seq=i, batch_total=total,
+                                            reprint_no=o.print_count + 1 if o.print_count else 0,
+                                            now=now, tz=tz))
+            for i, o in enumerate(orders, 1)
+        ]
+    if kind == "packing":
+        return [(o.order_sn, packing_fields(o, sender=sender, now=now, tz=tz)) for o in orders]
+    if kind == "picklist":
+        return [("picklist", picklist_fields(orders, now=now, tz=tz, batch_label=batch_label))]
+    if kind == "sku":
+        seen: dict[str, dict[str, Any]] = {}
+        for o in orders:
+            for it in _items(o):
+                code = sku_code(it)
+                if code and code not in seen:
+                    seen[code] = sku_fields(it, now=now, tz=tz)
+        return list(seen.items())
+    raise ValueError(f"unknown template kind: {kind!r}")
