@@ -98,6 +98,20 @@ def migrate(db: Database) -> int:
 
 
 # ------------------------------------------------------------------ open / write
+def _restrict_sidecars(url: str) -> None:
+    """The WAL and shared-memory files hold order data too: owner-only, like the database."""
+    if not url.startswith("sqlite:///"):
+        return
+    base = url[len("sqlite:///") :]
+    for suffix in ("", "-wal", "-shm"):
+        p = Path(base + suffix)
+        try:
+            if p.exists() and p.stat().st_uid == os.getuid():
+                p.chmod(0o600)
+        except OSError:
+            pass
+
+
 def open_database(url: str, *, migrate_schema: bool = True) -> Database:
     """Open the database at ``url``, bind the models to it and migrate."""
     db = _make_database(url)
@@ -106,6 +120,7 @@ def open_database(url: str, *, migrate_schema: bool = True) -> Database:
         db.connect(reuse_if_open=True)
         if migrate_schema:
             migrate(db)
+        _restrict_sidecars(url)
     except DatabaseError:
         raise
     except Exception as exc:  # noqa: BLE001 - sqlite3 errors become one clear message

@@ -363,7 +363,7 @@ def _apply_update(old: Order, rec: Mapping, items: list[dict], old_item_key: tup
 
     gained = 0
     merged = {f: changes.get(f, getattr(old, f)) for f in _STATUS_FIELDS}
-    if merged.get("order_status", 1) == 1:  # still to ship: a new blocking condition matters
+    if old.state in ("new", "printed"):  # still to ship here: a new blocking condition matters
         before = platform_flags(*_status_tuple(old))
         after = platform_flags(*_status_tuple(merged))
         gained |= after & ~before

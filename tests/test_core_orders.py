@@ -1,0 +1,175 @@
+import datetime as dt
+
+import pytest
+
+from core.db import open_database
+from core.demo import demo_records, write_demo
+from core.errors import DadanError
+from core.models import AuditEvent, Order, OrderItem, Shop
+from core.orders import Flag, hold, release, set_note, set_state, upsert_orders
+
+T0 = dt.datetime(2026, 11, 20, 2, 0, 0)
+
+
+@pytest.fixture
+def shop(tmp_path):
+    open_database(f"sqlite:///{tmp_path}/o.db")
+    return Shop.create(name="s")
+
+
+def rec(sn="261120-100000000000001", **kw):
+    base = {
+        "order_sn": sn, "order_status": 1, "refund_status": 1, "after_sales_status": 0,
+        "risk_control_status": 0, "is_stock_out": 0, "updated_at": T0, "pay_time": T0,
+        "last_ship_time": T0 + dt.timedelta(hours=48), "province": "浙江省", "city": "杭州市",
+        "town": "西湖区", "pay_amount_fen": 3990,
+        "receiver_name_enc": "~AgAAAA1~1~~", "receiver_phone_enc": "$P1$1$$", "receiver_address_enc": "~AD1~1~~",
+        "items": [{"goods_id": "1", "goods_name": "T恤", "goods_spec": "白色,L", "goods_count": 2, "outer_id": "A12"}],
+    }
+    base.update(kw)
+    return base
+
+
+def get(sn="261120-100000000000001") -> Order:
+    return Order.get(Order.order_sn == sn)
+
+
+def test_insert_then_idempotent(shop):
+    r = upsert_orders(shop.id, [rec()])
+    assert (r.new, r.changed, r.unchanged) == (1, 0, 0)
+    o = get()
+    assert o.items_summary == "A12 白色,L ×2" and o.sku_text == "|a12|1|" and o.item_count == 2
+    assert o.state == "new" and o.exception_flags == 0 and o.receiver_hash
+    r = upsert_orders(shop.id, [rec()])
+    assert (r.new, r.changed, r.unchanged) == (0, 0, 1)
+    assert Order.select().count() == 1 and OrderItem.select().count() == 1
+
+
+@pytest.mark.parametrize(
+    "change, flag",
+    [
+        ({"refund_status": 3}, Flag.REFUND),
+        ({"refund_status": 4}, Flag.REFUND),
+        ({"refund_status": 2}, Flag.AFTER_SALE),
+        ({"after_sales_status": 6}, Flag.AFTER_SALE),
+        ({"risk_control_status": 1}, Flag.RISK),
+        ({"is_stock_out": 1}, Flag.OUT_OF_STOCK),
+        ({"order_status": 0}, Flag.CANCELLED),
+        ({"receiver_address_enc": "~AD2~1~~"}, Flag.ADDRESS_CHANGED),
+        ({"order_status": 2, "tracking_number": "YT1"}, Flag.SHIPPED_ELSEWHERE),
+    ],
+)
+def test_each_change_raises_its_flag(shop, change, flag):
+    upsert_orders(shop.id, [rec()])
+    r = upsert_orders(shop.id, [rec(updated_at=T0 + dt.timedelta(minutes=5), **change)])
+    assert r.changed == 1 and r.flagged == 1
+    assert get().exception_flags & flag
+
+
+def test_release_is_audited_and_flag_returns_only_on_new_transition(shop):
+    upsert_orders(shop.id, [rec()])
+    upsert_orders(shop.id, [rec(refund_status=2, updated_at=T0 + dt.timedelta(minutes=1))])
+    o = get()
+    with pytest.raises(DadanError):
+        release([o.id], reason=" ", actor="amy")
+    assert release([o.id], reason="buyer withdrew the request by phone", actor="amy") == 1
+    ev = AuditEvent.get(AuditEvent.action == "release")
+    assert ev.actor == "amy" and ev.order_id == o.id and "phone" in ev.reason
+    # unchanged status on the next sync does not re-raise
+    upsert_orders(shop.id, [rec(refund_status=2, updated_at=T0 + dt.timedelta(minutes=2))])
+    assert get().exception_flags == 0
+    # a new condition does
+    upsert_orders(shop.id, [rec(refund_status=3, updated_at=T0 + dt.timedelta(minutes=3))])
+    assert get().exception_flags & Flag.REFUND
+
+
+def test_stale_record_changes_nothing(shop):
+    upsert_orders(shop.id, [rec(updated_at=T0 + dt.timedelta(hours=1), remark="new")])
+    r = upsert_orders(shop.id, [rec(updated_at=T0, remark="old", refund_status=3)])
+    assert r.unchanged == 1
+    o = get()
+    assert o.remark == "new" and o.exception_flags == 0
+
+
+def test_local_state_never_cleared(shop):
+    upsert_orders(shop.id, [rec()])
+    o = get()
+    Order.update(state="printed", print_count=2, note="fragile").where(Order.id == o.id).execute()
+    upsert_orders(shop.id, [rec(updated_at=T0 + dt.timedelta(minutes=9), remark="x")])
+    o = get()
+    assert (o.state, o.print_count, o.note, o.remark) == ("printed", 2, "fragile", "x")
+
+
+def test_import_never_overwrites_synced_order(shop):
+    upsert_orders(shop.id, [rec(remark="from api", refund_status=1)], source="api")
+    r = upsert_orders(
+        shop.id,
+        [rec(remark="from file", refund_status=3, updated_at=None, receiver_name="张三",
+             items=[{"goods_name": "other", "goods_count": 9}])],
+        source="import",
+    )
+    o = get()
+    assert o.remark == "from api" and o.refund_status == 1 and o.exception_flags == 0
+    assert o.items_summary == "A12 白色,L ×2"
+    assert o.receiver_name == "张三"  # an empty field is filled
+    assert r.changed == 1
+
+
+def test_shipped_by_dadan_then_platform_confirms(shop):
+    upsert_orders(shop.id, [rec()])
+    Order.update(state="shipped", tracking_number="ZT1", logistics_id=115).execute()
+    upsert_orders(shop.id, [rec(order_status=2, tracking_number="ZT1", updated_at=T0 + dt.timedelta(hours=1))])
+    o = get()
+    assert o.state == "confirmed" and o.exception_flags == 0
+
+
+def test_new_order_already_blocked_or_shipped(shop):
+    upsert_orders(shop.id, [rec("261120-100000000000002", refund_status=3), rec("261120-100000000000003", order_status=2)])
+    assert get("261120-100000000000002").exception_flags & Flag.REFUND
+    done = get("261120-100000000000003")
+    assert done.state == "confirmed" and done.exception_flags == 0
+
+
+def test_items_replaced_when_changed(shop):
+    upsert_orders(shop.id, [rec()])
+    upsert_orders(shop.id, [rec(updated_at=T0 + dt.timedelta(minutes=1), items=[
+        {"goods_name": "杯子", "goods_spec": "蓝", "goods_count": 1, "outer_id": "C21"},
+        {"goods_name": "纸", "goods_count": 3, "outer_id": "D01"}])])
+    o = get()
+    assert o.items_summary == "C21 蓝 ×1；D01 ×3" and o.item_count == 4
+    assert [i.outer_id for i in o.items.order_by(OrderItem.position)] == ["C21", "D01"]
+
+
+def test_hold_note_state_are_audited(shop):
+    upsert_orders(shop.id, [rec()])
+    o = get()
+    assert hold([o.id], reason="customer called", actor="bo") == 1
+    assert get().exception_flags & Flag.HOLD
+    set_note(o.id, "call before shipping", actor="bo")
+    assert set_state([o.id], "printed", reason="printed by hand", actor="bo") == 1
+    assert [e.action for e in AuditEvent.select().order_by(AuditEvent.id)] == ["hold", "note", "state"]
+    with pytest.raises(DadanError):
+        set_state([o.id], "lost", reason="x", actor="bo")
+
+
+def test_demo_is_deterministic_and_realistic(shop):
+    now = dt.datetime(2026, 11, 21, 4)
+    a = list(demo_records(300, seed=5, now=now))
+    b = list(demo_records(300, seed=5, now=now))
+    assert a == b
+    assert a != list(demo_records(300, seed=6, now=now))
+    assert len({r["order_sn"] for r in a}) == 300
+    import re
+
+    assert all(re.fullmatch(r"\d{6}-\d{15}", r["order_sn"]) for r in a)
+    assert any(len(r["items"]) > 1 for r in a)
+    assert any(r["refund_status"] != 1 for r in a)
+    assert any(r["last_ship_time"] < now for r in a)
+    assert len({r["province"] for r in a}) > 10
+    assert all("*" in r["receiver_name_mask"] and "****" in r["receiver_phone_mask"] for r in a)
+    n = write_demo(300, seed=5, now=now)
+    assert n == 300 and Order.select().count() == 300
+    assert Order.select().where(Order.state == "printed").count() > 0
+    assert Order.select().where(Order.exception_flags != 0).count() > 0
+    write_demo(300, seed=5, now=now)  # re-running duplicates nothing
+    assert Order.select().count() == 300

@@ -1,0 +1,44 @@
+"""``dadan demo``: write deterministic demo orders into the database."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if n < 0 or n > 1_000_000:
+        raise argparse.ArgumentTypeError("must be between 0 and 1,000,000")
+    return n
+
+
+def register(sub) -> None:
+    p = sub.add_parser("demo", help="write realistic demo orders (写入演示订单)")
+    p.add_argument("--orders", type=_positive, default=2000, metavar="N", help="how many orders (default 2000)")
+    p.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (same seed, same orders)")
+    p.add_argument("--if-empty", action="store_true", help="only when the database has no orders yet")
+    p.set_defaults(func=run)
+
+
+def run(args, ctx) -> int:
+    from core.demo import has_orders, write_demo
+    from core.i18n import tr
+
+    ctx.open_db()
+    if args.if_empty and has_orders():
+        return 0
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if tty:
+            print(f"\r{done:,}/{total:,}", end="", file=sys.stderr, flush=True)
+
+    n = write_demo(args.orders, args.seed, progress=progress)
+    if tty:
+        print(file=sys.stderr)
+    print(tr("wrote {n:,} demo orders to {db}", "已写入 {n:,} 个演示订单：{db}", n=n, db=ctx.database_url))
+    return 0
