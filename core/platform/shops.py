@@ -1,0 +1,124 @@
+"""Shops: registration, credentials, a signed client per shop, and the authorisation state.
+
+``Shop.auth_state`` is ``ok``, ``reauthorize`` (the platform refused the token and it could not
+be refreshed: the operator must authorise the shop again) or ``unconfigured`` (no credentials).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from core.config import Paths, Settings, get_paths
+from core.credentials import CredentialStore, ShopCredentials
+from core.db import write
+from core.errors import DadanError, NotFound
+from core.i18n import tr
+from core.models import Shop
+from core.platform.pdd import DEFAULT_GATEWAY, PddClient, PlatformError, ReauthorizeRequired, RetryPolicy
+
+log = logging.getLogger("dadan.platform")
+
+
+class ShopNotConfigured(DadanError):
+    title = "Shop not configured"
+
+
+def _store(paths: Paths | None) -> CredentialStore:
+    return CredentialStore((paths or get_paths()).credentials_file)
+
+
+def add_shop(name: str, *, client_id: str, client_secret: str, access_token: str,
+             refresh_token: str = "", gateway_url: str = DEFAULT_GATEWAY, paths: Paths | None = None,
+             access_token_expires_at: int = 0) -> Shop:
+    """Create or update a shop and store its credentials (0600)."""
+    name = name.strip()
+    if not name:
+        raise DadanError(tr("a shop needs a name", "店铺需要名称"))
+    if not gateway_url.startswith(("https://", "http://127.0.0.1", "http://localhost", "http://[::1]")):
+        raise DadanError(tr("the gateway URL must use https (plain http only to this computer)",
+                            "网关地址必须是 https（明文 http 仅限本机）"))
+    _store(paths).put(name, ShopCredentials(client_secret=client_secret, access_token=access_token,
+                                            refresh_token=refresh_token,
+                                            access_token_expires_at=access_token_expires_at))
+    state = "ok" if client_secret and access_token else "unconfigured"
+    with write():
+        shop = Shop.get_or_none(Shop.name == name)
+        if shop is None:
+            shop = Shop.create(name=name, client_id=client_id, gateway_url=gateway_url, auth_state=state)
+        else:
+            Shop.update(client_id=client_id, gateway_url=gateway_url, auth_state=state).where(
+                Shop.id == shop.id).execute()
+    return Shop.get_by_id(shop.id)
+
+
+def get_shop(name_or_id) -> Shop:
+    shop = Shop.get_or_none(Shop.id == name_or_id) if isinstance(name_or_id, int) else \
+        Shop.get_or_none(Shop.name == str(name_or_id))
+    if shop is None:
+        raise NotFound(tr("no shop named '{n}'", "没有名为“{n}”的店铺", n=name_or_id))
+    return shop
+
+
+def list_shops() -> list[Shop]:
+    return list(Shop.select().where(Shop.platform == "pdd").order_by(Shop.name))
+
+
+def set_auth_state(shop_id: int, state: str) -> None:
+    with write():
+        Shop.update(auth_state=state).where(Shop.id == shop_id).execute()
+
+
+@dataclass
+class ClientFactory:
+    """Makes a :class:`PddClient` for a shop from its credentials; refreshed tokens are written
+    back to ``credentials.toml`` at once."""
+
+    paths: Paths | None = None
+    settings: Settings | None = None
+    retry: RetryPolicy | None = None
+    sleep: object = None
+    timeout: float | None = None
+
+    def __call__(self, shop: Shop) -> PddClient:
+        store = _store(self.paths)
+        creds = store.get(shop.name)
+        if not creds.configured:
+            if shop.auth_state != "unconfigured":
+                set_auth_state(shop.id, "unconfigured")
+            raise ShopNotConfigured(tr(
+                "shop '{s}' has no credentials: add them with `dadan shops add`",
+                "店铺“{s}”没有凭证：请用 `dadan shops add` 添加", s=shop.name))
+        timeout = self.timeout or (self.settings.sync.timeout_seconds if self.settings else 15.0)
+        name = shop.name
+
+        def persist(new: dict) -> None:
+            store.update(name, **new)
+
+        kw = {}
+        if self.sleep is not None:
+            kw["sleep"] = self.sleep
+        return PddClient(client_id=shop.client_id, client_secret=creds.client_secret,
+                         access_token=creds.access_token, refresh_token=creds.refresh_token,
+                         access_token_expires_at=creds.access_token_expires_at,
+                         gateway_url=shop.gateway_url or DEFAULT_GATEWAY, timeout=timeout,
+                         retry=self.retry, on_tokens=persist, shop_name=name, **kw)
+
+
+def check_shop(shop: Shop, factory: ClientFactory) -> tuple[bool, str]:
+    """Try the credentials with one authorised call; update ``auth_state``. -> (ok, message)."""
+    try:
+        client = factory(shop)
+    except ShopNotConfigured as exc:
+        return False, exc.message
+    try:
+        with client:
+            client.platform_time()
+            n = len(client.logistics_companies())
+    except ReauthorizeRequired as exc:
+        set_auth_state(shop.id, "reauthorize")
+        return False, exc.message
+    except PlatformError as exc:
+        return False, exc.message
+    set_auth_state(shop.id, "ok")
+    return True, tr("credentials work ({n} couriers listed)", "凭证有效（共 {n} 家快递）", n=n)
