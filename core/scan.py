@@ -1,0 +1,146 @@
+"""Barcode scans at the packing desk: find the order behind a scanned code, and "scan to ship".
+
+A USB scanner types a code and Enter. The code is an order number (packing slip) or a
+tracking number (the waybill barcode). :func:`lookup` finds the order; :func:`ship_scan`
+marks the parcel shipped and queues its ship confirmation (a pending :class:`Shipment`), in one
+write transaction, or changes nothing and says why (:class:`ScanOutcome` with ``ok=False``):
+
+- ``unknown``          no order has this code: wrong parcel (or not synced yet)
+- ``mismatch``         the waybill belongs to another order than the slip scanned before it
+- ``blocked``          the order has an exception (refund, risk review, ...): do not ship
+- ``already_shipped``  shipped before (by dadan or elsewhere)
+- ``no_tracking``      an order number was scanned where a waybill was expected and the order
+                       has no tracking number yet
+- ``no_courier``       the order has a tracking number but no courier
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from core import audit
+from core.db import write
+from core.i18n import tr
+from core.models import Order, Shipment, utcnow
+from core.orders import blocked_reason
+
+OPEN_SHIPMENT_STATES = ("pending", "sending", "confirmed")
+
+
+def normalise(code: str) -> str:
+    """What a scanner typed -> the code (trim, drop control characters and inner spaces)."""
+    return "".join(ch for ch in (code or "") if ch.isprintable() and not ch.isspace())
+
+
+@dataclass(frozen=True)
+class Found:
+    order: Order
+    by: str  # "order_sn" | "tracking"
+
+
+def lookup(code: str) -> Found | None:
+    """The order a scanned code names: exact order number first, then tracking number (on the
+    order or on one of its shipments). None if no order has it."""
+    code = normalise(code)
+    if not code:
+        return None
+    o = Order.select().where(Order.order_sn == code).order_by(Order.id).first()
+    if o is not None:
+        return Found(o, "order_sn")
+    o = Order.select().where(Order.tracking_number == code).order_by(Order.id.desc()).first()
+    if o is not None:
+        return Found(o, "tracking")
+    sh = (Shipment.select().where(Shipment.tracking_number == code)
+          .order_by(Shipment.id.desc()).first())
+    if sh is not None:
+        return Found(Order.get_by_id(sh.order_id), "tracking")
+    upper = code.upper()  # some scanners send lower case
+    if upper != code:
+        return lookup(upper)
+    return None
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    ok: bool
+    kind: str  # shipped | slip | unknown | mismatch | blocked | already_shipped | no_tracking | no_courier
+    message: str
+    order_id: int | None = None
+    order_sn: str = ""
+    tracking_number: str = ""
+
+    @property
+    def warn(self) -> bool:
+        """A loud warning (colour and bell): the parcel must not leave."""
+        return not self.ok and self.kind != "slip"
+
+
+def _shipped_already(o: Order) -> bool:
+    return o.state in ("shipped", "confirmed") or o.order_status in (2, 3)
+
+
+def _refusal(o: Order) -> ScanOutcome | None:
+    why = blocked_reason(o)
+    if why:
+        return ScanOutcome(False, "blocked", tr("DO NOT SHIP {sn}: {why}", "禁止发货 {sn}：{why}", sn=o.order_sn,
+                                                why=why), o.id, o.order_sn, o.tracking_number)
+    if _shipped_already(o):
+        return ScanOutcome(False, "already_shipped", tr("{sn} was already shipped", "{sn} 已经发过货", sn=o.order_sn),
+                           o.id, o.order_sn, o.tracking_number)
+    return None
+
+
+def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
+              now: dt.datetime | None = None) -> ScanOutcome:
+    """One scan in "scan to ship" mode.
+
+    A tracking number ships its order (if the order may ship). An order number (packing slip)
+    ships nothing: it becomes the *expected* order (``kind="slip"``), and the caller passes its id
+    as ``expect_order_id`` with the next scan so that a waybill stuck on the wrong parcel is
+    caught (``mismatch``)."""
+    code = normalise(code)
+    now = now or utcnow()
+    with write():
+        found = lookup(code)
+        if found is None:
+            return ScanOutcome(False, "unknown", tr("WRONG PARCEL: no order has the code {c}",
+                                                    "错误包裹：没有订单的单号是 {c}", c=code or "∅"),
+                               tracking_number=code)
+        o = found.order
+        if found.by == "order_sn":
+            refusal = _refusal(o)
+            if refusal is not None:
+                return refusal
+            if not o.tracking_number:
+                return ScanOutcome(False, "no_tracking", tr(
+                    "{sn} has no tracking number yet: enter it first", "{sn} 还没有运单号：请先录入", sn=o.order_sn),
+                    o.id, o.order_sn)
+            return ScanOutcome(False, "slip", tr("{sn}: now scan its waybill", "{sn}：请扫描它的面单", sn=o.order_sn),
+                               o.id, o.order_sn, o.tracking_number)
+        if expect_order_id is not None and o.id != expect_order_id:
+            exp = Order.get_or_none(Order.id == expect_order_id)
+            return ScanOutcome(False, "mismatch", tr(
+                "WRONG PARCEL: waybill {t} is for order {sn}, not {exp}",
+                "错误包裹：面单 {t} 属于订单 {sn}，不是 {exp}",
+                t=code, sn=o.order_sn, exp=exp.order_sn if exp else expect_order_id), o.id, o.order_sn, code)
+        refusal = _refusal(o)
+        if refusal is not None:
+            return refusal
+        if not o.logistics_id:
+            return ScanOutcome(False, "no_courier", tr("{sn} has no courier: enter the tracking number with its courier",
+                                                       "{sn} 没有快递公司：请连同快递公司录入运单号", sn=o.order_sn),
+                               o.id, o.order_sn, code)
+        tracking = o.tracking_number or code
+        Order.update(state="shipped", shipped_at=now, tracking_number=tracking, local_updated_at=now).where(
+            Order.id == o.id).execute()
+        open_ = (Shipment.select().where(Shipment.order == o.id, Shipment.tracking_number == tracking,
+                                         Shipment.state.in_(OPEN_SHIPMENT_STATES)).exists())
+        if not open_:
+            Shipment.create(order=o.id, tracking_number=tracking, logistics_id=o.logistics_id, state="pending",
+                            next_attempt_at=now, created_at=now, created_by=actor)
+        audit.record("ship", actor=actor, order_id=o.id, reason=tr("scan to ship", "扫描发货"),
+                     detail={"order_sn": o.order_sn, "tracking_number": tracking, "from": o.state})
+        audit.order_event(o.id, "ship", tr("shipped by scan, tracking {t}", "扫描发货，运单号 {t}", t=tracking))
+        return ScanOutcome(True, "shipped", tr("SHIPPED {sn} · {t}", "已发货 {sn} · {t}", sn=o.order_sn, t=tracking),
+                           o.id, o.order_sn, tracking)

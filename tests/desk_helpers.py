@@ -1,0 +1,45 @@
+"""Shared set-up for the desk-screen tests: a small demo database on a fixed clock, a context
+pointing at a temporary DADAN_HOME, and a tiny harness app that hosts one screen."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from core.config import Paths, PrinterSettings, Settings
+from core.context import Context
+from core.db import write
+from core.i18n import set_language
+from core.models import Order
+
+NOW = dt.datetime(2026, 11, 20, 4, 0, 0)  # naive UTC: 12:00 in Shanghai
+
+
+def make_ctx(tmp_path: Path, n: int = 200, *, seed: int = 7, lang: str = "en") -> Context:
+    from core.demo import write_demo
+
+    set_language(lang)
+    home = tmp_path / "home"
+    paths = Paths(config_dir=home, data_dir=home).ensure()
+    settings = Settings(language=lang, operator="tester",
+                        printers=[PrinterSettings(name="preview", driver="preview", uri=str(home / "preview"))])
+    ctx = Context(paths=paths, settings=settings)
+    ctx.open_db()
+    if n:
+        write_demo(n, seed, now=NOW)
+    return ctx
+
+
+def give_tracking(order: Order, tracking: str, logistics_id: int = 115) -> Order:
+    with write():
+        Order.update(tracking_number=tracking, logistics_id=logistics_id).where(Order.id == order.id).execute()
+    return Order.get_by_id(order.id)
+
+
+def printable_order(**extra) -> Order:
+    q = Order.select().where(Order.state == "printed", Order.exception_flags == 0, Order.order_status == 1)
+    return q.order_by(Order.id).first()
+
+
+def blocked_order() -> Order:
+    return Order.select().where(Order.exception_flags != 0, Order.order_status == 1).order_by(Order.id).first()
