@@ -16,6 +16,7 @@ import sys
 COMMAND_MODULES = [
     "tui.commands.ui",
     "tui.commands.demo",
+    "tui.commands.sync",
     "tui.commands.render",
 ]
 
