@@ -1,0 +1,241 @@
+"""Background work: one sync job per shop and the ship-confirmation outbox.
+
+An APScheduler ``BackgroundScheduler`` runs the jobs in its thread pool:
+
+- ``sync:<shop id>`` every ``sync.interval_minutes`` (default 10). ``max_instances=1`` (runs
+  never overlap), ``coalesce=True`` and ``misfire_grace_time`` of a whole interval (a late run
+  happens late, once, instead of being silently dropped). Several terminals on one database:
+  each pass first takes the shop's lease (``core.platform.sync``); the others skip.
+- ``outbox`` every ``sync.outbox_interval_seconds`` (default 60).
+
+"Sync now" moves the job's ``next_run_time`` to now; it never calls the function beside the
+scheduler. ``on_event(kind, payload)`` (if given) is called from the worker thread after each
+run: ``("sync", SyncReport)``, ``("outbox", OutboxReport)``, ``("error", message)``; the TUI
+posts it to the app as a message.
+
+    sched = Scheduler(ctx, on_event=...)
+    sched.start(); sched.sync_now(); sched.status(); sched.stop()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+from core.db import connection
+from core.i18n import tr
+from core.models import Shop, SyncRun, utcnow
+
+log = logging.getLogger("dadan.scheduler")
+
+
+@dataclass
+class ShopSyncStatus:
+    shop_id: int
+    shop: str
+    auth_state: str
+    running: bool
+    last_sync_at: dt.datetime | None  # UTC
+    last_sync_ok: bool | None
+    last_sync_error: str
+    next_run_at: dt.datetime | None  # UTC
+    last_run: SyncRun | None
+
+    def text(self) -> str:
+        if self.auth_state == "reauthorize":
+            return tr("{s}: re-authorise this shop", "{s}：请重新授权店铺", s=self.shop)
+        if self.running:
+            return tr("{s}: syncing…", "{s}：同步中…", s=self.shop)
+        if self.last_sync_at is None:
+            return tr("{s}: never synced", "{s}：尚未同步", s=self.shop)
+        if self.last_sync_ok:
+            return tr("{s}: synced", "{s}：已同步", s=self.shop)
+        return tr("{s}: last sync failed: {e}", "{s}：上次同步失败：{e}", s=self.shop, e=self.last_sync_error)
+
+
+class Scheduler:
+    def __init__(self, ctx, *, factory: Callable | None = None,
+                 on_event: Callable[[str, object], None] | None = None, holder: str | None = None,
+                 outbox: bool = True):
+        from core.platform.shops import ClientFactory
+        from core.platform.sync import HOLDER
+
+        self.ctx = ctx
+        self.settings = ctx.settings.sync
+        self.factory = factory or ClientFactory(paths=ctx.paths, settings=ctx.settings)
+        self.on_event = on_event
+        self.holder = holder or HOLDER
+        self.outbox = outbox
+        self._sched = None
+        self._running: set[int] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    # -- life cycle
+    def start(self) -> None:
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        if self._sched is not None:
+            return
+        self._stop.clear()
+        self._sched = BackgroundScheduler(
+            timezone=dt.UTC,
+            job_defaults={"coalesce": True, "max_instances": 1,
+                          "misfire_grace_time": max(60, self.settings.interval_minutes * 60)},
+            executors={"default": {"type": "threadpool", "max_workers": 4}},
+        )
+        self._sched.start()
+        self.refresh_jobs(first_run_in=dt.timedelta(seconds=1))
+        if self.outbox:
+            self._sched.add_job(self._run_outbox, "interval", seconds=self.settings.outbox_interval_seconds,
+                                id="outbox", next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5),
+                                misfire_grace_time=max(30, self.settings.outbox_interval_seconds))
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._sched is not None:
+            self._sched.shutdown(wait=False)
+            self._sched = None
+
+    @property
+    def started(self) -> bool:
+        return self._sched is not None
+
+    def refresh_jobs(self, first_run_in: dt.timedelta = dt.timedelta(seconds=1)) -> None:
+        """One job per configured shop (call after adding or removing a shop)."""
+        if self._sched is None:
+            return
+        with connection():
+            shop_ids = [s.id for s in Shop.select(Shop.id).where(Shop.platform == "pdd")]
+        existing = {j.id for j in self._sched.get_jobs() if j.id.startswith("sync:")}
+        for sid in shop_ids:
+            jid = f"sync:{sid}"
+            if jid in existing:
+                continue
+            self._sched.add_job(self._run_sync, "interval", args=[sid], id=jid,
+                                minutes=self.settings.interval_minutes,
+                                next_run_time=dt.datetime.now(dt.UTC) + first_run_in)
+        for jid in existing - {f"sync:{sid}" for sid in shop_ids}:
+            self._sched.remove_job(jid)
+
+    # -- controls
+    def sync_now(self, shop_id: int | None = None) -> int:
+        """Move the next run of one shop's (or every shop's) job to now. Returns jobs moved."""
+        if self._sched is None:
+            return 0
+        self.refresh_jobs()
+        now = dt.datetime.now(dt.UTC)
+        n = 0
+        for job in self._sched.get_jobs():
+            if job.id.startswith("sync:") and (shop_id is None or job.id == f"sync:{shop_id}"):
+                job.modify(next_run_time=now)
+                n += 1
+        return n
+
+    def outbox_now(self) -> None:
+        if self._sched is not None and self._sched.get_job("outbox"):
+            self._sched.modify_job("outbox", next_run_time=dt.datetime.now(dt.UTC))
+
+    def status(self) -> list[ShopSyncStatus]:
+        out = []
+        with connection():
+            for shop in Shop.select().where(Shop.platform == "pdd").order_by(Shop.name):
+                nxt = None
+                if self._sched is not None:
+                    job = self._sched.get_job(f"sync:{shop.id}")
+                    if job is not None and job.next_run_time is not None:
+                        nxt = job.next_run_time.astimezone(dt.UTC).replace(tzinfo=None)
+                last = SyncRun.select().where(SyncRun.shop == shop.id).order_by(SyncRun.id.desc()).first()
+                out.append(ShopSyncStatus(
+                    shop_id=shop.id, shop=shop.name, auth_state=shop.auth_state,
+                    running=shop.id in self._running, last_sync_at=shop.last_sync_at,
+                    last_sync_ok=shop.last_sync_ok, last_sync_error=shop.last_sync_error,
+                    next_run_at=nxt, last_run=last))
+        return out
+
+    # -- jobs (worker threads)
+    def _emit(self, kind: str, payload) -> None:
+        if self.on_event is not None:
+            try:
+                self.on_event(kind, payload)
+            except Exception:  # noqa: BLE001 - a UI callback must not kill the job
+                log.exception("on_event callback failed")
+
+    def _run_sync(self, shop_id: int):
+        from core.errors import DadanError
+        from core.platform.sync import sync_shop
+
+        if self._stop.is_set():
+            return None
+        with self._lock:
+            self._running.add(shop_id)
+        try:
+            with connection():
+                shop = Shop.get_or_none(Shop.id == shop_id)
+                if shop is None:
+                    return None
+                try:
+                    client = self.factory(shop)
+                except DadanError as exc:
+                    self._emit("error", exc.message)
+                    return None
+                with client:
+                    report = sync_shop(shop, client, self.settings, holder=self.holder)
+            self._emit("sync", report)
+            return report
+        except Exception as exc:  # noqa: BLE001 - logged and shown; the job stays scheduled
+            log.exception("sync job failed")
+            self._emit("error", tr("sync failed: {e}", "同步失败：{e}", e=getattr(exc, "message", repr(exc))))
+            return None
+        finally:
+            with self._lock:
+                self._running.discard(shop_id)
+
+    def _run_outbox(self):
+        from core.shipping import process_outbox
+
+        if self._stop.is_set():
+            return None
+        try:
+            with connection():
+                report = process_outbox(self.factory, now=utcnow())
+            if report.sent or report.errors:
+                self._emit("outbox", report)
+            return report
+        except Exception as exc:  # noqa: BLE001
+            log.exception("outbox job failed")
+            self._emit("error", tr("ship confirmation failed: {e}", "发货回传失败：{e}",
+                                   e=getattr(exc, "message", repr(exc))))
+            return None
+
+
+_default: Scheduler | None = None
+
+
+def start(ctx, **kw) -> Scheduler:
+    """Start the process-wide scheduler (idempotent) and return it."""
+    global _default
+    if _default is None:
+        _default = Scheduler(ctx, **kw)
+    _default.start()
+    return _default
+
+
+def stop() -> None:
+    global _default
+    if _default is not None:
+        _default.stop()
+        _default = None
+
+
+def sync_now(shop_id: int | None = None) -> int:
+    return _default.sync_now(shop_id) if _default is not None else 0
+
+
+def status() -> list[ShopSyncStatus]:
+    if _default is not None:
+        return _default.status()
+    return []

@@ -1,0 +1,127 @@
+"""``dadan sync`` (one pass, a summary, non-zero exit on failure) and ``dadan shops``
+(add / list / check credentials)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("sync", help="sync orders from the platform once (all shops or one)",
+                              description="One incremental sync pass; exits non-zero if a shop failed.")
+    p.add_argument("--shop", metavar="NAME", help="only this shop")
+    p.add_argument("--outbox", action="store_true", help="also send pending ship confirmations")
+    p.set_defaults(func=run)
+
+    s = subparsers.add_parser("shops", help="add, list and check shops",
+                              description="Manage Pinduoduo shops and their credentials.")
+    ssub = s.add_subparsers(dest="shops_command", metavar="ACTION")
+    a = ssub.add_parser("add", help="add a shop (or update its credentials)",
+                        description="Secrets are read from DADAN_CLIENT_SECRET, DADAN_ACCESS_TOKEN and "
+                                    "DADAN_REFRESH_TOKEN if set, else asked for (never from the command line).")
+    a.add_argument("name")
+    a.add_argument("--client-id", required=True)
+    a.add_argument("--gateway-url", default=None, help="default: the platform's gateway")
+    a.set_defaults(func=run_shops, shops_command="add")
+    ls = ssub.add_parser("list", help="list shops and their sync state")
+    ls.set_defaults(func=run_shops, shops_command="list")
+    c = ssub.add_parser("check", help="try each shop's credentials with the platform")
+    c.add_argument("name", nargs="?")
+    c.set_defaults(func=run_shops, shops_command="check")
+    s.set_defaults(func=run_shops, shops_command="list")
+
+
+def run(args, ctx) -> int:
+    from core.i18n import tr
+    from core.platform.shops import ClientFactory
+    from core.platform.sync import sync_shops
+
+    ctx.open_db()
+    factory = ClientFactory(paths=ctx.paths, settings=ctx.settings)
+    reports = sync_shops(factory, ctx.settings.sync, shop_name=args.shop)
+    if not reports:
+        print(tr("no shops configured: add one with `dadan shops add`", "尚未配置店铺：请用 `dadan shops add` 添加"),
+              file=sys.stderr)
+        return 1
+    failed = 0
+    for r in reports:
+        print(r.summary())
+        if not r.ok:
+            failed += 1
+            if r.reauthorize:
+                print(tr("  -> re-authorise shop '{s}' and add its new token with `dadan shops add`",
+                         "  -> 请重新授权店铺“{s}”，并用 `dadan shops add` 填入新令牌", s=r.shop), file=sys.stderr)
+    if args.outbox:
+        from core.shipping import outbox_counts, process_outbox
+
+        rep = process_outbox(factory)
+        counts = outbox_counts()
+        print(tr("ship confirmations: {c} confirmed, {r} to retry, {f} failed now; {p} pending, {x} failed in all",
+                 "发货回传：本次成功 {c}，待重试 {r}，失败 {f}；共待回传 {p}，失败 {x}",
+                 c=rep.confirmed, r=rep.retried, f=rep.failed, p=counts["pending"], x=counts["failed"]))
+    return 1 if failed else 0
+
+
+def _secret(env: str, prompt: str, required: bool) -> str:
+    v = os.environ.get(env)
+    if v is not None:
+        return v.strip()
+    if not sys.stdin.isatty():
+        return ""
+    import getpass
+
+    v = getpass.getpass(prompt).strip()
+    return v
+
+
+def run_shops(args, ctx) -> int:
+    from core.errors import DadanError
+    from core.i18n import tr
+    from core.platform.pdd import DEFAULT_GATEWAY
+    from core.platform.shops import ClientFactory, add_shop, check_shop, get_shop, list_shops
+    from core.timeutil import fmt_local
+
+    ctx.open_db()
+    cmd = args.shops_command
+    if cmd == "add":
+        secret = _secret("DADAN_CLIENT_SECRET", "client_secret: ", True)
+        token = _secret("DADAN_ACCESS_TOKEN", "access_token: ", True)
+        refresh = _secret("DADAN_REFRESH_TOKEN", tr("refresh_token (optional): ", "refresh_token（可选）："), False)
+        if not secret or not token:
+            raise DadanError(tr("client secret and access token are required (set DADAN_CLIENT_SECRET and "
+                                "DADAN_ACCESS_TOKEN, or run in a terminal to be asked)",
+                                "需要 client_secret 和 access_token（设置 DADAN_CLIENT_SECRET 和 "
+                                "DADAN_ACCESS_TOKEN，或在终端中运行以输入）"))
+        shop = add_shop(args.name, client_id=args.client_id, client_secret=secret, access_token=token,
+                        refresh_token=refresh, gateway_url=args.gateway_url or DEFAULT_GATEWAY, paths=ctx.paths)
+        print(tr("shop '{s}' saved; credentials in {f} (0600)", "店铺“{s}”已保存；凭证存于 {f}（0600）",
+                 s=shop.name, f=ctx.paths.credentials_file))
+        return 0
+    if cmd == "check":
+        factory = ClientFactory(paths=ctx.paths, settings=ctx.settings)
+        shops = [get_shop(args.name)] if args.name else list_shops()
+        bad = 0
+        for shop in shops:
+            ok, msg = check_shop(shop, factory)
+            bad += not ok
+            print(f"{shop.name}: {'OK' if ok else tr('FAILED', '失败')} — {msg}")
+        if not shops:
+            print(tr("no shops configured", "尚未配置店铺"))
+        return 1 if bad else 0
+    shops = list_shops()
+    if not shops:
+        print(tr("no shops configured: add one with `dadan shops add NAME --client-id ID`",
+                 "尚未配置店铺：请用 `dadan shops add 名称 --client-id ID` 添加"))
+        return 0
+    tz = ctx.settings.timezone
+    state = {"ok": tr("ok", "正常"), "reauthorize": tr("re-authorise", "需重新授权"),
+             "unconfigured": tr("no credentials", "未配置凭证")}
+    for shop in shops:
+        last = fmt_local(shop.last_sync_at, tz, "%Y-%m-%d %H:%M") or tr("never", "从未")
+        result = "" if shop.last_sync_ok is None else (tr("ok", "成功") if shop.last_sync_ok
+                                                         else tr("failed: ", "失败：") + shop.last_sync_error)
+        cursor = fmt_local(shop.sync_cursor, tz, "%Y-%m-%d %H:%M") or "-"
+        print(f"{shop.name}\t{state.get(shop.auth_state, shop.auth_state)}\t"
+              f"{tr('last sync', '上次同步')} {last} {result}\t{tr('up to', '同步至')} {cursor}\t{shop.gateway_url}")
+    return 0
