@@ -138,7 +138,8 @@ class FakeTsplPrinter(_Server):
         super().__init__(host, port)
         self.dpi = dpi
         self.speed_mm_s = speed_mm_s
-        self.close_after = close_after  # drop the connection once after this many labels received
+        # drop the connection once, in the middle of the label after this many (its data is lost)
+        self.close_after = close_after
         self.paper_out = paper_out
         self.paper_out_after = paper_out_after
         self.answer_status = answer_status
@@ -230,6 +231,9 @@ class FakeTsplPrinter(_Server):
                     continue
                 raise ValueError(f"unknown escape {bytes(buf[:3])!r}")
             if buf.startswith(b"BITMAP"):
+                if self.close_after is not None and len(self.labels) >= self.close_after:
+                    self.close_after = None  # once: drop the connection in the middle of a label
+                    return "close"
                 head_end = -1
                 pos = 0
                 for _ in range(5):
@@ -289,9 +293,6 @@ class FakeTsplPrinter(_Server):
                 with self.lock:
                     self.labels.append(self._canvas.copy())
                 self._engine_q.put(self.label_seconds())  # blocks when the buffer is full
-            if self.close_after is not None and len(self.labels) >= self.close_after:
-                self.close_after = None
-                return "close"
         else:
             raise ValueError(f"unknown TSPL command {line[:40]!r}")
         return None

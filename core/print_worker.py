@@ -1,0 +1,369 @@
+"""The print worker: one thread per printer, draining that printer's jobs.
+
+For each job it opens a printer session (status check first, where the printer can answer),
+then for each label: claim (re-check the order) -> take the label rendered ahead (or render it
+now) -> start rendering the next one -> send -> mark sent only once the transport accepted the
+bytes. A failed send pauses the job with the reason in words (plus the printer's own status,
+asked on a fresh connection); a printer that took the bytes but never confirmed leaves the
+label ``uncertain``.
+
+Only the holder of the printer's lease prints to it, so several terminals on one database never
+print the same job twice; the holder runs start-up recovery when it takes the lease.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from core import printing
+from core.db import connection
+from core.i18n import tr
+from core.models import Order, PrintItem, PrintJob
+
+log = logging.getLogger(__name__)
+
+LEASE_RENEW_S = 15.0
+
+
+@dataclass
+class WorkerEvent:
+    """Posted to ``on_event`` (from the worker thread): kind is one of ``job-started``,
+    ``label-sent``, ``job-paused``, ``job-finished``, ``printer-error``, ``idle``."""
+
+    kind: str
+    printer: str
+    job_id: int | None = None
+    seq: int = 0
+    sent: int = 0
+    total: int = 0
+    message: str = ""
+
+
+class LabelRenderer:
+    """Order -> label image -> printer bytes, for one printer profile and template."""
+
+    def __init__(self, profile, *, settings=None, font_path: str | None = None):
+        self.profile = profile
+        self.settings = settings
+        self.font_path = font_path or (settings.fonts.cjk if settings is not None and settings.fonts.cjk else None)
+        self._templates: dict[str, object] = {}
+
+    def template(self, name: str):
+        if name not in self._templates:
+            from printers.layout import load_template
+
+            self._templates[name] = load_template(name)
+        return self._templates[name]
+
+    def fields(self, order: Order | None, item: PrintItem, job: PrintJob) -> dict:
+        """Built in the worker thread (database reads); rendering may run elsewhere."""
+        from core.labels import order_label_fields
+
+        if order is None:
+            return {"batch_seq": item.seq, "batch_total": job.total, "batch_label": f"{item.seq}/{job.total}"}
+        s = self.settings
+        return order_label_fields(
+            order,
+            sender=s.sender if s is not None else None,
+            batch_seq=item.seq,
+            batch_total=job.total,
+            reprint_no=item.reprint_no if item.is_reprint else 0,
+            tz=s.timezone if s is not None else "Asia/Shanghai",
+        )
+
+    def render(self, template_name: str, fields: dict):
+        from printers.raster import render_label
+
+        p = self.profile
+        return render_label(self.template(template_name), fields, dpi=p.dpi, offset_x_mm=p.offset_x_mm,
+                            offset_y_mm=p.offset_y_mm, font_path=self.font_path)
+
+
+class PrintWorker:
+    """``start()`` a thread that prints every job of one printer; ``stop()`` it.
+    ``run_pending()`` does the same in the calling thread until nothing is left (CLI)."""
+
+    def __init__(self, profile, *, settings=None, renderer: LabelRenderer | None = None,
+                 preview_dir: str | Path | None = None, on_event: Callable[[WorkerEvent], None] | None = None,
+                 poll_seconds: float = 1.0, session_factory=None, holder: str | None = None):
+        from printers.profile import profile_from
+
+        self.profile = profile_from(profile)
+        self.printer = self.profile.name
+        self.settings = settings
+        self.renderer = renderer or LabelRenderer(self.profile, settings=settings)
+        self.preview_dir = Path(preview_dir) if preview_dir else None
+        self.on_event = on_event
+        self.poll_seconds = poll_seconds
+        self.session_factory = session_factory
+        self.holder = holder or printing.make_holder()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._has_lease = False
+        self._lease_at = 0.0
+        self.status_text = tr("idle", "空闲")
+        self.current_job: int | None = None
+        self.first_send_at: float | None = None  # monotonic time of the first label sent (bench)
+
+    # -- control
+    def start(self) -> "PrintWorker":
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._thread_main, name=f"print-{self.printer}", daemon=True)
+            self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _emit(self, kind: str, **kw) -> None:
+        if self.on_event is not None:
+            try:
+                self.on_event(WorkerEvent(kind, self.printer, **kw))
+            except Exception:  # noqa: BLE001 - a UI callback must not kill the worker
+                log.exception("print worker event handler failed")
+
+    # -- lease
+    def _ensure_lease(self) -> bool:
+        now = time.monotonic()
+        if self._has_lease and now - self._lease_at < LEASE_RENEW_S:
+            return True
+        got = printing.acquire_lease(self.printer, self.holder)
+        if got and not self._has_lease:
+            n = printing.recover_uncertain(self.printer, holder=self.holder)
+            if n:
+                self._emit("job-paused", message=tr("{n} label(s) were being sent when dadan stopped; decide "
+                                                    "whether they printed", "{n} 张标签在 dadan 中断时正在发送；"
+                                                    "请确认是否已打印", n=n))
+        self._has_lease, self._lease_at = got, now
+        return got
+
+    def _release(self) -> None:
+        if self._has_lease:
+            try:
+                printing.release_lease(self.printer, self.holder)
+            except Exception:  # noqa: BLE001 - shutting down
+                pass
+            self._has_lease = False
+
+    # -- loops
+    def _thread_main(self) -> None:
+        with connection():
+            try:
+                while not self._stop.is_set():
+                    try:
+                        worked = self._tick()
+                    except Exception as exc:  # noqa: BLE001 - keep the worker alive, say why
+                        log.exception("print worker %s", self.printer)
+                        self.status_text = str(getattr(exc, "message", exc))
+                        self._emit("printer-error", message=self.status_text)
+                        worked = False
+                    if not worked:
+                        self._wake.wait(self.poll_seconds)
+                        self._wake.clear()
+            finally:
+                self._release()
+
+    def _tick(self) -> bool:
+        if not self._ensure_lease():
+            self.status_text = tr("another dadan is printing to this printer", "另一个 dadan 正在使用此打印机")
+            return False
+        job = printing.next_job(self.printer)
+        if job is None:
+            self.status_text = tr("idle", "空闲")
+            return False
+        self.run_job(job.id)
+        return True
+
+    def run_pending(self, job_id: int | None = None) -> None:
+        """Print in the calling thread until ``job_id`` (or every job of this printer) is no
+        longer queued/printing."""
+        try:
+            while not self._stop.is_set():
+                if not self._ensure_lease():
+                    raise printing.PrintRefused(tr("printer '{p}' is in use by another dadan",
+                                                   "打印机 '{p}' 正被另一个 dadan 使用", p=self.printer))
+                job = printing.get_job(job_id) if job_id else printing.next_job(self.printer)
+                if job is None or job.state not in ("queued", "printing"):
+                    return
+                self.run_job(job.id)
+        finally:
+            self._release()
+
+    # -- one job
+    def _open_session(self):
+        from printers.device import PrinterSession
+
+        if self.session_factory is not None:
+            return self.session_factory(self.profile)
+        return PrinterSession(self.profile, preview_dir=self.preview_dir)
+
+    def run_job(self, job_id: int) -> None:
+        from printers.errors import PrinterError, PrinterStatusError, TransportError
+
+        job = printing.start_job(job_id)
+        if job.state != "printing":
+            return
+        self.current_job = job.id
+        self._emit("job-started", job_id=job.id, total=job.total)
+        session = self._open_session()
+        try:
+            session.open()
+        except (PrinterStatusError, TransportError) as exc:
+            printing.pause_job(job.id, reason=exc.message)
+            self.status_text = exc.message
+            self._emit("job-paused", job_id=job.id, total=job.total, message=exc.message)
+            session.close()
+            return
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"render-{self.printer}")
+        ahead: dict[int, tuple[Future, object]] = {}  # item id -> (future bytes, order stamp)
+
+        def submit(item: PrintItem, order: Order | None) -> Future:
+            fields = self.renderer.fields(order, item, job)
+            tpl = job.template
+            return pool.submit(lambda: session.encode(self.renderer.render(tpl, fields)))
+
+        try:
+            while not self._stop.is_set():
+                self._ensure_lease()
+                claim = printing.claim_next(job.id)
+                if claim is None:
+                    break
+                item, order = claim.item, claim.order
+                stamp = order.local_updated_at if order is not None else None
+                fut_stamp = ahead.pop(item.id, None)
+                fut = fut_stamp[0] if fut_stamp and fut_stamp[1] == stamp else submit(item, order)
+                for stale in ahead.values():
+                    stale[0].cancel()
+                ahead.clear()
+                nxt = printing.peek_next(job.id, item.seq)
+                if nxt is not None:
+                    ahead[nxt[0].id] = (submit(*nxt), nxt[1].local_updated_at if nxt[1] is not None else None)
+                try:
+                    payload = fut.result()
+                except PrinterError as exc:  # template or font problem: nothing was sent
+                    printing.mark_failed(item.id, exc.message)
+                    self._paused(job, exc.message)
+                    break
+                name = f"job{job.id:05d}-{item.seq:04d}"
+                if order is not None:
+                    from printers.preview import safe_name
+
+                    name += f"-{safe_name(order.order_sn)}"
+                try:
+                    status = session.send(payload, name=name)
+                except TransportError as exc:
+                    from printers.device import SendUnconfirmed
+
+                    unconfirmed = isinstance(exc, SendUnconfirmed)
+                    reason = exc.message
+                    diag = session.diagnose()
+                    if diag.known:
+                        reason += tr(" — printer status: {s}", " — 打印机状态：{s}", s=diag.text())
+                    printing.mark_failed(item.id, reason, uncertain=unconfirmed)
+                    self._paused(job, reason)
+                    break
+                if self.first_send_at is None:
+                    self.first_send_at = time.monotonic()
+                printing.mark_sent(item.id)
+                self._emit("label-sent", job_id=job.id, seq=item.seq, total=job.total)
+                if status is not None and not status.ready:
+                    reason = tr("printer '{p}': {s}", "打印机 '{p}'：{s}", p=self.printer, s=status.text())
+                    printing.pause_job(job.id, reason=reason)
+                    self._paused(job, reason)
+                    break
+        finally:
+            for f, _ in ahead.values():
+                f.cancel()
+            pool.shutdown(wait=True)
+            session.close()
+            self.current_job = None
+        job = printing.finish_job(job.id)
+        if job.state == "done":
+            self._write_preview_pdf(job)
+            self.status_text = tr("job #{j} done", "任务 #{j} 完成", j=job.id)
+            self._emit("job-finished", job_id=job.id, total=job.total, sent=printing.item_counts(job.id).get("sent", 0))
+        elif job.state == "paused":
+            self._paused(job, job.state_reason)
+
+    def _paused(self, job: PrintJob, reason: str) -> None:
+        self.status_text = reason
+        self._emit("job-paused", job_id=job.id, total=job.total, message=reason)
+
+    def _write_preview_pdf(self, job: PrintJob) -> None:
+        if self.profile.driver != "preview":
+            return
+        folder = self.preview_dir or Path(self.profile.uri or ".")
+        pages = sorted(folder.glob(f"job{job.id:05d}-*.png"))
+        if len(pages) > 1:
+            from printers.preview import write_pdf
+
+            try:
+                write_pdf(pages, folder / f"job{job.id:05d}.pdf", dpi=self.profile.dpi)
+            except Exception:  # noqa: BLE001 - the PNGs are there; a PDF is a convenience
+                log.exception("preview PDF")
+
+
+# ------------------------------------------------------------------ for the app
+def profile_for(ctx, name: str | None = None):
+    """The printers/ profile for a configured printer (the preview printer writes into
+    ``ctx.paths.preview_dir`` unless its uri names a folder)."""
+    from printers.profile import profile_from
+
+    ps = ctx.settings.printer(name)
+    prof = profile_from(ps)
+    if prof.driver == "preview" and not prof.uri:
+        import dataclasses
+
+        prof = dataclasses.replace(prof, uri=str(ctx.paths.preview_dir))
+    return prof
+
+
+class WorkerPool:
+    """One worker per configured printer (the TUI starts this once)."""
+
+    def __init__(self, ctx, on_event: Callable[[WorkerEvent], None] | None = None):
+        self.ctx = ctx
+        names = [p.name for p in ctx.settings.printers] or [ctx.settings.printer().name]
+        self.workers = {n: PrintWorker(profile_for(ctx, n), settings=ctx.settings, on_event=on_event) for n in names}
+
+    def start(self) -> None:
+        for w in self.workers.values():
+            w.start()
+
+    def wake(self, printer: str | None = None) -> None:
+        for n, w in self.workers.items():
+            if printer is None or n == printer:
+                w.wake()
+
+    def stop(self) -> None:
+        for w in self.workers.values():
+            w._stop.set()
+            w._wake.set()
+        for w in self.workers.values():
+            w.stop()
+
+    def status(self) -> dict[str, str]:
+        return {n: w.status_text for n, w in self.workers.items()}
+
+
+_ = dt

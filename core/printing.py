@@ -1,0 +1,544 @@
+"""The print queue: jobs, items, claims, states, reprints, start-up recovery.
+
+A print request becomes a :class:`~core.models.PrintJob` with one
+:class:`~core.models.PrintItem` per label, committed before anything prints. A worker
+(:mod:`core.print_worker`, one per printer, holding the printer's lease) claims items in
+``seq`` order. Item states::
+
+    queued -> sending -> sent                 (the transport accepted the bytes)
+                      -> failed               (not delivered: retry re-queues it)
+                      -> uncertain            (dadan stopped or the printer went silent after
+                                               the bytes left: an operator decides)
+    queued -> skipped                         (blocked or already printed at claim time)
+    queued/failed -> cancelled
+
+Job states: ``queued`` (waiting for the worker), ``printing``, ``paused`` (``state_reason``
+says why: an operator, a printer problem, labels needing a decision), ``done``,
+``cancelled``.
+
+Invariants kept here: a label is sent at most once per explicit request (an item is only
+re-sent after ``retry``/``resume`` of a *failed* item or an operator's ``resolve(printed=False)``
+of an uncertain one); an order blocked at claim time is skipped with the reason; printing an
+order that was already printed needs :func:`create_reprint_job` (a reason, an audit event, an
+"R2" mark on the label).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from peewee import JOIN, fn
+
+from core import audit
+from core.db import write
+from core.errors import DadanError, NotFound
+from core.i18n import tr
+from core.models import Lease, Order, PrintItem, PrintJob, utcnow
+
+ITEM_STATES = ("queued", "sending", "sent", "skipped", "uncertain", "failed", "cancelled")
+OPEN_JOB_STATES = ("queued", "printing", "paused")
+PENDING_ITEM_STATES = ("queued", "sending", "uncertain", "failed")
+LEASE_TTL = dt.timedelta(seconds=60)
+
+
+class PrintRefused(DadanError):
+    title = "Cannot print"
+
+
+# ------------------------------------------------------------------ planning
+@dataclass
+class PrintPlan:
+    """What a print request would do, order by order."""
+
+    ready: list[Order] = field(default_factory=list)
+    printed: list[Order] = field(default_factory=list)  # need the reprint path
+    blocked: list[tuple[Order, str]] = field(default_factory=list)
+    queued: list[tuple[Order, int]] = field(default_factory=list)  # already waiting in job N
+
+    @property
+    def excluded(self) -> int:
+        return len(self.printed) + len(self.blocked) + len(self.queued)
+
+    def summary(self) -> str:
+        parts = [tr("{n} to print", "{n} 单可打印", n=len(self.ready))]
+        if self.printed:
+            parts.append(tr("{n} already printed (use reprint)", "{n} 单已打印（请用补打）", n=len(self.printed)))
+        if self.blocked:
+            parts.append(tr("{n} blocked", "{n} 单被拦截", n=len(self.blocked)))
+        if self.queued:
+            parts.append(tr("{n} already queued", "{n} 单已在队列中", n=len(self.queued)))
+        return tr(", ", "，").join(parts)
+
+
+def _blocked_reason(order: Order) -> str:
+    try:
+        from core.orders import blocked_reason
+    except ImportError:  # pragma: no cover - core.orders always ships
+        return tr("blocked", "已拦截") if order.exception_flags else ""
+    return blocked_reason(order)
+
+
+def _load_orders(order_ids: Sequence[int]) -> list[Order]:
+    ids = list(dict.fromkeys(int(i) for i in order_ids))
+    found: dict[int, Order] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for o in Order.select().where(Order.id.in_(chunk)):
+            found[o.id] = o
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(tr("no order with id {i}", "没有 id 为 {i} 的订单", i=missing[0]))
+    return [found[i] for i in ids]
+
+
+def _queued_in(order_ids: Sequence[int]) -> dict[int, int]:
+    """order id -> job id, for orders waiting in an open job (not sent yet)."""
+    out: dict[int, int] = {}
+    ids = list(order_ids)
+    for start in range(0, len(ids), 500):
+        q = (PrintItem.select(PrintItem.order, PrintItem.job)
+             .join(PrintJob)
+             .where(PrintItem.order.in_(ids[start:start + 500]),
+                    PrintItem.state.in_(PENDING_ITEM_STATES),
+                    PrintJob.state.in_(OPEN_JOB_STATES)))
+        for it in q:
+            out.setdefault(it.order_id, it.job_id)
+    return out
+
+
+def plan_print(order_ids: Sequence[int], *, reprint: bool = False) -> PrintPlan:
+    orders = _load_orders(order_ids)
+    queued = _queued_in([o.id for o in orders])
+    plan = PrintPlan()
+    for o in orders:
+        why = _blocked_reason(o)
+        if why:
+            plan.blocked.append((o, why))
+        elif o.id in queued:
+            plan.queued.append((o, queued[o.id]))
+        elif o.print_count > 0 and not reprint:
+            plan.printed.append(o)
+        else:
+            plan.ready.append(o)
+    return plan
+
+
+# ------------------------------------------------------------------ creating jobs
+def _insert_items(job: PrintJob, rows: list[dict]) -> None:
+    for start in range(0, len(rows), 100):
+        PrintItem.insert_many(rows[start:start + 100]).execute()
+
+
+def create_job(order_ids: Sequence[int], *, printer: str, template: str, actor: str = "",
+               kind: str = "label", skip_excluded: bool = False) -> PrintJob:
+    """Queue one label per order, in the given order. Orders already printed, blocked or
+    already queued are refused (:class:`PrintRefused`) unless ``skip_excluded``, which leaves
+    them out. Committed before anything prints."""
+    with write():
+        plan = plan_print(order_ids)
+        if plan.excluded and not skip_excluded:
+            raise PrintRefused(plan.summary())
+        if not plan.ready:
+            raise PrintRefused(tr("nothing to print: {s}", "没有可打印的订单：{s}", s=plan.summary()))
+        job = PrintJob.create(requested_by=actor, printer=printer, template=template, kind=kind,
+                              state="queued", total=len(plan.ready), created_at=utcnow())
+        _insert_items(job, [{"job": job.id, "seq": i, "order": o.id, "state": "queued"}
+                            for i, o in enumerate(plan.ready, 1)])
+    return job
+
+
+def create_reprint_job(order_ids: Sequence[int], *, reason: str, printer: str, template: str,
+                       actor: str = "") -> PrintJob:
+    """An explicit reprint: needs a reason, writes one audit event per order, and each label
+    carries its print number ("R2"). Blocked orders are still skipped at claim time."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise PrintRefused(tr("a reprint needs a reason", "补打需要填写原因"))
+    with write():
+        orders = _load_orders(order_ids)
+        queued = _queued_in([o.id for o in orders])
+        if queued:
+            oid, jid = next(iter(queued.items()))
+            sn = next(o.order_sn for o in orders if o.id == oid)
+            raise PrintRefused(tr("order {sn} is still waiting in print job #{j}",
+                                  "订单 {sn} 仍在打印任务 #{j} 中等待", sn=sn, j=jid))
+        job = PrintJob.create(requested_by=actor, printer=printer, template=template, kind="reprint",
+                              state="queued", total=len(orders), reprint_reason=reason, created_at=utcnow())
+        rows = []
+        for i, o in enumerate(orders, 1):
+            no = o.print_count + 1
+            rows.append({"job": job.id, "seq": i, "order": o.id, "state": "queued", "is_reprint": True,
+                         "reprint_no": no})
+            audit.record("reprint", actor=actor, order_id=o.id, reason=reason,
+                         detail={"job": job.id, "printer": printer, "template": template, "print_no": no})
+        _insert_items(job, rows)
+    return job
+
+
+# ------------------------------------------------------------------ reading
+@dataclass
+class JobView:
+    id: int
+    created_at: dt.datetime
+    printer: str
+    template: str
+    kind: str
+    state: str
+    state_reason: str
+    total: int
+    counts: dict[str, int]
+    requested_by: str = ""
+    reprint_reason: str = ""
+
+    @property
+    def sent(self) -> int:
+        return self.counts.get("sent", 0)
+
+    @property
+    def done(self) -> int:
+        return sum(self.counts.get(s, 0) for s in ("sent", "skipped", "cancelled"))
+
+    def progress(self) -> str:
+        return f"{self.sent}/{self.total}"
+
+
+def item_counts(job_id: int) -> dict[str, int]:
+    q = (PrintItem.select(PrintItem.state, fn.COUNT(PrintItem.id).alias("n"))
+         .where(PrintItem.job == job_id).group_by(PrintItem.state).tuples())
+    return {s: n for s, n in q}
+
+
+def _view(job: PrintJob) -> JobView:
+    return JobView(job.id, job.created_at, job.printer, job.template, job.kind, job.state, job.state_reason,
+                   job.total, item_counts(job.id), job.requested_by, job.reprint_reason)
+
+
+def get_job(job_id: int) -> PrintJob:
+    job = PrintJob.get_or_none(PrintJob.id == job_id)
+    if job is None:
+        raise NotFound(tr("no print job #{j}", "没有打印任务 #{j}", j=job_id))
+    return job
+
+
+def job_view(job_id: int) -> JobView:
+    return _view(get_job(job_id))
+
+
+def list_jobs(*, open_only: bool = False, printer: str | None = None, limit: int = 50) -> list[JobView]:
+    q = PrintJob.select().order_by(PrintJob.id.desc()).limit(limit)
+    if open_only:
+        q = q.where(PrintJob.state.in_(OPEN_JOB_STATES))
+    if printer:
+        q = q.where(PrintJob.printer == printer)
+    return [_view(j) for j in q]
+
+
+def job_items(job_id: int, states: Iterable[str] | None = None) -> list[PrintItem]:
+    q = (PrintItem.select(PrintItem, Order).join(Order, on=(PrintItem.order == Order.id), join_type=JOIN.LEFT_OUTER)
+         .where(PrintItem.job == job_id).order_by(PrintItem.seq))
+    if states:
+        q = q.where(PrintItem.state.in_(list(states)))
+    return list(q)
+
+
+def uncertain_items(printer: str | None = None) -> list[PrintItem]:
+    q = (PrintItem.select(PrintItem, PrintJob).join(PrintJob)
+         .where(PrintItem.state == "uncertain").order_by(PrintItem.job, PrintItem.seq))
+    if printer:
+        q = q.where(PrintJob.printer == printer)
+    return list(q)
+
+
+# ------------------------------------------------------------------ operator actions
+def pause_job(job_id: int, *, reason: str = "", actor: str = "") -> None:
+    with write():
+        job = get_job(job_id)
+        if job.state in ("queued", "printing"):
+            job.state = "paused"
+            job.state_reason = reason or tr("paused by {a}", "已由 {a} 暂停", a=actor or "operator")
+            job.save()
+
+
+def resume_job(job_id: int, *, actor: str = "") -> int:
+    """Resume a paused job; failed items are queued again (retry from the first unsent item).
+    Refused while labels are uncertain. Returns how many items are queued."""
+    with write():
+        job = get_job(job_id)
+        if job.state in ("done", "cancelled"):
+            raise PrintRefused(tr("print job #{j} is {s}", "打印任务 #{j} 已{s}", j=job_id,
+                                  s=tr(job.state, {"done": "完成", "cancelled": "取消"}[job.state])))
+        n_unc = PrintItem.select().where(PrintItem.job == job_id, PrintItem.state == "uncertain").count()
+        if n_unc:
+            raise PrintRefused(tr(
+                "{n} label(s) of job #{j} may or may not have printed; decide first (dadan queue resolve)",
+                "任务 #{j} 有 {n} 张标签不确定是否已打印；请先处理（dadan queue resolve）", n=n_unc, j=job_id))
+        PrintItem.update(state="queued", reason="").where(PrintItem.job == job_id,
+                                                          PrintItem.state == "failed").execute()
+        job.state, job.state_reason = "queued", ""
+        job.save()
+        return PrintItem.select().where(PrintItem.job == job_id, PrintItem.state == "queued").count()
+
+
+retry_job = resume_job
+
+
+def cancel_job(job_id: int, *, actor: str = "", reason: str = "") -> int:
+    """Cancel what has not been sent (a label being sent right now still completes).
+    Uncertain labels stay for a decision. Returns how many items were cancelled."""
+    with write():
+        job = get_job(job_id)
+        if job.state in ("done", "cancelled"):
+            return 0
+        n = (PrintItem.update(state="cancelled", reason=reason or tr("cancelled", "已取消"))
+             .where(PrintItem.job == job_id, PrintItem.state.in_(("queued", "failed"))).execute())
+        job.state = "cancelled"
+        job.state_reason = reason or tr("cancelled by {a}", "已由 {a} 取消", a=actor or "operator")
+        job.finished_at = utcnow()
+        job.save()
+        return n
+
+
+def resolve_uncertain(item_id: int, *, printed: bool, actor: str = "", note: str = "") -> None:
+    """The operator's decision on an uncertain label: it printed (counted as sent) or it did
+    not (queued again to be sent on resume; cancelled if the job was cancelled). Audited."""
+    with write():
+        item = PrintItem.get_or_none(PrintItem.id == item_id)
+        if item is None:
+            raise NotFound(tr("no print item {i}", "没有打印项 {i}", i=item_id))
+        if item.state != "uncertain":
+            raise PrintRefused(tr("print item {i} is {s}, not uncertain", "打印项 {i} 的状态是 {s}，不是待确认",
+                                  i=item_id, s=item.state))
+        job = item.job
+        if printed:
+            _mark_sent(item, job)
+        else:
+            item.state = "cancelled" if job.state == "cancelled" else "queued"
+            item.reason = ""
+            item.save()
+        audit.record("print-resolve", actor=actor, order_id=item.order_id, target=f"job:{job.id}",
+                     reason=note, detail={"item": item.id, "seq": item.seq, "printed": printed})
+        _settle(job)
+
+
+# ------------------------------------------------------------------ worker side
+@dataclass
+class Claim:
+    item: PrintItem
+    order: Order | None
+    job: PrintJob
+
+
+def next_job(printer: str) -> PrintJob | None:
+    return (PrintJob.select().where(PrintJob.printer == printer, PrintJob.state.in_(("queued", "printing")))
+            .order_by(PrintJob.id).first())
+
+
+def start_job(job_id: int) -> PrintJob:
+    with write():
+        job = get_job(job_id)
+        if job.state == "queued":
+            job.state, job.state_reason = "printing", ""
+            job.save()
+        return job
+
+
+def peek_next(job_id: int, after_seq: int) -> tuple[PrintItem, Order | None] | None:
+    """The next queued item after ``after_seq`` (not claimed: for rendering ahead)."""
+    item = (PrintItem.select().where(PrintItem.job == job_id, PrintItem.state == "queued",
+                                     PrintItem.seq > after_seq).order_by(PrintItem.seq).first())
+    if item is None:
+        return None
+    return item, (Order.get_or_none(Order.id == item.order_id) if item.order_id else None)
+
+
+def claim_next(job_id: int) -> Claim | None:
+    """Claim the first queued item of a printing job (state -> sending), re-checking its
+    order now: blocked or (for a first print) already printed -> skipped with the reason.
+    None when the job has nothing queued or is no longer printing (paused, cancelled)."""
+    while True:
+        with write():
+            job = PrintJob.get_or_none(PrintJob.id == job_id)
+            if job is None or job.state != "printing":
+                return None
+            item = (PrintItem.select().where(PrintItem.job == job_id, PrintItem.state == "queued")
+                    .order_by(PrintItem.seq).first())
+            if item is None:
+                return None
+            order = Order.get_or_none(Order.id == item.order_id) if item.order_id else None
+            why = ""
+            if item.order_id and order is None:
+                why = tr("the order was deleted", "订单已删除")
+            elif order is not None:
+                why = _blocked_reason(order)
+                if not why and not item.is_reprint and order.print_count > 0:
+                    why = tr("already printed (use reprint)", "已打印过（请用补打）")
+            if why:
+                item.state, item.reason = "skipped", why
+                item.save()
+                if order is not None:
+                    audit.order_event(order.id, "print", tr("label {s}/{t} of job #{j} skipped: {w}",
+                                                            "任务 #{j} 第 {s}/{t} 张已跳过：{w}",
+                                                            s=item.seq, t=job.total, j=job.id, w=why))
+                continue
+            item.state, item.claimed_at, item.attempts = "sending", utcnow(), item.attempts + 1
+            item.save()
+            return Claim(item, order, job)
+
+
+def _mark_sent(item: PrintItem, job: PrintJob) -> None:
+    now = utcnow()
+    item.state, item.sent_at, item.reason = "sent", now, ""
+    item.save()
+    if item.order_id:
+        Order.update(print_count=Order.print_count + 1, last_printed_at=now,
+                     first_printed_at=fn.COALESCE(Order.first_printed_at, now), local_updated_at=now,
+                     ).where(Order.id == item.order_id).execute()
+        Order.update(state="printed").where(Order.id == item.order_id, Order.state == "new").execute()
+        mark = f" R{item.reprint_no}" if item.is_reprint else ""
+        audit.order_event(item.order_id, "print", tr("label {s}/{t}{m} sent to {p} (job #{j})",
+                                                     "第 {s}/{t}{m} 张已发送到 {p}（任务 #{j}）",
+                                                     s=item.seq, t=job.total, m=mark, p=job.printer, j=job.id))
+
+
+def mark_sent(item_id: int) -> None:
+    """The transport accepted the label's bytes: item sent, order's print count + 1."""
+    with write():
+        item = PrintItem.get_by_id(item_id)
+        if item.state not in ("sending", "uncertain"):
+            return
+        _mark_sent(item, item.job)
+
+
+def mark_failed(item_id: int, reason: str, *, uncertain: bool = False) -> None:
+    """The label was not delivered (``failed``: a retry sends it again) or it is unknown
+    whether it printed (``uncertain``: an operator decides). The job pauses with the reason."""
+    with write():
+        item = PrintItem.get_by_id(item_id)
+        if item.state != "sending":
+            return
+        item.state, item.reason = ("uncertain" if uncertain else "failed"), reason
+        item.save()
+        job = item.job
+        if job.state in ("queued", "printing"):
+            job.state, job.state_reason = "paused", reason
+            job.save()
+
+
+def _settle(job: PrintJob) -> None:
+    counts = item_counts(job.id)
+    if job.state == "cancelled":
+        return
+    if counts.get("queued", 0) or counts.get("sending", 0):
+        return
+    unc, failed = counts.get("uncertain", 0), counts.get("failed", 0)
+    if unc or failed:
+        if job.state != "paused":
+            job.state = "paused"
+            job.state_reason = tr("{n} label(s) need a decision", "{n} 张标签待处理", n=unc + failed)
+            job.save()
+        return
+    job.state, job.state_reason, job.finished_at = "done", "", utcnow()
+    job.save()
+
+
+def finish_job(job_id: int) -> PrintJob:
+    """After the worker ran out of items: done, or paused if labels need a decision."""
+    with write():
+        job = get_job(job_id)
+        _settle(job)
+        return job
+
+
+# ------------------------------------------------------------------ leases and recovery
+def _host() -> str:
+    return socket.gethostname()
+
+
+def make_holder() -> str:
+    return f"{_host()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _holder_alive(holder: str) -> bool:
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != _host() or not pid_text.isdigit():
+        return True  # another machine: trust the expiry time
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def lease_name(printer: str) -> str:
+    return f"print:{printer}"
+
+
+def acquire_lease(printer: str, holder: str, *, ttl: dt.timedelta = LEASE_TTL) -> bool:
+    """Take (or renew) the printer's lease. A lease whose holder died on this host, or that
+    expired, is taken over; the taker then runs :func:`recover_uncertain`."""
+    now = utcnow()
+    with write():
+        lease = Lease.get_or_none(Lease.name == lease_name(printer))
+        if lease is None:
+            Lease.create(name=lease_name(printer), holder=holder, expires_at=now + ttl)
+            return True
+        if lease.holder == holder or lease.expires_at < now or not _holder_alive(lease.holder):
+            Lease.update(holder=holder, expires_at=now + ttl).where(Lease.name == lease.name).execute()
+            return True
+        return False
+
+
+def release_lease(printer: str, holder: str) -> None:
+    with write():
+        Lease.delete().where(Lease.name == lease_name(printer), Lease.holder == holder).execute()
+
+
+def lease_holder(printer: str) -> str | None:
+    """Who holds the printer now (None if nobody alive does)."""
+    lease = Lease.get_or_none(Lease.name == lease_name(printer))
+    if lease is None or lease.expires_at < utcnow() or not _holder_alive(lease.holder):
+        return None
+    return lease.holder
+
+
+def recover_uncertain(printer: str | None = None, *, holder: str | None = None) -> int:
+    """Start-up recovery: items left ``sending`` (dadan stopped while sending them) become
+    ``uncertain`` and their jobs pause; nothing is re-sent. Only printers that no live worker
+    holds are touched (``holder`` = the caller's own lease). Returns how many items."""
+    with write():
+        q = (PrintItem.select(PrintItem, PrintJob).join(PrintJob).where(PrintItem.state == "sending"))
+        if printer:
+            q = q.where(PrintJob.printer == printer)
+        n = 0
+        for item in list(q):
+            job = item.job
+            current = lease_holder(job.printer)
+            if current is not None and current != holder:
+                continue
+            item.state = "uncertain"
+            item.reason = tr("dadan stopped while sending this label; check whether it printed",
+                             "发送此标签时 dadan 中断；请确认是否已打印")
+            item.save()
+            if job.state in ("queued", "printing"):
+                job.state = "paused"
+                job.state_reason = tr("interrupted: label {s} may or may not have printed",
+                                      "已中断：第 {s} 张标签不确定是否已打印", s=item.seq)
+                job.save()
+            n += 1
+        # a job left "printing" with nothing in flight (stopped between labels) waits again
+        for job in PrintJob.select().where(PrintJob.state == "printing"):
+            if printer and job.printer != printer:
+                continue
+            current = lease_holder(job.printer)
+            if current is None or current == holder:
+                job.state = "queued"
+                job.save()
+        return n

@@ -1,0 +1,21 @@
+"""Run a print worker in this process until the job is done (the kill test SIGKILLs it)."""
+
+from __future__ import annotations
+
+import sys
+
+from core.print_worker import PrintWorker
+from core.db import open_database
+from printers.profile import PrinterProfile
+
+
+def main(db_path: str, uri: str, job_id: int) -> None:
+    open_database(f"sqlite:///{db_path}")
+    prof = PrinterProfile(name="lbl", driver="tspl", uri=uri, width_mm=60, height_mm=40)
+    print("ready", flush=True)
+    PrintWorker(prof).run_pending(job_id)
+    print("finished", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))

@@ -1,0 +1,280 @@
+"""The print queue end to end: loopback printers, faults, crash recovery, reprints."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core import printing
+from core.db import close_database, write
+from core.models import AuditEvent, Order, OrderEvent, PrintItem
+from core.orders import Flag
+from core.print_worker import LabelRenderer, PrintWorker
+from printers.profile import PrinterProfile
+from tests.fakes import FakeEscposPrinter, FakeTsplPrinter, decode_barcodes
+from tests.fakes.queue_setup import SMALL_TEMPLATE, make_db, order_ids, order_sn
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tspl(uri: str, **kw) -> PrinterProfile:
+    return PrinterProfile(name="lbl", driver="tspl", uri=uri, width_mm=60, height_mm=40, **kw)
+
+
+@pytest.fixture
+def db200(tmp_path):
+    db = make_db(tmp_path / "dadan.db", 200)
+    yield db
+    close_database()
+
+
+@pytest.fixture
+def db20(tmp_path):
+    db = make_db(tmp_path / "dadan.db", 20)
+    yield db
+    close_database()
+
+
+def states(job_id: int) -> list[str]:
+    return [i.state for i in PrintItem.select().where(PrintItem.job == job_id).order_by(PrintItem.seq)]
+
+
+def decoded(printer) -> list[str]:
+    out = []
+    for im in printer.labels:
+        codes = decode_barcodes(im)
+        assert len(codes) == 1, codes
+        out.append(codes[0])
+    return out
+
+
+def test_tspl_batch_of_200_each_order_once_in_order(db200):
+    ids = order_ids()
+    job = printing.create_job(ids, printer="lbl", template=SMALL_TEMPLATE, actor="t")
+    assert PrintItem.select().where(PrintItem.job == job.id).count() == 200  # committed first
+    with FakeTsplPrinter() as printer:
+        PrintWorker(tspl(printer.uri)).run_pending(job.id)
+    assert printer.errors == []
+    assert decoded(printer) == [order_sn(i) for i in range(1, 201)]
+    v = printing.job_view(job.id)
+    assert v.state == "done" and v.counts == {"sent": 200}
+    assert Order.select().where(Order.print_count == 1, Order.state == "printed").count() == 200
+    assert OrderEvent.select().where(OrderEvent.kind == "print").count() == 200
+
+
+def test_escpos_batch_of_200_each_order_once_in_order(db200):
+    job = printing.create_job(order_ids(), printer="r80", template=SMALL_TEMPLATE)
+    prof = PrinterProfile(name="r80", driver="escpos", width_mm=80)
+    with FakeEscposPrinter() as printer:
+        PrintWorker(PrinterProfile(**{**prof.__dict__, "uri": printer.uri})).run_pending(job.id)
+        for _ in range(300):
+            if len(printer.labels) == 200:
+                break
+            time.sleep(0.01)
+    assert printer.errors == [] and printer.cuts == 200
+    assert decoded(printer) == [order_sn(i) for i in range(1, 201)]
+    assert printer.labels[0].width == 576
+    assert printing.job_view(job.id).state == "done"
+
+
+def test_connection_closed_mid_batch_pauses_and_retry_finishes(db200):
+    job = printing.create_job(order_ids(), printer="lbl", template=SMALL_TEMPLATE)
+    with FakeTsplPrinter(close_after=57) as printer:
+        worker = PrintWorker(tspl(printer.uri))
+        worker.run_pending(job.id)
+        v = printing.job_view(job.id)
+        assert v.state == "paused"
+        assert "closed the connection" in v.state_reason and "printer status: ready" in v.state_reason
+        assert v.counts == {"sent": 57, "failed": 1, "queued": 142}
+        failed = printing.job_items(job.id, ["failed"])[0]
+        assert failed.seq == 58 and "closed the connection" in failed.reason
+        assert printing.resume_job(job.id) == 143
+        worker.run_pending(job.id)
+    assert printing.job_view(job.id).state == "done"
+    assert decoded(printer) == [order_sn(i) for i in range(1, 201)]  # none lost, none doubled
+    assert Order.select().where(Order.print_count != 1).count() == 0
+
+
+def test_killed_mid_batch_leaves_one_uncertain_and_resends_nothing(tmp_path):
+    db_path = tmp_path / "dadan.db"
+    make_db(db_path, 60)
+    job = printing.create_job(order_ids(), printer="lbl", template=SMALL_TEMPLATE)
+    with FakeTsplPrinter(speed_mm_s=1500, buffer_labels=1) as printer:  # ~28 ms a label
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        child = subprocess.Popen([sys.executable, "-m", "tests.fakes.print_child", str(db_path), printer.uri,
+                                  str(job.id)], cwd=ROOT, env=env, stdout=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 30
+            while len(printer.labels) < 15 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            assert child.poll() is None, "the worker finished before it could be killed"
+            os.kill(child.pid, signal.SIGKILL)
+            child.wait(10)
+        finally:
+            if child.poll() is None:
+                child.kill()
+        received = decoded(printer)
+        assert printing.lease_holder("lbl") is None  # the dead holder's lease is stale
+
+        before = {i.seq: i.state for i in printing.job_items(job.id)}
+        assert list(before.values()).count("sending") <= 1
+        n = printing.recover_uncertain()
+        items = printing.job_items(job.id)
+        sent = [i.order.order_sn for i in items if i.state == "sent"]
+        unc = [i for i in items if i.state == "uncertain"]
+        assert n == len(unc) <= 1
+        assert sent == received[:len(sent)]  # every item marked sent reached the printer
+        assert set(received) - set(sent) <= {i.order.order_sn for i in unc}
+        assert printing.job_view(job.id).state == "paused"
+
+        # a new worker (as at the next start-up) sends nothing on its own
+        count = len(printer.labels)
+        PrintWorker(tspl(printer.uri)).run_pending()
+        time.sleep(0.1)
+        assert len(printer.labels) == count
+        with pytest.raises(printing.PrintRefused, match="decide first"):
+            printing.resume_job(job.id)
+
+        # the operator decides: it printed if the printer has it
+        for it in unc:
+            printing.resolve_uncertain(it.id, printed=it.order.order_sn in received, actor="op")
+        printing.resume_job(job.id)
+        PrintWorker(tspl(printer.uri)).run_pending(job.id)
+    assert printing.job_view(job.id).state == "done"
+    assert sorted(decoded(printer)) == [order_sn(i) for i in range(1, 61)]
+    assert Order.select().where(Order.print_count != 1).count() == 0
+    close_database()
+
+
+def test_refund_after_queueing_is_skipped_with_reason(db20):
+    job = printing.create_job(order_ids(), printer="lbl", template=SMALL_TEMPLATE)
+    target = Order.get(Order.order_sn == order_sn(9))
+
+    def on_event(ev):
+        if ev.kind == "label-sent" and ev.seq == 3:  # the refund arrives while the batch prints
+            with write():
+                Order.update(refund_status=3, exception_flags=int(Flag.REFUND)).where(Order.id == target.id).execute()
+
+    with FakeTsplPrinter() as printer:
+        PrintWorker(tspl(printer.uri), on_event=on_event).run_pending(job.id)
+    item = PrintItem.get(PrintItem.job == job.id, PrintItem.seq == 9)
+    assert item.state == "skipped" and item.reason == "blocked: refund"
+    assert order_sn(9) not in decoded(printer) and len(printer.labels) == 19
+    assert printing.job_view(job.id).state == "done"
+    assert Order.get_by_id(target.id).print_count == 0
+
+
+def test_already_printed_needs_reprint_with_reason(db20):
+    ids = order_ids()[:3]
+    job = printing.create_job(ids, printer="lbl", template=SMALL_TEMPLATE)
+    with pytest.raises(printing.PrintRefused, match="3 already queued"):
+        printing.create_job(ids, printer="lbl", template=SMALL_TEMPLATE)
+    with FakeTsplPrinter() as printer:
+        PrintWorker(tspl(printer.uri)).run_pending(job.id)
+        with pytest.raises(printing.PrintRefused, match="already printed"):
+            printing.create_job(ids, printer="lbl", template=SMALL_TEMPLATE)
+        with pytest.raises(printing.PrintRefused, match="needs a reason"):
+            printing.create_reprint_job(ids, reason=" ", printer="lbl", template=SMALL_TEMPLATE)
+        rj = printing.create_reprint_job(ids[:1], reason="label torn", printer="lbl", template=SMALL_TEMPLATE,
+                                         actor="li")
+        PrintWorker(tspl(printer.uri)).run_pending(rj.id)
+    ev = AuditEvent.get(AuditEvent.action == "reprint")
+    assert (ev.actor, ev.reason, ev.order_id) == ("li", "label torn", ids[0])
+    item = PrintItem.get(PrintItem.job == rj.id)
+    assert item.is_reprint and item.reprint_no == 2 and item.state == "sent"
+    fields = LabelRenderer(tspl("")).fields(item.order, item, rj)
+    assert fields["reprint_mark"] == "R2"
+    assert Order.get_by_id(ids[0]).print_count == 2
+    assert decoded(printer) == [order_sn(1), order_sn(2), order_sn(3), order_sn(1)]
+
+
+def test_skip_excluded_and_blocked_at_request(db20):
+    ids = order_ids()
+    with write():
+        Order.update(exception_flags=int(Flag.HOLD)).where(Order.id == ids[0]).execute()
+    with pytest.raises(printing.PrintRefused, match="1 blocked"):
+        printing.create_job(ids, printer="lbl", template=SMALL_TEMPLATE)
+    job = printing.create_job(ids, printer="lbl", template=SMALL_TEMPLATE, skip_excluded=True)
+    assert job.total == 19
+
+
+def test_paper_out_pauses_in_words_and_resume_finishes(db20):
+    job = printing.create_job(order_ids(), printer="lbl", template=SMALL_TEMPLATE)
+    with FakeTsplPrinter(paper_out=True) as printer:
+        PrintWorker(tspl(printer.uri)).run_pending(job.id)
+        v = printing.job_view(job.id)
+        assert (v.state, v.state_reason, v.counts) == ("paused", "printer 'lbl': paper out", {"queued": 20})
+        printer.load_paper()
+        printing.resume_job(job.id)
+        PrintWorker(tspl(printer.uri)).run_pending(job.id)
+    assert printing.job_view(job.id).state == "done" and len(printer.labels) == 20
+
+
+def test_paper_runs_out_mid_batch(db20):
+    job = printing.create_job(order_ids(), printer="lbl", template=SMALL_TEMPLATE)
+    with FakeTsplPrinter(paper_out_after=5, speed_mm_s=4000, buffer_labels=1) as printer:
+        PrintWorker(tspl(printer.uri)).run_pending(job.id)
+        v = printing.job_view(job.id)
+        assert v.state == "paused" and v.state_reason == "printer 'lbl': paper out"
+        assert v.counts.get("failed", 0) == 0 and v.counts.get("uncertain", 0) == 0
+        printer.load_paper()
+        printing.resume_job(job.id)
+        PrintWorker(tspl(printer.uri)).run_pending(job.id)
+    assert decoded(printer) == [order_sn(i) for i in range(1, 21)]
+
+
+def test_pause_resume_cancel(db20):
+    ids = order_ids()
+    job = printing.create_job(ids[:10], printer="lbl", template=SMALL_TEMPLATE)
+    printing.pause_job(job.id, actor="wang")
+    assert printing.job_view(job.id).state_reason == "paused by wang"
+    with FakeTsplPrinter() as printer:
+        PrintWorker(tspl(printer.uri)).run_pending(job.id)
+        assert printer.labels == []
+        printing.resume_job(job.id)
+
+        def pause_at_4(ev):
+            if ev.kind == "label-sent" and ev.seq == 4:
+                printing.pause_job(job.id, actor="wang")
+
+        PrintWorker(tspl(printer.uri), on_event=pause_at_4).run_pending(job.id)
+        assert printing.job_view(job.id).counts == {"sent": 4, "queued": 6}
+        assert printing.cancel_job(job.id, actor="wang") == 6
+        assert printing.job_view(job.id).state == "cancelled"
+        with pytest.raises(printing.PrintRefused):
+            printing.resume_job(job.id)
+    assert len(printer.labels) == 4
+
+
+def test_second_worker_cannot_take_a_live_lease(db20):
+    assert printing.acquire_lease("lbl", "a:1:x") is True  # not this host: trusted until it expires
+    assert printing.acquire_lease("lbl", "b:2:y") is False
+    assert printing.acquire_lease("lbl", "a:1:x") is True
+    printing.release_lease("lbl", "a:1:x")
+    assert printing.acquire_lease("lbl", "b:2:y") is True
+
+
+def test_background_worker_thread_and_preview(db20, tmp_path):
+    out = tmp_path / "preview"
+    prof = PrinterProfile(name="preview", driver="preview", uri=str(out), width_mm=60, height_mm=40)
+    events = []
+    worker = PrintWorker(prof, poll_seconds=0.05, on_event=events.append).start()
+    try:
+        job = printing.create_job(order_ids()[:3], printer="preview", template=SMALL_TEMPLATE)
+        worker.wake()
+        deadline = time.monotonic() + 10
+        while printing.job_view(job.id).state != "done" and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        worker.stop()
+    assert printing.job_view(job.id).state == "done"
+    assert sorted(p.name for p in out.iterdir()) == [
+        f"job{job.id:05d}-0001-240601-000000001.png", f"job{job.id:05d}-0002-240601-000000002.png",
+        f"job{job.id:05d}-0003-240601-000000003.png", f"job{job.id:05d}.pdf"]
+    assert [e.kind for e in events] == ["job-started", "label-sent", "label-sent", "label-sent", "job-finished"]
