@@ -17,6 +17,7 @@ cached per thread and size. :func:`render_label` is thread-safe.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,14 +55,24 @@ class _Face:
         self.height = ascent + descent
         self._widths: dict[str, float] = {}
 
+    # Measures use mode "1": monochrome hinting rounds advances differently from the
+    # anti-aliased outline, and the measure must match what is drawn.
     def char_width(self, ch: str) -> float:
         w = self._widths.get(ch)
         if w is None:
-            w = self._widths[ch] = self.font.getlength(ch)
+            w = self._widths[ch] = self.font.getlength(ch, mode="1")
         return w
 
-    def width(self, text: str) -> float:
-        return self.font.getlength(text) if text else 0.0
+    def extent(self, text: str) -> tuple[int, int]:
+        """(width of the ink and advance, shift right needed for a negative left bearing)."""
+        if not text:
+            return 0, 0
+        left, _top, right, _bottom = self.font.getbbox(text, mode="1", anchor="la")
+        shift = max(0, -left)
+        return max(right, math.ceil(self.font.getlength(text, mode="1"))) + shift, shift
+
+    def width(self, text: str) -> int:
+        return self.extent(text)[0]
 
 
 class _Faces(threading.local):
@@ -324,14 +335,15 @@ def _text_lines(draw: ImageDraw.ImageDraw, el: Text, _x: int, _y: int, w: int, h
     for i, line in enumerate(layout.lines):
         if not line:
             continue
-        lw = face.width(line) + bold
+        lw, shift = face.extent(line)
+        lw += bold
         if el.align == "center":
             left = (w - lw) / 2
         elif el.align == "right":
             left = w - lw
         else:
             left = 0
-        px, py = ox + max(0, round(left)), oy + top + i * layout.line_h
+        px, py = ox + max(0, round(left)) + shift, oy + top + i * layout.line_h
         draw.text((px, py), line, font=face.font, fill=ink, anchor="la")
         if bold:
             draw.text((px + 1, py), line, font=face.font, fill=ink, anchor="la")
