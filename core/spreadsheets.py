@@ -1058,6 +1058,8 @@ def plan_import(layout: Layout, *, shop_id: int | None, tz: str = "Asia/Shanghai
     plan.counts.rejected = len(rejects)
     if dry_run_counts and _db_ready() and (shop_id is not None or layout.kind == "tracking"):
         _apply(plan, actor="", commit=False, progress=None)
+    elif layout.kind == "orders":  # no shop yet: every order would be new
+        plan.counts.new = len(records)
     return plan
 
 

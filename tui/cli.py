@@ -18,6 +18,8 @@ COMMAND_MODULES = [
     "tui.commands.demo",
     "tui.commands.sync",
     "tui.commands.render",
+    "tui.commands.importing",
+    "tui.commands.export",
 ]
 
 

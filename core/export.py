@@ -1,0 +1,310 @@
+"""Exports: filtered orders (JSON Lines, CSV, xlsx), the bulk-ship file for the merchant
+backend, pick lists and daily reports.
+
+Every export streams: the query is walked in id order, ``chunk`` orders at a time (keyset
+pagination), with their items fetched per chunk, so 100k orders never sit in memory at once.
+Text cells starting with ``= + - @`` (or tab/CR) are neutralised in CSV and xlsx so that a
+buyer's note cannot run as a formula in Excel. Files are written to a temporary name and
+renamed when complete.
+
+JSON Lines (``kind="orders"``) has stable keys: shop, order_sn, order_status, refund_status,
+after_sales_status, state, exceptions, tracking_number, logistics_id, print_count, province,
+city, town, pay_amount_fen, last_ship_time, updated_at, items[...] (times ISO 8601 UTC with
+``Z``; money in fen). CSV/xlsx orders exports use the merchant backend's Chinese headers, one
+row per order line, so they can be imported again.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from core.errors import DadanError
+from core.i18n import tr
+from core.timeutil import DEFAULT_TZ, fen_to_yuan, to_local
+
+KINDS = ("orders", "ship", "picklist", "daily")
+FORMATS = ("jsonl", "csv", "xlsx")
+JSONL_KEYS = ("shop", "order_sn", "order_status", "refund_status", "after_sales_status", "state", "exceptions",
+              "tracking_number", "logistics_id", "print_count", "province", "city", "town", "pay_amount_fen",
+              "last_ship_time", "updated_at", "items")
+ITEM_KEYS = ("goods_id", "goods_name", "goods_spec", "goods_count", "sku_id", "outer_id", "outer_goods_id",
+             "goods_price_fen")
+
+# the platform's ids of common couriers -> the names the merchant backend's bulk-ship file uses
+COURIER_NAMES = {1: "申通快递", 3: "百世快递", 44: "顺丰速运", 85: "圆通速递", 115: "中通快递", 118: "EMS",
+                 120: "京东快递", 121: "韵达快递", 131: "德邦快递", 132: "邮政快递包裹"}
+
+Progress = Callable[[int], None]  # orders read so far
+
+
+class ExportError(DadanError):
+    title = "Export error"
+
+
+def neutralize(v):
+    """A text cell starting with = + - @ (or tab/CR) would run as a formula in Excel: prefix it."""
+    if isinstance(v, str) and v and v[0] in "=+-@\t\r":
+        return "'" + v
+    return v
+
+
+def format_for(path: str | Path, fmt: str | None) -> str:
+    if fmt:
+        if fmt not in FORMATS:
+            raise ExportError(tr("unknown format '{f}' (use {all})", "未知格式“{f}”（可用：{all}）", f=fmt,
+                                 all=", ".join(FORMATS)))
+        return fmt
+    suffix = Path(str(path)).suffix.lower().lstrip(".")
+    if suffix in FORMATS:
+        return suffix
+    if suffix in ("json", "ndjson"):
+        return "jsonl"
+    raise ExportError(tr("cannot tell the format from '{p}'; pass --format {all}",
+                         "无法从“{p}”判断格式；请指定 --format {all}", p=path, all="|".join(FORMATS)))
+
+
+# ------------------------------------------------------------------ reading
+def iter_orders(where=None, *, chunk: int = 1000) -> Iterator[tuple[object, list[dict]]]:
+    """(order, items) for every order matching ``where``, in id order, ``chunk`` at a time."""
+    from core.models import Order, OrderItem
+
+    last = 0
+    while True:
+        q = Order.select().where(Order.id > last)
+        if where is not None:
+            q = q.where(where)
+        batch = list(q.order_by(Order.id).limit(chunk))
+        if not batch:
+            return
+        items: dict[int, list[dict]] = {}
+        for it in (OrderItem.select().where(OrderItem.order.in_([o.id for o in batch]))
+                   .order_by(OrderItem.order, OrderItem.position).dicts()):
+            items.setdefault(it["order"], []).append(it)
+        for o in batch:
+            yield o, items.get(o.id, [])
+        last = batch[-1].id
+
+
+def _iso(t: dt.datetime | None) -> str | None:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ") if t else None
+
+
+def _local(t: dt.datetime | None, tz: str) -> str:
+    lt = to_local(t, tz)
+    return lt.strftime("%Y-%m-%d %H:%M:%S") if lt else ""
+
+
+def _shop_names() -> dict[int, str]:
+    from core.models import Shop
+
+    return dict(Shop.select(Shop.id, Shop.name).tuples())
+
+
+def _courier_names() -> dict[int, str]:
+    from core.models import Courier
+
+    names = dict(COURIER_NAMES)
+    for cid, name in Courier.select(Courier.id, Courier.name).tuples():
+        names.setdefault(cid, name)
+    return names
+
+
+def order_json(o, items: list[dict], shop_name: str) -> dict:
+    from core.orders import FLAG_KEYS, flags_of
+
+    return {
+        "shop": shop_name,
+        "order_sn": o.order_sn,
+        "order_status": o.order_status,
+        "refund_status": o.refund_status,
+        "after_sales_status": o.after_sales_status,
+        "state": o.state,
+        "exceptions": [FLAG_KEYS[f] for f in flags_of(o.exception_flags)],
+        "tracking_number": o.tracking_number,
+        "logistics_id": o.logistics_id,
+        "print_count": o.print_count,
+        "province": o.province,
+        "city": o.city,
+        "town": o.town,
+        "pay_amount_fen": o.pay_amount_fen,
+        "last_ship_time": _iso(o.last_ship_time),
+        "updated_at": _iso(o.updated_at),
+        "items": [{k: it.get(k) for k in ITEM_KEYS} for it in items],
+    }
+
+
+# ------------------------------------------------------------------ writers
+class _Writer:
+    def __init__(self, fmt: str, out, columns: list[str]):
+        self.fmt = fmt
+        self.columns = columns
+        self.out = out
+        if fmt == "csv":
+            self._csv = csv.writer(out, lineterminator="\r\n")
+            self._csv.writerow([neutralize(c) for c in columns])
+        elif fmt == "xlsx":
+            from openpyxl import Workbook
+
+            self._wb = Workbook(write_only=True)
+            self._ws = self._wb.create_sheet("dadan")
+            self._ws.append([neutralize(c) for c in columns])
+
+    def row(self, values: list, record: dict | None = None) -> None:
+        if self.fmt == "jsonl":
+            rec = record if record is not None else dict(zip(self.columns, values))
+            self.out.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+        elif self.fmt == "csv":
+            self._csv.writerow(["" if v is None else neutralize(v) for v in values])
+        else:
+            self._ws.append([neutralize(v) for v in values])
+
+    def save_xlsx(self, path) -> None:
+        self._wb.save(path)
+
+
+@dataclass
+class ExportResult:
+    rows: int
+    orders: int
+    path: str
+
+
+def export(kind: str, fmt: str, out: str | Path, *, where=None, tz: str = DEFAULT_TZ, chunk: int = 1000,
+           progress: Progress | None = None, stdout=None) -> ExportResult:
+    """Export ``kind`` (orders | ship | picklist | daily) of the orders matching ``where`` (a
+    Peewee expression, e.g. from :func:`core.query.compile_query`) to ``out`` ("-" = stdout for
+    csv/jsonl)."""
+    if kind not in KINDS:
+        raise ExportError(tr("unknown export '{k}' (use {all})", "未知导出类型“{k}”（可用：{all}）", k=kind,
+                             all=", ".join(KINDS)))
+    if fmt not in FORMATS:
+        raise ExportError(tr("unknown format '{f}' (use {all})", "未知格式“{f}”（可用：{all}）", f=fmt,
+                             all=", ".join(FORMATS)))
+    to_stdout = str(out) == "-"
+    if to_stdout and fmt == "xlsx":
+        raise ExportError(tr("xlsx cannot be written to standard output; use --out FILE.xlsx",
+                             "xlsx 不能输出到标准输出；请使用 --out 文件.xlsx"))
+    if kind == "ship":
+        from core.models import Order
+
+        cond = (Order.tracking_number != "") & Order.logistics_id.is_null(False) & (Order.order_status == 1)
+        where = cond if where is None else (where & cond)
+
+    if to_stdout:
+        fh = stdout or sys.stdout
+        return _run(kind, fmt, fh, where, tz, chunk, progress, "-")
+    path = Path(out)
+    if path.parent and not path.parent.exists():
+        raise ExportError(tr("the folder {d} does not exist", "文件夹 {d} 不存在", d=path.parent))
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        if fmt == "xlsx":
+            res = _run(kind, fmt, None, where, tz, chunk, progress, str(path), xlsx_tmp=tmp)
+        else:
+            enc = "utf-8-sig" if fmt == "csv" else "utf-8"
+            with open(tmp, "w", encoding=enc, newline="") as fh:
+                res = _run(kind, fmt, fh, where, tz, chunk, progress, str(path))
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(tr("cannot write {p}: {e}", "无法写入 {p}：{e}", p=path, e=exc.strerror or exc)) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return res
+
+
+ORDER_COLUMNS = ["店铺", "订单号", "订单状态", "售后状态", "本地状态", "异常", "商品", "商品规格", "商品数量(件)",
+                 "商家编码-规格维度", "商家编码-商品维度", "商品id", "样式ID", "商品总价(元)", "邮费(元)", "用户实付金额(元)",
+                 "省", "市", "区", "快递公司", "快递单号", "打印次数", "支付时间", "承诺发货时间", "商家备注", "买家留言"]
+_STATUS_TEXT = {1: "待发货", 2: "已发货，待收货", 3: "已签收"}
+_REFUND_TEXT = {1: "无售后或售后取消", 2: "售后处理中", 3: "退款中", 4: "退款成功"}
+
+
+def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, xlsx_tmp=None) -> ExportResult:
+    from core.orders import flags_text, state_label
+
+    shops = _shop_names()
+    rows = orders = 0
+    if kind == "orders":
+        cols = list(JSONL_KEYS) if fmt == "jsonl" else ORDER_COLUMNS
+        w = _Writer(fmt, fh, cols)
+        couriers = _courier_names()
+        for o, items in iter_orders(where, chunk=chunk):
+            orders += 1
+            if progress and orders % chunk == 0:
+                progress(orders)
+            if fmt == "jsonl":
+                w.row([], order_json(o, items, shops.get(o.shop_id, "")))
+                rows += 1
+                continue
+            base = [shops.get(o.shop_id, ""), o.order_sn, _STATUS_TEXT.get(o.order_status, "已取消"),
+                    _REFUND_TEXT.get(o.refund_status, str(o.refund_status)), state_label(o.state),
+                    flags_text(o.exception_flags)]
+            tail = [fen_to_yuan(o.goods_amount_fen), fen_to_yuan(o.postage_fen), fen_to_yuan(o.pay_amount_fen),
+                    o.province, o.city, o.town,
+                    couriers.get(o.logistics_id, str(o.logistics_id or "")) if o.logistics_id else "",
+                    o.tracking_number, o.print_count, _local(o.pay_time, tz), _local(o.last_ship_time, tz),
+                    o.remark, o.buyer_memo]
+            for it in items or [{}]:
+                w.row(base + [it.get("goods_name", ""), it.get("goods_spec", ""), it.get("goods_count", ""),
+                              it.get("outer_id", ""), it.get("outer_goods_id", ""), it.get("goods_id", ""),
+                              it.get("sku_id", "")] + tail)
+                rows += 1
+    elif kind == "ship":
+        w = _Writer(fmt, fh, ["订单号", "快递公司", "快递单号"])
+        couriers = _courier_names()
+        for o, _items in iter_orders(where, chunk=chunk):
+            orders += 1
+            w.row([o.order_sn, couriers.get(o.logistics_id, str(o.logistics_id)), o.tracking_number])
+            rows += 1
+    elif kind == "picklist":
+        agg: dict[tuple, list] = {}
+        for o, items in iter_orders(where, chunk=chunk):
+            orders += 1
+            for it in items:
+                key = (it.get("outer_id") or it.get("sku_id") or it.get("goods_id") or "", it.get("goods_name", ""),
+                       it.get("goods_spec", ""))
+                a = agg.setdefault(key, [0, set()])
+                a[0] += int(it.get("goods_count") or 0)
+                a[1].add(o.id)
+        w = _Writer(fmt, fh, ["商家编码", "商品", "商品规格", "数量", "订单数"] if fmt != "jsonl"
+                    else ["outer_id", "goods_name", "goods_spec", "quantity", "orders"])
+        for key in sorted(agg, key=lambda k: (k[0].lower(), k[1], k[2])):
+            w.row([key[0], key[1], key[2], agg[key][0], len(agg[key][1])])
+            rows += 1
+    else:  # daily
+        days: dict[str, list[int]] = {}
+        for o, _items in iter_orders(where, chunk=chunk):
+            orders += 1
+            lt = to_local(o.pay_time or o.created_time, tz)
+            day = lt.strftime("%Y-%m-%d") if lt else ""
+            d = days.setdefault(day, [0, 0, 0, 0, 0, 0])
+            d[0] += 1
+            d[1] += o.item_count
+            d[2] += o.pay_amount_fen
+            d[3] += 1 if o.print_count else 0
+            d[4] += 1 if o.state in ("shipped", "confirmed") else 0
+            d[5] += 1 if o.exception_flags else 0
+        if fmt == "jsonl":
+            w = _Writer(fmt, fh, ["date", "orders", "items", "pay_amount_fen", "printed", "shipped", "exceptions"])
+        else:
+            w = _Writer(fmt, fh, ["日期", "订单数", "件数", "实付金额(元)", "已打印", "已发货", "异常"])
+        for day in sorted(days):
+            d = days[day]
+            money = d[2] if fmt == "jsonl" else fen_to_yuan(d[2])
+            w.row([day, d[0], d[1], money, d[3], d[4], d[5]])
+            rows += 1
+    if fmt == "xlsx":
+        w.save_xlsx(xlsx_tmp)
+    if progress:
+        progress(orders)
+    return ExportResult(rows=rows, orders=orders, path=path_text)
+

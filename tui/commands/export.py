@@ -1,0 +1,53 @@
+"""``dadan export``: filtered orders, the bulk-ship file, pick lists and daily reports."""
+
+from __future__ import annotations
+
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("export", help="export orders, bulk-ship file, pick list or daily report (导出)")
+    p.add_argument("kind", nargs="?", default="orders", choices=("orders", "ship", "picklist", "daily"),
+                   help="what to export (default: orders)")
+    p.add_argument("--format", dest="fmt", choices=("jsonl", "csv", "xlsx"),
+                   help="file format (default: from the --out extension)")
+    p.add_argument("--out", required=True, metavar="FILE", help="output file ('-' for standard output)")
+    p.add_argument("--query", "-q", default="", metavar="Q", help="filter, e.g. 'status:pending province:浙江'")
+    p.add_argument("--shop", metavar="NAME", help="only this shop")
+    p.set_defaults(func=run)
+
+
+def run(args, ctx) -> int:
+    from core import export as E
+    from core.errors import DadanError
+    from core.i18n import tr
+    from core.models import Order, Shop
+
+    fmt = E.format_for(args.out, args.fmt) if args.out != "-" else (args.fmt or "jsonl")
+    ctx.open_db()
+    where = None
+    if args.query.strip():
+        try:
+            from core.query import compile_query
+        except ImportError:  # pragma: no cover - the filter language ships with core
+            raise DadanError(tr("filters are not available in this build", "此版本不支持筛选")) from None
+        where = compile_query(args.query)
+    if args.shop:
+        shop = Shop.get_or_none(Shop.name == args.shop)
+        if shop is None:
+            raise DadanError(tr("no shop named '{n}'", "没有名为“{n}”的店铺", n=args.shop))
+        cond = Order.shop == shop.id
+        where = cond if where is None else (where & cond)
+    tty = sys.stderr.isatty() and args.out != "-"
+
+    def progress(n: int) -> None:
+        if tty:
+            print(f"\r{n:,}", end="", file=sys.stderr, flush=True)
+
+    res = E.export(args.kind, fmt, args.out, where=where, progress=progress)
+    if tty:
+        print("\r\033[K", end="", file=sys.stderr)
+    if args.out != "-":
+        print(tr("{n:,} rows ({o:,} orders) written to {p}", "已写入 {n:,} 行（{o:,} 个订单）：{p}",
+                 n=res.rows, o=res.orders, p=res.path), file=sys.stderr)
+    return 0

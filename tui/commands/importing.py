@@ -1,0 +1,122 @@
+"""``dadan import FILE``: import orders (or tracking numbers) from an .xlsx/.csv export.
+
+The dry-run summary is printed first; nothing is written when any row is rejected unless
+``--partial`` is given, and rejected rows go to ``FILE.rejects.xlsx`` (with an error column).
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("import", help="import orders or tracking numbers from .xlsx/.csv (导入表格)")
+    p.add_argument("file", metavar="FILE", help="the .xlsx, .csv or .txt file")
+    p.add_argument("--dry-run", action="store_true", help="only check and count; write nothing (仅检查)")
+    p.add_argument("--shop", metavar="NAME", help="shop to import into (required with several shops)")
+    p.add_argument("--create-shop", action="store_true", help="create the --shop if it does not exist")
+    p.add_argument("--mapping", metavar="NAME", help="use a saved column mapping")
+    p.add_argument("--save-mapping", metavar="NAME", help="save the columns used under NAME")
+    p.add_argument("--map", action="append", default=[], metavar="FIELD=HEADER",
+                   help="map a column by hand (repeatable), e.g. --map order_sn=单号")
+    p.add_argument("--sheet", metavar="NAME", help="the sheet to read (workbooks with several sheets)")
+    p.add_argument("--kind", choices=("auto", "orders", "tracking"), default="auto",
+                   help="orders, or a file of order number + courier + tracking number (default: auto)")
+    p.add_argument("--partial", action="store_true", help="import the good rows even if some are rejected")
+    p.add_argument("--rejects", metavar="FILE", help="where to write rejected rows (default FILE.rejects.xlsx)")
+    p.set_defaults(func=run)
+
+
+def resolve_shop(name: str | None, *, create: bool = False, required: bool = True):
+    """The shop named ``name``; without a name, the only shop there is."""
+    from core.db import write
+    from core.errors import DadanError
+    from core.i18n import tr
+    from core.models import Shop
+
+    shops = list(Shop.select().order_by(Shop.name))
+    if name:
+        for s in shops:
+            if s.name == name:
+                return s
+        if create:
+            with write():
+                return Shop.create(name=name, auth_state="unconfigured")
+        raise DadanError(tr("no shop named '{n}' (shops: {all}); add --create-shop to create it",
+                            "没有名为“{n}”的店铺（现有：{all}）；加 --create-shop 可新建", n=name,
+                            all=", ".join(s.name for s in shops) or "-"))
+    if len(shops) == 1:
+        return shops[0]
+    if not required:
+        return None
+    if not shops:
+        raise DadanError(tr("there is no shop yet: pass --shop NAME --create-shop",
+                            "还没有店铺：请使用 --shop 店铺名 --create-shop"))
+    raise DadanError(tr("several shops ({all}): choose one with --shop NAME",
+                        "有多个店铺（{all}）：请用 --shop 店铺名 选择", all=", ".join(s.name for s in shops)))
+
+
+def run(args, ctx) -> int:
+    from core import spreadsheets as S
+    from core.errors import DadanError
+    from core.i18n import tr
+
+    ctx.open_db()
+    manual = {}
+    for item in args.map:
+        if "=" not in item:
+            raise DadanError(tr("--map expects FIELD=HEADER, got '{v}'", "--map 的格式应为 字段=列名，而不是“{v}”", v=item))
+        k, v = item.split("=", 1)
+        manual[k.strip()] = v.strip()
+    try:
+        layout = S.prepare(args.file, sheet=args.sheet, mapping=manual or None, mapping_name=args.mapping,
+                           kind=args.kind)
+    except S.NeedsMapping as exc:
+        lay = exc.layout
+        print(f"dadan: {exc.message}", file=sys.stderr)
+        print(tr("columns: {h}", "列：{h}", h=" | ".join(lay.headers)), file=sys.stderr)
+        print(tr("fields: {f}", "字段：{f}", f=", ".join(f.key for f in S.FIELDS)), file=sys.stderr)
+        return 1
+    if args.save_mapping:
+        S.save_mapping(args.save_mapping, layout.headers, layout.mapping)
+    if args.dry_run:
+        try:
+            shop = resolve_shop(args.shop, required=False)
+        except DadanError:  # a shop to be created: every order is new
+            shop = None
+    else:
+        shop = resolve_shop(args.shop, create=args.create_shop, required=layout.kind == "orders")
+    tty = sys.stderr.isatty()
+    phases = {"check": tr("checking", "检查"), "write": tr("writing", "写入")}
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if tty and total:
+            print(f"\r{phases.get(phase, phase)} {done:,}/{total:,}", end="", file=sys.stderr, flush=True)
+
+    plan = S.plan_import(layout, shop_id=shop.id if shop else None, progress=progress)
+    if tty:
+        print("\r\033[K", end="", file=sys.stderr)
+    where = f"{layout.sheet}" + (f" [{layout.encoding}]" if layout.encoding else "")
+    print(tr("{f} ({w}): {n} data rows", "{f}（{w}）：{n} 行数据", f=layout.path.name, w=where, n=plan.rows_total))
+    if layout.mapping_name:
+        print(tr("column mapping: {m}", "列映射：{m}", m=layout.mapping_name))
+    print(plan.summary())
+    for r in plan.rejects[:20]:
+        print("  " + r.text())
+    if len(plan.rejects) > 20:
+        print(tr("  ... and {n} more", "  ……还有 {n} 行", n=len(plan.rejects) - 20))
+    rejects_file = S.write_rejects(plan, args.rejects) if plan.rejects else None
+    if rejects_file:
+        print(tr("rejected rows written to {p}", "被拒绝的行已写入 {p}", p=rejects_file))
+    if args.dry_run:
+        print(tr("dry run: nothing was written", "试运行：未写入任何数据"))
+        return 1 if plan.rejects else 0
+    out = S.commit_import(plan, actor=ctx.operator, allow_partial=args.partial, progress=progress)
+    if tty:
+        print("\r\033[K", end="", file=sys.stderr)
+    print(out.message)
+    if not out.committed:
+        print(tr("nothing was written (use --partial to import the good rows)",
+                 "未写入任何数据（使用 --partial 可只导入正确的行）"))
+        return 1
+    return 0
