@@ -24,6 +24,7 @@ from typing import Callable
 
 from core import printing
 from core.db import connection
+from core.errors import DadanError
 from core.i18n import tr
 from core.models import Order, PrintItem, PrintJob
 
@@ -49,11 +50,46 @@ class WorkerEvent:
 class LabelRenderer:
     """Order -> label image -> printer bytes, for one printer profile and template."""
 
-    def __init__(self, profile, *, settings=None, font_path: str | None = None):
+    DECRYPT_AHEAD = 100
+
+    def __init__(self, profile, *, settings=None, font_path: str | None = None,
+                 receivers: Callable | None = None):
         self.profile = profile
         self.settings = settings
         self.font_path = font_path or (settings.fonts.cjk if settings is not None and settings.fonts.cjk else None)
         self._templates: dict[str, object] = {}
+        # receiver decryption at print time (plain text in memory only), 100 orders at a time
+        self._receivers_fn = receivers
+        self._receivers: dict[int, dict[str, str]] = {}
+        self._receiver_errors: dict[int, str] = {}
+
+    @staticmethod
+    def _encrypted(order: Order) -> bool:
+        return bool(order.receiver_name_enc or order.receiver_phone_enc or order.receiver_address_enc)
+
+    def _receiver(self, order: Order, item: PrintItem) -> dict | None:
+        if not self._encrypted(order):
+            return None
+        if order.id not in self._receivers and order.id not in self._receiver_errors:
+            fn_ = self._receivers_fn
+            if fn_ is None:
+                from core.platform.decrypt import receivers_for_print as fn_
+            batch = [order] + [o for o in (Order.select().join(PrintItem, on=(PrintItem.order == Order.id))
+                                          .where(PrintItem.job == item.job_id, PrintItem.state == "queued",
+                                                 PrintItem.seq > item.seq)
+                                          .order_by(PrintItem.seq).limit(self.DECRYPT_AHEAD - 1))
+                               if self._encrypted(o) and o.id not in self._receivers]
+            if len(self._receivers) > 5 * self.DECRYPT_AHEAD:
+                self._receivers.clear()
+            errors: dict[int, str] = {}
+            self._receivers.update(fn_(batch, errors=errors))
+            self._receiver_errors.update(errors)
+        if order.id in self._receivers:
+            return self._receivers.pop(order.id)
+        from core.errors import DadanError
+
+        why = self._receiver_errors.pop(order.id, "") or tr("receiver not decrypted", "收件人信息未解密")
+        raise DadanError(tr("order {sn}: {w}", "订单 {sn}：{w}", sn=order.order_sn, w=why))
 
     def template(self, name: str):
         if name not in self._templates:
@@ -71,6 +107,7 @@ class LabelRenderer:
         s = self.settings
         return order_label_fields(
             order,
+            receiver=self._receiver(order, item),
             sender=s.sender if s is not None else None,
             batch_seq=item.seq,
             batch_total=job.total,
@@ -251,16 +288,19 @@ class PrintWorker:
                 item, order = claim.item, claim.order
                 stamp = order.local_updated_at if order is not None else None
                 fut_stamp = ahead.pop(item.id, None)
-                fut = fut_stamp[0] if fut_stamp and fut_stamp[1] == stamp else submit(item, order)
                 for stale in ahead.values():
                     stale[0].cancel()
                 ahead.clear()
-                nxt = printing.peek_next(job.id, item.seq)
-                if nxt is not None:
-                    ahead[nxt[0].id] = (submit(*nxt), nxt[1].local_updated_at if nxt[1] is not None else None)
                 try:
+                    fut = fut_stamp[0] if fut_stamp and fut_stamp[1] == stamp else submit(item, order)
+                    nxt = printing.peek_next(job.id, item.seq)
+                    if nxt is not None:
+                        try:
+                            ahead[nxt[0].id] = (submit(*nxt), nxt[1].local_updated_at if nxt[1] is not None else None)
+                        except DadanError:
+                            pass  # it fails again, with its reason, when it is claimed
                     payload = fut.result()
-                except PrinterError as exc:  # template or font problem: nothing was sent
+                except (PrinterError, DadanError) as exc:  # template, font, receiver: nothing was sent
                     printing.mark_failed(item.id, exc.message)
                     self._paused(job, exc.message)
                     break

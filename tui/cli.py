@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "tui.commands.render",
     "tui.commands.importing",
     "tui.commands.export",
+    "tui.commands.print",
 ]
 
 

@@ -1,0 +1,301 @@
+"""``dadan print`` (queue labels and print them), ``dadan queue`` (jobs: list, show, pause,
+resume/retry, cancel, resolve uncertain labels) and ``dadan printers`` (list, status, test,
+calibrate)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("print", help="print labels for orders (打印面单)",
+                       description="Queue one label per order and print them. Orders already printed need "
+                                   "--reprint REASON; blocked orders are left out.")
+    p.add_argument("order_sn", nargs="*", metavar="ORDER_SN", help="order numbers, printed in this order")
+    p.add_argument("--query", "-q", metavar="Q", help="a filter, e.g. 'status:pending printed:no province:浙江'")
+    p.add_argument("--template", "-t", metavar="NAME", help="label template (default: the printer's)")
+    p.add_argument("--printer", "-p", metavar="NAME", help="printer profile (default: default_printer)")
+    p.add_argument("--reprint", metavar="REASON", help="print again orders already printed (audited)")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--wait", action="store_true",
+                   help="wait until the job is finished even when another dadan is printing it")
+    p.set_defaults(func=run_print)
+
+    q = sub.add_parser("queue", help="print jobs: list, show, pause, resume, cancel, resolve (打印队列)")
+    qs = q.add_subparsers(dest="queue_command", metavar="ACTION")
+    ls = qs.add_parser("list", help="recent jobs (open ones with --open)")
+    ls.add_argument("--open", action="store_true", help="only queued, printing and paused jobs")
+    ls.add_argument("--limit", type=int, default=20)
+    ls.set_defaults(func=run_queue, queue_command="list")
+    for name, helptext in (("show", "a job's labels and their states"), ("pause", "pause a job"),
+                           ("resume", "resume a paused job; failed labels are sent again (also: retry)"),
+                           ("retry", "same as resume"), ("cancel", "cancel what has not been sent")):
+        a = qs.add_parser(name, help=helptext)
+        a.add_argument("job", type=int, metavar="JOB")
+        if name in ("resume", "retry"):
+            a.add_argument("--print", dest="print_now", action="store_true",
+                           help="print it now in this terminal")
+        a.set_defaults(func=run_queue, queue_command=name)
+    r = qs.add_parser("resolve", help="decide on a label that may or may not have printed")
+    r.add_argument("item", type=int, nargs="?", metavar="ITEM", help="item id (see `dadan queue show JOB`)")
+    g = r.add_mutually_exclusive_group()
+    g.add_argument("--printed", action="store_true", help="it printed: count it as sent")
+    g.add_argument("--not-printed", action="store_true", help="it did not print: send it again on resume")
+    r.add_argument("--note", default="", help="why (kept in the audit log)")
+    r.set_defaults(func=run_queue, queue_command="resolve")
+    rc = qs.add_parser("recover", help="mark labels left 'sending' by a crash as uncertain")
+    rc.set_defaults(func=run_queue, queue_command="recover")
+    q.set_defaults(func=run_queue, queue_command="list", open=False, limit=20)
+
+    pr = sub.add_parser("printers", help="printer profiles: list, status, test, calibrate (打印机)")
+    ps = pr.add_subparsers(dest="printers_command", metavar="ACTION")
+    pl = ps.add_parser("list", help="configured printers")
+    pl.set_defaults(func=run_printers, printers_command="list")
+    for name, helptext in (("status", "ask the printer its status (TSPL printers that answer)"),
+                           ("test", "print a sample label with the printer's template"),
+                           ("calibrate", "print a millimetre grid to set offset_x_mm / offset_y_mm")):
+        a = ps.add_parser(name, help=helptext)
+        a.add_argument("name", nargs="?", metavar="NAME")
+        a.set_defaults(func=run_printers, printers_command=name)
+    pr.set_defaults(func=run_printers, printers_command="list")
+
+
+# ------------------------------------------------------------------ print
+def _orders_for(args) -> list[int]:
+    from core.errors import DadanError, NotFound
+    from core.i18n import tr
+    from core.models import Order
+
+    ids: list[int] = []
+    if args.order_sn:
+        found: dict[str, list[int]] = {}
+        for o in Order.select(Order.id, Order.order_sn).where(Order.order_sn.in_(args.order_sn)):
+            found.setdefault(o.order_sn, []).append(o.id)
+        missing = [sn for sn in args.order_sn if sn not in found]
+        if missing:
+            raise NotFound(tr("no order {sn}", "没有订单 {sn}", sn=missing[0]))
+        for sn in dict.fromkeys(args.order_sn):
+            ids.extend(found[sn])
+    if args.query:
+        from core.query import compile_query
+
+        expr = compile_query(args.query)
+        q = Order.select(Order.id).order_by(Order.pay_time, Order.id)
+        if expr is not None:
+            q = q.where(expr)
+        ids.extend(o.id for o in q if o.id not in set(ids))
+    if not ids:
+        raise DadanError(tr("no orders: give order numbers or --query", "没有订单：请给出订单号或 --query"))
+    return ids
+
+
+def _confirm(question: str, yes: bool) -> bool:
+    from core.errors import DadanError
+    from core.i18n import tr
+
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise DadanError(tr("{q} — add --yes to confirm when not at a terminal", "{q} — 非交互运行时请加 --yes 确认",
+                            q=question))
+    answer = input(f"{question} [y/N] ").strip().lower()
+    return answer in ("y", "yes", "是")
+
+
+def _progress(ev) -> None:
+    if ev.kind == "label-sent" and sys.stderr.isatty():
+        print(f"\r{ev.seq}/{ev.total}", end="", file=sys.stderr, flush=True)
+
+
+def _print_in_foreground(ctx, job_id: int) -> int:
+    from core import printing
+    from core.i18n import tr
+    from core.print_worker import PrintWorker, profile_for
+
+    job = printing.get_job(job_id)
+    holder = printing.lease_holder(job.printer)
+    if holder is None:
+        worker = PrintWorker(profile_for(ctx, job.printer), settings=ctx.settings,
+                             preview_dir=ctx.paths.preview_dir, on_event=_progress)
+        try:
+            worker.run_pending(job_id)
+        finally:
+            if sys.stderr.isatty():
+                print(file=sys.stderr)
+    else:
+        import time
+
+        print(tr("printer '{p}' is driven by another dadan; waiting for job #{j}",
+                 "打印机 '{p}' 正由另一个 dadan 驱动；等待任务 #{j}", p=job.printer, j=job_id), file=sys.stderr)
+        while printing.get_job(job_id).state in ("queued", "printing"):
+            time.sleep(0.5)
+    return _report(ctx, job_id)
+
+
+def _report(ctx, job_id: int) -> int:
+    from core import printing
+    from core.i18n import tr
+
+    v = printing.job_view(job_id)
+    skipped = v.counts.get("skipped", 0)
+    line = tr("job #{j}: {s} of {t} labels sent", "任务 #{j}：已发送 {s}/{t} 张", j=v.id, s=v.sent, t=v.total)
+    if skipped:
+        line += tr(", {n} skipped", "，跳过 {n} 张", n=skipped)
+    if v.state == "done":
+        print(line)
+        if ctx.settings.printer(v.printer).driver == "preview":
+            print(tr("preview: {d}", "预览：{d}", d=ctx.paths.preview_dir))
+        return 0
+    print(f"{line} — {v.state}: {v.state_reason}", file=sys.stderr)
+    for it in printing.job_items(job_id, ["skipped", "failed", "uncertain"])[:20]:
+        sn = it.order.order_sn if it.order_id else "-"
+        print(f"  #{it.seq} {sn} {it.state}: {it.reason}", file=sys.stderr)
+    return 1 if v.state in ("paused", "cancelled") else 0
+
+
+def run_print(args, ctx) -> int:
+    from core import printing
+    from core.i18n import tr
+
+    ctx.open_db()
+    printer = ctx.settings.printer(args.printer)
+    template = args.template or printer.template
+    ids = _orders_for(args)
+    plan = printing.plan_print(ids, reprint=bool(args.reprint))
+    print(plan.summary(), file=sys.stderr)
+    for o, why in plan.blocked[:10]:
+        print(f"  {o.order_sn}: {why}", file=sys.stderr)
+    for o in plan.printed[:10]:
+        print(f"  {o.order_sn}: " + tr("printed {n}× (add --reprint REASON)", "已打印 {n} 次（加 --reprint 原因）",
+                                       n=o.print_count), file=sys.stderr)
+    if not plan.ready:
+        return 1
+    question = tr("print {n} label(s) on '{p}' with template {t}?", "用模板 {t} 在 '{p}' 上打印 {n} 张？",
+                  n=len(plan.ready), p=printer.name, t=template)
+    if not _confirm(question, args.yes):
+        return 1
+    ready = [o.id for o in plan.ready]
+    if args.reprint:
+        job = printing.create_reprint_job(ready, reason=args.reprint, printer=printer.name, template=template,
+                                          actor=ctx.operator)
+    else:
+        job = printing.create_job(ready, printer=printer.name, template=template, actor=ctx.operator,
+                                  skip_excluded=True)
+    print(tr("queued job #{j} ({n} labels)", "已加入任务 #{j}（{n} 张）", j=job.id, n=job.total), file=sys.stderr)
+    if not args.wait and printing.lease_holder(printer.name) is not None:
+        print(tr("the dadan driving '{p}' will print it", "正在驱动 '{p}' 的 dadan 会打印它", p=printer.name))
+        return 0
+    return _print_in_foreground(ctx, job.id)
+
+
+# ------------------------------------------------------------------ queue
+def run_queue(args, ctx) -> int:
+    from core import printing
+    from core.errors import DadanError
+    from core.i18n import tr
+    from core.timeutil import fmt_local
+
+    ctx.open_db()
+    cmd = args.queue_command
+    if cmd == "list":
+        jobs = printing.list_jobs(open_only=args.open, limit=args.limit)
+        if not jobs:
+            print(tr("no print jobs", "没有打印任务"))
+        for v in jobs:
+            extra = f"  {v.state_reason}" if v.state_reason else ""
+            print(f"#{v.id:<5} {fmt_local(v.created_at, ctx.settings.timezone, '%m-%d %H:%M')}  {v.printer:<10} "
+                  f"{v.kind:<8} {v.state:<9} {v.progress():>9}{extra}")
+        return 0
+    if cmd == "show":
+        v = printing.job_view(args.job)
+        print(f"#{v.id} {v.printer} {v.template} {v.kind} {v.state} {v.progress()} {v.state_reason}")
+        for it in printing.job_items(args.job):
+            sn = it.order.order_sn if it.order_id else "-"
+            mark = f" R{it.reprint_no}" if it.is_reprint else ""
+            print(f"  item {it.id:<7} #{it.seq:<4} {sn}{mark:<4} {it.state:<9} {it.reason}")
+        return 0
+    if cmd == "pause":
+        printing.pause_job(args.job, actor=ctx.operator)
+        return 0
+    if cmd in ("resume", "retry"):
+        n = printing.resume_job(args.job, actor=ctx.operator)
+        print(tr("job #{j}: {n} label(s) queued", "任务 #{j}：{n} 张待打印", j=args.job, n=n))
+        return _print_in_foreground(ctx, args.job) if args.print_now else 0
+    if cmd == "cancel":
+        n = printing.cancel_job(args.job, actor=ctx.operator)
+        print(tr("job #{j}: {n} label(s) cancelled", "任务 #{j}：已取消 {n} 张", j=args.job, n=n))
+        return 0
+    if cmd == "recover":
+        n = printing.recover_uncertain()
+        print(tr("{n} label(s) marked uncertain", "{n} 张标签标为待确认", n=n))
+        return 0
+    if cmd == "resolve":
+        if args.item is None:
+            items = printing.uncertain_items()
+            if not items:
+                print(tr("no uncertain labels", "没有待确认的标签"))
+            for it in items:
+                print(f"item {it.id}  job #{it.job_id} #{it.seq}  {it.reason}")
+            return 0
+        if not (args.printed or args.not_printed):
+            raise DadanError(tr("say --printed or --not-printed", "请指定 --printed 或 --not-printed"))
+        printing.resolve_uncertain(args.item, printed=args.printed, actor=ctx.operator, note=args.note)
+        return 0
+    return 2
+
+
+# ------------------------------------------------------------------ printers
+def run_printers(args, ctx) -> int:
+    from core.i18n import tr
+    from core.print_worker import profile_for
+
+    cmd = args.printers_command
+    if cmd == "list":
+        printers = ctx.settings.printers
+        if not printers:
+            print(tr("no printers configured: labels go to the preview folder {d}",
+                     "未配置打印机：标签写入预览目录 {d}", d=ctx.paths.preview_dir))
+            return 0
+        default = ctx.settings.default_printer or printers[0].name
+        for p in printers:
+            star = "*" if p.name == default else " "
+            print(f"{star} {p.name:<12} {p.driver:<7} {p.uri or '-':<28} {p.width_mm:g}x{p.height_mm:g} mm "
+                  f"{p.dpi} dpi  {p.template}")
+        return 0
+    from printers.device import PrinterSession
+
+    prof = profile_for(ctx, args.name)
+    session = PrinterSession(prof)
+    if cmd == "status":
+        if not session.can_query:
+            print(tr("printer '{p}' cannot report its status over {u}", "打印机 '{p}' 无法通过 {u} 报告状态",
+                     p=prof.name, u=prof.uri or "-"))
+            return 0
+        try:
+            session.transport.open()
+            status = session.query_status()
+        finally:
+            session.close()
+        print(f"{prof.name}: {status.text()}")
+        return 0 if status.ready else 1
+    if cmd == "calibrate":
+        from printers.calibration import calibration_image
+
+        img = calibration_image(prof)
+        name = "calibration"
+    else:
+        from printers.raster import render_label
+
+        fields = {"order_sn": "TEST-0000001", "tracking_number": "TEST0000001", "courier_name": "测试 TEST",
+                  "receiver_name": "测试收件人", "receiver_phone": "138****0000",
+                  "receiver_address": "浙江省杭州市西湖区 测试地址 1 号", "batch_label": "1/1", "batch_seq": 1,
+                  "batch_total": 1, "items_summary": "A12 红色,XL ×2", "shop_name": "dadan"}
+        img = render_label(prof.template, fields, dpi=prof.dpi, offset_x_mm=prof.offset_x_mm,
+                           offset_y_mm=prof.offset_y_mm, font_path=ctx.settings.fonts.cjk or None)
+        name = "test"
+    with session:
+        session.send(session.encode(img), name=name)
+    where = f" -> {session.preview_files[0]}" if session.preview_files else ""
+    print(tr("sent a {k} print to '{p}'{w}", "已向 '{p}' 发送{k}打印{w}", p=prof.name, w=where,
+             k=tr(name, {"calibration": "校准", "test": "测试"}[name])))
+    return 0
