@@ -250,9 +250,9 @@ class MockPlatform:
     def generate_orders(self, mall: Mall, n: int, *, spread_hours: float = 72.0,
                         end: float | None = None) -> list[str]:
         """Add ``n`` orders paid over the last ``spread_hours`` (updated up to ``end``, default
-        now minus a minute). A few come already in after-sale/refund/shipped states."""
+        now minus ten minutes). A few come already in after-sale/refund/shipped states."""
         with self.lock:
-            end = self.now() - 60 if end is None else end
+            end = self.now() - 600 if end is None else end
             sns = []
             for _ in range(n):
                 created = end - self.rng.uniform(0, spread_hours * 3600)
@@ -530,6 +530,7 @@ def _error(code: int, msg: str, sub_msg: str = "", sub_code: str = "") -> bytes:
 # ------------------------------------------------------------------ HTTP
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
     platform: MockPlatform  # set on the subclass
 
     def log_message(self, format, *args):  # noqa: A002 - silence the default stderr log

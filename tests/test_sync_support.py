@@ -1,0 +1,78 @@
+"""Shared fixtures for the platform tests: a real SQLite file, a loopback platform server, a
+shop pointing at it. Imported by test_pdd*, test_sync*, test_shipping*, test_mockserver*."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from core.config import Paths, SyncSettings
+from core.credentials import CredentialStore
+from core.db import close_database, open_database
+from core.models import Order, Shop
+from core.platform.mockserver import Mall, MockPlatform, MockServer
+from core.platform.pdd import PddClient, RetryPolicy
+from core.platform.shops import ClientFactory, add_shop
+
+FAST_RETRY = RetryPolicy(attempts=8, base_seconds=0.001, rate_limit_base_seconds=0.002, max_seconds=0.01)
+
+
+@dataclass
+class Env:
+    paths: Paths
+    platform: MockPlatform
+    server: MockServer
+    mall: Mall
+    shop: Shop
+    factory: ClientFactory
+    settings: SyncSettings
+
+    def client(self, shop: Shop | None = None) -> PddClient:
+        return self.factory(Shop.get_by_id((shop or self.shop).id))
+
+    @property
+    def store(self) -> CredentialStore:
+        return CredentialStore(self.paths.credentials_file)
+
+    def add_shop(self, name: str) -> tuple[Mall, Shop]:
+        mall = self.platform.add_mall(name)
+        shop = add_shop(name, client_id=self.platform.client_id, client_secret=self.platform.client_secret,
+                        access_token=mall.access_token, refresh_token=mall.refresh_token,
+                        gateway_url=self.server.url, paths=self.paths)
+        return mall, shop
+
+
+def make_env(tmp_path, *, seed=0, list_details=True, refresh=True, timeout=0.3) -> Env:
+    open_database(f"sqlite:///{tmp_path}/dadan.db")
+    paths = Paths(config_dir=tmp_path, data_dir=tmp_path)
+    platform = MockPlatform(seed=seed, list_details=list_details)
+    platform.faults.timeout_sleep = timeout + 0.1
+    server = MockServer(platform).start()
+    mall = platform.add_mall("shop-a")
+    shop = add_shop("shop-a", client_id=platform.client_id, client_secret=platform.client_secret,
+                    access_token=mall.access_token, refresh_token=mall.refresh_token if refresh else "",
+                    gateway_url=server.url, paths=paths)
+    factory = ClientFactory(paths=paths, retry=FAST_RETRY, timeout=timeout)
+    settings = SyncSettings(backfill_days=1, detail_concurrency=4)
+    return Env(paths, platform, server, mall, shop, factory, settings)
+
+
+@pytest.fixture
+def env(tmp_path):
+    e = make_env(tmp_path)
+    yield e
+    e.server.stop()
+    close_database()
+
+
+def db_orders(shop_id: int) -> dict[str, Order]:
+    return {o.order_sn: o for o in Order.select().where(Order.shop == shop_id)}
+
+
+def sync(env: Env, shop: Shop | None = None):
+    from core.platform.sync import sync_shop
+
+    shop = Shop.get_by_id((shop or env.shop).id)
+    with env.factory(shop) as c:
+        return sync_shop(shop, c, env.settings)
