@@ -990,8 +990,6 @@ def group_orders(lines: list[dict], rejects: list[RejectedRow], headers: list[st
             rec["discount_amount_fen"] = sum(disc)
         if "pay_time" not in rec and "confirm_time" in rec:
             rec["pay_time"] = rec["confirm_time"]
-        if "created_time" not in rec and "pay_time" in rec:
-            rec["created_time"] = rec["pay_time"]
         for ln in lns:
             if ln.get("tracking_number"):
                 rec["tracking_number"] = ln["tracking_number"]

@@ -1,0 +1,164 @@
+"""Exports: stable JSON Lines, CSV/xlsx with formula neutralising, the bulk-ship file, pick
+lists, daily reports, streaming in chunks, and the CLI's clean errors."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+
+import openpyxl
+import pytest
+
+from core import export as E
+from core import spreadsheets as S
+from core.db import close_database, database, open_database
+from core.models import Order, Shop
+from core.orders import upsert_orders
+
+
+@pytest.fixture
+def db(tmp_path):
+    open_database(f"sqlite:///{tmp_path / 'dadan.db'}")
+    yield database()
+    close_database()
+
+
+def _orders(shop_id, n=5):
+    recs = []
+    for i in range(n):
+        recs.append({"order_sn": f"231114-{i:015d}", "order_status": 1, "refund_status": 1,
+                     "pay_time": dt.datetime(2023, 11, 14, 2 + i % 20, 0), "pay_amount_fen": 1000 + i,
+                     "last_ship_time": dt.datetime(2023, 11, 16, 2, 0), "province": "浙江省", "city": "杭州市",
+                     "town": "西湖区", "remark": "=HYPERLINK(\"http://x\")" if i == 0 else "",
+                     "items": [{"goods_name": "杯子", "goods_spec": "红色", "goods_count": 1 + i % 2, "outer_id": "A12"},
+                               {"goods_name": "@盖子", "goods_count": 1, "outer_id": "B07"}][: 1 + i % 2]})
+    upsert_orders(shop_id, recs, source="api")
+
+
+@pytest.fixture
+def shop(db):
+    s = Shop.create(name="主店")
+    _orders(s.id)
+    return s
+
+
+def test_jsonl_stable_keys(tmp_path, shop):
+    out = tmp_path / "o.jsonl"
+    res = E.export("orders", "jsonl", out)
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert res.orders == 5 and len(lines) == 5
+    assert list(lines[0]) == list(E.JSONL_KEYS)
+    assert lines[0]["shop"] == "主店" and lines[0]["last_ship_time"] == "2023-11-16T02:00:00Z"
+    assert lines[1]["items"][1]["goods_name"] == "@盖子" and list(lines[1]["items"][0]) == list(E.ITEM_KEYS)
+    assert lines[0]["exceptions"] == []
+
+
+def test_csv_and_xlsx_neutralise_formulas_and_reimport(tmp_path, shop):
+    E.export("orders", "csv", tmp_path / "o.csv")
+    raw = (tmp_path / "o.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+    assert len(rows) == 1 + 5 + 2  # header + one row per line
+    flat = [c for r in rows for c in r]
+    assert not any(c[:1] in ("=", "+", "-", "@") for c in flat if c)
+    assert "'=HYPERLINK(\"http://x\")" in flat and "'@盖子" in flat
+    E.export("orders", "xlsx", tmp_path / "o.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "o.xlsx")
+    cells = [c for r in wb.active.iter_rows(values_only=True) for c in r]
+    assert not any(isinstance(c, str) and c[:1] in "=+-@" for c in cells)
+    assert wb.active["A1"].data_type == "s"
+    # what we export can be imported again
+    plan = S.plan_import(S.prepare(tmp_path / "o.xlsx"), shop_id=shop.id)
+    assert not plan.rejects and plan.counts.unchanged == 5
+
+
+def test_ship_file_picklist_daily(tmp_path, shop):
+    Order.update(tracking_number="75312345678901", logistics_id=115, state="printed").where(
+        Order.order_sn == "231114-000000000000001").execute()
+    E.export("ship", "csv", tmp_path / "s.csv")
+    rows = list(csv.reader((tmp_path / "s.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert rows == [["订单号", "快递公司", "快递单号"], ["231114-000000000000001", "中通快递", "75312345678901"]]
+    E.export("picklist", "jsonl", tmp_path / "p.jsonl")
+    pick = [json.loads(x) for x in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert pick == [{"outer_id": "A12", "goods_name": "杯子", "goods_spec": "红色", "quantity": 7, "orders": 5},
+                    {"outer_id": "B07", "goods_name": "@盖子", "goods_spec": "", "quantity": 2, "orders": 2}]
+    E.export("daily", "xlsx", tmp_path / "d.xlsx")
+    vals = list(openpyxl.load_workbook(tmp_path / "d.xlsx").active.values)
+    assert vals[0][0] == "日期" and vals[1][:3] == ("2023-11-14", 5, 9)
+
+
+def test_streams_in_chunks(tmp_path, shop, monkeypatch):
+    seen = []
+    real = E.iter_orders
+
+    def spy(where=None, *, chunk=1000):
+        for o, items in real(where, chunk=chunk):
+            seen.append(o.id)
+            yield o, items
+
+    monkeypatch.setattr(E, "iter_orders", spy)
+    calls = []
+    db = database()
+    orig = db.execute_sql
+
+    def counting(sql, params=None, *a, **kw):
+        if sql.lstrip().upper().startswith("SELECT") and "LIMIT" in sql.upper():
+            calls.append(sql)
+        return orig(sql, params, *a, **kw)
+
+    monkeypatch.setattr(db, "execute_sql", counting)
+    E.export("orders", "jsonl", tmp_path / "o.jsonl", chunk=2)
+    assert len(seen) == 5
+    assert len(calls) == 4  # 3 chunks of at most 2 orders, then an empty one
+
+
+def test_where_filter_and_errors(tmp_path, shop):
+    res = E.export("orders", "jsonl", tmp_path / "o.jsonl", where=Order.pay_amount_fen > 1002)
+    assert res.orders == 2
+    with pytest.raises(E.ExportError):
+        E.export("orders", "xlsx", "-")
+    with pytest.raises(E.ExportError):
+        E.export("nope", "csv", tmp_path / "x.csv")
+    with pytest.raises(E.ExportError):
+        E.format_for(tmp_path / "x.doc", None)
+    with pytest.raises(E.ExportError):
+        E.export("orders", "csv", tmp_path / "missing" / "x.csv")
+    assert not list(tmp_path.glob(".*.part"))
+
+
+# ------------------------------------------------------------------ CLI
+def _cli(argv, tmp_path, monkeypatch, capsys):
+    from tui import cli
+
+    monkeypatch.setenv("DADAN_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["tui.commands.importing", "tui.commands.export"])
+    try:
+        rc = cli.main(argv)
+    except SystemExit as exc:
+        rc = exc.code
+    close_database()
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_cli_export_and_import(tmp_path, monkeypatch, capsys):
+    from tests.test_import_core import SAMPLE, write_xlsx
+
+    p = write_xlsx(tmp_path / "a.xlsx", SAMPLE)
+    rc, out, err = _cli(["import", str(p), "--dry-run"], tmp_path, monkeypatch, capsys)
+    assert rc == 0 and "2 new" in out and "nothing was written" in out
+    rc, out, err = _cli(["import", str(p), "--shop", "主店", "--create-shop"], tmp_path, monkeypatch, capsys)
+    assert rc == 0 and "imported" in out, err
+    rc, out, err = _cli(["export", "--format", "jsonl", "--out", "-", "--query", "province:浙江"], tmp_path,
+                        monkeypatch, capsys)
+    assert rc == 0 and len(out.splitlines()) == 2 and json.loads(out.splitlines()[0])["shop"] == "主店"
+    rc, out, err = _cli(["export", "--out", str(tmp_path / "x.csv"), "--query", "status:"], tmp_path, monkeypatch,
+                        capsys)
+    assert rc == 1 and "Traceback" not in err and err.startswith("dadan:")
+    rc, out, err = _cli(["export", "--format", "pdf", "--out", "x"], tmp_path, monkeypatch, capsys)
+    assert rc == 2 and "usage" in err
+    rc, out, err = _cli(["export"], tmp_path, monkeypatch, capsys)
+    assert rc == 2 and "usage" in err
+    rc, out, err = _cli(["import", str(tmp_path / "nope.xlsx")], tmp_path, monkeypatch, capsys)
+    assert rc == 1 and "cannot open" in err

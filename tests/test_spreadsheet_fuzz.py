@@ -1,0 +1,100 @@
+"""Fuzzing the spreadsheet reader: random bytes and random cells give a clean
+SpreadsheetError or a result, never a traceback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core import spreadsheets as S
+from core.db import close_database, open_database
+from core.models import Shop
+
+KNOWN = ["订单号", "商品", "商品数量(件)", "用户实付金额(元)", "订单状态", "售后状态", "订单成交时间", "快递单号", "快递公司",
+         "商品id", "样式ID", "承诺发货时间", "省", "Order number", "qty", "其它"]
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                          HealthCheck.too_slow])
+
+
+@pytest.fixture(scope="module")
+def shop_id(tmp_path_factory):
+    open_database(f"sqlite:///{tmp_path_factory.mktemp('fz') / 'd.db'}")
+    sid = Shop.create(name="fz").id
+    yield sid
+    close_database()
+
+
+def _run(path: Path, shop_id: int) -> None:
+    try:
+        lay = S.prepare(path)
+    except S.NeedsMapping as exc:
+        lay = exc.layout
+        assert isinstance(lay.preview(3), list)
+        return
+    except S.SpreadsheetError as exc:
+        assert exc.message
+        return
+    plan = S.plan_import(lay, shop_id=shop_id)
+    for r in plan.rejects:
+        assert r.message and r.row >= 1
+    assert plan.counts.rejected == len(plan.rejects)
+
+
+@SETTINGS
+@given(data=st.binary(max_size=2000), prefix=st.sampled_from([b"", b"PK\x03\x04", b"\xef\xbb\xbf", b"\xff\xfe",
+                                                             "订单号,商品\n".encode("gbk")]))
+def test_random_bytes(shop_id, data, prefix):
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "f.csv"
+        p.write_bytes(prefix + data)
+        _run(p, shop_id)
+
+
+_text = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=30)
+_cell = st.one_of(
+    st.none(), _text, st.integers(min_value=-10**22, max_value=10**22),
+    st.floats(allow_nan=False, allow_infinity=False), st.booleans(),
+    st.datetimes(min_value=dt.datetime(1900, 3, 1), max_value=dt.datetime(2200, 1, 1)),
+    st.sampled_from(["231114-123456789012345", "\t231114-123456789012346", "2.31114E+20", "¥1,2.3", "-0", "待发货",
+                     "退款中", "2023-02-30", "=1+1", "合计"]),
+)
+
+
+@SETTINGS
+@given(headers=st.lists(st.sampled_from(KNOWN) | _text, min_size=1, max_size=8),
+       rows=st.lists(st.lists(_cell, max_size=9), max_size=12))
+def test_random_cells_xlsx(shop_id, headers, rows):
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "f.xlsx"
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.append(headers)
+        for r in rows:
+            ws.append(r)
+        wb.save(p)
+        _run(p, shop_id)
+
+
+@SETTINGS
+@given(headers=st.lists(st.sampled_from(KNOWN), min_size=1, max_size=8),
+       rows=st.lists(st.lists(_text, max_size=9), max_size=12),
+       enc=st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]), sep=st.sampled_from([",", "\t"]))
+def test_random_cells_csv(shop_id, headers, rows, enc, sep):
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=sep)
+    w.writerow(headers)
+    for r in rows:
+        w.writerow(r)
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "f.csv"
+        p.write_bytes(buf.getvalue().encode(enc))
+        _run(p, shop_id)
