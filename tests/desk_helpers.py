@@ -43,3 +43,49 @@ def printable_order(**extra) -> Order:
 
 def blocked_order() -> Order:
     return Order.select().where(Order.exception_flags != 0, Order.order_status == 1).order_by(Order.id).first()
+
+
+# ------------------------------------------------------------------ a harness app for one screen
+def harness(ctx, screen_factory=None, *, now=NOW):
+    """A minimal app with ``ctx``/``now`` (like DadanApp) whose base screen shows the print
+    progress line; ``screen_factory()`` (if given) is pushed on mount."""
+    from textual.app import App
+    from textual.widgets import Footer, Static
+
+    from tui.widgets.desk_printing import DeskPrintProgress, stop_print_pool
+
+    class Harness(App):
+        CSS = "Screen { background: $background; }"
+
+        def __init__(self):
+            super().__init__()
+            self.ctx, self.now = ctx, now
+            self.print_pool = None
+
+        def compose(self):
+            yield Static("harness", id="home")
+            yield DeskPrintProgress(id="progress")
+            yield Footer()
+
+        def on_mount(self):
+            if screen_factory is not None:
+                self.push_screen(screen_factory())
+
+        def on_unmount(self):
+            stop_print_pool(self)
+
+    return Harness()
+
+
+async def wait_idle(pilot, rounds: int = 3):
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"

@@ -1,0 +1,74 @@
+"""Print flow: filter -> select -> print dialog -> one key -> progress line -> done."""
+
+import asyncio
+
+import pytest
+
+from core.models import AuditEvent, Order, PrintJob
+from core.selection import Selection
+from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
+
+pytestmark = pytest.mark.anyio
+from tui.screens.print_dialog import PrintDialog
+
+
+async def _wait_job_done(pilot, job_id, timeout=30.0):
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while loop.time() < end:
+        await pilot.pause(0.2)
+        if PrintJob.get_by_id(job_id).state in ("done", "paused", "cancelled"):
+            return PrintJob.get_by_id(job_id)
+    raise AssertionError("print job did not finish")
+
+
+async def test_filter_select_print_progress_done(tmp_path):
+    ctx = make_ctx(tmp_path, 120)
+    query = "status:pending province:浙江"
+    sel = Selection()
+    sel.select_all_matching(query)
+    ids = sel.order_ids()
+    want = Order.select().where(Order.id.in_(ids), Order.print_count == 0, Order.exception_flags == 0).count()
+    assert 0 < want < len(ids) + 1
+    app = harness(ctx)
+    results = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(PrintDialog(selection=sel), results.append)
+        await wait_idle(pilot)
+        body = str(app.screen.query_one("#pd-body").content)
+        assert f"Will print: {want}" in body
+        await pilot.press("enter")
+        await wait_idle(pilot)
+        assert results and results[0]
+        job = await _wait_job_done(pilot, results[0])
+        assert job.state == "done", job.state_reason
+        await pilot.pause(0.7)
+        line = str(app.query_one("#progress").content)
+        assert f"Job #{job.id} done {want}/{want}" in line
+    assert Order.select().where(Order.id.in_(ids), Order.print_count == 0, Order.exception_flags == 0).count() == 0
+
+
+async def test_reprint_with_reason(tmp_path):
+    ctx = make_ctx(tmp_path, 80)
+    printed = [o.id for o in Order.select().where(Order.print_count > 0, Order.exception_flags == 0).limit(2)]
+    app = harness(ctx)
+    results = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(PrintDialog(printed), results.append)
+        await wait_idle(pilot)
+        await pilot.press("enter")  # nothing new to print: a bell, the dialog stays
+        await wait_idle(pilot)
+        assert not results
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("enter")  # empty reason refused
+        await pilot.pause()
+        assert not results
+        await pilot.press(*"jam", "enter")
+        await wait_idle(pilot)
+        assert results and results[0]
+        job = await _wait_job_done(pilot, results[0])
+        assert job.kind == "reprint" and job.reprint_reason == "jam" and job.state == "done"
+    ev = AuditEvent.select().where(AuditEvent.action == "reprint")
+    assert ev.count() == 2 and {e.reason for e in ev} == {"jam"}
+    assert all(Order.get_by_id(i).print_count == 2 for i in printed)

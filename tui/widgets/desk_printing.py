@@ -1,0 +1,120 @@
+"""The app's print workers and the one-line print progress shown under the desk screens.
+
+``print_pool(app)`` returns the app's :class:`core.print_worker.WorkerPool` (started once; one
+thread per configured printer). The progress line polls the database twice a second in a thread
+worker (so it also sees jobs started by another terminal) and redraws only when its text changes.
+"""
+
+from __future__ import annotations
+
+from textual import work
+from textual.widgets import Static
+
+from core.i18n import tr
+
+
+def print_pool(app):
+    """The app's print worker pool (created and started on first use)."""
+    pool = getattr(app, "print_pool", None)
+    if pool is None:
+        from core.print_worker import WorkerPool
+
+        pool = WorkerPool(app.ctx)
+        pool.start()
+        app.print_pool = pool
+    return pool
+
+
+def stop_print_pool(app) -> None:
+    pool = getattr(app, "print_pool", None)
+    if pool is not None:
+        pool.stop()
+        app.print_pool = None
+
+
+def printer_status_text(app, printer: str) -> str:
+    """The printer's status in words, as its worker last saw it."""
+    pool = getattr(app, "print_pool", None)
+    if pool is None:
+        return tr("not started", "未启动")
+    return pool.status().get(printer, tr("not configured", "未配置"))
+
+
+def job_state_label(state: str) -> str:
+    return {
+        "queued": tr("waiting", "等待中"), "printing": tr("printing", "打印中"), "paused": tr("paused", "已暂停"),
+        "done": tr("done", "完成"), "cancelled": tr("cancelled", "已取消"),
+    }.get(state, state)
+
+
+def item_state_label(state: str) -> str:
+    return {
+        "queued": tr("queued", "排队"), "sending": tr("sending", "发送中"), "sent": tr("sent", "已发送"),
+        "skipped": tr("skipped", "已跳过"), "uncertain": tr("uncertain", "待确认"), "failed": tr("failed", "失败"),
+        "cancelled": tr("cancelled", "已取消"),
+    }.get(state, state)
+
+
+def progress_text(view, printer_status: str = "") -> str:
+    """``Job #3 printing 12/40 · skipped 1 · printer: ready`` from a ``core.printing.JobView``."""
+    parts = [tr("Job #{j} {s} {p}", "任务 #{j} {s} {p}", j=view.id, s=job_state_label(view.state), p=view.progress())]
+    for key in ("skipped", "failed", "uncertain"):
+        n = view.counts.get(key, 0)
+        if n:
+            parts.append(f"{item_state_label(key)} {n}")
+    if view.state_reason and view.state in ("paused", "cancelled"):
+        parts.append(view.state_reason)
+    if printer_status and view.state in ("queued", "printing", "paused"):
+        parts.append(tr("{p}: {s}", "{p}：{s}", p=view.printer, s=printer_status))
+    return " · ".join(parts)
+
+
+class DeskPrintProgress(Static):
+    """``Job #3 printing 12/40 · preview: idle`` — the newest open job, else the last one seen."""
+
+    DEFAULT_CSS = """
+    DeskPrintProgress { height: 1; padding: 0 1; background: $boost; }
+    DeskPrintProgress.-paused { color: $warning; text-style: bold; }
+    DeskPrintProgress.-done { color: $success; }
+    """
+
+    def __init__(self, *, interval: float = 0.5, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.interval = interval
+        self.last_job: int | None = None
+        self.text = ""
+
+    def on_mount(self) -> None:
+        self.poll()
+        self.set_interval(self.interval, self.poll)
+
+    def follow(self, job_id: int) -> None:
+        self.last_job = job_id
+        self.poll()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="print-progress")
+    def poll(self) -> None:
+        from core import printing
+        from core.db import connection
+
+        with connection():
+            jobs = printing.list_jobs(open_only=True, limit=1)
+            if jobs:
+                view = jobs[0]
+            elif self.last_job is not None:
+                view = printing.job_view(self.last_job)
+            else:
+                view = None
+        if view is None:
+            text, state = "", ""
+        else:
+            self.last_job = view.id
+            text, state = progress_text(view, printer_status_text(self.app, view.printer)), view.state
+        self.app.call_from_thread(self._show, text, state)
+
+    def _show(self, text: str, state: str) -> None:
+        self.set_class(state == "paused", "-paused")
+        self.set_class(state == "done", "-done")
+        if text != self.text:
+            self.text = text
+            self.update(text)
