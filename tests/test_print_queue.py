@@ -278,3 +278,40 @@ def test_background_worker_thread_and_preview(db20, tmp_path):
         f"job{job.id:05d}-0001-240601-000000001.png", f"job{job.id:05d}-0002-240601-000000002.png",
         f"job{job.id:05d}-0003-240601-000000003.png", f"job{job.id:05d}.pdf"]
     assert [e.kind for e in events] == ["job-started", "label-sent", "label-sent", "label-sent", "job-finished"]
+
+
+def test_receivers_decrypted_at_print_time_in_batches(db20):
+    ids = order_ids()[:5]
+    with write():
+        Order.update(receiver_name_enc="~enc~").where(Order.id.in_(ids)).execute()
+    calls = []
+
+    def receivers(orders, errors):
+        calls.append([o.id for o in orders])
+        out = {}
+        for o in orders:
+            if o.id == ids[3]:
+                errors[o.id] = "reauthorize shop 测试店"
+            else:
+                out[o.id] = {"name": "李四", "phone": "13900000000", "address": "上海市"}
+        return out
+
+    job = printing.create_job(ids, printer="lbl", template=SMALL_TEMPLATE)
+    with FakeTsplPrinter() as printer:
+        prof = tspl(printer.uri)
+        PrintWorker(prof, renderer=LabelRenderer(prof, receivers=receivers)).run_pending(job.id)
+    assert calls[0] == ids  # one batch for the whole job
+    v = printing.job_view(job.id)
+    assert v.state == "paused" and v.counts == {"sent": 3, "failed": 1, "queued": 1}
+    assert "reauthorize shop" in printing.job_items(job.id, ["failed"])[0].reason
+
+
+def test_printers_and_core_do_not_import_the_tui():
+    code = ("import sys, core.printing, core.print_worker, printers.device, printers.tspl, printers.escpos, "
+            "printers.preview, printers.calibration; "
+            "assert 'textual' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+    code2 = ("import sys, printers.device, printers.tspl, printers.escpos, printers.preview, printers.status, "
+             "printers.calibration, printers.transports, printers.profile; "
+             "bad = [m for m in sys.modules if m == 'core' or m.startswith('core.')]; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code2], cwd=ROOT, check=True)
