@@ -1,0 +1,82 @@
+"""Scan and ship: look-up opens the order; right parcel ships; wrong and blocked parcels warn
+loudly and change nothing."""
+
+import pytest
+
+from core.models import Order, Shipment
+from tests.desk_helpers import (anyio_backend, blocked_order, give_tracking, harness, make_ctx,  # noqa: F401
+                                printable_order, wait_idle)
+from tui.screens.detail import DetailScreen
+from tui.screens.scan import ScanScreen
+
+pytestmark = pytest.mark.anyio
+
+
+async def _scan(pilot, code):
+    for ch in code:
+        await pilot.press(ch)
+    await pilot.press("enter")
+    await wait_idle(pilot)
+
+
+async def test_scan_opens_order(tmp_path):
+    ctx = make_ctx(tmp_path, 60)
+    o = printable_order()
+    app = harness(ctx, ScanScreen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        await _scan(pilot, o.order_sn)
+        assert isinstance(app.screen, DetailScreen) and app.screen.order_id == o.id
+        await wait_idle(pilot)
+        assert o.order_sn in str(app.screen.query_one("#detail-main").content)
+        assert (o.receiver_name or "@@") not in str(app.screen.query_one("#detail-main").content)  # masked
+
+
+async def test_scan_to_ship_right_wrong_blocked(tmp_path):
+    ctx = make_ctx(tmp_path, 200)
+    good = give_tracking(printable_order(), "YT5550001")
+    bad = give_tracking(blocked_order(), "YT5550002")
+    bells = []
+    app = harness(ctx, lambda: ScanScreen(ship_mode=True))
+    app.bell = lambda: bells.append(1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        scr = app.screen
+        banner = scr.query_one("#scan-banner")
+        # right parcel
+        await _scan(pilot, "YT5550001")
+        assert scr.last_outcome.ok and banner.has_class("-ok") and not bells
+        assert Order.get_by_id(good.id).state == "shipped"
+        assert Shipment.select().where(Shipment.order == good.id, Shipment.state == "pending").count() == 1
+        # wrong parcel: unknown code
+        n_ship = Shipment.select().count()
+        await _scan(pilot, "XX404")
+        assert banner.has_class("-warn") and len(bells) == 1 and "WRONG PARCEL" in str(banner.content)
+        # blocked parcel
+        await _scan(pilot, "YT5550002")
+        assert banner.has_class("-warn") and len(bells) == 2 and "DO NOT SHIP" in str(banner.content)
+        assert Order.get_by_id(bad.id).state == bad.state and Shipment.select().count() == n_ship
+        # the field is ready for the next scan
+        assert app.focused is scr.query_one("#scan-input") and scr.query_one("#scan-input").value == ""
+        # F2 back to look-up mode
+        await pilot.press("f2")
+        assert not scr.ship_mode
+
+
+async def test_slip_then_wrong_waybill(tmp_path):
+    ctx = make_ctx(tmp_path, 80)
+    a, b = list(Order.select().where(Order.state == "printed", Order.exception_flags == 0).limit(2))
+    give_tracking(a, "YTA1")
+    give_tracking(b, "YTB2")
+    app = harness(ctx, lambda: ScanScreen(ship_mode=True))
+    app.bell = lambda: None
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        scr = app.screen
+        await _scan(pilot, a.order_sn)
+        assert scr.expect_order_id == a.id
+        await _scan(pilot, "YTB2")
+        assert scr.last_outcome.kind == "mismatch" and scr.query_one("#scan-banner").has_class("-warn")
+        assert Order.get_by_id(b.id).state == "printed"
+        await _scan(pilot, "YTA1")
+        assert scr.last_outcome.ok and Order.get_by_id(a.id).state == "shipped"

@@ -1,0 +1,147 @@
+"""Tracking entry: type or scan tracking numbers for a selection of orders; the courier is
+picked once. Each number goes to the highlighted order (``core.shipping.assign_tracking``,
+which queues the ship confirmation and refuses blocked orders), then the cursor moves on."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Input, Label, Select, Static
+
+from core.i18n import tr
+from tui.widgets.desk_base import DeskScreen, error_text
+
+
+class TrackingScreen(DeskScreen):
+    DEFAULT_CSS = """
+    TrackingScreen #trk-courier { width: 40; }
+    TrackingScreen #trk-table { height: 1fr; }
+    TrackingScreen #trk-status { height: 1; padding: 0 1; }
+    TrackingScreen #trk-status.-warn { background: $error; color: $text; text-style: bold; }
+    """
+    BINDINGS = [
+        Binding("escape", "back", tr("Done", "完成"), id="tracking.back", tooltip=tr("Back", "返回")),
+        Binding("f4", "courier", tr("Courier", "快递"), id="tracking.courier",
+                tooltip=tr("Pick the courier for every number typed here", "选择快递（本页录入都用它）")),
+        Binding("up", "move(-1)", "", show=False, id="tracking.up", tooltip=tr("Previous order", "上一单")),
+        Binding("down", "move(1)", "", show=False, id="tracking.down", tooltip=tr("Next order", "下一单")),
+    ]
+
+    def __init__(self, order_ids: list[int], *, logistics_id: int | None = None) -> None:
+        super().__init__()
+        self.order_ids = list(order_ids)
+        self.logistics_id = logistics_id
+        self.rows: list[dict] = []
+        self.assigned = 0
+
+    def compose(self) -> ComposeResult:
+        yield Label(tr("Tracking numbers", "录入运单号"), classes="desk-title")
+        yield Select([], prompt=tr("Courier", "快递公司"), id="trk-courier", allow_blank=True)
+        yield DataTable(id="trk-table", cursor_type="row", zebra_stripes=False)
+        yield Input(placeholder=tr("Scan or type the tracking number, Enter", "扫描或输入运单号，回车"), id="trk-input")
+        yield Static("", id="trk-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.query_one(DataTable)
+        t.add_columns(tr("Order", "订单号"), tr("Receiver", "收件人"), tr("Items", "商品"), tr("Tracking", "运单号"))
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="tracking")
+    def load(self) -> None:
+        from core.db import connection
+        from core.models import Courier, Order
+
+        with connection():
+            couriers = [(c.name, c.id) for c in Courier.select().where(Courier.available == True).order_by(Courier.id)]  # noqa: E712
+            orders = {o.id: o for o in Order.select().where(Order.id.in_(self.order_ids))}
+        rows = [{"id": i, "sn": orders[i].order_sn, "recv": orders[i].receiver_name_mask,
+                 "items": orders[i].items_summary, "tracking": orders[i].tracking_number,
+                 "logistics_id": orders[i].logistics_id} for i in self.order_ids if i in orders]
+        self.app.call_from_thread(self._show, couriers, rows)
+
+    def _show(self, couriers: list[tuple[str, int]], rows: list[dict]) -> None:
+        self.rows = rows
+        sel = self.query_one(Select)
+        sel.set_options(couriers)
+        default = self.logistics_id or next((r["logistics_id"] for r in rows if r["logistics_id"]), None)
+        if default in {c[1] for c in couriers}:
+            sel.value = default
+            self.logistics_id = default
+        t = self.query_one(DataTable)
+        t.clear()
+        for r in rows:
+            t.add_row(r["sn"], r["recv"], r["items"][:20], r["tracking"] or "—", key=str(r["id"]))
+        first = next((i for i, r in enumerate(rows) if not r["tracking"]), 0)
+        if rows:
+            t.move_cursor(row=first)
+        self.query_one(Input).focus()
+        self._status(tr("{n} order(s); courier picked once, then scan numbers one after another",
+                        "{n} 单；快递选一次，然后依次扫描运单号", n=len(rows)))
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.value is not Select.BLANK:
+            self.logistics_id = int(event.value)
+            self.query_one(Input).focus()
+
+    def action_courier(self) -> None:
+        self.query_one(Select).focus()
+
+    def action_move(self, delta: int) -> None:
+        t = self.query_one(DataTable)
+        t.move_cursor(row=max(0, min(len(self.rows) - 1, t.cursor_row + delta)))
+
+    def action_back(self) -> None:
+        self.dismiss(self.assigned)
+
+    def _status(self, text: str, warn: bool = False) -> None:
+        st = self.query_one("#trk-status", Static)
+        st.set_class(warn, "-warn")
+        st.update(escape(text))
+        if warn:
+            self.app.bell()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        from core.scan import normalise
+
+        code = normalise(event.value)
+        event.input.value = ""
+        if not code or not self.rows:
+            return
+        if not self.logistics_id:
+            self._status(tr("Pick the courier first (F4)", "请先选择快递公司（F4）"), warn=True)
+            return
+        row = self.rows[self.query_one(DataTable).cursor_row]
+        self.assign(row["id"], code, self.logistics_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="tracking-assign")
+    def assign(self, order_id: int, code: str, logistics_id: int) -> None:
+        from core.db import connection
+
+        try:
+            from core.shipping import assign_tracking
+
+            with connection():
+                assign_tracking(order_id, code, logistics_id, actor=self.actor)
+        except Exception as exc:  # noqa: BLE001 - refused (blocked, duplicate...): say why
+            self.app.call_from_thread(self._status, error_text(exc)[1], True)
+            return
+        self.app.call_from_thread(self._assigned, order_id, code)
+
+    def _assigned(self, order_id: int, code: str) -> None:
+        t = self.query_one(DataTable)
+        idx = next(i for i, r in enumerate(self.rows) if r["id"] == order_id)
+        self.rows[idx]["tracking"] = code
+        t.update_cell(str(order_id), t.ordered_columns[3].key, code)
+        self.assigned += 1
+        nxt = next((i for i in range(idx + 1, len(self.rows)) if not self.rows[i]["tracking"]), None)
+        if nxt is not None:
+            t.move_cursor(row=nxt)
+            self._status(tr("{sn} ← {t} ✔ next: {n}", "{sn} ← {t} ✔ 下一单：{n}", sn=self.rows[idx]["sn"], t=code,
+                            n=self.rows[nxt]["sn"]))
+        else:
+            self._status(tr("{sn} ← {t} ✔ all done", "{sn} ← {t} ✔ 全部完成", sn=self.rows[idx]["sn"], t=code))
+        self.query_one(Input).focus()
