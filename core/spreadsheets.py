@@ -867,6 +867,31 @@ def _converters(layout: Layout, couriers: CourierResolver | None, tz: str) -> li
     return out
 
 
+def _cached(fn: Callable) -> Callable:
+    """Memoise a cell parser per column: exports repeat the same amounts, times, statuses and
+    codes on thousands of rows. Errors are remembered too."""
+    cache: dict = {}
+
+    def call(v):
+        key = v if type(v) is str else (type(v), v)
+        try:
+            r = cache[key]
+        except KeyError:
+            try:
+                r = fn(v)
+            except CellError as exc:
+                r = exc
+            if len(cache) < 200_000:
+                cache[key] = r
+        except TypeError:  # unhashable: parse without the cache
+            return fn(v)
+        if isinstance(r, CellError):
+            raise CellError(str(r))
+        return r
+
+    return call
+
+
 def _row_cells(row: Sequence, width: int) -> list[str]:
     return [_cell_text(c) for c in list(row)[:max(width, len(row))]]
 
@@ -896,15 +921,21 @@ def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress 
     total = end - start
     step = max(1000, total // 100)
     width = len(headers)
+    convs = [(key, col, fn if key == "order_sn" else _cached(fn)) for key, col, fn in convs]
     for i in range(start, end):
         if progress and (i - start) % step == 0:
             progress("check", i - start, total)
         row = rows[i]
-        if _blank(row) or _is_total_row(row):
+        n = len(row)
+        sn_cell = row[sn_col] if sn_col < n else None
+        if (sn_cell is None or sn_cell == "" or isinstance(sn_cell, str) and not sn_cell.strip()) and (
+                _blank(row) or _is_total_row(row)):
+            skipped += 1
+            continue
+        if isinstance(sn_cell, str) and _TOTAL.match(sn_cell.strip()):
             skipped += 1
             continue
         line: dict = {"_row": i + 1}
-        n = len(row)
         try:
             for key, col, fn in convs:
                 v = row[col] if col < n else None
@@ -923,7 +954,7 @@ def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress 
                 if pv is not None and pv != "":
                     line[key] = pv
         except CellError as exc:
-            col_name = line.get("_col", headers[sn_col] if sn_col is not None and sn_col < width else "")
+            col_name = line.get("_col", headers[sn_col] if sn_col < width else "")
             rejects.append(RejectedRow(i + 1, _row_cells(row, width), col_name, str(exc), line.get("order_sn", "")))
             continue
         lines.append(line)
