@@ -2,8 +2,8 @@
 
 A USB scanner types a code and Enter. The code is an order number (packing slip) or a
 tracking number (the waybill barcode). :func:`lookup` finds the order; :func:`ship_scan`
-marks the parcel shipped and queues its ship confirmation (a pending :class:`Shipment`), in one
-write transaction, or changes nothing and says why (:class:`ScanOutcome` with ``ok=False``):
+marks the parcel shipped and queues its ship confirmation (``core.shipping.assign_tracking``: a
+pending :class:`Shipment`), in one write transaction, or changes nothing and says why (:class:`ScanOutcome` with ``ok=False``):
 
 - ``unknown``          no order has this code: wrong parcel (or not synced yet)
 - ``mismatch``         the waybill belongs to another order than the slip scanned before it
@@ -12,6 +12,7 @@ write transaction, or changes nothing and says why (:class:`ScanOutcome` with ``
 - ``no_tracking``      an order number was scanned where a waybill was expected and the order
                        has no tracking number yet
 - ``no_courier``       the order has a tracking number but no courier
+- ``refused``          the shipping rules refused it (e.g. an invalid tracking number)
 """
 
 from __future__ import annotations
@@ -19,14 +20,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from core import audit
 from core.db import write
+from core.errors import DadanError
 from core.i18n import tr
 from core.models import Order, Shipment, utcnow
 from core.orders import blocked_reason
-
-OPEN_SHIPMENT_STATES = ("pending", "sending", "confirmed")
-
 
 def normalise(code: str) -> str:
     """What a scanner typed -> the code (trim, drop control characters and inner spaces)."""
@@ -131,16 +129,13 @@ def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
             return ScanOutcome(False, "no_courier", tr("{sn} has no courier: enter the tracking number with its courier",
                                                        "{sn} 没有快递公司：请连同快递公司录入运单号", sn=o.order_sn),
                                o.id, o.order_sn, code)
+        from core.shipping import assign_tracking
+
         tracking = o.tracking_number or code
-        Order.update(state="shipped", shipped_at=now, tracking_number=tracking, local_updated_at=now).where(
-            Order.id == o.id).execute()
-        open_ = (Shipment.select().where(Shipment.order == o.id, Shipment.tracking_number == tracking,
-                                         Shipment.state.in_(OPEN_SHIPMENT_STATES)).exists())
-        if not open_:
-            Shipment.create(order=o.id, tracking_number=tracking, logistics_id=o.logistics_id, state="pending",
-                            next_attempt_at=now, created_at=now, created_by=actor)
-        audit.record("ship", actor=actor, order_id=o.id, reason=tr("scan to ship", "扫描发货"),
-                     detail={"order_sn": o.order_sn, "tracking_number": tracking, "from": o.state})
-        audit.order_event(o.id, "ship", tr("shipped by scan, tracking {t}", "扫描发货，运单号 {t}", t=tracking))
+        try:
+            assign_tracking(o.id, tracking, o.logistics_id, actor=actor, now=now)  # a savepoint in this transaction
+        except DadanError as exc:
+            return ScanOutcome(False, "refused", tr("NOT SHIPPED {sn}: {why}", "未发货 {sn}：{why}", sn=o.order_sn,
+                                                    why=exc.message), o.id, o.order_sn, tracking)
         return ScanOutcome(True, "shipped", tr("SHIPPED {sn} · {t}", "已发货 {sn} · {t}", sn=o.order_sn, t=tracking),
                            o.id, o.order_sn, tracking)

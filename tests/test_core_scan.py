@@ -47,11 +47,19 @@ def test_wrong_parcel_unknown_and_mismatch(tmp_path):
     out = ship_scan("ZZ000", actor="t")
     assert out.kind == "unknown" and out.warn
     a, b = list(Order.select().where(Order.state == "printed", Order.exception_flags == 0).limit(2))
-    give_tracking(a, "YT1")
-    give_tracking(b, "YT2")
+    give_tracking(a, "YT0000001")
+    give_tracking(b, "YT0000002")
     slip = ship_scan(a.order_sn, actor="t")
     assert slip.kind == "slip" and not slip.warn and slip.order_id == a.id
-    out = ship_scan("YT2", actor="t", expect_order_id=a.id)
+    out = ship_scan("YT0000002", actor="t", expect_order_id=a.id)
     assert out.kind == "mismatch" and out.warn
     assert Order.get_by_id(b.id).state == "printed"
-    assert ship_scan("YT1", actor="t", expect_order_id=a.id).ok
+    assert ship_scan("YT0000001", actor="t", expect_order_id=a.id).ok
+
+
+def test_refused_by_shipping_rules_is_a_warning(tmp_path):
+    make_ctx(tmp_path, 60)
+    o = give_tracking(printable_order(), "YT9")  # too short for a tracking number
+    out = ship_scan("YT9", actor="t")
+    assert out.kind == "refused" and out.warn
+    assert Order.get_by_id(o.id).state == "printed" and Shipment.select().where(Shipment.order == o.id).count() == 0

@@ -66,8 +66,8 @@ async def test_scan_to_ship_right_wrong_blocked(tmp_path):
 async def test_slip_then_wrong_waybill(tmp_path):
     ctx = make_ctx(tmp_path, 80)
     a, b = list(Order.select().where(Order.state == "printed", Order.exception_flags == 0).limit(2))
-    give_tracking(a, "YTA1")
-    give_tracking(b, "YTB2")
+    give_tracking(a, "YTA000001")
+    give_tracking(b, "YTB000002")
     app = harness(ctx, lambda: ScanScreen(ship_mode=True))
     app.bell = lambda: None
     async with app.run_test(size=(80, 24)) as pilot:
@@ -75,8 +75,8 @@ async def test_slip_then_wrong_waybill(tmp_path):
         scr = app.screen
         await _scan(pilot, a.order_sn)
         assert scr.expect_order_id == a.id
-        await _scan(pilot, "YTB2")
+        await _scan(pilot, "YTB000002")
         assert scr.last_outcome.kind == "mismatch" and scr.query_one("#scan-banner").has_class("-warn")
         assert Order.get_by_id(b.id).state == "printed"
-        await _scan(pilot, "YTA1")
+        await _scan(pilot, "YTA000001")
         assert scr.last_outcome.ok and Order.get_by_id(a.id).state == "shipped"

@@ -1,0 +1,33 @@
+"""Tracking entry: courier picked once, numbers scanned one after another; a blocked order is
+refused in words and nothing changes."""
+
+import pytest
+
+from core.models import Order, Shipment
+from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
+from tui.screens.tracking import TrackingScreen
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_tracking_entry_for_a_selection(tmp_path):
+    ctx = make_ctx(tmp_path, 200)
+    ok = [o.id for o in Order.select().where(Order.state == "printed", Order.exception_flags == 0,
+                                             Order.tracking_number == "").limit(2)]
+    blocked = Order.select().where(Order.exception_flags != 0, Order.order_status == 1).first().id
+    ids = ok + [blocked]
+    app = harness(ctx, lambda: TrackingScreen(ids, logistics_id=115))
+    app.bell = lambda: None
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        scr = app.screen
+        for code in ("ZTO10000001", "ZTO10000002", "ZTO10000003"):
+            await pilot.press(*code, "enter")
+            await wait_idle(pilot)
+        assert scr.assigned == 2
+        assert scr.query_one("#trk-status").has_class("-warn")
+        assert "cannot be shipped" in str(scr.query_one("#trk-status").content)
+    got = {o.id: (o.tracking_number, o.state, o.logistics_id) for o in Order.select().where(Order.id.in_(ids))}
+    assert got[ok[0]] == ("ZTO10000001", "shipped", 115) and got[ok[1]] == ("ZTO10000002", "shipped", 115)
+    assert got[blocked][0] == "" and Shipment.select().where(Shipment.order == blocked).count() == 0
+    assert Shipment.select().where(Shipment.order.in_(ok), Shipment.state == "pending").count() == 2
