@@ -26,6 +26,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from peewee import fn
+
 from core import audit
 from core.db import write
 from core.errors import BlockedOrder, DadanError, NotFound
@@ -116,7 +118,7 @@ def assign_tracking(order_id: int, tracking_number: str, logistics_id: int, *, a
 def outbox_counts() -> dict[str, int]:
     """{state: count} for every shipment state (zeros included)."""
     counts = {s: 0 for s in SHIPMENT_STATES}
-    for state, n in Shipment.select(Shipment.state, Shipment.id.count()).group_by(Shipment.state).tuples():
+    for state, n in Shipment.select(Shipment.state, fn.COUNT(Shipment.id)).group_by(Shipment.state).tuples():
         counts[state] = n
     return counts
 
@@ -213,17 +215,17 @@ def send_one(s: Shipment, client, now: dt.datetime | None = None) -> str:
     except ReauthorizeRequired as exc:
         with write():
             Shop.update(auth_state="reauthorize").where(Shop.id == order.shop_id).execute()
-        _retry_later(s, now, exc.message, exc.error_code, s.attempts + 1)
+        _retry_later(s, now, exc.message, exc.error_code, s.attempts)
         return "pending"
     except PlatformError as exc:
         if exc.retryable:
-            _retry_later(s, now, exc.message, exc.error_code, s.attempts + 1)
+            _retry_later(s, now, exc.message, exc.error_code, s.attempts)
             return "pending"
         # refused: maybe it is already shipped with this very number (a lost earlier answer)
         try:
             info = client.order_info(order.order_sn)
         except PlatformError as exc2:
-            _retry_later(s, now, exc.platform_message, exc.error_code, s.attempts + 1)
+            _retry_later(s, now, exc.platform_message, exc.error_code, s.attempts)
             log.info("order check after refusal failed: %r", exc2)
             return "pending"
         if _int(info.get("order_status")) in (2, 3) and \

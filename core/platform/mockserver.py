@@ -503,13 +503,17 @@ class MockPlatform:
 
     def _api_refresh(self, p) -> dict:
         rt = p.get("refresh_token", "")
-        mall_id = self.refresh_tokens.pop(rt, None)
+        mall_id = self.refresh_tokens.get(rt)
         if mall_id is None:
             raise ApiError(20032, "refresh_token 无效", "refresh_token is invalid or expired")
         mall = self.malls[mall_id]
         old = self.tokens.get(mall.access_token)
         if old:
             old.expired = True
+        # the previous refresh token stays valid (only the one before it is dropped), so an
+        # answer lost on the way does not lock the shop out
+        for stale in [k for k, v in self.refresh_tokens.items() if v == mall_id and k not in (rt, mall.refresh_token)]:
+            del self.refresh_tokens[stale]
         mall.access_token, mall.refresh_token = self._new_token("at"), self._new_token("rt")
         exp = int(time.time()) + self.token_lifetime
         self.tokens[mall.access_token] = Token(mall_id, exp)

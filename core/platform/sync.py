@@ -11,7 +11,8 @@ One pass (:func:`sync_shop`):
    first look at page 1 for the total): an order that changes while we page leaves the window
    and shifts the rest *forward*, into pages not yet read, so nothing is skipped; the order that
    left is picked up by a later window. If the total grew meanwhile, the window is read again.
-4. Orders whose update time equals what is stored are skipped. List entries that carry the full
+4. Orders stored with a *newer* update time are skipped (an equal one is not: times have whole
+   seconds, so two changes in one second look alike). List entries that carry the full
    order are used as they are; bare entries get ``pdd.order.information.get`` (a small pool of
    ``detail_concurrency`` threads).
 5. The window's orders are upserted (:func:`core.orders.upsert_orders`: change detection and
@@ -300,8 +301,9 @@ def sync_window(shop_id: int, client: PddClient, start: int, end: int, settings:
     bare: list[str] = []
     for sn, e in entries.items():
         upd = china_to_utc(e.get("updated_at"))
-        if sn in stored and upd is not None and stored[sn] == upd:
-            continue  # unchanged since we last stored it
+        have = stored.get(sn)
+        if have is not None and upd is not None and have > upd:
+            continue  # we already hold a newer version (times have whole seconds: equal may differ)
         if _is_full(e):
             full.append(e)
         else:
