@@ -1,0 +1,142 @@
+"""The TUI import screen in a tiny app: summary before writing, all-or-nothing, partial
+import, the sheet choice and the column-mapping step (saved and reused)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import openpyxl
+import pytest
+from textual.app import App
+from textual.widgets import DataTable, OptionList, Select, Static
+
+from core import spreadsheets as S
+from core.db import close_database, database, open_database
+from core.models import ColumnMapping, Order, Shop
+from tests.test_import_core import HEADERS, SAMPLE, SN1, SN2, dump, line, write_xlsx
+from tui.screens.import_screen import ImportScreen
+
+
+@pytest.fixture
+def shop(tmp_path):
+    open_database(f"sqlite:///{tmp_path / 'dadan.db'}")
+    s = Shop.create(name="主店")
+    yield s
+    close_database()
+
+
+class TinyApp(App):
+    def __init__(self, path, shop_id):
+        super().__init__()
+        self.path, self.shop_id, self.result = path, shop_id, "unset"
+
+    def on_mount(self) -> None:
+        self.push_screen(ImportScreen(self.path, shop_id=self.shop_id, actor="tester"), self._done)
+
+    def _done(self, outcome) -> None:
+        self.result = outcome
+
+
+async def _settle(pilot):
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _text(screen, sel):
+    return str(screen.query_one(sel, Static).render())
+
+
+def test_summary_then_import(tmp_path, shop):
+    asyncio.run(_test_summary_then_import(tmp_path, shop))
+
+
+async def _test_summary_then_import(tmp_path, shop):
+    p = write_xlsx(tmp_path / "a.xlsx", SAMPLE)
+    before = dump(database())
+    app = TinyApp(p, shop.id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        scr = app.screen
+        assert isinstance(scr, ImportScreen)
+        assert "2 new" in _text(scr, "#imp-summary")
+        assert dump(database()) == before  # nothing written by the dry run
+        await pilot.press("i")
+        await _settle(pilot)
+        assert Order.select().count() == 2
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.result is not None and app.result.committed and app.result.counts.new == 2
+
+
+def test_rejected_rows_all_or_nothing_then_partial(tmp_path, shop):
+    asyncio.run(_test_rejected_rows_all_or_nothing_then_partial(tmp_path, shop))
+
+
+async def _test_rejected_rows_all_or_nothing_then_partial(tmp_path, shop):
+    p = write_xlsx(tmp_path / "b.xlsx", [line(SN1), line(SN2, **{"订单号": 2.31114123456789e20})])
+    before = dump(database())
+    app = TinyApp(p, shop.id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        scr = app.screen
+        assert "1 rows rejected" in _text(scr, "#imp-summary")
+        assert scr.query_one("#imp-rejects", DataTable).row_count == 1
+        await pilot.press("i")
+        await _settle(pilot)
+        assert dump(database()) == before
+        assert "partial" in _text(scr, "#imp-status")
+        await pilot.press("r")
+        await _settle(pilot)
+        assert (tmp_path / "b.rejects.xlsx").exists()
+        await pilot.press("p", "i")
+        await _settle(pilot)
+        assert [o.order_sn for o in Order.select()] == [SN1]
+
+
+def test_sheet_choice(tmp_path, shop):
+    asyncio.run(_test_sheet_choice(tmp_path, shop))
+
+
+async def _test_sheet_choice(tmp_path, shop):
+    p = write_xlsx(tmp_path / "s.xlsx", SAMPLE, sheet="订单A", extra_sheets=[("订单B", [HEADERS, line(SN2)])])
+    app = TinyApp(p, shop.id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        scr = app.screen
+        ol = scr.query_one("#imp-sheets", OptionList)
+        assert ol.option_count == 2 and not ol.has_class("-hidden")
+        ol.focus()
+        ol.highlighted = 1
+        await pilot.press("enter")
+        await _settle(pilot)
+        assert scr.plan is not None and scr.plan.layout.sheet == "订单B"
+        assert [r["order_sn"] for r in scr.plan.records] == [SN2]
+
+
+def test_mapping_step_saved_and_reused(tmp_path, shop):
+    asyncio.run(_test_mapping_step_saved_and_reused(tmp_path, shop))
+
+
+async def _test_mapping_step_saved_and_reused(tmp_path, shop):
+    headers = ["单据", "货品", "件"]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(headers)
+    ws.append([SN1, "杯子", 2])
+    wb.save(tmp_path / "u.xlsx")
+    app = TinyApp(tmp_path / "u.xlsx", shop.id)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await _settle(pilot)
+        scr = app.screen
+        assert not scr.query_one("#imp-mapping").has_class("-hidden")
+        assert scr.query_one("#imp-preview", DataTable).row_count == 1
+        scr.query_one("#imp-map-order_sn", Select).value = 0
+        scr.query_one("#imp-map-goods_name", Select).value = 1
+        scr.query_one("#imp-map-goods_count", Select).value = 2
+        await pilot.press("ctrl+s")
+        await _settle(pilot)
+        assert scr.plan is not None and scr.plan.counts.new == 1
+        assert scr.plan.records[0]["items"][0]["goods_count"] == 2
+    assert ColumnMapping.get().name == "u"
+    assert S.prepare(tmp_path / "u.xlsx").mapping_name == "u"
