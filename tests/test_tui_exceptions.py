@@ -1,0 +1,64 @@
+"""Resolve an exception: pick a group, tick orders, release with a reason (audited)."""
+
+import pytest
+
+from core.exception_groups import group_counts
+from core.models import AuditEvent, Order
+from core.orders import Flag
+from tests.desk_helpers import NOW, anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
+from tui.screens.detail import DetailScreen
+from tui.screens.exceptions import ExceptionScreen
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_release_refund_exception_with_reason(tmp_path):
+    ctx = make_ctx(tmp_path, 200)
+    before = group_counts(now=NOW)
+    assert before["refund"] >= 2
+    app = harness(ctx, ExceptionScreen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        scr = app.screen
+        assert len(scr.orders) == before["refund"]
+        first = scr.orders[0]
+        await pilot.press("tab")  # groups -> orders
+        await pilot.press("l")
+        await pilot.pause()
+        await pilot.press("escape")  # cancelled: nothing happens
+        await wait_idle(pilot)
+        assert Order.get_by_id(first.id).exception_flags == first.exception_flags
+        await pilot.press("l")
+        await pilot.pause()
+        await pilot.press(*"buyer cancelled refund", "enter")
+        await wait_idle(pilot)
+        assert len(scr.orders) == before["refund"] - 1
+        # open an order from the list
+        await pilot.press("enter")
+        await wait_idle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+    o = Order.get_by_id(first.id)
+    assert not o.exception_flags & (Flag.REFUND | Flag.AFTER_SALE)
+    ev = AuditEvent.get(AuditEvent.action == "release", AuditEvent.order == o.id)
+    assert ev.reason == "buyer cancelled refund" and ev.actor == "tester"
+
+
+async def test_hold_from_exception_screen_and_group_switch(tmp_path):
+    ctx = make_ctx(tmp_path, 200)
+    app = harness(ctx, lambda: ExceptionScreen("overdue"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(pilot)
+        scr = app.screen
+        assert scr.orders, "demo data has overdue orders"
+        target = scr.orders[0].id
+        await pilot.press("tab", "space")
+        assert scr.ticked == {target}
+        await pilot.press("h")
+        await pilot.pause()
+        await pilot.press(*"wait for stock", "enter")
+        await wait_idle(pilot)
+        assert Order.get_by_id(target).exception_flags & Flag.HOLD
+        await pilot.press("tab")  # back to groups
+        await pilot.press("down")
+        await wait_idle(pilot)
+        assert scr.group == "hold" and target in [o.id for o in scr.orders]
