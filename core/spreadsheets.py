@@ -1182,7 +1182,8 @@ def _apply_tracking(plan: ImportPlan, counts: Counts, actor: str, progress: Prog
                 sn=rec["order_sn"])))
             continue
         o = orders[0]
-        if o.tracking_number == rec["tracking_number"] and o.logistics_id == rec["logistics_id"]:
+        norm = getattr(shipping, "normalize_tracking", str)
+        if norm(o.tracking_number) == norm(rec["tracking_number"]) and o.logistics_id == rec["logistics_id"]:
             counts.unchanged += 1
             continue
         try:
