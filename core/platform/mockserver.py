@@ -633,6 +633,7 @@ class DemoPlatform:
     def __init__(self, platform: MockPlatform, server: MockServer, mall: Mall, shop_name: str,
                  change_every: float):
         self.platform, self.server, self.mall, self.shop_name = platform, server, mall, shop_name
+        self.credentials = None  # CredentialStore holding the demo shop's entry
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._changer, args=(change_every,), daemon=True,
                                         name="dadan-mock-changes")
@@ -646,8 +647,12 @@ class DemoPlatform:
                 self.platform.mutate(self.mall, kind)
 
     def stop(self) -> None:
+        """Stop changing orders and serving; the demo shop's credentials are removed (its
+        gateway is gone), so a later ``dadan sync`` reports it as not configured."""
         self._stop.set()
         self.server.stop()
+        if self.credentials is not None:
+            self.credentials.remove(self.shop_name)
 
 
 def run_demo_platform(ctx, *, orders: int = 400, seed: int | None = None, change_every: float = 20.0,
@@ -677,4 +682,6 @@ def run_demo_platform(ctx, *, orders: int = 400, seed: int | None = None, change
         else:  # a new port, a new mall: start its sync afresh
             Shop.update(client_id=platform.client_id, gateway_url=server.url, mall_id=mall.mall_id,
                         auth_state="ok", sync_cursor=None).where(Shop.id == shop.id).execute()
-    return DemoPlatform(platform, server, mall, shop_name, change_every)
+    demo = DemoPlatform(platform, server, mall, shop_name, change_every)
+    demo.credentials = CredentialStore(ctx.paths.credentials_file)
+    return demo

@@ -196,7 +196,7 @@ class SyncReport:
     def summary(self) -> str:
         if self.skipped:
             return tr("{s}: skipped ({e})", "{s}：跳过（{e}）", s=self.shop, e=self.error)
-        secs = ((self.finished_at or utcnow()) - self.started_at).total_seconds()
+        secs = max(0.0, ((self.finished_at or utcnow()) - self.started_at).total_seconds())
         base = tr("{s}: {w} windows, {n} orders seen, {new} new, {ch} changed, {fl} flagged in {t:.1f}s",
                   "{s}：{w} 个时间窗，{n} 单，新增 {new}，变更 {ch}，新异常 {fl}，用时 {t:.1f} 秒",
                   s=self.shop, w=self.windows, n=self.orders_seen, new=self.orders_new, ch=self.orders_changed,

@@ -21,6 +21,7 @@ def register(sub) -> None:
     p.add_argument("--orders", type=_positive, default=2000, metavar="N", help="how many orders (default 2000)")
     p.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (same seed, same orders)")
     p.add_argument("--if-empty", action="store_true", help="only when the database has no orders yet")
+    p.add_argument("--platform", action="store_true", help="sync live from a loopback demo platform (no credentials)")
     p.set_defaults(func=run)
 
 
@@ -28,6 +29,10 @@ def run(args, ctx) -> int:
     from core.demo import has_orders, write_demo
     from core.i18n import tr
 
+    if getattr(args, "platform", False):
+        from tui.commands.sync import run_demo_platform_cli
+
+        return run_demo_platform_cli(args, ctx)
     ctx.open_db()
     if args.if_empty and has_orders():
         return 0

@@ -125,3 +125,41 @@ def run_shops(args, ctx) -> int:
         print(f"{shop.name}\t{state.get(shop.auth_state, shop.auth_state)}\t"
               f"{tr('last sync', '上次同步')} {last} {result}\t{tr('up to', '同步至')} {cursor}\t{shop.gateway_url}")
     return 0
+
+
+def run_demo_platform_cli(args, ctx) -> int:
+    """``dadan demo --platform``: a loopback platform with a demo shop, synced by the scheduler
+    as in the app; each run's summary is printed until Ctrl-C. (The TUI does the same with
+    ``core.platform.mockserver.run_demo_platform(ctx)`` before it starts the scheduler.)"""
+    import threading
+
+    from core import scheduler
+    from core.i18n import tr
+    from core.platform.mockserver import run_demo_platform
+
+    orders = getattr(args, "orders", 400) or 400
+    demo = run_demo_platform(ctx, orders=min(orders, 5000), seed=getattr(args, "seed", None), change_every=15)
+    print(tr("demo platform on {u} (shop '{s}', {n} orders); syncing every {m} min — Ctrl-C to stop",
+             "演示平台：{u}（店铺“{s}”，{n} 单）；每 {m} 分钟同步 —— Ctrl-C 退出",
+             u=demo.server.url, s=demo.shop_name, n=len(demo.mall.orders), m=ctx.settings.sync.interval_minutes))
+    done = threading.Event()
+
+    def on_event(kind, payload):
+        if kind == "sync":
+            print(payload.summary(), flush=True)
+        elif kind == "outbox":
+            print(tr("ship confirmations: {c} confirmed, {f} failed", "发货回传：成功 {c}，失败 {f}",
+                     c=payload.confirmed, f=payload.failed), flush=True)
+        else:
+            print(payload, file=sys.stderr, flush=True)
+
+    sched = scheduler.start(ctx, on_event=on_event)
+    try:
+        done.wait(float(os.environ.get("DADAN_DEMO_SECONDS", "1e9")))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.stop()
+        demo.stop()
+    _ = sched
+    return 0
