@@ -1,0 +1,72 @@
+"""Settings changes made from the TUI (saved, validated, audited) and printer test prints."""
+
+from __future__ import annotations
+
+import copy
+from typing import Callable
+
+from core import audit
+from core.config import Settings, save_settings, settings_diff
+from core.db import write
+from core.i18n import detect_language, set_language
+
+
+def change_settings(ctx, mutate: Callable[[Settings], None], *, actor: str) -> dict[str, tuple]:
+    """Apply ``mutate`` to a copy of the settings, save them (validated: a file that could not be
+    read back is never written) and record one ``settings`` audit event per changed key.
+    Returns the changes {key: (old, new)}; the context then holds the new settings."""
+    new = copy.deepcopy(ctx.settings)
+    mutate(new)
+    diff = settings_diff(ctx.settings, new)
+    if not diff:
+        return {}
+    save_settings(new, ctx.paths)
+    with write():
+        for key, (old, value) in diff.items():
+            if "secret" in key or "token" in key:
+                old, value = "***", "***"
+            audit.record("settings", actor=actor, target=key, detail={"from": old, "to": value})
+    ctx.settings = new
+    if "language" in diff:
+        set_language(detect_language(new.language))
+    return diff
+
+
+def send_test_print(ctx, printer: str | None = None, *, calibration: bool = False) -> str:
+    """Send a test label (or the calibration grid) to a printer; returns where it went."""
+    from printers.device import PrinterSession
+
+    from core.print_worker import profile_for
+
+    prof = profile_for(ctx, printer)
+    if calibration:
+        from printers.calibration import calibration_image
+
+        img, name = calibration_image(prof), "calibration"
+    else:
+        from printers.raster import render_label
+
+        fields = {"order_sn": "TEST-0000001", "tracking_number": "TEST0000001", "courier_name": "测试 TEST",
+                  "receiver_name": "测试收件人", "receiver_phone": "138****0000",
+                  "receiver_address": "浙江省杭州市西湖区 测试地址 1 号", "batch_label": "1/1", "batch_seq": 1,
+                  "batch_total": 1, "items_summary": "A12 红色,XL ×2", "shop_name": "dadan"}
+        img = render_label(prof.template, fields, dpi=prof.dpi, offset_x_mm=prof.offset_x_mm,
+                           offset_y_mm=prof.offset_y_mm, font_path=ctx.settings.fonts.cjk or None)
+        name = "test"
+    session = PrinterSession(prof)
+    with session:
+        session.send(session.encode(img), name=name)
+    return str(session.preview_files[0]) if session.preview_files else prof.uri or prof.name
+
+
+def sample_fields(order_id: int | None = None, *, tz: str = "Asia/Shanghai", sender=None) -> dict:
+    """Label fields for a preview: an order's (masked receiver), else a made-up sample."""
+    from core.labels import order_label_fields
+    from core.models import Order
+
+    o = Order.get_or_none(Order.id == order_id) if order_id else Order.select().order_by(Order.id).first()
+    if o is None:
+        return {"order_sn": "SAMPLE-0001", "tracking_number": "SAMPLE0001", "receiver_name": "张*",
+                "receiver_phone": "138****0000", "receiver_address": "浙江省杭州市西湖区****", "batch_label": "1/1"}
+    masked = {"name": o.receiver_name_mask, "phone": o.receiver_phone_mask, "address": o.address_mask}
+    return order_label_fields(o, receiver=masked, sender=sender, tz=tz)

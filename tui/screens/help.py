@@ -1,0 +1,87 @@
+"""Help: every key binding of the app and its screens, with what it does (from the bindings'
+own descriptions and tooltips, so the list cannot drift from the code)."""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Label, Static
+
+from core.i18n import tr
+from tui.widgets.desk_base import DeskScreen
+
+
+def screen_classes() -> list[tuple[str, type]]:
+    """(title, class) of every screen whose bindings are listed."""
+    from tui.screens.detail import DetailScreen
+    from tui.screens.exceptions import ExceptionScreen
+    from tui.screens.filter_builder import FilterBuilderScreen
+    from tui.screens.preview import PreviewScreen
+    from tui.screens.print_dialog import PrintDialog
+    from tui.screens.print_queue import PrintQueueScreen
+    from tui.screens.scan import ScanScreen
+    from tui.screens.settings import SettingsScreen
+    from tui.screens.tracking import TrackingScreen
+
+    out: list[tuple[str, type]] = []
+    try:
+        from tui.screens.orders import OrdersScreen  # the home screen (another module)
+
+        out.append((tr("Orders", "订单"), OrdersScreen))
+    except Exception:  # noqa: BLE001 - not there yet: list the rest
+        pass
+    out += [
+        (tr("Print dialog", "打印确认"), PrintDialog), (tr("Print queue", "打印队列"), PrintQueueScreen),
+        (tr("Exceptions", "异常订单"), ExceptionScreen), (tr("Order detail", "订单详情"), DetailScreen),
+        (tr("Scan", "扫描"), ScanScreen), (tr("Tracking numbers", "录入运单号"), TrackingScreen),
+        (tr("Filter builder", "筛选条件"), FilterBuilderScreen), (tr("Settings", "设置"), SettingsScreen),
+        (tr("Label preview", "标签预览"), PreviewScreen),
+    ]
+    return out
+
+
+def _key_text(app, b: Binding) -> str:
+    keys = b.key_display or ",".join(app.get_key_display(Binding(k.strip(), "")) for k in b.key.split(","))
+    return keys
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(1, width - cell_len(text))
+
+
+def binding_lines(app) -> list[str]:
+    """Help text: one section per screen, CJK-aware columns."""
+    lines: list[str] = []
+    sections: list[tuple[str, list[Binding]]] = [(tr("Everywhere", "全局"), [b for b in app.BINDINGS
+                                                                           if isinstance(b, Binding)])]
+    sections += [(title, [b for b in cls.BINDINGS if isinstance(b, Binding)]) for title, cls in screen_classes()]
+    for title, bindings in sections:
+        if not bindings:
+            continue
+        lines.append(f"[b]{escape(title)}[/b]")
+        for b in bindings:
+            what = b.description or b.tooltip or b.action
+            tip = b.tooltip if b.tooltip and b.tooltip != what else ""
+            row = "  " + _pad(_key_text(app, b), 12) + _pad(what, 16) + tip
+            lines.append(escape(row))
+        lines.append("")
+    return lines
+
+
+class HelpScreen(DeskScreen):
+    DEFAULT_CSS = """
+    HelpScreen #help-body { height: 1fr; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape,q", "back", tr("Back", "返回"), id="help.back", tooltip=tr("Close help", "关闭帮助"))]
+
+    def compose(self) -> ComposeResult:
+        yield Label(tr("Keys", "按键"), classes="desk-title")
+        with VerticalScroll(id="help-body"):
+            yield Static("\n".join(binding_lines(self.app)), id="help-text")
+        yield Footer()
+
+    def action_back(self) -> None:
+        self.dismiss()

@@ -1,0 +1,71 @@
+"""Label preview in the terminal: the rasterised label drawn with half-block characters, so a
+template can be checked over SSH. ``t`` switches template; the receiver stays masked."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Label
+
+from core.i18n import tr
+from tui.widgets.desk_base import DeskScreen
+from tui.widgets.halfblock import HalfBlockLabel
+
+
+class PreviewScreen(DeskScreen):
+    DEFAULT_CSS = """
+    PreviewScreen HalfBlockLabel { height: 1fr; padding: 0 1; }
+    PreviewScreen #pv-info { height: 1; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("escape", "back", tr("Back", "返回"), id="preview.back", tooltip=tr("Back", "返回")),
+        Binding("t", "next_template", tr("Template", "模板"), id="preview.template",
+                tooltip=tr("Preview the next template", "预览下一个模板")),
+    ]
+
+    def __init__(self, template: str | None = None, *, order_id: int | None = None) -> None:
+        super().__init__()
+        self.template = template
+        self.order_id = order_id
+
+    def compose(self) -> ComposeResult:
+        yield Label(tr("Label preview", "标签预览"), classes="desk-title")
+        yield Label(tr("Rendering…", "正在绘制…"), id="pv-info")
+        yield HalfBlockLabel(id="pv-label")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.template = self.template or self.ctx.settings.printer().template
+        self.render_label()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
+    def render_label(self) -> None:
+        from printers.layout import load_template
+        from printers.raster import render_label
+
+        from core.db import connection
+        from core.desk_settings import sample_fields
+
+        s = self.ctx.settings
+        tpl = load_template(self.template)
+        with connection():
+            fields = sample_fields(self.order_id, tz=self.tz, sender=s.sender)
+        img = render_label(tpl, fields, dpi=s.printer().dpi, font_path=s.fonts.cjk or None)
+        info = f"{tpl.name} · {tpl.size_text} · {img.size[0]}×{img.size[1]} dots"
+        self.app.call_from_thread(self._show, img, info)
+
+    def _show(self, img, info: str) -> None:
+        self.query_one("#pv-info", Label).update(info)
+        self.query_one(HalfBlockLabel).set_image(img)
+
+    def action_next_template(self) -> None:
+        from tui.screens.print_dialog import label_templates
+
+        names = label_templates()
+        i = names.index(self.template) if self.template in names else -1
+        self.template = names[(i + 1) % len(names)]
+        self.render_label()
+
+    def action_back(self) -> None:
+        self.dismiss()

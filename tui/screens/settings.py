@@ -1,0 +1,227 @@
+"""Settings: language, sync interval, shops and their credentials (masked), printers (test print,
+calibration grid, offsets), templates (preview). Every change is saved, validated and written to
+the audit log (``core.desk_settings.change_settings``)."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Input, Label, Static
+
+from core.i18n import language, tr
+from tui.widgets.desk_base import DeskScreen, error_text, show_error
+
+
+def _mask(text: str) -> str:
+    return (text[:4] + "****") if len(text) > 4 else ("****" if text else "—")
+
+
+class SettingsScreen(DeskScreen):
+    DEFAULT_CSS = """
+    SettingsScreen #set-body { height: 1fr; padding: 0 1; }
+    SettingsScreen .set-row { height: 1; }
+    SettingsScreen .set-row Label { width: 24; }
+    SettingsScreen .set-row Input { width: 1fr; height: 1; border: none; padding: 0 1; }
+    SettingsScreen .set-row Input:focus { background: $accent 30%; }
+    SettingsScreen .set-section { height: auto; margin-top: 1; }
+    """
+    BINDINGS = [
+        Binding("escape", "back", tr("Back", "返回"), id="settings.back", tooltip=tr("Back", "返回")),
+        Binding("ctrl+s", "save", tr("Save", "保存"), id="settings.save",
+                tooltip=tr("Save the settings (audited)", "保存设置（记录审计）")),
+        Binding("f6", "toggle_language", tr("中文/English", "English/中文"), id="settings.language",
+                tooltip=tr("Switch the language between Chinese and English", "在中文和英文之间切换")),
+        Binding("f5", "test_print", tr("Test print", "测试打印"), id="settings.test_print",
+                tooltip=tr("Send a test label to the default printer", "向默认打印机发送测试标签")),
+        Binding("f7", "calibrate", tr("Calibrate", "校准"), id="settings.calibrate",
+                tooltip=tr("Print the millimetre grid to set the offsets", "打印毫米网格以设置偏移")),
+        Binding("f8", "preview", tr("Preview", "预览"), id="settings.preview",
+                tooltip=tr("Preview the printer's template in the terminal", "在终端中预览打印机模板")),
+        Binding("down", "focus_next", "", show=False, id="settings.next", tooltip=tr("Next field", "下一项")),
+        Binding("up", "focus_previous", "", show=False, id="settings.prev", tooltip=tr("Previous field", "上一项")),
+    ]
+
+    def compose(self) -> ComposeResult:
+        s = self.ctx.settings
+        p = s.printer()
+        yield Label(tr("Settings", "设置"), classes="desk-title")
+        with VerticalScroll(id="set-body"):
+            rows = [
+                ("language", tr("Language (auto/zh/en)", "语言（auto/zh/en）"), s.language),
+                ("interval", tr("Sync every (minutes)", "同步间隔（分钟）"), str(s.sync.interval_minutes)),
+                ("offset_x", tr("Printer offset X (mm)", "打印偏移 X（毫米）"), f"{p.offset_x_mm:g}"),
+                ("offset_y", tr("Printer offset Y (mm)", "打印偏移 Y（毫米）"), f"{p.offset_y_mm:g}"),
+            ]
+            for key, label, value in rows:
+                with Horizontal(classes="set-row"):
+                    yield Label(label)
+                    yield Input(value, id=f"set-{key}")
+            yield Static("", id="set-shops", classes="set-section")
+            yield Static("", id="set-printers", classes="set-section")
+            yield Static("", id="set-templates", classes="set-section")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#set-language", Input).focus()
+        self.load()
+
+    def action_focus_next(self) -> None:
+        self.focus_next()
+
+    def action_focus_previous(self) -> None:
+        self.focus_previous()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="settings-load")
+    def load(self) -> None:
+        from printers.layout import list_templates
+
+        from core.db import connection
+        from core.models import Shop
+
+        with connection():
+            shops = list(Shop.select().order_by(Shop.name))
+        creds = {}
+        try:
+            from core.credentials import CredentialStore
+
+            store = CredentialStore(self.ctx.paths.credentials_file)
+            creds = {sh.name: store.get(sh.name) for sh in shops}
+        except Exception:  # noqa: BLE001 - unreadable credentials: shown as unknown
+            pass
+        templates = [(t.name, t.title, t.size_text) for t in list_templates()]
+        self.app.call_from_thread(self._show, shops, creds, templates)
+
+    def _show(self, shops, creds, templates) -> None:
+        s = self.ctx.settings
+        lines = [tr("[b]Shops[/b]", "[b]店铺[/b]")]
+        for sh in shops:
+            c = creds.get(sh.name)
+            secret = tr("set", "已设置") if c is not None and c.client_secret else tr("not set", "未设置")
+            token = tr("set", "已设置") if c is not None and c.access_token else tr("not set", "未设置")
+            lines.append(escape(f"  {sh.name}  client {_mask(sh.client_id)}  " +
+                                tr("secret {a} · token {b} · auth {c}", "密钥 {a} · 令牌 {b} · 授权 {c}",
+                                   a=secret, b=token, c=sh.auth_state)))
+        if not shops:
+            lines.append("  " + tr("none (dadan shop add)", "无（dadan shop add）"))
+        self.query_one("#set-shops", Static).update("\n".join(lines))
+        default = s.printer().name
+        plines = [tr("[b]Printers[/b] (F5 test print · F7 calibration grid)", "[b]打印机[/b]（F5 测试打印 · F7 校准网格）")]
+        for p in (s.printers or [s.printer()]):
+            star = "*" if p.name == default else " "
+            plines.append(escape(f" {star}{p.name} {p.driver} {p.uri or '-'} {p.width_mm:g}x{p.height_mm:g}mm "
+                                 f"{p.dpi}dpi {p.template} X{p.offset_x_mm:+g} Y{p.offset_y_mm:+g}"))
+        self.query_one("#set-printers", Static).update("\n".join(plines))
+        tlines = [tr("[b]Templates[/b] (F8 preview)", "[b]模板[/b]（F8 预览）")]
+        tlines += [escape(f"  {n:<16} {size:<12} {title}") for n, title, size in templates]
+        self.query_one("#set-templates", Static).update("\n".join(tlines))
+
+    # -- saving
+    def _form(self) -> dict[str, str]:
+        return {i.id.removeprefix("set-"): i.value.strip() for i in self.query(".set-row Input").results(Input)}
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    def action_save(self) -> None:
+        form = self._form()
+        try:
+            interval = int(form["interval"])
+            ox, oy = float(form["offset_x"] or 0), float(form["offset_y"] or 0)
+        except ValueError as exc:
+            self.app.bell()
+            self.notify(tr("Not a number: {e}", "不是数字：{e}", e=exc), severity="error")
+            return
+        lang = form["language"]
+        printer = self.ctx.settings.printer().name
+
+        def mutate(s) -> None:
+            s.language = lang
+            s.sync.interval_minutes = interval
+            from core.config import PrinterSettings
+
+            if not s.printers:
+                s.printers = [PrinterSettings()]
+            for p in s.printers:
+                if p.name == printer:
+                    p.offset_x_mm, p.offset_y_mm = ox, oy
+
+        self.save(mutate)
+
+    def action_toggle_language(self) -> None:
+        new = "en" if language() == "zh" else "zh"
+
+        def mutate(s) -> None:
+            s.language = new
+
+        self.save(mutate)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="settings-save")
+    def save(self, mutate) -> None:
+        from core.db import connection
+        from core.desk_settings import change_settings
+
+        try:
+            with connection():
+                diff = change_settings(self.ctx, mutate, actor=self.actor)
+        except Exception as exc:  # noqa: BLE001 - invalid value: say which
+            self.app.call_from_thread(self._failed, exc)
+            return
+        self.app.call_from_thread(self._saved, diff)
+
+    def _failed(self, exc) -> None:
+        self.app.bell()
+        self.notify(error_text(exc)[1], title=tr("Not saved", "未保存"), severity="error", timeout=8)
+
+    async def _saved(self, diff: dict) -> None:
+        if not diff:
+            self.notify(tr("Nothing changed", "没有改动"))
+            return
+        if "language" in diff:
+            await relabel(self.app)
+            self.query_one("#set-language", Input).focus()
+        self.notify(tr("Saved: {k}", "已保存：{k}", k=", ".join(diff)))
+
+    # -- printers and templates
+    def action_test_print(self) -> None:
+        self.printer_job(False)
+
+    def action_calibrate(self) -> None:
+        self.printer_job(True)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="settings-print")
+    def printer_job(self, calibration: bool) -> None:
+        from core.desk_settings import send_test_print
+
+        try:
+            where = send_test_print(self.ctx, calibration=calibration)
+        except Exception as exc:  # noqa: BLE001 - printer problems in words
+            self.app.call_from_thread(show_error, self.app, exc)
+            return
+        self.app.call_from_thread(self.notify, tr("Sent to {w}", "已发送到 {w}", w=where))
+
+    def action_preview(self) -> None:
+        from tui.screens.preview import PreviewScreen
+
+        self.app.push_screen(PreviewScreen(self.ctx.settings.printer().template))
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+
+async def relabel(app) -> None:
+    """After a language switch: rebuild every screen's text in the new language. (Key labels in
+    the footer come from class bindings and follow at the next start.)"""
+    for screen in list(app.screen_stack):
+        try:
+            await screen.recompose()
+            if hasattr(screen, "load"):
+                screen.load()
+        except Exception:  # noqa: BLE001 - a screen that cannot recompose keeps its old text
+            pass
+    handler = getattr(app, "on_language_changed", None)
+    if callable(handler):
+        handler()
