@@ -156,6 +156,9 @@ class Order(BaseModel):
             (("tracking_number",), False),
             (("order_sn",), False),
             (("updated_at",), False),
+            # covering index for status counts and the built-in views' filters (status:pending,
+            # printed:no, exception:none): COUNT reads the index, not the table
+            (("order_status", "state", "exception_flags", "print_count"), False),
         )
 
     @property

@@ -1,0 +1,103 @@
+"""The dadan app: opens the database, shows the order screen, turns worker errors into one
+modal, applies the user's keymap and animation setting. Screens live in tui/screens/."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+
+from textual import on
+from textual.app import App
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.worker import Worker, WorkerState
+
+from core.context import Context
+from core.errors import DadanError
+from core.i18n import tr
+from tui.messages import OrdersChanged
+
+
+class ScreenActions(Provider):
+    """Command palette: the current screen's actions (its bindings, with their keys)."""
+
+    def _commands(self):
+        app = self.app
+        seen = set()
+        for key, active in app.active_bindings.items():
+            b = active.binding
+            if not b.description or b.action in seen or b.action.startswith("command_palette"):
+                continue
+            seen.add(b.action)
+            label = f"{b.description}  ({app.get_key_display(b)})"
+            yield label, partial(app.run_action, b.action, active.node), b.tooltip or b.description
+
+    async def discover(self) -> Hits:
+        for label, run, help_text in self._commands():
+            yield DiscoveryHit(label, run, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, run, help_text in self._commands():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), run, help=help_text)
+
+
+class DadanApp(App):
+    TITLE = "dadan 打单"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {ScreenActions}
+    BINDINGS = [
+        Binding("q", "quit", tr("Quit", "退出"), id="quit", tooltip=tr("Quit dadan", "退出打单")),
+        Binding("ctrl+p", "command_palette", tr("Commands", "命令"), show=False, id="command_palette"),
+    ]
+
+    def __init__(self, ctx: Context, *, now: dt.datetime | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.ctx = ctx
+        self.fixed_now = now
+        ui = ctx.settings.ui
+        if not ui.animations:
+            self.animation_level = "none"
+        if ui.keymap:
+            self.set_keymap(dict(ui.keymap))
+
+    def now(self) -> dt.datetime:
+        if self.fixed_now is not None:
+            return self.fixed_now
+        from core.timeutil import utcnow
+
+        return utcnow()
+
+    def on_mount(self) -> None:
+        from tui.screens.orders import OrdersScreen
+
+        self.ctx.open_db()  # quick when the schema is current; workers open their own connections
+        self.push_screen(OrdersScreen(self.ctx, now=self.fixed_now))
+
+    # ------------------------------------------------------------------ errors
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        self.show_error(event.worker.error)
+
+    def show_error(self, error: BaseException | None) -> None:
+        from tui.widgets.error_modal import ErrorModal
+
+        if isinstance(error, DadanError) or (hasattr(error, "message") and hasattr(error, "title")):
+            title, message = str(error.title), str(error.message)
+        else:
+            title = tr("Unexpected error", "意外错误")
+            message = f"{type(error).__name__}: {error}"
+        self.push_screen(ErrorModal(title, message))
+
+    # ------------------------------------------------------------------ cross-screen
+    @on(OrdersChanged)
+    def _orders_changed(self, event: OrdersChanged) -> None:
+        from tui.screens.orders import OrdersScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, OrdersScreen):
+                screen.refresh_orders()

@@ -1,0 +1,525 @@
+"""The order screen (home): view tabs, filter bar, one page of orders, status line, footer.
+
+Rows come from the database a page at a time (core.listing, keyset pagination); counts come
+separately, so the table never waits for a COUNT. Every read runs in a thread worker with
+its own connection; exclusive workers plus a generation number make sure a stale result never
+overwrites a newer one.
+
+For other screens (API):
+- ``screen.selection``: core.selection.Selection (ids across pages, or all matching).
+- ``screen.current_query``: the filter text the table shows (last one that parsed).
+- ``screen.current_sort``: the sort (``"-pay_time"``...).
+- ``screen.current_order()``: the order row under the cursor (core.listing.OrderRow) or None.
+- ``screen.refresh_orders()``: re-read the page, the counts and the view counts (no flicker).
+  From elsewhere, ``app.post_message(OrdersChanged())`` does the same.
+- posts :class:`tui.messages.SelectionChanged` when the selection changes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import get_current_worker
+
+from core.errors import QuerySyntaxError
+from core.i18n import tr
+from core.listing import DEFAULT_SORT, OrderRow, Page, SORTABLE, count, fetch_page, parse_sort
+from core.selection import Selection
+from core.views import View, builtin_views
+from tui.messages import (
+    FilterChanged,
+    FilterSubmitted,
+    FirstPageShown,
+    PageRequest,
+    SelectionChanged,
+    ViewSelected,
+)
+from tui.widgets.filter_bar import FilterBar
+from tui.widgets.order_table import OrderTable, RenderContext
+from tui.widgets.status_line import StatusLine
+from tui.widgets.view_tabs import ViewTabs
+
+DEBOUNCE_S = 0.08
+VIEW_COUNTS_SECONDS = 30.0
+
+
+def sort_labels() -> dict[str, str]:
+    return {
+        "pay_time": tr("paid at", "付款时间"),
+        "last_ship_time": tr("ship-by", "发货时限"),
+        "order_sn": tr("order no.", "订单号"),
+        "province": tr("province", "省份"),
+        "pay_amount_fen": tr("amount", "金额"),
+        "item_count": tr("quantity", "件数"),
+        "print_count": tr("prints", "打印次数"),
+        "state": tr("state", "状态"),
+        "updated_at": tr("updated", "更新时间"),
+        "logistics_id": tr("courier", "快递"),
+    }
+
+
+@dataclass
+class _PageResult:
+    gen: int
+    page: Page | None = None
+    error: QuerySyntaxError | None = None
+    query: str = ""
+    total: int | None = None  # counted alongside (last page)
+    couriers: dict | None = None
+
+
+class OrdersScreen(Screen):
+    """The home screen."""
+
+    BINDINGS = [
+        Binding("slash", "focus_filter", tr("Filter", "筛选"), id="filter",
+                tooltip=tr("Type a filter (status:pending province:浙江 due<2h)", "输入筛选条件")),
+        Binding("space", "toggle_select", tr("Select", "选择"), id="select",
+                tooltip=tr("Select or unselect the order under the cursor", "选中/取消当前订单")),
+        Binding("a,ctrl+a", "select_all", tr("All", "全选"), id="select_all",
+                tooltip=tr("Select every order matching the filter", "选中所有符合筛选的订单")),
+        Binding("escape", "escape", tr("Clear", "清除"), show=False, id="clear_selection",
+                tooltip=tr("Clear the selection (or leave the filter bar)", "清除选择（或离开筛选栏）")),
+        Binding("s", "sort_next", tr("Sort", "排序"), id="sort",
+                tooltip=tr("Sort by the next column", "按下一列排序")),
+        Binding("S", "sort_reverse", tr("Reverse", "倒序"), show=False, id="sort_reverse",
+                tooltip=tr("Reverse the sort order", "反转排序")),
+        Binding("r,ctrl+r", "refresh", tr("Refresh", "刷新"), show=False, id="refresh",
+                tooltip=tr("Re-read orders and counts", "重新读取订单和计数")),
+        Binding("left_square_bracket", "view_step(-1)", tr("Prev view", "上个视图"), show=False, id="view_prev"),
+        Binding("right_square_bracket", "view_step(1)", tr("Next view", "下个视图"), show=False, id="view_next"),
+        *[
+            Binding(str(i), f"view_index({i - 1})", tr("View {i}", "视图 {i}", i=i), show=False, id=f"view_{i}")
+            for i in range(1, 10)
+        ],
+    ]
+
+    def __init__(self, ctx, *, now=None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.ctx = ctx
+        self._fixed_now = now
+        ui = ctx.settings.ui
+        self.page_size = ui.page_size
+        self.selection = Selection()
+        self.views: list[View] = builtin_views(ui.due_soon_hours)
+        first = self.views[0]
+        self.view_key: str | None = first.key
+        self.current_query: str = first.query
+        self.current_sort: str = first.sort or DEFAULT_SORT
+        self.total: int | None = None
+        self.page: Page | None = None
+        self.couriers: dict[int, str] = {}
+        self._anchor: tuple = ("first",)
+        self._start = 0
+        self._gen = 0
+        self._count_gen = 0
+        self._cursor = "top"
+        self._pending_query: str | None = None
+        self._last_key_at = 0.0
+        self._debounce = None
+        self._first_shown = False
+        self._counts_timer = None
+        self._stats_done = False
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield ViewTabs(id="view-tabs")
+        yield FilterBar(self.current_query, id="filter-bar")
+        yield Static("", id="info-line", markup=False)
+        yield OrderTable(id="order-table")
+        yield StatusLine(self.ctx, id="status-line")
+        yield Footer()
+
+    @property
+    def table(self) -> OrderTable:
+        return self.query_one(OrderTable)
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.query_one(FilterBar)
+
+    def on_mount(self) -> None:
+        self.query_one(ViewTabs).set_views(self.views, self.view_key)
+        self.table.focus()
+        self._request_page(("first",), "top")
+        self._request_count()
+
+    # ------------------------------------------------------------------ clock / context
+    def now(self):
+        if self._fixed_now is not None:
+            return self._fixed_now
+        from core.timeutil import utcnow
+
+        return utcnow()
+
+    def _render_ctx(self) -> RenderContext:
+        import datetime as dt
+
+        return RenderContext(
+            now=self.now(), tz=self.ctx.settings.timezone,
+            due_soon=dt.timedelta(hours=self.ctx.settings.ui.due_soon_hours),
+            is_selected=self.selection.is_selected, couriers=self.couriers,
+        )
+
+    # ------------------------------------------------------------------ page loading
+    def _request_page(self, anchor: tuple, cursor: str = "keep", query: str | None = None) -> None:
+        self._gen += 1
+        self._page_worker(self._gen, self.current_query if query is None else query, self.current_sort, anchor,
+                          cursor)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="page", description="order page")
+    def _page_worker(self, gen: int, query: str, sort: str, anchor: tuple, cursor: str) -> None:
+        from core.db import connection
+        from core.query import compile_query
+
+        worker = get_current_worker()
+        res = _PageResult(gen, query=query)
+        with connection():
+            if not self.couriers:
+                res.couriers = _courier_names()
+            try:
+                where = compile_query(query, now=self.now(), tz=self.ctx.settings.timezone)
+            except QuerySyntaxError as exc:
+                res.error = exc
+            else:
+                plain = not self.ctx.settings.ui.mask_buyer
+                kind = anchor[0]
+                kw = {"limit": self.page_size, "plain": plain}
+                if kind == "after":
+                    res.page = fetch_page(where, sort, after=anchor[1], **kw)
+                elif kind == "before":
+                    res.page = fetch_page(where, sort, before=anchor[1], **kw)
+                elif kind == "last":
+                    res.page = fetch_page(where, sort, last=True, **kw)
+                    res.total = count(where)
+                else:
+                    res.page = fetch_page(where, sort, **kw)
+                if kind != "first" and res.page is not None and not res.page.rows:
+                    # the rows around the anchor went away (printed, shipped...): last page
+                    res.page = fetch_page(where, sort, last=True, **kw)
+                    res.total = count(where)
+                    anchor = ("last",)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._apply_page, res, anchor, cursor)
+
+    def _apply_page(self, res: _PageResult, anchor: tuple, cursor: str) -> None:
+        if res.gen != self._gen:
+            return  # a newer request is on its way
+        if res.couriers is not None:
+            self.couriers = res.couriers
+        if res.error is not None:
+            self.filter_bar.show_error(res.error)
+            return
+        self.filter_bar.show_error(None)
+        query_changed = res.query != self.current_query
+        self.current_query = res.query
+        page = res.page
+        old_anchor, self._anchor = self._anchor, anchor
+        if res.total is not None:
+            self.total = res.total
+        kind = anchor[0]
+        n = len(page.rows)
+        if kind == "first":
+            self._start = 0
+        elif kind == "last":
+            self._start = max(0, (self.total or n) - n)
+        elif kind == "after" and old_anchor != anchor and self.page is not None and self.page.rows:
+            self._start += len(self.page.rows)
+        elif kind == "before" and old_anchor != anchor:
+            self._start = max(0, self._start - n) if page.has_prev else 0
+        self.page = page
+        self.table.show_rows(page.rows, self._render_ctx(), cursor=cursor)
+        self._update_info()
+        if query_changed:
+            self._request_count()
+        if not self._first_shown:
+            self._first_shown = True
+            self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        self.post_message(FirstPageShown(len(self.page.rows) if self.page else 0))
+        self._view_counts_worker()
+
+    # ------------------------------------------------------------------ counts
+    def _request_count(self) -> None:
+        self._count_gen += 1
+        self._count_worker(self._count_gen, self.current_query)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="count", description="order count")
+    def _count_worker(self, gen: int, query: str) -> None:
+        from core.db import connection
+        from core.query import compile_query
+
+        worker = get_current_worker()
+        with connection():
+            try:
+                where = compile_query(query, now=self.now(), tz=self.ctx.settings.timezone)
+            except QuerySyntaxError:
+                return
+            n = count(where)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._apply_count, gen, n)
+
+    def _apply_count(self, gen: int, n: int) -> None:
+        if gen != self._count_gen:
+            return
+        self.total = n
+        if self._anchor[0] == "last" and self.page is not None:
+            self._start = max(0, n - len(self.page.rows))
+        self._update_info()
+        if self.selection.all_matching:
+            self._selection_changed()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="views", description="view counts")
+    def _view_counts_worker(self) -> None:
+        from core.db import connection
+        from core.listing import ensure_statistics
+        from core.query import compile_query
+        from core.views import all_views
+
+        worker = get_current_worker()
+        with connection():
+            if not self._stats_done:
+                ensure_statistics()
+                self._stats_done = True
+            views = all_views(self.ctx.settings.ui.due_soon_hours)
+            counts = {}
+            for v in views:
+                if worker.is_cancelled:
+                    return
+                try:
+                    counts[v.key] = count(compile_query(v.query, now=self.now(), tz=self.ctx.settings.timezone))
+                except QuerySyntaxError:
+                    continue
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._apply_view_counts, views, counts)
+
+    def _apply_view_counts(self, views: list[View], counts: dict[str, int]) -> None:
+        tabs = self.query_one(ViewTabs)
+        if [v.key for v in views] != [v.key for v in self.views] or views != self.views:
+            self.views = views
+            tabs.set_views(views, self.view_key)
+        tabs.set_counts(counts)
+        # re-arm only now that this run is done: runs never overlap
+        if self._counts_timer is not None:
+            self._counts_timer.stop()
+        self._counts_timer = self.set_timer(VIEW_COUNTS_SECONDS, self._view_counts_worker)
+
+    # ------------------------------------------------------------------ info line
+    def selected_count(self) -> int:
+        if self.selection.all_matching:
+            return max(0, (self.total or 0) - len(self.selection.excluded))
+        return len(self.selection.ids)
+
+    def _update_info(self) -> None:
+        n = len(self.page.rows) if self.page else 0
+        total = f"{self.total:,}" if self.total is not None else "…"
+        if n:
+            rng = tr("{a:,}–{b:,} of {t}", "{a:,}–{b:,} / 共 {t}", a=self._start + 1, b=self._start + n, t=total)
+        else:
+            rng = tr("no orders", "没有订单") if self.total == 0 or self.page else tr("loading…", "加载中…")
+        name, desc = parse_sort(self.current_sort)
+        sort = f"{'↓' if desc else '↑'}{sort_labels().get(name, name)}"
+        parts = [rng, sort]
+        if self.selection.all_matching:
+            parts.append(tr("all {n:,} matching selected", "已选全部 {n:,} 个", n=self.selected_count()))
+        elif self.selection.ids:
+            parts.append(tr("{n:,} selected", "已选 {n:,} 个", n=len(self.selection.ids)))
+        text = " " + " · ".join(parts)
+        info = self.query_one("#info-line", Static)
+        if str(info.render()) != text:
+            info.update(text)
+
+    # ------------------------------------------------------------------ public API
+    def refresh_orders(self) -> None:
+        """Re-read the current page (same position), the count and the view counts."""
+        self._request_page(self._anchor, "keep")
+        self._request_count()
+        self._view_counts_worker()
+        self.query_one(StatusLine).refresh_status()
+
+    def current_order(self) -> OrderRow | None:
+        return self.table.current_order()
+
+    def set_filter(self, query: str, *, sort: str | None = None, view_key: str | None = None) -> None:
+        """Show ``query`` (and ``sort``) as if typed; ``view_key`` marks the tab."""
+        self.filter_bar.set_value(query)
+        if sort:
+            self.current_sort = sort
+        self.view_key = view_key
+        self.query_one(ViewTabs).set_active(view_key)
+        self._apply_filter(query, force=True)
+
+    # ------------------------------------------------------------------ filter
+    @on(FilterChanged)
+    def _filter_changed(self, event: FilterChanged) -> None:
+        self._pending_query = event.query
+        now = time.monotonic()
+        quiet = now - self._last_key_at > DEBOUNCE_S
+        self._last_key_at = now
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+        if quiet:  # the first key after a pause goes at once; a burst waits for the last key
+            self._apply_filter(event.query)
+        else:
+            self._debounce = self.set_timer(DEBOUNCE_S, lambda: self._apply_filter(self._pending_query or ""))
+
+    @on(FilterSubmitted)
+    def _filter_submitted(self, event: FilterSubmitted) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+        self._apply_filter(event.query, force=True)
+        self.table.focus()
+
+    def _apply_filter(self, query: str, force: bool = False) -> None:
+        self._debounce = None
+        if query.strip() == self.current_query.strip() and not force:
+            self.filter_bar.show_error(None)
+            return
+        active = next((v for v in self.views if v.key == self.view_key), None)
+        if active is not None and active.query.strip() != query.strip():
+            self.view_key = None
+            self.query_one(ViewTabs).set_active(None)
+        if self.selection.all_matching and query.strip() != self.selection.query.strip():
+            self.selection.clear()
+            self._selection_changed()
+        self._request_page(("first",), "top", query=query)
+
+    # ------------------------------------------------------------------ views
+    def action_select_view(self, key: str) -> None:
+        view = next((v for v in self.views if v.key == key), None)
+        if view is None:
+            return
+        self.set_filter(view.query, sort=view.sort or DEFAULT_SORT, view_key=view.key)
+
+    @on(ViewSelected)
+    def _view_selected(self, event: ViewSelected) -> None:
+        self.action_select_view(event.key)
+
+    def action_view_index(self, index: int) -> None:
+        view = self.query_one(ViewTabs).view_at(index)
+        if view is not None:
+            self.action_select_view(view.key)
+
+    def action_view_step(self, step: int) -> None:
+        key = self.query_one(ViewTabs).next_key(step)
+        if key:
+            self.action_select_view(key)
+
+    # ------------------------------------------------------------------ paging
+    @on(PageRequest)
+    def _page_request(self, event: PageRequest) -> None:
+        event.stop()
+        self.go_page(event.direction)
+
+    def go_page(self, direction: str) -> None:
+        """next | prev | first | last | down (next, cursor on top) | up (prev, cursor at bottom)."""
+        page = self.page
+        if page is None:
+            return
+        if direction in ("next", "down"):
+            if page.has_next:
+                self._request_page(("after", page.last_key), "top")
+        elif direction in ("prev", "up"):
+            if page.has_prev:
+                self._request_page(("before", page.first_key), "bottom" if direction == "up" else "top")
+        elif direction == "first":
+            if page.has_prev or self._start:
+                self._request_page(("first",), "top")
+            else:
+                self.table.move_cursor(row=0)
+        elif direction == "last":
+            if page.has_next:
+                self._request_page(("last",), "bottom")
+            else:
+                self.table.move_cursor(row=max(0, len(page.rows) - 1))
+
+    # ------------------------------------------------------------------ sort
+    def _set_sort(self, sort: str) -> None:
+        if sort != self.current_sort:
+            self.current_sort = sort
+            self._request_page(("first",), "top")
+
+    def action_sort_next(self) -> None:
+        names = [n for n in self.table.sort_columns.values()] or list(SORTABLE)
+        name, desc = parse_sort(self.current_sort)
+        nxt = names[(names.index(name) + 1) % len(names)] if name in names else names[0]
+        self._set_sort(nxt)
+
+    def action_sort_reverse(self) -> None:
+        name, desc = parse_sort(self.current_sort)
+        self._set_sort(name if desc else f"-{name}")
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        name = self.table.sort_columns.get(str(event.column_key.value))
+        if not name:
+            return
+        cur, desc = parse_sort(self.current_sort)
+        self._set_sort((name if desc else f"-{name}") if cur == name else name)
+
+    # ------------------------------------------------------------------ selection
+    def _selection_changed(self) -> None:
+        self.table.refresh_marks()
+        self._update_info()
+        self.post_message(SelectionChanged(self.selected_count(), self.selection.all_matching))
+
+    def action_toggle_select(self) -> None:
+        row = self.table.current_order()
+        if row is None:
+            return
+        self.selection.toggle(row.id)
+        self._selection_changed()
+        if self.table.cursor_row < len(self.table.rows_shown) - 1:
+            self.table.action_cursor_down()
+
+    def action_select_all(self) -> None:
+        self.selection.select_all_matching(self.current_query)
+        self._selection_changed()
+
+    def action_escape(self) -> None:
+        if self.filter_bar.input.has_focus:
+            self.table.focus()
+            return
+        if not self.selection.empty:
+            self.selection.clear()
+            self._selection_changed()
+
+    # ------------------------------------------------------------------ other actions
+    def action_focus_filter(self) -> None:
+        self.filter_bar.input.focus()
+
+    def action_refresh(self) -> None:
+        self.refresh_orders()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        row = self.current_order()
+        if row is None:
+            return
+        try:
+            from tui.screens.detail import OrderDetailScreen
+        except ImportError:
+            self.notify(tr("Order details are not available yet", "订单详情尚不可用"))
+            return
+        self.app.push_screen(OrderDetailScreen(row.id))
+
+
+def _courier_names() -> dict[int, str]:
+    from core.i18n import language
+    from core.models import Courier
+
+    out = {}
+    for cid, name, code in Courier.select(Courier.id, Courier.name, Courier.code).tuples():
+        out[cid] = (name[:2] if language() == "zh" else (code or name[:4]))
+    return out

@@ -1,0 +1,44 @@
+"""The one error modal: a DadanError (or an unexpected exception) from a worker."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from core.i18n import tr
+
+
+class ErrorModal(ModalScreen[None]):
+    DEFAULT_CSS = """
+    ErrorModal { align: center middle; }
+    ErrorModal > Vertical {
+        width: 70; max-width: 100%; height: auto; max-height: 80%;
+        border: thick $error; background: $surface; padding: 0 1;
+    }
+    ErrorModal #error-title { text-style: bold; color: $error; }
+    ErrorModal #error-message { margin: 1 0; }
+    ErrorModal Button { width: 100%; }
+    """
+    BINDINGS = [
+        Binding("escape,enter", "dismiss_error", tr("Close", "关闭"), id="error_close"),
+    ]
+
+    def __init__(self, title: str, message: str) -> None:
+        super().__init__()
+        self.error_title = title
+        self.error_message = message
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.error_title, id="error-title", markup=False)
+            yield Static(self.error_message, id="error-message", markup=False)
+            yield Button(tr("Close (Esc)", "关闭 (Esc)"), variant="error", id="error-close")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+    def action_dismiss_error(self) -> None:
+        self.dismiss(None)

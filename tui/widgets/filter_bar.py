@@ -1,0 +1,84 @@
+"""The filter bar: one line of the filter language, and under it (only when there is one)
+the syntax error with a caret at the bad token."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label, Static
+
+from core.errors import QuerySyntaxError
+from core.i18n import tr
+from tui.messages import FilterChanged, FilterSubmitted
+
+
+class FilterBar(Vertical):
+    DEFAULT_CSS = """
+    FilterBar { height: auto; }
+    FilterBar > Horizontal { height: 1; }
+    FilterBar #filter-label { width: auto; padding: 0 1 0 0; color: $text-muted; }
+    FilterBar Input { height: 1; border: none; padding: 0; width: 1fr; }
+    FilterBar #filter-error { display: none; height: auto; color: $error; padding: 0 0 0 0; }
+    FilterBar.-error #filter-error { display: block; }
+    """
+
+    def __init__(self, value: str = "", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._value = value
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Label(tr("Filter /", "筛选 /"), id="filter-label")
+            yield Input(
+                self._value,
+                placeholder=tr("e.g. status:pending province:浙江 due<2h", "例：status:pending 省:浙江 due<2h"),
+                compact=True,
+                select_on_focus=False,
+                id="filter-input",
+            )
+        yield Static("", id="filter-error", markup=False)
+
+    @property
+    def input(self) -> Input:
+        return self.query_one("#filter-input", Input)
+
+    @property
+    def value(self) -> str:
+        return self.input.value
+
+    def set_value(self, text: str) -> None:
+        """Replace the text without announcing a change (views set the filter this way)."""
+        with self.input.prevent(Input.Changed):
+            self.input.value = text
+            self.input.cursor_position = len(text)
+
+    @on(Input.Changed, "#filter-input")
+    def _changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(FilterChanged(event.value))
+
+    @on(Input.Submitted, "#filter-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(FilterSubmitted(event.value))
+
+    def show_error(self, error: QuerySyntaxError | None) -> None:
+        """Show (or clear) a syntax error: a caret under the bad token, then the message."""
+        err = self.query_one("#filter-error", Static)
+        if error is None:
+            if self.has_class("-error"):
+                self.remove_class("-error")
+                err.update("")
+            return
+        label_w = self.query_one("#filter-label", Label).size.width
+        from rich.cells import cell_len
+
+        src = error.source or self.value
+        lead = cell_len(src[: error.position])
+        caret = "^" + "~" * max(0, cell_len(error.token) - 1)
+        text = Text(" " * (label_w + lead) + caret + " ", style="bold")
+        text.append(error.message)
+        err.update(text)
+        self.add_class("-error")

@@ -1,0 +1,164 @@
+"""The status line: last sync (time, result), next sync, pending ship confirmations, printer.
+
+Read straight from the database (SyncRun, Shipment, PrintJob/PrintItem rows) in a thread
+worker. The next read is armed only when the previous one has finished (never overlapping),
+every ``interval`` seconds; there is no clock on screen, and the line repaints only when its
+text changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from textual import work
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from core.i18n import tr
+from core.timeutil import fmt_local
+
+REFRESH_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    last_sync_at: dt.datetime | None = None
+    last_sync_ok: bool | None = None
+    last_sync_text: str = ""
+    next_sync_at: dt.datetime | None = None
+    ship_pending: int = 0
+    ship_failed: int = 0
+    printer: str = ""
+    print_active: str = ""  # "12/200" of the running job, or a state word
+    print_problem: str = ""
+
+
+def read_status(settings) -> StatusInfo:
+    """One read of everything the status line shows (call inside a DB connection)."""
+    from peewee import fn
+
+    from core.models import PrintItem, PrintJob, Shipment, Shop, SyncRun
+
+    last = SyncRun.select().order_by(SyncRun.id.desc()).first()
+    last_at = last_ok = None
+    text = ""
+    if last is not None:
+        last_at = last.finished_at or last.started_at
+        last_ok = last.ok
+        if last.finished_at is None:
+            text = tr("syncing…", "同步中…")
+        elif last.ok:
+            text = tr("ok +{n} new, {c} changed", "成功 新{n} 变{c}", n=last.orders_new, c=last.orders_changed)
+        else:
+            text = tr("failed", "失败")
+    next_at = None
+    if settings.sync.enabled and Shop.select().where(Shop.auth_state == "ok").exists():
+        base = last.started_at if last is not None else None
+        if base is not None:
+            next_at = base + dt.timedelta(minutes=settings.sync.interval_minutes)
+    counts = dict(
+        Shipment.select(Shipment.state, fn.COUNT(Shipment.id))
+        .where(Shipment.state.in_(["pending", "sending", "failed"]))
+        .group_by(Shipment.state)
+        .tuples()
+    )
+    job = (
+        PrintJob.select()
+        .where(PrintJob.state.in_(["printing", "paused", "queued"]))
+        .order_by(PrintJob.id)
+        .first()
+    )
+    active = problem = ""
+    if job is not None:
+        done = PrintItem.select().where(
+            (PrintItem.job == job.id) & PrintItem.state.in_(["sent", "skipped", "failed", "cancelled", "uncertain"])
+        ).count()
+        active = f"{done}/{job.total}"
+        if job.state == "paused":
+            problem = job.state_reason or tr("paused", "已暂停")
+    uncertain = PrintItem.select().where(PrintItem.state == "uncertain").count()
+    if uncertain and not problem:
+        problem = tr("{n} uncertain", "{n} 张待确认", n=uncertain)
+    return StatusInfo(
+        last_sync_at=last_at, last_sync_ok=last_ok, last_sync_text=text, next_sync_at=next_at,
+        ship_pending=counts.get("pending", 0) + counts.get("sending", 0), ship_failed=counts.get("failed", 0),
+        printer=_printer_name(settings), print_active=active, print_problem=problem,
+    )
+
+
+def _printer_name(settings) -> str:
+    try:
+        return settings.printer().name
+    except Exception:  # noqa: BLE001 - a misnamed default printer is reported elsewhere
+        return settings.default_printer or "?"
+
+
+class StatusLine(Static):
+    DEFAULT_CSS = """
+    StatusLine { height: 1; width: 1fr; background: $panel; color: $text-muted; }
+    """
+
+    def __init__(self, ctx, *, interval: float = REFRESH_SECONDS, **kwargs) -> None:
+        super().__init__("", markup=False, **kwargs)
+        self.ctx = ctx
+        self.interval = interval
+        self.info: StatusInfo | None = None
+        self._text = ""
+        self._timer = None
+
+    def on_mount(self) -> None:
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        """Read now (a running read is left to finish; the next one is armed after it)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._read()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="status", description="status line")
+    def _read(self) -> StatusInfo:
+        from core.db import connection
+
+        with connection():
+            return read_status(self.ctx.settings)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "status":
+            return
+        event.stop()  # a failed status read is shown on the line, not in a modal
+        if event.state == WorkerState.SUCCESS:
+            self.show(event.worker.result)
+        elif event.state == WorkerState.ERROR:
+            self._set_text(tr("status unavailable: {e}", "状态不可用：{e}", e=event.worker.error))
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self._timer = self.set_timer(self.interval, self._read)
+
+    def show(self, info: StatusInfo) -> None:
+        self.info = info
+        tz = self.ctx.settings.timezone
+        parts = []
+        if info.last_sync_at is None:
+            parts.append(tr("sync: never", "同步：无"))
+        else:
+            mark = "" if info.last_sync_ok is not False else "!"
+            parts.append(tr("sync {m}{t} {r}", "同步 {m}{t} {r}", m=mark, t=fmt_local(info.last_sync_at, tz, "%H:%M"),
+                            r=info.last_sync_text))
+        if info.next_sync_at is not None:
+            parts.append(tr("next {t}", "下次 {t}", t=fmt_local(info.next_sync_at, tz, "%H:%M")))
+        ship = tr("to confirm {n}", "待回传 {n}", n=info.ship_pending)
+        if info.ship_failed:
+            ship += tr(" !failed {n}", " !失败 {n}", n=info.ship_failed)
+        parts.append(ship)
+        printer = tr("printer {p}", "打印机 {p}", p=info.printer)
+        if info.print_active:
+            printer += " " + tr("printing {a}", "打印中 {a}", a=info.print_active)
+        if info.print_problem:
+            printer += f" !{info.print_problem}"
+        parts.append(printer)
+        self._set_text(" " + " · ".join(parts))
+
+    def _set_text(self, text: str) -> None:
+        if text != self._text:
+            self._text = text
+            self.update(text)
