@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "tui.commands.demo",
     "tui.commands.sync",
     "tui.commands.render",
+    "tui.commands.serve",
     "tui.commands.importing",
     "tui.commands.export",
     "tui.commands.print",
