@@ -51,12 +51,23 @@ class DadanApp(App):
     BINDINGS = [
         Binding("q", "quit", tr("Quit", "退出"), id="quit", tooltip=tr("Quit dadan", "退出打单")),
         Binding("ctrl+p", "command_palette", tr("Commands", "命令"), show=False, id="command_palette"),
+        # desk screens (tui/screens/*.py): a screen's own binding of the same key wins
+        Binding("f1", "desk_screen('help')", tr("Help", "帮助"), id="help", tooltip=tr("Every key binding", "全部按键")),
+        Binding("f2", "desk_screen('scan')", tr("Scan", "扫描"), id="scan",
+                tooltip=tr("Scan an order / tracking number; F2 again: scan to ship", "扫描订单号/运单号；再按 F2：扫描发货")),
+        Binding("f3", "desk_screen('exceptions')", tr("Exceptions", "异常"), id="exceptions",
+                tooltip=tr("Orders grouped by exception: release, hold, note", "按异常分组：解除、挂起、备注")),
+        Binding("f4", "desk_screen('queue')", tr("Print queue", "打印队列"), id="print_queue",
+                tooltip=tr("Print jobs: pause, resume, cancel, decide, reprint", "打印任务：暂停、继续、取消、确认、补打")),
+        Binding("f9", "desk_screen('settings')", tr("Settings", "设置"), id="settings", show=False,
+                tooltip=tr("Language, sync interval, shops, printers, templates", "语言、同步间隔、店铺、打印机、模板")),
     ]
 
     def __init__(self, ctx: Context, *, now: dt.datetime | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.ctx = ctx
         self.fixed_now = now
+        self.print_pool = None  # core.print_worker.WorkerPool, started on first print
         ui = ctx.settings.ui
         if not ui.animations:
             self.animation_level = "none"
@@ -75,6 +86,30 @@ class DadanApp(App):
 
         self.ctx.open_db()  # quick when the schema is current; workers open their own connections
         self.push_screen(OrdersScreen(self.ctx, now=self.fixed_now))
+
+    def on_unmount(self) -> None:
+        if self.print_pool is not None:
+            self.print_pool.stop()
+            self.print_pool = None
+
+    # ------------------------------------------------------------------ desk screens
+    def action_desk_screen(self, name: str) -> None:
+        from tui.screens.exceptions import ExceptionScreen
+        from tui.screens.help import HelpScreen
+        from tui.screens.print_queue import PrintQueueScreen
+        from tui.screens.scan import ScanScreen
+        from tui.screens.settings import SettingsScreen
+
+        cls = {"help": HelpScreen, "scan": ScanScreen, "exceptions": ExceptionScreen, "queue": PrintQueueScreen,
+               "settings": SettingsScreen}[name]
+        if isinstance(self.screen, cls):
+            return
+        self.push_screen(cls(), lambda _result: self.post_message(OrdersChanged("desk")))
+
+    def on_unmount(self) -> None:
+        from tui.widgets.desk_printing import stop_print_pool
+
+        stop_print_pool(self)
 
     # ------------------------------------------------------------------ errors
     @on(Worker.StateChanged)

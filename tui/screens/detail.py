@@ -231,3 +231,6 @@ class DetailScreen(DeskScreen):
             self.app.call_from_thread(show_error, self.app, exc)
             return
         self.app.call_from_thread(self.load)
+
+
+OrderDetailScreen = DetailScreen  # the name the order screen opens

@@ -42,6 +42,7 @@ from tui.messages import (
 )
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.order_table import OrderTable, RenderContext
+from tui.widgets.desk_printing import DeskPrintProgress
 from tui.widgets.status_line import StatusLine
 from tui.widgets.view_tabs import ViewTabs
 
@@ -94,6 +95,14 @@ class OrdersScreen(Screen):
                 tooltip=tr("Re-read orders and counts", "重新读取订单和计数")),
         Binding("left_square_bracket", "view_step(-1)", tr("Prev view", "上个视图"), show=False, id="view_prev"),
         Binding("right_square_bracket", "view_step(1)", tr("Next view", "下个视图"), show=False, id="view_next"),
+        Binding("p", "print", tr("Print", "打印"), id="print",
+                tooltip=tr("Print the selection (or the whole view): confirm, then Enter", "打印所选（或整个视图）：确认后回车")),
+        Binding("t", "tracking", tr("Tracking", "运单号"), show=False, id="tracking",
+                tooltip=tr("Type or scan tracking numbers for the selection", "为所选订单录入或扫描运单号")),
+        Binding("f", "filter_builder", tr("Build filter", "筛选器"), show=False, id="filter_builder",
+                tooltip=tr("Build a filter field by field; save it as a view", "逐项设置筛选，可保存为视图")),
+        Binding("v", "preview", tr("Preview label", "预览面单"), show=False, id="preview",
+                tooltip=tr("The label of the order under the cursor, drawn in the terminal", "在终端中预览当前订单的面单")),
         *[
             Binding(str(i), f"view_index({i - 1})", tr("View {i}", "视图 {i}", i=i), show=False, id=f"view_{i}")
             for i in range(1, 10)
@@ -134,6 +143,7 @@ class OrdersScreen(Screen):
         yield Static("", id="info-line", markup=False)
         yield OrderTable(id="order-table")
         yield StatusLine(self.ctx, id="status-line")
+        yield DeskPrintProgress(id="print-progress")
         yield Footer()
 
     @property
@@ -501,6 +511,47 @@ class OrdersScreen(Screen):
     def action_refresh(self) -> None:
         self.refresh_orders()
 
+    # ------------------------------------------------------------------ desk screens (tui/screens/*)
+    def _target_selection(self) -> Selection:
+        """The selection, or every order of the current filter when nothing is selected."""
+        if not self.selection.empty:
+            return self.selection
+        whole = Selection()
+        whole.select_all_matching(self.current_query)
+        return whole
+
+    def action_print(self) -> None:
+        from tui.screens.print_dialog import PrintDialog
+
+        title = "" if not self.selection.empty else tr("Print the whole view", "打印整个视图")
+        self.app.push_screen(PrintDialog(selection=self._target_selection(), title=title),
+                             lambda _job: self.refresh_orders())
+
+    def action_tracking(self) -> None:
+        from tui.screens.tracking import TrackingScreen
+
+        row = self.current_order()
+        if self.selection.empty and row is None:
+            return
+        screen = TrackingScreen([row.id]) if self.selection.empty else TrackingScreen(selection=self.selection)
+        self.app.push_screen(screen, lambda _n: self.refresh_orders())
+
+    def action_filter_builder(self) -> None:
+        from tui.screens.filter_builder import FilterBuilderScreen
+
+        def apply(query: str | None) -> None:
+            if query is not None:
+                self.set_filter(query)
+            self.refresh_orders()
+
+        self.app.push_screen(FilterBuilderScreen(sort=self.current_sort), apply)
+
+    def action_preview(self) -> None:
+        from tui.screens.preview import PreviewScreen
+
+        row = self.current_order()
+        self.app.push_screen(PreviewScreen(order_id=row.id if row else None))
+
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -508,11 +559,11 @@ class OrdersScreen(Screen):
         if row is None:
             return
         try:
-            from tui.screens.detail import OrderDetailScreen
+            from tui.screens.detail import DetailScreen
         except ImportError:
             self.notify(tr("Order details are not available yet", "订单详情尚不可用"))
             return
-        self.app.push_screen(OrderDetailScreen(row.id))
+        self.app.push_screen(DetailScreen(row.id))
 
 
 def _courier_names() -> dict[int, str]:

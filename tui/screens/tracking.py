@@ -29,9 +29,10 @@ class TrackingScreen(DeskScreen):
         Binding("down", "move(1)", "", show=False, id="tracking.down", tooltip=tr("Next order", "下一单")),
     ]
 
-    def __init__(self, order_ids: list[int], *, logistics_id: int | None = None) -> None:
+    def __init__(self, order_ids: list[int] | None = None, *, selection=None, logistics_id: int | None = None) -> None:
         super().__init__()
-        self.order_ids = list(order_ids)
+        self.order_ids = list(order_ids or [])
+        self.selection = selection
         self.logistics_id = logistics_id
         self.rows: list[dict] = []
         self.assigned = 0
@@ -55,6 +56,8 @@ class TrackingScreen(DeskScreen):
         from core.models import Courier, Order
 
         with connection():
+            if not self.order_ids and self.selection is not None:
+                self.order_ids = self.selection.order_ids(tz=self.tz)[:500]
             couriers = [(c.name, c.id) for c in Courier.select().where(Courier.available == True).order_by(Courier.id)]  # noqa: E712
             orders = {o.id: o for o in Order.select().where(Order.id.in_(self.order_ids))}
         rows = [{"id": i, "sn": orders[i].order_sn, "recv": orders[i].receiver_name_mask,

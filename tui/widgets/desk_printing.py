@@ -10,7 +10,12 @@ from __future__ import annotations
 from textual import work
 from textual.widgets import Static
 
+import datetime as dt
+
 from core.i18n import tr
+from core.timeutil import utcnow
+
+RECENT = dt.timedelta(minutes=10)  # a finished job stays on the progress line this long
 
 
 def print_pool(app):
@@ -103,8 +108,10 @@ class DeskPrintProgress(Static):
                 view = jobs[0]
             elif self.last_job is not None:
                 view = printing.job_view(self.last_job)
-            else:
-                view = None
+            else:  # a job that finished while another screen was on top: show it for a while
+                latest = printing.list_jobs(limit=1)
+                recent = utcnow() - RECENT
+                view = latest[0] if latest and latest[0].created_at >= recent else None
         if view is None:
             text, state = "", ""
         else:

@@ -1,0 +1,74 @@
+"""The desk screens inside the real app: filter -> select -> print -> progress -> done, and the
+F-keys that open the desk screens."""
+
+import asyncio
+
+import pytest
+
+from core.models import Order, PrintJob
+from tests.desk_helpers import NOW, anyio_backend, make_ctx, wait_idle  # noqa: F401
+
+pytestmark = pytest.mark.anyio
+
+
+def _app(ctx):
+    from tui.app import DadanApp
+
+    return DadanApp(ctx, now=NOW)
+
+
+async def test_filter_select_print_in_the_app(tmp_path):
+    ctx = make_ctx(tmp_path, 150)
+    query = "status:pending printed:no exception:none province:广东"
+    want = {o.id for o in Order.select().where(Order.province.startswith("广东"), Order.print_count == 0,
+                                               Order.exception_flags == 0, Order.order_status == 1,
+                                               Order.state.in_(["new", "printed"]))}
+    assert want
+    app = _app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        home = app.screen
+        home.set_filter(query)
+        await wait_idle(pilot)
+        await pilot.pause(0.3)
+        await pilot.press("a")  # select all matching
+        await pilot.press("p")
+        await wait_idle(pilot)
+        dialog = app.screen
+        assert f"Will print: {len(want)}" in str(dialog.query_one("#pd-body").content)
+        await pilot.press("enter")
+        await wait_idle(pilot)
+        assert app.screen is home
+        job = PrintJob.select().order_by(PrintJob.id.desc()).first()
+        for _ in range(100):
+            await pilot.pause(0.1)
+            if PrintJob.get_by_id(job.id).state == "done":
+                break
+        assert PrintJob.get_by_id(job.id).state == "done"
+        await pilot.pause(0.8)
+        assert f"Job #{job.id} done {len(want)}/{len(want)}" in str(home.query_one("#print-progress").content)
+    assert all(o.print_count == 1 for o in Order.select().where(Order.id.in_(list(want))))
+
+
+async def test_function_keys_open_desk_screens(tmp_path):
+    from tui.screens.exceptions import ExceptionScreen
+    from tui.screens.help import HelpScreen
+    from tui.screens.print_queue import PrintQueueScreen
+    from tui.screens.scan import ScanScreen
+
+    ctx = make_ctx(tmp_path, 30)
+    app = _app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        for key, cls in (("f1", HelpScreen), ("f3", ExceptionScreen), ("f4", PrintQueueScreen), ("f2", ScanScreen)):
+            await pilot.press(key)
+            await wait_idle(pilot)
+            assert isinstance(app.screen, cls), key
+            await pilot.press("escape")
+            await wait_idle(pilot)
+        await pilot.press("enter")  # the row under the cursor opens its detail
+        await wait_idle(pilot)
+        from tui.screens.detail import DetailScreen
+
+        assert isinstance(app.screen, DetailScreen)
+    _ = asyncio
