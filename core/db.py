@@ -179,29 +179,45 @@ def bulk_insert(model, rows: list[dict]) -> None:
     marks = ", ".join("?" for _ in fields)
     sql = f'INSERT INTO "{meta.table_name}" ({cols}) VALUES ({marks})'
 
-    def default(f):
-        d = f.default
-        return d() if callable(d) else d
-
-    # only dates and foreign keys need converting; everything else binds as it is
-    def converter(f):
-        if isinstance(f, DateTimeField):
-            return lambda v: v.isoformat(" ") if isinstance(v, dt.datetime) else v
-        if isinstance(f, ForeignKeyField):
-            return lambda v: v.get_id() if isinstance(v, Model) else v
-        return None
-
-    plan = [(f.name, converter(f), default(f) if not callable(f.default) else None, callable(f.default), f)
-            for f in fields]
-    params = []
-    for r in rows:
-        vals = []
-        for name, conv, dflt, dyn, f in plan:
-            if name in r:
-                v = r[name]
-            else:
-                v = default(f) if dyn else dflt
-            vals.append(conv(v) if conv and v is not None else v)
-        params.append(vals)
+    # defaults are computed once per call (one timestamp for the whole batch)
+    defaults = [f.default() if callable(f.default) else f.default for f in fields]
+    names_ = [f.name for f in fields]
+    date_cols = [i for i, f in enumerate(fields) if isinstance(f, DateTimeField)]
+    fk_cols = [i for i, f in enumerate(fields) if isinstance(f, ForeignKeyField)]
+    pairs = list(zip(names_, defaults))
+    params = [[r.get(n, d) for n, d in pairs] for r in rows]
+    if date_cols or fk_cols:
+        for vals in params:
+            for i in date_cols:
+                v = vals[i]
+                if v is not None and isinstance(v, dt.datetime):
+                    vals[i] = v.isoformat(" ")
+            for i in fk_cols:
+                v = vals[i]
+                if isinstance(v, Model):
+                    vals[i] = v.get_id()
     db = meta.database
     db.cursor().executemany(sql, params)
+
+
+def execute_updates(model, updates: list[tuple[dict, int]]) -> None:
+    """Apply ``(changes, id)`` pairs with prepared UPDATE statements, grouped by the set of
+    columns changed. Call inside a write transaction."""
+    meta = model._meta
+    groups: dict[tuple[str, ...], list[list]] = {}
+    for changes, pk in updates:
+        cols = tuple(sorted(changes))
+        vals = []
+        for c in cols:
+            v = changes[c]
+            if isinstance(v, dt.datetime):
+                v = v.isoformat(" ")
+            elif isinstance(v, Model):
+                v = v.get_id()
+            vals.append(v)
+        vals.append(pk)
+        groups.setdefault(cols, []).append(vals)
+    cur = meta.database.cursor()
+    for cols, params in groups.items():
+        sets = ", ".join(f'"{meta.fields[c].column_name}" = ?' for c in cols)
+        cur.executemany(f'UPDATE "{meta.table_name}" SET {sets} WHERE "{meta.primary_key.column_name}" = ?', params)

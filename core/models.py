@@ -146,7 +146,7 @@ class Order(BaseModel):
 
     class Meta:
         indexes = (
-            (("shop", "order_sn"), True),
+            (("order_sn", "shop"), True),  # also serves look-ups by order number alone
             (("pay_time", "id"), False),
             (("last_ship_time", "id"), False),
             (("state", "pay_time"), False),
@@ -154,7 +154,6 @@ class Order(BaseModel):
             (("province",), False),
             (("logistics_id",), False),
             (("tracking_number",), False),
-            (("order_sn",), False),
             (("updated_at",), False),
             # covering index for status counts and the built-in views' filters (status:pending,
             # printed:no, exception:none): COUNT reads the index, not the table

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 from core import audit
-from core.db import bulk_insert, write
+from core.db import bulk_insert, execute_updates, write
 from core.i18n import tr
+from peewee import DateTimeField
+
 from core.models import Order, OrderItem, OrderTag, Tag, database_proxy, utcnow
 
 # ------------------------------------------------------------------ flags
@@ -182,7 +184,7 @@ ITEM_FIELDS = (
     "outer_goods_id", "goods_price_fen", "goods_img",
 )
 _STATUS_FIELDS = ("order_status", "refund_status", "after_sales_status", "risk_control_status", "is_stock_out")
-_BATCH = 400  # rows per statement: below SQLite's variable limit for our widest insert
+_BATCH = 900  # orders per batch: the IN (...) lists stay below SQLite's variable limit
 
 
 @dataclass
@@ -245,28 +247,52 @@ def upsert_orders(shop_id: int, records: Iterable[Mapping], *, source: str = "ap
     return result
 
 
+_EXISTING_COLS = None
+
+
+def _existing_columns():
+    global _EXISTING_COLS
+    if _EXISTING_COLS is None:
+        names = ("id", "order_sn", "state", "exception_flags", "synced_at", "receiver_hash", "source",
+                 "tracking_number", "logistics_id") + PLATFORM_FIELDS
+        _EXISTING_COLS = [getattr(Order, n) for n in dict.fromkeys(names)]
+    return _EXISTING_COLS
+
+
+def _existing_rows(shop_id: int, sns: list[str]) -> dict[str, dict]:
+    """Stored rows for these order numbers, as dicts (one prepared statement; peewee would
+    build a parameter object per value)."""
+    cols = _existing_columns()
+    conv = [(c.name, c.python_value) if isinstance(c, DateTimeField) else (c.name, None) for c in cols]
+    sql = (f'SELECT {", ".join(f"{chr(34)}{c.column_name}{chr(34)}" for c in cols)} FROM "order" '
+           f'WHERE "order_sn" IN ({", ".join("?" * len(sns))}) AND "shop_id" = ?')
+    out = {}
+    for row in database_proxy.execute_sql(sql, [*sns, shop_id]).fetchall():
+        d = {name: (fnc(v) if fnc and v is not None else v) for (name, fnc), v in zip(conv, row)}
+        out[d["order_sn"]] = d
+    return out
+
+
 def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.datetime) -> UpsertResult:
     res = UpsertResult()
     # last record wins for duplicates inside one call
     by_sn: dict[str, Mapping] = {}
     for r in recs:
         by_sn[str(r["order_sn"])] = r
-    existing = {
-        o.order_sn: o
-        for o in Order.select().where((Order.shop == shop_id) & (Order.order_sn.in_(list(by_sn))))
-    }
-    old_items: dict[int, tuple] = {}
+    existing = _existing_rows(shop_id, list(by_sn))
+    old_items: dict[int, list[dict]] = {}
     if existing:
-        ids = [o.id for o in existing.values()]
-        rows: dict[int, list[dict]] = {}
+        ids = [o["id"] for o in existing.values()]
         for it in (
             OrderItem.select().where(OrderItem.order.in_(ids)).order_by(OrderItem.order, OrderItem.position).dicts()
         ):
-            rows.setdefault(it["order"], []).append(it)
-        old_items = {oid: _item_key(v) for oid, v in rows.items()}
+            old_items.setdefault(it["order"], []).append(it)
 
     inserts: list[dict] = []
     insert_items: dict[str, list[dict]] = {}
+    updates: list[tuple[dict, int]] = []
+    item_replacements: dict[int, list[dict]] = {}
+    events: list[tuple[int, str]] = []
     for sn, rec in by_sn.items():
         items = _clean_items(rec.get("items") or [])
         old = existing.get(sn)
@@ -277,15 +303,29 @@ def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.dateti
             if row["exception_flags"]:
                 res.flagged += 1
             continue
-        changed, gained = _apply_update(old, rec, items, old_items.get(old.id, ()), source, now)
-        if changed:
-            res.changed += 1
-            res.changed_ids.append(old.id)
-            if gained:
-                res.flagged += 1
-        else:
+        changes, new_items, new_flags = _diff(old, rec, items, old_items.get(old["id"], []), source, now)
+        if changes is None:
             res.unchanged += 1
+            continue
+        updates.append((changes, old["id"]))
+        if new_items is not None:
+            item_replacements[old["id"]] = new_items
+        res.changed += 1
+        res.changed_ids.append(old["id"])
+        if new_flags:
+            res.flagged += 1
+            events.append((old["id"], flags_text(new_flags)))
 
+    if updates:
+        execute_updates(Order, updates)
+    if item_replacements:
+        ids = list(item_replacements)
+        OrderItem.delete().where(OrderItem.order.in_(ids)).execute()
+        bulk_insert(OrderItem, [
+            {**it, "order": oid, "position": i} for oid, its in item_replacements.items() for i, it in enumerate(its)
+        ])
+    for oid, text in events:
+        audit.order_event(oid, "flag", text)
     if inserts:
         bulk_insert(Order, inserts)
         ids = dict(
@@ -336,79 +376,77 @@ def _new_row(shop_id: int, sn: str, rec: Mapping, items: list[dict], source: str
     return row
 
 
-def _apply_update(old: Order, rec: Mapping, items: list[dict], old_item_key: tuple,
-                  source: str, now) -> tuple[bool, bool]:
-    """Apply ``rec`` to ``old``; return (changed, gained_flag)."""
+_TEXT_FIELDS = ("order_sn", "province", "city", "town", "remark", "buyer_memo", "tracking_number",
+                "receiver_name_mask")
+
+
+def _diff(old: dict, rec: Mapping, items: list[dict], old_items: list[dict], source: str,
+          now) -> tuple[dict | None, list[dict] | None, int]:
+    """What applying ``rec`` to the stored row ``old`` changes: (changes or None if nothing,
+    replacement items or None, newly raised flag bits)."""
     new_upd = rec.get("updated_at")
-    if old.updated_at and new_upd and new_upd < old.updated_at:
-        return False, False  # stale: we already hold newer platform data
-    fill_only = source == "import" and old.synced_at is not None and not (
-        new_upd and old.updated_at and new_upd > old.updated_at
+    old_upd = old["updated_at"]
+    if old_upd and new_upd and new_upd < old_upd:
+        return None, None, 0  # stale: we already hold newer platform data
+    fill_only = source == "import" and old["synced_at"] is not None and not (
+        new_upd and old_upd and new_upd > old_upd
     )
     changes: dict = {}
     for f in PLATFORM_FIELDS:
-        if f not in rec or rec[f] is None:
+        v = rec.get(f)
+        if v is None:
             continue
-        cur = getattr(old, f)
+        cur = old[f]
         if fill_only and cur not in ("", None, 0):
             continue
-        if cur != rec[f]:
-            changes[f] = rec[f]
+        if cur != v:
+            changes[f] = v
     if not fill_only:
         for f in ("tracking_number", "logistics_id"):
-            if rec.get(f) and rec[f] != getattr(old, f) and old.state in ("new", "printed"):
-                changes[f] = rec[f]
-    new_items_key = _item_key(items)
-    items_changed = bool(items) and new_items_key != old_item_key and not fill_only
+            v = rec.get(f)
+            if v and v != old[f] and old["state"] in ("new", "printed"):
+                changes[f] = v
+    items_changed = bool(items) and not fill_only and _item_key(items) != _item_key(old_items)
+
+    def cur(f):
+        return changes.get(f, old[f])
 
     gained = 0
-    merged = {f: changes.get(f, getattr(old, f)) for f in _STATUS_FIELDS}
-    if old.state in ("new", "printed"):  # still to ship here: a new blocking condition matters
+    state = old["state"]
+    if state in ("new", "printed"):  # still to ship here: a new blocking condition matters
         before = platform_flags(*_status_tuple(old))
-        after = platform_flags(*_status_tuple(merged))
+        after = platform_flags(*(cur(f) if cur(f) is not None else 0 for f in _STATUS_FIELDS))
         gained |= after & ~before
-    new_hash = receiver_hash(
-        changes.get("receiver_name_enc", old.receiver_name_enc),
-        changes.get("receiver_phone_enc", old.receiver_phone_enc),
-        changes.get("receiver_address_enc", old.receiver_address_enc),
-    )
-    if new_hash != old.receiver_hash:
+    new_hash = receiver_hash(cur("receiver_name_enc"), cur("receiver_phone_enc"), cur("receiver_address_enc"))
+    if new_hash != old["receiver_hash"]:
         changes["receiver_hash"] = new_hash
-        if old.receiver_hash and new_hash and old.state in ("new", "printed", "shipped"):
+        if old["receiver_hash"] and new_hash and state in ("new", "printed", "shipped"):
             gained |= Flag.ADDRESS_CHANGED
-    new_status = merged.get("order_status", old.order_status)
-    if new_status in (2, 3) and old.order_status == 1:
-        if old.state in ("new", "printed"):
+    if cur("order_status") in (2, 3) and old["order_status"] == 1:
+        if state in ("new", "printed"):
             gained |= Flag.SHIPPED_ELSEWHERE
-        elif old.state == "shipped":
+        elif state == "shipped":
             changes["state"] = "confirmed"
             changes["confirmed_at"] = now
-    if gained & ~old.exception_flags:
-        changes["exception_flags"] = old.exception_flags | gained
+    new_flags = gained & ~old["exception_flags"]
+    if new_flags:
+        changes["exception_flags"] = old["exception_flags"] | gained
     if not changes and not items_changed:
-        if source == "api" and old.synced_at is None:
-            Order.update(synced_at=now).where(Order.id == old.id).execute()
-        return False, False
+        if source == "api" and old["synced_at"] is None:
+            return {"synced_at": now}, None, 0
+        return None, None, 0
 
-    rec_for_text = {f: changes.get(f, getattr(old, f)) for f in ("order_sn", "province", "city", "town",
-                    "remark", "buyer_memo", "tracking_number", "receiver_name_mask")}
+    text_rec = {f: cur(f) for f in _TEXT_FIELDS}
     if items_changed:
-        OrderItem.delete().where(OrderItem.order == old.id).execute()
-        OrderItem.insert_many([{**it, "order": old.id, "position": i} for i, it in enumerate(items)]).execute()
-        changes.update(_derived(rec_for_text, items))
-    elif any(f in changes for f in rec_for_text):
-        cur_items = list(OrderItem.select().where(OrderItem.order == old.id).order_by(OrderItem.position).dicts())
-        changes["search_text"] = _search_text(rec_for_text, cur_items)
+        changes.update(_derived(text_rec, items))
+    elif any(f in changes for f in _TEXT_FIELDS):
+        changes["search_text"] = _search_text(text_rec, old_items)
     changes["local_updated_at"] = now
     if source == "api":
         changes["synced_at"] = now
     elif source == "import":
         changes["imported_at"] = now
-    Order.update(**changes).where(Order.id == old.id).execute()
-    new_flags = changes.get("exception_flags", old.exception_flags) & ~old.exception_flags
-    if new_flags:
-        audit.order_event(old.id, "flag", flags_text(new_flags))
-    return True, bool(new_flags)
+    return changes, (items if items_changed else None), int(new_flags)
 
 
 # ------------------------------------------------------------------ operator actions
