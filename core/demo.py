@@ -84,6 +84,15 @@ def _sn(rng: random.Random, day: dt.date) -> str:
     return f"{day:%y%m%d}-{rng.randrange(10**14, 10**15):015d}"
 
 
+_WAYBILL_PREFIX = {1: "77", 3: "55", 44: "SF", 85: "YT", 115: "78", 118: "98", 120: "JD", 121: "43", 131: "DPK", 132: "98"}
+
+
+def _waybill_no(rng: random.Random, logistics_id: int) -> str:
+    """A waybill number shaped like the courier's (prefix + digits)."""
+    prefix = _WAYBILL_PREFIX.get(logistics_id, "9")
+    return f"{prefix}{rng.randrange(10**11, 10**12)}"
+
+
 def _mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 1)
 
@@ -147,9 +156,12 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None) -> It
         tracking = ""
         if order_status in (2, 3):
             logistics_id = rng.choice((115, 85, 121, 1, 44))
-            tracking = f"{logistics_id:03d}{rng.randrange(10**11, 10**12)}"
+            tracking = _waybill_no(rng, logistics_id)
         elif rng.random() < 0.6:
             logistics_id = 44 if goods_fen > 20000 else rng.choices((115, 85, 121, 1), weights=(5, 3, 2, 1))[0]
+            # an electronic waybill number already allocated for the courier (printed as the
+            # label's barcode and scanned at the packing bench to ship)
+            tracking = _waybill_no(rng, logistics_id)
         yield {
             "order_sn": sn,
             "order_status": order_status,
