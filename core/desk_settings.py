@@ -59,7 +59,7 @@ def send_test_print(ctx, printer: str | None = None, *, calibration: bool = Fals
     return str(session.preview_files[0]) if session.preview_files else prof.uri or prof.name
 
 
-def sample_fields(order_id: int | None = None, *, tz: str = "Asia/Shanghai", sender=None) -> dict:
+def sample_fields(order_id: int | None = None, *, tz: str = "Asia/Shanghai", sender=None, now=None) -> dict:
     """Label fields for a preview: an order's (masked receiver), else a made-up sample."""
     from core.labels import order_label_fields
     from core.models import Order
@@ -69,4 +69,4 @@ def sample_fields(order_id: int | None = None, *, tz: str = "Asia/Shanghai", sen
         return {"order_sn": "SAMPLE-0001", "tracking_number": "SAMPLE0001", "receiver_name": "张*",
                 "receiver_phone": "138****0000", "receiver_address": "浙江省杭州市西湖区****", "batch_label": "1/1"}
     masked = {"name": o.receiver_name_mask, "phone": o.receiver_phone_mask, "address": o.address_mask}
-    return order_label_fields(o, receiver=masked, sender=sender, tz=tz)
+    return order_label_fields(o, receiver=masked, sender=sender, tz=tz, now=now)

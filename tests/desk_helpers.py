@@ -78,8 +78,14 @@ def harness(ctx, screen_factory=None, *, now=NOW):
 
 
 async def wait_idle(pilot, rounds: int = 3):
+    """Let workers finish and their results paint (a superseded exclusive worker is fine)."""
+    from textual.worker import WorkerCancelled
+
     for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass
         await pilot.pause()
 
 

@@ -13,9 +13,11 @@ pytestmark = pytest.mark.anyio
 async def test_tracking_entry_for_a_selection(tmp_path):
     ctx = make_ctx(tmp_path, 200)
     ok = [o.id for o in Order.select().where(Order.state == "printed", Order.exception_flags == 0,
-                                             Order.tracking_number == "").limit(2)]
+                                             Order.order_status == 1).limit(2)]
     blocked = Order.select().where(Order.exception_flags != 0, Order.order_status == 1).first().id
     ids = ok + [blocked]
+    Order.update(tracking_number="").where(Order.id.in_(ids)).execute()  # waiting for their numbers
+    assert len(ok) == 2
     app = harness(ctx, lambda: TrackingScreen(ids, logistics_id=115))
     app.bell = lambda: None
     async with app.run_test(size=(80, 24)) as pilot:

@@ -53,9 +53,9 @@ class ExceptionScreen(DeskScreen):
     def on_mount(self) -> None:
         t = self.query_one(DataTable)
         t.add_column(" ", key="tick", width=1)
-        t.add_column(tr("Order", "订单号"), key="sn")
-        t.add_column(tr("Why", "原因"), key="why")
-        t.add_column(tr("Ship by", "最晚发货"), key="due")
+        t.add_column(tr("Order", "订单号"), key="sn", width=22)
+        t.add_column(tr("Why", "原因"), key="why", width=16)
+        t.add_column(tr("Ship by", "最晚发货"), key="due", width=18)
         self.load_counts()
 
     def on_screen_resume(self) -> None:
@@ -113,7 +113,7 @@ class ExceptionScreen(DeskScreen):
             due = self.fmt(o.last_ship_time)
             if o.last_ship_time and o.last_ship_time < now:
                 due += " " + humanize_delta(o.last_ship_time - now)
-            t.add_row("✓" if o.id in self.ticked else " ", o.order_sn, why[:22], due, key=str(o.id))
+            t.add_row("✓" if o.id in self.ticked else " ", o.order_sn, why[:16], due, key=str(o.id))
         if orders:
             t.move_cursor(row=min(row, len(orders) - 1))
         self._status()

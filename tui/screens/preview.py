@@ -50,7 +50,7 @@ class PreviewScreen(DeskScreen):
         s = self.ctx.settings
         tpl = load_template(self.template)
         with connection():
-            fields = sample_fields(self.order_id, tz=self.tz, sender=s.sender)
+            fields = sample_fields(self.order_id, tz=self.tz, sender=s.sender, now=self.now())
         img = render_label(tpl, fields, dpi=s.printer().dpi, font_path=s.fonts.cjk or None)
         info = f"{tpl.name} · {tpl.size_text} · {img.size[0]}×{img.size[1]} dots"
         self.app.call_from_thread(self._show, img, info)

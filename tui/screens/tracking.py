@@ -47,7 +47,10 @@ class TrackingScreen(DeskScreen):
 
     def on_mount(self) -> None:
         t = self.query_one(DataTable)
-        t.add_columns(tr("Order", "订单号"), tr("Receiver", "收件人"), tr("Items", "商品"), tr("Tracking", "运单号"))
+        t.add_column(tr("Order", "订单号"), width=22)
+        t.add_column(tr("Receiver", "收件人"), width=8)
+        t.add_column(tr("Items", "商品"), width=20)
+        t.add_column(tr("Tracking", "运单号"), width=18)
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tracking")

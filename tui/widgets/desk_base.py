@@ -62,6 +62,20 @@ class DeskMixin:
     def fmt(self, t: dt.datetime | None, fmt: str = "%m-%d %H:%M") -> str:
         return fmt_local(t, self.tz, fmt) if t else "—"
 
+    def on_descendant_focus(self, event) -> None:
+        """No blinking cursors unless animations are on (each blink redraws over SSH)."""
+        from textual.widgets import Input
+
+        node = getattr(event, "widget", None) or getattr(event, "control", None)
+        if isinstance(node, Input) and not self._animations():
+            node.cursor_blink = False
+
+    def _animations(self) -> bool:
+        try:
+            return bool(self.ctx.settings.ui.animations)
+        except AttributeError:
+            return False
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             show_error(self.app, event.worker.error)  # type: ignore[attr-defined]

@@ -1,0 +1,84 @@
+"""SVG snapshots of every desk screen at 80x24 and 120x40, on a fixed clock and a fixed demo
+database (update with ``pytest tests/test_tui_snapshots.py --snapshot-update``)."""
+
+import pytest
+
+from core.config import PrinterSettings
+from core.models import Order
+from tests.desk_helpers import give_tracking, harness, make_ctx, printable_order, wait_idle
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def _first_order():
+    return Order.select().where(Order.exception_flags == 0).order_by(Order.id).first().id
+
+
+def _factories():
+    from tui.screens.detail import DetailScreen
+    from tui.screens.exceptions import ExceptionScreen
+    from tui.screens.filter_builder import FilterBuilderScreen
+    from tui.screens.help import HelpScreen
+    from tui.screens.preview import PreviewScreen
+    from tui.screens.print_dialog import PrintDialog
+    from tui.screens.print_queue import PrintQueueScreen
+    from tui.screens.scan import ScanScreen
+    from tui.screens.settings import SettingsScreen
+    from tui.screens.tracking import TrackingScreen
+
+    def print_dialog():
+        ids = [o.id for o in Order.select().where(Order.order_status == 1).order_by(Order.id).limit(30)]
+        return PrintDialog(ids)
+
+    def queue():
+        from core import printing
+
+        ids = [o.id for o in Order.select().where(Order.print_count == 0, Order.exception_flags == 0,
+                                                  Order.order_status == 1).order_by(Order.id).limit(5)]
+        job = printing.create_job(ids, printer="preview", template="waybill_100x150", actor="tester")
+        return PrintQueueScreen(job.id)
+
+    def tracking():
+        ids = [o.id for o in Order.select().where(Order.state == "printed", Order.exception_flags == 0)
+               .order_by(Order.id).limit(4)]
+        return TrackingScreen(ids, logistics_id=115)
+
+    return {
+        "detail": lambda: DetailScreen(_first_order()),
+        "print_dialog": print_dialog,
+        "print_queue": queue,
+        "exceptions": ExceptionScreen,
+        "scan": lambda: ScanScreen(ship_mode=True),
+        "tracking": tracking,
+        "filter_builder": FilterBuilderScreen,
+        "settings": SettingsScreen,
+        "help": HelpScreen,
+        "preview": lambda: PreviewScreen(order_id=_first_order()),
+    }
+
+
+SCREENS = ["detail", "print_dialog", "print_queue", "exceptions", "scan", "tracking", "filter_builder",
+           "settings", "help", "preview"]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("name", SCREENS)
+def test_screen_snapshot(name, size, tmp_path, snap_compare):
+    ctx = make_ctx(tmp_path, 60, seed=3)
+    ctx.settings.printers = [PrinterSettings(name="preview", driver="preview", uri="")]  # no tmp path on screen
+    if name == "scan":
+        give_tracking(printable_order(), "YT7770001")
+    app = harness(ctx, _factories()[name])
+    app.bell = lambda: None
+
+    async def run_before(pilot):
+        await wait_idle(pilot, 4)
+        if name == "scan":
+            await pilot.press(*"YT7770001", "enter")
+            await wait_idle(pilot)
+            await pilot.press(*"NOSUCH1", "enter")
+            await wait_idle(pilot)
+        await pilot.pause(0.3)
+        await wait_idle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
