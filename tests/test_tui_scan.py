@@ -80,3 +80,19 @@ async def test_slip_then_wrong_waybill(tmp_path):
         assert Order.get_by_id(b.id).state == "printed"
         await _scan(pilot, "YTA000001")
         assert scr.last_outcome.ok and Order.get_by_id(a.id).state == "shipped"
+
+
+async def test_wrong_parcel_is_unmistakable_without_colour(tmp_path, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    ctx = make_ctx(tmp_path, 20)
+    app = harness(ctx, lambda: ScanScreen(ship_mode=True))
+    bells = []
+    app.bell = lambda: bells.append(1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.no_color
+        await wait_idle(pilot)
+        await _scan(pilot, "NOPE404")
+        banner = app.screen.query_one("#scan-banner")
+        text = str(banner.content)
+        assert text.startswith("✖ ✖ ✖") and "WRONG PARCEL" in text and bells
+        assert "reverse" in str(banner.styles.text_style)
