@@ -104,9 +104,10 @@ class _Lister:
         self.col, self.nullable = SORTABLE[self.name]
         self.where = where
         fields = list(_ROW_FIELDS)
-        if plain:
-            fields[fields.index(Order.receiver_name_mask)] = Order.receiver_name
+        if plain:  # (peewee fields overload ==, so positions are found by identity)
+            fields[next(i for i, f in enumerate(fields) if f is Order.receiver_name_mask)] = Order.receiver_name
         self.fields = fields
+        self.key_index = next(i for i, f in enumerate(fields) if f is self.col)
 
     # segments in ascending order: NULLs first (SQLite's order), then values
     def segments(self, ascending: bool) -> list[str]:
@@ -153,8 +154,7 @@ class _Lister:
         return out
 
     def key_of(self, row: tuple) -> tuple:
-        idx = self.fields.index(self.col)
-        return (row[idx], row[0])
+        return (row[self.key_index], row[0])
 
 
 def _row(t: tuple) -> OrderRow:

@@ -68,6 +68,7 @@ class DadanApp(App):
         self.ctx = ctx
         self.fixed_now = now
         self.print_pool = None  # core.print_worker.WorkerPool, started on first print
+        self._last_error: BaseException | None = None
         ui = ctx.settings.ui
         if not ui.animations:
             self.animation_level = "none"
@@ -86,11 +87,6 @@ class DadanApp(App):
 
         self.ctx.open_db()  # quick when the schema is current; workers open their own connections
         self.push_screen(OrdersScreen(self.ctx, now=self.fixed_now))
-
-    def on_unmount(self) -> None:
-        if self.print_pool is not None:
-            self.print_pool.stop()
-            self.print_pool = None
 
     # ------------------------------------------------------------------ desk screens
     def action_desk_screen(self, name: str) -> None:
@@ -119,7 +115,12 @@ class DadanApp(App):
         self.show_error(event.worker.error)
 
     def show_error(self, error: BaseException | None) -> None:
+        """The one place an error reaches the screen (screens forward worker failures here)."""
         from tui.widgets.error_modal import ErrorModal
+
+        if error is not None and error is self._last_error:
+            return  # the same failure reported twice (screen and app both saw the worker)
+        self._last_error = error
 
         if isinstance(error, DadanError) or (hasattr(error, "message") and hasattr(error, "title")):
             title, message = str(error.title), str(error.message)

@@ -25,7 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.errors import QuerySyntaxError
 from core.i18n import tr
@@ -229,6 +229,10 @@ class OrdersScreen(Screen):
         self.filter_bar.show_error(None)
         query_changed = res.query != self.current_query
         self.current_query = res.query
+        if query_changed and self.selection.all_matching and res.query.strip() != self.selection.query.strip():
+            # "all matching" meant the old filter: drop it rather than silently widen it
+            self.selection.clear()
+            self.call_later(self._selection_changed)
         page = res.page
         old_anchor, self._anchor = self._anchor, anchor
         if res.total is not None:
@@ -334,7 +338,8 @@ class OrdersScreen(Screen):
             rng = tr("{a:,}–{b:,} of {t}", "{a:,}–{b:,} / 共 {t}", a=self._start + 1, b=self._start + n, t=total)
         else:
             rng = tr("no orders", "没有订单") if self.total == 0 or self.page else tr("loading…", "加载中…")
-        name, desc = parse_sort(self.current_sort)
+        desc = self.current_sort.startswith("-")
+        name = self.current_sort.lstrip("-+")
         sort = f"{'↓' if desc else '↑'}{sort_labels().get(name, name)}"
         parts = [rng, sort]
         if self.selection.all_matching:
@@ -398,9 +403,6 @@ class OrdersScreen(Screen):
         if active is not None and active.query.strip() != query.strip():
             self.view_key = None
             self.query_one(ViewTabs).set_active(None)
-        if self.selection.all_matching and query.strip() != self.selection.query.strip():
-            self.selection.clear()
-            self._selection_changed()
         self._request_page(("first",), "top", query=query)
 
     # ------------------------------------------------------------------ views
@@ -503,6 +505,13 @@ class OrdersScreen(Screen):
         if not self.selection.empty:
             self.selection.clear()
             self._selection_changed()
+
+    # ------------------------------------------------------------------ errors
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        # worker messages do not bubble: hand failures to the app's one error modal
+        if event.state == WorkerState.ERROR:
+            self.app.show_error(event.worker.error)
 
     # ------------------------------------------------------------------ other actions
     def action_focus_filter(self) -> None:

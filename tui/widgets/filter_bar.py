@@ -40,6 +40,9 @@ class FilterBar(Vertical):
             )
         yield Static("", id="filter-error", markup=False)
 
+    def on_mount(self) -> None:
+        self.input.cursor_blink = False  # a blinking cursor repaints twice a second over SSH
+
     @property
     def input(self) -> Input:
         return self.query_one("#filter-input", Input)
