@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import partial
+from pathlib import Path
 
 from textual import on
 from textual.app import App
@@ -46,7 +47,7 @@ class ScreenActions(Provider):
 
 class DadanApp(App):
     TITLE = "dadan 打单"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it too
     COMMANDS = App.COMMANDS | {ScreenActions}
     BINDINGS = [
         Binding("q", "quit", tr("Quit", "退出"), id="quit", tooltip=tr("Quit dadan", "退出打单")),

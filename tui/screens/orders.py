@@ -250,8 +250,8 @@ class OrdersScreen(Screen):
         self.page = page
         self.table.show_rows(page.rows, self._render_ctx(), cursor=cursor)
         self._update_info()
-        if query_changed:
-            self._request_count()
+        if query_changed:  # after the rows are painted: the count must not slow them down
+            self.call_after_refresh(self._request_count)
         if not self._first_shown:
             self._first_shown = True
             self.call_after_refresh(self._after_first_paint)
