@@ -175,6 +175,7 @@ class OrdersScreen(Screen):
             now=self.now(), tz=self.ctx.settings.timezone,
             due_soon=dt.timedelta(hours=self.ctx.settings.ui.due_soon_hours),
             is_selected=self.selection.is_selected, couriers=self.couriers,
+            no_color=bool(getattr(self.app, "no_color", False)),
         )
 
     # ------------------------------------------------------------------ page loading

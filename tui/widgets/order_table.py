@@ -34,6 +34,10 @@ class RenderContext:
     due_soon: dt.timedelta
     is_selected: Callable[[int], bool]
     couriers: dict[int, str]
+    no_color: bool = False  # NO_COLOR: emphasis by weight and reverse video, never by hue
+
+    def style(self, colour: str, mono: str = "") -> str:
+        return mono if self.no_color else colour
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ def _state_cell(r: OrderRow, c: RenderContext) -> Text:
         flags = flags_of(r.exception_flags)
         label = flag_label(flags[0]) if flags else "?"
         more = "+" if len(flags) > 1 else ""
-        return Text(f"!{label}{more}", style="bold red")
+        return Text(f"!{label}{more}", style=c.style("bold red", "bold reverse"))
     if r.order_status not in (1, 2, 3):
         return Text(tr("cancel", "已取消"), style="dim")
     label = {
@@ -64,7 +68,7 @@ def _state_cell(r: OrderRow, c: RenderContext) -> Text:
         "shipped": tr("shipped", "已发货"),
         "confirmed": tr("done", "已回传"),
     }.get(r.state, r.state)
-    style = {"new": "", "printed": "cyan", "shipped": "dim", "confirmed": "dim"}.get(r.state, "")
+    style = {"new": "", "printed": c.style("cyan"), "shipped": "dim", "confirmed": "dim"}.get(r.state, "")
     return Text(label, style=style)
 
 
@@ -84,20 +88,20 @@ def _due_cell(r: OrderRow, c: RenderContext) -> Text:
     left = r.last_ship_time - c.now
     text = humanize_delta(left)
     if left.total_seconds() < 0:
-        return Text(f"!{text}", style="bold red", justify="right")
+        return Text(f"!{text}", style=c.style("bold red", "bold"), justify="right")
     if left <= c.due_soon:
-        return Text(f"~{text}", style="yellow", justify="right")
+        return Text(f"~{text}", style=c.style("yellow"), justify="right")
     return Text(text, justify="right")
 
 
 def _mark(r: OrderRow, c: RenderContext) -> Text:
-    return Text(SELECT_MARK, style="bold green") if c.is_selected(r.id) else Text(" ")
+    return Text(SELECT_MARK, style=c.style("bold green", "bold")) if c.is_selected(r.id) else Text(" ")
 
 
 def _print_count(r: OrderRow, c: RenderContext) -> Text:
     if not r.print_count:
         return Text("·", style="dim", justify="right")
-    return Text(str(r.print_count), style="bold yellow" if r.print_count > 1 else "", justify="right")
+    return Text(str(r.print_count), style=c.style("bold yellow", "bold") if r.print_count > 1 else "", justify="right")
 
 
 def _right(value: str) -> Text:

@@ -67,7 +67,7 @@ class ViewTabs(Static):
             if v.key == self.active:
                 style = "reverse bold"
             elif v.key == "exceptions" and n:
-                style = "bold red"
+                style = "bold" if getattr(self.app, "no_color", False) else "bold red"
             else:
                 style = ""
             tab = Content.from_markup(f"[@click=screen.select_view('{v.key}')]$label[/]", label=label)
