@@ -345,3 +345,26 @@ def test_snapshot_order_screen_chinese_selection(snap_compare, tmp_path, small_d
         await settle(pilot, 6)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_command_palette_offers_the_screens_actions(tmp_path, small_db_template):
+    db = tmp_path / "p.db"
+    shutil.copy(small_db_template, db)
+    app = make_app(make_ctx(tmp_path, db))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = orders_screen(app)
+        from tui.app import ScreenActions
+
+        provider = ScreenActions(screen)
+        labels = [label for label, _run, _help in provider._commands()]
+        assert any(label.startswith("Select") for label in labels)
+        assert any(label.startswith("Sort") and "(s)" in label for label in labels)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Reverse")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.current_sort == "-pay_time"

@@ -7,7 +7,7 @@ import datetime as dt
 from functools import partial
 from pathlib import Path
 
-from textual import on
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -25,7 +25,8 @@ class ScreenActions(Provider):
     def _commands(self):
         app = self.app
         seen = set()
-        for key, active in app.active_bindings.items():
+        # the screen the palette was opened over (app.active_bindings would be the palette's)
+        for key, active in self.screen.active_bindings.items():
             b = active.binding
             if not b.description or b.action in seen or b.action.startswith("command_palette"):
                 continue
@@ -60,14 +61,21 @@ class DadanApp(App):
                 tooltip=tr("Orders grouped by exception: release, hold, note", "按异常分组：解除、挂起、备注")),
         Binding("f4", "desk_screen('queue')", tr("Print queue", "打印队列"), id="print_queue",
                 tooltip=tr("Print jobs: pause, resume, cancel, decide, reprint", "打印任务：暂停、继续、取消、确认、补打")),
+        Binding("f5", "sync_now", tr("Sync now", "立即同步"), id="sync_now", show=False,
+                tooltip=tr("Sync every shop with the platform now", "立即与平台同步所有店铺")),
+        Binding("ctrl+o", "import_file", tr("Import file", "导入表格"), id="import_file", show=False,
+                tooltip=tr("Import orders or tracking numbers from .xlsx/.csv", "从 .xlsx/.csv 导入订单或运单号")),
         Binding("f9", "desk_screen('settings')", tr("Settings", "设置"), id="settings", show=False,
                 tooltip=tr("Language, sync interval, shops, printers, templates", "语言、同步间隔、店铺、打印机、模板")),
     ]
 
-    def __init__(self, ctx: Context, *, now: dt.datetime | None = None, **kwargs) -> None:
+    def __init__(self, ctx: Context, *, now: dt.datetime | None = None, background: bool = False,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.ctx = ctx
         self.fixed_now = now
+        self.background = background  # run the sync/outbox scheduler (the real app; not in tests)
+        self.scheduler = None
         self.print_pool = None  # core.print_worker.WorkerPool, started on first print
         self._last_error: BaseException | None = None
         ui = ctx.settings.ui
@@ -88,6 +96,45 @@ class DadanApp(App):
 
         self.ctx.open_db()  # quick when the schema is current; workers open their own connections
         self.push_screen(OrdersScreen(self.ctx, now=self.fixed_now))
+        if self.background:
+            self._start_scheduler()
+
+    # ------------------------------------------------------------------ background sync
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scheduler", description="start sync")
+    def _start_scheduler(self) -> None:
+        from core import scheduler
+
+        def on_event(kind: str, payload) -> None:  # called in the scheduler's thread
+            if kind in ("sync", "outbox"):
+                self.call_from_thread(self.post_message, OrdersChanged(kind))
+            elif kind == "error":
+                self.call_from_thread(self.notify, str(payload), severity="error", timeout=8)
+
+        self.scheduler = scheduler.start(self.ctx, on_event=on_event)
+
+    def action_sync_now(self) -> None:
+        if self.scheduler is None:
+            self.notify(tr("Background sync is off (no shop configured, or started with --no-sync).",
+                           "后台同步未开启（未配置店铺，或以 --no-sync 启动）。"))
+            return
+        n = self.scheduler.sync_now()
+        self.notify(tr("Sync started for {n} shop(s).", "已开始同步 {n} 个店铺。", n=n))
+
+    # ------------------------------------------------------------------ import
+    def action_import_file(self) -> None:
+        from tui.widgets.desk_prompt import DeskPrompt
+
+        def chosen(path: str | None) -> None:
+            if not path:
+                return
+            p = Path(path).expanduser()
+            if not p.is_file():
+                self.notify(tr("No such file: {p}", "文件不存在：{p}", p=str(p)), severity="error")
+                return
+            self._choose_shop(lambda shop_id: self._open_import(p, shop_id))
+
+        self.push_screen(DeskPrompt(tr("Import a file (.xlsx / .csv / .txt)", "导入表格（.xlsx / .csv / .txt）"),
+                                    placeholder="~/Downloads/orders.xlsx"), chosen)
 
     # ------------------------------------------------------------------ desk screens
     def action_desk_screen(self, name: str) -> None:
@@ -103,7 +150,43 @@ class DadanApp(App):
             return
         self.push_screen(cls(), lambda _result: self.post_message(OrdersChanged("desk")))
 
+    def _open_import(self, path: Path, shop_id: int) -> None:
+        from tui.screens.import_screen import ImportScreen
+
+        self.push_screen(ImportScreen(path, shop_id=shop_id, actor=self.ctx.operator, tz=self.ctx.settings.timezone),
+                         lambda _r: self.post_message(OrdersChanged("import")))
+
+    def _choose_shop(self, then) -> None:
+        """The shop an import goes to: the only one, a new default one, or the one named."""
+        from core.db import write
+        from core.models import Shop
+        from tui.widgets.desk_prompt import DeskPrompt
+
+        shops = list(Shop.select().order_by(Shop.id))
+        if len(shops) <= 1:
+            if not shops:
+                with write():
+                    shops = [Shop.create(name=tr("Default shop", "默认店铺"))]
+            then(shops[0].id)
+            return
+        by_name = {s.name: s.id for s in shops}
+
+        def named(name: str | None) -> None:
+            if name is None:
+                return
+            if name not in by_name:
+                self.notify(tr("No shop named {n}", "没有名为 {n} 的店铺", n=name), severity="error")
+                return
+            then(by_name[name])
+
+        self.push_screen(DeskPrompt(tr("Import into which shop?", "导入到哪个店铺？"), value=shops[0].name,
+                                    hint=" · ".join(by_name)), named)
+
     def on_unmount(self) -> None:
+        if self.scheduler is not None:
+            from core import scheduler
+
+            scheduler.stop()
         from tui.widgets.desk_printing import stop_print_pool
 
         stop_print_pool(self)
