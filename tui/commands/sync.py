@@ -142,6 +142,15 @@ def run_demo_platform_cli(args, ctx) -> int:
     print(tr("demo platform on {u} (shop '{s}', {n} orders); syncing every {m} min — Ctrl-C to stop",
              "演示平台：{u}（店铺“{s}”，{n} 单）；每 {m} 分钟同步 —— Ctrl-C 退出",
              u=demo.server.url, s=demo.shop_name, n=len(demo.mall.orders), m=ctx.settings.sync.interval_minutes))
+    if sys.stdin.isatty() and sys.stdout.isatty() and "DADAN_DEMO_SECONDS" not in os.environ:
+        # the app itself, its background scheduler syncing from the loopback platform
+        from tui.app import DadanApp
+
+        try:
+            DadanApp(ctx, background=True).run()
+        finally:
+            demo.stop()
+        return 0
     done = threading.Event()
 
     def on_event(kind, payload):

@@ -1,0 +1,67 @@
+"""The real app's background work: sync from the loopback platform while the desk is open, and
+importing a file from the desk (Ctrl+O)."""
+
+import csv
+
+import pytest
+
+from core.models import Order, Shop, SyncRun
+from tests.desk_helpers import NOW, anyio_backend, make_ctx, wait_idle  # noqa: F401
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_background_sync_fills_the_desk(tmp_path):
+    from core.platform.mockserver import run_demo_platform
+    from tui.app import DadanApp
+
+    ctx = make_ctx(tmp_path, 0)
+    demo = run_demo_platform(ctx, orders=60, seed=3, change_every=1000)
+    try:
+        app = DadanApp(ctx, background=True)
+        async with app.run_test(size=(100, 30)) as pilot:
+            for _ in range(300):
+                await pilot.pause(0.1)
+                if Order.select().count() == 60:
+                    break
+            assert Order.select().count() == 60
+            assert SyncRun.select().where(SyncRun.ok == True).exists()  # noqa: E712
+            await pilot.press("f5")  # sync now: accepted, no error
+            await wait_idle(pilot)
+        assert app.scheduler is not None
+    finally:
+        demo.stop()
+
+
+async def test_ctrl_o_imports_a_file(tmp_path):
+    from tui.app import DadanApp
+    from tui.screens.import_screen import ImportScreen
+
+    ctx = make_ctx(tmp_path, 0)
+    path = tmp_path / "orders.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["订单号", "订单状态", "商品", "商品数量(件)", "用户实付金额(元)", "商家编码-规格维度", "商品规格", "支付时间"])
+        w.writerow(["\t261120-123456789012345", "待发货", "保温杯", "2", "91.80", "C21", "星空蓝", "2026-11-20 10:00:00"])
+    app = DadanApp(ctx, now=NOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_idle(pilot)
+        await pilot.press("ctrl+o")
+        await wait_idle(pilot)
+        for ch in str(path):
+            await pilot.press(ch)
+        await pilot.press("enter")
+        await wait_idle(pilot)
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if isinstance(app.screen, ImportScreen) and app.screen.plan is not None:
+                break
+        assert isinstance(app.screen, ImportScreen)
+        assert Shop.select().count() == 1  # a default shop was made for the import
+        await pilot.press("i")
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if Order.select().count():
+                break
+    o = Order.get(Order.order_sn == "261120-123456789012345")
+    assert o.pay_amount_fen == 9180 and o.items_summary == "C21 星空蓝 ×2"
