@@ -108,15 +108,18 @@ def _right(value: str) -> Text:
     return Text(value, justify="right")
 
 
-def _columns(wide: bool) -> list[Column]:
+def _columns(tier: int) -> list[Column]:
+    """Columns for a width tier: 0 narrow (80 columns), 1 medium (adds receiver, wider region
+    and state), 2 wide (full order number, update time)."""
+    wide, medium = tier >= 2, tier >= 1
     cols = [
         Column("mark", " ", 1, None, _mark),
         Column("sn", tr("Order", "订单号"), 22 if wide else 8, "order_sn",
                (lambda r, c: r.order_sn) if wide else (lambda r, c: _short_sn(r.order_sn))),
-        Column("state", tr("State", "状态"), 10 if wide else 8, "state", _state_cell),
-        Column("region", tr("Region", "地区"), 10 if wide else 8, "province", _region),
+        Column("state", tr("State", "状态"), 10 if medium else 8, "state", _state_cell),
+        Column("region", tr("Region", "地区"), 10 if medium else 8, "province", _region),
     ]
-    if wide:
+    if medium:
         cols.append(Column("receiver", tr("Receiver", "收件人"), 8, None, lambda r, c: r.receiver_name))
     cols += [
         Column("items", tr("Items", "商品"), None, None, lambda r, c: r.items_summary),
@@ -125,7 +128,7 @@ def _columns(wide: bool) -> list[Column]:
                lambda r, c: _right(fen_to_yuan(r.pay_amount_fen)), "right"),
         Column("paid", tr("Paid at", "付款时间"), 11, "pay_time", lambda r, c: fmt_local(r.pay_time, c.tz)),
         Column("due", tr("Ship by", "剩余"), 7, "last_ship_time", _due_cell, "right"),
-        Column("courier", tr("Courier", "快递"), 5 if wide else 4, "logistics_id",
+        Column("courier", tr("Courier", "快递"), 5 if medium else 4, "logistics_id",
                lambda r, c: c.couriers.get(r.logistics_id, "") if r.logistics_id else ""),
         Column("prints", tr("Pr", "印"), 2, "print_count", _print_count, "right"),
     ]
@@ -148,7 +151,11 @@ def _cell(c: Column, r: OrderRow, ctx: RenderContext):
     return " " + str(value)
 
 
-WIDE_FROM = 130  # terminal columns from which the wide column set is used
+MEDIUM_FROM, WIDE_FROM = 100, 150  # terminal columns from which more columns are shown
+
+
+def width_tier(width: int) -> int:
+    return 2 if width >= WIDE_FROM else 1 if width >= MEDIUM_FROM else 0
 
 
 class OrderTable(DataTable):
@@ -170,7 +177,8 @@ class OrderTable(DataTable):
         # are one cell apart and the narrow set fits 80 columns
         super().__init__(cursor_type="row", cell_padding=0, zebra_stripes=False, **kwargs)
         self._cols: list[Column] = []
-        self._wide: bool | None = None
+        self._tier: int | None = None
+        self._width = 0
         self._keys: list[str] = []
         self._cells: list[list[object]] = []
         self._rows: list[OrderRow] = []
@@ -178,11 +186,11 @@ class OrderTable(DataTable):
 
     # ------------------------------------------------------------------ columns
     def _setup_columns(self, width: int) -> bool:
-        wide = width >= WIDE_FROM
-        if wide == self._wide and self._cols:
+        tier = width_tier(width)
+        if tier == self._tier and width == self._width and self._cols:
             return False
-        self._wide = wide
-        cols = _columns(wide)
+        self._tier, self._width = tier, width
+        cols = _columns(tier)
         fixed = sum(_gap(c) + (c.width or 0) for c in cols)
         flex = max(6, width - fixed - 2)  # 1 for the scrollbar, 1 spare
         self.clear(columns=True)
@@ -196,9 +204,8 @@ class OrderTable(DataTable):
         return True
 
     def on_resize(self, event) -> None:
-        if self._rows and self._ctx and self._wide is not None:
-            if (event.size.width >= WIDE_FROM) != self._wide:
-                self.show_rows(self._rows, self._ctx)
+        if self._rows and self._ctx and event.size.width != self._width:
+            self.show_rows(self._rows, self._ctx)  # the items column takes the new width
 
     @property
     def sort_columns(self) -> dict[str, str]:
