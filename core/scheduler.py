@@ -105,11 +105,20 @@ class Scheduler:
         return self._sched is not None
 
     def refresh_jobs(self, first_run_in: dt.timedelta = dt.timedelta(seconds=1)) -> None:
-        """One job per configured shop (call after adding or removing a shop)."""
+        """One job per shop that has credentials (call after adding or removing a shop)."""
         if self._sched is None:
             return
+        from core.credentials import CredentialStore
+
+        # only shops with credentials: a demo or import-only shop has nothing to sync
+        try:
+            store = CredentialStore(self.ctx.paths.credentials_file)
+            configured = {n for n in store.names() if store.get(n).configured}
+        except Exception:  # noqa: BLE001 - an unreadable store is reported by `dadan shops check`
+            configured = set()
         with connection():
-            shop_ids = [s.id for s in Shop.select(Shop.id).where(Shop.platform == "pdd")]
+            shop_ids = [s.id for s in Shop.select(Shop.id, Shop.name).where(Shop.platform == "pdd")
+                        if s.name in configured]
         existing = {j.id for j in self._sched.get_jobs() if j.id.startswith("sync:")}
         for sid in shop_ids:
             jid = f"sync:{sid}"
