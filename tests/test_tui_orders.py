@@ -368,3 +368,27 @@ async def test_command_palette_offers_the_screens_actions(tmp_path, small_db_tem
         await settle(pilot)
         assert app.screen is screen
         assert screen.current_sort == "-pay_time"
+
+
+async def test_status_line_shows_sync_confirmations_and_printer(tmp_path, small_db_template):
+    from core.db import write
+    from core.models import Order, Shipment, Shop, SyncRun
+
+    db = tmp_path / "st.db"
+    shutil.copy(small_db_template, db)
+    ctx = make_ctx(tmp_path, db)
+    ctx.open_db()
+    shop = Shop.select().first()
+    order = Order.select().first()
+    with write():
+        SyncRun.create(shop=shop, started_at=NOW - dt.timedelta(minutes=3), finished_at=NOW - dt.timedelta(minutes=2),
+                       ok=True, orders_new=12, orders_changed=3)
+        for state in ("pending", "pending", "failed", "confirmed"):
+            Shipment.create(order=order, tracking_number="YT1", logistics_id=85, state=state)
+    app = make_app(ctx)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        line = str(app.screen.query_one("#status-line").render())
+        assert "sync 11:58 ok +12 new, 3 changed" in line  # 03:58 UTC in Shanghai
+        assert "to confirm 2 !failed 1" in line
+        assert "printer preview" in line

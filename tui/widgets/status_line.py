@@ -33,7 +33,19 @@ class StatusInfo:
     print_problem: str = ""
 
 
-def read_status(settings) -> StatusInfo:
+def _scheduler_next(scheduler) -> tuple[dt.datetime | None, bool]:
+    """(next sync time, a sync running now) from the app's core.scheduler.Scheduler, if any."""
+    if scheduler is None or not getattr(scheduler, "started", False):
+        return None, False
+    try:
+        shops = scheduler.status()
+    except Exception:  # noqa: BLE001 - the line falls back to the SyncRun rows
+        return None, False
+    times = [s.next_run_at for s in shops if s.next_run_at is not None]
+    return (min(times) if times else None), any(s.running for s in shops)
+
+
+def read_status(settings, scheduler=None) -> StatusInfo:
     """One read of everything the status line shows (call inside a DB connection)."""
     from peewee import fn
 
@@ -51,8 +63,10 @@ def read_status(settings) -> StatusInfo:
             text = tr("ok +{n} new, {c} changed", "成功 新{n} 变{c}", n=last.orders_new, c=last.orders_changed)
         else:
             text = tr("failed", "失败")
-    next_at = None
-    if settings.sync.enabled and Shop.select().where(Shop.auth_state == "ok").exists():
+    next_at, running = _scheduler_next(scheduler)
+    if running:
+        text = tr("syncing…", "同步中…")
+    if next_at is None and settings.sync.enabled and Shop.select().where(Shop.auth_state == "ok").exists():
         base = last.started_at if last is not None else None
         if base is not None:
             next_at = base + dt.timedelta(minutes=settings.sync.interval_minutes)
@@ -121,7 +135,7 @@ class StatusLine(Static):
         from core.db import connection
 
         with connection():
-            return read_status(self.ctx.settings)
+            return read_status(self.ctx.settings, getattr(self.app, "scheduler", None))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "status":
