@@ -179,8 +179,8 @@ class OrderItem(BaseModel):
     goods_price_fen = IntegerField(default=0)
     goods_img = TextField(default="")
 
-    class Meta:
-        indexes = ((("outer_id",), False), (("sku_id",), False))
+    # indexed by order only (the foreign key): SKU filters use Order.sku_text, and every
+    # further index here would slow the bulk inserts of sync and import
 
 
 class Tag(BaseModel):
