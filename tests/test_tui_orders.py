@@ -14,6 +14,8 @@ from core.context import Context
 from core.db import open_database
 from core.listing import count, fetch_page
 from core.query import compile_query
+from tui.app import DadanApp  # imported at collection, in English: binding labels are class attributes
+from tui.screens.orders import OrdersScreen
 
 NOW = dt.datetime(2026, 11, 20, 4, 0, 0)  # naive UTC: 12:00 in Shanghai
 
@@ -57,8 +59,6 @@ def make_ctx(tmp_path: Path, db: Path, **ui) -> Context:
 
 
 def make_app(ctx):
-    from tui.app import DadanApp
-
     return DadanApp(ctx, now=NOW)
 
 
@@ -74,8 +74,6 @@ async def settle(pilot, rounds: int = 4) -> None:
 
 
 def orders_screen(app):
-    from tui.screens.orders import OrdersScreen
-
     screen = app.screen
     assert isinstance(screen, OrdersScreen)
     return screen
