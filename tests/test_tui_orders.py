@@ -390,3 +390,29 @@ async def test_status_line_shows_sync_confirmations_and_printer(tmp_path, small_
         assert "sync 11:58 ok +12 new, 3 changed" in line  # 03:58 UTC in Shanghai
         assert "to confirm 2 !failed 1" in line
         assert "printer preview" in line
+
+
+async def test_save_the_filter_as_a_view(tmp_path, small_db_template):
+    from core.views import saved_views
+
+    db = tmp_path / "v.db"
+    shutil.copy(small_db_template, db)
+    app = make_app(make_ctx(tmp_path, db))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = orders_screen(app)
+        screen.set_filter("province:浙江", sort="-pay_amount_fen")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press(*"zj big", "enter")
+        await settle(pilot)
+        (view,) = saved_views()
+        assert (view.name, view.query, view.sort) == ("zj big", "province:浙江", "-pay_amount_fen")
+        tabs = screen.query_one("#view-tabs")
+        assert tabs.active == view.key and view.key in tabs.counts
+        await pilot.press("1")
+        await settle(pilot)
+        await pilot.press("6")  # the saved view is tab 6
+        await settle(pilot)
+        assert screen.current_query == "province:浙江" and screen.current_sort == "-pay_amount_fen"

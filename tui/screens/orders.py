@@ -93,6 +93,8 @@ class OrdersScreen(Screen):
                 tooltip=tr("Reverse the sort order", "反转排序")),
         Binding("r,ctrl+r", "refresh", tr("Refresh", "刷新"), show=False, id="refresh",
                 tooltip=tr("Re-read orders and counts", "重新读取订单和计数")),
+        Binding("ctrl+s", "save_view", tr("Save view", "保存视图"), show=False, id="save_view",
+                tooltip=tr("Save the filter and sort as a view tab", "把当前筛选和排序保存为视图")),
         Binding("left_square_bracket", "view_step(-1)", tr("Prev view", "上个视图"), show=False, id="view_prev"),
         Binding("right_square_bracket", "view_step(1)", tr("Next view", "下个视图"), show=False, id="view_next"),
         Binding("p", "print", tr("Print", "打印"), id="print",
@@ -426,6 +428,31 @@ class OrdersScreen(Screen):
         key = self.query_one(ViewTabs).next_key(step)
         if key:
             self.action_select_view(key)
+
+    def action_save_view(self) -> None:
+        from tui.widgets.desk_prompt import DeskPrompt
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self._save_view_worker(name.strip(), self.current_query, self.current_sort)
+
+        active = next((v for v in self.views if v.key == self.view_key and not v.builtin), None)
+        self.app.push_screen(DeskPrompt(tr("Save this filter as a view: name?", "保存为视图：名称？"),
+                                        value=active.name if active else ""), chosen)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="save_view", description="save view")
+    def _save_view_worker(self, name: str, query: str, sort: str) -> None:
+        from core.db import connection
+        from core.views import save_view
+
+        with connection():
+            view = save_view(name, query, sort)  # a DadanError goes to the error modal
+        self.app.call_from_thread(self._view_saved, view)
+
+    def _view_saved(self, view: View) -> None:
+        self.view_key = view.key
+        self.notify(tr("Saved view “{n}”", "已保存视图“{n}”", n=view.name))
+        self._view_counts_worker()  # re-reads the views; the new tab shows up active
 
     # ------------------------------------------------------------------ paging
     @on(PageRequest)
