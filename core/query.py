@@ -303,9 +303,16 @@ def _overdue(term: Term, ctx: _Ctx) -> Expression:
     return e if _yes_no(term, ctx) else ~e
 
 
+def _glob_prefix(col, v: str) -> Expression:
+    """``col`` starts with ``v``: GLOB (case-sensitive, like the stored text) lets SQLite use
+    the column's index, which LIKE cannot."""
+    escaped = "".join(f"[{c}]" if c in "*?[" else c for c in v)
+    return Expression(col, "GLOB", escaped + "*")
+
+
 def _prefix(col):
     def handler(term: Term, ctx: _Ctx) -> Expression:
-        return _eq_op(term, _any_of(term, ctx, lambda v: col.startswith(v)))
+        return _eq_op(term, _any_of(term, ctx, lambda v: _glob_prefix(col, v)))
 
     return handler
 
@@ -373,7 +380,7 @@ def _shop(term: Term, ctx: _Ctx) -> Expression:
 
 
 def _sn(term: Term, ctx: _Ctx) -> Expression:
-    return _eq_op(term, _any_of(term, ctx, lambda v: Order.order_sn.startswith(v)))
+    return _eq_op(term, _any_of(term, ctx, lambda v: _glob_prefix(Order.order_sn, v)))
 
 
 def _tracking(term: Term, ctx: _Ctx) -> Expression:
@@ -382,7 +389,7 @@ def _tracking(term: Term, ctx: _Ctx) -> Expression:
             return Order.tracking_number != ""
         if v.lower() in _NO:
             return Order.tracking_number == ""
-        return Order.tracking_number.startswith(v)
+        return _glob_prefix(Order.tracking_number, v)
 
     return _eq_op(term, _any_of(term, ctx, one))
 

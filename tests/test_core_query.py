@@ -138,3 +138,17 @@ def test_syntax_errors_point_at_the_bad_token(db, text, token, position):
 def test_unknown_field_suggests(db):
     with pytest.raises(QuerySyntaxError, match="did you mean 'province'"):
         compile_query("provnce:浙江")
+
+
+def test_prefix_filters_use_the_index_and_escape_wildcards(db):
+    from core.listing import explain  # the page query planner helper
+
+    assert ids("sn:26*") == set()  # '*' is a character here, not a wildcard
+    prefix = Order.select(Order.order_sn).first().order_sn[:8]
+    assert ids(f"sn:{prefix}") == {o.id for o in everything() if o.order_sn.startswith(prefix)}
+    plan = Order.select(Order.id).where(compile_query("province:浙江", now=NOW)).sql()
+    from core.db import database
+
+    rows = database().execute_sql("EXPLAIN QUERY PLAN " + plan[0], plan[1]).fetchall()
+    assert any("INDEX" in str(r[-1]) for r in rows), rows
+    _ = explain
