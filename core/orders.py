@@ -328,11 +328,10 @@ def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.dateti
         audit.order_event(oid, "flag", text)
     if inserts:
         bulk_insert(Order, inserts)
-        ids = dict(
-            Order.select(Order.order_sn, Order.id)
-            .where((Order.shop == shop_id) & (Order.order_sn.in_([r["order_sn"] for r in inserts])))
-            .tuples()
-        )
+        sns = [r["order_sn"] for r in inserts]
+        ids = dict(database_proxy.execute_sql(
+            f'SELECT "order_sn", "id" FROM "order" WHERE "order_sn" IN ({", ".join("?" * len(sns))}) '
+            'AND "shop_id" = ?', [*sns, shop_id]).fetchall())
         item_rows = []
         for sn, items in insert_items.items():
             oid = ids[sn]
