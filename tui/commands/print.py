@@ -278,24 +278,11 @@ def run_printers(args, ctx) -> int:
             session.close()
         print(f"{prof.name}: {status.text()}")
         return 0 if status.ready else 1
-    if cmd == "calibrate":
-        from printers.calibration import calibration_image
+    from core.desk_settings import send_test_print
 
-        img = calibration_image(prof)
-        name = "calibration"
-    else:
-        from printers.raster import render_label
-
-        fields = {"order_sn": "TEST-0000001", "tracking_number": "TEST0000001", "courier_name": "测试 TEST",
-                  "receiver_name": "测试收件人", "receiver_phone": "138****0000",
-                  "receiver_address": "浙江省杭州市西湖区 测试地址 1 号", "batch_label": "1/1", "batch_seq": 1,
-                  "batch_total": 1, "items_summary": "A12 红色,XL ×2", "shop_name": "dadan"}
-        img = render_label(prof.template, fields, dpi=prof.dpi, offset_x_mm=prof.offset_x_mm,
-                           offset_y_mm=prof.offset_y_mm, font_path=ctx.settings.fonts.cjk or None)
-        name = "test"
-    with session:
-        session.send(session.encode(img), name=name)
-    where = f" -> {session.preview_files[0]}" if session.preview_files else ""
+    name = "calibration" if cmd == "calibrate" else "test"
+    sent_to = send_test_print(ctx, prof.name, calibration=cmd == "calibrate")
+    where = f" -> {sent_to}" if sent_to.endswith((".png", ".pdf")) else ""
     print(tr("sent a {k} print to '{p}'{w}", "已向 '{p}' 发送{k}打印{w}", p=prof.name, w=where,
              k=tr(name, {"calibration": "校准", "test": "测试"}[name])))
     return 0
