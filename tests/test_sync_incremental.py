@@ -15,7 +15,6 @@ from core.platform.sync import (
     order_record,
     plan_windows,
     sync_lease_name,
-    sync_shop,
 )
 from tests.test_sync_support import db_orders, env, make_env, sync  # noqa: F401
 
