@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -370,5 +369,3 @@ def settings_diff(old: Settings, new: Settings) -> dict[str, tuple]:
     a, b = flat(old), flat(new)
     return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
-
-_ = types  # keep the import for typing on older Pythons

@@ -20,7 +20,6 @@ import datetime as dt
 
 from peewee import AutoField, Database, DateTimeField, ForeignKeyField, Model, SqliteDatabase
 
-from core import models
 from core.errors import DatabaseError
 from core.models import ALL_MODELS, SchemaVersion, database_proxy
 
@@ -159,8 +158,6 @@ def close_database() -> None:
     if db is not None and not db.is_closed():
         db.close()
 
-
-_ = models
 
 
 def bulk_insert(model, rows: list[dict]) -> None:

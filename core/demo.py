@@ -103,7 +103,7 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None) -> It
     now = (now or utcnow()).replace(microsecond=0)
     provinces = list(REGIONS)
     seen: set[str] = set()
-    for i in range(n):
+    for _ in range(n):
         # pay times over the last 72 hours, denser recently
         age = dt.timedelta(minutes=int(rng.triangular(5, 72 * 60, 8 * 60)))
         pay = now - age
@@ -196,7 +196,6 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None) -> It
             "logistics_id": logistics_id,
             "items": items,
         }
-        del i
 
 
 def seed_couriers() -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 
 from peewee import (
-    SQL,
     AutoField,
     BooleanField,
     CharField,
@@ -354,5 +353,3 @@ ALL_MODELS = [
     OrderEvent,
     ColumnMapping,
 ]
-
-_ = SQL  # re-exported for callers building raw fragments

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
@@ -206,9 +207,9 @@ class UpsertResult:
         return self
 
 
-def _status_tuple(obj) -> tuple:
-    get = obj.get if isinstance(obj, Mapping) else (lambda k, d=None: getattr(obj, k, d))
-    return tuple(get(k, 0) if get(k, 0) is not None else 0 for k in _STATUS_FIELDS)
+def _status_tuple(row: Mapping) -> tuple:
+    """The status fields of a record or stored row, missing values as 0."""
+    return tuple(row.get(k) or 0 for k in _STATUS_FIELDS)
 
 
 def _item_key(items: Sequence[Mapping]) -> tuple:
@@ -247,16 +248,12 @@ def upsert_orders(shop_id: int, records: Iterable[Mapping], *, source: str = "ap
     return result
 
 
-_EXISTING_COLS = None
-
-
-def _existing_columns():
-    global _EXISTING_COLS
-    if _EXISTING_COLS is None:
-        names = ("id", "order_sn", "state", "exception_flags", "synced_at", "receiver_hash", "source",
-                 "tracking_number", "logistics_id") + PLATFORM_FIELDS
-        _EXISTING_COLS = [getattr(Order, n) for n in dict.fromkeys(names)]
-    return _EXISTING_COLS
+@functools.cache
+def _existing_columns() -> tuple:
+    """The stored columns an upsert compares against."""
+    names = ("id", "order_sn", "state", "exception_flags", "synced_at", "receiver_hash", "source",
+             "tracking_number", "logistics_id") + PLATFORM_FIELDS
+    return tuple(getattr(Order, n) for n in dict.fromkeys(names))
 
 
 def _existing_rows(shop_id: int, sns: list[str]) -> dict[str, dict]:
@@ -414,7 +411,7 @@ def _diff(old: dict, rec: Mapping, items: list[dict], old_items: list[dict], sou
     state = old["state"]
     if state in ("new", "printed"):  # still to ship here: a new blocking condition matters
         before = platform_flags(*_status_tuple(old))
-        after = platform_flags(*(cur(f) if cur(f) is not None else 0 for f in _STATUS_FIELDS))
+        after = platform_flags(*(cur(f) or 0 for f in _STATUS_FIELDS))
         gained |= after & ~before
     new_hash = receiver_hash(cur("receiver_name_enc"), cur("receiver_phone_enc"), cur("receiver_address_enc"))
     if new_hash != old["receiver_hash"]:
@@ -540,6 +537,3 @@ def order_by_sn(order_sn: str, shop_id: int | None = None) -> Order | None:
     if shop_id is not None:
         q = q.where(Order.shop == shop_id)
     return q.first()
-
-
-_ = database_proxy

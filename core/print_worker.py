@@ -13,7 +13,6 @@ print the same job twice; the holder runs start-up recovery when it takes the le
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 import time
@@ -405,5 +404,3 @@ class WorkerPool:
     def status(self) -> dict[str, str]:
         return {n: w.status_text for n, w in self.workers.items()}
 
-
-_ = dt

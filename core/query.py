@@ -226,29 +226,30 @@ def _eq_op(term: Term, e: Expression) -> Expression:
     return ~e if term.op == "!=" else e
 
 
+_STATUS_ZH = {"待发货": "pending", "待打印": "new", "已打印": "printed", "已发货": "shipped",
+              "已回传": "confirmed", "已签收": "received", "已取消": "cancelled"}
+
+
+def _status_expr(key: str) -> Expression | None:
+    return {
+        "pending": (Order.order_status == 1) & Order.state.in_(["new", "printed"]),
+        "new": Order.state == "new",
+        "printed": Order.state == "printed",
+        "shipped": Order.state.in_(["shipped", "confirmed"]) | (Order.order_status == 2),
+        "confirmed": Order.state == "confirmed",
+        "received": Order.order_status == 3,
+        "cancelled": Order.order_status.not_in([1, 2, 3]),
+    }.get(key)
+
+
 def _status(term: Term, ctx: _Ctx) -> Expression:
     def one(v: str) -> Expression:
         v = v.lower()
-        table = {
-            "pending": (Order.order_status == 1) & Order.state.in_(["new", "printed"]),
-            "待发货": (Order.order_status == 1) & Order.state.in_(["new", "printed"]),
-            "new": Order.state == "new",
-            "待打印": Order.state == "new",
-            "printed": Order.state == "printed",
-            "已打印": Order.state == "printed",
-            "shipped": Order.state.in_(["shipped", "confirmed"]) | (Order.order_status == 2),
-            "已发货": Order.state.in_(["shipped", "confirmed"]) | (Order.order_status == 2),
-            "confirmed": Order.state == "confirmed",
-            "已回传": Order.state == "confirmed",
-            "received": Order.order_status == 3,
-            "已签收": Order.order_status == 3,
-            "cancelled": Order.order_status.not_in([1, 2, 3]),
-            "已取消": Order.order_status.not_in([1, 2, 3]),
-        }
-        if v not in table:
+        expr = _status_expr(_STATUS_ZH.get(v, v))
+        if expr is None:
             raise ctx.error(term, "unknown status '{v}' (pending, new, printed, shipped, confirmed, received, cancelled)",
                             "未知状态“{v}”（pending 待发货、new 待打印、printed 已打印、shipped 已发货、confirmed 已回传、received 已签收、cancelled 已取消）", v=v)
-        return table[v]
+        return expr
 
     return _eq_op(term, _any_of(term, ctx, one))
 

@@ -44,20 +44,8 @@ class Selection:
     def empty(self) -> bool:
         return not self.all_matching and not self.ids
 
-    def count(self, *, tz: str = "Asia/Shanghai") -> int:
-        if self.all_matching:
-            q = Order.select(Order.id)
-            where = compile_query(self.query, tz=tz)
-            if where is not None:
-                q = q.where(where)
-            n = q.count()
-            if self.excluded:
-                n -= Order.select(Order.id).where(Order.id.in_(list(self.excluded)) & (where if where is not None else True)).count()
-            return n
-        return len(self.ids)
-
-    def order_ids(self, *, tz: str = "Asia/Shanghai", order_by=None) -> list[int]:
-        """The selected order ids, in ``order_by`` order (default pay time, then id)."""
+    def _query(self, tz: str):
+        """The selected orders as one query (None when nothing is selected)."""
         q = Order.select(Order.id)
         if self.all_matching:
             where = compile_query(self.query, tz=tz)
@@ -65,9 +53,20 @@ class Selection:
                 q = q.where(where)
             if self.excluded:
                 q = q.where(Order.id.not_in(list(self.excluded)))
-        else:
-            if not self.ids:
-                return []
-            q = q.where(Order.id.in_(list(self.ids)))
+            return q
+        if not self.ids:
+            return None
+        return q.where(Order.id.in_(list(self.ids)))
+
+    def count(self, *, tz: str = "Asia/Shanghai") -> int:
+        if not self.all_matching:
+            return len(self.ids)
+        return self._query(tz).count()
+
+    def order_ids(self, *, tz: str = "Asia/Shanghai", order_by=None) -> list[int]:
+        """The selected order ids, in ``order_by`` order (default pay time, then id)."""
+        q = self._query(tz)
+        if q is None:
+            return []
         q = q.order_by(*(order_by or (Order.pay_time, Order.id)))
         return [r[0] for r in q.tuples()]

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from core.config import SyncSettings
-from core.db import connection, write
+from core.db import write
 from core.errors import DadanError
 from core.i18n import tr
 from core.models import Lease, Order, Shop, SyncRun, utcnow
@@ -412,5 +412,3 @@ def last_runs(shop_id: int | None = None, limit: int = 20) -> list[SyncRun]:
         q = q.where(SyncRun.shop == shop_id)
     return list(q)
 
-
-_ = connection

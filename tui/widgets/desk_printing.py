@@ -24,10 +24,21 @@ def print_pool(app):
     if pool is None:
         from core.print_worker import WorkerPool
 
-        pool = WorkerPool(app.ctx)
+        def on_event(_event) -> None:  # from a printer's worker thread: refresh progress now
+            try:
+                app.call_from_thread(_poll_progress_lines, app)
+            except RuntimeError:  # the app is shutting down
+                pass
+
+        pool = WorkerPool(app.ctx, on_event=on_event)
         pool.start()
         app.print_pool = pool
     return pool
+
+
+def _poll_progress_lines(app) -> None:
+    for line in app.screen.query(DeskPrintProgress):
+        line.poll()
 
 
 def stop_print_pool(app) -> None:
@@ -83,15 +94,16 @@ class DeskPrintProgress(Static):
     DeskPrintProgress.-done { color: $success; }
     """
 
-    def __init__(self, *, interval: float = 0.5, id: str | None = None) -> None:
+    def __init__(self, *, interval: float = 0.5, idle_interval: float = 5.0, id: str | None = None) -> None:
         super().__init__("", id=id)
-        self.interval = interval
+        self.interval = interval  # while a job is queued or printing
+        self.idle_interval = idle_interval  # otherwise (jobs from other terminals show up within it)
         self.last_job: int | None = None
         self.text = ""
+        self._timer = None
 
     def on_mount(self) -> None:
         self.poll()
-        self.set_interval(self.interval, self.poll)
 
     def follow(self, job_id: int) -> None:
         self.last_job = job_id
@@ -120,6 +132,11 @@ class DeskPrintProgress(Static):
         self.app.call_from_thread(self._show, text, state)
 
     def _show(self, text: str, state: str) -> None:
+        # re-arm after each read (never overlapping); fast only while something prints
+        if self._timer is not None:
+            self._timer.stop()
+        active = state in ("queued", "printing")
+        self._timer = self.set_timer(self.interval if active else self.idle_interval, self.poll)
         self.set_class(state == "paused", "-paused")
         self.set_class(state == "done", "-done")
         if text != self.text:
