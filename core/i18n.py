@@ -2,8 +2,10 @@
 
 Strings are written as pairs at the place they are used, ``tr("Paper out", "缺纸")``, so no
 string can lack its translation and no catalogue file is shared between modules.
-The language is chosen once at start-up: the ``language`` setting (``zh``/``en``) wins,
-``auto`` follows the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``).
+The language is chosen at start-up: the ``language`` setting (``zh``/``en``) wins, ``auto``
+follows the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``); the settings screen can switch it
+while the app runs. Text kept from before a switch (key binding labels, which are class
+attributes) is written as :class:`Bilingual`, which remembers both languages.
 """
 
 from __future__ import annotations
@@ -42,3 +44,27 @@ def language() -> str:
 def tr(en: str, zh: str, /, **kwargs) -> str:
     text = zh if _LANG == "zh" else en
     return text.format(**kwargs) if kwargs else text
+
+
+class Bilingual(str):
+    """``tr()`` that keeps both texts: the string is the text in the current language, and
+    :meth:`again` gives it in the language current now (used for key binding labels, built once
+    at import time and relabelled after a language switch)."""
+
+    def __new__(cls, en: str, zh: str, /, **kwargs) -> "Bilingual":
+        obj = super().__new__(cls, tr(en, zh, **kwargs))
+        obj.en, obj.zh, obj.kwargs = en, zh, kwargs
+        return obj
+
+    def again(self) -> "Bilingual":
+        """The same text in the current language (``self`` if it is already)."""
+        if str(self) == tr(self.en, self.zh, **self.kwargs):
+            return self
+        return Bilingual(self.en, self.zh, **self.kwargs)
+
+    def __reduce__(self):
+        return (_bilingual, (self.en, self.zh, self.kwargs))
+
+
+def _bilingual(en: str, zh: str, kwargs: dict) -> Bilingual:
+    return Bilingual(en, zh, **kwargs)

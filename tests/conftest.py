@@ -18,3 +18,8 @@ def _isolated_home(tmp_path, monkeypatch):
     set_language("en")
     yield
     set_language("en")
+    import sys
+
+    relabel = sys.modules.get("tui.relabel")
+    if relabel is not None:  # a test switched the language at runtime: key labels back to English
+        relabel.relabel_classes()

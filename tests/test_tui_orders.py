@@ -14,7 +14,7 @@ from core.context import Context
 from core.db import open_database
 from core.listing import count, fetch_page
 from core.query import compile_query
-from tui.app import DadanApp  # imported at collection, in English: binding labels are class attributes
+from tui.app import DadanApp  # binding labels follow the language the app starts in (tui.relabel)
 from tui.screens.orders import OrdersScreen
 
 NOW = dt.datetime(2026, 11, 20, 4, 0, 0)  # naive UTC: 12:00 in Shanghai

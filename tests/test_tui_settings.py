@@ -1,5 +1,5 @@
-"""Settings: language switch (saved, audited, screens relabelled), sync interval, test print;
-help lists every binding; the label preview draws half-blocks."""
+"""Settings: language switch (saved, audited, screens and key labels relabelled), sync interval,
+test print; help lists every binding; the label preview draws half-blocks."""
 
 import pytest
 
@@ -14,6 +14,12 @@ from tui.screens.settings import SettingsScreen
 pytestmark = pytest.mark.anyio
 
 
+def footer_labels(screen) -> list[str]:
+    from textual.widgets import Footer
+
+    return [str(k.description) for k in screen.query_one(Footer).query("FooterKey")]
+
+
 async def test_switch_language_and_interval(tmp_path):
     ctx = make_ctx(tmp_path, 20)
     app = harness(ctx, SettingsScreen)
@@ -21,10 +27,23 @@ async def test_switch_language_and_interval(tmp_path):
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_idle(pilot)
             assert str(app.screen.query_one(".desk-title").content) == "Settings"
+            assert {"Back", "Save", "Test print"} <= set(footer_labels(app.screen))
             await pilot.press("f6")
             await wait_idle(pilot)
             assert language() == "zh"
             assert str(app.screen.query_one(".desk-title").content) == "设置"
+            # the key labels follow at once (footer, tooltips, help), not at the next start
+            labels = footer_labels(app.screen)
+            assert {"返回", "保存", "测试打印"} <= set(labels) and "Back" not in labels
+            tips = {b.binding.tooltip for b in app.screen.active_bindings.values()}
+            assert "向默认打印机发送测试标签" in tips and "Send a test label to the default printer" not in tips
+            app.push_screen(HelpScreen())
+            await wait_idle(pilot)
+            text = str(app.screen.query_one("#help-text").content)
+            assert "扫描发货" in text and "补打" in text and "Ship mode" not in text
+            assert "返回" in footer_labels(app.screen)
+            await pilot.press("escape")
+            await wait_idle(pilot)
             await pilot.press("down", "end", "backspace", "backspace", *"5", "enter")  # sync interval
             await wait_idle(pilot)
             assert ctx.settings.sync.interval_minutes == 5
@@ -37,6 +56,48 @@ async def test_switch_language_and_interval(tmp_path):
     assert saved.language == "zh" and saved.sync.interval_minutes == 5
     keys = {e.target for e in AuditEvent.select().where(AuditEvent.action == "settings")}
     assert {"language", "sync.interval_minutes"} <= keys
+
+
+async def test_language_switch_relabels_the_whole_app(tmp_path):
+    """In the real app: F9, F6, back home: footer, command palette and help in Chinese, the order
+    screen still focused on its rows; and back to English."""
+    from tui.app import DadanApp, ScreenActions
+    from tui.screens.orders import OrdersScreen
+    from tests.desk_helpers import NOW
+
+    ctx = make_ctx(tmp_path, 30)
+    app = DadanApp(ctx, now=NOW)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_idle(pilot)
+            home = app.screen
+            assert isinstance(home, OrdersScreen)
+            assert {"Print", "Sort", "Help", "Scan"} <= set(footer_labels(home))
+            await pilot.press("f9")
+            await wait_idle(pilot)
+            await pilot.press("f6")
+            await wait_idle(pilot)
+            assert {"返回", "帮助", "扫描"} <= set(footer_labels(app.screen))
+            await pilot.press("escape")
+            await wait_idle(pilot)
+            assert app.screen is home and home.table.has_focus and home.table.rows_shown
+            labels = footer_labels(home)
+            assert {"打印", "排序", "帮助", "扫描", "退出"} <= set(labels) and "Print" not in labels
+            palette = [label for label, _run, _help in ScreenActions(home)._commands()]
+            assert any(p.startswith("倒序") for p in palette) and not any(p.startswith("Reverse") for p in palette)
+            await pilot.press("f1")
+            await wait_idle(pilot)
+            text = str(app.screen.query_one("#help-text").content)
+            assert "打印队列" in text and "预览面单" in text and "Print queue" not in text
+            await pilot.press("escape", "f9")
+            await wait_idle(pilot)
+            await pilot.press("f6")  # and back
+            await wait_idle(pilot)
+            await pilot.press("escape")
+            await wait_idle(pilot)
+            assert language() == "en" and {"Print", "Sort", "Help"} <= set(footer_labels(home))
+    finally:
+        set_language("en")
 
 
 async def test_help_lists_every_binding(tmp_path):

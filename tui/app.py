@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState
 
 from core.context import Context
 from core.errors import DadanError
-from core.i18n import tr
+from core.i18n import Bilingual, tr
 from tui.messages import OrdersChanged
 
 
@@ -51,22 +51,22 @@ class DadanApp(App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses elsewhere find it too
     COMMANDS = App.COMMANDS | {ScreenActions}
     BINDINGS = [
-        Binding("q", "quit", tr("Quit", "退出"), id="quit", tooltip=tr("Quit dadan", "退出打单")),
-        Binding("ctrl+p", "command_palette", tr("Commands", "命令"), show=False, id="command_palette"),
+        Binding("q", "quit", Bilingual("Quit", "退出"), id="quit", tooltip=Bilingual("Quit dadan", "退出打单")),
+        Binding("ctrl+p", "command_palette", Bilingual("Commands", "命令"), show=False, id="command_palette"),
         # desk screens (tui/screens/*.py): a screen's own binding of the same key wins
-        Binding("f1", "desk_screen('help')", tr("Help", "帮助"), id="help", tooltip=tr("Every key binding", "全部按键")),
-        Binding("f2", "desk_screen('scan')", tr("Scan", "扫描"), id="scan",
-                tooltip=tr("Scan an order / tracking number; F2 again: scan to ship", "扫描订单号/运单号；再按 F2：扫描发货")),
-        Binding("f3", "desk_screen('exceptions')", tr("Exceptions", "异常"), id="exceptions",
-                tooltip=tr("Orders grouped by exception: release, hold, note", "按异常分组：解除、挂起、备注")),
-        Binding("f4", "desk_screen('queue')", tr("Print queue", "打印队列"), id="print_queue",
-                tooltip=tr("Print jobs: pause, resume, cancel, decide, reprint", "打印任务：暂停、继续、取消、确认、补打")),
-        Binding("f5", "sync_now", tr("Sync now", "立即同步"), id="sync_now", show=False,
-                tooltip=tr("Sync every shop with the platform now", "立即与平台同步所有店铺")),
-        Binding("ctrl+o", "import_file", tr("Import file", "导入表格"), id="import_file", show=False,
-                tooltip=tr("Import orders or tracking numbers from .xlsx/.csv", "从 .xlsx/.csv 导入订单或运单号")),
-        Binding("f9", "desk_screen('settings')", tr("Settings", "设置"), id="settings", show=False,
-                tooltip=tr("Language, sync interval, shops, printers, templates", "语言、同步间隔、店铺、打印机、模板")),
+        Binding("f1", "desk_screen('help')", Bilingual("Help", "帮助"), id="help", tooltip=Bilingual("Every key binding", "全部按键")),
+        Binding("f2", "desk_screen('scan')", Bilingual("Scan", "扫描"), id="scan",
+                tooltip=Bilingual("Scan an order / tracking number; F2 again: scan to ship", "扫描订单号/运单号；再按 F2：扫描发货")),
+        Binding("f3", "desk_screen('exceptions')", Bilingual("Exceptions", "异常"), id="exceptions",
+                tooltip=Bilingual("Orders grouped by exception: release, hold, note", "按异常分组：解除、挂起、备注")),
+        Binding("f4", "desk_screen('queue')", Bilingual("Print queue", "打印队列"), id="print_queue",
+                tooltip=Bilingual("Print jobs: pause, resume, cancel, decide, reprint", "打印任务：暂停、继续、取消、确认、补打")),
+        Binding("f5", "sync_now", Bilingual("Sync now", "立即同步"), id="sync_now", show=False,
+                tooltip=Bilingual("Sync every shop with the platform now", "立即与平台同步所有店铺")),
+        Binding("ctrl+o", "import_file", Bilingual("Import file", "导入表格"), id="import_file", show=False,
+                tooltip=Bilingual("Import orders or tracking numbers from .xlsx/.csv", "从 .xlsx/.csv 导入订单或运单号")),
+        Binding("f9", "desk_screen('settings')", Bilingual("Settings", "设置"), id="settings", show=False,
+                tooltip=Bilingual("Language, sync interval, shops, printers, templates", "语言、同步间隔、店铺、打印机、模板")),
     ]
 
     def __init__(self, ctx: Context, *, now: dt.datetime | None = None, background: bool = False,
@@ -92,8 +92,10 @@ class DadanApp(App):
         return utcnow()
 
     def on_mount(self) -> None:
+        from tui.relabel import relabel_bindings
         from tui.screens.orders import OrdersScreen
 
+        relabel_bindings(self)  # key labels in the language set up after the modules were imported
         self.ctx.open_db()  # quick when the schema is current; workers open their own connections
         self.push_screen(OrdersScreen(self.ctx, now=self.fixed_now))
         if self.background:

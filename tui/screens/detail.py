@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Label, Static
 
-from core.i18n import tr
+from core.i18n import Bilingual, tr
 from tui.widgets.desk_base import DeskScreen, show_error
 from tui.widgets.desk_printing import item_state_label
 from tui.widgets.desk_prompt import DeskPrompt
@@ -47,16 +47,16 @@ class DetailScreen(DeskScreen):
     DetailScreen .section { height: auto; margin-bottom: 1; }
     """
     BINDINGS = [
-        Binding("escape", "back", tr("Back", "返回"), id="detail.back", tooltip=tr("Back to the list", "返回列表")),
-        Binding("p", "print", tr("Print", "打印"), id="detail.print", tooltip=tr("Print this order's label", "打印此订单面单")),
-        Binding("r", "reprint", tr("Reprint", "补打"), id="detail.reprint",
-                tooltip=tr("Reprint with a reason (audited)", "填写原因后补打（记录审计）")),
-        Binding("n", "note", tr("Note", "备注"), id="detail.note", tooltip=tr("Edit the internal note", "编辑内部备注")),
-        Binding("h", "hold", tr("Hold", "挂起"), id="detail.hold", tooltip=tr("Hold: block printing and shipping", "挂起：禁止打印和发货")),
-        Binding("l", "release", tr("Release", "解除"), id="detail.release",
-                tooltip=tr("Release its exceptions with a reason (audited)", "填写原因解除异常（记录审计）")),
-        Binding("t", "tracking", tr("Tracking no.", "运单号"), id="detail.tracking",
-                tooltip=tr("Enter the tracking number", "录入运单号")),
+        Binding("escape", "back", Bilingual("Back", "返回"), id="detail.back", tooltip=Bilingual("Back to the list", "返回列表")),
+        Binding("p", "print", Bilingual("Print", "打印"), id="detail.print", tooltip=Bilingual("Print this order's label", "打印此订单面单")),
+        Binding("r", "reprint", Bilingual("Reprint", "补打"), id="detail.reprint",
+                tooltip=Bilingual("Reprint with a reason (audited)", "填写原因后补打（记录审计）")),
+        Binding("n", "note", Bilingual("Note", "备注"), id="detail.note", tooltip=Bilingual("Edit the internal note", "编辑内部备注")),
+        Binding("h", "hold", Bilingual("Hold", "挂起"), id="detail.hold", tooltip=Bilingual("Hold: block printing and shipping", "挂起：禁止打印和发货")),
+        Binding("l", "release", Bilingual("Release", "解除"), id="detail.release",
+                tooltip=Bilingual("Release its exceptions with a reason (audited)", "填写原因解除异常（记录审计）")),
+        Binding("t", "tracking", Bilingual("Tracking no.", "运单号"), id="detail.tracking",
+                tooltip=Bilingual("Enter the tracking number", "录入运单号")),
     ]
 
     def __init__(self, order_id: int) -> None:

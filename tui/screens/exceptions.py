@@ -11,7 +11,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core.i18n import tr
+from core.i18n import Bilingual, tr
 from tui.widgets.desk_base import DeskScreen, show_error
 from tui.widgets.desk_prompt import DeskPrompt
 
@@ -23,16 +23,16 @@ class ExceptionScreen(DeskScreen):
     ExceptionScreen #exc-status { height: 1; padding: 0 1; }
     """
     BINDINGS = [
-        Binding("escape", "back", tr("Back", "返回"), id="exceptions.back", tooltip=tr("Back", "返回")),
-        Binding("space", "toggle", tr("Tick", "勾选"), id="exceptions.toggle",
-                tooltip=tr("Tick or untick the order", "勾选或取消勾选订单")),
-        Binding("l", "release", tr("Release", "解除"), id="exceptions.release",
-                tooltip=tr("Release with a reason (audited)", "填写原因后解除（记录审计）")),
-        Binding("h", "hold", tr("Hold", "挂起"), id="exceptions.hold", tooltip=tr("Hold the orders", "挂起订单")),
-        Binding("n", "note", tr("Note", "备注"), id="exceptions.note", tooltip=tr("Internal note", "内部备注")),
-        Binding("enter", "open", tr("Open", "打开"), id="exceptions.open", tooltip=tr("Open the order", "打开订单")),
-        Binding("tab", "switch_pane", tr("Groups/orders", "分组/订单"), id="exceptions.pane", show=False,
-                tooltip=tr("Move between groups and orders", "在分组和订单之间切换")),
+        Binding("escape", "back", Bilingual("Back", "返回"), id="exceptions.back", tooltip=Bilingual("Back", "返回")),
+        Binding("space", "toggle", Bilingual("Tick", "勾选"), id="exceptions.toggle",
+                tooltip=Bilingual("Tick or untick the order", "勾选或取消勾选订单")),
+        Binding("l", "release", Bilingual("Release", "解除"), id="exceptions.release",
+                tooltip=Bilingual("Release with a reason (audited)", "填写原因后解除（记录审计）")),
+        Binding("h", "hold", Bilingual("Hold", "挂起"), id="exceptions.hold", tooltip=Bilingual("Hold the orders", "挂起订单")),
+        Binding("n", "note", Bilingual("Note", "备注"), id="exceptions.note", tooltip=Bilingual("Internal note", "内部备注")),
+        Binding("enter", "open", Bilingual("Open", "打开"), id="exceptions.open", tooltip=Bilingual("Open the order", "打开订单")),
+        Binding("tab", "switch_pane", Bilingual("Groups/orders", "分组/订单"), id="exceptions.pane", show=False,
+                tooltip=Bilingual("Move between groups and orders", "在分组和订单之间切换")),
     ]
 
     def __init__(self, group: str = "refund") -> None:

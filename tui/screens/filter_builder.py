@@ -13,7 +13,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, Static
 
 from core.filter_form import EXCEPTION_VALUES, FLAG_VALUES, PRINTED_VALUES, STATUS_VALUES, build_query
-from core.i18n import tr
+from core.i18n import Bilingual, tr
 from tui.widgets.desk_base import DeskScreen, error_text
 from tui.widgets.desk_prompt import DeskPrompt
 
@@ -50,12 +50,12 @@ class FilterBuilderScreen(DeskScreen):
     FilterBuilderScreen #fb-count.-error { color: $error; text-style: bold; }
     """
     BINDINGS = [
-        Binding("escape", "cancel", tr("Cancel", "取消"), id="filter.cancel", tooltip=tr("Close without applying", "关闭，不应用")),
-        Binding("f10", "apply", tr("Apply", "应用"), id="filter.apply", tooltip=tr("Apply this filter", "应用此筛选")),
-        Binding("ctrl+s", "save", tr("Save view", "保存视图"), id="filter.save",
-                tooltip=tr("Save this filter as a view", "将此筛选保存为视图")),
-        Binding("down", "focus_next", "", show=False, id="filter.next", tooltip=tr("Next field", "下一项")),
-        Binding("up", "focus_previous", "", show=False, id="filter.prev", tooltip=tr("Previous field", "上一项")),
+        Binding("escape", "cancel", Bilingual("Cancel", "取消"), id="filter.cancel", tooltip=Bilingual("Close without applying", "关闭，不应用")),
+        Binding("f10", "apply", Bilingual("Apply", "应用"), id="filter.apply", tooltip=Bilingual("Apply this filter", "应用此筛选")),
+        Binding("ctrl+s", "save", Bilingual("Save view", "保存视图"), id="filter.save",
+                tooltip=Bilingual("Save this filter as a view", "将此筛选保存为视图")),
+        Binding("down", "focus_next", "", show=False, id="filter.next", tooltip=Bilingual("Next field", "下一项")),
+        Binding("up", "focus_previous", "", show=False, id="filter.prev", tooltip=Bilingual("Previous field", "上一项")),
     ]
 
     def __init__(self, initial: dict[str, str] | None = None, *, sort: str = "") -> None:

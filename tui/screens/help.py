@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Label, Static
 
-from core.i18n import tr
+from core.i18n import Bilingual, tr
 from tui.widgets.desk_base import DeskScreen
 
 
@@ -75,7 +75,7 @@ class HelpScreen(DeskScreen):
     DEFAULT_CSS = """
     HelpScreen #help-body { height: 1fr; padding: 0 1; }
     """
-    BINDINGS = [Binding("escape,q", "back", tr("Back", "返回"), id="help.back", tooltip=tr("Close help", "关闭帮助"))]
+    BINDINGS = [Binding("escape,q", "back", Bilingual("Back", "返回"), id="help.back", tooltip=Bilingual("Close help", "关闭帮助"))]
 
     def compose(self) -> ComposeResult:
         yield Label(tr("Keys", "按键"), classes="desk-title")

@@ -24,7 +24,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList, ProgressBar, Select, Static
 
-from core.i18n import tr
+from core.i18n import Bilingual, tr
 
 
 class ImportScreen(Screen):
@@ -45,15 +45,15 @@ class ImportScreen(Screen):
     ImportScreen .-hidden { display: none; }
     """
     BINDINGS = [
-        Binding("escape", "close", tr("Close", "关闭"), id="import.close", tooltip=tr("Close the import", "关闭导入")),
-        Binding("i", "confirm", tr("Import", "导入"), id="import.confirm",
-                tooltip=tr("Write the import to the database", "确认导入")),
-        Binding("p", "partial", tr("Partial", "部分导入"), id="import.partial",
-                tooltip=tr("Accept importing only the good rows", "允许只导入正确的行")),
-        Binding("r", "rejects", tr("Rejects file", "导出错误行"), id="import.rejects",
-                tooltip=tr("Write the rejected rows to an xlsx with an error column", "把被拒绝的行写入 xlsx")),
-        Binding("ctrl+s", "apply_mapping", tr("Apply mapping", "应用列映射"), id="import.apply_mapping",
-                tooltip=tr("Use (and save) this column mapping", "使用并保存此列映射")),
+        Binding("escape", "close", Bilingual("Close", "关闭"), id="import.close", tooltip=Bilingual("Close the import", "关闭导入")),
+        Binding("i", "confirm", Bilingual("Import", "导入"), id="import.confirm",
+                tooltip=Bilingual("Write the import to the database", "确认导入")),
+        Binding("p", "partial", Bilingual("Partial", "部分导入"), id="import.partial",
+                tooltip=Bilingual("Accept importing only the good rows", "允许只导入正确的行")),
+        Binding("r", "rejects", Bilingual("Rejects file", "导出错误行"), id="import.rejects",
+                tooltip=Bilingual("Write the rejected rows to an xlsx with an error column", "把被拒绝的行写入 xlsx")),
+        Binding("ctrl+s", "apply_mapping", Bilingual("Apply mapping", "应用列映射"), id="import.apply_mapping",
+                tooltip=Bilingual("Use (and save) this column mapping", "使用并保存此列映射")),
     ]
 
     def __init__(self, path: str | Path, *, shop_id: int | None, actor: str = "", tz: str = "Asia/Shanghai",

@@ -28,7 +28,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.errors import QuerySyntaxError
-from core.i18n import tr
+from core.i18n import Bilingual, tr
 from core.listing import DEFAULT_SORT, OrderRow, Page, SORTABLE, count, fetch_page, parse_sort
 from core.selection import Selection
 from core.views import View, builtin_views
@@ -79,34 +79,34 @@ class OrdersScreen(Screen):
     """The home screen."""
 
     BINDINGS = [
-        Binding("slash", "focus_filter", tr("Filter", "筛选"), id="filter",
-                tooltip=tr("Type a filter (status:pending province:浙江 due<2h)", "输入筛选条件")),
-        Binding("space", "toggle_select", tr("Select", "选择"), id="select",
-                tooltip=tr("Select or unselect the order under the cursor", "选中/取消当前订单")),
-        Binding("a,ctrl+a", "select_all", tr("All", "全选"), id="select_all",
-                tooltip=tr("Select every order matching the filter", "选中所有符合筛选的订单")),
-        Binding("escape", "escape", tr("Clear", "清除"), show=False, id="clear_selection",
-                tooltip=tr("Clear the selection (or leave the filter bar)", "清除选择（或离开筛选栏）")),
-        Binding("s", "sort_next", tr("Sort", "排序"), id="sort",
-                tooltip=tr("Sort by the next column", "按下一列排序")),
-        Binding("S", "sort_reverse", tr("Reverse", "倒序"), show=False, id="sort_reverse",
-                tooltip=tr("Reverse the sort order", "反转排序")),
-        Binding("r,ctrl+r", "refresh", tr("Refresh", "刷新"), show=False, id="refresh",
-                tooltip=tr("Re-read orders and counts", "重新读取订单和计数")),
-        Binding("ctrl+s", "save_view", tr("Save view", "保存视图"), show=False, id="save_view",
-                tooltip=tr("Save the filter and sort as a view tab", "把当前筛选和排序保存为视图")),
-        Binding("left_square_bracket", "view_step(-1)", tr("Prev view", "上个视图"), show=False, id="view_prev"),
-        Binding("right_square_bracket", "view_step(1)", tr("Next view", "下个视图"), show=False, id="view_next"),
-        Binding("p", "print", tr("Print", "打印"), id="print",
-                tooltip=tr("Print the selection (or the whole view): confirm, then Enter", "打印所选（或整个视图）：确认后回车")),
-        Binding("t", "tracking", tr("Tracking", "运单号"), show=False, id="tracking",
-                tooltip=tr("Type or scan tracking numbers for the selection", "为所选订单录入或扫描运单号")),
-        Binding("f", "filter_builder", tr("Build filter", "筛选器"), show=False, id="filter_builder",
-                tooltip=tr("Build a filter field by field; save it as a view", "逐项设置筛选，可保存为视图")),
-        Binding("v", "preview", tr("Preview label", "预览面单"), show=False, id="preview",
-                tooltip=tr("The label of the order under the cursor, drawn in the terminal", "在终端中预览当前订单的面单")),
+        Binding("slash", "focus_filter", Bilingual("Filter", "筛选"), id="filter",
+                tooltip=Bilingual("Type a filter (status:pending province:浙江 due<2h)", "输入筛选条件")),
+        Binding("space", "toggle_select", Bilingual("Select", "选择"), id="select",
+                tooltip=Bilingual("Select or unselect the order under the cursor", "选中/取消当前订单")),
+        Binding("a,ctrl+a", "select_all", Bilingual("All", "全选"), id="select_all",
+                tooltip=Bilingual("Select every order matching the filter", "选中所有符合筛选的订单")),
+        Binding("escape", "escape", Bilingual("Clear", "清除"), show=False, id="clear_selection",
+                tooltip=Bilingual("Clear the selection (or leave the filter bar)", "清除选择（或离开筛选栏）")),
+        Binding("s", "sort_next", Bilingual("Sort", "排序"), id="sort",
+                tooltip=Bilingual("Sort by the next column", "按下一列排序")),
+        Binding("S", "sort_reverse", Bilingual("Reverse", "倒序"), show=False, id="sort_reverse",
+                tooltip=Bilingual("Reverse the sort order", "反转排序")),
+        Binding("r,ctrl+r", "refresh", Bilingual("Refresh", "刷新"), show=False, id="refresh",
+                tooltip=Bilingual("Re-read orders and counts", "重新读取订单和计数")),
+        Binding("ctrl+s", "save_view", Bilingual("Save view", "保存视图"), show=False, id="save_view",
+                tooltip=Bilingual("Save the filter and sort as a view tab", "把当前筛选和排序保存为视图")),
+        Binding("left_square_bracket", "view_step(-1)", Bilingual("Prev view", "上个视图"), show=False, id="view_prev"),
+        Binding("right_square_bracket", "view_step(1)", Bilingual("Next view", "下个视图"), show=False, id="view_next"),
+        Binding("p", "print", Bilingual("Print", "打印"), id="print",
+                tooltip=Bilingual("Print the selection (or the whole view): confirm, then Enter", "打印所选（或整个视图）：确认后回车")),
+        Binding("t", "tracking", Bilingual("Tracking", "运单号"), show=False, id="tracking",
+                tooltip=Bilingual("Type or scan tracking numbers for the selection", "为所选订单录入或扫描运单号")),
+        Binding("f", "filter_builder", Bilingual("Build filter", "筛选器"), show=False, id="filter_builder",
+                tooltip=Bilingual("Build a filter field by field; save it as a view", "逐项设置筛选，可保存为视图")),
+        Binding("v", "preview", Bilingual("Preview label", "预览面单"), show=False, id="preview",
+                tooltip=Bilingual("The label of the order under the cursor, drawn in the terminal", "在终端中预览当前订单的面单")),
         *[
-            Binding(str(i), f"view_index({i - 1})", tr("View {i}", "视图 {i}", i=i), show=False, id=f"view_{i}")
+            Binding(str(i), f"view_index({i - 1})", Bilingual("View {i}", "视图 {i}", i=i), show=False, id=f"view_{i}")
             for i in range(1, 10)
         ],
     ]
@@ -161,6 +161,12 @@ class OrdersScreen(Screen):
         self.table.focus()
         self._request_page(("first",), "top")
         self._request_count()
+
+    def load(self) -> None:
+        """After a recompose (a language switch): tabs, table focus and rows again."""
+        self.query_one(ViewTabs).set_views(self.views, self.view_key)
+        self.table.focus()
+        self.refresh_orders()
 
     # ------------------------------------------------------------------ clock / context
     def now(self):

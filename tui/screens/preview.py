@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Label
 
-from core.i18n import tr
+from core.i18n import Bilingual, tr
 from tui.widgets.desk_base import DeskScreen
 from tui.widgets.halfblock import HalfBlockLabel
 
@@ -19,9 +19,9 @@ class PreviewScreen(DeskScreen):
     PreviewScreen #pv-info { height: 1; padding: 0 1; }
     """
     BINDINGS = [
-        Binding("escape", "back", tr("Back", "返回"), id="preview.back", tooltip=tr("Back", "返回")),
-        Binding("t", "next_template", tr("Template", "模板"), id="preview.template",
-                tooltip=tr("Preview the next template", "预览下一个模板")),
+        Binding("escape", "back", Bilingual("Back", "返回"), id="preview.back", tooltip=Bilingual("Back", "返回")),
+        Binding("t", "next_template", Bilingual("Template", "模板"), id="preview.template",
+                tooltip=Bilingual("Preview the next template", "预览下一个模板")),
     ]
 
     def __init__(self, template: str | None = None, *, order_id: int | None = None) -> None:

@@ -15,7 +15,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from core.i18n import tr
+from core.i18n import Bilingual, tr
 from tui.widgets.desk_base import DeskMixin, show_error
 from tui.widgets.desk_printing import print_pool, printer_status_text
 from tui.widgets.desk_prompt import DeskPrompt
@@ -38,16 +38,16 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
     PrintDialog .pd-keys { color: $text-muted; }
     """
     BINDINGS = [
-        Binding("enter", "start", tr("Start", "开始打印"), id="print.start",
-                tooltip=tr("Queue the labels and start printing", "加入打印队列并开始打印")),
-        Binding("t", "next_template", tr("Template", "模板"), id="print.template",
-                tooltip=tr("Switch to the next label template", "切换到下一个标签模板")),
-        Binding("o", "next_printer", tr("Printer", "打印机"), id="print.printer",
-                tooltip=tr("Switch to the next printer", "切换到下一台打印机")),
-        Binding("r", "reprint", tr("Reprint printed", "补打已打印"), id="print.reprint",
-                tooltip=tr("Reprint the already-printed orders (asks for a reason)", "补打已打印的订单（需填写原因）")),
-        Binding("escape", "cancel", tr("Cancel", "取消"), id="print.cancel",
-                tooltip=tr("Close without printing", "关闭，不打印")),
+        Binding("enter", "start", Bilingual("Start", "开始打印"), id="print.start",
+                tooltip=Bilingual("Queue the labels and start printing", "加入打印队列并开始打印")),
+        Binding("t", "next_template", Bilingual("Template", "模板"), id="print.template",
+                tooltip=Bilingual("Switch to the next label template", "切换到下一个标签模板")),
+        Binding("o", "next_printer", Bilingual("Printer", "打印机"), id="print.printer",
+                tooltip=Bilingual("Switch to the next printer", "切换到下一台打印机")),
+        Binding("r", "reprint", Bilingual("Reprint printed", "补打已打印"), id="print.reprint",
+                tooltip=Bilingual("Reprint the already-printed orders (asks for a reason)", "补打已打印的订单（需填写原因）")),
+        Binding("escape", "cancel", Bilingual("Cancel", "取消"), id="print.cancel",
+                tooltip=Bilingual("Close without printing", "关闭，不打印")),
     ]
 
     def __init__(self, order_ids: list[int] | None = None, *, selection=None, title: str = "") -> None:

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Label, Static
 
-from core.i18n import tr
+from core.i18n import Bilingual, tr
 from tui.widgets.desk_base import DeskScreen, show_error
 from tui.widgets.desk_printing import item_state_label, job_state_label, print_pool, printer_status_text
 from tui.widgets.desk_prompt import DeskPrompt
@@ -22,20 +22,20 @@ class PrintQueueScreen(DeskScreen):
     PrintQueueScreen #pq-printers { height: auto; padding: 0 1; background: $boost; }
     """
     BINDINGS = [
-        Binding("escape", "back", tr("Back", "返回"), id="queue.back", tooltip=tr("Back", "返回")),
-        Binding("tab", "switch", tr("Jobs/labels", "任务/标签"), id="queue.switch", show=False,
-                tooltip=tr("Move between jobs and labels", "在任务和标签之间切换")),
-        Binding("space", "pause", tr("Pause", "暂停"), id="queue.pause", tooltip=tr("Pause the job", "暂停任务")),
-        Binding("g", "resume", tr("Resume/retry", "继续/重试"), id="queue.resume",
-                tooltip=tr("Resume the job; failed labels are sent again", "继续任务；失败的标签重新发送")),
-        Binding("c", "cancel_job", tr("Cancel", "取消"), id="queue.cancel",
-                tooltip=tr("Cancel what has not been sent", "取消尚未发送的标签")),
-        Binding("v", "resolve(True)", tr("It printed", "已打出"), id="queue.resolve_printed",
-                tooltip=tr("Uncertain label: it did print", "待确认标签：确实已打出")),
-        Binding("x", "resolve(False)", tr("Not printed", "未打出"), id="queue.resolve_not_printed",
-                tooltip=tr("Uncertain label: it did not print (send again on resume)", "待确认标签：没有打出（继续时重发）")),
-        Binding("r", "reprint", tr("Reprint", "补打"), id="queue.reprint",
-                tooltip=tr("Reprint this label with a reason (audited)", "填写原因补打此标签（记录审计）")),
+        Binding("escape", "back", Bilingual("Back", "返回"), id="queue.back", tooltip=Bilingual("Back", "返回")),
+        Binding("tab", "switch", Bilingual("Jobs/labels", "任务/标签"), id="queue.switch", show=False,
+                tooltip=Bilingual("Move between jobs and labels", "在任务和标签之间切换")),
+        Binding("space", "pause", Bilingual("Pause", "暂停"), id="queue.pause", tooltip=Bilingual("Pause the job", "暂停任务")),
+        Binding("g", "resume", Bilingual("Resume/retry", "继续/重试"), id="queue.resume",
+                tooltip=Bilingual("Resume the job; failed labels are sent again", "继续任务；失败的标签重新发送")),
+        Binding("c", "cancel_job", Bilingual("Cancel", "取消"), id="queue.cancel",
+                tooltip=Bilingual("Cancel what has not been sent", "取消尚未发送的标签")),
+        Binding("v", "resolve(True)", Bilingual("It printed", "已打出"), id="queue.resolve_printed",
+                tooltip=Bilingual("Uncertain label: it did print", "待确认标签：确实已打出")),
+        Binding("x", "resolve(False)", Bilingual("Not printed", "未打出"), id="queue.resolve_not_printed",
+                tooltip=Bilingual("Uncertain label: it did not print (send again on resume)", "待确认标签：没有打出（继续时重发）")),
+        Binding("r", "reprint", Bilingual("Reprint", "补打"), id="queue.reprint",
+                tooltip=Bilingual("Reprint this label with a reason (audited)", "填写原因补打此标签（记录审计）")),
     ]
 
     def __init__(self, job_id: int | None = None) -> None:

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Input, Label, Static
 
-from core.i18n import tr
+from core.i18n import Bilingual, tr
 from tui.widgets.desk_base import DeskScreen
 
 
@@ -28,11 +28,11 @@ class ScanScreen(DeskScreen):
     ScanScreen #scan-mode { height: 1; padding: 0 1; text-style: bold; }
     """
     BINDINGS = [
-        Binding("f2", "toggle_mode", tr("Ship mode", "扫描发货"), id="scan.mode",
-                tooltip=tr("Switch between look-up and scan-to-ship", "在查单和扫描发货之间切换")),
-        Binding("f3", "forget_slip", tr("Forget slip", "清除装箱单"), id="scan.forget",
-                tooltip=tr("Forget the packing slip scanned before", "清除之前扫描的装箱单"), show=False),
-        Binding("escape", "back", tr("Back", "返回"), id="scan.back", tooltip=tr("Leave the scan screen", "离开扫描界面")),
+        Binding("f2", "toggle_mode", Bilingual("Ship mode", "扫描发货"), id="scan.mode",
+                tooltip=Bilingual("Switch between look-up and scan-to-ship", "在查单和扫描发货之间切换")),
+        Binding("f3", "forget_slip", Bilingual("Forget slip", "清除装箱单"), id="scan.forget",
+                tooltip=Bilingual("Forget the packing slip scanned before", "清除之前扫描的装箱单"), show=False),
+        Binding("escape", "back", Bilingual("Back", "返回"), id="scan.back", tooltip=Bilingual("Leave the scan screen", "离开扫描界面")),
     ]
 
     def __init__(self, *, ship_mode: bool = False) -> None:

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Input, Label, Static
 
-from core.i18n import language, tr
+from core.i18n import Bilingual, language, tr
 from tui.widgets.desk_base import DeskScreen, error_text, show_error
 
 
@@ -29,19 +29,19 @@ class SettingsScreen(DeskScreen):
     SettingsScreen .set-section { height: auto; margin-top: 1; }
     """
     BINDINGS = [
-        Binding("escape", "back", tr("Back", "返回"), id="settings.back", tooltip=tr("Back", "返回")),
-        Binding("ctrl+s", "save", tr("Save", "保存"), id="settings.save",
-                tooltip=tr("Save the settings (audited)", "保存设置（记录审计）")),
-        Binding("f6", "toggle_language", tr("中文/English", "English/中文"), id="settings.language",
-                tooltip=tr("Switch the language between Chinese and English", "在中文和英文之间切换")),
-        Binding("f5", "test_print", tr("Test print", "测试打印"), id="settings.test_print",
-                tooltip=tr("Send a test label to the default printer", "向默认打印机发送测试标签")),
-        Binding("f7", "calibrate", tr("Calibrate", "校准"), id="settings.calibrate",
-                tooltip=tr("Print the millimetre grid to set the offsets", "打印毫米网格以设置偏移")),
-        Binding("f8", "preview", tr("Preview", "预览"), id="settings.preview",
-                tooltip=tr("Preview the printer's template in the terminal", "在终端中预览打印机模板")),
-        Binding("down", "focus_next", "", show=False, id="settings.next", tooltip=tr("Next field", "下一项")),
-        Binding("up", "focus_previous", "", show=False, id="settings.prev", tooltip=tr("Previous field", "上一项")),
+        Binding("escape", "back", Bilingual("Back", "返回"), id="settings.back", tooltip=Bilingual("Back", "返回")),
+        Binding("ctrl+s", "save", Bilingual("Save", "保存"), id="settings.save",
+                tooltip=Bilingual("Save the settings (audited)", "保存设置（记录审计）")),
+        Binding("f6", "toggle_language", Bilingual("中文/English", "English/中文"), id="settings.language",
+                tooltip=Bilingual("Switch the language between Chinese and English", "在中文和英文之间切换")),
+        Binding("f5", "test_print", Bilingual("Test print", "测试打印"), id="settings.test_print",
+                tooltip=Bilingual("Send a test label to the default printer", "向默认打印机发送测试标签")),
+        Binding("f7", "calibrate", Bilingual("Calibrate", "校准"), id="settings.calibrate",
+                tooltip=Bilingual("Print the millimetre grid to set the offsets", "打印毫米网格以设置偏移")),
+        Binding("f8", "preview", Bilingual("Preview", "预览"), id="settings.preview",
+                tooltip=Bilingual("Preview the printer's template in the terminal", "在终端中预览打印机模板")),
+        Binding("down", "focus_next", "", show=False, id="settings.next", tooltip=Bilingual("Next field", "下一项")),
+        Binding("up", "focus_previous", "", show=False, id="settings.prev", tooltip=Bilingual("Previous field", "上一项")),
     ]
 
     def compose(self) -> ComposeResult:
@@ -181,6 +181,8 @@ class SettingsScreen(DeskScreen):
             self.notify(tr("Nothing changed", "没有改动"))
             return
         if "language" in diff:
+            from tui.relabel import relabel
+
             await relabel(self.app)
             self.query_one("#set-language", Input).focus()
         self.notify(tr("Saved: {k}", "已保存：{k}", k=", ".join(diff)))
@@ -211,17 +213,3 @@ class SettingsScreen(DeskScreen):
     def action_back(self) -> None:
         self.dismiss()
 
-
-async def relabel(app) -> None:
-    """After a language switch: rebuild every screen's text in the new language. (Key labels in
-    the footer come from class bindings and follow at the next start.)"""
-    for screen in list(app.screen_stack):
-        try:
-            await screen.recompose()
-            if hasattr(screen, "load"):
-                screen.load()
-        except Exception:  # noqa: BLE001 - a screen that cannot recompose keeps its old text
-            pass
-    handler = getattr(app, "on_language_changed", None)
-    if callable(handler):
-        handler()

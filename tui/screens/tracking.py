@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 
-from core.i18n import tr
+from core.i18n import Bilingual, tr
 from tui.widgets.desk_base import DeskScreen, error_text
 
 
@@ -22,11 +22,11 @@ class TrackingScreen(DeskScreen):
     TrackingScreen #trk-status.-warn { background: $error; color: $text; text-style: bold; }
     """
     BINDINGS = [
-        Binding("escape", "back", tr("Done", "完成"), id="tracking.back", tooltip=tr("Back", "返回")),
-        Binding("f4", "courier", tr("Courier", "快递"), id="tracking.courier",
-                tooltip=tr("Pick the courier for every number typed here", "选择快递（本页录入都用它）")),
-        Binding("up", "move(-1)", "", show=False, id="tracking.up", tooltip=tr("Previous order", "上一单")),
-        Binding("down", "move(1)", "", show=False, id="tracking.down", tooltip=tr("Next order", "下一单")),
+        Binding("escape", "back", Bilingual("Done", "完成"), id="tracking.back", tooltip=Bilingual("Back", "返回")),
+        Binding("f4", "courier", Bilingual("Courier", "快递"), id="tracking.courier",
+                tooltip=Bilingual("Pick the courier for every number typed here", "选择快递（本页录入都用它）")),
+        Binding("up", "move(-1)", "", show=False, id="tracking.up", tooltip=Bilingual("Previous order", "上一单")),
+        Binding("down", "move(1)", "", show=False, id="tracking.down", tooltip=Bilingual("Next order", "下一单")),
     ]
 
     def __init__(self, order_ids: list[int] | None = None, *, selection=None, logistics_id: int | None = None) -> None:

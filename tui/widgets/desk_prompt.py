@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from core.i18n import tr
+from core.i18n import Bilingual, tr
 
 
 class DeskPrompt(ModalScreen[str | None]):
@@ -20,8 +20,8 @@ class DeskPrompt(ModalScreen[str | None]):
     DeskPrompt .prompt-title { text-style: bold; }
     DeskPrompt .prompt-error { color: $error; height: auto; }
     """
-    BINDINGS = [Binding("escape", "cancel", tr("Cancel", "取消"), id="prompt.cancel",
-                        tooltip=tr("Close without doing anything", "关闭，不做任何操作"))]
+    BINDINGS = [Binding("escape", "cancel", Bilingual("Cancel", "取消"), id="prompt.cancel",
+                        tooltip=Bilingual("Close without doing anything", "关闭，不做任何操作"))]
 
     def __init__(self, title: str, *, placeholder: str = "", value: str = "", required: bool = True,
                  hint: str = "") -> None:

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from core.i18n import tr
+from core.i18n import Bilingual, tr
 
 
 class ErrorModal(ModalScreen[None]):
@@ -23,7 +23,7 @@ class ErrorModal(ModalScreen[None]):
     ErrorModal Button { width: 100%; }
     """
     BINDINGS = [
-        Binding("escape,enter", "dismiss_error", tr("Close", "关闭"), id="error_close"),
+        Binding("escape,enter", "dismiss_error", Bilingual("Close", "关闭"), id="error_close"),
     ]
 
     def __init__(self, title: str, message: str) -> None:

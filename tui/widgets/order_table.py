@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.geometry import Size
 from textual.widgets import DataTable
 
-from core.i18n import tr
+from core.i18n import Bilingual, tr
 from core.listing import OrderRow
 from core.orders import flags_of, flag_label
 from core.timeutil import fen_to_yuan, fmt_local, humanize_delta
@@ -163,10 +163,10 @@ class OrderTable(DataTable):
     """One page of orders. The screen feeds it with :meth:`show_rows`."""
 
     BINDINGS = [
-        Binding("pagedown", "page('next')", tr("Next page", "下一页"), show=False, id="page_next"),
-        Binding("pageup", "page('prev')", tr("Previous page", "上一页"), show=False, id="page_prev"),
-        Binding("home", "page('first')", tr("First page", "首页"), show=False, id="page_first"),
-        Binding("end", "page('last')", tr("Last page", "末页"), show=False, id="page_last"),
+        Binding("pagedown", "page('next')", Bilingual("Next page", "下一页"), show=False, id="page_next"),
+        Binding("pageup", "page('prev')", Bilingual("Previous page", "上一页"), show=False, id="page_prev"),
+        Binding("home", "page('first')", Bilingual("First page", "首页"), show=False, id="page_first"),
+        Binding("end", "page('last')", Bilingual("Last page", "末页"), show=False, id="page_last"),
     ]
 
     DEFAULT_CSS = """
