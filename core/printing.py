@@ -194,6 +194,7 @@ class JobView:
     counts: dict[str, int]
     requested_by: str = ""
     reprint_reason: str = ""
+    finished_at: dt.datetime | None = None
 
     @property
     def sent(self) -> int:
@@ -215,7 +216,7 @@ def item_counts(job_id: int) -> dict[str, int]:
 
 def _view(job: PrintJob) -> JobView:
     return JobView(job.id, job.created_at, job.printer, job.template, job.kind, job.state, job.state_reason,
-                   job.total, item_counts(job.id), job.requested_by, job.reprint_reason)
+                   job.total, item_counts(job.id), job.requested_by, job.reprint_reason, job.finished_at)
 
 
 def get_job(job_id: int) -> PrintJob:

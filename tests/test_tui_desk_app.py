@@ -28,6 +28,7 @@ async def test_filter_select_print_in_the_app(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_idle(pilot)
         home = app.screen
+        assert not home.query_one("#print-progress").display  # idle: the row goes to the table
         home.set_filter(query)
         await wait_idle(pilot)
         await pilot.pause(0.3)

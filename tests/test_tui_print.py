@@ -33,6 +33,8 @@ async def test_filter_select_print_progress_done(tmp_path):
     app = harness(ctx)
     results = []
     async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        assert not app.query_one("#progress").display  # nothing printing: no row taken
         app.push_screen(PrintDialog(selection=sel), results.append)
         await wait_idle(pilot)
         body = str(app.screen.query_one("#pd-body").content)
@@ -45,6 +47,7 @@ async def test_filter_select_print_progress_done(tmp_path):
         await pilot.pause(0.7)
         line = str(app.query_one("#progress").content)
         assert f"Job #{job.id} done {want}/{want}" in line
+        assert app.query_one("#progress").display  # recently finished: still shown
     assert Order.select().where(Order.id.in_(ids), Order.print_count == 0, Order.exception_flags == 0).count() == 0
 
 
@@ -72,3 +75,30 @@ async def test_reprint_with_reason(tmp_path):
     ev = AuditEvent.select().where(AuditEvent.action == "reprint")
     assert ev.count() == 2 and {e.reason for e in ev} == {"jam"}
     assert all(Order.get_by_id(i).print_count == 2 for i in printed)
+
+
+async def test_progress_line_hidden_when_idle_and_for_old_jobs(tmp_path):
+    """At 80x24 the progress line costs a row only while there is something to show."""
+    import datetime as dt
+
+    from core import printing
+    from core.db import write
+    from core.timeutil import utcnow
+
+    ctx = make_ctx(tmp_path, 20)
+    ids = [o.id for o in Order.select().where(Order.exception_flags == 0, Order.order_status == 1).limit(2)]
+    app = harness(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        line = app.query_one("#progress")
+        assert not line.display and line.region.height == 0
+        job = printing.create_job(ids, printer="preview", template="waybill_100x150", actor="tester")
+        line.poll()  # a job queued (here or by another terminal): the line appears
+        await wait_idle(pilot)
+        assert line.display and line.region.height == 1 and f"Job #{job.id}" in str(line.content)
+        with write():  # finished long ago: the line goes away again
+            PrintJob.update(state="done", finished_at=utcnow() - dt.timedelta(minutes=30)).where(
+                PrintJob.id == job.id).execute()
+        line.poll()
+        await wait_idle(pilot)
+        assert not line.display

@@ -3,6 +3,8 @@
 ``print_pool(app)`` returns the app's :class:`core.print_worker.WorkerPool` (started once; one
 thread per configured printer). The progress line polls the database twice a second in a thread
 worker (so it also sees jobs started by another terminal) and redraws only when its text changes.
+It takes no row while there is nothing to show: it appears while a job is queued, printing or
+paused, and for a while after it finished.
 """
 
 from __future__ import annotations
@@ -16,6 +18,13 @@ from core.i18n import tr
 from core.timeutil import utcnow
 
 RECENT = dt.timedelta(minutes=10)  # a finished job stays on the progress line this long
+
+
+def _recent(view, now: dt.datetime) -> bool:
+    """Worth showing: open, or finished less than RECENT ago."""
+    if view.state in ("queued", "printing", "paused"):
+        return True
+    return (view.finished_at or view.created_at) >= now - RECENT
 
 
 def print_pool(app):
@@ -89,7 +98,8 @@ class DeskPrintProgress(Static):
     """``Job #3 printing 12/40 · preview: idle`` — the newest open job, else the last one seen."""
 
     DEFAULT_CSS = """
-    DeskPrintProgress { height: 1; padding: 0 1; background: $boost; }
+    DeskPrintProgress { height: 1; padding: 0 1; background: $boost; display: none; }
+    DeskPrintProgress.-shown { display: block; }
     DeskPrintProgress.-paused { color: $warning; text-style: bold; }
     DeskPrintProgress.-done { color: $success; }
     """
@@ -122,8 +132,9 @@ class DeskPrintProgress(Static):
                 view = printing.job_view(self.last_job)
             else:  # a job that finished while another screen was on top: show it for a while
                 latest = printing.list_jobs(limit=1)
-                recent = utcnow() - RECENT
-                view = latest[0] if latest and latest[0].created_at >= recent else None
+                view = latest[0] if latest else None
+        if view is not None and not _recent(view, utcnow()):
+            view = None
         if view is None:
             text, state = "", ""
         else:
@@ -139,6 +150,7 @@ class DeskPrintProgress(Static):
         self._timer = self.set_timer(self.interval if active else self.idle_interval, self.poll)
         self.set_class(state == "paused", "-paused")
         self.set_class(state == "done", "-done")
+        self.set_class(bool(text), "-shown")
         if text != self.text:
             self.text = text
             self.update(text)
