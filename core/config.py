@@ -102,6 +102,9 @@ class UISettings:
     animations: bool = False
     mask_buyer: bool = True
     scan_bell: bool = True
+    # a barcode scanner on the order screen: characters at most this far apart, at least this many
+    scan_gap_ms: int = 50
+    scan_min_length: int = 6
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys, e.g. {"print": "f5"}
 
 
@@ -191,6 +194,8 @@ _CHOICES = {
 _RANGES = {
     "ui.page_size": (10, 500),
     "ui.due_soon_hours": (1, 240),
+    "ui.scan_gap_ms": (5, 1000),
+    "ui.scan_min_length": (3, 64),
     "sync.interval_minutes": (1, 1440),
     "sync.backfill_days": (0, 90),
     "sync.window_minutes": (1, 30),

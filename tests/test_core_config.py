@@ -38,6 +38,8 @@ def test_platformdirs_without_home():
         ("language = 'fr'", "'language' must be one of"),
         ("[ui]\npage_size = 'x'", "'ui.page_size' must be a whole number"),
         ("[ui]\nmask_buyer = 1", "'ui.mask_buyer' must be true or false"),
+        ("[ui]\nscan_gap_ms = 0", "'ui.scan_gap_ms' must be between 5 and 1000"),
+        ("[ui]\nscan_min_length = 1", "'ui.scan_min_length' must be between 3 and 64"),
         ("[[printers]]\nname='a'\ndpi = 50", "'printers[0].dpi' must be between"),
         ("[[printers]]\nname='a'\ndriver = 'zpl'", "'printers[0].driver' must be one of"),
         ("[[printers]]\nname='a'\n[[printers]]\nname='a'", "printer name 'a' is used twice"),

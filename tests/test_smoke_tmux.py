@@ -1,5 +1,6 @@
-"""Smoke test: the real ``dadan`` in a real terminal (tmux, 80x24): the order screen comes up,
-F2 opens the scan field, a scanned order number opens the order, F3 shows the exceptions, q quits.
+"""Smoke test: the real ``dadan`` in a real terminal (tmux, 80x24): the order screen comes up, a
+scanned order number opens the order right there, F2 opens the scan field and a scan there opens
+it too, F3 shows the exceptions, q quits.
 Skipped only when tmux is missing (scripts/system-deps.sh installs it in CI)."""
 
 from __future__ import annotations
@@ -60,13 +61,19 @@ def test_dadan_in_tmux(tmp_path):
     py = sys.executable
     subprocess.run([py, "-m", "tui", "demo", "--orders", "150", "--seed", "5"], check=True, env=env, cwd=ROOT,
                    capture_output=True, timeout=120)
-    db_sn = subprocess.run(
+    db_sn, last_sn = subprocess.run(
         [py, "-c", "from core.context import load_context; from core.models import Order; c=load_context(); "
-                   "c.open_db(); print(Order.select().order_by(Order.id).first().order_sn)"],
-        check=True, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60).stdout.strip()
+                   "c.open_db(); print(Order.select().order_by(Order.id).first().order_sn); "
+                   "print(Order.select().order_by(Order.id.desc()).first().order_sn)"],
+        check=True, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60).stdout.split()
     t = Tmux(tmp_path, env)
     t.start(f"cd {ROOT} && {py} -m tui")
     try:
+        t.wait_for("scan ready")
+        t.keys(last_sn + "\r", literal=True)  # a scanner on the home screen: the code and Enter at once
+        shown = t.wait_for(f"Order {last_sn}")
+        assert "Receiver:" in shown
+        t.keys("Escape")
         t.wait_for("To print")
         t.keys("F2")
         t.wait_for("Mode: look-up")

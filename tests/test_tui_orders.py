@@ -18,6 +18,7 @@ from tui.app import DadanApp  # binding labels follow the language the app start
 from tui.screens.orders import OrdersScreen
 
 NOW = dt.datetime(2026, 11, 20, 4, 0, 0)  # naive UTC: 12:00 in Shanghai
+HOTKEY_HOLD = 0.1  # digits and S wait out the scanner's burst window (ui.scan_gap_ms, 50 ms) first
 
 pytestmark = pytest.mark.anyio
 
@@ -137,6 +138,7 @@ async def test_filter_typing_updates_table_and_errors_keep_rows(tmp_path, big_db
         await pilot.press("enter")
         assert screen.table.has_focus
         await pilot.press("3")
+        await pilot.pause(HOTKEY_HOLD)
         await settle(pilot)
         assert screen.view_key == "exceptions" and screen.current_query == "exception:any"
         assert all(r.exception_flags for r in screen.table.rows_shown)
@@ -150,6 +152,7 @@ async def test_sort_by_key_and_header(tmp_path, big_db):
         screen = orders_screen(app)
         assert screen.current_sort == "pay_time"
         await pilot.press("S")  # reverse
+        await pilot.pause(HOTKEY_HOLD)
         await settle(pilot)
         assert screen.current_sort == "-pay_time"
         assert [r.id for r in screen.table.rows_shown] == expected_ids(screen.current_query, "-pay_time")
@@ -226,6 +229,7 @@ async def test_page_to_the_end_and_back(tmp_path, big_db):
         await settle(pilot)
         screen = orders_screen(app)
         await pilot.press("5")  # all orders, newest first
+        await pilot.pause(HOTKEY_HOLD)
         await settle(pilot)
         assert screen.current_sort == "-pay_time" and screen.total == 100_000
         await pilot.press("end")
@@ -412,7 +416,9 @@ async def test_save_the_filter_as_a_view(tmp_path, small_db_template):
         tabs = screen.query_one("#view-tabs")
         assert tabs.active == view.key and view.key in tabs.counts
         await pilot.press("1")
+        await pilot.pause(HOTKEY_HOLD)
         await settle(pilot)
         await pilot.press("6")  # the saved view is tab 6
+        await pilot.pause(HOTKEY_HOLD)
         await settle(pilot)
         assert screen.current_query == "province:浙江" and screen.current_sort == "-pay_amount_fen"

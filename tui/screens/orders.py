@@ -13,6 +13,11 @@ For other screens (API):
 - ``screen.refresh_orders()``: re-read the page, the counts and the view counts (no flicker).
   From elsewhere, ``app.post_message(OrdersChanged())`` does the same.
 - posts :class:`tui.messages.SelectionChanged` when the selection changes.
+
+A barcode scanner works here too (the scan field is always ready): a fast burst of code
+characters ending with Enter is an order or tracking number and opens that order; a person's
+hotkeys keep working (``tui.widgets.scan_burst`` tells them apart by timing). While the filter
+bar has focus, typing goes into the filter.
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.errors import QuerySyntaxError
@@ -43,11 +50,18 @@ from tui.messages import (
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.order_table import OrderTable, RenderContext
 from tui.widgets.desk_printing import DeskPrintProgress
+from tui.widgets.scan_burst import BurstReader, ScanIndicator
 from tui.widgets.status_line import StatusLine
 from tui.widgets.view_tabs import ViewTabs
 
 DEBOUNCE_S = 0.08
 VIEW_COUNTS_SECONDS = 30.0
+SCAN_WARN_SECONDS = 15.0  # a "not found" stays on the info line this long (or until the next key)
+
+try:  # the clock of events.Key.time (time.monotonic on Linux and macOS)
+    from textual._time import get_time as _key_clock
+except ImportError:  # pragma: no cover - older or newer Textual
+    from time import monotonic as _key_clock
 
 
 def sort_labels() -> dict[str, str]:
@@ -137,12 +151,19 @@ class OrdersScreen(Screen):
         self._first_shown = False
         self._counts_timer = None
         self._stats_done = False
+        self._burst = BurstReader(ui.scan_gap_ms / 1000, ui.scan_min_length)
+        self._burst_timer = None
+        self._scan_warn_timer = None
+        self.last_scan: tuple[str, int | None] | None = None  # (code, order id or None if not found)
+        self._scan_pending = False  # a scanned code is being looked up
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         yield ViewTabs(id="view-tabs")
         yield FilterBar(self.current_query, id="filter-bar")
-        yield Static("", id="info-line", markup=False)
+        with Horizontal(id="info-row"):
+            yield Static("", id="info-line", markup=False)
+            yield ScanIndicator(id="scan-indicator")
         yield OrderTable(id="order-table")
         yield StatusLine(self.ctx, id="status-line")
         yield DeskPrintProgress(id="print-progress")
@@ -159,6 +180,7 @@ class OrdersScreen(Screen):
     def on_mount(self) -> None:
         self.query_one(ViewTabs).set_views(self.views, self.view_key)
         self.table.focus()
+        self._show_scan()
         self._request_page(("first",), "top")
         self._request_count()
 
@@ -166,6 +188,7 @@ class OrdersScreen(Screen):
         """After a recompose (a language switch): tabs, table focus and rows again."""
         self.query_one(ViewTabs).set_views(self.views, self.view_key)
         self.table.focus()
+        self._show_scan()
         self.refresh_orders()
 
     # ------------------------------------------------------------------ clock / context
@@ -540,11 +563,134 @@ class OrdersScreen(Screen):
             self.selection.clear()
             self._selection_changed()
 
+    # ------------------------------------------------------------------ barcode scanner
+    def _typing(self) -> bool:
+        """A text field has focus: keys go there, not to the scanner or the hotkeys."""
+        return isinstance(self.focused, Input)
+
+    async def on_key(self, event: events.Key) -> None:
+        # Keys come here after the focused widget and before the app checks the (non-priority)
+        # bindings, so a held key is stopped here and no hotkey sees it.
+        if self._typing():
+            return
+        if self._scan_warn_timer is not None:  # the next key clears a "not found"
+            self._clear_scan_warning()
+        if event.key == "enter" and self._scan_pending:
+            event.prevent_default()  # a scanner's Enter while its code is looked up: the scan
+            event.stop()  # opens the order, this Enter must not open the row under the cursor
+            return
+        step = self._burst.feed(event.key, event.character, event.time, enter=event.key == "enter")
+        if not step.passes:
+            event.prevent_default()
+            event.stop()
+        await self._scan_step(step)
+        self._arm_burst_timer()
+
+    async def _burst_timeout(self) -> None:
+        self._burst_timer = None
+        step = self._burst.timeout(_key_clock())
+        if step is None:
+            self._arm_burst_timer()
+            return
+        await self._scan_step(step)
+
+    def _arm_burst_timer(self) -> None:
+        if self._burst_timer is not None:
+            self._burst_timer.stop()
+            self._burst_timer = None
+        due = self._burst.due(_key_clock())
+        if due is not None:
+            self._burst_timer = self.set_timer(due, self._burst_timeout)
+
+    async def _scan_step(self, step) -> None:
+        """Replay held keys as the hotkeys they are, then look a complete code up."""
+        if step.replay and self.app.screen is self:
+            active = self.active_bindings
+            for key in step.replay:
+                binding = active.get(key)
+                if binding is not None and binding.enabled:
+                    await self.app.run_action(binding.binding.action, binding.node)
+        if step.scan:
+            self._show_scan("looking", step.scan)
+            self._scan_pending = True
+            self._scan_lookup(step.scan)
+        elif self._burst.held:
+            self._show_scan("reading" if len(self._burst.held) > 1 else "", self._burst.reading)
+        else:
+            self._show_scan()
+
+    def _indicator(self) -> ScanIndicator | None:
+        try:
+            return self.query_one(ScanIndicator)
+        except NoMatches:  # recomposing (a language switch)
+            return None
+
+    def _show_scan(self, state: str = "", code: str = "") -> None:
+        indicator = self._indicator()
+        if indicator is None:
+            return
+        if not state:
+            if indicator.state in ("looking", "warn"):
+                return  # a look-up is on its way, or a warning stays for a while
+            state = "off" if self._typing() else "ready"
+        indicator.show(state, code)
+
+    def _clear_scan_warning(self) -> None:
+        if self._scan_warn_timer is not None:
+            self._scan_warn_timer.stop()
+            self._scan_warn_timer = None
+        indicator = self._indicator()
+        if indicator is not None and indicator.state == "warn":
+            indicator.show("off" if self._typing() else "ready")
+
+    def on_descendant_focus(self, _event) -> None:
+        self._show_scan()
+
+    def on_descendant_blur(self, _event) -> None:
+        self.call_after_refresh(self._show_scan)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="scan", description="scan look-up")
+    def _scan_lookup(self, code: str) -> None:
+        from core.db import connection
+        from core.scan import lookup, normalise
+
+        with connection():
+            found = lookup(code)
+            order_id, sn = (found.order.id, found.order.order_sn) if found is not None else (None, "")
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._scan_result, normalise(code), order_id, sn)
+
+    def _scan_result(self, code: str, order_id: int | None, sn: str) -> None:
+        """Found: open the order (blocked orders too: the detail shows why). Not found: a loud
+        warning (error colours, crosses, the bell) and nothing else changes."""
+        self.last_scan = (code, order_id)
+        self._scan_pending = False
+        if order_id is None:
+            self._show_scan("warn", code)
+            if self._scan_warn_timer is not None:
+                self._scan_warn_timer.stop()
+            self._scan_warn_timer = self.set_timer(SCAN_WARN_SECONDS, self._clear_scan_warning)
+            if getattr(self.ctx.settings.ui, "scan_bell", True):
+                self.app.bell()
+            self.notify(tr("No order has the number {c}", "没有订单的单号是 {c}", c=code),
+                        title=tr("Scan: not found", "扫码：找不到"), severity="error", timeout=8)
+            return
+        self._show_scan("off" if self._typing() else "ready")
+        if self.app.screen is not self:  # the operator moved on meanwhile: do not jump
+            self.notify(tr("Scanned {sn}", "已扫码 {sn}", sn=sn))
+            return
+        from tui.screens.detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(order_id))
+
     # ------------------------------------------------------------------ errors
     @on(Worker.StateChanged)
     def _worker_state(self, event: Worker.StateChanged) -> None:
         # worker messages do not bubble: hand failures to the app's one error modal
         if event.state == WorkerState.ERROR:
+            if event.worker.group == "scan":
+                self._scan_pending = False
+                self._show_scan("ready")
             self.app.show_error(event.worker.error)
 
     # ------------------------------------------------------------------ other actions
