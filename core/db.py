@@ -13,12 +13,14 @@ supported and tested today.
 from __future__ import annotations
 
 import contextlib
+import operator
 import os
+import sqlite3
 from pathlib import Path
 
 import datetime as dt
 
-from peewee import AutoField, Database, DateTimeField, ForeignKeyField, Model, SqliteDatabase
+from peewee import AutoField, Database, ForeignKeyField, Model, SqliteDatabase
 
 from core.errors import DatabaseError
 from core.models import ALL_MODELS, SchemaVersion, database_proxy
@@ -164,37 +166,60 @@ def bulk_insert(model, rows: list[dict]) -> None:
     """Insert many rows with one prepared statement (``executemany``).
 
     Peewee's ``insert_many`` builds the SQL text for every value, which costs more than SQLite
-    itself at tens of thousands of rows; this keeps the values as bound parameters. Missing
-    keys take the field's default. Call inside a write transaction."""
+    itself at tens of thousands of rows; this keeps the values as bound parameters and builds
+    each row's parameters with C-level operations (a dict merge over the defaults and one
+    ``itemgetter``). Missing keys take the field's default. Call inside a write transaction."""
     if not rows:
         return
     meta = model._meta
     names = [n for n, f in meta.fields.items() if not (f.primary_key and isinstance(f, AutoField))]
     present = set().union(*(r.keys() for r in rows))
     fields = [meta.fields[n] for n in names if n in present or meta.fields[n].default is not None]
-    cols = ", ".join(f'"{f.column_name}"' for f in fields)
-    marks = ", ".join("?" for _ in fields)
+    # defaults are computed once per call (one timestamp for the whole batch); a column no row
+    # sets is written as a constant in the statement instead of a parameter bound on every row
+    bound: dict = {}
+    consts: dict[str, str] = {}
+    for f in fields:
+        d = f.default() if callable(f.default) else f.default
+        if f.name not in present and (lit := _sql_literal(d)) is not None:
+            consts[f.name] = lit
+        else:
+            bound[f.name] = d
+    by_name = {f.name: f for f in fields}
+    order = list(bound) + list(consts)
+    cols = ", ".join(f'"{by_name[n].column_name}"' for n in order)
+    marks = ", ".join(["?"] * len(bound) + list(consts.values()))
     sql = f'INSERT INTO "{meta.table_name}" ({cols}) VALUES ({marks})'
+    if len(bound) > 1:
+        getter = operator.itemgetter(*bound)
+        params = [getter({**bound, **r}) for r in rows]
+    else:
+        params = [tuple({**bound, **r}[n] for n in bound) for r in rows]
+    fk_cols = [i for i, n in enumerate(bound) if isinstance(by_name[n], ForeignKeyField)]
+    if fk_cols and any(isinstance(vals[i], Model) for vals in params for i in fk_cols):
+        params = [tuple(v.get_id() if isinstance(v, Model) else v for v in vals) for vals in params]
+    # datetimes are bound through the adapter registered below
+    meta.database.cursor().executemany(sql, params)
 
-    # defaults are computed once per call (one timestamp for the whole batch)
-    defaults = [f.default() if callable(f.default) else f.default for f in fields]
-    names_ = [f.name for f in fields]
-    date_cols = [i for i, f in enumerate(fields) if isinstance(f, DateTimeField)]
-    fk_cols = [i for i, f in enumerate(fields) if isinstance(f, ForeignKeyField)]
-    pairs = list(zip(names_, defaults))
-    params = [[r.get(n, d) for n, d in pairs] for r in rows]
-    if date_cols or fk_cols:
-        for vals in params:
-            for i in date_cols:
-                v = vals[i]
-                if v is not None and isinstance(v, dt.datetime):
-                    vals[i] = v.isoformat(" ")
-            for i in fk_cols:
-                v = vals[i]
-                if isinstance(v, Model):
-                    vals[i] = v.get_id()
-    db = meta.database
-    db.cursor().executemany(sql, params)
+
+def _sql_literal(value) -> str | None:
+    """``value`` as an SQL constant, or None when it is better bound as a parameter."""
+    if value is None:
+        return "NULL"
+    if type(value) is int:
+        return str(value)
+    if type(value) is str and len(value) < 64 and "\x00" not in value:
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def _adapt_datetime(value: dt.datetime) -> str:
+    return value.isoformat(" ")
+
+
+# The text form peewee and sqlite3 have always stored ("2026-11-20 08:30:15.123000"); registered
+# explicitly because Python 3.12 deprecates sqlite3's built-in datetime adapter.
+sqlite3.register_adapter(dt.datetime, _adapt_datetime)
 
 
 def execute_updates(model, updates: list[tuple[dict, int]]) -> None:
@@ -207,9 +232,7 @@ def execute_updates(model, updates: list[tuple[dict, int]]) -> None:
         vals = []
         for c in cols:
             v = changes[c]
-            if isinstance(v, dt.datetime):
-                v = v.isoformat(" ")
-            elif isinstance(v, Model):
+            if isinstance(v, Model):
                 v = v.get_id()
             vals.append(v)
         vals.append(pk)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 from core import audit
+from core.bulk import gc_paused
 from core.db import bulk_insert, execute_updates, write
 from core.i18n import tr
 from peewee import DateTimeField
@@ -143,13 +144,18 @@ def item_summary(items: Sequence[Mapping]) -> str:
     return "；".join(parts)
 
 
+_SKU_KEYS = ("outer_id", "sku_id", "goods_id", "outer_goods_id")
+
+
 def _sku_text(items: Sequence[Mapping]) -> str:
     codes = []
     for it in items:
-        for key in ("outer_id", "sku_id", "goods_id", "outer_goods_id"):
-            v = str(it.get(key) or "").strip().lower()
+        for key in _SKU_KEYS:
+            v = it.get(key)
             if v:
-                codes.append(v)
+                v = (v if type(v) is str else str(v)).strip().lower()
+                if v:
+                    codes.append(v)
     return "|" + "|".join(dict.fromkeys(codes)) + "|" if codes else ""
 
 
@@ -166,7 +172,7 @@ def _search_text(rec: Mapping, items: Sequence[Mapping]) -> str:
     ]
     for it in items:
         parts += [it.get("goods_name", ""), it.get("goods_spec", ""), it.get("outer_id", "")]
-    return " ".join(str(p) for p in parts if p).lower()
+    return " ".join([p if type(p) is str else str(p) for p in parts if p]).lower()
 
 
 # ------------------------------------------------------------------ upsert
@@ -219,12 +225,14 @@ def _item_key(items: Sequence[Mapping]) -> tuple:
 def _clean_items(items: Sequence[Mapping]) -> list[dict]:
     out = []
     for it in items:
-        d = {f: it.get(f) for f in ITEM_FIELDS if it.get(f) is not None}
-        d.setdefault("goods_count", 1)
+        d = {f: v for f in ITEM_FIELDS if (v := it.get(f)) is not None}
+        if "goods_count" not in d:
+            d["goods_count"] = 1
         out.append(d)
     return out
 
 
+@gc_paused
 def upsert_orders(shop_id: int, records: Iterable[Mapping], *, source: str = "api",
                   now: dt.datetime | None = None) -> UpsertResult:
     """Insert or update orders of one shop, in one write transaction per call.
@@ -285,6 +293,7 @@ def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.dateti
         ):
             old_items.setdefault(it["order"], []).append(it)
 
+    now_text = now.isoformat(" ")
     inserts: list[dict] = []
     insert_items: dict[str, list[dict]] = {}
     updates: list[tuple[dict, int]] = []
@@ -294,7 +303,7 @@ def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.dateti
         items = _clean_items(rec.get("items") or [])
         old = existing.get(sn)
         if old is None:
-            row = _new_row(shop_id, sn, rec, items, source, now)
+            row = _new_row(shop_id, sn, rec, items, source, now_text)
             inserts.append(row)
             insert_items[sn] = items
             if row["exception_flags"]:
@@ -324,20 +333,35 @@ def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.dateti
     for oid, text in events:
         audit.order_event(oid, "flag", text)
     if inserts:
-        bulk_insert(Order, inserts)
-        sns = [r["order_sn"] for r in inserts]
-        ids = dict(database_proxy.execute_sql(
-            f'SELECT "order_sn", "id" FROM "order" WHERE "order_sn" IN ({", ".join("?" * len(sns))}) '
-            'AND "shop_id" = ?', [*sns, shop_id]).fetchall())
+        ids = _insert_orders(shop_id, inserts)
         item_rows = []
         for sn, items in insert_items.items():
             oid = ids[sn]
             res.new_ids.append(oid)
-            for pos, it in enumerate(items):
-                item_rows.append({**it, "order": oid, "position": pos})
+            for pos, it in enumerate(items):  # our own cleaned copies: completed in place
+                it["order"] = oid
+                it["position"] = pos
+                item_rows.append(it)
         bulk_insert(OrderItem, item_rows)
         res.new += len(inserts)
     return res
+
+
+def _insert_orders(shop_id: int, rows: list[dict]) -> dict[str, int]:
+    """Insert new order rows; their ids by order number.
+
+    Inside the write transaction nobody else inserts, so SQLite gives the rows the ids after the
+    largest one, in order; that is checked (``last_insert_rowid``) and the ids are read back
+    only when it does not hold."""
+    q = database_proxy.execute_sql
+    before = q('SELECT max("id") FROM "order"').fetchone()[0] or 0
+    bulk_insert(Order, rows)
+    last = q("SELECT last_insert_rowid()").fetchone()[0]
+    sns = [r["order_sn"] for r in rows]
+    if last == before + len(rows):
+        return dict(zip(sns, range(before + 1, last + 1)))
+    return dict(q(f'SELECT "order_sn", "id" FROM "order" WHERE "order_sn" IN ({", ".join("?" * len(sns))}) '
+                  'AND "shop_id" = ?', [*sns, shop_id]).fetchall())
 
 
 def _derived(rec: Mapping, items: list[dict]) -> dict:
@@ -349,22 +373,47 @@ def _derived(rec: Mapping, items: list[dict]) -> dict:
     }
 
 
+# the record's time fields, bound as the text SQLite stores (sqlite3's adapter call per value
+# costs more than the rest of the row)
+_RECORD_TIMES = ("created_time", "confirm_time", "pay_time", "updated_at", "last_ship_time", "shipping_time")
+
+
 def _new_row(shop_id: int, sn: str, rec: Mapping, items: list[dict], source: str, now) -> dict:
-    row = {f: rec[f] for f in PLATFORM_FIELDS if f in rec and rec[f] is not None}
-    row.update(shop=shop_id, order_sn=sn, source=source, local_updated_at=now)
-    for f in ("tracking_number", "logistics_id"):
-        if rec.get(f):
-            row[f] = rec[f]
-    row["receiver_hash"] = receiver_hash(
-        rec.get("receiver_name_enc", ""), rec.get("receiver_phone_enc", ""), rec.get("receiver_address_enc", "")
-    )
-    status = rec.get("order_status", 1)
-    # an order the platform already shows shipped needs nothing from us
-    row["state"] = "confirmed" if status in (2, 3) else "new"
-    if status in (2, 3):
-        row["confirmed_at"] = rec.get("shipping_time") or now
-    row["exception_flags"] = platform_flags(*_status_tuple(rec)) if status == 1 else 0
-    row.update(_derived(rec, items))
+    """The stored row for a new order. Times in it are text (``datetime.isoformat(" ")``, the
+    form every DateTimeField reads back); ``now`` may be given as that text already."""
+    get = rec.get
+    row = {f: v for f in PLATFORM_FIELDS if (v := get(f)) is not None}
+    for f in _RECORD_TIMES:
+        v = row.get(f)
+        if v is not None and type(v) is dt.datetime:
+            row[f] = v.isoformat(" ")
+    if type(now) is dt.datetime:
+        now = now.isoformat(" ")
+    row["shop"] = shop_id
+    row["order_sn"] = sn
+    row["source"] = source
+    row["local_updated_at"] = now
+    if v := get("tracking_number"):
+        row["tracking_number"] = v
+    if v := get("logistics_id"):
+        row["logistics_id"] = v
+    row["receiver_hash"] = receiver_hash(get("receiver_name_enc", ""), get("receiver_phone_enc", ""),
+                                         get("receiver_address_enc", ""))
+    status = get("order_status", 1)
+    if status in (2, 3):  # an order the platform already shows shipped needs nothing from us
+        row["state"] = "confirmed"
+        row["confirmed_at"] = row.get("shipping_time") or now
+        row["exception_flags"] = 0
+    else:
+        row["state"] = "new"
+        row["exception_flags"] = platform_flags(
+            status or 0, get("refund_status") or 0, get("after_sales_status") or 0,
+            get("risk_control_status") or 0, get("is_stock_out") or 0,
+        ) if status == 1 else 0
+    row["item_count"] = sum([int(it.get("goods_count") or 0) for it in items])
+    row["items_summary"] = item_summary(items)
+    row["sku_text"] = _sku_text(items)
+    row["search_text"] = _search_text(rec, items)
     if source == "api":
         row["synced_at"] = now
     elif source == "import":

@@ -33,6 +33,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from core.bulk import gc_paused
 from core.errors import DadanError
 from core.i18n import tr
 from core.timeutil import to_utc
@@ -422,6 +423,7 @@ def _pick_sheet(src: Source) -> str:
                      sheets=list(src.sheet_names))
 
 
+@gc_paused
 def prepare(path: str | Path, *, sheet: str | None = None, mapping: dict | None = None,
             mapping_name: str | None = None, kind: str = "auto") -> Layout:
     """Open ``path``, pick the sheet, find the header row and the column mapping.
@@ -867,39 +869,87 @@ def _converters(layout: Layout, couriers: CourierResolver | None, tz: str) -> li
     return out
 
 
-def _cached(fn: Callable) -> Callable:
-    """Memoise a cell parser per column: exports repeat the same amounts, times, statuses and
-    codes on thousands of rows. Errors are remembered too."""
-    cache: dict = {}
-
-    def call(v):
-        key = v if type(v) is str else (type(v), v)
-        try:
-            r = cache[key]
-        except KeyError:
-            try:
-                r = fn(v)
-            except CellError as exc:
-                r = exc
-            if len(cache) < 200_000:
-                cache[key] = r
-        except TypeError:  # unhashable: parse without the cache
-            return fn(v)
-        if isinstance(r, CellError):
-            raise CellError(str(r))
-        return r
-
-    return call
-
-
 def _row_cells(row: Sequence, width: int) -> list[str]:
     return [_cell_text(c) for c in list(row)[:max(width, len(row))]]
+
+
+def _parse_line(row: Sequence, i: int, convs, headers: Sequence[str], sn_col: int) -> dict | RejectedRow:
+    """One data row, cell by cell: its parsed values, or the reject naming the first bad cell."""
+    n = len(row)
+    line: dict = {"_row": i + 1}
+    try:
+        for key, col, fn in convs:
+            v = row[col] if col < n else None
+            if v is None or v == "":
+                if key == "order_sn":
+                    raise CellError(tr("the order number is empty", "订单号为空"))
+                continue
+            try:
+                pv = fn(v)
+            except CellError:
+                line["_col"] = headers[col] if col < len(headers) else str(col + 1)
+                raise
+            except Exception:  # noqa: BLE001 - a parser bug must not stop the import
+                line["_col"] = headers[col] if col < len(headers) else str(col + 1)
+                raise CellError(tr("unreadable value '{v}'", "无法读取的值“{v}”", v=_cell_text(v))) from None
+            if pv is not None and pv != "":
+                line[key] = pv
+    except CellError as exc:
+        col_name = line.get("_col", headers[sn_col] if sn_col < len(headers) else "")
+        return RejectedRow(i + 1, _row_cells(row, len(headers)), col_name, str(exc), line.get("order_sn", ""))
+    return line
+
+
+class _Bad:
+    """A cell value that failed to parse (the row is then parsed again cell by cell)."""
+
+
+_BAD = _Bad()
+
+
+def _parse_column(values: list, fn: Callable, required: bool) -> tuple[list, bool]:
+    """Parse one column: each distinct value once (exports repeat the same amounts, times,
+    statuses and codes on thousands of rows). Returns (parsed values, any bad). Empty cells
+    parse to None; a bad cell to ``_BAD``."""
+    if set(map(type, values)) <= _TEXT_TYPES:
+        keys = values
+    else:  # 1, 1.0 and True are equal as dict keys but are different cells
+        keys = [v if type(v) is str else (type(v), v) for v in values]
+    try:
+        distinct = dict(zip(keys, values))
+    except TypeError:  # an unhashable cell: no sharing
+        keys = list(range(len(values)))
+        distinct = dict(zip(keys, values))
+    results: dict = {}
+    bad = False
+    for k, v in distinct.items():
+        if v is None or v == "":
+            r = _BAD if required else None
+        else:
+            try:
+                r = fn(v)
+            except Exception:  # noqa: BLE001 - CellError or a parser bug: the slow path reports it
+                r = _BAD
+            if r == "":
+                r = None
+        if r is _BAD:
+            bad = True
+        results[k] = r
+    return list(map(results.__getitem__, keys)), bad
+
+
+_SN_START = frozenset("0123456789\t")
+_TEXT_TYPES = {str, type(None)}
 
 
 def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress | None = None,
                strict_courier: bool = False) -> tuple[list[dict], list[RejectedRow], int, int]:
     """Validate every data row -> (lines, rejects, rows_total, skipped). A line is a dict of
-    parsed values keyed by field plus ``_row`` (the sheet row number)."""
+    parsed values keyed by field (None where the cell is empty) plus ``_row`` (the sheet row
+    number).
+
+    Cells are parsed a column at a time, each distinct value once; a row with a bad cell is
+    parsed again cell by cell so that its reject names the first bad cell."""
     couriers = CourierResolver() if ("courier" in layout.mapping) else None
     convs = _converters(layout, couriers, tz)
     if couriers is not None and not strict_courier:
@@ -915,49 +965,61 @@ def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress 
         if sn_col is not None and sn_col < len(r) and _cell_text(r[sn_col]) and not _is_total_row(r):
             break
         end -= 1
-    lines: list[dict] = []
-    rejects: list[RejectedRow] = []
     skipped = len(rows) - end
     total = end - start
-    step = max(1000, total // 100)
-    width = len(headers)
-    convs = [(key, col, fn if key == "order_sn" else _cached(fn)) for key, col, fn in convs]
-    for i in range(start, end):
-        if progress and (i - start) % step == 0:
-            progress("check", i - start, total)
-        row = rows[i]
-        n = len(row)
-        sn_cell = row[sn_col] if sn_col < n else None
-        if (sn_cell is None or sn_cell == "" or isinstance(sn_cell, str) and not sn_cell.strip()) and (
-                _blank(row) or _is_total_row(row)):
-            skipped += 1
-            continue
-        if isinstance(sn_cell, str) and _TOTAL.match(sn_cell.strip()):
-            skipped += 1
-            continue
-        line: dict = {"_row": i + 1}
-        try:
-            for key, col, fn in convs:
-                v = row[col] if col < n else None
-                if v is None or v == "":
-                    if key == "order_sn":
-                        raise CellError(tr("the order number is empty", "订单号为空"))
+    if progress:
+        progress("check", 0, total)
+
+    width = max([col for _k, col, _f in convs] + [sn_col]) + 1
+    block = [r if len(r) >= width else list(r) + [None] * (width - len(r)) for r in rows[start:end]]
+    by_col = list(zip(*block)) if block else [()] * width
+
+    # blank rows and total rows in the middle are skipped; a row whose order number cell starts
+    # with a digit (or Excel's tab) is neither
+    kept = list(range(len(block)))
+    sn_vals = by_col[sn_col]
+    suspects = [j for j, v in enumerate(sn_vals) if not (type(v) is str and v[:1] in _SN_START)]
+    if suspects:
+        drop = set()
+        for j in suspects:
+            sn_cell, row = sn_vals[j], block[j]
+            if sn_cell is None or sn_cell == "" or isinstance(sn_cell, str) and not sn_cell.strip():
+                if _blank(row) or _is_total_row(row):
+                    drop.add(j)
+            elif isinstance(sn_cell, str) and _TOTAL.match(sn_cell.strip()):
+                drop.add(j)
+        if drop:
+            skipped += len(drop)
+            kept = [j for j in kept if j not in drop]
+            block = [block[j] for j in kept]
+            by_col = list(zip(*block)) if block else [()] * width
+
+    columns: list[list] = []
+    any_bad = False
+    for n_done, (key, col, fn) in enumerate(convs):
+        parsed, bad = _parse_column(list(by_col[col]), fn, key == "order_sn")
+        columns.append(parsed)
+        any_bad = any_bad or bad
+        if progress:
+            progress("check", total * (n_done + 1) // (len(convs) + 1), total)
+
+    keys = [k for k, _c, _f in convs] + ["_row"]
+    row_numbers = [start + j + 1 for j in kept]
+    rejects: list[RejectedRow] = []
+    if not any_bad:
+        lines = [dict(zip(keys, vals)) for vals in zip(*columns, row_numbers)]
+    else:
+        lines = []
+        for vals in zip(*columns, row_numbers):
+            if _BAD in vals:
+                i = vals[-1] - 1
+                got = _parse_line(rows[i], i, convs, headers, sn_col)
+                if isinstance(got, RejectedRow):
+                    rejects.append(got)
                     continue
-                try:
-                    pv = fn(v)
-                except CellError:
-                    line["_col"] = headers[col] if col < len(headers) else str(col + 1)
-                    raise
-                except Exception:  # noqa: BLE001 - a parser bug must not stop the import
-                    line["_col"] = headers[col] if col < len(headers) else str(col + 1)
-                    raise CellError(tr("unreadable value '{v}'", "无法读取的值“{v}”", v=_cell_text(v))) from None
-                if pv is not None and pv != "":
-                    line[key] = pv
-        except CellError as exc:
-            col_name = line.get("_col", headers[sn_col] if sn_col < width else "")
-            rejects.append(RejectedRow(i + 1, _row_cells(row, width), col_name, str(exc), line.get("order_sn", "")))
-            continue
-        lines.append(line)
+                lines.append(got)
+                continue
+            lines.append(dict(zip(keys, vals)))
     if progress:
         progress("check", total, total)
     return lines, rejects, total - (skipped - (len(rows) - end)), skipped
@@ -968,6 +1030,72 @@ def _sum_or_same(values: list[int]) -> int:
     if len(set(values)) == 1:
         return values[0]
     return sum(values)
+
+
+_ITEM_KEYS = ("goods_id", "goods_name", "goods_spec", "goods_count", "sku_id", "outer_id", "outer_goods_id")
+_DISCOUNTS = ("discount_shop", "discount_platform", "discount_pay", "discount")
+_REFUND_RANK = {1: 0, 2: 2, 3: 3, 4: 1}  # which after-sale status of an order's lines wins
+
+
+# line field -> record field, for fields an order's first non-empty line decides
+_FIRST_WINS = tuple((k, k) for k in ("order_status",) + _ORDER_TEXT + _TIMES)
+_MONEY_FIELDS = (("goods_amount", "goods_amount_fen"), ("postage", "postage_fen"), ("pay_amount", "pay_amount_fen"))
+# a one-line order: everything copies straight across
+_SINGLE = _FIRST_WINS + (("after_sale", "refund_status"),) + _MONEY_FIELDS
+
+
+def _order_record(sn: str, lns: list[dict]) -> dict:
+    """The record for :func:`core.orders.upsert_orders` from an order's lines (None = empty)."""
+    first = lns[0]
+    if len(lns) == 1:
+        get = first.get
+        rec = {"order_sn": sn, **{rk: v for lk, rk in _SINGLE if (v := get(lk)) is not None}}
+        disc = [v for k in _DISCOUNTS if (v := get(k)) is not None]
+    else:
+        rec = {"order_sn": sn}
+        for lk, rk in _FIRST_WINS:
+            for ln in lns:
+                v = ln.get(lk)
+                if v is not None:
+                    rec[rk] = v
+                    break
+        refunds = [v for ln in lns if (v := ln.get("after_sale")) is not None]
+        if refunds:
+            rec["refund_status"] = max(refunds, key=lambda s: _REFUND_RANK.get(s, 0))
+        money = {}
+        for k in _ORDER_MONEY:
+            vals = [v for ln in lns if (v := ln.get(k)) is not None]
+            if vals:
+                money[k] = _sum_or_same(vals)
+        for k, rk in _MONEY_FIELDS:
+            if k in money:
+                rec[rk] = money[k]
+        disc = [money[k] for k in _DISCOUNTS if k in money]
+    if disc:
+        rec["discount_amount_fen"] = sum(disc)
+    if "pay_time" not in rec and "confirm_time" in rec:
+        rec["pay_time"] = rec["confirm_time"]
+    for ln in lns:
+        if ln.get("tracking_number"):
+            rec["tracking_number"] = ln["tracking_number"]
+            if ln.get("courier"):
+                rec["logistics_id"] = ln["courier"]
+            break
+    items = []
+    for ln in lns:
+        get = ln.get
+        it = {k: v for k in _ITEM_KEYS if (v := get(k)) is not None}
+        v = get("goods_price")
+        if v is not None:
+            it["goods_price_fen"] = v
+        if it:
+            if "goods_count" not in it:
+                it["goods_count"] = 1
+            items.append(it)
+    if items:
+        rec["items"] = items
+    rec["_rows"] = [ln["_row"] for ln in lns]
+    return rec
 
 
 def group_orders(lines: list[dict], rejects: list[RejectedRow], headers: list[str],
@@ -981,7 +1109,12 @@ def group_orders(lines: list[dict], rejects: list[RejectedRow], headers: list[st
             bad_sns.setdefault(r.order_sn, r.row)
     groups: dict[str, list[dict]] = {}
     for ln in lines:
-        groups.setdefault(ln["order_sn"], []).append(ln)
+        sn = ln["order_sn"]
+        g = groups.get(sn)
+        if g is None:
+            groups[sn] = [ln]
+        else:
+            g.append(ln)
     records = []
     width = len(headers)
     for sn, lns in groups.items():
@@ -992,54 +1125,7 @@ def group_orders(lines: list[dict], rejects: list[RejectedRow], headers: list[st
                         "another line of order {sn} (row {r}) was rejected", "订单 {sn} 的另一行（第 {r} 行）被拒绝",
                         sn=sn, r=bad_sns[sn])))
             continue
-        rec: dict = {"order_sn": sn}
-        for k in ("order_status",):
-            vals = [ln[k] for ln in lns if k in ln]
-            if vals:
-                rec[k] = vals[0]
-        refunds = [ln["after_sale"] for ln in lns if "after_sale" in ln]
-        if refunds:
-            rec["refund_status"] = max(refunds, key=lambda s: {1: 0, 2: 2, 3: 3, 4: 1}.get(s, 0))
-        for k in _ORDER_TEXT + _TIMES:
-            for ln in lns:
-                if k in ln:
-                    rec[k] = ln[k]
-                    break
-        money = {}
-        for k in _ORDER_MONEY:
-            vals = [ln[k] for ln in lns if k in ln]
-            if vals:
-                money[k] = _sum_or_same(vals)
-        if "goods_amount" in money:
-            rec["goods_amount_fen"] = money["goods_amount"]
-        if "postage" in money:
-            rec["postage_fen"] = money["postage"]
-        if "pay_amount" in money:
-            rec["pay_amount_fen"] = money["pay_amount"]
-        disc = [money[k] for k in ("discount_shop", "discount_platform", "discount_pay", "discount") if k in money]
-        if disc:
-            rec["discount_amount_fen"] = sum(disc)
-        if "pay_time" not in rec and "confirm_time" in rec:
-            rec["pay_time"] = rec["confirm_time"]
-        for ln in lns:
-            if ln.get("tracking_number"):
-                rec["tracking_number"] = ln["tracking_number"]
-                if ln.get("courier"):
-                    rec["logistics_id"] = ln["courier"]
-                break
-        items = []
-        for ln in lns:
-            it = {k: ln[k] for k in ("goods_id", "goods_name", "goods_spec", "goods_count", "sku_id", "outer_id",
-                                     "outer_goods_id") if k in ln}
-            if "goods_price" in ln:
-                it["goods_price_fen"] = ln["goods_price"]
-            if it:
-                it.setdefault("goods_count", 1)
-                items.append(it)
-        if items:
-            rec["items"] = items
-        rec["_rows"] = [ln["_row"] for ln in lns]
-        records.append(rec)
+        records.append(_order_record(sn, lns))
     return records
 
 
@@ -1054,10 +1140,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _clean_record(rec: dict) -> dict:
-    return {k: v for k, v in rec.items() if not k.startswith("_")}
-
-
+@gc_paused
 def plan_import(layout: Layout, *, shop_id: int | None, tz: str = "Asia/Shanghai",
                 progress: Progress | None = None, dry_run_counts: bool = True) -> ImportPlan:
     """Parse and validate every row, group orders, and (``dry_run_counts``) compute the
@@ -1069,10 +1152,18 @@ def plan_import(layout: Layout, *, shop_id: int | None, tz: str = "Asia/Shanghai
     lines, rejects, total, skipped = parse_rows(layout, tz=tz, progress=progress,
                                                 strict_courier=layout.kind == "tracking")
     if layout.kind == "tracking":
-        records = [{"order_sn": ln["order_sn"], "tracking_number": ln["tracking_number"],
-                    "logistics_id": ln["courier"], "_row": ln["_row"]} for ln in lines]
+        records = [{"order_sn": ln["order_sn"], "tracking_number": ln.get("tracking_number"),
+                    "logistics_id": ln.get("courier"), "_row": ln["_row"]} for ln in lines]
         for rec in records:
-            if not re.match(r"^[A-Za-z0-9-]{6,40}$", rec["tracking_number"]):
+            if rec["logistics_id"] is None:
+                rejects.append(RejectedRow(rec["_row"], _row_cells(layout.rows[rec["_row"] - 1], len(layout.headers)),
+                                           layout.headers[layout.mapping["courier"]],
+                                           tr("the courier is empty", "快递公司为空")))
+            elif not rec["tracking_number"]:
+                rejects.append(RejectedRow(rec["_row"], _row_cells(layout.rows[rec["_row"] - 1], len(layout.headers)),
+                                           layout.headers[layout.mapping["tracking_number"]],
+                                           tr("the tracking number is empty", "快递单号为空")))
+            elif not re.match(r"^[A-Za-z0-9-]{6,40}$", rec["tracking_number"]):
                 rejects.append(RejectedRow(rec["_row"], _row_cells(layout.rows[rec["_row"] - 1], len(layout.headers)),
                                            layout.headers[layout.mapping["tracking_number"]], tr(
                                                "'{v}' is not a tracking number", "“{v}”不是有效的快递单号",
@@ -1130,7 +1221,7 @@ def _apply(plan: ImportPlan, *, actor: str, commit: bool, progress: Progress | N
 def _apply_orders(plan: ImportPlan, counts: Counts, progress: Progress | None) -> None:
     from core.orders import upsert_orders
 
-    recs = [_clean_record(r) for r in plan.records]
+    recs = plan.records  # the upsert reads only the fields it knows ("_rows" stays behind)
     total = len(recs)
     chunk = 2000
     for i in range(0, total, chunk):
@@ -1217,6 +1308,7 @@ class ImportOutcome:
     rejects_file: Path | None = None
 
 
+@gc_paused
 def commit_import(plan: ImportPlan, *, actor: str, allow_partial: bool = False,
                   progress: Progress | None = None) -> ImportOutcome:
     """Write the import in one transaction. With rejected rows and not ``allow_partial`` the

@@ -173,3 +173,34 @@ def test_demo_is_deterministic_and_realistic(shop):
     assert Order.select().where(Order.exception_flags != 0).count() > 0
     write_demo(300, seed=5, now=now)  # re-running duplicates nothing
     assert Order.select().count() == 300
+
+
+def _items_by_sn() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for it in OrderItem.select(OrderItem, Order).join(Order).order_by(OrderItem.position):
+        out.setdefault(it.order.order_sn, []).append(it.outer_id)
+    return out
+
+
+def test_new_orders_get_their_own_items_in_a_batch(shop):
+    recs = [rec(f"261120-1000000000{i:05d}", items=[
+        {"goods_id": str(i), "goods_name": "g", "goods_count": 1, "outer_id": f"S{i}-{k}"} for k in range(1 + i % 3)
+    ]) for i in range(2500)]  # several batches
+    r = upsert_orders(shop.id, recs)
+    assert r.new == 2500 and len(set(r.new_ids)) == 2500
+    got = _items_by_sn()
+    assert all(got[x["order_sn"]] == [it["outer_id"] for it in x["items"]] for x in recs)
+    assert {o.id for o in Order.select(Order.id)} == set(r.new_ids)
+
+
+def test_new_order_ids_are_read_back_when_sqlite_cannot_count_them(shop):
+    # at the largest possible id SQLite picks new ids at random: the insert must notice that
+    upsert_orders(shop.id, [rec("261120-100000000000001", items=[])])
+    Order.update(id=2**63 - 1).where(Order.order_sn == "261120-100000000000001").execute()
+    recs = [rec(f"261120-2000000000{i:05d}", items=[{"goods_id": "1", "goods_count": 1, "outer_id": f"X{i}"}])
+            for i in range(50)]
+    r = upsert_orders(shop.id, recs)
+    assert r.new == 50
+    got = _items_by_sn()
+    assert all(got[x["order_sn"]] == [f"X{i}"] for i, x in enumerate(recs))
+    assert set(r.new_ids) == {o.id for o in Order.select(Order.id).where(Order.order_sn != "261120-100000000000001")}
