@@ -426,3 +426,14 @@ def test_tracking_file(tmp_path, db, shop, fake_shipping):
     # again: unchanged, nothing queued twice
     plan = S.plan_import(S.prepare(write_xlsx(tmp_path / "t2.xlsx", good, headers=headers)), shop_id=shop.id)
     assert plan.counts.unchanged == 2 and plan.counts.updated == 0
+
+
+def test_tracking_file_with_empty_cells_rejects_those_rows(tmp_path, db, shop, fake_shipping):
+    S.commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE), shop), actor="t")
+    headers = ["订单号", "快递公司", "快递单号"]
+    p = write_xlsx(tmp_path / "t.xlsx", [[SN1, "中通", ""], [SN2, "", "YT9876543210"]], headers=headers)
+    before = dump(db)
+    plan = S.plan_import(S.prepare(p), shop_id=shop.id)
+    msgs = {r.row: (r.column, r.message) for r in plan.rejects}
+    assert msgs == {2: ("快递单号", "the tracking number is empty"), 3: ("快递公司", "the courier is empty")}
+    assert not S.commit_import(plan, actor="t").committed and dump(db) == before
