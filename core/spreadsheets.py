@@ -523,7 +523,7 @@ _EXPORT_HINT_EN = ("export the file again from the merchant backend and import i
                    "opening and saving it in Excel (or import the column as Text in Excel)")
 _EXPORT_HINT_ZH = "请从商家后台重新导出后直接导入，不要用 Excel 打开再保存（或在 Excel 中把该列设为“文本”格式）"
 _SCI = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
-_SN = re.compile(r"^\d{6}-\d{15}$")
+_SN = re.compile(r"^\d{6}-\d{15}$", re.ASCII)
 _CURRENCY = re.compile(r"^(¥|￥|rmb|cny|人民币)|(元|rmb|cny)$", re.IGNORECASE)
 _OTHER_CURRENCY = re.compile(r"[$€£]|usd|eur", re.IGNORECASE)
 
@@ -545,6 +545,10 @@ def _damaged(shown: str, what_en: str, what_zh: str) -> CellError:
 
 
 def parse_order_sn(v) -> str:
+    if type(v) is str:  # the usual cell, tab-prefixed or not: one regex
+        s = v.strip()
+        if _SN.match(s):
+            return s
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         raise _damaged(_cell_text(v) if isinstance(v, int) else f"{v:.6g}", "order number", "订单号")
     s = _clean_text(v)
@@ -971,7 +975,9 @@ def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress 
         progress("check", 0, total)
 
     width = max([col for _k, col, _f in convs] + [sn_col]) + 1
-    block = [r if len(r) >= width else list(r) + [None] * (width - len(r)) for r in rows[start:end]]
+    block = rows[start:end]
+    if block and min(map(len, block)) < width:
+        block = [r if len(r) >= width else list(r) + [None] * (width - len(r)) for r in block]
     by_col = list(zip(*block)) if block else [()] * width
 
     # blank rows and total rows in the middle are skipped; a row whose order number cell starts
@@ -1040,17 +1046,37 @@ _REFUND_RANK = {1: 0, 2: 2, 3: 3, 4: 1}  # which after-sale status of an order's
 # line field -> record field, for fields an order's first non-empty line decides
 _FIRST_WINS = tuple((k, k) for k in ("order_status",) + _ORDER_TEXT + _TIMES)
 _MONEY_FIELDS = (("goods_amount", "goods_amount_fen"), ("postage", "postage_fen"), ("pay_amount", "pay_amount_fen"))
-# a one-line order: everything copies straight across
-_SINGLE = _FIRST_WINS + (("after_sale", "refund_status"),) + _MONEY_FIELDS
 
 
 def _order_record(sn: str, lns: list[dict]) -> dict:
-    """The record for :func:`core.orders.upsert_orders` from an order's lines (None = empty)."""
+    """The record for :func:`core.orders.upsert_orders` from an order's lines (None = empty).
+    A one-line order's line becomes its record in place (the upsert reads only the fields it
+    knows and skips empty ones)."""
     first = lns[0]
     if len(lns) == 1:
-        get = first.get
-        rec = {"order_sn": sn, **{rk: v for lk, rk in _SINGLE if (v := get(lk)) is not None}}
+        rec = first
+        get = rec.get
+        pop = rec.pop
+        rec["refund_status"] = pop("after_sale", None)
+        for k, rk in _MONEY_FIELDS:
+            rec[rk] = pop(k, None)
         disc = [v for k in _DISCOUNTS if (v := get(k)) is not None]
+        if disc:
+            rec["discount_amount_fen"] = sum(disc)
+        if get("pay_time") is None and get("confirm_time") is not None:
+            rec["pay_time"] = rec["confirm_time"]
+        if get("tracking_number") and get("courier"):
+            rec["logistics_id"] = rec["courier"]
+        it = {k: v for k in _ITEM_KEYS if (v := get(k)) is not None}
+        v = get("goods_price")
+        if v is not None:
+            it["goods_price_fen"] = v
+        if it:
+            if "goods_count" not in it:
+                it["goods_count"] = 1
+            rec["items"] = [it]
+        rec["_rows"] = [pop("_row")]
+        return rec
     else:
         rec = {"order_sn": sn}
         for lk, rk in _FIRST_WINS:
