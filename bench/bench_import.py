@@ -9,7 +9,9 @@ Targets: xlsx <= 5 s, CSV <= 2 s for 50,000 rows.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
+import random
 import sys
 import tempfile
 import time
@@ -23,14 +25,46 @@ HEADERS = ["商品", "订单号", "订单状态", "商品总价(元)", "邮费(�
            "快递公司", "订单成交时间", "承诺发货时间", "支付时间", "收货人", "手机", "省", "市", "区"]
 
 
-def rows(n: int):
+def rows(n: int, seed: int = 5):
+    """Export lines as the merchant backend writes them, with the variety of a real day's export:
+    every order its own times (deal, pay, ship-by) and masked buyer; regions, products and
+    SKUs drawn from the demo catalogue; ~10% two-line orders; some shipped, some in after-sale,
+    some with a merchant remark."""
+    from core.demo import PRODUCTS, REGIONS, REMARKS, SURNAMES
+
+    rng = random.Random(seed)
+    provinces = list(REGIONS)
+    t = dt.datetime(2023, 11, 14, 0, 0, 0)
+    sn = ""
     for i in range(n):
-        sn = f"231114-{i // 2 if i % 10 < 2 else i:015d}"  # ~10% two-line orders
-        yield ["保温杯 500ml 不锈钢", "\t" + sn, "待发货" if i % 7 else "已发货，待收货", "29.90", "0.00", "1.00", "0.00",
-               "0.00", "28.90", "28.90", 1 + i % 3, "", "", "\t" + str(3000000000 + i % 500), "红色,500ml",
-               "\t" + str(90000000000 + i % 2000), f"A{i % 300:03d}", "A", "", "无售后或售后取消", "", "",
-               "2023-11-14 10:00:00", "2023-11-16 10:00:00", "2023-11-14 10:00:05", "张三", "138****0000", "浙江省",
-               "杭州市", "西湖区"]
+        second_line = i % 10 == 1  # the line after a first line of the same order
+        if not second_line:
+            t += dt.timedelta(seconds=rng.randint(1, 6))
+            sn = f"231114-{rng.randrange(10**14, 10**15):015d}"
+            paid = t + dt.timedelta(seconds=rng.randint(2, 90))
+            shipped = rng.random() < 0.14
+            status = "已发货，待收货" if shipped else "待发货"
+            after = rng.choices(["无售后或售后取消", "退款中", "退款成功"], [96, 3, 1])[0]
+            prov = rng.choice(provinces)
+            city = rng.choice(list(REGIONS[prov]))
+            town = rng.choice(REGIONS[prov][city])
+            buyer = rng.choice(SURNAMES) + "**"
+            phone = f"1{rng.choice('3578')}{rng.randrange(10)}****{rng.randrange(10000):04d}"
+            remark = rng.choice(REMARKS) if rng.random() < 0.05 else ""
+            tracking = ("\t" + f"YT{rng.randrange(10**12, 10**13)}") if shipped else ""
+            courier = "圆通快递" if shipped else ""
+            ship_time = (paid + dt.timedelta(hours=rng.randint(2, 30))).strftime("%Y-%m-%d %H:%M:%S") if shipped else ""
+        goods_id, name, outer_goods_id, skus = rng.choice(PRODUCTS)
+        sku_id, outer_id, spec, price = rng.choice(skus)
+        count = rng.choice([1, 1, 1, 2, 3])
+        goods = price * count
+        discount = rng.choice([0, 0, 100, 300])
+        yuan = lambda fen: f"{fen / 100:.2f}"  # noqa: E731
+        yield [name, "\t" + sn, status, yuan(goods), "0.00", yuan(discount), "0.00", "0.00", yuan(goods - discount),
+               yuan(goods - discount), count, ship_time, "", "\t" + goods_id, spec, "\t" + sku_id[1:] + "000000",
+               outer_id, outer_goods_id, remark, after, tracking, courier, t.strftime("%Y-%m-%d %H:%M:%S"),
+               (paid + dt.timedelta(hours=48)).strftime("%Y-%m-%d %H:%M:%S"), paid.strftime("%Y-%m-%d %H:%M:%S"),
+               buyer, phone, prov, city, town]
 
 
 def make_files(d: Path, n: int) -> tuple[Path, Path]:

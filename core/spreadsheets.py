@@ -640,11 +640,22 @@ def parse_money(v, *, allow_negative: bool = False) -> int | None:
 
 
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_PLAIN_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\Z")
 _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y%m%d%H%M%S", "%Y%m%d")
 
 
 def parse_time(v, tz: str = "Asia/Shanghai") -> dt.datetime | None:
     """A time in the warehouse zone (text, Excel date cell or Excel serial) -> naive UTC."""
+    if type(v) is str:  # the export's own "YYYY-MM-DD HH:MM:SS": one regex and one C parse
+        s = v.strip()
+        if _PLAIN_TIME.match(s):
+            try:
+                t = dt.datetime.fromisoformat(s)
+            except ValueError:  # an impossible date: the full path below says so
+                pass
+            else:
+                if 2000 <= t.year <= 2100:
+                    return to_utc(t, tz)
     if isinstance(v, dt.datetime):
         t = v.replace(tzinfo=None, microsecond=0)
     elif isinstance(v, dt.date):
@@ -911,11 +922,12 @@ class _Bad:
 _BAD = _Bad()
 
 
-def _parse_column(values: list, fn: Callable, required: bool) -> tuple[list, bool]:
+def _parse_column(values: list, fn: Callable, required: bool, text_only: bool = False) -> tuple[list, bool]:
     """Parse one column: each distinct value once (exports repeat the same amounts, times,
     statuses and codes on thousands of rows). Returns (parsed values, any bad). Empty cells
-    parse to None; a bad cell to ``_BAD``."""
-    if set(map(type, values)) <= _TEXT_TYPES:
+    parse to None; a bad cell to ``_BAD``. ``text_only``: every cell is known to be str or
+    None (a CSV file)."""
+    if text_only or set(map(type, values)) <= _TEXT_TYPES:
         keys = values
     else:  # 1, 1.0 and True are equal as dict keys but are different cells
         keys = [v if type(v) is str else (type(v), v) for v in values]
@@ -926,6 +938,16 @@ def _parse_column(values: list, fn: Callable, required: bool) -> tuple[list, boo
         distinct = dict(zip(keys, values))
     results: dict = {}
     bad = False
+    if fn is _clean_text and not required:  # plain text, the commonest column: inline
+        for k, v in distinct.items():
+            if type(v) is str:
+                s = v.strip()
+                if s[:1] in ("=", "'"):
+                    s = _clean_text(v)
+                results[k] = s or None
+            else:
+                results[k] = (_clean_text(v) or None) if v is not None else None
+        return list(map(results.__getitem__, keys)), False
     for k, v in distinct.items():
         if v is None or v == "":
             r = _BAD if required else None
@@ -1002,8 +1024,9 @@ def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress 
 
     columns: list[list] = []
     any_bad = False
+    text_only = layout.source_kind == "csv"  # the csv module reads text only (short rows padded with None)
     for n_done, (key, col, fn) in enumerate(convs):
-        parsed, bad = _parse_column(list(by_col[col]), fn, key == "order_sn")
+        parsed, bad = _parse_column(list(by_col[col]), fn, key == "order_sn", text_only)
         columns.append(parsed)
         any_bad = any_bad or bad
         if progress:
