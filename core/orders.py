@@ -373,8 +373,8 @@ def _derived(rec: Mapping, items: list[dict]) -> dict:
     }
 
 
-# the record's time fields, bound as the text SQLite stores (sqlite3's adapter call per value
-# costs more than the rest of the row)
+# the record's time fields, bound as the text SQLite stores: formatted here they cost less than
+# sqlite3's adapter call per value (about 5 µs a row)
 _RECORD_TIMES = ("created_time", "confirm_time", "pay_time", "updated_at", "last_ship_time", "shipping_time")
 
 
