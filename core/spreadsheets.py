@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import operator
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -1000,7 +1001,17 @@ def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress 
     block = rows[start:end]
     if block and min(map(len, block)) < width:
         block = [r if len(r) >= width else list(r) + [None] * (width - len(r)) for r in block]
-    by_col = list(zip(*block)) if block else [()] * width
+    needed = sorted({col for _k, col, _f in convs} | {sn_col})
+
+    def transpose(rows_: list) -> dict[int, tuple]:
+        """The needed columns of ``rows_`` (only those: a sheet may be wide)."""
+        if not rows_:
+            return {c: () for c in needed}
+        if len(needed) == 1:
+            return {needed[0]: tuple(r[needed[0]] for r in rows_)}
+        return dict(zip(needed, zip(*map(operator.itemgetter(*needed), rows_))))
+
+    by_col = transpose(block)
 
     # blank rows and total rows in the middle are skipped; a row whose order number cell starts
     # with a digit (or Excel's tab) is neither
@@ -1020,7 +1031,7 @@ def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress 
             skipped += len(drop)
             kept = [j for j in kept if j not in drop]
             block = [block[j] for j in kept]
-            by_col = list(zip(*block)) if block else [()] * width
+            by_col = transpose(block)
 
     columns: list[list] = []
     any_bad = False

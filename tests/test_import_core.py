@@ -437,3 +437,23 @@ def test_tracking_file_with_empty_cells_rejects_those_rows(tmp_path, db, shop, f
     msgs = {r.row: (r.column, r.message) for r in plan.rejects}
     assert msgs == {2: ("快递单号", "the tracking number is empty"), 3: ("快递公司", "the courier is empty")}
     assert not S.commit_import(plan, actor="t").committed and dump(db) == before
+
+
+def test_equal_looking_cells_of_different_types_are_parsed_apart(tmp_path, shop):
+    # cells are parsed once per distinct value: 1, 1.0 and TRUE are equal in Python but are
+    # different cells, and a bad value repeated on several rows rejects each of those rows
+    sns = [f"231114-1234567890123{i:02d}" for i in range(6)]
+    rows = [line(sns[0], count=1), line(sns[1], count=True), line(sns[2], count=1.0),
+            line(sns[3], **{"用户实付金额(元)": "五元"}), line(sns[4], count="2"), line(sns[5], **{"用户实付金额(元)": "五元"})]
+    plan = plan_for(write_xlsx(tmp_path / "t.xlsx", rows), shop)
+    assert {r.row: r.column for r in plan.rejects} == {3: "商品数量(件)", 5: "用户实付金额(元)", 7: "用户实付金额(元)"}
+    assert "TRUE" in plan.rejects[0].message
+    counts = {r["order_sn"]: r["items"][0]["goods_count"] for r in plan.records}
+    assert counts == {sns[0]: 1, sns[2]: 1, sns[4]: 2}
+
+
+def test_a_wide_sheet_reads_only_the_mapped_columns(tmp_path, shop):
+    headers = HEADERS + [f"备用{i}" for i in range(150)]
+    rows = [line() + ["x"] * 150, line(SN2)]  # the second row is short: padded
+    plan = plan_for(write_xlsx(tmp_path / "w.xlsx", rows, headers=headers), shop)
+    assert not plan.rejects and [r["order_sn"] for r in plan.records] == [SN1, SN2]
