@@ -140,8 +140,17 @@ class PrinterSession:
         if not self.acks:
             return None
         # the answer follows every byte before it; wait as long as the printer may need to
-        # make room in its buffer (a label or two of printing)
-        reply = self.transport.query(STATUS_QUERY, 1, max(self.profile.timeout_seconds, PROBE_TIMEOUT_S))
+        # make room in its buffer (a label or two of printing). Every byte of the label is out:
+        # a connection that breaks now leaves it unconfirmed, never "not sent" (a resend could
+        # print it twice)
+        try:
+            reply = self.transport.query(STATUS_QUERY, 1, max(self.profile.timeout_seconds, PROBE_TIMEOUT_S))
+        except TransportError as exc:
+            raise SendUnconfirmed(tr(
+                "printer '{p}' took the label, then the connection broke before it confirmed ({e}); "
+                "check whether it printed",
+                "打印机 '{p}' 已接收标签，但确认前连接中断（{e}）；请检查是否已打印",
+                p=self.profile.name, e=exc.message)) from None
         if not reply:
             raise SendUnconfirmed(tr(
                 "printer '{p}' took the label but did not confirm it; check whether it printed",

@@ -101,6 +101,29 @@ def test_connection_closed_mid_batch_pauses_and_retry_finishes(db200):
     assert Order.select().where(Order.print_count != 1).count() == 0
 
 
+def test_connection_lost_after_a_whole_label_leaves_it_uncertain_not_resent(db20):
+    # the printer takes label 7 whole (and prints it), then the connection breaks before it
+    # answers the status query: the label may have printed, so it must not be sent again
+    job = printing.create_job(order_ids(), printer="lbl", template=SMALL_TEMPLATE)
+    with FakeTsplPrinter(drop_after_print=7) as printer:
+        worker = PrintWorker(tspl(printer.uri))
+        worker.run_pending(job.id)
+        v = printing.job_view(job.id)
+        assert v.state == "paused" and v.counts == {"sent": 6, "uncertain": 1, "queued": 13}
+        unc = printing.job_items(job.id, ["uncertain"])[0]
+        assert unc.seq == 7 and "check whether it printed" in unc.reason
+        with pytest.raises(printing.PrintRefused, match="decide first"):
+            printing.resume_job(job.id)
+        worker.run_pending(job.id)
+        assert len(printer.labels) == 7  # nothing resent on its own
+        printing.resolve_uncertain(unc.id, printed=True, actor="op")  # it is on the printer
+        printing.resume_job(job.id)
+        worker.run_pending(job.id)
+    assert printing.job_view(job.id).state == "done"
+    assert decoded(printer) == [order_sn(i) for i in range(1, 21)]  # each once
+    assert Order.select().where(Order.print_count != 1).count() == 0
+
+
 def test_killed_mid_batch_leaves_one_uncertain_and_resends_nothing(tmp_path):
     db_path = tmp_path / "dadan.db"
     make_db(db_path, 60)

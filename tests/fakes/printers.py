@@ -134,9 +134,12 @@ class FakeTsplPrinter(_Server):
     def __init__(self, *, dpi: int = 203, speed_mm_s: float | None = None, buffer_labels: int = 2,
                  close_after: int | None = None, paper_out: bool = False,
                  paper_out_after: int | None = None, answer_status: bool = True,
-                 host: str = "127.0.0.1", port: int = 0):
+                 drop_after_print: int | None = None, host: str = "127.0.0.1", port: int = 0):
         super().__init__(host, port)
         self.dpi = dpi
+        # drop the connection once, right after taking this many labels whole (the last one
+        # prints) and before answering the status query that would confirm it
+        self.drop_after_print = drop_after_print
         self.speed_mm_s = speed_mm_s
         # drop the connection once, in the middle of the label after this many (its data is lost)
         self.close_after = close_after
@@ -225,6 +228,9 @@ class FakeTsplPrinter(_Server):
                     return None
                 if buf[1:3] == b"!?":
                     del buf[:3]
+                    if self.drop_after_print is not None and len(self.labels) >= self.drop_after_print:
+                        self.drop_after_print = None
+                        return "close"
                     self.status_queries += 1
                     if self.answer_status:
                         conn.sendall(bytes((self.status_byte(),)))
