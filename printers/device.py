@@ -147,9 +147,9 @@ class PrinterSession:
             reply = self.transport.query(STATUS_QUERY, 1, max(self.profile.timeout_seconds, PROBE_TIMEOUT_S))
         except TransportError as exc:
             raise SendUnconfirmed(tr(
-                "printer '{p}' took the label, then the connection broke before it confirmed ({e}); "
-                "check whether it printed",
-                "打印机 '{p}' 已接收标签，但确认前连接中断（{e}）；请检查是否已打印",
+                "printer '{p}': the label was sent, but the connection broke before the printer confirmed "
+                "it ({e}); check whether it printed",
+                "打印机 '{p}'：标签已发出，但打印机确认前连接中断（{e}）；请检查是否已打印",
                 p=self.profile.name, e=exc.message)) from None
         if not reply:
             raise SendUnconfirmed(tr(
