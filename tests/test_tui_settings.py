@@ -106,7 +106,8 @@ async def test_help_lists_every_binding(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_idle(pilot)
         text = str(app.screen.query_one("#help-text").content)
-        for needle in ("Print queue", "It printed", "Ship mode", "Release", "Save view", "Reprint", "Test print"):
+        for needle in ("Print queue", "It printed", "Ship mode", "Release", "Save view", "Reprint", "Test print",
+                       "Scan an order or tracking number"):
             assert needle in text
 
 

@@ -55,10 +55,10 @@ def _pad(text: str, width: int) -> str:
 def binding_lines(app) -> list[str]:
     """Help text: one section per screen, CJK-aware columns."""
     lines: list[str] = []
-    sections: list[tuple[str, list[Binding]]] = [(tr("Everywhere", "全局"), [b for b in app.BINDINGS
-                                                                           if isinstance(b, Binding)])]
-    sections += [(title, [b for b in cls.BINDINGS if isinstance(b, Binding)]) for title, cls in screen_classes()]
-    for title, bindings in sections:
+    sections: list[tuple[str, type | None, list[Binding]]] = [
+        (tr("Everywhere", "全局"), None, [b for b in app.BINDINGS if isinstance(b, Binding)])]
+    sections += [(title, cls, [b for b in cls.BINDINGS if isinstance(b, Binding)]) for title, cls in screen_classes()]
+    for title, cls, bindings in sections:
         if not bindings:
             continue
         lines.append(f"[b]{escape(title)}[/b]")
@@ -66,6 +66,11 @@ def binding_lines(app) -> list[str]:
             what = b.description or b.tooltip or b.action
             tip = b.tooltip if b.tooltip and b.tooltip != what else ""
             row = "  " + _pad(_key_text(app, b), 12) + _pad(what, 16) + tip
+            lines.append(escape(row))
+        if cls is not None and cls.__name__ == "OrdersScreen":  # the scanner is no key binding
+            row = "  " + _pad(tr("scanner", "扫码枪"), 12) + _pad(tr("Open order", "打开订单"), 16) + tr(
+                "Scan an order or tracking number (the scan field is always ready)",
+                "扫订单号或运单号（随时可扫）")
             lines.append(escape(row))
         lines.append("")
     return lines
