@@ -1082,55 +1082,45 @@ _FIRST_WINS = tuple((k, k) for k in ("order_status",) + _ORDER_TEXT + _TIMES)
 _MONEY_FIELDS = (("goods_amount", "goods_amount_fen"), ("postage", "postage_fen"), ("pay_amount", "pay_amount_fen"))
 
 
+def _line_item(ln: dict) -> dict | None:
+    """The item an order line carries (None if the line names no goods)."""
+    get = ln.get
+    it = {k: v for k in _ITEM_KEYS if (v := get(k)) is not None}
+    v = get("goods_price")
+    if v is not None:
+        it["goods_price_fen"] = v
+    if not it:
+        return None
+    if "goods_count" not in it:
+        it["goods_count"] = 1
+    return it
+
+
 def _order_record(sn: str, lns: list[dict]) -> dict:
     """The record for :func:`core.orders.upsert_orders` from an order's lines (None = empty).
     A one-line order's line becomes its record in place (the upsert reads only the fields it
     knows and skips empty ones)."""
-    first = lns[0]
     if len(lns) == 1:
-        rec = first
-        get = rec.get
-        pop = rec.pop
-        rec["refund_status"] = pop("after_sale", None)
-        for k, rk in _MONEY_FIELDS:
-            rec[rk] = pop(k, None)
-        disc = [v for k in _DISCOUNTS if (v := get(k)) is not None]
-        if disc:
-            rec["discount_amount_fen"] = sum(disc)
-        if get("pay_time") is None and get("confirm_time") is not None:
-            rec["pay_time"] = rec["confirm_time"]
-        if get("tracking_number") and get("courier"):
-            rec["logistics_id"] = rec["courier"]
-        it = {k: v for k in _ITEM_KEYS if (v := get(k)) is not None}
-        v = get("goods_price")
-        if v is not None:
-            it["goods_price_fen"] = v
-        if it:
-            if "goods_count" not in it:
-                it["goods_count"] = 1
-            rec["items"] = [it]
-        rec["_rows"] = [pop("_row")]
-        return rec
-    else:
-        rec = {"order_sn": sn}
-        for lk, rk in _FIRST_WINS:
-            for ln in lns:
-                v = ln.get(lk)
-                if v is not None:
-                    rec[rk] = v
-                    break
-        refunds = [v for ln in lns if (v := ln.get("after_sale")) is not None]
-        if refunds:
-            rec["refund_status"] = max(refunds, key=lambda s: _REFUND_RANK.get(s, 0))
-        money = {}
-        for k in _ORDER_MONEY:
-            vals = [v for ln in lns if (v := ln.get(k)) is not None]
-            if vals:
-                money[k] = _sum_or_same(vals)
-        for k, rk in _MONEY_FIELDS:
-            if k in money:
-                rec[rk] = money[k]
-        disc = [money[k] for k in _DISCOUNTS if k in money]
+        return _one_line_record(lns[0])
+    rec: dict = {"order_sn": sn}
+    for lk, rk in _FIRST_WINS:
+        for ln in lns:
+            v = ln.get(lk)
+            if v is not None:
+                rec[rk] = v
+                break
+    refunds = [v for ln in lns if (v := ln.get("after_sale")) is not None]
+    if refunds:
+        rec["refund_status"] = max(refunds, key=lambda s: _REFUND_RANK.get(s, 0))
+    money = {}
+    for k in _ORDER_MONEY:
+        vals = [v for ln in lns if (v := ln.get(k)) is not None]
+        if vals:
+            money[k] = _sum_or_same(vals)
+    for k, rk in _MONEY_FIELDS:
+        if k in money:
+            rec[rk] = money[k]
+    disc = [money[k] for k in _DISCOUNTS if k in money]
     if disc:
         rec["discount_amount_fen"] = sum(disc)
     if "pay_time" not in rec and "confirm_time" in rec:
@@ -1141,20 +1131,31 @@ def _order_record(sn: str, lns: list[dict]) -> dict:
             if ln.get("courier"):
                 rec["logistics_id"] = ln["courier"]
             break
-    items = []
-    for ln in lns:
-        get = ln.get
-        it = {k: v for k in _ITEM_KEYS if (v := get(k)) is not None}
-        v = get("goods_price")
-        if v is not None:
-            it["goods_price_fen"] = v
-        if it:
-            if "goods_count" not in it:
-                it["goods_count"] = 1
-            items.append(it)
+    items = [it for ln in lns if (it := _line_item(ln)) is not None]
     if items:
         rec["items"] = items
     rec["_rows"] = [ln["_row"] for ln in lns]
+    return rec
+
+
+def _one_line_record(rec: dict) -> dict:
+    """A one-line order: its line, completed in place."""
+    get = rec.get
+    pop = rec.pop
+    rec["refund_status"] = pop("after_sale", None)
+    for k, rk in _MONEY_FIELDS:
+        rec[rk] = pop(k, None)
+    disc = [v for k in _DISCOUNTS if (v := get(k)) is not None]
+    if disc:
+        rec["discount_amount_fen"] = sum(disc)
+    if get("pay_time") is None and get("confirm_time") is not None:
+        rec["pay_time"] = rec["confirm_time"]
+    if get("tracking_number") and get("courier"):
+        rec["logistics_id"] = rec["courier"]
+    it = _line_item(rec)
+    if it is not None:
+        rec["items"] = [it]
+    rec["_rows"] = [pop("_row")]
     return rec
 
 
