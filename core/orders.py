@@ -375,7 +375,7 @@ def _derived(rec: Mapping, items: list[dict]) -> dict:
 
 # the record's time fields, bound as the text SQLite stores: formatted here they cost less than
 # sqlite3's adapter call per value (about 5 µs a row)
-_RECORD_TIMES = ("created_time", "confirm_time", "pay_time", "updated_at", "last_ship_time", "shipping_time")
+_RECORD_TIMES = tuple(f for f in PLATFORM_FIELDS if isinstance(getattr(Order, f), DateTimeField))
 
 
 def _new_row(shop_id: int, sn: str, rec: Mapping, items: list[dict], source: str, now) -> dict:
@@ -406,14 +406,8 @@ def _new_row(shop_id: int, sn: str, rec: Mapping, items: list[dict], source: str
         row["exception_flags"] = 0
     else:
         row["state"] = "new"
-        row["exception_flags"] = platform_flags(
-            status or 0, get("refund_status") or 0, get("after_sales_status") or 0,
-            get("risk_control_status") or 0, get("is_stock_out") or 0,
-        ) if status == 1 else 0
-    row["item_count"] = sum([int(it.get("goods_count") or 0) for it in items])
-    row["items_summary"] = item_summary(items)
-    row["sku_text"] = _sku_text(items)
-    row["search_text"] = _search_text(rec, items)
+        row["exception_flags"] = platform_flags(*_status_tuple(rec)) if status == 1 else 0
+    row.update(_derived(rec, items))
     if source == "api":
         row["synced_at"] = now
     elif source == "import":

@@ -916,6 +916,10 @@ def _parse_line(row: Sequence, i: int, convs, headers: Sequence[str], sn_col: in
     return line
 
 
+_SN_START = frozenset("0123456789\t")  # an order-number cell starting so is no blank or total row
+_TEXT_TYPES = {str, type(None)}
+
+
 class _Bad:
     """A cell value that failed to parse (the row is then parsed again cell by cell)."""
 
@@ -963,10 +967,6 @@ def _parse_column(values: list, fn: Callable, required: bool, text_only: bool = 
             bad = True
         results[k] = r
     return list(map(results.__getitem__, keys)), bad
-
-
-_SN_START = frozenset("0123456789\t")
-_TEXT_TYPES = {str, type(None)}
 
 
 def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress | None = None,
