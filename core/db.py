@@ -17,6 +17,7 @@ import operator
 import os
 import sqlite3
 from pathlib import Path
+from typing import Sequence
 
 import datetime as dt
 
@@ -185,21 +186,43 @@ def bulk_insert(model, rows: list[dict]) -> None:
             consts[f.name] = lit
         else:
             bound[f.name] = d
-    by_name = {f.name: f for f in fields}
-    order = list(bound) + list(consts)
-    cols = ", ".join(f'"{by_name[n].column_name}"' for n in order)
-    marks = ", ".join(["?"] * len(bound) + list(consts.values()))
-    sql = f'INSERT INTO "{meta.table_name}" ({cols}) VALUES ({marks})'
+    sql = _insert_sql(meta, list(bound), consts)
     if len(bound) > 1:
         getter = operator.itemgetter(*bound)
         params = [getter({**bound, **r}) for r in rows]
     else:
         params = [tuple({**bound, **r}[n] for n in bound) for r in rows]
-    fk_cols = [i for i, n in enumerate(bound) if isinstance(by_name[n], ForeignKeyField)]
+    fk_cols = [i for i, n in enumerate(bound) if isinstance(meta.fields[n], ForeignKeyField)]
     if fk_cols and any(isinstance(vals[i], Model) for vals in params for i in fk_cols):
         params = [tuple(v.get_id() if isinstance(v, Model) else v for v in vals) for vals in params]
     # datetimes are bound through the adapter registered below
     meta.database.cursor().executemany(sql, params)
+
+
+def _insert_sql(meta, bound: list[str], consts: dict[str, str]) -> str:
+    """``INSERT`` binding the fields ``bound`` as parameters, in that order, and writing
+    ``consts`` (field name -> SQL literal) as constants."""
+    order = bound + list(consts)
+    cols = ", ".join(f'"{meta.fields[n].column_name}"' for n in order)
+    marks = ", ".join(["?"] * len(bound) + list(consts.values()))
+    return f'INSERT INTO "{meta.table_name}" ({cols}) VALUES ({marks})'
+
+
+def insert_statement(model, names: Sequence[str]) -> str:
+    """``INSERT`` binding ``names`` as parameters, in that order; every other field (except an
+    auto-increment key) is written as its default, a constant. For callers that build each
+    row's parameter tuple themselves (the hot path of sync and import)."""
+    meta = model._meta
+    consts: dict[str, str] = {}
+    for n, f in meta.fields.items():
+        if n in names or (f.primary_key and isinstance(f, AutoField)):
+            continue
+        d = f.default() if callable(f.default) else f.default
+        lit = _sql_literal(d)
+        if lit is None:
+            raise ValueError(f"{model.__name__}.{n}: default {d!r} cannot be written as a constant")
+        consts[n] = lit
+    return _insert_sql(meta, list(names), consts)
 
 
 def _sql_literal(value) -> str | None:

@@ -17,7 +17,7 @@ from typing import Iterable, Mapping, Sequence
 
 from core import audit
 from core.bulk import gc_paused
-from core.db import bulk_insert, execute_updates, write
+from core.db import bulk_insert, execute_updates, insert_statement, write
 from core.i18n import tr
 from peewee import DateTimeField
 
@@ -148,30 +148,20 @@ _SKU_KEYS = ("outer_id", "sku_id", "goods_id", "outer_goods_id")
 
 
 def _sku_text(items: Sequence[Mapping]) -> str:
-    codes = []
-    for it in items:
-        for key in _SKU_KEYS:
-            v = it.get(key)
-            if v:
-                v = (v if type(v) is str else str(v)).strip().lower()
-                if v:
-                    codes.append(v)
+    codes = [c for it in items for key in _SKU_KEYS
+             if (v := it.get(key)) and (c := (v if type(v) is str else str(v)).strip().lower())]
     return "|" + "|".join(dict.fromkeys(codes)) + "|" if codes else ""
 
 
+_SEARCH_FIELDS = ("order_sn", "province", "city", "town", "remark", "buyer_memo", "tracking_number",
+                  "receiver_name_mask")
+_SEARCH_ITEM_FIELDS = ("goods_name", "goods_spec", "outer_id")
+
+
 def _search_text(rec: Mapping, items: Sequence[Mapping]) -> str:
-    parts = [
-        rec.get("order_sn", ""),
-        rec.get("province", ""),
-        rec.get("city", ""),
-        rec.get("town", ""),
-        rec.get("remark", ""),
-        rec.get("buyer_memo", ""),
-        rec.get("tracking_number", ""),
-        rec.get("receiver_name_mask", ""),
-    ]
+    parts = list(map(rec.get, _SEARCH_FIELDS))
     for it in items:
-        parts += [it.get("goods_name", ""), it.get("goods_spec", ""), it.get("outer_id", "")]
+        parts += map(it.get, _SEARCH_ITEM_FIELDS)
     return " ".join([p if type(p) is str else str(p) for p in parts if p]).lower()
 
 
@@ -294,7 +284,10 @@ def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.dateti
             old_items.setdefault(it["order"], []).append(it)
 
     now_text = now.isoformat(" ")
-    inserts: list[dict] = []
+    # the platform fields the batch's records carry; the others are constants in the INSERT
+    plan = _new_order_insert(_PLATFORM_SET.intersection(set().union(*map(Mapping.keys, by_sn.values())))) \
+        if len(existing) < len(by_sn) else None
+    inserts: list[list] = []
     insert_items: dict[str, list[dict]] = {}
     updates: list[tuple[dict, int]] = []
     item_replacements: dict[int, list[dict]] = {}
@@ -303,10 +296,10 @@ def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.dateti
         items = _clean_items(rec.get("items") or [])
         old = existing.get(sn)
         if old is None:
-            row = _new_row(shop_id, sn, rec, items, source, now_text)
+            row = _new_values(plan, shop_id, sn, rec, items, source, now_text)
             inserts.append(row)
             insert_items[sn] = items
-            if row["exception_flags"]:
+            if row[_FLAGS_POS]:
                 res.flagged += 1
             continue
         changes, new_items, new_flags = _diff(old, rec, items, old_items.get(old["id"], []), source, now)
@@ -333,7 +326,7 @@ def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.dateti
     for oid, text in events:
         audit.order_event(oid, "flag", text)
     if inserts:
-        ids = _insert_orders(shop_id, inserts)
+        ids = _insert_orders(shop_id, plan.sql, inserts)
         item_rows = []
         for sn, items in insert_items.items():
             oid = ids[sn]
@@ -347,17 +340,18 @@ def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.dateti
     return res
 
 
-def _insert_orders(shop_id: int, rows: list[dict]) -> dict[str, int]:
-    """Insert new order rows; their ids by order number.
+def _insert_orders(shop_id: int, sql: str, rows: list[list]) -> dict[str, int]:
+    """Insert new orders (``sql`` and parameter lists from :func:`_new_values`); their ids by
+    order number.
 
     Inside the write transaction nobody else inserts, so SQLite gives the rows the ids after the
     largest one, in order; that is checked (``last_insert_rowid``) and the ids are read back
     only when it does not hold."""
     q = database_proxy.execute_sql
     before = q('SELECT max("id") FROM "order"').fetchone()[0] or 0
-    bulk_insert(Order, rows)
+    database_proxy.cursor().executemany(sql, rows)
     last = q("SELECT last_insert_rowid()").fetchone()[0]
-    sns = [r["order_sn"] for r in rows]
+    sns = [r[_SN_POS] for r in rows]
     if last == before + len(rows):
         return dict(zip(sns, range(before + 1, last + 1)))
     return dict(q(f'SELECT "order_sn", "id" FROM "order" WHERE "order_sn" IN ({", ".join("?" * len(sns))}) '
@@ -373,50 +367,64 @@ def _derived(rec: Mapping, items: list[dict]) -> dict:
     }
 
 
-# the record's time fields, bound as the text SQLite stores: formatted here they cost less than
-# sqlite3's adapter call per value (about 5 µs a row)
-_RECORD_TIMES = tuple(f for f in PLATFORM_FIELDS if isinstance(getattr(Order, f), DateTimeField))
+# A new order is inserted as one parameter list: the platform fields its batch's records carry
+# (the field's default where a record has none), then these. Every other column takes its
+# default as a constant in the statement.
+_NEW_ORDER_LOCAL = ("shop", "order_sn", "source", "local_updated_at", "tracking_number", "logistics_id",
+                    "receiver_hash", "state", "confirmed_at", "exception_flags", "item_count", "items_summary",
+                    "sku_text", "search_text", "synced_at", "imported_at")
+_PLATFORM_SET = frozenset(PLATFORM_FIELDS)
+_SN_POS = _NEW_ORDER_LOCAL.index("order_sn") - len(_NEW_ORDER_LOCAL)  # from the end
+_FLAGS_POS = _NEW_ORDER_LOCAL.index("exception_flags") - len(_NEW_ORDER_LOCAL)
 
 
-def _new_row(shop_id: int, sn: str, rec: Mapping, items: list[dict], source: str, now) -> dict:
-    """The stored row for a new order. Times in it are text (``datetime.isoformat(" ")``, the
-    form every DateTimeField reads back); ``now`` may be given as that text already."""
+@dataclass(frozen=True)
+class _NewOrderInsert:
+    sql: str
+    defaults: tuple  # (platform field, its default) in parameter order
+    times: tuple  # positions of time fields among them: bound as the text SQLite stores
+    # (formatted here they cost less than sqlite3's adapter call per value, about 5 µs a row)
+
+
+@functools.lru_cache(maxsize=32)
+def _new_order_insert(fields: frozenset) -> _NewOrderInsert:
+    """The INSERT for new orders whose records carry the platform ``fields``."""
+    names = tuple(f for f in PLATFORM_FIELDS if f in fields)
+    return _NewOrderInsert(
+        sql=insert_statement(Order, names + _NEW_ORDER_LOCAL),
+        defaults=tuple((f, getattr(Order, f).default) for f in names),
+        times=tuple(i for i, f in enumerate(names) if isinstance(getattr(Order, f), DateTimeField)),
+    )
+
+
+def _time_text(v):
+    return v.isoformat(" ") if type(v) is dt.datetime else v
+
+
+def _new_values(plan: _NewOrderInsert, shop_id: int, sn: str, rec: Mapping, items: list[dict], source: str,
+                now: str) -> list:
+    """The INSERT parameters of a new order (``plan``'s platform fields, then
+    :data:`_NEW_ORDER_LOCAL`). ``now`` is the text of a time (``datetime.isoformat(" ")``, the
+    form every DateTimeField reads back)."""
     get = rec.get
-    row = {f: v for f in PLATFORM_FIELDS if (v := get(f)) is not None}
-    for f in _RECORD_TIMES:
-        v = row.get(f)
-        if v is not None and type(v) is dt.datetime:
-            row[f] = v.isoformat(" ")
-    if type(now) is dt.datetime:
-        now = now.isoformat(" ")
-    row["shop"] = shop_id
-    row["order_sn"] = sn
-    row["source"] = source
-    row["local_updated_at"] = now
-    if v := get("tracking_number"):
-        row["tracking_number"] = v
-    if v := get("logistics_id"):
-        row["logistics_id"] = v
-    row["receiver_hash"] = receiver_hash(get("receiver_name_enc", ""), get("receiver_phone_enc", ""),
-                                         get("receiver_address_enc", ""))
-    status = get("order_status", 1)
+    vals = [d if (v := get(f)) is None else v for f, d in plan.defaults]
+    for i in plan.times:
+        v = vals[i]
+        if type(v) is dt.datetime:
+            vals[i] = v.isoformat(" ")
+    status = get("order_status")
     if status in (2, 3):  # an order the platform already shows shipped needs nothing from us
-        row["state"] = "confirmed"
-        row["confirmed_at"] = row.get("shipping_time") or now
-        row["exception_flags"] = 0
+        state, confirmed_at, flags = "confirmed", _time_text(get("shipping_time")) or now, 0
     else:
-        row["state"] = "new"
-        row["exception_flags"] = platform_flags(*_status_tuple(rec)) if status == 1 else 0
-    row.update(_derived(rec, items))
-    if source == "api":
-        row["synced_at"] = now
-    elif source == "import":
-        row["imported_at"] = now
-    return row
-
-
-_TEXT_FIELDS = ("order_sn", "province", "city", "town", "remark", "buyer_memo", "tracking_number",
-                "receiver_name_mask")
+        state, confirmed_at = "new", None
+        flags = platform_flags(*_status_tuple(rec)) if status in (1, None) else 0
+    vals += (shop_id, sn, source, now, get("tracking_number") or "", get("logistics_id") or None,
+             receiver_hash(get("receiver_name_enc") or "", get("receiver_phone_enc") or "",
+                           get("receiver_address_enc") or ""),
+             state, confirmed_at, flags, sum(int(it.get("goods_count") or 0) for it in items), item_summary(items),
+             _sku_text(items), _search_text(rec, items), now if source == "api" else None,
+             now if source == "import" else None)
+    return vals
 
 
 def _diff(old: dict, rec: Mapping, items: list[dict], old_items: list[dict], source: str,
@@ -475,10 +483,10 @@ def _diff(old: dict, rec: Mapping, items: list[dict], old_items: list[dict], sou
             return {"synced_at": now}, None, 0
         return None, None, 0
 
-    text_rec = {f: cur(f) for f in _TEXT_FIELDS}
+    text_rec = {f: cur(f) for f in _SEARCH_FIELDS}
     if items_changed:
         changes.update(_derived(text_rec, items))
-    elif any(f in changes for f in _TEXT_FIELDS):
+    elif any(f in changes for f in _SEARCH_FIELDS):
         changes["search_text"] = _search_text(text_rec, old_items)
     changes["local_updated_at"] = now
     if source == "api":
