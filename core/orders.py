@@ -148,20 +148,29 @@ _SKU_KEYS = ("outer_id", "sku_id", "goods_id", "outer_goods_id")
 
 
 def _sku_text(items: Sequence[Mapping]) -> str:
-    codes = [c for it in items for key in _SKU_KEYS
-             if (v := it.get(key)) and (c := (v if type(v) is str else str(v)).strip().lower())]
+    codes = []
+    for it in items:
+        for key in _SKU_KEYS:
+            v = it.get(key)
+            if v:
+                v = (v if type(v) is str else str(v)).strip().lower()
+                if v:
+                    codes.append(v)
     return "|" + "|".join(dict.fromkeys(codes)) + "|" if codes else ""
 
 
+# the record fields free-text filters search, then each item's
 _SEARCH_FIELDS = ("order_sn", "province", "city", "town", "remark", "buyer_memo", "tracking_number",
                   "receiver_name_mask")
-_SEARCH_ITEM_FIELDS = ("goods_name", "goods_spec", "outer_id")
 
 
 def _search_text(rec: Mapping, items: Sequence[Mapping]) -> str:
-    parts = list(map(rec.get, _SEARCH_FIELDS))
+    get = rec.get  # spelled out: faster than map() over _SEARCH_FIELDS
+    parts = [get("order_sn"), get("province"), get("city"), get("town"), get("remark"), get("buyer_memo"),
+             get("tracking_number"), get("receiver_name_mask")]
     for it in items:
-        parts += map(it.get, _SEARCH_ITEM_FIELDS)
+        g = it.get
+        parts += (g("goods_name"), g("goods_spec"), g("outer_id"))
     return " ".join([p if type(p) is str else str(p) for p in parts if p]).lower()
 
 
