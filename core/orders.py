@@ -164,14 +164,19 @@ _SEARCH_FIELDS = ("order_sn", "province", "city", "town", "remark", "buyer_memo"
                   "receiver_name_mask")
 
 
-def _search_text(rec: Mapping, items: Sequence[Mapping]) -> str:
-    get = rec.get  # spelled out: faster than map() over _SEARCH_FIELDS
-    parts = [get("order_sn"), get("province"), get("city"), get("town"), get("remark"), get("buyer_memo"),
-             get("tracking_number"), get("receiver_name_mask")]
+def _search_text_of(values: Sequence, items: Sequence[Mapping]) -> str:
+    """Free-text filters' text: ``values`` of :data:`_SEARCH_FIELDS`, then each item's."""
+    parts = list(values)
     for it in items:
         g = it.get
         parts += (g("goods_name"), g("goods_spec"), g("outer_id"))
     return " ".join([p if type(p) is str else str(p) for p in parts if p]).lower()
+
+
+def _search_text(rec: Mapping, items: Sequence[Mapping]) -> str:
+    get = rec.get  # spelled out: faster than map() over _SEARCH_FIELDS
+    return _search_text_of((get("order_sn"), get("province"), get("city"), get("town"), get("remark"),
+                            get("buyer_memo"), get("tracking_number"), get("receiver_name_mask")), items)
 
 
 # ------------------------------------------------------------------ upsert
@@ -231,6 +236,40 @@ def _clean_items(items: Sequence[Mapping]) -> list[dict]:
     return out
 
 
+class RecordColumns(Sequence):
+    """Order records held a field at a time: ``cols[field][j]`` is record j's value (None: not
+    given). For bulk callers that already hold columns (the spreadsheet import): the upsert
+    builds new orders from the columns without a dict per record. Reading one gives a dict of
+    its given values, so it stands wherever a list of records does."""
+
+    __slots__ = ("cols", "_n")
+
+    def __init__(self, cols: dict[str, list], n: int):
+        assert all(len(c) == n for c in cols.values())
+        self.cols = cols
+        self._n = n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, j):
+        if isinstance(j, slice):
+            cols = {k: c[j] for k, c in self.cols.items()}
+            return RecordColumns(cols, len(range(*j.indices(self._n))))
+        if not -self._n <= j < self._n:
+            raise IndexError(j)
+        return {k: v for k, c in self.cols.items() if (v := c[j]) is not None}
+
+    def __iter__(self):
+        return map(self.__getitem__, range(self._n))
+
+    def take(self, idx: list[int]) -> "RecordColumns":
+        """The records at these positions, in this order."""
+        if idx == list(range(self._n)):
+            return self
+        return RecordColumns({k: [c[j] for j in idx] for k, c in self.cols.items()}, len(idx))
+
+
 @gc_paused
 def upsert_orders(shop_id: int, records: Iterable[Mapping], *, source: str = "api",
                   now: dt.datetime | None = None) -> UpsertResult:
@@ -248,7 +287,7 @@ def upsert_orders(shop_id: int, records: Iterable[Mapping], *, source: str = "ap
     """
     now = now or utcnow()
     result = UpsertResult()
-    recs = list(records)
+    recs = records if isinstance(records, RecordColumns) else list(records)
     with write():
         for start in range(0, len(recs), _BATCH):
             result += _upsert_batch(shop_id, recs[start : start + _BATCH], source, now)
@@ -277,13 +316,15 @@ def _existing_rows(shop_id: int, sns: list[str]) -> dict[str, dict]:
     return out
 
 
-def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.datetime) -> UpsertResult:
+def _upsert_batch(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str,
+                  now: dt.datetime) -> UpsertResult:
     res = UpsertResult()
-    # last record wins for duplicates inside one call
-    by_sn: dict[str, Mapping] = {}
-    for r in recs:
-        by_sn[str(r["order_sn"])] = r
-    existing = _existing_rows(shop_id, list(by_sn))
+    if isinstance(recs, RecordColumns):
+        sns = [v if type(v) is str else str(v) for v in recs.cols["order_sn"]]
+    else:
+        sns = [str(r["order_sn"]) for r in recs]
+    last = dict(zip(sns, range(len(sns))))  # the last record wins for duplicates inside one call
+    existing = _existing_rows(shop_id, list(last))
     old_items: dict[int, list[dict]] = {}
     if existing:
         ids = [o["id"] for o in existing.values()]
@@ -292,25 +333,17 @@ def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.dateti
         ):
             old_items.setdefault(it["order"], []).append(it)
 
-    now_text = now.isoformat(" ")
-    # the platform fields the batch's records carry; the others are constants in the INSERT
-    plan = _new_order_insert(_PLATFORM_SET.intersection(set().union(*map(Mapping.keys, by_sn.values())))) \
-        if len(existing) < len(by_sn) else None
-    inserts: list[list] = []
-    insert_items: dict[str, list[dict]] = {}
     updates: list[tuple[dict, int]] = []
     item_replacements: dict[int, list[dict]] = {}
     events: list[tuple[int, str]] = []
-    for sn, rec in by_sn.items():
-        items = _clean_items(rec.get("items") or [])
+    new_idx: list[int] = []
+    for sn, j in last.items():
         old = existing.get(sn)
         if old is None:
-            row = _new_values(plan, shop_id, sn, rec, items, source, now_text)
-            inserts.append(row)
-            insert_items[sn] = items
-            if row[_FLAGS_POS]:
-                res.flagged += 1
+            new_idx.append(j)
             continue
+        rec = recs[j]
+        items = _clean_items(rec.get("items") or [])
         changes, new_items, new_flags = _diff(old, rec, items, old_items.get(old["id"], []), source, now)
         if changes is None:
             res.unchanged += 1
@@ -334,10 +367,15 @@ def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.dateti
         ])
     for oid, text in events:
         audit.order_event(oid, "flag", text)
-    if inserts:
-        ids = _insert_orders(shop_id, plan.sql, inserts)
+    if new_idx:
+        if isinstance(recs, RecordColumns):
+            new = recs.take(new_idx)
+        else:
+            new = [recs[j] for j in new_idx]
+        plan, params, new_items, flagged = _new_orders(shop_id, new, source, now.isoformat(" "))
+        ids = _insert_orders(shop_id, plan.sql, params)
         item_rows = []
-        for sn, items in insert_items.items():
+        for sn, items in zip((sns[j] for j in new_idx), new_items):
             oid = ids[sn]
             res.new_ids.append(oid)
             for pos, it in enumerate(items):  # our own cleaned copies: completed in place
@@ -345,13 +383,14 @@ def _upsert_batch(shop_id: int, recs: list[Mapping], source: str, now: dt.dateti
                 it["position"] = pos
                 item_rows.append(it)
         bulk_insert(OrderItem, item_rows)
-        res.new += len(inserts)
+        res.new += len(new_idx)
+        res.flagged += flagged
     return res
 
 
-def _insert_orders(shop_id: int, sql: str, rows: list[list]) -> dict[str, int]:
-    """Insert new orders (``sql`` and parameter lists from :func:`_new_values`); their ids by
-    order number.
+def _insert_orders(shop_id: int, sql: str, rows: list[tuple]) -> dict[str, int]:
+    """Insert new orders (``sql`` and parameters from :func:`_new_orders`); their ids by order
+    number.
 
     Inside the write transaction nobody else inserts, so SQLite gives the rows the ids after the
     largest one, in order; that is checked (``last_insert_rowid``) and the ids are read back
@@ -360,7 +399,7 @@ def _insert_orders(shop_id: int, sql: str, rows: list[list]) -> dict[str, int]:
     before = q('SELECT max("id") FROM "order"').fetchone()[0] or 0
     database_proxy.cursor().executemany(sql, rows)
     last = q("SELECT last_insert_rowid()").fetchone()[0]
-    sns = [r[_SN_POS] for r in rows]
+    sns = [r[-_SN_FROM_END] for r in rows]
     if last == before + len(rows):
         return dict(zip(sns, range(before + 1, last + 1)))
     return dict(q(f'SELECT "order_sn", "id" FROM "order" WHERE "order_sn" IN ({", ".join("?" * len(sns))}) '
@@ -383,16 +422,19 @@ _NEW_ORDER_LOCAL = ("shop", "order_sn", "source", "local_updated_at", "tracking_
                     "receiver_hash", "state", "confirmed_at", "exception_flags", "item_count", "items_summary",
                     "sku_text", "search_text", "synced_at", "imported_at")
 _PLATFORM_SET = frozenset(PLATFORM_FIELDS)
-_SN_POS = _NEW_ORDER_LOCAL.index("order_sn") - len(_NEW_ORDER_LOCAL)  # from the end
-_FLAGS_POS = _NEW_ORDER_LOCAL.index("exception_flags") - len(_NEW_ORDER_LOCAL)
+_SN_FROM_END = len(_NEW_ORDER_LOCAL) - _NEW_ORDER_LOCAL.index("order_sn")
+_ENC_FIELDS = ("receiver_name_enc", "receiver_phone_enc", "receiver_address_enc")
+
+
+# the platform's time fields, bound as the text SQLite stores: formatted here they cost less
+# than sqlite3's adapter call per value (about 5 µs a row)
+_TIME_FIELDS = frozenset(f for f in PLATFORM_FIELDS if isinstance(getattr(Order, f), DateTimeField))
 
 
 @dataclass(frozen=True)
 class _NewOrderInsert:
     sql: str
     defaults: tuple  # (platform field, its default) in parameter order
-    times: tuple  # positions of time fields among them: bound as the text SQLite stores
-    # (formatted here they cost less than sqlite3's adapter call per value, about 5 µs a row)
 
 
 @functools.lru_cache(maxsize=32)
@@ -402,38 +444,60 @@ def _new_order_insert(fields: frozenset) -> _NewOrderInsert:
     return _NewOrderInsert(
         sql=insert_statement(Order, names + _NEW_ORDER_LOCAL),
         defaults=tuple((f, getattr(Order, f).default) for f in names),
-        times=tuple(i for i, f in enumerate(names) if isinstance(getattr(Order, f), DateTimeField)),
     )
+
+
+def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str,
+                now: str) -> tuple[_NewOrderInsert, list[tuple], list[list[dict]], int]:
+    """The INSERT of new orders, built a field at a time: (plan, parameters of each order, its
+    cleaned items, how many are flagged). ``now`` is the text of a time
+    (``datetime.isoformat(" ")``, the form every DateTimeField reads back)."""
+    n = len(recs)
+    if isinstance(recs, RecordColumns):
+        fields = recs.cols.keys()
+        nones = [None] * n
+
+        def col(f: str) -> list:
+            return recs.cols.get(f, nones)
+    else:
+        fields = set().union(*map(Mapping.keys, recs))
+
+        def col(f: str) -> list:
+            return [r.get(f) for r in recs]
+    # the platform fields the records carry; the others are constants in the INSERT
+    plan = _new_order_insert(_PLATFORM_SET.intersection(fields))
+    columns = []
+    for f, d in plan.defaults:
+        c = col(f)
+        if f in _TIME_FIELDS:  # bound as text (no default but None)
+            columns.append([v.isoformat(" ") if type(v) is dt.datetime else v for v in c])
+        else:
+            columns.append([d if v is None else v for v in c])
+    items = [_clean_items(its) if its else [] for its in col("items")]
+    local = []
+    flagged = 0
+    for sn, status, ship, tracking, logistics, enc, text, its in zip(
+            col("order_sn"), zip(*map(col, _STATUS_FIELDS)), col("shipping_time"), col("tracking_number"),
+            col("logistics_id"), zip(*map(col, _ENC_FIELDS)), zip(*map(col, _SEARCH_FIELDS)), items):
+        if status[0] in (2, 3):  # an order the platform already shows shipped needs nothing from us
+            state, confirmed_at, flags = "confirmed", _time_text(ship) or now, 0
+        else:
+            state, confirmed_at = "new", None
+            flags = platform_flags(*[v or 0 for v in status]) if status[0] in (1, None) else 0
+            if flags:
+                flagged += 1
+        local.append((
+            shop_id, str(sn), source, now, tracking or "", logistics or None,
+            receiver_hash(*[v or "" for v in enc]), state, confirmed_at, flags,
+            sum(int(it.get("goods_count") or 0) for it in its), item_summary(its), _sku_text(its),
+            _search_text_of(text, its), now if source == "api" else None, now if source == "import" else None,
+        ))
+    params = list(zip(*columns, *zip(*local))) if columns else local
+    return plan, params, items, flagged
 
 
 def _time_text(v):
     return v.isoformat(" ") if type(v) is dt.datetime else v
-
-
-def _new_values(plan: _NewOrderInsert, shop_id: int, sn: str, rec: Mapping, items: list[dict], source: str,
-                now: str) -> list:
-    """The INSERT parameters of a new order (``plan``'s platform fields, then
-    :data:`_NEW_ORDER_LOCAL`). ``now`` is the text of a time (``datetime.isoformat(" ")``, the
-    form every DateTimeField reads back)."""
-    get = rec.get
-    vals = [d if (v := get(f)) is None else v for f, d in plan.defaults]
-    for i in plan.times:
-        v = vals[i]
-        if type(v) is dt.datetime:
-            vals[i] = v.isoformat(" ")
-    status = get("order_status")
-    if status in (2, 3):  # an order the platform already shows shipped needs nothing from us
-        state, confirmed_at, flags = "confirmed", _time_text(get("shipping_time")) or now, 0
-    else:
-        state, confirmed_at = "new", None
-        flags = platform_flags(*_status_tuple(rec)) if status in (1, None) else 0
-    vals += (shop_id, sn, source, now, get("tracking_number") or "", get("logistics_id") or None,
-             receiver_hash(get("receiver_name_enc") or "", get("receiver_phone_enc") or "",
-                           get("receiver_address_enc") or ""),
-             state, confirmed_at, flags, sum(int(it.get("goods_count") or 0) for it in items), item_summary(items),
-             _sku_text(items), _search_text(rec, items), now if source == "api" else None,
-             now if source == "import" else None)
-    return vals
 
 
 def _diff(old: dict, rec: Mapping, items: list[dict], old_items: list[dict], source: str,

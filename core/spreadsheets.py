@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from core.bulk import gc_paused
+from core.orders import RecordColumns
 from core.errors import DadanError
 from core.i18n import tr
 from core.timeutil import to_utc
@@ -824,7 +825,7 @@ class Counts:
 class ImportPlan:
     layout: Layout
     shop_id: int | None
-    records: list[dict]  # orders (with items) or tracking rows
+    records: RecordColumns | list[dict]  # orders (with items) or tracking rows
     rejects: list[RejectedRow]
     rows_total: int  # data rows (blank/total/footer rows excluded)
     skipped: int = 0  # blank, total and footer rows
@@ -969,11 +970,23 @@ def _parse_column(values: list, fn: Callable, required: bool, text_only: bool = 
     return list(map(results.__getitem__, keys)), bad
 
 
+@dataclass
+class ParsedRows:
+    """Validated data rows, a column at a time: ``cols[key][j]`` is the parsed value of field
+    ``key`` in the j-th kept row (None where the cell is empty), ``rows[j]`` that row's number
+    in the sheet. Rejected rows are not in it."""
+
+    cols: dict[str, list]
+    rows: list[int]
+
+    def line(self, j: int) -> dict:
+        """The j-th row as a dict of its parsed values (None where empty)."""
+        return {k: c[j] for k, c in self.cols.items()}
+
+
 def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress | None = None,
-               strict_courier: bool = False) -> tuple[list[dict], list[RejectedRow], int, int]:
-    """Validate every data row -> (lines, rejects, rows_total, skipped). A line is a dict of
-    parsed values keyed by field (None where the cell is empty) plus ``_row`` (the sheet row
-    number).
+               strict_courier: bool = False) -> tuple[ParsedRows, list[RejectedRow], int, int]:
+    """Validate every data row -> (parsed rows, rejects, rows_total, skipped).
 
     Cells are parsed a column at a time, each distinct value once; a row with a bad cell is
     parsed again cell by cell so that its reject names the first bad cell."""
@@ -1043,26 +1056,28 @@ def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress 
         if progress:
             progress("check", total * (n_done + 1) // (len(convs) + 1), total)
 
-    keys = [k for k, _c, _f in convs] + ["_row"]
+    keys = [k for k, _c, _f in convs]
     row_numbers = [start + j + 1 for j in kept]
     rejects: list[RejectedRow] = []
-    if not any_bad:
-        lines = [dict(zip(keys, vals)) for vals in zip(*columns, row_numbers)]
-    else:
-        lines = []
-        for vals in zip(*columns, row_numbers):
-            if _BAD in vals:
-                i = vals[-1] - 1
-                got = _parse_line(rows[i], i, convs, headers, sn_col)
-                if isinstance(got, RejectedRow):
-                    rejects.append(got)
-                    continue
-                lines.append(got)
-                continue
-            lines.append(dict(zip(keys, vals)))
+    if any_bad:
+        bad = sorted({j for col in columns if _BAD in col for j, v in enumerate(col) if v is _BAD})
+        drop = set()
+        for j in bad:
+            i = row_numbers[j] - 1
+            got = _parse_line(rows[i], i, convs, headers, sn_col)
+            if isinstance(got, RejectedRow):
+                rejects.append(got)
+                drop.add(j)
+            else:  # accepted cell by cell after all: its values as parsed so
+                for key, col in zip(keys, columns):
+                    col[j] = got.get(key)
+        if drop:
+            keep = [j for j in range(len(row_numbers)) if j not in drop]
+            columns = [[col[j] for j in keep] for col in columns]
+            row_numbers = [row_numbers[j] for j in keep]
     if progress:
         progress("check", total, total)
-    return lines, rejects, total - (skipped - (len(rows) - end)), skipped
+    return ParsedRows(dict(zip(keys, columns)), row_numbers), rejects, total - (skipped - (len(rows) - end)), skipped
 
 
 def _sum_or_same(values: list[int]) -> int:
@@ -1080,6 +1095,9 @@ _REFUND_RANK = {1: 0, 2: 2, 3: 3, 4: 1}  # which after-sale status of an order's
 # line field -> record field, for fields an order's first non-empty line decides
 _FIRST_WINS = tuple((k, k) for k in ("order_status",) + _ORDER_TEXT + _TIMES)
 _MONEY_FIELDS = (("goods_amount", "goods_amount_fen"), ("postage", "postage_fen"), ("pay_amount", "pay_amount_fen"))
+# a one-line order's record: these line fields as they are, then these renamed
+_AS_IS = ("order_sn", "order_status", "tracking_number") + _ORDER_TEXT + _TIMES
+_RENAMED = (("after_sale", "refund_status"),) + _MONEY_FIELDS
 
 
 def _line_item(ln: dict) -> dict | None:
@@ -1097,11 +1115,7 @@ def _line_item(ln: dict) -> dict | None:
 
 
 def _order_record(sn: str, lns: list[dict]) -> dict:
-    """The record for :func:`core.orders.upsert_orders` from an order's lines (None = empty).
-    A one-line order's line becomes its record in place (the upsert reads only the fields it
-    knows and skips empty ones)."""
-    if len(lns) == 1:
-        return _one_line_record(lns[0])
+    """The record for :func:`core.orders.upsert_orders` from the lines of an order with several."""
     rec: dict = {"order_sn": sn}
     for lk, rk in _FIRST_WINS:
         for ln in lns:
@@ -1134,60 +1148,86 @@ def _order_record(sn: str, lns: list[dict]) -> dict:
     items = [it for ln in lns if (it := _line_item(ln)) is not None]
     if items:
         rec["items"] = items
-    rec["_rows"] = [ln["_row"] for ln in lns]
     return rec
 
 
-def _one_line_record(rec: dict) -> dict:
-    """A one-line order: its line, completed in place."""
-    get = rec.get
-    pop = rec.pop
-    rec["refund_status"] = pop("after_sale", None)
-    for k, rk in _MONEY_FIELDS:
-        rec[rk] = pop(k, None)
-    disc = [v for k in _DISCOUNTS if (v := get(k)) is not None]
-    if disc:
-        rec["discount_amount_fen"] = sum(disc)
-    if get("pay_time") is None and get("confirm_time") is not None:
-        rec["pay_time"] = rec["confirm_time"]
-    if get("tracking_number") and get("courier"):
-        rec["logistics_id"] = rec["courier"]
-    it = _line_item(rec)
-    if it is not None:
-        rec["items"] = [it]
-    rec["_rows"] = [pop("_row")]
-    return rec
+def _one_line_columns(p: ParsedRows) -> dict[str, list]:
+    """Record columns for every row as if each were a one-line order (None where a row gives
+    nothing; an item's empty fields included)."""
+    cols = p.cols
+    out: dict[str, list] = {}
+    for k in _AS_IS:
+        if k in cols:
+            out[k] = cols[k]
+    for k, rk in _RENAMED:
+        if k in cols:
+            out[rk] = cols[k]
+    disc = [cols[k] for k in _DISCOUNTS if k in cols]
+    if len(disc) == 1:
+        out["discount_amount_fen"] = disc[0]
+    elif disc:
+        nones = (None,) * len(disc)
+        out["discount_amount_fen"] = [None if t == nones else sum(filter(None, t)) for t in zip(*disc)]
+    if "confirm_time" in cols:  # no pay time: the deal time stands in
+        paid = cols.get("pay_time")
+        out["pay_time"] = cols["confirm_time"] if paid is None else [
+            v if v is not None else c for v, c in zip(paid, cols["confirm_time"])]
+    if "tracking_number" in cols and "courier" in cols:
+        out["logistics_id"] = [c if t else None for t, c in zip(cols["tracking_number"], cols["courier"])]
+    item_keys = [k for k in _ITEM_KEYS if k in cols]
+    item_data = [cols[k] for k in item_keys]  # an empty count is 1 (the upsert's rule)
+    if "goods_price" in cols:
+        item_keys.append("goods_price_fen")
+        item_data.append(cols["goods_price"])
+    if item_keys:
+        nones = (None,) * len(item_keys)
+        out["items"] = [None if t == nones else [dict(zip(item_keys, t))] for t in zip(*item_data)]
+    return out
 
 
-def group_orders(lines: list[dict], rejects: list[RejectedRow], headers: list[str],
-                 rows: Sequence[Sequence]) -> list[dict]:
-    """Order lines -> order records for :func:`core.orders.upsert_orders`. An order with a
-    rejected line is rejected as a whole."""
+def group_orders(p: ParsedRows, rejects: list[RejectedRow], headers: list[str],
+                 rows: Sequence[Sequence]) -> RecordColumns:
+    """Order lines -> order records for :func:`core.orders.upsert_orders` (held a field at a
+    time), in the order their first lines come. An order with a rejected line is rejected as a
+    whole."""
     bad_sns: dict[str, int] = {}
-    by_row = {r.row for r in rejects}
     for r in rejects:
         if r.order_sn:
             bad_sns.setdefault(r.order_sn, r.row)
-    groups: dict[str, list[dict]] = {}
-    for ln in lines:
-        sn = ln["order_sn"]
-        g = groups.get(sn)
-        if g is None:
-            groups[sn] = [ln]
-        else:
-            g.append(ln)
-    records = []
+    sns = p.cols["order_sn"]
+    first: dict[str, int] = {}
+    for j, sn in enumerate(sns):
+        first.setdefault(sn, j)
+    several: dict[str, list[int]] = {}
+    if len(first) < len(sns):
+        for j, sn in enumerate(sns):
+            if first[sn] != j:
+                several.setdefault(sn, [first[sn]]).append(j)
     width = len(headers)
-    for sn, lns in groups.items():
-        if sn in bad_sns:
-            for ln in lns:
-                if ln["_row"] not in by_row:
-                    rejects.append(RejectedRow(ln["_row"], _row_cells(rows[ln["_row"] - 1], width), "", tr(
-                        "another line of order {sn} (row {r}) was rejected", "订单 {sn} 的另一行（第 {r} 行）被拒绝",
-                        sn=sn, r=bad_sns[sn])))
-            continue
-        records.append(_order_record(sn, lns))
-    return records
+    for sn in bad_sns.keys() & first.keys():
+        for k in several.get(sn) or [first[sn]]:
+            r = p.rows[k]
+            rejects.append(RejectedRow(r, _row_cells(rows[r - 1], width), "", tr(
+                "another line of order {sn} (row {r}) was rejected", "订单 {sn} 的另一行（第 {r} 行）被拒绝",
+                sn=sn, r=bad_sns[sn])))
+    order = [j for sn, j in first.items() if sn not in bad_sns]
+    cols = _one_line_columns(p)
+    if len(order) < len(sns):
+        cols = {k: [c[j] for j in order] for k, c in cols.items()}
+    if several:  # orders with several lines: their records replace the first line's values
+        pos = {sns[j]: i for i, j in enumerate(order)}
+        nones = [None] * len(order)
+        for sn, lines in several.items():
+            if sn in bad_sns:
+                continue
+            rec = _order_record(sn, [p.line(k) for k in lines])
+            i = pos[sn]
+            for k, c in cols.items():
+                c[i] = rec.get(k)
+            for k in rec.keys() - cols.keys():
+                cols[k] = list(nones)
+                cols[k][i] = rec[k]
+    return RecordColumns(cols, len(order))
 
 
 def _sha256(path: Path) -> str:
@@ -1210,11 +1250,12 @@ def plan_import(layout: Layout, *, shop_id: int | None, tz: str = "Asia/Shanghai
     if layout.missing():
         raise SpreadsheetError(tr("required columns are not mapped: {m}", "必需的列未映射：{m}",
                                   m=", ".join(FIELD_BY_KEY[k].label() for k in layout.missing())))
-    lines, rejects, total, skipped = parse_rows(layout, tz=tz, progress=progress,
-                                                strict_courier=layout.kind == "tracking")
+    parsed, rejects, total, skipped = parse_rows(layout, tz=tz, progress=progress,
+                                                 strict_courier=layout.kind == "tracking")
     if layout.kind == "tracking":
-        records = [{"order_sn": ln["order_sn"], "tracking_number": ln.get("tracking_number"),
-                    "logistics_id": ln.get("courier"), "_row": ln["_row"]} for ln in lines]
+        cols = parsed.cols
+        records = [{"order_sn": sn, "tracking_number": t, "logistics_id": c, "_row": r} for sn, t, c, r in zip(
+            cols["order_sn"], cols["tracking_number"], cols["courier"], parsed.rows)]
         for rec in records:
             if rec["logistics_id"] is None:
                 rejects.append(RejectedRow(rec["_row"], _row_cells(layout.rows[rec["_row"] - 1], len(layout.headers)),
@@ -1232,7 +1273,7 @@ def plan_import(layout: Layout, *, shop_id: int | None, tz: str = "Asia/Shanghai
         bad = {r.row for r in rejects}
         records = [r for r in records if r["_row"] not in bad]
     else:
-        records = group_orders(lines, rejects, layout.headers, layout.rows)
+        records = group_orders(parsed, rejects, layout.headers, layout.rows)
     rejects.sort(key=lambda r: r.row)
     plan = ImportPlan(layout=layout, shop_id=shop_id, records=records, rejects=rejects, rows_total=total,
                       skipped=skipped, file_sha256=_sha256(layout.path))
@@ -1282,7 +1323,7 @@ def _apply(plan: ImportPlan, *, actor: str, commit: bool, progress: Progress | N
 def _apply_orders(plan: ImportPlan, counts: Counts, progress: Progress | None) -> None:
     from core.orders import upsert_orders
 
-    recs = plan.records  # the upsert reads only the fields it knows ("_rows" stays behind)
+    recs = plan.records
     total = len(recs)
     chunk = 2000
     for i in range(0, total, chunk):

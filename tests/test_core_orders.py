@@ -204,3 +204,60 @@ def test_new_order_ids_are_read_back_when_sqlite_cannot_count_them(shop):
     got = _items_by_sn()
     assert all(got[x["order_sn"]] == [f"X{i}"] for i, x in enumerate(recs))
     assert set(r.new_ids) == {o.id for o in Order.select(Order.id).where(Order.order_sn != "261120-100000000000001")}
+
+
+def _stored_rows() -> list[tuple]:
+    db = Order._meta.database
+    skip = {"id", "shop_id", "local_updated_at", "synced_at", "imported_at"}
+    cols = [c for c in (r[1] for r in db.execute_sql('PRAGMA table_info("order")')) if c not in skip]
+    orders = db.execute_sql(f'SELECT {", ".join(cols)} FROM "order" ORDER BY order_sn').fetchall()
+    items = db.execute_sql('SELECT o.order_sn, i.position, i.goods_id, i.goods_name, i.goods_spec, i.goods_count, '
+                           'i.sku_id, i.outer_id, i.outer_goods_id, i.goods_price_fen, i.goods_img FROM order_item i '
+                           'JOIN "order" o ON o.id = i.order_id ORDER BY o.order_sn, i.position').fetchall()
+    return orders + items
+
+
+def test_records_given_as_columns_store_the_same_as_dicts(tmp_path):
+    # the import hands the upsert its records a field at a time; stored, they must equal the
+    # same records given one dict each (new orders, flags, shipped ones, empty fields, a
+    # duplicate within the batch, and an update of an order stored before)
+    from core.orders import RecordColumns
+
+    records = [
+        rec("261120-100000000000001"),
+        rec("261120-100000000000002", refund_status=3, remark="加急", items=[]),
+        rec("261120-100000000000003", order_status=2, tracking_number="YT123456", logistics_id=85,
+            shipping_time=T0 + dt.timedelta(hours=3)),
+        rec("261120-100000000000004", order_status=None, province=None, pay_amount_fen=None,
+            items=[{"goods_name": "袜子", "goods_count": None}, {"outer_id": "B7", "goods_count": 3}]),
+        rec("261120-100000000000001", pay_amount_fen=4990),  # the last record of a number wins
+        rec("261120-100000000000005", is_stock_out=1, receiver_name_enc=None),
+    ]
+    earlier = rec("261120-100000000000005", updated_at=T0 - dt.timedelta(hours=1), pay_amount_fen=100)
+    keys = sorted(set().union(*records))
+    results = []
+    for name, given in (("dicts", records), ("columns", RecordColumns(
+            {k: [r.get(k) for r in records] for k in keys}, len(records)))):
+        open_database(f"sqlite:///{tmp_path}/{name}.db")
+        s = Shop.create(name="s")
+        upsert_orders(s.id, [earlier], now=T0)
+        r = upsert_orders(s.id, given, source="import", now=T0)
+        results.append(((r.new, r.changed, r.unchanged, r.flagged), _stored_rows()))
+    assert results[0] == results[1]
+    assert results[0][0][:3] == (4, 1, 0)
+    assert get("261120-100000000000001").pay_amount_fen == 4990
+    assert get("261120-100000000000002").exception_flags == Flag.REFUND
+    assert get("261120-100000000000003").state == "confirmed"
+    four = get("261120-100000000000004")
+    assert (four.order_status, four.province, four.item_count, four.items_summary) == (1, "", 4, "袜子 ×1；B7 ×3")
+
+
+def test_record_columns_read_as_records():
+    from core.orders import RecordColumns
+
+    rc = RecordColumns({"order_sn": ["a", "b", "c"], "remark": [None, "x", None]}, 3)
+    assert list(rc) == [{"order_sn": "a"}, {"order_sn": "b", "remark": "x"}, {"order_sn": "c"}]
+    assert rc[-1] == {"order_sn": "c"} and len(rc[1:]) == 2 and list(rc[1:])[0]["remark"] == "x"
+    assert list(rc.take([2, 0])) == [{"order_sn": "c"}, {"order_sn": "a"}]
+    with pytest.raises(IndexError):
+        rc[3]
