@@ -15,13 +15,15 @@ from __future__ import annotations
 import contextlib
 import operator
 import os
+import random
 import sqlite3
+import time
 from pathlib import Path
 from typing import Sequence
 
 import datetime as dt
 
-from peewee import AutoField, Database, ForeignKeyField, Model, SqliteDatabase
+from peewee import AutoField, Database, ForeignKeyField, Model, OperationalError, SqliteDatabase
 
 from core.errors import DatabaseError
 from core.models import ALL_MODELS, SchemaVersion, database_proxy
@@ -64,9 +66,22 @@ def _m1_initial(db: Database) -> None:
     db.create_tables([m for m in ALL_MODELS if m is not SchemaVersion])
 
 
+def _m2_partial_order_indexes(db: Database) -> None:
+    """Order indexes that most new orders need not enter: tracking number, courier and
+    exception flags become partial (only orders that have one); the shop's own index goes (the
+    (order_sn, shop) key serves look-ups). A database made by step 1 today has them already."""
+    from core.models import PARTIAL_INDEXES
+
+    for name in ("order_shop_id", "order_tracking_number", "order_logistics_id", "order_exception_flags"):
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    for index in PARTIAL_INDEXES:
+        db.execute(index)  # CREATE INDEX IF NOT EXISTS
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
+    (2, "partial order indexes", _m2_partial_order_indexes),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -114,12 +129,31 @@ def _restrict_sidecars(url: str) -> None:
             pass
 
 
+def _connect(db: Database) -> None:
+    """Connect, waiting out another process that holds the file while it switches it to WAL or
+    migrates it: the journal-mode pragma at connect time gets SQLITE_BUSY at once (SQLite does
+    not wait there, to avoid a deadlock), so it is retried within the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    delay = 0.01
+    while True:
+        try:
+            db.connect(reuse_if_open=True)
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+        if not db.is_closed():
+            db.close()
+        time.sleep(delay * random.uniform(0.5, 1.5))
+        delay = min(delay * 2, 0.2)
+
+
 def open_database(url: str, *, migrate_schema: bool = True) -> Database:
     """Open the database at ``url``, bind the models to it and migrate."""
     db = _make_database(url)
     database_proxy.initialize(db)
     try:
-        db.connect(reuse_if_open=True)
+        _connect(db)
         if migrate_schema:
             migrate(db)
         _restrict_sidecars(url)

@@ -27,7 +27,7 @@ from peewee import Expression, fn
 
 from core.errors import QuerySyntaxError
 from core.i18n import tr
-from core.models import Courier, Order, OrderTag, Shop, Tag
+from core.models import Courier, Order, OrderTag, Shop, Tag, has_exception, has_tracking
 from core.orders import FLAG_BY_KEY, Flag
 from core.timeutil import DEFAULT_TZ, to_utc, to_local, utcnow
 
@@ -269,14 +269,14 @@ def _printed(term: Term, ctx: _Ctx) -> Expression:
 
 
 def _blocked(term: Term, ctx: _Ctx) -> Expression:
-    return (Order.exception_flags != 0) if _yes_no(term, ctx) else (Order.exception_flags == 0)
+    return has_exception() if _yes_no(term, ctx) else (Order.exception_flags == 0)
 
 
 def _exception(term: Term, ctx: _Ctx) -> Expression:
     def one(v: str) -> Expression:
         v = v.lower()
         if v in ("any", "yes", "all", "有", "是"):
-            return Order.exception_flags != 0
+            return has_exception()
         if v in ("none", "no", "无", "否"):
             return Order.exception_flags == 0
         if v in ("overdue", "超时"):
@@ -285,7 +285,7 @@ def _exception(term: Term, ctx: _Ctx) -> Expression:
         if flag is None:
             raise ctx.error(term, "unknown exception '{v}' (any, none, {kinds})", "未知异常“{v}”（any、none、{kinds}）",
                             v=v, kinds=", ".join(FLAG_BY_KEY))
-        return Order.exception_flags.bin_and(int(flag)) != 0
+        return has_exception() & (Order.exception_flags.bin_and(int(flag)) != 0)
 
     return _eq_op(term, _any_of(term, ctx, one))
 
@@ -387,10 +387,10 @@ def _sn(term: Term, ctx: _Ctx) -> Expression:
 def _tracking(term: Term, ctx: _Ctx) -> Expression:
     def one(v: str) -> Expression:
         if v.lower() in _YES:
-            return Order.tracking_number != ""
+            return has_tracking()
         if v.lower() in _NO:
             return Order.tracking_number == ""
-        return _glob_prefix(Order.tracking_number, v)
+        return has_tracking() & _glob_prefix(Order.tracking_number, v)
 
     return _eq_op(term, _any_of(term, ctx, one))
 

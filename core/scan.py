@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from core.db import write
 from core.errors import DadanError
 from core.i18n import tr
-from core.models import Order, Shipment, utcnow
+from core.models import Order, Shipment, has_tracking, utcnow
 from core.orders import blocked_reason
 
 def normalise(code: str) -> str:
@@ -46,7 +46,7 @@ def lookup(code: str) -> Found | None:
     o = Order.select().where(Order.order_sn == code).order_by(Order.id).first()
     if o is not None:
         return Found(o, "order_sn")
-    o = Order.select().where(Order.tracking_number == code).order_by(Order.id.desc()).first()
+    o = Order.select().where(has_tracking() & (Order.tracking_number == code)).order_by(Order.id.desc()).first()
     if o is not None:
         return Found(o, "tracking")
     sh = (Shipment.select().where(Shipment.tracking_number == code)

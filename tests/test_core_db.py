@@ -94,3 +94,53 @@ def test_bulk_insert_matches_model_defaults(tmp_path):
         dbmod.bulk_insert(Order, [{"shop": shop, "order_sn": "261120-000000000000001", "pay_time": t}])
     o = Order.get()
     assert o.pay_time == t and o.state == "new" and o.print_count == 0 and o.local_updated_at is not None
+
+
+def _order_indexes(db) -> dict[str, str]:
+    return dict(db.execute_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                               "AND tbl_name = 'order' AND sql IS NOT NULL").fetchall())
+
+
+def test_step_two_makes_order_indexes_partial(tmp_path):
+    # a database left at step 1 as it shipped: full indexes on shop, tracking number, courier and
+    # exception flags. Step 2 replaces them, and keeps the orders.
+    url = f"sqlite:///{tmp_path}/old.db"
+    db = dbmod.open_database(url)
+    from core.models import SchemaVersion
+
+    shop = Shop.create(name="s")
+    Order.create(shop=shop, order_sn="261120-100000000000001", tracking_number="YT1", exception_flags=1)
+    for name in ("order_tracking_number_set", "order_logistics_id_set", "order_exception_flags_set"):
+        db.execute_sql(f'DROP INDEX "{name}"')
+    for col in ("shop_id", "tracking_number", "logistics_id", "exception_flags"):
+        db.execute_sql(f'CREATE INDEX "order_{col}" ON "order" ("{col}")')
+    SchemaVersion.delete().where(SchemaVersion.version > 1).execute()
+    db.close()
+
+    db = dbmod.open_database(url)
+    assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION
+    idx = _order_indexes(db)
+    assert not {"order_shop_id", "order_tracking_number", "order_logistics_id", "order_exception_flags"} & set(idx)
+    assert "WHERE" in idx["order_tracking_number_set"] and "WHERE" in idx["order_exception_flags_set"]
+    assert Order.select().count() == 1
+    # a new database gets the same indexes from step 1
+    fresh = dbmod.open_database(f"sqlite:///{tmp_path}/new.db")
+    assert _order_indexes(fresh) == idx
+
+
+def test_tracking_and_exception_look_ups_use_the_partial_indexes(tmp_path):
+    from core.query import compile_query
+
+    db = dbmod.open_database(f"sqlite:///{tmp_path}/a.db")
+
+    def plan(where) -> str:
+        sql, params = Order.select(Order.id).where(where).sql()
+        return " ".join(r[-1] for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+
+    assert "order_tracking_number_set" in plan(compile_query("tracking:YT12"))
+    assert "order_exception_flags_set" in plan(compile_query("exception:any"))
+    assert "order_exception_flags_set" in plan(compile_query("exception:refund"))
+    assert "order_logistics_id_set" in plan(Order.logistics_id == 85)
+    from core.models import has_tracking
+
+    assert "order_tracking_number_set" in plan(has_tracking() & (Order.tracking_number == "YT123"))
