@@ -173,6 +173,19 @@ def _search_text_of(values: Sequence, items: Sequence[Mapping]) -> str:
     return " ".join([p if type(p) is str else str(p) for p in parts if p]).lower()
 
 
+def _item_words(items: Sequence[Mapping]) -> str:
+    """The items' part of :func:`_search_text_of`, before lower-casing."""
+    parts = []
+    for it in items:
+        g = it.get
+        parts += (g("goods_name"), g("goods_spec"), g("outer_id"))
+    return " ".join([p if type(p) is str else str(p) for p in parts if p])
+
+
+# every item field item_summary, _sku_text and _item_words read
+_ITEM_TEXT_KEYS = ("goods_count", "outer_id", "goods_name", "goods_spec", "sku_id", "goods_id", "outer_goods_id")
+
+
 def _search_text(rec: Mapping, items: Sequence[Mapping]) -> str:
     get = rec.get  # spelled out: faster than map() over _SEARCH_FIELDS
     return _search_text_of((get("order_sn"), get("province"), get("city"), get("town"), get("remark"),
@@ -476,6 +489,7 @@ def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str
     items = [_clean_items(its) if its else [] for its in col("items")]
     local = []
     flagged = 0
+    from_items: dict[tuple, tuple] = {}  # orders of the same goods share their derived text
     for sn, status, ship, tracking, logistics, enc, text, its in zip(
             col("order_sn"), zip(*map(col, _STATUS_FIELDS)), col("shipping_time"), col("tracking_number"),
             col("logistics_id"), zip(*map(col, _ENC_FIELDS)), zip(*map(col, _SEARCH_FIELDS)), items):
@@ -486,11 +500,19 @@ def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str
             flags = platform_flags(*[v or 0 for v in status]) if status[0] in (1, None) else 0
             if flags:
                 flagged += 1
+        key = tuple(map(its[0].get, _ITEM_TEXT_KEYS)) if len(its) == 1 else tuple(
+            v for it in its for v in map(it.get, _ITEM_TEXT_KEYS))
+        derived = from_items.get(key)
+        if derived is None:
+            derived = from_items[key] = (sum(int(it.get("goods_count") or 0) for it in its), item_summary(its),
+                                         _sku_text(its), _item_words(its))
+        words = [p if type(p) is str else str(p) for p in text if p]
+        if derived[3]:
+            words.append(derived[3])
         local.append((
             shop_id, str(sn), source, now, tracking or "", logistics or None,
-            receiver_hash(*[v or "" for v in enc]), state, confirmed_at, flags,
-            sum(int(it.get("goods_count") or 0) for it in its), item_summary(its), _sku_text(its),
-            _search_text_of(text, its), now if source == "api" else None, now if source == "import" else None,
+            receiver_hash(*[v or "" for v in enc]), state, confirmed_at, flags, derived[0], derived[1], derived[2],
+            " ".join(words).lower(), now if source == "api" else None, now if source == "import" else None,
         ))
     params = list(zip(*columns, *zip(*local))) if columns else local
     return plan, params, items, flagged
