@@ -67,12 +67,14 @@ def _m1_initial(db: Database) -> None:
 
 
 def _m2_partial_order_indexes(db: Database) -> None:
-    """Order indexes that most new orders need not enter: tracking number, courier and
-    exception flags become partial (only orders that have one); the shop's own index goes (the
-    (order_sn, shop) key serves look-ups). A database made by step 1 today has them already."""
+    """Order indexes that most new orders need not enter: tracking number, courier, exception
+    flags and the platform's update time become partial (only orders that have one); the
+    shop's own index goes (the (order_sn, shop) key serves look-ups). A database made by step 1
+    today has them already."""
     from core.models import PARTIAL_INDEXES
 
-    for name in ("order_shop_id", "order_tracking_number", "order_logistics_id", "order_exception_flags"):
+    for name in ("order_shop_id", "order_tracking_number", "order_logistics_id", "order_exception_flags",
+                 "order_updated_at"):
         db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
     for index in PARTIAL_INDEXES:
         db.execute(index)  # CREATE INDEX IF NOT EXISTS

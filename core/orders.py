@@ -387,15 +387,15 @@ def _upsert_batch(shop_id: int, recs: "list[Mapping] | RecordColumns", source: s
             new = [recs[j] for j in new_idx]
         plan, params, new_items, flagged = _new_orders(shop_id, new, source, now.isoformat(" "))
         ids = _insert_orders(shop_id, plan.sql, params)
-        item_rows = []
+        item_params = []
+        defaults = _ITEM_DEFAULTS
         for sn, items in zip((sns[j] for j in new_idx), new_items):
             oid = ids[sn]
             res.new_ids.append(oid)
-            for pos, it in enumerate(items):  # our own cleaned copies: completed in place
-                it["order"] = oid
-                it["position"] = pos
-                item_rows.append(it)
-        bulk_insert(OrderItem, item_rows)
+            for pos, it in enumerate(items):  # an empty field takes the field's default
+                item_params.append([oid, pos, *[d if (v := it.get(f)) is None else v for f, d in defaults]])
+        if item_params:
+            database_proxy.cursor().executemany(_new_item_insert(), item_params)
         res.new += len(new_idx)
         res.flagged += flagged
     return res
@@ -463,7 +463,7 @@ def _new_order_insert(fields: frozenset) -> _NewOrderInsert:
 def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str,
                 now: str) -> tuple[_NewOrderInsert, list[tuple], list[list[dict]], int]:
     """The INSERT of new orders, built a field at a time: (plan, parameters of each order, its
-    cleaned items, how many are flagged). ``now`` is the text of a time
+    items as given, how many are flagged). ``now`` is the text of a time
     (``datetime.isoformat(" ")``, the form every DateTimeField reads back)."""
     n = len(recs)
     if isinstance(recs, RecordColumns):
@@ -486,7 +486,7 @@ def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str
             columns.append([v.isoformat(" ") if type(v) is dt.datetime else v for v in c])
         else:
             columns.append([d if v is None else v for v in c])
-    items = [_clean_items(its) if its else [] for its in col("items")]
+    items = [its or () for its in col("items")]
     local = []
     flagged = 0
     from_items: dict[tuple, tuple] = {}  # orders of the same goods share their derived text
@@ -504,8 +504,9 @@ def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str
             v for it in its for v in map(it.get, _ITEM_TEXT_KEYS))
         derived = from_items.get(key)
         if derived is None:
-            derived = from_items[key] = (sum(int(it.get("goods_count") or 0) for it in its), item_summary(its),
-                                         _sku_text(its), _item_words(its))
+            clean = _clean_items(its)
+            derived = from_items[key] = (sum(int(it.get("goods_count") or 0) for it in clean), item_summary(clean),
+                                         _sku_text(clean), _item_words(clean))
         words = [p if type(p) is str else str(p) for p in text if p]
         if derived[3]:
             words.append(derived[3])
@@ -516,6 +517,15 @@ def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str
         ))
     params = list(zip(*columns, *zip(*local))) if columns else local
     return plan, params, items, flagged
+
+
+_ITEM_DEFAULTS = tuple((f, getattr(OrderItem, f).default) for f in ITEM_FIELDS)
+
+
+@functools.cache
+def _new_item_insert() -> str:
+    """The INSERT of a new order's item: order, position, then :data:`ITEM_FIELDS`."""
+    return insert_statement(OrderItem, ("order", "position") + ITEM_FIELDS)
 
 
 def _time_text(v):

@@ -928,15 +928,40 @@ class _Bad:
 _BAD = _Bad()
 
 
-def _parse_column(values: list, fn: Callable, required: bool, text_only: bool = False) -> tuple[list, bool]:
+def _cell_key(v):
+    """A cell as a key: 1, 1.0 and True are equal as dict keys but are different cells."""
+    return v if type(v) in _TEXT_TYPES else (type(v), v)
+
+
+def _parse_column(values: Sequence, fn: Callable, required: bool, text_only: bool = False) -> tuple[list, bool]:
     """Parse one column: each distinct value once (exports repeat the same amounts, times,
     statuses and codes on thousands of rows). Returns (parsed values, any bad). Empty cells
     parse to None; a bad cell to ``_BAD``. ``text_only``: every cell is known to be str or
-    None (a CSV file)."""
+    None (a CSV file).
+
+    A column whose values nearly all differ (order numbers, times, phones) is parsed value by
+    value instead: sharing would only cost there. A bad cell sends it the shared way, which
+    marks the bad ones."""
+    sample = values[:256]
+    try:
+        mostly_distinct = len(sample) >= 64 and len(set(map(_cell_key, sample))) * 4 > len(sample) * 3
+    except TypeError:  # an unhashable cell
+        mostly_distinct = False
+    if mostly_distinct:
+        try:
+            if fn is _clean_text:
+                out = [None if v is None or (r := _clean_text(v)) == "" else r for v in values]
+            else:
+                out = [None if v is None or v == "" or (r := fn(v)) == "" else r for v in values]
+        except Exception:  # noqa: BLE001 - a bad cell: the shared way marks it
+            pass
+        else:
+            if not (required and None in out):
+                return out, False
     if text_only or set(map(type, values)) <= _TEXT_TYPES:
         keys = values
-    else:  # 1, 1.0 and True are equal as dict keys but are different cells
-        keys = [v if type(v) is str else (type(v), v) for v in values]
+    else:
+        keys = list(map(_cell_key, values))
     try:
         distinct = dict(zip(keys, values))
     except TypeError:  # an unhashable cell: no sharing
@@ -1022,6 +1047,9 @@ def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress 
             return {c: () for c in needed}
         if len(needed) == 1:
             return {needed[0]: tuple(r[needed[0]] for r in rows_)}
+        if 2 * len(needed) >= max(map(len, rows_)):  # most columns: one pass over every row
+            every = list(zip(*rows_))  # as wide as the shortest row, which reaches every needed one
+            return {c: every[c] for c in needed}
         return dict(zip(needed, zip(*map(operator.itemgetter(*needed), rows_))))
 
     by_col = transpose(block)
@@ -1050,7 +1078,7 @@ def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress 
     any_bad = False
     text_only = layout.source_kind == "csv"  # the csv module reads text only (short rows padded with None)
     for n_done, (key, col, fn) in enumerate(convs):
-        parsed, bad = _parse_column(list(by_col[col]), fn, key == "order_sn", text_only)
+        parsed, bad = _parse_column(by_col[col], fn, key == "order_sn", text_only)
         columns.append(parsed)
         any_bad = any_bad or bad
         if progress:

@@ -110,9 +110,10 @@ def test_step_two_makes_order_indexes_partial(tmp_path):
 
     shop = Shop.create(name="s")
     Order.create(shop=shop, order_sn="261120-100000000000001", tracking_number="YT1", exception_flags=1)
-    for name in ("order_tracking_number_set", "order_logistics_id_set", "order_exception_flags_set"):
+    for name in ("order_tracking_number_set", "order_logistics_id_set", "order_exception_flags_set",
+                 "order_updated_at_set"):
         db.execute_sql(f'DROP INDEX "{name}"')
-    for col in ("shop_id", "tracking_number", "logistics_id", "exception_flags"):
+    for col in ("shop_id", "tracking_number", "logistics_id", "exception_flags", "updated_at"):
         db.execute_sql(f'CREATE INDEX "order_{col}" ON "order" ("{col}")')
     SchemaVersion.delete().where(SchemaVersion.version > 1).execute()
     db.close()
@@ -120,7 +121,8 @@ def test_step_two_makes_order_indexes_partial(tmp_path):
     db = dbmod.open_database(url)
     assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION
     idx = _order_indexes(db)
-    assert not {"order_shop_id", "order_tracking_number", "order_logistics_id", "order_exception_flags"} & set(idx)
+    assert not {"order_shop_id", "order_tracking_number", "order_logistics_id", "order_exception_flags",
+                "order_updated_at"} & set(idx)
     assert "WHERE" in idx["order_tracking_number_set"] and "WHERE" in idx["order_exception_flags_set"]
     assert Order.select().count() == 1
     # a new database gets the same indexes from step 1
@@ -141,6 +143,7 @@ def test_tracking_and_exception_look_ups_use_the_partial_indexes(tmp_path):
     assert "order_exception_flags_set" in plan(compile_query("exception:any"))
     assert "order_exception_flags_set" in plan(compile_query("exception:refund"))
     assert "order_logistics_id_set" in plan(Order.logistics_id == 85)
+    assert "order_updated_at_set" in plan(compile_query("updated<2h"))
     from core.models import has_tracking
 
     assert "order_tracking_number_set" in plan(has_tracking() & (Order.tracking_number == "YT123"))

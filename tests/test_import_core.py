@@ -237,6 +237,36 @@ def test_times_as_excel_dates_and_serials(tmp_path, shop):
     assert by[SN3] == dt.datetime(2023, 11, 14, 1, 5)
 
 
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_long_files_parse_like_short_ones_and_name_their_bad_cells(tmp_path, shop, kind):
+    # a column whose values nearly all differ (order numbers, times, phones) is parsed value by
+    # value in a long file; it must give what a short file gives, and still name a bad cell
+    def row(i):
+        over = {"手机": f"138{i:08d}", "承诺发货时间": f"2023-11-16 {i % 24:02d}:{i % 60:02d}:00"}
+        if i == 50:
+            over["订单号"] = "2.31114E+20"
+        if i == 120:
+            over["承诺发货时间"] = "2023-02-30 10:00:00"
+        return line(f"231114-{i:015d}", deal=f"2023-11-14 {i % 24:02d}:{i % 60:02d}:{i % 59:02d}", **over)
+
+    rows = [row(i) for i in range(200)]
+
+    def write(name, rs):
+        if kind == "csv":
+            path = tmp_path / f"{name}.csv"
+            path.write_text(csv_text(rs), encoding="utf-8-sig")
+            return path
+        return write_xlsx(tmp_path / f"{name}.xlsx", rs)
+
+    plan = plan_for(write("long", rows), shop)
+    assert [(r.row, r.column) for r in plan.rejects] == [(52, "订单号"), (122, "承诺发货时间")]
+    assert "Excel" in plan.rejects[0].message and "impossible" in plan.rejects[1].message
+    short = []
+    for start in range(0, 200, 40):  # short files share each distinct value's parse
+        short += list(plan_for(write(f"short{start}", rows[start:start + 40]), shop).records)
+    assert list(plan.records) == short and len(short) == 198
+
+
 def test_a_bad_line_rejects_its_whole_order(tmp_path, shop):
     rows = [line(SN1), line(SN1, goods="盖子", count=-2), line(SN2)]
     plan = plan_for(write_xlsx(tmp_path / "o.xlsx", rows), shop)
