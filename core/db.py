@@ -235,30 +235,35 @@ def bulk_insert(model, rows: list[dict]) -> None:
     meta.database.cursor().executemany(sql, params)
 
 
-def _insert_sql(meta, bound: list[str], consts: dict[str, str]) -> str:
-    """``INSERT`` binding the fields ``bound`` as parameters, in that order, and writing
-    ``consts`` (field name -> SQL literal) as constants."""
+def _insert_sql(meta, bound: list[str], consts: dict[str, str], marks: list[str] | None = None) -> str:
+    """``INSERT`` binding the fields ``bound`` as parameters, in that order (``marks``: the SQL
+    of each, ``?`` by default), and writing ``consts`` (field name -> SQL literal) as
+    constants."""
     order = bound + list(consts)
     cols = ", ".join(f'"{meta.fields[n].column_name}"' for n in order)
-    marks = ", ".join(["?"] * len(bound) + list(consts.values()))
+    marks = ", ".join((marks or ["?"] * len(bound)) + list(consts.values()))
     return f'INSERT INTO "{meta.table_name}" ({cols}) VALUES ({marks})'
 
 
-def insert_statement(model, names: Sequence[str]) -> str:
+def insert_statement(model, names: Sequence[str], *, defaulted: Sequence[str] = ()) -> str:
     """``INSERT`` binding ``names`` as parameters, in that order; every other field (except an
-    auto-increment key) is written as its default, a constant. For callers that build each
-    row's parameter tuple themselves (the hot path of sync and import)."""
+    auto-increment key) is written as its default, a constant. A field in ``defaulted`` bound
+    to NULL takes its default too (``coalesce``), so the caller can bind a value as given. For
+    callers that build each row's parameter tuple themselves (the hot path of sync and import)."""
     meta = model._meta
-    consts: dict[str, str] = {}
-    for n, f in meta.fields.items():
-        if n in names or (f.primary_key and isinstance(f, AutoField)):
-            continue
+
+    def literal(n: str) -> str:
+        f = meta.fields[n]
         d = f.default() if callable(f.default) else f.default
         lit = _sql_literal(d)
         if lit is None:
             raise ValueError(f"{model.__name__}.{n}: default {d!r} cannot be written as a constant")
-        consts[n] = lit
-    return _insert_sql(meta, list(names), consts)
+        return lit
+
+    consts = {n: literal(n) for n, f in meta.fields.items()
+              if n not in names and not (f.primary_key and isinstance(f, AutoField))}
+    marks = [f"coalesce(?, {literal(n)})" if n in defaulted and literal(n) != "NULL" else "?" for n in names]
+    return _insert_sql(meta, list(names), consts, marks)
 
 
 def _sql_literal(value) -> str | None:

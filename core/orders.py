@@ -387,15 +387,14 @@ def _upsert_batch(shop_id: int, recs: "list[Mapping] | RecordColumns", source: s
             new = [recs[j] for j in new_idx]
         plan, params, new_items, flagged = _new_orders(shop_id, new, source, now.isoformat(" "))
         ids = _insert_orders(shop_id, plan.sql, params)
-        item_params = []
-        defaults = _ITEM_DEFAULTS
-        for sn, items in zip((sns[j] for j in new_idx), new_items):
-            oid = ids[sn]
-            res.new_ids.append(oid)
-            for pos, it in enumerate(items):  # an empty field takes the field's default
-                item_params.append([oid, pos, *[d if (v := it.get(f)) is None else v for f, d in defaults]])
+        res.new_ids = [ids[sns[j]] for j in new_idx]
+        # the item fields these items carry; the others are constants in the INSERT
+        sql, fields = _new_item_insert(_ITEM_SET.intersection(
+            set().union(*[it.keys() for its in new_items for it in its])))
+        item_params = [(oid, pos, *map(it.get, fields))  # as given: the INSERT puts the default in for None
+                       for oid, its in zip(res.new_ids, new_items) for pos, it in enumerate(its)]
         if item_params:
-            database_proxy.cursor().executemany(_new_item_insert(), item_params)
+            database_proxy.cursor().executemany(sql, item_params)
         res.new += len(new_idx)
         res.flagged += flagged
     return res
@@ -447,17 +446,14 @@ _TIME_FIELDS = frozenset(f for f in PLATFORM_FIELDS if isinstance(getattr(Order,
 @dataclass(frozen=True)
 class _NewOrderInsert:
     sql: str
-    defaults: tuple  # (platform field, its default) in parameter order
+    fields: tuple  # the platform fields bound, in parameter order (None takes the default)
 
 
 @functools.lru_cache(maxsize=32)
 def _new_order_insert(fields: frozenset) -> _NewOrderInsert:
     """The INSERT for new orders whose records carry the platform ``fields``."""
     names = tuple(f for f in PLATFORM_FIELDS if f in fields)
-    return _NewOrderInsert(
-        sql=insert_statement(Order, names + _NEW_ORDER_LOCAL),
-        defaults=tuple((f, getattr(Order, f).default) for f in names),
-    )
+    return _NewOrderInsert(sql=insert_statement(Order, names + _NEW_ORDER_LOCAL, defaulted=names), fields=names)
 
 
 def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str,
@@ -480,12 +476,11 @@ def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str
     # the platform fields the records carry; the others are constants in the INSERT
     plan = _new_order_insert(_PLATFORM_SET.intersection(fields))
     columns = []
-    for f, d in plan.defaults:
+    for f in plan.fields:  # as given: the INSERT puts the default in for None
         c = col(f)
-        if f in _TIME_FIELDS:  # bound as text (no default but None)
-            columns.append([v.isoformat(" ") if type(v) is dt.datetime else v for v in c])
-        else:
-            columns.append([d if v is None else v for v in c])
+        if f in _TIME_FIELDS:
+            c = [v.isoformat(" ") if type(v) is dt.datetime else v for v in c]
+        columns.append(c)
     items = [its or () for its in col("items")]
     local = []
     flagged = 0
@@ -519,13 +514,15 @@ def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str
     return plan, params, items, flagged
 
 
-_ITEM_DEFAULTS = tuple((f, getattr(OrderItem, f).default) for f in ITEM_FIELDS)
+_ITEM_SET = frozenset(ITEM_FIELDS)
 
 
-@functools.cache
-def _new_item_insert() -> str:
-    """The INSERT of a new order's item: order, position, then :data:`ITEM_FIELDS`."""
-    return insert_statement(OrderItem, ("order", "position") + ITEM_FIELDS)
+@functools.lru_cache(maxsize=32)
+def _new_item_insert(fields: frozenset) -> tuple[str, tuple]:
+    """The INSERT of new orders' items that carry the item ``fields``: (SQL binding order,
+    position, then those fields, None taking the field's default; the fields in order)."""
+    names = tuple(f for f in ITEM_FIELDS if f in fields)
+    return insert_statement(OrderItem, ("order", "position") + names, defaulted=names), names
 
 
 def _time_text(v):

@@ -230,7 +230,7 @@ def parse_text_table(text: str) -> tuple[list[list[str]], str]:
     if "\x00" in text:
         raise SpreadsheetError(tr("the file contains NUL bytes: it is not a text export",
                                   "文件中含有空字节，不是文本格式的导出文件"))
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    first = next((ln for ln in text[:1 << 16].splitlines() if ln.strip()), "")  # the header is near the top
     delim = "\t" if first.count("\t") > first.count(",") else ","
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
@@ -243,8 +243,10 @@ class Source:
     """An opened file: one or more sheets of raw rows."""
 
     def __init__(self, path: Path, kind: str, sheet_names: list[str], *, book=None,
-                 text_rows: list[list[str]] | None = None, encoding: str = "", delimiter: str = ""):
+                 text_rows: list[list[str]] | None = None, encoding: str = "", delimiter: str = "",
+                 sha256: str = ""):
         self.path = path
+        self.sha256 = sha256  # of the bytes read (text files), else worked out when needed
         self.kind = kind  # xlsx | csv
         self.sheet_names = sheet_names
         self._book = book
@@ -291,7 +293,8 @@ def open_source(path: str | Path) -> Source:
     data = path.read_bytes()
     text, enc = decode_text(data)
     rows, delim = parse_text_table(text)
-    return Source(path, "csv", [path.name], text_rows=rows, encoding=enc, delimiter=delim)
+    return Source(path, "csv", [path.name], text_rows=rows, encoding=enc, delimiter=delim,
+                  sha256=hashlib.sha256(data).hexdigest())
 
 
 def _cell_text(v) -> str:
@@ -347,6 +350,7 @@ class Layout:
     mapping_name: str = ""  # the saved mapping used, if any
     encoding: str = ""
     delimiter: str = ""
+    sha256: str = ""  # of the file as read, when known
 
     @property
     def signature(self) -> str:
@@ -445,7 +449,7 @@ def prepare(path: str | Path, *, sheet: str | None = None, mapping: dict | None 
     headers = [_cell_text(h).lstrip("\ufeff") for h in rows[hidx]]
     lay = Layout(path=Path(path), source_kind=src.kind, sheet=name, sheets=list(src.sheet_names), rows=rows,
                  header_index=hidx, headers=headers, mapping=found, encoding=src.encoding,
-                 delimiter=src.delimiter)
+                 delimiter=src.delimiter, sha256=src.sha256)
     chosen: dict | None = None
     if mapping:
         chosen = mapping
@@ -1304,7 +1308,7 @@ def plan_import(layout: Layout, *, shop_id: int | None, tz: str = "Asia/Shanghai
         records = group_orders(parsed, rejects, layout.headers, layout.rows)
     rejects.sort(key=lambda r: r.row)
     plan = ImportPlan(layout=layout, shop_id=shop_id, records=records, rejects=rejects, rows_total=total,
-                      skipped=skipped, file_sha256=_sha256(layout.path))
+                      skipped=skipped, file_sha256=layout.sha256 or _sha256(layout.path))
     plan.counts.rejected = len(rejects)
     if dry_run_counts and _db_ready() and (shop_id is not None or layout.kind == "tracking"):
         _apply(plan, actor="", commit=False, progress=None)
