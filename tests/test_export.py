@@ -149,7 +149,9 @@ def test_cli_export_and_import(tmp_path, monkeypatch, capsys):
     rc, out, err = _cli(["import", str(p), "--dry-run"], tmp_path, monkeypatch, capsys)
     assert rc == 0 and "2 new" in out and "nothing was written" in out
     rc, out, err = _cli(["import", str(p), "--shop", "主店", "--create-shop"], tmp_path, monkeypatch, capsys)
-    assert rc == 0 and "imported" in out, err
+    assert rc == 0 and "imported: 2 new, 0 updated" in out, err
+    rc, out, err = _cli(["import", str(p), "--shop", "主店"], tmp_path, monkeypatch, capsys)
+    assert rc == 0 and "imported: 0 new, 0 updated, 2 unchanged" in out, err
     rc, out, err = _cli(["export", "--format", "jsonl", "--out", "-", "--query", "province:浙江"], tmp_path,
                         monkeypatch, capsys)
     assert rc == 0 and len(out.splitlines()) == 2 and json.loads(out.splitlines()[0])["shop"] == "主店"

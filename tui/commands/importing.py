@@ -93,14 +93,20 @@ def run(args, ctx) -> int:
         if tty and total:
             print(f"\r{phases.get(phase, phase)} {done:,}/{total:,}", end="", file=sys.stderr, flush=True)
 
-    plan = S.plan_import(layout, shop_id=shop.id if shop else None, progress=progress)
+    # an orders file is written in one pass: its counts come from the write itself, not from a dry
+    # run first. A tracking file is tried first: rows for unknown orders belong in the rejects file.
+    tried = args.dry_run or layout.kind == "tracking"
+    plan = S.plan_import(layout, shop_id=shop.id if shop else None, progress=progress, dry_run_counts=tried)
     if tty:
         print("\r\033[K", end="", file=sys.stderr)
     where = f"{layout.sheet}" + (f" [{layout.encoding}]" if layout.encoding else "")
     print(tr("{f} ({w}): {n} data rows", "{f}（{w}）：{n} 行数据", f=layout.path.name, w=where, n=plan.rows_total))
     if layout.mapping_name:
         print(tr("column mapping: {m}", "列映射：{m}", m=layout.mapping_name))
-    print(plan.summary())
+    if tried:
+        print(plan.summary())
+    elif plan.rejects:
+        print(tr("{r} rows rejected", "拒绝 {r} 行", r=len(plan.rejects)))
     for r in plan.rejects[:20]:
         print("  " + r.text())
     if len(plan.rejects) > 20:
