@@ -76,8 +76,14 @@ def _m2_partial_order_indexes(db: Database) -> None:
     for name in ("order_shop_id", "order_tracking_number", "order_logistics_id", "order_exception_flags",
                  "order_updated_at"):
         db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
-    for index in PARTIAL_INDEXES:
+    for index in PARTIAL_INDEXES.values():
         db.execute(index)  # CREATE INDEX IF NOT EXISTS
+    # the planner's statistics (core.listing.ensure_statistics), if kept, must cover the new
+    # indexes too: without them it may pass a partial index by
+    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
+    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
+        for name in PARTIAL_INDEXES:
+            db.execute_sql(f'ANALYZE "{name}"')
 
 
 # (version, description, function). Append only; never edit a step that has shipped.

@@ -185,13 +185,15 @@ def has_update_time():  # the platform's; an imported order has none
     return Order.updated_at.is_null(False)
 
 
-PARTIAL_INDEXES = (
-    Order.index(Order.tracking_number, where=has_tracking(), name="order_tracking_number_set"),
-    Order.index(Order.logistics_id, where=has_courier(), name="order_logistics_id_set"),
-    Order.index(Order.exception_flags, where=has_exception(), name="order_exception_flags_set"),
-    Order.index(Order.updated_at, where=has_update_time(), name="order_updated_at_set"),
-)
-for _index in PARTIAL_INDEXES:
+PARTIAL_INDEXES = {  # name -> index
+    name: Order.index(field, where=cond, name=name) for name, field, cond in (
+        ("order_tracking_number_set", Order.tracking_number, has_tracking()),
+        ("order_logistics_id_set", Order.logistics_id, has_courier()),
+        ("order_exception_flags_set", Order.exception_flags, has_exception()),
+        ("order_updated_at_set", Order.updated_at, has_update_time()),
+    )
+}
+for _index in PARTIAL_INDEXES.values():
     Order.add_index(_index)
 
 
