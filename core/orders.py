@@ -164,13 +164,14 @@ _SEARCH_FIELDS = ("order_sn", "province", "city", "town", "remark", "buyer_memo"
                   "receiver_name_mask")
 
 
-def _search_text_of(values: Sequence, items: Sequence[Mapping]) -> str:
-    """Free-text filters' text: ``values`` of :data:`_SEARCH_FIELDS`, then each item's."""
-    parts = list(values)
-    for it in items:
-        g = it.get
-        parts += (g("goods_name"), g("goods_spec"), g("outer_id"))
-    return " ".join([p if type(p) is str else str(p) for p in parts if p]).lower()
+def _search_text_of(values: Sequence, items: Sequence[Mapping] = (), item_words: str | None = None) -> str:
+    """Free-text filters' text: ``values`` of :data:`_SEARCH_FIELDS`, then each item's words
+    (``item_words``, when :func:`_item_words` of the items is known already)."""
+    parts = [p if type(p) is str else str(p) for p in values if p]
+    words = _item_words(items) if item_words is None else item_words
+    if words:
+        parts.append(words)
+    return " ".join(parts).lower()
 
 
 def _item_words(items: Sequence[Mapping]) -> str:
@@ -428,8 +429,8 @@ def _derived(rec: Mapping, items: list[dict]) -> dict:
 
 
 # A new order is inserted as one parameter list: the platform fields its batch's records carry
-# (the field's default where a record has none), then these. Every other column takes its
-# default as a constant in the statement.
+# (as given: the INSERT puts the field's default in for None), then these. Every other column
+# takes its default as a constant in the statement.
 _NEW_ORDER_LOCAL = ("shop", "order_sn", "source", "local_updated_at", "tracking_number", "logistics_id",
                     "receiver_hash", "state", "confirmed_at", "exception_flags", "item_count", "items_summary",
                     "sku_text", "search_text", "synced_at", "imported_at")
@@ -502,13 +503,11 @@ def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str
             clean = _clean_items(its)
             derived = from_items[key] = (sum(int(it.get("goods_count") or 0) for it in clean), item_summary(clean),
                                          _sku_text(clean), _item_words(clean))
-        words = [p if type(p) is str else str(p) for p in text if p]
-        if derived[3]:
-            words.append(derived[3])
         local.append((
             shop_id, str(sn), source, now, tracking or "", logistics or None,
             receiver_hash(*[v or "" for v in enc]), state, confirmed_at, flags, derived[0], derived[1], derived[2],
-            " ".join(words).lower(), now if source == "api" else None, now if source == "import" else None,
+            _search_text_of(text, item_words=derived[3]), now if source == "api" else None,
+            now if source == "import" else None,
         ))
     params = list(zip(*columns, *zip(*local))) if columns else local
     return plan, params, items, flagged
