@@ -4,8 +4,17 @@ backend, pick lists and daily reports.
 Every export streams: the query is walked in id order, ``chunk`` orders at a time (keyset
 pagination), with their items fetched per chunk, so 100k orders never sit in memory at once.
 Text cells starting with ``= + - @`` (or tab/CR) are neutralised in CSV and xlsx so that a
-buyer's note cannot run as a formula in Excel. Files are written to a temporary name and
-renamed when complete.
+buyer's note cannot run as a formula in Excel. In CSV, long digit strings (tracking numbers,
+SKU ids) and codes with leading zeros are tab-prefixed as the merchant backend does, so Excel
+keeps them as text instead of rounding them into scientific notation; in xlsx they are text
+cells and money is a number cell (``0.00``) that sums. Files are written to a temporary name
+and renamed when complete.
+
+The bulk-ship file holds the orders dadan has marked shipped whose confirmation the platform
+has not taken yet (awaiting shipment there, a tracking number and courier, no exception but a
+failed confirmation). Pick lists count what is still to pack: orders awaiting shipment, not
+yet shipped in dadan, with no exception. Orders of the filter that fall outside are left out
+and counted (``ExportResult.left_out``).
 
 JSON Lines (``kind="orders"``) has stable keys: shop, order_sn, order_status, refund_status,
 after_sales_status, state, exceptions, tracking_number, logistics_id, print_count, province,
@@ -20,14 +29,16 @@ import csv
 import datetime as dt
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterator
 
 from core.errors import DadanError
 from core.i18n import tr
-from core.timeutil import DEFAULT_TZ, fen_to_yuan, to_local
+from core.timeutil import DEFAULT_TZ, to_local
 
 KINDS = ("orders", "ship", "picklist", "daily")
 FORMATS = ("jsonl", "csv", "xlsx")
@@ -49,10 +60,31 @@ class ExportError(DadanError):
 
 
 def neutralize(v):
-    """A text cell starting with = + - @ (or tab/CR) would run as a formula in Excel: prefix it."""
+    """A text cell starting with = + - @ (or tab/CR) would run as a formula in Excel: prefix it.
+    The import strips that prefix again (:func:`core.spreadsheets._clean_text`)."""
     if isinstance(v, str) and v and v[0] in "=+-@\t\r":
         return "'" + v
     return v
+
+
+# digits Excel would turn into a number: 12+ digits (shown rounded, digits lost past 15) or a
+# leading zero (dropped)
+_EXCEL_NUMBER_DAMAGE = re.compile(r"[0-9]{12,}|0[0-9]+")
+
+
+def csv_cell(v):
+    """One CSV cell: neutralised, and a long digit string tab-prefixed so that Excel keeps it
+    as text (the merchant backend's own exports do the same; the import strips the tab)."""
+    if v is None:
+        return ""
+    if isinstance(v, str) and _EXCEL_NUMBER_DAMAGE.fullmatch(v):
+        return "\t" + v
+    return neutralize(v)
+
+
+def yuan(fen: int | None) -> Decimal:
+    """Fen -> yuan with two decimals, exactly (a number cell in xlsx, "12.50" in CSV)."""
+    return Decimal(int(fen or 0)).scaleb(-2)
 
 
 def format_for(path: str | Path, fmt: str | None) -> str:
@@ -148,22 +180,31 @@ class _Writer:
         self.out = out
         if fmt == "csv":
             self._csv = csv.writer(out, lineterminator="\r\n")
-            self._csv.writerow([neutralize(c) for c in columns])
+            self._csv.writerow([csv_cell(c) for c in columns])
         elif fmt == "xlsx":
             from openpyxl import Workbook
+            from openpyxl.cell import WriteOnlyCell
 
             self._wb = Workbook(write_only=True)
             self._ws = self._wb.create_sheet("dadan")
             self._ws.append([neutralize(c) for c in columns])
+            self._money_cell = WriteOnlyCell
+
+    def _xlsx_cell(self, v):
+        if isinstance(v, Decimal):
+            cell = self._money_cell(self._ws, value=v)
+            cell.number_format = "0.00"
+            return cell
+        return neutralize(v)
 
     def row(self, values: list, record: dict | None = None) -> None:
         if self.fmt == "jsonl":
             rec = record if record is not None else dict(zip(self.columns, values))
             self.out.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
         elif self.fmt == "csv":
-            self._csv.writerow(["" if v is None else neutralize(v) for v in values])
+            self._csv.writerow([csv_cell(v) for v in values])
         else:
-            self._ws.append([neutralize(v) for v in values])
+            self._ws.append([self._xlsx_cell(v) for v in values])
 
     def save_xlsx(self, path) -> None:
         self._wb.save(path)
@@ -174,6 +215,30 @@ class ExportResult:
     rows: int
     orders: int
     path: str
+    left_out: int = 0  # orders of the filter a ship file or pick list leaves out (see the module doc)
+
+
+def left_out_message(kind: str, n: int) -> str:
+    if kind == "ship":
+        return tr("{n:,} orders left out: not marked shipped, blocked, or already confirmed by the platform",
+                  "{n:,} 个订单未列入：未标记发货、被拦截或平台已确认发货", n=n)
+    return tr("{n:,} orders left out: blocked, shipped or not awaiting shipment",
+              "{n:,} 个订单未列入：被拦截、已发货或不在待发货状态", n=n)
+
+
+def eligible(kind: str):
+    """The orders a bulk-ship file or pick list may hold (None: every order of the filter)."""
+    from core.models import Order
+    from core.orders import Flag
+
+    awaiting = Order.order_status == 1
+    if kind == "ship":
+        may_ship = Order.exception_flags.bin_and(~int(Flag.SHIP_FAILED)) == 0
+        return (awaiting & (Order.state == "shipped") & (Order.tracking_number != "")
+                & Order.logistics_id.is_null(False) & may_ship)
+    if kind == "picklist":
+        return awaiting & Order.state.in_(("new", "printed")) & (Order.exception_flags == 0)
+    return None
 
 
 def export(kind: str, fmt: str, out: str | Path, *, where=None, tz: str = DEFAULT_TZ, chunk: int = 1000,
@@ -191,15 +256,22 @@ def export(kind: str, fmt: str, out: str | Path, *, where=None, tz: str = DEFAUL
     if to_stdout and fmt == "xlsx":
         raise ExportError(tr("xlsx cannot be written to standard output; use --out FILE.xlsx",
                              "xlsx 不能输出到标准输出；请使用 --out 文件.xlsx"))
-    if kind == "ship":
+    left_out = 0
+    cond = eligible(kind)
+    if cond is not None:
         from core.models import Order
 
-        cond = (Order.tracking_number != "") & Order.logistics_id.is_null(False) & (Order.order_status == 1)
+        every = Order.select()
+        if where is not None:
+            every = every.where(where)
         where = cond if where is None else (where & cond)
+        left_out = every.count() - Order.select().where(where).count()
 
     if to_stdout:
         fh = stdout or sys.stdout
-        return _run(kind, fmt, fh, where, tz, chunk, progress, "-")
+        res = _run(kind, fmt, fh, where, tz, chunk, progress, "-")
+        res.left_out = left_out
+        return res
     path = Path(out)
     if path.parent and not path.parent.exists():
         raise ExportError(tr("the folder {d} does not exist", "文件夹 {d} 不存在", d=path.parent))
@@ -218,6 +290,7 @@ def export(kind: str, fmt: str, out: str | Path, *, where=None, tz: str = DEFAUL
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    res.left_out = left_out
     return res
 
 
@@ -248,7 +321,7 @@ def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, xlsx_tmp=None) ->
             base = [shops.get(o.shop_id, ""), o.order_sn, _STATUS_TEXT.get(o.order_status, "已取消"),
                     _REFUND_TEXT.get(o.refund_status, str(o.refund_status)), state_label(o.state),
                     flags_text(o.exception_flags)]
-            tail = [fen_to_yuan(o.goods_amount_fen), fen_to_yuan(o.postage_fen), fen_to_yuan(o.pay_amount_fen),
+            tail = [yuan(o.goods_amount_fen), yuan(o.postage_fen), yuan(o.pay_amount_fen),
                     o.province, o.city, o.town,
                     couriers.get(o.logistics_id, str(o.logistics_id or "")) if o.logistics_id else "",
                     o.tracking_number, o.print_count, _local(o.pay_time, tz), _local(o.last_ship_time, tz),
@@ -299,7 +372,7 @@ def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, xlsx_tmp=None) ->
             w = _Writer(fmt, fh, ["日期", "订单数", "件数", "实付金额(元)", "已打印", "已发货", "异常"])
         for day in sorted(days):
             d = days[day]
-            money = d[2] if fmt == "jsonl" else fen_to_yuan(d[2])
+            money = d[2] if fmt == "jsonl" else yuan(d[2])
             w.row([day, d[0], d[1], money, d[3], d[4], d[5]])
             rows += 1
     if fmt == "xlsx":

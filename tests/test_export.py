@@ -73,19 +73,69 @@ def test_csv_and_xlsx_neutralise_formulas_and_reimport(tmp_path, shop):
     assert not plan.rejects and plan.counts.unchanged == 5
 
 
-def test_ship_file_picklist_daily(tmp_path, shop):
-    Order.update(tracking_number="75312345678901", logistics_id=115, state="printed").where(
-        Order.order_sn == "231114-000000000000001").execute()
-    E.export("ship", "csv", tmp_path / "s.csv")
+def _sn(i: int) -> str:
+    return f"231114-{i:015d}"
+
+
+def _order(i: int):
+    return Order.get(Order.order_sn == _sn(i))
+
+
+def test_ship_file_holds_what_dadan_shipped_and_the_platform_has_not_taken(tmp_path, shop):
+    from core.orders import Flag
+    from core.shipping import assign_tracking
+
+    for i in range(5):
+        assign_tracking(_order(i).id, f"7531234567890{i}", 115, actor="t")
+    Order.update(exception_flags=int(Flag.REFUND)).where(Order.order_sn == _sn(1)).execute()  # refund after packing
+    Order.update(exception_flags=int(Flag.SHIP_FAILED)).where(Order.order_sn == _sn(2)).execute()  # upload fixes it
+    Order.update(state="confirmed").where(Order.order_sn == _sn(3)).execute()  # the platform took it
+    Order.update(state="printed").where(Order.order_sn == _sn(4)).execute()  # a waybill printed, never shipped
+    res = E.export("ship", "csv", tmp_path / "s.csv")
+    assert (res.orders, res.left_out) == (2, 3)
     rows = list(csv.reader((tmp_path / "s.csv").read_text(encoding="utf-8-sig").splitlines()))
-    assert rows == [["订单号", "快递公司", "快递单号"], ["231114-000000000000001", "中通快递", "75312345678901"]]
-    E.export("picklist", "jsonl", tmp_path / "p.jsonl")
+    # long digit strings are tab-prefixed, as the merchant backend writes them, so Excel keeps every digit
+    assert rows == [["订单号", "快递公司", "快递单号"], [_sn(0), "中通快递", "\t75312345678900"],
+                    [_sn(2), "中通快递", "\t75312345678902"]]
+    # the ship file reads back as a tracking file: the same assignments, nothing to change
+    plan = S.plan_import(S.prepare(tmp_path / "s.csv"), shop_id=shop.id)
+    assert plan.kind == "tracking" and not plan.rejects and plan.counts.unchanged == 2
+    assert "3 orders left out" in E.left_out_message("ship", res.left_out)
+
+
+def test_picklist_counts_only_what_is_left_to_pack(tmp_path, shop):
+    from core.orders import Flag
+    from core.shipping import assign_tracking
+
+    assign_tracking(_order(3).id, "75312345678903", 115, actor="t")  # packed and shipped
+    Order.update(exception_flags=int(Flag.HOLD)).where(Order.order_sn == _sn(4)).execute()
+    res = E.export("picklist", "jsonl", tmp_path / "p.jsonl")
+    assert (res.orders, res.left_out) == (3, 2)
     pick = [json.loads(x) for x in (tmp_path / "p.jsonl").read_text().splitlines()]
-    assert pick == [{"outer_id": "A12", "goods_name": "杯子", "goods_spec": "红色", "quantity": 7, "orders": 5},
-                    {"outer_id": "B07", "goods_name": "@盖子", "goods_spec": "", "quantity": 2, "orders": 2}]
+    assert pick == [{"outer_id": "A12", "goods_name": "杯子", "goods_spec": "红色", "quantity": 4, "orders": 3},
+                    {"outer_id": "B07", "goods_name": "@盖子", "goods_spec": "", "quantity": 1, "orders": 1}]
+
+
+def test_daily_report_money_is_a_number_in_xlsx(tmp_path, shop):
+    from decimal import Decimal
+
     E.export("daily", "xlsx", tmp_path / "d.xlsx")
-    vals = list(openpyxl.load_workbook(tmp_path / "d.xlsx").active.values)
-    assert vals[0][0] == "日期" and vals[1][:3] == ("2023-11-14", 5, 9)
+    ws = openpyxl.load_workbook(tmp_path / "d.xlsx").active
+    vals = list(ws.values)
+    assert vals[0][:4] == ("日期", "订单数", "件数", "实付金额(元)")
+    assert vals[1][:3] == ("2023-11-14", 5, 9)
+    assert Decimal(str(vals[1][3])) == Decimal("50.10") and ws["D2"].number_format == "0.00"
+    E.export("daily", "csv", tmp_path / "d.csv")
+    rows = list(csv.reader((tmp_path / "d.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[1] == ["2023-11-14", "5", "9", "50.10", "0", "0", "0"]
+
+
+def test_csv_keeps_long_numbers_and_leading_zeros_as_text_for_excel():
+    assert E.csv_cell("75312345678901") == "\t75312345678901"
+    assert E.csv_cell("007") == "\t007"
+    assert E.csv_cell("12345") == "12345" and E.csv_cell("0") == "0"
+    assert E.csv_cell("231114-123456789012345") == "231114-123456789012345"
+    assert E.csv_cell("=1+1") == "'=1+1" and E.csv_cell(None) == "" and E.csv_cell(3) == 3
 
 
 def test_streams_in_chunks(tmp_path, shop, monkeypatch):

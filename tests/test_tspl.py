@@ -6,7 +6,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from printers.device import PrinterSession, SendUnconfirmed
-from printers.errors import PrinterStatusError, TransportError
+from printers.errors import PrinterStatusError
 from printers.i18n import set_language
 from printers.profile import PrinterProfile, profile_from
 from printers.status import decode_status

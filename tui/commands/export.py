@@ -25,13 +25,12 @@ def run(args, ctx) -> int:
 
     fmt = E.format_for(args.out, args.fmt) if args.out != "-" else (args.fmt or "jsonl")
     ctx.open_db()
+    tz = ctx.settings.timezone
     where = None
     if args.query.strip():
-        try:
-            from core.query import compile_query
-        except ImportError:  # pragma: no cover - the filter language ships with core
-            raise DadanError(tr("filters are not available in this build", "此版本不支持筛选")) from None
-        where = compile_query(args.query)
+        from core.query import compile_query
+
+        where = compile_query(args.query, tz=tz)
     if args.shop:
         shop = Shop.get_or_none(Shop.name == args.shop)
         if shop is None:
@@ -44,10 +43,13 @@ def run(args, ctx) -> int:
         if tty:
             print(f"\r{n:,}", end="", file=sys.stderr, flush=True)
 
-    res = E.export(args.kind, fmt, args.out, where=where, progress=progress)
+    res = E.export(args.kind, fmt, args.out, where=where, tz=tz, progress=progress)
     if tty:
         print("\r\033[K", end="", file=sys.stderr)
     if args.out != "-":
         print(tr("{n:,} rows ({o:,} orders) written to {p}", "已写入 {n:,} 行（{o:,} 个订单）：{p}",
                  n=res.rows, o=res.orders, p=res.path), file=sys.stderr)
+    if res.left_out:
+        print(E.left_out_message(args.kind, res.left_out), file=sys.stderr)
     return 0
+
