@@ -13,6 +13,7 @@ import random
 from typing import Iterator
 
 from core.db import write
+from core.masking import mask_name, mask_phone
 from core.models import Courier, Order, OrderTag, Shop, Tag, utcnow
 from core.orders import upsert_orders
 
@@ -91,10 +92,6 @@ def _waybill_no(rng: random.Random, logistics_id: int) -> str:
     """A waybill number shaped like the courier's (prefix + digits)."""
     prefix = _WAYBILL_PREFIX.get(logistics_id, "9")
     return f"{prefix}{rng.randrange(10**11, 10**12)}"
-
-
-def _mask_name(name: str) -> str:
-    return name[0] + "*" * (len(name) - 1)
 
 
 def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None) -> Iterator[dict]:
@@ -183,8 +180,8 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None) -> It
             "province": prov,
             "city": city,
             "town": town,
-            "receiver_name_mask": _mask_name(name),
-            "receiver_phone_mask": f"{phone[:3]}****{phone[-4:]}",
+            "receiver_name_mask": mask_name(name),
+            "receiver_phone_mask": mask_phone(phone),
             "address_mask": f"{prov}{city}{town}{street[:4]}****",
             "receiver_name": name,
             "receiver_phone": phone,

@@ -334,6 +334,21 @@ def find_header(rows: Sequence[Sequence], limit: int = 15) -> tuple[int, dict[st
 
 
 # ====================================================================== layout
+# header words of columns holding a buyer's name, phone or address (masked in previews)
+_PRIVATE_HEADER_WORDS = ("收货人", "收件人", "姓名", "联系", "电话", "手机", "地址", "receiver", "consignee", "recipient",
+                         "buyer name", "customer name", "phone", "mobile", "address", "contact")
+
+
+def _mask_cell(text: str) -> str:
+    from core.masking import mask_address, mask_name, mask_phone
+
+    if not text:
+        return text
+    if sum(ch.isdigit() for ch in text) >= 7:
+        return mask_phone(text)
+    return mask_name(text) if len(text) <= 4 else mask_address(text)
+
+
 @dataclass
 class Layout:
     """A sheet ready to parse: where the header is and which column is which field."""
@@ -360,9 +375,24 @@ class Layout:
     def data_rows(self) -> int:
         return max(0, len(self.rows) - self.header_index - 1)
 
-    def preview(self, n: int = 5) -> list[list[str]]:
+    def preview(self, n: int = 5, *, masked: bool = False) -> list[list[str]]:
+        """The first ``n`` data rows as text; ``masked``: buyer names, phones and addresses
+        masked (columns mapped or named as such, and any mobile number elsewhere)."""
         start = self.header_index + 1
-        return [[_cell_text(c) for c in r] for r in self.rows[start : start + n]]
+        rows = [[_cell_text(c) for c in r] for r in self.rows[start : start + n]]
+        if masked:
+            from core.masking import mask_phones_in
+
+            private = self._private_columns()
+            rows = [[_mask_cell(c) if i in private else mask_phones_in(c) for i, c in enumerate(r)] for r in rows]
+        return rows
+
+    def _private_columns(self) -> set[int]:
+        cols = {self.mapping[k] for k in ("receiver_name", "receiver_phone", "receiver_address") if k in self.mapping}
+        for i, h in enumerate(self.headers):
+            if any(w in h.lower() for w in _PRIVATE_HEADER_WORDS):
+                cols.add(i)
+        return cols
 
     def missing(self) -> list[str]:
         need = ("order_sn", "tracking_number", "courier") if self.kind == "tracking" else ("order_sn",)
@@ -1259,7 +1289,24 @@ def group_orders(p: ParsedRows, rejects: list[RejectedRow], headers: list[str],
             for k in rec.keys() - cols.keys():
                 cols[k] = list(nones)
                 cols[k][i] = rec[k]
+    _add_masks(cols)
     return RecordColumns(cols, len(order))
+
+
+def _add_masks(cols: dict[str, list]) -> None:
+    """Plain receiver text from the file gets the masked forms the screens show by default."""
+    from core.masking import mask_address, mask_name, mask_phone
+
+    for plain, masked, fn in (("receiver_name", "receiver_name_mask", mask_name),
+                              ("receiver_phone", "receiver_phone_mask", mask_phone)):
+        if plain in cols:
+            cols[masked] = [fn(v) if v else None for v in cols[plain]]
+    if "receiver_address" in cols:
+        regions = [cols[k] for k in ("province", "city", "town") if k in cols]
+        region = ["".join(filter(None, t)) for t in zip(*regions)] if regions else None
+        cols["address_mask"] = [
+            None if not a else (r + "****" if r and not a.startswith(r) else mask_address(a, keep=max(len(r), 6)))
+            for a, r in zip(cols["receiver_address"], region or [""] * len(cols["receiver_address"]))]
 
 
 def _sha256(path: Path) -> str:
@@ -1271,6 +1318,28 @@ def _sha256(path: Path) -> str:
     except OSError:
         return ""
     return h.hexdigest()
+
+
+def _one_assignment_per_order(records: list[dict], layout: Layout, rejects: list[RejectedRow]) -> list[dict]:
+    """A tracking file names each order once: a repeated identical row is dropped; an order
+    given different tracking numbers or couriers is rejected on each of its rows (which one
+    is right cannot be told)."""
+    by_sn: dict[str, list[dict]] = {}
+    for rec in records:
+        by_sn.setdefault(rec["order_sn"], []).append(rec)
+    out = []
+    for sn, recs in by_sn.items():
+        if len({(r["tracking_number"], r["logistics_id"]) for r in recs}) == 1:
+            out.append(recs[0])
+            continue
+        rows = ", ".join(str(r["_row"]) for r in recs)
+        for r in recs:
+            rejects.append(RejectedRow(r["_row"], _row_cells(layout.rows[r["_row"] - 1], len(layout.headers)),
+                                       layout.headers[layout.mapping["order_sn"]], tr(
+                                           "order {sn} is given different tracking numbers on rows {rows}",
+                                           "订单 {sn} 在第 {rows} 行有不同的快递单号", sn=sn, rows=rows), sn))
+    out.sort(key=lambda r: r["_row"])
+    return out
 
 
 @gc_paused
@@ -1303,7 +1372,7 @@ def plan_import(layout: Layout, *, shop_id: int | None, tz: str = "Asia/Shanghai
                                                "'{v}' is not a tracking number", "“{v}”不是有效的快递单号",
                                                v=rec["tracking_number"])))
         bad = {r.row for r in rejects}
-        records = [r for r in records if r["_row"] not in bad]
+        records = _one_assignment_per_order([r for r in records if r["_row"] not in bad], layout, rejects)
     else:
         records = group_orders(parsed, rejects, layout.headers, layout.rows)
     rejects.sort(key=lambda r: r.row)
@@ -1373,11 +1442,8 @@ def _apply_tracking(plan: ImportPlan, counts: Counts, actor: str, progress: Prog
     from core.db import database
     from core.models import Order
 
-    try:
-        from core import shipping
-    except ImportError:  # pragma: no cover - until core.shipping lands
-        raise SpreadsheetError(tr("tracking import needs core.shipping, which is not available",
-                                  "导入快递单号需要 core.shipping 模块，但它不可用")) from None
+    from core import shipping
+
     db = database()
     rejects: list[RejectedRow] = []
     lay = plan.layout
@@ -1407,7 +1473,7 @@ def _apply_tracking(plan: ImportPlan, counts: Counts, actor: str, progress: Prog
                 sn=rec["order_sn"])))
             continue
         o = orders[0]
-        norm = getattr(shipping, "normalize_tracking", str)
+        norm = shipping.normalize_tracking
         if norm(o.tracking_number) == norm(rec["tracking_number"]) and o.logistics_id == rec["logistics_id"]:
             counts.unchanged += 1
             continue
@@ -1466,19 +1532,14 @@ def commit_import(plan: ImportPlan, *, actor: str, allow_partial: bool = False,
 
 
 # ====================================================================== rejects file
-def neutralize(v):
-    """A text cell starting with = + - @ (or tab/CR) could run as a formula in Excel: prefix it."""
-    if isinstance(v, str) and v and v[0] in "=+-@\t\r":
-        return "'" + v
-    return v
-
-
 def write_rejects(plan: ImportPlan, out: str | Path | None = None) -> Path | None:
     """Rejected rows -> an .xlsx with the original columns and an error column (none -> None).
     Default name: ``<file>.rejects.xlsx`` beside the imported file."""
     if not plan.rejects:
         return None
     from openpyxl import Workbook
+
+    from core.export import neutralize
 
     p = plan.layout.path
     out = Path(out) if out else p.with_name(p.stem + ".rejects.xlsx")

@@ -4,14 +4,12 @@ with synced data, all-or-nothing, dry runs that write nothing, mappings, rejects
 from __future__ import annotations
 
 import datetime as dt
-import sys
-import types
 
 import openpyxl
 import pytest
 
 from core import spreadsheets as S
-from core.db import close_database, database, open_database, write
+from core.db import close_database, database, open_database
 from core.models import ColumnMapping, ImportRun, Order, OrderItem, Shop
 from core.orders import upsert_orders
 
@@ -357,6 +355,27 @@ def test_import_never_clears_print_or_ship_state(tmp_path, db, shop):
     assert o.state == "printed" and o.print_count == 3 and o.remark == "新备注"
 
 
+def test_plain_receiver_text_gets_its_masked_forms(tmp_path, db, shop):
+    rows = [line(SN1), line(SN2, **{"收货人": "欧阳娜", "手机": "13912345678", "详细地址": "浙江省杭州市西湖区文三路 2 号"}),
+            line(SN3, **{"收货人": "李**", "手机": "139****0000"})]  # a newer export: masked already
+    S.commit_import(plan_for(write_xlsx(tmp_path / "r.xlsx", rows), shop), actor="t")
+    got = {o.order_sn: (o.receiver_name_mask, o.receiver_phone_mask, o.address_mask, o.receiver_name)
+           for o in Order.select()}
+    assert got == {SN1: ("张*", "138****0000", "浙江省杭州市西湖区****", "张三"),
+                   SN2: ("欧**", "139****5678", "浙江省杭州市西湖区****", "欧阳娜"),
+                   SN3: ("李**", "139****0000", "浙江省杭州市西湖区****", "李**")}
+
+
+def test_masking_forms():
+    from core.masking import mask_address, mask_name, mask_phone, mask_phones_in
+
+    assert [mask_name(n) for n in ("张三", "欧阳娜", "王", "", "张**")] == ["张*", "欧**", "王**", "", "张**"]
+    assert mask_phone("+86 138-0000-1234") == "138****1234" and mask_phone("0571-88886666") == "****6666"
+    assert mask_address("北京市东城区景山前街 4 号") == "北京市东城区****"
+    # an order number's digits are no phone number
+    assert mask_phones_in(f"{SN1} 13912345678") == f"{SN1} 139****5678"
+
+
 # ------------------------------------------------------------------ mappings
 def test_unknown_layout_needs_mapping_then_reuses_it(tmp_path, db, shop):
     headers = ["单据", "货品", "件", "钱"]
@@ -396,38 +415,7 @@ def test_missing_file(tmp_path):
 
 
 # ------------------------------------------------------------------ tracking numbers in bulk
-@pytest.fixture
-def fake_shipping(monkeypatch):
-    """Stand-in for core.shipping.assign_tracking when the real one is not there yet."""
-    try:
-        from core import shipping  # noqa: F401
-
-        yield None
-        return
-    except ImportError:
-        pass
-    from core.errors import BlockedOrder
-    from core.models import Shipment
-
-    mod = types.ModuleType("core.shipping")
-
-    def assign_tracking(order_id, tracking_number, logistics_id, *, actor):
-        o = Order.get_by_id(order_id)
-        if o.exception_flags:
-            raise BlockedOrder(f"order {o.order_sn} is blocked")
-        with write():
-            Order.update(tracking_number=tracking_number, logistics_id=logistics_id).where(Order.id == order_id).execute()
-            Shipment.create(order=order_id, tracking_number=tracking_number, logistics_id=logistics_id, created_by=actor)
-
-    mod.assign_tracking = assign_tracking
-    monkeypatch.setitem(sys.modules, "core.shipping", mod)
-    import core
-
-    monkeypatch.setattr(core, "shipping", mod, raising=False)
-    yield mod
-
-
-def test_tracking_file(tmp_path, db, shop, fake_shipping):
+def test_tracking_file(tmp_path, db, shop):
     from core.models import Shipment
 
     S.commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE + [line(SN3)]), shop), actor="t")
@@ -458,7 +446,7 @@ def test_tracking_file(tmp_path, db, shop, fake_shipping):
     assert plan.counts.unchanged == 2 and plan.counts.updated == 0
 
 
-def test_tracking_file_with_empty_cells_rejects_those_rows(tmp_path, db, shop, fake_shipping):
+def test_tracking_file_with_empty_cells_rejects_those_rows(tmp_path, db, shop):
     S.commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE), shop), actor="t")
     headers = ["订单号", "快递公司", "快递单号"]
     p = write_xlsx(tmp_path / "t.xlsx", [[SN1, "中通", ""], [SN2, "", "YT9876543210"]], headers=headers)
@@ -467,6 +455,23 @@ def test_tracking_file_with_empty_cells_rejects_those_rows(tmp_path, db, shop, f
     msgs = {r.row: (r.column, r.message) for r in plan.rejects}
     assert msgs == {2: ("快递单号", "the tracking number is empty"), 3: ("快递公司", "the courier is empty")}
     assert not S.commit_import(plan, actor="t").committed and dump(db) == before
+
+
+def test_tracking_file_naming_an_order_twice(tmp_path, db, shop):
+    from core.models import Shipment
+
+    S.commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE + [line(SN3)]), shop), actor="t")
+    headers = ["订单号", "快递公司", "快递单号"]
+    rows = [[SN1, "中通", "75312345678901"], [SN2, "中通", "75312345678902"], [SN1, "中通", "75312345678901"],
+            [SN3, "中通", "75312345678903"], [SN3, "圆通", "YT9876543210"]]
+    before = dump(db)
+    plan = S.plan_import(S.prepare(write_xlsx(tmp_path / "t.xlsx", rows, headers=headers)), shop_id=shop.id)
+    # the same row twice is one assignment; different numbers for one order reject both rows
+    assert {r.row: r.column for r in plan.rejects} == {5: "订单号", 6: "订单号"}
+    assert "different tracking numbers on rows 5, 6" in plan.rejects[0].message
+    assert plan.counts.updated == 2 and dump(db) == before
+    assert S.commit_import(plan, actor="t", allow_partial=True).committed
+    assert Shipment.select().count() == 2 and Order.get(Order.order_sn == SN3).tracking_number == ""
 
 
 def test_equal_looking_cells_of_different_types_are_parsed_apart(tmp_path, shop):

@@ -119,18 +119,22 @@ def test_mapping_step_saved_and_reused(tmp_path, shop):
 
 
 async def _test_mapping_step_saved_and_reused(tmp_path, shop):
-    headers = ["单据", "货品", "件"]
+    headers = ["单据", "货品", "件", "收货人", "备注"]
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(headers)
-    ws.append([SN1, "杯子", 2])
+    ws.append([SN1, "杯子", 2, "张三丰", "请打 13912345678"])
     wb.save(tmp_path / "u.xlsx")
     app = TinyApp(tmp_path / "u.xlsx", shop.id)
     async with app.run_test(size=(120, 50)) as pilot:
         await _settle(pilot)
         scr = app.screen
         assert not scr.query_one("#imp-mapping").has_class("-hidden")
-        assert scr.query_one("#imp-preview", DataTable).row_count == 1
+        preview = scr.query_one("#imp-preview", DataTable)
+        assert preview.row_count == 1
+        # the preview masks the buyer: a receiver column, and a phone number anywhere
+        cells = [str(c) for c in preview.get_row_at(0)]
+        assert cells == [SN1, "杯子", "2", "张**", "请打 139****5678"]
         scr.query_one("#imp-map-order_sn", Select).value = 0
         scr.query_one("#imp-map-goods_name", Select).value = 1
         scr.query_one("#imp-map-goods_count", Select).value = 2

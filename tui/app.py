@@ -155,7 +155,8 @@ class DadanApp(App):
     def _open_import(self, path: Path, shop_id: int) -> None:
         from tui.screens.import_screen import ImportScreen
 
-        self.push_screen(ImportScreen(path, shop_id=shop_id, actor=self.ctx.operator, tz=self.ctx.settings.timezone),
+        self.push_screen(ImportScreen(path, shop_id=shop_id, actor=self.ctx.operator, tz=self.ctx.settings.timezone,
+                                      mask_buyer=self.ctx.settings.ui.mask_buyer),
                          lambda _r: self.post_message(OrdersChanged("import")))
 
     def _choose_shop(self, then) -> None:

@@ -57,9 +57,10 @@ class ImportScreen(Screen):
     ]
 
     def __init__(self, path: str | Path, *, shop_id: int | None, actor: str = "", tz: str = "Asia/Shanghai",
-                 name: str | None = None) -> None:
+                 mask_buyer: bool = True, name: str | None = None) -> None:
         super().__init__(name=name)
         self.path = Path(path)
+        self.mask_buyer = mask_buyer  # the mapping preview masks buyer names, phones and addresses
         self.shop_id = shop_id
         self.actor = actor
         self.tz = tz
@@ -188,7 +189,7 @@ class ImportScreen(Screen):
         table = self.query_one("#imp-preview", DataTable)
         table.clear(columns=True)
         table.add_columns(*[escape(h or f"#{i + 1}") for i, h in enumerate(layout.headers)])
-        for row in layout.preview(5):
+        for row in layout.preview(5, masked=self.mask_buyer):
             table.add_row(*[escape(c) for c in (row + [""] * len(layout.headers))[: len(layout.headers)]])
         box = self.query_one("#imp-fields", VerticalScroll)
         box.remove_children()
