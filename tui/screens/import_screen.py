@@ -42,6 +42,7 @@ class ImportScreen(Screen):
     ImportScreen .imp-field Select { width: 40; }
     ImportScreen #imp-summary { height: auto; padding: 0 1; text-style: bold; }
     ImportScreen #imp-rejects { height: 1fr; }
+    ImportScreen #imp-reject-detail { height: auto; max-height: 4; padding: 0 1; }
     ImportScreen .-hidden { display: none; }
     """
     BINDINGS = [
@@ -66,6 +67,7 @@ class ImportScreen(Screen):
         self.tz = tz
         self.plan = None
         self.map_layout = None  # the layout being mapped
+        self.mapping_step = False  # the mapping step is showing
         self.sheet: str | None = None
         self.allow_partial = False
         self.busy = False
@@ -88,6 +90,7 @@ class ImportScreen(Screen):
             yield Button(tr("Apply mapping", "应用列映射"), id="imp-apply", variant="primary")
         yield Static("", id="imp-summary")
         yield DataTable(id="imp-rejects", cursor_type="row", classes="-hidden")
+        yield Static("", id="imp-reject-detail", classes="-hidden")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -184,8 +187,10 @@ class ImportScreen(Screen):
         from core.spreadsheets import FIELDS
 
         self.map_layout = layout
+        self.mapping_step = True
         self._status(message)
         self._hide("#imp-mapping", False)
+        self.refresh_bindings()
         table = self.query_one("#imp-preview", DataTable)
         table.clear(columns=True)
         table.add_columns(*[escape(h or f"#{i + 1}") for i, h in enumerate(layout.headers)])
@@ -214,14 +219,16 @@ class ImportScreen(Screen):
         return out
 
     def action_apply_mapping(self) -> None:
-        if self.map_layout is None or self.query_one("#imp-mapping").has_class("-hidden"):
+        if not self.mapping_step:
             return
         mapping = self._mapping_choice()
         if "order_sn" not in mapping:
             self._status(tr("choose the column with the order number", "请选择订单号所在的列"), True)
             return
         name = self.query_one("#imp-mapname", Input).value.strip()
+        self.mapping_step = False
         self._hide("#imp-mapping")
+        self.refresh_bindings()
         self._status(tr("Checking rows…", "正在检查…"))
         self.analyse(mapping, name)
 
@@ -244,6 +251,24 @@ class ImportScreen(Screen):
             for r in plan.rejects[:500]:
                 table.add_row(str(r.row), escape(r.column), escape(r.message))
         self._hide("#imp-rejects", not plan.rejects)
+        self._hide("#imp-reject-detail", not plan.rejects)
+        self.refresh_bindings()
+
+    @on(DataTable.RowHighlighted, "#imp-rejects")
+    def _reject_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The whole of the highlighted reject (the table cuts long messages at 80 columns)."""
+        if self.plan is not None and 0 <= event.cursor_row < min(len(self.plan.rejects), 500):
+            self.query_one("#imp-reject-detail", Static).update(escape(self.plan.rejects[event.cursor_row].text()))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys show in the footer only at the step where they do something."""
+        if action == "apply_mapping":
+            return self.mapping_step
+        if action in ("partial", "rejects"):
+            return self.plan is not None and bool(self.plan.rejects)
+        if action == "confirm":
+            return self.plan is not None and not (self.outcome is not None and self.outcome.committed)
+        return True
 
     def _update_summary(self) -> None:
         if self.plan is None:
@@ -263,6 +288,7 @@ class ImportScreen(Screen):
     def _committed(self, out) -> None:
         self.busy = False
         self.outcome = out
+        self.refresh_bindings()
         self._status(escape(out.message), error=not out.committed)
         if out.committed:
             self.query_one("#imp-summary", Static).update(escape(out.message) + "\n" + tr(
