@@ -82,6 +82,10 @@ async def _test_rejected_rows_all_or_nothing_then_partial(tmp_path, shop):
         scr = app.screen
         assert "1 rows rejected" in _text(scr, "#imp-summary")
         assert scr.query_one("#imp-rejects", DataTable).row_count == 1
+        # the highlighted reject in full, with how to export correctly
+        assert "row 3, column 订单号" in _text(scr, "#imp-reject-detail")
+        assert "export the file again" in _text(scr, "#imp-reject-detail")
+        assert scr.check_action("partial", ()) and not scr.check_action("apply_mapping", ())
         await pilot.press("i")
         await _settle(pilot)
         assert dump(database()) == before
