@@ -874,8 +874,13 @@ class ImportPlan:
     def ok(self) -> bool:
         return not self.rejects
 
-    def summary(self) -> str:
+    def summary(self, *, done: bool = False) -> str:
+        """The counts; ``done``: as written (after the commit)."""
         c = self.counts
+        if self.kind == "tracking" and done:
+            return tr("{n:,} tracking numbers assigned (ship confirmations queued), {u:,} unchanged, "
+                      "{r:,} rows rejected", "已填写 {n:,} 个快递单号（已排队回传发货），{u:,} 个无变化，{r:,} 行被拒绝",
+                      n=c.updated, u=c.unchanged, r=c.rejected)
         if self.kind == "tracking":
             return tr("{n:,} tracking numbers to assign, {u:,} unchanged, {r:,} rows rejected",
                       "将填写 {n:,} 个快递单号，{u:,} 个无变化，{r:,} 行被拒绝", n=c.updated, u=c.unchanged, r=c.rejected)
@@ -1497,7 +1502,7 @@ def _record_run(plan: ImportPlan, counts: Counts, actor: str) -> None:
         file_name=str(plan.layout.path), file_sha256=plan.file_sha256, shop=plan.shop_id,
         rows_total=plan.rows_total, orders_new=counts.new, orders_updated=counts.updated,
         orders_unchanged=counts.unchanged, rows_rejected=counts.rejected, committed=True,
-        message=plan.summary())
+        message=plan.summary(done=True))
 
 
 @dataclass
@@ -1528,7 +1533,7 @@ def commit_import(plan: ImportPlan, *, actor: str, allow_partial: bool = False,
         return ImportOutcome(False, plan.counts, tr(
             "not imported: {r} rows were rejected; fix them or accept a partial import",
             "未导入：{r} 行被拒绝；请修正后重试，或选择部分导入", r=len(plan.rejects)))
-    return ImportOutcome(True, plan.counts, tr("imported: ", "已导入：") + plan.summary())
+    return ImportOutcome(True, plan.counts, tr("imported: ", "已导入：") + plan.summary(done=True))
 
 
 # ====================================================================== rejects file

@@ -438,6 +438,7 @@ def test_tracking_file(tmp_path, db, shop):
     assert not out.committed and dump(db) == before
     out = S.commit_import(plan, actor="t", allow_partial=True)
     assert out.committed and out.counts.updated == 2
+    assert out.message.startswith("imported: 2 tracking numbers assigned (ship confirmations queued)")
     o = Order.get(Order.order_sn == SN1)
     assert (o.tracking_number, o.logistics_id) == ("75312345678901", 115)
     assert Shipment.select().count() == 2
