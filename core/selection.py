@@ -44,24 +44,35 @@ class Selection:
     def empty(self) -> bool:
         return not self.all_matching and not self.ids
 
-    def _query(self, tz: str):
-        """The selected orders as one query (None when nothing is selected)."""
-        q = Order.select(Order.id)
-        if self.all_matching:
-            where = compile_query(self.query, tz=tz)
-            if where is not None:
-                q = q.where(where)
-            if self.excluded:
-                q = q.where(Order.id.not_in(list(self.excluded)))
-            return q
-        if not self.ids:
-            return None
-        return q.where(Order.id.in_(list(self.ids)))
+    def copy(self) -> Selection:
+        """A snapshot that later ticks on the screen do not change (for work done in a thread)."""
+        return Selection(self.query, set(self.ids), self.all_matching, set(self.excluded))
 
-    def count(self, *, tz: str = "Asia/Shanghai") -> int:
+    def where(self, *, tz: str = "Asia/Shanghai", now=None):
+        """The selected orders as a condition on Order, for code that walks the orders itself
+        (exports): None when every order is selected (all matching an empty filter), a condition
+        no order meets when nothing is selected. ``now`` is the clock of relative filter terms
+        (``due<2h``), as on the order screen."""
+        if self.all_matching:
+            where = compile_query(self.query, now=now, tz=tz)
+            if self.excluded:
+                kept = Order.id.not_in(list(self.excluded))
+                where = kept if where is None else (where & kept)
+            return where
+        return Order.id.in_(list(self.ids))
+
+    def _query(self, tz: str, now=None):
+        """The selected orders as one query (None when nothing is selected)."""
+        if self.empty:
+            return None
+        q = Order.select(Order.id)
+        where = self.where(tz=tz, now=now)
+        return q if where is None else q.where(where)
+
+    def count(self, *, tz: str = "Asia/Shanghai", now=None) -> int:
         if not self.all_matching:
             return len(self.ids)
-        return self._query(tz).count()
+        return self._query(tz, now).count()
 
     def order_ids(self, *, tz: str = "Asia/Shanghai", order_by=None) -> list[int]:
         """The selected order ids, in ``order_by`` order (default pay time, then id)."""
