@@ -18,6 +18,7 @@ def screen_classes() -> list[tuple[str, type]]:
     """(title, class) of every screen whose bindings are listed."""
     from tui.screens.detail import DetailScreen
     from tui.screens.exceptions import ExceptionScreen
+    from tui.screens.export_dialog import ExportDialog
     from tui.screens.filter_builder import FilterBuilderScreen
     from tui.screens.preview import PreviewScreen
     from tui.screens.print_dialog import PrintDialog
@@ -34,7 +35,8 @@ def screen_classes() -> list[tuple[str, type]]:
     except Exception:  # noqa: BLE001 - not there yet: list the rest
         pass
     out += [
-        (tr("Print dialog", "打印确认"), PrintDialog), (tr("Print queue", "打印队列"), PrintQueueScreen),
+        (tr("Print dialog", "打印确认"), PrintDialog), (tr("Export dialog", "导出"), ExportDialog),
+        (tr("Print queue", "打印队列"), PrintQueueScreen),
         (tr("Exceptions", "异常订单"), ExceptionScreen), (tr("Order detail", "订单详情"), DetailScreen),
         (tr("Scan", "扫描"), ScanScreen), (tr("Tracking numbers", "录入运单号"), TrackingScreen),
         (tr("Filter builder", "筛选条件"), FilterBuilderScreen), (tr("Settings", "设置"), SettingsScreen),

@@ -119,6 +119,9 @@ class OrdersScreen(Screen):
                 tooltip=Bilingual("Build a filter field by field; save it as a view", "逐项设置筛选，可保存为视图")),
         Binding("v", "preview", Bilingual("Preview label", "预览面单"), show=False, id="preview",
                 tooltip=Bilingual("The label of the order under the cursor, drawn in the terminal", "在终端中预览当前订单的面单")),
+        Binding("e", "export", Bilingual("Export", "导出"), show=False, id="export",
+                tooltip=Bilingual("Export the selection (or the whole view): orders, ship file, pick list...",
+                                  "导出所选（或整个视图）：订单、发货文件、拣货单……")),
         *[
             Binding(str(i), f"view_index({i - 1})", Bilingual("View {i}", "视图 {i}", i=i), show=False, id=f"view_{i}")
             for i in range(1, 10)
@@ -156,6 +159,8 @@ class OrdersScreen(Screen):
         self._scan_warn_timer = None
         self.last_scan: tuple[str, int | None] | None = None  # (code, order id or None if not found)
         self._scan_pending = False  # a scanned code is being looked up
+        self._export_running = False
+        self._export_last: tuple[str, str, object] = ("orders", "xlsx", None)  # kind, format, folder
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -691,6 +696,8 @@ class OrdersScreen(Screen):
             if event.worker.group == "scan":
                 self._scan_pending = False
                 self._show_scan("ready")
+            if event.worker.group == "export":
+                self._export_running = False
             self.app.show_error(event.worker.error)
 
     # ------------------------------------------------------------------ other actions
@@ -715,6 +722,51 @@ class OrdersScreen(Screen):
         title = "" if not self.selection.empty else tr("Print the whole view", "打印整个视图")
         self.app.push_screen(PrintDialog(selection=self._target_selection(), title=title),
                              lambda _job: self.refresh_orders())
+
+    def action_export(self) -> None:
+        from tui.screens.export_dialog import ExportDialog
+
+        if self._export_running:
+            self.app.bell()
+            self.notify(tr("The last export is still being written.", "上一个导出仍在写入。"), severity="warning")
+            return
+        kind, fmt, folder = self._export_last
+        dialog = ExportDialog(self._target_selection(), selected=not self.selection.empty, now=self.now(),
+                              kind=kind, fmt=fmt, folder=folder)
+        self.app.push_screen(dialog, self._export_chosen)
+
+    def _export_chosen(self, request) -> None:
+        if request is None:
+            return
+        self._export_last = (request.kind, request.fmt, self._export_last[2])
+        self._export_running = True
+        self._export_worker(request)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export", description="export")
+    def _export_worker(self, request) -> None:
+        from core.errors import DadanError
+        from tui.screens.export_dialog import write_export
+
+        try:
+            res = write_export(request)
+        except DadanError as exc:  # a path that cannot be written...: in words, the desk goes on
+            self.app.call_from_thread(self._export_done, request.kind, None, exc)
+            return
+        self.app.call_from_thread(self._export_done, request.kind, res, None)
+
+    def _export_done(self, kind: str, res, error) -> None:
+        from tui.screens.export_dialog import result_text
+
+        self._export_running = False
+        if error is not None:
+            self.app.bell()
+            self.notify(error.message, title=tr("Export failed", "导出失败"), severity="error", timeout=10,
+                        markup=False)
+            return
+        from pathlib import Path
+
+        self._export_last = (*self._export_last[:2], Path(res.path).parent)  # the next export goes there too
+        self.notify(result_text(kind, res), title=tr("Exported", "已导出"), timeout=10, markup=False)
 
     def action_tracking(self) -> None:
         from tui.screens.tracking import TrackingScreen
