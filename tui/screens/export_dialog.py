@@ -30,7 +30,7 @@ from core.i18n import Bilingual, tr
 from core.selection import Selection
 from tui.widgets.desk_base import DeskMixin
 
-KINDS = ("orders", "ship", "picklist", "daily")  # the kinds of core.export, in the dialog's order
+KINDS = ("orders", "ship", "picklist", "daily")  # core.export.KINDS, in the dialog's order
 FORMATS = ("xlsx", "csv", "jsonl")
 KIND_KEYS = {"orders": "o", "ship": "s", "picklist": "p", "daily": "d"}
 FORMAT_KEYS = {"xlsx": "x", "csv": "c", "jsonl": "j"}
