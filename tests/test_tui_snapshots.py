@@ -43,8 +43,20 @@ def _factories():
                .order_by(Order.id).limit(4)]
         return TrackingScreen(ids, logistics_id=115)
 
+    def export_dialog():
+        from pathlib import Path
+
+        from core.selection import Selection
+        from tests.desk_helpers import NOW
+        from tui.screens.export_dialog import ExportDialog
+
+        sel = Selection()
+        sel.select_all_matching("status:pending printed:no")
+        return ExportDialog(sel, now=NOW, folder=Path("/srv/dadan/exports"))  # no tmp path on screen
+
     return {
         "detail": lambda: DetailScreen(_first_order()),
+        "export_dialog": export_dialog,
         "print_dialog": print_dialog,
         "print_queue": queue,
         "exceptions": ExceptionScreen,
@@ -57,7 +69,7 @@ def _factories():
     }
 
 
-SCREENS = ["detail", "print_dialog", "print_queue", "exceptions", "scan", "tracking", "filter_builder",
+SCREENS = ["detail", "export_dialog", "print_dialog", "print_queue", "exceptions", "scan", "tracking", "filter_builder",
            "settings", "help", "preview", "import"]
 
 
