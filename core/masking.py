@@ -39,3 +39,12 @@ def mask_address(address: str, keep: int = 6) -> str:
 def mask_phones_in(text: str) -> str:
     """Every mobile number inside ``text`` masked (a preview cell of an unknown column)."""
     return _PHONE.sub(lambda m: f"{m.group(2)}****{m.group(3)}", text) if text else text
+
+
+def mask_cell(text: str) -> str:
+    """A cell of a column known to hold a name, phone or address: masked as whichever it looks like."""
+    if not text:
+        return text
+    if sum(ch.isdigit() for ch in text) >= 7:
+        return mask_phone(text)
+    return mask_name(text) if len(text) <= 4 else mask_address(text)

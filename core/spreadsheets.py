@@ -35,9 +35,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from core.bulk import gc_paused
-from core.orders import RecordColumns
 from core.errors import DadanError
 from core.i18n import tr
+from core.masking import mask_address, mask_cell, mask_name, mask_phone, mask_phones_in
+from core.orders import RecordColumns
 from core.timeutil import to_utc
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total); phases: read, check, write
@@ -339,16 +340,6 @@ _PRIVATE_HEADER_WORDS = ("收货人", "收件人", "姓名", "联系", "电话",
                          "buyer name", "customer name", "phone", "mobile", "address", "contact")
 
 
-def _mask_cell(text: str) -> str:
-    from core.masking import mask_address, mask_name, mask_phone
-
-    if not text:
-        return text
-    if sum(ch.isdigit() for ch in text) >= 7:
-        return mask_phone(text)
-    return mask_name(text) if len(text) <= 4 else mask_address(text)
-
-
 @dataclass
 class Layout:
     """A sheet ready to parse: where the header is and which column is which field."""
@@ -381,10 +372,8 @@ class Layout:
         start = self.header_index + 1
         rows = [[_cell_text(c) for c in r] for r in self.rows[start : start + n]]
         if masked:
-            from core.masking import mask_phones_in
-
             private = self._private_columns()
-            rows = [[_mask_cell(c) if i in private else mask_phones_in(c) for i, c in enumerate(r)] for r in rows]
+            rows = [[mask_cell(c) if i in private else mask_phones_in(c) for i, c in enumerate(r)] for r in rows]
         return rows
 
     def _private_columns(self) -> set[int]:
@@ -1300,8 +1289,6 @@ def group_orders(p: ParsedRows, rejects: list[RejectedRow], headers: list[str],
 
 def _add_masks(cols: dict[str, list]) -> None:
     """Plain receiver text from the file gets the masked forms the screens show by default."""
-    from core.masking import mask_address, mask_name, mask_phone
-
     for plain, masked, fn in (("receiver_name", "receiver_name_mask", mask_name),
                               ("receiver_phone", "receiver_phone_mask", mask_phone)):
         if plain in cols:
