@@ -1326,12 +1326,17 @@ def _one_assignment_per_order(records: list[dict], layout: Layout, rejects: list
             continue
         rows = ", ".join(str(r["_row"]) for r in recs)
         for r in recs:
-            rejects.append(RejectedRow(r["_row"], _row_cells(layout.rows[r["_row"] - 1], len(layout.headers)),
-                                       layout.headers[layout.mapping["order_sn"]], tr(
-                                           "order {sn} is given different tracking numbers on rows {rows}",
-                                           "订单 {sn} 在第 {rows} 行有不同的快递单号", sn=sn, rows=rows), sn))
+            rejects.append(_tracking_reject(layout, r, "order_sn", tr(
+                "order {sn} is given different tracking numbers on rows {rows}", "订单 {sn} 在第 {rows} 行有不同的快递单号",
+                sn=sn, rows=rows)))
     out.sort(key=lambda r: r["_row"])
     return out
+
+
+def _tracking_reject(layout: Layout, rec: dict, field_key: str, message: str) -> RejectedRow:
+    """The reject of a tracking file's row, naming the column of ``field_key``."""
+    return RejectedRow(rec["_row"], _row_cells(layout.rows[rec["_row"] - 1], len(layout.headers)),
+                       layout.headers[layout.mapping[field_key]], message, rec["order_sn"])
 
 
 @gc_paused
@@ -1351,18 +1356,13 @@ def plan_import(layout: Layout, *, shop_id: int | None, tz: str = "Asia/Shanghai
             cols["order_sn"], cols["tracking_number"], cols["courier"], parsed.rows)]
         for rec in records:
             if rec["logistics_id"] is None:
-                rejects.append(RejectedRow(rec["_row"], _row_cells(layout.rows[rec["_row"] - 1], len(layout.headers)),
-                                           layout.headers[layout.mapping["courier"]],
-                                           tr("the courier is empty", "快递公司为空")))
+                rejects.append(_tracking_reject(layout, rec, "courier", tr("the courier is empty", "快递公司为空")))
             elif not rec["tracking_number"]:
-                rejects.append(RejectedRow(rec["_row"], _row_cells(layout.rows[rec["_row"] - 1], len(layout.headers)),
-                                           layout.headers[layout.mapping["tracking_number"]],
-                                           tr("the tracking number is empty", "快递单号为空")))
+                rejects.append(_tracking_reject(layout, rec, "tracking_number",
+                                                tr("the tracking number is empty", "快递单号为空")))
             elif not re.match(r"^[A-Za-z0-9-]{6,40}$", rec["tracking_number"]):
-                rejects.append(RejectedRow(rec["_row"], _row_cells(layout.rows[rec["_row"] - 1], len(layout.headers)),
-                                           layout.headers[layout.mapping["tracking_number"]], tr(
-                                               "'{v}' is not a tracking number", "“{v}”不是有效的快递单号",
-                                               v=rec["tracking_number"])))
+                rejects.append(_tracking_reject(layout, rec, "tracking_number", tr(
+                    "'{v}' is not a tracking number", "“{v}”不是有效的快递单号", v=rec["tracking_number"])))
         bad = {r.row for r in rejects}
         records = _one_assignment_per_order([r for r in records if r["_row"] not in bad], layout, rejects)
     else:
