@@ -74,9 +74,10 @@ class Selection:
             return len(self.ids)
         return self._query(tz, now).count()
 
-    def order_ids(self, *, tz: str = "Asia/Shanghai", order_by=None) -> list[int]:
-        """The selected order ids, in ``order_by`` order (default pay time, then id)."""
-        q = self._query(tz)
+    def order_ids(self, *, tz: str = "Asia/Shanghai", now=None, order_by=None) -> list[int]:
+        """The selected order ids, in ``order_by`` order (default pay time, then id); ``now``
+        as in :meth:`where`."""
+        q = self._query(tz, now)
         if q is None:
             return []
         q = q.order_by(*(order_by or (Order.pay_time, Order.id)))

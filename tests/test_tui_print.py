@@ -51,6 +51,25 @@ async def test_filter_select_print_progress_done(tmp_path):
     assert Order.select().where(Order.id.in_(ids), Order.print_count == 0, Order.exception_flags == 0).count() == 0
 
 
+async def test_select_all_reads_relative_filters_on_the_desks_clock(tmp_path):
+    from core.listing import count
+    from core.query import compile_query
+    from tests.desk_helpers import NOW
+
+    ctx = make_ctx(tmp_path, 120)
+    query = "paid<12h"  # relative to the desk's clock (NOW), not the machine's
+    want = count(compile_query(query, now=NOW, tz=ctx.settings.timezone))
+    assert want > 0 and count(compile_query(query, tz=ctx.settings.timezone)) != want
+    sel = Selection()
+    sel.select_all_matching(query)
+    app = harness(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        app.push_screen(PrintDialog(selection=sel))
+        await wait_idle(pilot)
+        assert len(app.screen.order_ids) == want
+
+
 async def test_reprint_with_reason(tmp_path):
     ctx = make_ctx(tmp_path, 80)
     printed = [o.id for o in Order.select().where(Order.print_count > 0, Order.exception_flags == 0).limit(2)]

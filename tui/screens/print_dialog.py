@@ -82,7 +82,7 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         with connection():
             ids = self.order_ids
             if not ids and self.selection is not None:
-                ids = self.selection.order_ids(tz=self.tz)
+                ids = self.selection.order_ids(tz=self.tz, now=self.now())
             plan = plan_print(ids) if ids else None
         self.order_ids = ids
         self.app.call_from_thread(self._show, plan)

@@ -60,7 +60,7 @@ class TrackingScreen(DeskScreen):
 
         with connection():
             if not self.order_ids and self.selection is not None:
-                self.order_ids = self.selection.order_ids(tz=self.tz)[:500]
+                self.order_ids = self.selection.order_ids(tz=self.tz, now=self.now())[:500]
             couriers = [(c.name, c.id) for c in Courier.select().where(Courier.available == True).order_by(Courier.id)]  # noqa: E712
             orders = {o.id: o for o in Order.select().where(Order.id.in_(self.order_ids))}
         rows = [{"id": i, "sn": orders[i].order_sn, "recv": orders[i].receiver_name_mask,
