@@ -132,6 +132,26 @@ def test_hand_made_bytes(tmp_path, shop):
     assert plan.records[0]["pay_amount_fen"] == 129900
 
 
+@pytest.mark.parametrize("raw,encoding", [
+    # UTF-8 with BOM, CRLF
+    (b"\xef\xbb\xbf\xe8\xae\xa2\xe5\x8d\x95\xe5\x8f\xb7,\xe5\x95\x86\xe5\x93\x81\r\n"
+     b"231114-123456789012345,\xe6\x9d\xaf\r\n", "utf-8-sig"),
+    # GB18030: 𠮷 (U+20BB7) has no GBK code, only the four-byte one
+    (b"\xb6\xa9\xb5\xa5\xba\xc5,\xc9\xcc\xc6\xb7\r\n231114-123456789012345,\x95\x34\xb2\x35\r\n", "gb18030"),
+    # UTF-16 BE with BOM, tab separated
+    (b"\xfe\xff\x8b\xa2\x53\x55\x53\xf7\x00\x09\x55\x46\x54\xc1\x00\x0a"
+     + "231114-123456789012345\t杯".encode("utf-16-be"), "utf-16"),
+    # UTF-16 LE without BOM
+    ("订单号\t商品\n231114-123456789012345\t杯\n".encode("utf-16-le"), "utf-16-le"),
+])
+def test_hand_made_bytes_of_each_encoding(tmp_path, shop, raw, encoding):
+    (tmp_path / "h.csv").write_bytes(raw)
+    plan = plan_for(tmp_path / "h.csv", shop)
+    assert plan.layout.encoding == encoding
+    assert not plan.rejects and plan.records[0]["order_sn"] == SN1
+    assert plan.records[0]["items"][0]["goods_name"] == ("𠮷" if encoding == "gb18030" else "杯")
+
+
 def test_title_row_blank_and_total_rows(tmp_path, shop):
     wb = openpyxl.Workbook()
     ws = wb.active
