@@ -396,6 +396,19 @@ def test_masking_forms():
     assert mask_phones_in(f"{SN1} 13912345678") == f"{SN1} 139****5678"
 
 
+def test_a_later_file_with_a_refund_blocks_the_imported_order(tmp_path, db, shop):
+    from core.orders import Flag
+
+    S.commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", [line(SN1)]), shop), actor="t")
+    Order.update(state="printed", print_count=1).execute()
+    plan = plan_for(write_xlsx(tmp_path / "b.xlsx", [line(SN1, after="退款中")]), shop)
+    assert plan.counts.updated == 1
+    S.commit_import(plan, actor="t")
+    o = Order.get(Order.order_sn == SN1)
+    assert o.refund_status == 3 and o.exception_flags & Flag.REFUND
+    assert (o.state, o.print_count) == ("printed", 1)
+
+
 # ------------------------------------------------------------------ mappings
 def test_unknown_layout_needs_mapping_then_reuses_it(tmp_path, db, shop):
     headers = ["单据", "货品", "件", "钱"]
