@@ -215,26 +215,26 @@ class ExportDialog(DeskMixin, ModalScreen[ExportRequest | None]):
             field.value = value
             field.cursor_position = len(value)
 
+    def _mark(self, list_id: str, prompts: list[str], index: int) -> None:
+        """Show the chosen entry of a list as ticked and highlighted."""
+        options = self.query_one(list_id, OptionList)
+        for i, prompt in enumerate(prompts):
+            options.replace_option_prompt_at_index(i, prompt)
+        if options.highlighted != index:
+            options.highlighted = index
+
     def _set_kind(self, kind: str) -> None:
         if kind == self.kind:
             return
         self.kind = kind
-        kinds = self.query_one("#ex-kind", OptionList)
-        for i, prompt in enumerate(self._kind_prompts()):
-            kinds.replace_option_prompt_at_index(i, prompt)
-        if kinds.highlighted != KINDS.index(kind):
-            kinds.highlighted = KINDS.index(kind)
+        self._mark("#ex-kind", self._kind_prompts(), KINDS.index(kind))
         self._fill_name()
 
     def _set_format(self, fmt: str, *, rename: bool = True) -> None:
         if fmt == self.fmt:
             return
         self.fmt = fmt
-        formats = self.query_one("#ex-format", OptionList)
-        for i, prompt in enumerate(self._format_prompts()):
-            formats.replace_option_prompt_at_index(i, prompt)
-        if formats.highlighted != FORMATS.index(fmt):
-            formats.highlighted = FORMATS.index(fmt)
+        self._mark("#ex-format", self._format_prompts(), FORMATS.index(fmt))
         if rename:
             self._fill_name()
 
