@@ -28,11 +28,14 @@ def mask_phone(phone: str) -> str:
     return "****" + digits[-4:] if len(digits) > 4 else "****"
 
 
-def mask_address(address: str, keep: int = 6) -> str:
-    """The first ``keep`` characters (about the district), then ``****``."""
+def mask_address(address: str, keep: int = 6, *, region: str = "") -> str:
+    """The region (province, city, district) when known, else the first ``keep`` characters,
+    then ``****``."""
     address = (address or "").strip()
     if not address or "*" in address:
         return address
+    if region:
+        return region + "****"
     return address[:keep] + "****" if len(address) > keep else address[:1] + "****"
 
 

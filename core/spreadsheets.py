@@ -1294,11 +1294,10 @@ def _add_masks(cols: dict[str, list]) -> None:
         if plain in cols:
             cols[masked] = [fn(v) if v else None for v in cols[plain]]
     if "receiver_address" in cols:
+        addresses = cols["receiver_address"]
         regions = [cols[k] for k in ("province", "city", "town") if k in cols]
-        region = ["".join(filter(None, t)) for t in zip(*regions)] if regions else None
-        cols["address_mask"] = [
-            None if not a else (r + "****" if r and not a.startswith(r) else mask_address(a, keep=max(len(r), 6)))
-            for a, r in zip(cols["receiver_address"], region or [""] * len(cols["receiver_address"]))]
+        region = ["".join(filter(None, t)) for t in zip(*regions)] if regions else [""] * len(addresses)
+        cols["address_mask"] = [mask_address(a, region=r) if a else None for a, r in zip(addresses, region)]
 
 
 def _sha256(path: Path) -> str:

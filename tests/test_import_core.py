@@ -392,6 +392,7 @@ def test_masking_forms():
     assert [mask_name(n) for n in ("张三", "欧阳娜", "王", "", "张**")] == ["张*", "欧**", "王**", "", "张**"]
     assert mask_phone("+86 138-0000-1234") == "138****1234" and mask_phone("0571-88886666") == "****6666"
     assert mask_address("北京市东城区景山前街 4 号") == "北京市东城区****"
+    assert mask_address("文三路 1 号", region="浙江省杭州市西湖区") == "浙江省杭州市西湖区****"
     # an order number's digits are no phone number
     assert mask_phones_in(f"{SN1} 13912345678") == f"{SN1} 139****5678"
 

@@ -52,4 +52,3 @@ def run(args, ctx) -> int:
     if res.left_out:
         print(E.left_out_message(args.kind, res.left_out), file=sys.stderr)
     return 0
-
