@@ -31,7 +31,7 @@ def rows(n: int, seed: int = 5):
     every order its own times (deal, pay, ship-by) and masked buyer; regions, products and
     SKUs drawn from the demo catalogue; ~10% two-line orders; some shipped, some in after-sale,
     some with a merchant remark."""
-    from core.demo import PRODUCTS, REGIONS, REMARKS, SURNAMES
+    from dadan.core.demo import PRODUCTS, REGIONS, REMARKS, SURNAMES
 
     rng = random.Random(seed)
     provinces = list(REGIONS)
@@ -86,9 +86,9 @@ def make_files(d: Path, n: int) -> tuple[Path, Path]:
 
 
 def run_one(path: Path, d: Path, label: str, n: int) -> float:
-    from core import spreadsheets as S
-    from core.db import close_database, open_database
-    from core.models import Order, Shop
+    from dadan.core.spreadsheets import importer as S
+    from dadan.core.db import close_database, open_database
+    from dadan.core.models import Order, Shop
 
     db = d / f"{label}.db"
     open_database(f"sqlite:///{db}")

@@ -32,10 +32,10 @@ def main() -> int:
     ap.add_argument("--buffer", type=int, default=2, help="labels the printer buffers")
     args = ap.parse_args()
 
-    from core import printing
-    from core.db import close_database
-    from core.print_worker import PrintWorker
-    from printers.profile import PrinterProfile
+    from dadan.core.printing import queue as printing
+    from dadan.core.db import close_database
+    from dadan.core.printing.worker import PrintWorker
+    from dadan.printers.profile import PrinterProfile
     from tests.fakes import FakeTsplPrinter
     from tests.fakes.queue_setup import make_db, order_ids
 
@@ -47,7 +47,7 @@ def main() -> int:
                                   height_mm=args.height)
             worker = PrintWorker(prof, poll_seconds=0.01)
             # warm the template and font caches as a running app would have them
-            from printers.raster import render_label
+            from dadan.printers.raster import render_label
 
             render_label(args.template, {"order_sn": "warm"}, dpi=prof.dpi)
             worker.start()
@@ -81,10 +81,10 @@ def main() -> int:
 def encode_compare(template: str, n: int = 20) -> None:
     from escpos.printer import Dummy
 
-    from printers.escpos import EscposDriver
-    from printers.profile import PrinterProfile
-    from printers.raster import render_label
-    from printers.tspl import TsplDriver
+    from dadan.printers.escpos import EscposDriver
+    from dadan.printers.profile import PrinterProfile
+    from dadan.printers.raster import render_label
+    from dadan.printers.tspl import TsplDriver
 
     img = render_label(template, {"order_sn": "240601-000000001", "tracking_number": "YT0000000001",
                                   "receiver_name": "张三", "receiver_address": "浙江省杭州市西湖区文三路 1 号"})

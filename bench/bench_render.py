@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from printers.fonts import find_cjk_font  # noqa: E402
-from printers.layout import load_template  # noqa: E402
-from printers.raster import render_label  # noqa: E402
+from dadan.printers.fonts import find_cjk_font  # noqa: E402
+from dadan.printers.layout import load_template  # noqa: E402
+from dadan.printers.raster import render_label  # noqa: E402
 
 STREETS = ["文一西路", "建设一路", "解放路", "人民大道", "友好北路", "中山东路", "龙井路"]
 CITIES = ["浙江省杭州市余杭区", "广东省深圳市南山区", "新疆维吾尔自治区乌鲁木齐市沙依巴克区", "江苏省苏州市工业园区"]

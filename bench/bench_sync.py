@@ -17,13 +17,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.config import Paths, SyncSettings  # noqa: E402
-from core.db import close_database, open_database  # noqa: E402
-from core.models import Order, Shop  # noqa: E402
-from core.orders import upsert_orders  # noqa: E402
-from core.platform.mockserver import MockPlatform, MockServer  # noqa: E402
-from core.platform.shops import ClientFactory, add_shop  # noqa: E402
-from core.platform.sync import order_record, sync_shop  # noqa: E402
+from dadan.core.config import Paths, SyncSettings  # noqa: E402
+from dadan.core.db import close_database, open_database  # noqa: E402
+from dadan.core.models import Order, Shop  # noqa: E402
+from dadan.core.orders.rules import upsert_orders  # noqa: E402
+from dadan.core.platform.mockserver import MockPlatform, MockServer  # noqa: E402
+from dadan.core.platform.shops import ClientFactory, add_shop  # noqa: E402
+from dadan.core.platform.sync import order_record, sync_shop  # noqa: E402
 
 
 def bench_end_to_end(n: int, bare: bool, tmp: Path) -> None:

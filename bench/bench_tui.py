@@ -65,9 +65,9 @@ def build(orders: int, rebuild: bool) -> Path:
     print(f"building {orders:,} demo orders in {home} ...", file=sys.stderr, flush=True)
     code = (
         "import datetime as dt\n"
-        "from core.context import load_context\n"
-        "from core.demo import write_demo\n"
-        "from core.listing import ensure_statistics\n"
+        "from dadan.core.context import load_context\n"
+        "from dadan.core.demo import write_demo\n"
+        "from dadan.core.orders.listing import ensure_statistics\n"
         "c = load_context(); c.open_db()\n"
         f"write_demo({orders}, seed=1, now=dt.datetime(2026, 11, 20, 4, 0, 0))\n"
         "ensure_statistics(force=True)\n"
@@ -90,9 +90,9 @@ def _env(home: Path) -> dict:
 def child_start(fd: int) -> None:
     from textual import on
 
-    from core.context import load_context
-    from tui.app import DadanApp
-    from tui.messages import FirstPageShown
+    from dadan.core.context import load_context
+    from dadan.tui.app import DadanApp
+    from dadan.tui.messages import FirstPageShown
 
     class BenchApp(DadanApp):
         @on(FirstPageShown)
@@ -135,8 +135,8 @@ def child_filter(runs: int) -> None:
     import asyncio
     import resource
 
-    from core.context import load_context
-    from tui.app import DadanApp
+    from dadan.core.context import load_context
+    from dadan.tui.app import DadanApp
 
     async def main() -> dict:
         app = DadanApp(load_context(), now=NOW)  # the demo data's clock: due<4h means what it says

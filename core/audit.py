@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from core.models import AuditEvent, OrderEvent, utcnow
+from dadan.core.models import AuditEvent, OrderEvent, utcnow
 
 
 def record(action: str, *, actor: str, order_id: int | None = None, target: str = "",

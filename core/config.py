@@ -17,7 +17,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.errors import ConfigError
+from dadan.core.errors import ConfigError
 
 APP_NAME = "dadan"
 

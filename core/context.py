@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.config import Paths, Settings, get_paths, load_settings
-from core.i18n import detect_language, set_language
+from dadan.core.config import Paths, Settings, get_paths, load_settings
+from dadan.core.i18n import detect_language, set_language
 
 
 @dataclass
@@ -17,14 +17,14 @@ class Context:
 
     @property
     def database_url(self) -> str:
-        from core.db import default_url
+        from dadan.core.db import default_url
 
         return self.settings.database_url or default_url(self.paths.database_file)
 
     def open_db(self):
         """Open (and migrate) the database once; later calls return the same one."""
         if self._db is None:
-            from core.db import open_database
+            from dadan.core.db import open_database
 
             self._db = open_database(self.database_url)
         return self._db

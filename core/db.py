@@ -25,8 +25,8 @@ import datetime as dt
 
 from peewee import AutoField, Database, ForeignKeyField, Model, OperationalError, SqliteDatabase
 
-from core.errors import DatabaseError
-from core.models import ALL_MODELS, SchemaVersion, database_proxy
+from dadan.core.errors import DatabaseError
+from dadan.core.models import ALL_MODELS, SchemaVersion, database_proxy
 
 BUSY_TIMEOUT_S = 30.0
 
@@ -71,7 +71,7 @@ def _m2_partial_order_indexes(db: Database) -> None:
     flags and the platform's update time become partial (only orders that have one); the
     shop's own index goes (the (order_sn, shop) key serves look-ups). A database made by step 1
     today has them already."""
-    from core.models import PARTIAL_INDEXES
+    from dadan.core.models import PARTIAL_INDEXES
 
     for name in ("order_shop_id", "order_tracking_number", "order_logistics_id", "order_exception_flags",
                  "order_updated_at"):

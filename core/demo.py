@@ -12,10 +12,10 @@ import datetime as dt
 import random
 from typing import Iterator
 
-from core.db import write
-from core.masking import mask_name, mask_phone
-from core.models import Courier, Order, OrderTag, Shop, Tag, utcnow
-from core.orders import upsert_orders
+from dadan.core.db import write
+from dadan.core.masking import mask_name, mask_phone
+from dadan.core.models import Courier, Order, OrderTag, Shop, Tag, utcnow
+from dadan.core.orders.rules import upsert_orders
 
 DEMO_SHOP = "演示店铺"
 

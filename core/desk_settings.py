@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 from typing import Callable
 
-from core import audit
-from core.config import Settings, save_settings, settings_diff
-from core.db import write
-from core.i18n import detect_language, set_language
+from dadan.core import audit
+from dadan.core.config import Settings, save_settings, settings_diff
+from dadan.core.db import write
+from dadan.core.i18n import detect_language, set_language
 
 
 def change_settings(ctx, mutate: Callable[[Settings], None], *, actor: str) -> dict[str, tuple]:
@@ -34,17 +34,17 @@ def change_settings(ctx, mutate: Callable[[Settings], None], *, actor: str) -> d
 
 def send_test_print(ctx, printer: str | None = None, *, calibration: bool = False) -> str:
     """Send a test label (or the calibration grid) to a printer; returns where it went."""
-    from printers.device import PrinterSession
+    from dadan.printers.device import PrinterSession
 
-    from core.print_worker import profile_for
+    from dadan.core.printing.worker import profile_for
 
     prof = profile_for(ctx, printer)
     if calibration:
-        from printers.calibration import calibration_image
+        from dadan.printers.calibration import calibration_image
 
         img, name = calibration_image(prof), "calibration"
     else:
-        from printers.raster import render_label
+        from dadan.printers.raster import render_label
 
         fields = {"order_sn": "TEST-0000001", "tracking_number": "TEST0000001", "courier_name": "测试 TEST",
                   "receiver_name": "测试收件人", "receiver_phone": "138****0000",
@@ -61,8 +61,8 @@ def send_test_print(ctx, printer: str | None = None, *, calibration: bool = Fals
 
 def sample_fields(order_id: int | None = None, *, tz: str = "Asia/Shanghai", sender=None, now=None) -> dict:
     """Label fields for a preview: an order's (masked receiver), else a made-up sample."""
-    from core.labels import order_label_fields
-    from core.models import Order
+    from dadan.core.printing.labels import order_label_fields
+    from dadan.core.models import Order
 
     o = Order.get_or_none(Order.id == order_id) if order_id else Order.select().order_by(Order.id).first()
     if o is None:

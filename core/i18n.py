@@ -30,7 +30,7 @@ def set_language(lang: str) -> None:
     global _LANG
     _LANG = "zh" if lang == "zh" else "en"
     try:  # printers/ keeps its own copy (it never imports core)
-        from printers import i18n as _pi18n
+        from dadan.printers import i18n as _pi18n
 
         _pi18n.set_language(_LANG)
     except ImportError:  # pragma: no cover - printers always ships with core

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PIL import Image, ImageDraw, ImageFont
 
-from printers.profile import PrinterProfile
+from dadan.printers.profile import PrinterProfile
 
 
 def _font(size: int):

@@ -24,11 +24,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from printers.errors import PrinterError, PrinterStatusError, TransportError
-from printers.i18n import tr
-from printers.profile import PrinterProfile, profile_from
-from printers.status import STATUS_QUERY, PrinterStatus, decode_status
-from printers.transports import Transport, open_transport
+from dadan.printers.errors import PrinterError, PrinterStatusError, TransportError
+from dadan.printers.i18n import tr
+from dadan.printers.profile import PrinterProfile, profile_from
+from dadan.printers.status import STATUS_QUERY, PrinterStatus, decode_status
+from dadan.printers.transports import Transport, open_transport
 
 PROBE_TIMEOUT_S = 2.0
 
@@ -41,15 +41,15 @@ class SendUnconfirmed(TransportError):
 
 def make_driver(profile: PrinterProfile):
     if profile.driver == "tspl":
-        from printers.tspl import TsplDriver
+        from dadan.printers.tspl import TsplDriver
 
         return TsplDriver(profile)
     if profile.driver == "escpos":
-        from printers.escpos import EscposDriver
+        from dadan.printers.escpos import EscposDriver
 
         return EscposDriver(profile)
     if profile.driver == "preview":
-        from printers.preview import PreviewDriver
+        from dadan.printers.preview import PreviewDriver
 
         return PreviewDriver(profile)
     raise PrinterError(tr("unknown printer driver '{d}' (tspl, escpos or preview)",
@@ -173,7 +173,7 @@ class PrinterSession:
             self.close()
 
     def write_pdf(self, path: str | os.PathLike) -> Path:
-        from printers.preview import write_pdf
+        from dadan.printers.preview import write_pdf
 
         return write_pdf(self.preview_files, path, dpi=self.profile.dpi)
 

@@ -3,7 +3,7 @@ TUI show them as one clear line; printers/ never imports core/."""
 
 from __future__ import annotations
 
-from printers.i18n import tr
+from dadan.printers.i18n import tr
 
 
 class PrinterError(Exception):

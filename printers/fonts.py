@@ -14,8 +14,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from printers.errors import FontNotFound
-from printers.i18n import tr
+from dadan.printers.errors import FontNotFound
+from dadan.printers.i18n import tr
 
 WELL_KNOWN = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",

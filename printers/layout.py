@@ -60,9 +60,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from printers.errors import TemplateError
-from printers.fields import KINDS, fields_for, row_fields_for
-from printers.i18n import tr
+from dadan.printers.errors import TemplateError
+from dadan.printers.fields import KINDS, fields_for, row_fields_for
+from dadan.printers.i18n import tr
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -457,7 +457,7 @@ def _positive(v: Any) -> bool:
 
 
 def _list_fields(kind: str) -> list[str]:
-    from printers.fields import ROW_FIELDS
+    from dadan.printers.fields import ROW_FIELDS
 
     return list(ROW_FIELDS.get(kind, {}))
 

@@ -12,9 +12,9 @@ from typing import Iterable
 
 from PIL import Image
 
-from printers.errors import PrinterError
-from printers.i18n import tr
-from printers.profile import PrinterProfile
+from dadan.printers.errors import PrinterError
+from dadan.printers.i18n import tr
+from dadan.printers.profile import PrinterProfile
 
 
 def safe_name(text: str) -> str:

@@ -25,10 +25,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from printers.errors import PrinterError
-from printers.fonts import find_cjk_font
-from printers.i18n import tr
-from printers.layout import Barcode, Box, Element, Line, Picture, Rows, Template, Text, load_template
+from dadan.printers.errors import PrinterError
+from dadan.printers.fonts import find_cjk_font
+from dadan.printers.i18n import tr
+from dadan.printers.layout import Barcode, Box, Element, Line, Picture, Rows, Template, Text, load_template
 
 QUIET_MODULES = 10
 REFERENCE_DPI = 203

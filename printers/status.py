@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from printers.i18n import tr
+from dadan.printers.i18n import tr
 
 STATUS_QUERY = b"\x1b!?"
 

@@ -22,8 +22,8 @@ import subprocess
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from printers.errors import TransportError
-from printers.i18n import tr
+from dadan.printers.errors import TransportError
+from dadan.printers.i18n import tr
 
 DEFAULT_TCP_PORT = 9100
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from PIL import Image
 
-from printers.profile import PrinterProfile
-from printers.status import STATUS_QUERY
+from dadan.printers.profile import PrinterProfile
+from dadan.printers.status import STATUS_QUERY
 
 CRLF = b"\r\n"
 

@@ -13,13 +13,13 @@ def _isolated_home(tmp_path, monkeypatch):
     home.mkdir()
     monkeypatch.setenv("DADAN_HOME", str(home))
     monkeypatch.delenv("NO_COLOR", raising=False)
-    from core.i18n import set_language
+    from dadan.core.i18n import set_language
 
     set_language("en")
     yield
     set_language("en")
     import sys
 
-    relabel = sys.modules.get("tui.relabel")
+    relabel = sys.modules.get("dadan.tui.relabel")
     if relabel is not None:  # a test switched the language at runtime: key labels back to English
         relabel.relabel_classes()

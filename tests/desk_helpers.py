@@ -6,17 +6,17 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from core.config import Paths, PrinterSettings, Settings
-from core.context import Context
-from core.db import write
-from core.i18n import set_language
-from core.models import Order
+from dadan.core.config import Paths, PrinterSettings, Settings
+from dadan.core.context import Context
+from dadan.core.db import write
+from dadan.core.i18n import set_language
+from dadan.core.models import Order
 
 NOW = dt.datetime(2026, 11, 20, 4, 0, 0)  # naive UTC: 12:00 in Shanghai
 
 
 def make_ctx(tmp_path: Path, n: int = 200, *, seed: int = 7, lang: str = "en") -> Context:
-    from core.demo import write_demo
+    from dadan.core.demo import write_demo
 
     set_language(lang)
     home = tmp_path / "home"
@@ -52,7 +52,7 @@ def harness(ctx, screen_factory=None, *, now=NOW):
     from textual.app import App
     from textual.widgets import Footer, Static
 
-    from tui.widgets.desk_printing import DeskPrintProgress, stop_print_pool
+    from dadan.tui.widgets.desk_printing import DeskPrintProgress, stop_print_pool
 
     class Harness(App):
         CSS = "Screen { background: $background; }"

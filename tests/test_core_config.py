@@ -3,11 +3,11 @@ import stat
 
 import pytest
 
-from core.config import (
+from dadan.core.config import (
     ConfigError, Paths, Settings, dump_settings, get_paths, load_settings, parse_settings,
     save_settings, settings_diff, write_private,
 )
-from core.i18n import detect_language
+from dadan.core.i18n import detect_language
 
 
 def test_defaults_when_no_file(tmp_path):

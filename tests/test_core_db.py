@@ -7,15 +7,15 @@ import textwrap
 
 import pytest
 
-from core import db as dbmod
-from core.errors import DatabaseError
-from core.models import AuditEvent, Order, Shop
+from dadan.core import db as dbmod
+from dadan.core.errors import DatabaseError
+from dadan.core.models import AuditEvent, Order, Shop
 
 WRITER = textwrap.dedent(
     """
     import sys
-    from core.db import open_database, write
-    from core.models import AuditEvent, Shop
+    from dadan.core.db import open_database, write
+    from dadan.core.models import AuditEvent, Shop
     url, who, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     open_database(url)
     for i in range(n):
@@ -43,7 +43,7 @@ def test_open_migrates_and_is_private(tmp_path):
 def test_newer_schema_is_refused(tmp_path):
     url = f"sqlite:///{tmp_path}/a.db"
     db = dbmod.open_database(url)
-    from core.models import SchemaVersion
+    from dadan.core.models import SchemaVersion
 
     SchemaVersion.create(version=dbmod.SCHEMA_VERSION + 5)
     with pytest.raises(DatabaseError, match="newer than this dadan"):
@@ -107,7 +107,7 @@ def test_step_two_makes_order_indexes_partial(tmp_path):
     # exception flags. Step 2 replaces them, and keeps the orders.
     url = f"sqlite:///{tmp_path}/old.db"
     db = dbmod.open_database(url)
-    from core.models import PARTIAL_INDEXES, SchemaVersion
+    from dadan.core.models import PARTIAL_INDEXES, SchemaVersion
 
     shop = Shop.create(name="s")
     Order.create(shop=shop, order_sn="261120-100000000000001", tracking_number="YT1", exception_flags=1,
@@ -136,7 +136,7 @@ def test_step_two_makes_order_indexes_partial(tmp_path):
 
 
 def test_tracking_and_exception_look_ups_use_the_partial_indexes(tmp_path):
-    from core.query import compile_query
+    from dadan.core.orders.query import compile_query
 
     db = dbmod.open_database(f"sqlite:///{tmp_path}/a.db")
 
@@ -149,6 +149,6 @@ def test_tracking_and_exception_look_ups_use_the_partial_indexes(tmp_path):
     assert "order_exception_flags_set" in plan(compile_query("exception:refund"))
     assert "order_logistics_id_set" in plan(Order.logistics_id == 85)
     assert "order_updated_at_set" in plan(compile_query("updated<2h"))
-    from core.models import has_tracking
+    from dadan.core.models import has_tracking
 
     assert "order_tracking_number_set" in plan(has_tracking() & (Order.tracking_number == "YT123"))

@@ -2,12 +2,12 @@ import datetime as dt
 
 import pytest
 
-from core.db import open_database
-from core.demo import write_demo
-from core.errors import QuerySyntaxError
-from core.models import Order, OrderTag, Tag
-from core.orders import Flag
-from core.query import compile_query, parse
+from dadan.core.db import open_database
+from dadan.core.demo import write_demo
+from dadan.core.errors import QuerySyntaxError
+from dadan.core.models import Order, OrderTag, Tag
+from dadan.core.orders.rules import Flag
+from dadan.core.orders.query import compile_query, parse
 
 NOW = dt.datetime(2026, 11, 21, 4, 0, 0)  # 12:00 in Shanghai
 
@@ -141,13 +141,13 @@ def test_unknown_field_suggests(db):
 
 
 def test_prefix_filters_use_the_index_and_escape_wildcards(db):
-    from core.listing import explain  # the page query planner helper
+    from dadan.core.orders.listing import explain  # the page query planner helper
 
     assert ids("sn:26*") == set()  # '*' is a character here, not a wildcard
     prefix = Order.select(Order.order_sn).first().order_sn[:8]
     assert ids(f"sn:{prefix}") == {o.id for o in everything() if o.order_sn.startswith(prefix)}
     plan = Order.select(Order.id).where(compile_query("province:浙江", now=NOW)).sql()
-    from core.db import database
+    from dadan.core.db import database
 
     rows = database().execute_sql("EXPLAIN QUERY PLAN " + plan[0], plan[1]).fetchall()
     assert any("INDEX" in str(r[-1]) for r in rows), rows

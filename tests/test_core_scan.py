@@ -1,5 +1,5 @@
-from core.models import AuditEvent, Order, Shipment
-from core.scan import lookup, normalise, ship_scan
+from dadan.core.models import AuditEvent, Order, Shipment
+from dadan.core.shipping.scan import lookup, normalise, ship_scan
 from tests.desk_helpers import NOW, blocked_order, give_tracking, make_ctx, printable_order
 
 

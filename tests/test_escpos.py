@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageChops
 
-from printers.device import PrinterSession
-from printers.errors import PrinterError
-from printers.escpos import CUT, INIT, EscposDriver, raster_bands
-from printers.profile import PrinterProfile
+from dadan.printers.device import PrinterSession
+from dadan.printers.errors import PrinterError
+from dadan.printers.escpos import CUT, INIT, EscposDriver, raster_bands
+from dadan.printers.profile import PrinterProfile
 from tests.fakes import FakeEscposPrinter, decode_barcodes
 from tests.fakes.labels import code128_label
 

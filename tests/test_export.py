@@ -10,11 +10,11 @@ import json
 import openpyxl
 import pytest
 
-from core import export as E
-from core import spreadsheets as S
-from core.db import close_database, database, open_database
-from core.models import Order, Shop
-from core.orders import upsert_orders
+from dadan.core.spreadsheets import export as E
+from dadan.core.spreadsheets import importer as S
+from dadan.core.db import close_database, database, open_database
+from dadan.core.models import Order, Shop
+from dadan.core.orders.rules import upsert_orders
 
 
 @pytest.fixture
@@ -82,8 +82,8 @@ def _order(i: int):
 
 
 def test_ship_file_holds_what_dadan_shipped_and_the_platform_has_not_taken(tmp_path, shop):
-    from core.orders import Flag
-    from core.shipping import assign_tracking
+    from dadan.core.orders.rules import Flag
+    from dadan.core.shipping.outbox import assign_tracking
 
     for i in range(5):
         assign_tracking(_order(i).id, f"7531234567890{i}", 115, actor="t")
@@ -104,8 +104,8 @@ def test_ship_file_holds_what_dadan_shipped_and_the_platform_has_not_taken(tmp_p
 
 
 def test_picklist_counts_only_what_is_left_to_pack(tmp_path, shop):
-    from core.orders import Flag
-    from core.shipping import assign_tracking
+    from dadan.core.orders.rules import Flag
+    from dadan.core.shipping.outbox import assign_tracking
 
     assign_tracking(_order(3).id, "75312345678903", 115, actor="t")  # packed and shipped
     Order.update(exception_flags=int(Flag.HOLD)).where(Order.order_sn == _sn(4)).execute()
@@ -179,10 +179,10 @@ def test_where_filter_and_errors(tmp_path, shop):
 
 # ------------------------------------------------------------------ CLI
 def _cli(argv, tmp_path, monkeypatch, capsys):
-    from tui import cli
+    from dadan.tui import cli
 
     monkeypatch.setenv("DADAN_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ["tui.commands.importing", "tui.commands.export"])
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["dadan.tui.commands.importing", "dadan.tui.commands.export"])
     try:
         rc = cli.main(argv)
     except SystemExit as exc:

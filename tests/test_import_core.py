@@ -8,10 +8,10 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from core import spreadsheets as S
-from core.db import close_database, database, open_database
-from core.models import ColumnMapping, ImportRun, Order, OrderItem, Shop
-from core.orders import upsert_orders
+from dadan.core.spreadsheets import importer as S
+from dadan.core.db import close_database, database, open_database
+from dadan.core.models import ColumnMapping, ImportRun, Order, OrderItem, Shop
+from dadan.core.orders.rules import upsert_orders
 
 HEADERS = ["商品", "订单号", "订单状态", "商品总价(元)", "邮费(元)", "店铺优惠折扣(元)", "平台优惠折扣(元)",
            "多多支付立减金额(元)", "用户实付金额(元)", "商家实收金额(元)", "商品数量(件)", "发货时间", "确认收货时间",
@@ -387,7 +387,7 @@ def test_plain_receiver_text_gets_its_masked_forms(tmp_path, db, shop):
 
 
 def test_masking_forms():
-    from core.masking import mask_address, mask_name, mask_phone, mask_phones_in
+    from dadan.core.masking import mask_address, mask_name, mask_phone, mask_phones_in
 
     assert [mask_name(n) for n in ("张三", "欧阳娜", "王", "", "张**")] == ["张*", "欧**", "王**", "", "张**"]
     assert mask_phone("+86 138-0000-1234") == "138****1234" and mask_phone("0571-88886666") == "****6666"
@@ -398,7 +398,7 @@ def test_masking_forms():
 
 
 def test_a_later_file_with_a_refund_blocks_the_imported_order(tmp_path, db, shop):
-    from core.orders import Flag
+    from dadan.core.orders.rules import Flag
 
     S.commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", [line(SN1)]), shop), actor="t")
     Order.update(state="printed", print_count=1).execute()
@@ -450,7 +450,7 @@ def test_missing_file(tmp_path):
 
 # ------------------------------------------------------------------ tracking numbers in bulk
 def test_tracking_file(tmp_path, db, shop):
-    from core.models import Shipment
+    from dadan.core.models import Shipment
 
     S.commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE + [line(SN3)]), shop), actor="t")
     Order.update(exception_flags=1).where(Order.order_sn == SN3).execute()
@@ -493,7 +493,7 @@ def test_tracking_file_with_empty_cells_rejects_those_rows(tmp_path, db, shop):
 
 
 def test_tracking_file_naming_an_order_twice(tmp_path, db, shop):
-    from core.models import Shipment
+    from dadan.core.models import Shipment
 
     S.commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE + [line(SN3)]), shop), actor="t")
     headers = ["订单号", "快递公司", "快递单号"]

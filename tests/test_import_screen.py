@@ -10,11 +10,11 @@ import pytest
 from textual.app import App
 from textual.widgets import DataTable, OptionList, Select, Static
 
-from core import spreadsheets as S
-from core.db import close_database, database, open_database
-from core.models import ColumnMapping, Order, Shop
+from dadan.core.spreadsheets import importer as S
+from dadan.core.db import close_database, database, open_database
+from dadan.core.models import ColumnMapping, Order, Shop
 from tests.test_import_core import HEADERS, SAMPLE, SN1, SN2, dump, line, write_xlsx
-from tui.screens.import_screen import ImportScreen
+from dadan.tui.screens.import_screen import ImportScreen
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from core.config import Paths, SenderSettings, Settings
-from core.context import Context
-from core.db import open_database, write
-from core.labels import batch_fields, order_label_fields, packing_fields, picklist_fields, sku_fields
-from core.models import Order, OrderItem, Shop, database_proxy
+from dadan.core.config import Paths, SenderSettings, Settings
+from dadan.core.context import Context
+from dadan.core.db import open_database, write
+from dadan.core.printing.labels import batch_fields, order_label_fields, packing_fields, picklist_fields, sku_fields
+from dadan.core.models import Order, OrderItem, Shop, database_proxy
 
 NOW = dt.datetime(2024, 5, 1, 6, 3)  # UTC -> 14:03 in Shanghai
 SENDER = SenderSettings(name="杭州示例仓", phone="0571-88886666", address="浙江省杭州市萧山区建设一路66号")
@@ -22,7 +22,7 @@ SENDER = SenderSettings(name="杭州示例仓", phone="0571-88886666", address="
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     """A database with demo orders (all with tracking numbers) plus two hand-made ones."""
-    from core.demo import write_demo
+    from dadan.core.demo import write_demo
 
     path = tmp_path_factory.mktemp("labels") / "t.db"
     db = open_database(f"sqlite:///{path}")
@@ -124,7 +124,7 @@ def test_batch_fields_waybill_sequence(labels_by_kind):
 
 
 def test_cli_render_and_templates(tmp_path, demo_db, capsys):
-    from tui.commands import render
+    from dadan.tui.commands import render
 
     parser = argparse.ArgumentParser()
     render.register(parser.add_subparsers())
@@ -146,8 +146,8 @@ def test_cli_render_and_templates(tmp_path, demo_db, capsys):
 
 
 def test_cli_render_unknown_order_is_a_clear_error(tmp_path, demo_db):
-    from core.errors import NotFound
-    from tui.commands import render
+    from dadan.core.errors import NotFound
+    from dadan.tui.commands import render
 
     parser = argparse.ArgumentParser()
     render.register(parser.add_subparsers())

@@ -1,4 +1,4 @@
-"""core.listing: keyset pages walk the whole ordered result in both directions, NULLs
+"""dadan.core.orders.listing: keyset pages walk the whole ordered result in both directions, NULLs
 included, and page queries use indexes."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 from peewee import SQL
 
-from core.db import open_database, write
-from core.demo import write_demo
-from core.errors import DadanError
-from core.listing import SORTABLE, count, ensure_statistics, explain, fetch_page, parse_sort
-from core.models import Order
-from core.query import compile_query
+from dadan.core.db import open_database, write
+from dadan.core.demo import write_demo
+from dadan.core.errors import DadanError
+from dadan.core.orders.listing import SORTABLE, count, ensure_statistics, explain, fetch_page, parse_sort
+from dadan.core.models import Order
+from dadan.core.orders.query import compile_query
 
 NOW = dt.datetime(2026, 11, 20, 4, 0, 0)
 N = 1200

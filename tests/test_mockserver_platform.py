@@ -7,10 +7,10 @@ import time
 
 import httpx
 
-from core.models import Order, Shop, SyncRun
-from core.platform.decrypt import receivers_for_print
-from core.platform.mockserver import decrypt
-from core.platform.pdd import PddClient, sign
+from dadan.core.models import Order, Shop, SyncRun
+from dadan.core.platform.decrypt import receivers_for_print
+from dadan.core.platform.mockserver import decrypt
+from dadan.core.platform.pdd import PddClient, sign
 from tests.test_sync_support import FAST_RETRY, db_orders, env, sync  # noqa: F401
 
 
@@ -24,7 +24,7 @@ def test_server_checks_signature_and_window_span(env):
     c = env.client()
     import pytest
 
-    from core.platform.pdd import BadRequest
+    from dadan.core.platform.pdd import BadRequest
 
     with pytest.raises(BadRequest):
         c.increment_orders(1_700_000_000, 1_700_000_000 + 1801, 1)
@@ -61,9 +61,9 @@ def test_decrypt_quota_exhausted_reports_per_order(env):
 
 
 def test_scheduler_runs_sync_job_and_sync_now(env, tmp_path):
-    from core.config import Settings
-    from core.context import Context
-    from core.scheduler import Scheduler
+    from dadan.core.config import Settings
+    from dadan.core.context import Context
+    from dadan.core.platform.scheduler import Scheduler
 
     env.platform.generate_orders(env.mall, 30, spread_hours=5)
     settings = Settings()
@@ -90,9 +90,9 @@ def test_scheduler_runs_sync_job_and_sync_now(env, tmp_path):
 
 
 def test_cli_sync_and_shops(env, capsys):
-    from core.config import Settings
-    from core.context import Context
-    from tui.commands import sync as cmd
+    from dadan.core.config import Settings
+    from dadan.core.context import Context
+    from dadan.tui.commands import sync as cmd
 
     env.platform.generate_orders(env.mall, 12, spread_hours=5)
     settings = Settings()

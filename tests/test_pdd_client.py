@@ -7,9 +7,9 @@ import logging
 
 import pytest
 
-from core.models import Shop
-from core.platform import pdd
-from core.platform.pdd import (
+from dadan.core.models import Shop
+from dadan.core.platform import pdd
+from dadan.core.platform.pdd import (
     PddClient,
     PlatformBusy,
     RateLimited,
@@ -20,7 +20,7 @@ from core.platform.pdd import (
     sign,
     sign_string,
 )
-from core.platform.sync import sync_shop
+from dadan.core.platform.sync import sync_shop
 from tests.test_sync_support import FAST_RETRY, env, make_env  # noqa: F401
 
 VECTOR = ("testSecretaccess_tokenasd78172s8ds9a921j9qqwda12312w1w21211client_id1data_typeXMLorder_status1"

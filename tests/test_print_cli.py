@@ -6,15 +6,15 @@ import argparse
 
 import pytest
 
-from core.config import Paths
-from core.context import load_context
-from core.db import close_database
+from dadan.core.config import Paths
+from dadan.core.context import load_context
+from dadan.core.db import close_database
 from tests.fakes.queue_setup import SMALL_TEMPLATE, make_db, order_sn
 
 
 @pytest.fixture
 def cli(tmp_path):
-    from tui.commands import print as cmd
+    from dadan.tui.commands import print as cmd
 
     paths = Paths(config_dir=tmp_path, data_dir=tmp_path)
     make_db(paths.database_file, 5)

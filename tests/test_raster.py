@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from printers.errors import FontNotFound, TemplateError
-from printers.fonts import draws_cjk, find_cjk_font
-from printers.layout import list_templates, load_template
-from printers.raster import QUIET_MODULES, code128_modules, mm_to_dots, render_label
+from dadan.printers.errors import FontNotFound, TemplateError
+from dadan.printers.fonts import draws_cjk, find_cjk_font
+from dadan.printers.layout import list_templates, load_template
+from dadan.printers.raster import QUIET_MODULES, code128_modules, mm_to_dots, render_label
 from tests.test_labels_fields import demo_db, labels_by_kind  # noqa: F401 - fixtures
 
 pyzbar = pytest.importorskip("pyzbar.pyzbar")
@@ -246,7 +246,7 @@ def test_font_not_found_for_a_bad_configured_path(tmp_path):
 
 
 def test_no_font_anywhere_raises_font_not_found(monkeypatch):
-    import printers.fonts as fonts
+    import dadan.printers.fonts as fonts
 
     monkeypatch.setattr(fonts, "_fontconfig_cjk", lambda: None)
     monkeypatch.setattr(fonts, "WELL_KNOWN", ())

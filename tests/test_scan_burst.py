@@ -1,7 +1,7 @@
 """The scanner-or-person decision on the order screen (tui.widgets.scan_burst.BurstReader),
 as plain logic on key timestamps."""
 
-from tui.widgets.scan_burst import BurstReader, may_start
+from dadan.tui.widgets.scan_burst import BurstReader, may_start
 
 GAP = 0.05
 

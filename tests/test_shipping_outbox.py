@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from core.errors import BlockedOrder, DadanError
-from core.models import AuditEvent, Courier, Order, Shipment, utcnow
-from core.orders import Flag
-from core.shipping import (
+from dadan.core.errors import BlockedOrder, DadanError
+from dadan.core.models import AuditEvent, Courier, Order, Shipment, utcnow
+from dadan.core.orders.rules import Flag
+from dadan.core.shipping.outbox import (
     assign_tracking,
     couriers,
     outbox_counts,

@@ -59,15 +59,15 @@ def test_dadan_in_tmux(tmp_path):
     env.update(DADAN_HOME=str(home), TERM="xterm-256color", LANG="en_US.UTF-8", PYTHONPATH=str(ROOT),
                TEXTUAL_FPS="30")
     py = sys.executable
-    subprocess.run([py, "-m", "tui", "demo", "--orders", "150", "--seed", "5"], check=True, env=env, cwd=ROOT,
+    subprocess.run([py, "-m", "dadan.tui", "demo", "--orders", "150", "--seed", "5"], check=True, env=env, cwd=ROOT,
                    capture_output=True, timeout=120)
     db_sn, last_sn = subprocess.run(
-        [py, "-c", "from core.context import load_context; from core.models import Order; c=load_context(); "
+        [py, "-c", "from dadan.core.context import load_context; from dadan.core.models import Order; c=load_context(); "
                    "c.open_db(); print(Order.select().order_by(Order.id).first().order_sn); "
                    "print(Order.select().order_by(Order.id.desc()).first().order_sn)"],
         check=True, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60).stdout.split()
     t = Tmux(tmp_path, env)
-    t.start(f"cd {ROOT} && {py} -m tui")
+    t.start(f"cd {ROOT} && {py} -m dadan.tui")
     try:
         t.wait_for("scan ready")
         t.keys(last_sn + "\r", literal=True)  # a scanner on the home screen: the code and Enter at once

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import spreadsheets as S
-from core.db import close_database, open_database
-from core.models import Shop
+from dadan.core.spreadsheets import importer as S
+from dadan.core.db import close_database, open_database
+from dadan.core.models import Shop
 
 KNOWN = ["订单号", "商品", "商品数量(件)", "用户实付金额(元)", "订单状态", "售后状态", "订单成交时间", "快递单号", "快递公司",
          "商品id", "样式ID", "承诺发货时间", "省", "Order number", "qty", "其它"]

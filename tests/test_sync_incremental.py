@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from core.config import SyncSettings
-from core.models import Lease, Order, OrderItem, Shop, SyncRun
-from core.orders import Flag
-from core.platform.sync import (
+from dadan.core.config import SyncSettings
+from dadan.core.models import Lease, Order, OrderItem, Shop, SyncRun
+from dadan.core.orders.rules import Flag
+from dadan.core.platform.sync import (
     acquire_lease,
     china_to_utc,
     order_record,
@@ -174,7 +174,7 @@ def test_multiple_shops_sync_separately(env):
     mall_b, shop_b = env.add_shop("shop-b")
     env.platform.generate_orders(env.mall, 20, spread_hours=5)
     env.platform.generate_orders(mall_b, 30, spread_hours=5)
-    from core.platform.sync import sync_shops
+    from dadan.core.platform.sync import sync_shops
 
     reports = sync_shops(env.factory, env.settings)
     assert [r.ok for r in reports] == [True, True]
@@ -194,7 +194,7 @@ def test_only_the_lease_holder_syncs(env):
 
 
 def test_unconfigured_shop_reports_clearly(env):
-    from core.platform.sync import sync_shops
+    from dadan.core.platform.sync import sync_shops
 
     env.store.remove("shop-a")
     [r] = sync_shops(env.factory, env.settings)

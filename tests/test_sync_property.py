@@ -13,10 +13,10 @@ import random
 
 import pytest
 
-from core.db import close_database
-from core.models import Order, OrderItem
-from core.orders import Flag
-from core.platform.pdd import RetryPolicy
+from dadan.core.db import close_database
+from dadan.core.models import Order, OrderItem
+from dadan.core.orders.rules import Flag
+from dadan.core.platform.pdd import RetryPolicy
 from tests.test_sync_support import db_orders, make_env, sync
 
 DEFAULT_EXAMPLES = int(os.environ.get("DADAN_SYNC_EXAMPLES", "10"))

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 import pytest
 
-from core.config import Paths, SyncSettings
-from core.credentials import CredentialStore
-from core.db import close_database, open_database
-from core.models import Order, Shop
-from core.platform.mockserver import Mall, MockPlatform, MockServer
-from core.platform.pdd import PddClient, RetryPolicy
-from core.platform.shops import ClientFactory, add_shop
+from dadan.core.config import Paths, SyncSettings
+from dadan.core.platform.credentials import CredentialStore
+from dadan.core.db import close_database, open_database
+from dadan.core.models import Order, Shop
+from dadan.core.platform.mockserver import Mall, MockPlatform, MockServer
+from dadan.core.platform.pdd import PddClient, RetryPolicy
+from dadan.core.platform.shops import ClientFactory, add_shop
 
 FAST_RETRY = RetryPolicy(attempts=8, base_seconds=0.001, rate_limit_base_seconds=0.002, max_seconds=0.01)
 
@@ -71,7 +71,7 @@ def db_orders(shop_id: int) -> dict[str, Order]:
 
 
 def sync(env: Env, shop: Shop | None = None):
-    from core.platform.sync import sync_shop
+    from dadan.core.platform.sync import sync_shop
 
     shop = Shop.get_by_id((shop or env.shop).id)
     with env.factory(shop) as c:

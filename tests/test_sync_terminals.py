@@ -11,8 +11,8 @@ import sys
 import threading
 from pathlib import Path
 
-from core.db import close_database, open_database
-from core.models import Order, SyncRun
+from dadan.core.db import close_database, open_database
+from dadan.core.models import Order, SyncRun
 from tests.test_sync_support import db_orders, make_env, sync
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,7 @@ LIST_API = "pdd.order.number.list.increment.get"
 
 def start_sync(home: Path) -> subprocess.Popen:
     env = {**os.environ, "DADAN_HOME": str(home), "PYTHONPATH": str(ROOT), "LANG": "C.UTF-8", "LC_ALL": ""}
-    return subprocess.Popen([sys.executable, "-m", "tui", "sync"], cwd=ROOT, env=env, text=True,
+    return subprocess.Popen([sys.executable, "-m", "dadan.tui", "sync"], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

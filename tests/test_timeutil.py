@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from core.timeutil import to_local, to_utc, zone
+from dadan.core.timeutil import to_local, to_utc, zone
 
 
 @pytest.mark.parametrize("tz", ["Asia/Shanghai", "America/New_York", "Europe/London", "Australia/Lord_Howe"])

@@ -8,11 +8,11 @@ import stat
 
 import pytest
 
-from printers.calibration import calibration_image
-from printers.device import PrinterSession
-from printers.errors import TransportError
-from printers.profile import PrinterProfile
-from printers.transports import (
+from dadan.printers.calibration import calibration_image
+from dadan.printers.device import PrinterSession
+from dadan.printers.errors import TransportError
+from dadan.printers.profile import PrinterProfile
+from dadan.printers.transports import (
     CupsTransport,
     DeviceFileTransport,
     FileTransport,

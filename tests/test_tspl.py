@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageChops
 
-from printers.device import PrinterSession, SendUnconfirmed
-from printers.errors import PrinterStatusError
-from printers.i18n import set_language
-from printers.profile import PrinterProfile, profile_from
-from printers.status import decode_status
-from printers.tspl import TsplDriver
+from dadan.printers.device import PrinterSession, SendUnconfirmed
+from dadan.printers.errors import PrinterStatusError
+from dadan.printers.i18n import set_language
+from dadan.printers.profile import PrinterProfile, profile_from
+from dadan.printers.status import decode_status
+from dadan.printers.tspl import TsplDriver
 from tests.fakes import FakeTsplPrinter, decode_barcodes
 from tests.fakes.labels import code128_label
 

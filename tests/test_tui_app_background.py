@@ -5,15 +5,15 @@ import csv
 
 import pytest
 
-from core.models import Order, Shop, SyncRun
+from dadan.core.models import Order, Shop, SyncRun
 from tests.desk_helpers import NOW, anyio_backend, make_ctx, wait_idle  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 
 
 async def test_background_sync_fills_the_desk(tmp_path):
-    from core.platform.mockserver import run_demo_platform
-    from tui.app import DadanApp
+    from dadan.core.platform.mockserver import run_demo_platform
+    from dadan.tui.app import DadanApp
 
     ctx = make_ctx(tmp_path, 0)
     demo = run_demo_platform(ctx, orders=60, seed=3, change_every=1000)
@@ -34,8 +34,8 @@ async def test_background_sync_fills_the_desk(tmp_path):
 
 
 async def test_ctrl_o_imports_a_file(tmp_path):
-    from tui.app import DadanApp
-    from tui.screens.import_screen import ImportScreen
+    from dadan.tui.app import DadanApp
+    from dadan.tui.screens.import_screen import ImportScreen
 
     ctx = make_ctx(tmp_path, 0)
     path = tmp_path / "orders.csv"

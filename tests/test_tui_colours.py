@@ -18,7 +18,7 @@ EXTENDED = re.compile(r"\x1b\[[0-9;]*(?:38|48);[25];")  # 256-colour or truecolo
 
 
 def _app(ctx):
-    from tui.app import DadanApp
+    from dadan.tui.app import DadanApp
 
     app = DadanApp(ctx, now=NOW)
     app.bell = lambda: None

@@ -5,14 +5,14 @@ import asyncio
 
 import pytest
 
-from core.models import Order, PrintJob
+from dadan.core.models import Order, PrintJob
 from tests.desk_helpers import NOW, anyio_backend, make_ctx, wait_idle  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 
 
 def _app(ctx):
-    from tui.app import DadanApp
+    from dadan.tui.app import DadanApp
 
     return DadanApp(ctx, now=NOW)
 
@@ -52,10 +52,10 @@ async def test_filter_select_print_in_the_app(tmp_path):
 
 
 async def test_function_keys_open_desk_screens(tmp_path):
-    from tui.screens.exceptions import ExceptionScreen
-    from tui.screens.help import HelpScreen
-    from tui.screens.print_queue import PrintQueueScreen
-    from tui.screens.scan import ScanScreen
+    from dadan.tui.screens.exceptions import ExceptionScreen
+    from dadan.tui.screens.help import HelpScreen
+    from dadan.tui.screens.print_queue import PrintQueueScreen
+    from dadan.tui.screens.scan import ScanScreen
 
     ctx = make_ctx(tmp_path, 30)
     app = _app(ctx)
@@ -69,7 +69,7 @@ async def test_function_keys_open_desk_screens(tmp_path):
             await wait_idle(pilot)
         await pilot.press("enter")  # the row under the cursor opens its detail
         await wait_idle(pilot)
-        from tui.screens.detail import DetailScreen
+        from dadan.tui.screens.detail import DetailScreen
 
         assert isinstance(app.screen, DetailScreen)
     _ = asyncio

@@ -2,12 +2,12 @@
 
 import pytest
 
-from core.exception_groups import group_counts
-from core.models import AuditEvent, Order
-from core.orders import Flag
+from dadan.core.orders.exception_groups import group_counts
+from dadan.core.models import AuditEvent, Order
+from dadan.core.orders.rules import Flag
 from tests.desk_helpers import NOW, anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
-from tui.screens.detail import DetailScreen
-from tui.screens.exceptions import ExceptionScreen
+from dadan.tui.screens.detail import DetailScreen
+from dadan.tui.screens.exceptions import ExceptionScreen
 
 pytestmark = pytest.mark.anyio
 

@@ -10,9 +10,9 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from core.db import write
-from core.models import AuditEvent, Order
-from core.query import compile_query
+from dadan.core.db import write
+from dadan.core.models import AuditEvent, Order
+from dadan.core.orders.query import compile_query
 from tests.desk_helpers import (  # noqa: F401
     NOW,
     anyio_backend,
@@ -21,8 +21,8 @@ from tests.desk_helpers import (  # noqa: F401
     printable_order,
     wait_idle,
 )
-from tui.screens.export_dialog import ExportDialog
-from tui.screens.orders import OrdersScreen
+from dadan.tui.screens.export_dialog import ExportDialog
+from dadan.tui.screens.orders import OrdersScreen
 
 pytestmark = pytest.mark.anyio
 
@@ -30,7 +30,7 @@ STAMP = "20261120-1200"  # NOW (04:00 UTC) in Shanghai
 
 
 def _app(ctx):
-    from tui.app import DadanApp
+    from dadan.tui.app import DadanApp
 
     app = DadanApp(ctx, now=NOW)
     app.bell = lambda: None
@@ -154,7 +154,7 @@ async def test_export_all_matching_but_the_unticked_as_jsonl(tmp_path):
 
 
 async def test_ship_file_has_the_merchant_backend_header(tmp_path):
-    from core import export as E
+    from dadan.core.spreadsheets import export as E
 
     ctx = make_ctx(tmp_path, 200)
     order = printable_order()
@@ -184,7 +184,7 @@ async def test_ship_file_has_the_merchant_backend_header(tmp_path):
 
 
 async def test_a_folder_that_cannot_be_written_is_an_error_notification(tmp_path):
-    from tui.widgets.error_modal import ErrorModal
+    from dadan.tui.widgets.error_modal import ErrorModal
 
     ctx = make_ctx(tmp_path, 50)
     blocker = tmp_path / "not-a-folder"
@@ -225,8 +225,8 @@ async def test_escape_cancels_and_writes_nothing(tmp_path):
 
 
 async def test_the_export_binding_is_listed_in_help_and_palette(tmp_path):
-    from tui.app import ScreenActions
-    from tui.screens.help import binding_lines
+    from dadan.tui.app import ScreenActions
+    from dadan.tui.screens.help import binding_lines
 
     ctx = make_ctx(tmp_path, 20)
     app = _app(ctx)

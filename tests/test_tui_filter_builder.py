@@ -2,9 +2,9 @@
 
 import pytest
 
-from core.models import SavedView
+from dadan.core.models import SavedView
 from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
-from tui.screens.filter_builder import FilterBuilderScreen
+from dadan.tui.screens.filter_builder import FilterBuilderScreen
 
 pytestmark = pytest.mark.anyio
 

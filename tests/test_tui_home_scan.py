@@ -5,10 +5,10 @@ order or tracking number; an unknown code warns loudly and changes nothing; a pe
 import pytest
 from textual import events
 
-from core.models import Order
+from dadan.core.models import Order
 from tests.desk_helpers import NOW, anyio_backend, blocked_order, give_tracking, make_ctx, wait_idle  # noqa: F401
-from tui.screens.detail import DetailScreen
-from tui.screens.orders import OrdersScreen
+from dadan.tui.screens.detail import DetailScreen
+from dadan.tui.screens.orders import OrdersScreen
 
 pytestmark = pytest.mark.anyio
 
@@ -16,7 +16,7 @@ HOLD = 0.2  # longer than the burst window (50 ms): a held hotkey has acted by t
 
 
 def _app(ctx):
-    from tui.app import DadanApp
+    from dadan.tui.app import DadanApp
 
     app = DadanApp(ctx, now=NOW)
     app.bells = []

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from core.config import Paths, Settings, UISettings
-from core.context import Context
-from core.db import open_database
-from core.listing import count, fetch_page
-from core.query import compile_query
-from tui.app import DadanApp  # binding labels follow the language the app starts in (tui.relabel)
-from tui.screens.orders import OrdersScreen
+from dadan.core.config import Paths, Settings, UISettings
+from dadan.core.context import Context
+from dadan.core.db import open_database
+from dadan.core.orders.listing import count, fetch_page
+from dadan.core.orders.query import compile_query
+from dadan.tui.app import DadanApp  # binding labels follow the language the app starts in (tui.relabel)
+from dadan.tui.screens.orders import OrdersScreen
 
 NOW = dt.datetime(2026, 11, 20, 4, 0, 0)  # naive UTC: 12:00 in Shanghai
 HOTKEY_HOLD = 0.1  # digits and S wait out the scanner's burst window (ui.scan_gap_ms, 50 ms) first
@@ -29,13 +29,13 @@ def anyio_backend():
 
 
 def _build(path: Path, n: int, seed: int) -> Path:
-    from core.demo import write_demo
-    from core.listing import ensure_statistics
+    from dadan.core.demo import write_demo
+    from dadan.core.orders.listing import ensure_statistics
 
     open_database(f"sqlite:///{path}")
     write_demo(n, seed=seed, now=NOW)
     ensure_statistics(force=True)
-    from core.db import close_database
+    from dadan.core.db import close_database
 
     close_database()
     return path
@@ -176,7 +176,7 @@ async def test_sort_by_key_and_header(tmp_path, big_db):
 
 
 async def test_select_across_pages_and_all_matching(tmp_path, big_db):
-    from tui.messages import SelectionChanged
+    from dadan.tui.messages import SelectionChanged
 
     seen: list[SelectionChanged] = []
 
@@ -277,7 +277,7 @@ async def test_keymap_remaps_binding_by_id(tmp_path, big_db):
 
 
 async def test_worker_error_opens_the_error_modal(tmp_path, big_db):
-    from tui.widgets.error_modal import ErrorModal
+    from dadan.tui.widgets.error_modal import ErrorModal
 
     ctx = make_ctx(tmp_path, big_db)
     app = make_app(ctx)
@@ -296,9 +296,9 @@ async def test_worker_error_opens_the_error_modal(tmp_path, big_db):
 
 
 async def test_orders_changed_message_refreshes_in_place(tmp_path, small_db_template):
-    from core.db import write
-    from core.models import Order
-    from tui.messages import OrdersChanged
+    from dadan.core.db import write
+    from dadan.core.models import Order
+    from dadan.tui.messages import OrdersChanged
 
     db = tmp_path / "s.db"
     shutil.copy(small_db_template, db)
@@ -320,7 +320,7 @@ async def test_orders_changed_message_refreshes_in_place(tmp_path, small_db_temp
 
 # ------------------------------------------------------------------ snapshots
 def _snapshot_app(tmp_path, small_db_template, lang="en"):
-    from core.i18n import set_language
+    from dadan.core.i18n import set_language
 
     set_language(lang)
     db = tmp_path / "snap.db"
@@ -356,7 +356,7 @@ async def test_command_palette_offers_the_screens_actions(tmp_path, small_db_tem
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         screen = orders_screen(app)
-        from tui.app import ScreenActions
+        from dadan.tui.app import ScreenActions
 
         provider = ScreenActions(screen)
         labels = [label for label, _run, _help in provider._commands()]
@@ -373,8 +373,8 @@ async def test_command_palette_offers_the_screens_actions(tmp_path, small_db_tem
 
 
 async def test_status_line_shows_sync_confirmations_and_printer(tmp_path, small_db_template):
-    from core.db import write
-    from core.models import Order, Shipment, Shop, SyncRun
+    from dadan.core.db import write
+    from dadan.core.models import Order, Shipment, Shop, SyncRun
 
     db = tmp_path / "st.db"
     shutil.copy(small_db_template, db)
@@ -397,7 +397,7 @@ async def test_status_line_shows_sync_confirmations_and_printer(tmp_path, small_
 
 
 async def test_save_the_filter_as_a_view(tmp_path, small_db_template):
-    from core.views import saved_views
+    from dadan.core.orders.views import saved_views
 
     db = tmp_path / "v.db"
     shutil.copy(small_db_template, db)

@@ -4,12 +4,12 @@ import asyncio
 
 import pytest
 
-from core.models import AuditEvent, Order, PrintJob
-from core.selection import Selection
+from dadan.core.models import AuditEvent, Order, PrintJob
+from dadan.core.orders.selection import Selection
 from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
 
 pytestmark = pytest.mark.anyio
-from tui.screens.print_dialog import PrintDialog
+from dadan.tui.screens.print_dialog import PrintDialog
 
 
 async def _wait_job_done(pilot, job_id, timeout=30.0):
@@ -52,8 +52,8 @@ async def test_filter_select_print_progress_done(tmp_path):
 
 
 async def test_select_all_reads_relative_filters_on_the_desks_clock(tmp_path):
-    from core.listing import count
-    from core.query import compile_query
+    from dadan.core.orders.listing import count
+    from dadan.core.orders.query import compile_query
     from tests.desk_helpers import NOW
 
     ctx = make_ctx(tmp_path, 120)
@@ -100,9 +100,9 @@ async def test_progress_line_hidden_when_idle_and_for_old_jobs(tmp_path):
     """At 80x24 the progress line costs a row only while there is something to show."""
     import datetime as dt
 
-    from core import printing
-    from core.db import write
-    from core.timeutil import utcnow
+    from dadan.core.printing import queue as printing
+    from dadan.core.db import write
+    from dadan.core.timeutil import utcnow
 
     ctx = make_ctx(tmp_path, 20)
     ids = [o.id for o in Order.select().where(Order.exception_flags == 0, Order.order_status == 1).limit(2)]

@@ -2,10 +2,10 @@
 
 import pytest
 
-from core import printing
-from core.models import AuditEvent, Order, PrintItem, PrintJob
+from dadan.core.printing import queue as printing
+from dadan.core.models import AuditEvent, Order, PrintItem, PrintJob
 from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
-from tui.screens.print_queue import PrintQueueScreen
+from dadan.tui.screens.print_queue import PrintQueueScreen
 
 pytestmark = pytest.mark.anyio
 
@@ -46,7 +46,7 @@ async def test_reprint_from_queue_with_reason(tmp_path):
     job = printing.create_job(ids, printer="preview", template="waybill_100x150", actor="t")
     app = harness(ctx, lambda: PrintQueueScreen(job.id))
     async with app.run_test(size=(120, 40)) as pilot:
-        from tui.widgets.desk_printing import print_pool
+        from dadan.tui.widgets.desk_printing import print_pool
 
         print_pool(app).wake()
         for _ in range(40):

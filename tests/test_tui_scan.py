@@ -3,11 +3,11 @@ loudly and change nothing."""
 
 import pytest
 
-from core.models import Order, Shipment
+from dadan.core.models import Order, Shipment
 from tests.desk_helpers import (anyio_backend, blocked_order, give_tracking, harness, make_ctx,  # noqa: F401
                                 printable_order, wait_idle)
-from tui.screens.detail import DetailScreen
-from tui.screens.scan import ScanScreen
+from dadan.tui.screens.detail import DetailScreen
+from dadan.tui.screens.scan import ScanScreen
 
 pytestmark = pytest.mark.anyio
 

@@ -1,5 +1,5 @@
-from tui.cli import build_parser
-from tui.commands import serve
+from dadan.tui.cli import build_parser
+from dadan.tui.commands import serve
 
 
 def test_serve_binds_localhost_by_default(monkeypatch):
@@ -18,4 +18,4 @@ def test_serve_binds_localhost_by_default(monkeypatch):
 
     monkeypatch.setattr(textual_serve.server, "Server", FakeServer)
     assert serve.run(args, ctx=None) == 0
-    assert seen["host"] == "127.0.0.1" and seen["served"] and seen["command"].endswith("-m tui ui")
+    assert seen["host"] == "127.0.0.1" and seen["served"] and seen["command"].endswith("-m dadan.tui ui")

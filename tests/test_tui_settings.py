@@ -3,13 +3,13 @@ test print; help lists every binding; the label preview draws half-blocks."""
 
 import pytest
 
-from core.config import load_settings
-from core.i18n import language, set_language
-from core.models import AuditEvent
+from dadan.core.config import load_settings
+from dadan.core.i18n import language, set_language
+from dadan.core.models import AuditEvent
 from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
-from tui.screens.help import HelpScreen
-from tui.screens.preview import PreviewScreen
-from tui.screens.settings import SettingsScreen
+from dadan.tui.screens.help import HelpScreen
+from dadan.tui.screens.preview import PreviewScreen
+from dadan.tui.screens.settings import SettingsScreen
 
 pytestmark = pytest.mark.anyio
 
@@ -61,8 +61,8 @@ async def test_switch_language_and_interval(tmp_path):
 async def test_language_switch_relabels_the_whole_app(tmp_path):
     """In the real app: F9, F6, back home: footer, command palette and help in Chinese, the order
     screen still focused on its rows; and back to English."""
-    from tui.app import DadanApp, ScreenActions
-    from tui.screens.orders import OrdersScreen
+    from dadan.tui.app import DadanApp, ScreenActions
+    from dadan.tui.screens.orders import OrdersScreen
     from tests.desk_helpers import NOW
 
     ctx = make_ctx(tmp_path, 30)

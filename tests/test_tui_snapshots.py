@@ -3,8 +3,8 @@ database (update with ``pytest tests/test_tui_snapshots.py --snapshot-update``).
 
 import pytest
 
-from core.config import PrinterSettings
-from core.models import Order
+from dadan.core.config import PrinterSettings
+from dadan.core.models import Order
 from tests.desk_helpers import give_tracking, harness, make_ctx, printable_order, wait_idle
 
 SIZES = [(80, 24), (120, 40)]
@@ -15,23 +15,23 @@ def _first_order():
 
 
 def _factories():
-    from tui.screens.detail import DetailScreen
-    from tui.screens.exceptions import ExceptionScreen
-    from tui.screens.filter_builder import FilterBuilderScreen
-    from tui.screens.help import HelpScreen
-    from tui.screens.preview import PreviewScreen
-    from tui.screens.print_dialog import PrintDialog
-    from tui.screens.print_queue import PrintQueueScreen
-    from tui.screens.scan import ScanScreen
-    from tui.screens.settings import SettingsScreen
-    from tui.screens.tracking import TrackingScreen
+    from dadan.tui.screens.detail import DetailScreen
+    from dadan.tui.screens.exceptions import ExceptionScreen
+    from dadan.tui.screens.filter_builder import FilterBuilderScreen
+    from dadan.tui.screens.help import HelpScreen
+    from dadan.tui.screens.preview import PreviewScreen
+    from dadan.tui.screens.print_dialog import PrintDialog
+    from dadan.tui.screens.print_queue import PrintQueueScreen
+    from dadan.tui.screens.scan import ScanScreen
+    from dadan.tui.screens.settings import SettingsScreen
+    from dadan.tui.screens.tracking import TrackingScreen
 
     def print_dialog():
         ids = [o.id for o in Order.select().where(Order.order_status == 1).order_by(Order.id).limit(30)]
         return PrintDialog(ids)
 
     def queue():
-        from core import printing
+        from dadan.core.printing import queue as printing
 
         ids = [o.id for o in Order.select().where(Order.print_count == 0, Order.exception_flags == 0,
                                                   Order.order_status == 1).order_by(Order.id).limit(5)]
@@ -46,9 +46,9 @@ def _factories():
     def export_dialog():
         from pathlib import Path
 
-        from core.selection import Selection
+        from dadan.core.orders.selection import Selection
         from tests.desk_helpers import NOW
-        from tui.screens.export_dialog import ExportDialog
+        from dadan.tui.screens.export_dialog import ExportDialog
 
         sel = Selection()
         sel.select_all_matching("status:pending printed:no")
@@ -75,8 +75,8 @@ SCREENS = ["detail", "export_dialog", "print_dialog", "print_queue", "exceptions
 
 def _import_screen(tmp_path):
     """The import screen's dry-run summary for a small export file (one bad row)."""
-    from core.models import Shop
-    from tui.screens.import_screen import ImportScreen
+    from dadan.core.models import Shop
+    from dadan.tui.screens.import_screen import ImportScreen
 
     path = tmp_path / "orders.csv"
     path.write_text(

@@ -3,9 +3,9 @@ refused in words and nothing changes."""
 
 import pytest
 
-from core.models import Order, Shipment
+from dadan.core.models import Order, Shipment
 from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
-from tui.screens.tracking import TrackingScreen
+from dadan.tui.screens.tracking import TrackingScreen
 
 pytestmark = pytest.mark.anyio
 

@@ -13,10 +13,10 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.worker import Worker, WorkerState
 
-from core.context import Context
-from core.errors import DadanError
-from core.i18n import Bilingual, tr
-from tui.messages import OrdersChanged
+from dadan.core.context import Context
+from dadan.core.errors import DadanError
+from dadan.core.i18n import Bilingual, tr
+from dadan.tui.messages import OrdersChanged
 
 
 class ScreenActions(Provider):
@@ -87,13 +87,13 @@ class DadanApp(App):
     def now(self) -> dt.datetime:
         if self.fixed_now is not None:
             return self.fixed_now
-        from core.timeutil import utcnow
+        from dadan.core.timeutil import utcnow
 
         return utcnow()
 
     def on_mount(self) -> None:
-        from tui.relabel import relabel_bindings
-        from tui.screens.orders import OrdersScreen
+        from dadan.tui.relabel import relabel_bindings
+        from dadan.tui.screens.orders import OrdersScreen
 
         relabel_bindings(self)  # key labels in the language set up after the modules were imported
         self.ctx.open_db()  # quick when the schema is current; workers open their own connections
@@ -104,7 +104,7 @@ class DadanApp(App):
     # ------------------------------------------------------------------ background sync
     @work(thread=True, exclusive=True, exit_on_error=False, group="scheduler", description="start sync")
     def _start_scheduler(self) -> None:
-        from core import scheduler
+        from dadan.core.platform import scheduler
 
         def on_event(kind: str, payload) -> None:  # called in the scheduler's thread
             if kind in ("sync", "outbox"):
@@ -124,7 +124,7 @@ class DadanApp(App):
 
     # ------------------------------------------------------------------ import
     def action_import_file(self) -> None:
-        from tui.widgets.desk_prompt import DeskPrompt
+        from dadan.tui.widgets.desk_prompt import DeskPrompt
 
         def chosen(path: str | None) -> None:
             if not path:
@@ -140,11 +140,11 @@ class DadanApp(App):
 
     # ------------------------------------------------------------------ desk screens
     def action_desk_screen(self, name: str) -> None:
-        from tui.screens.exceptions import ExceptionScreen
-        from tui.screens.help import HelpScreen
-        from tui.screens.print_queue import PrintQueueScreen
-        from tui.screens.scan import ScanScreen
-        from tui.screens.settings import SettingsScreen
+        from dadan.tui.screens.exceptions import ExceptionScreen
+        from dadan.tui.screens.help import HelpScreen
+        from dadan.tui.screens.print_queue import PrintQueueScreen
+        from dadan.tui.screens.scan import ScanScreen
+        from dadan.tui.screens.settings import SettingsScreen
 
         cls = {"help": HelpScreen, "scan": ScanScreen, "exceptions": ExceptionScreen, "queue": PrintQueueScreen,
                "settings": SettingsScreen}[name]
@@ -153,7 +153,7 @@ class DadanApp(App):
         self.push_screen(cls(), lambda _result: self.post_message(OrdersChanged("desk")))
 
     def _open_import(self, path: Path, shop_id: int) -> None:
-        from tui.screens.import_screen import ImportScreen
+        from dadan.tui.screens.import_screen import ImportScreen
 
         self.push_screen(ImportScreen(path, shop_id=shop_id, actor=self.ctx.operator, tz=self.ctx.settings.timezone,
                                       mask_buyer=self.ctx.settings.ui.mask_buyer),
@@ -161,9 +161,9 @@ class DadanApp(App):
 
     def _choose_shop(self, then) -> None:
         """The shop an import goes to: the only one, a new default one, or the one named."""
-        from core.db import write
-        from core.models import Shop
-        from tui.widgets.desk_prompt import DeskPrompt
+        from dadan.core.db import write
+        from dadan.core.models import Shop
+        from dadan.tui.widgets.desk_prompt import DeskPrompt
 
         shops = list(Shop.select().order_by(Shop.id))
         if len(shops) <= 1:
@@ -187,10 +187,10 @@ class DadanApp(App):
 
     def on_unmount(self) -> None:
         if self.scheduler is not None:
-            from core import scheduler
+            from dadan.core.platform import scheduler
 
             scheduler.stop()
-        from tui.widgets.desk_printing import stop_print_pool
+        from dadan.tui.widgets.desk_printing import stop_print_pool
 
         stop_print_pool(self)
 
@@ -203,7 +203,7 @@ class DadanApp(App):
 
     def show_error(self, error: BaseException | None) -> None:
         """The one place an error reaches the screen (screens forward worker failures here)."""
-        from tui.widgets.error_modal import ErrorModal
+        from dadan.tui.widgets.error_modal import ErrorModal
 
         if error is not None and error is self._last_error:
             return  # the same failure reported twice (screen and app both saw the worker)
@@ -219,7 +219,7 @@ class DadanApp(App):
     # ------------------------------------------------------------------ cross-screen
     @on(OrdersChanged)
     def _orders_changed(self, event: OrdersChanged) -> None:
-        from tui.screens.orders import OrdersScreen
+        from dadan.tui.screens.orders import OrdersScreen
 
         for screen in self.screen_stack:
             if isinstance(screen, OrdersScreen):

@@ -14,14 +14,14 @@ import importlib
 import sys
 
 COMMAND_MODULES = [
-    "tui.commands.ui",
-    "tui.commands.demo",
-    "tui.commands.sync",
-    "tui.commands.render",
-    "tui.commands.serve",
-    "tui.commands.importing",
-    "tui.commands.export",
-    "tui.commands.print",
+    "dadan.tui.commands.ui",
+    "dadan.tui.commands.demo",
+    "dadan.tui.commands.sync",
+    "dadan.tui.commands.render",
+    "dadan.tui.commands.serve",
+    "dadan.tui.commands.importing",
+    "dadan.tui.commands.export",
+    "dadan.tui.commands.print",
 ]
 
 
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _is_user_error(exc: BaseException) -> bool:
-    from core.errors import DadanError
+    from dadan.core.errors import DadanError
 
     if isinstance(exc, DadanError):
         return True
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         args = parser.parse_args(["ui", *(argv or [])])
     try:
-        from core.context import load_context
+        from dadan.core.context import load_context
 
         ctx = load_context()
         rc = args.func(args, ctx)

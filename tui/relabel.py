@@ -16,7 +16,7 @@ import dataclasses
 from textual.binding import Binding, BindingsMap
 from textual.dom import DOMNode
 
-from core.i18n import Bilingual
+from dadan.core.i18n import Bilingual
 
 
 def retranslated(binding: Binding) -> Binding:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import logging
 from typing import Callable, Iterable
 
-from core.i18n import tr
-from core.models import Shop
+from dadan.core.i18n import tr
+from dadan.core.models import Shop
 
 log = logging.getLogger("dadan.platform")
 
@@ -37,7 +37,7 @@ def receivers_for_print(orders: Iterable, *, factory: Callable[[Shop], object] |
     decrypted. ``factory`` makes a client per shop (default: credentials from the default
     paths). Failures never raise: they are reported per order in ``errors``.
     """
-    from core.platform.pdd import PlatformError, ReauthorizeRequired
+    from dadan.core.platform.pdd import PlatformError, ReauthorizeRequired
 
     errors = errors if errors is not None else {}
     by_shop: dict[int, list] = {}
@@ -49,7 +49,7 @@ def receivers_for_print(orders: Iterable, *, factory: Callable[[Shop], object] |
     if not by_shop:
         return {}
     if factory is None:
-        from core.platform.shops import ClientFactory
+        from dadan.core.platform.shops import ClientFactory
 
         factory = ClientFactory()
     out: dict[int, dict[str, str]] = {}

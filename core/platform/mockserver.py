@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
-from core.platform.pdd import sign
+from dadan.core.platform.pdd import sign
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 
@@ -661,9 +661,9 @@ def run_demo_platform(ctx, *, orders: int = 400, seed: int | None = None, change
     re-point) the demo shop at it with working credentials, and return the running handle.
     The caller (``dadan demo --platform``) starts the scheduler as usual and calls ``.stop()``
     on exit. No real credentials or network are involved."""
-    from core.credentials import CredentialStore, ShopCredentials
-    from core.db import write
-    from core.models import Shop
+    from dadan.core.platform.credentials import CredentialStore, ShopCredentials
+    from dadan.core.db import write
+    from dadan.core.models import Shop
 
     platform = MockPlatform(seed=seed)
     mall = platform.add_mall(shop_name)

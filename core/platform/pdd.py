@@ -27,8 +27,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from core.errors import DadanError
-from core.i18n import tr
+from dadan.core.errors import DadanError
+from dadan.core.i18n import tr
 
 log = logging.getLogger("dadan.platform")
 
@@ -381,7 +381,7 @@ class PddClient:
         t = r.get("time")
         if isinstance(t, (int, float)):
             return int(t / 1000 if t > 10**11 else t)
-        from core.timeutil import parse_china_time
+        from dadan.core.timeutil import parse_china_time
 
         try:
             utc = parse_china_time(str(t))

@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from core.config import Paths, Settings, get_paths
-from core.credentials import CredentialStore, ShopCredentials
-from core.db import write
-from core.errors import DadanError, NotFound
-from core.i18n import tr
-from core.models import Shop
-from core.platform.pdd import DEFAULT_GATEWAY, PddClient, PlatformError, ReauthorizeRequired, RetryPolicy
+from dadan.core.config import Paths, Settings, get_paths
+from dadan.core.platform.credentials import CredentialStore, ShopCredentials
+from dadan.core.db import write
+from dadan.core.errors import DadanError, NotFound
+from dadan.core.i18n import tr
+from dadan.core.models import Shop
+from dadan.core.platform.pdd import DEFAULT_GATEWAY, PddClient, PlatformError, ReauthorizeRequired, RetryPolicy
 
 log = logging.getLogger("dadan.platform")
 

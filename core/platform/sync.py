@@ -35,13 +35,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from core.config import SyncSettings
-from core.db import write
-from core.errors import DadanError
-from core.i18n import tr
-from core.models import Lease, Order, Shop, SyncRun, utcnow
-from core.orders import upsert_orders
-from core.platform.pdd import PddClient, PlatformError, ReauthorizeRequired
+from dadan.core.config import SyncSettings
+from dadan.core.db import write
+from dadan.core.errors import DadanError
+from dadan.core.i18n import tr
+from dadan.core.models import Lease, Order, Shop, SyncRun, utcnow
+from dadan.core.orders.rules import upsert_orders
+from dadan.core.platform.pdd import PddClient, PlatformError, ReauthorizeRequired
 
 log = logging.getLogger("dadan.sync")
 
@@ -107,7 +107,7 @@ def to_fen(v) -> int:
         return 0
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return int(round(v * 100))
-    from core.timeutil import yuan_to_fen
+    from dadan.core.timeutil import yuan_to_fen
 
     try:
         return yuan_to_fen(v)
@@ -390,7 +390,7 @@ def _finish(report: SyncReport, run_id: int, calls: int) -> None:
 def sync_shops(factory: Callable[[Shop], PddClient], settings: SyncSettings, *,
                shop_name: str | None = None, holder: str = HOLDER) -> list[SyncReport]:
     """One pass over every shop (or one named shop): what ``dadan sync`` runs."""
-    from core.platform.shops import ShopNotConfigured, get_shop, list_shops
+    from dadan.core.platform.shops import ShopNotConfigured, get_shop, list_shops
 
     shops = [get_shop(shop_name)] if shop_name else list_shops()
     reports = []

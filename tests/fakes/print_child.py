@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from core.print_worker import PrintWorker
-from core.db import open_database
-from printers.profile import PrinterProfile
+from dadan.core.printing.worker import PrintWorker
+from dadan.core.db import open_database
+from dadan.printers.profile import PrinterProfile
 
 
 def main(db_path: str, uri: str, job_id: int) -> None:

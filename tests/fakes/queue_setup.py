@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.db import open_database, write
-from core.models import Order, Shop
+from dadan.core.db import open_database, write
+from dadan.core.models import Order, Shop
 
 SMALL_TEMPLATE = str(Path(__file__).with_name("label_60x40.toml"))
 

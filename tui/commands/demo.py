@@ -26,11 +26,11 @@ def register(sub) -> None:
 
 
 def run(args, ctx) -> int:
-    from core.demo import has_orders, write_demo
-    from core.i18n import tr
+    from dadan.core.demo import has_orders, write_demo
+    from dadan.core.i18n import tr
 
     if getattr(args, "platform", False):
-        from tui.commands.sync import run_demo_platform_cli
+        from dadan.tui.commands.sync import run_demo_platform_cli
 
         return run_demo_platform_cli(args, ctx)
     ctx.open_db()

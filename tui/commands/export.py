@@ -18,17 +18,17 @@ def register(sub) -> None:
 
 
 def run(args, ctx) -> int:
-    from core import export as E
-    from core.errors import DadanError
-    from core.i18n import tr
-    from core.models import Order, Shop
+    from dadan.core.spreadsheets import export as E
+    from dadan.core.errors import DadanError
+    from dadan.core.i18n import tr
+    from dadan.core.models import Order, Shop
 
     fmt = E.format_for(args.out, args.fmt) if args.out != "-" else (args.fmt or "jsonl")
     ctx.open_db()
     tz = ctx.settings.timezone
     where = None
     if args.query.strip():
-        from core.query import compile_query
+        from dadan.core.orders.query import compile_query
 
         where = compile_query(args.query, tz=tz)
     if args.shop:

@@ -29,10 +29,10 @@ def register(sub) -> None:
 
 def resolve_shop(name: str | None, *, create: bool = False, required: bool = True):
     """The shop named ``name``; without a name, the only shop there is."""
-    from core.db import write
-    from core.errors import DadanError
-    from core.i18n import tr
-    from core.models import Shop
+    from dadan.core.db import write
+    from dadan.core.errors import DadanError
+    from dadan.core.i18n import tr
+    from dadan.core.models import Shop
 
     shops = list(Shop.select().order_by(Shop.name))
     if name:
@@ -57,9 +57,9 @@ def resolve_shop(name: str | None, *, create: bool = False, required: bool = Tru
 
 
 def run(args, ctx) -> int:
-    from core import spreadsheets as S
-    from core.errors import DadanError
-    from core.i18n import tr
+    from dadan.core.spreadsheets import importer as S
+    from dadan.core.errors import DadanError
+    from dadan.core.i18n import tr
 
     ctx.open_db()
     manual = {}

@@ -62,9 +62,9 @@ def register(sub) -> None:
 
 # ------------------------------------------------------------------ print
 def _orders_for(args) -> list[int]:
-    from core.errors import DadanError, NotFound
-    from core.i18n import tr
-    from core.models import Order
+    from dadan.core.errors import DadanError, NotFound
+    from dadan.core.i18n import tr
+    from dadan.core.models import Order
 
     ids: list[int] = []
     if args.order_sn:
@@ -77,7 +77,7 @@ def _orders_for(args) -> list[int]:
         for sn in dict.fromkeys(args.order_sn):
             ids.extend(found[sn])
     if args.query:
-        from core.query import compile_query
+        from dadan.core.orders.query import compile_query
 
         expr = compile_query(args.query)
         q = Order.select(Order.id).order_by(Order.pay_time, Order.id)
@@ -90,8 +90,8 @@ def _orders_for(args) -> list[int]:
 
 
 def _confirm(question: str, yes: bool) -> bool:
-    from core.errors import DadanError
-    from core.i18n import tr
+    from dadan.core.errors import DadanError
+    from dadan.core.i18n import tr
 
     if yes:
         return True
@@ -108,9 +108,9 @@ def _progress(ev) -> None:
 
 
 def _print_in_foreground(ctx, job_id: int) -> int:
-    from core import printing
-    from core.i18n import tr
-    from core.print_worker import PrintWorker, profile_for
+    from dadan.core.printing import queue as printing
+    from dadan.core.i18n import tr
+    from dadan.core.printing.worker import PrintWorker, profile_for
 
     job = printing.get_job(job_id)
     holder = printing.lease_holder(job.printer)
@@ -133,8 +133,8 @@ def _print_in_foreground(ctx, job_id: int) -> int:
 
 
 def _report(ctx, job_id: int) -> int:
-    from core import printing
-    from core.i18n import tr
+    from dadan.core.printing import queue as printing
+    from dadan.core.i18n import tr
 
     v = printing.job_view(job_id)
     skipped = v.counts.get("skipped", 0)
@@ -154,8 +154,8 @@ def _report(ctx, job_id: int) -> int:
 
 
 def run_print(args, ctx) -> int:
-    from core import printing
-    from core.i18n import tr
+    from dadan.core.printing import queue as printing
+    from dadan.core.i18n import tr
 
     ctx.open_db()
     printer = ctx.settings.printer(args.printer)
@@ -190,10 +190,10 @@ def run_print(args, ctx) -> int:
 
 # ------------------------------------------------------------------ queue
 def run_queue(args, ctx) -> int:
-    from core import printing
-    from core.errors import DadanError
-    from core.i18n import tr
-    from core.timeutil import fmt_local
+    from dadan.core.printing import queue as printing
+    from dadan.core.errors import DadanError
+    from dadan.core.i18n import tr
+    from dadan.core.timeutil import fmt_local
 
     ctx.open_db()
     cmd = args.queue_command
@@ -246,8 +246,8 @@ def run_queue(args, ctx) -> int:
 
 # ------------------------------------------------------------------ printers
 def run_printers(args, ctx) -> int:
-    from core.i18n import tr
-    from core.print_worker import profile_for
+    from dadan.core.i18n import tr
+    from dadan.core.printing.worker import profile_for
 
     cmd = args.printers_command
     if cmd == "list":
@@ -262,7 +262,7 @@ def run_printers(args, ctx) -> int:
             print(f"{star} {p.name:<12} {p.driver:<7} {p.uri or '-':<28} {p.width_mm:g}x{p.height_mm:g} mm "
                   f"{p.dpi} dpi  {p.template}")
         return 0
-    from printers.device import PrinterSession
+    from dadan.printers.device import PrinterSession
 
     prof = profile_for(ctx, args.name)
     session = PrinterSession(prof)
@@ -278,7 +278,7 @@ def run_printers(args, ctx) -> int:
             session.close()
         print(f"{prof.name}: {status.text()}")
         return 0 if status.ready else 1
-    from core.desk_settings import send_test_print
+    from dadan.core.desk_settings import send_test_print
 
     name = "calibration" if cmd == "calibrate" else "test"
     sent_to = send_test_print(ctx, prof.name, calibration=cmd == "calibrate")

@@ -29,13 +29,13 @@ def _safe(name: str) -> str:
 def run(args: argparse.Namespace, ctx) -> int:
     from pathlib import Path
 
-    from core.errors import DadanError, NotFound
-    from core.i18n import tr
-    from core.labels import batch_fields
-    from core.models import Order
-    from printers.fonts import find_cjk_font
-    from printers.layout import load_template
-    from printers.raster import render_label
+    from dadan.core.errors import DadanError, NotFound
+    from dadan.core.i18n import tr
+    from dadan.core.printing.labels import batch_fields
+    from dadan.core.models import Order
+    from dadan.printers.fonts import find_cjk_font
+    from dadan.printers.layout import load_template
+    from dadan.printers.raster import render_label
 
     printer = ctx.settings.printer(args.printer)
     template = load_template(args.template or printer.template)
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, ctx) -> int:
 
 
 def run_templates(args: argparse.Namespace, ctx) -> int:
-    from printers.layout import list_templates
+    from dadan.printers.layout import list_templates
 
     rows = [(t.name, t.kind, t.size_text, t.title) for t in list_templates()]
     widths = [max(len(r[i]) for r in rows) for i in range(3)] if rows else [0, 0, 0]

@@ -18,12 +18,12 @@ def register(sub) -> None:
 
 def command_line() -> str:
     """The command each browser session runs: this Python, this dadan."""
-    return f"{shlex.quote(sys.executable)} -m tui ui"
+    return f"{shlex.quote(sys.executable)} -m dadan.tui ui"
 
 
 def run(args, ctx) -> int:
-    from core.errors import DadanError
-    from core.i18n import tr
+    from dadan.core.errors import DadanError
+    from dadan.core.i18n import tr
 
     try:
         from textual_serve.server import Server

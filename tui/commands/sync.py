@@ -33,9 +33,9 @@ def register(subparsers) -> None:
 
 
 def run(args, ctx) -> int:
-    from core.i18n import tr
-    from core.platform.shops import ClientFactory
-    from core.platform.sync import sync_shops
+    from dadan.core.i18n import tr
+    from dadan.core.platform.shops import ClientFactory
+    from dadan.core.platform.sync import sync_shops
 
     ctx.open_db()
     factory = ClientFactory(paths=ctx.paths, settings=ctx.settings)
@@ -53,7 +53,7 @@ def run(args, ctx) -> int:
                 print(tr("  -> re-authorise shop '{s}' and add its new token with `dadan shops add`",
                          "  -> 请重新授权店铺“{s}”，并用 `dadan shops add` 填入新令牌", s=r.shop), file=sys.stderr)
     if args.outbox:
-        from core.shipping import outbox_counts, process_outbox
+        from dadan.core.shipping.outbox import outbox_counts, process_outbox
 
         rep = process_outbox(factory)
         counts = outbox_counts()
@@ -76,11 +76,11 @@ def _secret(env: str, prompt: str, required: bool) -> str:
 
 
 def run_shops(args, ctx) -> int:
-    from core.errors import DadanError
-    from core.i18n import tr
-    from core.platform.pdd import DEFAULT_GATEWAY
-    from core.platform.shops import ClientFactory, add_shop, check_shop, get_shop, list_shops
-    from core.timeutil import fmt_local
+    from dadan.core.errors import DadanError
+    from dadan.core.i18n import tr
+    from dadan.core.platform.pdd import DEFAULT_GATEWAY
+    from dadan.core.platform.shops import ClientFactory, add_shop, check_shop, get_shop, list_shops
+    from dadan.core.timeutil import fmt_local
 
     ctx.open_db()
     cmd = args.shops_command
@@ -133,9 +133,9 @@ def run_demo_platform_cli(args, ctx) -> int:
     ``core.platform.mockserver.run_demo_platform(ctx)`` before it starts the scheduler.)"""
     import threading
 
-    from core import scheduler
-    from core.i18n import tr
-    from core.platform.mockserver import run_demo_platform
+    from dadan.core.platform import scheduler
+    from dadan.core.i18n import tr
+    from dadan.core.platform.mockserver import run_demo_platform
 
     orders = getattr(args, "orders", 400) or 400
     demo = run_demo_platform(ctx, orders=min(orders, 5000), seed=getattr(args, "seed", None), change_every=15)
@@ -144,7 +144,7 @@ def run_demo_platform_cli(args, ctx) -> int:
              u=demo.server.url, s=demo.shop_name, n=len(demo.mall.orders), m=ctx.settings.sync.interval_minutes))
     if sys.stdin.isatty() and sys.stdout.isatty() and "DADAN_DEMO_SECONDS" not in os.environ:
         # the app itself, its background scheduler syncing from the loopback platform
-        from tui.app import DadanApp
+        from dadan.tui.app import DadanApp
 
         try:
             DadanApp(ctx, background=True).run()

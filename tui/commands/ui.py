@@ -10,7 +10,7 @@ def register(sub) -> None:
 
 
 def run(args, ctx) -> int:
-    from tui.app import DadanApp
+    from dadan.tui.app import DadanApp
 
     ctx.open_db()  # migrate / fail before the screen takes over the terminal
     DadanApp(ctx, background=not getattr(args, "no_sync", False)).run()

@@ -13,15 +13,15 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Label, Static
 
-from core.i18n import Bilingual, tr
-from tui.widgets.desk_base import DeskScreen, show_error
-from tui.widgets.desk_printing import item_state_label
-from tui.widgets.desk_prompt import DeskPrompt
+from dadan.core.i18n import Bilingual, tr
+from dadan.tui.widgets.desk_base import DeskScreen, show_error
+from dadan.tui.widgets.desk_printing import item_state_label
+from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
 def load_detail(order_id: int) -> dict:
     """Everything the detail screen shows, read in one go (call in a worker thread)."""
-    from core.models import AuditEvent, Courier, Order, OrderEvent, OrderItem, OrderTag, PrintItem, PrintJob, Shipment, Tag
+    from dadan.core.models import AuditEvent, Courier, Order, OrderEvent, OrderItem, OrderTag, PrintItem, PrintJob, Shipment, Tag
 
     o = Order.get_by_id(order_id)
     courier = Courier.get_or_none(Courier.id == o.logistics_id) if o.logistics_id else None
@@ -80,7 +80,7 @@ class DetailScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def load(self) -> None:
-        from core.db import connection
+        from dadan.core.db import connection
 
         with connection():
             data = load_detail(self.order_id)
@@ -88,8 +88,8 @@ class DetailScreen(DeskScreen):
 
     # -- rendering
     def _show(self, data: dict) -> None:
-        from core.orders import flags_text, order_status_label, refund_status_label, state_label
-        from core.timeutil import fen_to_yuan, humanize_delta
+        from dadan.core.orders.rules import flags_text, order_status_label, refund_status_label, state_label
+        from dadan.core.timeutil import fen_to_yuan, humanize_delta
 
         self.data = data
         o = data["order"]
@@ -163,7 +163,7 @@ class DetailScreen(DeskScreen):
         self.dismiss()
 
     def action_print(self) -> None:
-        from tui.screens.print_dialog import PrintDialog
+        from dadan.tui.screens.print_dialog import PrintDialog
 
         self.app.push_screen(PrintDialog([self.order_id]), lambda _job: self.load())
 
@@ -176,8 +176,8 @@ class DetailScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail-action")
     def _reprint(self, reason: str) -> None:
-        from core import printing
-        from core.db import connection
+        from dadan.core.printing import queue as printing
+        from dadan.core.db import connection
 
         p = self.ctx.settings.printer()
         with connection():
@@ -186,7 +186,7 @@ class DetailScreen(DeskScreen):
         self.app.call_from_thread(self._after_print, job.id, p.name)
 
     def _after_print(self, job_id: int, printer: str) -> None:
-        from tui.widgets.desk_printing import print_pool
+        from dadan.tui.widgets.desk_printing import print_pool
 
         print_pool(self.app).wake(printer)
         self.notify(tr("Reprint queued (job #{j})", "补打已加入队列（任务 #{j}）", j=job_id))
@@ -210,14 +210,14 @@ class DetailScreen(DeskScreen):
                              lambda r: r and self._do("release", r))
 
     def action_tracking(self) -> None:
-        from tui.screens.tracking import TrackingScreen
+        from dadan.tui.screens.tracking import TrackingScreen
 
         self.app.push_screen(TrackingScreen([self.order_id]), lambda _r: self.load())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail-action")
     def _do(self, what: str, text: str) -> None:
-        from core import orders
-        from core.db import connection
+        from dadan.core.orders import rules as orders
+        from dadan.core.db import connection
 
         try:
             with connection():

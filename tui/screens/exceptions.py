@@ -11,9 +11,9 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from core.i18n import Bilingual, tr
-from tui.widgets.desk_base import DeskScreen, show_error
-from tui.widgets.desk_prompt import DeskPrompt
+from dadan.core.i18n import Bilingual, tr
+from dadan.tui.widgets.desk_base import DeskScreen, show_error
+from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
 class ExceptionScreen(DeskScreen):
@@ -63,15 +63,15 @@ class ExceptionScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="exc-counts")
     def load_counts(self) -> None:
-        from core.db import connection
-        from core.exception_groups import group_counts
+        from dadan.core.db import connection
+        from dadan.core.orders.exception_groups import group_counts
 
         with connection():
             counts = group_counts(now=self.now(), tz=self.tz)
         self.app.call_from_thread(self._show_counts, counts)
 
     def _show_counts(self, counts: dict[str, int]) -> None:
-        from core.exception_groups import GROUPS
+        from dadan.core.orders.exception_groups import GROUPS
 
         self.counts = counts
         ol = self.query_one(OptionList)
@@ -92,16 +92,16 @@ class ExceptionScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="exc-orders")
     def load_orders(self) -> None:
-        from core.db import connection
-        from core.exception_groups import group_orders
+        from dadan.core.db import connection
+        from dadan.core.orders.exception_groups import group_orders
 
         with connection():
             orders = group_orders(self.group, now=self.now(), tz=self.tz)
         self.app.call_from_thread(self._show_orders, orders)
 
     def _show_orders(self, orders: list) -> None:
-        from core.orders import flags_text
-        from core.timeutil import humanize_delta
+        from dadan.core.orders.rules import flags_text
+        from dadan.core.timeutil import humanize_delta
 
         self.orders = orders
         t = self.query_one(DataTable)
@@ -150,7 +150,7 @@ class ExceptionScreen(DeskScreen):
         self._status()
 
     def action_open(self) -> None:
-        from tui.screens.detail import DetailScreen
+        from dadan.tui.screens.detail import DetailScreen
 
         if self.focused is self.query_one(OptionList):
             self.query_one(DataTable).focus()
@@ -160,7 +160,7 @@ class ExceptionScreen(DeskScreen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        from tui.screens.detail import DetailScreen
+        from dadan.tui.screens.detail import DetailScreen
 
         self.app.push_screen(DetailScreen(int(event.row_key.value)))
 
@@ -188,9 +188,9 @@ class ExceptionScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="exc-action")
     def act(self, what: str, ids: list[int], text: str) -> None:
-        from core import orders
-        from core.db import connection
-        from core.exception_groups import BY_KEY
+        from dadan.core.orders import rules as orders
+        from dadan.core.db import connection
+        from dadan.core.orders.exception_groups import BY_KEY
 
         try:
             with connection():

@@ -26,9 +26,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 
-from core.i18n import Bilingual, tr
-from core.selection import Selection
-from tui.widgets.desk_base import DeskMixin
+from dadan.core.i18n import Bilingual, tr
+from dadan.core.orders.selection import Selection
+from dadan.tui.widgets.desk_base import DeskMixin
 
 KINDS = ("orders", "ship", "picklist", "daily")  # core.export.KINDS, in the dialog's order
 FORMATS = ("xlsx", "csv", "jsonl")
@@ -56,7 +56,7 @@ class ExportRequest:
 
 
 def default_name(kind: str, fmt: str, now: dt.datetime, tz: str) -> str:
-    from core.timeutil import to_local
+    from dadan.core.timeutil import to_local
 
     return f"{kind}_{to_local(now, tz):%Y%m%d-%H%M}.{fmt}"
 
@@ -70,8 +70,8 @@ def resolve_path(text: str, folder: Path) -> Path:
 def write_export(req: ExportRequest):
     """Create the folder and export (call in a thread worker). Returns core's ExportResult;
     raises core.export.ExportError (in words) when the file cannot be written."""
-    from core.db import connection
-    from core.export import ExportError, export
+    from dadan.core.db import connection
+    from dadan.core.spreadsheets.export import ExportError, export
 
     folder = req.path.parent
     try:
@@ -89,7 +89,7 @@ def write_export(req: ExportRequest):
 
 def result_text(kind: str, res) -> str:
     """The notification: rows, orders and file, and why orders were left out (ship file, pick list)."""
-    from core.export import left_out_message
+    from dadan.core.spreadsheets.export import left_out_message
 
     text = tr("{n:,} rows ({o:,} orders) written to {p}", "已写入 {n:,} 行（{o:,} 个订单）：{p}",
               n=res.rows, o=res.orders, p=res.path)
@@ -183,8 +183,8 @@ class ExportDialog(DeskMixin, ModalScreen[ExportRequest | None]):
     # ------------------------------------------------------------------ how many
     @work(thread=True, exclusive=True, exit_on_error=False, group="export-count", description="export count")
     def count(self) -> None:
-        from core.db import connection
-        from core.listing import count
+        from dadan.core.db import connection
+        from dadan.core.orders.listing import count
 
         with connection():
             n = count(self.selection.where(tz=self.tz, now=self.export_now()))

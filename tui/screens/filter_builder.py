@@ -12,10 +12,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, Static
 
-from core.filter_form import EXCEPTION_VALUES, FLAG_VALUES, PRINTED_VALUES, STATUS_VALUES, build_query
-from core.i18n import Bilingual, tr
-from tui.widgets.desk_base import DeskScreen, error_text
-from tui.widgets.desk_prompt import DeskPrompt
+from dadan.core.orders.filter_form import EXCEPTION_VALUES, FLAG_VALUES, PRINTED_VALUES, STATUS_VALUES, build_query
+from dadan.core.i18n import Bilingual, tr
+from dadan.tui.widgets.desk_base import DeskScreen, error_text
+from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
 def _rows():
@@ -101,9 +101,9 @@ class FilterBuilderScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="filter-count")
     def count(self, text: str) -> None:
-        from core.db import connection
-        from core.models import Order
-        from core.query import compile_query
+        from dadan.core.db import connection
+        from dadan.core.models import Order
+        from dadan.core.orders.query import compile_query
 
         try:
             with connection():
@@ -146,8 +146,8 @@ class FilterBuilderScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="filter-save")
     def save(self, name: str, query: str) -> None:
-        from core.db import connection
-        from core.views import save_view
+        from dadan.core.db import connection
+        from dadan.core.orders.views import save_view
 
         with connection():
             view = save_view(name, query, self.sort)

@@ -10,26 +10,26 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Label, Static
 
-from core.i18n import Bilingual, tr
-from tui.widgets.desk_base import DeskScreen
+from dadan.core.i18n import Bilingual, tr
+from dadan.tui.widgets.desk_base import DeskScreen
 
 
 def screen_classes() -> list[tuple[str, type]]:
     """(title, class) of every screen whose bindings are listed."""
-    from tui.screens.detail import DetailScreen
-    from tui.screens.exceptions import ExceptionScreen
-    from tui.screens.export_dialog import ExportDialog
-    from tui.screens.filter_builder import FilterBuilderScreen
-    from tui.screens.preview import PreviewScreen
-    from tui.screens.print_dialog import PrintDialog
-    from tui.screens.print_queue import PrintQueueScreen
-    from tui.screens.scan import ScanScreen
-    from tui.screens.settings import SettingsScreen
-    from tui.screens.tracking import TrackingScreen
+    from dadan.tui.screens.detail import DetailScreen
+    from dadan.tui.screens.exceptions import ExceptionScreen
+    from dadan.tui.screens.export_dialog import ExportDialog
+    from dadan.tui.screens.filter_builder import FilterBuilderScreen
+    from dadan.tui.screens.preview import PreviewScreen
+    from dadan.tui.screens.print_dialog import PrintDialog
+    from dadan.tui.screens.print_queue import PrintQueueScreen
+    from dadan.tui.screens.scan import ScanScreen
+    from dadan.tui.screens.settings import SettingsScreen
+    from dadan.tui.screens.tracking import TrackingScreen
 
     out: list[tuple[str, type]] = []
     try:
-        from tui.screens.orders import OrdersScreen  # the home screen (another module)
+        from dadan.tui.screens.orders import OrdersScreen  # the home screen (another module)
 
         out.append((tr("Orders", "订单"), OrdersScreen))
     except Exception:  # noqa: BLE001 - not there yet: list the rest

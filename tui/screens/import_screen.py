@@ -24,7 +24,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList, ProgressBar, Select, Static
 
-from core.i18n import Bilingual, tr
+from dadan.core.i18n import Bilingual, tr
 
 
 class ImportScreen(Screen):
@@ -118,9 +118,9 @@ class ImportScreen(Screen):
     # ------------------------------------------------------------------ workers
     @work(thread=True, exclusive=True, exit_on_error=False, group="import", description="analyse import file")
     def analyse(self, mapping: dict | None = None, save_as: str = "") -> None:
-        from core import spreadsheets as S
-        from core.db import connection
-        from core.errors import DadanError
+        from dadan.core.spreadsheets import importer as S
+        from dadan.core.db import connection
+        from dadan.core.errors import DadanError
 
         try:
             with connection():
@@ -141,9 +141,9 @@ class ImportScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="import", description="write import")
     def commit(self) -> None:
-        from core import spreadsheets as S
-        from core.db import connection
-        from core.errors import DadanError
+        from dadan.core.spreadsheets import importer as S
+        from dadan.core.db import connection
+        from dadan.core.errors import DadanError
 
         try:
             with connection():
@@ -157,8 +157,8 @@ class ImportScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="import-rejects", description="rejects file")
     def save_rejects(self) -> None:
-        from core import spreadsheets as S
-        from core.errors import DadanError
+        from dadan.core.spreadsheets import importer as S
+        from dadan.core.errors import DadanError
 
         try:
             path = S.write_rejects(self.plan)
@@ -184,7 +184,7 @@ class ImportScreen(Screen):
         self.analyse()
 
     def _ask_mapping(self, layout, message: str) -> None:
-        from core.spreadsheets import FIELDS
+        from dadan.core.spreadsheets.importer import FIELDS
 
         self.map_layout = layout
         self.mapping_step = True
@@ -209,7 +209,7 @@ class ImportScreen(Screen):
         box.mount_all(rows)
 
     def _mapping_choice(self) -> dict[str, int]:
-        from core.spreadsheets import FIELDS
+        from dadan.core.spreadsheets.importer import FIELDS
 
         out: dict[str, int] = {}
         for f in FIELDS:

@@ -34,12 +34,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from core.errors import QuerySyntaxError
-from core.i18n import Bilingual, tr
-from core.listing import DEFAULT_SORT, OrderRow, Page, SORTABLE, count, fetch_page, parse_sort
-from core.selection import Selection
-from core.views import View, builtin_views
-from tui.messages import (
+from dadan.core.errors import QuerySyntaxError
+from dadan.core.i18n import Bilingual, tr
+from dadan.core.orders.listing import DEFAULT_SORT, OrderRow, Page, SORTABLE, count, fetch_page, parse_sort
+from dadan.core.orders.selection import Selection
+from dadan.core.orders.views import View, builtin_views
+from dadan.tui.messages import (
     FilterChanged,
     FilterSubmitted,
     FirstPageShown,
@@ -47,12 +47,12 @@ from tui.messages import (
     SelectionChanged,
     ViewSelected,
 )
-from tui.widgets.filter_bar import FilterBar
-from tui.widgets.order_table import OrderTable, RenderContext
-from tui.widgets.desk_printing import DeskPrintProgress
-from tui.widgets.scan_burst import BurstReader, ScanIndicator
-from tui.widgets.status_line import StatusLine
-from tui.widgets.view_tabs import ViewTabs
+from dadan.tui.widgets.filter_bar import FilterBar
+from dadan.tui.widgets.order_table import OrderTable, RenderContext
+from dadan.tui.widgets.desk_printing import DeskPrintProgress
+from dadan.tui.widgets.scan_burst import BurstReader, ScanIndicator
+from dadan.tui.widgets.status_line import StatusLine
+from dadan.tui.widgets.view_tabs import ViewTabs
 
 DEBOUNCE_S = 0.08
 VIEW_COUNTS_SECONDS = 30.0
@@ -200,7 +200,7 @@ class OrdersScreen(Screen):
     def now(self):
         if self._fixed_now is not None:
             return self._fixed_now
-        from core.timeutil import utcnow
+        from dadan.core.timeutil import utcnow
 
         return utcnow()
 
@@ -222,8 +222,8 @@ class OrdersScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="page", description="order page")
     def _page_worker(self, gen: int, query: str, sort: str, anchor: tuple, cursor: str) -> None:
-        from core.db import connection
-        from core.query import compile_query
+        from dadan.core.db import connection
+        from dadan.core.orders.query import compile_query
 
         worker = get_current_worker()
         res = _PageResult(gen, query=query)
@@ -304,8 +304,8 @@ class OrdersScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="count", description="order count")
     def _count_worker(self, gen: int, query: str) -> None:
-        from core.db import connection
-        from core.query import compile_query
+        from dadan.core.db import connection
+        from dadan.core.orders.query import compile_query
 
         worker = get_current_worker()
         with connection():
@@ -329,10 +329,10 @@ class OrdersScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="views", description="view counts")
     def _view_counts_worker(self) -> None:
-        from core.db import connection
-        from core.listing import ensure_statistics
-        from core.query import compile_query
-        from core.views import all_views
+        from dadan.core.db import connection
+        from dadan.core.orders.listing import ensure_statistics
+        from dadan.core.orders.query import compile_query
+        from dadan.core.orders.views import all_views
 
         worker = get_current_worker()
         with connection():
@@ -464,7 +464,7 @@ class OrdersScreen(Screen):
             self.action_select_view(key)
 
     def action_save_view(self) -> None:
-        from tui.widgets.desk_prompt import DeskPrompt
+        from dadan.tui.widgets.desk_prompt import DeskPrompt
 
         def chosen(name: str | None) -> None:
             if name:
@@ -476,8 +476,8 @@ class OrdersScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save_view", description="save view")
     def _save_view_worker(self, name: str, query: str, sort: str) -> None:
-        from core.db import connection
-        from core.views import save_view
+        from dadan.core.db import connection
+        from dadan.core.orders.views import save_view
 
         with connection():
             view = save_view(name, query, sort)  # a DadanError goes to the error modal
@@ -656,8 +656,8 @@ class OrdersScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scan", description="scan look-up")
     def _scan_lookup(self, code: str) -> None:
-        from core.db import connection
-        from core.scan import lookup, normalise
+        from dadan.core.db import connection
+        from dadan.core.shipping.scan import lookup, normalise
 
         with connection():
             found = lookup(code)
@@ -684,7 +684,7 @@ class OrdersScreen(Screen):
         if self.app.screen is not self:  # the operator moved on meanwhile: do not jump
             self.notify(tr("Scanned {sn}", "已扫码 {sn}", sn=sn))
             return
-        from tui.screens.detail import DetailScreen
+        from dadan.tui.screens.detail import DetailScreen
 
         self.app.push_screen(DetailScreen(order_id))
 
@@ -717,14 +717,14 @@ class OrdersScreen(Screen):
         return whole
 
     def action_print(self) -> None:
-        from tui.screens.print_dialog import PrintDialog
+        from dadan.tui.screens.print_dialog import PrintDialog
 
         title = "" if not self.selection.empty else tr("Print the whole view", "打印整个视图")
         self.app.push_screen(PrintDialog(selection=self._target_selection(), title=title),
                              lambda _job: self.refresh_orders())
 
     def action_export(self) -> None:
-        from tui.screens.export_dialog import ExportDialog
+        from dadan.tui.screens.export_dialog import ExportDialog
 
         if self._export_running:
             self.app.bell()
@@ -744,8 +744,8 @@ class OrdersScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export", description="export")
     def _export_worker(self, request) -> None:
-        from core.errors import DadanError
-        from tui.screens.export_dialog import write_export
+        from dadan.core.errors import DadanError
+        from dadan.tui.screens.export_dialog import write_export
 
         try:
             res = write_export(request)
@@ -755,7 +755,7 @@ class OrdersScreen(Screen):
         self.app.call_from_thread(self._export_done, request.kind, res, None)
 
     def _export_done(self, kind: str, res, error) -> None:
-        from tui.screens.export_dialog import result_text
+        from dadan.tui.screens.export_dialog import result_text
 
         self._export_running = False
         if error is not None:
@@ -769,7 +769,7 @@ class OrdersScreen(Screen):
         self.notify(result_text(kind, res), title=tr("Exported", "已导出"), timeout=10, markup=False)
 
     def action_tracking(self) -> None:
-        from tui.screens.tracking import TrackingScreen
+        from dadan.tui.screens.tracking import TrackingScreen
 
         row = self.current_order()
         if self.selection.empty and row is None:
@@ -778,7 +778,7 @@ class OrdersScreen(Screen):
         self.app.push_screen(screen, lambda _n: self.refresh_orders())
 
     def action_filter_builder(self) -> None:
-        from tui.screens.filter_builder import FilterBuilderScreen
+        from dadan.tui.screens.filter_builder import FilterBuilderScreen
 
         def apply(query: str | None) -> None:
             if query is not None:
@@ -788,7 +788,7 @@ class OrdersScreen(Screen):
         self.app.push_screen(FilterBuilderScreen(sort=self.current_sort), apply)
 
     def action_preview(self) -> None:
-        from tui.screens.preview import PreviewScreen
+        from dadan.tui.screens.preview import PreviewScreen
 
         row = self.current_order()
         self.app.push_screen(PreviewScreen(order_id=row.id if row else None))
@@ -800,7 +800,7 @@ class OrdersScreen(Screen):
         if row is None:
             return
         try:
-            from tui.screens.detail import DetailScreen
+            from dadan.tui.screens.detail import DetailScreen
         except ImportError:
             self.notify(tr("Order details are not available yet", "订单详情尚不可用"))
             return
@@ -808,8 +808,8 @@ class OrdersScreen(Screen):
 
 
 def _courier_names() -> dict[int, str]:
-    from core.i18n import language
-    from core.models import Courier
+    from dadan.core.i18n import language
+    from dadan.core.models import Courier
 
     out = {}
     for cid, name, code in Courier.select(Courier.id, Courier.name, Courier.code).tuples():

@@ -8,9 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Label
 
-from core.i18n import Bilingual, tr
-from tui.widgets.desk_base import DeskScreen
-from tui.widgets.halfblock import HalfBlockLabel
+from dadan.core.i18n import Bilingual, tr
+from dadan.tui.widgets.desk_base import DeskScreen
+from dadan.tui.widgets.halfblock import HalfBlockLabel
 
 
 class PreviewScreen(DeskScreen):
@@ -41,11 +41,11 @@ class PreviewScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
     def render_label(self) -> None:
-        from printers.layout import load_template
-        from printers.raster import render_label
+        from dadan.printers.layout import load_template
+        from dadan.printers.raster import render_label
 
-        from core.db import connection
-        from core.desk_settings import sample_fields
+        from dadan.core.db import connection
+        from dadan.core.desk_settings import sample_fields
 
         s = self.ctx.settings
         tpl = load_template(self.template)
@@ -60,7 +60,7 @@ class PreviewScreen(DeskScreen):
         self.query_one(HalfBlockLabel).set_image(img)
 
     def action_next_template(self) -> None:
-        from tui.screens.print_dialog import label_templates
+        from dadan.tui.screens.print_dialog import label_templates
 
         names = label_templates()
         i = names.index(self.template) if self.template in names else -1

@@ -15,14 +15,14 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from core.i18n import Bilingual, tr
-from tui.widgets.desk_base import DeskMixin, show_error
-from tui.widgets.desk_printing import print_pool, printer_status_text
-from tui.widgets.desk_prompt import DeskPrompt
+from dadan.core.i18n import Bilingual, tr
+from dadan.tui.widgets.desk_base import DeskMixin, show_error
+from dadan.tui.widgets.desk_printing import print_pool, printer_status_text
+from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
 def label_templates(kind: str | None = None) -> list[str]:
-    from printers.layout import list_templates
+    from dadan.printers.layout import list_templates
 
     names = [t.name for t in list_templates() if kind is None or t.kind == kind]
     return names or ["waybill_100x150"]
@@ -76,8 +76,8 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="print-dialog")
     def load(self) -> None:
-        from core.db import connection
-        from core.printing import plan_print
+        from dadan.core.db import connection
+        from dadan.core.printing.queue import plan_print
 
         with connection():
             ids = self.order_ids
@@ -157,8 +157,8 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="print-dialog")
     def create(self, ids: list[int], reason: str | None) -> None:
-        from core import printing
-        from core.db import connection
+        from dadan.core.printing import queue as printing
+        from dadan.core.db import connection
 
         try:
             with connection():

@@ -9,10 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Label, Static
 
-from core.i18n import Bilingual, tr
-from tui.widgets.desk_base import DeskScreen, show_error
-from tui.widgets.desk_printing import item_state_label, job_state_label, print_pool, printer_status_text
-from tui.widgets.desk_prompt import DeskPrompt
+from dadan.core.i18n import Bilingual, tr
+from dadan.tui.widgets.desk_base import DeskScreen, show_error
+from dadan.tui.widgets.desk_printing import item_state_label, job_state_label, print_pool, printer_status_text
+from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
 class PrintQueueScreen(DeskScreen):
@@ -70,8 +70,8 @@ class PrintQueueScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue-refresh")
     def refresh_data(self) -> None:
-        from core import printing
-        from core.db import connection
+        from dadan.core.printing import queue as printing
+        from dadan.core.db import connection
 
         with connection():
             jobs = printing.list_jobs(limit=30)
@@ -157,8 +157,8 @@ class PrintQueueScreen(DeskScreen):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="queue-action")
     def act(self, what: str, *args) -> None:
-        from core import printing
-        from core.db import connection
+        from dadan.core.printing import queue as printing
+        from dadan.core.db import connection
 
         printer = None
         try:

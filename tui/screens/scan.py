@@ -14,8 +14,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Input, Label, Static
 
-from core.i18n import Bilingual, tr
-from tui.widgets.desk_base import DeskScreen
+from dadan.core.i18n import Bilingual, tr
+from dadan.tui.widgets.desk_base import DeskScreen
 
 
 class ScanScreen(DeskScreen):
@@ -96,8 +96,8 @@ class ScanScreen(DeskScreen):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="scan")
     def look_up(self, code: str) -> None:
-        from core.db import connection
-        from core.scan import lookup, normalise
+        from dadan.core.db import connection
+        from dadan.core.shipping.scan import lookup, normalise
 
         with connection():
             found = lookup(code)
@@ -107,15 +107,15 @@ class ScanScreen(DeskScreen):
         self.app.call_from_thread(self._open, found.order.id, found.order.order_sn)
 
     def _open(self, order_id: int, sn: str) -> None:
-        from tui.screens.detail import DetailScreen
+        from dadan.tui.screens.detail import DetailScreen
 
         self._banner("info", tr("Opened {sn}", "已打开 {sn}", sn=sn))
         self.app.push_screen(DetailScreen(order_id))
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="scan")
     def ship(self, code: str, expect: int | None) -> None:
-        from core.db import connection
-        from core.scan import ship_scan
+        from dadan.core.db import connection
+        from dadan.core.shipping.scan import ship_scan
 
         with connection():
             outcome = ship_scan(code, actor=self.actor, expect_order_id=expect, now=self.now())

@@ -11,8 +11,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Input, Label, Static
 
-from core.i18n import Bilingual, language, tr
-from tui.widgets.desk_base import DeskScreen, error_text, show_error
+from dadan.core.i18n import Bilingual, language, tr
+from dadan.tui.widgets.desk_base import DeskScreen, error_text, show_error
 
 
 def _mask(text: str) -> str:
@@ -76,16 +76,16 @@ class SettingsScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="settings-load")
     def load(self) -> None:
-        from printers.layout import list_templates
+        from dadan.printers.layout import list_templates
 
-        from core.db import connection
-        from core.models import Shop
+        from dadan.core.db import connection
+        from dadan.core.models import Shop
 
         with connection():
             shops = list(Shop.select().order_by(Shop.name))
         creds = {}
         try:
-            from core.credentials import CredentialStore
+            from dadan.core.platform.credentials import CredentialStore
 
             store = CredentialStore(self.ctx.paths.credentials_file)
             creds = {sh.name: store.get(sh.name) for sh in shops}
@@ -141,7 +141,7 @@ class SettingsScreen(DeskScreen):
         def mutate(s) -> None:
             s.language = lang
             s.sync.interval_minutes = interval
-            from core.config import PrinterSettings
+            from dadan.core.config import PrinterSettings
 
             if not s.printers:
                 s.printers = [PrinterSettings()]
@@ -161,8 +161,8 @@ class SettingsScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="settings-save")
     def save(self, mutate) -> None:
-        from core.db import connection
-        from core.desk_settings import change_settings
+        from dadan.core.db import connection
+        from dadan.core.desk_settings import change_settings
 
         try:
             with connection():
@@ -181,7 +181,7 @@ class SettingsScreen(DeskScreen):
             self.notify(tr("Nothing changed", "没有改动"))
             return
         if "language" in diff:
-            from tui.relabel import relabel
+            from dadan.tui.relabel import relabel
 
             await relabel(self.app)
             self.query_one("#set-language", Input).focus()
@@ -196,7 +196,7 @@ class SettingsScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="settings-print")
     def printer_job(self, calibration: bool) -> None:
-        from core.desk_settings import send_test_print
+        from dadan.core.desk_settings import send_test_print
 
         try:
             where = send_test_print(self.ctx, calibration=calibration)
@@ -206,7 +206,7 @@ class SettingsScreen(DeskScreen):
         self.app.call_from_thread(self.notify, tr("Sent to {w}", "已发送到 {w}", w=where))
 
     def action_preview(self) -> None:
-        from tui.screens.preview import PreviewScreen
+        from dadan.tui.screens.preview import PreviewScreen
 
         self.app.push_screen(PreviewScreen(self.ctx.settings.printer().template))
 

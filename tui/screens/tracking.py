@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 
-from core.i18n import Bilingual, tr
-from tui.widgets.desk_base import DeskScreen, error_text
+from dadan.core.i18n import Bilingual, tr
+from dadan.tui.widgets.desk_base import DeskScreen, error_text
 
 
 class TrackingScreen(DeskScreen):
@@ -55,8 +55,8 @@ class TrackingScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tracking")
     def load(self) -> None:
-        from core.db import connection
-        from core.models import Courier, Order
+        from dadan.core.db import connection
+        from dadan.core.models import Courier, Order
 
         with connection():
             if not self.order_ids and self.selection is not None:
@@ -111,7 +111,7 @@ class TrackingScreen(DeskScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        from core.scan import normalise
+        from dadan.core.shipping.scan import normalise
 
         code = normalise(event.value)
         event.input.value = ""
@@ -125,10 +125,10 @@ class TrackingScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tracking-assign")
     def assign(self, order_id: int, code: str, logistics_id: int) -> None:
-        from core.db import connection
+        from dadan.core.db import connection
 
         try:
-            from core.shipping import assign_tracking
+            from dadan.core.shipping.outbox import assign_tracking
 
             with connection():
                 assign_tracking(order_id, code, logistics_id, actor=self.actor)

@@ -12,8 +12,8 @@ import datetime as dt
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from core.i18n import tr
-from core.timeutil import DEFAULT_TZ, fmt_local, utcnow
+from dadan.core.i18n import tr
+from dadan.core.timeutil import DEFAULT_TZ, fmt_local, utcnow
 
 
 def app_now(app) -> dt.datetime:

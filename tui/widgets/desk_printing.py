@@ -14,8 +14,8 @@ from textual.widgets import Static
 
 import datetime as dt
 
-from core.i18n import tr
-from core.timeutil import utcnow
+from dadan.core.i18n import tr
+from dadan.core.timeutil import utcnow
 
 RECENT = dt.timedelta(minutes=10)  # a finished job stays on the progress line this long
 
@@ -31,7 +31,7 @@ def print_pool(app):
     """The app's print worker pool (created and started on first use)."""
     pool = getattr(app, "print_pool", None)
     if pool is None:
-        from core.print_worker import WorkerPool
+        from dadan.core.printing.worker import WorkerPool
 
         def on_event(_event) -> None:  # from a printer's worker thread: refresh progress now
             try:
@@ -121,8 +121,8 @@ class DeskPrintProgress(Static):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="print-progress")
     def poll(self) -> None:
-        from core import printing
-        from core.db import connection
+        from dadan.core.printing import queue as printing
+        from dadan.core.db import connection
 
         with connection():
             jobs = printing.list_jobs(open_only=True, limit=1)

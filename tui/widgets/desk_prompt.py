@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from core.i18n import Bilingual, tr
+from dadan.core.i18n import Bilingual, tr
 
 
 class DeskPrompt(ModalScreen[str | None]):

@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from core.i18n import Bilingual, tr
+from dadan.core.i18n import Bilingual, tr
 
 
 class ErrorModal(ModalScreen[None]):

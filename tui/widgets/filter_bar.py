@@ -9,9 +9,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
-from core.errors import QuerySyntaxError
-from core.i18n import tr
-from tui.messages import FilterChanged, FilterSubmitted
+from dadan.core.errors import QuerySyntaxError
+from dadan.core.i18n import tr
+from dadan.tui.messages import FilterChanged, FilterSubmitted
 
 
 class FilterBar(Vertical):

@@ -17,11 +17,11 @@ from textual.binding import Binding
 from textual.geometry import Size
 from textual.widgets import DataTable
 
-from core.i18n import Bilingual, tr
-from core.listing import OrderRow
-from core.orders import flags_of, flag_label
-from core.timeutil import fen_to_yuan, fmt_local, humanize_delta
-from tui.messages import PageRequest
+from dadan.core.i18n import Bilingual, tr
+from dadan.core.orders.listing import OrderRow
+from dadan.core.orders.rules import flags_of, flag_label
+from dadan.core.timeutil import fen_to_yuan, fmt_local, humanize_delta
+from dadan.tui.messages import PageRequest
 
 SELECT_MARK = "✓"
 

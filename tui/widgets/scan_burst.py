@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from textual.widgets import Static
 
-from core.i18n import tr
+from dadan.core.i18n import tr
 
 CODE_CHARS = frozenset(string.ascii_letters + string.digits + "-")
 

@@ -14,8 +14,8 @@ from textual import work
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from core.i18n import tr
-from core.timeutil import fmt_local
+from dadan.core.i18n import tr
+from dadan.core.timeutil import fmt_local
 
 REFRESH_SECONDS = 15.0
 
@@ -49,7 +49,7 @@ def read_status(settings, scheduler=None) -> StatusInfo:
     """One read of everything the status line shows (call inside a DB connection)."""
     from peewee import fn
 
-    from core.models import PrintItem, PrintJob, Shipment, Shop, SyncRun
+    from dadan.core.models import PrintItem, PrintJob, Shipment, Shop, SyncRun
 
     last = SyncRun.select().order_by(SyncRun.id.desc()).first()
     last_at = last_ok = None
@@ -132,7 +132,7 @@ class StatusLine(Static):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="status", description="status line")
     def _read(self) -> StatusInfo:
-        from core.db import connection
+        from dadan.core.db import connection
 
         with connection():
             return read_status(self.ctx.settings, getattr(self.app, "scheduler", None))

@@ -8,8 +8,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from core.views import View
-from tui.messages import ViewSelected
+from dadan.core.orders.views import View
+from dadan.tui.messages import ViewSelected
 
 
 class ViewTabs(Static):

@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from core.i18n import tr
-from core.models import Order
-from core.orders import Flag
-from core.query import compile_query
-from core.timeutil import DEFAULT_TZ
+from dadan.core.i18n import tr
+from dadan.core.models import Order
+from dadan.core.orders.rules import Flag
+from dadan.core.orders.query import compile_query
+from dadan.core.timeutil import DEFAULT_TZ
 
 
 @dataclass(frozen=True)

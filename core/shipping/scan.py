@@ -20,11 +20,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from core.db import write
-from core.errors import DadanError
-from core.i18n import tr
-from core.models import Order, Shipment, has_tracking, utcnow
-from core.orders import blocked_reason
+from dadan.core.db import write
+from dadan.core.errors import DadanError
+from dadan.core.i18n import tr
+from dadan.core.models import Order, Shipment, has_tracking, utcnow
+from dadan.core.orders.rules import blocked_reason
 
 def normalise(code: str) -> str:
     """What a scanner typed -> the code (trim, drop control characters and inner spaces)."""
@@ -129,7 +129,7 @@ def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
             return ScanOutcome(False, "no_courier", tr("{sn} has no courier: enter the tracking number with its courier",
                                                        "{sn} 没有快递公司：请连同快递公司录入运单号", sn=o.order_sn),
                                o.id, o.order_sn, code)
-        from core.shipping import assign_tracking
+        from dadan.core.shipping.outbox import assign_tracking
 
         tracking = o.tracking_number or code
         try:

@@ -36,9 +36,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterator
 
-from core.errors import DadanError
-from core.i18n import tr
-from core.timeutil import DEFAULT_TZ, to_local
+from dadan.core.errors import DadanError
+from dadan.core.i18n import tr
+from dadan.core.timeutil import DEFAULT_TZ, to_local
 
 KINDS = ("orders", "ship", "picklist", "daily")
 FORMATS = ("jsonl", "csv", "xlsx")
@@ -105,7 +105,7 @@ def format_for(path: str | Path, fmt: str | None) -> str:
 # ------------------------------------------------------------------ reading
 def iter_orders(where=None, *, chunk: int = 1000) -> Iterator[tuple[object, list[dict]]]:
     """(order, items) for every order matching ``where``, in id order, ``chunk`` at a time."""
-    from core.models import Order, OrderItem
+    from dadan.core.models import Order, OrderItem
 
     last = 0
     while True:
@@ -134,13 +134,13 @@ def _local(t: dt.datetime | None, tz: str) -> str:
 
 
 def _shop_names() -> dict[int, str]:
-    from core.models import Shop
+    from dadan.core.models import Shop
 
     return dict(Shop.select(Shop.id, Shop.name).tuples())
 
 
 def _courier_names() -> dict[int, str]:
-    from core.models import Courier
+    from dadan.core.models import Courier
 
     names = dict(COURIER_NAMES)
     for cid, name in Courier.select(Courier.id, Courier.name).tuples():
@@ -149,7 +149,7 @@ def _courier_names() -> dict[int, str]:
 
 
 def order_json(o, items: list[dict], shop_name: str) -> dict:
-    from core.orders import FLAG_KEYS, flags_of
+    from dadan.core.orders.rules import FLAG_KEYS, flags_of
 
     return {
         "shop": shop_name,
@@ -228,8 +228,8 @@ def left_out_message(kind: str, n: int) -> str:
 
 def eligible(kind: str):
     """The orders a bulk-ship file or pick list may hold (None: every order of the filter)."""
-    from core.models import Order
-    from core.orders import Flag
+    from dadan.core.models import Order
+    from dadan.core.orders.rules import Flag
 
     awaiting = Order.order_status == 1
     if kind == "ship":
@@ -259,7 +259,7 @@ def export(kind: str, fmt: str, out: str | Path, *, where=None, tz: str = DEFAUL
     left_out = 0
     cond = eligible(kind)
     if cond is not None:
-        from core.models import Order
+        from dadan.core.models import Order
 
         every = Order.select()
         if where is not None:
@@ -302,7 +302,7 @@ _REFUND_TEXT = {1: "无售后或售后取消", 2: "售后处理中", 3: "退款�
 
 
 def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, xlsx_tmp=None) -> ExportResult:
-    from core.orders import flags_text, state_label
+    from dadan.core.orders.rules import flags_text, state_label
 
     shops = _shop_names()
     rows = orders = 0

@@ -20,8 +20,8 @@ from typing import Any
 
 from peewee import Expression, Tuple, fn
 
-from core.errors import DadanError
-from core.models import Order
+from dadan.core.errors import DadanError
+from dadan.core.models import Order
 
 # sort name -> (field, nullable)
 SORTABLE: dict[str, tuple[Any, bool]] = {
@@ -232,7 +232,7 @@ def ensure_statistics(*, force: bool = False) -> bool:
     100,000 orders)."""
     from peewee import SqliteDatabase
 
-    from core.db import database, write
+    from dadan.core.db import database, write
 
     db = database()
     if not isinstance(db, SqliteDatabase):

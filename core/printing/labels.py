@@ -13,9 +13,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from core.models import Courier, Order, OrderItem
-from core.orders import item_summary
-from core.timeutil import DEFAULT_TZ, fen_to_yuan, fmt_local, to_local, utcnow
+from dadan.core.models import Courier, Order, OrderItem
+from dadan.core.orders.rules import item_summary
+from dadan.core.timeutil import DEFAULT_TZ, fen_to_yuan, fmt_local, to_local, utcnow
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 

@@ -20,8 +20,8 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from core.config import write_private
-from core.errors import ConfigError
+from dadan.core.config import write_private
+from dadan.core.errors import ConfigError
 
 _LOCK = threading.RLock()
 

@@ -25,11 +25,11 @@ from typing import Callable
 
 from peewee import Expression, fn
 
-from core.errors import QuerySyntaxError
-from core.i18n import tr
-from core.models import Courier, Order, OrderTag, Shop, Tag, has_exception, has_tracking
-from core.orders import FLAG_BY_KEY, Flag
-from core.timeutil import DEFAULT_TZ, to_utc, to_local, utcnow
+from dadan.core.errors import QuerySyntaxError
+from dadan.core.i18n import tr
+from dadan.core.models import Courier, Order, OrderTag, Shop, Tag, has_exception, has_tracking
+from dadan.core.orders.rules import FLAG_BY_KEY, Flag
+from dadan.core.timeutil import DEFAULT_TZ, to_utc, to_local, utcnow
 
 __all__ = ["compile_query", "parse", "Term", "QuerySyntaxError", "FIELDS", "quote_value"]
 

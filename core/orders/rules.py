@@ -15,13 +15,13 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
-from core import audit
-from core.bulk import gc_paused
-from core.db import bulk_insert, execute_updates, insert_statement, write
-from core.i18n import tr
+from dadan.core import audit
+from dadan.core.bulk import gc_paused
+from dadan.core.db import bulk_insert, execute_updates, insert_statement, write
+from dadan.core.i18n import tr
 from peewee import DateTimeField
 
-from core.models import Order, OrderItem, OrderTag, Tag, database_proxy, utcnow
+from dadan.core.models import Order, OrderItem, OrderTag, Tag, database_proxy, utcnow
 
 # ------------------------------------------------------------------ flags
 class Flag(enum.IntFlag):
@@ -605,7 +605,7 @@ def _ids(order_ids: Iterable[int]) -> list[int]:
 def release(order_ids: Iterable[int], *, reason: str, actor: str, flags: int | None = None) -> int:
     """Clear exception flags (all, or ``flags``) with a reason; audited. Returns orders changed."""
     if not reason.strip():
-        from core.errors import DadanError
+        from dadan.core.errors import DadanError
 
         raise DadanError(tr("a reason is required to release an exception", "解除异常需要填写原因"))
     n = 0
@@ -649,7 +649,7 @@ def set_note(order_id: int, note: str, *, actor: str) -> None:
 def set_state(order_ids: Iterable[int], state: str, *, reason: str, actor: str) -> int:
     """A manual workflow-state change (audited)."""
     if state not in STATES:
-        from core.errors import DadanError
+        from dadan.core.errors import DadanError
 
         raise DadanError(tr("unknown state '{s}'", "未知状态“{s}”", s=state))
     n = 0

@@ -28,12 +28,12 @@ from typing import Callable, Iterable
 
 from peewee import fn
 
-from core import audit
-from core.db import write
-from core.errors import BlockedOrder, DadanError, NotFound
-from core.i18n import tr
-from core.models import Courier, Order, Shipment, Shop, utcnow
-from core.orders import Flag, blocked_reason
+from dadan.core import audit
+from dadan.core.db import write
+from dadan.core.errors import BlockedOrder, DadanError, NotFound
+from dadan.core.i18n import tr
+from dadan.core.models import Courier, Order, Shipment, Shop, utcnow
+from dadan.core.orders.rules import Flag, blocked_reason
 
 log = logging.getLogger("dadan.shipping")
 
@@ -206,7 +206,7 @@ def _fail(s: Shipment, now: dt.datetime, message: str, code: int | None) -> None
 
 def send_one(s: Shipment, client, now: dt.datetime | None = None) -> str:
     """Send one claimed shipment; record the outcome. Returns the new state."""
-    from core.platform.pdd import PlatformError, ReauthorizeRequired
+    from dadan.core.platform.pdd import PlatformError, ReauthorizeRequired
 
     now = now or utcnow()
     order = Order.get_by_id(s.order_id)
@@ -249,7 +249,7 @@ def process_outbox(factory: Callable[[Shop], object], *, now: dt.datetime | None
                    shop_id: int | None = None) -> OutboxReport:
     """Send every due pending shipment (oldest first). Safe to run from several terminals: a row
     is claimed (pending -> sending) in its own transaction before it is sent."""
-    from core.platform.shops import ShopNotConfigured
+    from dadan.core.platform.shops import ShopNotConfigured
 
     now = now or utcnow()
     report = OutboxReport()
@@ -318,7 +318,7 @@ def couriers(factory: Callable[[Shop], object] | None = None, *,
     """The cached courier list (available first); refreshed from the platform through the first
     working shop when it is empty or older than ``max_age`` and a client factory is given. A
     failed refresh keeps the cache."""
-    from core.platform.pdd import PlatformError
+    from dadan.core.platform.pdd import PlatformError
 
     newest = Courier.select(Courier.updated_at).order_by(Courier.updated_at.desc()).first()
     stale = newest is None or newest.updated_at < utcnow() - max_age

@@ -34,12 +34,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from core.bulk import gc_paused
-from core.errors import DadanError
-from core.i18n import tr
-from core.masking import mask_address, mask_cell, mask_name, mask_phone, mask_phones_in
-from core.orders import RecordColumns
-from core.timeutil import to_utc
+from dadan.core.bulk import gc_paused
+from dadan.core.errors import DadanError
+from dadan.core.i18n import tr
+from dadan.core.masking import mask_address, mask_cell, mask_name, mask_phone, mask_phones_in
+from dadan.core.orders.rules import RecordColumns
+from dadan.core.timeutil import to_utc
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total); phases: read, check, write
 
@@ -497,15 +497,15 @@ def prepare(path: str | Path, *, sheet: str | None = None, mapping: dict | None 
 
 # ====================================================================== saved mappings
 def _db_ready() -> bool:
-    from core.models import database_proxy
+    from dadan.core.models import database_proxy
 
     return database_proxy.obj is not None
 
 
 def save_mapping(name: str, headers: Sequence[str], mapping: dict[str, int | str]) -> None:
     """Save (or replace) a column mapping under ``name`` for files with these headers."""
-    from core.db import write
-    from core.models import ColumnMapping
+    from dadan.core.db import write
+    from dadan.core.models import ColumnMapping
 
     name = name.strip()
     if not name:
@@ -518,7 +518,7 @@ def save_mapping(name: str, headers: Sequence[str], mapping: dict[str, int | str
 
 
 def load_mapping(name: str) -> dict[str, str] | None:
-    from core.models import ColumnMapping
+    from dadan.core.models import ColumnMapping
 
     if not _db_ready():
         return None
@@ -528,7 +528,7 @@ def load_mapping(name: str) -> dict[str, str] | None:
 
 def find_saved_mapping(headers: Sequence[str]) -> tuple[str, dict[str, str]] | None:
     """A saved mapping for files with exactly these headers (in any order), newest first."""
-    from core.models import ColumnMapping
+    from dadan.core.models import ColumnMapping
 
     if not _db_ready():
         return None
@@ -538,7 +538,7 @@ def find_saved_mapping(headers: Sequence[str]) -> tuple[str, dict[str, str]] | N
 
 
 def list_mappings() -> list[tuple[str, dict[str, str]]]:
-    from core.models import ColumnMapping
+    from dadan.core.models import ColumnMapping
 
     return [(r.name, json.loads(r.mapping)) for r in ColumnMapping.select().order_by(ColumnMapping.name)]
 
@@ -784,7 +784,7 @@ class CourierResolver:
         self.names: dict[str, int] = dict(BUILTIN_COURIERS)
         self.ids: set[int] = set(BUILTIN_COURIERS.values())
         if _db_ready():
-            from core.models import Courier
+            from dadan.core.models import Courier
 
             for c in Courier.select(Courier.id, Courier.name, Courier.code):
                 self.ids.add(c.id)
@@ -1385,7 +1385,7 @@ class _Rollback(Exception):
 def _apply(plan: ImportPlan, *, actor: str, commit: bool, progress: Progress | None) -> None:
     """Run the import in ONE write transaction; roll it back unless ``commit``. Updates
     ``plan.counts`` (and, for tracking files, ``plan.rejects``)."""
-    from core.db import database, write
+    from dadan.core.db import database, write
 
     db = database()
     counts = Counts(rejected=len(plan.rejects))
@@ -1413,7 +1413,7 @@ def _apply(plan: ImportPlan, *, actor: str, commit: bool, progress: Progress | N
 
 
 def _apply_orders(plan: ImportPlan, counts: Counts, progress: Progress | None) -> None:
-    from core.orders import upsert_orders
+    from dadan.core.orders.rules import upsert_orders
 
     recs = plan.records
     total = len(recs)
@@ -1430,10 +1430,10 @@ def _apply_orders(plan: ImportPlan, counts: Counts, progress: Progress | None) -
 
 
 def _apply_tracking(plan: ImportPlan, counts: Counts, actor: str, progress: Progress | None) -> list[RejectedRow]:
-    from core.db import database
-    from core.models import Order
+    from dadan.core.db import database
+    from dadan.core.models import Order
 
-    from core import shipping
+    from dadan.core.shipping import outbox as shipping
 
     db = database()
     rejects: list[RejectedRow] = []
@@ -1481,7 +1481,7 @@ def _apply_tracking(plan: ImportPlan, counts: Counts, actor: str, progress: Prog
 
 
 def _record_run(plan: ImportPlan, counts: Counts, actor: str) -> None:
-    from core.models import ImportRun, utcnow
+    from dadan.core.models import ImportRun, utcnow
 
     ImportRun.create(
         started_at=getattr(plan, "_started", None) or utcnow(), finished_at=utcnow(), actor=actor, kind=plan.kind,
@@ -1504,7 +1504,7 @@ def commit_import(plan: ImportPlan, *, actor: str, allow_partial: bool = False,
                   progress: Progress | None = None) -> ImportOutcome:
     """Write the import in one transaction. With rejected rows and not ``allow_partial`` the
     file is refused and nothing is written."""
-    from core.models import utcnow
+    from dadan.core.models import utcnow
 
     if plan.rejects and not allow_partial:
         return ImportOutcome(False, plan.counts, tr(
@@ -1530,7 +1530,7 @@ def write_rejects(plan: ImportPlan, out: str | Path | None = None) -> Path | Non
         return None
     from openpyxl import Workbook
 
-    from core.export import neutralize
+    from dadan.core.spreadsheets.export import neutralize
 
     p = plan.layout.path
     out = Path(out) if out else p.with_name(p.stem + ".rejects.xlsx")

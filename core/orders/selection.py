@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.models import Order
-from core.query import compile_query
+from dadan.core.models import Order
+from dadan.core.orders.query import compile_query
 
 
 @dataclass

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.db import write
-from core.errors import DadanError
-from core.i18n import tr
-from core.models import SavedView
-from core.query import compile_query
+from dadan.core.db import write
+from dadan.core.errors import DadanError
+from dadan.core.i18n import tr
+from dadan.core.models import SavedView
+from dadan.core.orders.query import compile_query
 
 
 @dataclass(frozen=True)

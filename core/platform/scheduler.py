@@ -25,9 +25,9 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from core.db import connection
-from core.i18n import tr
-from core.models import Shop, SyncRun, utcnow
+from dadan.core.db import connection
+from dadan.core.i18n import tr
+from dadan.core.models import Shop, SyncRun, utcnow
 
 log = logging.getLogger("dadan.scheduler")
 
@@ -60,8 +60,8 @@ class Scheduler:
     def __init__(self, ctx, *, factory: Callable | None = None,
                  on_event: Callable[[str, object], None] | None = None, holder: str | None = None,
                  outbox: bool = True):
-        from core.platform.shops import ClientFactory
-        from core.platform.sync import HOLDER
+        from dadan.core.platform.shops import ClientFactory
+        from dadan.core.platform.sync import HOLDER
 
         self.ctx = ctx
         self.settings = ctx.settings.sync
@@ -108,7 +108,7 @@ class Scheduler:
         """One job per shop that has credentials (call after adding or removing a shop)."""
         if self._sched is None:
             return
-        from core.credentials import CredentialStore
+        from dadan.core.platform.credentials import CredentialStore
 
         # only shops with credentials: a demo or import-only shop has nothing to sync
         try:
@@ -174,8 +174,8 @@ class Scheduler:
                 log.exception("on_event callback failed")
 
     def _run_sync(self, shop_id: int):
-        from core.errors import DadanError
-        from core.platform.sync import sync_shop
+        from dadan.core.errors import DadanError
+        from dadan.core.platform.sync import sync_shop
 
         if self._stop.is_set():
             return None
@@ -204,7 +204,7 @@ class Scheduler:
                 self._running.discard(shop_id)
 
     def _run_outbox(self):
-        from core.shipping import process_outbox
+        from dadan.core.shipping.outbox import process_outbox
 
         if self._stop.is_set():
             return None

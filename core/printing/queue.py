@@ -34,11 +34,11 @@ from typing import Iterable, Sequence
 
 from peewee import JOIN, fn
 
-from core import audit
-from core.db import write
-from core.errors import DadanError, NotFound
-from core.i18n import tr
-from core.models import Lease, Order, PrintItem, PrintJob, utcnow
+from dadan.core import audit
+from dadan.core.db import write
+from dadan.core.errors import DadanError, NotFound
+from dadan.core.i18n import tr
+from dadan.core.models import Lease, Order, PrintItem, PrintJob, utcnow
 
 ITEM_STATES = ("queued", "sending", "sent", "skipped", "uncertain", "failed", "cancelled")
 OPEN_JOB_STATES = ("queued", "printing", "paused")
@@ -77,7 +77,7 @@ class PrintPlan:
 
 def _blocked_reason(order: Order) -> str:
     try:
-        from core.orders import blocked_reason
+        from dadan.core.orders.rules import blocked_reason
     except ImportError:  # pragma: no cover - core.orders always ships
         return tr("blocked", "已拦截") if order.exception_flags else ""
     return blocked_reason(order)

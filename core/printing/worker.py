@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from core import printing
-from core.db import connection
-from core.errors import DadanError
-from core.i18n import tr
-from core.models import Order, PrintItem, PrintJob
+from dadan.core.printing import queue as printing
+from dadan.core.db import connection
+from dadan.core.errors import DadanError
+from dadan.core.i18n import tr
+from dadan.core.models import Order, PrintItem, PrintJob
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class LabelRenderer:
         if order.id not in self._receivers and order.id not in self._receiver_errors:
             fn_ = self._receivers_fn
             if fn_ is None:
-                from core.platform.decrypt import receivers_for_print as fn_
+                from dadan.core.platform.decrypt import receivers_for_print as fn_
             batch = [order] + [o for o in (Order.select().join(PrintItem, on=(PrintItem.order == Order.id))
                                           .where(PrintItem.job == item.job_id, PrintItem.state == "queued",
                                                  PrintItem.seq > item.seq)
@@ -85,21 +85,21 @@ class LabelRenderer:
             self._receiver_errors.update(errors)
         if order.id in self._receivers:
             return self._receivers.pop(order.id)
-        from core.errors import DadanError
+        from dadan.core.errors import DadanError
 
         why = self._receiver_errors.pop(order.id, "") or tr("receiver not decrypted", "收件人信息未解密")
         raise DadanError(tr("order {sn}: {w}", "订单 {sn}：{w}", sn=order.order_sn, w=why))
 
     def template(self, name: str):
         if name not in self._templates:
-            from printers.layout import load_template
+            from dadan.printers.layout import load_template
 
             self._templates[name] = load_template(name)
         return self._templates[name]
 
     def fields(self, order: Order | None, item: PrintItem, job: PrintJob) -> dict:
         """Built in the worker thread (database reads); rendering may run elsewhere."""
-        from core.labels import order_label_fields
+        from dadan.core.printing.labels import order_label_fields
 
         if order is None:
             return {"batch_seq": item.seq, "batch_total": job.total, "batch_label": f"{item.seq}/{job.total}"}
@@ -115,7 +115,7 @@ class LabelRenderer:
         )
 
     def render(self, template_name: str, fields: dict):
-        from printers.raster import render_label
+        from dadan.printers.raster import render_label
 
         p = self.profile
         return render_label(self.template(template_name), fields, dpi=p.dpi, offset_x_mm=p.offset_x_mm,
@@ -129,7 +129,7 @@ class PrintWorker:
     def __init__(self, profile, *, settings=None, renderer: LabelRenderer | None = None,
                  preview_dir: str | Path | None = None, on_event: Callable[[WorkerEvent], None] | None = None,
                  poll_seconds: float = 1.0, session_factory=None, holder: str | None = None):
-        from printers.profile import profile_from
+        from dadan.printers.profile import profile_from
 
         self.profile = profile_from(profile)
         self.printer = self.profile.name
@@ -247,14 +247,14 @@ class PrintWorker:
 
     # -- one job
     def _open_session(self):
-        from printers.device import PrinterSession
+        from dadan.printers.device import PrinterSession
 
         if self.session_factory is not None:
             return self.session_factory(self.profile)
         return PrinterSession(self.profile, preview_dir=self.preview_dir)
 
     def run_job(self, job_id: int) -> None:
-        from printers.errors import PrinterError, PrinterStatusError, TransportError
+        from dadan.printers.errors import PrinterError, PrinterStatusError, TransportError
 
         job = printing.start_job(job_id)
         if job.state != "printing":
@@ -305,13 +305,13 @@ class PrintWorker:
                     break
                 name = f"job{job.id:05d}-{item.seq:04d}"
                 if order is not None:
-                    from printers.preview import safe_name
+                    from dadan.printers.preview import safe_name
 
                     name += f"-{safe_name(order.order_sn)}"
                 try:
                     status = session.send(payload, name=name)
                 except TransportError as exc:
-                    from printers.device import SendUnconfirmed
+                    from dadan.printers.device import SendUnconfirmed
 
                     unconfirmed = isinstance(exc, SendUnconfirmed)
                     reason = exc.message
@@ -354,7 +354,7 @@ class PrintWorker:
         folder = self.preview_dir or Path(self.profile.uri or ".")
         pages = sorted(folder.glob(f"job{job.id:05d}-*.png"))
         if len(pages) > 1:
-            from printers.preview import write_pdf
+            from dadan.printers.preview import write_pdf
 
             try:
                 write_pdf(pages, folder / f"job{job.id:05d}.pdf", dpi=self.profile.dpi)
@@ -366,7 +366,7 @@ class PrintWorker:
 def profile_for(ctx, name: str | None = None):
     """The printers/ profile for a configured printer (the preview printer writes into
     ``ctx.paths.preview_dir`` unless its uri names a folder)."""
-    from printers.profile import profile_from
+    from dadan.printers.profile import profile_from
 
     ps = ctx.settings.printer(name)
     prof = profile_from(ps)
