@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 DEMO_HOME ?= $(CURDIR)/.dadan
 
-.PHONY: run test venv system-deps bench clean
+.PHONY: run test lint venv system-deps bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ run: venv
 	@bash scripts/system-deps.sh --optional
 	DADAN_HOME=$${DADAN_HOME:-$(DEMO_HOME)} $(BIN)/dadan demo --if-empty
 	DADAN_HOME=$${DADAN_HOME:-$(DEMO_HOME)} $(BIN)/dadan
+
+lint: venv
+	$(BIN)/ruff check --no-cache .
 
 test: venv system-deps
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
