@@ -61,7 +61,7 @@ class ExportError(DadanError):
 
 def neutralize(v):
     """A text cell starting with = + - @ (or tab/CR) would run as a formula in Excel: prefix it.
-    The import strips that prefix again (:func:`core.spreadsheets._clean_text`)."""
+    The import strips that prefix again (:func:`core.spreadsheets.cells.clean_text`)."""
     if isinstance(v, str) and v and v[0] in "=+-@\t\r":
         return "'" + v
     return v
@@ -101,6 +101,39 @@ def format_for(path: str | Path, fmt: str | None) -> str:
     raise ExportError(tr("cannot tell the format from '{p}'; pass --format {all}",
                          "无法从“{p}”判断格式；请指定 --format {all}", p=path, all="|".join(FORMATS)))
 
+
+
+def default_export_name(kind: str, fmt: str, now: dt.datetime, tz: str = DEFAULT_TZ) -> str:
+    """The file name an export gets unless the operator types one: ``KIND_YYYYMMDD-HHMM.EXT``,
+    ``now`` (naive UTC) in local time, e.g. ``orders_20261120-1200.xlsx``."""
+    return f"{kind}_{to_local(now, tz):%Y%m%d-%H%M}.{fmt}"
+
+
+def default_export_path(folder: Path, kind: str, fmt: str, now: dt.datetime, tz: str = DEFAULT_TZ) -> Path:
+    """The default file of an export in ``folder`` (the exports folder,
+    :attr:`core.config.Paths.exports_dir`, ``exports/`` in the data folder)."""
+    return folder / default_export_name(kind, fmt, now, tz)
+
+
+def resolve_export_path(text: str, folder: Path) -> Path:
+    """The file a typed name means: ``~`` expanded, a name without a folder (or any relative
+    path) inside ``folder`` (the exports folder)."""
+    path = Path(text.strip()).expanduser()
+    return path if path.is_absolute() else folder / path
+
+
+def make_export_folder(path: Path) -> None:
+    """Create the folder of ``path`` if it is missing (raises :class:`ExportError` in words
+    when it cannot be, or when its name is a file's)."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # the folder's name (or a parent's) is a file
+        raise ExportError(tr("cannot write {p}: {d} is not a folder", "无法写入 {p}：{d} 不是文件夹", p=path,
+                             d=folder)) from None
+    except OSError as exc:
+        raise ExportError(tr("cannot create the folder {d}: {e}", "无法创建文件夹 {d}：{e}", d=folder,
+                             e=exc.strerror or exc)) from None
 
 # ------------------------------------------------------------------ reading
 def iter_orders(where=None, *, chunk: int = 1000) -> Iterator[tuple[object, list[dict]]]:
