@@ -19,6 +19,7 @@ from dadan.core.spreadsheets.couriers import CourierResolver
 from dadan.core.spreadsheets.layout import prepare
 from dadan.core.spreadsheets.mappings import SavedMappings
 from dadan.core.spreadsheets.plan import plan_import
+from dadan.core.spreadsheets.writers import csv_cell
 
 
 @pytest.fixture
@@ -137,11 +138,11 @@ def test_daily_report_money_is_a_number_in_xlsx(tmp_path, shop):
 
 
 def test_csv_keeps_long_numbers_and_leading_zeros_as_text_for_excel():
-    assert E.csv_cell("75312345678901") == "\t75312345678901"
-    assert E.csv_cell("007") == "\t007"
-    assert E.csv_cell("12345") == "12345" and E.csv_cell("0") == "0"
-    assert E.csv_cell("231114-123456789012345") == "231114-123456789012345"
-    assert E.csv_cell("=1+1") == "'=1+1" and E.csv_cell(None) == "" and E.csv_cell(3) == 3
+    assert csv_cell("75312345678901") == "\t75312345678901"
+    assert csv_cell("007") == "\t007"
+    assert csv_cell("12345") == "12345" and csv_cell("0") == "0"
+    assert csv_cell("231114-123456789012345") == "231114-123456789012345"
+    assert csv_cell("=1+1") == "'=1+1" and csv_cell(None) == "" and csv_cell(3) == 3
 
 
 def test_streams_in_chunks(tmp_path, shop, monkeypatch):

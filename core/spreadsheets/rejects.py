@@ -7,8 +7,8 @@ from pathlib import Path
 
 from dadan.core.i18n import tr
 from dadan.core.spreadsheets.errors import SpreadsheetError
-from dadan.core.spreadsheets.export import neutralize
 from dadan.core.spreadsheets.plan import ImportPlan
+from dadan.core.spreadsheets.writers import neutralize
 
 
 def write_rejects(plan: ImportPlan, out: str | Path | None = None) -> Path | None:
