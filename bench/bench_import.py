@@ -86,19 +86,23 @@ def make_files(d: Path, n: int) -> tuple[Path, Path]:
 
 
 def run_one(path: Path, d: Path, label: str, n: int) -> float:
-    from dadan.core.spreadsheets import importer as S
     from dadan.core.db import close_database, open_database
     from dadan.core.models import Order, Shop
+    from dadan.core.spreadsheets.commit import commit_import
+    from dadan.core.spreadsheets.couriers import CourierResolver
+    from dadan.core.spreadsheets.layout import prepare
+    from dadan.core.spreadsheets.mappings import SavedMappings
+    from dadan.core.spreadsheets.plan import plan_import
 
     db = d / f"{label}.db"
     open_database(f"sqlite:///{db}")
     shop = Shop.create(name=label)
     t0 = time.perf_counter()
-    lay = S.prepare(path)
+    lay = prepare(path, saved=SavedMappings())
     t1 = time.perf_counter()
-    plan = S.plan_import(lay, shop_id=shop.id, dry_run_counts=False)
+    plan = plan_import(lay, shop_id=shop.id, couriers=CourierResolver.from_database(), dry_run_counts=False)
     t2 = time.perf_counter()
-    out = S.commit_import(plan, actor="bench")
+    out = commit_import(plan, actor="bench")
     t3 = time.perf_counter()
     assert out.committed, out.message
     orders = Order.select().count()

@@ -6,15 +6,20 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+from pathlib import Path
 
 import openpyxl
 import pytest
 
-from dadan.core.spreadsheets import export as E
-from dadan.core.spreadsheets import importer as S
 from dadan.core.db import close_database, database, open_database
 from dadan.core.models import Order, Shop
 from dadan.core.orders.rules import upsert_orders
+from dadan.core.spreadsheets import export as E
+from dadan.core.spreadsheets.couriers import CourierResolver
+from dadan.core.spreadsheets.layout import prepare
+from dadan.core.spreadsheets.mappings import SavedMappings
+from dadan.core.spreadsheets.plan import plan_import
+from dadan.core.spreadsheets.writers import csv_cell
 
 
 @pytest.fixture
@@ -69,7 +74,8 @@ def test_csv_and_xlsx_neutralise_formulas_and_reimport(tmp_path, shop):
     assert not any(isinstance(c, str) and c[:1] in "=+-@" for c in cells)
     assert wb.active["A1"].data_type == "s"
     # what we export can be imported again
-    plan = S.plan_import(S.prepare(tmp_path / "o.xlsx"), shop_id=shop.id)
+    plan = plan_import(prepare(tmp_path / "o.xlsx", saved=SavedMappings()), shop_id=shop.id,
+                       couriers=CourierResolver.from_database())
     assert not plan.rejects and plan.counts.unchanged == 5
 
 
@@ -98,7 +104,8 @@ def test_ship_file_holds_what_dadan_shipped_and_the_platform_has_not_taken(tmp_p
     assert rows == [["订单号", "快递公司", "快递单号"], [_sn(0), "中通快递", "\t75312345678900"],
                     [_sn(2), "中通快递", "\t75312345678902"]]
     # the ship file reads back as a tracking file: the same assignments, nothing to change
-    plan = S.plan_import(S.prepare(tmp_path / "s.csv"), shop_id=shop.id)
+    plan = plan_import(prepare(tmp_path / "s.csv", saved=SavedMappings()), shop_id=shop.id,
+                       couriers=CourierResolver.from_database())
     assert plan.kind == "tracking" and not plan.rejects and plan.counts.unchanged == 2
     assert "3 orders left out" in E.left_out_message("ship", res.left_out)
 
@@ -131,11 +138,11 @@ def test_daily_report_money_is_a_number_in_xlsx(tmp_path, shop):
 
 
 def test_csv_keeps_long_numbers_and_leading_zeros_as_text_for_excel():
-    assert E.csv_cell("75312345678901") == "\t75312345678901"
-    assert E.csv_cell("007") == "\t007"
-    assert E.csv_cell("12345") == "12345" and E.csv_cell("0") == "0"
-    assert E.csv_cell("231114-123456789012345") == "231114-123456789012345"
-    assert E.csv_cell("=1+1") == "'=1+1" and E.csv_cell(None) == "" and E.csv_cell(3) == 3
+    assert csv_cell("75312345678901") == "\t75312345678901"
+    assert csv_cell("007") == "\t007"
+    assert csv_cell("12345") == "12345" and csv_cell("0") == "0"
+    assert csv_cell("231114-123456789012345") == "231114-123456789012345"
+    assert csv_cell("=1+1") == "'=1+1" and csv_cell(None) == "" and csv_cell(3) == 3
 
 
 def test_streams_in_chunks(tmp_path, shop, monkeypatch):
@@ -214,3 +221,25 @@ def test_cli_export_and_import(tmp_path, monkeypatch, capsys):
     assert rc == 2 and "usage" in err
     rc, out, err = _cli(["import", str(tmp_path / "nope.xlsx")], tmp_path, monkeypatch, capsys)
     assert rc == 1 and "cannot open" in err
+
+
+def test_export_file_names_and_folders(tmp_path):
+    """The default name is KIND_YYYYMMDD-HHMM.EXT in local time; a typed name without a folder
+    goes into the exports folder; a missing folder is created, a file in its place is an error."""
+    folder = tmp_path / "exports"
+    now = dt.datetime(2026, 11, 20, 4, 0)  # naive UTC: 12:00 in Shanghai
+    assert E.default_export_name("orders", "xlsx", now, "Asia/Shanghai") == "orders_20261120-1200.xlsx"
+    assert E.default_export_path(folder, "ship", "csv", dt.datetime(2026, 11, 20, 17, 30), "Asia/Shanghai") == (
+        folder / "ship_20261121-0130.csv")  # the local day, not the UTC one
+    assert E.default_export_path(folder, "daily", "jsonl", now, "UTC") == folder / "daily_20261120-0400.jsonl"
+    assert E.resolve_export_path("  picks.csv ", folder) == folder / "picks.csv"
+    assert E.resolve_export_path("sub/x.jsonl", folder) == folder / "sub" / "x.jsonl"
+    assert E.resolve_export_path(str(tmp_path / "abs.xlsx"), folder) == tmp_path / "abs.xlsx"
+    assert E.resolve_export_path("~/r.xlsx", folder) == Path("~/r.xlsx").expanduser()
+    E.make_export_folder(folder / "deep" / "a.xlsx")
+    assert (folder / "deep").is_dir()
+    E.make_export_folder(folder / "deep" / "b.xlsx")  # an existing folder is fine
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    with pytest.raises(E.ExportError, match="is not a folder"):
+        E.make_export_folder(blocker / "sub" / "a.xlsx")

@@ -8,10 +8,17 @@ import datetime as dt
 import openpyxl
 import pytest
 
-from dadan.core.spreadsheets import importer as S
 from dadan.core.db import close_database, database, open_database
-from dadan.core.models import ColumnMapping, ImportRun, Order, OrderItem, Shop
+from dadan.core.models import ColumnMapping, Courier, ImportRun, Order, OrderItem, Shop
 from dadan.core.orders.rules import upsert_orders
+from dadan.core.spreadsheets.commit import commit_import
+from dadan.core.spreadsheets.couriers import CourierResolver
+from dadan.core.spreadsheets.errors import NeedsMapping, NeedsSheet, SpreadsheetError
+from dadan.core.spreadsheets.fields import resolve_mapping
+from dadan.core.spreadsheets.layout import prepare as prepare_file
+from dadan.core.spreadsheets.mappings import SavedMappings
+from dadan.core.spreadsheets.plan import plan_import as plan_layout
+from dadan.core.spreadsheets.rejects import write_rejects
 
 HEADERS = ["商品", "订单号", "订单状态", "商品总价(元)", "邮费(元)", "店铺优惠折扣(元)", "平台优惠折扣(元)",
            "多多支付立减金额(元)", "用户实付金额(元)", "商家实收金额(元)", "商品数量(件)", "发货时间", "确认收货时间",
@@ -81,8 +88,18 @@ def dump(db) -> dict:
     return {t: db.execute_sql(f'select * from "{t}" order by rowid').fetchall() for t in tables}
 
 
+def prepare(path, **kw):
+    """A file's layout as the CLI and the import screen ask for it: saved mappings looked up."""
+    return prepare_file(path, saved=SavedMappings(), **kw)
+
+
+def plan_import(layout, **kw):
+    """A plan as the CLI and the import screen make it: couriers known to the database."""
+    return plan_layout(layout, couriers=CourierResolver.from_database(), **kw)
+
+
 def plan_for(path, shop, **kw):
-    return S.plan_import(S.prepare(path, **kw), shop_id=shop.id)
+    return plan_import(prepare(path, **kw), shop_id=shop.id)
 
 
 # ------------------------------------------------------------------ readers
@@ -113,9 +130,9 @@ def test_xlsx_written_by_openpyxl(tmp_path, shop):
 def test_text_encodings_and_separators(tmp_path, shop, encoding, sep):
     p = tmp_path / "a.csv"
     p.write_bytes(csv_text(SAMPLE, sep=sep).encode(encoding))
-    lay = S.prepare(p)
+    lay = prepare(p)
     assert lay.delimiter == sep
-    _check_two_orders(S.plan_import(lay, shop_id=shop.id))
+    _check_two_orders(plan_import(lay, shop_id=shop.id))
 
 
 def test_hand_made_bytes(tmp_path, shop):
@@ -171,7 +188,7 @@ def test_title_row_blank_and_total_rows(tmp_path, shop):
 
 def test_several_sheets(tmp_path, shop):
     p = write_xlsx(tmp_path / "m.xlsx", SAMPLE, sheet="订单", extra_sheets=[("说明", [["本表为导出"]]), ("空", [])])
-    lay = S.prepare(p)
+    lay = prepare(p)
     assert lay.sheet == "订单"
     # two order sheets: ask
     wb = openpyxl.load_workbook(p)
@@ -179,13 +196,13 @@ def test_several_sheets(tmp_path, shop):
     ws.append(HEADERS)
     ws.append(line(SN3))
     wb.save(p)
-    with pytest.raises(S.NeedsSheet) as exc:
-        S.prepare(p)
+    with pytest.raises(NeedsSheet) as exc:
+        prepare(p)
     assert "订单2" in exc.value.sheets
     plan = plan_for(p, shop, sheet="订单2")
     assert [r["order_sn"] for r in plan.records] == [SN3]
-    with pytest.raises(S.SpreadsheetError):
-        S.prepare(p, sheet="nope")
+    with pytest.raises(SpreadsheetError):
+        prepare(p, sheet="nope")
 
 
 def test_english_headers(tmp_path, shop):
@@ -309,38 +326,40 @@ def test_dry_run_writes_nothing_and_commit_writes(tmp_path, db, shop):
     plan = plan_for(p, shop)
     assert (plan.counts.new, plan.counts.updated, plan.counts.unchanged) == (3, 0, 0)
     assert dump(db) == before
-    out = S.commit_import(plan, actor="tester")
+    out = commit_import(plan, actor="tester")
     assert out.committed
     assert Order.select().count() == 3 and OrderItem.select().count() == 4
     o = Order.get(Order.order_sn == SN3)
     assert o.source == "import" and o.logistics_id == 85 and o.tracking_number == "YT1234567890"
     run = ImportRun.get()
     assert run.committed and run.orders_new == 3 and run.actor == "tester"
+    assert run.started_at <= run.finished_at
+    assert not [k for k in vars(plan) if k.startswith("_")]  # the commit's options are not left on the plan
     # the same file again: unchanged, never duplicated
     plan2 = plan_for(p, shop)
     assert (plan2.counts.new, plan2.counts.updated, plan2.counts.unchanged) == (0, 0, 3)
-    S.commit_import(plan2, actor="tester")
+    commit_import(plan2, actor="tester")
     assert Order.select().count() == 3 and OrderItem.select().count() == 4
 
 
 def test_rejected_file_leaves_database_byte_for_byte(tmp_path, db, shop):
-    S.commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE), shop), actor="t")
+    commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE), shop), actor="t")
     Order.update(state="printed", print_count=1).where(Order.order_sn == SN1).execute()
     before = dump(db)
     rows = [line(SN1, pay="99.00", goods="新商品"), line(SN3), line(SN2, **{"订单号": 2.31114123456789e20})]
     plan = plan_for(write_xlsx(tmp_path / "bad.xlsx", rows), shop)
     assert plan.counts.rejected == 1 and plan.counts.new == 1
-    out = S.commit_import(plan, actor="t")
+    out = commit_import(plan, actor="t")
     assert not out.committed
     assert dump(db) == before
     # the rejects file: original columns plus the error
-    rej = S.write_rejects(plan)
+    rej = write_rejects(plan)
     ws = openpyxl.load_workbook(rej).active
     values = list(ws.values)
     assert values[0][:2] == ("row", "error") and "订单号" in values[0]
     assert values[1][0] == 4 and "Excel" in values[1][1]
     # accepting a partial import writes the good orders
-    out = S.commit_import(plan, actor="t", allow_partial=True)
+    out = commit_import(plan, actor="t", allow_partial=True)
     assert out.committed and Order.select().count() == 3
 
 
@@ -354,7 +373,7 @@ def test_import_after_sync_never_overwrites_platform_data(tmp_path, db, shop):
     rows = [line(SN1, status="已取消", after="退款成功", pay="1.00", goods="别的", count=5, remark="旧备注",
                  **{"商家备注": "旧备注"}), line(SN2)]
     plan = plan_for(write_xlsx(tmp_path / "old.xlsx", rows), shop)
-    out = S.commit_import(plan, actor="t")
+    out = commit_import(plan, actor="t")
     assert out.committed
     after = Order.get(Order.order_sn == SN1)
     for f in ("order_status", "refund_status", "pay_amount_fen", "remark", "state", "print_count",
@@ -367,10 +386,10 @@ def test_import_after_sync_never_overwrites_platform_data(tmp_path, db, shop):
 
 def test_import_never_clears_print_or_ship_state(tmp_path, db, shop):
     p = write_xlsx(tmp_path / "a.xlsx", SAMPLE)
-    S.commit_import(plan_for(p, shop), actor="t")
+    commit_import(plan_for(p, shop), actor="t")
     Order.update(state="printed", print_count=3).where(Order.order_sn == SN1).execute()
     rows = [line(SN1, remark="x", **{"商家备注": "新备注"}), line(SN1, goods="盖子", count=2, outer="B07", spec="黑色")]
-    S.commit_import(plan_for(write_xlsx(tmp_path / "b.xlsx", rows), shop), actor="t")
+    commit_import(plan_for(write_xlsx(tmp_path / "b.xlsx", rows), shop), actor="t")
     o = Order.get(Order.order_sn == SN1)
     assert o.state == "printed" and o.print_count == 3 and o.remark == "新备注"
 
@@ -378,7 +397,7 @@ def test_import_never_clears_print_or_ship_state(tmp_path, db, shop):
 def test_plain_receiver_text_gets_its_masked_forms(tmp_path, db, shop):
     rows = [line(SN1), line(SN2, **{"收货人": "欧阳娜", "手机": "13912345678", "详细地址": "浙江省杭州市西湖区文三路 2 号"}),
             line(SN3, **{"收货人": "李**", "手机": "139****0000"})]  # a newer export: masked already
-    S.commit_import(plan_for(write_xlsx(tmp_path / "r.xlsx", rows), shop), actor="t")
+    commit_import(plan_for(write_xlsx(tmp_path / "r.xlsx", rows), shop), actor="t")
     got = {o.order_sn: (o.receiver_name_mask, o.receiver_phone_mask, o.address_mask, o.receiver_name)
            for o in Order.select()}
     assert got == {SN1: ("张*", "138****0000", "浙江省杭州市西湖区****", "张三"),
@@ -400,11 +419,11 @@ def test_masking_forms():
 def test_a_later_file_with_a_refund_blocks_the_imported_order(tmp_path, db, shop):
     from dadan.core.orders.rules import Flag
 
-    S.commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", [line(SN1)]), shop), actor="t")
+    commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", [line(SN1)]), shop), actor="t")
     Order.update(state="printed", print_count=1).execute()
     plan = plan_for(write_xlsx(tmp_path / "b.xlsx", [line(SN1, after="退款中")]), shop)
     assert plan.counts.updated == 1
-    S.commit_import(plan, actor="t")
+    commit_import(plan, actor="t")
     o = Order.get(Order.order_sn == SN1)
     assert o.refund_status == 3 and o.exception_flags & Flag.REFUND
     assert (o.state, o.print_count) == ("printed", 1)
@@ -414,23 +433,43 @@ def test_a_later_file_with_a_refund_blocks_the_imported_order(tmp_path, db, shop
 def test_unknown_layout_needs_mapping_then_reuses_it(tmp_path, db, shop):
     headers = ["单据", "货品", "件", "钱"]
     p = write_xlsx(tmp_path / "u.xlsx", [[SN1, "杯子", 2, "3.00"], [SN2, "盘子", 1, "4.00"]], headers=headers)
-    with pytest.raises(S.NeedsMapping) as exc:
-        S.prepare(p)
+    with pytest.raises(NeedsMapping) as exc:
+        prepare(p)
     lay = exc.value.layout
     assert lay.headers == headers and lay.preview(1)[0][0] == SN1
     mapping = {"order_sn": "单据", "goods_name": "货品", "goods_count": "件", "pay_amount": "钱"}
-    S.save_mapping("仓库格式", lay.headers, mapping)
+    SavedMappings().save("仓库格式", lay.headers, mapping)
     assert ColumnMapping.select().count() == 1
-    lay2 = S.prepare(p)  # found by header signature
+    lay2 = prepare(p)  # found by header signature
     assert lay2.mapping_name == "仓库格式"
-    plan = S.plan_import(lay2, shop_id=shop.id)
+    plan = plan_import(lay2, shop_id=shop.id)
     assert plan.counts.new == 2 and plan.records[0]["items"][0]["goods_count"] == 2
-    assert S.prepare(p, mapping_name="仓库格式").mapping == lay2.mapping
-    with pytest.raises(S.SpreadsheetError):
-        S.prepare(p, mapping_name="nope")
-    with pytest.raises(S.SpreadsheetError):
-        S.resolve_mapping(headers, {"order_sn": "不存在"})
+    assert prepare(p, mapping_name="仓库格式").mapping == lay2.mapping
+    with pytest.raises(SpreadsheetError):
+        prepare(p, mapping_name="nope")
+    with pytest.raises(SpreadsheetError):
+        resolve_mapping(headers, {"order_sn": "不存在"})
 
+
+
+def test_parsing_looks_at_the_database_only_when_handed_it(tmp_path, db, shop):
+    """Saved mappings and the cached courier list count only when the caller passes them."""
+    headers = ["单据", "货品", "快递单号", "快递公司"]
+    p = write_xlsx(tmp_path / "u.xlsx", [[SN1, "杯子", "SD12345678", "闪电快递"]], headers=headers)
+    SavedMappings().save("仓库格式", headers, {"order_sn": "单据", "goods_name": "货品", "tracking_number": "快递单号",
+                                           "courier": "快递公司"})
+    with pytest.raises(NeedsMapping):
+        prepare_file(p)  # no saved mappings handed in: none is looked up
+    with pytest.raises(SpreadsheetError, match="no saved column mapping"):
+        prepare_file(p, mapping_name="仓库格式")
+    lay = prepare(p)
+    assert lay.mapping_name == "仓库格式" and lay.kind == "orders"
+    Courier.create(id=9001, name="闪电快递", code="sdkd")
+    assert plan_layout(lay, shop_id=shop.id).records[0].get("logistics_id") is None  # built-in couriers only
+    assert plan_import(lay, shop_id=shop.id).records[0]["logistics_id"] == 9001
+    assert CourierResolver()("闪电快递") is None and CourierResolver.from_database()("sdkd") == 9001
+    plan = plan_import(lay, shop_id=shop.id, dry_run_counts=False)
+    assert plan.counts.new == 1 and ImportRun.select().count() == 0
 
 # ------------------------------------------------------------------ clean errors for bad files
 @pytest.mark.parametrize("content", [b"", b"PK\x03\x04garbage", b"\xd0\xcf\x11\xe0broken", b"\x00\x01\x02\x03" * 10,
@@ -438,21 +477,21 @@ def test_unknown_layout_needs_mapping_then_reuses_it(tmp_path, db, shop):
 def test_bad_files_give_clean_errors(tmp_path, content):
     p = tmp_path / "x.xlsx"
     p.write_bytes(content)
-    with pytest.raises(S.SpreadsheetError) as exc:
-        S.prepare(p)
+    with pytest.raises(SpreadsheetError) as exc:
+        prepare_file(p)
     assert exc.value.message
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(S.SpreadsheetError, match="cannot open"):
-        S.prepare(tmp_path / "nope.csv")
+    with pytest.raises(SpreadsheetError, match="cannot open"):
+        prepare_file(tmp_path / "nope.csv")
 
 
 # ------------------------------------------------------------------ tracking numbers in bulk
 def test_tracking_file(tmp_path, db, shop):
     from dadan.core.models import Shipment
 
-    S.commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE + [line(SN3)]), shop), actor="t")
+    commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE + [line(SN3)]), shop), actor="t")
     Order.update(exception_flags=1).where(Order.order_sn == SN3).execute()
     headers = ["订单号", "快递公司", "快递单号"]
     good = [[SN1, "中通", "\t75312345678901"], [SN2, "圆通速递", "YT9876543210"]]
@@ -460,52 +499,52 @@ def test_tracking_file(tmp_path, db, shop):
                                                 ["231114-999999999999999", "中通", "75300000000002"],
                                                 [SN1, "火星快递", "X1234567"]], headers=headers)
     before = dump(db)
-    lay = S.prepare(p)
+    lay = prepare(p)
     assert lay.kind == "tracking"
-    plan = S.plan_import(lay, shop_id=shop.id)
+    plan = plan_import(lay, shop_id=shop.id)
     assert dump(db) == before
     msgs = {r.row: r.message for r in plan.rejects}
     assert set(msgs) == {4, 5, 6}
     assert "unknown courier" in msgs[6] and "no order" in msgs[5]
     assert plan.counts.updated == 2
-    out = S.commit_import(plan, actor="t")
+    out = commit_import(plan, actor="t")
     assert not out.committed and dump(db) == before
-    out = S.commit_import(plan, actor="t", allow_partial=True)
+    out = commit_import(plan, actor="t", allow_partial=True)
     assert out.committed and out.counts.updated == 2
     assert out.message.startswith("imported: 2 tracking numbers assigned (ship confirmations queued)")
     o = Order.get(Order.order_sn == SN1)
     assert (o.tracking_number, o.logistics_id) == ("75312345678901", 115)
     assert Shipment.select().count() == 2
     # again: unchanged, nothing queued twice
-    plan = S.plan_import(S.prepare(write_xlsx(tmp_path / "t2.xlsx", good, headers=headers)), shop_id=shop.id)
+    plan = plan_import(prepare(write_xlsx(tmp_path / "t2.xlsx", good, headers=headers)), shop_id=shop.id)
     assert plan.counts.unchanged == 2 and plan.counts.updated == 0
 
 
 def test_tracking_file_with_empty_cells_rejects_those_rows(tmp_path, db, shop):
-    S.commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE), shop), actor="t")
+    commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE), shop), actor="t")
     headers = ["订单号", "快递公司", "快递单号"]
     p = write_xlsx(tmp_path / "t.xlsx", [[SN1, "中通", ""], [SN2, "", "YT9876543210"]], headers=headers)
     before = dump(db)
-    plan = S.plan_import(S.prepare(p), shop_id=shop.id)
+    plan = plan_import(prepare(p), shop_id=shop.id)
     msgs = {r.row: (r.column, r.message) for r in plan.rejects}
     assert msgs == {2: ("快递单号", "the tracking number is empty"), 3: ("快递公司", "the courier is empty")}
-    assert not S.commit_import(plan, actor="t").committed and dump(db) == before
+    assert not commit_import(plan, actor="t").committed and dump(db) == before
 
 
 def test_tracking_file_naming_an_order_twice(tmp_path, db, shop):
     from dadan.core.models import Shipment
 
-    S.commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE + [line(SN3)]), shop), actor="t")
+    commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE + [line(SN3)]), shop), actor="t")
     headers = ["订单号", "快递公司", "快递单号"]
     rows = [[SN1, "中通", "75312345678901"], [SN2, "中通", "75312345678902"], [SN1, "中通", "75312345678901"],
             [SN3, "中通", "75312345678903"], [SN3, "圆通", "YT9876543210"]]
     before = dump(db)
-    plan = S.plan_import(S.prepare(write_xlsx(tmp_path / "t.xlsx", rows, headers=headers)), shop_id=shop.id)
+    plan = plan_import(prepare(write_xlsx(tmp_path / "t.xlsx", rows, headers=headers)), shop_id=shop.id)
     # the same row twice is one assignment; different numbers for one order reject both rows
     assert {r.row: r.column for r in plan.rejects} == {5: "订单号", 6: "订单号"}
     assert "different tracking numbers on rows 5, 6" in plan.rejects[0].message
     assert plan.counts.updated == 2 and dump(db) == before
-    assert S.commit_import(plan, actor="t", allow_partial=True).committed
+    assert commit_import(plan, actor="t", allow_partial=True).committed
     assert Shipment.select().count() == 2 and Order.get(Order.order_sn == SN3).tracking_number == ""
 
 

@@ -10,7 +10,8 @@ import pytest
 from textual.app import App
 from textual.widgets import DataTable, OptionList, Select, Static
 
-from dadan.core.spreadsheets import importer as S
+from dadan.core.spreadsheets.layout import prepare
+from dadan.core.spreadsheets.mappings import SavedMappings
 from dadan.core.db import close_database, database, open_database
 from dadan.core.models import ColumnMapping, Order, Shop
 from tests.test_import_core import HEADERS, SAMPLE, SN1, SN2, dump, line, write_xlsx
@@ -147,4 +148,4 @@ async def _test_mapping_step_saved_and_reused(tmp_path, shop):
         assert scr.plan is not None and scr.plan.counts.new == 1
         assert scr.plan.records[0]["items"][0]["goods_count"] == 2
     assert ColumnMapping.get().name == "u"
-    assert S.prepare(tmp_path / "u.xlsx").mapping_name == "u"
+    assert prepare(tmp_path / "u.xlsx", saved=SavedMappings()).mapping_name == "u"

@@ -12,9 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dadan.core.spreadsheets import importer as S
 from dadan.core.db import close_database, open_database
 from dadan.core.models import Shop
+from dadan.core.spreadsheets.couriers import CourierResolver
+from dadan.core.spreadsheets.errors import NeedsMapping, SpreadsheetError
+from dadan.core.spreadsheets.layout import prepare
+from dadan.core.spreadsheets.mappings import SavedMappings
+from dadan.core.spreadsheets.plan import plan_import
 
 KNOWN = ["订单号", "商品", "商品数量(件)", "用户实付金额(元)", "订单状态", "售后状态", "订单成交时间", "快递单号", "快递公司",
          "商品id", "样式ID", "承诺发货时间", "省", "Order number", "qty", "其它"]
@@ -32,15 +36,15 @@ def shop_id(tmp_path_factory):
 
 def _run(path: Path, shop_id: int) -> None:
     try:
-        lay = S.prepare(path)
-    except S.NeedsMapping as exc:
+        lay = prepare(path, saved=SavedMappings())
+    except NeedsMapping as exc:
         lay = exc.layout
         assert len(lay.preview(3, masked=True)) == len(lay.preview(3))
         return
-    except S.SpreadsheetError as exc:
+    except SpreadsheetError as exc:
         assert exc.message
         return
-    plan = S.plan_import(lay, shop_id=shop_id)
+    plan = plan_import(lay, shop_id=shop_id, couriers=CourierResolver.from_database())
     for r in plan.rejects:
         assert r.message and r.row >= 1
     assert plan.counts.rejected == len(plan.rejects)

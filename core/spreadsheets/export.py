@@ -25,19 +25,16 @@ row per order line, so they can be imported again.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
 import os
-import re
 import sys
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Iterator
 
 from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
+from dadan.core.spreadsheets.writers import RowWriter, yuan
 from dadan.core.timeutil import DEFAULT_TZ, to_local
 
 KINDS = ("orders", "ship", "picklist", "daily")
@@ -59,34 +56,6 @@ class ExportError(DadanError):
     title = "Export error"
 
 
-def neutralize(v):
-    """A text cell starting with = + - @ (or tab/CR) would run as a formula in Excel: prefix it.
-    The import strips that prefix again (:func:`core.spreadsheets._clean_text`)."""
-    if isinstance(v, str) and v and v[0] in "=+-@\t\r":
-        return "'" + v
-    return v
-
-
-# digits Excel would turn into a number: 12+ digits (shown rounded, digits lost past 15) or a
-# leading zero (dropped)
-_EXCEL_NUMBER_DAMAGE = re.compile(r"[0-9]{12,}|0[0-9]+")
-
-
-def csv_cell(v):
-    """One CSV cell: neutralised, and a long digit string tab-prefixed so that Excel keeps it
-    as text (the merchant backend's own exports do the same; the import strips the tab)."""
-    if v is None:
-        return ""
-    if isinstance(v, str) and _EXCEL_NUMBER_DAMAGE.fullmatch(v):
-        return "\t" + v
-    return neutralize(v)
-
-
-def yuan(fen: int | None) -> Decimal:
-    """Fen -> yuan with two decimals, exactly (a number cell in xlsx, "12.50" in CSV)."""
-    return Decimal(int(fen or 0)).scaleb(-2)
-
-
 def format_for(path: str | Path, fmt: str | None) -> str:
     if fmt:
         if fmt not in FORMATS:
@@ -102,7 +71,40 @@ def format_for(path: str | Path, fmt: str | None) -> str:
                          "无法从“{p}”判断格式；请指定 --format {all}", p=path, all="|".join(FORMATS)))
 
 
-# ------------------------------------------------------------------ reading
+
+def default_export_name(kind: str, fmt: str, now: dt.datetime, tz: str = DEFAULT_TZ) -> str:
+    """The file name an export gets unless the operator types one: ``KIND_YYYYMMDD-HHMM.EXT``,
+    ``now`` (naive UTC) in local time, e.g. ``orders_20261120-1200.xlsx``."""
+    return f"{kind}_{to_local(now, tz):%Y%m%d-%H%M}.{fmt}"
+
+
+def default_export_path(folder: Path, kind: str, fmt: str, now: dt.datetime, tz: str = DEFAULT_TZ) -> Path:
+    """The default file of an export in ``folder`` (the exports folder,
+    :attr:`core.config.Paths.exports_dir`, ``exports/`` in the data folder)."""
+    return folder / default_export_name(kind, fmt, now, tz)
+
+
+def resolve_export_path(text: str, folder: Path) -> Path:
+    """The file a typed name means: ``~`` expanded, a name without a folder (or any relative
+    path) inside ``folder`` (the exports folder)."""
+    path = Path(text.strip()).expanduser()
+    return path if path.is_absolute() else folder / path
+
+
+def make_export_folder(path: Path) -> None:
+    """Create the folder of ``path`` if it is missing (raises :class:`ExportError` in words
+    when it cannot be, or when its name is a file's)."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # the folder's name (or a parent's) is a file
+        raise ExportError(tr("cannot write {p}: {d} is not a folder", "无法写入 {p}：{d} 不是文件夹", p=path,
+                             d=folder)) from None
+    except OSError as exc:
+        raise ExportError(tr("cannot create the folder {d}: {e}", "无法创建文件夹 {d}：{e}", d=folder,
+                             e=exc.strerror or exc)) from None
+
+
 def iter_orders(where=None, *, chunk: int = 1000) -> Iterator[tuple[object, list[dict]]]:
     """(order, items) for every order matching ``where``, in id order, ``chunk`` at a time."""
     from dadan.core.models import Order, OrderItem
@@ -170,44 +172,6 @@ def order_json(o, items: list[dict], shop_name: str) -> dict:
         "updated_at": _iso(o.updated_at),
         "items": [{k: it.get(k) for k in ITEM_KEYS} for it in items],
     }
-
-
-# ------------------------------------------------------------------ writers
-class _Writer:
-    def __init__(self, fmt: str, out, columns: list[str]):
-        self.fmt = fmt
-        self.columns = columns
-        self.out = out
-        if fmt == "csv":
-            self._csv = csv.writer(out, lineterminator="\r\n")
-            self._csv.writerow([csv_cell(c) for c in columns])
-        elif fmt == "xlsx":
-            from openpyxl import Workbook
-            from openpyxl.cell import WriteOnlyCell
-
-            self._wb = Workbook(write_only=True)
-            self._ws = self._wb.create_sheet("dadan")
-            self._ws.append([neutralize(c) for c in columns])
-            self._money_cell = WriteOnlyCell
-
-    def _xlsx_cell(self, v):
-        if isinstance(v, Decimal):
-            cell = self._money_cell(self._ws, value=v)
-            cell.number_format = "0.00"
-            return cell
-        return neutralize(v)
-
-    def row(self, values: list, record: dict | None = None) -> None:
-        if self.fmt == "jsonl":
-            rec = record if record is not None else dict(zip(self.columns, values))
-            self.out.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
-        elif self.fmt == "csv":
-            self._csv.writerow([csv_cell(v) for v in values])
-        else:
-            self._ws.append([self._xlsx_cell(v) for v in values])
-
-    def save_xlsx(self, path) -> None:
-        self._wb.save(path)
 
 
 @dataclass
@@ -308,7 +272,7 @@ def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, xlsx_tmp=None) ->
     rows = orders = 0
     if kind == "orders":
         cols = list(JSONL_KEYS) if fmt == "jsonl" else ORDER_COLUMNS
-        w = _Writer(fmt, fh, cols)
+        w = RowWriter(fmt, fh, cols)
         couriers = _courier_names()
         for o, items in iter_orders(where, chunk=chunk):
             orders += 1
@@ -332,7 +296,7 @@ def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, xlsx_tmp=None) ->
                               it.get("sku_id", "")] + tail)
                 rows += 1
     elif kind == "ship":
-        w = _Writer(fmt, fh, ["订单号", "快递公司", "快递单号"])
+        w = RowWriter(fmt, fh, ["订单号", "快递公司", "快递单号"])
         couriers = _courier_names()
         for o, _items in iter_orders(where, chunk=chunk):
             orders += 1
@@ -348,7 +312,7 @@ def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, xlsx_tmp=None) ->
                 a = agg.setdefault(key, [0, set()])
                 a[0] += int(it.get("goods_count") or 0)
                 a[1].add(o.id)
-        w = _Writer(fmt, fh, ["商家编码", "商品", "商品规格", "数量", "订单数"] if fmt != "jsonl"
+        w = RowWriter(fmt, fh, ["商家编码", "商品", "商品规格", "数量", "订单数"] if fmt != "jsonl"
                     else ["outer_id", "goods_name", "goods_spec", "quantity", "orders"])
         for key in sorted(agg, key=lambda k: (k[0].lower(), k[1], k[2])):
             w.row([key[0], key[1], key[2], agg[key][0], len(agg[key][1])])
@@ -367,9 +331,9 @@ def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, xlsx_tmp=None) ->
             d[4] += 1 if o.state in ("shipped", "confirmed") else 0
             d[5] += 1 if o.exception_flags else 0
         if fmt == "jsonl":
-            w = _Writer(fmt, fh, ["date", "orders", "items", "pay_amount_fen", "printed", "shipped", "exceptions"])
+            w = RowWriter(fmt, fh, ["date", "orders", "items", "pay_amount_fen", "printed", "shipped", "exceptions"])
         else:
-            w = _Writer(fmt, fh, ["日期", "订单数", "件数", "实付金额(元)", "已打印", "已发货", "异常"])
+            w = RowWriter(fmt, fh, ["日期", "订单数", "件数", "实付金额(元)", "已打印", "已发货", "异常"])
         for day in sorted(days):
             d = days[day]
             money = d[2] if fmt == "jsonl" else yuan(d[2])

@@ -57,9 +57,16 @@ def resolve_shop(name: str | None, *, create: bool = False, required: bool = Tru
 
 
 def run(args, ctx) -> int:
-    from dadan.core.spreadsheets import importer as S
     from dadan.core.errors import DadanError
     from dadan.core.i18n import tr
+    from dadan.core.spreadsheets.commit import commit_import
+    from dadan.core.spreadsheets.couriers import CourierResolver
+    from dadan.core.spreadsheets.errors import NeedsMapping
+    from dadan.core.spreadsheets.fields import FIELDS
+    from dadan.core.spreadsheets.layout import prepare
+    from dadan.core.spreadsheets.mappings import SavedMappings
+    from dadan.core.spreadsheets.plan import plan_import
+    from dadan.core.spreadsheets.rejects import write_rejects
 
     ctx.open_db()
     manual = {}
@@ -68,17 +75,18 @@ def run(args, ctx) -> int:
             raise DadanError(tr("--map expects FIELD=HEADER, got '{v}'", "--map 的格式应为 字段=列名，而不是“{v}”", v=item))
         k, v = item.split("=", 1)
         manual[k.strip()] = v.strip()
+    saved = SavedMappings()
     try:
-        layout = S.prepare(args.file, sheet=args.sheet, mapping=manual or None, mapping_name=args.mapping,
-                           kind=args.kind)
-    except S.NeedsMapping as exc:
+        layout = prepare(args.file, sheet=args.sheet, mapping=manual or None, mapping_name=args.mapping,
+                         kind=args.kind, saved=saved)
+    except NeedsMapping as exc:
         lay = exc.layout
         print(f"dadan: {exc.message}", file=sys.stderr)
         print(tr("columns: {h}", "列：{h}", h=" | ".join(lay.headers)), file=sys.stderr)
-        print(tr("fields: {f}", "字段：{f}", f=", ".join(f.key for f in S.FIELDS)), file=sys.stderr)
+        print(tr("fields: {f}", "字段：{f}", f=", ".join(f.key for f in FIELDS)), file=sys.stderr)
         return 1
     if args.save_mapping:
-        S.save_mapping(args.save_mapping, layout.headers, layout.mapping)
+        saved.save(args.save_mapping, layout.headers, layout.mapping)
     if args.dry_run:
         try:
             shop = resolve_shop(args.shop, required=False)
@@ -96,7 +104,8 @@ def run(args, ctx) -> int:
     # an orders file is written in one pass: its counts come from the write itself, not from a dry
     # run first. A tracking file is tried first: rows for unknown orders belong in the rejects file.
     tried = args.dry_run or layout.kind == "tracking"
-    plan = S.plan_import(layout, shop_id=shop.id if shop else None, progress=progress, dry_run_counts=tried)
+    plan = plan_import(layout, shop_id=shop.id if shop else None, progress=progress,
+                       couriers=CourierResolver.from_database(), dry_run_counts=tried)
     if tty:
         print("\r\033[K", end="", file=sys.stderr)
     where = f"{layout.sheet}" + (f" [{layout.encoding}]" if layout.encoding else "")
@@ -111,13 +120,13 @@ def run(args, ctx) -> int:
         print("  " + r.text())
     if len(plan.rejects) > 20:
         print(tr("  ... and {n} more", "  ……还有 {n} 行", n=len(plan.rejects) - 20))
-    rejects_file = S.write_rejects(plan, args.rejects) if plan.rejects else None
+    rejects_file = write_rejects(plan, args.rejects) if plan.rejects else None
     if rejects_file:
         print(tr("rejected rows written to {p}", "被拒绝的行已写入 {p}", p=rejects_file))
     if args.dry_run:
         print(tr("dry run: nothing was written", "试运行：未写入任何数据"))
         return 1 if plan.rejects else 0
-    out = S.commit_import(plan, actor=ctx.operator, allow_partial=args.partial, progress=progress)
+    out = commit_import(plan, actor=ctx.operator, allow_partial=args.partial, progress=progress)
     if tty:
         print("\r\033[K", end="", file=sys.stderr)
     print(out.message)

@@ -5,12 +5,14 @@ default), the bulk-ship file for the merchant backend (订单号/快递公司/�
 daily report. Format (``x`` / ``c`` / ``j``): xlsx (default), csv, jsonl. The orders are the
 selection when there is one, otherwise every order of the current filter; the dialog counts
 them. The file name is prefilled (``orders_20261120-1200.xlsx`` in the exports folder, local
-time); a name without a folder goes to the exports folder, and a missing folder is created.
-Arrows move in a list, Tab goes to the next field, Enter exports, Esc cancels.
+time); a name without a folder goes to the exports folder, and a missing folder is created (the
+rule is core's: :func:`core.spreadsheets.export.default_export_path`, ``resolve_export_path``,
+``make_export_folder``). Arrows move in a list, Tab goes to the next field, Enter exports, Esc
+cancels.
 
 The dialog dismisses with an :class:`ExportRequest` (or None); the order screen runs
 :func:`write_export` in a thread worker and reports the result. The export itself is
-:func:`core.export.export`; it only reads the database.
+:func:`core.spreadsheets.export.export`; it only reads the database.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from textual.widgets import Input, Label, OptionList, Static
 
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.orders.selection import Selection
+from dadan.core.spreadsheets.export import default_export_path, resolve_export_path
 from dadan.tui.widgets.desk_base import DeskMixin
 
 KINDS = ("orders", "ship", "picklist", "daily")  # core.export.KINDS, in the dialog's order
@@ -55,33 +58,13 @@ class ExportRequest:
     tz: str
 
 
-def default_name(kind: str, fmt: str, now: dt.datetime, tz: str) -> str:
-    from dadan.core.timeutil import to_local
-
-    return f"{kind}_{to_local(now, tz):%Y%m%d-%H%M}.{fmt}"
-
-
-def resolve_path(text: str, folder: Path) -> Path:
-    """The file a typed name means: ``~`` expanded, a relative name inside ``folder``."""
-    path = Path(text.strip()).expanduser()
-    return path if path.is_absolute() else folder / path
-
-
 def write_export(req: ExportRequest):
     """Create the folder and export (call in a thread worker). Returns core's ExportResult;
-    raises core.export.ExportError (in words) when the file cannot be written."""
+    raises core's ExportError (in words) when the file cannot be written."""
     from dadan.core.db import connection
-    from dadan.core.spreadsheets.export import ExportError, export
+    from dadan.core.spreadsheets.export import export, make_export_folder
 
-    folder = req.path.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):  # the folder's name (or a parent's) is a file
-        raise ExportError(tr("cannot write {p}: {d} is not a folder", "无法写入 {p}：{d} 不是文件夹", p=req.path,
-                             d=folder)) from None
-    except OSError as exc:
-        raise ExportError(tr("cannot create the folder {d}: {e}", "无法创建文件夹 {d}：{e}", d=folder,
-                             e=exc.strerror or exc)) from None
+    make_export_folder(req.path)
     with connection():
         where = req.selection.where(tz=req.tz, now=req.now)
         return export(req.kind, req.fmt, req.path, where=where, tz=req.tz)
@@ -203,14 +186,14 @@ class ExportDialog(DeskMixin, ModalScreen[ExportRequest | None]):
     def _fill_name(self) -> None:
         """A fresh name while the operator has not typed one; else only the extension follows."""
         field = self.query_one("#ex-path", Input)
-        name = default_name(self.kind, self.fmt, self.export_now(), self.tz)
+        default = str(default_export_path(self.folder, self.kind, self.fmt, self.export_now(), self.tz))
         current = field.value.strip()
         if not current or current == self._auto_name:
-            value = str(self.folder / name)
+            value = default
         else:
             path = Path(current)
             value = str(path.with_suffix("." + self.fmt)) if path.suffix.lstrip(".").lower() in FORMATS else current
-        self._auto_name = str(self.folder / name)
+        self._auto_name = default
         if value != field.value:
             field.value = value
             field.cursor_position = len(value)
@@ -268,7 +251,7 @@ class ExportDialog(DeskMixin, ModalScreen[ExportRequest | None]):
             self.app.bell()
             self.query_one("#ex-path", Input).focus()
             return
-        path = resolve_path(text, self.folder)
+        path = resolve_export_path(text, self.folder)
         if path.is_dir():
             self.query_one("#ex-error", Label).update(tr("{p} is a folder: add a file name.",
                                                          "{p} 是文件夹：请加上文件名。", p=path))

@@ -118,20 +118,26 @@ class ImportScreen(Screen):
     # ------------------------------------------------------------------ workers
     @work(thread=True, exclusive=True, exit_on_error=False, group="import", description="analyse import file")
     def analyse(self, mapping: dict | None = None, save_as: str = "") -> None:
-        from dadan.core.spreadsheets import importer as S
         from dadan.core.db import connection
         from dadan.core.errors import DadanError
+        from dadan.core.spreadsheets.couriers import CourierResolver
+        from dadan.core.spreadsheets.errors import NeedsMapping, NeedsSheet
+        from dadan.core.spreadsheets.layout import prepare
+        from dadan.core.spreadsheets.mappings import SavedMappings
+        from dadan.core.spreadsheets.plan import plan_import
 
         try:
             with connection():
+                saved = SavedMappings()
                 if mapping is not None and save_as and self.map_layout is not None:
-                    S.save_mapping(save_as, self.map_layout.headers, mapping)
-                layout = S.prepare(self.path, sheet=self.sheet, mapping=mapping)
-                plan = S.plan_import(layout, shop_id=self.shop_id, tz=self.tz, progress=self._progress)
-        except S.NeedsSheet as exc:
+                    saved.save(save_as, self.map_layout.headers, mapping)
+                layout = prepare(self.path, sheet=self.sheet, mapping=mapping, saved=saved)
+                plan = plan_import(layout, shop_id=self.shop_id, tz=self.tz, progress=self._progress,
+                                   couriers=CourierResolver.from_database())
+        except NeedsSheet as exc:
             self.app.call_from_thread(self._ask_sheet, exc.sheets, exc.message)
             return
-        except S.NeedsMapping as exc:
+        except NeedsMapping as exc:
             self.app.call_from_thread(self._ask_mapping, exc.layout, exc.message)
             return
         except DadanError as exc:
@@ -141,14 +147,14 @@ class ImportScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="import", description="write import")
     def commit(self) -> None:
-        from dadan.core.spreadsheets import importer as S
         from dadan.core.db import connection
         from dadan.core.errors import DadanError
+        from dadan.core.spreadsheets.commit import commit_import
 
         try:
             with connection():
-                out = S.commit_import(self.plan, actor=self.actor, allow_partial=self.allow_partial,
-                                      progress=self._progress)
+                out = commit_import(self.plan, actor=self.actor, allow_partial=self.allow_partial,
+                                    progress=self._progress)
         except DadanError as exc:
             self.app.call_from_thread(self._status, exc.message, True)
             self.busy = False
@@ -157,11 +163,11 @@ class ImportScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="import-rejects", description="rejects file")
     def save_rejects(self) -> None:
-        from dadan.core.spreadsheets import importer as S
         from dadan.core.errors import DadanError
+        from dadan.core.spreadsheets.rejects import write_rejects
 
         try:
-            path = S.write_rejects(self.plan)
+            path = write_rejects(self.plan)
         except DadanError as exc:
             self.app.call_from_thread(self._status, exc.message, True)
             return
@@ -184,7 +190,7 @@ class ImportScreen(Screen):
         self.analyse()
 
     def _ask_mapping(self, layout, message: str) -> None:
-        from dadan.core.spreadsheets.importer import FIELDS
+        from dadan.core.spreadsheets.fields import FIELDS
 
         self.map_layout = layout
         self.mapping_step = True
@@ -209,7 +215,7 @@ class ImportScreen(Screen):
         box.mount_all(rows)
 
     def _mapping_choice(self) -> dict[str, int]:
-        from dadan.core.spreadsheets.importer import FIELDS
+        from dadan.core.spreadsheets.fields import FIELDS
 
         out: dict[str, int] = {}
         for f in FIELDS:

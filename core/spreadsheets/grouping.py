@@ -1,0 +1,177 @@
+"""Parsed order lines -> order records for :func:`core.orders.rules.upsert_orders`: lines grouped
+by order number with their items, money summed or taken once, receiver text masked. An order
+with a rejected line is rejected as a whole."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from dadan.core.i18n import tr
+from dadan.core.masking import mask_address, mask_name, mask_phone
+from dadan.core.orders.rules import RecordColumns
+from dadan.core.spreadsheets.fields import ORDER_MONEY_FIELDS, ORDER_TEXT_FIELDS, TIME_FIELDS
+from dadan.core.spreadsheets.rows import ParsedRows, RejectedRow, row_cells
+
+
+def _sum_or_same(values: list[int]) -> int:
+    """Order-level money on each line of an order: repeated (take once) or per line (sum)."""
+    if len(set(values)) == 1:
+        return values[0]
+    return sum(values)
+
+
+_ITEM_KEYS = ("goods_id", "goods_name", "goods_spec", "goods_count", "sku_id", "outer_id", "outer_goods_id")
+_DISCOUNTS = ("discount_shop", "discount_platform", "discount_pay", "discount")
+_REFUND_RANK = {1: 0, 2: 2, 3: 3, 4: 1}  # which after-sale status of an order's lines wins
+
+
+# line field -> record field, for fields an order's first non-empty line decides
+_FIRST_WINS = tuple((k, k) for k in ("order_status",) + ORDER_TEXT_FIELDS + TIME_FIELDS)
+_MONEY_FIELDS = (("goods_amount", "goods_amount_fen"), ("postage", "postage_fen"), ("pay_amount", "pay_amount_fen"))
+# a one-line order's record: these line fields as they are, then these renamed
+_AS_IS = ("order_sn", "order_status", "tracking_number") + ORDER_TEXT_FIELDS + TIME_FIELDS
+_RENAMED = (("after_sale", "refund_status"),) + _MONEY_FIELDS
+
+
+def _line_item(ln: dict) -> dict | None:
+    """The item an order line carries (None if the line names no goods)."""
+    get = ln.get
+    it = {k: v for k in _ITEM_KEYS if (v := get(k)) is not None}
+    v = get("goods_price")
+    if v is not None:
+        it["goods_price_fen"] = v
+    if not it:
+        return None
+    if "goods_count" not in it:
+        it["goods_count"] = 1
+    return it
+
+
+def _order_record(sn: str, lns: list[dict]) -> dict:
+    """The record for :func:`core.orders.upsert_orders` from the lines of an order with several."""
+    rec: dict = {"order_sn": sn}
+    for lk, rk in _FIRST_WINS:
+        for ln in lns:
+            v = ln.get(lk)
+            if v is not None:
+                rec[rk] = v
+                break
+    refunds = [v for ln in lns if (v := ln.get("after_sale")) is not None]
+    if refunds:
+        rec["refund_status"] = max(refunds, key=lambda s: _REFUND_RANK.get(s, 0))
+    money = {}
+    for k in ORDER_MONEY_FIELDS:
+        vals = [v for ln in lns if (v := ln.get(k)) is not None]
+        if vals:
+            money[k] = _sum_or_same(vals)
+    for k, rk in _MONEY_FIELDS:
+        if k in money:
+            rec[rk] = money[k]
+    disc = [money[k] for k in _DISCOUNTS if k in money]
+    if disc:
+        rec["discount_amount_fen"] = sum(disc)
+    if "pay_time" not in rec and "confirm_time" in rec:
+        rec["pay_time"] = rec["confirm_time"]
+    for ln in lns:
+        if ln.get("tracking_number"):
+            rec["tracking_number"] = ln["tracking_number"]
+            if ln.get("courier"):
+                rec["logistics_id"] = ln["courier"]
+            break
+    items = [it for ln in lns if (it := _line_item(ln)) is not None]
+    if items:
+        rec["items"] = items
+    return rec
+
+
+def _one_line_columns(p: ParsedRows) -> dict[str, list]:
+    """Record columns for every row as if each were a one-line order (None where a row gives
+    nothing; an item's empty fields included)."""
+    cols = p.cols
+    out: dict[str, list] = {}
+    for k in _AS_IS:
+        if k in cols:
+            out[k] = cols[k]
+    for k, rk in _RENAMED:
+        if k in cols:
+            out[rk] = cols[k]
+    disc = [cols[k] for k in _DISCOUNTS if k in cols]
+    if len(disc) == 1:
+        out["discount_amount_fen"] = disc[0]
+    elif disc:
+        nones = (None,) * len(disc)
+        out["discount_amount_fen"] = [None if t == nones else sum(filter(None, t)) for t in zip(*disc)]
+    if "confirm_time" in cols:  # no pay time: the deal time stands in
+        paid = cols.get("pay_time")
+        out["pay_time"] = cols["confirm_time"] if paid is None else [
+            v if v is not None else c for v, c in zip(paid, cols["confirm_time"])]
+    if "tracking_number" in cols and "courier" in cols:
+        out["logistics_id"] = [c if t else None for t, c in zip(cols["tracking_number"], cols["courier"])]
+    item_keys = [k for k in _ITEM_KEYS if k in cols]
+    item_data = [cols[k] for k in item_keys]  # an empty count is 1 (the upsert's rule)
+    if "goods_price" in cols:
+        item_keys.append("goods_price_fen")
+        item_data.append(cols["goods_price"])
+    if item_keys:
+        nones = (None,) * len(item_keys)
+        out["items"] = [None if t == nones else [dict(zip(item_keys, t))] for t in zip(*item_data)]
+    return out
+
+
+def group_orders(p: ParsedRows, rejects: list[RejectedRow], headers: list[str],
+                 rows: Sequence[Sequence]) -> RecordColumns:
+    """Order lines -> order records for :func:`core.orders.upsert_orders` (held a field at a
+    time), in the order their first lines come. An order with a rejected line is rejected as a
+    whole."""
+    bad_sns: dict[str, int] = {}
+    for r in rejects:
+        if r.order_sn:
+            bad_sns.setdefault(r.order_sn, r.row)
+    sns = p.cols["order_sn"]
+    first: dict[str, int] = {}
+    for j, sn in enumerate(sns):
+        first.setdefault(sn, j)
+    several: dict[str, list[int]] = {}
+    if len(first) < len(sns):
+        for j, sn in enumerate(sns):
+            if first[sn] != j:
+                several.setdefault(sn, [first[sn]]).append(j)
+    width = len(headers)
+    for sn in bad_sns.keys() & first.keys():
+        for k in several.get(sn) or [first[sn]]:
+            r = p.rows[k]
+            rejects.append(RejectedRow(r, row_cells(rows[r - 1], width), "", tr(
+                "another line of order {sn} (row {r}) was rejected", "订单 {sn} 的另一行（第 {r} 行）被拒绝",
+                sn=sn, r=bad_sns[sn])))
+    order = [j for sn, j in first.items() if sn not in bad_sns]
+    cols = _one_line_columns(p)
+    if len(order) < len(sns):
+        cols = {k: [c[j] for j in order] for k, c in cols.items()}
+    if several:  # orders with several lines: their records replace the first line's values
+        pos = {sns[j]: i for i, j in enumerate(order)}
+        nones = [None] * len(order)
+        for sn, lines in several.items():
+            if sn in bad_sns:
+                continue
+            rec = _order_record(sn, [p.line(k) for k in lines])
+            i = pos[sn]
+            for k, c in cols.items():
+                c[i] = rec.get(k)
+            for k in rec.keys() - cols.keys():
+                cols[k] = list(nones)
+                cols[k][i] = rec[k]
+    _add_masks(cols)
+    return RecordColumns(cols, len(order))
+
+
+def _add_masks(cols: dict[str, list]) -> None:
+    """Plain receiver text from the file gets the masked forms the screens show by default."""
+    for plain, masked, fn in (("receiver_name", "receiver_name_mask", mask_name),
+                              ("receiver_phone", "receiver_phone_mask", mask_phone)):
+        if plain in cols:
+            cols[masked] = [fn(v) if v else None for v in cols[plain]]
+    if "receiver_address" in cols:
+        addresses = cols["receiver_address"]
+        regions = [cols[k] for k in ("province", "city", "town") if k in cols]
+        region = ["".join(filter(None, t)) for t in zip(*regions)] if regions else [""] * len(addresses)
+        cols["address_mask"] = [mask_address(a, region=r) if a else None for a, r in zip(addresses, region)]

@@ -1,0 +1,140 @@
+"""An import, checked before anything is written: :func:`plan_import` parses and validates every
+row, groups orders (or checks a tracking file's rows) and counts what a commit would do."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dadan.core.bulk import gc_paused
+from dadan.core.i18n import tr
+from dadan.core.orders.rules import RecordColumns
+from dadan.core.spreadsheets.commit import Counts, apply_plan
+from dadan.core.spreadsheets.couriers import CourierResolver
+from dadan.core.spreadsheets.errors import SpreadsheetError
+from dadan.core.spreadsheets.fields import FIELD_BY_KEY
+from dadan.core.spreadsheets.grouping import group_orders
+from dadan.core.spreadsheets.layout import Layout
+from dadan.core.spreadsheets.rows import ParsedRows, Progress, RejectedRow, parse_rows, row_cells
+
+
+@dataclass
+class ImportPlan:
+    layout: Layout
+    shop_id: int | None
+    records: RecordColumns | list[dict]  # orders (with items) or tracking rows
+    rejects: list[RejectedRow]
+    rows_total: int  # data rows (blank/total/footer rows excluded)
+    skipped: int = 0  # blank, total and footer rows
+    counts: Counts = field(default_factory=Counts)
+    file_sha256: str = ""
+
+    @property
+    def kind(self) -> str:
+        return self.layout.kind
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejects
+
+    def summary(self, *, done: bool = False) -> str:
+        """The counts; ``done``: as written (after the commit)."""
+        c = self.counts
+        if self.kind == "tracking" and done:
+            return tr("{n:,} tracking numbers assigned (ship confirmations queued), {u:,} unchanged, "
+                      "{r:,} rows rejected", "已填写 {n:,} 个快递单号（已排队回传发货），{u:,} 个无变化，{r:,} 行被拒绝",
+                      n=c.updated, u=c.unchanged, r=c.rejected)
+        if self.kind == "tracking":
+            return tr("{n:,} tracking numbers to assign, {u:,} unchanged, {r:,} rows rejected",
+                      "将填写 {n:,} 个快递单号，{u:,} 个无变化，{r:,} 行被拒绝", n=c.updated, u=c.unchanged, r=c.rejected)
+        return tr("{n:,} new, {u:,} updated, {s:,} unchanged orders; {r:,} rows rejected",
+                  "新增 {n:,}，更新 {u:,}，无变化 {s:,} 个订单；拒绝 {r:,} 行", n=c.new, u=c.updated, s=c.unchanged,
+                  r=c.rejected)
+
+
+def _sha256(path: Path) -> str:
+    """The file's SHA-256 ("" when it cannot be read)."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        return ""
+    return h.hexdigest()
+
+
+def _one_assignment_per_order(records: list[dict], layout: Layout, rejects: list[RejectedRow]) -> list[dict]:
+    """A tracking file names each order once: a repeated identical row is dropped; an order
+    given different tracking numbers or couriers is rejected on each of its rows (which one
+    is right cannot be told)."""
+    by_sn: dict[str, list[dict]] = {}
+    for rec in records:
+        by_sn.setdefault(rec["order_sn"], []).append(rec)
+    out = []
+    for sn, recs in by_sn.items():
+        if len({(r["tracking_number"], r["logistics_id"]) for r in recs}) == 1:
+            out.append(recs[0])
+            continue
+        rows = ", ".join(str(r["_row"]) for r in recs)
+        for r in recs:
+            rejects.append(_tracking_reject(layout, r, "order_sn", tr(
+                "order {sn} is given different tracking numbers on rows {rows}", "订单 {sn} 在第 {rows} 行有不同的快递单号",
+                sn=sn, rows=rows)))
+    out.sort(key=lambda r: r["_row"])
+    return out
+
+
+def _tracking_reject(layout: Layout, rec: dict, field_key: str, message: str) -> RejectedRow:
+    """The reject of a tracking file's row, naming the column of ``field_key``."""
+    return RejectedRow(rec["_row"], row_cells(layout.rows[rec["_row"] - 1], len(layout.headers)),
+                       layout.headers[layout.mapping[field_key]], message, rec["order_sn"])
+
+
+def _tracking_records(parsed: ParsedRows, layout: Layout, rejects: list[RejectedRow]) -> list[dict]:
+    """A tracking file's rows -> {order_sn, tracking_number, logistics_id, _row}; a row without a
+    courier or a valid tracking number, or naming an order given another one, is rejected."""
+    cols = parsed.cols
+    records = [{"order_sn": sn, "tracking_number": t, "logistics_id": c, "_row": r} for sn, t, c, r in zip(
+        cols["order_sn"], cols["tracking_number"], cols["courier"], parsed.rows)]
+    for rec in records:
+        if rec["logistics_id"] is None:
+            rejects.append(_tracking_reject(layout, rec, "courier", tr("the courier is empty", "快递公司为空")))
+        elif not rec["tracking_number"]:
+            rejects.append(_tracking_reject(layout, rec, "tracking_number",
+                                            tr("the tracking number is empty", "快递单号为空")))
+        elif not re.match(r"^[A-Za-z0-9-]{6,40}$", rec["tracking_number"]):
+            rejects.append(_tracking_reject(layout, rec, "tracking_number", tr(
+                "'{v}' is not a tracking number", "“{v}”不是有效的快递单号", v=rec["tracking_number"])))
+    bad = {r.row for r in rejects}
+    return _one_assignment_per_order([r for r in records if r["_row"] not in bad], layout, rejects)
+
+
+@gc_paused
+def plan_import(layout: Layout, *, shop_id: int | None, tz: str = "Asia/Shanghai",
+                progress: Progress | None = None, couriers: CourierResolver | None = None,
+                dry_run_counts: bool = True) -> ImportPlan:
+    """Parse and validate every row, group orders, and (``dry_run_counts``, which needs the open
+    database) compute the new / updated / unchanged counts by running the upsert in a
+    transaction that is rolled back: nothing is written. ``couriers`` reads the courier column
+    (default: the built-in table of common couriers only)."""
+    if layout.missing():
+        raise SpreadsheetError(tr("required columns are not mapped: {m}", "必需的列未映射：{m}",
+                                  m=", ".join(FIELD_BY_KEY[k].label() for k in layout.missing())))
+    parsed, rejects, total, skipped = parse_rows(layout, tz=tz, progress=progress, couriers=couriers,
+                                                 strict_courier=layout.kind == "tracking")
+    if layout.kind == "tracking":
+        records = _tracking_records(parsed, layout, rejects)
+    else:
+        records = group_orders(parsed, rejects, layout.headers, layout.rows)
+    rejects.sort(key=lambda r: r.row)
+    plan = ImportPlan(layout=layout, shop_id=shop_id, records=records, rejects=rejects, rows_total=total,
+                      skipped=skipped, file_sha256=layout.sha256 or _sha256(layout.path))
+    plan.counts.rejected = len(rejects)
+    if dry_run_counts and (shop_id is not None or layout.kind == "tracking"):
+        apply_plan(plan, run=None, progress=None)
+    elif layout.kind == "orders":  # no shop yet: every order would be new
+        plan.counts.new = len(records)
+    return plan

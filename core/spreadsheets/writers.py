@@ -1,0 +1,78 @@
+"""Writing rows for Excel and friends: JSON Lines, CSV and xlsx, with text cells that cannot run
+as formulas (:func:`neutralize`) and digit strings Excel cannot round (:func:`csv_cell`);
+money as exact yuan (:func:`yuan`)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from decimal import Decimal
+
+
+def neutralize(v):
+    """A text cell starting with = + - @ (or tab/CR) would run as a formula in Excel: prefix it.
+    The import strips that prefix again (:func:`core.spreadsheets.cells.clean_text`)."""
+    if isinstance(v, str) and v and v[0] in "=+-@\t\r":
+        return "'" + v
+    return v
+
+
+# digits Excel would turn into a number: 12+ digits (shown rounded, digits lost past 15) or a
+# leading zero (dropped)
+_EXCEL_NUMBER_DAMAGE = re.compile(r"[0-9]{12,}|0[0-9]+")
+
+
+def csv_cell(v):
+    """One CSV cell: neutralised, and a long digit string tab-prefixed so that Excel keeps it
+    as text (the merchant backend's own exports do the same; the import strips the tab)."""
+    if v is None:
+        return ""
+    if isinstance(v, str) and _EXCEL_NUMBER_DAMAGE.fullmatch(v):
+        return "\t" + v
+    return neutralize(v)
+
+
+def yuan(fen: int | None) -> Decimal:
+    """Fen -> yuan with two decimals, exactly (a number cell in xlsx, "12.50" in CSV)."""
+    return Decimal(int(fen or 0)).scaleb(-2)
+
+
+class RowWriter:
+    """Rows of one export to JSON Lines, CSV (cells made safe by :func:`csv_cell`) or a
+    write-only xlsx sheet (money as ``0.00`` number cells)."""
+
+    def __init__(self, fmt: str, out, columns: list[str]):
+        self.fmt = fmt
+        self.columns = columns
+        self.out = out
+        if fmt == "csv":
+            self._csv = csv.writer(out, lineterminator="\r\n")
+            self._csv.writerow([csv_cell(c) for c in columns])
+        elif fmt == "xlsx":
+            from openpyxl import Workbook
+            from openpyxl.cell import WriteOnlyCell
+
+            self._wb = Workbook(write_only=True)
+            self._ws = self._wb.create_sheet("dadan")
+            self._ws.append([neutralize(c) for c in columns])
+            self._money_cell = WriteOnlyCell
+
+    def _xlsx_cell(self, v):
+        if isinstance(v, Decimal):
+            cell = self._money_cell(self._ws, value=v)
+            cell.number_format = "0.00"
+            return cell
+        return neutralize(v)
+
+    def row(self, values: list, record: dict | None = None) -> None:
+        if self.fmt == "jsonl":
+            rec = record if record is not None else dict(zip(self.columns, values))
+            self.out.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
+        elif self.fmt == "csv":
+            self._csv.writerow([csv_cell(v) for v in values])
+        else:
+            self._ws.append([self._xlsx_cell(v) for v in values])
+
+    def save_xlsx(self, path) -> None:
+        self._wb.save(path)
