@@ -6,7 +6,9 @@ from dadan.core.db import open_database
 from dadan.core.demo import demo_records, write_demo
 from dadan.core.errors import DadanError
 from dadan.core.models import AuditEvent, Order, OrderItem, Shop
-from dadan.core.orders.rules import Flag, hold, release, set_note, set_state, upsert_orders
+from dadan.core.orders.rules import Flag
+from dadan.core.orders.upsert import upsert_orders
+from dadan.core.orders.actions import hold, release, set_note, set_state
 
 T0 = dt.datetime(2026, 11, 20, 2, 0, 0)
 
@@ -221,7 +223,7 @@ def test_records_given_as_columns_store_the_same_as_dicts(tmp_path):
     # the import hands the upsert its records a field at a time; stored, they must equal the
     # same records given one dict each (new orders, flags, shipped ones, empty fields, a
     # duplicate within the batch, and an update of an order stored before)
-    from dadan.core.orders.rules import RecordColumns
+    from dadan.core.orders.upsert import RecordColumns
 
     records = [
         rec("261120-100000000000001"),
@@ -253,7 +255,7 @@ def test_records_given_as_columns_store_the_same_as_dicts(tmp_path):
 
 
 def test_record_columns_read_as_records():
-    from dadan.core.orders.rules import RecordColumns
+    from dadan.core.orders.upsert import RecordColumns
 
     rc = RecordColumns({"order_sn": ["a", "b", "c"], "remark": [None, "x", None]}, 3)
     assert list(rc) == [{"order_sn": "a"}, {"order_sn": "b", "remark": "x"}, {"order_sn": "c"}]

@@ -11,7 +11,7 @@ import pytest
 from dadan.core.spreadsheets import importer as S
 from dadan.core.db import close_database, database, open_database
 from dadan.core.models import ColumnMapping, ImportRun, Order, OrderItem, Shop
-from dadan.core.orders.rules import upsert_orders
+from dadan.core.orders.upsert import upsert_orders
 
 HEADERS = ["商品", "订单号", "订单状态", "商品总价(元)", "邮费(元)", "店铺优惠折扣(元)", "平台优惠折扣(元)",
            "多多支付立减金额(元)", "用户实付金额(元)", "商家实收金额(元)", "商品数量(件)", "发货时间", "确认收货时间",

@@ -216,7 +216,7 @@ class DetailScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail-action")
     def _do(self, what: str, text: str) -> None:
-        from dadan.core.orders import rules as orders
+        from dadan.core.orders import actions as orders
         from dadan.core.db import connection
 
         try:
