@@ -390,9 +390,9 @@ def _finish(report: SyncReport, run_id: int, calls: int) -> None:
 def sync_shops(factory: Callable[[Shop], PddClient], settings: SyncSettings, *,
                shop_name: str | None = None, holder: str = HOLDER) -> list[SyncReport]:
     """One pass over every shop (or one named shop): what ``dadan sync`` runs."""
-    from dadan.core.platform.shops import ShopNotConfigured, get_shop, list_shops
+    from dadan.core.platform.shops import ShopNotConfigured, list_shops, resolve_shop
 
-    shops = [get_shop(shop_name)] if shop_name else list_shops()
+    shops = [resolve_shop(shop_name)] if shop_name else list_shops()
     reports = []
     for shop in shops:
         try:
