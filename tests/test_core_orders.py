@@ -263,3 +263,25 @@ def test_record_columns_read_as_records():
     assert list(rc.take([2, 0])) == [{"order_sn": "c"}, {"order_sn": "a"}]
     with pytest.raises(IndexError):
         rc[3]
+
+
+def test_order_detail_reads_everything_the_detail_shows(shop):
+    from dadan.core.orders.actions import add_tag
+    from dadan.core.orders.detail import order_detail
+
+    upsert_orders(shop.id, [rec(items=[
+        {"goods_id": "2", "goods_name": "袜子", "goods_count": 1, "outer_id": "B07"},
+        {"goods_id": "1", "goods_name": "T恤", "goods_spec": "白色,L", "goods_count": 2, "outer_id": "A12"},
+    ])])
+    o = get()
+    add_tag([o.id], "加急", actor="t")
+    add_tag([o.id], "VIP", actor="t")
+    set_note(o.id, "first", actor="t")
+    hold([o.id], reason="check stock", actor="t")
+    d = order_detail(o.id)
+    assert d.order.id == o.id and d.order.note == "first" and d.shop == "s"
+    assert [it.outer_id for it in d.items] == ["B07", "A12"]  # in the record's order
+    assert d.tags == ["VIP", "加急"]
+    assert [a.action for a in d.audit] == ["hold", "note"]  # newest first
+    assert [e.kind for e in d.events][:2] == ["flag", "note"]
+    assert d.prints == [] and d.shipments == []
