@@ -13,7 +13,7 @@ Rules
   any line of an order is rejected, the whole order is rejected.
 - A file with rejected rows is not written unless the user accepts a partial import; a refused
   or dry-run import leaves the database exactly as it was (not even an ``ImportRun`` row).
-- Merging goes through :func:`dadan.core.orders.upsert.upsert_orders` with ``source="import"``: an import
+- Merging goes through :func:`core.orders.upsert_orders` with ``source="import"``: an import
   never overwrites data the platform sent, never clears print or ship state, never duplicates.
 - Excel damage (order numbers turned into numbers or scientific notation) is rejected per row
   with a message that says how to export correctly. Nothing here raises anything but
@@ -1171,7 +1171,7 @@ def _line_item(ln: dict) -> dict | None:
 
 
 def _order_record(sn: str, lns: list[dict]) -> dict:
-    """The record for :func:`dadan.core.orders.upsert.upsert_orders` from the lines of an order with several."""
+    """The record for :func:`core.orders.upsert_orders` from the lines of an order with several."""
     rec: dict = {"order_sn": sn}
     for lk, rk in _FIRST_WINS:
         for ln in lns:
@@ -1243,7 +1243,7 @@ def _one_line_columns(p: ParsedRows) -> dict[str, list]:
 
 def group_orders(p: ParsedRows, rejects: list[RejectedRow], headers: list[str],
                  rows: Sequence[Sequence]) -> RecordColumns:
-    """Order lines -> order records for :func:`dadan.core.orders.upsert.upsert_orders` (held a field at a
+    """Order lines -> order records for :func:`core.orders.upsert_orders` (held a field at a
     time), in the order their first lines come. An order with a rejected line is rejected as a
     whole."""
     bad_sns: dict[str, int] = {}
