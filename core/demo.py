@@ -15,7 +15,7 @@ from typing import Iterator
 from dadan.core.db import write
 from dadan.core.masking import mask_name, mask_phone
 from dadan.core.models import Courier, Order, OrderTag, Shop, Tag, utcnow
-from dadan.core.orders.rules import upsert_orders
+from dadan.core.orders.upsert import upsert_orders
 
 DEMO_SHOP = "演示店铺"
 
@@ -95,7 +95,7 @@ def _waybill_no(rng: random.Random, logistics_id: int) -> str:
 
 
 def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None) -> Iterator[dict]:
-    """Yield ``n`` order records (the shape :func:`core.orders.upsert_orders` takes)."""
+    """Yield ``n`` order records (the shape :func:`dadan.core.orders.upsert.upsert_orders` takes)."""
     rng = random.Random(seed)
     now = (now or utcnow()).replace(microsecond=0)
     provinces = list(REGIONS)

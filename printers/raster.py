@@ -1,263 +1,42 @@
-"""Rasteriser: a :class:`printers.layout.Template` plus field values -> a 1-bit image.
+"""Label renderer: a :class:`printers.layout.Template` plus field values -> a 1-bit image.
 
 The image is what a thermal printer prints: mode ``"1"``, white = 1, black = 0, exactly the
 page width in dots. Everything is drawn for a bi-level head:
 
-- text without anti-aliasing (FreeType mono rendering), wrapped at the element's width,
-  shrunk down to ``min_size`` and then cut with "…" so that it never leaves its box;
-- Code128 drawn bar by bar at a whole number of dots per module with 10-module quiet zones
-  (python-barcode encodes, we draw: its ImageWriter puts bars at fractional pixels, which do
-  not scan at 203 dpi);
-- rotation by 90/180/270 degrees, per-printer calibration offsets in mm.
+- text laid out by :mod:`printers.text_layout` (no anti-aliasing, wrapped, shrunk, cut with "…");
+- Code128 (:mod:`printers.code128`) drawn bar by bar at a whole number of dots per module with
+  10-module quiet zones;
+- rotation by 90/180/270 degrees, per-printer calibration offsets in mm; roll templates grow
+  with their content.
 
 Static elements (no fields: frames, rules, captions, the logo) of a fixed-size template are
-drawn once per (template, dpi, offset, font) into a base image that each label copies; fonts are
-cached per thread and size. :func:`render_label` is thread-safe.
+drawn once per (template, dpi, offset, font) into a base image that each label copies.
+:func:`render_label` is thread-safe.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from dadan.printers.code128 import QUIET_MODULES, bar_runs, code128_modules
 from dadan.printers.errors import PrinterError
 from dadan.printers.fonts import find_cjk_font
 from dadan.printers.i18n import tr
 from dadan.printers.layout import Barcode, Box, Element, Line, Picture, Rows, Template, Text, load_template
+from dadan.printers.text_layout import TextLayout, face, layout_text
 
-QUIET_MODULES = 10
-REFERENCE_DPI = 203
-ELLIPSIS = "…"
-# characters that never start a line (they stay with the character before them)
-_NO_LINE_START = set("，。、；：！？）》」』】〉”’,.;:!?)]}%…·ー～")
+REFERENCE_DPI = 203  # barcode module widths are given for this resolution
 
 
 def mm_to_dots(mm: float, dpi: int) -> int:
     return round(mm * dpi / 25.4)
 
 
-# --------------------------------------------------------------------------- fonts
-class _Face:
-    """One font at one pixel size, with a per-character width cache."""
-
-    __slots__ = ("font", "size", "ascent", "height", "_widths")
-
-    def __init__(self, path: str, size: int):
-        self.font = ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
-        self.size = size
-        ascent, descent = self.font.getmetrics()
-        self.ascent = ascent
-        self.height = ascent + descent
-        self._widths: dict[str, float] = {}
-
-    # Measures use mode "1": monochrome hinting rounds advances differently from the
-    # anti-aliased outline, and the measure must match what is drawn.
-    def char_width(self, ch: str) -> float:
-        w = self._widths.get(ch)
-        if w is None:
-            w = self._widths[ch] = self.font.getlength(ch, mode="1")
-        return w
-
-    def extent(self, text: str) -> tuple[int, int]:
-        """(width of the ink and advance, shift right needed for a negative left bearing)."""
-        if not text:
-            return 0, 0
-        left, _top, right, _bottom = self.font.getbbox(text, mode="1", anchor="la")
-        shift = max(0, -left)
-        return max(right, math.ceil(self.font.getlength(text, mode="1"))) + shift, shift
-
-    def width(self, text: str) -> int:
-        return self.extent(text)[0]
-
-
-class _Faces(threading.local):
-    """Per-thread cache: FreeType faces must not be shared between threads."""
-
-    def __init__(self) -> None:
-        self.faces: dict[tuple[str, int], _Face] = {}
-
-    def get(self, path: str, size: int) -> _Face:
-        face = self.faces.get((path, size))
-        if face is None:
-            try:
-                face = self.faces[(path, size)] = _Face(path, size)
-            except OSError as exc:
-                raise PrinterError(tr("cannot load font {p}: {e}", "无法加载字体 {p}：{e}", p=path, e=exc)) from None
-        return face
-
-
-_FACES = _Faces()
-
-
-# --------------------------------------------------------------------------- text layout
-def _tokens(paragraph: str) -> list[str]:
-    """Break units: a Latin word (with its trailing spaces) or one CJK character; closing
-    punctuation sticks to the unit before it."""
-    out: list[str] = []
-    word = ""
-    for ch in paragraph:
-        if ch in _NO_LINE_START and (out or word):
-            if word:
-                word += ch
-            else:
-                out[-1] += ch
-            continue
-        if ch.isascii() and not ch.isspace():
-            if word and word[-1].isspace():
-                out.append(word)
-                word = ""
-            word += ch
-        elif ch.isspace():
-            word += ch
-        else:
-            if word:
-                out.append(word)
-                word = ""
-            out.append(ch)
-    if word:
-        out.append(word)
-    return out
-
-
-def wrap(text: str, face: _Face, width: int) -> list[str]:
-    """Greedy line breaking of ``text`` at ``width`` dots; explicit newlines are kept."""
-    lines: list[str] = []
-    for paragraph in text.split("\n"):
-        line, line_w = "", 0.0
-        for tok in _tokens(paragraph):
-            tok_w = sum(face.char_width(c) for c in tok)
-            if line and line_w + tok_w - _trailing_space(tok, face) > width:
-                lines.append(line.rstrip())
-                line, line_w = "", 0.0
-                tok = tok.lstrip()
-                tok_w = sum(face.char_width(c) for c in tok)
-            if tok_w - _trailing_space(tok, face) > width:  # a word wider than the box: split it
-                for c in tok:
-                    cw = face.char_width(c)
-                    if line and line_w + cw > width and not c.isspace():
-                        lines.append(line.rstrip())
-                        line, line_w = "", 0.0
-                    line += c
-                    line_w += cw
-                continue
-            line += tok
-            line_w += tok_w
-        lines.append(line.rstrip())
-    # the per-character sum ignores kerning: check each line with the real measure
-    fixed: list[str] = []
-    for line in lines:
-        while True:
-            cut = len(line)
-            while cut > 1 and face.width(line[:cut]) > width:
-                cut -= 1
-            fixed.append(line[:cut])
-            line = line[cut:]
-            if not line:
-                break
-    return fixed
-
-
-def _trailing_space(tok: str, face: _Face) -> float:
-    stripped = tok.rstrip()
-    return sum(face.char_width(c) for c in tok[len(stripped):])
-
-
-@dataclass
-class TextLayout:
-    face: _Face
-    lines: list[str]
-    line_h: int
-
-    @property
-    def height(self) -> int:
-        if not self.lines:
-            return 0
-        return (len(self.lines) - 1) * self.line_h + self.face.height
-
-
-def layout_text(el: Text, text: str, width: int, height: int | None, dpi: int, font_path: str) -> TextLayout:
-    """Fit ``text`` into ``width`` x ``height`` dots: wrap, shrink to ``min_size``, then cut
-    with an ellipsis. ``height`` None (growing text) keeps every line."""
-    bold = 1 if el.bold else 0
-    width = max(1, width - bold)
-    top = max(1, round(el.size * dpi / 72))
-    low = max(1, round(el.min_size * dpi / 72)) if el.min_size else top
-
-    def attempt(size: int) -> tuple[TextLayout, int]:
-        face = _FACES.get(font_path, size)
-        line_h = max(1, round(size * el.line_spacing))
-        lines = wrap(text, face, width) if text else []
-        fit = len(lines)
-        if height is not None:
-            fit = 0 if face.height > height else 1 + (height - face.height) // line_h
-        if el.max_lines:
-            fit = min(fit, el.max_lines)
-        return TextLayout(face, lines, line_h), fit
-
-    result, fit = attempt(top)
-    if len(result.lines) > fit and low < top:
-        lo, hi = low, top - 1  # binary search for the largest size that fits
-        best = None
-        while lo <= hi:
-            mid = (lo + hi) // 2
-            trial, trial_fit = attempt(mid)
-            if len(trial.lines) <= trial_fit:
-                best, lo = (trial, trial_fit), mid + 1
-            else:
-                hi = mid - 1
-        result, fit = best or attempt(low)
-    if len(result.lines) > fit:
-        result.lines = _truncate(result.lines, fit, result.face, width)
-    return result
-
-
-def _truncate(lines: list[str], n: int, face: _Face, width: int) -> list[str]:
-    if n <= 0:
-        return []
-    kept = lines[:n]
-    last = kept[-1]
-    while last and face.width(last + ELLIPSIS) > width:
-        last = last[:-1]
-    kept[-1] = last.rstrip() + ELLIPSIS
-    return kept
-
-
-# --------------------------------------------------------------------------- barcode
-def code128_modules(value: str) -> str:
-    """The Code128 bar pattern of ``value`` as a string of '1' (bar) and '0' (space), start,
-    check and stop characters included."""
-    from barcode.codex import Code128
-    from barcode.errors import BarcodeError
-
-    try:
-        return Code128(value).build()[0]
-    except (BarcodeError, ValueError, KeyError) as exc:
-        raise PrinterError(tr("cannot encode {v!r} as Code128: {e}", "无法将 {v!r} 编为 Code128：{e}",
-                              v=value, e=exc)) from None
-
-
-def _runs(bits: str) -> list[tuple[int, int]]:
-    """(start, length) of each bar."""
-    out = []
-    i, n = 0, len(bits)
-    while i < n:
-        if bits[i] == "1":
-            j = i
-            while j < n and bits[j] == "1":
-                j += 1
-            out.append((i, j - i))
-            i = j
-        else:
-            i += 1
-    return out
-
-
-# --------------------------------------------------------------------------- rendering
 class _Values(Mapping):
     """Field values for format strings: missing or None -> ''."""
 
@@ -372,7 +151,7 @@ def _draw_barcode(img: Image.Image, ctx: _Ctx, el: Barcode, x: int, y: int,
                               "{p}：元素 {n}：条码 {v!r} 放不下（宽 {w} 毫米）",
                               p=ctx.template.path, n=el.index, v=value, w=el.h if el.rotate in (90, 270) else el.w))
     bars_w = module * len(bits)
-    hr_face = _FACES.get(ctx.font_path, max(1, round(el.hr_size * ctx.dpi / 72))) if el.hr else None
+    hr_face = face(ctx.font_path, max(1, round(el.hr_size * ctx.dpi / 72))) if el.hr else None
     gap = ctx.d(0.5)
     full_h = height + (gap + hr_face.height if hr_face else 0)
     mask = Image.new("1", (along, full_h), 0)
@@ -383,7 +162,7 @@ def _draw_barcode(img: Image.Image, ctx: _Ctx, el: Barcode, x: int, y: int,
         left = along - (QUIET_MODULES * module) - bars_w
     else:
         left = (along - bars_w) // 2
-    for start, length in _runs(bits):
+    for start, length in bar_runs(bits):
         x0 = left + start * module
         draw.rectangle((x0, 0, x0 + length * module - 1, height - 1), fill=1)
     if hr_face:
@@ -457,7 +236,6 @@ def _is_static(el: Element) -> bool:
     return isinstance(el, Text) and el.static
 
 
-# --------------------------------------------------------------------------- flow (roll paper)
 @dataclass
 class _Placed:
     """An element with everything computed that drawing needs."""
@@ -520,7 +298,6 @@ class _Flow:
         return self.ctx.d(y_mm) + self.shift(y_mm)
 
 
-# --------------------------------------------------------------------------- base images
 _base_cache: dict[tuple, Image.Image] = {}
 _base_lock = threading.Lock()
 _BASE_CACHE_MAX = 64
@@ -597,7 +374,6 @@ def _draw_rows(img: Image.Image, ctx: _Ctx, p: _Placed, x: int, y: int) -> None:
         _draw_text(img, ctx, style, x, row_y, ctx.d(el.w), ctx.d(el.row_h), layout)
 
 
-# --------------------------------------------------------------------------- entry point
 def render_label(
     template: Template | str,
     fields: Mapping[str, object],
@@ -642,4 +418,4 @@ def clear_caches() -> None:
         _image_cache.clear()
 
 
-__all__ = ["render_label", "mm_to_dots", "code128_modules", "wrap", "layout_text", "clear_caches"]
+__all__ = ["render_label", "mm_to_dots", "clear_caches"]

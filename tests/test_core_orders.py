@@ -6,7 +6,9 @@ from dadan.core.db import open_database
 from dadan.core.demo import demo_records, write_demo
 from dadan.core.errors import DadanError
 from dadan.core.models import AuditEvent, Order, OrderItem, Shop
-from dadan.core.orders.rules import Flag, hold, release, set_note, set_state, upsert_orders
+from dadan.core.orders.rules import Flag
+from dadan.core.orders.upsert import upsert_orders
+from dadan.core.orders.actions import hold, release, set_note, set_state
 
 T0 = dt.datetime(2026, 11, 20, 2, 0, 0)
 
@@ -221,7 +223,7 @@ def test_records_given_as_columns_store_the_same_as_dicts(tmp_path):
     # the import hands the upsert its records a field at a time; stored, they must equal the
     # same records given one dict each (new orders, flags, shipped ones, empty fields, a
     # duplicate within the batch, and an update of an order stored before)
-    from dadan.core.orders.rules import RecordColumns
+    from dadan.core.orders.upsert import RecordColumns
 
     records = [
         rec("261120-100000000000001"),
@@ -253,7 +255,7 @@ def test_records_given_as_columns_store_the_same_as_dicts(tmp_path):
 
 
 def test_record_columns_read_as_records():
-    from dadan.core.orders.rules import RecordColumns
+    from dadan.core.orders.upsert import RecordColumns
 
     rc = RecordColumns({"order_sn": ["a", "b", "c"], "remark": [None, "x", None]}, 3)
     assert list(rc) == [{"order_sn": "a"}, {"order_sn": "b", "remark": "x"}, {"order_sn": "c"}]
@@ -261,3 +263,25 @@ def test_record_columns_read_as_records():
     assert list(rc.take([2, 0])) == [{"order_sn": "c"}, {"order_sn": "a"}]
     with pytest.raises(IndexError):
         rc[3]
+
+
+def test_order_detail_reads_everything_the_detail_shows(shop):
+    from dadan.core.orders.actions import add_tag
+    from dadan.core.orders.detail import order_detail
+
+    upsert_orders(shop.id, [rec(items=[
+        {"goods_id": "2", "goods_name": "袜子", "goods_count": 1, "outer_id": "B07"},
+        {"goods_id": "1", "goods_name": "T恤", "goods_spec": "白色,L", "goods_count": 2, "outer_id": "A12"},
+    ])])
+    o = get()
+    add_tag([o.id], "加急", actor="t")
+    add_tag([o.id], "VIP", actor="t")
+    set_note(o.id, "first", actor="t")
+    hold([o.id], reason="check stock", actor="t")
+    d = order_detail(o.id)
+    assert d.order.id == o.id and d.order.note == "first" and d.shop == "s"
+    assert [it.outer_id for it in d.items] == ["B07", "A12"]  # in the record's order
+    assert d.tags == ["VIP", "加急"]
+    assert [a.action for a in d.audit] == ["hold", "note"]  # newest first
+    assert [e.kind for e in d.events][:2] == ["flag", "note"]
+    assert d.prints == [] and d.shipments == []

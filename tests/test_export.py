@@ -13,7 +13,7 @@ import pytest
 
 from dadan.core.db import close_database, database, open_database
 from dadan.core.models import Order, Shop
-from dadan.core.orders.rules import upsert_orders
+from dadan.core.orders.upsert import upsert_orders
 from dadan.core.spreadsheets import export as E
 from dadan.core.spreadsheets.couriers import CourierResolver
 from dadan.core.spreadsheets.layout import prepare

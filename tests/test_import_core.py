@@ -10,7 +10,7 @@ import pytest
 
 from dadan.core.db import close_database, database, open_database
 from dadan.core.models import ColumnMapping, Courier, ImportRun, Order, OrderItem, Shop
-from dadan.core.orders.rules import upsert_orders
+from dadan.core.orders.upsert import upsert_orders
 from dadan.core.spreadsheets.commit import commit_import
 from dadan.core.spreadsheets.couriers import CourierResolver
 from dadan.core.spreadsheets.errors import NeedsMapping, NeedsSheet, SpreadsheetError

@@ -149,3 +149,67 @@ async def _test_mapping_step_saved_and_reused(tmp_path, shop):
         assert scr.plan.records[0]["items"][0]["goods_count"] == 2
     assert ColumnMapping.get().name == "u"
     assert prepare(tmp_path / "u.xlsx", saved=SavedMappings()).mapping_name == "u"
+
+
+class ShopChoiceApp(App):
+    """Runs the desk's shop choice for an import and records the shop it goes on with."""
+
+    def __init__(self):
+        super().__init__()
+        self.chosen = []
+
+    def on_mount(self) -> None:
+        from dadan.tui.screens.import_screen import choose_import_shop
+
+        choose_import_shop(self, self.chosen.append)
+
+
+def test_tui_shop_choice_follows_the_cli_rule(tmp_path):
+    asyncio.run(_test_tui_shop_choice_follows_the_cli_rule(tmp_path))
+
+
+async def _test_tui_shop_choice_follows_the_cli_rule(tmp_path):
+    from dadan.tui.widgets.desk_prompt import DeskPrompt
+
+    open_database(f"sqlite:///{tmp_path / 'dadan.db'}")
+    try:
+        # no shop: asked for the one to create; Esc creates nothing and goes nowhere
+        app = ShopChoiceApp()
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, DeskPrompt)
+            await pilot.press("escape")
+            await pilot.pause()
+        assert app.chosen == [] and Shop.select().count() == 0
+        # no shop: a name typed and confirmed is created
+        app = ShopChoiceApp()
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+a", "ctrl+k", *"主店", "enter")
+            await pilot.pause()
+        main = Shop.get(Shop.name == "主店")
+        assert app.chosen == [main.id] and Shop.select().count() == 1
+        # one shop: that shop, nothing asked
+        app = ShopChoiceApp()
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            assert not isinstance(app.screen, DeskPrompt)
+        assert app.chosen == [main.id]
+        # several: asked; an unknown name is refused with the close one named, nothing created
+        other = Shop.create(name="分店")
+        app = ShopChoiceApp()
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, DeskPrompt)
+            await pilot.press("ctrl+a", "ctrl+k", *"分点", "enter")
+            await pilot.pause()
+            assert app.chosen == [] and Shop.select().count() == 2
+            assert any("did you mean '分店'" in str(n.message) for n in app._notifications)
+        app = ShopChoiceApp()
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            await pilot.press("ctrl+a", "ctrl+k", *"分店", "enter")
+            await pilot.pause()
+        assert app.chosen == [other.id]
+    finally:
+        close_database()

@@ -36,6 +36,7 @@ async def test_background_sync_fills_the_desk(tmp_path):
 async def test_ctrl_o_imports_a_file(tmp_path):
     from dadan.tui.app import DadanApp
     from dadan.tui.screens.import_screen import ImportScreen
+    from dadan.tui.widgets.desk_prompt import DeskPrompt
 
     ctx = make_ctx(tmp_path, 0)
     path = tmp_path / "orders.csv"
@@ -52,12 +53,17 @@ async def test_ctrl_o_imports_a_file(tmp_path):
             await pilot.press(ch)
         await pilot.press("enter")
         await wait_idle(pilot)
+        # no shop yet: the desk asks for the one to create instead of inventing it
+        assert isinstance(app.screen, DeskPrompt) and not isinstance(app.screen, ImportScreen)
+        assert Shop.select().count() == 0
+        await pilot.press("enter")  # the offered name, confirmed
+        await wait_idle(pilot)
         for _ in range(50):
             await pilot.pause(0.1)
             if isinstance(app.screen, ImportScreen) and app.screen.plan is not None:
                 break
         assert isinstance(app.screen, ImportScreen)
-        assert Shop.select().count() == 1  # a default shop was made for the import
+        assert [s.name for s in Shop.select()] == ["Default shop"]  # made for the import, as confirmed
         await pilot.press("i")
         for _ in range(50):
             await pilot.pause(0.1)

@@ -3,6 +3,8 @@
 import pytest
 
 from dadan.core.models import SavedView
+from dadan.core.orders.listing import count
+from dadan.core.orders.query import compile_query
 from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
 from dadan.tui.screens.filter_builder import FilterBuilderScreen
 
@@ -27,6 +29,9 @@ async def test_build_save_and_apply(tmp_path):
         await wait_idle(pilot)
         assert scr.query_text == "status:pending province:浙江 printed:no"
         assert "orders match" in str(scr.query_one("#fb-count").content)
+        # the same number the order table counts for this filter
+        n = count(compile_query(scr.query_text, now=scr.now(), tz=scr.tz))
+        assert 0 < n < 120 and str(scr.query_one("#fb-count").content).startswith(f"{n} orders match")
         await pilot.press("ctrl+s")
         await pilot.pause()
         await pilot.press(*"浙江待打", "enter")

@@ -121,3 +121,40 @@ async def test_progress_line_hidden_when_idle_and_for_old_jobs(tmp_path):
         line.poll()
         await wait_idle(pilot)
         assert not line.display
+
+
+def test_switchable_templates_follow_the_templates_own_kind(tmp_path):
+    from dadan.printers.layout import TEMPLATES_DIR
+    from dadan.printers.template_choice import switchable_templates, template_names
+
+    waybills = ["waybill_100x150", "waybill_76x130"]
+    assert template_names("waybill") == waybills
+    assert template_names("sku") == ["sku_40x30", "sku_60x40"]
+    assert switchable_templates("waybill_76x130") == waybills
+    assert switchable_templates("sku_40x30") == template_names()
+    # the kind is read from the template, not its name
+    custom = tmp_path / "my_label.toml"
+    custom.write_text((TEMPLATES_DIR / "waybill_76x130.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert switchable_templates(str(custom)) == waybills
+    named_like_one = tmp_path / "waybill_but_sku.toml"
+    named_like_one.write_text((TEMPLATES_DIR / "sku_40x30.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert switchable_templates(str(named_like_one)) == template_names()
+    assert switchable_templates("no_such_template") == template_names()
+
+
+async def test_template_key_cycles_the_waybills(tmp_path):
+    ctx = make_ctx(tmp_path, 5)
+    app = harness(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        app.push_screen(PrintDialog([Order.select().first().id]))
+        await wait_idle(pilot)
+        scr = app.screen
+        first = scr.template
+        assert first.startswith("waybill")
+        seen = []
+        for _ in range(3):
+            await pilot.press("t")
+            seen.append(scr.template)
+        assert set(seen) == {"waybill_100x150", "waybill_76x130"} and seen[1] == first
+        assert "Template: " + seen[-1] in str(scr.query_one("#pd-body").content)

@@ -160,30 +160,10 @@ class DadanApp(App):
                          lambda _r: self.post_message(OrdersChanged("import")))
 
     def _choose_shop(self, then) -> None:
-        """The shop an import goes to: the only one, a new default one, or the one named."""
-        from dadan.core.db import write
-        from dadan.core.models import Shop
-        from dadan.tui.widgets.desk_prompt import DeskPrompt
+        """The shop an import goes to: asked, never invented (see :func:`choose_import_shop`)."""
+        from dadan.tui.screens.import_screen import choose_import_shop
 
-        shops = list(Shop.select().order_by(Shop.id))
-        if len(shops) <= 1:
-            if not shops:
-                with write():
-                    shops = [Shop.create(name=tr("Default shop", "默认店铺"))]
-            then(shops[0].id)
-            return
-        by_name = {s.name: s.id for s in shops}
-
-        def named(name: str | None) -> None:
-            if name is None:
-                return
-            if name not in by_name:
-                self.notify(tr("No shop named {n}", "没有名为 {n} 的店铺", n=name), severity="error")
-                return
-            then(by_name[name])
-
-        self.push_screen(DeskPrompt(tr("Import into which shop?", "导入到哪个店铺？"), value=shops[0].name,
-                                    hint=" · ".join(by_name)), named)
+        choose_import_shop(self, then)
 
     def on_unmount(self) -> None:
         if self.scheduler is not None:

@@ -1,4 +1,5 @@
-"""Shops: registration, credentials, a signed client per shop, and the authorisation state.
+"""Shops: registration, which shop a command means (:func:`resolve_shop`), credentials, a signed
+client per shop, and the authorisation state.
 
 ``Shop.auth_state`` is ``ok``, ``reauthorize`` (the platform refused the token and it could not
 be refreshed: the operator must authorise the shop again) or ``unconfigured`` (no credentials).
@@ -6,6 +7,7 @@ be refreshed: the operator must authorise the shop again) or ``unconfigured`` (n
 
 from __future__ import annotations
 
+import difflib
 import logging
 from dataclasses import dataclass
 
@@ -52,12 +54,63 @@ def add_shop(name: str, *, client_id: str, client_secret: str, access_token: str
     return Shop.get_by_id(shop.id)
 
 
-def get_shop(name_or_id) -> Shop:
-    shop = Shop.get_or_none(Shop.id == name_or_id) if isinstance(name_or_id, int) else \
-        Shop.get_or_none(Shop.name == str(name_or_id))
-    if shop is None:
-        raise NotFound(tr("no shop named '{n}'", "没有名为“{n}”的店铺", n=name_or_id))
-    return shop
+class NoShops(DadanError):
+    """There is no shop yet, and none was named to create."""
+
+    title = "No shop"
+
+
+class SeveralShops(DadanError):
+    """No shop was named and there are several to choose from (``names``)."""
+
+    title = "Choose a shop"
+
+    def __init__(self, message: str, names: list[str]):
+        super().__init__(message)
+        self.names = names
+
+
+class UnknownShop(NotFound):
+    """No shop has this ``name``; ``suggestions`` are the close ones, ``names`` all there are."""
+
+    def __init__(self, message: str, name: str, suggestions: list[str], names: list[str]):
+        super().__init__(message)
+        self.name, self.suggestions, self.names = name, suggestions, names
+
+
+def resolve_shop(name: str | None, *, create: bool = False, required: bool = True) -> Shop | None:
+    """The shop a command means. The one rule for the CLI and the TUI: ask, never invent a shop.
+
+    - a name: that shop; an unknown name is created only with ``create`` (the user asked for
+      it), otherwise :class:`UnknownShop` with the close names;
+    - no name: the only shop there is; with none, :class:`NoShops`; with several,
+      :class:`SeveralShops` listing them (both: ``None`` when not ``required``).
+    """
+    shops = list(Shop.select().order_by(Shop.name))
+    names = [s.name for s in shops]
+    if name is not None and name.strip():
+        name = name.strip()
+        for s in shops:
+            if s.name == name:
+                return s
+        if create:
+            with write():
+                return Shop.create(name=name, auth_state="unconfigured")
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+        did = tr("; did you mean {c}?", "；是否要找 {c}？", c=" / ".join(f"'{c}'" for c in close)) if close else ""
+        raise UnknownShop(tr("no shop named '{n}'{did} (shops: {all})", "没有名为“{n}”的店铺{did}（现有：{all}）",
+                             n=name, did=did, all=", ".join(names) or "-"), name, close, names)
+    if len(shops) == 1:
+        return shops[0]
+    if not required:
+        return None
+    if not shops:
+        raise NoShops(tr("there is no shop yet: add one with `dadan shops add NAME`, or name one to create "
+                         "with `dadan import FILE --shop NAME --create-shop`",
+                         "还没有店铺：请用 `dadan shops add 店铺名` 添加，或用 "
+                         "`dadan import 文件 --shop 店铺名 --create-shop` 新建"))
+    raise SeveralShops(tr("several shops ({all}): choose one with --shop NAME",
+                          "有多个店铺（{all}）：请用 --shop 店铺名 选择", all=", ".join(names)), names)
 
 
 def list_shops() -> list[Shop]:

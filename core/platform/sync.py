@@ -15,7 +15,7 @@ One pass (:func:`sync_shop`):
    seconds, so two changes in one second look alike). List entries that carry the full
    order are used as they are; bare entries get ``pdd.order.information.get`` (a small pool of
    ``detail_concurrency`` threads).
-5. The window's orders are upserted (:func:`core.orders.upsert_orders`: change detection and
+5. The window's orders are upserted (:func:`dadan.core.orders.upsert.upsert_orders`: change detection and
    exception flags live there) and the shop's cursor moves to the window's end **in the same
    transaction**. A failure anywhere leaves the cursor where it was: nothing lost, and re-running
    duplicates nothing (upsert by shop + order_sn).
@@ -40,7 +40,7 @@ from dadan.core.db import write
 from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
 from dadan.core.models import Lease, Order, Shop, SyncRun, utcnow
-from dadan.core.orders.rules import upsert_orders
+from dadan.core.orders.upsert import upsert_orders
 from dadan.core.platform.pdd import PddClient, PlatformError, ReauthorizeRequired
 
 log = logging.getLogger("dadan.sync")
@@ -127,7 +127,7 @@ def _str(v) -> str:
 
 
 def order_record(o: dict) -> dict:
-    """One order as the API sends it -> a record for :func:`core.orders.upsert_orders`.
+    """One order as the API sends it -> a record for :func:`dadan.core.orders.upsert.upsert_orders`.
     Unknown fields are ignored; missing optional ones are left out (kept as stored)."""
     rec: dict = {"order_sn": _str(o.get("order_sn")).strip()}
     for f in ("order_status", "refund_status", "after_sales_status", "risk_control_status", "is_stock_out",
@@ -390,9 +390,9 @@ def _finish(report: SyncReport, run_id: int, calls: int) -> None:
 def sync_shops(factory: Callable[[Shop], PddClient], settings: SyncSettings, *,
                shop_name: str | None = None, holder: str = HOLDER) -> list[SyncReport]:
     """One pass over every shop (or one named shop): what ``dadan sync`` runs."""
-    from dadan.core.platform.shops import ShopNotConfigured, get_shop, list_shops
+    from dadan.core.platform.shops import ShopNotConfigured, list_shops, resolve_shop
 
-    shops = [get_shop(shop_name)] if shop_name else list_shops()
+    shops = [resolve_shop(shop_name)] if shop_name else list_shops()
     reports = []
     for shop in shops:
         try:

@@ -16,7 +16,7 @@ from dadan.core.db import database, write
 from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
 from dadan.core.models import ImportRun, Order, utcnow
-from dadan.core.orders.rules import upsert_orders
+from dadan.core.orders.upsert import upsert_orders
 from dadan.core.shipping import outbox as shipping
 from dadan.core.spreadsheets.errors import SpreadsheetError
 from dadan.core.spreadsheets.rows import Progress, RejectedRow, row_cells

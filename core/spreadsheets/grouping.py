@@ -8,7 +8,7 @@ from typing import Sequence
 
 from dadan.core.i18n import tr
 from dadan.core.masking import mask_address, mask_name, mask_phone
-from dadan.core.orders.rules import RecordColumns
+from dadan.core.orders.upsert import RecordColumns
 from dadan.core.spreadsheets.fields import ORDER_MONEY_FIELDS, ORDER_TEXT_FIELDS, TIME_FIELDS
 from dadan.core.spreadsheets.rows import ParsedRows, RejectedRow, row_cells
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from dadan.core.bulk import gc_paused
 from dadan.core.i18n import tr
-from dadan.core.orders.rules import RecordColumns
+from dadan.core.orders.upsert import RecordColumns
 from dadan.core.spreadsheets.commit import Counts, apply_plan
 from dadan.core.spreadsheets.couriers import CourierResolver
 from dadan.core.spreadsheets.errors import SpreadsheetError

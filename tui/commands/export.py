@@ -19,9 +19,9 @@ def register(sub) -> None:
 
 def run(args, ctx) -> int:
     from dadan.core.spreadsheets import export as E
-    from dadan.core.errors import DadanError
     from dadan.core.i18n import tr
-    from dadan.core.models import Order, Shop
+    from dadan.core.models import Order
+    from dadan.core.platform.shops import resolve_shop
 
     fmt = E.format_for(args.out, args.fmt) if args.out != "-" else (args.fmt or "jsonl")
     ctx.open_db()
@@ -32,10 +32,7 @@ def run(args, ctx) -> int:
 
         where = compile_query(args.query, tz=tz)
     if args.shop:
-        shop = Shop.get_or_none(Shop.name == args.shop)
-        if shop is None:
-            raise DadanError(tr("no shop named '{n}'", "没有名为“{n}”的店铺", n=args.shop))
-        cond = Order.shop == shop.id
+        cond = Order.shop == resolve_shop(args.shop).id
         where = cond if where is None else (where & cond)
     tty = sys.stderr.isatty() and args.out != "-"
 

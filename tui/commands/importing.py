@@ -27,33 +27,17 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def resolve_shop(name: str | None, *, create: bool = False, required: bool = True):
-    """The shop named ``name``; without a name, the only shop there is."""
-    from dadan.core.db import write
+def resolve_import_shop(name: str | None, *, create: bool = False, required: bool = True):
+    """:func:`resolve_shop`, whose unknown-name error says how to create the shop here."""
     from dadan.core.errors import DadanError
     from dadan.core.i18n import tr
-    from dadan.core.models import Shop
+    from dadan.core.platform.shops import UnknownShop, resolve_shop
 
-    shops = list(Shop.select().order_by(Shop.name))
-    if name:
-        for s in shops:
-            if s.name == name:
-                return s
-        if create:
-            with write():
-                return Shop.create(name=name, auth_state="unconfigured")
-        raise DadanError(tr("no shop named '{n}' (shops: {all}); add --create-shop to create it",
-                            "没有名为“{n}”的店铺（现有：{all}）；加 --create-shop 可新建", n=name,
-                            all=", ".join(s.name for s in shops) or "-"))
-    if len(shops) == 1:
-        return shops[0]
-    if not required:
-        return None
-    if not shops:
-        raise DadanError(tr("there is no shop yet: pass --shop NAME --create-shop",
-                            "还没有店铺：请使用 --shop 店铺名 --create-shop"))
-    raise DadanError(tr("several shops ({all}): choose one with --shop NAME",
-                        "有多个店铺（{all}）：请用 --shop 店铺名 选择", all=", ".join(s.name for s in shops)))
+    try:
+        return resolve_shop(name, create=create, required=required)
+    except UnknownShop as exc:
+        raise DadanError(exc.message + tr("; add --create-shop to create it", "；加 --create-shop 可新建"),
+                         title=exc.title) from None
 
 
 def run(args, ctx) -> int:
@@ -89,11 +73,11 @@ def run(args, ctx) -> int:
         saved.save(args.save_mapping, layout.headers, layout.mapping)
     if args.dry_run:
         try:
-            shop = resolve_shop(args.shop, required=False)
+            shop = resolve_import_shop(args.shop, required=False)
         except DadanError:  # a shop to be created: every order is new
             shop = None
     else:
-        shop = resolve_shop(args.shop, create=args.create_shop, required=layout.kind == "orders")
+        shop = resolve_import_shop(args.shop, create=args.create_shop, required=layout.kind == "orders")
     tty = sys.stderr.isatty()
     phases = {"check": tr("checking", "检查"), "write": tr("writing", "写入")}
 

@@ -79,7 +79,7 @@ def run_shops(args, ctx) -> int:
     from dadan.core.errors import DadanError
     from dadan.core.i18n import tr
     from dadan.core.platform.pdd import DEFAULT_GATEWAY
-    from dadan.core.platform.shops import ClientFactory, add_shop, check_shop, get_shop, list_shops
+    from dadan.core.platform.shops import ClientFactory, add_shop, check_shop, list_shops, resolve_shop
     from dadan.core.timeutil import fmt_local
 
     ctx.open_db()
@@ -100,7 +100,7 @@ def run_shops(args, ctx) -> int:
         return 0
     if cmd == "check":
         factory = ClientFactory(paths=ctx.paths, settings=ctx.settings)
-        shops = [get_shop(args.name)] if args.name else list_shops()
+        shops = [resolve_shop(args.name)] if args.name else list_shops()
         bad = 0
         for shop in shops:
             ok, msg = check_shop(shop, factory)

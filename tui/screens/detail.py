@@ -14,31 +14,18 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Label, Static
 
 from dadan.core.i18n import Bilingual, tr
+from dadan.core.orders.detail import OrderDetail, order_detail
 from dadan.tui.widgets.desk_base import DeskScreen, show_error
 from dadan.tui.widgets.desk_printing import item_state_label
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
-def load_detail(order_id: int) -> dict:
-    """Everything the detail screen shows, read in one go (call in a worker thread)."""
-    from dadan.core.models import AuditEvent, Courier, Order, OrderEvent, OrderItem, OrderTag, PrintItem, PrintJob, Shipment, Tag
+def courier_text(o) -> str:
+    """The order's courier, by name when known."""
+    from dadan.core.models import Courier
 
-    o = Order.get_by_id(order_id)
     courier = Courier.get_or_none(Courier.id == o.logistics_id) if o.logistics_id else None
-    return {
-        "order": o,
-        "shop": o.shop.name,
-        "courier": courier.name if courier else (str(o.logistics_id) if o.logistics_id else ""),
-        "items": list(OrderItem.select().where(OrderItem.order == o.id).order_by(OrderItem.position)),
-        "tags": [t.name for t in Tag.select().join(OrderTag).where(OrderTag.order == o.id).order_by(Tag.name)],
-        "prints": list(PrintItem.select(PrintItem, PrintJob).join(PrintJob).where(PrintItem.order == o.id)
-                       .order_by(PrintItem.id.desc()).limit(20)),
-        "shipments": list(Shipment.select().where(Shipment.order == o.id).order_by(Shipment.id.desc())),
-        "events": list(OrderEvent.select().where(OrderEvent.order == o.id).order_by(OrderEvent.at.desc(),
-                                                                                   OrderEvent.id.desc()).limit(30)),
-        "audit": list(AuditEvent.select().where(AuditEvent.order == o.id).order_by(AuditEvent.at.desc(),
-                                                                                  AuditEvent.id.desc()).limit(30)),
-    }
+    return courier.name if courier else (str(o.logistics_id) if o.logistics_id else "")
 
 
 class DetailScreen(DeskScreen):
@@ -62,7 +49,7 @@ class DetailScreen(DeskScreen):
     def __init__(self, order_id: int) -> None:
         super().__init__()
         self.order_id = order_id
-        self.data: dict | None = None
+        self.data: OrderDetail | None = None
 
     def compose(self) -> ComposeResult:
         yield Label(tr("Order", "订单"), classes="desk-title", id="detail-title")
@@ -83,16 +70,17 @@ class DetailScreen(DeskScreen):
         from dadan.core.db import connection
 
         with connection():
-            data = load_detail(self.order_id)
-        self.app.call_from_thread(self._show, data)
+            data = order_detail(self.order_id)
+            courier = courier_text(data.order)
+        self.app.call_from_thread(self._show, data, courier)
 
     # -- rendering
-    def _show(self, data: dict) -> None:
+    def _show(self, data: OrderDetail, courier: str) -> None:
         from dadan.core.orders.rules import flags_text, order_status_label, refund_status_label, state_label
         from dadan.core.timeutil import fen_to_yuan, humanize_delta
 
         self.data = data
-        o = data["order"]
+        o = data.order
         e = escape
         self.query_one("#detail-title", Label).update(tr("Order {sn}", "订单 {sn}", sn=o.order_sn))
         due = ""
@@ -100,7 +88,7 @@ class DetailScreen(DeskScreen):
             due = f" ({humanize_delta(o.last_ship_time - self.now())})"
         flags = flags_text(o.exception_flags)
         lines = [
-            f"[b]{e(o.order_sn)}[/b]  {e(data['shop'])}  " + tr("source {s}", "来源 {s}", s=o.source),
+            f"[b]{e(o.order_sn)}[/b]  {e(data.shop)}  " + tr("source {s}", "来源 {s}", s=o.source),
             tr("Status: {a} · {b} · after-sale: {c}", "状态：{a} · {b} · 售后：{c}", a=state_label(o.state),
                b=order_status_label(o.order_status), c=refund_status_label(o.refund_status)),
             (tr("[b]Exceptions: {f}[/b]", "[b]异常：{f}[/b]", f=e(flags)) if flags else tr("Exceptions: none", "异常：无")),
@@ -110,41 +98,41 @@ class DetailScreen(DeskScreen):
                s=fen_to_yuan(o.postage_fen)),
             tr("Receiver: {n} {p}", "收件人：{n} {p}", n=e(o.receiver_name_mask or "—"), p=e(o.receiver_phone_mask or "")),
             tr("Address: {a}", "地址：{a}", a=e(o.address_mask or f"{o.province}{o.city}{o.town}")),
-            tr("Courier: {c} · tracking: {t}", "快递：{c} · 运单号：{t}", c=e(data["courier"] or "—"),
+            tr("Courier: {c} · tracking: {t}", "快递：{c} · 运单号：{t}", c=e(courier or "—"),
                t=e(o.tracking_number or "—")),
             tr("Buyer memo: {m}", "买家留言：{m}", m=e(o.buyer_memo or "—")),
             tr("Remark: {m}{f}", "商家备注：{m}{f}", m=e(o.remark or "—"), f=(f" [flag {o.remark_tag}]" if o.remark_tag else "")),
             tr("Note: {m}", "内部备注：{m}", m=e(o.note or "—")),
-            tr("Tags: {t}", "标签：{t}", t=e("、".join(data["tags"]) or "—")),
+            tr("Tags: {t}", "标签：{t}", t=e("、".join(data.tags) or "—")),
             tr("Printed {n}× (first {f}, last {l})", "已打印 {n} 次（首次 {f}，最近 {l}）", n=o.print_count,
                f=self.fmt(o.first_printed_at), l=self.fmt(o.last_printed_at)),
         ]
         self.query_one("#detail-main", Static).update("\n".join(lines))
         items = [tr("[b]Items[/b]", "[b]商品[/b]")]
-        for it in data["items"]:
+        for it in data.items:
             code = it.outer_id or it.sku_id or it.goods_id
             items.append(f"  {e(code):<6} {e(it.goods_name[:24])} {e(it.goods_spec)} ×{it.goods_count}  "
                          f"¥{fen_to_yuan(it.goods_price_fen)}")
         self.query_one("#detail-items", Static).update("\n".join(items))
         hist = [tr("[b]Print history[/b]", "[b]打印记录[/b]")]
-        for pi in data["prints"]:
+        for pi in data.prints:
             mark = f" R{pi.reprint_no}" if pi.is_reprint else ""
             hist.append(f"  #{pi.job_id} {pi.seq}/{pi.job.total}{mark} {item_state_label(pi.state)} "
                         f"{e(pi.job.printer)} {self.fmt(pi.sent_at or pi.job.created_at)} {e(pi.reason)}")
-        if not data["prints"]:
+        if not data.prints:
             hist.append("  " + tr("none", "无"))
         hist.append(tr("[b]Ship confirmations[/b]", "[b]发货回传[/b]"))
-        for sh in data["shipments"]:
+        for sh in data.shipments:
             hist.append(f"  {e(sh.tracking_number)} {sh.state} {self.fmt(sh.created_at)} {e(sh.last_error)}")
-        if not data["shipments"]:
+        if not data.shipments:
             hist.append("  " + tr("none", "无"))
         hist.append(tr("[b]Sync / import history[/b]", "[b]同步 / 导入记录[/b]"))
         hist.append("  " + tr("synced {s} · imported {i} · platform update {u}", "同步 {s} · 导入 {i} · 平台更新 {u}",
                               s=self.fmt(o.synced_at), i=self.fmt(o.imported_at), u=self.fmt(o.updated_at)))
-        for ev in data["events"]:
+        for ev in data.events:
             hist.append(f"  {self.fmt(ev.at)} {e(ev.kind)} {e(ev.text)}")
         hist.append(tr("[b]Audit[/b]", "[b]审计[/b]"))
-        for a in data["audit"]:
+        for a in data.audit:
             why = f" — {e(a.reason)}" if a.reason else ""
             detail = ""
             if a.detail:
@@ -154,7 +142,7 @@ class DetailScreen(DeskScreen):
                 except ValueError:
                     detail = ""
             hist.append(f"  {self.fmt(a.at)} {e(a.actor)} {e(a.action)}{why}{detail}")
-        if not data["audit"]:
+        if not data.audit:
             hist.append("  " + tr("none", "无"))
         self.query_one("#detail-history", Static).update("\n".join(hist))
 
@@ -193,7 +181,7 @@ class DetailScreen(DeskScreen):
         self.load()
 
     def action_note(self) -> None:
-        note = self.data["order"].note if self.data else ""
+        note = self.data.order.note if self.data else ""
 
         def go(text: str | None) -> None:
             if text is not None:
@@ -216,7 +204,7 @@ class DetailScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail-action")
     def _do(self, what: str, text: str) -> None:
-        from dadan.core.orders import rules as orders
+        from dadan.core.orders import actions as orders
         from dadan.core.db import connection
 
         try:

@@ -102,14 +102,12 @@ class FilterBuilderScreen(DeskScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="filter-count")
     def count(self, text: str) -> None:
         from dadan.core.db import connection
-        from dadan.core.models import Order
+        from dadan.core.orders.listing import count
         from dadan.core.orders.query import compile_query
 
         try:
             with connection():
-                where = compile_query(text, now=self.now(), tz=self.tz)
-                q = Order.select(Order.id)
-                n = (q.where(where) if where is not None else q).count()
+                n = count(compile_query(text, now=self.now(), tz=self.tz))  # the order table's count
         except Exception as exc:  # noqa: BLE001 - a filter mistake, shown in words
             self.app.call_from_thread(self._count, text, None, error_text(exc)[1])
             return

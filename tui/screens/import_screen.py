@@ -325,3 +325,39 @@ class ImportScreen(Screen):
         if self.busy:
             return
         self.dismiss(self.outcome)
+
+
+def choose_import_shop(app, then) -> None:
+    """The shop an import goes to, by :func:`core.platform.shops.resolve_shop`'s rule: the only
+    shop; with several, the operator names one; with none, the operator is asked for the name of
+    the shop to create (nothing is created unless they confirm). ``then(shop_id)`` follows."""
+    from dadan.core.platform.shops import NoShops, SeveralShops, UnknownShop, resolve_shop
+    from dadan.tui.widgets.desk_prompt import DeskPrompt
+
+    try:
+        shop = resolve_shop(None)
+    except SeveralShops as exc:
+        def named(name: str | None) -> None:
+            if name is None:
+                return
+            try:
+                chosen = resolve_shop(name)
+            except UnknownShop as unknown:
+                app.notify(unknown.message, severity="error")
+                return
+            then(chosen.id)
+
+        app.push_screen(DeskPrompt(tr("Import into which shop?", "导入到哪个店铺？"), value=exc.names[0],
+                                   hint=" · ".join(exc.names)), named)
+        return
+    except NoShops:
+        def create(name: str | None) -> None:
+            if name:
+                then(resolve_shop(name, create=True).id)
+
+        app.push_screen(DeskPrompt(tr("There is no shop yet: create one for this import?", "还没有店铺：为这次导入新建一个？"),
+                                   value=tr("Default shop", "默认店铺"),
+                                   hint=tr("Enter creates the shop with this name · Esc cancels the import",
+                                           "回车按此名称新建店铺 · Esc 取消导入")), create)
+        return
+    then(shop.id)

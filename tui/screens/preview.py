@@ -60,9 +60,9 @@ class PreviewScreen(DeskScreen):
         self.query_one(HalfBlockLabel).set_image(img)
 
     def action_next_template(self) -> None:
-        from dadan.tui.screens.print_dialog import label_templates
+        from dadan.printers.template_choice import template_names
 
-        names = label_templates()
+        names = template_names()
         i = names.index(self.template) if self.template in names else -1
         self.template = names[(i + 1) % len(names)]
         self.render_label()

@@ -21,13 +21,6 @@ from dadan.tui.widgets.desk_printing import print_pool, printer_status_text
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
-def label_templates(kind: str | None = None) -> list[str]:
-    from dadan.printers.layout import list_templates
-
-    names = [t.name for t in list_templates() if kind is None or t.kind == kind]
-    return names or ["waybill_100x150"]
-
-
 class PrintDialog(DeskMixin, ModalScreen[int | None]):
     DEFAULT_CSS = """
     PrintDialog { align: center middle; }
@@ -120,8 +113,9 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         return values[(i + 1) % len(values)]
 
     def action_next_template(self) -> None:
-        kind = "waybill" if self.template.startswith("waybill") else None
-        self.template = self._cycle(label_templates(kind), self.template)
+        from dadan.printers.template_choice import switchable_templates
+
+        self.template = self._cycle(switchable_templates(self.template), self.template)
         self._render_body()
 
     def action_next_printer(self) -> None:

@@ -1,0 +1,422 @@
+"""The one order upsert used by sync, import and demo: new orders inserted a batch at a time,
+stored ones diffed against the record, exception flags raised on transitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+from peewee import DateTimeField
+
+from dadan.core import audit
+from dadan.core.bulk import gc_paused
+from dadan.core.db import bulk_insert, execute_updates, insert_statement, write
+from dadan.core.models import Order, OrderItem, database_proxy, utcnow
+from dadan.core.orders.rules import (
+    ITEM_TEXT_KEYS, SEARCH_FIELDS, Flag, flags_text, item_search_words, item_summary, platform_flags, receiver_hash,
+    search_text, search_text_of, sku_text,
+)
+
+# fields a platform/import record may set on an order
+PLATFORM_FIELDS = (
+    "order_status", "refund_status", "after_sales_status", "risk_control_status", "is_stock_out",
+    "stock_out_handle_status", "trade_type", "created_time", "confirm_time", "pay_time",
+    "updated_at", "last_ship_time", "shipping_time", "pay_amount_fen", "goods_amount_fen",
+    "discount_amount_fen", "postage_fen", "province", "city", "town", "receiver_name_enc",
+    "receiver_phone_enc", "receiver_address_enc", "receiver_name_mask", "receiver_phone_mask",
+    "address_mask", "receiver_name", "receiver_phone", "receiver_address", "buyer_memo", "remark",
+    "remark_tag",
+)
+ITEM_FIELDS = (
+    "goods_id", "goods_name", "goods_spec", "goods_count", "sku_id", "outer_id",
+    "outer_goods_id", "goods_price_fen", "goods_img",
+)
+_STATUS_FIELDS = ("order_status", "refund_status", "after_sales_status", "risk_control_status", "is_stock_out")
+_BATCH = 900  # orders per batch: the IN (...) lists stay below SQLite's variable limit
+
+
+@dataclass
+class UpsertResult:
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    flagged: int = 0  # orders that gained an exception flag
+    new_ids: list[int] = field(default_factory=list)
+    changed_ids: list[int] = field(default_factory=list)
+
+    def __iadd__(self, other: "UpsertResult") -> "UpsertResult":
+        self.new += other.new
+        self.changed += other.changed
+        self.unchanged += other.unchanged
+        self.flagged += other.flagged
+        self.new_ids += other.new_ids
+        self.changed_ids += other.changed_ids
+        return self
+
+
+def _status_tuple(row: Mapping) -> tuple:
+    """The status fields of a record or stored row, missing values as 0."""
+    return tuple(row.get(k) or 0 for k in _STATUS_FIELDS)
+
+
+def _item_key(items: Sequence[Mapping]) -> tuple:
+    return tuple(tuple(str(it.get(f, "") or "") for f in ITEM_FIELDS) for it in items)
+
+
+def _clean_items(items: Sequence[Mapping]) -> list[dict]:
+    out = []
+    for it in items:
+        d = {f: v for f in ITEM_FIELDS if (v := it.get(f)) is not None}
+        if "goods_count" not in d:
+            d["goods_count"] = 1
+        out.append(d)
+    return out
+
+
+class RecordColumns(Sequence):
+    """Order records held a field at a time: ``cols[field][j]`` is record j's value (None: not
+    given). For bulk callers that already hold columns (the spreadsheet import): the upsert
+    builds new orders from the columns without a dict per record. Reading one gives a dict of
+    its given values, so it stands wherever a list of records does."""
+
+    __slots__ = ("cols", "_n")
+
+    def __init__(self, cols: dict[str, list], n: int):
+        assert all(len(c) == n for c in cols.values())
+        self.cols = cols
+        self._n = n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, j):
+        if isinstance(j, slice):
+            cols = {k: c[j] for k, c in self.cols.items()}
+            return RecordColumns(cols, len(range(*j.indices(self._n))))
+        if not -self._n <= j < self._n:
+            raise IndexError(j)
+        return {k: v for k, c in self.cols.items() if (v := c[j]) is not None}
+
+    def __iter__(self):
+        return map(self.__getitem__, range(self._n))
+
+    def take(self, idx: list[int]) -> "RecordColumns":
+        """The records at these positions, in this order."""
+        if idx == list(range(self._n)):
+            return self
+        return RecordColumns({k: [c[j] for j in idx] for k, c in self.cols.items()}, len(idx))
+
+
+@gc_paused
+def upsert_orders(shop_id: int, records: Iterable[Mapping], *, source: str = "api",
+                  now: dt.datetime | None = None) -> UpsertResult:
+    """Insert or update orders of one shop, in one write transaction per call.
+
+    ``records`` are mappings with :data:`PLATFORM_FIELDS` (times as naive UTC datetimes, money
+    in fen), ``order_sn``, optional ``tracking_number``/``logistics_id``, and ``items`` (a list
+    of mappings with :data:`ITEM_FIELDS`).
+
+    Rules:
+    - local workflow state (state, print count, tags, note, flags) is never cleared;
+    - a record older than what is stored (by the platform's ``updated_at``) changes nothing;
+    - an ``import`` record never overwrites an order the platform has sent (only fills gaps);
+    - exception flags are raised when a blocking condition appears.
+    """
+    now = now or utcnow()
+    result = UpsertResult()
+    recs = records if isinstance(records, RecordColumns) else list(records)
+    with write():
+        for start in range(0, len(recs), _BATCH):
+            result += _upsert_batch(shop_id, recs[start : start + _BATCH], source, now)
+    return result
+
+
+@functools.cache
+def _existing_columns() -> tuple:
+    """The stored columns an upsert compares against."""
+    names = ("id", "order_sn", "state", "exception_flags", "synced_at", "receiver_hash", "source",
+             "tracking_number", "logistics_id") + PLATFORM_FIELDS
+    return tuple(getattr(Order, n) for n in dict.fromkeys(names))
+
+
+def _existing_rows(shop_id: int, sns: list[str]) -> dict[str, dict]:
+    """Stored rows for these order numbers, as dicts (one prepared statement; peewee would
+    build a parameter object per value)."""
+    cols = _existing_columns()
+    conv = [(c.name, c.python_value) if isinstance(c, DateTimeField) else (c.name, None) for c in cols]
+    sql = (f'SELECT {", ".join(f"{chr(34)}{c.column_name}{chr(34)}" for c in cols)} FROM "order" '
+           f'WHERE "order_sn" IN ({", ".join("?" * len(sns))}) AND "shop_id" = ?')
+    out = {}
+    for row in database_proxy.execute_sql(sql, [*sns, shop_id]).fetchall():
+        d = {name: (fnc(v) if fnc and v is not None else v) for (name, fnc), v in zip(conv, row)}
+        out[d["order_sn"]] = d
+    return out
+
+
+def _upsert_batch(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str,
+                  now: dt.datetime) -> UpsertResult:
+    res = UpsertResult()
+    if isinstance(recs, RecordColumns):
+        sns = [v if type(v) is str else str(v) for v in recs.cols["order_sn"]]
+    else:
+        sns = [str(r["order_sn"]) for r in recs]
+    last = dict(zip(sns, range(len(sns))))  # the last record wins for duplicates inside one call
+    existing = _existing_rows(shop_id, list(last))
+    old_items: dict[int, list[dict]] = {}
+    if existing:
+        ids = [o["id"] for o in existing.values()]
+        for it in (
+            OrderItem.select().where(OrderItem.order.in_(ids)).order_by(OrderItem.order, OrderItem.position).dicts()
+        ):
+            old_items.setdefault(it["order"], []).append(it)
+
+    updates: list[tuple[dict, int]] = []
+    item_replacements: dict[int, list[dict]] = {}
+    events: list[tuple[int, str]] = []
+    new_idx: list[int] = []
+    for sn, j in last.items():
+        old = existing.get(sn)
+        if old is None:
+            new_idx.append(j)
+            continue
+        rec = recs[j]
+        items = _clean_items(rec.get("items") or [])
+        changes, new_items, new_flags = _diff(old, rec, items, old_items.get(old["id"], []), source, now)
+        if changes is None:
+            res.unchanged += 1
+            continue
+        updates.append((changes, old["id"]))
+        if new_items is not None:
+            item_replacements[old["id"]] = new_items
+        res.changed += 1
+        res.changed_ids.append(old["id"])
+        if new_flags:
+            res.flagged += 1
+            events.append((old["id"], flags_text(new_flags)))
+
+    if updates:
+        execute_updates(Order, updates)
+    if item_replacements:
+        ids = list(item_replacements)
+        OrderItem.delete().where(OrderItem.order.in_(ids)).execute()
+        bulk_insert(OrderItem, [
+            {**it, "order": oid, "position": i} for oid, its in item_replacements.items() for i, it in enumerate(its)
+        ])
+    for oid, text in events:
+        audit.order_event(oid, "flag", text)
+    if new_idx:
+        if isinstance(recs, RecordColumns):
+            new = recs.take(new_idx)
+        else:
+            new = [recs[j] for j in new_idx]
+        plan, params, new_items, flagged = _new_orders(shop_id, new, source, now.isoformat(" "))
+        ids = _insert_orders(shop_id, plan.sql, params)
+        res.new_ids = [ids[sns[j]] for j in new_idx]
+        # the item fields these items carry; the others are constants in the INSERT
+        sql, fields = _new_item_insert(_ITEM_SET.intersection(
+            set().union(*[it.keys() for its in new_items for it in its])))
+        item_params = [(oid, pos, *map(it.get, fields))  # as given: the INSERT puts the default in for None
+                       for oid, its in zip(res.new_ids, new_items) for pos, it in enumerate(its)]
+        if item_params:
+            database_proxy.cursor().executemany(sql, item_params)
+        res.new += len(new_idx)
+        res.flagged += flagged
+    return res
+
+
+def _insert_orders(shop_id: int, sql: str, rows: list[tuple]) -> dict[str, int]:
+    """Insert new orders (``sql`` and parameters from :func:`_new_orders`); their ids by order
+    number.
+
+    Inside the write transaction nobody else inserts, so SQLite gives the rows the ids after the
+    largest one, in order; that is checked (``last_insert_rowid``) and the ids are read back
+    only when it does not hold."""
+    q = database_proxy.execute_sql
+    before = q('SELECT max("id") FROM "order"').fetchone()[0] or 0
+    database_proxy.cursor().executemany(sql, rows)
+    last = q("SELECT last_insert_rowid()").fetchone()[0]
+    sns = [r[-_SN_FROM_END] for r in rows]
+    if last == before + len(rows):
+        return dict(zip(sns, range(before + 1, last + 1)))
+    return dict(q(f'SELECT "order_sn", "id" FROM "order" WHERE "order_sn" IN ({", ".join("?" * len(sns))}) '
+                  'AND "shop_id" = ?', [*sns, shop_id]).fetchall())
+
+
+def _derived(rec: Mapping, items: list[dict]) -> dict:
+    return {
+        "item_count": sum(int(it.get("goods_count") or 0) for it in items),
+        "items_summary": item_summary(items),
+        "sku_text": sku_text(items),
+        "search_text": search_text(rec, items),
+    }
+
+
+# A new order is inserted as one parameter list: the platform fields its batch's records carry
+# (as given: the INSERT puts the field's default in for None), then these. Every other column
+# takes its default as a constant in the statement.
+_NEW_ORDER_LOCAL = ("shop", "order_sn", "source", "local_updated_at", "tracking_number", "logistics_id",
+                    "receiver_hash", "state", "confirmed_at", "exception_flags", "item_count", "items_summary",
+                    "sku_text", "search_text", "synced_at", "imported_at")
+_PLATFORM_SET = frozenset(PLATFORM_FIELDS)
+_SN_FROM_END = len(_NEW_ORDER_LOCAL) - _NEW_ORDER_LOCAL.index("order_sn")
+_ENC_FIELDS = ("receiver_name_enc", "receiver_phone_enc", "receiver_address_enc")
+
+
+# the platform's time fields, bound as the text SQLite stores: formatted here they cost less
+# than sqlite3's adapter call per value (about 5 µs a row)
+_TIME_FIELDS = frozenset(f for f in PLATFORM_FIELDS if isinstance(getattr(Order, f), DateTimeField))
+
+
+@dataclass(frozen=True)
+class _NewOrderInsert:
+    sql: str
+    fields: tuple  # the platform fields bound, in parameter order (None takes the default)
+
+
+@functools.lru_cache(maxsize=32)
+def _new_order_insert(fields: frozenset) -> _NewOrderInsert:
+    """The INSERT for new orders whose records carry the platform ``fields``."""
+    names = tuple(f for f in PLATFORM_FIELDS if f in fields)
+    return _NewOrderInsert(sql=insert_statement(Order, names + _NEW_ORDER_LOCAL, defaulted=names), fields=names)
+
+
+def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str,
+                now: str) -> tuple[_NewOrderInsert, list[tuple], list[list[dict]], int]:
+    """The INSERT of new orders, built a field at a time: (plan, parameters of each order, its
+    items as given, how many are flagged). ``now`` is the text of a time
+    (``datetime.isoformat(" ")``, the form every DateTimeField reads back)."""
+    n = len(recs)
+    if isinstance(recs, RecordColumns):
+        fields = recs.cols.keys()
+        nones = [None] * n
+
+        def col(f: str) -> list:
+            return recs.cols.get(f, nones)
+    else:
+        fields = set().union(*map(Mapping.keys, recs))
+
+        def col(f: str) -> list:
+            return [r.get(f) for r in recs]
+    # the platform fields the records carry; the others are constants in the INSERT
+    plan = _new_order_insert(_PLATFORM_SET.intersection(fields))
+    columns = []
+    for f in plan.fields:  # as given: the INSERT puts the default in for None
+        c = col(f)
+        if f in _TIME_FIELDS:
+            c = [v.isoformat(" ") if type(v) is dt.datetime else v for v in c]
+        columns.append(c)
+    items = [its or () for its in col("items")]
+    local = []
+    flagged = 0
+    from_items: dict[tuple, tuple] = {}  # orders of the same goods share their derived text
+    for sn, status, ship, tracking, logistics, enc, text, its in zip(
+            col("order_sn"), zip(*map(col, _STATUS_FIELDS)), col("shipping_time"), col("tracking_number"),
+            col("logistics_id"), zip(*map(col, _ENC_FIELDS)), zip(*map(col, SEARCH_FIELDS)), items):
+        if status[0] in (2, 3):  # an order the platform already shows shipped needs nothing from us
+            state, confirmed_at, flags = "confirmed", _time_text(ship) or now, 0
+        else:
+            state, confirmed_at = "new", None
+            flags = platform_flags(*[v or 0 for v in status]) if status[0] in (1, None) else 0
+            if flags:
+                flagged += 1
+        key = tuple(map(its[0].get, ITEM_TEXT_KEYS)) if len(its) == 1 else tuple(
+            v for it in its for v in map(it.get, ITEM_TEXT_KEYS))
+        derived = from_items.get(key)
+        if derived is None:
+            clean = _clean_items(its)
+            derived = from_items[key] = (sum(int(it.get("goods_count") or 0) for it in clean), item_summary(clean),
+                                         sku_text(clean), item_search_words(clean))
+        local.append((
+            shop_id, str(sn), source, now, tracking or "", logistics or None,
+            receiver_hash(*[v or "" for v in enc]), state, confirmed_at, flags, derived[0], derived[1], derived[2],
+            search_text_of(text, item_words=derived[3]), now if source == "api" else None,
+            now if source == "import" else None,
+        ))
+    params = list(zip(*columns, *zip(*local))) if columns else local
+    return plan, params, items, flagged
+
+
+_ITEM_SET = frozenset(ITEM_FIELDS)
+
+
+@functools.lru_cache(maxsize=32)
+def _new_item_insert(fields: frozenset) -> tuple[str, tuple]:
+    """The INSERT of new orders' items that carry the item ``fields``: (SQL binding order,
+    position, then those fields, None taking the field's default; the fields in order)."""
+    names = tuple(f for f in ITEM_FIELDS if f in fields)
+    return insert_statement(OrderItem, ("order", "position") + names, defaulted=names), names
+
+
+def _time_text(v):
+    return v.isoformat(" ") if type(v) is dt.datetime else v
+
+
+def _diff(old: dict, rec: Mapping, items: list[dict], old_items: list[dict], source: str,
+          now) -> tuple[dict | None, list[dict] | None, int]:
+    """What applying ``rec`` to the stored row ``old`` changes: (changes or None if nothing,
+    replacement items or None, newly raised flag bits)."""
+    new_upd = rec.get("updated_at")
+    old_upd = old["updated_at"]
+    if old_upd and new_upd and new_upd < old_upd:
+        return None, None, 0  # stale: we already hold newer platform data
+    fill_only = source == "import" and old["synced_at"] is not None and not (
+        new_upd and old_upd and new_upd > old_upd
+    )
+    changes: dict = {}
+    for f in PLATFORM_FIELDS:
+        v = rec.get(f)
+        if v is None:
+            continue
+        cur = old[f]
+        if fill_only and cur not in ("", None, 0):
+            continue
+        if cur != v:
+            changes[f] = v
+    if not fill_only:
+        for f in ("tracking_number", "logistics_id"):
+            v = rec.get(f)
+            if v and v != old[f] and old["state"] in ("new", "printed"):
+                changes[f] = v
+    items_changed = bool(items) and not fill_only and _item_key(items) != _item_key(old_items)
+
+    def cur(f):
+        return changes.get(f, old[f])
+
+    gained = 0
+    state = old["state"]
+    if state in ("new", "printed"):  # still to ship here: a new blocking condition matters
+        before = platform_flags(*_status_tuple(old))
+        after = platform_flags(*(cur(f) or 0 for f in _STATUS_FIELDS))
+        gained |= after & ~before
+    new_hash = receiver_hash(cur("receiver_name_enc"), cur("receiver_phone_enc"), cur("receiver_address_enc"))
+    if new_hash != old["receiver_hash"]:
+        changes["receiver_hash"] = new_hash
+        if old["receiver_hash"] and new_hash and state in ("new", "printed", "shipped"):
+            gained |= Flag.ADDRESS_CHANGED
+    if cur("order_status") in (2, 3) and old["order_status"] == 1:
+        if state in ("new", "printed"):
+            gained |= Flag.SHIPPED_ELSEWHERE
+        elif state == "shipped":
+            changes["state"] = "confirmed"
+            changes["confirmed_at"] = now
+    new_flags = gained & ~old["exception_flags"]
+    if new_flags:
+        changes["exception_flags"] = old["exception_flags"] | gained
+    if not changes and not items_changed:
+        if source == "api" and old["synced_at"] is None:
+            return {"synced_at": now}, None, 0
+        return None, None, 0
+
+    text_rec = {f: cur(f) for f in SEARCH_FIELDS}
+    if items_changed:
+        changes.update(_derived(text_rec, items))
+    elif any(f in changes for f in SEARCH_FIELDS):
+        changes["search_text"] = search_text(text_rec, old_items)
+    changes["local_updated_at"] = now
+    if source == "api":
+        changes["synced_at"] = now
+    elif source == "import":
+        changes["imported_at"] = now
+    return changes, (items if items_changed else None), int(new_flags)
