@@ -318,8 +318,6 @@ def couriers(factory: Callable[[Shop], object] | None = None, *,
     """The cached courier list (available first); refreshed from the platform through the first
     working shop when it is empty or older than ``max_age`` and a client factory is given. A
     failed refresh keeps the cache."""
-    from dadan.core.platform.pdd import PlatformError
-
     newest = Courier.select(Courier.updated_at).order_by(Courier.updated_at.desc()).first()
     stale = newest is None or newest.updated_at < utcnow() - max_age
     if stale and factory is not None:
@@ -331,6 +329,6 @@ def couriers(factory: Callable[[Shop], object] | None = None, *,
                 finally:
                     client.close()
                 break
-            except (PlatformError, DadanError) as exc:
+            except DadanError as exc:
                 log.info("courier refresh via %s failed: %s", shop.name, exc)
     return list(Courier.select().order_by(Courier.available.desc(), Courier.id))

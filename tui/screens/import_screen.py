@@ -24,10 +24,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList, ProgressBar, Select, Static
 
+from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
+from dadan.tui.widgets.error_modal import WorkerErrorsToApp
 
 
-class ImportScreen(Screen):
+class ImportScreen(WorkerErrorsToApp, Screen):
     DEFAULT_CSS = """
     ImportScreen { layout: vertical; }
     ImportScreen #imp-title { text-style: bold; padding: 0 1; }
@@ -120,7 +122,6 @@ class ImportScreen(Screen):
     def analyse(self, mapping: dict | None = None, save_as: str = "") -> None:
         from dadan.core.spreadsheets import importer as S
         from dadan.core.db import connection
-        from dadan.core.errors import DadanError
 
         try:
             with connection():
@@ -143,7 +144,6 @@ class ImportScreen(Screen):
     def commit(self) -> None:
         from dadan.core.spreadsheets import importer as S
         from dadan.core.db import connection
-        from dadan.core.errors import DadanError
 
         try:
             with connection():
@@ -158,7 +158,6 @@ class ImportScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="import-rejects", description="rejects file")
     def save_rejects(self) -> None:
         from dadan.core.spreadsheets import importer as S
-        from dadan.core.errors import DadanError
 
         try:
             path = S.write_rejects(self.plan)
