@@ -18,7 +18,7 @@ from dadan.printers.i18n import Bilingual, tr
 class DadanError(Exception):
     TITLE = Bilingual("Error", "错误")
 
-    def __init__(self, message: str, title: str | None = None):
+    def __init__(self, message: str, title: str | Bilingual | None = None):
         super().__init__(message)
         self.message = message
         self.given_title = title
@@ -26,9 +26,8 @@ class DadanError(Exception):
     @property
     def title(self) -> str:
         """The heading shown above the message, in the current language."""
-        if self.given_title is not None:
-            return str(self.given_title)
-        return str(self.TITLE.again())
+        title = self.TITLE if self.given_title is None else self.given_title
+        return str(title.again()) if isinstance(title, Bilingual) else str(title)
 
     def __str__(self) -> str:
         return self.message

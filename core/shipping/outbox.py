@@ -31,7 +31,7 @@ from peewee import fn
 from dadan.core import audit
 from dadan.core.db import write
 from dadan.core.errors import BlockedOrder, DadanError, NotFound
-from dadan.core.i18n import tr
+from dadan.core.i18n import Bilingual, tr
 from dadan.core.models import Courier, Order, Shipment, Shop, utcnow
 from dadan.core.orders.rules import Flag, blocked_reason
 
@@ -72,7 +72,7 @@ def assign_tracking(order_id: int, tracking_number: str, logistics_id: int, *, a
     tn = normalize_tracking(tracking_number)
     if not _TRACKING_RE.match(tn):
         raise DadanError(tr("'{t}' is not a valid tracking number", "“{t}”不是有效的快递单号", t=tracking_number),
-                         title=tr("Tracking number", "快递单号"))
+                         title=Bilingual("Tracking number", "快递单号"))
     try:
         lid = int(logistics_id)
     except (TypeError, ValueError):
