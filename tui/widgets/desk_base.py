@@ -11,7 +11,6 @@ import datetime as dt
 
 from textual.screen import Screen
 
-from dadan.core.i18n import tr
 from dadan.core.timeutil import DEFAULT_TZ, fmt_local, utcnow
 from dadan.tui.widgets.error_modal import WorkerErrorsToApp
 
