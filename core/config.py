@@ -11,6 +11,7 @@ gives "unknown setting 'sync.intervl_minutes'" instead of being silently ignored
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 import typing
@@ -119,6 +120,7 @@ class SyncSettings:
     detail_concurrency: int = 4
     timeout_seconds: float = 15.0
     outbox_interval_seconds: int = 60
+    lease_seconds: int = 300  # how long one terminal's hold on a shop's sync lasts without renewal
 
 
 @dataclass
@@ -200,10 +202,30 @@ _RANGES = {
     "sync.backfill_days": (0, 90),
     "sync.window_minutes": (1, 30),
     "sync.detail_concurrency": (1, 16),
+    "sync.lease_seconds": (30, 3600),
     "printers.dpi": (100, 600),
     "printers.density": (0, 15),
     "printers.speed": (1, 12),
 }
+
+
+def did_you_mean(name: str, known: typing.Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the known name closest to a mistyped one, or ``""``: the same
+    name written with dashes or without underscores first, else the nearest spelling."""
+    known = sorted(known)
+    bare = name.replace("_", "").replace("-", "")
+    close = [k for k in known if k.replace("_", "") == bare]
+    close = close or difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def check_keymap(keymap: typing.Mapping[str, str], binding_ids: typing.Iterable[str]) -> None:
+    """Every ``ui.keymap`` key must be the id of a binding the app declares."""
+    known = set(binding_ids)
+    for binding_id in keymap:
+        if binding_id not in known:
+            raise ConfigError(f"setting 'ui.keymap': unknown key binding id '{binding_id}'"
+                              f"{did_you_mean(binding_id, known)}")
 
 
 def _type_name(tp) -> str:
@@ -258,9 +280,7 @@ def _load_dataclass(cls, data: dict, prefix: str = ""):
     for key, value in data.items():
         path = f"{prefix}.{key}" if prefix else key
         if key not in known:
-            close = [k for k in known if k.replace("_", "") == key.replace("_", "").replace("-", "")]
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ConfigError(f"unknown setting '{path}'{hint}")
+            raise ConfigError(f"unknown setting '{path}'{did_you_mean(key, known)}")
         kwargs[key] = _check_value(path, hints[key], value)
     return cls(**kwargs)
 

@@ -1,36 +1,28 @@
-"""dadan's error hierarchy. Every expected failure is one of these: the CLI prints
-``title: message`` and exits non-zero, the TUI opens an error modal. Nothing else should
-reach a user as a traceback."""
+"""core's errors: subclasses of the one :class:`DadanError` base (defined in
+:mod:`dadan.printers.errors`, the lowest layer, so printer errors are DadanErrors too).
+Each class's ``TITLE`` is bilingual and shown in the language current at display time."""
 
 from __future__ import annotations
 
+from dadan.printers.errors import DadanError
+from dadan.printers.i18n import Bilingual
 
-class DadanError(Exception):
-    title = "Error"
-
-    def __init__(self, message: str, title: str | None = None):
-        super().__init__(message)
-        self.message = message
-        if title is not None:
-            self.title = title
-
-    def __str__(self) -> str:
-        return self.message
+__all__ = ["BlockedOrder", "ConfigError", "DadanError", "DatabaseError", "NotFound", "QuerySyntaxError"]
 
 
 class ConfigError(DadanError):
-    title = "Configuration error"
+    TITLE = Bilingual("Configuration error", "配置错误")
 
 
 class DatabaseError(DadanError):
-    title = "Database error"
+    TITLE = Bilingual("Database error", "数据库错误")
 
 
 class QuerySyntaxError(DadanError):
     """A filter expression that does not parse. ``position`` is the 0-based character
     offset of the bad token, ``token`` its text."""
 
-    title = "Filter error"
+    TITLE = Bilingual("Filter error", "筛选条件错误")
 
     def __init__(self, message: str, position: int = 0, token: str = "", source: str = ""):
         super().__init__(message)
@@ -44,8 +36,8 @@ class QuerySyntaxError(DadanError):
 
 
 class NotFound(DadanError):
-    title = "Not found"
+    TITLE = Bilingual("Not found", "未找到")
 
 
 class BlockedOrder(DadanError):
-    title = "Blocked order"
+    TITLE = Bilingual("Blocked order", "订单被拦截")

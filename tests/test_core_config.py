@@ -40,6 +40,9 @@ def test_platformdirs_without_home():
         ("[ui]\nmask_buyer = 1", "'ui.mask_buyer' must be true or false"),
         ("[ui]\nscan_gap_ms = 0", "'ui.scan_gap_ms' must be between 5 and 1000"),
         ("[ui]\nscan_min_length = 1", "'ui.scan_min_length' must be between 3 and 64"),
+        ("[ui]\nscan_bell = 'yes'", "'ui.scan_bell' must be true or false"),
+        ("[sync]\nlease_seconds = 5", "'sync.lease_seconds' must be between 30 and 3600"),
+        ("[sync]\nlease_second = 60", "unknown setting 'sync.lease_second' (did you mean 'lease_seconds'?)"),
         ("[[printers]]\nname='a'\ndpi = 50", "'printers[0].dpi' must be between"),
         ("[[printers]]\nname='a'\ndriver = 'zpl'", "'printers[0].driver' must be one of"),
         ("[[printers]]\nname='a'\n[[printers]]\nname='a'", "printer name 'a' is used twice"),
@@ -82,3 +85,11 @@ def test_language_detection():
     assert detect_language("auto", {}) == "en"
     assert detect_language("en", {"LANG": "zh_CN.UTF-8"}) == "en"
     assert detect_language("zh", {}) == "zh"
+
+
+def test_every_setting_the_app_reads_is_a_field_with_its_default():
+    s = Settings()
+    assert s.ui.scan_bell is True and s.sync.lease_seconds == 300
+    s = parse_settings("[ui]\nscan_bell = false\n[sync]\nlease_seconds = 120\n")
+    assert s.ui.scan_bell is False and s.sync.lease_seconds == 120
+    assert parse_settings(dump_settings(s)) == s

@@ -73,3 +73,63 @@ async def test_function_keys_open_desk_screens(tmp_path):
 
         assert isinstance(app.screen, DetailScreen)
     _ = asyncio
+
+
+def _failing_screen(error: BaseException):
+    from textual import work
+
+    from dadan.tui.widgets.desk_base import DeskScreen
+
+    class Failing(DeskScreen):
+        def on_mount(self) -> None:
+            self.fail()
+
+        @work(thread=True, exit_on_error=False, group="test-fail")
+        def fail(self) -> None:
+            raise error
+
+    return Failing()
+
+
+async def test_the_app_shows_a_failing_workers_dadan_error_as_a_modal_with_its_title(tmp_path):
+    from dadan.printers.errors import PrinterStatusError
+    from dadan.tui.widgets.error_modal import ErrorModal
+
+    ctx = make_ctx(tmp_path, 5, lang="zh")
+    app = _app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        app.push_screen(_failing_screen(PrinterStatusError("缺纸")))
+        await wait_idle(pilot)
+        assert isinstance(app.screen, ErrorModal)
+        assert (app.screen.error_title, app.screen.error_message) == ("打印机未就绪", "缺纸")
+        assert sum(isinstance(s, ErrorModal) for s in app.screen_stack) == 1  # one handler, one modal
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ErrorModal)
+
+
+async def test_the_app_shows_anything_else_as_an_unexpected_error_without_a_traceback(tmp_path):
+    from dadan.tui.widgets.error_modal import ErrorModal
+
+    ctx = make_ctx(tmp_path, 5)
+    app = _app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        app.push_screen(_failing_screen(ValueError("boom")))
+        await wait_idle(pilot)
+        assert isinstance(app.screen, ErrorModal)
+        assert (app.screen.error_title, app.screen.error_message) == ("Unexpected error", "ValueError: boom")
+
+
+async def test_a_known_keymap_id_is_applied_when_the_app_starts(tmp_path):
+    ctx = make_ctx(tmp_path, 5)
+    ctx.settings.ui.keymap = {"help": "f12"}
+    app = _app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        await pilot.press("f12")
+        await wait_idle(pilot)
+        from dadan.tui.screens.help import HelpScreen
+
+        assert isinstance(app.screen, HelpScreen)

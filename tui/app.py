@@ -14,8 +14,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.worker import Worker, WorkerState
 
 from dadan.core.context import Context
-from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
+from dadan.tui.keymap import apply_keymap
 from dadan.tui.messages import OrdersChanged
 
 
@@ -77,12 +77,11 @@ class DadanApp(App):
         self.background = background  # run the sync/outbox scheduler (the real app; not in tests)
         self.scheduler = None
         self.print_pool = None  # core.print_worker.WorkerPool, started on first print
-        self._last_error: BaseException | None = None
         ui = ctx.settings.ui
         if not ui.animations:
             self.animation_level = "none"
         if ui.keymap:
-            self.set_keymap(dict(ui.keymap))
+            apply_keymap(self, ui.keymap)
 
     def now(self) -> dt.datetime:
         if self.fixed_now is not None:
@@ -175,26 +174,17 @@ class DadanApp(App):
         stop_print_pool(self)
 
     # ------------------------------------------------------------------ errors
-    @on(Worker.StateChanged)
-    def _worker_failed(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR:
-            return
-        self.show_error(event.worker.error)
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one worker-error handler: the app's workers, and every screen's (passed up by
+        :class:`~dadan.tui.widgets.error_modal.WorkerErrorsToApp`)."""
+        if event.state == WorkerState.ERROR:
+            self.show_error(event.worker.error)
 
     def show_error(self, error: BaseException | None) -> None:
-        """The one place an error reaches the screen (screens forward worker failures here)."""
+        """The one place a failure reaches the screen: the error modal."""
         from dadan.tui.widgets.error_modal import ErrorModal
 
-        if error is not None and error is self._last_error:
-            return  # the same failure reported twice (screen and app both saw the worker)
-        self._last_error = error
-
-        if isinstance(error, DadanError) or (hasattr(error, "message") and hasattr(error, "title")):
-            title, message = str(error.title), str(error.message)
-        else:
-            title = tr("Unexpected error", "意外错误")
-            message = f"{type(error).__name__}: {error}"
-        self.push_screen(ErrorModal(title, message))
+        self.push_screen(ErrorModal.for_error(error))
 
     # ------------------------------------------------------------------ cross-screen
     @on(OrdersChanged)

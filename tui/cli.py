@@ -3,8 +3,8 @@
 Each subcommand lives in its own module under ``tui/commands/`` exposing
 ``register(subparsers)``; the module adds its parser and sets ``func=run(args, ctx)``.
 Command modules import heavy libraries inside ``run`` so that ``dadan --help`` stays fast.
-Every expected failure is a :class:`core.errors.DadanError` (or a printer error with the same
-``message``/``title`` shape) and is printed as one line with a non-zero exit, never a traceback.
+Every expected failure is a :class:`DadanError` (printer errors included) and is printed as
+``dadan: title: message``, one line in the current language, with a non-zero exit, never a traceback.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+
+from dadan.core.errors import DadanError
 
 COMMAND_MODULES = [
     "dadan.tui.commands.ui",
@@ -40,15 +42,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _is_user_error(exc: BaseException) -> bool:
-    from dadan.core.errors import DadanError
-
-    if isinstance(exc, DadanError):
-        return True
-    # printers/ cannot import core; its errors carry the same shape
-    return type(exc).__module__.startswith("printers") and hasattr(exc, "message")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -73,12 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001
-        if _is_user_error(exc):
-            title = getattr(exc, "title", "error")
-            print(f"dadan: {title}: {exc.message}", file=sys.stderr)
-            return 1
-        raise
+    except DadanError as exc:
+        print(f"dadan: {exc.title}: {exc.message}", file=sys.stderr)
+        return 1
 
 
 def entry() -> None:

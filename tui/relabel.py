@@ -41,7 +41,7 @@ def _retranslate_map(bindings: BindingsMap | None) -> None:
             bindings.key_to_bindings[key] = new
 
 
-def _classes(root: type) -> list[type]:
+def node_classes(root: type) -> list[type]:
     seen: dict[type, None] = {}
     todo = [root]
     while todo:
@@ -54,7 +54,7 @@ def _classes(root: type) -> list[type]:
 
 def relabel_classes() -> None:
     """Binding labels of every widget, screen and app class in the current language."""
-    for cls in _classes(DOMNode):
+    for cls in node_classes(DOMNode):
         own = cls.__dict__
         if own.get("BINDINGS"):
             new = [retranslated(b) if isinstance(b, Binding) else b for b in own["BINDINGS"]]

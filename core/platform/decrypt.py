@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Callable, Iterable
 
+from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
 from dadan.core.models import Shop
 
@@ -58,7 +59,7 @@ def receivers_for_print(orders: Iterable, *, factory: Callable[[Shop], object] |
         try:
             client = factory(shop)
         except Exception as exc:  # noqa: BLE001 - ShopNotConfigured and the like: per-order reasons
-            msg = getattr(exc, "message", type(exc).__name__)
+            msg = exc.message if isinstance(exc, DadanError) else type(exc).__name__
             for o in shop_orders:
                 errors[int(_get(o, "id"))] = msg
             continue

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from dadan.core.errors import DadanError
-from dadan.core.i18n import tr
+from dadan.core.i18n import Bilingual, tr
 
 log = logging.getLogger("dadan.platform")
 
@@ -48,12 +48,12 @@ BLOCKED_CODES = {70032, 70033, 70034, 70035}
 class PlatformError(DadanError):
     """An error answer from the platform (or no usable answer at all)."""
 
-    title = "Platform error"
+    TITLE = Bilingual("Platform error", "平台错误")
     retryable = False
 
     def __init__(self, message: str, *, api: str = "", error_code: int | None = None,
                  error_msg: str = "", sub_code: str = "", sub_msg: str = "", request_id: str = ""):
-        super().__init__(message, title=tr(self.title, _TITLES_ZH.get(self.title, self.title)))
+        super().__init__(message)
         self.api = api
         self.error_code = error_code
         self.error_msg = error_msg
@@ -72,50 +72,38 @@ class PlatformError(DadanError):
 
 
 class PlatformBusy(PlatformError):
-    title = "Platform busy"
+    TITLE = Bilingual("Platform busy", "平台繁忙")
     retryable = True
 
 
 class RateLimited(PlatformError):
-    title = "Rate limited"
+    TITLE = Bilingual("Rate limited", "调用过于频繁")
     retryable = True
 
 
 class TransportError(PlatformError):
     """No usable answer: timeout, connection refused, HTTP 5xx, truncated or non-JSON body."""
 
-    title = "Network error"
+    TITLE = Bilingual("Network error", "网络错误")
     retryable = True
 
 
 class TokenExpired(PlatformError):
-    title = "Access token expired"
+    TITLE = Bilingual("Access token expired", "授权已过期")
 
 
 class ReauthorizeRequired(PlatformError):
     """The shop's authorisation is gone (expired without refresh, revoked, wrong token)."""
 
-    title = "Re-authorise this shop"
+    TITLE = Bilingual("Re-authorise this shop", "请重新授权店铺")
 
 
 class PermissionDenied(PlatformError):
-    title = "No permission"
+    TITLE = Bilingual("No permission", "无权限")
 
 
 class BadRequest(PlatformError):
-    title = "Bad request"
-
-
-_TITLES_ZH = {
-    "Platform error": "平台错误",
-    "Platform busy": "平台繁忙",
-    "Rate limited": "调用过于频繁",
-    "Network error": "网络错误",
-    "Access token expired": "授权已过期",
-    "Re-authorise this shop": "请重新授权店铺",
-    "No permission": "无权限",
-    "Bad request": "请求参数错误",
-}
+    TITLE = Bilingual("Bad request", "请求参数错误")
 
 
 def error_from_response(api: str, err: Mapping) -> PlatformError:

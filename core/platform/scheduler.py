@@ -26,10 +26,16 @@ from dataclasses import dataclass
 from typing import Callable
 
 from dadan.core.db import connection
+from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
 from dadan.core.models import Shop, SyncRun, utcnow
 
 log = logging.getLogger("dadan.scheduler")
+
+
+def _in_words(exc: Exception) -> str:
+    """A failed job's reason: a DadanError's message, anything else as its repr."""
+    return exc.message if isinstance(exc, DadanError) else repr(exc)
 
 
 @dataclass
@@ -174,7 +180,6 @@ class Scheduler:
                 log.exception("on_event callback failed")
 
     def _run_sync(self, shop_id: int):
-        from dadan.core.errors import DadanError
         from dadan.core.platform.sync import sync_shop
 
         if self._stop.is_set():
@@ -197,7 +202,7 @@ class Scheduler:
             return report
         except Exception as exc:  # noqa: BLE001 - logged and shown; the job stays scheduled
             log.exception("sync job failed")
-            self._emit("error", tr("sync failed: {e}", "同步失败：{e}", e=getattr(exc, "message", repr(exc))))
+            self._emit("error", tr("sync failed: {e}", "同步失败：{e}", e=_in_words(exc)))
             return None
         finally:
             with self._lock:
@@ -216,8 +221,7 @@ class Scheduler:
             return report
         except Exception as exc:  # noqa: BLE001
             log.exception("outbox job failed")
-            self._emit("error", tr("ship confirmation failed: {e}", "发货回传失败：{e}",
-                                   e=getattr(exc, "message", repr(exc))))
+            self._emit("error", tr("ship confirmation failed: {e}", "发货回传失败：{e}", e=_in_words(exc)))
             return None
 
 

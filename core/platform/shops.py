@@ -15,7 +15,7 @@ from dadan.core.config import Paths, Settings, get_paths
 from dadan.core.platform.credentials import CredentialStore, ShopCredentials
 from dadan.core.db import write
 from dadan.core.errors import DadanError, NotFound
-from dadan.core.i18n import tr
+from dadan.core.i18n import Bilingual, tr
 from dadan.core.models import Shop
 from dadan.core.platform.pdd import DEFAULT_GATEWAY, PddClient, PlatformError, ReauthorizeRequired, RetryPolicy
 
@@ -23,7 +23,7 @@ log = logging.getLogger("dadan.platform")
 
 
 class ShopNotConfigured(DadanError):
-    title = "Shop not configured"
+    TITLE = Bilingual("Shop not configured", "店铺未配置")
 
 
 def _store(paths: Paths | None) -> CredentialStore:

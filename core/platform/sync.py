@@ -38,7 +38,7 @@ from typing import Callable, Iterable
 from dadan.core.config import SyncSettings
 from dadan.core.db import write
 from dadan.core.errors import DadanError
-from dadan.core.i18n import tr
+from dadan.core.i18n import Bilingual, tr
 from dadan.core.models import Lease, Order, Shop, SyncRun, utcnow
 from dadan.core.orders.upsert import upsert_orders
 from dadan.core.platform.pdd import PddClient, PlatformError, ReauthorizeRequired
@@ -52,11 +52,11 @@ _EPOCH = dt.datetime(1970, 1, 1)
 
 
 class SyncBusy(DadanError):
-    title = "Sync busy"
+    TITLE = Bilingual("Sync busy", "同步进行中")
 
 
 class LeaseLost(DadanError):
-    title = "Sync lease lost"
+    TITLE = Bilingual("Sync lease lost", "同步租约已丢失")
 
 
 # ------------------------------------------------------------------ leases
@@ -331,7 +331,7 @@ def sync_shop(shop: Shop, client: PddClient, settings: SyncSettings, *, holder: 
               progress: Callable[[SyncReport], None] | None = None) -> SyncReport:
     """One sync pass for ``shop``. Never raises for platform/network/auth failures: the report
     says what happened (and the :class:`SyncRun` row records it)."""
-    ttl = lease_ttl if lease_ttl is not None else float(getattr(settings, "lease_seconds", 300))
+    ttl = lease_ttl if lease_ttl is not None else float(settings.lease_seconds)
     report = SyncReport(shop=shop.name, shop_id=shop.id)
     lease = sync_lease_name(shop.id)
     if not acquire_lease(lease, holder, ttl):

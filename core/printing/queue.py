@@ -37,8 +37,9 @@ from peewee import JOIN, fn
 from dadan.core import audit
 from dadan.core.db import write
 from dadan.core.errors import DadanError, NotFound
-from dadan.core.i18n import tr
+from dadan.core.i18n import Bilingual, tr
 from dadan.core.models import Lease, Order, PrintItem, PrintJob, utcnow
+from dadan.core.orders.rules import blocked_reason
 
 ITEM_STATES = ("queued", "sending", "sent", "skipped", "uncertain", "failed", "cancelled")
 OPEN_JOB_STATES = ("queued", "printing", "paused")
@@ -47,7 +48,7 @@ LEASE_TTL = dt.timedelta(seconds=60)
 
 
 class PrintRefused(DadanError):
-    title = "Cannot print"
+    TITLE = Bilingual("Cannot print", "无法打印")
 
 
 # ------------------------------------------------------------------ planning
@@ -73,14 +74,6 @@ class PrintPlan:
         if self.queued:
             parts.append(tr("{n} already queued", "{n} 单已在队列中", n=len(self.queued)))
         return tr(", ", "，").join(parts)
-
-
-def _blocked_reason(order: Order) -> str:
-    try:
-        from dadan.core.orders.rules import blocked_reason
-    except ImportError:  # pragma: no cover - core.orders always ships
-        return tr("blocked", "已拦截") if order.exception_flags else ""
-    return blocked_reason(order)
 
 
 def _load_orders(order_ids: Sequence[int]) -> list[Order]:
@@ -116,7 +109,7 @@ def plan_print(order_ids: Sequence[int], *, reprint: bool = False) -> PrintPlan:
     queued = _queued_in([o.id for o in orders])
     plan = PrintPlan()
     for o in orders:
-        why = _blocked_reason(o)
+        why = blocked_reason(o)
         if why:
             plan.blocked.append((o, why))
         elif o.id in queued:
@@ -375,7 +368,7 @@ def claim_next(job_id: int) -> Claim | None:
             if item.order_id and order is None:
                 why = tr("the order was deleted", "订单已删除")
             elif order is not None:
-                why = _blocked_reason(order)
+                why = blocked_reason(order)
                 if not why and not item.is_reprint and order.print_count > 0:
                     why = tr("already printed (use reprint)", "已打印过（请用补打）")
             if why:

@@ -85,8 +85,6 @@ class LabelRenderer:
             self._receiver_errors.update(errors)
         if order.id in self._receivers:
             return self._receivers.pop(order.id)
-        from dadan.core.errors import DadanError
-
         why = self._receiver_errors.pop(order.id, "") or tr("receiver not decrypted", "收件人信息未解密")
         raise DadanError(tr("order {sn}: {w}", "订单 {sn}：{w}", sn=order.order_sn, w=why))
 
@@ -210,7 +208,7 @@ class PrintWorker:
                         worked = self._tick()
                     except Exception as exc:  # noqa: BLE001 - keep the worker alive, say why
                         log.exception("print worker %s", self.printer)
-                        self.status_text = str(getattr(exc, "message", exc))
+                        self.status_text = str(exc)
                         self._emit("printer-error", message=self.status_text)
                         worked = False
                     if not worked:
@@ -254,7 +252,7 @@ class PrintWorker:
         return PrinterSession(self.profile, preview_dir=self.preview_dir)
 
     def run_job(self, job_id: int) -> None:
-        from dadan.printers.errors import PrinterError, PrinterStatusError, TransportError
+        from dadan.printers.errors import PrinterStatusError, TransportError
 
         job = printing.start_job(job_id)
         if job.state != "printing":
@@ -299,7 +297,7 @@ class PrintWorker:
                         except DadanError:
                             pass  # it fails again, with its reason, when it is claimed
                     payload = fut.result()
-                except (PrinterError, DadanError) as exc:  # template, font, receiver: nothing was sent
+                except DadanError as exc:  # template, font, receiver: nothing was sent
                     printing.mark_failed(item.id, exc.message)
                     self._paused(job, exc.message)
                     break

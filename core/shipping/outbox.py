@@ -31,7 +31,7 @@ from peewee import fn
 from dadan.core import audit
 from dadan.core.db import write
 from dadan.core.errors import BlockedOrder, DadanError, NotFound
-from dadan.core.i18n import tr
+from dadan.core.i18n import Bilingual, tr
 from dadan.core.models import Courier, Order, Shipment, Shop, utcnow
 from dadan.core.orders.rules import Flag, blocked_reason
 
@@ -72,7 +72,7 @@ def assign_tracking(order_id: int, tracking_number: str, logistics_id: int, *, a
     tn = normalize_tracking(tracking_number)
     if not _TRACKING_RE.match(tn):
         raise DadanError(tr("'{t}' is not a valid tracking number", "“{t}”不是有效的快递单号", t=tracking_number),
-                         title=tr("Tracking number", "快递单号"))
+                         title=Bilingual("Tracking number", "快递单号"))
     try:
         lid = int(logistics_id)
     except (TypeError, ValueError):
@@ -318,8 +318,6 @@ def couriers(factory: Callable[[Shop], object] | None = None, *,
     """The cached courier list (available first); refreshed from the platform through the first
     working shop when it is empty or older than ``max_age`` and a client factory is given. A
     failed refresh keeps the cache."""
-    from dadan.core.platform.pdd import PlatformError
-
     newest = Courier.select(Courier.updated_at).order_by(Courier.updated_at.desc()).first()
     stale = newest is None or newest.updated_at < utcnow() - max_age
     if stale and factory is not None:
@@ -331,6 +329,6 @@ def couriers(factory: Callable[[Shop], object] | None = None, *,
                 finally:
                     client.close()
                 break
-            except (PlatformError, DadanError) as exc:
+            except DadanError as exc:
                 log.info("courier refresh via %s failed: %s", shop.name, exc)
     return list(Courier.select().order_by(Courier.available.desc(), Courier.id))

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Label, Static
 
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.orders.detail import OrderDetail, order_detail
-from dadan.tui.widgets.desk_base import DeskScreen, show_error
+from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_printing import item_state_label
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
@@ -207,17 +207,13 @@ class DetailScreen(DeskScreen):
         from dadan.core.orders import actions as orders
         from dadan.core.db import connection
 
-        try:
-            with connection():
-                if what == "note":
-                    orders.set_note(self.order_id, text, actor=self.actor)
-                elif what == "hold":
-                    orders.hold([self.order_id], reason=text, actor=self.actor)
-                elif what == "release":
-                    orders.release([self.order_id], reason=text, actor=self.actor)
-        except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(show_error, self.app, exc)
-            return
+        with connection():
+            if what == "note":
+                orders.set_note(self.order_id, text, actor=self.actor)
+            elif what == "hold":
+                orders.hold([self.order_id], reason=text, actor=self.actor)
+            elif what == "release":
+                orders.release([self.order_id], reason=text, actor=self.actor)
         self.app.call_from_thread(self.load)
 
 

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from dadan.core.i18n import Bilingual, tr
-from dadan.tui.widgets.desk_base import DeskScreen, show_error
+from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
@@ -192,20 +192,16 @@ class ExceptionScreen(DeskScreen):
         from dadan.core.db import connection
         from dadan.core.orders.exception_groups import BY_KEY
 
-        try:
-            with connection():
-                if what == "release":
-                    n = orders.release(ids, reason=text, actor=self.actor, flags=BY_KEY[self.group].flags)
-                    msg = tr("Released {n} order(s)", "已解除 {n} 单", n=n)
-                elif what == "hold":
-                    n = orders.hold(ids, reason=text, actor=self.actor)
-                    msg = tr("Held {n} order(s)", "已挂起 {n} 单", n=n)
-                else:
-                    orders.set_note(ids[0], text, actor=self.actor)
-                    msg = tr("Note saved", "备注已保存")
-        except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(show_error, self.app, exc)
-            return
+        with connection():
+            if what == "release":
+                n = orders.release(ids, reason=text, actor=self.actor, flags=BY_KEY[self.group].flags)
+                msg = tr("Released {n} order(s)", "已解除 {n} 单", n=n)
+            elif what == "hold":
+                n = orders.hold(ids, reason=text, actor=self.actor)
+                msg = tr("Held {n} order(s)", "已挂起 {n} 单", n=n)
+            else:
+                orders.set_note(ids[0], text, actor=self.actor)
+                msg = tr("Note saved", "备注已保存")
         self.app.call_from_thread(self._acted, msg)
 
     def _acted(self, msg: str) -> None:

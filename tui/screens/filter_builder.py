@@ -13,8 +13,9 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, Static
 
 from dadan.core.orders.filter_form import EXCEPTION_VALUES, FLAG_VALUES, PRINTED_VALUES, STATUS_VALUES, build_query
+from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
-from dadan.tui.widgets.desk_base import DeskScreen, error_text
+from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
@@ -108,8 +109,8 @@ class FilterBuilderScreen(DeskScreen):
         try:
             with connection():
                 n = count(compile_query(text, now=self.now(), tz=self.tz))  # the order table's count
-        except Exception as exc:  # noqa: BLE001 - a filter mistake, shown in words
-            self.app.call_from_thread(self._count, text, None, error_text(exc)[1])
+        except DadanError as exc:  # a filter mistake, shown in words
+            self.app.call_from_thread(self._count, text, None, exc.message)
             return
         self.app.call_from_thread(self._count, text, n, "")
 

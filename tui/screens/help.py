@@ -27,13 +27,9 @@ def screen_classes() -> list[tuple[str, type]]:
     from dadan.tui.screens.settings import SettingsScreen
     from dadan.tui.screens.tracking import TrackingScreen
 
-    out: list[tuple[str, type]] = []
-    try:
-        from dadan.tui.screens.orders import OrdersScreen  # the home screen (another module)
+    from dadan.tui.screens.orders import OrdersScreen
 
-        out.append((tr("Orders", "订单"), OrdersScreen))
-    except Exception:  # noqa: BLE001 - not there yet: list the rest
-        pass
+    out: list[tuple[str, type]] = [(tr("Orders", "订单"), OrdersScreen)]
     out += [
         (tr("Print dialog", "打印确认"), PrintDialog), (tr("Export dialog", "导出"), ExportDialog),
         (tr("Print queue", "打印队列"), PrintQueueScreen),

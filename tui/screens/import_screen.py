@@ -24,10 +24,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList, ProgressBar, Select, Static
 
+from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
+from dadan.tui.widgets.error_modal import WorkerErrorsToApp
 
 
-class ImportScreen(Screen):
+class ImportScreen(WorkerErrorsToApp, Screen):
     DEFAULT_CSS = """
     ImportScreen { layout: vertical; }
     ImportScreen #imp-title { text-style: bold; padding: 0 1; }
@@ -119,7 +121,6 @@ class ImportScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="import", description="analyse import file")
     def analyse(self, mapping: dict | None = None, save_as: str = "") -> None:
         from dadan.core.db import connection
-        from dadan.core.errors import DadanError
         from dadan.core.spreadsheets.couriers import CourierResolver
         from dadan.core.spreadsheets.errors import NeedsMapping, NeedsSheet
         from dadan.core.spreadsheets.layout import prepare
@@ -148,7 +149,6 @@ class ImportScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="import", description="write import")
     def commit(self) -> None:
         from dadan.core.db import connection
-        from dadan.core.errors import DadanError
         from dadan.core.spreadsheets.commit import commit_import
 
         try:
@@ -163,7 +163,6 @@ class ImportScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="import-rejects", description="rejects file")
     def save_rejects(self) -> None:
-        from dadan.core.errors import DadanError
         from dadan.core.spreadsheets.rejects import write_rejects
 
         try:

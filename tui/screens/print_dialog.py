@@ -14,9 +14,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
+from textual.worker import Worker, WorkerState
 
 from dadan.core.i18n import Bilingual, tr
-from dadan.tui.widgets.desk_base import DeskMixin, show_error
+from dadan.tui.widgets.desk_base import DeskMixin
 from dadan.tui.widgets.desk_printing import print_pool, printer_status_text
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
@@ -154,22 +155,18 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         from dadan.core.printing import queue as printing
         from dadan.core.db import connection
 
-        try:
-            with connection():
-                if reason:
-                    job = printing.create_reprint_job(ids, reason=reason, printer=self.printer,
-                                                      template=self.template, actor=self.actor)
-                else:
-                    job = printing.create_job(ids, printer=self.printer, template=self.template,
-                                              actor=self.actor, skip_excluded=True)
-        except Exception as exc:  # noqa: BLE001 - shown in words, the dialog stays open
-            self.app.call_from_thread(self._failed, exc)
-            return
+        with connection():
+            if reason:
+                job = printing.create_reprint_job(ids, reason=reason, printer=self.printer,
+                                                  template=self.template, actor=self.actor)
+            else:
+                job = printing.create_job(ids, printer=self.printer, template=self.template,
+                                          actor=self.actor, skip_excluded=True)
         self.app.call_from_thread(self._started, job.id)
 
-    def _failed(self, exc) -> None:
-        self.busy = False
-        show_error(self.app, exc)
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "print-dialog":
+            self.busy = False  # the app's modal says why; the dialog stays open for another try
 
     def _started(self, job_id: int) -> None:
         print_pool(self.app).wake(self.printer)

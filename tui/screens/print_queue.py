@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Label, Static
 
 from dadan.core.i18n import Bilingual, tr
-from dadan.tui.widgets.desk_base import DeskScreen, show_error
+from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_printing import item_state_label, job_state_label, print_pool, printer_status_text
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
@@ -161,29 +161,25 @@ class PrintQueueScreen(DeskScreen):
         from dadan.core.db import connection
 
         printer = None
-        try:
-            with connection():
-                job = printing.get_job(self.job_id) if self.job_id else None
-                printer = job.printer if job else None
-                if what == "pause":
-                    printing.pause_job(self.job_id, actor=self.actor)
-                elif what == "resume":
-                    printing.resume_job(self.job_id, actor=self.actor)
-                elif what == "cancel":
-                    printing.cancel_job(self.job_id, actor=self.actor)
-                elif what == "resolve":
-                    item_id, printed = args
-                    printing.resolve_uncertain(item_id, printed=printed, actor=self.actor)
-                elif what == "reprint":
-                    order_id, reason, printer, template = args
-                    p = self.ctx.settings.printer(printer) if printer else self.ctx.settings.printer()
-                    printer = p.name
-                    new = printing.create_reprint_job([order_id], reason=reason, printer=printer,
-                                                      template=template or p.template, actor=self.actor)
-                    self.job_id = new.id
-        except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(show_error, self.app, exc)
-            return
+        with connection():
+            job = printing.get_job(self.job_id) if self.job_id else None
+            printer = job.printer if job else None
+            if what == "pause":
+                printing.pause_job(self.job_id, actor=self.actor)
+            elif what == "resume":
+                printing.resume_job(self.job_id, actor=self.actor)
+            elif what == "cancel":
+                printing.cancel_job(self.job_id, actor=self.actor)
+            elif what == "resolve":
+                item_id, printed = args
+                printing.resolve_uncertain(item_id, printed=printed, actor=self.actor)
+            elif what == "reprint":
+                order_id, reason, printer, template = args
+                p = self.ctx.settings.printer(printer) if printer else self.ctx.settings.printer()
+                printer = p.name
+                new = printing.create_reprint_job([order_id], reason=reason, printer=printer,
+                                                  template=template or p.template, actor=self.actor)
+                self.job_id = new.id
         self.app.call_from_thread(self._acted, printer)
 
     def _acted(self, printer: str | None) -> None:

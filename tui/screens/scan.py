@@ -140,7 +140,7 @@ class ScanScreen(DeskScreen):
         for k in ("ok", "info", "warn"):
             banner.set_class(k == kind, f"-{k}")
         banner.update(text)
-        if kind == "warn" and getattr(self.ctx.settings.ui, "scan_bell", True):
+        if kind == "warn" and self.ctx.settings.ui.scan_bell:
             self.app.bell()
         self.history.insert(0, f"{self.fmt(self.now(), '%H:%M:%S')}  {text}")
         del self.history[12:]

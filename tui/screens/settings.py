@@ -11,8 +11,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Input, Label, Static
 
+from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, language, tr
-from dadan.tui.widgets.desk_base import DeskScreen, error_text, show_error
+from dadan.tui.widgets.desk_base import DeskScreen
 
 
 def _mask(text: str) -> str:
@@ -167,14 +168,14 @@ class SettingsScreen(DeskScreen):
         try:
             with connection():
                 diff = change_settings(self.ctx, mutate, actor=self.actor)
-        except Exception as exc:  # noqa: BLE001 - invalid value: say which
+        except DadanError as exc:  # invalid value: say which
             self.app.call_from_thread(self._failed, exc)
             return
         self.app.call_from_thread(self._saved, diff)
 
-    def _failed(self, exc) -> None:
+    def _failed(self, exc: DadanError) -> None:
         self.app.bell()
-        self.notify(error_text(exc)[1], title=tr("Not saved", "未保存"), severity="error", timeout=8)
+        self.notify(exc.message, title=tr("Not saved", "未保存"), severity="error", timeout=8)
 
     async def _saved(self, diff: dict) -> None:
         if not diff:
@@ -198,11 +199,7 @@ class SettingsScreen(DeskScreen):
     def printer_job(self, calibration: bool) -> None:
         from dadan.core.desk_settings import send_test_print
 
-        try:
-            where = send_test_print(self.ctx, calibration=calibration)
-        except Exception as exc:  # noqa: BLE001 - printer problems in words
-            self.app.call_from_thread(show_error, self.app, exc)
-            return
+        where = send_test_print(self.ctx, calibration=calibration)  # a failure: the app's error modal
         self.app.call_from_thread(self.notify, tr("Sent to {w}", "已发送到 {w}", w=where))
 
     def action_preview(self) -> None:

@@ -10,8 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 
+from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
-from dadan.tui.widgets.desk_base import DeskScreen, error_text
+from dadan.tui.widgets.desk_base import DeskScreen
 
 
 class TrackingScreen(DeskScreen):
@@ -127,13 +128,13 @@ class TrackingScreen(DeskScreen):
     def assign(self, order_id: int, code: str, logistics_id: int) -> None:
         from dadan.core.db import connection
 
-        try:
-            from dadan.core.shipping.outbox import assign_tracking
+        from dadan.core.shipping.outbox import assign_tracking
 
+        try:
             with connection():
                 assign_tracking(order_id, code, logistics_id, actor=self.actor)
-        except Exception as exc:  # noqa: BLE001 - refused (blocked, duplicate...): say why
-            self.app.call_from_thread(self._status, error_text(exc)[1], True)
+        except DadanError as exc:  # refused (blocked, duplicate...): say why
+            self.app.call_from_thread(self._status, exc.message, True)
             return
         self.app.call_from_thread(self._assigned, order_id, code)
 

@@ -2,7 +2,7 @@
 
 Screens reach the application's context through ``self.app.ctx`` and its clock through
 ``self.app.now`` (a datetime, a callable returning one, or None for the real time), so tests and
-snapshots run on a fixed clock. Errors from thread workers come back here and are shown in words.
+snapshots run on a fixed clock. Failed thread workers go to the app's one error handler.
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
 
-from dadan.core.i18n import tr
 from dadan.core.timeutil import DEFAULT_TZ, fmt_local, utcnow
+from dadan.tui.widgets.error_modal import WorkerErrorsToApp
 
 
 def app_now(app) -> dt.datetime:
@@ -23,25 +22,7 @@ def app_now(app) -> dt.datetime:
     return now or utcnow()
 
 
-def error_text(exc: BaseException | None) -> tuple[str, str]:
-    """(title, message) of an error, in words."""
-    if exc is None:
-        return tr("Error", "错误"), ""
-    title = getattr(exc, "title", None) or tr("Error", "错误")
-    return str(title), str(getattr(exc, "message", None) or exc)
-
-
-def show_error(app, exc: BaseException | None) -> None:
-    """One place that turns an error into something on screen (the app's modal if it has one)."""
-    handler = getattr(app, "show_error", None)
-    if callable(handler):
-        handler(exc)
-        return
-    title, message = error_text(exc)
-    app.notify(message, title=title, severity="error", timeout=8)
-
-
-class DeskMixin:
+class DeskMixin(WorkerErrorsToApp):
     """``ctx``, ``actor``, ``tz``, ``now()``, ``fmt()`` and worker-error reporting for screens."""
 
     @property
@@ -54,7 +35,7 @@ class DeskMixin:
 
     @property
     def tz(self) -> str:
-        return getattr(self.ctx.settings, "timezone", DEFAULT_TZ) or DEFAULT_TZ
+        return self.ctx.settings.timezone or DEFAULT_TZ
 
     def now(self) -> dt.datetime:
         return app_now(self.app)  # type: ignore[attr-defined]
@@ -75,10 +56,6 @@ class DeskMixin:
             return bool(self.ctx.settings.ui.animations)
         except AttributeError:
             return False
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            show_error(self.app, event.worker.error)  # type: ignore[attr-defined]
 
 
 class DeskScreen(DeskMixin, Screen):

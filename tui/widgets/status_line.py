@@ -14,6 +14,7 @@ from textual import work
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from dadan.core.errors import ConfigError
 from dadan.core.i18n import tr
 from dadan.core.timeutil import fmt_local
 
@@ -103,7 +104,7 @@ def read_status(settings, scheduler=None) -> StatusInfo:
 def _printer_name(settings) -> str:
     try:
         return settings.printer().name
-    except Exception:  # noqa: BLE001 - a misnamed default printer is reported elsewhere
+    except ConfigError:  # a misnamed default printer is reported elsewhere
         return settings.default_printer or "?"
 
 
