@@ -25,7 +25,7 @@ from pathlib import Path
 from PIL import Image
 
 from dadan.printers.errors import PrinterError, PrinterStatusError, TransportError
-from dadan.printers.i18n import tr
+from dadan.printers.i18n import Bilingual, tr
 from dadan.printers.profile import PrinterProfile, profile_from
 from dadan.printers.status import STATUS_QUERY, PrinterStatus, decode_status
 from dadan.printers.transports import Transport, open_transport
@@ -36,7 +36,7 @@ PROBE_TIMEOUT_S = 2.0
 class SendUnconfirmed(TransportError):
     """All bytes written, no confirmation from the printer: it may have printed."""
 
-    title = "Printer did not confirm"
+    TITLE = Bilingual("Printer did not confirm", "打印机未确认")
 
 
 def make_driver(profile: PrinterProfile):

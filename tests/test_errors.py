@@ -85,3 +85,31 @@ def test_the_cli_line_has_the_chinese_title_when_the_language_is_zh(capsys):
     err = capsys.readouterr().err
     assert err.startswith("dadan: 配置错误: ") and "did you mean 'print'?" in err
     assert "Traceback" not in err
+
+
+def _every_error_class() -> list[type]:
+    import importlib
+    import pkgutil
+
+    import dadan.core
+    import dadan.printers
+
+    for pkg in (dadan.printers, dadan.core):
+        for mod in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + "."):
+            importlib.import_module(mod.name)
+    found, todo = [], [DadanError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def test_every_error_class_in_core_and_printers_has_a_bilingual_title():
+    classes = _every_error_class()
+    assert len(classes) > 20
+    for cls in classes:
+        # the base's ``title`` property translates TITLE; a plain ``title = "..."`` would hide it
+        assert isinstance(vars(cls).get("title", DadanError.title), property), f"{cls.__qualname__} sets a plain title"
+        title = cls.TITLE
+        assert isinstance(title, Bilingual) and title.en and title.zh and title.en != title.zh, cls

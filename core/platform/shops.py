@@ -57,13 +57,13 @@ def add_shop(name: str, *, client_id: str, client_secret: str, access_token: str
 class NoShops(DadanError):
     """There is no shop yet, and none was named to create."""
 
-    title = "No shop"
+    TITLE = Bilingual("No shop", "没有店铺")
 
 
 class SeveralShops(DadanError):
     """No shop was named and there are several to choose from (``names``)."""
 
-    title = "Choose a shop"
+    TITLE = Bilingual("Choose a shop", "请选择店铺")
 
     def __init__(self, message: str, names: list[str]):
         super().__init__(message)

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from dadan.core.errors import DadanError
-from dadan.core.i18n import tr
+from dadan.core.i18n import Bilingual, tr
 from dadan.core.spreadsheets.writers import RowWriter, yuan
 from dadan.core.timeutil import DEFAULT_TZ, to_local
 
@@ -53,7 +53,7 @@ Progress = Callable[[int], None]  # orders read so far
 
 
 class ExportError(DadanError):
-    title = "Export error"
+    TITLE = Bilingual("Export error", "导出错误")
 
 
 def format_for(path: str | Path, fmt: str | None) -> str:
