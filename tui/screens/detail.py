@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Label, Static
 
 from dadan.core.i18n import Bilingual, tr
+from dadan.core.orders.couriers import display_name
 from dadan.tui.widgets.desk_base import DeskScreen, show_error
 from dadan.tui.widgets.desk_printing import item_state_label
 from dadan.tui.widgets.desk_prompt import DeskPrompt
@@ -21,14 +22,13 @@ from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 def load_detail(order_id: int) -> dict:
     """Everything the detail screen shows, read in one go (call in a worker thread)."""
-    from dadan.core.models import AuditEvent, Courier, Order, OrderEvent, OrderItem, OrderTag, PrintItem, PrintJob, Shipment, Tag
+    from dadan.core.models import AuditEvent, Order, OrderEvent, OrderItem, OrderTag, PrintItem, PrintJob, Shipment, Tag
 
     o = Order.get_by_id(order_id)
-    courier = Courier.get_or_none(Courier.id == o.logistics_id) if o.logistics_id else None
     return {
         "order": o,
         "shop": o.shop.name,
-        "courier": courier.name if courier else (str(o.logistics_id) if o.logistics_id else ""),
+        "courier": display_name(o.logistics_id or None),
         "items": list(OrderItem.select().where(OrderItem.order == o.id).order_by(OrderItem.position)),
         "tags": [t.name for t in Tag.select().join(OrderTag).where(OrderTag.order == o.id).order_by(Tag.name)],
         "prints": list(PrintItem.select(PrintItem, PrintJob).join(PrintJob).where(PrintItem.order == o.id)
