@@ -155,7 +155,8 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None) -> It
             logistics_id = rng.choice(_SHIPPED_WITH)
             tracking = _waybill_no(rng, logistics_id)
         elif rng.random() < 0.6:
-            logistics_id = _COSTLY_WITH if goods_fen > 20000 else rng.choices(_WAYBILL_FROM, weights=(5, 3, 2, 1))[0]
+            logistics_id = (_COSTLY_WITH if goods_fen > 20000
+                            else rng.choices(_WAYBILL_FROM, weights=(5, 3, 2, 1))[0])
             # an electronic waybill number already allocated for the courier (printed as the
             # label's barcode and scanned at the packing bench to ship)
             tracking = _waybill_no(rng, logistics_id)

@@ -43,20 +43,28 @@ class Courier:
 
 
 COURIERS: tuple[Courier, ...] = (
-    Courier(1, "STO", "申通快递", "STO Express", ("申通", "申通速递", "shentong"), r"\d{12,15}"),
+    Courier(1, "STO", "申通快递", "STO Express", ("申通", "申通速递", "shentong"),
+            r"\d{12,15}"),
     Courier(3, "HT", "百世快递", "Best Express", ("百世", "百世汇通", "汇通", "汇通快递", "HTKY", "Best"),
             r"\d{12,14}"),
-    Courier(44, "SF", "顺丰速运", "SF Express", ("顺丰", "顺丰快递", "shunfeng"), r"SF\d{12,13}|\d{12}"),
-    Courier(85, "YTO", "圆通快递", "YTO Express", ("圆通", "圆通速递", "yuantong"), r"YT\d{10,13}"),
-    Courier(115, "ZTO", "中通快递", "ZTO Express", ("中通", "中通速递", "zhongtong"), r"\d{12,15}"),
-    Courier(118, "EMS", "邮政EMS", "China Post EMS", ("EMS快递", "中国邮政速递", "邮政速递", "邮政特快专递",
-                                                     "中国邮政EMS"), r"\d{13}|[A-Z]{2}\d{9}[A-Z]{2}"),
-    Courier(120, "JD", "京东快递", "JD Logistics", ("京东", "京东配送", "京东物流"), r"JD[0-9A-Z]{11,15}"),
-    Courier(121, "YUNDA", "韵达快递", "Yunda Express", ("韵达", "韵达速递", "YD"), r"\d{13,15}"),
-    Courier(131, "DB", "德邦快递", "Deppon Express", ("德邦", "德邦物流", "DBL", "Deppon"), r"DPK\d{12}|\d{8,10}"),
+    Courier(44, "SF", "顺丰速运", "SF Express", ("顺丰", "顺丰快递", "shunfeng"),
+            r"SF\d{12,13}|\d{12}"),
+    Courier(85, "YTO", "圆通快递", "YTO Express", ("圆通", "圆通速递", "yuantong"),
+            r"YT\d{10,13}"),
+    Courier(115, "ZTO", "中通快递", "ZTO Express", ("中通", "中通速递", "zhongtong"),
+            r"\d{12,15}"),
+    Courier(118, "EMS", "邮政EMS", "China Post EMS", ("EMS快递", "中国邮政速递", "邮政速递", "邮政特快专递", "中国邮政EMS"),
+            r"\d{13}|[A-Z]{2}\d{9}[A-Z]{2}"),
+    Courier(120, "JD", "京东快递", "JD Logistics", ("京东", "京东配送", "京东物流"),
+            r"JD[0-9A-Z]{11,15}"),
+    Courier(121, "YUNDA", "韵达快递", "Yunda Express", ("韵达", "韵达速递", "YD"),
+            r"\d{13,15}"),
+    Courier(131, "DB", "德邦快递", "Deppon Express", ("德邦", "德邦物流", "DBL", "Deppon"),
+            r"DPK\d{12}|\d{8,10}"),
     Courier(132, "YZXB", "邮政快递包裹", "China Post Parcel", ("邮政包裹", "邮政", "中国邮政", "邮政小包"),
             r"\d{13}|[A-Z]{2}\d{9}[A-Z]{2}"),
-    Courier(None, "JTSD", "极兔速递", "J&T Express", ("极兔", "极兔快递", "J&T", "JT"), r"JT\d{13}"),
+    Courier(None, "JTSD", "极兔速递", "J&T Express", ("极兔", "极兔快递", "J&T", "JT"),
+            r"JT\d{13}"),
 )
 
 
