@@ -46,8 +46,11 @@ def test_catalogue_is_consistent():
     assert {c.code: c.id for c in C.COURIERS} == {
         "STO": 1, "HT": 3, "SF": 44, "YTO": 85, "ZTO": 115, "EMS": 118, "JD": 120, "YUNDA": 121, "DB": 131,
         "YZXB": 132, "JTSD": None}
-    keys = [C.normalize(k) for c in C.COURIERS for k in (c.code, c.name_zh, c.name_en, *c.aliases)]
-    assert len(keys) == len(set(keys)), "an alias names two couriers"
+    owners: dict[str, set[str]] = {}
+    for c in C.COURIERS:
+        for k in (c.code, c.name_zh, c.name_en, *c.aliases):
+            owners.setdefault(C.normalize(k), set()).add(c.code)
+    assert all(len(v) == 1 for v in owners.values()), "an alias names two couriers"
     for c in C.COURIERS:
         assert C.by_code(c.code) is c and (c.id is None or C.by_id(c.id) is c)
         assert C.resolve(c.name_zh) is c and C.resolve(c.name_en) is c
@@ -93,6 +96,18 @@ def test_display_name_follows_the_ui_language_and_falls_back(db):
     assert C.lookup_id("极兔") is None
     CourierRow.create(id=384, name="极兔速递", code="JTSD")
     assert C.lookup_id("极兔") == C.lookup_id("J&T") == 384
+
+
+def test_short_name_for_narrow_columns(db):
+    assert [C.short_name(i) for i in (115, 118, 132, None)] == ["ZTO", "EMS", "YZXB", ""]
+    try:
+        set_language("zh")
+        assert [C.short_name(i) for i in (115, 118, 132, 44)] == ["中通", "EMS", "邮政", "顺丰"]
+        CourierRow.create(id=777, name="火星快递", code="HX")
+        assert C.short_name(777) == "火星" and C.short_name(778) == "778"
+    finally:
+        set_language("en")
+    assert C.short_name(777) == "火星快递"
 
 
 def test_display_name_without_a_database():

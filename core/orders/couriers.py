@@ -33,7 +33,7 @@ class Courier:
     code: str  # e-waybill wp_code
     name_zh: str  # the platform's name: printed on labels, written to files and audit text
     name_en: str
-    aliases: tuple[str, ...]
+    aliases: tuple[str, ...]  # the first is the short Chinese name (narrow table columns)
     tracking: str  # regular expression a whole tracking number matches
 
     @property
@@ -53,7 +53,7 @@ COURIERS: tuple[Courier, ...] = (
             r"YT\d{10,13}"),
     Courier(115, "ZTO", "中通快递", "ZTO Express", ("中通", "中通速递", "zhongtong"),
             r"\d{12,15}"),
-    Courier(118, "EMS", "邮政EMS", "China Post EMS", ("EMS快递", "中国邮政速递", "邮政速递", "邮政特快专递", "中国邮政EMS"),
+    Courier(118, "EMS", "邮政EMS", "China Post EMS", ("EMS", "EMS快递", "中国邮政速递", "邮政速递", "邮政特快专递", "中国邮政EMS"),
             r"\d{13}|[A-Z]{2}\d{9}[A-Z]{2}"),
     Courier(120, "JD", "京东快递", "JD Logistics", ("京东", "京东配送", "京东物流"),
             r"JD[0-9A-Z]{11,15}"),
@@ -61,7 +61,7 @@ COURIERS: tuple[Courier, ...] = (
             r"\d{13,15}"),
     Courier(131, "DB", "德邦快递", "Deppon Express", ("德邦", "德邦物流", "DBL", "Deppon"),
             r"DPK\d{12}|\d{8,10}"),
-    Courier(132, "YZXB", "邮政快递包裹", "China Post Parcel", ("邮政包裹", "邮政", "中国邮政", "邮政小包"),
+    Courier(132, "YZXB", "邮政快递包裹", "China Post Parcel", ("邮政", "邮政包裹", "中国邮政", "邮政小包"),
             r"\d{13}|[A-Z]{2}\d{9}[A-Z]{2}"),
     Courier(None, "JTSD", "极兔速递", "J&T Express", ("极兔", "极兔快递", "J&T", "JT"),
             r"JT\d{13}"),
@@ -168,6 +168,19 @@ def display_name(logistics_id: int | None) -> str:
     if c is not None:
         return c.name
     return _table_name(logistics_id) or str(logistics_id)
+
+
+def short_name(logistics_id: int | None) -> str:
+    """A name for narrow columns, in the current UI language: the short Chinese name (中通,
+    EMS, 邮政) or the e-waybill code (ZTO). An id the catalogue lacks: the platform's cached
+    name shortened, else the id."""
+    if logistics_id is None:
+        return ""
+    c = by_id(logistics_id)
+    if c is not None:
+        return c.aliases[0] if language() == "zh" else c.code
+    name = _table_name(logistics_id)
+    return (name[:2] if language() == "zh" else name[:4]) if name else str(logistics_id)
 
 
 def matches_tracking(courier: Courier, number: str) -> bool:
