@@ -54,7 +54,6 @@ class MockPlatform:
         self.sends: list[dict] = []
         self.world = OrderWorld(self.rng)
 
-    # -- clock
     def now(self) -> float:
         return time.time() + self.offset
 
@@ -62,7 +61,6 @@ class MockPlatform:
         with self.lock:
             self.offset += seconds
 
-    # -- shops and tokens
     def _new_token(self, prefix: str) -> str:
         return prefix + hashlib.sha1(f"{self.rng.random()}{time.time()}".encode()).hexdigest()[:24]
 
@@ -84,7 +82,6 @@ class MockPlatform:
         with self.lock:
             self.refresh_tokens.pop(mall.refresh_token, None)
 
-    # -- orders
     def generate_orders(self, mall: Mall, n: int, *, spread_hours: float = 72.0,
                         end: float | None = None) -> list[str]:
         """Add ``n`` orders paid over the last ``spread_hours`` (updated up to ``end``, default
@@ -103,7 +100,6 @@ class MockPlatform:
         with self.lock:
             return {sn: public(o) for sn, o in mall.orders.items()}
 
-    # -- request handling
     def handle(self, params: dict[str, str]) -> tuple[int, bytes, str | None]:
         """Process one request -> (http status, body, fault applied after processing)."""
         api = params.get("type", "")
