@@ -21,7 +21,8 @@ from dadan.core.config import Paths, SyncSettings  # noqa: E402
 from dadan.core.db import close_database, open_database  # noqa: E402
 from dadan.core.models import Order, Shop  # noqa: E402
 from dadan.core.orders.upsert import upsert_orders  # noqa: E402
-from dadan.core.platform.mockserver import MockPlatform, MockServer  # noqa: E402
+from dadan.core.platform.loopback.platform import MockPlatform  # noqa: E402
+from dadan.core.platform.loopback.server import MockServer  # noqa: E402
 from dadan.core.platform.shops import ClientFactory, add_shop  # noqa: E402
 from dadan.core.platform.sync import order_record, sync_shop  # noqa: E402
 

@@ -15,15 +15,10 @@ from typing import Iterator
 from dadan.core.db import write
 from dadan.core.masking import mask_name, mask_phone
 from dadan.core.models import Courier, Order, OrderTag, Shop, Tag, utcnow
+from dadan.core.orders.couriers import COURIERS, by_code, by_id
 from dadan.core.orders.upsert import upsert_orders
 
 DEMO_SHOP = "演示店铺"
-
-COURIERS = [
-    (1, "申通快递", "STO"), (3, "百世快递", "HT"), (44, "顺丰快递", "SF"), (85, "圆通快递", "YTO"),
-    (115, "中通快递", "ZTO"), (118, "邮政EMS", "EMS"), (120, "京东配送", "JD"), (121, "韵达快递", "YUNDA"),
-    (131, "德邦快递", "DB"), (132, "邮政快递包裹", "YZXB"),
-]
 
 # province -> city -> districts (real names)
 REGIONS: dict[str, dict[str, list[str]]] = {
@@ -85,13 +80,18 @@ def _sn(rng: random.Random, day: dt.date) -> str:
     return f"{day:%y%m%d}-{rng.randrange(10**14, 10**15):015d}"
 
 
-_WAYBILL_PREFIX = {1: "77", 3: "55", 44: "SF", 85: "YT", 115: "78", 118: "98", 120: "JD", 121: "43", 131: "DPK", 132: "98"}
+# the demo's waybill number prefixes, by e-waybill code
+_WAYBILL_PREFIX = {"STO": "77", "HT": "55", "SF": "SF", "YTO": "YT", "ZTO": "78", "EMS": "98", "JD": "JD",
+                   "YUNDA": "43", "DB": "DPK", "YZXB": "98"}
+# couriers of orders shipped already, and of orders with a waybill number taken (by weight)
+_SHIPPED_WITH = tuple(by_code(code).id for code in ("ZTO", "YTO", "YUNDA", "STO", "SF"))
+_WAYBILL_FROM = tuple(by_code(code).id for code in ("ZTO", "YTO", "YUNDA", "STO"))
+_COSTLY_WITH = by_code("SF").id  # dear parcels go by SF
 
 
 def _waybill_no(rng: random.Random, logistics_id: int) -> str:
     """A waybill number shaped like the courier's (prefix + digits)."""
-    prefix = _WAYBILL_PREFIX.get(logistics_id, "9")
-    return f"{prefix}{rng.randrange(10**11, 10**12)}"
+    return f"{_WAYBILL_PREFIX[by_id(logistics_id).code]}{rng.randrange(10**11, 10**12)}"
 
 
 def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None) -> Iterator[dict]:
@@ -152,10 +152,11 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None) -> It
         logistics_id = None
         tracking = ""
         if order_status in (2, 3):
-            logistics_id = rng.choice((115, 85, 121, 1, 44))
+            logistics_id = rng.choice(_SHIPPED_WITH)
             tracking = _waybill_no(rng, logistics_id)
         elif rng.random() < 0.6:
-            logistics_id = 44 if goods_fen > 20000 else rng.choices((115, 85, 121, 1), weights=(5, 3, 2, 1))[0]
+            logistics_id = (_COSTLY_WITH if goods_fen > 20000
+                            else rng.choices(_WAYBILL_FROM, weights=(5, 3, 2, 1))[0])
             # an electronic waybill number already allocated for the courier (printed as the
             # label's barcode and scanned at the packing bench to ship)
             tracking = _waybill_no(rng, logistics_id)
@@ -198,7 +199,7 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None) -> It
 def seed_couriers() -> None:
     with write():
         Courier.insert_many(
-            [{"id": cid, "name": name, "code": code, "available": True} for cid, name, code in COURIERS]
+            [{"id": c.id, "name": c.name_zh, "code": c.code, "available": True} for c in COURIERS if c.id is not None]
         ).on_conflict_ignore().execute()
 
 

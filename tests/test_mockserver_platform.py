@@ -9,7 +9,7 @@ import httpx
 
 from dadan.core.models import Order, Shop, SyncRun
 from dadan.core.platform.decrypt import receivers_for_print
-from dadan.core.platform.mockserver import decrypt
+from dadan.core.platform.loopback.world import decrypt
 from dadan.core.platform.pdd import PddClient, sign
 from tests.test_sync_support import FAST_RETRY, db_orders, env, sync  # noqa: F401
 

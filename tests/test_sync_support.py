@@ -11,7 +11,9 @@ from dadan.core.config import Paths, SyncSettings
 from dadan.core.platform.credentials import CredentialStore
 from dadan.core.db import close_database, open_database
 from dadan.core.models import Order, Shop
-from dadan.core.platform.mockserver import Mall, MockPlatform, MockServer
+from dadan.core.platform.loopback.platform import MockPlatform
+from dadan.core.platform.loopback.server import MockServer
+from dadan.core.platform.loopback.world import Mall
 from dadan.core.platform.pdd import PddClient, RetryPolicy
 from dadan.core.platform.shops import ClientFactory, add_shop
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_background_sync_fills_the_desk(tmp_path):
-    from dadan.core.platform.mockserver import run_demo_platform
+    from dadan.core.platform.loopback.demo import run_demo_platform
     from dadan.tui.app import DadanApp
 
     ctx = make_ctx(tmp_path, 0)

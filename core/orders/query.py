@@ -23,11 +23,12 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from peewee import Expression, fn
+from peewee import Expression
 
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
-from dadan.core.models import Courier, Order, OrderTag, Shop, Tag, has_exception, has_tracking
+from dadan.core.models import Order, OrderTag, Shop, Tag, has_exception, has_tracking
+from dadan.core.orders import couriers
 from dadan.core.orders.rules import FLAG_BY_KEY, Flag
 from dadan.core.timeutil import DEFAULT_TZ, to_utc, to_local, utcnow
 
@@ -328,36 +329,11 @@ def _goods(term: Term, ctx: _Ctx) -> Expression:
     return _eq_op(term, _any_of(term, ctx, lambda v: Order.search_text.contains(v.lower())))
 
 
-_COURIER_NAMES = {
-    "sto": 1, "申通": 1, "ht": 3, "百世": 3, "汇通": 3, "sf": 44, "顺丰": 44, "yto": 85, "圆通": 85,
-    "zto": 115, "中通": 115, "ems": 118, "jd": 120, "京东": 120, "yunda": 121, "韵达": 121,
-    "db": 131, "德邦": 131, "yzxb": 132, "邮政": 132,
-}
-
-
-def courier_id(name: str) -> int | None:
-    """Courier name, code or id -> the platform's logistics_id."""
-    v = name.strip()
-    if v.isdigit():
-        return int(v)
-    low = v.lower()
-    row = Courier.select(Courier.id).where((fn.lower(Courier.code) == low) | (Courier.name == v)).first()
-    if row:
-        return row.id
-    if low in _COURIER_NAMES:
-        return _COURIER_NAMES[low]
-    for key, cid in _COURIER_NAMES.items():
-        if key in v:
-            return cid
-    row = Courier.select(Courier.id).where(Courier.name.contains(v)).first()
-    return row.id if row else None
-
-
 def _courier(term: Term, ctx: _Ctx) -> Expression:
     def one(v: str) -> Expression:
         if v.lower() in ("none", "no", "无"):
             return Order.logistics_id.is_null()
-        cid = courier_id(v)
+        cid = int(v) if v.strip().isdigit() else couriers.lookup_id(v)
         if cid is None:
             raise ctx.error(term, "unknown courier '{v}'", "未知快递“{v}”", v=v)
         return Order.logistics_id == cid

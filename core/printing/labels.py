@@ -13,7 +13,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from dadan.core.models import Courier, Order, OrderItem
+from dadan.core.models import Order, OrderItem
+from dadan.core.orders.couriers import official_name
 from dadan.core.orders.rules import item_summary
 from dadan.core.timeutil import DEFAULT_TZ, fen_to_yuan, fmt_local, to_local, utcnow
 
@@ -78,13 +79,6 @@ def receiver_text(order: Order, receiver: Mapping[str, str] | None = None) -> di
     }
 
 
-def courier_name_of(order: Order) -> str:
-    if order.logistics_id is None:
-        return ""
-    courier = Courier.get_or_none(Courier.id == order.logistics_id)
-    return courier.name if courier else ""
-
-
 def _order_fields(order: Order, items: list[OrderItem], receiver: Mapping[str, str] | None,
                   sender: Any, tz: str, now: dt.datetime | None, shop_name: str) -> dict[str, Any]:
     rcv = receiver_text(order, receiver)
@@ -143,7 +137,7 @@ def order_label_fields(
     """
     fields = _order_fields(order, _items(order), receiver, sender, tz, now, shop_name)
     fields.update(
-        courier_name=courier_name or courier_name_of(order),
+        courier_name=courier_name or official_name(order.logistics_id),
         route_code=route_code,
         batch_seq=batch_seq,
         batch_total=batch_total,
@@ -166,7 +160,7 @@ def packing_fields(
     """Fields of a packing slip: the order's fields plus ``items`` rows with prices."""
     items = _items(order)
     fields = _order_fields(order, items, receiver, sender, tz, now, shop_name)
-    fields["courier_name"] = courier_name or courier_name_of(order)
+    fields["courier_name"] = courier_name or official_name(order.logistics_id)
     fields["items"] = [
         {
             "seq": i,

@@ -130,12 +130,12 @@ def run_shops(args, ctx) -> int:
 def run_demo_platform_cli(args, ctx) -> int:
     """``dadan demo --platform``: a loopback platform with a demo shop, synced by the scheduler
     as in the app; each run's summary is printed until Ctrl-C. (The TUI does the same with
-    ``core.platform.mockserver.run_demo_platform(ctx)`` before it starts the scheduler.)"""
+    ``core.platform.loopback.demo.run_demo_platform(ctx)`` before it starts the scheduler.)"""
     import threading
 
     from dadan.core.platform import scheduler
     from dadan.core.i18n import tr
-    from dadan.core.platform.mockserver import run_demo_platform
+    from dadan.core.platform.loopback.demo import run_demo_platform
 
     orders = getattr(args, "orders", 400) or 400
     demo = run_demo_platform(ctx, orders=min(orders, 5000), seed=getattr(args, "seed", None), change_every=15)

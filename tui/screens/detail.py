@@ -14,6 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Label, Static
 
 from dadan.core.i18n import Bilingual, tr
+from dadan.core.orders.couriers import display_name
 from dadan.core.orders.detail import OrderDetail, order_detail
 from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_printing import item_state_label
@@ -21,11 +22,8 @@ from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
 def courier_text(o) -> str:
-    """The order's courier, by name when known."""
-    from dadan.core.models import Courier
-
-    courier = Courier.get_or_none(Courier.id == o.logistics_id) if o.logistics_id else None
-    return courier.name if courier else (str(o.logistics_id) if o.logistics_id else "")
+    """The order's courier, by name in the UI language ("" when none)."""
+    return display_name(o.logistics_id or None)
 
 
 class DetailScreen(DeskScreen):

@@ -1,0 +1,190 @@
+"""The courier catalogue: every courier a Pinduoduo warehouse ships with, in one frozen table.
+
+Each :class:`Courier` carries the platform's logistics id (``pdd.logistics.companies.get``,
+``pdd.logistics.online.send``), the e-waybill code (``wp_code``), one Chinese and one English
+display name, the aliases people and files use (short forms, old names, codes), and the shape
+of its tracking numbers.
+
+Names: where sources disagreed the platform's own name wins (the names the loopback platform
+lists, as the real one does): 顺丰速运 (not 顺丰快递), 圆通快递 (not 圆通速递), 京东快递 (not
+京东配送), 邮政EMS (not EMS); the other names stay aliases, so old text still resolves.
+
+Ids not in the catalogue: the platform may list couriers this table does not know. Their
+names come from the platform's cached list (the ``Courier`` table) when a database is open,
+else the id is shown as text. The catalogue wins over that cache for the couriers it knows,
+so one courier has one name everywhere.
+
+J&T (极兔速递, ``JTSD``) is listed for its e-waybill code and names; its logistics id is not
+published, so it has ``id=None`` and is found through the platform's list by code or name.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from dadan.core.i18n import language
+
+
+@dataclass(frozen=True)
+class Courier:
+    id: int | None  # the platform's logistics_id (None: not published, see the module notes)
+    code: str  # e-waybill wp_code
+    name_zh: str  # the platform's name: printed on labels, written to files and audit text
+    name_en: str
+    aliases: tuple[str, ...]  # the first is the short Chinese name (narrow table columns)
+    tracking: str  # regular expression a whole tracking number matches
+
+    @property
+    def name(self) -> str:
+        """The display name in the current UI language."""
+        return self.name_zh if language() == "zh" else self.name_en
+
+
+COURIERS: tuple[Courier, ...] = (
+    Courier(1, "STO", "申通快递", "STO Express", ("申通", "申通速递", "shentong"),
+            r"\d{12,15}"),
+    Courier(3, "HT", "百世快递", "Best Express", ("百世", "百世汇通", "汇通", "汇通快递", "HTKY", "Best"),
+            r"\d{12,14}"),
+    Courier(44, "SF", "顺丰速运", "SF Express", ("顺丰", "顺丰快递", "shunfeng"),
+            r"SF\d{12,13}|\d{12}"),
+    Courier(85, "YTO", "圆通快递", "YTO Express", ("圆通", "圆通速递", "yuantong"),
+            r"YT\d{10,13}"),
+    Courier(115, "ZTO", "中通快递", "ZTO Express", ("中通", "中通速递", "zhongtong"),
+            r"\d{12,15}"),
+    Courier(118, "EMS", "邮政EMS", "China Post EMS", ("EMS", "EMS快递", "中国邮政速递", "邮政速递", "邮政特快专递", "中国邮政EMS"),
+            r"\d{13}|[A-Z]{2}\d{9}[A-Z]{2}"),
+    Courier(120, "JD", "京东快递", "JD Logistics", ("京东", "京东配送", "京东物流"),
+            r"JD[0-9A-Z]{11,15}"),
+    Courier(121, "YUNDA", "韵达快递", "Yunda Express", ("韵达", "韵达速递", "YD"),
+            r"\d{13,15}"),
+    Courier(131, "DB", "德邦快递", "Deppon Express", ("德邦", "德邦物流", "DBL", "Deppon"),
+            r"DPK\d{12}|\d{8,10}"),
+    Courier(132, "YZXB", "邮政快递包裹", "China Post Parcel", ("邮政", "邮政包裹", "中国邮政", "邮政小包"),
+            r"\d{13}|[A-Z]{2}\d{9}[A-Z]{2}"),
+    Courier(None, "JTSD", "极兔速递", "J&T Express", ("极兔", "极兔快递", "J&T", "JT"),
+            r"JT\d{13}"),
+)
+
+
+def normalize(text: object) -> str:
+    """Text for comparing: full-width folded to half-width (NFKC), no spaces, case-folded."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))).casefold()
+
+
+def _keys(c: Courier) -> tuple[str, ...]:
+    return tuple(normalize(k) for k in (c.code, c.name_zh, c.name_en, *c.aliases))
+
+
+_BY_ID = {c.id: c for c in COURIERS if c.id is not None}
+_BY_CODE = {c.code: c for c in COURIERS}
+_BY_KEY: dict[str, Courier] = {k: c for c in COURIERS for k in _keys(c)}
+# keys found inside longer text ("中通快递有限公司", "中国邮政EMS标准快递"): Chinese ones of two
+# characters or more, longest first, so 邮政EMS wins over 邮政
+_CONTAINED = sorted(((k, c) for k, c in _BY_KEY.items() if len(k) >= 2 and not k.isascii()),
+                    key=lambda kc: -len(kc[0]))
+_PATTERNS = {c.code: re.compile(c.tracking) for c in COURIERS}
+
+
+def by_id(logistics_id: int | None) -> Courier | None:
+    return _BY_ID.get(logistics_id) if logistics_id is not None else None
+
+
+def by_code(wp_code: str) -> Courier | None:
+    return _BY_CODE.get(normalize(wp_code).upper())
+
+
+def resolve(text: object) -> Courier | None:
+    """A courier from its id, code, name or alias (any case, full- or half-width, spaces
+    ignored), or from Chinese text holding one of its names; None when nothing matches."""
+    key = normalize(text)
+    if not key:
+        return None
+    if key.isdigit():
+        return by_id(int(key))
+    hit = _BY_KEY.get(key)
+    if hit is not None:
+        return hit
+    return next((c for k, c in _CONTAINED if k in key), None)
+
+
+def _db_open() -> bool:
+    from dadan.core.models import database_proxy
+
+    return database_proxy.obj is not None
+
+
+def lookup_id(text: object) -> int | None:
+    """Courier text -> the platform's logistics id: the catalogue first, then (a database open)
+    the platform's cached list by id, code or exact name, for couriers the catalogue does not
+    number."""
+    c = resolve(text)
+    if c is not None and c.id is not None:
+        return c.id
+    key = normalize(text)
+    if not key or not _db_open():
+        return None
+    from peewee import fn
+
+    from dadan.core.models import Courier as CourierRow
+
+    if key.isdigit():
+        row = CourierRow.get_or_none(CourierRow.id == int(key))
+        return row.id if row else None
+    codes = [key] if c is None else [key, normalize(c.code)]
+    names = [str(text).strip()] if c is None else [str(text).strip(), c.name_zh]
+    row = (CourierRow.select(CourierRow.id)
+           .where(fn.lower(CourierRow.code).in_(codes) | CourierRow.name.in_(names)).first())
+    return row.id if row else None
+
+
+def _table_name(logistics_id: int) -> str | None:
+    if not _db_open():
+        return None
+    from dadan.core.models import Courier as CourierRow
+
+    row = CourierRow.get_or_none(CourierRow.id == logistics_id)
+    return row.name if row else None
+
+
+def official_name(logistics_id: int | None) -> str:
+    """The platform's (Chinese) name: for printed labels, bulk-ship files and audit text.
+    "" for no courier; an id the catalogue lacks: the platform's cached name, else the id."""
+    if logistics_id is None:
+        return ""
+    c = by_id(logistics_id)
+    if c is not None:
+        return c.name_zh
+    return _table_name(logistics_id) or str(logistics_id)
+
+
+def display_name(logistics_id: int | None) -> str:
+    """The name to show on screen, in the current UI language. "" for no courier; an id the
+    catalogue lacks: the platform's cached name (a database open), else the id as text."""
+    if logistics_id is None:
+        return ""
+    c = by_id(logistics_id)
+    if c is not None:
+        return c.name
+    return _table_name(logistics_id) or str(logistics_id)
+
+
+def short_name(logistics_id: int | None) -> str:
+    """A name for narrow columns, in the current UI language: the short Chinese name (中通,
+    EMS, 邮政) or the e-waybill code (ZTO). An id the catalogue lacks: the platform's cached
+    name shortened, else the id."""
+    if logistics_id is None:
+        return ""
+    c = by_id(logistics_id)
+    if c is not None:
+        return c.aliases[0] if language() == "zh" else c.code
+    name = _table_name(logistics_id)
+    return (name[:2] if language() == "zh" else name[:4]) if name else str(logistics_id)
+
+
+def matches_tracking(courier: Courier, number: str) -> bool:
+    """Whether ``number`` (spaces ignored, any case, full-width tolerated) has the shape of
+    ``courier``'s tracking numbers."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", number or "")).upper()
+    return _PATTERNS[courier.code].fullmatch(text) is not None

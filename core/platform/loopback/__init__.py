@@ -1,0 +1,21 @@
+"""A loopback Pinduoduo platform: the same protocol as the real gateway, for the demo and tests.
+
+It verifies signatures, timestamps and tokens exactly as :mod:`dadan.core.platform.pdd` produces
+them, serves the APIs dadan uses with realistic generated orders, changes orders over time
+(refunds, after-sales, cancellations, risk reviews, address changes, shipping elsewhere, new
+orders), and can inject faults: timeouts, HTTP 5xx, busy and rate-limit codes, expired tokens,
+truncated JSON, dropped connections and slow answers.
+
+    platform = MockPlatform(seed=1)                  # loopback.platform
+    mall = platform.add_mall("demo-shop")            # -> Mall with access/refresh tokens
+    platform.generate_orders(mall, 500, spread_hours=72)
+    with MockServer(platform) as server:             # loopback.server; 127.0.0.1, a free port
+        server.url                                   # http://127.0.0.1:PORT/api/router
+
+Platform time is real time plus ``platform.offset`` seconds (:meth:`MockPlatform.advance`),
+so tests can move the clock without sleeping. Only loopback addresses are ever bound.
+
+Modules: :mod:`.world` the generated shops' orders and how they change, :mod:`.faults` which
+faults to inject, :mod:`.platform` the API logic (tokens, signatures, answers), :mod:`.server`
+the HTTP side, :mod:`.demo` the running platform behind ``dadan demo --platform``.
+"""
