@@ -17,10 +17,16 @@ from dadan.core.orders.selection import Selection
 
 
 class ExportRunner:
-    def __init__(self, app) -> None:
-        self.app = app
+    """The exports of one screen (``node``); dialogs and the worker belong to its app."""
+
+    def __init__(self, node) -> None:
+        self.node = node
         self.running = False
         self.last: tuple[str, str, Path | None] = ("orders", "xlsx", None)  # kind, format, folder
+
+    @property
+    def app(self):
+        return self.node.app
 
     def open(self, selection: Selection, *, selected: bool, now: dt.datetime) -> None:
         """The export dialog for ``selection`` (``selected``: the operator chose these orders)."""

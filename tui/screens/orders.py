@@ -1,25 +1,17 @@
-"""The order screen (home): view tabs, filter bar, info line and scanner, the order list,
-status line, print progress, footer. The screen composes and routes; each widget owns its job:
+"""The order screen (home): it composes the view tabs, filter bar, info line, home scanner,
+order list, status line and print progress, and routes what they say (tui/messages.py) to one
+another. Each widget owns its job: ``OrderList`` the keyset pager, counts, selection and sort;
+``FilterBar`` debounced typing; ``ViewTabs`` the views and their counts on a timer;
+``HomeScanner`` the barcode scanner (the screen hands it the keys it sees); ``ExportRunner``
+(tui/export_runner.py) the export. The list's ``ListingState`` belongs to the screen, so a
+recompose (a language switch) keeps the filter, sort, selection and position.
 
-- :class:`~dadan.tui.widgets.order_list.OrderList` pages through the orders (keyset pager,
-  counts, selection, sort) and posts what it showed;
-- :class:`~dadan.tui.widgets.filter_bar.FilterBar` debounces typing and shows syntax errors;
-- :class:`~dadan.tui.widgets.view_tabs.ViewTabs` reads the views and their counts on a timer;
-- :class:`~dadan.tui.widgets.home_scan.HomeScanner` tells a barcode scanner from a person
-  (the screen hands it the keys it sees) and announces the order a code belongs to;
-- :class:`~dadan.tui.export_runner.ExportRunner` runs the export dialog and writes the file.
-
-What the list shows lives in a :class:`~dadan.tui.widgets.order_list.ListingState` the screen
-keeps, so a recompose (a language switch) keeps the filter, sort, selection and position.
-
-For other screens (API):
-- ``screen.selection``: core.orders.selection.Selection (ids across pages, or all matching).
-- ``screen.current_query``: the filter text the table shows (last one that parsed).
-- ``screen.current_sort``: the sort (``"-pay_time"``...).
-- ``screen.current_order()``: the order row under the cursor (core.orders.listing.OrderRow) or None.
-- ``screen.refresh_orders()``: re-read the page, the counts and the view counts (no flicker).
-  From elsewhere, ``app.post_message(OrdersChanged())`` does the same.
-- :class:`tui.messages.SelectionChanged` (from the list) bubbles up when the selection changes.
+For other screens (API): ``screen.selection`` (core.orders.selection.Selection),
+``screen.current_query`` (the filter the table shows: the last one that parsed),
+``screen.current_sort`` (``"-pay_time"``...), ``screen.current_order()`` (the OrderRow under the
+cursor, or None), ``screen.refresh_orders()`` (re-read page, counts and view counts, no flicker;
+from elsewhere ``app.post_message(OrdersChanged())``); ``screen.table``/``filter_bar``/``tabs``
+are its widgets. The list's ``SelectionChanged`` bubbles up when the selection changes.
 """
 
 from __future__ import annotations
@@ -28,7 +20,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -95,21 +86,23 @@ class OrdersScreen(Screen):
         self.view_key: str | None = first.key
         self.listing = ListingState(first.query, first.sort or DEFAULT_SORT)
         self.last_scan: tuple[str, int | None] | None = None  # (code, order id or None if not found)
-        self.exporter: ExportRunner | None = None  # made on mount (it needs the app)
+        self.exporter = ExportRunner(self)
 
     def compose(self) -> ComposeResult:
-        yield ViewTabs(self.ctx, self.views, self.view_key, now=self.now, id="view-tabs")
-        yield FilterBar(self.current_query, id="filter-bar")
+        self.tabs = ViewTabs(self.ctx, self.views, self.view_key, now=self.now, id="view-tabs")
+        self.filter_bar = FilterBar(self.current_query, id="filter-bar")
+        self.table = OrderList(self.ctx, self.listing, now=self.now, id="order-table")
+        yield self.tabs
+        yield self.filter_bar
         with Horizontal(id="info-row"):
             yield Static("", id="info-line", markup=False)
             yield HomeScanner(self.ctx, id="scan-indicator")
-        yield OrderList(self.ctx, self.listing, now=self.now, id="order-table")
+        yield self.table
         yield StatusLine(self.ctx, id="status-line")
         yield DeskPrintProgress(id="print-progress")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.exporter = ExportRunner(self.app)
         self.table.focus()
         self.table.reload(from_top=True)
 
@@ -119,24 +112,9 @@ class OrdersScreen(Screen):
         self.refresh_orders()
 
     def now(self):
-        if self._fixed_now is not None:
-            return self._fixed_now
         from dadan.core.timeutil import utcnow
 
-        return utcnow()
-
-    # ------------------------------------------------------------------ public API
-    @property
-    def table(self) -> OrderList:
-        return self.query_one(OrderList)
-
-    @property
-    def filter_bar(self) -> FilterBar:
-        return self.query_one(FilterBar)
-
-    @property
-    def tabs(self) -> ViewTabs:
-        return self.query_one(ViewTabs)
+        return self._fixed_now if self._fixed_now is not None else utcnow()
 
     @property
     def selection(self) -> Selection:
@@ -172,13 +150,11 @@ class OrdersScreen(Screen):
         self.tabs.set_active(view_key)
         self._apply_filter(query, force=True)
 
-    # ------------------------------------------------------------------ what the widgets say
     @on(PageShown)
     @on(CountShown)
     @on(SelectionChanged)
     def _listing_changed(self, _event) -> None:
-        info = self.query_one("#info-line", Static)
-        text = self.table.describe()
+        info, text = self.query_one("#info-line", Static), self.table.describe()
         if str(info.render()) != text:
             info.update(text)
 
@@ -213,17 +189,10 @@ class OrdersScreen(Screen):
             self.tabs.set_active(None)
         self.table.show_query(query)
 
-    # ------------------------------------------------------------------ barcode scanner
-    def _scanner(self) -> HomeScanner | None:
-        try:
-            return self.query_one(HomeScanner)
-        except NoMatches:  # recomposing (a language switch)
-            return None
-
     async def on_key(self, event: events.Key) -> None:
         # Keys come here after the focused widget and before the app checks the (non-priority)
         # bindings: the scanner holds a burst's keys here, so no hotkey sees them.
-        scanner = self._scanner()
+        scanner = self.query_one_optional(HomeScanner)  # None while recomposing
         if scanner is not None:
             await scanner.key(event)
 
@@ -239,7 +208,6 @@ class OrdersScreen(Screen):
 
         self.app.push_screen(DetailScreen(event.order_id))
 
-    # ------------------------------------------------------------------ actions
     def action_focus_filter(self) -> None:
         self.filter_bar.input.focus()
 
@@ -264,7 +232,7 @@ class OrdersScreen(Screen):
     def action_sort_reverse(self) -> None:
         self.table.sort_reverse()
 
-    def action_select_view(self, key: str) -> None:
+    def action_select_view(self, key: str | None) -> None:
         view = next((v for v in self.views if v.key == key), None)
         if view is not None:
             self.set_filter(view.query, sort=view.sort or DEFAULT_SORT, view_key=view.key)
@@ -274,25 +242,13 @@ class OrdersScreen(Screen):
         self.action_select_view(event.key)
 
     def action_view_index(self, index: int) -> None:
-        view = self.tabs.view_at(index)
-        if view is not None:
-            self.action_select_view(view.key)
+        self.action_select_view(self.tabs.key_at(index))
 
     def action_view_step(self, step: int) -> None:
-        key = self.tabs.next_key(step)
-        if key:
-            self.action_select_view(key)
+        self.action_select_view(self.tabs.next_key(step))
 
     def action_save_view(self) -> None:
-        from dadan.tui.widgets.desk_prompt import DeskPrompt
-
-        def chosen(name: str | None) -> None:
-            if name:
-                self.tabs.save_view(name.strip(), self.current_query, self.current_sort)
-
-        active = next((v for v in self.views if v.key == self.view_key and not v.builtin), None)
-        self.app.push_screen(DeskPrompt(tr("Save this filter as a view: name?", "保存为视图：名称？"),
-                                        value=active.name if active else ""), chosen)
+        self.tabs.save_view(self.current_query, self.current_sort)
 
     @on(ViewSaved)
     def _view_saved(self, event: ViewSaved) -> None:
@@ -312,10 +268,10 @@ class OrdersScreen(Screen):
         from dadan.tui.screens.tracking import TrackingScreen
 
         row = self.current_order()
-        if self.selection.empty and row is None:
-            return
-        screen = TrackingScreen([row.id]) if self.selection.empty else TrackingScreen(selection=self.selection)
-        self.app.push_screen(screen, lambda _n: self.refresh_orders())
+        if not self.selection.empty:
+            self.app.push_screen(TrackingScreen(selection=self.selection), lambda _n: self.refresh_orders())
+        elif row is not None:
+            self.app.push_screen(TrackingScreen([row.id]), lambda _n: self.refresh_orders())
 
     def action_filter_builder(self) -> None:
         from dadan.tui.screens.filter_builder import FilterBuilderScreen
@@ -330,8 +286,7 @@ class OrdersScreen(Screen):
     def action_preview(self) -> None:
         from dadan.tui.screens.preview import PreviewScreen
 
-        row = self.current_order()
-        self.app.push_screen(PreviewScreen(order_id=row.id if row else None))
+        self.app.push_screen(PreviewScreen(order_id=row.id if (row := self.current_order()) else None))
 
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:

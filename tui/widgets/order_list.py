@@ -93,7 +93,6 @@ class OrderList(OrderTable):
             no_color=bool(self.app.no_color),
         )
 
-    # ------------------------------------------------------------------ requests
     def show_query(self, query: str) -> None:
         """Read the first page of ``query`` (it becomes ``state.query`` once it has parsed)."""
         self._request_page(("first",), "top", query=query)
@@ -130,7 +129,6 @@ class OrderList(OrderTable):
         cur, desc = parse_sort(self.state.sort)
         self.set_sort((name if desc else f"-{name}") if cur == name else name)
 
-    # ------------------------------------------------------------------ page loading
     def _request_page(self, anchor: tuple, cursor: str = "keep", query: str | None = None) -> None:
         self._gen += 1
         self._page_worker(self._gen, self.state.query if query is None else query, self.state.sort, anchor, cursor)
@@ -211,7 +209,6 @@ class OrderList(OrderTable):
     def _after_first_paint(self) -> None:
         self.post_message(FirstPageShown(len(self.state.page.rows) if self.state.page else 0))
 
-    # ------------------------------------------------------------------ count
     def _request_count(self) -> None:
         self._count_gen += 1
         self._count_worker(self._count_gen, self.state.query)
@@ -248,7 +245,6 @@ class OrderList(OrderTable):
         if event.state == WorkerState.ERROR:
             self.app.show_error(event.worker.error)
 
-    # ------------------------------------------------------------------ paging
     @on(PageRequest)
     def _page_request(self, event: PageRequest) -> None:
         event.stop()
@@ -276,7 +272,6 @@ class OrderList(OrderTable):
             else:
                 self.move_cursor(row=max(0, len(page.rows) - 1))
 
-    # ------------------------------------------------------------------ selection
     def selected_count(self) -> int:
         sel = self.state.selection
         if sel.all_matching:
@@ -313,7 +308,6 @@ class OrderList(OrderTable):
         whole.select_all_matching(self.state.query)
         return whole
 
-    # ------------------------------------------------------------------ info line
     def describe(self) -> str:
         """``1–50 of 75,019 · ↑paid at · 3 selected``: position, sort, selection."""
         st = self.state

@@ -98,9 +98,18 @@ class ViewTabs(Static):
             self._timer.stop()
         self._timer = self.set_timer(VIEW_COUNTS_SECONDS, self._counts_worker)
 
-    def save_view(self, name: str, query: str, sort: str) -> None:
-        """Save ``query`` and ``sort`` as the view ``name``; its tab shows up active."""
-        self._save_worker(name, query, sort)
+    def save_view(self, query: str, sort: str) -> None:
+        """Ask for a name (the active saved view's, to replace it), then save ``query`` and
+        ``sort`` as that view; its tab shows up active."""
+        from dadan.tui.widgets.desk_prompt import DeskPrompt
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self._save_worker(name.strip(), query, sort)
+
+        active = next((v for v in self.views if v.key == self.active and not v.builtin), None)
+        self.app.push_screen(DeskPrompt(tr("Save this filter as a view: name?", "保存为视图：名称？"),
+                                        value=active.name if active else ""), chosen)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="save_view", description="save view")
     def _save_worker(self, name: str, query: str, sort: str) -> None:
@@ -159,8 +168,8 @@ class ViewTabs(Static):
             parts.append(("│", "dim"))
         return Content.assemble(*parts[:-1]) if parts else Content("")
 
-    def view_at(self, index: int) -> View | None:
-        return self.views[index] if 0 <= index < len(self.views) else None
+    def key_at(self, index: int) -> str | None:
+        return self.views[index].key if 0 <= index < len(self.views) else None
 
     def next_key(self, step: int) -> str | None:
         if not self.views:
