@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
-from dadan.core.orders.listing import OrderRow, Page, SORTABLE, count, fetch_page, parse_sort
+from dadan.core.orders.listing import Page, SORTABLE, count, fetch_page, parse_sort
 from dadan.core.orders.selection import Selection
 from dadan.tui.messages import CountShown, FilterChecked, FirstPageShown, PageRequest, PageShown, SelectionChanged
 from dadan.tui.widgets.order_table import OrderTable, RenderContext
