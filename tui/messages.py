@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class FilterChanged(Message):
-    """The filter bar's text changed (every keystroke; the screen debounces)."""
+    """The filter bar's text changed (the bar debounces: once per pause in the typing)."""
 
     query: str
 
