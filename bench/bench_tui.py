@@ -111,9 +111,9 @@ async def _wait_painted(screen, query: str, gen_before: int) -> float:
     of the refresh that painted it."""
     import asyncio
 
-    while not (screen._painted_gen > gen_before and screen.current_query == query):
+    while not (screen.table._painted_gen > gen_before and screen.current_query == query):
         await asyncio.sleep(0.0005)
-    return screen._painted_at
+    return screen.table._painted_at
 
 
 async def _press_timed(pilot, screen, key: str, query: str) -> float:
@@ -123,7 +123,7 @@ async def _press_timed(pilot, screen, key: str, query: str) -> float:
     so it runs as a task and the clock stops at the refresh that painted the new rows."""
     import asyncio
 
-    gen = screen._gen
+    gen = screen.table._gen
     t0 = time.perf_counter()
     task = asyncio.create_task(pilot.press(key))
     painted = await _wait_painted(screen, query, gen)
@@ -145,7 +145,7 @@ def child_filter(runs: int) -> None:
             await app.workers.wait_for_complete()
             await pilot.pause()
             screen = app.screen
-            _instrument(screen)
+            _instrument(screen.table)
             bar = screen.filter_bar
 
             async def settle_on(text: str) -> None:
@@ -182,22 +182,22 @@ def child_filter(runs: int) -> None:
     print(json.dumps(result))
 
 
-def _instrument(screen) -> None:
+def _instrument(order_list) -> None:
     """Record when the refresh after a page was applied happened (the rows are painted)."""
-    screen._painted_gen = screen._gen
-    screen._painted_at = 0.0
-    original = screen._apply_page
+    order_list._painted_gen = order_list._gen
+    order_list._painted_at = 0.0
+    original = order_list._apply_page
 
     def painted(gen: int) -> None:
-        screen._painted_at = time.perf_counter()
-        screen._painted_gen = gen
+        order_list._painted_at = time.perf_counter()
+        order_list._painted_gen = gen
 
     def apply(res, anchor, cursor):
         original(res, anchor, cursor)
-        if res.gen == screen._gen and res.error is None:
-            screen.call_after_refresh(painted, res.gen)
+        if res.gen == order_list._gen and res.error is None:
+            order_list.call_after_refresh(painted, res.gen)
 
-    screen._apply_page = apply
+    order_list._apply_page = apply
 
 
 # ------------------------------------------------------------------ parent

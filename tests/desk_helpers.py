@@ -52,7 +52,8 @@ def harness(ctx, screen_factory=None, *, now=NOW):
     from textual.app import App
     from textual.widgets import Footer, Static
 
-    from dadan.tui.widgets.desk_printing import DeskPrintProgress, stop_print_pool
+    from dadan.tui.print_pool import PrintPool
+    from dadan.tui.widgets.desk_printing import DeskPrintProgress
 
     class Harness(App):
         CSS = "Screen { background: $background; }"
@@ -60,7 +61,7 @@ def harness(ctx, screen_factory=None, *, now=NOW):
         def __init__(self):
             super().__init__()
             self.ctx, self.now = ctx, now
-            self.print_pool = None
+            self.print_pool = PrintPool(self)
 
         def compose(self):
             yield Static("harness", id="home")
@@ -72,7 +73,7 @@ def harness(ctx, screen_factory=None, *, now=NOW):
                 self.push_screen(screen_factory())
 
         def on_unmount(self):
-            stop_print_pool(self)
+            self.print_pool.stop()
 
     return Harness()
 

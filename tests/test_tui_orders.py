@@ -209,7 +209,7 @@ async def test_select_across_pages_and_all_matching(tmp_path, big_db):
         # untick one, then select everything matching
         await pilot.press("a")
         await settle(pilot)
-        total = screen.total
+        total = screen.listing.total
         assert screen.selection.all_matching and screen.selection.query == screen.current_query
         assert f"all {total:,} matching selected" in info_text(screen)
         await pilot.press("space")
@@ -231,13 +231,13 @@ async def test_page_to_the_end_and_back(tmp_path, big_db):
         await pilot.press("5")  # all orders, newest first
         await pilot.pause(HOTKEY_HOLD)
         await settle(pilot)
-        assert screen.current_sort == "-pay_time" and screen.total == 100_000
+        assert screen.current_sort == "-pay_time" and screen.listing.total == 100_000
         await pilot.press("end")
         await settle(pilot)
         want_last = [r.id for r in fetch_page(None, "-pay_time", last=True).rows]
         assert [r.id for r in screen.table.rows_shown] == want_last
         assert info_text(screen).startswith(" 99,951–100,000 of 100,000")
-        assert not screen.page.has_next
+        assert not screen.listing.page.has_next
         assert screen.table.cursor_row == 49
         await pilot.press("down")  # nothing after the last row
         await settle(pilot)

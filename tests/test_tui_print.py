@@ -158,3 +158,31 @@ async def test_template_key_cycles_the_waybills(tmp_path):
             seen.append(scr.template)
         assert set(seen) == {"waybill_100x150", "waybill_76x130"} and seen[1] == first
         assert "Template: " + seen[-1] in str(scr.query_one("#pd-body").content)
+
+
+async def test_status_line_and_progress_line_show_the_same_job_and_numbers(tmp_path):
+    """Two open jobs, the older one part sent, part skipped, one failed: both displays name the
+    older job (the current one) and the same done/total (core.printing.progress)."""
+    from dadan.core.db import write
+    from dadan.core.models import PrintItem
+    from dadan.core.printing import queue as printing
+    from dadan.tui.app import DadanApp
+    from tests.desk_helpers import NOW
+
+    ctx = make_ctx(tmp_path, 40)
+    ids = [o.id for o in Order.select().where(Order.exception_flags == 0, Order.order_status == 1,
+                                              Order.print_count == 0).order_by(Order.id).limit(9)]
+    older = printing.create_job(ids[:5], printer="preview", template="waybill_100x150", actor="tester")
+    newer = printing.create_job(ids[5:], printer="preview", template="waybill_100x150", actor="tester")
+    items = list(PrintItem.select().where(PrintItem.job == older.id).order_by(PrintItem.seq))
+    with write():
+        for item, state in zip(items, ["sent", "skipped", "failed"]):
+            PrintItem.update(state=state).where(PrintItem.id == item.id).execute()
+    app = DadanApp(ctx, now=NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(pilot, 5)
+        status = str(app.screen.query_one("#status-line").render())
+        progress = str(app.screen.query_one("#print-progress").content)
+        assert "printing 2/5" in status
+        assert progress.startswith(f"Job #{older.id} ") and " 2/5 " in progress, progress
+        assert f"#{newer.id}" not in progress

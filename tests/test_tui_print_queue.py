@@ -46,9 +46,7 @@ async def test_reprint_from_queue_with_reason(tmp_path):
     job = printing.create_job(ids, printer="preview", template="waybill_100x150", actor="t")
     app = harness(ctx, lambda: PrintQueueScreen(job.id))
     async with app.run_test(size=(120, 40)) as pilot:
-        from dadan.tui.widgets.desk_printing import print_pool
-
-        print_pool(app).wake()
+        app.print_pool.wake()
         for _ in range(40):
             await pilot.pause(0.1)
             if PrintJob.get_by_id(job.id).state == "done":

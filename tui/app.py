@@ -17,6 +17,7 @@ from dadan.core.context import Context
 from dadan.core.i18n import Bilingual, tr
 from dadan.tui.keymap import apply_keymap
 from dadan.tui.messages import OrdersChanged
+from dadan.tui.print_pool import PrintPool
 
 
 class ScreenActions(Provider):
@@ -69,6 +70,8 @@ class DadanApp(App):
                 tooltip=Bilingual("Language, sync interval, shops, printers, templates", "语言、同步间隔、店铺、打印机、模板")),
     ]
 
+    print_pool: PrintPool  # the printer workers (started on first print, stopped on unmount)
+
     def __init__(self, ctx: Context, *, now: dt.datetime | None = None, background: bool = False,
                  **kwargs) -> None:
         super().__init__(**kwargs)
@@ -76,7 +79,7 @@ class DadanApp(App):
         self.fixed_now = now
         self.background = background  # run the sync/outbox scheduler (the real app; not in tests)
         self.scheduler = None
-        self.print_pool = None  # core.print_worker.WorkerPool, started on first print
+        self.print_pool = PrintPool(self)
         ui = ctx.settings.ui
         if not ui.animations:
             self.animation_level = "none"
@@ -169,9 +172,7 @@ class DadanApp(App):
             from dadan.core.platform import scheduler
 
             scheduler.stop()
-        from dadan.tui.widgets.desk_printing import stop_print_pool
-
-        stop_print_pool(self)
+        self.print_pool.stop()
 
     # ------------------------------------------------------------------ errors
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

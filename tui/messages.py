@@ -4,13 +4,18 @@ handled by its screen or the app with ``@on(...)``. Nothing reaches into another
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from dadan.core.errors import QuerySyntaxError
+    from dadan.core.orders.views import View
 
 
 @dataclass
 class FilterChanged(Message):
-    """The filter bar's text changed (every keystroke; the screen debounces)."""
+    """The filter bar's text changed (the bar debounces: once per pause in the typing)."""
 
     query: str
 
@@ -31,14 +36,14 @@ class ViewSelected(Message):
 
 @dataclass
 class PageRequest(Message):
-    """The order table asks for another page: next | prev | first | last."""
+    """The order table asks its list for another page: next | prev | first | last | down | up."""
 
     direction: str
 
 
 @dataclass
 class SelectionChanged(Message):
-    """The order screen's selection changed. ``count`` is the number selected (for an
+    """The order list's selection changed. ``count`` is the number selected (for an
     all-matching selection: the matching count minus exclusions, when known)."""
 
     count: int
@@ -55,6 +60,53 @@ class OrdersChanged(Message):
 
 @dataclass
 class FirstPageShown(Message):
-    """The order screen has painted its first page of rows (start-up benchmark hook)."""
+    """The order list has painted its first page of rows (start-up benchmark hook)."""
 
     rows: int
+
+
+@dataclass
+class PageShown(Message):
+    """The order list shows a page: rows ``start + 1`` to ``start + rows`` of ``total`` (None: not
+    counted yet)."""
+
+    start: int
+    rows: int
+    total: int | None
+
+
+@dataclass
+class CountShown(Message):
+    """The order list's matching count arrived."""
+
+    total: int
+
+
+@dataclass
+class FilterChecked(Message):
+    """The order list read a filter: ``error`` is its syntax error, or None when it parsed."""
+
+    error: QuerySyntaxError | None
+
+
+@dataclass
+class ViewsChanged(Message):
+    """The view tabs re-read the views (a view was saved or deleted)."""
+
+    views: list[View]
+
+
+@dataclass
+class ViewSaved(Message):
+    """The view tabs saved the filter as a view (it is the active tab now)."""
+
+    view: View
+
+
+@dataclass
+class OrderScanned(Message):
+    """The home scanner looked a code up: ``order_id`` is its order, or None when not found."""
+
+    code: str
+    order_id: int | None
+    order_sn: str = ""

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from dadan.core.config import SenderSettings
 from dadan.core.models import Order, OrderItem
 from dadan.core.orders.couriers import official_name
 from dadan.core.orders.rules import item_summary
@@ -80,7 +81,7 @@ def receiver_text(order: Order, receiver: Mapping[str, str] | None = None) -> di
 
 
 def _order_fields(order: Order, items: list[OrderItem], receiver: Mapping[str, str] | None,
-                  sender: Any, tz: str, now: dt.datetime | None, shop_name: str) -> dict[str, Any]:
+                  sender: SenderSettings | None, tz: str, now: dt.datetime | None, shop_name: str) -> dict[str, Any]:
     rcv = receiver_text(order, receiver)
     summary = item_summary([_item_dict(it) for it in items]) if items else order.items_summary
     count = sum(it.goods_count for it in items) if items else order.item_count
@@ -94,9 +95,9 @@ def _order_fields(order: Order, items: list[OrderItem], receiver: Mapping[str, s
         "province": order.province,
         "city": order.city,
         "town": order.town,
-        "sender_name": getattr(sender, "name", "") if sender else "",
-        "sender_phone": getattr(sender, "phone", "") if sender else "",
-        "sender_address": getattr(sender, "address", "") if sender else "",
+        "sender_name": sender.name if sender else "",
+        "sender_phone": sender.phone if sender else "",
+        "sender_address": sender.address if sender else "",
         "items_summary": summary,
         "item_count": count,
         "sku_count": len(items),
@@ -121,7 +122,7 @@ def order_label_fields(
     order: Order,
     *,
     receiver: Mapping[str, str] | None = None,
-    sender: Any = None,
+    sender: SenderSettings | None = None,
     courier_name: str = "",
     batch_seq: int = 1,
     batch_total: int = 1,
@@ -151,7 +152,7 @@ def packing_fields(
     order: Order,
     *,
     receiver: Mapping[str, str] | None = None,
-    sender: Any = None,
+    sender: SenderSettings | None = None,
     courier_name: str = "",
     now: dt.datetime | None = None,
     tz: str = DEFAULT_TZ,
@@ -233,7 +234,7 @@ def batch_fields(
     kind: str,
     orders: list[Order],
     *,
-    sender: Any = None,
+    sender: SenderSettings | None = None,
     now: dt.datetime | None = None,
     tz: str = DEFAULT_TZ,
     batch_label: str = "",

@@ -40,9 +40,9 @@ from dadan.core.errors import DadanError, NotFound
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.models import Lease, Order, PrintItem, PrintJob, utcnow
 from dadan.core.orders.rules import blocked_reason
+from dadan.core.printing.progress import OPEN_JOB_STATES, done_count, progress_label
 
 ITEM_STATES = ("queued", "sending", "sent", "skipped", "uncertain", "failed", "cancelled")
-OPEN_JOB_STATES = ("queued", "printing", "paused")
 PENDING_ITEM_STATES = ("queued", "sending", "uncertain", "failed")
 LEASE_TTL = dt.timedelta(seconds=60)
 
@@ -195,10 +195,11 @@ class JobView:
 
     @property
     def done(self) -> int:
-        return sum(self.counts.get(s, 0) for s in ("sent", "skipped", "cancelled"))
+        """Labels that need nothing more (core.printing.progress)."""
+        return done_count(self.counts)
 
     def progress(self) -> str:
-        return f"{self.sent}/{self.total}"
+        return progress_label(self.done, self.total)
 
 
 def item_counts(job_id: int) -> dict[str, int]:

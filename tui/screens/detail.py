@@ -172,9 +172,7 @@ class DetailScreen(DeskScreen):
         self.app.call_from_thread(self._after_print, job.id, p.name)
 
     def _after_print(self, job_id: int, printer: str) -> None:
-        from dadan.tui.widgets.desk_printing import print_pool
-
-        print_pool(self.app).wake(printer)
+        self.app.print_pool.wake(printer)
         self.notify(tr("Reprint queued (job #{j})", "补打已加入队列（任务 #{j}）", j=job_id))
         self.load()
 

@@ -18,7 +18,6 @@ from textual.worker import Worker, WorkerState
 
 from dadan.core.i18n import Bilingual, tr
 from dadan.tui.widgets.desk_base import DeskMixin
-from dadan.tui.widgets.desk_printing import print_pool, printer_status_text
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
@@ -104,7 +103,7 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
                                 n=len(plan.queued)))
         lines.append(tr("Template: {t}", "模板：{t}", t=self.template))
         lines.append(tr("Printer: {p} ({s})", "打印机：{p}（{s}）", p=self.printer,
-                        s=printer_status_text(self.app, self.printer)))
+                        s=self.app.print_pool.status_text(self.printer)))
         self.query_one("#pd-body", Static).update("\n".join(lines))
 
     def _cycle(self, values: list[str], current: str) -> str:
@@ -169,7 +168,7 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
             self.busy = False  # the app's modal says why; the dialog stays open for another try
 
     def _started(self, job_id: int) -> None:
-        print_pool(self.app).wake(self.printer)
+        self.app.print_pool.wake(self.printer)
         self.dismiss(job_id)
 
     def action_cancel(self) -> None:

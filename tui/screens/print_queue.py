@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from dadan.core.i18n import Bilingual, tr
 from dadan.tui.widgets.desk_base import DeskScreen
-from dadan.tui.widgets.desk_printing import item_state_label, job_state_label, print_pool, printer_status_text
+from dadan.tui.widgets.desk_printing import item_state_label, job_state_label
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
@@ -81,7 +81,7 @@ class PrintQueueScreen(DeskScreen):
 
     def _show(self, jobs: list, job_id: int | None, items: list) -> None:
         printers = sorted({j.printer for j in jobs} | {p.name for p in self.ctx.settings.printers})
-        status = "  ".join(f"{p}: {printer_status_text(self.app, p)}" for p in printers) or "—"
+        status = "  ".join(f"{p}: {self.app.print_pool.status_text(p)}" for p in printers) or "—"
         sig = (tuple((j.id, j.state, j.state_reason, tuple(sorted(j.counts.items()))) for j in jobs), job_id,
                tuple((i.id, i.state, i.reason) for i in items), status)
         if sig == self._sig:
@@ -184,7 +184,7 @@ class PrintQueueScreen(DeskScreen):
 
     def _acted(self, printer: str | None) -> None:
         if printer:
-            print_pool(self.app).wake(printer)
+            self.app.print_pool.wake(printer)
         self.refresh_data()
 
     def action_back(self) -> None:

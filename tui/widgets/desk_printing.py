@@ -1,10 +1,12 @@
-"""The app's print workers and the one-line print progress shown under the desk screens.
+"""The one-line print progress shown under the desk screens, and the words for job and label
+states.
 
-``print_pool(app)`` returns the app's :class:`core.print_worker.WorkerPool` (started once; one
-thread per configured printer). The progress line polls the database twice a second in a thread
-worker (so it also sees jobs started by another terminal) and redraws only when its text changes.
-It takes no row while there is nothing to show: it appears while a job is queued, printing or
-paused, and for a while after it finished.
+The line shows the current job (:mod:`dadan.core.printing.progress`: the oldest open job, else
+the one it followed; ``done/total``, the same numbers the status line shows) and what its
+printer's worker (``app.print_pool``, :mod:`dadan.tui.print_pool`) last said. It polls the
+database twice a second in a thread worker (so it also sees jobs started by another terminal)
+and redraws only when its text changes. It takes no row while there is nothing to show: it
+appears while a job is queued, printing or paused, and for a while after it finished.
 """
 
 from __future__ import annotations
@@ -25,44 +27,6 @@ def _recent(view, now: dt.datetime) -> bool:
     if view.state in ("queued", "printing", "paused"):
         return True
     return (view.finished_at or view.created_at) >= now - RECENT
-
-
-def print_pool(app):
-    """The app's print worker pool (created and started on first use)."""
-    pool = getattr(app, "print_pool", None)
-    if pool is None:
-        from dadan.core.printing.worker import WorkerPool
-
-        def on_event(_event) -> None:  # from a printer's worker thread: refresh progress now
-            try:
-                app.call_from_thread(_poll_progress_lines, app)
-            except RuntimeError:  # the app is shutting down
-                pass
-
-        pool = WorkerPool(app.ctx, on_event=on_event)
-        pool.start()
-        app.print_pool = pool
-    return pool
-
-
-def _poll_progress_lines(app) -> None:
-    for line in app.screen.query(DeskPrintProgress):
-        line.poll()
-
-
-def stop_print_pool(app) -> None:
-    pool = getattr(app, "print_pool", None)
-    if pool is not None:
-        pool.stop()
-        app.print_pool = None
-
-
-def printer_status_text(app, printer: str) -> str:
-    """The printer's status in words, as its worker last saw it."""
-    pool = getattr(app, "print_pool", None)
-    if pool is None:
-        return tr("not started", "未启动")
-    return pool.status().get(printer, tr("not configured", "未配置"))
 
 
 def job_state_label(state: str) -> str:
@@ -95,7 +59,7 @@ def progress_text(view, printer_status: str = "") -> str:
 
 
 class DeskPrintProgress(Static):
-    """``Job #3 printing 12/40 · preview: idle`` — the newest open job, else the last one seen."""
+    """``Job #3 printing 12/40 · preview: idle`` — the current job, else the last one seen."""
 
     DEFAULT_CSS = """
     DeskPrintProgress { height: 1; padding: 0 1; background: $boost; display: none; }
@@ -121,25 +85,21 @@ class DeskPrintProgress(Static):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="print-progress")
     def poll(self) -> None:
-        from dadan.core.printing import queue as printing
         from dadan.core.db import connection
+        from dadan.core.printing import queue as printing
+        from dadan.core.printing.progress import current_job_id
 
         with connection():
-            jobs = printing.list_jobs(open_only=True, limit=1)
-            if jobs:
-                view = jobs[0]
-            elif self.last_job is not None:
-                view = printing.job_view(self.last_job)
-            else:  # a job that finished while another screen was on top: show it for a while
-                latest = printing.list_jobs(limit=1)
-                view = latest[0] if latest else None
+            # a job that finished while another screen was on top shows for a while too
+            job_id = current_job_id(follow=self.last_job)
+            view = printing.job_view(job_id) if job_id is not None else None
         if view is not None and not _recent(view, utcnow()):
             view = None
         if view is None:
             text, state = "", ""
         else:
             self.last_job = view.id
-            text, state = progress_text(view, printer_status_text(self.app, view.printer)), view.state
+            text, state = progress_text(view, self.app.print_pool.status_text(view.printer)), view.state
         self.app.call_from_thread(self._show, text, state)
 
     def _show(self, text: str, state: str) -> None:

@@ -1,7 +1,14 @@
 """The filter bar: one line of the filter language, and under it (only when there is one)
-the syntax error with a caret at the bad token."""
+the syntax error with a caret at the bad token.
+
+The bar debounces its own typing: the first key after a pause is announced at once
+(:class:`~dadan.tui.messages.FilterChanged`); during a burst only the text after the last key
+is, ``DEBOUNCE_S`` later. Enter (:class:`~dadan.tui.messages.FilterSubmitted`) cancels a
+pending announcement."""
 
 from __future__ import annotations
+
+import time
 
 from rich.text import Text
 from textual import on
@@ -12,6 +19,8 @@ from textual.widgets import Input, Label, Static
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
 from dadan.tui.messages import FilterChanged, FilterSubmitted
+
+DEBOUNCE_S = 0.08
 
 
 class FilterBar(Vertical):
@@ -27,6 +36,9 @@ class FilterBar(Vertical):
     def __init__(self, value: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
         self._value = value
+        self._pending = ""
+        self._last_key_at = 0.0
+        self._debounce = None
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -60,11 +72,29 @@ class FilterBar(Vertical):
     @on(Input.Changed, "#filter-input")
     def _changed(self, event: Input.Changed) -> None:
         event.stop()
-        self.post_message(FilterChanged(event.value))
+        self._pending = event.value
+        now = time.monotonic()
+        quiet = now - self._last_key_at > DEBOUNCE_S
+        self._last_key_at = now
+        self._cancel_debounce()
+        if quiet:  # the first key after a pause goes at once; a burst waits for the last key
+            self.post_message(FilterChanged(event.value))
+        else:
+            self._debounce = self.set_timer(DEBOUNCE_S, self._announce)
+
+    def _announce(self) -> None:
+        self._debounce = None
+        self.post_message(FilterChanged(self._pending))
+
+    def _cancel_debounce(self) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
 
     @on(Input.Submitted, "#filter-input")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self._cancel_debounce()
         self.post_message(FilterSubmitted(event.value))
 
     def show_error(self, error: QuerySyntaxError | None) -> None:

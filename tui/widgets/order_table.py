@@ -3,7 +3,8 @@
 It never holds more than a page. New rows replace old ones by diff: when the same orders come
 back (a refresh) only the cells that changed are updated and the cursor stays put; otherwise
 the rows are swapped inside one batch update. Moving past the last row, PgUp/PgDn and
-Home/End ask the screen for another page (:class:`tui.messages.PageRequest`).
+Home/End ask for another page (:class:`tui.messages.PageRequest`, handled by the pager in
+:mod:`dadan.tui.widgets.order_list`).
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ def width_tier(width: int) -> int:
 
 
 class OrderTable(DataTable):
-    """One page of orders. The screen feeds it with :meth:`show_rows`."""
+    """One page of orders. Its pager (``OrderList``) feeds it with :meth:`show_rows`."""
 
     BINDINGS = [
         Binding("pagedown", "page('next')", Bilingual("Next page", "下一页"), show=False, id="page_next"),

@@ -17,8 +17,8 @@ Enter opens the row), so :class:`BurstReader` looks at each key and the time it 
   lower-case letter is therefore not read here; the scan screen, F2, reads anything.)
 
 Times are the keys' own timestamps (``events.Key.time``: when the terminal input was read), so a
-burst stays a burst when the app is busy. The reader is plain logic (no Textual); the order
-screen feeds it keys and acts on the :class:`Step` it gets back. :class:`ScanIndicator` is the
+burst stays a burst when the app is busy. The reader is plain logic (no Textual); the home
+scanner (:mod:`dadan.tui.widgets.home_scan`) feeds it keys and acts on the :class:`Step` it gets back. :class:`ScanIndicator` is the
 compact "scan ready / reading / not found" text at the end of the order screen's info line.
 """
 

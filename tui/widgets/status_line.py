@@ -30,7 +30,7 @@ class StatusInfo:
     ship_pending: int = 0
     ship_failed: int = 0
     printer: str = ""
-    print_active: str = ""  # "12/200" of the running job, or a state word
+    print_active: str = ""  # "12/200": done/total of the current job (core.printing.progress)
     print_problem: str = ""
 
 
@@ -50,7 +50,9 @@ def read_status(settings, scheduler=None) -> StatusInfo:
     """One read of everything the status line shows (call inside a DB connection)."""
     from peewee import fn
 
-    from dadan.core.models import PrintItem, PrintJob, Shipment, Shop, SyncRun
+    from dadan.core.models import PrintItem, Shipment, Shop, SyncRun
+    from dadan.core.printing.progress import open_job_id
+    from dadan.core.printing.queue import job_view
 
     last = SyncRun.select().order_by(SyncRun.id.desc()).first()
     last_at = last_ok = None
@@ -77,18 +79,11 @@ def read_status(settings, scheduler=None) -> StatusInfo:
         .group_by(Shipment.state)
         .tuples()
     )
-    job = (
-        PrintJob.select()
-        .where(PrintJob.state.in_(["printing", "paused", "queued"]))
-        .order_by(PrintJob.id)
-        .first()
-    )
     active = problem = ""
-    if job is not None:
-        done = PrintItem.select().where(
-            (PrintItem.job == job.id) & PrintItem.state.in_(["sent", "skipped", "failed", "cancelled", "uncertain"])
-        ).count()
-        active = f"{done}/{job.total}"
+    job_id = open_job_id()  # the current job, by the one rule the progress line uses too
+    if job_id is not None:
+        job = job_view(job_id)
+        active = job.progress()
         if job.state == "paused":
             problem = job.state_reason or tr("paused", "已暂停")
     uncertain = PrintItem.select().where(PrintItem.state == "uncertain").count()
