@@ -89,7 +89,7 @@ def run_one(path: Path, d: Path, label: str, n: int) -> float:
     from dadan.core.db import close_database, open_database
     from dadan.core.models import Order, Shop
     from dadan.core.spreadsheets.commit import commit_import
-    from dadan.core.spreadsheets.couriers import CourierResolver
+    from dadan.core.orders.couriers import CourierBook
     from dadan.core.spreadsheets.layout import prepare
     from dadan.core.spreadsheets.mappings import SavedMappings
     from dadan.core.spreadsheets.plan import plan_import
@@ -100,7 +100,7 @@ def run_one(path: Path, d: Path, label: str, n: int) -> float:
     t0 = time.perf_counter()
     lay = prepare(path, saved=SavedMappings())
     t1 = time.perf_counter()
-    plan = plan_import(lay, shop_id=shop.id, couriers=CourierResolver.from_database(), dry_run_counts=False)
+    plan = plan_import(lay, shop_id=shop.id, couriers=CourierBook.from_database(), dry_run_counts=False)
     t2 = time.perf_counter()
     out = commit_import(plan, actor="bench")
     t3 = time.perf_counter()

@@ -14,7 +14,7 @@ from dadan.core.i18n import set_language
 from dadan.core.models import Courier as CourierRow, Order, OrderEvent, Shop, database_proxy
 from dadan.core.orders import couriers as C
 from dadan.core.orders.query import compile_query
-from dadan.core.orders.rules import upsert_orders
+from dadan.core.orders.upsert import upsert_orders
 from tests.test_sync_support import env  # noqa: F401
 
 NOW = dt.datetime(2026, 11, 21, 4, 0, 0)
@@ -77,45 +77,50 @@ def test_resolve_unknown(text):
 
 
 def test_display_name_follows_the_ui_language_and_falls_back(db):
+    book = C.CATALOGUE
     try:
-        assert C.display_name(115) == "ZTO Express" and C.display_name(None) == ""
+        assert book.display_name(115) == "ZTO Express" and book.display_name(None) == ""
         set_language("zh")
-        assert C.display_name(115) == "中通快递" and C.display_name(44) == "顺丰速运"
+        assert book.display_name(115) == "中通快递" and book.display_name(44) == "顺丰速运"
     finally:
         set_language("en")
-    assert C.official_name(44) == "顺丰速运" and C.official_name(None) == ""
-    # an id the catalogue lacks: the platform's cached name, else the id
-    assert C.display_name(777) == C.official_name(777) == "777"
+    assert book.official_name(44) == "顺丰速运" and book.official_name(None) == ""
+    # an id the catalogue lacks: the platform's cached name (handed in), else the id
+    assert C.CourierBook.from_database().display_name(777) == book.official_name(777) == "777"
     CourierRow.create(id=777, name="火星快递", code="HX")
-    assert C.display_name(777) == C.official_name(777) == "火星快递"
-    assert C.lookup_id("火星快递") == C.lookup_id("hx") == C.lookup_id("777") == 777
+    book = C.CourierBook.from_database()
+    assert book.display_name(777) == book.official_name(777) == "火星快递"
+    assert book.lookup_id("火星快递") == book.lookup_id("hx") == book.lookup_id("777") == 777
     # the catalogue wins over an old cached name for a courier it knows
     CourierRow.create(id=44, name="顺丰快递", code="SF")
-    assert C.official_name(44) == "顺丰速运"
+    assert C.CourierBook.from_database().official_name(44) == "顺丰速运"
     # J&T has no published id: found through the platform's list by its code
-    assert C.lookup_id("极兔") is None
+    assert C.CourierBook.from_database().lookup_id("极兔") is None
     CourierRow.create(id=384, name="极兔速递", code="JTSD")
-    assert C.lookup_id("极兔") == C.lookup_id("J&T") == 384
+    book = C.CourierBook.from_database()
+    assert book.lookup_id("极兔") == book.lookup_id("J&T") == 384
 
 
 def test_short_name_for_narrow_columns(db):
-    assert [C.short_name(i) for i in (115, 118, 132, None)] == ["ZTO", "EMS", "YZXB", ""]
+    assert [C.CATALOGUE.short_name(i) for i in (115, 118, 132, None)] == ["ZTO", "EMS", "YZXB", ""]
+    CourierRow.create(id=777, name="火星快递", code="HX")
+    book = C.CourierBook.from_database()
     try:
         set_language("zh")
-        assert [C.short_name(i) for i in (115, 118, 132, 44)] == ["中通", "EMS", "邮政", "顺丰"]
-        CourierRow.create(id=777, name="火星快递", code="HX")
-        assert C.short_name(777) == "火星" and C.short_name(778) == "778"
+        assert [book.short_name(i) for i in (115, 118, 132, 44)] == ["中通", "EMS", "邮政", "顺丰"]
+        assert book.short_name(777) == "火星" and book.short_name(778) == "778"
     finally:
         set_language("en")
-    assert C.short_name(777) == "火星快递"
+    assert book.short_name(777) == "火星快递"
 
 
-def test_display_name_without_a_database():
+def test_the_catalogue_alone_needs_no_database():
     opened = database_proxy.obj
     database_proxy.initialize(None)
     try:
-        assert C.display_name(777) == "777" and C.display_name(121) == "Yunda Express"
-        assert C.lookup_id("火星快递") is None and C.lookup_id("韵达") == 121
+        book = C.CATALOGUE
+        assert book.display_name(777) == "777" and book.display_name(121) == "Yunda Express"
+        assert book.lookup_id("火星快递") is None and book.lookup_id("韵达") == 121
     finally:
         database_proxy.initialize(opened)
 
@@ -164,29 +169,32 @@ def test_labels_and_audit_text_use_the_platform_name(shop):
     o = Order.get(Order.order_sn == SN)
     assign_tracking(o.id, "SF1234567890123", 44, actor="t")
     o = Order.get_by_id(o.id)
-    assert order_label_fields(o, now=NOW)["courier_name"] == "顺丰速运" == C.official_name(44)
+    assert order_label_fields(o, now=NOW)["courier_name"] == "顺丰速运" == C.CATALOGUE.official_name(44)
     assert OrderEvent.get(OrderEvent.kind == "ship").text == "顺丰速运 SF1234567890123"
 
 
 def test_detail_screen_shows_the_display_name(shop):
-    from dadan.tui.screens.detail import load_detail
+    from dadan.core.orders.detail import order_detail
 
     o = Order.get(Order.order_sn == SN)
-    assert load_detail(o.id)["courier"] == ""
+    assert order_detail(o.id).courier == ""
     Order.update(logistics_id=121, tracking_number="4312345678901").where(Order.id == o.id).execute()
-    assert load_detail(o.id)["courier"] == C.display_name(121) == "Yunda Express"
+    assert order_detail(o.id).courier == C.CATALOGUE.display_name(121) == "Yunda Express"
 
 
 def test_filter_and_import_resolve_yzems_to_the_same_courier(tmp_path, shop):
     """``courier:邮政EMS`` in the filter and 邮政EMS in an imported tracking file are one courier."""
-    from dadan.core.spreadsheets import importer as S
+    from dadan.core.spreadsheets.commit import commit_import
+    from dadan.core.spreadsheets.layout import prepare
+    from dadan.core.spreadsheets.plan import plan_import
 
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["订单号", "快递公司", "快递单号"])
     ws.append(["\t" + SN, "邮政EMS", "1012345678901"])
     wb.save(tmp_path / "t.xlsx")
-    out = S.commit_import(S.plan_import(S.prepare(tmp_path / "t.xlsx"), shop_id=shop.id), actor="t")
+    plan = plan_import(prepare(tmp_path / "t.xlsx"), shop_id=shop.id, couriers=C.CourierBook.from_database())
+    out = commit_import(plan, actor="t")
     assert out.committed
     o = Order.get(Order.order_sn == SN)
     assert o.logistics_id == C.resolve("邮政EMS").id == 118
@@ -219,8 +227,6 @@ def test_bulk_ship_file_names_resolve_through_the_catalogue(tmp_path, shop):
         assert C.resolve(name).id == Order.get(Order.order_sn == sn.strip()).logistics_id, name
 
 
-@pytest.mark.xfail(strict=True, reason="core/spreadsheets/export.py still has its own COURIER_NAMES: "
-                                       "wire it to couriers.official_name, then drop this mark")
 def test_bulk_ship_file_uses_the_catalogue_names(tmp_path, shop):
     for sn, name, _tn in _ship_file(tmp_path, shop):
-        assert name == C.official_name(Order.get(Order.order_sn == sn.strip()).logistics_id)
+        assert name == C.CATALOGUE.official_name(Order.get(Order.order_sn == sn.strip()).logistics_id)

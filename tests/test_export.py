@@ -15,7 +15,7 @@ from dadan.core.db import close_database, database, open_database
 from dadan.core.models import Order, Shop
 from dadan.core.orders.upsert import upsert_orders
 from dadan.core.spreadsheets import export as E
-from dadan.core.spreadsheets.couriers import CourierResolver
+from dadan.core.orders.couriers import CourierBook
 from dadan.core.spreadsheets.layout import prepare
 from dadan.core.spreadsheets.mappings import SavedMappings
 from dadan.core.spreadsheets.plan import plan_import
@@ -75,7 +75,7 @@ def test_csv_and_xlsx_neutralise_formulas_and_reimport(tmp_path, shop):
     assert wb.active["A1"].data_type == "s"
     # what we export can be imported again
     plan = plan_import(prepare(tmp_path / "o.xlsx", saved=SavedMappings()), shop_id=shop.id,
-                       couriers=CourierResolver.from_database())
+                       couriers=CourierBook.from_database())
     assert not plan.rejects and plan.counts.unchanged == 5
 
 
@@ -105,7 +105,7 @@ def test_ship_file_holds_what_dadan_shipped_and_the_platform_has_not_taken(tmp_p
                     [_sn(2), "中通快递", "\t75312345678902"]]
     # the ship file reads back as a tracking file: the same assignments, nothing to change
     plan = plan_import(prepare(tmp_path / "s.csv", saved=SavedMappings()), shop_id=shop.id,
-                       couriers=CourierResolver.from_database())
+                       couriers=CourierBook.from_database())
     assert plan.kind == "tracking" and not plan.rejects and plan.counts.unchanged == 2
     assert "3 orders left out" in E.left_out_message("ship", res.left_out)
 

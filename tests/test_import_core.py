@@ -12,7 +12,7 @@ from dadan.core.db import close_database, database, open_database
 from dadan.core.models import ColumnMapping, Courier, ImportRun, Order, OrderItem, Shop
 from dadan.core.orders.upsert import upsert_orders
 from dadan.core.spreadsheets.commit import commit_import
-from dadan.core.spreadsheets.couriers import CourierResolver
+from dadan.core.orders.couriers import CourierBook
 from dadan.core.spreadsheets.errors import NeedsMapping, NeedsSheet, SpreadsheetError
 from dadan.core.spreadsheets.fields import resolve_mapping
 from dadan.core.spreadsheets.layout import prepare as prepare_file
@@ -95,7 +95,7 @@ def prepare(path, **kw):
 
 def plan_import(layout, **kw):
     """A plan as the CLI and the import screen make it: couriers known to the database."""
-    return plan_layout(layout, couriers=CourierResolver.from_database(), **kw)
+    return plan_layout(layout, couriers=CourierBook.from_database(), **kw)
 
 
 def plan_for(path, shop, **kw):
@@ -467,7 +467,7 @@ def test_parsing_looks_at_the_database_only_when_handed_it(tmp_path, db, shop):
     Courier.create(id=9001, name="闪电快递", code="sdkd")
     assert plan_layout(lay, shop_id=shop.id).records[0].get("logistics_id") is None  # built-in couriers only
     assert plan_import(lay, shop_id=shop.id).records[0]["logistics_id"] == 9001
-    assert CourierResolver()("闪电快递") is None and CourierResolver.from_database()("sdkd") == 9001
+    assert CourierBook().lookup_id("闪电快递") is None and CourierBook.from_database().lookup_id("sdkd") == 9001
     plan = plan_import(lay, shop_id=shop.id, dry_run_counts=False)
     assert plan.counts.new == 1 and ImportRun.select().count() == 0
 

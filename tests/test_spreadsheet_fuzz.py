@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from dadan.core.db import close_database, open_database
 from dadan.core.models import Shop
-from dadan.core.spreadsheets.couriers import CourierResolver
+from dadan.core.orders.couriers import CourierBook
 from dadan.core.spreadsheets.errors import NeedsMapping, SpreadsheetError
 from dadan.core.spreadsheets.layout import prepare
 from dadan.core.spreadsheets.mappings import SavedMappings
@@ -44,7 +44,7 @@ def _run(path: Path, shop_id: int) -> None:
     except SpreadsheetError as exc:
         assert exc.message
         return
-    plan = plan_import(lay, shop_id=shop_id, couriers=CourierResolver.from_database())
+    plan = plan_import(lay, shop_id=shop_id, couriers=CourierBook.from_database())
     for r in plan.rejects:
         assert r.message and r.row >= 1
     assert plan.counts.rejected == len(plan.rejects)

@@ -10,8 +10,8 @@ lists, as the real one does): 顺丰速运 (not 顺丰快递), 圆通快递 (not
 京东配送), 邮政EMS (not EMS); the other names stay aliases, so old text still resolves.
 
 Ids not in the catalogue: the platform may list couriers this table does not know. Their
-names come from the platform's cached list (the ``Courier`` table) when a database is open,
-else the id is shown as text. The catalogue wins over that cache for the couriers it knows,
+names come from the platform's cached list (the ``Courier`` table), handed in explicitly as a
+:class:`CourierBook` (``CourierBook.from_database()``), else the id is shown as text. The catalogue wins over that cache for the couriers it knows,
 so one courier has one name everywhere.
 
 J&T (极兔速递, ``JTSD``) is listed for its e-waybill code and names; its logistics id is not
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dadan.core.i18n import language
@@ -109,78 +110,75 @@ def resolve(text: object) -> Courier | None:
     return next((c for k, c in _CONTAINED if k in key), None)
 
 
-def _db_open() -> bool:
-    from dadan.core.models import database_proxy
+class CourierBook:
+    """The catalogue, plus the platform's cached courier list (``Courier`` rows: id, name,
+    code) for the couriers the catalogue does not number. ``CourierBook()`` is the catalogue
+    alone; :meth:`from_database` reads the cached list once, so nothing here ever looks at
+    whether a database happens to be open. The catalogue wins for the couriers it knows: one
+    courier, one name everywhere."""
 
-    return database_proxy.obj is not None
+    def __init__(self, rows: Iterable = ()):
+        self._names: dict[int, str] = {}
+        self._keys: dict[str, int] = {}
+        for row in rows:
+            self._names[row.id] = row.name
+            for text in (row.name, row.code):
+                if text:
+                    self._keys.setdefault(normalize(text), row.id)
+
+    @classmethod
+    def from_database(cls) -> "CourierBook":
+        """The catalogue and the open database's cached courier list (one query)."""
+        from dadan.core.models import Courier as CourierRow
+
+        return cls(CourierRow.select(CourierRow.id, CourierRow.name, CourierRow.code))
+
+    def lookup_id(self, text: object) -> int | None:
+        """Courier text (name, alias, code or id) -> the platform's logistics id, or None."""
+        c = resolve(text)
+        if c is not None and c.id is not None:
+            return c.id
+        key = normalize(text)
+        if not key:
+            return None
+        if key.isdigit():
+            return int(key) if int(key) in self._names else None
+        if c is not None:  # a catalogue courier without a published id (J&T): the platform's list
+            for alias in (c.code, c.name_zh, *c.aliases):
+                if normalize(alias) in self._keys:
+                    return self._keys[normalize(alias)]
+        return self._keys.get(key)
+
+    def official_name(self, logistics_id: int | None) -> str:
+        """The platform's (Chinese) name: for printed labels, bulk-ship files and audit text.
+        "" for no courier; an id the catalogue lacks: the platform's cached name, else the id."""
+        if logistics_id is None:
+            return ""
+        c = by_id(logistics_id)
+        return c.name_zh if c is not None else self._names.get(logistics_id) or str(logistics_id)
+
+    def display_name(self, logistics_id: int | None) -> str:
+        """The name to show on screen, in the current UI language (fallbacks as
+        :meth:`official_name`)."""
+        if logistics_id is None:
+            return ""
+        c = by_id(logistics_id)
+        return c.name if c is not None else self._names.get(logistics_id) or str(logistics_id)
+
+    def short_name(self, logistics_id: int | None) -> str:
+        """A name for narrow columns, in the current UI language: the short Chinese name (中通,
+        EMS, 邮政) or the e-waybill code (ZTO). An id the catalogue lacks: the platform's cached
+        name shortened, else the id."""
+        if logistics_id is None:
+            return ""
+        c = by_id(logistics_id)
+        if c is not None:
+            return c.aliases[0] if language() == "zh" else c.code
+        name = self._names.get(logistics_id)
+        return (name[:2] if language() == "zh" else name[:4]) if name else str(logistics_id)
 
 
-def lookup_id(text: object) -> int | None:
-    """Courier text -> the platform's logistics id: the catalogue first, then (a database open)
-    the platform's cached list by id, code or exact name, for couriers the catalogue does not
-    number."""
-    c = resolve(text)
-    if c is not None and c.id is not None:
-        return c.id
-    key = normalize(text)
-    if not key or not _db_open():
-        return None
-    from peewee import fn
-
-    from dadan.core.models import Courier as CourierRow
-
-    if key.isdigit():
-        row = CourierRow.get_or_none(CourierRow.id == int(key))
-        return row.id if row else None
-    codes = [key] if c is None else [key, normalize(c.code)]
-    names = [str(text).strip()] if c is None else [str(text).strip(), c.name_zh]
-    row = (CourierRow.select(CourierRow.id)
-           .where(fn.lower(CourierRow.code).in_(codes) | CourierRow.name.in_(names)).first())
-    return row.id if row else None
-
-
-def _table_name(logistics_id: int) -> str | None:
-    if not _db_open():
-        return None
-    from dadan.core.models import Courier as CourierRow
-
-    row = CourierRow.get_or_none(CourierRow.id == logistics_id)
-    return row.name if row else None
-
-
-def official_name(logistics_id: int | None) -> str:
-    """The platform's (Chinese) name: for printed labels, bulk-ship files and audit text.
-    "" for no courier; an id the catalogue lacks: the platform's cached name, else the id."""
-    if logistics_id is None:
-        return ""
-    c = by_id(logistics_id)
-    if c is not None:
-        return c.name_zh
-    return _table_name(logistics_id) or str(logistics_id)
-
-
-def display_name(logistics_id: int | None) -> str:
-    """The name to show on screen, in the current UI language. "" for no courier; an id the
-    catalogue lacks: the platform's cached name (a database open), else the id as text."""
-    if logistics_id is None:
-        return ""
-    c = by_id(logistics_id)
-    if c is not None:
-        return c.name
-    return _table_name(logistics_id) or str(logistics_id)
-
-
-def short_name(logistics_id: int | None) -> str:
-    """A name for narrow columns, in the current UI language: the short Chinese name (中通,
-    EMS, 邮政) or the e-waybill code (ZTO). An id the catalogue lacks: the platform's cached
-    name shortened, else the id."""
-    if logistics_id is None:
-        return ""
-    c = by_id(logistics_id)
-    if c is not None:
-        return c.aliases[0] if language() == "zh" else c.code
-    name = _table_name(logistics_id)
-    return (name[:2] if language() == "zh" else name[:4]) if name else str(logistics_id)
+CATALOGUE = CourierBook()  # the catalogue alone: for code that has no database (loopback, demo)
 
 
 def matches_tracking(courier: Courier, number: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dadan.core.orders.couriers import CourierBook
 from dadan.core.models import AuditEvent, Order, OrderEvent, OrderItem, OrderTag, PrintItem, PrintJob, Shipment, Tag
 
 PRINTS_SHOWN = 20
@@ -15,6 +16,7 @@ EVENTS_SHOWN = 30
 class OrderDetail:
     order: Order
     shop: str  # the shop's name
+    courier: str  # the courier's name in the UI language ("" when none)
     items: list[OrderItem]
     tags: list[str]  # names, sorted
     prints: list[PrintItem]  # with their PrintJob, newest first
@@ -29,6 +31,7 @@ def order_detail(order_id: int) -> OrderDetail:
     return OrderDetail(
         order=o,
         shop=o.shop.name,
+        courier=CourierBook.from_database().display_name(o.logistics_id or None),
         items=list(OrderItem.select().where(OrderItem.order == o.id).order_by(OrderItem.position)),
         tags=[t.name for t in Tag.select().join(OrderTag).where(OrderTag.order == o.id).order_by(Tag.name)],
         prints=list(PrintItem.select(PrintItem, PrintJob).join(PrintJob).where(PrintItem.order == o.id)

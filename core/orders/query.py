@@ -333,7 +333,7 @@ def _courier(term: Term, ctx: _Ctx) -> Expression:
     def one(v: str) -> Expression:
         if v.lower() in ("none", "no", "无"):
             return Order.logistics_id.is_null()
-        cid = int(v) if v.strip().isdigit() else couriers.lookup_id(v)
+        cid = int(v) if v.strip().isdigit() else couriers.CourierBook.from_database().lookup_id(v)
         if cid is None:
             raise ctx.error(term, "unknown courier '{v}'", "未知快递“{v}”", v=v)
         return Order.logistics_id == cid

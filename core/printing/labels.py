@@ -15,7 +15,7 @@ from typing import Any
 
 from dadan.core.config import SenderSettings
 from dadan.core.models import Order, OrderItem
-from dadan.core.orders.couriers import official_name
+from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.rules import item_summary
 from dadan.core.timeutil import DEFAULT_TZ, fen_to_yuan, fmt_local, to_local, utcnow
 
@@ -138,7 +138,7 @@ def order_label_fields(
     """
     fields = _order_fields(order, _items(order), receiver, sender, tz, now, shop_name)
     fields.update(
-        courier_name=courier_name or official_name(order.logistics_id),
+        courier_name=courier_name or CourierBook.from_database().official_name(order.logistics_id),
         route_code=route_code,
         batch_seq=batch_seq,
         batch_total=batch_total,
@@ -161,7 +161,7 @@ def packing_fields(
     """Fields of a packing slip: the order's fields plus ``items`` rows with prices."""
     items = _items(order)
     fields = _order_fields(order, items, receiver, sender, tz, now, shop_name)
-    fields["courier_name"] = courier_name or official_name(order.logistics_id)
+    fields["courier_name"] = courier_name or CourierBook.from_database().official_name(order.logistics_id)
     fields["items"] = [
         {
             "seq": i,

@@ -33,7 +33,7 @@ from dadan.core.db import write
 from dadan.core.errors import BlockedOrder, DadanError, NotFound
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.models import Courier, Order, Shipment, Shop, utcnow
-from dadan.core.orders.couriers import official_name
+from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.rules import Flag, blocked_reason
 
 log = logging.getLogger("dadan.shipping")
@@ -104,7 +104,7 @@ def assign_tracking(order_id: int, tracking_number: str, logistics_id: int, *, a
         audit.record("ship", actor=actor, order_id=order.id, detail={
             "order_sn": order.order_sn, "tracking_number": tn, "logistics_id": lid,
             "previous": order.tracking_number or None, "superseded": superseded or None})
-        audit.order_event(order.id, "ship", f"{official_name(lid)} {tn}")
+        audit.order_event(order.id, "ship", f"{CourierBook.from_database().official_name(lid)} {tn}")
     return ship
 
 
@@ -178,7 +178,7 @@ def _confirm(s: Shipment, now: dt.datetime, note: str = "") -> None:
         if o.exception_flags & Flag.SHIP_FAILED:
             changes["exception_flags"] = o.exception_flags & ~Flag.SHIP_FAILED
         Order.update(**changes).where(Order.id == o.id).execute()
-        audit.order_event(o.id, "confirm", f"{official_name(s.logistics_id)} {s.tracking_number}")
+        audit.order_event(o.id, "confirm", f"{CourierBook.from_database().official_name(s.logistics_id)} {s.tracking_number}")
 
 
 def _retry_later(s: Shipment, now: dt.datetime, message: str, code: int | None, attempts: int) -> None:

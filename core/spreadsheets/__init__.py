@@ -4,14 +4,14 @@ exports dadan writes (:mod:`.export`).
 The import flow, shared by ``dadan import`` and the TUI import screen::
 
     layout = layout.prepare(path, saved=SavedMappings())   # NeedsSheet / NeedsMapping if it must ask
-    plan = plan.plan_import(layout, shop_id=..., couriers=CourierResolver.from_database())
+    plan = plan.plan_import(layout, shop_id=..., couriers=CourierBook.from_database())
     rejects.write_rejects(plan, path)                      # rejected rows, with an error column
     outcome = commit.commit_import(plan, actor=..., allow_partial=False)
 
 Modules: :mod:`.reading` (files -> raw rows), :mod:`.fields` (field catalogue, header
 recognition), :mod:`.layout` (sheet, header row, column mapping), :mod:`.mappings` (saved
-column mappings), :mod:`.cells` (one cell -> one value), :mod:`.couriers` (courier text ->
-logistics id), :mod:`.rows` (validated rows, rejects), :mod:`.grouping` (lines -> order
+column mappings), :mod:`.cells` (one cell -> one value; courier text goes
+through :class:`dadan.core.orders.couriers.CourierBook`), :mod:`.rows` (validated rows, rejects), :mod:`.grouping` (lines -> order
 records), :mod:`.plan` (checked import, dry-run counts), :mod:`.commit` (the write),
 :mod:`.rejects` (the rejects file), :mod:`.errors`.
 

@@ -36,6 +36,7 @@ from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.spreadsheets.writers import RowWriter, yuan
 from dadan.core.timeutil import DEFAULT_TZ, to_local
+from dadan.core.orders.couriers import CourierBook
 
 KINDS = ("orders", "ship", "picklist", "daily")
 FORMATS = ("jsonl", "csv", "xlsx")
@@ -44,10 +45,6 @@ JSONL_KEYS = ("shop", "order_sn", "order_status", "refund_status", "after_sales_
               "last_ship_time", "updated_at", "items")
 ITEM_KEYS = ("goods_id", "goods_name", "goods_spec", "goods_count", "sku_id", "outer_id", "outer_goods_id",
              "goods_price_fen")
-
-# the platform's ids of common couriers -> the names the merchant backend's bulk-ship file uses
-COURIER_NAMES = {1: "申通快递", 3: "百世快递", 44: "顺丰速运", 85: "圆通速递", 115: "中通快递", 118: "EMS",
-                 120: "京东快递", 121: "韵达快递", 131: "德邦快递", 132: "邮政快递包裹"}
 
 Progress = Callable[[int], None]  # orders read so far
 
@@ -139,15 +136,6 @@ def _shop_names() -> dict[int, str]:
     from dadan.core.models import Shop
 
     return dict(Shop.select(Shop.id, Shop.name).tuples())
-
-
-def _courier_names() -> dict[int, str]:
-    from dadan.core.models import Courier
-
-    names = dict(COURIER_NAMES)
-    for cid, name in Courier.select(Courier.id, Courier.name).tuples():
-        names.setdefault(cid, name)
-    return names
 
 
 def order_json(o, items: list[dict], shop_name: str) -> dict:
@@ -273,7 +261,7 @@ def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, xlsx_tmp=None) ->
     if kind == "orders":
         cols = list(JSONL_KEYS) if fmt == "jsonl" else ORDER_COLUMNS
         w = RowWriter(fmt, fh, cols)
-        couriers = _courier_names()
+        couriers = CourierBook.from_database()
         for o, items in iter_orders(where, chunk=chunk):
             orders += 1
             if progress and orders % chunk == 0:
@@ -287,7 +275,7 @@ def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, xlsx_tmp=None) ->
                     flags_text(o.exception_flags)]
             tail = [yuan(o.goods_amount_fen), yuan(o.postage_fen), yuan(o.pay_amount_fen),
                     o.province, o.city, o.town,
-                    couriers.get(o.logistics_id, str(o.logistics_id or "")) if o.logistics_id else "",
+                    couriers.official_name(o.logistics_id or None),
                     o.tracking_number, o.print_count, _local(o.pay_time, tz), _local(o.last_ship_time, tz),
                     o.remark, o.buyer_memo]
             for it in items or [{}]:
@@ -297,10 +285,10 @@ def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, xlsx_tmp=None) ->
                 rows += 1
     elif kind == "ship":
         w = RowWriter(fmt, fh, ["订单号", "快递公司", "快递单号"])
-        couriers = _courier_names()
+        couriers = CourierBook.from_database()
         for o, _items in iter_orders(where, chunk=chunk):
             orders += 1
-            w.row([o.order_sn, couriers.get(o.logistics_id, str(o.logistics_id)), o.tracking_number])
+            w.row([o.order_sn, couriers.official_name(o.logistics_id), o.tracking_number])
             rows += 1
     elif kind == "picklist":
         agg: dict[tuple, list] = {}

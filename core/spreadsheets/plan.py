@@ -12,7 +12,7 @@ from dadan.core.bulk import gc_paused
 from dadan.core.i18n import tr
 from dadan.core.orders.upsert import RecordColumns
 from dadan.core.spreadsheets.commit import Counts, apply_plan
-from dadan.core.spreadsheets.couriers import CourierResolver
+from dadan.core.orders.couriers import CourierBook
 from dadan.core.spreadsheets.errors import SpreadsheetError
 from dadan.core.spreadsheets.fields import FIELD_BY_KEY
 from dadan.core.spreadsheets.grouping import group_orders
@@ -114,12 +114,13 @@ def _tracking_records(parsed: ParsedRows, layout: Layout, rejects: list[Rejected
 
 @gc_paused
 def plan_import(layout: Layout, *, shop_id: int | None, tz: str = "Asia/Shanghai",
-                progress: Progress | None = None, couriers: CourierResolver | None = None,
+                progress: Progress | None = None, couriers: CourierBook | None = None,
                 dry_run_counts: bool = True) -> ImportPlan:
     """Parse and validate every row, group orders, and (``dry_run_counts``, which needs the open
     database) compute the new / updated / unchanged counts by running the upsert in a
     transaction that is rolled back: nothing is written. ``couriers`` reads the courier column
-    (default: the built-in table of common couriers only)."""
+    (default: the courier catalogue only;
+    ``CourierBook.from_database()`` adds the platform's cached courier list)."""
     if layout.missing():
         raise SpreadsheetError(tr("required columns are not mapped: {m}", "必需的列未映射：{m}",
                                   m=", ".join(FIELD_BY_KEY[k].label() for k in layout.missing())))

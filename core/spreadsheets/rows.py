@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 from dadan.core.i18n import tr
 from dadan.core.spreadsheets.cells import (TOTAL_ROW, clean_text, is_total_row, parse_code, parse_count, parse_money,
                                            parse_order_sn, parse_order_status, parse_refund_status, parse_time)
-from dadan.core.spreadsheets.couriers import CourierResolver
+from dadan.core.orders.couriers import CATALOGUE, CourierBook
 from dadan.core.spreadsheets.errors import CellError
 from dadan.core.spreadsheets.fields import ORDER_MONEY_FIELDS, TIME_FIELDS
 from dadan.core.spreadsheets.layout import Layout
@@ -34,7 +34,7 @@ class RejectedRow:
         return f"{where}: {self.message}"
 
 
-def _converters(layout: Layout, couriers: CourierResolver | None, tz: str) -> list[tuple[str, int, Callable]]:
+def _converters(layout: Layout, couriers: CourierBook | None, tz: str) -> list[tuple[str, int, Callable]]:
     conv: dict[str, Callable] = {"order_sn": parse_order_sn, "order_status": parse_order_status,
                                  "after_sale": parse_refund_status, "goods_count": parse_count,
                                  "tracking_number": lambda v: parse_code(v, "tracking number", "快递单号"),
@@ -51,7 +51,7 @@ def _converters(layout: Layout, couriers: CourierResolver | None, tz: str) -> li
             s = cell_text(v)
             if not s:
                 return None
-            cid = couriers(s)
+            cid = couriers.lookup_id(s)
             if cid is None:
                 raise CellError(tr("unknown courier '{v}'", "未知快递公司“{v}”", v=s))
             return cid
@@ -188,11 +188,11 @@ class ParsedRows:
 
 
 def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress | None = None,
-               couriers: CourierResolver | None = None,
+               couriers: CourierBook | None = None,
                strict_courier: bool = False) -> tuple[ParsedRows, list[RejectedRow], int, int]:
     """Validate every data row -> (parsed rows, rejects, rows_total, skipped).
 
-    A courier column is read with ``couriers`` (default: the built-in table of common couriers
+    A courier column is read with ``couriers`` (default: the courier catalogue
     only); ``strict_courier``: an unknown courier rejects its row.
 
     Cells are parsed a column at a time, each distinct value once; a row with a bad cell is
@@ -200,10 +200,10 @@ def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress 
     if "courier" not in layout.mapping:
         couriers = None
     elif couriers is None:
-        couriers = CourierResolver()
+        couriers = CATALOGUE
     convs = _converters(layout, couriers, tz)
     if couriers is not None and not strict_courier:
-        convs = [(k, c, (lambda v, _r=couriers: _r(v)) if k == "courier" else f) for k, c, f in convs]
+        convs = [(k, c, (lambda v, _b=couriers: _b.lookup_id(cell_text(v))) if k == "courier" else f) for k, c, f in convs]
     headers = layout.headers
     sn_col = layout.mapping.get("order_sn")
     rows = layout.rows

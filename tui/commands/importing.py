@@ -44,7 +44,7 @@ def run(args, ctx) -> int:
     from dadan.core.errors import DadanError
     from dadan.core.i18n import tr
     from dadan.core.spreadsheets.commit import commit_import
-    from dadan.core.spreadsheets.couriers import CourierResolver
+    from dadan.core.orders.couriers import CourierBook
     from dadan.core.spreadsheets.errors import NeedsMapping
     from dadan.core.spreadsheets.fields import FIELDS
     from dadan.core.spreadsheets.layout import prepare
@@ -89,7 +89,7 @@ def run(args, ctx) -> int:
     # run first. A tracking file is tried first: rows for unknown orders belong in the rejects file.
     tried = args.dry_run or layout.kind == "tracking"
     plan = plan_import(layout, shop_id=shop.id if shop else None, progress=progress,
-                       couriers=CourierResolver.from_database(), dry_run_counts=tried)
+                       couriers=CourierBook.from_database(), dry_run_counts=tried)
     if tty:
         print("\r\033[K", end="", file=sys.stderr)
     where = f"{layout.sheet}" + (f" [{layout.encoding}]" if layout.encoding else "")

@@ -14,16 +14,12 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Label, Static
 
 from dadan.core.i18n import Bilingual, tr
-from dadan.core.orders.couriers import display_name
 from dadan.core.orders.detail import OrderDetail, order_detail
 from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_printing import item_state_label
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
-def courier_text(o) -> str:
-    """The order's courier, by name in the UI language ("" when none)."""
-    return display_name(o.logistics_id or None)
 
 
 class DetailScreen(DeskScreen):
@@ -69,7 +65,7 @@ class DetailScreen(DeskScreen):
 
         with connection():
             data = order_detail(self.order_id)
-            courier = courier_text(data.order)
+            courier = data.courier
         self.app.call_from_thread(self._show, data, courier)
 
     # -- rendering

@@ -121,7 +121,7 @@ class ImportScreen(WorkerErrorsToApp, Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="import", description="analyse import file")
     def analyse(self, mapping: dict | None = None, save_as: str = "") -> None:
         from dadan.core.db import connection
-        from dadan.core.spreadsheets.couriers import CourierResolver
+        from dadan.core.orders.couriers import CourierBook
         from dadan.core.spreadsheets.errors import NeedsMapping, NeedsSheet
         from dadan.core.spreadsheets.layout import prepare
         from dadan.core.spreadsheets.mappings import SavedMappings
@@ -134,7 +134,7 @@ class ImportScreen(WorkerErrorsToApp, Screen):
                     saved.save(save_as, self.map_layout.headers, mapping)
                 layout = prepare(self.path, sheet=self.sheet, mapping=mapping, saved=saved)
                 plan = plan_import(layout, shop_id=self.shop_id, tz=self.tz, progress=self._progress,
-                                   couriers=CourierResolver.from_database())
+                                   couriers=CourierBook.from_database())
         except NeedsSheet as exc:
             self.app.call_from_thread(self._ask_sheet, exc.sheets, exc.message)
             return

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 
 from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
-from dadan.core.orders.couriers import display_name
+from dadan.core.orders.couriers import CourierBook
 from dadan.tui.widgets.desk_base import DeskScreen
 
 
@@ -64,7 +64,8 @@ class TrackingScreen(DeskScreen):
             if not self.order_ids and self.selection is not None:
                 self.order_ids = self.selection.order_ids(tz=self.tz, now=self.now())[:500]
             available = Courier.select().where(Courier.available == True).order_by(Courier.id)  # noqa: E712
-            couriers = [(display_name(c.id), c.id) for c in available]
+            book = CourierBook.from_database()
+            couriers = [(book.display_name(c.id), c.id) for c in available]
             orders = {o.id: o for o in Order.select().where(Order.id.in_(self.order_ids))}
         rows = [{"id": i, "sn": orders[i].order_sn, "recv": orders[i].receiver_name_mask,
                  "items": orders[i].items_summary, "tracking": orders[i].tracking_number,

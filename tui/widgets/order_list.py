@@ -28,6 +28,7 @@ from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
 from dadan.core.orders.listing import Page, SORTABLE, count, fetch_page, parse_sort
 from dadan.core.orders.selection import Selection
+from dadan.core.orders.couriers import CourierBook
 from dadan.tui.messages import CountShown, FilterChecked, FirstPageShown, PageRequest, PageShown, SelectionChanged
 from dadan.tui.widgets.order_table import OrderTable, RenderContext
 from dadan.tui.widgets.error_modal import WorkerErrorsToApp
@@ -60,7 +61,7 @@ class ListingState:
     total: int | None = None
     anchor: tuple = ("first",)
     start: int = 0
-    couriers: dict[int, str] = field(default_factory=dict)
+    couriers: CourierBook | None = None  # read with the first page
 
 
 @dataclass
@@ -70,7 +71,7 @@ class _PageResult:
     error: QuerySyntaxError | None = None
     query: str = ""
     total: int | None = None  # counted alongside (last page)
-    couriers: dict | None = None
+    couriers: CourierBook | None = None
 
 
 class OrderList(WorkerErrorsToApp, OrderTable):
@@ -142,8 +143,8 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         worker = get_current_worker()
         res = _PageResult(gen, query=query)
         with connection():
-            if not self.state.couriers:
-                res.couriers = _courier_names()
+            if self.state.couriers is None:
+                res.couriers = CourierBook.from_database()
             try:
                 where = compile_query(query, now=self.now(), tz=self.ctx.settings.timezone)
             except QuerySyntaxError as exc:
@@ -174,7 +175,7 @@ class OrderList(WorkerErrorsToApp, OrderTable):
             return  # a newer request is on its way
         st = self.state
         if res.couriers is not None:
-            st.couriers.update(res.couriers)
+            st.couriers = res.couriers
         self.post_message(FilterChecked(res.error))
         if res.error is not None:
             return
@@ -321,12 +322,3 @@ class OrderList(WorkerErrorsToApp, OrderTable):
             parts.append(tr("{n:,} selected", "已选 {n:,} 个", n=len(st.selection.ids)))
         return " " + " · ".join(parts)
 
-
-def _courier_names() -> dict[int, str]:
-    from dadan.core.i18n import language
-    from dadan.core.models import Courier
-
-    out = {}
-    for cid, name, code in Courier.select(Courier.id, Courier.name, Courier.code).tuples():
-        out[cid] = (name[:2] if language() == "zh" else (code or name[:4]))
-    return out

@@ -23,6 +23,7 @@ from dadan.core.orders.listing import OrderRow
 from dadan.core.orders.rules import flags_of, flag_label
 from dadan.core.timeutil import fen_to_yuan, fmt_local, humanize_delta
 from dadan.tui.messages import PageRequest
+from dadan.core.orders.couriers import CourierBook
 
 SELECT_MARK = "✓"
 
@@ -35,7 +36,7 @@ class RenderContext:
     tz: str
     due_soon: dt.timedelta
     is_selected: Callable[[int], bool]
-    couriers: dict[int, str]
+    couriers: CourierBook | None  # None until the first page is read
     no_color: bool = False  # NO_COLOR: emphasis by weight and reverse video, never by hue
 
     def style(self, colour: str, mono: str = "") -> str:
@@ -131,7 +132,7 @@ def _columns(tier: int) -> list[Column]:
         Column("paid", tr("Paid at", "付款时间"), 11, "pay_time", lambda r, c: fmt_local(r.pay_time, c.tz)),
         Column("due", tr("Ship by", "剩余"), 7, "last_ship_time", _due_cell, "right"),
         Column("courier", tr("Courier", "快递"), 5 if medium else 4, "logistics_id",
-               lambda r, c: c.couriers.get(r.logistics_id, "") if r.logistics_id else ""),
+               lambda r, c: c.couriers.short_name(r.logistics_id or None) if c.couriers else ""),
         Column("prints", tr("Pr", "印"), 2, "print_count", _print_count, "right"),
     ]
     if wide:
