@@ -88,8 +88,8 @@ def make_files(d: Path, n: int) -> tuple[Path, Path]:
 def run_one(path: Path, d: Path, label: str, n: int) -> float:
     from dadan.core.db import close_database, open_database
     from dadan.core.models import Order, Shop
-    from dadan.core.spreadsheets.commit import commit_import
     from dadan.core.orders.couriers import CourierBook
+    from dadan.core.spreadsheets.commit import commit_import
     from dadan.core.spreadsheets.layout import prepare
     from dadan.core.spreadsheets.mappings import SavedMappings
     from dadan.core.spreadsheets.plan import plan_import

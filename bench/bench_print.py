@@ -32,8 +32,8 @@ def main() -> int:
     ap.add_argument("--buffer", type=int, default=2, help="labels the printer buffers")
     args = ap.parse_args()
 
-    from dadan.core.printing import queue as printing
     from dadan.core.db import close_database
+    from dadan.core.printing import queue as printing
     from dadan.core.printing.worker import PrintWorker
     from dadan.printers.profile import PrinterProfile
     from tests.fakes import FakeTsplPrinter

@@ -13,6 +13,7 @@ supported and tested today.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import operator
 import os
 import random
@@ -20,8 +21,6 @@ import sqlite3
 import time
 from pathlib import Path
 from typing import Sequence
-
-import datetime as dt
 
 from peewee import AutoField, Database, ForeignKeyField, Model, OperationalError, SqliteDatabase
 
@@ -78,7 +77,7 @@ def _m2_partial_order_indexes(db: Database) -> None:
         db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
     for index in PARTIAL_INDEXES.values():
         db.execute(index)  # CREATE INDEX IF NOT EXISTS
-    # the planner's statistics (core.listing.ensure_statistics), if kept, must cover the new
+    # the planner's statistics (core.orders.listing.ensure_statistics), if kept, must cover the new
     # indexes too: without them it may pass a partial index by
     has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
     if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():

@@ -118,8 +118,8 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None) -> It
         street = f"{rng.choice(STREETS)}{rng.randrange(1, 999)}号{rng.randrange(1, 30)}幢{rng.randrange(101, 2505)}室"
         items = []
         n_lines = rng.choices((1, 2, 3, 4), weights=(70, 20, 7, 3))[0]
-        for pos, pidx in enumerate(rng.sample(range(len(PRODUCTS)), n_lines) if n_lines > 1 else
-                                   [rng.choices(range(len(PRODUCTS)), weights=_PRODUCT_WEIGHTS)[0]]):
+        for pidx in (rng.sample(range(len(PRODUCTS)), n_lines) if n_lines > 1 else
+                     [rng.choices(range(len(PRODUCTS)), weights=_PRODUCT_WEIGHTS)[0]]):
             goods_id, goods_name, outer_goods_id, skus = PRODUCTS[pidx]
             sku_id, outer_id, spec, price = rng.choice(skus)
             items.append({

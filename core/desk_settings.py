@@ -34,9 +34,8 @@ def change_settings(ctx, mutate: Callable[[Settings], None], *, actor: str) -> d
 
 def send_test_print(ctx, printer: str | None = None, *, calibration: bool = False) -> str:
     """Send a test label (or the calibration grid) to a printer; returns where it went."""
-    from dadan.printers.device import PrinterSession
-
     from dadan.core.printing.worker import profile_for
+    from dadan.printers.device import PrinterSession
 
     prof = profile_for(ctx, printer)
     if calibration:
@@ -61,8 +60,8 @@ def send_test_print(ctx, printer: str | None = None, *, calibration: bool = Fals
 
 def sample_fields(order_id: int | None = None, *, tz: str = "Asia/Shanghai", sender=None, now=None) -> dict:
     """Label fields for a preview: an order's (masked receiver), else a made-up sample."""
-    from dadan.core.printing.labels import order_label_fields
     from dadan.core.models import Order
+    from dadan.core.printing.labels import order_label_fields
 
     o = Order.get_or_none(Order.id == order_id) if order_id else Order.select().order_by(Order.id).first()
     if o is None:

@@ -4,7 +4,7 @@ Conventions
 - Times are naive ``datetime`` in UTC (shown in the warehouse's zone by the UI).
 - Money is integer fen.
 - ``Order`` is keyed by (shop, order_sn); ``order_sn`` is text, never a number.
-- ``exception_flags`` is a bit set of ``core.orders.Flag``; an order with any flag is blocked
+- ``exception_flags`` is a bit set of ``core.orders.rules.Flag``; an order with any flag is blocked
   (never printed or shipped until released).
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 from peewee import (
+    SQL,
     AutoField,
     BooleanField,
     CharField,
@@ -21,7 +22,6 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
-    SQL,
     TextField,
 )
 
@@ -129,7 +129,7 @@ class Order(BaseModel):
     # local workflow
     state = CharField(default="new")  # new -> printed -> shipped -> confirmed
     print_count = IntegerField(default=0)
-    exception_flags = IntegerField(default=0)  # core.orders.Flag bits
+    exception_flags = IntegerField(default=0)  # core.orders.rules.Flag bits
     first_printed_at = DateTimeField(null=True)
     last_printed_at = DateTimeField(null=True)
     shipped_at = DateTimeField(null=True)
@@ -166,9 +166,9 @@ class Order(BaseModel):
 # imported one without the platform's update time), and an order an index leaves out costs
 # nothing to insert (a bulk import of new orders pays for every index entry). SQLite uses a
 # partial index only for a query whose WHERE carries the index's condition word for word, so
-# core.query and core.scan add these same terms; a comparison such as logistics_id = ? implies
+# core.orders.query and core.shipping.scan add these same terms; a comparison such as logistics_id = ? implies
 # IS NOT NULL by itself, and so does the value part of a sort on a nullable column
-# (core.listing).
+# (core.orders.listing).
 def has_tracking():
     return Order.tracking_number != SQL("''")
 

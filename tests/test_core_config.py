@@ -4,8 +4,16 @@ import stat
 import pytest
 
 from dadan.core.config import (
-    ConfigError, Paths, Settings, dump_settings, get_paths, load_settings, parse_settings,
-    save_settings, settings_diff, write_private,
+    ConfigError,
+    Paths,
+    Settings,
+    dump_settings,
+    get_paths,
+    load_settings,
+    parse_settings,
+    save_settings,
+    settings_diff,
+    write_private,
 )
 from dadan.core.i18n import detect_language
 

@@ -75,7 +75,7 @@ def test_two_processes_start_and_write_at_once_without_locking_errors(tmp_path):
         for who in ("a", "b")
     ]
     results = [p.communicate(timeout=120) for p in procs]
-    for p, (out, err) in zip(procs, results):
+    for p, (_out, err) in zip(procs, results):
         assert p.returncode == 0, err
         assert "locked" not in err
     dbmod.open_database(url)

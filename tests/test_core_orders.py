@@ -6,9 +6,9 @@ from dadan.core.db import open_database
 from dadan.core.demo import demo_records, write_demo
 from dadan.core.errors import DadanError
 from dadan.core.models import AuditEvent, Order, OrderItem, Shop
+from dadan.core.orders.actions import hold, release, set_note, set_state
 from dadan.core.orders.rules import Flag
 from dadan.core.orders.upsert import upsert_orders
-from dadan.core.orders.actions import hold, release, set_note, set_state
 
 T0 = dt.datetime(2026, 11, 20, 2, 0, 0)
 

@@ -11,7 +11,8 @@ import pytest
 
 from dadan.core.db import close_database, open_database
 from dadan.core.i18n import set_language
-from dadan.core.models import Courier as CourierRow, Order, OrderEvent, Shop, database_proxy
+from dadan.core.models import Courier as CourierRow
+from dadan.core.models import Order, OrderEvent, Shop, database_proxy
 from dadan.core.orders import couriers as C
 from dadan.core.orders.query import compile_query
 from dadan.core.orders.upsert import upsert_orders

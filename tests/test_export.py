@@ -13,9 +13,9 @@ import pytest
 
 from dadan.core.db import close_database, database, open_database
 from dadan.core.models import Order, Shop
+from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.upsert import upsert_orders
 from dadan.core.spreadsheets import export as E
-from dadan.core.orders.couriers import CourierBook
 from dadan.core.spreadsheets.layout import prepare
 from dadan.core.spreadsheets.mappings import SavedMappings
 from dadan.core.spreadsheets.plan import plan_import

@@ -10,9 +10,9 @@ import pytest
 
 from dadan.core.db import close_database, database, open_database
 from dadan.core.models import ColumnMapping, Courier, ImportRun, Order, OrderItem, Shop
+from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.upsert import upsert_orders
 from dadan.core.spreadsheets.commit import commit_import
-from dadan.core.orders.couriers import CourierBook
 from dadan.core.spreadsheets.errors import NeedsMapping, NeedsSheet, SpreadsheetError
 from dadan.core.spreadsheets.fields import resolve_mapping
 from dadan.core.spreadsheets.layout import prepare as prepare_file

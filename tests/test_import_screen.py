@@ -10,12 +10,12 @@ import pytest
 from textual.app import App
 from textual.widgets import DataTable, OptionList, Select, Static
 
-from dadan.core.spreadsheets.layout import prepare
-from dadan.core.spreadsheets.mappings import SavedMappings
 from dadan.core.db import close_database, database, open_database
 from dadan.core.models import ColumnMapping, Order, Shop
-from tests.test_import_core import HEADERS, SAMPLE, SN1, SN2, dump, line, write_xlsx
+from dadan.core.spreadsheets.layout import prepare
+from dadan.core.spreadsheets.mappings import SavedMappings
 from dadan.tui.screens.import_screen import ImportScreen
+from tests.test_import_core import HEADERS, SAMPLE, SN1, SN2, dump, line, write_xlsx
 
 
 @pytest.fixture

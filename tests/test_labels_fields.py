@@ -12,8 +12,8 @@ import pytest
 from dadan.core.config import Paths, SenderSettings, Settings
 from dadan.core.context import Context
 from dadan.core.db import open_database, write
-from dadan.core.printing.labels import batch_fields, order_label_fields, packing_fields, picklist_fields, sku_fields
 from dadan.core.models import Order, OrderItem, Shop, database_proxy
+from dadan.core.printing.labels import batch_fields, order_label_fields, packing_fields, picklist_fields, sku_fields
 
 NOW = dt.datetime(2024, 5, 1, 6, 3)  # UTC -> 14:03 in Shanghai
 SENDER = SenderSettings(name="杭州示例仓", phone="0571-88886666", address="浙江省杭州市萧山区建设一路66号")

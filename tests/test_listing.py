@@ -11,8 +11,8 @@ from peewee import SQL
 from dadan.core.db import open_database, write
 from dadan.core.demo import write_demo
 from dadan.core.errors import DadanError
-from dadan.core.orders.listing import SORTABLE, count, ensure_statistics, explain, fetch_page, parse_sort
 from dadan.core.models import Order
+from dadan.core.orders.listing import SORTABLE, count, ensure_statistics, explain, fetch_page, parse_sort
 from dadan.core.orders.query import compile_query
 
 NOW = dt.datetime(2026, 11, 20, 4, 0, 0)

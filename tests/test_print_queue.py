@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from dadan.core.printing import queue as printing
 from dadan.core.db import close_database, write
 from dadan.core.models import AuditEvent, Order, OrderEvent, PrintItem
 from dadan.core.orders.rules import Flag
+from dadan.core.printing import queue as printing
 from dadan.core.printing.worker import LabelRenderer, PrintWorker
 from dadan.printers.profile import PrinterProfile
 from tests.fakes import FakeEscposPrinter, FakeTsplPrinter, decode_barcodes

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pytest
 
 from dadan.core.config import Paths, SyncSettings
-from dadan.core.platform.credentials import CredentialStore
 from dadan.core.db import close_database, open_database
 from dadan.core.models import Order, Shop
+from dadan.core.platform.credentials import CredentialStore
 from dadan.core.platform.loopback.platform import MockPlatform
 from dadan.core.platform.loopback.server import MockServer
 from dadan.core.platform.loopback.world import Mall

@@ -2,12 +2,12 @@
 
 import pytest
 
-from dadan.core.orders.exception_groups import group_counts
 from dadan.core.models import AuditEvent, Order
+from dadan.core.orders.exception_groups import group_counts
 from dadan.core.orders.rules import Flag
-from tests.desk_helpers import NOW, anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
 from dadan.tui.screens.detail import DetailScreen
 from dadan.tui.screens.exceptions import ExceptionScreen
+from tests.desk_helpers import NOW, anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 

@@ -13,6 +13,8 @@ from openpyxl import load_workbook
 from dadan.core.db import write
 from dadan.core.models import AuditEvent, Order
 from dadan.core.orders.query import compile_query
+from dadan.tui.screens.export_dialog import ExportDialog
+from dadan.tui.screens.orders import OrdersScreen
 from tests.desk_helpers import (  # noqa: F401
     NOW,
     anyio_backend,
@@ -21,8 +23,6 @@ from tests.desk_helpers import (  # noqa: F401
     printable_order,
     wait_idle,
 )
-from dadan.tui.screens.export_dialog import ExportDialog
-from dadan.tui.screens.orders import OrdersScreen
 
 pytestmark = pytest.mark.anyio
 

@@ -5,8 +5,8 @@ import pytest
 from dadan.core.models import SavedView
 from dadan.core.orders.listing import count
 from dadan.core.orders.query import compile_query
-from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
 from dadan.tui.screens.filter_builder import FilterBuilderScreen
+from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 

@@ -6,9 +6,9 @@ import pytest
 from textual import events
 
 from dadan.core.models import Order
-from tests.desk_helpers import NOW, anyio_backend, blocked_order, give_tracking, make_ctx, wait_idle  # noqa: F401
 from dadan.tui.screens.detail import DetailScreen
 from dadan.tui.screens.orders import OrdersScreen
+from tests.desk_helpers import NOW, anyio_backend, blocked_order, give_tracking, make_ctx, wait_idle  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 

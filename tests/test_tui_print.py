@@ -6,10 +6,10 @@ import pytest
 
 from dadan.core.models import AuditEvent, Order, PrintJob
 from dadan.core.orders.selection import Selection
+from dadan.tui.screens.print_dialog import PrintDialog
 from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
 
 pytestmark = pytest.mark.anyio
-from dadan.tui.screens.print_dialog import PrintDialog
 
 
 async def _wait_job_done(pilot, job_id, timeout=30.0):
@@ -100,8 +100,8 @@ async def test_progress_line_hidden_when_idle_and_for_old_jobs(tmp_path):
     """At 80x24 the progress line costs a row only while there is something to show."""
     import datetime as dt
 
-    from dadan.core.printing import queue as printing
     from dadan.core.db import write
+    from dadan.core.printing import queue as printing
     from dadan.core.timeutil import utcnow
 
     ctx = make_ctx(tmp_path, 20)

@@ -2,10 +2,10 @@
 
 import pytest
 
-from dadan.core.printing import queue as printing
 from dadan.core.models import AuditEvent, Order, PrintItem, PrintJob
-from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
+from dadan.core.printing import queue as printing
 from dadan.tui.screens.print_queue import PrintQueueScreen
+from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 

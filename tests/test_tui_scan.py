@@ -4,10 +4,17 @@ loudly and change nothing."""
 import pytest
 
 from dadan.core.models import Order, Shipment
-from tests.desk_helpers import (anyio_backend, blocked_order, give_tracking, harness, make_ctx,  # noqa: F401
-                                printable_order, wait_idle)
 from dadan.tui.screens.detail import DetailScreen
 from dadan.tui.screens.scan import ScanScreen
+from tests.desk_helpers import (  # noqa: F401
+    anyio_backend,
+    blocked_order,
+    give_tracking,
+    harness,
+    make_ctx,
+    printable_order,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.anyio
 

@@ -6,10 +6,10 @@ import pytest
 from dadan.core.config import load_settings
 from dadan.core.i18n import language, set_language
 from dadan.core.models import AuditEvent
-from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
 from dadan.tui.screens.help import HelpScreen
 from dadan.tui.screens.preview import PreviewScreen
 from dadan.tui.screens.settings import SettingsScreen
+from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 

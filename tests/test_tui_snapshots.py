@@ -47,8 +47,8 @@ def _factories():
         from pathlib import Path
 
         from dadan.core.orders.selection import Selection
-        from tests.desk_helpers import NOW
         from dadan.tui.screens.export_dialog import ExportDialog
+        from tests.desk_helpers import NOW
 
         sel = Selection()
         sel.select_all_matching("status:pending printed:no")

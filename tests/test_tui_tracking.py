@@ -4,8 +4,8 @@ refused in words and nothing changes."""
 import pytest
 
 from dadan.core.models import Order, Shipment
-from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
 from dadan.tui.screens.tracking import TrackingScreen
+from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 

@@ -27,7 +27,7 @@ class ScreenActions(Provider):
         app = self.app
         seen = set()
         # the screen the palette was opened over (app.active_bindings would be the palette's)
-        for key, active in self.screen.active_bindings.items():
+        for active in self.screen.active_bindings.values():
             b = active.binding
             if not b.description or b.action in seen or b.action.startswith("command_palette"):
                 continue

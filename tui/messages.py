@@ -29,7 +29,7 @@ class FilterSubmitted(Message):
 
 @dataclass
 class ViewSelected(Message):
-    """A view tab was chosen (key of core.views.View)."""
+    """A view tab was chosen (key of core.orders.views.View)."""
 
     key: str
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dadan.core.orders.couriers import CourierBook
 from dadan.core.models import AuditEvent, Order, OrderEvent, OrderItem, OrderTag, PrintItem, PrintJob, Shipment, Tag
+from dadan.core.orders.couriers import CourierBook
 
 PRINTS_SHOWN = 20
 EVENTS_SHOWN = 30

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from dadan.core.i18n import tr
 from dadan.core.models import Order
-from dadan.core.orders.rules import Flag
 from dadan.core.orders.query import compile_query
+from dadan.core.orders.rules import Flag
 from dadan.core.timeutil import DEFAULT_TZ
 
 

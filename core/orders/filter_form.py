@@ -1,4 +1,4 @@
-"""Form fields -> filter text in the one filter language (``core.query``), for the filter
+"""Form fields -> filter text in the one filter language (``core.orders.query``), for the filter
 builder screen. Each field writes the same terms a user would type in the filter bar."""
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from dadan.core.i18n import tr
 from dadan.core.models import Order, OrderTag, Shop, Tag, has_exception, has_tracking
 from dadan.core.orders import couriers
 from dadan.core.orders.rules import FLAG_BY_KEY, Flag
-from dadan.core.timeutil import DEFAULT_TZ, to_utc, to_local, utcnow
+from dadan.core.timeutil import DEFAULT_TZ, to_local, to_utc, utcnow
 
 __all__ = ["compile_query", "parse", "Term", "QuerySyntaxError", "FIELDS", "quote_value"]
 

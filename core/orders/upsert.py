@@ -15,8 +15,17 @@ from dadan.core.bulk import gc_paused
 from dadan.core.db import bulk_insert, execute_updates, insert_statement, write
 from dadan.core.models import Order, OrderItem, database_proxy, utcnow
 from dadan.core.orders.rules import (
-    ITEM_TEXT_KEYS, SEARCH_FIELDS, Flag, flags_text, item_search_words, item_summary, platform_flags, receiver_hash,
-    search_text, search_text_of, sku_text,
+    ITEM_TEXT_KEYS,
+    SEARCH_FIELDS,
+    Flag,
+    flags_text,
+    item_search_words,
+    item_summary,
+    platform_flags,
+    receiver_hash,
+    search_text,
+    search_text_of,
+    sku_text,
 )
 
 # fields a platform/import record may set on an order

@@ -12,11 +12,11 @@ import logging
 from dataclasses import dataclass
 
 from dadan.core.config import Paths, Settings, get_paths
-from dadan.core.platform.credentials import CredentialStore, ShopCredentials
 from dadan.core.db import write
 from dadan.core.errors import DadanError, NotFound
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.models import Shop
+from dadan.core.platform.credentials import CredentialStore, ShopCredentials
 from dadan.core.platform.pdd import DEFAULT_GATEWAY, PddClient, PlatformError, ReauthorizeRequired, RetryPolicy
 
 log = logging.getLogger("dadan.platform")

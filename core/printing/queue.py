@@ -2,7 +2,7 @@
 
 A print request becomes a :class:`~core.models.PrintJob` with one
 :class:`~core.models.PrintItem` per label, committed before anything prints. A worker
-(:mod:`core.print_worker`, one per printer, holding the printer's lease) claims items in
+(:mod:`core.printing.worker`, one per printer, holding the printer's lease) claims items in
 ``seq`` order. Item states::
 
     queued -> sending -> sent                 (the transport accepted the bytes)

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from dadan.core.printing import queue as printing
 from dadan.core.db import connection
 from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
 from dadan.core.models import Order, PrintItem, PrintJob
+from dadan.core.printing import queue as printing
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 A USB scanner types a code and Enter. The code is an order number (packing slip) or a
 tracking number (the waybill barcode). :func:`lookup` finds the order; :func:`ship_scan`
-marks the parcel shipped and queues its ship confirmation (``core.shipping.assign_tracking``: a
+marks the parcel shipped and queues its ship confirmation (``core.shipping.outbox.assign_tracking``: a
 pending :class:`Shipment`), in one write transaction, or changes nothing and says why (:class:`ScanOutcome` with ``ok=False``):
 
 - ``unknown``          no order has this code: wrong parcel (or not synced yet)
@@ -25,6 +25,7 @@ from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
 from dadan.core.models import Order, Shipment, has_tracking, utcnow
 from dadan.core.orders.rules import blocked_reason
+
 
 def normalise(code: str) -> str:
     """What a scanner typed -> the code (trim, drop control characters and inner spaces)."""

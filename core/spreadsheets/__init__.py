@@ -20,7 +20,7 @@ Rules
   any line of an order is rejected, the whole order is rejected.
 - A file with rejected rows is not written unless the user accepts a partial import; a refused
   or dry-run import leaves the database exactly as it was (not even an ``ImportRun`` row).
-- Merging goes through :func:`core.orders.rules.upsert_orders` with ``source="import"``: an
+- Merging goes through :func:`core.orders.upsert.upsert_orders` with ``source="import"``: an
   import never overwrites data the platform sent, never clears print or ship state, never
   duplicates.
 - Excel damage (order numbers turned into numbers or scientific notation) is rejected per row

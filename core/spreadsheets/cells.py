@@ -14,7 +14,6 @@ from dadan.core.spreadsheets.errors import CellError
 from dadan.core.spreadsheets.reading import cell_text
 from dadan.core.timeutil import to_utc
 
-
 _EXPORT_HINT_EN = ("export the file again from the merchant backend and import it as it is, without "
                    "opening and saving it in Excel (or import the column as Text in Excel)")
 _EXPORT_HINT_ZH = "请从商家后台重新导出后直接导入，不要用 Excel 打开再保存（或在 Excel 中把该列设为“文本”格式）"

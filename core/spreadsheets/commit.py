@@ -1,5 +1,5 @@
 """Writing an import: :func:`commit_import` runs a checked :class:`plan.ImportPlan` in ONE write
-transaction (orders merged through :func:`core.orders.rules.upsert_orders` with
+transaction (orders merged through :func:`core.orders.upsert.upsert_orders` with
 ``source="import"``; tracking numbers assigned through the shipping outbox) and records an
 ``ImportRun``. A file with rejected rows is refused unless the caller accepts a partial
 import; a refused import or a dry run (:func:`apply_plan` without a run) writes nothing."""

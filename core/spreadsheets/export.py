@@ -34,9 +34,9 @@ from typing import Callable, Iterator
 
 from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
+from dadan.core.orders.couriers import CourierBook
 from dadan.core.spreadsheets.writers import RowWriter, yuan
 from dadan.core.timeutil import DEFAULT_TZ, to_local
-from dadan.core.orders.couriers import CourierBook
 
 KINDS = ("orders", "ship", "picklist", "daily")
 FORMATS = ("jsonl", "csv", "xlsx")
@@ -196,7 +196,7 @@ def eligible(kind: str):
 def export(kind: str, fmt: str, out: str | Path, *, where=None, tz: str = DEFAULT_TZ, chunk: int = 1000,
            progress: Progress | None = None, stdout=None) -> ExportResult:
     """Export ``kind`` (orders | ship | picklist | daily) of the orders matching ``where`` (a
-    Peewee expression, e.g. from :func:`core.query.compile_query`) to ``out`` ("-" = stdout for
+    Peewee expression, e.g. from :func:`core.orders.query.compile_query`) to ``out`` ("-" = stdout for
     csv/jsonl)."""
     if kind not in KINDS:
         raise ExportError(tr("unknown export '{k}' (use {all})", "未知导出类型“{k}”（可用：{all}）", k=kind,

@@ -1,4 +1,4 @@
-"""Parsed order lines -> order records for :func:`core.orders.rules.upsert_orders`: lines grouped
+"""Parsed order lines -> order records for :func:`core.orders.upsert.upsert_orders`: lines grouped
 by order number with their items, money summed or taken once, receiver text masked. An order
 with a rejected line is rejected as a whole."""
 
@@ -48,7 +48,7 @@ def _line_item(ln: dict) -> dict | None:
 
 
 def _order_record(sn: str, lns: list[dict]) -> dict:
-    """The record for :func:`core.orders.upsert_orders` from the lines of an order with several."""
+    """The record for :func:`core.orders.upsert.upsert_orders` from the lines of an order with several."""
     rec: dict = {"order_sn": sn}
     for lk, rk in _FIRST_WINS:
         for ln in lns:
@@ -120,7 +120,7 @@ def _one_line_columns(p: ParsedRows) -> dict[str, list]:
 
 def group_orders(p: ParsedRows, rejects: list[RejectedRow], headers: list[str],
                  rows: Sequence[Sequence]) -> RecordColumns:
-    """Order lines -> order records for :func:`core.orders.upsert_orders` (held a field at a
+    """Order lines -> order records for :func:`core.orders.upsert.upsert_orders` (held a field at a
     time), in the order their first lines come. An order with a rejected line is rejected as a
     whole."""
     bad_sns: dict[str, int] = {}

@@ -11,8 +11,13 @@ from dadan.core.bulk import gc_paused
 from dadan.core.i18n import tr
 from dadan.core.masking import mask_cell, mask_phones_in
 from dadan.core.spreadsheets.errors import NeedsMapping, NeedsSheet, SpreadsheetError
-from dadan.core.spreadsheets.fields import (FIELD_BY_KEY, guess_kind, header_signature, recognise_headers,
-                                            resolve_mapping)
+from dadan.core.spreadsheets.fields import (
+    FIELD_BY_KEY,
+    guess_kind,
+    header_signature,
+    recognise_headers,
+    resolve_mapping,
+)
 from dadan.core.spreadsheets.reading import Source, cell_text, is_blank, open_source
 
 if TYPE_CHECKING:

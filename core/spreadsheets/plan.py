@@ -10,9 +10,9 @@ from pathlib import Path
 
 from dadan.core.bulk import gc_paused
 from dadan.core.i18n import tr
+from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.upsert import RecordColumns
 from dadan.core.spreadsheets.commit import Counts, apply_plan
-from dadan.core.orders.couriers import CourierBook
 from dadan.core.spreadsheets.errors import SpreadsheetError
 from dadan.core.spreadsheets.fields import FIELD_BY_KEY
 from dadan.core.spreadsheets.grouping import group_orders

@@ -13,7 +13,6 @@ from typing import Sequence
 from dadan.core.i18n import tr
 from dadan.core.spreadsheets.errors import SpreadsheetError
 
-
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0"
 MAX_TEXT_BYTES = 512 * 1024 * 1024

@@ -8,9 +8,19 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from dadan.core.i18n import tr
-from dadan.core.spreadsheets.cells import (TOTAL_ROW, clean_text, is_total_row, parse_code, parse_count, parse_money,
-                                           parse_order_sn, parse_order_status, parse_refund_status, parse_time)
 from dadan.core.orders.couriers import CATALOGUE, CourierBook
+from dadan.core.spreadsheets.cells import (
+    TOTAL_ROW,
+    clean_text,
+    is_total_row,
+    parse_code,
+    parse_count,
+    parse_money,
+    parse_order_sn,
+    parse_order_status,
+    parse_refund_status,
+    parse_time,
+)
 from dadan.core.spreadsheets.errors import CellError
 from dadan.core.spreadsheets.fields import ORDER_MONEY_FIELDS, TIME_FIELDS
 from dadan.core.spreadsheets.layout import Layout

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from dadan.core.printing.worker import PrintWorker
 from dadan.core.db import open_database
+from dadan.core.printing.worker import PrintWorker
 from dadan.printers.profile import PrinterProfile
 
 

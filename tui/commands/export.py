@@ -18,10 +18,10 @@ def register(sub) -> None:
 
 
 def run(args, ctx) -> int:
-    from dadan.core.spreadsheets import export as E
     from dadan.core.i18n import tr
     from dadan.core.models import Order
     from dadan.core.platform.shops import resolve_shop
+    from dadan.core.spreadsheets import export as E
 
     fmt = E.format_for(args.out, args.fmt) if args.out != "-" else (args.fmt or "jsonl")
     ctx.open_db()

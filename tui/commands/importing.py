@@ -43,8 +43,8 @@ def resolve_import_shop(name: str | None, *, create: bool = False, required: boo
 def run(args, ctx) -> int:
     from dadan.core.errors import DadanError
     from dadan.core.i18n import tr
-    from dadan.core.spreadsheets.commit import commit_import
     from dadan.core.orders.couriers import CourierBook
+    from dadan.core.spreadsheets.commit import commit_import
     from dadan.core.spreadsheets.errors import NeedsMapping
     from dadan.core.spreadsheets.fields import FIELDS
     from dadan.core.spreadsheets.layout import prepare

@@ -108,8 +108,8 @@ def _progress(ev) -> None:
 
 
 def _print_in_foreground(ctx, job_id: int) -> int:
-    from dadan.core.printing import queue as printing
     from dadan.core.i18n import tr
+    from dadan.core.printing import queue as printing
     from dadan.core.printing.worker import PrintWorker, profile_for
 
     job = printing.get_job(job_id)
@@ -133,8 +133,8 @@ def _print_in_foreground(ctx, job_id: int) -> int:
 
 
 def _report(ctx, job_id: int) -> int:
-    from dadan.core.printing import queue as printing
     from dadan.core.i18n import tr
+    from dadan.core.printing import queue as printing
 
     v = printing.job_view(job_id)
     skipped = v.counts.get("skipped", 0)
@@ -154,8 +154,8 @@ def _report(ctx, job_id: int) -> int:
 
 
 def run_print(args, ctx) -> int:
-    from dadan.core.printing import queue as printing
     from dadan.core.i18n import tr
+    from dadan.core.printing import queue as printing
 
     ctx.open_db()
     printer = ctx.settings.printer(args.printer)
@@ -190,9 +190,9 @@ def run_print(args, ctx) -> int:
 
 # ------------------------------------------------------------------ queue
 def run_queue(args, ctx) -> int:
-    from dadan.core.printing import queue as printing
     from dadan.core.errors import DadanError
     from dadan.core.i18n import tr
+    from dadan.core.printing import queue as printing
     from dadan.core.timeutil import fmt_local
 
     ctx.open_db()

@@ -31,8 +31,8 @@ def run(args: argparse.Namespace, ctx) -> int:
 
     from dadan.core.errors import DadanError, NotFound
     from dadan.core.i18n import tr
-    from dadan.core.printing.labels import batch_fields
     from dadan.core.models import Order
+    from dadan.core.printing.labels import batch_fields
     from dadan.printers.fonts import find_cjk_font
     from dadan.printers.layout import load_template
     from dadan.printers.raster import render_label

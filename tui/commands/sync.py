@@ -133,8 +133,8 @@ def run_demo_platform_cli(args, ctx) -> int:
     ``core.platform.loopback.demo.run_demo_platform(ctx)`` before it starts the scheduler.)"""
     import threading
 
-    from dadan.core.platform import scheduler
     from dadan.core.i18n import tr
+    from dadan.core.platform import scheduler
     from dadan.core.platform.loopback.demo import run_demo_platform
 
     orders = getattr(args, "orders", 400) or 400

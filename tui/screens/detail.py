@@ -20,8 +20,6 @@ from dadan.tui.widgets.desk_printing import item_state_label
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
-
-
 class DetailScreen(DeskScreen):
     DEFAULT_CSS = """
     DetailScreen #detail-body { height: 1fr; padding: 0 1; }
@@ -158,8 +156,8 @@ class DetailScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail-action")
     def _reprint(self, reason: str) -> None:
-        from dadan.core.printing import queue as printing
         from dadan.core.db import connection
+        from dadan.core.printing import queue as printing
 
         p = self.ctx.settings.printer()
         with connection():
@@ -196,8 +194,8 @@ class DetailScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail-action")
     def _do(self, what: str, text: str) -> None:
-        from dadan.core.orders import actions as orders
         from dadan.core.db import connection
+        from dadan.core.orders import actions as orders
 
         with connection():
             if what == "note":

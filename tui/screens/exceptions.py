@@ -188,8 +188,8 @@ class ExceptionScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="exc-action")
     def act(self, what: str, ids: list[int], text: str) -> None:
-        from dadan.core.orders import actions as orders
         from dadan.core.db import connection
+        from dadan.core.orders import actions as orders
         from dadan.core.orders.exception_groups import BY_KEY
 
         with connection():

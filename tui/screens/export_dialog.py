@@ -33,7 +33,7 @@ from dadan.core.orders.selection import Selection
 from dadan.core.spreadsheets.export import default_export_path, resolve_export_path
 from dadan.tui.widgets.desk_base import DeskMixin
 
-KINDS = ("orders", "ship", "picklist", "daily")  # core.export.KINDS, in the dialog's order
+KINDS = ("orders", "ship", "picklist", "daily")  # core.spreadsheets.export.KINDS, in the dialog's order
 FORMATS = ("xlsx", "csv", "jsonl")
 KIND_KEYS = {"orders": "o", "ship": "s", "picklist": "p", "daily": "d"}
 FORMAT_KEYS = {"xlsx": "x", "csv": "c", "jsonl": "j"}

@@ -12,9 +12,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, Static
 
-from dadan.core.orders.filter_form import EXCEPTION_VALUES, FLAG_VALUES, PRINTED_VALUES, STATUS_VALUES, build_query
 from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
+from dadan.core.orders.filter_form import EXCEPTION_VALUES, FLAG_VALUES, PRINTED_VALUES, STATUS_VALUES, build_query
 from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 

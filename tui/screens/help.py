@@ -20,14 +20,13 @@ def screen_classes() -> list[tuple[str, type]]:
     from dadan.tui.screens.exceptions import ExceptionScreen
     from dadan.tui.screens.export_dialog import ExportDialog
     from dadan.tui.screens.filter_builder import FilterBuilderScreen
+    from dadan.tui.screens.orders import OrdersScreen
     from dadan.tui.screens.preview import PreviewScreen
     from dadan.tui.screens.print_dialog import PrintDialog
     from dadan.tui.screens.print_queue import PrintQueueScreen
     from dadan.tui.screens.scan import ScanScreen
     from dadan.tui.screens.settings import SettingsScreen
     from dadan.tui.screens.tracking import TrackingScreen
-
-    from dadan.tui.screens.orders import OrdersScreen
 
     out: list[tuple[str, type]] = [(tr("Orders", "订单"), OrdersScreen)]
     out += [

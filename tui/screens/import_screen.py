@@ -9,7 +9,7 @@ Steps, all file and database work in thread workers calling :mod:`core.spreadshe
 3. the summary with the rejected rows; ``i`` imports (all or nothing; ``p`` accepts a partial
    import), ``r`` writes the rejects file, a progress bar follows large files.
 
-The screen dismisses with the :class:`core.spreadsheets.ImportOutcome` (or None if cancelled).
+The screen dismisses with the :class:`core.spreadsheets.commit.ImportOutcome` (or None if cancelled).
 """
 
 from __future__ import annotations

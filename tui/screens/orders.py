@@ -28,8 +28,19 @@ from dadan.core.orders.listing import DEFAULT_SORT, OrderRow
 from dadan.core.orders.selection import Selection
 from dadan.core.orders.views import View, builtin_views
 from dadan.tui.export_runner import ExportRunner
-from dadan.tui.messages import (CountShown, FilterChanged, FilterChecked, FilterSubmitted, FirstPageShown,
-                                OrderScanned, PageShown, SelectionChanged, ViewSaved, ViewSelected, ViewsChanged)
+from dadan.tui.messages import (
+    CountShown,
+    FilterChanged,
+    FilterChecked,
+    FilterSubmitted,
+    FirstPageShown,
+    OrderScanned,
+    PageShown,
+    SelectionChanged,
+    ViewSaved,
+    ViewsChanged,
+    ViewSelected,
+)
 from dadan.tui.widgets.desk_printing import DeskPrintProgress
 from dadan.tui.widgets.filter_bar import FilterBar
 from dadan.tui.widgets.home_scan import HomeScanner

@@ -41,11 +41,10 @@ class PreviewScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="preview")
     def render_label(self) -> None:
-        from dadan.printers.layout import load_template
-        from dadan.printers.raster import render_label
-
         from dadan.core.db import connection
         from dadan.core.desk_settings import sample_fields
+        from dadan.printers.layout import load_template
+        from dadan.printers.raster import render_label
 
         s = self.ctx.settings
         tpl = load_template(self.template)

@@ -151,8 +151,8 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="print-dialog")
     def create(self, ids: list[int], reason: str | None) -> None:
-        from dadan.core.printing import queue as printing
         from dadan.core.db import connection
+        from dadan.core.printing import queue as printing
 
         with connection():
             if reason:

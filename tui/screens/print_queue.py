@@ -70,8 +70,8 @@ class PrintQueueScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="queue-refresh")
     def refresh_data(self) -> None:
-        from dadan.core.printing import queue as printing
         from dadan.core.db import connection
+        from dadan.core.printing import queue as printing
 
         with connection():
             jobs = printing.list_jobs(limit=30)
@@ -157,8 +157,8 @@ class PrintQueueScreen(DeskScreen):
 
     @work(thread=True, exclusive=False, exit_on_error=False, group="queue-action")
     def act(self, what: str, *args) -> None:
-        from dadan.core.printing import queue as printing
         from dadan.core.db import connection
+        from dadan.core.printing import queue as printing
 
         printer = None
         with connection():

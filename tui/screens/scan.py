@@ -2,7 +2,7 @@
 
 Look-up mode (default): an order number or tracking number opens that order.
 Scan-to-ship mode (F2): the waybill barcode marks the parcel shipped and queues its ship
-confirmation (``core.scan.ship_scan``). A packing-slip order number scanned first makes the
+confirmation (``core.shipping.scan.ship_scan``). A packing-slip order number scanned first makes the
 next waybill scan check that it belongs to that order. A wrong or blocked parcel turns the
 banner red, rings the bell and changes nothing.
 """

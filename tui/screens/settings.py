@@ -77,10 +77,9 @@ class SettingsScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="settings-load")
     def load(self) -> None:
-        from dadan.printers.layout import list_templates
-
         from dadan.core.db import connection
         from dadan.core.models import Shop
+        from dadan.printers.layout import list_templates
 
         with connection():
             shops = list(Shop.select().order_by(Shop.name))

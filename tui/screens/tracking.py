@@ -1,5 +1,5 @@
 """Tracking entry: type or scan tracking numbers for a selection of orders; the courier is
-picked once. Each number goes to the highlighted order (``core.shipping.assign_tracking``,
+picked once. Each number goes to the highlighted order (``core.shipping.outbox.assign_tracking``,
 which queues the ship confirmation and refuses blocked orders), then the cursor moves on."""
 
 from __future__ import annotations
@@ -130,7 +130,6 @@ class TrackingScreen(DeskScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="tracking-assign")
     def assign(self, order_id: int, code: str, logistics_id: int) -> None:
         from dadan.core.db import connection
-
         from dadan.core.shipping.outbox import assign_tracking
 
         try:

@@ -11,10 +11,10 @@ appears while a job is queued, printing or paused, and for a while after it fini
 
 from __future__ import annotations
 
+import datetime as dt
+
 from textual import work
 from textual.widgets import Static
-
-import datetime as dt
 
 from dadan.core.i18n import tr
 from dadan.core.timeutil import utcnow
@@ -45,7 +45,7 @@ def item_state_label(state: str) -> str:
 
 
 def progress_text(view, printer_status: str = "") -> str:
-    """``Job #3 printing 12/40 · skipped 1 · printer: ready`` from a ``core.printing.JobView``."""
+    """``Job #3 printing 12/40 · skipped 1 · printer: ready`` from a ``core.printing.queue.JobView``."""
     parts = [tr("Job #{j} {s} {p}", "任务 #{j} {s} {p}", j=view.id, s=job_state_label(view.state), p=view.progress())]
     for key in ("skipped", "failed", "uncertain"):
         n = view.counts.get(key, 0)

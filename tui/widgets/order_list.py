@@ -26,12 +26,12 @@ from textual.worker import get_current_worker
 
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
-from dadan.core.orders.listing import Page, SORTABLE, count, fetch_page, parse_sort
-from dadan.core.orders.selection import Selection
 from dadan.core.orders.couriers import CourierBook
+from dadan.core.orders.listing import SORTABLE, Page, count, fetch_page, parse_sort
+from dadan.core.orders.selection import Selection
 from dadan.tui.messages import CountShown, FilterChecked, FirstPageShown, PageRequest, PageShown, SelectionChanged
-from dadan.tui.widgets.order_table import OrderTable, RenderContext
 from dadan.tui.widgets.error_modal import WorkerErrorsToApp
+from dadan.tui.widgets.order_table import OrderTable, RenderContext
 
 
 def sort_labels() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The order table: ONE page of orders (core.listing.Page) in a DataTable.
+"""The order table: ONE page of orders (core.orders.listing.Page) in a DataTable.
 
 It never holds more than a page. New rows replace old ones by diff: when the same orders come
 back (a refresh) only the cells that changed are updated and the cursor stays put; otherwise
@@ -19,11 +19,11 @@ from textual.geometry import Size
 from textual.widgets import DataTable
 
 from dadan.core.i18n import Bilingual, tr
+from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.listing import OrderRow
-from dadan.core.orders.rules import flags_of, flag_label
+from dadan.core.orders.rules import flag_label, flags_of
 from dadan.core.timeutil import fen_to_yuan, fmt_local, humanize_delta
 from dadan.tui.messages import PageRequest
-from dadan.core.orders.couriers import CourierBook
 
 SELECT_MARK = "✓"
 
@@ -48,7 +48,7 @@ class Column:
     key: str
     label: str
     width: int | None  # None: takes the remaining width
-    sort: str | None  # core.listing sort name
+    sort: str | None  # core.orders.listing sort name
     render: Callable[[OrderRow, RenderContext], object]
     justify: str = "left"
 

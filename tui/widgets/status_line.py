@@ -35,7 +35,7 @@ class StatusInfo:
 
 
 def _scheduler_next(scheduler) -> tuple[dt.datetime | None, bool]:
-    """(next sync time, a sync running now) from the app's core.scheduler.Scheduler, if any."""
+    """(next sync time, a sync running now) from the app's core.platform.scheduler.Scheduler, if any."""
     if scheduler is None or not getattr(scheduler, "started", False):
         return None, False
     try:

@@ -20,7 +20,7 @@ from textual.worker import get_current_worker
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
 from dadan.core.orders.views import View
-from dadan.tui.messages import ViewSaved, ViewSelected, ViewsChanged
+from dadan.tui.messages import ViewSaved, ViewsChanged, ViewSelected
 from dadan.tui.widgets.error_modal import WorkerErrorsToApp
 
 VIEW_COUNTS_SECONDS = 30.0

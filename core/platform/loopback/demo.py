@@ -47,9 +47,9 @@ def run_demo_platform(ctx, *, orders: int = 400, seed: int | None = None, change
     re-point) the demo shop at it with working credentials, and return the running handle.
     The caller (``dadan demo --platform``) starts the scheduler as usual and calls ``.stop()``
     on exit. No real credentials or network are involved."""
-    from dadan.core.platform.credentials import CredentialStore, ShopCredentials
     from dadan.core.db import write
     from dadan.core.models import Shop
+    from dadan.core.platform.credentials import CredentialStore, ShopCredentials
 
     platform = MockPlatform(seed=seed)
     mall = platform.add_mall(shop_name)

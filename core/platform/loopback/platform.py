@@ -18,6 +18,7 @@ from dadan.core.platform.loopback.faults import AFTER_WORK, FaultPlan
 from dadan.core.platform.loopback.world import COURIERS, Mall, OrderWorld, china_time, decrypt, public
 from dadan.core.platform.pdd import sign
 
+
 @dataclass
 class Token:
     mall_id: str
