@@ -15,7 +15,7 @@ from typing import Iterator
 from dadan.core.db import write
 from dadan.core.masking import mask_name, mask_phone
 from dadan.core.models import Courier, Order, OrderTag, Shop, Tag, utcnow
-from dadan.core.orders.couriers import COURIERS, by_code, by_id
+from dadan.core.orders.couriers import COURIERS, by_code, by_id, example_tracking
 from dadan.core.orders.upsert import upsert_orders
 
 DEMO_SHOP = "演示店铺"
@@ -80,9 +80,6 @@ def _sn(rng: random.Random, day: dt.date) -> str:
     return f"{day:%y%m%d}-{rng.randrange(10**14, 10**15):015d}"
 
 
-# the demo's waybill number prefixes, by e-waybill code
-_WAYBILL_PREFIX = {"STO": "77", "HT": "55", "SF": "SF", "YTO": "YT", "ZTO": "78", "EMS": "98", "JD": "JD",
-                   "YUNDA": "43", "DB": "DPK", "YZXB": "98"}
 # couriers of orders shipped already, and of orders with a waybill number taken (by weight)
 _SHIPPED_WITH = tuple(by_code(code).id for code in ("ZTO", "YTO", "YUNDA", "STO", "SF"))
 _WAYBILL_FROM = tuple(by_code(code).id for code in ("ZTO", "YTO", "YUNDA", "STO"))
@@ -90,8 +87,8 @@ _COSTLY_WITH = by_code("SF").id  # dear parcels go by SF
 
 
 def _waybill_no(rng: random.Random, logistics_id: int) -> str:
-    """A waybill number shaped like the courier's (prefix + digits)."""
-    return f"{_WAYBILL_PREFIX[by_id(logistics_id).code]}{rng.randrange(10**11, 10**12)}"
+    """A waybill number shaped like the courier's (the catalogue's example, filled in)."""
+    return example_tracking(by_id(logistics_id), rng.randrange(10**11, 10**12))
 
 
 def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None) -> Iterator[dict]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dadan.printers.errors import DadanError
 from dadan.printers.i18n import Bilingual
 
-__all__ = ["BlockedOrder", "ConfigError", "DadanError", "DatabaseError", "NotFound", "QuerySyntaxError"]
+__all__ = ["BlockedOrder", "ConfigError", "DadanError", "DatabaseError", "NotFound", "QuerySyntaxError",
+           "TrackingRefused"]
 
 
 class ConfigError(DadanError):
@@ -41,3 +42,15 @@ class NotFound(DadanError):
 
 class BlockedOrder(DadanError):
     TITLE = Bilingual("Blocked order", "订单被拦截")
+
+
+class TrackingRefused(DadanError):
+    """A tracking number an order may not get (wrong shape for its courier, already on another
+    order). ``field`` names what is wrong ("tracking_number" or "courier"), so an import can
+    name the column."""
+
+    TITLE = Bilingual("Tracking number", "快递单号")
+
+    def __init__(self, message: str, field: str = "tracking_number"):
+        super().__init__(message)
+        self.field = field

@@ -19,15 +19,15 @@ def test_lookup_by_order_sn_and_tracking(tmp_path):
 
 def test_ship_scan_ships_and_queues_confirmation(tmp_path):
     make_ctx(tmp_path, 60)
-    o = give_tracking(printable_order(), "YT900000002")
-    out = ship_scan("YT900000002", actor="t", now=NOW)
+    o = give_tracking(printable_order(), "75390000000002")
+    out = ship_scan("75390000000002", actor="t", now=NOW)
     assert out.ok and out.kind == "shipped"
     o = Order.get_by_id(o.id)
     assert o.state == "shipped" and o.shipped_at == NOW
     sh = Shipment.get(Shipment.order == o.id)
-    assert sh.state == "pending" and sh.tracking_number == "YT900000002" and sh.logistics_id == 115
+    assert sh.state == "pending" and sh.tracking_number == "75390000000002" and sh.logistics_id == 115
     assert AuditEvent.select().where(AuditEvent.action == "ship", AuditEvent.order == o.id).count() == 1
-    again = ship_scan("YT900000002", actor="t", now=NOW)
+    again = ship_scan("75390000000002", actor="t", now=NOW)
     assert not again.ok and again.kind == "already_shipped" and again.warn
     assert Shipment.select().where(Shipment.order == o.id).count() == 1
 
@@ -47,14 +47,14 @@ def test_wrong_parcel_unknown_and_mismatch(tmp_path):
     out = ship_scan("ZZ000", actor="t")
     assert out.kind == "unknown" and out.warn
     a, b = list(Order.select().where(Order.state == "printed", Order.exception_flags == 0).limit(2))
-    give_tracking(a, "YT0000001")
-    give_tracking(b, "YT0000002")
+    give_tracking(a, "75300000000001")
+    give_tracking(b, "75300000000002")
     slip = ship_scan(a.order_sn, actor="t")
     assert slip.kind == "slip" and not slip.warn and slip.order_id == a.id
-    out = ship_scan("YT0000002", actor="t", expect_order_id=a.id)
+    out = ship_scan("75300000000002", actor="t", expect_order_id=a.id)
     assert out.kind == "mismatch" and out.warn
     assert Order.get_by_id(b.id).state == "printed"
-    assert ship_scan("YT0000001", actor="t", expect_order_id=a.id).ok
+    assert ship_scan("75300000000001", actor="t", expect_order_id=a.id).ok
 
 
 def test_refused_by_shipping_rules_is_a_warning(tmp_path):

@@ -127,12 +127,13 @@ def test_the_catalogue_alone_needs_no_database():
 
 
 @pytest.mark.parametrize("code,good,bad", [
-    ("ZTO", ["75312345678901", "788123456789", "73 1234 5678 9012"], ["YT1234567890", "12345", "7531234567890123"]),
+    ("ZTO", ["75312345678901", "788123456789", "73 1234 5678 9012"],
+     ["YT1234567890", "12345", "7531234567890123", "612345678901"]),
     ("STO", ["773012345678901", "268812345678"], ["SF1234567890123", "77301234567"]),
-    ("SF", ["SF1234567890123", "sf1234567890123", "ＳＦ１２３４５６７８９０１２"], ["SF12345", "YT1234567890123"]),
-    ("YTO", ["YT1234567890123", "YT1234567890"], ["1234567890123", "YT12345"]),
+    ("SF", ["SF1234567890123", "sf1234567890123", "ＳＦ１２３４５６７８９０１２"], ["SF12345", "YT1234567890123", "123456789012"]),
+    ("YTO", ["YT1234567890123", "yt 7512 3456 7890 1"], ["1234567890123", "YT12345", "YT1234567890", "SF1234567890123"]),
     ("YUNDA", ["4312345678901", "312345678901234"], ["43123456789", "YD1234567890123"]),
-    ("EMS", ["1012345678901", "EA123456789CN"], ["101234567890", "SF1234567890123"]),
+    ("EMS", ["1012345678901", "EA123456789CN"], ["101234567890", "SF1234567890123", "EA12345678CN"]),
     ("YZXB", ["9812345678901", "RR123456789CN"], ["98123456789012345"]),
     ("JD", ["JDVA12345678901", "JD0012345678901"], ["1234567890123", "JD123"]),
     ("DB", ["DPK200012345678", "123456789"], ["DPK123", "SF1234567890123"]),
@@ -216,7 +217,7 @@ def _ship_file(tmp_path, shop) -> list[list[str]]:
     upsert_orders(shop.id, recs, source="api")
     numbered = [c for c in C.COURIERS if c.id is not None]
     for i, c in enumerate(numbered):
-        assign_tracking(Order.get(Order.order_sn == f"231114-{i:015d}").id, f"TN{i:010d}", c.id, actor="t")
+        assign_tracking(Order.get(Order.order_sn == f"231114-{i:015d}").id, C.example_tracking(c, i), c.id, actor="t")
     E.export("ship", "csv", tmp_path / "s.csv")
     rows = list(csv.reader((tmp_path / "s.csv").read_text(encoding="utf-8-sig").splitlines()))[1:]
     assert len(rows) == len(numbered)

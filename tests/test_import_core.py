@@ -321,7 +321,7 @@ def test_status_text_mapping(tmp_path, shop):
 
 # ------------------------------------------------------------------ writing and merging
 def test_dry_run_writes_nothing_and_commit_writes(tmp_path, db, shop):
-    p = write_xlsx(tmp_path / "a.xlsx", SAMPLE + [line(SN3, tracking="YT1234567890", courier="圆通")])
+    p = write_xlsx(tmp_path / "a.xlsx", SAMPLE + [line(SN3, tracking="YT1234567890123", courier="圆通")])
     before = dump(db)
     plan = plan_for(p, shop)
     assert (plan.counts.new, plan.counts.updated, plan.counts.unchanged) == (3, 0, 0)
@@ -330,7 +330,7 @@ def test_dry_run_writes_nothing_and_commit_writes(tmp_path, db, shop):
     assert out.committed
     assert Order.select().count() == 3 and OrderItem.select().count() == 4
     o = Order.get(Order.order_sn == SN3)
-    assert o.source == "import" and o.logistics_id == 85 and o.tracking_number == "YT1234567890"
+    assert o.source == "import" and o.logistics_id == 85 and o.tracking_number == "YT1234567890123"
     run = ImportRun.get()
     assert run.committed and run.orders_new == 3 and run.actor == "tester"
     assert run.started_at <= run.finished_at
@@ -494,7 +494,7 @@ def test_tracking_file(tmp_path, db, shop):
     commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE + [line(SN3)]), shop), actor="t")
     Order.update(exception_flags=1).where(Order.order_sn == SN3).execute()
     headers = ["订单号", "快递公司", "快递单号"]
-    good = [[SN1, "中通", "\t75312345678901"], [SN2, "圆通速递", "YT9876543210"]]
+    good = [[SN1, "中通", "\t75312345678901"], [SN2, "圆通速递", "YT9876543210123"]]
     p = write_xlsx(tmp_path / "t.xlsx", good + [[SN3, "中通", "75300000000001"],
                                                 ["231114-999999999999999", "中通", "75300000000002"],
                                                 [SN1, "火星快递", "X1234567"]], headers=headers)
@@ -523,7 +523,7 @@ def test_tracking_file(tmp_path, db, shop):
 def test_tracking_file_with_empty_cells_rejects_those_rows(tmp_path, db, shop):
     commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE), shop), actor="t")
     headers = ["订单号", "快递公司", "快递单号"]
-    p = write_xlsx(tmp_path / "t.xlsx", [[SN1, "中通", ""], [SN2, "", "YT9876543210"]], headers=headers)
+    p = write_xlsx(tmp_path / "t.xlsx", [[SN1, "中通", ""], [SN2, "", "YT9876543210123"]], headers=headers)
     before = dump(db)
     plan = plan_import(prepare(p), shop_id=shop.id)
     msgs = {r.row: (r.column, r.message) for r in plan.rejects}
@@ -537,7 +537,7 @@ def test_tracking_file_naming_an_order_twice(tmp_path, db, shop):
     commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE + [line(SN3)]), shop), actor="t")
     headers = ["订单号", "快递公司", "快递单号"]
     rows = [[SN1, "中通", "75312345678901"], [SN2, "中通", "75312345678902"], [SN1, "中通", "75312345678901"],
-            [SN3, "中通", "75312345678903"], [SN3, "圆通", "YT9876543210"]]
+            [SN3, "中通", "75312345678903"], [SN3, "圆通", "YT9876543210123"]]
     before = dump(db)
     plan = plan_import(prepare(write_xlsx(tmp_path / "t.xlsx", rows, headers=headers)), shop_id=shop.id)
     # the same row twice is one assignment; different numbers for one order reject both rows

@@ -33,13 +33,13 @@ def _later(minutes=120):
 
 def test_assign_creates_pending_shipment_in_same_transaction(env):
     [o] = _ready(env, 1)
-    s = assign_tracking(o.id, " yt 1234567890 ", 85, actor="amy")
+    s = assign_tracking(o.id, " yt 1234567890123 ", 85, actor="amy")
     o = Order.get_by_id(o.id)
-    assert (o.tracking_number, o.logistics_id, o.state) == ("YT1234567890", 85, "shipped") and o.shipped_at
-    assert (s.state, s.tracking_number, s.created_by) == ("pending", "YT1234567890", "amy")
+    assert (o.tracking_number, o.logistics_id, o.state) == ("YT1234567890123", 85, "shipped") and o.shipped_at
+    assert (s.state, s.tracking_number, s.created_by) == ("pending", "YT1234567890123", "amy")
     assert AuditEvent.select().where(AuditEvent.action == "ship").count() == 1
     # the same assignment again is a no-op; counts for the UI
-    assert assign_tracking(o.id, "YT1234567890", 85, actor="amy").id == s.id
+    assert assign_tracking(o.id, "YT1234567890123", 85, actor="amy").id == s.id
     assert outbox_counts()["pending"] == 1
 
 
@@ -47,7 +47,7 @@ def test_assign_refuses_blocked_and_invalid(env):
     [o] = _ready(env, 1)
     Order.update(exception_flags=Flag.REFUND).where(Order.id == o.id).execute()
     with pytest.raises(BlockedOrder) as ei:
-        assign_tracking(o.id, "YT1234567890", 85, actor="amy")
+        assign_tracking(o.id, "YT1234567890123", 85, actor="amy")
     assert "refund" in ei.value.message
     assert Shipment.select().count() == 0 and Order.get_by_id(o.id).state == "new"
     with pytest.raises(DadanError):
@@ -57,7 +57,7 @@ def test_assign_refuses_blocked_and_invalid(env):
 def test_outbox_confirms_and_order_becomes_confirmed(env):
     orders = _ready(env, 3)
     for i, o in enumerate(orders):
-        assign_tracking(o.id, f"YT99900000{i}", 85, actor="amy")
+        assign_tracking(o.id, f"YT999000000000{i}", 85, actor="amy")
     rep = process_outbox(env.factory)
     assert rep.confirmed == 3
     assert {o.state for o in Order.select().where(Order.id.in_([o.id for o in orders]))} == {"confirmed"}
@@ -72,7 +72,7 @@ def test_outbox_confirms_and_order_becomes_confirmed(env):
 
 def test_outbox_retries_with_backoff_and_error_visible(env):
     [o] = _ready(env, 1)
-    s = assign_tracking(o.id, "YT5550001", 85, actor="amy")
+    s = assign_tracking(o.id, "YT5550000000001", 85, actor="amy")
     env.platform.faults.queue.extend([("busy", "pdd.logistics.online.send")] * 30)
     now = utcnow()
     rep = process_outbox(env.factory, now=now)
@@ -94,7 +94,7 @@ def test_outbox_retries_with_backoff_and_error_visible(env):
 
 def test_lost_answer_then_already_shipped_counts_as_done(env):
     [o] = _ready(env, 1)
-    s = assign_tracking(o.id, "YT7770001", 85, actor="amy")
+    s = assign_tracking(o.id, "YT7770000000001", 85, actor="amy")
     # the platform ships it, but the answer is lost; client retries are off for this test
     env.factory.retry.attempts, old = 1, env.factory.retry.attempts
     try:
@@ -113,7 +113,7 @@ def test_lost_answer_then_already_shipped_counts_as_done(env):
 
 def test_refusal_fails_visibly_and_flags_order(env):
     [o] = _ready(env, 1)
-    s = assign_tracking(o.id, "YT8880001", 85, actor="amy")
+    s = assign_tracking(o.id, "YT8880000000001", 85, actor="amy")
     env.platform.mutate(env.mall, "refund", o.order_sn)  # refund starts before we confirm
     rep = process_outbox(env.factory)
     assert rep.failed == 1
@@ -127,7 +127,7 @@ def test_refusal_fails_visibly_and_flags_order(env):
 
 def test_shipped_elsewhere_with_other_number_fails(env):
     [o] = _ready(env, 1)
-    s = assign_tracking(o.id, "YT1110001", 85, actor="amy")
+    s = assign_tracking(o.id, "YT1110000000001", 85, actor="amy")
     env.platform.mutate(env.mall, "shipped_elsewhere", o.order_sn)
     process_outbox(env.factory)
     s = Shipment.get_by_id(s.id)
@@ -136,10 +136,10 @@ def test_shipped_elsewhere_with_other_number_fails(env):
 
 def test_reassign_supersedes_and_clears_ship_failed(env):
     [o] = _ready(env, 1)
-    s1 = assign_tracking(o.id, "YT2220001", 85, actor="amy")
+    s1 = assign_tracking(o.id, "YT2220000000001", 85, actor="amy")
     Shipment.update(state="failed").where(Shipment.id == s1.id).execute()
     Order.update(exception_flags=Flag.SHIP_FAILED).where(Order.id == o.id).execute()
-    s2 = assign_tracking(o.id, "YT2220002", 85, actor="amy")
+    s2 = assign_tracking(o.id, "YT2220000000002", 85, actor="amy")
     assert Shipment.get_by_id(s1.id).state == "superseded" and s2.state == "pending"
     assert Order.get_by_id(o.id).exception_flags == 0
     assert process_outbox(env.factory).confirmed == 1
@@ -147,7 +147,7 @@ def test_reassign_supersedes_and_clears_ship_failed(env):
 
 def test_crash_left_sending_is_recovered_and_sent_once(env):
     [o] = _ready(env, 1)
-    s = assign_tracking(o.id, "YT3330001", 85, actor="amy")
+    s = assign_tracking(o.id, "YT3330000000001", 85, actor="amy")
     Shipment.update(state="sending", next_attempt_at=utcnow() - dt.timedelta(seconds=1)).where(
         Shipment.id == s.id).execute()
     assert recover_stale() == 1
@@ -164,4 +164,4 @@ def test_couriers_cached_from_platform(env):
     assert env.platform.requests["pdd.logistics.companies.get"] == n  # cached
     [o] = _ready(env, 1)
     with pytest.raises(DadanError):
-        assign_tracking(o.id, "YT4440001", 9999, actor="amy")
+        assign_tracking(o.id, "YT4440000000001", 9999, actor="amy")

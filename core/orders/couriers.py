@@ -36,36 +36,46 @@ class Courier:
     name_en: str
     aliases: tuple[str, ...]  # the first is the short Chinese name (narrow table columns)
     tracking: str  # regular expression a whole tracking number matches
+    shape: tuple[str, str]  # that shape in words (English, Chinese), for refusals
+    example: str  # a number of that shape, each # a digit (demo and loopback waybills)
 
     @property
     def name(self) -> str:
         """The display name in the current UI language."""
         return self.name_zh if language() == "zh" else self.name_en
 
+    @property
+    def tracking_shape(self) -> str:
+        """The shape of its tracking numbers in words, in the current UI language."""
+        return self.shape[1] if language() == "zh" else self.shape[0]
+
 
 COURIERS: tuple[Courier, ...] = (
     Courier(1, "STO", "申通快递", "STO Express", ("申通", "申通速递", "shentong"),
-            r"\d{12,15}"),
+            r"\d{12,15}", ("12-15 digits", "12-15 位数字"), "77############"),
     Courier(3, "HT", "百世快递", "Best Express", ("百世", "百世汇通", "汇通", "汇通快递", "HTKY", "Best"),
-            r"\d{12,14}"),
+            r"\d{12,14}", ("12-14 digits", "12-14 位数字"), "55############"),
     Courier(44, "SF", "顺丰速运", "SF Express", ("顺丰", "顺丰快递", "shunfeng"),
-            r"SF\d{12,13}|\d{12}"),
+            r"SF\d{12,13}", ("SF + 12-13 digits", "SF + 12-13 位数字"), "SF############"),
     Courier(85, "YTO", "圆通快递", "YTO Express", ("圆通", "圆通速递", "yuantong"),
-            r"YT\d{10,13}"),
+            r"YT\d{13}", ("YT + 13 digits", "YT + 13 位数字"), "YT7############"),
     Courier(115, "ZTO", "中通快递", "ZTO Express", ("中通", "中通速递", "zhongtong"),
-            r"\d{12,15}"),
+            r"7\d{11,14}", ("12-15 digits starting with 7", "7 开头的 12-15 位数字"), "78############"),
     Courier(118, "EMS", "邮政EMS", "China Post EMS", ("EMS", "EMS快递", "中国邮政速递", "邮政速递", "邮政特快专递", "中国邮政EMS"),
-            r"\d{13}|[A-Z]{2}\d{9}[A-Z]{2}"),
+            r"\d{13}|[A-Z]{2}\d{9}CN", ("13 digits or XX123456789CN", "13 位数字或 XX123456789CN"),
+            "10###########"),
     Courier(120, "JD", "京东快递", "JD Logistics", ("京东", "京东配送", "京东物流"),
-            r"JD[0-9A-Z]{11,15}"),
+            r"JD[0-9A-Z]{11,15}", ("JD + 11-15 letters or digits", "JD + 11-15 位字母或数字"), "JDVA###########"),
     Courier(121, "YUNDA", "韵达快递", "Yunda Express", ("韵达", "韵达速递", "YD"),
-            r"\d{13,15}"),
+            r"\d{13,15}", ("13-15 digits", "13-15 位数字"), "43############"),
     Courier(131, "DB", "德邦快递", "Deppon Express", ("德邦", "德邦物流", "DBL", "Deppon"),
-            r"DPK\d{12}|\d{8,10}"),
+            r"DPK\d{12}|\d{8,10}", ("DPK + 12 digits, or 8-10 digits", "DPK + 12 位数字，或 8-10 位数字"),
+            "DPK############"),
     Courier(132, "YZXB", "邮政快递包裹", "China Post Parcel", ("邮政", "邮政包裹", "中国邮政", "邮政小包"),
-            r"\d{13}|[A-Z]{2}\d{9}[A-Z]{2}"),
+            r"\d{13}|[A-Z]{2}\d{9}CN", ("13 digits (98/99…) or XX123456789CN", "13 位数字（98/99…）或 XX123456789CN"),
+            "98###########"),
     Courier(None, "JTSD", "极兔速递", "J&T Express", ("极兔", "极兔快递", "J&T", "JT"),
-            r"JT\d{13}"),
+            r"JT\d{13}", ("JT + 13 digits", "JT + 13 位数字"), "JT#############"),
 )
 
 
@@ -119,9 +129,11 @@ class CourierBook:
 
     def __init__(self, rows: Iterable = ()):
         self._names: dict[int, str] = {}
+        self._codes: dict[int, str] = {}
         self._keys: dict[str, int] = {}
         for row in rows:
             self._names[row.id] = row.name
+            self._codes[row.id] = row.code or ""
             for text in (row.name, row.code):
                 if text:
                     self._keys.setdefault(normalize(text), row.id)
@@ -148,6 +160,16 @@ class CourierBook:
                 if normalize(alias) in self._keys:
                     return self._keys[normalize(alias)]
         return self._keys.get(key)
+
+    def courier(self, logistics_id: int | None) -> Courier | None:
+        """The catalogue's courier behind a platform id: by id, else (a courier the catalogue
+        lists without an id, J&T) by the platform's cached code or name; None if unknown."""
+        if logistics_id is None:
+            return None
+        c = by_id(logistics_id)
+        if c is None and logistics_id in self._names:
+            c = by_code(self._codes[logistics_id]) or resolve(self._names[logistics_id])
+        return c
 
     def official_name(self, logistics_id: int | None) -> str:
         """The platform's (Chinese) name: for printed labels, bulk-ship files and audit text.
@@ -186,3 +208,11 @@ def matches_tracking(courier: Courier, number: str) -> bool:
     ``courier``'s tracking numbers."""
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", number or "")).upper()
     return _PATTERNS[courier.code].fullmatch(text) is not None
+
+
+def example_tracking(courier: Courier, serial: int) -> str:
+    """A number of ``courier``'s shape made from ``serial`` (its last digits fill the example's
+    ``#``): the demo's and the loopback platform's waybills."""
+    width = courier.example.count("#")
+    digits = iter(f"{serial % 10 ** width:0{width}d}")
+    return "".join(next(digits) if ch == "#" else ch for ch in courier.example)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -31,22 +30,18 @@ from peewee import fn
 from dadan.core import audit
 from dadan.core.db import write
 from dadan.core.errors import BlockedOrder, DadanError, NotFound
-from dadan.core.i18n import Bilingual, tr
+from dadan.core.i18n import tr
 from dadan.core.models import Courier, Order, Shipment, Shop, utcnow
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.rules import Flag, blocked_reason
+from dadan.core.shipping.tracking_rules import check_tracking, normalize_tracking
 
 log = logging.getLogger("dadan.shipping")
 
 SHIPMENT_STATES = ("pending", "sending", "confirmed", "failed", "superseded")
-_TRACKING_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{4,39}$")
 BACKOFF_BASE_S = 30.0
 BACKOFF_MAX_S = 3600.0
 SENDING_STALE_AFTER = dt.timedelta(minutes=10)
-
-
-def normalize_tracking(text: str) -> str:
-    return re.sub(r"\s+", "", text or "").upper()
 
 
 # ------------------------------------------------------------------ assigning
@@ -60,13 +55,12 @@ def assign_tracking(order_id: int, tracking_number: str, logistics_id: int, *, a
     failed one; after a confirmed one it is sent as a change (``redelivery_type=2``).
 
     Refuses (``BlockedOrder``) an order with any exception flag other than ``SHIP_FAILED`` (a
-    corrected number is exactly how a failed confirmation is fixed).
+    corrected number is exactly how a failed confirmation is fixed), and (``TrackingRefused``,
+    :func:`core.shipping.tracking_rules.check_tracking`) a number not shaped like the courier's
+    or already on another order.
     """
     now = now or utcnow()
     tn = normalize_tracking(tracking_number)
-    if not _TRACKING_RE.match(tn):
-        raise DadanError(tr("'{t}' is not a valid tracking number", "“{t}”不是有效的快递单号", t=tracking_number),
-                         title=Bilingual("Tracking number", "快递单号"))
     try:
         lid = int(logistics_id)
     except (TypeError, ValueError):
@@ -85,6 +79,7 @@ def assign_tracking(order_id: int, tracking_number: str, logistics_id: int, *, a
         for s in reversed(shipments):
             if s.state != "superseded" and s.tracking_number == tn and s.logistics_id == lid:
                 return s  # the same assignment again: nothing to do
+        check_tracking(order, tn, lid)
         if any(s.state == "sending" for s in shipments):
             raise DadanError(tr("the confirmation of order {sn} is being sent right now; try again in a moment",
                                 "订单 {sn} 正在回传发货，请稍后再试", sn=order.order_sn))

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 
 from dadan.core.bulk import gc_paused
 from dadan.core.db import database, write
-from dadan.core.errors import DadanError
+from dadan.core.errors import DadanError, TrackingRefused
 from dadan.core.i18n import tr
 from dadan.core.models import ImportRun, Order, utcnow
 from dadan.core.orders.upsert import upsert_orders
 from dadan.core.shipping import outbox as shipping
+from dadan.core.shipping.tracking_rules import normalize_tracking
 from dadan.core.spreadsheets.errors import SpreadsheetError
 from dadan.core.spreadsheets.rows import Progress, RejectedRow, row_cells
 
@@ -122,15 +123,16 @@ def _apply_tracking(plan: ImportPlan, counts: Counts, actor: str, progress: Prog
                 sn=rec["order_sn"])))
             continue
         o = orders[0]
-        norm = shipping.normalize_tracking
+        norm = normalize_tracking
         if norm(o.tracking_number) == norm(rec["tracking_number"]) and o.logistics_id == rec["logistics_id"]:
             counts.unchanged += 1
             continue
         try:
             with db.atomic():  # savepoint: a refused row leaves nothing behind
                 shipping.assign_tracking(o.id, rec["tracking_number"], rec["logistics_id"], actor=actor or "import")
-        except DadanError as exc:
-            rejects.append(RejectedRow(rec["_row"], cells, "", exc.message))
+        except DadanError as exc:  # a TrackingRefused names its column
+            column = lay.headers[lay.mapping[exc.field]] if isinstance(exc, TrackingRefused) else ""
+            rejects.append(RejectedRow(rec["_row"], cells, column, exc.message))
             continue
         counts.updated += 1
     if progress:

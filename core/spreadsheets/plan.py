@@ -4,7 +4,6 @@ row, groups orders (or checks a tracking file's rows) and counts what a commit w
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from dadan.core.bulk import gc_paused
 from dadan.core.i18n import tr
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.upsert import RecordColumns
+from dadan.core.shipping.tracking_rules import shape_problem
 from dadan.core.spreadsheets.commit import Counts, apply_plan
 from dadan.core.spreadsheets.errors import SpreadsheetError
 from dadan.core.spreadsheets.fields import FIELD_BY_KEY
@@ -93,9 +93,11 @@ def _tracking_reject(layout: Layout, rec: dict, field_key: str, message: str) ->
                        layout.headers[layout.mapping[field_key]], message, rec["order_sn"])
 
 
-def _tracking_records(parsed: ParsedRows, layout: Layout, rejects: list[RejectedRow]) -> list[dict]:
+def _tracking_records(parsed: ParsedRows, layout: Layout, rejects: list[RejectedRow],
+                      book: CourierBook) -> list[dict]:
     """A tracking file's rows -> {order_sn, tracking_number, logistics_id, _row}; a row without a
-    courier or a valid tracking number, or naming an order given another one, is rejected."""
+    courier or a tracking number of the courier's shape, or naming an order given another one,
+    is rejected (a number already on another order is found by the dry run)."""
     cols = parsed.cols
     records = [{"order_sn": sn, "tracking_number": t, "logistics_id": c, "_row": r} for sn, t, c, r in zip(
         cols["order_sn"], cols["tracking_number"], cols["courier"], parsed.rows)]
@@ -105,9 +107,8 @@ def _tracking_records(parsed: ParsedRows, layout: Layout, rejects: list[Rejected
         elif not rec["tracking_number"]:
             rejects.append(_tracking_reject(layout, rec, "tracking_number",
                                             tr("the tracking number is empty", "快递单号为空")))
-        elif not re.match(r"^[A-Za-z0-9-]{6,40}$", rec["tracking_number"]):
-            rejects.append(_tracking_reject(layout, rec, "tracking_number", tr(
-                "'{v}' is not a tracking number", "“{v}”不是有效的快递单号", v=rec["tracking_number"])))
+        elif why := shape_problem(rec["tracking_number"], rec["logistics_id"], book):
+            rejects.append(_tracking_reject(layout, rec, "tracking_number", why))
     bad = {r.row for r in rejects}
     return _one_assignment_per_order([r for r in records if r["_row"] not in bad], layout, rejects)
 
@@ -127,7 +128,7 @@ def plan_import(layout: Layout, *, shop_id: int | None, tz: str = "Asia/Shanghai
     parsed, rejects, total, skipped = parse_rows(layout, tz=tz, progress=progress, couriers=couriers,
                                                  strict_courier=layout.kind == "tracking")
     if layout.kind == "tracking":
-        records = _tracking_records(parsed, layout, rejects)
+        records = _tracking_records(parsed, layout, rejects, couriers or CourierBook())
     else:
         records = group_orders(parsed, rejects, layout.headers, layout.rows)
     rejects.sort(key=lambda r: r.row)

@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass, field
 
 from dadan.core.orders.couriers import COURIERS as CATALOGUE
+from dadan.core.orders.couriers import by_id, example_tracking
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
 
@@ -167,7 +168,7 @@ class OrderWorld:
             if roll < 0.04:
                 o.update(refund_status=3, after_sales_status=5)
             elif roll < 0.10:
-                self.ship(o, self.rng.choice(COURIERS)[0], self._tracking(), o["_upd"])
+                self.ship_with_any_courier(o, o["_upd"])
             while o["order_sn"] in mall.orders:
                 o["order_sn"] = self._order_sn(created)
             mall.orders[o["order_sn"]] = o
@@ -175,8 +176,10 @@ class OrderWorld:
         mall.touch()
         return sns
 
-    def _tracking(self) -> str:
-        return f"YT{self.rng.randrange(10**12, 10**13)}"
+    def ship_with_any_courier(self, o: dict, at: float) -> None:
+        """Ship ``o`` (elsewhere) with a courier picked at random and a number of its shape."""
+        lid = self.rng.choice(COURIERS)[0]
+        self.ship(o, lid, example_tracking(by_id(lid), self.rng.randrange(10**12, 10**13)), at)
 
     @staticmethod
     def ship(o: dict, logistics_id: int, tracking: str, at: float) -> None:
@@ -215,7 +218,7 @@ class OrderWorld:
             plain = (decrypt(o["receiver_address"]) or "") + "（改）"
             o.update(receiver_address=encrypt(plain), address=encrypt(plain))
         elif kind == "shipped_elsewhere":
-            self.ship(o, self.rng.choice(COURIERS)[0], self._tracking(), now)
+            self.ship_with_any_courier(o, now)
         elif kind == "remark":
             o["remark"] = self.rng.choice(["加急", "送小礼品", "核对尺码", "已联系买家"])
         elif kind == "stock_out":
