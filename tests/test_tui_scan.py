@@ -41,8 +41,8 @@ async def test_scan_opens_order(tmp_path):
 
 async def test_scan_to_ship_right_wrong_blocked(tmp_path):
     ctx = make_ctx(tmp_path, 200)
-    good = give_tracking(printable_order(), "YT5550001")
-    bad = give_tracking(blocked_order(), "YT5550002")
+    good = give_tracking(printable_order(), "75355500000001")
+    bad = give_tracking(blocked_order(), "75355500000002")
     bells = []
     app = harness(ctx, lambda: ScanScreen(ship_mode=True))
     app.bell = lambda: bells.append(1)
@@ -51,7 +51,7 @@ async def test_scan_to_ship_right_wrong_blocked(tmp_path):
         scr = app.screen
         banner = scr.query_one("#scan-banner")
         # right parcel
-        await _scan(pilot, "YT5550001")
+        await _scan(pilot, "75355500000001")
         assert scr.last_outcome.ok and banner.has_class("-ok") and not bells
         assert Order.get_by_id(good.id).state == "shipped"
         assert Shipment.select().where(Shipment.order == good.id, Shipment.state == "pending").count() == 1
@@ -60,7 +60,7 @@ async def test_scan_to_ship_right_wrong_blocked(tmp_path):
         await _scan(pilot, "XX404")
         assert banner.has_class("-warn") and len(bells) == 1 and "WRONG PARCEL" in str(banner.content)
         # blocked parcel
-        await _scan(pilot, "YT5550002")
+        await _scan(pilot, "75355500000002")
         assert banner.has_class("-warn") and len(bells) == 2 and "DO NOT SHIP" in str(banner.content)
         assert Order.get_by_id(bad.id).state == bad.state and Shipment.select().count() == n_ship
         # the field is ready for the next scan
@@ -73,8 +73,8 @@ async def test_scan_to_ship_right_wrong_blocked(tmp_path):
 async def test_slip_then_wrong_waybill(tmp_path):
     ctx = make_ctx(tmp_path, 80)
     a, b = list(Order.select().where(Order.state == "printed", Order.exception_flags == 0).limit(2))
-    give_tracking(a, "YTA000001")
-    give_tracking(b, "YTB000002")
+    give_tracking(a, "75300000000001")
+    give_tracking(b, "75300000000002")
     app = harness(ctx, lambda: ScanScreen(ship_mode=True))
     app.bell = lambda: None
     async with app.run_test(size=(80, 24)) as pilot:
@@ -82,10 +82,10 @@ async def test_slip_then_wrong_waybill(tmp_path):
         scr = app.screen
         await _scan(pilot, a.order_sn)
         assert scr.expect_order_id == a.id
-        await _scan(pilot, "YTB000002")
+        await _scan(pilot, "75300000000002")
         assert scr.last_outcome.kind == "mismatch" and scr.query_one("#scan-banner").has_class("-warn")
         assert Order.get_by_id(b.id).state == "printed"
-        await _scan(pilot, "YTA000001")
+        await _scan(pilot, "75300000000001")
         assert scr.last_outcome.ok and Order.get_by_id(a.id).state == "shipped"
 
 

@@ -94,7 +94,7 @@ def test_screen_snapshot(name, size, tmp_path, snap_compare):
     ctx = make_ctx(tmp_path, 60, seed=3)
     ctx.settings.printers = [PrinterSettings(name="preview", driver="preview", uri="")]  # no tmp path on screen
     if name == "scan":
-        give_tracking(printable_order(), "YT7770001")
+        give_tracking(printable_order(), "75377700000001")
     factory = (lambda: _import_screen(tmp_path)) if name == "import" else _factories()[name]
     app = harness(ctx, factory)
     app.bell = lambda: None
@@ -102,7 +102,7 @@ def test_screen_snapshot(name, size, tmp_path, snap_compare):
     async def run_before(pilot):
         await wait_idle(pilot, 4)
         if name == "scan":
-            await pilot.press(*"YT7770001", "enter")
+            await pilot.press(*"75377700000001", "enter")
             await wait_idle(pilot)
             await pilot.press(*"NOSUCH1", "enter")
             await wait_idle(pilot)

@@ -23,13 +23,13 @@ async def test_tracking_entry_for_a_selection(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_idle(pilot)
         scr = app.screen
-        for code in ("ZTO10000001", "ZTO10000002", "ZTO10000003"):
+        for code in ("75310000000001", "75310000000002", "75310000000003"):
             await pilot.press(*code, "enter")
             await wait_idle(pilot)
         assert scr.assigned == 2
         assert scr.query_one("#trk-status").has_class("-warn")
         assert "cannot be shipped" in str(scr.query_one("#trk-status").content)
     got = {o.id: (o.tracking_number, o.state, o.logistics_id) for o in Order.select().where(Order.id.in_(ids))}
-    assert got[ok[0]] == ("ZTO10000001", "shipped", 115) and got[ok[1]] == ("ZTO10000002", "shipped", 115)
+    assert got[ok[0]] == ("75310000000001", "shipped", 115) and got[ok[1]] == ("75310000000002", "shipped", 115)
     assert got[blocked][0] == "" and Shipment.select().where(Shipment.order == blocked).count() == 0
     assert Shipment.select().where(Shipment.order.in_(ok), Shipment.state == "pending").count() == 2
