@@ -18,7 +18,21 @@ from dadan.core.shipping.outbox import assign_tracking
 from dadan.core.shipping.scan import ship_scan
 from dadan.tui.screens.tracking import TrackingScreen
 from tests.desk_helpers import NOW, anyio_backend, give_tracking, harness, make_ctx, wait_idle  # noqa: F401
-from tests.test_import_core import db, shop  # noqa: F401  (fixtures)
+from tests.test_import_core import (  # noqa: F401  (db, shop: fixtures)
+    SAMPLE,
+    SN1,
+    SN2,
+    SN3,
+    commit_import,
+    db,
+    dump,
+    line,
+    plan_for,
+    plan_import,
+    prepare,
+    shop,
+    write_xlsx,
+)
 
 ZTO, YTO = 115, 85
 
@@ -137,9 +151,6 @@ async def test_tracking_screen_refuses_the_same_number_for_the_next_order(tmp_pa
 
 
 def test_import_rejects_rows_with_a_taken_number_or_a_wrong_shape_while_planning(tmp_path, db, shop):
-    from tests.test_import_core import SAMPLE, SN1, SN2, SN3, commit_import, dump, line, plan_for, plan_import, \
-        prepare, write_xlsx
-
     commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE + [line(SN3)]), shop), actor="t")
     sn4 = "231115-000000000000008"
     commit_import(plan_for(write_xlsx(tmp_path / "b.xlsx", [line(sn4)]), shop), actor="t")
@@ -165,9 +176,6 @@ def test_import_rejects_rows_with_a_taken_number_or_a_wrong_shape_while_planning
 
 
 def test_import_file_giving_one_number_to_two_orders_rejects_the_second(tmp_path, db, shop):
-    from tests.test_import_core import SAMPLE, SN1, SN2, commit_import, dump, plan_for, plan_import, prepare, \
-        write_xlsx
-
     commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE), shop), actor="t")
     headers = ["订单号", "快递公司", "快递单号"]
     rows = [[SN1, "中通", "75312345678901"], [SN2, "中通", "75312345678901"]]
@@ -179,7 +187,6 @@ def test_import_file_giving_one_number_to_two_orders_rejects_the_second(tmp_path
 
 def test_cli_import_refuses_a_taken_number(tmp_path, monkeypatch, capsys):
     from tests.test_export import _cli
-    from tests.test_import_core import SAMPLE, SN1, SN2, write_xlsx
 
     p = write_xlsx(tmp_path / "a.xlsx", SAMPLE)
     assert _cli(["import", str(p), "--shop", "主店", "--create-shop"], tmp_path, monkeypatch, capsys)[0] == 0
