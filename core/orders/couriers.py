@@ -3,7 +3,9 @@
 Each :class:`Courier` carries the platform's logistics id (``pdd.logistics.companies.get``,
 ``pdd.logistics.online.send``), the e-waybill code (``wp_code``), one Chinese and one English
 display name, the aliases people and files use (short forms, old names, codes), and the shape
-of its tracking numbers.
+of its tracking numbers: a regular expression (:func:`matches_tracking`), the same in words for
+refusals, and an example the demo and the loopback platform fill in (:func:`example_tracking`).
+``core.shipping.tracking_rules`` checks every assigned number against it.
 
 Names: where sources disagreed the platform's own name wins (the names the loopback platform
 lists, as the real one does): 顺丰速运 (not 顺丰快递), 圆通快递 (not 圆通速递), 京东快递 (not

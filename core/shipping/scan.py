@@ -12,7 +12,8 @@ pending :class:`Shipment`), in one write transaction, or changes nothing and say
 - ``no_tracking``      an order number was scanned where a waybill was expected and the order
                        has no tracking number yet
 - ``no_courier``       the order has a tracking number but no courier
-- ``refused``          the shipping rules refused it (e.g. an invalid tracking number)
+- ``refused``          the shipping rules refused it (``core.shipping.tracking_rules``: a number
+                       not shaped like the courier's, or already on another order)
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Tracking entry: type or scan tracking numbers for a selection of orders; the courier is
 picked once. Each number goes to the highlighted order (``core.shipping.outbox.assign_tracking``,
-which queues the ship confirmation and refuses blocked orders), then the cursor moves on."""
+which queues the ship confirmation and refuses blocked orders, numbers not shaped like the
+courier's and numbers already on another order), then the cursor moves on."""
 
 from __future__ import annotations
 
