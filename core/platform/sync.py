@@ -158,13 +158,14 @@ class SyncReport:
     error: str = ""
     reauthorize: bool = False
     skipped: bool = False  # another terminal holds the lease
+    no_credentials: bool = False  # the shop has no platform credentials (e.g. made for imports)
     run_id: int | None = None
     started_at: dt.datetime = field(default_factory=utcnow)
     finished_at: dt.datetime | None = None
     cursor: dt.datetime | None = None
 
     def summary(self) -> str:
-        if self.skipped:
+        if self.skipped or self.no_credentials:
             return tr("{s}: skipped ({e})", "{s}：跳过（{e}）", s=self.shop, e=self.error)
         secs = max(0.0, ((self.finished_at or utcnow()) - self.started_at).total_seconds())
         base = tr("{s}: {w} windows, {n} orders seen, {new} new, {ch} changed, {fl} flagged in {t:.1f}s",
@@ -358,7 +359,8 @@ def _finish(report: SyncReport, run_id: int, calls: int) -> None:
 
 def sync_shops(factory: Callable[[Shop], PddClient], settings: SyncSettings, *,
                shop_name: str | None = None, holder: str = HOLDER) -> list[SyncReport]:
-    """One pass over every shop (or one named shop): what ``dadan sync`` runs."""
+    """One pass over every shop (or one named shop): what ``dadan sync`` runs. A shop without
+    credentials gets a report saying so (``no_credentials``) and is not synced."""
     from dadan.core.platform.shops import ShopNotConfigured, list_shops, resolve_shop
 
     shops = [resolve_shop(shop_name)] if shop_name else list_shops()
@@ -367,7 +369,7 @@ def sync_shops(factory: Callable[[Shop], PddClient], settings: SyncSettings, *,
         try:
             client = factory(shop)
         except ShopNotConfigured as exc:
-            reports.append(SyncReport(shop=shop.name, shop_id=shop.id, error=exc.message,
+            reports.append(SyncReport(shop=shop.name, shop_id=shop.id, error=exc.message, no_credentials=True,
                                       finished_at=utcnow()))
             continue
         with client:
