@@ -15,6 +15,7 @@ import difflib
 import os
 import tomllib
 import typing
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,6 +144,9 @@ class PrinterSettings:
 
 @dataclass
 class SenderSettings:
+    """The sender (寄件人) printed on waybills: ``[sender]`` in config.toml, or the Settings
+    screen. Checked by :func:`check_sender`."""
+
     name: str = ""
     phone: str = ""
     address: str = ""
@@ -285,6 +289,27 @@ def _load_dataclass(cls, data: dict, prefix: str = ""):
     return cls(**kwargs)
 
 
+_SENDER_LIMITS = {"name": 40, "phone": 24, "address": 200}
+
+
+def check_sender(sender: SenderSettings) -> None:
+    """A sender a label can carry: one line each, not too long, and a phone number of 7 to 15
+    digits written with digits, spaces, ``+``, ``-`` and brackets only (0571-88886666,
+    138 0000 0000, +86 138...). Empty fields are allowed (nothing is printed for them)."""
+    for key, limit in _SENDER_LIMITS.items():
+        value = getattr(sender, key)
+        if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in value):
+            raise ConfigError(f"setting 'sender.{key}' must be one line without control characters")
+        if len(value) > limit:
+            raise ConfigError(f"setting 'sender.{key}' must be at most {limit} characters, not {len(value)}")
+    phone = sender.phone.strip()
+    if phone:
+        digits = sum(c.isdigit() for c in phone)
+        if any(not (c.isascii() and (c.isdigit() or c in "+-() ")) for c in phone) or not 7 <= digits <= 15:
+            raise ConfigError(f"setting 'sender.phone' must be a phone number (7 to 15 digits, "
+                              f"e.g. 0571-88886666 or 13800000000), not {phone!r}")
+
+
 def parse_settings(text: str, source: str = "config.toml") -> Settings:
     try:
         data = tomllib.loads(text)
@@ -292,6 +317,10 @@ def parse_settings(text: str, source: str = "config.toml") -> Settings:
         raise ConfigError(f"{source}: {exc}") from None
     try:
         settings = _load_dataclass(Settings, data)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc.message}") from None
+    try:
+        check_sender(settings.sender)
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc.message}") from None
     names = [p.name for p in settings.printers]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Callable
 
 from dadan.core import audit
@@ -14,7 +15,8 @@ from dadan.core.i18n import detect_language, set_language
 def change_settings(ctx, mutate: Callable[[Settings], None], *, actor: str) -> dict[str, tuple]:
     """Apply ``mutate`` to a copy of the settings, save them (validated: a file that could not be
     read back is never written) and record one ``settings`` audit event per changed key.
-    Returns the changes {key: (old, new)}; the context then holds the new settings."""
+    Returns the changes {key: (old, new)}; the context's settings object then holds the new
+    values (changed in place, so whoever holds it, e.g. a printer's worker, sees them)."""
     new = copy.deepcopy(ctx.settings)
     mutate(new)
     diff = settings_diff(ctx.settings, new)
@@ -26,7 +28,8 @@ def change_settings(ctx, mutate: Callable[[Settings], None], *, actor: str) -> d
             if "secret" in key or "token" in key:
                 old, value = "***", "***"
             audit.record("settings", actor=actor, target=key, detail={"from": old, "to": value})
-    ctx.settings = new
+    for f in dataclasses.fields(new):  # in place: printer workers built on ctx.settings see the change
+        setattr(ctx.settings, f.name, getattr(new, f.name))
     if "language" in diff:
         set_language(detect_language(new.language))
     return diff

@@ -158,3 +158,31 @@ def test_revoked_refresh_token_sets_reauthorize_state(env):
 
     r = sync(env)
     assert r.reauthorize and Shop.get_by_id(env.shop.id).auth_state == "reauthorize"
+
+
+def test_token_expiring_right_after_a_refresh_is_refreshed_once_more(env):
+    """The platform expired the fresh token at once (issue #14 item 12): the refresh token is still
+    valid, so the client refreshes again instead of declaring the shop unauthorised."""
+    env.platform.generate_orders(env.mall, 20, spread_hours=20)
+    api = "pdd.order.number.list.increment.get"
+    env.platform.faults.queue.extend([("expire_token", api), ("expire_token", api)])
+    from tests.test_sync_support import sync
+
+    r = sync(env)
+    assert r.ok and not r.reauthorize, r.error
+    assert env.platform.requests["pdd.pop.auth.token.refresh"] == 2
+    assert Shop.get_by_id(env.shop.id).auth_state == "ok"
+    assert env.store.get("shop-a").access_token == env.mall.access_token
+
+
+def test_a_refresh_by_another_thread_is_not_repeated(env):
+    """A call that failed with a token another thread has already replaced retries with the new
+    token; it does not refresh (and so expire) the new pair again."""
+    c = env.client()
+    old = env.mall.access_token
+    env.platform.expire_token(old)
+    c.refresh_tokens()  # "another thread" refreshes first
+    assert env.platform.requests["pdd.pop.auth.token.refresh"] == 1
+    c.refresh_tokens(failed_token=old)  # the late thread's refresh for the token it used
+    assert env.platform.requests["pdd.pop.auth.token.refresh"] == 1
+    assert c.logistics_companies()

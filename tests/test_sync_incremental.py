@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
+from dadan.core import leases
 from dadan.core.config import SyncSettings
 from dadan.core.models import Lease, Order, OrderItem, Shop, SyncRun
 from dadan.core.orders.rules import Flag
 from dadan.core.platform.sync import (
-    acquire_lease,
     china_to_utc,
     order_record,
     plan_windows,
@@ -183,7 +183,7 @@ def test_multiple_shops_sync_separately(env):
 
 def test_only_the_lease_holder_syncs(env):
     env.platform.generate_orders(env.mall, 10, spread_hours=5)
-    assert acquire_lease(sync_lease_name(env.shop.id), "other-terminal", 60)
+    assert leases.acquire(sync_lease_name(env.shop.id), "other-terminal", dt.timedelta(seconds=60))
     r = sync(env)
     assert r.skipped and not r.ok and "other-terminal" in r.error
     assert Order.select().count() == 0
@@ -191,6 +191,29 @@ def test_only_the_lease_holder_syncs(env):
     Lease.update(expires_at=dt.datetime(2000, 1, 1)).execute()
     assert sync(env).ok
     assert Lease.select().count() == 0  # released after the pass
+
+
+def test_a_killed_syncs_lease_is_taken_over_at_once(env):
+    """A sync killed mid-pass leaves its lease behind; its holder (a process on this host) is dead,
+    so the next sync runs at once instead of waiting for the lease to expire (issue #14 item 12)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    env.platform.generate_orders(env.mall, 10, spread_hours=5)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    holder = f"{socket.gethostname()}:{dead.pid}:dead01"
+    assert leases.acquire(sync_lease_name(env.shop.id), holder, dt.timedelta(minutes=5))
+    assert leases.current_holder(sync_lease_name(env.shop.id)) is None
+    r = sync(env)
+    assert r.ok and not r.skipped, r.error
+    assert len(db_orders(env.shop.id)) == 10
+    # a live holder on this host (another terminal's lease in this very process) still blocks
+    alive = f"{socket.gethostname()}:{os.getpid()}:alive1"
+    assert leases.acquire(sync_lease_name(env.shop.id), alive, dt.timedelta(minutes=5))
+    assert sync(env).skipped
 
 
 def test_unconfigured_shop_reports_clearly(env):

@@ -33,6 +33,29 @@ async def test_background_sync_fills_the_desk(tmp_path):
         demo.stop()
 
 
+async def test_f5_without_shop_credentials_says_why(tmp_path):
+    """F5 with only an import-only shop: the notification gives the reason `dadan sync` gives, not
+    "Sync started for 0 shop(s)" (issue #14 item 5)."""
+    from dadan.core.platform.shops import resolve_shop, why_nothing_syncs
+    from dadan.tui.app import DadanApp
+
+    ctx = make_ctx(tmp_path, 0)
+    resolve_shop("imports", create=True)
+    reason = why_nothing_syncs(ctx.paths)
+    assert reason and "no shop has platform credentials" in reason
+    app = DadanApp(ctx, background=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.scheduler is not None:
+                break
+        await pilot.press("f5")
+        await wait_idle(pilot)
+        said = [str(n.message) for n in app._notifications]
+    assert reason in said, said
+    assert not any("Sync started for 0" in m for m in said)
+
+
 async def test_ctrl_o_imports_a_file(tmp_path):
     from dadan.tui.app import DadanApp
     from dadan.tui.screens.import_screen import ImportScreen

@@ -121,3 +121,53 @@ async def test_preview_draws_half_blocks(tmp_path):
         assert set(art) & set("▀▄█") and "waybill" in str(app.screen.query_one("#pv-info").content)
         await pilot.press("t")
         await wait_idle(pilot)
+
+
+async def test_the_sender_is_set_in_settings_and_printed_on_labels(tmp_path):
+    """Issue #14 item 5: the sender (寄件人) is set on the Settings screen: saved to [sender],
+    validated (a wrong phone is refused, nothing saved), audited, and read by the printer workers
+    already running."""
+    from textual.widgets import Input
+
+    from dadan.core.printing.worker import WorkerPool
+
+    ctx = make_ctx(tmp_path, 5)
+    pool = WorkerPool(ctx)  # built before the change, as the desk's workers are
+    app = harness(ctx, SettingsScreen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        screen = app.screen
+
+        async def fill(name: str, phone: str, address: str) -> None:
+            screen.query_one("#set-sender_name", Input).value = name
+            screen.query_one("#set-sender_phone", Input).value = phone
+            screen.query_one("#set-sender_address", Input).value = address
+            screen.query_one("#set-sender_address", Input).focus()
+            await pilot.press("ctrl+s")
+            await wait_idle(pilot)
+
+        await fill("杭州仓", "0571-8888 66x6", "浙江省杭州市余杭区仓前街道 1 号")
+        refused = [str(n.message) for n in app._notifications if n.severity == "error"]
+        assert any("sender.phone" in m for m in refused), refused
+        assert ctx.settings.sender.name == "" and load_settings(ctx.paths).sender.name == ""
+
+        await fill("杭州仓", "0571-88886666", "浙江省杭州市余杭区仓前街道 1 号")
+    saved = load_settings(ctx.paths).sender
+    assert (saved.name, saved.phone, saved.address) == ("杭州仓", "0571-88886666", "浙江省杭州市余杭区仓前街道 1 号")
+    assert "[sender]" in ctx.paths.config_file.read_text(encoding="utf-8")
+    keys = {e.target for e in AuditEvent.select().where(AuditEvent.action == "settings")}
+    assert {"sender.name", "sender.phone", "sender.address"} <= keys
+    for worker in pool.workers.values():  # the next label carries the new sender
+        assert worker.renderer.settings.sender.phone == "0571-88886666"
+
+
+def test_sender_settings_are_checked_in_config_toml():
+    from dadan.core.config import parse_settings
+    from dadan.core.errors import ConfigError
+
+    ok = parse_settings('[sender]\nname = "杭州仓"\nphone = "+86 138 0000 0000"\naddress = "浙江省"\n')
+    assert ok.sender.phone == "+86 138 0000 0000"
+    for bad in ('phone = "call me"', 'phone = "123"', 'name = "a\\u001b[2Jb"', 'address = "one\\ntwo"'):
+        with pytest.raises(ConfigError) as ei:
+            parse_settings(f"[sender]\n{bad}\n")
+        assert "sender." in ei.value.message

@@ -122,7 +122,16 @@ class DadanApp(App):
                            "后台同步未开启（未配置店铺，或以 --no-sync 启动）。"))
             return
         n = self.scheduler.sync_now()
-        self.notify(tr("Sync started for {n} shop(s).", "已开始同步 {n} 个店铺。", n=n))
+        if n:
+            self.notify(tr("Sync started for {n} shop(s).", "已开始同步 {n} 个店铺。", n=n))
+            return
+        from dadan.core.db import connection
+        from dadan.core.platform.shops import why_nothing_syncs
+
+        with connection():
+            reason = why_nothing_syncs(self.ctx.paths)
+        self.notify(reason or tr("No shop could be synced now.", "当前没有可同步的店铺。"),
+                    title=tr("Nothing to sync", "没有可同步的店铺"), severity="warning", timeout=10)
 
     # ------------------------------------------------------------------ import
     def action_import_file(self) -> None:

@@ -8,9 +8,10 @@ and sent.
 Errors never surface as tracebacks: :class:`PlatformError` and its subclasses carry the
 platform's ``error_code``, ``sub_code``, ``sub_msg`` and ``request_id`` and a bilingual message.
 Busy and rate-limit codes, timeouts, 5xx answers and unreadable bodies are retried with
-exponential backoff and full jitter. An expired access token (10019) is refreshed once with the
-refresh token when there is one; otherwise :class:`ReauthorizeRequired` tells the caller to put
-the shop in the "re-authorise" state.
+exponential backoff and full jitter. An expired access token (10019) is refreshed with the
+refresh token when there is one, and once more if the fresh token is refused too (the platform
+has expired a just-issued token); only then, or without a refresh token,
+:class:`ReauthorizeRequired` tells the caller to put the shop in the "re-authorise" state.
 
 Secrets (client secret, tokens) are never logged: log lines name the API, the outcome and the
 platform's request id only.
@@ -42,6 +43,7 @@ PARAM_CODES = {10000, 10001, 21001, 21002}
 RATE_LIMIT_CODES = {52101, 70031}
 BUSY_CODES = {50000, 50001, 50002, 52001, 52002, 52102, 52103}
 BLOCKED_CODES = {70032, 70033, 70034, 70035}
+TOKEN_REFRESHES_PER_CALL = 2  # a token refused right after a refresh gets one more refresh
 
 
 # ------------------------------------------------------------------ errors
@@ -287,21 +289,23 @@ class PddClient:
              retry: bool = True) -> dict:
         """Call ``api`` and return its ``*_response`` object (the one wrapper key).
 
-        Retries busy/rate-limit/transport failures with backoff; refreshes an expired token once.
+        Retries busy/rate-limit/transport failures with backoff; refreshes an expired token (up to
+        :data:`TOKEN_REFRESHES_PER_CALL` times).
         """
         params = dict(params or {})
         attempt = 0
-        refreshed = False
+        refreshes = 0
         while True:
             if with_token:
                 self._refresh_if_due()
+            token_used = self._access_token
             try:
                 data = self._exchange(api, params, with_token=with_token)
             except TokenExpired as exc:
-                if refreshed or not with_token:
+                if refreshes >= TOKEN_REFRESHES_PER_CALL or not with_token:
                     raise self._reauthorize_error(exc) from None
-                self.refresh_tokens(expired=exc)
-                refreshed = True
+                self.refresh_tokens(expired=exc, failed_token=token_used)
+                refreshes += 1
                 continue
             except PlatformError as exc:
                 if not (retry and exc.retryable) or attempt + 1 >= self.retry.attempts:
@@ -332,10 +336,14 @@ class PddClient:
             except PlatformError as exc:  # a transient failure: try the old token anyway
                 log.info("proactive token refresh failed: %s", type(exc).__name__)
 
-    def refresh_tokens(self, expired: PlatformError | None = None) -> None:
+    def refresh_tokens(self, expired: PlatformError | None = None, failed_token: str | None = None) -> None:
         """``pdd.pop.auth.token.refresh``: swap in a new token pair and hand it to ``on_tokens``
-        (which persists it). Without a refresh token: :class:`ReauthorizeRequired`."""
-        used = self._access_token
+        (which persists it). Without a refresh token: :class:`ReauthorizeRequired`.
+
+        ``failed_token`` is the access token the platform refused: if another thread has replaced
+        it meanwhile, the new pair is used as it is (refreshing again would expire it under the
+        other thread's feet)."""
+        used = self._access_token if failed_token is None else failed_token
         with self._token_lock:
             if self._access_token != used:  # another thread refreshed meanwhile
                 return

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from dadan.core.db import connection
-from dadan.core.errors import DadanError
+from dadan.core.errors import ConfigError, DadanError
 from dadan.core.i18n import tr
 from dadan.core.models import Shop, SyncRun, utcnow
 
@@ -114,17 +114,14 @@ class Scheduler:
         """One job per shop that has credentials (call after adding or removing a shop)."""
         if self._sched is None:
             return
-        from dadan.core.platform.credentials import CredentialStore
+        from dadan.core.platform.shops import shops_with_credentials
 
         # only shops with credentials: a demo or import-only shop has nothing to sync
         try:
-            store = CredentialStore(self.ctx.paths.credentials_file)
-            configured = {n for n in store.names() if store.get(n).configured}
-        except Exception:  # noqa: BLE001 - an unreadable store is reported by `dadan shops check`
-            configured = set()
-        with connection():
-            shop_ids = [s.id for s in Shop.select(Shop.id, Shop.name).where(Shop.platform == "pdd")
-                        if s.name in configured]
+            with connection():
+                shop_ids = [s.id for s in shops_with_credentials(self.ctx.paths)]
+        except ConfigError:  # an unreadable store is reported by `dadan shops check` and "sync now"
+            shop_ids = []
         existing = {j.id for j in self._sched.get_jobs() if j.id.startswith("sync:")}
         for sid in shop_ids:
             jid = f"sync:{sid}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from dadan.core.config import Paths, Settings, get_paths
 from dadan.core.db import write
-from dadan.core.errors import DadanError, NotFound
+from dadan.core.errors import ConfigError, DadanError, NotFound
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.models import Shop
 from dadan.core.platform.credentials import CredentialStore, ShopCredentials
@@ -115,6 +115,32 @@ def resolve_shop(name: str | None, *, create: bool = False, required: bool = Tru
 
 def list_shops() -> list[Shop]:
     return list(Shop.select().where(Shop.platform == "pdd").order_by(Shop.name))
+
+
+def shops_with_credentials(paths: Paths | None = None) -> list[Shop]:
+    """The platform shops that have credentials: the ones a sync of every shop syncs (a shop
+    made for imports has none)."""
+    store = _store(paths)
+    configured = {n for n in store.names() if store.get(n).configured}
+    return [s for s in list_shops() if s.name in configured]
+
+
+def why_nothing_syncs(paths: Paths | None = None) -> str | None:
+    """Why a sync of every shop would sync nothing (no shop, or no shop with credentials), in
+    words for the operator; ``None`` when some shop can sync. The one reason `dadan sync` and
+    the desk's "sync now" give."""
+    shops = list_shops()
+    if not shops:
+        return tr("no shop yet: add one with `dadan shops add NAME --client-id ID`",
+                  "还没有店铺：请用 `dadan shops add 店铺名 --client-id ID` 添加")
+    try:
+        if shops_with_credentials(paths):
+            return None
+    except ConfigError as exc:
+        return exc.message
+    return tr("no shop has platform credentials ({names}): add them with `dadan shops add NAME --client-id ID`",
+              "没有店铺配置了平台凭证（{names}）：请用 `dadan shops add 店铺名 --client-id ID` 添加",
+              names=", ".join(s.name for s in shops))
 
 
 def set_auth_state(shop_id: int, state: str) -> None:

@@ -28,24 +28,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from dadan.core import leases
 from dadan.core.config import SyncSettings
 from dadan.core.db import write
 from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
-from dadan.core.models import Lease, Order, Shop, SyncRun, utcnow
+from dadan.core.models import Order, Shop, SyncRun, utcnow
 from dadan.core.orders.upsert import upsert_orders
 from dadan.core.platform.pdd import PddClient, PlatformError, ReauthorizeRequired
 
 log = logging.getLogger("dadan.sync")
 
-HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+HOLDER = leases.make_holder()
 PAGE_SIZE = 100
 _CHINA_OFFSET = dt.timedelta(hours=8)  # platform times are China time (no DST since 1991)
 _EPOCH = dt.datetime(1970, 1, 1)
@@ -59,37 +57,10 @@ class LeaseLost(DadanError):
     TITLE = Bilingual("Sync lease lost", "同步租约已丢失")
 
 
-# ------------------------------------------------------------------ leases
-def acquire_lease(name: str, holder: str = HOLDER, ttl_seconds: float = 300) -> bool:
-    """Take or renew the lease ``name`` for ``holder``; False if someone else holds it."""
-    now = utcnow()
-    with write():
-        row = Lease.get_or_none(Lease.name == name)
-        if row is not None and row.holder != holder and row.expires_at > now:
-            return False
-        exp = now + dt.timedelta(seconds=ttl_seconds)
-        if row is None:
-            Lease.create(name=name, holder=holder, expires_at=exp)
-        else:
-            Lease.update(holder=holder, expires_at=exp).where(Lease.name == name).execute()
-        return True
-
-
-def release_lease(name: str, holder: str = HOLDER) -> None:
-    with write():
-        Lease.delete().where((Lease.name == name) & (Lease.holder == holder)).execute()
-
-
-def lease_holder(name: str) -> str | None:
-    row = Lease.get_or_none(Lease.name == name)
-    return row.holder if row is not None and row.expires_at > utcnow() else None
-
-
 def sync_lease_name(shop_id: int) -> str:
     return f"sync:{shop_id}"
 
 
-# ------------------------------------------------------------------ API JSON -> upsert records
 def china_to_utc(text) -> dt.datetime | None:
     """``yyyy-MM-dd HH:mm:ss`` China time -> naive UTC (fast path; ``None`` for empty)."""
     if not text or not isinstance(text, str):
@@ -172,7 +143,6 @@ def _is_full(entry: dict) -> bool:
     return isinstance(entry.get("item_list"), list) and "order_status" in entry
 
 
-# ------------------------------------------------------------------ reports
 @dataclass
 class SyncReport:
     shop: str
@@ -188,13 +158,14 @@ class SyncReport:
     error: str = ""
     reauthorize: bool = False
     skipped: bool = False  # another terminal holds the lease
+    no_credentials: bool = False  # the shop has no platform credentials (e.g. made for imports)
     run_id: int | None = None
     started_at: dt.datetime = field(default_factory=utcnow)
     finished_at: dt.datetime | None = None
     cursor: dt.datetime | None = None
 
     def summary(self) -> str:
-        if self.skipped:
+        if self.skipped or self.no_credentials:
             return tr("{s}: skipped ({e})", "{s}：跳过（{e}）", s=self.shop, e=self.error)
         secs = max(0.0, ((self.finished_at or utcnow()) - self.started_at).total_seconds())
         base = tr("{s}: {w} windows, {n} orders seen, {new} new, {ch} changed, {fl} flagged in {t:.1f}s",
@@ -206,7 +177,6 @@ class SyncReport:
         return base
 
 
-# ------------------------------------------------------------------ the pass
 def _epoch(t: dt.datetime) -> int:
     return int((t - _EPOCH).total_seconds())
 
@@ -312,7 +282,7 @@ def sync_window(shop_id: int, client: PddClient, start: int, end: int, settings:
     records = [order_record(o) for o in full + [d for d in details if d]]
     records = [r for r in records if r["order_sn"]]
     with write():
-        if not acquire_lease(sync_lease_name(shop_id), holder, lease_ttl):
+        if not leases.acquire(sync_lease_name(shop_id), holder, dt.timedelta(seconds=lease_ttl)):
             raise LeaseLost(tr("another terminal took over this shop's sync", "另一终端接管了该店铺的同步"))
         res = upsert_orders(shop_id, records, source="api") if records else None
         Shop.update(sync_cursor=_from_epoch(end)).where(Shop.id == shop_id).execute()
@@ -334,10 +304,10 @@ def sync_shop(shop: Shop, client: PddClient, settings: SyncSettings, *, holder: 
     ttl = lease_ttl if lease_ttl is not None else float(settings.lease_seconds)
     report = SyncReport(shop=shop.name, shop_id=shop.id)
     lease = sync_lease_name(shop.id)
-    if not acquire_lease(lease, holder, ttl):
+    if not leases.acquire(lease, holder, dt.timedelta(seconds=ttl)):
         report.skipped = True
         report.error = tr("another terminal is syncing this shop ({h})", "另一终端正在同步该店铺（{h}）",
-                          h=lease_holder(lease) or "?")
+                          h=leases.current_holder(lease) or "?")
         report.finished_at = utcnow()
         return report
     calls0 = client.calls
@@ -368,10 +338,10 @@ def sync_shop(shop: Shop, client: PddClient, settings: SyncSettings, *, holder: 
     except Exception as exc:  # noqa: BLE001 - recorded for the UI, then re-raised (a bug)
         report.error = tr("internal error: {e}", "内部错误：{e}", e=type(exc).__name__)
         _finish(report, run.id, client.calls - calls0)
-        release_lease(lease, holder)
+        leases.release(lease, holder)
         raise
     _finish(report, run.id, client.calls - calls0)
-    release_lease(lease, holder)
+    leases.release(lease, holder)
     return report
 
 
@@ -389,7 +359,8 @@ def _finish(report: SyncReport, run_id: int, calls: int) -> None:
 
 def sync_shops(factory: Callable[[Shop], PddClient], settings: SyncSettings, *,
                shop_name: str | None = None, holder: str = HOLDER) -> list[SyncReport]:
-    """One pass over every shop (or one named shop): what ``dadan sync`` runs."""
+    """One pass over every shop (or one named shop): what ``dadan sync`` runs. A shop without
+    credentials gets a report saying so (``no_credentials``) and is not synced."""
     from dadan.core.platform.shops import ShopNotConfigured, list_shops, resolve_shop
 
     shops = [resolve_shop(shop_name)] if shop_name else list_shops()
@@ -398,7 +369,7 @@ def sync_shops(factory: Callable[[Shop], PddClient], settings: SyncSettings, *,
         try:
             client = factory(shop)
         except ShopNotConfigured as exc:
-            reports.append(SyncReport(shop=shop.name, shop_id=shop.id, error=exc.message,
+            reports.append(SyncReport(shop=shop.name, shop_id=shop.id, error=exc.message, no_credentials=True,
                                       finished_at=utcnow()))
             continue
         with client:

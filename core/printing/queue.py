@@ -26,19 +26,16 @@ order that was already printed needs :func:`create_reprint_job` (a reason, an au
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
-import uuid
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from peewee import JOIN, fn
 
-from dadan.core import audit
+from dadan.core import audit, leases
 from dadan.core.db import write
 from dadan.core.errors import DadanError, NotFound
 from dadan.core.i18n import Bilingual, tr
-from dadan.core.models import Lease, Order, PrintItem, PrintJob, utcnow
+from dadan.core.models import Order, PrintItem, PrintJob, utcnow
 from dadan.core.orders.rules import blocked_reason
 from dadan.core.printing.progress import OPEN_JOB_STATES, done_count, progress_label
 
@@ -450,28 +447,6 @@ def finish_job(job_id: int) -> PrintJob:
 
 
 # ------------------------------------------------------------------ leases and recovery
-def _host() -> str:
-    return socket.gethostname()
-
-
-def make_holder() -> str:
-    return f"{_host()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _holder_alive(holder: str) -> bool:
-    host, _, rest = holder.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != _host() or not pid_text.isdigit():
-        return True  # another machine: trust the expiry time
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def lease_name(printer: str) -> str:
     return f"print:{printer}"
 
@@ -479,29 +454,16 @@ def lease_name(printer: str) -> str:
 def acquire_lease(printer: str, holder: str, *, ttl: dt.timedelta = LEASE_TTL) -> bool:
     """Take (or renew) the printer's lease. A lease whose holder died on this host, or that
     expired, is taken over; the taker then runs :func:`recover_uncertain`."""
-    now = utcnow()
-    with write():
-        lease = Lease.get_or_none(Lease.name == lease_name(printer))
-        if lease is None:
-            Lease.create(name=lease_name(printer), holder=holder, expires_at=now + ttl)
-            return True
-        if lease.holder == holder or lease.expires_at < now or not _holder_alive(lease.holder):
-            Lease.update(holder=holder, expires_at=now + ttl).where(Lease.name == lease.name).execute()
-            return True
-        return False
+    return leases.acquire(lease_name(printer), holder, ttl)
 
 
 def release_lease(printer: str, holder: str) -> None:
-    with write():
-        Lease.delete().where(Lease.name == lease_name(printer), Lease.holder == holder).execute()
+    leases.release(lease_name(printer), holder)
 
 
 def lease_holder(printer: str) -> str | None:
     """Who holds the printer now (None if nobody alive does)."""
-    lease = Lease.get_or_none(Lease.name == lease_name(printer))
-    if lease is None or lease.expires_at < utcnow() or not _holder_alive(lease.holder):
-        return None
-    return lease.holder
+    return leases.current_holder(lease_name(printer))
 
 
 def recover_uncertain(printer: str | None = None, *, holder: str | None = None) -> int:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from dadan.core import leases
 from dadan.core.db import connection
 from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
@@ -137,7 +138,7 @@ class PrintWorker:
         self.on_event = on_event
         self.poll_seconds = poll_seconds
         self.session_factory = session_factory
-        self.holder = holder or printing.make_holder()
+        self.holder = holder or leases.make_holder()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None

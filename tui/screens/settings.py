@@ -1,5 +1,6 @@
-"""Settings: language, sync interval, shops and their credentials (masked), printers (test print,
-calibration grid, offsets), templates (preview). Every change is saved, validated and written to
+"""Settings: language, sync interval, printer offsets, the sender (寄件人) printed on waybills,
+shops and their credentials (masked), printers (test print, calibration grid), templates
+(preview). Every change is saved, validated and written to
 the audit log (``core.desk_settings.change_settings``)."""
 
 from __future__ import annotations
@@ -41,8 +42,11 @@ class SettingsScreen(DeskScreen):
                 tooltip=Bilingual("Print the millimetre grid to set the offsets", "打印毫米网格以设置偏移")),
         Binding("f8", "preview", Bilingual("Preview", "预览"), id="settings.preview",
                 tooltip=Bilingual("Preview the printer's template in the terminal", "在终端中预览打印机模板")),
-        Binding("down", "focus_next", "", show=False, id="settings.next", tooltip=Bilingual("Next field", "下一项")),
-        Binding("up", "focus_previous", "", show=False, id="settings.prev", tooltip=Bilingual("Previous field", "上一项")),
+        # priority: the fields' scrolling container would take up/down once the rows overflow
+        Binding("down", "focus_next", "", show=False, id="settings.next", priority=True,
+                tooltip=Bilingual("Next field", "下一项")),
+        Binding("up", "focus_previous", "", show=False, id="settings.prev", priority=True,
+                tooltip=Bilingual("Previous field", "上一项")),
     ]
 
     def compose(self) -> ComposeResult:
@@ -55,6 +59,9 @@ class SettingsScreen(DeskScreen):
                 ("interval", tr("Sync every (minutes)", "同步间隔（分钟）"), str(s.sync.interval_minutes)),
                 ("offset_x", tr("Printer offset X (mm)", "打印偏移 X（毫米）"), f"{p.offset_x_mm:g}"),
                 ("offset_y", tr("Printer offset Y (mm)", "打印偏移 Y（毫米）"), f"{p.offset_y_mm:g}"),
+                ("sender_name", tr("Sender name", "寄件人"), s.sender.name),
+                ("sender_phone", tr("Sender phone", "寄件人电话"), s.sender.phone),
+                ("sender_address", tr("Sender address", "寄件地址"), s.sender.address),
             ]
             for key, label, value in rows:
                 with Horizontal(classes="set-row"):
@@ -141,6 +148,8 @@ class SettingsScreen(DeskScreen):
         def mutate(s) -> None:
             s.language = lang
             s.sync.interval_minutes = interval
+            s.sender.name, s.sender.phone = form["sender_name"], form["sender_phone"]
+            s.sender.address = form["sender_address"]
             from dadan.core.config import PrinterSettings
 
             if not s.printers:

@@ -1,0 +1,68 @@
+"""Named leases in the database: only the holder of a lease runs its job (a printer's worker,
+a shop's sync), so several terminals on one database never do the same work at once.
+
+A holder is ``host:pid:random``. A lease is free when nobody holds it, when it expired, or when
+its holder was a process on this host that is gone (killed, crashed): the next taker does not
+wait for the expiry. A holder on another host is trusted until its lease expires.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import uuid
+
+from dadan.core.db import write
+from dadan.core.models import Lease, utcnow
+
+
+def _host() -> str:
+    return socket.gethostname()
+
+
+def make_holder() -> str:
+    """A holder name for this process: ``host:pid:random``."""
+    return f"{_host()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_alive(holder: str) -> bool:
+    """False only when ``holder`` names a process on this host that no longer exists."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != _host() or not pid_text.isdigit():
+        return True  # another machine (or not a host:pid name): trust the expiry time
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def acquire(name: str, holder: str, ttl: dt.timedelta) -> bool:
+    """Take or renew the lease ``name`` for ``holder``; False while someone alive holds it."""
+    now = utcnow()
+    with write():
+        lease = Lease.get_or_none(Lease.name == name)
+        if lease is None:
+            Lease.create(name=name, holder=holder, expires_at=now + ttl)
+            return True
+        if lease.holder == holder or lease.expires_at < now or not holder_alive(lease.holder):
+            Lease.update(holder=holder, expires_at=now + ttl).where(Lease.name == name).execute()
+            return True
+        return False
+
+
+def release(name: str, holder: str) -> None:
+    with write():
+        Lease.delete().where((Lease.name == name) & (Lease.holder == holder)).execute()
+
+
+def current_holder(name: str) -> str | None:
+    """Who holds the lease now (None if nobody alive does)."""
+    lease = Lease.get_or_none(Lease.name == name)
+    if lease is None or lease.expires_at < utcnow() or not holder_alive(lease.holder):
+        return None
+    return lease.holder
