@@ -51,7 +51,7 @@ def register(sub) -> None:
     ps = pr.add_subparsers(dest="printers_command", metavar="ACTION")
     pl = ps.add_parser("list", help="configured printers")
     pl.set_defaults(func=run_printers, printers_command="list")
-    for name, helptext in (("status", "ask the printer its status (TSPL printers that answer)"),
+    for name, helptext in (("status", "ask the printer its status (TSPL and ESC/POS printers that answer)"),
                            ("test", "print a sample label with the printer's template"),
                            ("calibrate", "print a millimetre grid to set offset_x_mm / offset_y_mm")):
         a = ps.add_parser(name, help=helptext)
