@@ -156,10 +156,12 @@ def _report(ctx, job_id: int) -> int:
 def run_print(args, ctx) -> int:
     from dadan.core.i18n import tr
     from dadan.core.printing import queue as printing
+    from dadan.printers.layout import load_template
 
-    ctx.open_db()
     printer = ctx.settings.printer(args.printer)
     template = args.template or printer.template
+    load_template(template)  # a template that does not load is refused before anything is queued
+    ctx.open_db()
     ids = _orders_for(args)
     plan = printing.plan_print(ids, reprint=bool(args.reprint))
     print(plan.summary(), file=sys.stderr)
