@@ -28,6 +28,7 @@ from PIL import Image
 
 from dadan.printers.errors import PrinterError, PrinterStatusError, TransportError
 from dadan.printers.i18n import Bilingual, tr
+from dadan.printers.private_files import make_private_dir, write_private_bytes
 from dadan.printers.profile import PrinterProfile, profile_from
 from dadan.printers.status import PrinterStatus
 from dadan.printers.transports import Transport, open_transport
@@ -99,7 +100,7 @@ class PrinterSession:
         Raises PrinterStatusError when the printer says it cannot print."""
         if self.is_preview:
             try:
-                self.preview_dir.mkdir(parents=True, exist_ok=True)
+                make_private_dir(self.preview_dir)
             except OSError as exc:
                 raise TransportError(tr("cannot create {p}: {e}", "无法创建 {p}：{e}", p=self.preview_dir,
                                         e=exc.strerror or exc)) from None
@@ -133,7 +134,7 @@ class PrinterSession:
         if self.is_preview:
             path = self.preview_dir / f"{name}.png"
             try:
-                path.write_bytes(payload)
+                write_private_bytes(path, payload)
             except OSError as exc:
                 raise TransportError(tr("cannot write {p}: {e}", "无法写入 {p}：{e}", p=path,
                                         e=exc.strerror or exc)) from None
