@@ -5,7 +5,7 @@ one is being sent). ``send`` returns only once the transport accepted the bytes:
 
 * on a printer that reads back (TCP, USB) and answered the status query when the session
   opened, each label is followed by the driver's status query (TSPL ``ESC ! ?``, ESC/POS
-  ``DLE EOT 1/2/4``); the answer arrives after the printer took every byte before it (one
+  ``DLE EOT 2``); the answer arrives after the printer took every byte before it (one
   ordered stream), so it is both an acknowledgement and a fresh status. A returned write alone
   proves nothing there: the bytes may still sit in a socket buffer when the printer drops;
 * elsewhere, when the write returned (the bytes are in the device, the socket or CUPS).

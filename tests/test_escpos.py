@@ -79,3 +79,13 @@ def test_realtime_status_decoded_into_words():
     assert not decode_realtime_status(b"\x12\x12").known  # an answer cut short
     assert not decode_realtime_status(b"\x00\x00\x00").known  # not status bytes
     assert not decode_realtime_status(None).known
+
+
+def test_label_acknowledgement_is_one_status_byte():
+    from dadan.printers.escpos import ACK_QUERY, decode_offline_cause
+
+    assert EscposDriver(P58).ack_query == ACK_QUERY == b"\x10\x04\x02" and EscposDriver(P58).ack_reply_len == 1
+    assert decode_offline_cause(b"\x12").text() == "ready"
+    assert decode_offline_cause(b"\x32").text() == "paper out"
+    assert decode_offline_cause(b"\x16").text() == "cover open"
+    assert not decode_offline_cause(b"\x00").known and not decode_offline_cause(None).known
