@@ -7,6 +7,7 @@ The modes are set with ``chmod`` after creating, so they do not depend on the um
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,7 +18,7 @@ PRIVATE_FILE_MODE = 0o600
 def make_private_dir(path: str | os.PathLike, *, tighten: bool = False) -> Path:
     """Create ``path`` (and missing parents) owner-only. An existing folder keeps its mode
     unless ``tighten`` (dadan's own data folders), which makes it owner-only too when it is
-    ours. Raises OSError as ``Path.mkdir`` does."""
+    ours (and not a shared sticky folder such as /tmp). Raises OSError as ``Path.mkdir`` does."""
     path = Path(path)
     missing = []
     p = path
@@ -27,8 +28,10 @@ def make_private_dir(path: str | os.PathLike, *, tighten: bool = False) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     for d in missing:
         os.chmod(d, PRIVATE_DIR_MODE)
-    if tighten and not missing and path.stat().st_uid == os.getuid():
-        os.chmod(path, PRIVATE_DIR_MODE)
+    if tighten and not missing:
+        st = path.stat()
+        if st.st_uid == os.getuid() and not st.st_mode & stat.S_ISVTX:  # never a shared /tmp
+            os.chmod(path, PRIVATE_DIR_MODE)
     return path
 
 

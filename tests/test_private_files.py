@@ -99,3 +99,13 @@ def test_preview_writers_and_helpers(tmp_path, open_umask):
     os.chmod(mine, 0o755)
     make_private_dir(mine / "x")
     assert mode(mine) == 0o755 and mode(mine / "x") == 0o700  # a folder dadan did not make keeps its mode
+
+
+def test_a_shared_sticky_folder_is_never_tightened(tmp_path, open_umask):
+    from dadan.printers.private_files import make_private_dir
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    make_private_dir(shared, tighten=True)
+    assert mode(shared) == 0o1777
