@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dadan.core.errors import ConfigError
+from dadan.printers.private_files import make_private_dir
 
 APP_NAME = "dadan"
 
@@ -59,8 +60,11 @@ class Paths:
         return self.data_dir / "exports"
 
     def ensure(self) -> "Paths":
-        for d in (self.config_dir, self.data_dir, self.spool_dir, self.preview_dir, self.log_dir):
-            d.mkdir(parents=True, exist_ok=True)
+        """Create the folders; the data folder and its folders are owner-only (0700): they hold
+        buyers' names, phones and addresses (``exports/`` is made so by the first export)."""
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        for d in (self.data_dir, self.spool_dir, self.preview_dir, self.log_dir):
+            make_private_dir(d, tighten=True)
         return self
 
 
@@ -399,10 +403,7 @@ def save_settings(settings: Settings, paths: Paths | None = None) -> None:
     paths = paths or get_paths()
     text = dump_settings(settings)
     parse_settings(text)  # never write a file we could not read back
-    paths.config_dir.mkdir(parents=True, exist_ok=True)
-    tmp = paths.config_file.with_suffix(".toml.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, paths.config_file)
+    write_private(paths.config_file, text)
 
 
 def settings_diff(old: Settings, new: Settings) -> dict[str, tuple]:

@@ -26,6 +26,7 @@ from peewee import AutoField, Database, ForeignKeyField, Model, OperationalError
 
 from dadan.core.errors import DatabaseError
 from dadan.core.models import ALL_MODELS, SchemaVersion, database_proxy
+from dadan.printers.private_files import PRIVATE_FILE_MODE, make_private_dir
 
 BUSY_TIMEOUT_S = 30.0
 
@@ -48,9 +49,10 @@ def _make_database(url: str) -> Database:
         path = url[len("sqlite:///") :]
         if path != ":memory:":
             p = Path(path)
-            p.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(p.parent)
             if not p.exists():  # orders hold buyer data: owner-only
-                fd = os.open(p, os.O_WRONLY | os.O_CREAT, 0o600)
+                fd = os.open(p, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE)
+                os.fchmod(fd, PRIVATE_FILE_MODE)
                 os.close(fd)
         return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_S)
     if url.startswith(("postgres://", "postgresql://")):
@@ -131,7 +133,7 @@ def _restrict_sidecars(url: str) -> None:
         p = Path(base + suffix)
         try:
             if p.exists() and p.stat().st_uid == os.getuid():
-                p.chmod(0o600)
+                p.chmod(PRIVATE_FILE_MODE)
         except OSError:
             pass
 

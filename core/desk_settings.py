@@ -46,12 +46,10 @@ def send_test_print(ctx, printer: str | None = None, *, calibration: bool = Fals
 
         img, name = calibration_image(prof), "calibration"
     else:
+        from dadan.printers.layout import load_template
         from dadan.printers.raster import render_label
 
-        fields = {"order_sn": "TEST-0000001", "tracking_number": "TEST0000001", "courier_name": "测试 TEST",
-                  "receiver_name": "测试收件人", "receiver_phone": "138****0000",
-                  "receiver_address": "浙江省杭州市西湖区 测试地址 1 号", "batch_label": "1/1", "batch_seq": 1,
-                  "batch_total": 1, "items_summary": "A12 红色,XL ×2", "shop_name": "dadan"}
+        fields = fields_for_test_print(load_template(prof.template).kind, ctx.settings)
         img = render_label(prof.template, fields, dpi=prof.dpi, offset_x_mm=prof.offset_x_mm,
                            offset_y_mm=prof.offset_y_mm, font_path=ctx.settings.fonts.cjk or None)
         name = "test"
@@ -59,6 +57,18 @@ def send_test_print(ctx, printer: str | None = None, *, calibration: bool = Fals
     with session:
         session.send(session.encode(img), name=name)
     return str(session.preview_files[0]) if session.preview_files else prof.uri or prof.name
+
+
+def fields_for_test_print(kind: str, settings: Settings) -> dict:
+    """A test label's fields: a made-up value for every field of the template's kind (so every
+    element prints), with the configured sender when there is one."""
+    from dadan.printers.fields import sample_values
+
+    fields = sample_values(kind)
+    sender = settings.sender
+    if sender.name or sender.phone or sender.address:
+        fields.update(sender_name=sender.name, sender_phone=sender.phone, sender_address=sender.address)
+    return fields
 
 
 def sample_fields(order_id: int | None = None, *, tz: str = "Asia/Shanghai", sender=None, now=None) -> dict:

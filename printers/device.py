@@ -3,9 +3,11 @@
 ``encode`` is pure and thread-safe (the print worker encodes the next label while the current
 one is being sent). ``send`` returns only once the transport accepted the bytes:
 
-* on a TSPL printer that reads back (TCP, USB), each label is followed by ``ESC ! ?``; the
-  answer arrives after the printer took every byte before it (one ordered stream), so it is
-  both an acknowledgement and a fresh status;
+* on a printer that reads back (TCP, USB) and answered the status query when the session
+  opened, each label is followed by the driver's status query (TSPL ``ESC ! ?``, ESC/POS
+  ``DLE EOT 2``); the answer arrives after the printer took every byte before it (one
+  ordered stream), so it is both an acknowledgement and a fresh status. A returned write alone
+  proves nothing there: the bytes may still sit in a socket buffer when the printer drops;
 * elsewhere, when the write returned (the bytes are in the device, the socket or CUPS).
 
 Failures:
@@ -26,8 +28,9 @@ from PIL import Image
 
 from dadan.printers.errors import PrinterError, PrinterStatusError, TransportError
 from dadan.printers.i18n import Bilingual, tr
+from dadan.printers.private_files import make_private_dir, write_private_bytes
 from dadan.printers.profile import PrinterProfile, profile_from
-from dadan.printers.status import STATUS_QUERY, PrinterStatus, decode_status
+from dadan.printers.status import PrinterStatus
 from dadan.printers.transports import Transport, open_transport
 
 PROBE_TIMEOUT_S = 2.0
@@ -97,7 +100,7 @@ class PrinterSession:
         Raises PrinterStatusError when the printer says it cannot print."""
         if self.is_preview:
             try:
-                self.preview_dir.mkdir(parents=True, exist_ok=True)
+                make_private_dir(self.preview_dir)
             except OSError as exc:
                 raise TransportError(tr("cannot create {p}: {e}", "无法创建 {p}：{e}", p=self.preview_dir,
                                         e=exc.strerror or exc)) from None
@@ -119,7 +122,8 @@ class PrinterSession:
     def query_status(self, timeout: float = PROBE_TIMEOUT_S) -> PrinterStatus:
         if not self.can_query:
             return PrinterStatus(None)
-        status = decode_status(self.transport.query(self.driver.status_query, 1, timeout))
+        driver = self.driver
+        status = driver.decode_status(self.transport.query(driver.status_query, driver.status_reply_len, timeout))
         self.last_status = status
         return status
 
@@ -130,7 +134,7 @@ class PrinterSession:
         if self.is_preview:
             path = self.preview_dir / f"{name}.png"
             try:
-                path.write_bytes(payload)
+                write_private_bytes(path, payload)
             except OSError as exc:
                 raise TransportError(tr("cannot write {p}: {e}", "无法写入 {p}：{e}", p=path,
                                         e=exc.strerror or exc)) from None
@@ -144,7 +148,8 @@ class PrinterSession:
         # a connection that breaks now leaves it unconfirmed, never "not sent" (a resend could
         # print it twice)
         try:
-            reply = self.transport.query(STATUS_QUERY, 1, max(self.profile.timeout_seconds, PROBE_TIMEOUT_S))
+            reply = self.transport.query(self.driver.ack_query, self.driver.ack_reply_len,
+                                         max(self.profile.timeout_seconds, PROBE_TIMEOUT_S))
         except TransportError as exc:
             raise SendUnconfirmed(tr(
                 "printer '{p}': the label was sent, but the connection broke before the printer confirmed "
@@ -155,7 +160,7 @@ class PrinterSession:
             raise SendUnconfirmed(tr(
                 "printer '{p}' took the label but did not confirm it; check whether it printed",
                 "打印机 '{p}' 已接收标签但未确认；请检查是否已打印", p=self.profile.name))
-        status = decode_status(reply)
+        status = self.driver.decode_ack(reply)
         self.last_status = status
         return status
 

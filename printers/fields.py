@@ -123,3 +123,69 @@ def fields_for(kind: str) -> dict[str, str]:
 def row_fields_for(kind: str, source: str) -> dict[str, str] | None:
     """Row keys of the list field ``source`` of ``kind``; None when it is not a list field."""
     return ROW_FIELDS.get(kind, {}).get(source)
+
+
+_SAMPLE_ORDER = {
+    "shop_name": "dadan 测试店",
+    "print_time": "2026-01-01 09:00",
+    "order_sn": "TEST-0000001",
+    "receiver_name": "测试收件人",
+    "receiver_phone": "138****0000",
+    "receiver_address": "浙江省杭州市西湖区 测试地址 1 号",
+    "province": "浙江省",
+    "city": "杭州市",
+    "town": "西湖区",
+    "sender_name": "测试寄件人",
+    "sender_phone": "139****0000",
+    "sender_address": "浙江省义乌市 测试仓库",
+    "items_summary": "A12 红色,XL ×2；B07 ×1",
+    "item_count": 3,
+    "sku_count": 2,
+    "pay_amount": "59.00",
+    "goods_amount": "59.00",
+    "postage": "0.00",
+    "remark": "测试备注",
+    "buyer_memo": "测试留言",
+    "pay_time": "2026-01-01 08:00",
+    "courier_name": "测试 TEST",
+    "tracking_number": "TEST0000001",
+    "route_code": "310-TEST",
+    "batch_seq": 1,
+    "batch_total": 1,
+    "batch_label": "1/1",
+    "reprint_mark": "R2",
+}
+
+_SAMPLE_ROWS = {
+    "packing": [{"seq": 1, "sku": "A12", "name": "测试商品", "spec": "红色,XL", "qty": 2, "price": "19.50",
+                 "amount": "39.00"},
+                {"seq": 2, "sku": "B07", "name": "测试配件", "spec": "黑色", "qty": 1, "price": "20.00",
+                 "amount": "20.00"}],
+    "picklist": [{"seq": 1, "sku": "A12", "name": "测试商品", "spec": "红色,XL", "qty": 2, "orders": "TEST-0000001",
+                  "order_count": 1},
+                 {"seq": 2, "sku": "B07", "name": "测试配件", "spec": "黑色", "qty": 1, "orders": "TEST-0000001",
+                  "order_count": 1}],
+}
+
+_SAMPLE_OTHER = {
+    "order_count": 1,
+    "total_qty": 3,
+    "sku": "A12",
+    "name": "测试商品",
+    "spec": "红色,XL",
+    "price": "19.50",
+    "goods_id": "TEST3456789",
+}
+
+
+def sample_values(kind: str) -> dict[str, object]:
+    """A realistic, non-empty value for every field of ``kind`` (test prints and previews
+    without an order), so that every element of a template shows something."""
+    catalogue = {**_SAMPLE_ORDER, **_SAMPLE_OTHER}
+    if kind == "picklist":
+        catalogue["sku_count"] = 2
+        catalogue["batch_label"] = "TEST"
+    values = {name: catalogue[name] for name in fields_for(kind) if name in catalogue}
+    for source in ROW_FIELDS.get(kind, {}):
+        values[source] = [dict(row) for row in _SAMPLE_ROWS[kind]]
+    return values

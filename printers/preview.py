@@ -1,4 +1,5 @@
-"""Preview "printer": labels become PNG files (and a multi-page PDF for a whole batch).
+"""Preview "printer": labels become PNG files (and a multi-page PDF for a whole batch), owner-only
+(they show receivers' names, phones and addresses).
 
 Used when no printer is configured, and to check a template or a batch on screen.
 """
@@ -14,6 +15,7 @@ from PIL import Image
 
 from dadan.printers.errors import PrinterError
 from dadan.printers.i18n import tr
+from dadan.printers.private_files import make_private_dir, open_private
 from dadan.printers.profile import PrinterProfile
 
 
@@ -46,8 +48,9 @@ class PreviewDriver:
 
 def write_png(img: Image.Image, path: str | Path, dpi: int = 203) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    img.save(path, format="PNG", dpi=(dpi, dpi))
+    make_private_dir(path.parent)
+    with open_private(path) as fh:
+        img.save(fh, format="PNG", dpi=(dpi, dpi))
     return path
 
 
@@ -59,7 +62,8 @@ def write_pdf(pages: Iterable[Image.Image | str | Path], path: str | Path, dpi: 
         images.append(Image.open(p) if isinstance(p, (str, Path)) else p)
     if not images:
         raise PrinterError(tr("nothing to put in the PDF", "没有可写入 PDF 的页面"))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     first, rest = images[0].convert("1"), [im.convert("1") for im in images[1:]]
-    first.save(path, format="PDF", save_all=True, append_images=rest, resolution=float(dpi))
+    with open_private(path) as fh:
+        first.save(fh, format="PDF", save_all=True, append_images=rest, resolution=float(dpi))
     return path

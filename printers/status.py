@@ -1,4 +1,5 @@
-"""TSPL printer status (``ESC ! ?``) decoded into words.
+"""Printer status in words. :class:`PrinterStatus` holds TSPL's status bits, which other
+drivers map their answers onto (:func:`printers.escpos.decode_realtime_status`).
 
 The printer answers ``ESC ! ?`` with one byte, at once (it is an "immediate" command, answered
 even while a label is printing):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from PIL import Image
 
 from dadan.printers.profile import PrinterProfile
-from dadan.printers.status import STATUS_QUERY
+from dadan.printers.status import STATUS_QUERY, decode_status
 
 CRLF = b"\r\n"
 
@@ -26,6 +26,11 @@ class TsplDriver:
     name = "tspl"
     supports_status = True
     status_query = STATUS_QUERY
+    status_reply_len = 1
+    ack_query = STATUS_QUERY  # answered after every byte before it: the label's acknowledgement
+    ack_reply_len = 1
+    decode_status = staticmethod(decode_status)
+    decode_ack = staticmethod(decode_status)
 
     def __init__(self, profile: PrinterProfile):
         self.profile = profile

@@ -65,3 +65,27 @@ def test_round_trip_through_loopback_escpos_printer():
     assert [decode_barcodes(im) for im in printer.labels] == [[f"E{i:04d}"] for i in range(4)]
     got = printer.labels[0].crop((4, 0, 380, 1100))
     assert ImageChops.difference(got.convert("L"), labels[0].convert("L")).getbbox() is None
+
+
+def test_realtime_status_decoded_into_words():
+    from dadan.printers.escpos import STATUS_QUERY, decode_realtime_status
+
+    assert STATUS_QUERY == b"\x10\x04\x01\x10\x04\x02\x10\x04\x04"
+    assert decode_realtime_status(b"\x12\x12\x12").text() == "ready"
+    assert decode_realtime_status(b"\x1a\x32\x72").text() == "paper out"
+    assert decode_realtime_status(b"\x1a\x16\x12").text() == "cover open"
+    assert decode_realtime_status(b"\x1a\x52\x12").problems == ["printer error"]
+    assert decode_realtime_status(b"\x1a\x12\x12").problems == ["paused on the printer"]
+    assert not decode_realtime_status(b"\x12\x12").known  # an answer cut short
+    assert not decode_realtime_status(b"\x00\x00\x00").known  # not status bytes
+    assert not decode_realtime_status(None).known
+
+
+def test_label_acknowledgement_is_one_status_byte():
+    from dadan.printers.escpos import ACK_QUERY, decode_offline_cause
+
+    assert EscposDriver(P58).ack_query == ACK_QUERY == b"\x10\x04\x02" and EscposDriver(P58).ack_reply_len == 1
+    assert decode_offline_cause(b"\x12").text() == "ready"
+    assert decode_offline_cause(b"\x32").text() == "paper out"
+    assert decode_offline_cause(b"\x16").text() == "cover open"
+    assert not decode_offline_cause(b"\x00").known and not decode_offline_cause(None).known

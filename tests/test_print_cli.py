@@ -43,3 +43,56 @@ def test_print_queue_and_printers(cli, capsys):
     assert "#2" in out and "reprint" in out and "done" in out
     assert run("queue", "show", "2") == 0 and " R2 " in capsys.readouterr().out
     assert run("printers", "calibrate") == 0 and (paths.preview_dir / "calibration.png").exists()
+
+
+def test_print_with_a_template_that_does_not_load_is_refused_before_queuing(tmp_path, monkeypatch, capsys):
+    """`dadan print --template nosuch` says so in one line and exits non-zero, as `dadan render`
+    does, and queues nothing (it used to queue a job that paused)."""
+    from dadan.core.db import open_database
+    from dadan.core.models import PrintJob
+    from dadan.core.printing import queue as printing
+    from dadan.printers.errors import TemplateError
+    from dadan.tui import cli
+
+    home = tmp_path / "home"
+    make_db(Paths(config_dir=home, data_dir=home).database_file, 3)
+    close_database()
+    monkeypatch.setenv("DADAN_HOME", str(home))
+    for argv in (["print", order_sn(1), "--template", "nosuch", "--yes"],
+                 ["print", order_sn(1), "--template", str(tmp_path / "missing.toml"), "--yes"],
+                 ["render", order_sn(1), "--template", "nosuch", "--out", str(tmp_path / "out")]):
+        rc = cli.main(argv)
+        close_database()
+        err = capsys.readouterr().err
+        assert rc == 1 and "Traceback" not in err, argv
+        assert len(err.strip().splitlines()) == 1 and err.startswith("dadan: Template error:"), err
+    open_database(f"sqlite:///{home / 'dadan.db'}")
+    assert PrintJob.select().count() == 0
+    with pytest.raises(TemplateError, match="nosuch"):
+        printing.create_job([1], printer="lbl", template="nosuch")
+    with pytest.raises(TemplateError, match="nosuch"):
+        printing.create_reprint_job([1], reason="torn", printer="lbl", template="nosuch")
+    assert PrintJob.select().count() == 0
+    close_database()
+
+
+def test_import_dry_run_writes_no_file(tmp_path, monkeypatch, capsys):
+    """`dadan import FILE --dry-run` lists the rejected rows but writes no rejects file (nor a
+    saved column mapping): a dry run writes nothing at all."""
+    from dadan.tui import cli
+    from tests.test_import_core import SAMPLE, line, write_xlsx
+
+    monkeypatch.setenv("DADAN_HOME", str(tmp_path / "home"))
+    src = tmp_path / "in"
+    src.mkdir()
+    p = write_xlsx(src / "a.xlsx", [*SAMPLE, line("240601-bad", pay="not money")])
+    before = sorted(x.name for x in src.iterdir())
+    rc = cli.main(["import", str(p), "--dry-run", "--save-mapping", "mine"])
+    close_database()
+    out = capsys.readouterr().out
+    assert rc == 1 and "rejected" in out and "nothing was written" in out, out
+    assert sorted(x.name for x in src.iterdir()) == before
+    assert "rejected rows written" not in out
+    from dadan.core.spreadsheets.mappings import SavedMappings
+
+    assert SavedMappings().load("mine") is None

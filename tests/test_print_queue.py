@@ -27,6 +27,20 @@ def tspl(uri: str, **kw) -> PrinterProfile:
     return PrinterProfile(name="lbl", driver="tspl", uri=uri, width_mm=60, height_mm=40, **kw)
 
 
+def escpos(uri: str, **kw) -> PrinterProfile:
+    return PrinterProfile(name="lbl", driver="escpos", uri=uri, width_mm=80, **kw)
+
+
+PROFILES = {"tspl": tspl, "escpos": escpos}
+
+
+def slow_printer(driver: str):
+    """A loopback printer that takes ~28 ms a label and buffers one."""
+    if driver == "escpos":
+        return FakeEscposPrinter(label_seconds=0.028)
+    return FakeTsplPrinter(speed_mm_s=1500, buffer_labels=1)
+
+
 @pytest.fixture
 def db200(tmp_path):
     db = make_db(tmp_path / "dadan.db", 200)
@@ -128,14 +142,16 @@ def test_connection_lost_after_a_whole_label_leaves_it_uncertain_not_resent(db20
     assert Order.select().where(Order.print_count != 1).count() == 0
 
 
-def test_killed_mid_batch_leaves_one_uncertain_and_resends_nothing(tmp_path):
+@pytest.mark.parametrize("driver", ["tspl", "escpos"])
+def test_killed_mid_batch_leaves_one_uncertain_and_resends_nothing(tmp_path, driver):
     db_path = tmp_path / "dadan.db"
     make_db(db_path, 60)
     job = printing.create_job(order_ids(), printer="lbl", template=SMALL_TEMPLATE)
-    with FakeTsplPrinter(speed_mm_s=1500, buffer_labels=1) as printer:  # ~28 ms a label
+    profile = PROFILES[driver]
+    with slow_printer(driver) as printer:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         child = subprocess.Popen([sys.executable, "-m", "tests.fakes.print_child", str(db_path), printer.uri,
-                                  str(job.id)], cwd=ROOT, env=env, stdout=subprocess.PIPE)
+                                  str(job.id), driver], cwd=ROOT, env=env, stdout=subprocess.PIPE)
         try:
             deadline = time.monotonic() + 30
             while len(printer.labels) < 15 and time.monotonic() < deadline:
@@ -162,7 +178,7 @@ def test_killed_mid_batch_leaves_one_uncertain_and_resends_nothing(tmp_path):
 
         # a new worker (as at the next start-up) sends nothing on its own
         count = len(printer.labels)
-        PrintWorker(tspl(printer.uri)).run_pending()
+        PrintWorker(profile(printer.uri)).run_pending()
         time.sleep(0.1)
         assert len(printer.labels) == count
         with pytest.raises(printing.PrintRefused, match="decide first"):
@@ -172,11 +188,67 @@ def test_killed_mid_batch_leaves_one_uncertain_and_resends_nothing(tmp_path):
         for it in unc:
             printing.resolve_uncertain(it.id, printed=it.order.order_sn in received, actor="op")
         printing.resume_job(job.id)
-        PrintWorker(tspl(printer.uri)).run_pending(job.id)
+        PrintWorker(profile(printer.uri)).run_pending(job.id)
     assert printing.job_view(job.id).state == "done"
     assert sorted(decoded(printer)) == [order_sn(i) for i in range(1, 61)]
     assert Order.select().where(Order.print_count != 1).count() == 0
     close_database()
+
+
+def test_escpos_printer_dropping_mid_label_loses_nothing_and_doubles_nothing(db20):
+    # the printer resets in the middle of label 8, discarding what it had not read: a label still
+    # in the socket buffer is not printed, so only the printer's status answer after a label may
+    # mark it sent (issue #14: "database 21 sent, printer 20")
+    job = printing.create_job(order_ids(), printer="lbl", template=SMALL_TEMPLATE)
+    with FakeEscposPrinter(close_after=7) as printer:
+        worker = PrintWorker(escpos(printer.uri))
+        worker.run_pending(job.id)
+        v = printing.job_view(job.id)
+        assert v.state == "paused" and "closed the connection" in v.state_reason
+        assert printer.errors == [] and len(printer.labels) == 7
+        assert v.counts["sent"] == 7  # every label marked sent is on the printer
+        assert v.counts.get("uncertain", 0) + v.counts.get("failed", 0) == 1
+        for it in printing.job_items(job.id, ["uncertain"]):
+            printing.resolve_uncertain(it.id, printed=it.order.order_sn in decoded(printer), actor="op")
+        assert printing.resume_job(job.id) == 13
+        worker.run_pending(job.id)
+    assert printing.job_view(job.id).state == "done"
+    assert decoded(printer) == [order_sn(i) for i in range(1, 21)]  # none lost, none doubled
+    assert Order.select().where(Order.print_count != 1).count() == 0
+
+
+def test_escpos_connection_lost_after_a_whole_label_leaves_it_uncertain_not_resent(db20):
+    job = printing.create_job(order_ids(), printer="lbl", template=SMALL_TEMPLATE)
+    with FakeEscposPrinter(drop_after_print=7) as printer:
+        worker = PrintWorker(escpos(printer.uri))
+        worker.run_pending(job.id)
+        v = printing.job_view(job.id)
+        assert v.state == "paused" and v.counts == {"sent": 6, "uncertain": 1, "queued": 13}
+        unc = printing.job_items(job.id, ["uncertain"])[0]
+        assert unc.seq == 7 and "check whether it printed" in unc.reason
+        worker.run_pending(job.id)
+        assert len(printer.labels) == 7  # nothing resent on its own
+        printing.resolve_uncertain(unc.id, printed=True, actor="op")
+        printing.resume_job(job.id)
+        worker.run_pending(job.id)
+    assert printing.job_view(job.id).state == "done"
+    assert decoded(printer) == [order_sn(i) for i in range(1, 21)]
+    assert Order.select().where(Order.print_count != 1).count() == 0
+
+
+def test_escpos_status_in_words_and_paper_out_pauses(db20):
+    job = printing.create_job(order_ids(), printer="lbl", template=SMALL_TEMPLATE)
+    with FakeEscposPrinter(paper_out=True, cover_open=True) as printer:
+        worker = PrintWorker(escpos(printer.uri))
+        worker.run_pending(job.id)
+        v = printing.job_view(job.id)
+        assert v.state == "paused" and "paper out" in v.state_reason and "cover open" in v.state_reason
+        assert printer.labels == []
+        printer.paper_out = printer.cover_open = False
+        printing.resume_job(job.id)
+        worker.run_pending(job.id)
+    assert printing.job_view(job.id).state == "done"
+    assert decoded(printer) == [order_sn(i) for i in range(1, 21)]
 
 
 def test_refund_after_queueing_is_skipped_with_reason(db20):

@@ -38,6 +38,7 @@ from dadan.core.i18n import Bilingual, tr
 from dadan.core.models import Order, PrintItem, PrintJob, utcnow
 from dadan.core.orders.rules import blocked_reason
 from dadan.core.printing.progress import OPEN_JOB_STATES, done_count, progress_label
+from dadan.printers.layout import load_template
 
 ITEM_STATES = ("queued", "sending", "sent", "skipped", "uncertain", "failed", "cancelled")
 PENDING_ITEM_STATES = ("queued", "sending", "uncertain", "failed")
@@ -128,7 +129,9 @@ def create_job(order_ids: Sequence[int], *, printer: str, template: str, actor: 
                kind: str = "label", skip_excluded: bool = False) -> PrintJob:
     """Queue one label per order, in the given order. Orders already printed, blocked or
     already queued are refused (:class:`PrintRefused`) unless ``skip_excluded``, which leaves
-    them out. Committed before anything prints."""
+    them out; a template that does not load is refused (its TemplateError) before anything is
+    queued. Committed before anything prints."""
+    load_template(template)
     with write():
         plan = plan_print(order_ids)
         if plan.excluded and not skip_excluded:
@@ -149,6 +152,7 @@ def create_reprint_job(order_ids: Sequence[int], *, reason: str, printer: str, t
     reason = (reason or "").strip()
     if not reason:
         raise PrintRefused(tr("a reprint needs a reason", "补打需要填写原因"))
+    load_template(template)
     with write():
         orders = _load_orders(order_ids)
         queued = _queued_in([o.id for o in orders])

@@ -37,6 +37,7 @@ from dadan.core.i18n import Bilingual, tr
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.spreadsheets.writers import RowWriter, yuan
 from dadan.core.timeutil import DEFAULT_TZ, to_local
+from dadan.printers.private_files import make_private, make_private_dir
 
 KINDS = ("orders", "ship", "picklist", "daily")
 FORMATS = ("jsonl", "csv", "xlsx")
@@ -93,7 +94,7 @@ def make_export_folder(path: Path) -> None:
     when it cannot be, or when its name is a file's)."""
     folder = path.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(folder)
     except (FileExistsError, NotADirectoryError):  # the folder's name (or a parent's) is a file
         raise ExportError(tr("cannot write {p}: {d} is not a folder", "无法写入 {p}：{d} 不是文件夹", p=path,
                              d=folder)) from None
@@ -235,6 +236,7 @@ def export(kind: str, fmt: str, out: str | Path, *, where=None, tz: str = DEFAUL
             enc = "utf-8-sig" if fmt == "csv" else "utf-8"
             with open(tmp, "w", encoding=enc, newline="") as fh:
                 res = _run(kind, fmt, fh, where, tz, chunk, progress, str(path))
+        make_private(tmp)  # buyers' names, phones and addresses: owner-only
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

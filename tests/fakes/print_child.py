@@ -9,13 +9,16 @@ from dadan.core.printing.worker import PrintWorker
 from dadan.printers.profile import PrinterProfile
 
 
-def main(db_path: str, uri: str, job_id: int) -> None:
+def main(db_path: str, uri: str, job_id: int, driver: str = "tspl") -> None:
     open_database(f"sqlite:///{db_path}")
-    prof = PrinterProfile(name="lbl", driver="tspl", uri=uri, width_mm=60, height_mm=40)
+    if driver == "escpos":
+        prof = PrinterProfile(name="lbl", driver="escpos", uri=uri, width_mm=80)
+    else:
+        prof = PrinterProfile(name="lbl", driver="tspl", uri=uri, width_mm=60, height_mm=40)
     print("ready", flush=True)
     PrintWorker(prof).run_pending(job_id)
     print("finished", flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), *sys.argv[4:5])

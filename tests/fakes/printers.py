@@ -7,8 +7,12 @@ that consumes labels at a given speed in mm/s (its input buffer holds ``buffer_l
 labels; when full it stops reading, as a real printer does, so TCP back-pressure reaches the
 sender).
 
-:class:`FakeEscposPrinter` parses ESC/POS (ESC @, ESC d, GS V, LF, GS v 0, DLE EOT) and turns
-the raster bands between two cuts back into one image.
+:class:`FakeEscposPrinter` parses ESC/POS (ESC @, ESC d, GS V, LF, GS v 0, DLE EOT, GS r) and
+turns the raster bands between two cuts back into one image. It answers ``DLE EOT 1/2/3/4``
+(real-time status: online/offline, offline cause, error cause, paper sensor) and ``GS r 1``
+(paper sensor) with one status byte each, as a real receipt printer does, takes ``label_seconds``
+to print each label (reading nothing meanwhile, so TCP back-pressure reaches the sender), and
+can drop the connection in the middle of a label or after taking a label whole.
 """
 
 from __future__ import annotations
@@ -306,12 +310,35 @@ class FakeTsplPrinter(_Server):
 
 # ====================================================================== ESC/POS
 class FakeEscposPrinter(_Server):
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, *, close_after: int | None = None, drop_after_print: int | None = None,
+                 label_seconds: float = 0.0, paper_out: bool = False, cover_open: bool = False,
+                 answer_status: bool = True, host: str = "127.0.0.1", port: int = 0):
         super().__init__(host, port)
         self.labels: list[Image.Image] = []
         self.bands: list[Image.Image] = []
         self.cuts = 0
         self.feeds = 0
+        # drop the connection once, in the middle of the label after this many (its data is lost)
+        self.close_after = close_after
+        # drop the connection once, right after taking this many labels whole (the last one
+        # prints) and before answering the status query that would confirm it
+        self.drop_after_print = drop_after_print
+        self.label_seconds = label_seconds
+        self.paper_out = paper_out
+        self.cover_open = cover_open
+        self.answer_status = answer_status
+        self.status_queries = 0
+
+    def status_byte(self, n: int) -> int:
+        """The answer to ``DLE EOT n``: bits 1 and 4 are always set."""
+        b = 0x12
+        if n == 1 and (self.paper_out or self.cover_open):
+            b |= 0x08  # offline
+        elif n == 2:
+            b |= (0x04 if self.cover_open else 0) | (0x20 if self.paper_out else 0)
+        elif n == 4 and self.paper_out:
+            b |= 0x60
+        return b
 
     def _flush(self):
         if not self.bands:
@@ -326,9 +353,20 @@ class FakeEscposPrinter(_Server):
         self.bands = []
         with self.lock:
             self.labels.append(page)
+        if self.label_seconds:
+            time.sleep(self.label_seconds)  # printing: nothing more is read meanwhile
 
     def _on_disconnect(self, buf):
         self._flush()
+
+    def _answer(self, conn, byte: int):
+        if self.drop_after_print is not None and len(self.labels) >= self.drop_after_print:
+            self.drop_after_print = None
+            return "close"
+        self.status_queries += 1
+        if self.answer_status:
+            conn.sendall(bytes((byte,)))
+        return None
 
     def _parse(self, conn, buf: bytearray):
         while buf:
@@ -348,11 +386,15 @@ class FakeEscposPrinter(_Server):
                     self.feeds += 1
                 else:
                     raise ValueError(f"unknown ESC {bytes(buf[:3])!r}")
-            elif b0 == 0x10:  # DLE EOT n: real-time status -> "online, paper present"
+            elif b0 == 0x10:  # DLE EOT n: real-time status
                 if len(buf) < 3:
                     return None
+                if buf[1] != 0x04 or buf[2] not in (1, 2, 3, 4):
+                    raise ValueError(f"unknown DLE {bytes(buf[:3])!r}")
+                n = buf[2]
                 del buf[:3]
-                conn.sendall(b"\x12")
+                if self._answer(conn, self.status_byte(n)) == "close":
+                    return "close"
             elif b0 == 0x1D:
                 if len(buf) < 3:
                     return None
@@ -364,7 +406,17 @@ class FakeEscposPrinter(_Server):
                     del buf[:n]
                     self.cuts += 1
                     self._flush()
+                elif buf[1] == ord("r"):  # GS r 1: paper sensor (bits 2-3: paper end)
+                    if buf[2] not in (1, 49):
+                        raise ValueError(f"unknown GS r {bytes(buf[:3])!r}")
+                    del buf[:3]
+                    if self._answer(conn, 0x0C if self.paper_out else 0) == "close":
+                        return "close"
                 elif buf[1] == ord("v") and buf[2] == ord("0"):
+                    if self.close_after is not None and len(self.labels) >= self.close_after:
+                        self.close_after = None  # once: drop the connection in the middle of a label
+                        self.bands = []
+                        return "close"
                     if len(buf) < 8:
                         return None
                     wb = buf[4] | buf[5] << 8

@@ -2,6 +2,7 @@
 
 The dry-run summary is printed first; nothing is written when any row is rejected unless
 ``--partial`` is given, and rejected rows go to ``FILE.rejects.xlsx`` (with an error column).
+``--dry-run`` writes nothing at all: no data, no rejects file, no saved column mapping.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def run(args, ctx) -> int:
         print(tr("columns: {h}", "列：{h}", h=" | ".join(lay.headers)), file=sys.stderr)
         print(tr("fields: {f}", "字段：{f}", f=", ".join(f.key for f in FIELDS)), file=sys.stderr)
         return 1
-    if args.save_mapping:
+    if args.save_mapping and not args.dry_run:
         saved.save(args.save_mapping, layout.headers, layout.mapping)
     if args.dry_run:
         try:
@@ -104,12 +105,12 @@ def run(args, ctx) -> int:
         print("  " + r.text())
     if len(plan.rejects) > 20:
         print(tr("  ... and {n} more", "  ……还有 {n} 行", n=len(plan.rejects) - 20))
-    rejects_file = write_rejects(plan, args.rejects) if plan.rejects else None
-    if rejects_file:
-        print(tr("rejected rows written to {p}", "被拒绝的行已写入 {p}", p=rejects_file))
     if args.dry_run:
         print(tr("dry run: nothing was written", "试运行：未写入任何数据"))
         return 1 if plan.rejects else 0
+    rejects_file = write_rejects(plan, args.rejects) if plan.rejects else None
+    if rejects_file:
+        print(tr("rejected rows written to {p}", "被拒绝的行已写入 {p}", p=rejects_file))
     out = commit_import(plan, actor=ctx.operator, allow_partial=args.partial, progress=progress)
     if tty:
         print("\r\033[K", end="", file=sys.stderr)

@@ -51,7 +51,7 @@ def register(sub) -> None:
     ps = pr.add_subparsers(dest="printers_command", metavar="ACTION")
     pl = ps.add_parser("list", help="configured printers")
     pl.set_defaults(func=run_printers, printers_command="list")
-    for name, helptext in (("status", "ask the printer its status (TSPL printers that answer)"),
+    for name, helptext in (("status", "ask the printer its status (TSPL and ESC/POS printers that answer)"),
                            ("test", "print a sample label with the printer's template"),
                            ("calibrate", "print a millimetre grid to set offset_x_mm / offset_y_mm")):
         a = ps.add_parser(name, help=helptext)
@@ -156,10 +156,12 @@ def _report(ctx, job_id: int) -> int:
 def run_print(args, ctx) -> int:
     from dadan.core.i18n import tr
     from dadan.core.printing import queue as printing
+    from dadan.printers.layout import load_template
 
-    ctx.open_db()
     printer = ctx.settings.printer(args.printer)
     template = args.template or printer.template
+    load_template(template)  # a template that does not load is refused before anything is queued
+    ctx.open_db()
     ids = _orders_for(args)
     plan = printing.plan_print(ids, reprint=bool(args.reprint))
     print(plan.summary(), file=sys.stderr)

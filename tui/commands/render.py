@@ -35,6 +35,8 @@ def run(args: argparse.Namespace, ctx) -> int:
     from dadan.core.printing.labels import batch_fields
     from dadan.printers.fonts import find_cjk_font
     from dadan.printers.layout import load_template
+    from dadan.printers.preview import write_png
+    from dadan.printers.private_files import make_private_dir
     from dadan.printers.raster import render_label
 
     printer = ctx.settings.printer(args.printer)
@@ -54,14 +56,14 @@ def run(args: argparse.Namespace, ctx) -> int:
     labels = batch_fields(template.kind, orders, sender=ctx.settings.sender, tz=ctx.settings.timezone)
     out = Path(args.out).expanduser()
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        make_private_dir(out)
     except OSError as exc:
         raise DadanError(tr("cannot create {p}: {e}", "无法创建 {p}：{e}", p=out, e=exc.strerror)) from None
     for name, fields in labels:
         image = render_label(template, fields, dpi=dpi, offset_x_mm=printer.offset_x_mm,
                              offset_y_mm=printer.offset_y_mm, font_path=font)
         path = out / f"{_safe(name)}_{template.name}.png"
-        image.save(path, dpi=(dpi, dpi))
+        write_png(image, path, dpi=dpi)  # owner-only: receivers' names, phones and addresses
         print(path)
     return 0
 
