@@ -78,7 +78,12 @@ def sample_fields(order_id: int | None = None, *, tz: str = "Asia/Shanghai", sen
 
     o = Order.get_or_none(Order.id == order_id) if order_id else Order.select().order_by(Order.id).first()
     if o is None:
-        return {"order_sn": "SAMPLE-0001", "tracking_number": "SAMPLE0001", "receiver_name": "张*",
-                "receiver_phone": "138****0000", "receiver_address": "浙江省杭州市西湖区****", "batch_label": "1/1"}
+        from dadan.printers.fields import sample_values
+
+        fields = {**sample_values("waybill"), "receiver_name": "张*", "receiver_phone": "138****0000",
+                  "receiver_address": "浙江省杭州市西湖区****"}
+        if sender is not None and sender.name:
+            fields.update(sender_name=sender.name, sender_phone=sender.phone, sender_address=sender.address)
+        return fields
     masked = {"name": o.receiver_name_mask, "phone": o.receiver_phone_mask, "address": o.address_mask}
     return order_label_fields(o, receiver=masked, sender=sender, tz=tz, now=now)

@@ -60,3 +60,19 @@ def test_the_test_print_shows_the_item_count_and_the_configured_sender(tmp_path,
     assert "杭州示例仓  0571-88886666" in texts
     assert all(fields[el.field] for el in tpl.elements if isinstance(el, Barcode))
     assert empty_spots(tpl, fields) == []
+
+
+def test_the_label_preview_without_orders_fills_every_waybill_element(tmp_path):
+    """The settings' template preview on an empty database draws a made-up sample (masked
+    receiver): no `共件`, no empty element."""
+    from dadan.core.db import close_database, open_database
+    from dadan.core.desk_settings import sample_fields
+
+    open_database(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        fields = sample_fields(sender=SenderSettings(name="仓库", phone="0571-88888888", address="杭州"))
+    finally:
+        close_database()
+    assert fields["receiver_name"] == "张*" and fields["sender_name"] == "仓库"
+    for name in ("waybill_100x150", "waybill_76x130"):
+        assert empty_spots(load_template(name), fields) == [], name

@@ -112,7 +112,7 @@ class SettingsScreen(DeskScreen):
                                 tr("secret {a} · token {b} · auth {c}", "密钥 {a} · 令牌 {b} · 授权 {c}",
                                    a=secret, b=token, c=sh.auth_state)))
         if not shops:
-            lines.append("  " + tr("none (dadan shop add)", "无（dadan shop add）"))
+            lines.append("  " + tr("none (dadan shops add)", "无（dadan shops add）"))
         self.query_one("#set-shops", Static).update("\n".join(lines))
         default = s.printer().name
         plines = [tr("[b]Printers[/b] (F5 test print · F7 calibration grid)", "[b]打印机[/b]（F5 测试打印 · F7 校准网格）")]
