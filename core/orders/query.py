@@ -216,7 +216,7 @@ def _compile_term(term: Term, ctx: _Ctx) -> Expression:
     if term.op not in handler.ops:
         raise QuerySyntaxError(
             tr("'{f}' does not take '{op}'", "“{f}”不支持“{op}”", f=f, op=term.op),
-            position=term.value_pos - len(term.op), token=term.op, source=ctx.source,
+            position=term.pos + term.text.index(term.op), token=term.op, source=ctx.source,
         )
     return handler.fn(term, ctx)
 

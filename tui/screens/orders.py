@@ -37,6 +37,7 @@ from dadan.tui.messages import (
     FirstPageShown,
     OrderScanned,
     PageShown,
+    PrintJobChanged,
     SelectionChanged,
     ViewSaved,
     ViewsChanged,
@@ -175,6 +176,11 @@ class OrdersScreen(Screen):
     @on(FilterChecked)
     def _filter_checked(self, event: FilterChecked) -> None:
         self.filter_bar.show_error(event.error)
+
+    @on(PrintJobChanged)
+    def _print_job_changed(self, event: PrintJobChanged) -> None:
+        event.stop()
+        self.refresh_orders()  # printed orders leave "to print": rows and tab counts, without r
 
     @on(FirstPageShown)
     def _first_page_shown(self, _event: FirstPageShown) -> None:

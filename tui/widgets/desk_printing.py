@@ -6,7 +6,9 @@ the one it followed; ``done/total``, the same numbers the status line shows) and
 printer's worker (``app.print_pool``, :mod:`dadan.tui.print_pool`) last said. It polls the
 database twice a second in a thread worker (so it also sees jobs started by another terminal)
 and redraws only when its text changes. It takes no row while there is nothing to show: it
-appears while a job is queued, printing or paused, and for a while after it finished.
+appears while a job is queued, printing or paused, and for a while after it finished. When the
+job it shows changes state (or another job becomes current) it posts
+:class:`~dadan.tui.messages.PrintJobChanged`, so the screen under it can re-read its orders.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from textual.widgets import Static
 
 from dadan.core.i18n import tr
 from dadan.core.timeutil import utcnow
+from dadan.tui.messages import PrintJobChanged
 
 RECENT = dt.timedelta(minutes=10)  # a finished job stays on the progress line this long
 
@@ -75,6 +78,8 @@ class DeskPrintProgress(Static):
         self.last_job: int | None = None
         self.text = ""
         self._timer = None
+        self._polled = False  # the first reading only learns where things stand
+        self._seen: tuple[int, str] | None = None  # (job, state) last shown
 
     def on_mount(self) -> None:
         self.poll()
@@ -96,13 +101,17 @@ class DeskPrintProgress(Static):
         if view is not None and not _recent(view, utcnow()):
             view = None
         if view is None:
-            text, state = "", ""
+            text, state, job = "", "", None
         else:
             self.last_job = view.id
-            text, state = progress_text(view, self.app.print_pool.status_text(view.printer)), view.state
-        self.app.call_from_thread(self._show, text, state)
+            text, state, job = progress_text(view, self.app.print_pool.status_text(view.printer)), view.state, view.id
+        self.app.call_from_thread(self._show, text, state, job)
 
-    def _show(self, text: str, state: str) -> None:
+    def _show(self, text: str, state: str, job: int | None) -> None:
+        seen = (job, state) if job is not None else None
+        if self._polled and seen is not None and seen != self._seen:
+            self.post_message(PrintJobChanged(job, state))
+        self._polled, self._seen = True, seen
         # re-arm after each read (never overlapping); fast only while something prints
         if self._timer is not None:
             self._timer.stop()
