@@ -268,6 +268,8 @@ class OrdersScreen(Screen):
         self.action_select_view(self.tabs.next_key(step))
 
     def action_save_view(self) -> None:
+        if self._filter_is_wrong():
+            return
         self.tabs.save_view(self.current_query, self.current_sort)
 
     @on(ViewSaved)
@@ -276,7 +278,8 @@ class OrdersScreen(Screen):
 
     def _filter_is_wrong(self) -> bool:
         """True (and say so) while the filter does not parse: the table shows no rows then, so
-        print, tracking, export and select-all have nothing they could honestly act on."""
+        print, tracking, export, select-all and save-as-view have nothing they could honestly
+        act on."""
         error = self.listing.error
         if error is None:
             return False
