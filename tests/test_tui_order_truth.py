@@ -13,6 +13,7 @@ from dadan.core.models import Order, PrintJob
 from dadan.core.orders.listing import count
 from dadan.core.orders.query import compile_query
 from dadan.tui.app import DadanApp
+from dadan.tui.messages import PrintJobChanged
 from dadan.tui.screens.orders import OrdersScreen
 from dadan.tui.screens.print_dialog import PrintDialog
 from tests.desk_helpers import NOW, anyio_backend, make_ctx  # noqa: F401
@@ -172,3 +173,33 @@ async def test_help_lists_the_view_keys(tmp_path, lang, prev, nxt):
         lines = [line.strip() for line in text.splitlines()]
         assert any(line.startswith("[ ") and prev in line for line in lines), text
         assert any(line.startswith("] ") and nxt in line for line in lines), text
+
+
+async def test_the_progress_line_tells_job_changes_not_every_label(tmp_path, monkeypatch):
+    from dadan.tui.widgets import desk_printing
+    from tests.desk_helpers import harness, wait_idle
+
+    app = harness(make_ctx(tmp_path, 0))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)  # the first reading (nothing printing) is where things stand
+        line = app.query_one("#progress")
+        told = []
+        post = line.post_message
+
+        def spy(message):
+            if isinstance(message, PrintJobChanged):
+                told.append((message.job_id, message.state))
+                return True
+            return post(message)
+
+        monkeypatch.setattr(line, "post_message", spy)
+        for job, state, done in [(1, "queued", 0), (1, "printing", 0), (1, "printing", 5), (1, "printing", 9)]:
+            line._tell(job, state, done)
+        assert told == [(1, "queued"), (1, "printing")]  # labels within LABELS_REFRESH_S: no re-read
+        monkeypatch.setattr(desk_printing, "LABELS_REFRESH_S", 0.0)
+        line._tell(1, "printing", 12)
+        line._tell(1, "printing", 12)  # nothing new printed
+        assert told[2:] == [(1, "printing")]
+        for job, state, done in [(1, "done", 20), (1, "done", 20), (None, "", 0), (2, "done", 3)]:
+            line._tell(job, state, done)
+        assert told[3:] == [(1, "done"), (2, "done")]

@@ -13,7 +13,8 @@ Times: ``due<2h`` — less than 2 hours left before the ship-by deadline (overdu
 Units: m, h, d.
 
 :func:`compile_query` turns text into a Peewee expression over :class:`core.models.Order`;
-a mistake raises :class:`QuerySyntaxError` pointing at the bad token.
+a mistake (a value too large to store or a time out of range included) raises
+:class:`QuerySyntaxError` pointing at the bad token.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class Term:
     negate: bool
     pos: int  # offset of the term in the source
     text: str  # the raw term
-    value_pos: int  # offset of the value
+    value_pos: int  # offset of the value's first character (past an opening quote)
 
 
 # canonical name -> aliases
