@@ -3,7 +3,9 @@
 Rows come from the database a page at a time (``core.orders.listing.fetch_page``, keyset
 pagination); the matching count comes separately (``count``), so the table never waits for a
 COUNT. Every read runs in a thread worker with its own connection; exclusive workers plus a
-generation number make sure a stale answer never overwrites a newer one.
+generation number make sure a stale answer never overwrites a newer one, and every request
+reads the list's filter, which :meth:`OrderList.show_query` sets at once, so a refresh right
+after a new filter never brings the old one back. A filter that does not parse shows no rows.
 
 What the list shows (filter, sort, selection, position, page, count) is a
 :class:`ListingState` the screen creates once and hands in, so it outlives a recompose (a
@@ -72,7 +74,6 @@ class _PageResult:
     gen: int
     page: Page | None = None
     error: QuerySyntaxError | None = None
-    query: str = ""
     total: int | None = None  # counted alongside (last page)
     recount: bool = False  # count the matches once the rows are painted (a new filter)
     couriers: CourierBook | None = None
@@ -156,7 +157,7 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         from dadan.core.orders.query import compile_query
 
         worker = get_current_worker()
-        res = _PageResult(gen, query=query, recount=recount)
+        res = _PageResult(gen, recount=recount)
         with connection():
             if self.state.couriers is None:
                 res.couriers = CourierBook.from_database()
