@@ -4,6 +4,8 @@ Each class's ``TITLE`` is bilingual and shown in the language current at display
 
 from __future__ import annotations
 
+import unicodedata
+
 from dadan.printers.errors import DadanError
 from dadan.printers.i18n import Bilingual
 
@@ -32,8 +34,15 @@ class QuerySyntaxError(DadanError):
         self.source = source
 
     def pointer(self) -> str:
-        """The query with a caret under the bad token, for CLI output."""
-        return f"{self.source}\n{' ' * self.position}^{'~' * max(0, len(self.token) - 1)}"
+        """The query with a caret under the bad token's first character, for CLI output
+        (counted in terminal cells: a CJK character takes two)."""
+        lead = cells(self.source[: self.position])
+        return f"{self.source}\n{' ' * lead}^{'~' * max(0, cells(self.token) - 1)}"
+
+
+def cells(text: str) -> int:
+    """How many terminal columns ``text`` takes: wide (CJK) characters two, combining marks none."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 class NotFound(DadanError):

@@ -152,3 +152,43 @@ def test_prefix_filters_use_the_index_and_escape_wildcards(db):
     rows = database().execute_sql("EXPLAIN QUERY PLAN " + plan[0], plan[1]).fetchall()
     assert any("INDEX" in str(r[-1]) for r in rows), rows
     _ = explain
+
+
+@pytest.mark.parametrize(
+    "text, token, position",
+    [
+        ("due<99999999h", "99999999h", 4),
+        ("due<-99999999h", "-99999999h", 4),
+        ("paid<99999999999999d", "99999999999999d", 5),
+        ("paid<0001-01-01", "0001-01-01", 5),
+        ("qty>99999999999999999999999", "99999999999999999999999", 4),
+        ("status:pending amount>1e309", "1e309", 22),
+        ("amount>-1e309", "-1e309", 7),
+        ("amount>inf", "inf", 7),
+        ("courier:99999999999999999999999", "99999999999999999999999", 8),
+    ],
+)
+def test_overflowing_values_are_syntax_errors_at_the_value(db, text, token, position):
+    """Never OverflowError: the value cannot be stored or is no time, so it is a filter mistake."""
+    with pytest.raises(QuerySyntaxError, match="out of range") as exc:
+        Order.select().where(compile_query(text, now=NOW)).count()
+    assert (exc.value.token, exc.value.position) == (token, position)
+
+
+def test_the_largest_stored_numbers_still_filter(db):
+    assert ids("qty>9223372036854775807") == set() and ids("amount>92233720368547758.07") == set()
+
+
+@pytest.mark.parametrize(
+    "text, caret",
+    [
+        ("province:浙江 provnce:x", "              ^~~~~~~"),  # 浙江 takes four columns
+        ("-provnce:x", " ^~~~~~~"),  # under the name, not the minus
+        ('printed:"maybe"', "         ^~~~~"),  # under the value, not its quote
+        ('province<"浙江"', "        ^"),  # the operator
+    ],
+)
+def test_the_pointer_caret_sits_under_the_tokens_first_character(db, text, caret):
+    with pytest.raises(QuerySyntaxError) as exc:
+        compile_query(text, now=NOW)
+    assert exc.value.pointer().splitlines() == [text, caret]

@@ -223,6 +223,21 @@ def test_cli_export_and_import(tmp_path, monkeypatch, capsys):
     assert rc == 1 and "cannot open" in err
 
 
+@pytest.mark.parametrize("query", ["qty>99999999999999999999999", "amount>1e309", "due<99999999h", "provnce:浙江"])
+@pytest.mark.parametrize("command", [["export", "--out", "{tmp}/x.csv"], ["print", "--yes"]])
+def test_cli_bad_filter_is_one_line_without_traceback(tmp_path, monkeypatch, capsys, command, query):
+    from dadan.tui import cli
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["dadan.tui.commands.export", "dadan.tui.commands.print"])
+    monkeypatch.setenv("DADAN_HOME", str(tmp_path / "home"))
+    rc = cli.main([a.format(tmp=tmp_path) for a in command] + ["--query", query])
+    close_database()
+    err = capsys.readouterr().err
+    assert rc == 1 and err.startswith("dadan: Filter error: ") and len(err.splitlines()) == 1, err
+    assert "Traceback" not in err and "Overflow" not in err
+    assert not (tmp_path / "x.csv").exists()
+
+
 def test_export_file_names_and_folders(tmp_path):
     """The default name is KIND_YYYYMMDD-HHMM.EXT in local time; a typed name without a folder
     goes into the exports folder; a missing folder is created, a file in its place is an error."""

@@ -105,7 +105,7 @@ async def test_open_shows_first_page_with_counts(tmp_path, big_db):
         assert all("*" in r.receiver_name for r in screen.table.rows_shown if r.receiver_name)
 
 
-async def test_filter_typing_updates_table_and_errors_keep_rows(tmp_path, big_db):
+async def test_filter_typing_updates_table_and_errors_show_no_rows(tmp_path, big_db):
     ctx = make_ctx(tmp_path, big_db)
     app = make_app(ctx)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -121,19 +121,20 @@ async def test_filter_typing_updates_table_and_errors_keep_rows(tmp_path, big_db
         assert screen.view_key is None  # no tab matches a typed filter
         good = [r.id for r in screen.table.rows_shown]
         # a typo (pasted, so no valid query in between): the message points at the bad
-        # token, the table keeps its rows
+        # token, and the table shows no rows (never the old filter's rows under the new text)
         bar = screen.query_one("#filter-bar")
         bar.input.insert_text_at_cursor(" fooo:1")
         await settle(pilot)
         assert bar.has_class("-error")
         err = str(screen.query_one("#filter-error").render())
         assert "unknown filter 'fooo'" in err and "^~~~" in err
-        assert [r.id for r in screen.table.rows_shown] == good
-        assert screen.current_query == "province:浙江"
+        assert screen.table.rows_shown == [] and screen.table.row_count == 0
+        assert screen.current_query == "province:浙江 fooo:1" and screen.listing.error is not None
         for _ in range(7):
             await pilot.press("backspace")
         await settle(pilot)
         assert not bar.has_class("-error")
+        assert [r.id for r in screen.table.rows_shown] == good
         # enter goes back to the table; a view tab sets filter and sort
         await pilot.press("enter")
         assert screen.table.has_focus

@@ -59,6 +59,16 @@ class OrdersChanged(Message):
 
 
 @dataclass
+class PrintJobChanged(Message):
+    """The print progress line saw the current job change state (queued, printing, paused, done,
+    cancelled) or another job become current: once per change, never per label. Orders were
+    printed, so lists showing them re-query."""
+
+    job_id: int
+    state: str
+
+
+@dataclass
 class FirstPageShown(Message):
     """The order list has painted its first page of rows (start-up benchmark hook)."""
 

@@ -13,7 +13,8 @@ Times: ``due<2h`` — less than 2 hours left before the ship-by deadline (overdu
 Units: m, h, d.
 
 :func:`compile_query` turns text into a Peewee expression over :class:`core.models.Order`;
-a mistake raises :class:`QuerySyntaxError` pointing at the bad token.
+a mistake (a value too large to store or a time out of range included) raises
+:class:`QuerySyntaxError` pointing at the bad token.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class Term:
     negate: bool
     pos: int  # offset of the term in the source
     text: str  # the raw term
-    value_pos: int  # offset of the value
+    value_pos: int  # offset of the value's first character (past an opening quote)
 
 
 # canonical name -> aliases
@@ -84,6 +85,8 @@ for _canon, _alist in _ALIASES.items():
 
 _TERM_RE = re.compile(r"^([^\s:<>=!\"]+)(<=|>=|!=|:|<|>|=)(.*)$", re.S)
 _DUR_RE = re.compile(r"^(-?\d+(?:\.\d+)?)\s*(m|min|h|d|分钟|小时|天)?$")
+_INT_MAX = 2**63 - 1  # SQLite's INTEGER
+_INT_MIN = -(2**63)
 _FLAG_COLOURS = {"red": 1, "红": 1, "yellow": 2, "黄": 2, "green": 3, "绿": 3, "blue": 4, "蓝": 4,
                  "purple": 5, "紫": 5}
 _YES = {"yes", "y", "true", "1", "是", "有"}
@@ -135,6 +138,8 @@ def parse(text: str) -> list[Term]:
                     position=bpos, token=name, source=text,
                 )
             vpos = bpos + len(name) + len(op)
+            if value.startswith('"'):  # errors point at the value's first character, not its quote
+                vpos += 1
             value = _unquote(value)
             if value == "":
                 raise QuerySyntaxError(
@@ -212,7 +217,7 @@ def _compile_term(term: Term, ctx: _Ctx) -> Expression:
     if term.op not in handler.ops:
         raise QuerySyntaxError(
             tr("'{f}' does not take '{op}'", "“{f}”不支持“{op}”", f=f, op=term.op),
-            position=term.value_pos - len(term.op), token=term.op, source=ctx.source,
+            position=term.pos + term.text.index(term.op), token=term.op, source=ctx.source,
         )
     return handler.fn(term, ctx)
 
@@ -333,7 +338,7 @@ def _courier(term: Term, ctx: _Ctx) -> Expression:
     def one(v: str) -> Expression:
         if v.lower() in ("none", "no", "无"):
             return Order.logistics_id.is_null()
-        cid = int(v) if v.strip().isdigit() else couriers.CourierBook.from_database().lookup_id(v)
+        cid = _stored_int(term, ctx, int(v)) if v.strip().isdigit() else couriers.CourierBook.from_database().lookup_id(v)
         if cid is None:
             raise ctx.error(term, "unknown courier '{v}'", "未知快递“{v}”", v=v)
         return Order.logistics_id == cid
@@ -411,13 +416,27 @@ def _source(term: Term, ctx: _Ctx) -> Expression:
     return _eq_op(term, _any_of(term, ctx, one))
 
 
-def _number(term: Term, ctx: _Ctx, scale: int = 1) -> int:
-    try:
-        from decimal import Decimal, InvalidOperation
+def _out_of_range(term: Term, ctx: _Ctx) -> QuerySyntaxError:
+    return ctx.error(term, "'{v}' is out of range", "“{v}”超出范围", v=term.value)
 
-        return int(Decimal(term.value.lstrip("¥￥")) * scale)
+
+def _stored_int(term: Term, ctx: _Ctx, n: int) -> int:
+    """``n`` if the database can hold it (a 64-bit integer), else a syntax error at the value."""
+    if not _INT_MIN <= n <= _INT_MAX:
+        raise _out_of_range(term, ctx)
+    return n
+
+
+def _number(term: Term, ctx: _Ctx, scale: int = 1) -> int:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        n = int(Decimal(term.value.lstrip("¥￥")) * scale)
     except (InvalidOperation, ValueError):
         raise ctx.error(term, "'{v}' is not a number", "“{v}”不是数字", v=term.value) from None
+    except OverflowError:  # infinity
+        raise _out_of_range(term, ctx) from None
+    return _stored_int(term, ctx, n)
 
 
 def _compare(col, term: Term, value) -> Expression:
@@ -482,6 +501,12 @@ def _time_field(col, *, future: bool):
     """``future``: durations count time left (due); otherwise age (paid, created)."""
 
     def handler(term: Term, ctx: _Ctx) -> Expression:
+        try:
+            return compare(term, ctx)
+        except OverflowError:  # due<99999999h: a time before year 1 or after 9999
+            raise _out_of_range(term, ctx) from None
+
+    def compare(term: Term, ctx: _Ctx) -> Expression:
         dur = _duration(term.value)
         if dur is not None and term.op in ("<", ">", "<=", ">="):
             if future:  # due<2h: deadline before now+2h

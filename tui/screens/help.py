@@ -4,10 +4,10 @@ own descriptions and tooltips, so the list cannot drift from the code)."""
 from __future__ import annotations
 
 from rich.cells import cell_len
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Footer, Label, Static
 
 from dadan.core.i18n import Bilingual, tr
@@ -49,28 +49,43 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(1, width - cell_len(text))
 
 
-def binding_lines(app) -> list[str]:
-    """Help text: one section per screen, CJK-aware columns."""
-    lines: list[str] = []
+def help_sections(app) -> list[tuple[str, list[str]]]:
+    """(title, rows) per screen, the global keys first; CJK-aware columns."""
+    out: list[tuple[str, list[str]]] = []
     sections: list[tuple[str, type | None, list[Binding]]] = [
         (tr("Everywhere", "全局"), None, [b for b in app.BINDINGS if isinstance(b, Binding)])]
     sections += [(title, cls, [b for b in cls.BINDINGS if isinstance(b, Binding)]) for title, cls in screen_classes()]
     for title, cls, bindings in sections:
         if not bindings:
             continue
-        lines.append(f"[b]{escape(title)}[/b]")
+        rows = []
         for b in bindings:
             what = b.description or b.tooltip or b.action
             tip = b.tooltip if b.tooltip and b.tooltip != what else ""
-            row = "  " + _pad(_key_text(app, b), 12) + _pad(what, 16) + tip
-            lines.append(escape(row))
+            rows.append("  " + _pad(_key_text(app, b), 12) + _pad(what, 16) + tip)
         if cls is not None and cls.__name__ == "OrdersScreen":  # the scanner is no key binding
-            row = "  " + _pad(tr("scanner", "扫码枪"), 12) + _pad(tr("Open order", "打开订单"), 16) + tr(
+            rows.append("  " + _pad(tr("scanner", "扫码枪"), 12) + _pad(tr("Open order", "打开订单"), 16) + tr(
                 "Scan an order or tracking number (the scan field is always ready)",
-                "扫订单号或运单号（随时可扫）")
-            lines.append(escape(row))
-        lines.append("")
+                "扫订单号或运单号（随时可扫）"))
+        out.append((title, rows))
+    return out
+
+
+def binding_lines(app) -> list[str]:
+    """Help text as plain lines: a title, its rows, a blank line, per screen."""
+    lines: list[str] = []
+    for title, rows in help_sections(app):
+        lines += [title, *rows, ""]
     return lines
+
+
+def help_content(app) -> Content:
+    """The help text with bold titles, built as content rather than markup, so keys such as
+    ``[`` and ``]`` show as they are."""
+    parts: list[str | tuple[str, str]] = []
+    for title, rows in help_sections(app):
+        parts += [(title, "bold"), "\n", *(row + "\n" for row in rows), "\n"]
+    return Content.assemble(*parts)
 
 
 class HelpScreen(DeskScreen):
@@ -82,7 +97,7 @@ class HelpScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield Label(tr("Keys", "按键"), classes="desk-title")
         with VerticalScroll(id="help-body"):
-            yield Static("\n".join(binding_lines(self.app)), id="help-text")
+            yield Static(help_content(self.app), id="help-text")
         yield Footer()
 
     def action_back(self) -> None:

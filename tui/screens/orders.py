@@ -7,7 +7,8 @@ another. Each widget owns its job: ``OrderList`` the keyset pager, counts, selec
 recompose (a language switch) keeps the filter, sort, selection and position.
 
 For other screens (API): ``screen.selection`` (core.orders.selection.Selection),
-``screen.current_query`` (the filter the table shows: the last one that parsed),
+``screen.current_query`` (the filter as typed; the table shows its rows, or none while
+``screen.listing.error`` says it does not parse),
 ``screen.current_sort`` (``"-pay_time"``...), ``screen.current_order()`` (the OrderRow under the
 cursor, or None), ``screen.refresh_orders()`` (re-read page, counts and view counts, no flicker;
 from elsewhere ``app.post_message(OrdersChanged())``); ``screen.table``/``filter_bar``/``tabs``
@@ -36,6 +37,7 @@ from dadan.tui.messages import (
     FirstPageShown,
     OrderScanned,
     PageShown,
+    PrintJobChanged,
     SelectionChanged,
     ViewSaved,
     ViewsChanged,
@@ -69,8 +71,10 @@ class OrdersScreen(Screen):
                 tooltip=Bilingual("Re-read orders and counts", "重新读取订单和计数")),
         Binding("ctrl+s", "save_view", Bilingual("Save view", "保存视图"), show=False, id="save_view",
                 tooltip=Bilingual("Save the filter and sort as a view tab", "把当前筛选和排序保存为视图")),
-        Binding("left_square_bracket", "view_step(-1)", Bilingual("Prev view", "上个视图"), show=False, id="view_prev"),
-        Binding("right_square_bracket", "view_step(1)", Bilingual("Next view", "下个视图"), show=False, id="view_next"),
+        Binding("left_square_bracket", "view_step(-1)", Bilingual("Prev view", "上个视图"), show=False, id="view_prev",
+                tooltip=Bilingual("Show the view tab to the left", "切换到左边的视图")),
+        Binding("right_square_bracket", "view_step(1)", Bilingual("Next view", "下个视图"), show=False, id="view_next",
+                tooltip=Bilingual("Show the view tab to the right", "切换到右边的视图")),
         Binding("p", "print", Bilingual("Print", "打印"), id="print",
                 tooltip=Bilingual("Print the selection (or the whole view): confirm, then Enter", "打印所选（或整个视图）：确认后回车")),
         Binding("t", "tracking", Bilingual("Tracking", "运单号"), show=False, id="tracking",
@@ -173,6 +177,11 @@ class OrdersScreen(Screen):
     def _filter_checked(self, event: FilterChecked) -> None:
         self.filter_bar.show_error(event.error)
 
+    @on(PrintJobChanged)
+    def _print_job_changed(self, event: PrintJobChanged) -> None:
+        event.stop()
+        self.refresh_orders()  # printed orders leave "to print": rows and tab counts, without r
+
     @on(FirstPageShown)
     def _first_page_shown(self, _event: FirstPageShown) -> None:
         self.tabs.refresh_counts()  # after the first paint: the counts must not slow it down
@@ -192,8 +201,7 @@ class OrdersScreen(Screen):
 
     def _apply_filter(self, query: str, force: bool = False) -> None:
         if query.strip() == self.current_query.strip() and not force:
-            self.filter_bar.show_error(None)
-            return
+            return  # the same filter: its rows (or its error) stay
         active = next((v for v in self.views if v.key == self.view_key), None)
         if active is not None and active.query.strip() != query.strip():
             self.view_key = None
@@ -229,7 +237,8 @@ class OrdersScreen(Screen):
         self.table.toggle_select()
 
     def action_select_all(self) -> None:
-        self.table.select_all()
+        if not self._filter_is_wrong():
+            self.table.select_all()
 
     def action_escape(self) -> None:
         if self.filter_bar.input.has_focus:
@@ -259,25 +268,44 @@ class OrdersScreen(Screen):
         self.action_select_view(self.tabs.next_key(step))
 
     def action_save_view(self) -> None:
+        if self._filter_is_wrong():
+            return
         self.tabs.save_view(self.current_query, self.current_sort)
 
     @on(ViewSaved)
     def _view_saved(self, event: ViewSaved) -> None:
         self.view_key = event.view.key
 
+    def _filter_is_wrong(self) -> bool:
+        """True (and say so) while the filter does not parse: the table shows no rows then, so
+        print, tracking, export, select-all and save-as-view have nothing they could honestly
+        act on."""
+        error = self.listing.error
+        if error is None:
+            return False
+        self.notify(tr("The filter has an error ({e}): fix it first.", "筛选条件有误（{e}）：请先修正。", e=error.message),
+                    title=tr("Nothing to act on", "没有可操作的订单"), severity="warning")
+        return True
+
     def action_print(self) -> None:
         from dadan.tui.screens.print_dialog import PrintDialog
 
+        if self._filter_is_wrong():
+            return
         title = "" if not self.selection.empty else tr("Print the whole view", "打印整个视图")
         self.app.push_screen(PrintDialog(selection=self.table.target_selection(), title=title),
                              lambda _job: self.refresh_orders())
 
     def action_export(self) -> None:
+        if self._filter_is_wrong():
+            return
         self.exporter.open(self.table.target_selection(), selected=not self.selection.empty, now=self.now())
 
     def action_tracking(self) -> None:
         from dadan.tui.screens.tracking import TrackingScreen
 
+        if self._filter_is_wrong():
+            return
         row = self.current_order()
         if not self.selection.empty:
             self.app.push_screen(TrackingScreen(selection=self.selection), lambda _n: self.refresh_orders())

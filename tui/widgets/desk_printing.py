@@ -6,20 +6,26 @@ the one it followed; ``done/total``, the same numbers the status line shows) and
 printer's worker (``app.print_pool``, :mod:`dadan.tui.print_pool`) last said. It polls the
 database twice a second in a thread worker (so it also sees jobs started by another terminal)
 and redraws only when its text changes. It takes no row while there is nothing to show: it
-appears while a job is queued, printing or paused, and for a while after it finished.
+appears while a job is queued, printing or paused, and for a while after it finished. When the
+job it shows changes state (or another job becomes current), and while it prints at most
+every ``LABELS_REFRESH_S`` seconds, it posts :class:`~dadan.tui.messages.PrintJobChanged`, so
+the screen under it can re-read its orders (never once per label).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from textual import work
 from textual.widgets import Static
 
 from dadan.core.i18n import tr
 from dadan.core.timeutil import utcnow
+from dadan.tui.messages import PrintJobChanged
 
 RECENT = dt.timedelta(minutes=10)  # a finished job stays on the progress line this long
+LABELS_REFRESH_S = 10.0  # while a job prints, the orders under the line re-read at most this often
 
 
 def _recent(view, now: dt.datetime) -> bool:
@@ -75,6 +81,9 @@ class DeskPrintProgress(Static):
         self.last_job: int | None = None
         self.text = ""
         self._timer = None
+        self._polled = False  # the first reading only learns where things stand
+        self._seen: tuple[int, str] | None = None  # (job, state) last shown
+        self._told = (0, 0.0)  # labels done, monotonic time: when PrintJobChanged was last posted
 
     def on_mount(self) -> None:
         self.poll()
@@ -96,13 +105,26 @@ class DeskPrintProgress(Static):
         if view is not None and not _recent(view, utcnow()):
             view = None
         if view is None:
-            text, state = "", ""
+            text, state, job, done = "", "", None, 0
         else:
             self.last_job = view.id
             text, state = progress_text(view, self.app.print_pool.status_text(view.printer)), view.state
-        self.app.call_from_thread(self._show, text, state)
+            job, done = view.id, view.done
+        self.app.call_from_thread(self._show, text, state, job, done)
 
-    def _show(self, text: str, state: str) -> None:
+    def _tell(self, job: int | None, state: str, done: int) -> None:
+        """Post PrintJobChanged when the job changed state, or printed more labels and the last
+        post is ``LABELS_REFRESH_S`` old (the first reading only learns where things stand)."""
+        seen = (job, state) if job is not None else None
+        now = time.monotonic()
+        progressed = state == "printing" and done != self._told[0] and now - self._told[1] >= LABELS_REFRESH_S
+        if self._polled and seen is not None and (seen != self._seen or progressed):
+            self.post_message(PrintJobChanged(job, state))
+            self._told = (done, now)
+        self._polled, self._seen = True, seen
+
+    def _show(self, text: str, state: str, job: int | None, done: int) -> None:
+        self._tell(job, state, done)
         # re-arm after each read (never overlapping); fast only while something prints
         if self._timer is not None:
             self._timer.stop()

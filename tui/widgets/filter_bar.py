@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -105,13 +106,17 @@ class FilterBar(Vertical):
                 self.remove_class("-error")
                 err.update("")
             return
-        label_w = self.query_one("#filter-label", Label).size.width
-        from rich.cells import cell_len
-
-        src = error.source or self.value
-        lead = cell_len(src[: error.position])
+        value = self.value
+        if value.strip() == error.source:  # the filter language reads the text without its outer blanks
+            src, offset = value, len(value) - len(value.lstrip())
+        else:
+            src, offset = error.source or value, 0
+        lead = cell_len(src[: offset + error.position])
+        # the input's first column, counted from the bar's (the label and its padding before it),
+        # less what the input has scrolled out of sight on the left
+        column = self.input.content_region.x - self.content_region.x - self.input.scroll_offset.x + lead
         caret = "^" + "~" * max(0, cell_len(error.token) - 1)
-        text = Text(" " * (label_w + lead) + caret + " ", style="bold")
+        text = Text(" " * max(0, column) + caret + " ", style="bold")
         text.append(error.message)
         err.update(text)
         self.add_class("-error")

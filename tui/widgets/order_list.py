@@ -3,7 +3,9 @@
 Rows come from the database a page at a time (``core.orders.listing.fetch_page``, keyset
 pagination); the matching count comes separately (``count``), so the table never waits for a
 COUNT. Every read runs in a thread worker with its own connection; exclusive workers plus a
-generation number make sure a stale answer never overwrites a newer one.
+generation number make sure a stale answer never overwrites a newer one, and every request
+reads the list's filter, which :meth:`OrderList.show_query` sets at once, so a refresh right
+after a new filter never brings the old one back. A filter that does not parse shows no rows.
 
 What the list shows (filter, sort, selection, position, page, count) is a
 :class:`ListingState` the screen creates once and hands in, so it outlives a recompose (a
@@ -51,8 +53,10 @@ def sort_labels() -> dict[str, str]:
 
 @dataclass
 class ListingState:
-    """What the order list shows: the filter and sort of the page on screen, the selection,
-    where the page is (anchor, index of its first row) and the matching count when known."""
+    """What the order list shows: the filter (as typed: it is what the table, the count and a
+    whole-view selection mean from the moment it is set) and its syntax error (then the table
+    shows no rows), the sort, the selection, where the page is (anchor, index of its first row)
+    and the matching count when known."""
 
     query: str
     sort: str
@@ -62,6 +66,7 @@ class ListingState:
     anchor: tuple = ("first",)
     start: int = 0
     couriers: CourierBook | None = None  # read with the first page
+    error: QuerySyntaxError | None = None  # the filter does not parse: no rows, nothing to act on
 
 
 @dataclass
@@ -69,8 +74,8 @@ class _PageResult:
     gen: int
     page: Page | None = None
     error: QuerySyntaxError | None = None
-    query: str = ""
     total: int | None = None  # counted alongside (last page)
+    recount: bool = False  # count the matches once the rows are painted (a new filter)
     couriers: CourierBook | None = None
 
 
@@ -96,8 +101,19 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         )
 
     def show_query(self, query: str) -> None:
-        """Read the first page of ``query`` (it becomes ``state.query`` once it has parsed)."""
-        self._request_page(("first",), "top", query=query)
+        """Show ``query`` from its first page. It is the list's filter at once, so a reload
+        or a whole-view selection made before its rows arrive already means it."""
+        st = self.state
+        if query.strip() != st.query.strip():
+            if st.selection.all_matching and query.strip() != st.selection.query.strip():
+                # "all matching" meant the old filter: drop it rather than silently widen it
+                st.selection.clear()
+                self._selection_changed()
+            st.total = None
+        st.query = query
+        st.anchor, st.start = ("first",), 0
+        self._count_gen += 1  # a count of the old filter on its way is stale
+        self._request_page(("first",), "top", recount=True)
 
     def reload(self, *, from_top: bool = False) -> None:
         """Re-read the current page (same position; ``from_top``: the first page) and the count,
@@ -131,17 +147,17 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         cur, desc = parse_sort(self.state.sort)
         self.set_sort((name if desc else f"-{name}") if cur == name else name)
 
-    def _request_page(self, anchor: tuple, cursor: str = "keep", query: str | None = None) -> None:
+    def _request_page(self, anchor: tuple, cursor: str = "keep", *, recount: bool = False) -> None:
         self._gen += 1
-        self._page_worker(self._gen, self.state.query if query is None else query, self.state.sort, anchor, cursor)
+        self._page_worker(self._gen, self.state.query, self.state.sort, anchor, cursor, recount)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="page", description="order page")
-    def _page_worker(self, gen: int, query: str, sort: str, anchor: tuple, cursor: str) -> None:
+    def _page_worker(self, gen: int, query: str, sort: str, anchor: tuple, cursor: str, recount: bool) -> None:
         from dadan.core.db import connection
         from dadan.core.orders.query import compile_query
 
         worker = get_current_worker()
-        res = _PageResult(gen, query=query)
+        res = _PageResult(gen, recount=recount)
         with connection():
             if self.state.couriers is None:
                 res.couriers = CourierBook.from_database()
@@ -176,15 +192,13 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         st = self.state
         if res.couriers is not None:
             st.couriers = res.couriers
+        st.error = res.error
         self.post_message(FilterChecked(res.error))
-        if res.error is not None:
+        if res.error is not None:  # nothing matches a filter that does not parse: no rows
+            st.page, st.total, st.anchor, st.start = None, None, ("first",), 0
+            self.show_rows([], self._render_ctx(), cursor="top")
+            self.post_message(PageShown(0, 0, None))
             return
-        query_changed = res.query != st.query
-        st.query = res.query
-        if query_changed and st.selection.all_matching and res.query.strip() != st.selection.query.strip():
-            # "all matching" meant the old filter: drop it rather than silently widen it
-            st.selection.clear()
-            self.call_later(self._selection_changed)
         page = res.page
         old_anchor, st.anchor = st.anchor, anchor
         if res.total is not None:
@@ -202,7 +216,7 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         st.page = page
         self.show_rows(page.rows, self._render_ctx(), cursor=cursor)
         self.post_message(PageShown(st.start, n, st.total))
-        if query_changed:  # after the rows are painted: the count must not slow them down
+        if res.recount:  # after the rows are painted: the count must not slow them down
             self.call_after_refresh(self._request_count)
         if not self._first_shown:
             self._first_shown = True
@@ -228,10 +242,10 @@ class OrderList(WorkerErrorsToApp, OrderTable):
                 return
             n = count(where)
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._apply_count, gen, n)
+            self.app.call_from_thread(self._apply_count, gen, query, n)
 
-    def _apply_count(self, gen: int, n: int) -> None:
-        if gen != self._count_gen:
+    def _apply_count(self, gen: int, query: str, n: int) -> None:
+        if gen != self._count_gen or query != self.state.query:
             return
         st = self.state
         st.total = n
@@ -309,7 +323,9 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         st = self.state
         n = len(st.page.rows) if st.page else 0
         total = f"{st.total:,}" if st.total is not None else "…"
-        if n:
+        if st.error is not None:
+            rng = tr("no orders: the filter has an error", "没有订单：筛选条件有误")
+        elif n:
             rng = tr("{a:,}–{b:,} of {t}", "{a:,}–{b:,} / 共 {t}", a=st.start + 1, b=st.start + n, t=total)
         else:
             rng = tr("no orders", "没有订单") if st.total == 0 or st.page else tr("loading…", "加载中…")
