@@ -67,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except DadanError as exc:
-        print(f"dadan: {exc.title}: {exc.message}", file=sys.stderr)
+        from dadan.core.visible import visible
+
+        print(f"dadan: {visible(exc.title)}: {visible(exc.message)}", file=sys.stderr)
         return 1
 
 

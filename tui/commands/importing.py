@@ -51,6 +51,7 @@ def run(args, ctx) -> int:
     from dadan.core.spreadsheets.mappings import SavedMappings
     from dadan.core.spreadsheets.plan import plan_import
     from dadan.core.spreadsheets.rejects import write_rejects
+    from dadan.core.visible import visible
 
     ctx.open_db()
     manual = {}
@@ -65,8 +66,8 @@ def run(args, ctx) -> int:
                          kind=args.kind, saved=saved)
     except NeedsMapping as exc:
         lay = exc.layout
-        print(f"dadan: {exc.message}", file=sys.stderr)
-        print(tr("columns: {h}", "列：{h}", h=" | ".join(lay.headers)), file=sys.stderr)
+        print(f"dadan: {visible(exc.message)}", file=sys.stderr)
+        print(tr("columns: {h}", "列：{h}", h=" | ".join(map(visible, lay.headers))), file=sys.stderr)
         print(tr("fields: {f}", "字段：{f}", f=", ".join(f.key for f in FIELDS)), file=sys.stderr)
         return 1
     if args.save_mapping:
@@ -93,7 +94,7 @@ def run(args, ctx) -> int:
     if tty:
         print("\r\033[K", end="", file=sys.stderr)
     where = f"{layout.sheet}" + (f" [{layout.encoding}]" if layout.encoding else "")
-    print(tr("{f} ({w}): {n} data rows", "{f}（{w}）：{n} 行数据", f=layout.path.name, w=where, n=plan.rows_total))
+    print(tr("{f} ({w}): {n} data rows", "{f}（{w}）：{n} 行数据", f=visible(layout.path.name), w=visible(where), n=plan.rows_total))
     if layout.mapping_name:
         print(tr("column mapping: {m}", "列映射：{m}", m=layout.mapping_name))
     if tried:
@@ -101,7 +102,7 @@ def run(args, ctx) -> int:
     elif plan.rejects:
         print(tr("{r} rows rejected", "拒绝 {r} 行", r=len(plan.rejects)))
     for r in plan.rejects[:20]:
-        print("  " + r.text())
+        print("  " + visible(r.text()))
     if len(plan.rejects) > 20:
         print(tr("  ... and {n} more", "  ……还有 {n} 行", n=len(plan.rejects) - 20))
     rejects_file = write_rejects(plan, args.rejects) if plan.rejects else None
@@ -113,7 +114,7 @@ def run(args, ctx) -> int:
     out = commit_import(plan, actor=ctx.operator, allow_partial=args.partial, progress=progress)
     if tty:
         print("\r\033[K", end="", file=sys.stderr)
-    print(out.message)
+    print(visible(out.message))
     if not out.committed:
         print(tr("nothing was written (use --partial to import the good rows)",
                  "未写入任何数据（使用 --partial 可只导入正确的行）"))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,6 +25,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList,
 
 from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
+from dadan.tui.shown import shown
 from dadan.tui.widgets.error_modal import WorkerErrorsToApp
 
 
@@ -77,7 +77,7 @@ class ImportScreen(WorkerErrorsToApp, Screen):
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
-        yield Label(tr("Import {f}", "导入 {f}", f=escape(self.path.name)), id="imp-title")
+        yield Label(tr("Import {f}", "导入 {f}", f=shown(self.path.name)), id="imp-title")
         yield Static(tr("Reading the file…", "正在读取文件…"), id="imp-status")
         yield ProgressBar(id="imp-progress", show_eta=False)
         yield OptionList(id="imp-sheets", classes="-hidden")
@@ -136,13 +136,13 @@ class ImportScreen(WorkerErrorsToApp, Screen):
                 plan = plan_import(layout, shop_id=self.shop_id, tz=self.tz, progress=self._progress,
                                    couriers=CourierBook.from_database())
         except NeedsSheet as exc:
-            self.app.call_from_thread(self._ask_sheet, exc.sheets, exc.message)
+            self.app.call_from_thread(self._ask_sheet, exc.sheets, shown(exc.message))
             return
         except NeedsMapping as exc:
-            self.app.call_from_thread(self._ask_mapping, exc.layout, exc.message)
+            self.app.call_from_thread(self._ask_mapping, exc.layout, shown(exc.message))
             return
         except DadanError as exc:
-            self.app.call_from_thread(self._status, exc.message, True)
+            self.app.call_from_thread(self._status, shown(exc.message), True)
             return
         self.app.call_from_thread(self._show_plan, plan)
 
@@ -156,7 +156,7 @@ class ImportScreen(WorkerErrorsToApp, Screen):
                 out = commit_import(self.plan, actor=self.actor, allow_partial=self.allow_partial,
                                     progress=self._progress)
         except DadanError as exc:
-            self.app.call_from_thread(self._status, exc.message, True)
+            self.app.call_from_thread(self._status, shown(exc.message), True)
             self.busy = False
             return
         self.app.call_from_thread(self._committed, out)
@@ -168,7 +168,7 @@ class ImportScreen(WorkerErrorsToApp, Screen):
         try:
             path = write_rejects(self.plan)
         except DadanError as exc:
-            self.app.call_from_thread(self._status, exc.message, True)
+            self.app.call_from_thread(self._status, shown(exc.message), True)
             return
         self.app.call_from_thread(self._status, tr("rejected rows written to {p}", "被拒绝的行已写入 {p}", p=path))
 
@@ -198,12 +198,12 @@ class ImportScreen(WorkerErrorsToApp, Screen):
         self.refresh_bindings()
         table = self.query_one("#imp-preview", DataTable)
         table.clear(columns=True)
-        table.add_columns(*[escape(h or f"#{i + 1}") for i, h in enumerate(layout.headers)])
+        table.add_columns(*[shown(h or f"#{i + 1}") for i, h in enumerate(layout.headers)])
         for row in layout.preview(5, masked=self.mask_buyer):
-            table.add_row(*[escape(c) for c in (row + [""] * len(layout.headers))[: len(layout.headers)]])
+            table.add_row(*[shown(c) for c in (row + [""] * len(layout.headers))[: len(layout.headers)]])
         box = self.query_one("#imp-fields", VerticalScroll)
         box.remove_children()
-        options = [(h or f"#{i + 1}", i) for i, h in enumerate(layout.headers)]
+        options = [(shown(h) or f"#{i + 1}", i) for i, h in enumerate(layout.headers)]
         rows = []
         for f in FIELDS:
             sel = Select(options, prompt=tr("(not in file)", "（无此列）"), allow_blank=True, id=f"imp-map-{f.key}")
@@ -247,14 +247,14 @@ class ImportScreen(WorkerErrorsToApp, Screen):
         where = plan.layout.sheet + (f" [{plan.layout.encoding}]" if plan.layout.encoding else "")
         mapping = tr(", mapping {m}", "，列映射 {m}", m=plan.layout.mapping_name) if plan.layout.mapping_name else ""
         self._status(tr("{w}: {n:,} rows{m}. Nothing has been written yet.", "{w}：{n:,} 行{m}。尚未写入任何数据。",
-                        w=escape(where), n=plan.rows_total, m=escape(mapping)))
+                        w=shown(where), n=plan.rows_total, m=shown(mapping)))
         self._update_summary()
         table = self.query_one("#imp-rejects", DataTable)
         table.clear(columns=True)
         if plan.rejects:
             table.add_columns(tr("Row", "行"), tr("Column", "列"), tr("Problem", "问题"))
             for r in plan.rejects[:500]:
-                table.add_row(str(r.row), escape(r.column), escape(r.message))
+                table.add_row(str(r.row), shown(r.column), shown(r.message))
         self._hide("#imp-rejects", not plan.rejects)
         self._hide("#imp-reject-detail", not plan.rejects)
         self.refresh_bindings()
@@ -263,7 +263,7 @@ class ImportScreen(WorkerErrorsToApp, Screen):
     def _reject_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """The whole of the highlighted reject (the table cuts long messages at 80 columns)."""
         if self.plan is not None and 0 <= event.cursor_row < min(len(self.plan.rejects), 500):
-            self.query_one("#imp-reject-detail", Static).update(escape(self.plan.rejects[event.cursor_row].text()))
+            self.query_one("#imp-reject-detail", Static).update(shown(self.plan.rejects[event.cursor_row].text()))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys show in the footer only at the step where they do something."""
@@ -288,15 +288,15 @@ class ImportScreen(WorkerErrorsToApp, Screen):
                                   "全部或全不：按 p 允许部分导入，按 r 导出被拒绝的行")
         else:
             text += "\n" + tr("Press i to import", "按 i 确认导入")
-        self.query_one("#imp-summary", Static).update(escape(text))
+        self.query_one("#imp-summary", Static).update(shown(text))
 
     def _committed(self, out) -> None:
         self.busy = False
         self.outcome = out
         self.refresh_bindings()
-        self._status(escape(out.message), error=not out.committed)
+        self._status(shown(out.message), error=not out.committed)
         if out.committed:
-            self.query_one("#imp-summary", Static).update(escape(out.message) + "\n" + tr(
+            self.query_one("#imp-summary", Static).update(shown(out.message) + "\n" + tr(
                 "Esc closes", "按 Esc 关闭"))
 
     # ------------------------------------------------------------------ actions
