@@ -44,7 +44,11 @@ def _run(path: Path, shop_id: int) -> None:
     except SpreadsheetError as exc:
         assert exc.message
         return
-    plan = plan_import(lay, shop_id=shop_id, couriers=CourierBook.from_database())
+    try:
+        plan = plan_import(lay, shop_id=shop_id, couriers=CourierBook.from_database())
+    except SpreadsheetError as exc:  # a row cut short refuses the whole file
+        assert exc.message
+        return
     for r in plan.rejects:
         assert r.message and r.row >= 1
     assert plan.counts.rejected == len(plan.rejects)
