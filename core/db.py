@@ -217,8 +217,8 @@ def write(db: Database | None = None):
     else:
         txn = db.atomic()
     try:
-        with txn:
-            yield txn
+        with txn as t:
+            yield t
     except (OperationalError, PeeweeDatabaseError, sqlite3.Error) as exc:
         fault = database_fault(exc)
         if fault is None:
