@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,6 +26,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList,
 
 from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
+from dadan.core.visible import visible
 from dadan.tui.shown import shown
 from dadan.tui.widgets.error_modal import WorkerErrorsToApp
 
@@ -53,6 +55,8 @@ class ImportScreen(WorkerErrorsToApp, Screen):
                 tooltip=Bilingual("Write the import to the database", "确认导入")),
         Binding("p", "partial", Bilingual("Partial", "部分导入"), id="import.partial",
                 tooltip=Bilingual("Accept importing only the good rows", "允许只导入正确的行")),
+        Binding("a", "accept_changes", Bilingual("Accept changes", "接受变化"), id="import.accept_changes",
+                tooltip=Bilingual("Accept updates that drop items or change amounts", "接受减少商品或改变金额的更新")),
         Binding("r", "rejects", Bilingual("Rejects file", "导出错误行"), id="import.rejects",
                 tooltip=Bilingual("Write the rejected rows to an xlsx with an error column", "把被拒绝的行写入 xlsx")),
         Binding("ctrl+s", "apply_mapping", Bilingual("Apply mapping", "应用列映射"), id="import.apply_mapping",
@@ -72,6 +76,7 @@ class ImportScreen(WorkerErrorsToApp, Screen):
         self.mapping_step = False  # the mapping step is showing
         self.sheet: str | None = None
         self.allow_partial = False
+        self.accept_changes = False  # updates that drop an order's items or change its amount
         self.busy = False
         self.outcome = None
 
@@ -154,7 +159,7 @@ class ImportScreen(WorkerErrorsToApp, Screen):
         try:
             with connection():
                 out = commit_import(self.plan, actor=self.actor, allow_partial=self.allow_partial,
-                                    progress=self._progress)
+                                    accept_changes=self.accept_changes, progress=self._progress)
         except DadanError as exc:
             self.app.call_from_thread(self._status, shown(exc.message), True)
             self.busy = False
@@ -271,6 +276,8 @@ class ImportScreen(WorkerErrorsToApp, Screen):
             return self.mapping_step
         if action in ("partial", "rejects"):
             return self.plan is not None and bool(self.plan.rejects)
+        if action == "accept_changes":
+            return self.plan is not None and bool(self.plan.counts.losses)
         if action == "confirm":
             return self.plan is not None and not (self.outcome is not None and self.outcome.committed)
         return True
@@ -286,9 +293,16 @@ class ImportScreen(WorkerErrorsToApp, Screen):
             else:
                 text += "\n" + tr("All or nothing: p accepts a partial import, r writes the rejected rows to a file",
                                   "全部或全不：按 p 允许部分导入，按 r 导出被拒绝的行")
-        else:
+        losses = self.plan.counts.losses
+        if losses:
+            text += "\n" + "\n".join(visible(t) for t in losses[:5]) + (
+                tr("\n… and {n} more", "\n……还有 {n} 个", n=len(losses) - 5) if len(losses) > 5 else "")
+            text += "\n" + (tr("Changes accepted: i writes them", "已接受这些变化：按 i 写入") if self.accept_changes else
+                            tr("These updates drop items or change amounts: a accepts them",
+                               "这些更新会减少商品或改变金额：按 a 接受"))
+        if not self.plan.rejects and not losses:
             text += "\n" + tr("Press i to import", "按 i 确认导入")
-        self.query_one("#imp-summary", Static).update(shown(text))
+        self.query_one("#imp-summary", Static).update(escape(text))  # file text in it is visible() already
 
     def _committed(self, out) -> None:
         self.busy = False
@@ -307,6 +321,10 @@ class ImportScreen(WorkerErrorsToApp, Screen):
             self._status(tr("rows were rejected: press p to accept a partial import",
                             "有被拒绝的行：按 p 允许部分导入"), True)
             return
+        if self.plan.counts.losses and not self.accept_changes:
+            self._status(tr("some updates drop items or change amounts: press a to accept them",
+                            "部分更新会减少商品或改变金额：按 a 接受"), True)
+            return
         self.busy = True
         self._status(tr("Writing…", "正在写入…"))
         self.commit()
@@ -314,6 +332,11 @@ class ImportScreen(WorkerErrorsToApp, Screen):
     def action_partial(self) -> None:
         if self.plan is not None and self.plan.rejects and not self.busy:
             self.allow_partial = not self.allow_partial
+            self._update_summary()
+
+    def action_accept_changes(self) -> None:
+        if self.plan is not None and self.plan.counts.losses and not self.busy:
+            self.accept_changes = not self.accept_changes
             self._update_summary()
 
     def action_rejects(self) -> None:
