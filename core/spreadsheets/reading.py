@@ -21,7 +21,7 @@ _OLE = b"\xd0\xcf\x11\xe0"
 MAX_TEXT_BYTES = 512 * 1024 * 1024
 MAX_INFLATED_BYTES = MAX_TEXT_BYTES  # a workbook's parts, unpacked
 MAX_ZIP_MEMBERS = 10_000
-MAX_SHEET_CELLS = 50_000_000  # a sheet's declared rows x columns (200,000 orders x 250 columns)
+MAX_SHEET_CELLS = 12_000_000  # rows x columns a sheet may reach (200,000 order lines x 60 columns)
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?([0-9]{1,7})?(?::([A-Z]{1,3})([0-9]{1,7}))?\"")
 
 
