@@ -103,7 +103,7 @@ def _wrong_encodings(rng: random.Random) -> list[Case]:
            Case("utf-8-then-gbk", ".csv", text.encode("utf-8") + "补一行,张三\r\n".encode("gbk")),
            Case("utf-16-odd", ".csv", b"\xff\xfe" + text.encode("utf-16-le")[:-1])]
     data = bytearray(text.encode("utf-8"))
-    for i in range(6):
+    for _ in range(6):
         flipped = bytearray(data)
         at = rng.randrange(len(flipped))
         flipped[at] = rng.choice([0x80, 0xC3, 0xE8, 0xFF, 0xFE])

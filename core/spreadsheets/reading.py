@@ -136,32 +136,33 @@ def _sheet_cells(head: bytes) -> int:
     return max(rows, 1) * max(cols, 1)
 
 
-# cell references far out: a column of two or three letters, a row of six or seven digits (the
-# others cannot make a sheet too large on their own)
-_FAR_COLUMN = re.compile(rb'\sr="([A-Z]{2,3})[0-9]')
-_FAR_ROW = re.compile(rb'\sr="[A-Z]{0,3}([0-9]{6,7})"')
+# cell references: the row of each, and the columns of two or three letters (a column of one
+# letter cannot make a sheet wide)
+_REF_ROW = re.compile(rb'\sr="[A-Z]{0,3}([0-9]{1,7})"')
+_WIDE_COLUMN = re.compile(rb'\sr="([A-Z]{2,3})[0-9]')
 
 
 class _CellReach:
-    """The furthest row and column a worksheet's cells name, as its XML streams past."""
+    """The furthest row and column a worksheet's cells name, as its XML streams past (the
+    xlsx reader allocates the whole rectangle up to them)."""
 
     def __init__(self):
-        self.row = 99_999
+        self.row = 0
         self.col = 26
         self._tail = b""
 
     def scan(self, chunk: bytes) -> None:
         data = self._tail + chunk
         self._tail = data[-24:]
-        cols = set(_FAR_COLUMN.findall(data))
-        if cols:
-            self.col = max(self.col, *map(_column_number, cols))
-        rows = _FAR_ROW.findall(data)
+        rows = set(_REF_ROW.findall(data))
         if rows:
             self.row = max(self.row, *map(int, rows))
+        cols = set(_WIDE_COLUMN.findall(data))
+        if cols:
+            self.col = max(self.col, *map(_column_number, cols))
 
     def cells(self) -> int:
-        return self.row * self.col if self.row > 99_999 or self.col > 26 else 0
+        return self.row * self.col
 
 
 def check_workbook_zip(path: Path) -> None:
