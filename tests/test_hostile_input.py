@@ -317,3 +317,23 @@ def test_the_one_line_error_carries_no_escape_sequences(tmp_path, monkeypatch, c
     p = tmp_path / "\x1b[2Jevil.xlsx"
     rc, out, err = _cli(["import", str(p)], monkeypatch, capsys)
     assert rc == 1 and "\x1b" not in err and "␛[2Jevil" in err
+
+
+def test_order_table_cells_show_platform_text_visible():
+    import datetime as dt
+
+    from dadan.core.orders.listing import OrderRow
+    from dadan.tui.widgets.order_table import RenderContext, _columns
+
+    evil = "\x1b]0;t\x07[b]x"
+    row = OrderRow(id=1, order_sn="231114-1234\x1b[2J", state="new", order_status=1, exception_flags=0,
+                   province=evil, city="", items_summary=evil, item_count=1, pay_amount_fen=100,
+                   pay_time=dt.datetime(2023, 11, 14), last_ship_time=None, logistics_id=None, print_count=0,
+                   receiver_name=evil, remark_tag=None, updated_at=None, tracking_number="")
+    ctx = RenderContext(now=dt.datetime(2023, 11, 14), tz="Asia/Shanghai", due_soon=dt.timedelta(hours=6),
+                        is_selected=lambda _id: False, couriers=None)
+    cells = {c.key: c.render(row, ctx) for c in _columns(2) if c.key in ("sn", "region", "receiver", "items")}
+    for key, cell in cells.items():
+        text = cell.plain
+        assert "\x1b" not in text and "␛" in text, key
+    assert cells["items"].plain == "␛]0;t␇[b]x"

@@ -124,7 +124,7 @@ def _columns(tier: int) -> list[Column]:
     cols = [
         Column("mark", " ", 1, None, _mark),
         Column("sn", tr("Order", "订单号"), 22 if wide else 8, "order_sn",
-               (lambda r, c: r.order_sn) if wide else (lambda r, c: _short_sn(r.order_sn))),
+               (lambda r, c: Text(visible(r.order_sn))) if wide else (lambda r, c: Text(visible(_short_sn(r.order_sn))))),
         Column("state", tr("State", "状态"), 10 if medium else 8, "state", _state_cell),
         Column("region", tr("Region", "地区"), 10 if medium else 8, "province", _region),
     ]
