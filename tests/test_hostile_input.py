@@ -337,3 +337,10 @@ def test_order_table_cells_show_platform_text_visible():
         text = cell.plain
         assert "\x1b" not in text and "␛" in text, key
     assert cells["items"].plain == "␛]0;t␇[b]x"
+
+
+@pytest.mark.parametrize("cut", ["无售后或售后", "无售后或", "售后", "售后取"])
+def test_a_cut_after_sale_text_is_not_read_as_a_refund(tmp_path, shop, cut):
+    plan = plan_for(write_xlsx(tmp_path / "r.xlsx", [line(), line(SN2, after=cut)]), shop)
+    assert [(r.row, r.column) for r in plan.rejects] == [(3, "售后状态")]
+    assert "cut short" in plan.rejects[0].message
