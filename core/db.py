@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Sequence
 
 from peewee import AutoField, Database, ForeignKeyField, Model, OperationalError, SqliteDatabase
+from peewee import DatabaseError as PeeweeDatabaseError
 
 from dadan.core.errors import DatabaseError
+from dadan.core.i18n import tr
 from dadan.core.models import ALL_MODELS, SchemaVersion, database_proxy
 from dadan.printers.private_files import PRIVATE_FILE_MODE, make_private_dir
 
@@ -180,12 +182,50 @@ def database() -> Database:
     return db
 
 
+_FAULTS = (
+    ("database or disk is full", ("the database or the disk is full: nothing was written; free disk space and try again",
+                                  "数据库或磁盘已满：未写入任何数据；请释放磁盘空间后重试")),
+    ("disk i/o error", ("the disk failed while writing the database: nothing was written",
+                        "写入数据库时磁盘出错：未写入任何数据")),
+    ("readonly database", ("the database file cannot be written (read-only): nothing was written",
+                           "数据库文件只读：未写入任何数据")),
+    ("database disk image is malformed", ("the database file is damaged; restore it from a backup",
+                                          "数据库文件已损坏；请从备份恢复")),
+)
+
+
+def database_fault(exc: BaseException) -> DatabaseError | None:
+    """A storage fault of SQLite (disk full, I/O error, read-only, damaged) as one clear
+    :class:`DatabaseError`; None for anything else. The chain is searched: a full disk is
+    often reported as the failed rollback that followed it."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (OperationalError, sqlite3.Error, PeeweeDatabaseError)):
+            text = str(seen).lower()
+            for needle, (en, zh) in _FAULTS:
+                if needle in text:
+                    return DatabaseError(tr(en, zh))
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+@contextlib.contextmanager
 def write(db: Database | None = None):
-    """A write transaction: ``IMMEDIATE`` on SQLite. Nested calls become savepoints."""
+    """A write transaction: ``IMMEDIATE`` on SQLite. Nested calls become savepoints. A storage
+    fault (a full disk ...) rolls it back and raises one :class:`DatabaseError`."""
     db = db or database()
     if isinstance(db, SqliteDatabase) and not db.in_transaction():
-        return db.atomic("IMMEDIATE")
-    return db.atomic()
+        txn = db.atomic("IMMEDIATE")
+    else:
+        txn = db.atomic()
+    try:
+        with txn as t:
+            yield t
+    except (OperationalError, PeeweeDatabaseError, sqlite3.Error) as exc:
+        fault = database_fault(exc)
+        if fault is None:
+            raise
+        raise fault from None
 
 
 @contextlib.contextmanager

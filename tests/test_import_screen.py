@@ -213,3 +213,42 @@ async def _test_tui_shop_choice_follows_the_cli_rule(tmp_path):
         assert app.chosen == [other.id]
     finally:
         close_database()
+
+
+def test_losses_need_the_a_key_and_file_text_is_shown_visible(tmp_path, shop):
+    asyncio.run(_test_losses_need_the_a_key(tmp_path, shop))
+
+
+async def _test_losses_need_the_a_key(tmp_path, shop):
+    from dadan.core.spreadsheets.commit import commit_import
+    from dadan.core.spreadsheets.plan import plan_import
+
+    first = write_xlsx(tmp_path / "a.xlsx", SAMPLE)
+    assert commit_import(plan_import(prepare(first, saved=SavedMappings()), shop_id=shop.id), actor="t").committed
+    evil = "\x1b]0;pwned\x07[b]x[/b]"
+    p = tmp_path / "b.csv"
+    from tests.test_import_core import csv_text
+
+    p.write_text(csv_text([line(pay="15.00"), line(SN2, pay="9.90"),
+                           line("231115-000000000000007", **{"订单成交时间": evil})]), encoding="utf-8")
+    before = dump(database())
+    app = TinyApp(p, shop.id)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        scr = app.screen
+        summary = _text(scr, "#imp-summary")
+        assert f"{SN1}: items 2 -> 1" in summary and "a accepts them" in summary
+        table = scr.query_one("#imp-rejects", DataTable)
+        problem = str(table.get_row_at(0)[2])
+        assert "\x1b" not in problem and "␛]0;pwned␇" in problem and "[b]x[/b]" in problem.replace("\\[", "[")
+        await pilot.press("p")
+        await pilot.press("i")
+        await _settle(pilot)
+        assert dump(database()) == before  # the losses are not accepted yet
+        await pilot.press("a")
+        await pilot.pause()
+        assert "Changes accepted" in _text(scr, "#imp-summary")
+        await pilot.press("i")
+        await _settle(pilot)
+        assert app.screen.outcome is not None and app.screen.outcome.committed
+    assert Order.get(Order.order_sn == SN1).pay_amount_fen == 1500

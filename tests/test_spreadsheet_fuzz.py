@@ -1,10 +1,14 @@
 """Fuzzing the spreadsheet reader: random bytes and random cells give a clean
-SpreadsheetError or a result, never a traceback."""
+SpreadsheetError or a result, never a traceback; the generated hostile corpus
+(:mod:`tests.hostile_corpus`) runs through the whole import: no traceback, no hang, no change
+to the database on a refused file."""
 
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import tempfile
+import time
 from pathlib import Path
 
 import openpyxl
@@ -15,10 +19,15 @@ from hypothesis import strategies as st
 from dadan.core.db import close_database, open_database
 from dadan.core.models import Shop
 from dadan.core.orders.couriers import CourierBook
-from dadan.core.spreadsheets.errors import NeedsMapping, SpreadsheetError
+from dadan.core.spreadsheets.commit import commit_import
+from dadan.core.spreadsheets.errors import NeedsMapping, NeedsSheet, SpreadsheetError
 from dadan.core.spreadsheets.layout import prepare
 from dadan.core.spreadsheets.mappings import SavedMappings
 from dadan.core.spreadsheets.plan import plan_import
+from dadan.core.spreadsheets.rejects import write_rejects
+from dadan.core.visible import visible
+from tests import hostile_corpus
+from tests.test_import_core import dump
 
 KNOWN = ["订单号", "商品", "商品数量(件)", "用户实付金额(元)", "订单状态", "售后状态", "订单成交时间", "快递单号", "快递公司",
          "商品id", "样式ID", "承诺发货时间", "省", "Order number", "qty", "其它"]
@@ -44,7 +53,11 @@ def _run(path: Path, shop_id: int) -> None:
     except SpreadsheetError as exc:
         assert exc.message
         return
-    plan = plan_import(lay, shop_id=shop_id, couriers=CourierBook.from_database())
+    try:
+        plan = plan_import(lay, shop_id=shop_id, couriers=CourierBook.from_database())
+    except SpreadsheetError as exc:  # a row cut short refuses the whole file
+        assert exc.message
+        return
     for r in plan.rejects:
         assert r.message and r.row >= 1
     assert plan.counts.rejected == len(plan.rejects)
@@ -102,3 +115,89 @@ def test_random_cells_csv(shop_id, headers, rows, enc, sep):
         p = Path(d) / "f.csv"
         p.write_bytes(buf.getvalue().encode(enc))
         _run(p, shop_id)
+
+
+# ------------------------------------------------------------------ the generated hostile corpus
+CORPUS = hostile_corpus.corpus()
+CASE_SECONDS = 10  # a case taking longer is a hang
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    """A database holding the good export (the corpus mangles that same export)."""
+    folder = tmp_path_factory.mktemp("corpus")
+    db = open_database(f"sqlite:///{folder / 'd.db'}")
+    sid = Shop.create(name="corpus").id
+    good = folder / "good.csv"
+    good.write_bytes(hostile_corpus.base_csv())
+    plan = plan_import(prepare(good, saved=SavedMappings()), shop_id=sid, couriers=CourierBook.from_database())
+    assert commit_import(plan, actor="t").committed
+    yield db, sid, folder
+    close_database()
+
+
+class _Hang(Exception):
+    pass
+
+
+def _alarm(_signum, _frame):
+    raise _Hang()
+
+
+def _import(path: Path, shop_id: int):
+    """The CLI's and the screen's way through a file, with no acceptance of rejects or
+    changes: (committed, plan or None)."""
+    try:
+        lay = prepare(path, saved=SavedMappings())
+        plan = plan_import(lay, shop_id=shop_id, couriers=CourierBook.from_database())
+    except (NeedsMapping, NeedsSheet):
+        return False, None
+    except SpreadsheetError as exc:
+        assert exc.message and "\x1b" not in visible(exc.message)
+        return False, None
+    for r in plan.rejects:
+        assert r.message and r.row >= 1 and "\x1b" not in visible(r.text())
+    if plan.rejects:
+        assert write_rejects(plan, path.with_suffix(".rejects.xlsx")) is not None
+    out = commit_import(plan, actor="corpus")
+    return out.committed, plan
+
+
+def _orders(db) -> dict:
+    return {sn: (amount, n) for sn, amount, n in db.execute_sql(
+        'SELECT o.order_sn, o.pay_amount_fen, (SELECT count(*) FROM order_item i WHERE i.order_id = o.id) '
+        'FROM "order" o').fetchall()}
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[c.name for c in CORPUS])
+def test_hostile_corpus(loaded, case):
+    """0 tracebacks, 0 hangs; a refused file changes nothing; an accepted one never drops an
+    order's items or changes its amount (that needs explicit acceptance)."""
+    db, sid, folder = loaded
+    path = folder / f"case{case.suffix}"
+    path.write_bytes(case.data)
+    before, orders = dump(db), _orders(db)
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(CASE_SECONDS)
+    try:
+        committed, _plan = _import(path, sid)
+    except _Hang:
+        pytest.fail(f"{case.name}: no answer in {CASE_SECONDS} s")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    if not committed:
+        assert dump(db) == before
+    else:
+        after = _orders(db)
+        assert {sn: after[sn] for sn in orders} == orders
+
+
+def test_a_zip_bomb_is_refused_at_once(loaded, tmp_path):
+    db, sid, _folder = loaded
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(hostile_corpus.zip_bomb())
+    before = dump(db)
+    t0 = time.monotonic()
+    assert _import(path, sid) == (False, None)
+    assert time.monotonic() - t0 < 2 and dump(db) == before

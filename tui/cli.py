@@ -67,7 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except DadanError as exc:
-        print(f"dadan: {exc.title}: {exc.message}", file=sys.stderr)
+        from dadan.core.visible import visible
+
+        print(f"dadan: {visible(exc.title)}: {visible(exc.message)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a storage fault outside a write transaction: one line too
+        from dadan.core.db import database_fault
+        from dadan.core.visible import visible
+
+        fault = database_fault(exc)
+        if fault is None:
+            raise
+        print(f"dadan: {fault.title}: {visible(fault.message)}", file=sys.stderr)
         return 1
 
 

@@ -13,6 +13,7 @@ from peewee import DateTimeField
 from dadan.core import audit
 from dadan.core.bulk import gc_paused
 from dadan.core.db import bulk_insert, execute_updates, insert_statement, write
+from dadan.core.i18n import tr
 from dadan.core.models import Order, OrderItem, database_proxy, utcnow
 from dadan.core.orders.rules import (
     ITEM_TEXT_KEYS,
@@ -54,6 +55,7 @@ class UpsertResult:
     flagged: int = 0  # orders that gained an exception flag
     new_ids: list[int] = field(default_factory=list)
     changed_ids: list[int] = field(default_factory=list)
+    losses: list[str] = field(default_factory=list)  # updates that drop items or change an amount
 
     def __iadd__(self, other: "UpsertResult") -> "UpsertResult":
         self.new += other.new
@@ -62,6 +64,7 @@ class UpsertResult:
         self.flagged += other.flagged
         self.new_ids += other.new_ids
         self.changed_ids += other.changed_ids
+        self.losses += other.losses
         return self
 
 
@@ -199,6 +202,9 @@ def _upsert_batch(shop_id: int, recs: "list[Mapping] | RecordColumns", source: s
         updates.append((changes, old["id"]))
         if new_items is not None:
             item_replacements[old["id"]] = new_items
+        loss = _loss(sn, old, changes, new_items, old_items.get(old["id"], []))
+        if loss:
+            res.losses.append(loss)
         res.changed += 1
         res.changed_ids.append(old["id"])
         if new_flags:
@@ -356,6 +362,27 @@ def _new_item_insert(fields: frozenset) -> tuple[str, tuple]:
     position, then those fields, None taking the field's default; the fields in order)."""
     names = tuple(f for f in ITEM_FIELDS if f in fields)
     return insert_statement(OrderItem, ("order", "position") + names, defaulted=names), names
+
+
+def _yuan(fen) -> str:
+    return f"¥{int(fen or 0) / 100:,.2f}"
+
+
+def _loss(sn: str, old: dict, changes: dict, new_items: list[dict] | None, old_items: list[dict]) -> str:
+    """What an update takes away from a stored order ("" when nothing): items removed (fewer
+    lines or pieces), or an amount already known changed."""
+    parts = []
+    if new_items is not None:
+        before, after = len(old_items), len(new_items)
+        pieces = (sum(int(it.get("goods_count") or 0) for it in old_items),
+                  sum(int(it.get("goods_count") or 0) for it in new_items))
+        if after < before or pieces[1] < pieces[0]:
+            parts.append(tr("items {a} -> {b} ({p} -> {q} pieces)", "商品 {a} -> {b} 种（{p} -> {q} 件）",
+                            a=before, b=after, p=pieces[0], q=pieces[1]))
+    for f, en, zh in (("pay_amount_fen", "paid", "实付"), ("goods_amount_fen", "goods total", "商品总价")):
+        if f in changes and old[f]:
+            parts.append(tr("{w} {a} -> {b}", "{w} {a} -> {b}", w=tr(en, zh), a=_yuan(old[f]), b=_yuan(changes[f])))
+    return f"{sn}: " + "; ".join(parts) if parts else ""
 
 
 def _time_text(v):

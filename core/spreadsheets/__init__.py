@@ -8,7 +8,7 @@ The import flow, shared by ``dadan import`` and the TUI import screen::
     rejects.write_rejects(plan, path)                      # rejected rows, with an error column
     outcome = commit.commit_import(plan, actor=..., allow_partial=False)
 
-Modules: :mod:`.reading` (files -> raw rows), :mod:`.fields` (field catalogue, header
+Modules: :mod:`.reading` (files -> raw rows), :mod:`.zip_guard` (an .xlsx checked before its reader sees it), :mod:`.fields` (field catalogue, header
 recognition), :mod:`.layout` (sheet, header row, column mapping), :mod:`.mappings` (saved
 column mappings), :mod:`.cells` (one cell -> one value; courier text goes
 through :class:`dadan.core.orders.couriers.CourierBook`), :mod:`.rows` (validated rows, rejects), :mod:`.grouping` (lines -> order

@@ -217,15 +217,23 @@ def parse_order_status(v) -> int | None:
                        "未知订单状态“{v}”（应为 待发货、已发货、已签收、已取消 等）", v=s))
 
 
+_NO_AFTER_SALE = ("无售后或售后取消", "无售后", "售后取消", "售后关闭", "无", "none", "-", "退款关闭", "售后已取消")
+
+
 def parse_refund_status(v) -> int | None:
+    """An after-sale status cell -> 1 none, 2 after-sale, 3 refunding, 4 refunded. The start of
+    a "none" text that stops short (a cut file) is refused, never read as a refund."""
     s = clean_text(v)
     if not s:
         return None
     if s in ("1", "2", "3", "4"):
         return int(s)
     key = s.replace(" ", "").lower()
-    if key in ("无售后或售后取消", "无售后", "售后取消", "售后关闭", "无", "none", "-", "退款关闭", "售后已取消"):
+    if key in _NO_AFTER_SALE:
         return 1
+    if len(key) >= 2 and any(w.startswith(key) for w in _NO_AFTER_SALE):  # "无售后或售后" is no refund
+        raise CellError(tr("after-sale status '{v}' looks cut short (expected e.g. 无售后或售后取消)",
+                           "售后状态“{v}”似乎不完整（应为 无售后或售后取消 等）", v=s))
     if "退款成功" in key or "已退款" in key or key == "refunded":
         return 4
     if "退款中" in key or "待退款" in key or key == "refunding":

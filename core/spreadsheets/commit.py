@@ -7,7 +7,7 @@ import; a refused import or a dry run (:func:`apply_plan` without a run) writes 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,16 +32,19 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0  # rejected rows
+    losses: list[str] = field(default_factory=list)  # updates that drop items or change an amount
 
 
 @dataclass(frozen=True)
 class CommitRun:
     """What one commit was asked: who writes, whether the good rows may be written when some
-    were rejected, and when it started (the ``ImportRun``'s start)."""
+    were rejected, whether updates that drop items or change amounts may be written, and when
+    it started (the ``ImportRun``'s start)."""
 
     actor: str
     allow_partial: bool
     started: dt.datetime
+    accept_changes: bool = False
 
 
 class _Rollback(Exception):
@@ -69,7 +72,7 @@ def apply_plan(plan: ImportPlan, *, run: CommitRun | None, progress: Progress | 
                 plan.records = [r for r in plan.records if r["_row"] not in bad]
             if run is None:
                 txn.rollback()
-            elif plan.rejects and not run.allow_partial:
+            elif plan.rejects and not run.allow_partial or counts.losses and not run.accept_changes:
                 raise _Rollback()
             else:
                 _record_run(plan, counts, run)
@@ -89,6 +92,7 @@ def _apply_orders(plan: ImportPlan, counts: Counts, progress: Progress | None) -
         counts.new += res.new
         counts.updated += res.changed
         counts.unchanged += res.unchanged
+        counts.losses += res.losses
     if progress:
         progress("write", total, total)
 
@@ -157,20 +161,32 @@ class ImportOutcome:
     rejects_file: Path | None = None
 
 
+def _losses_refused(plan: ImportPlan) -> ImportOutcome:
+    return ImportOutcome(False, plan.counts, tr(
+        "not imported: {n} orders would lose items or change their amount; check them or accept the changes",
+        "未导入：{n} 个订单将减少商品或改变金额；请核对，或确认接受这些变化", n=len(plan.counts.losses)))
+
+
 @gc_paused
-def commit_import(plan: ImportPlan, *, actor: str, allow_partial: bool = False,
+def commit_import(plan: ImportPlan, *, actor: str, allow_partial: bool = False, accept_changes: bool = False,
                   progress: Progress | None = None) -> ImportOutcome:
-    """Write the import in one transaction. With rejected rows and not ``allow_partial`` the
-    file is refused and nothing is written."""
+    """Write the import in one transaction. With rejected rows and not ``allow_partial``, or
+    with updates that would drop an order's items or change its amount
+    (``plan.counts.losses``) and not ``accept_changes``, the file is refused and nothing is
+    written."""
     if plan.rejects and not allow_partial:
         return ImportOutcome(False, plan.counts, tr(
             "not imported: {r} rows were rejected; fix them or accept a partial import",
             "未导入：{r} 行被拒绝；请修正后重试，或选择部分导入", r=len(plan.rejects)))
     if plan.kind == "orders" and plan.shop_id is None:
         raise SpreadsheetError(tr("choose the shop to import into (--shop NAME)", "请选择导入到哪个店铺（--shop 店铺名）"))
-    apply_plan(plan, run=CommitRun(actor, allow_partial, utcnow()), progress=progress)
+    if plan.counts.losses and not accept_changes:
+        return _losses_refused(plan)
+    apply_plan(plan, run=CommitRun(actor, allow_partial, utcnow(), accept_changes), progress=progress)
     if plan.rejects and not allow_partial:  # tracking rows refused while writing: rolled back
         return ImportOutcome(False, plan.counts, tr(
             "not imported: {r} rows were rejected; fix them or accept a partial import",
             "未导入：{r} 行被拒绝；请修正后重试，或选择部分导入", r=len(plan.rejects)))
+    if plan.counts.losses and not accept_changes:  # found while writing: rolled back
+        return _losses_refused(plan)
     return ImportOutcome(True, plan.counts, tr("imported: ", "已导入：") + plan.summary(done=True))

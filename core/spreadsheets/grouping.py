@@ -33,15 +33,30 @@ _AS_IS = ("order_sn", "order_status", "tracking_number") + ORDER_TEXT_FIELDS + T
 _RENAMED = (("after_sale", "refund_status"),) + _MONEY_FIELDS
 
 
-def _line_item(ln: dict) -> dict | None:
-    """The item an order line carries (None if the line names no goods)."""
+MAX_LINES_PER_ORDER = 500
+
+
+def unit_price(price: int | None, amount: int | None, count: int | None) -> int | None:
+    """An item's unit price in fen: the file's unit price, else its goods total (商品总价) over
+    the count, rounded half up."""
+    if price is not None:
+        return price
+    if amount is None:
+        return None
+    n = count or 1
+    return (amount + n // 2) // n
+
+
+def _line_item(ln: dict, amount_per_line: bool) -> dict | None:
+    """The item an order line carries (None if the line names no goods). ``amount_per_line``:
+    the lines' goods totals are each line's own (they differ), so one gives the line's price."""
     get = ln.get
     it = {k: v for k in _ITEM_KEYS if (v := get(k)) is not None}
-    v = get("goods_price")
-    if v is not None:
-        it["goods_price_fen"] = v
     if not it:
         return None
+    v = unit_price(get("goods_price"), get("goods_amount") if amount_per_line else None, get("goods_count"))
+    if v is not None:
+        it["goods_price_fen"] = v
     if "goods_count" not in it:
         it["goods_count"] = 1
     return it
@@ -78,7 +93,8 @@ def _order_record(sn: str, lns: list[dict]) -> dict:
             if ln.get("courier"):
                 rec["logistics_id"] = ln["courier"]
             break
-    items = [it for ln in lns if (it := _line_item(ln)) is not None]
+    per_line = len({ln.get("goods_amount") for ln in lns}) > 1
+    items = [it for ln in lns if (it := _line_item(ln, per_line)) is not None]
     if items:
         rec["items"] = items
     return rec
@@ -109,12 +125,15 @@ def _one_line_columns(p: ParsedRows) -> dict[str, list]:
         out["logistics_id"] = [c if t else None for t, c in zip(cols["tracking_number"], cols["courier"])]
     item_keys = [k for k in _ITEM_KEYS if k in cols]
     item_data = [cols[k] for k in item_keys]  # an empty count is 1 (the upsert's rule)
-    if "goods_price" in cols:
-        item_keys.append("goods_price_fen")
-        item_data.append(cols["goods_price"])
     if item_keys:
-        nones = (None,) * len(item_keys)
-        out["items"] = [None if t == nones else [dict(zip(item_keys, t))] for t in zip(*item_data)]
+        goods = (None,) * len(item_keys)  # a row naming no goods has no item, whatever its price
+        if "goods_price" in cols or "goods_amount" in cols:
+            item_keys.append("goods_price_fen")
+            blank = [None] * len(item_data[0])
+            item_data.append(list(map(unit_price, cols.get("goods_price", blank), cols.get("goods_amount", blank),
+                                      cols.get("goods_count", blank))))
+        n = len(goods)
+        out["items"] = [None if t[:n] == goods else [dict(zip(item_keys, t))] for t in zip(*item_data)]
     return out
 
 
@@ -137,8 +156,17 @@ def group_orders(p: ParsedRows, rejects: list[RejectedRow], headers: list[str],
             if first[sn] != j:
                 several.setdefault(sn, [first[sn]]).append(j)
     width = len(headers)
+    for sn, lines in several.items():
+        if len(lines) > MAX_LINES_PER_ORDER and sn not in bad_sns:
+            bad_sns[sn] = p.rows[lines[0]]
+            for k in lines:
+                r = p.rows[k]
+                rejects.append(RejectedRow(r, row_cells(rows[r - 1], width), "", tr(
+                    "order {sn} has {n} lines (at most {m})", "订单 {sn} 有 {n} 行（最多 {m} 行）",
+                    sn=sn, n=len(lines), m=MAX_LINES_PER_ORDER), sn))
+            several[sn] = []
     for sn in bad_sns.keys() & first.keys():
-        for k in several.get(sn) or [first[sn]]:
+        for k in several.get(sn, [first[sn]]):
             r = p.rows[k]
             rejects.append(RejectedRow(r, row_cells(rows[r - 1], width), "", tr(
                 "another line of order {sn} (row {r}) was rejected", "订单 {sn} 的另一行（第 {r} 行）被拒绝",

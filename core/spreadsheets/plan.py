@@ -49,9 +49,12 @@ class ImportPlan:
         if self.kind == "tracking":
             return tr("{n:,} tracking numbers to assign, {u:,} unchanged, {r:,} rows rejected",
                       "将填写 {n:,} 个快递单号，{u:,} 个无变化，{r:,} 行被拒绝", n=c.updated, u=c.unchanged, r=c.rejected)
-        return tr("{n:,} new, {u:,} updated, {s:,} unchanged orders; {r:,} rows rejected",
+        text = tr("{n:,} new, {u:,} updated, {s:,} unchanged orders; {r:,} rows rejected",
                   "新增 {n:,}，更新 {u:,}，无变化 {s:,} 个订单；拒绝 {r:,} 行", n=c.new, u=c.updated, s=c.unchanged,
                   r=c.rejected)
+        if c.losses and not done:
+            text += tr("; {k:,} updates drop items or change an amount", "；{k:,} 个更新会减少商品或改变金额", k=len(c.losses))
+        return text
 
 
 def _sha256(path: Path) -> str:

@@ -12,34 +12,68 @@ from typing import Sequence
 
 from dadan.core.i18n import tr
 from dadan.core.spreadsheets.errors import SpreadsheetError
+from dadan.core.spreadsheets.zip_guard import check_workbook_zip
 
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0"
 MAX_TEXT_BYTES = 512 * 1024 * 1024
 
 
+def _delimiter(text: str) -> str:
+    first = next((ln for ln in text[:1 << 16].splitlines() if ln.strip()), "")  # the header is near the top
+    return "\t" if first.count("\t") > first.count(",") else ","
+
+
+def locate(text_before: str) -> tuple[int, str]:
+    """Where the text after ``text_before`` starts: (1-based row, the header of its column, or
+    its number when the header does not name it)."""
+    rows = list(csv.reader(io.StringIO(text_before + "\x00", newline=""), delimiter=_delimiter(text_before)))
+    return len(rows), _column_name(rows, len(rows[-1]))
+
+
+def _column_name(rows: list[list[str]], col: int) -> str:
+    """The header of 1-based column ``col`` (the first non-blank row before the last), or its number."""
+    header = next((r for r in rows[:-1] if any(c.strip() for c in r)), None)
+    name = header[col - 1].strip() if header is not None and 0 < col <= len(header) else ""
+    return name or str(col)
+
+
+def _undecodable(data: bytes, pos: int, enc: str) -> SpreadsheetError:
+    """A byte that is not text in the file's encoding: the file is refused, naming the cell."""
+    row, col = locate(data[:pos].decode(enc, errors="replace"))
+    return SpreadsheetError(tr(
+        "row {r}, column {c}: byte {pos} is not valid {enc} text (the file is damaged or cut short); "
+        "export it again", "第 {r} 行，{c} 列：第 {pos} 字节不是有效的 {enc} 文本（文件已损坏或不完整）；请重新导出",
+        r=row, c=col, pos=pos, enc=enc))
+
+
 def decode_text(data: bytes) -> tuple[str, str]:
     """Bytes of a text export -> (text, encoding name). UTF-8 (with or without BOM), UTF-16
-    (Excel's "Unicode text", with or without BOM) and GBK/GB18030."""
+    (Excel's "Unicode text", with or without BOM) and GBK/GB18030. A byte that is not text in
+    the detected encoding (a damaged or cut file) refuses the file, naming its row and column."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+        return _strict(data[3:], "utf-8"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         enc = "utf-16-le" if data.startswith(b"\xff\xfe") else "utf-16-be"
-        return data[2:].decode(enc, errors="replace"), "utf-16"
+        return _strict(data[2:], enc), "utf-16"
     head = data[:4000]
     if len(head) >= 4 and head.count(b"\x00") > len(head) // 4:
         # no BOM but every other byte is NUL: UTF-16 of mostly ASCII/CJK text
         even = head[0::2].count(b"\x00")
         odd = head[1::2].count(b"\x00")
         enc = "utf-16-be" if even > odd else "utf-16-le"
-        return data.decode(enc, errors="replace"), enc
+        return _strict(data, enc), enc
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        # UTF-8 text up to a bad byte, or a character cut at the end: a damaged UTF-8 file
+        if exc.reason == "unexpected end of data" or not data[:exc.start].isascii():
+            raise _undecodable(data, exc.start, "utf-8") from None
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
+        if exc.start > 0 and not data[:exc.start].isascii():
+            raise _undecodable(data, exc.start, "gb18030") from None
         raise SpreadsheetError(tr(
             "cannot read the file as text (byte {pos} is neither UTF-8, UTF-16 nor GBK); save it as "
             "CSV UTF-8 or .xlsx",
@@ -47,17 +81,34 @@ def decode_text(data: bytes) -> tuple[str, str]:
             pos=exc.start)) from None
 
 
+def _strict(data: bytes, enc: str) -> str:
+    try:
+        return data.decode(enc)
+    except UnicodeDecodeError as exc:
+        raise _undecodable(data, exc.start, enc) from None
+
+
+_END = "\x00END"  # after the text: an open quote swallows it into its cell
+
+
 def parse_text_table(text: str) -> tuple[list[list[str]], str]:
-    """CSV or tab-separated text -> (rows, delimiter)."""
+    """CSV or tab-separated text -> (rows, delimiter). A quote left open at the end (a text cut
+    short) refuses the file; a row cut short is refused by :func:`.rows.parse_rows`."""
     if "\x00" in text:
         raise SpreadsheetError(tr("the file contains NUL bytes: it is not a text export",
                                   "文件中含有空字节，不是文本格式的导出文件"))
-    first = next((ln for ln in text[:1 << 16].splitlines() if ln.strip()), "")  # the header is near the top
-    delim = "\t" if first.count("\t") > first.count(",") else ","
+    delim = _delimiter(text)
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
+        ended = text.endswith(("\n", "\r"))
+        rows = list(csv.reader(io.StringIO(text + ("" if ended else "\n") + _END, newline=""), delimiter=delim))
     except csv.Error as exc:
         raise SpreadsheetError(tr("the file is not valid CSV: {e}", "CSV 格式错误：{e}", e=exc)) from None
+    if rows[-1] != [_END]:
+        raise SpreadsheetError(tr(
+            "row {r}, column {c}: a quoted cell is not closed: the file is cut short or damaged; export it again",
+            "第 {r} 行，{c} 列：引号未闭合：文件不完整或已损坏；请重新导出",
+            r=len(rows), c=_column_name(rows, len(rows[-1]))))
+    rows.pop()
     return rows, delim
 
 
@@ -99,6 +150,9 @@ def open_source(path: str | Path) -> Source:
         raise SpreadsheetError(tr("cannot open {p}: {e}", "无法打开 {p}：{e}", p=path, e=exc.strerror or exc)) from None
     if magic.startswith((_ZIP, _OLE)):
         from python_calamine import CalamineWorkbook
+
+        if magic.startswith(_ZIP):
+            check_workbook_zip(path)  # before the reader: it allocates what the file claims
 
         try:
             book = CalamineWorkbook.from_path(str(path))

@@ -21,7 +21,7 @@ from dadan.core.spreadsheets.cells import (
     parse_refund_status,
     parse_time,
 )
-from dadan.core.spreadsheets.errors import CellError
+from dadan.core.spreadsheets.errors import CellError, SpreadsheetError
 from dadan.core.spreadsheets.fields import ORDER_MONEY_FIELDS, TIME_FIELDS
 from dadan.core.spreadsheets.layout import Layout
 from dadan.core.spreadsheets.reading import cell_text, is_blank
@@ -183,6 +183,20 @@ def _parse_column(values: Sequence, fn: Callable, required: bool, text_only: boo
     return list(map(results.__getitem__, keys)), bad
 
 
+def _refuse_short_rows(rows: Sequence[Sequence], start: int, end: int, headers: Sequence[str]) -> None:
+    """A text file's data row with fewer cells than the header was cut short (a truncated or
+    damaged file): the whole file is refused, naming the row and the first missing column."""
+    named = max((i + 1 for i, h in enumerate(headers) if h), default=0)
+    for i in range(start, end):
+        r = rows[i]
+        if len(r) < named and not is_blank(r) and not is_total_row(r):
+            raise SpreadsheetError(tr(
+                "row {r} has {n} cells but the header has {h}, column {c} is missing: the file is cut short "
+                "or damaged; export it again",
+                "第 {r} 行只有 {n} 个单元格，表头有 {h} 个，缺少“{c}”列：文件不完整或已损坏；请重新导出",
+                r=i + 1, n=len(r), h=named, c=headers[len(r)] or str(len(r) + 1)))
+
+
 @dataclass
 class ParsedRows:
     """Validated data rows, a column at a time: ``cols[key][j]`` is the parsed value of field
@@ -230,6 +244,8 @@ def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress 
     if progress:
         progress("check", 0, total)
 
+    if layout.source_kind == "csv":
+        _refuse_short_rows(rows, start, end, headers)
     width = max([col for _k, col, _f in convs] + [sn_col]) + 1
     block = rows[start:end]
     if block and min(map(len, block)) < width:

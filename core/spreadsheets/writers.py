@@ -9,13 +9,16 @@ import json
 import re
 from decimal import Decimal
 
+from dadan.core.visible import xlsx_safe
+
 
 def neutralize(v):
     """A text cell starting with = + - @ (or tab/CR) would run as a formula in Excel: prefix it.
-    The import strips that prefix again (:func:`core.spreadsheets.cells.clean_text`)."""
+    The import strips that prefix again (:func:`core.spreadsheets.cells.clean_text`). Control
+    characters an .xlsx cannot hold are shown as marks (:func:`core.visible.xlsx_safe`)."""
     if isinstance(v, str) and v and v[0] in "=+-@\t\r":
-        return "'" + v
-    return v
+        return xlsx_safe("'" + v)
+    return xlsx_safe(v)
 
 
 # digits Excel would turn into a number: 12+ digits (shown rounded, digits lost past 15) or a

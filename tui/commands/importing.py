@@ -3,6 +3,8 @@
 The dry-run summary is printed first; nothing is written when any row is rejected unless
 ``--partial`` is given, and rejected rows go to ``FILE.rejects.xlsx`` (with an error column).
 ``--dry-run`` writes nothing at all: no data, no rejects file, no saved column mapping.
+Updates that would drop an order's items or change its amount are listed and, like rejects,
+refused unless ``--accept-changes`` is given.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ def register(sub) -> None:
     p.add_argument("--kind", choices=("auto", "orders", "tracking"), default="auto",
                    help="orders, or a file of order number + courier + tracking number (default: auto)")
     p.add_argument("--partial", action="store_true", help="import the good rows even if some are rejected")
+    p.add_argument("--accept-changes", action="store_true",
+                   help="write updates that drop an order's items or change its amount (接受减少商品或改变金额的更新)")
     p.add_argument("--rejects", metavar="FILE", help="where to write rejected rows (default FILE.rejects.xlsx)")
     p.set_defaults(func=run)
 
@@ -52,6 +56,7 @@ def run(args, ctx) -> int:
     from dadan.core.spreadsheets.mappings import SavedMappings
     from dadan.core.spreadsheets.plan import plan_import
     from dadan.core.spreadsheets.rejects import write_rejects
+    from dadan.core.visible import visible
 
     ctx.open_db()
     manual = {}
@@ -66,8 +71,8 @@ def run(args, ctx) -> int:
                          kind=args.kind, saved=saved)
     except NeedsMapping as exc:
         lay = exc.layout
-        print(f"dadan: {exc.message}", file=sys.stderr)
-        print(tr("columns: {h}", "列：{h}", h=" | ".join(lay.headers)), file=sys.stderr)
+        print(f"dadan: {visible(exc.message)}", file=sys.stderr)
+        print(tr("columns: {h}", "列：{h}", h=" | ".join(map(visible, lay.headers))), file=sys.stderr)
         print(tr("fields: {f}", "字段：{f}", f=", ".join(f.key for f in FIELDS)), file=sys.stderr)
         return 1
     if args.save_mapping and not args.dry_run:
@@ -94,7 +99,7 @@ def run(args, ctx) -> int:
     if tty:
         print("\r\033[K", end="", file=sys.stderr)
     where = f"{layout.sheet}" + (f" [{layout.encoding}]" if layout.encoding else "")
-    print(tr("{f} ({w}): {n} data rows", "{f}（{w}）：{n} 行数据", f=layout.path.name, w=where, n=plan.rows_total))
+    print(tr("{f} ({w}): {n} data rows", "{f}（{w}）：{n} 行数据", f=visible(layout.path.name), w=visible(where), n=plan.rows_total))
     if layout.mapping_name:
         print(tr("column mapping: {m}", "列映射：{m}", m=layout.mapping_name))
     if tried:
@@ -102,21 +107,42 @@ def run(args, ctx) -> int:
     elif plan.rejects:
         print(tr("{r} rows rejected", "拒绝 {r} 行", r=len(plan.rejects)))
     for r in plan.rejects[:20]:
-        print("  " + r.text())
+        print("  " + visible(r.text()))
     if len(plan.rejects) > 20:
         print(tr("  ... and {n} more", "  ……还有 {n} 行", n=len(plan.rejects) - 20))
     if args.dry_run:
+        _print_losses(plan.counts.losses)
         print(tr("dry run: nothing was written", "试运行：未写入任何数据"))
-        return 1 if plan.rejects else 0
+        return 1 if plan.rejects or plan.counts.losses else 0
     rejects_file = write_rejects(plan, args.rejects) if plan.rejects else None
     if rejects_file:
         print(tr("rejected rows written to {p}", "被拒绝的行已写入 {p}", p=rejects_file))
-    out = commit_import(plan, actor=ctx.operator, allow_partial=args.partial, progress=progress)
+    out = commit_import(plan, actor=ctx.operator, allow_partial=args.partial, accept_changes=args.accept_changes,
+                        progress=progress)
     if tty:
         print("\r\033[K", end="", file=sys.stderr)
-    print(out.message)
+    _print_losses(out.counts.losses)
+    print(visible(out.message))
     if not out.committed:
-        print(tr("nothing was written (use --partial to import the good rows)",
-                 "未写入任何数据（使用 --partial 可只导入正确的行）"))
+        if out.counts.losses and not args.accept_changes:
+            print(tr("nothing was written (use --accept-changes to write these updates)",
+                     "未写入任何数据（使用 --accept-changes 可写入这些更新）"))
+        else:
+            print(tr("nothing was written (use --partial to import the good rows)",
+                     "未写入任何数据（使用 --partial 可只导入正确的行）"))
         return 1
     return 0
+
+
+def _print_losses(losses: list[str]) -> None:
+    """Updates that drop an order's items or change its amount, one a line (the first 20)."""
+    from dadan.core.i18n import tr
+    from dadan.core.visible import visible
+
+    if not losses:
+        return
+    print(tr("{n} updates drop items or change an amount:", "{n} 个更新会减少商品或改变金额：", n=len(losses)))
+    for t in losses[:20]:
+        print("  " + visible(t))
+    if len(losses) > 20:
+        print(tr("  ... and {n} more", "  ……还有 {n} 个", n=len(losses) - 20))

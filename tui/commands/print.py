@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sys
 
+from dadan.core.visible import visible
+
 
 def register(sub) -> None:
     p = sub.add_parser("print", help="print labels for orders (打印面单)",
@@ -146,10 +148,10 @@ def _report(ctx, job_id: int) -> int:
         if ctx.settings.printer(v.printer).driver == "preview":
             print(tr("preview: {d}", "预览：{d}", d=ctx.paths.preview_dir))
         return 0
-    print(f"{line} — {v.state}: {v.state_reason}", file=sys.stderr)
+    print(f"{line} — {v.state}: {visible(v.state_reason)}", file=sys.stderr)
     for it in printing.job_items(job_id, ["skipped", "failed", "uncertain"])[:20]:
         sn = it.order.order_sn if it.order_id else "-"
-        print(f"  #{it.seq} {sn} {it.state}: {it.reason}", file=sys.stderr)
+        print(f"  #{it.seq} {visible(sn)} {it.state}: {visible(it.reason)}", file=sys.stderr)
     return 1 if v.state in ("paused", "cancelled") else 0
 
 
@@ -210,11 +212,11 @@ def run_queue(args, ctx) -> int:
         return 0
     if cmd == "show":
         v = printing.job_view(args.job)
-        print(f"#{v.id} {v.printer} {v.template} {v.kind} {v.state} {v.progress()} {v.state_reason}")
+        print(f"#{v.id} {v.printer} {v.template} {v.kind} {v.state} {v.progress()} {visible(v.state_reason)}")
         for it in printing.job_items(args.job):
             sn = it.order.order_sn if it.order_id else "-"
             mark = f" R{it.reprint_no}" if it.is_reprint else ""
-            print(f"  item {it.id:<7} #{it.seq:<4} {sn}{mark:<4} {it.state:<9} {it.reason}")
+            print(f"  item {it.id:<7} #{it.seq:<4} {visible(sn)}{mark:<4} {it.state:<9} {visible(it.reason)}")
         return 0
     if cmd == "pause":
         printing.pause_job(args.job, actor=ctx.operator)
@@ -237,7 +239,7 @@ def run_queue(args, ctx) -> int:
             if not items:
                 print(tr("no uncertain labels", "没有待确认的标签"))
             for it in items:
-                print(f"item {it.id}  job #{it.job_id} #{it.seq}  {it.reason}")
+                print(f"item {it.id}  job #{it.job_id} #{it.seq}  {visible(it.reason)}")
             return 0
         if not (args.printed or args.not_printed):
             raise DadanError(tr("say --printed or --not-printed", "请指定 --printed 或 --not-printed"))

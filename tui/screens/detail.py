@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +14,7 @@ from textual.widgets import Footer, Label, Static
 
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.orders.detail import OrderDetail, order_detail
+from dadan.tui.shown import shown
 from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_printing import item_state_label
 from dadan.tui.widgets.desk_prompt import DeskPrompt
@@ -73,7 +73,7 @@ class DetailScreen(DeskScreen):
 
         self.data = data
         o = data.order
-        e = escape
+        e = shown
         self.query_one("#detail-title", Label).update(tr("Order {sn}", "订单 {sn}", sn=o.order_sn))
         due = ""
         if o.last_ship_time and o.state in ("new", "printed"):

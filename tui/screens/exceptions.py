@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from dadan.core.i18n import Bilingual, tr
+from dadan.tui.shown import shown
 from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
@@ -113,7 +114,7 @@ class ExceptionScreen(DeskScreen):
             due = self.fmt(o.last_ship_time)
             if o.last_ship_time and o.last_ship_time < now:
                 due += " " + humanize_delta(o.last_ship_time - now)
-            t.add_row("✓" if o.id in self.ticked else " ", o.order_sn, why[:16], due, key=str(o.id))
+            t.add_row("✓" if o.id in self.ticked else " ", shown(o.order_sn), why[:16], due, key=str(o.id))
         if orders:
             t.move_cursor(row=min(row, len(orders) - 1))
         self._status()

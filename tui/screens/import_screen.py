@@ -26,6 +26,8 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList,
 
 from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
+from dadan.core.visible import visible
+from dadan.tui.shown import shown
 from dadan.tui.widgets.error_modal import WorkerErrorsToApp
 
 
@@ -53,6 +55,8 @@ class ImportScreen(WorkerErrorsToApp, Screen):
                 tooltip=Bilingual("Write the import to the database", "确认导入")),
         Binding("p", "partial", Bilingual("Partial", "部分导入"), id="import.partial",
                 tooltip=Bilingual("Accept importing only the good rows", "允许只导入正确的行")),
+        Binding("a", "accept_changes", Bilingual("Accept changes", "接受变化"), id="import.accept_changes",
+                tooltip=Bilingual("Accept updates that drop items or change amounts", "接受减少商品或改变金额的更新")),
         Binding("r", "rejects", Bilingual("Rejects file", "导出错误行"), id="import.rejects",
                 tooltip=Bilingual("Write the rejected rows to an xlsx with an error column", "把被拒绝的行写入 xlsx")),
         Binding("ctrl+s", "apply_mapping", Bilingual("Apply mapping", "应用列映射"), id="import.apply_mapping",
@@ -72,12 +76,13 @@ class ImportScreen(WorkerErrorsToApp, Screen):
         self.mapping_step = False  # the mapping step is showing
         self.sheet: str | None = None
         self.allow_partial = False
+        self.accept_changes = False  # updates that drop an order's items or change its amount
         self.busy = False
         self.outcome = None
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
-        yield Label(tr("Import {f}", "导入 {f}", f=escape(self.path.name)), id="imp-title")
+        yield Label(tr("Import {f}", "导入 {f}", f=shown(self.path.name)), id="imp-title")
         yield Static(tr("Reading the file…", "正在读取文件…"), id="imp-status")
         yield ProgressBar(id="imp-progress", show_eta=False)
         yield OptionList(id="imp-sheets", classes="-hidden")
@@ -136,13 +141,13 @@ class ImportScreen(WorkerErrorsToApp, Screen):
                 plan = plan_import(layout, shop_id=self.shop_id, tz=self.tz, progress=self._progress,
                                    couriers=CourierBook.from_database())
         except NeedsSheet as exc:
-            self.app.call_from_thread(self._ask_sheet, exc.sheets, exc.message)
+            self.app.call_from_thread(self._ask_sheet, exc.sheets, shown(exc.message))
             return
         except NeedsMapping as exc:
-            self.app.call_from_thread(self._ask_mapping, exc.layout, exc.message)
+            self.app.call_from_thread(self._ask_mapping, exc.layout, shown(exc.message))
             return
         except DadanError as exc:
-            self.app.call_from_thread(self._status, exc.message, True)
+            self.app.call_from_thread(self._status, shown(exc.message), True)
             return
         self.app.call_from_thread(self._show_plan, plan)
 
@@ -154,9 +159,9 @@ class ImportScreen(WorkerErrorsToApp, Screen):
         try:
             with connection():
                 out = commit_import(self.plan, actor=self.actor, allow_partial=self.allow_partial,
-                                    progress=self._progress)
+                                    accept_changes=self.accept_changes, progress=self._progress)
         except DadanError as exc:
-            self.app.call_from_thread(self._status, exc.message, True)
+            self.app.call_from_thread(self._status, shown(exc.message), True)
             self.busy = False
             return
         self.app.call_from_thread(self._committed, out)
@@ -168,7 +173,7 @@ class ImportScreen(WorkerErrorsToApp, Screen):
         try:
             path = write_rejects(self.plan)
         except DadanError as exc:
-            self.app.call_from_thread(self._status, exc.message, True)
+            self.app.call_from_thread(self._status, shown(exc.message), True)
             return
         self.app.call_from_thread(self._status, tr("rejected rows written to {p}", "被拒绝的行已写入 {p}", p=path))
 
@@ -198,12 +203,12 @@ class ImportScreen(WorkerErrorsToApp, Screen):
         self.refresh_bindings()
         table = self.query_one("#imp-preview", DataTable)
         table.clear(columns=True)
-        table.add_columns(*[escape(h or f"#{i + 1}") for i, h in enumerate(layout.headers)])
+        table.add_columns(*[shown(h or f"#{i + 1}") for i, h in enumerate(layout.headers)])
         for row in layout.preview(5, masked=self.mask_buyer):
-            table.add_row(*[escape(c) for c in (row + [""] * len(layout.headers))[: len(layout.headers)]])
+            table.add_row(*[shown(c) for c in (row + [""] * len(layout.headers))[: len(layout.headers)]])
         box = self.query_one("#imp-fields", VerticalScroll)
         box.remove_children()
-        options = [(h or f"#{i + 1}", i) for i, h in enumerate(layout.headers)]
+        options = [(shown(h) or f"#{i + 1}", i) for i, h in enumerate(layout.headers)]
         rows = []
         for f in FIELDS:
             sel = Select(options, prompt=tr("(not in file)", "（无此列）"), allow_blank=True, id=f"imp-map-{f.key}")
@@ -247,14 +252,14 @@ class ImportScreen(WorkerErrorsToApp, Screen):
         where = plan.layout.sheet + (f" [{plan.layout.encoding}]" if plan.layout.encoding else "")
         mapping = tr(", mapping {m}", "，列映射 {m}", m=plan.layout.mapping_name) if plan.layout.mapping_name else ""
         self._status(tr("{w}: {n:,} rows{m}. Nothing has been written yet.", "{w}：{n:,} 行{m}。尚未写入任何数据。",
-                        w=escape(where), n=plan.rows_total, m=escape(mapping)))
+                        w=shown(where), n=plan.rows_total, m=shown(mapping)))
         self._update_summary()
         table = self.query_one("#imp-rejects", DataTable)
         table.clear(columns=True)
         if plan.rejects:
             table.add_columns(tr("Row", "行"), tr("Column", "列"), tr("Problem", "问题"))
             for r in plan.rejects[:500]:
-                table.add_row(str(r.row), escape(r.column), escape(r.message))
+                table.add_row(str(r.row), shown(r.column), shown(r.message))
         self._hide("#imp-rejects", not plan.rejects)
         self._hide("#imp-reject-detail", not plan.rejects)
         self.refresh_bindings()
@@ -263,7 +268,7 @@ class ImportScreen(WorkerErrorsToApp, Screen):
     def _reject_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """The whole of the highlighted reject (the table cuts long messages at 80 columns)."""
         if self.plan is not None and 0 <= event.cursor_row < min(len(self.plan.rejects), 500):
-            self.query_one("#imp-reject-detail", Static).update(escape(self.plan.rejects[event.cursor_row].text()))
+            self.query_one("#imp-reject-detail", Static).update(shown(self.plan.rejects[event.cursor_row].text()))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys show in the footer only at the step where they do something."""
@@ -271,6 +276,8 @@ class ImportScreen(WorkerErrorsToApp, Screen):
             return self.mapping_step
         if action in ("partial", "rejects"):
             return self.plan is not None and bool(self.plan.rejects)
+        if action == "accept_changes":
+            return self.plan is not None and bool(self.plan.counts.losses)
         if action == "confirm":
             return self.plan is not None and not (self.outcome is not None and self.outcome.committed)
         return True
@@ -286,17 +293,24 @@ class ImportScreen(WorkerErrorsToApp, Screen):
             else:
                 text += "\n" + tr("All or nothing: p accepts a partial import, r writes the rejected rows to a file",
                                   "全部或全不：按 p 允许部分导入，按 r 导出被拒绝的行")
-        else:
+        losses = self.plan.counts.losses
+        if losses:
+            text += "\n" + "\n".join(visible(t) for t in losses[:5]) + (
+                tr("\n… and {n} more", "\n……还有 {n} 个", n=len(losses) - 5) if len(losses) > 5 else "")
+            text += "\n" + (tr("Changes accepted: i writes them", "已接受这些变化：按 i 写入") if self.accept_changes else
+                            tr("These updates drop items or change amounts: a accepts them",
+                               "这些更新会减少商品或改变金额：按 a 接受"))
+        if not self.plan.rejects and not losses:
             text += "\n" + tr("Press i to import", "按 i 确认导入")
-        self.query_one("#imp-summary", Static).update(escape(text))
+        self.query_one("#imp-summary", Static).update(escape(text))  # file text in it is visible() already
 
     def _committed(self, out) -> None:
         self.busy = False
         self.outcome = out
         self.refresh_bindings()
-        self._status(escape(out.message), error=not out.committed)
+        self._status(shown(out.message), error=not out.committed)
         if out.committed:
-            self.query_one("#imp-summary", Static).update(escape(out.message) + "\n" + tr(
+            self.query_one("#imp-summary", Static).update(shown(out.message) + "\n" + tr(
                 "Esc closes", "按 Esc 关闭"))
 
     # ------------------------------------------------------------------ actions
@@ -307,6 +321,10 @@ class ImportScreen(WorkerErrorsToApp, Screen):
             self._status(tr("rows were rejected: press p to accept a partial import",
                             "有被拒绝的行：按 p 允许部分导入"), True)
             return
+        if self.plan.counts.losses and not self.accept_changes:
+            self._status(tr("some updates drop items or change amounts: press a to accept them",
+                            "部分更新会减少商品或改变金额：按 a 接受"), True)
+            return
         self.busy = True
         self._status(tr("Writing…", "正在写入…"))
         self.commit()
@@ -314,6 +332,11 @@ class ImportScreen(WorkerErrorsToApp, Screen):
     def action_partial(self) -> None:
         if self.plan is not None and self.plan.rejects and not self.busy:
             self.allow_partial = not self.allow_partial
+            self._update_summary()
+
+    def action_accept_changes(self) -> None:
+        if self.plan is not None and self.plan.counts.losses and not self.busy:
+            self.accept_changes = not self.accept_changes
             self._update_summary()
 
     def action_rejects(self) -> None:

@@ -23,6 +23,7 @@ from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.listing import OrderRow
 from dadan.core.orders.rules import flag_label, flags_of
 from dadan.core.timeutil import fen_to_yuan, fmt_local, humanize_delta
+from dadan.core.visible import visible
 from dadan.tui.messages import PageRequest
 
 SELECT_MARK = "✓"
@@ -75,7 +76,12 @@ def _state_cell(r: OrderRow, c: RenderContext) -> Text:
     return Text(label, style=style)
 
 
-def _region(r: OrderRow, c: RenderContext) -> str:
+def _region(r: OrderRow, c: RenderContext) -> Text:
+    """Province and city, shortened; file text shown with control characters visible."""
+    return Text(visible(_region_text(r)))
+
+
+def _region_text(r: OrderRow) -> str:
     prov = r.province
     for suffix in ("省", "市", "自治区", "壮族自治区", "回族自治区", "维吾尔自治区", "特别行政区"):
         if prov.endswith(suffix) and len(prov) > len(suffix) + 1:
@@ -118,14 +124,14 @@ def _columns(tier: int) -> list[Column]:
     cols = [
         Column("mark", " ", 1, None, _mark),
         Column("sn", tr("Order", "订单号"), 22 if wide else 8, "order_sn",
-               (lambda r, c: r.order_sn) if wide else (lambda r, c: _short_sn(r.order_sn))),
+               (lambda r, c: Text(visible(r.order_sn))) if wide else (lambda r, c: Text(visible(_short_sn(r.order_sn))))),
         Column("state", tr("State", "状态"), 10 if medium else 8, "state", _state_cell),
         Column("region", tr("Region", "地区"), 10 if medium else 8, "province", _region),
     ]
     if medium:
-        cols.append(Column("receiver", tr("Receiver", "收件人"), 8, None, lambda r, c: r.receiver_name))
+        cols.append(Column("receiver", tr("Receiver", "收件人"), 8, None, lambda r, c: Text(visible(r.receiver_name))))
     cols += [
-        Column("items", tr("Items", "商品"), None, None, lambda r, c: r.items_summary),
+        Column("items", tr("Items", "商品"), None, None, lambda r, c: Text(visible(r.items_summary))),
         Column("qty", tr("Qty", "件"), 3, "item_count", lambda r, c: _right(str(r.item_count)), "right"),
         Column("amount", tr("Paid ¥", "实付"), 8, "pay_amount_fen",
                lambda r, c: _right(fen_to_yuan(r.pay_amount_fen)), "right"),
