@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
 from dadan.core.orders.views import View
+from dadan.tui.cells import crop
 from dadan.tui.messages import ViewSaved, ViewsChanged, ViewSelected
 from dadan.tui.widgets.error_modal import WorkerErrorsToApp
 
@@ -149,7 +150,7 @@ class ViewTabs(WorkerErrorsToApp, Static):
             count = "" if n is None else f" {_short(n) if compact else f'{n:,}'}"
             name = v.name
             if name_cells is not None and v.key != self.active:
-                name = _crop(name, name_cells)
+                name = crop(name, name_cells)
             pad = "" if compact else " "
             label = f"{pad}{i + 1 if i < 9 else ''}:{name}{count}{pad}"
             if v.key == self.active:
@@ -184,15 +185,3 @@ def _short(n: int) -> str:
         return f"{n / 1000:.1f}k".replace(".0k", "k")
     return str(n)
 
-
-def _crop(text: str, cells: int) -> str:
-    from rich.cells import cell_len
-
-    if cell_len(text) <= cells:
-        return text
-    out = ""
-    for ch in text:
-        if cell_len(out + ch) > cells - 1:
-            break
-        out += ch
-    return out + "…"
