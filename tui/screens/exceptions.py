@@ -18,7 +18,7 @@ from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
-WHY_CELLS = 9  # the reason is a label: cropped with "…" to give the numbers room
+WHY_CELLS = 10  # the reason is a label: cropped with "…" to give the numbers room
 
 
 class ExceptionScreen(DeskScreen):
