@@ -17,7 +17,6 @@ from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
-
 WHY_CELLS = 10  # the reason is a label: cropped with "…" to give the numbers room
 
 

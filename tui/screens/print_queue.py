@@ -16,7 +16,6 @@ from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.desk_printing import item_state_label, job_state_label
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
-
 WHY_CELLS = 30  # a job's or a label's reason: a label, cropped with "…" (whole in the order detail)
 
 
