@@ -22,7 +22,7 @@ WHY_CELLS = 10  # the reason is a label: cropped with "…" to give the numbers 
 
 class ExceptionScreen(DeskScreen):
     DEFAULT_CSS = """
-    ExceptionScreen #exc-groups { width: 24; height: 1fr; }
+    ExceptionScreen #exc-groups { width: 24; height: 1fr; padding: 0; }
     ExceptionScreen #exc-table { width: 1fr; height: 1fr; scrollbar-size-vertical: 1; }
     ExceptionScreen #exc-status { height: 1; padding: 0 1; }
     """
