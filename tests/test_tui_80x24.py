@@ -75,11 +75,10 @@ class Cuts:
     def footer(self, app, where: str) -> None:
         """Every key the footer shows is whole (key and description), the palette key too."""
         from textual.widgets import Footer
-        from textual.widgets._footer import FooterKey
 
         footer = app.screen.query_one(Footer)
         line = line_of(app, footer)
-        for key in footer.query(FooterKey):
+        for key in footer.query("FooterKey"):
             if not key.display:
                 continue
             shown = f"{key.key_display} {key.description}".strip()

@@ -7,8 +7,8 @@ that would not fit whole are hidden; every key is still in F1 help and the comma
 
 from __future__ import annotations
 
+from textual.widget import Widget
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
 
 
 class DeskFooter(Footer):
@@ -24,7 +24,7 @@ class DeskFooter(Footer):
         width = self.size.width
         if not width:
             return
-        keys = [k for k in self.query_children(FooterKey)]
+        keys = list(self.query_children("FooterKey"))  # Textual's key widget (not exported)
         palette = [k for k in keys if k.has_class("-command-palette")]
         room = width - sum(_cells(k) + 2 for k in palette)  # its border and right padding
         used = 0
@@ -40,5 +40,5 @@ class DeskFooter(Footer):
                 room = used  # keys stay in order: none after the first that does not fit
 
 
-def _cells(key: FooterKey) -> int:
+def _cells(key: Widget) -> int:
     return key.render().cell_len
