@@ -10,12 +10,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.orders.detail import OrderDetail, order_detail
 from dadan.tui.shown import shown
 from dadan.tui.widgets.desk_base import DeskScreen
+from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.desk_printing import item_state_label
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
@@ -49,7 +50,7 @@ class DetailScreen(DeskScreen):
             yield Static(tr("Loading…", "加载中…"), id="detail-main", classes="section")
             yield Static("", id="detail-items", classes="section")
             yield Static("", id="detail-history", classes="section")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.load()

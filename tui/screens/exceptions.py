@@ -8,19 +8,23 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Label, OptionList, Static
+from textual.widgets import DataTable, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from dadan.core.i18n import Bilingual, tr
+from dadan.tui.cells import crop, label_with_count
 from dadan.tui.shown import shown
 from dadan.tui.widgets.desk_base import DeskScreen
+from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.desk_prompt import DeskPrompt
+
+WHY_CELLS = 10  # the reason is a label: cropped with "…" to give the numbers room
 
 
 class ExceptionScreen(DeskScreen):
     DEFAULT_CSS = """
-    ExceptionScreen #exc-groups { width: 30; height: 1fr; }
-    ExceptionScreen #exc-table { width: 1fr; height: 1fr; }
+    ExceptionScreen #exc-groups { width: 24; height: 1fr; padding: 0; }
+    ExceptionScreen #exc-table { width: 1fr; height: 1fr; scrollbar-size-vertical: 1; }
     ExceptionScreen #exc-status { height: 1; padding: 0 1; }
     """
     BINDINGS = [
@@ -47,16 +51,18 @@ class ExceptionScreen(DeskScreen):
         yield Label(tr("Exceptions", "异常订单"), classes="desk-title")
         with Horizontal():
             yield OptionList(id="exc-groups")
-            yield DataTable(id="exc-table", cursor_type="row")
+            # no cell padding: left cells carry one leading space, so the order number and the
+            # ship-by time (with how overdue) fit whole beside the groups at 80 columns
+            yield DataTable(id="exc-table", cursor_type="row", cell_padding=0)
         yield Static("", id="exc-status")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         t = self.query_one(DataTable)
         t.add_column(" ", key="tick", width=1)
-        t.add_column(tr("Order", "订单号"), key="sn", width=22)
-        t.add_column(tr("Why", "原因"), key="why", width=16)
-        t.add_column(tr("Ship by", "最晚发货"), key="due", width=18)
+        t.add_column(" " + tr("Order", "订单号"), key="sn", width=23)
+        t.add_column(" " + tr("Why", "原因"), key="why", width=WHY_CELLS + 1)
+        t.add_column(" " + tr("Ship by", "最晚发货"), key="due", width=20)
         self.load_counts()
 
     def on_screen_resume(self) -> None:
@@ -78,7 +84,8 @@ class ExceptionScreen(DeskScreen):
         ol = self.query_one(OptionList)
         keep = self.group
         ol.clear_options()
-        ol.add_options([Option(f"{g.label} {counts.get(g.key, 0)}", id=g.key) for g in GROUPS])
+        room = ol.scrollable_content_region.width
+        ol.add_options([Option(label_with_count(g.label, str(counts.get(g.key, 0)), room), id=g.key) for g in GROUPS])
         ol.highlighted = next(i for i, g in enumerate(GROUPS) if g.key == keep)
         self.load_orders()
 
@@ -114,7 +121,8 @@ class ExceptionScreen(DeskScreen):
             due = self.fmt(o.last_ship_time)
             if o.last_ship_time and o.last_ship_time < now:
                 due += " " + humanize_delta(o.last_ship_time - now)
-            t.add_row("✓" if o.id in self.ticked else " ", shown(o.order_sn), why[:16], due, key=str(o.id))
+            t.add_row("✓" if o.id in self.ticked else " ", " " + shown(o.order_sn), " " + crop(why, WHY_CELLS), f" {due}",
+                      key=str(o.id))
         if orders:
             t.move_cursor(row=min(row, len(orders) - 1))
         self._status()

@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.suggester import SuggestFromList
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.orders.filter_form import EXCEPTION_VALUES, FLAG_VALUES, PRINTED_VALUES, STATUS_VALUES, build_query
 from dadan.tui.widgets.desk_base import DeskScreen
+from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
@@ -76,7 +77,7 @@ class FilterBuilderScreen(DeskScreen):
                                 suggester=SuggestFromList(suggestions, case_sensitive=False) if suggestions else None)
         yield Static("", id="fb-query")
         yield Static("", id="fb-count")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.query_one("#fb-status", Input).focus()

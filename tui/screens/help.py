@@ -8,10 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from dadan.core.i18n import Bilingual, tr
 from dadan.tui.widgets.desk_base import DeskScreen
+from dadan.tui.widgets.desk_footer import DeskFooter
 
 
 def screen_classes() -> list[tuple[str, type]]:
@@ -98,7 +99,7 @@ class HelpScreen(DeskScreen):
         yield Label(tr("Keys", "按键"), classes="desk-title")
         with VerticalScroll(id="help-body"):
             yield Static(help_content(self.app), id="help-text")
-        yield Footer()
+        yield DeskFooter()
 
     def action_back(self) -> None:
         self.dismiss()

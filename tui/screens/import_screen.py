@@ -22,12 +22,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList, ProgressBar, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, OptionList, ProgressBar, Select, Static
 
 from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.visible import visible
 from dadan.tui.shown import shown
+from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.error_modal import WorkerErrorsToApp
 
 
@@ -98,7 +99,7 @@ class ImportScreen(WorkerErrorsToApp, Screen):
         yield Static("", id="imp-summary")
         yield DataTable(id="imp-rejects", cursor_type="row", classes="-hidden")
         yield Static("", id="imp-reject-detail", classes="-hidden")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.analyse()

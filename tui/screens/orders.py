@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.orders.listing import DEFAULT_SORT, OrderRow
@@ -43,6 +43,7 @@ from dadan.tui.messages import (
     ViewsChanged,
     ViewSelected,
 )
+from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.desk_printing import DeskPrintProgress
 from dadan.tui.widgets.filter_bar import FilterBar
 from dadan.tui.widgets.home_scan import HomeScanner
@@ -115,7 +116,7 @@ class OrdersScreen(Screen):
         yield self.table
         yield StatusLine(self.ctx, id="status-line")
         yield DeskPrintProgress(id="print-progress")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.table.focus()

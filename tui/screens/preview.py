@@ -6,10 +6,11 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Label
+from textual.widgets import Label
 
 from dadan.core.i18n import Bilingual, tr
 from dadan.tui.widgets.desk_base import DeskScreen
+from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.halfblock import HalfBlockLabel
 
 
@@ -33,7 +34,7 @@ class PreviewScreen(DeskScreen):
         yield Label(tr("Label preview", "标签预览"), classes="desk-title")
         yield Label(tr("Rendering…", "正在绘制…"), id="pv-info")
         yield HalfBlockLabel(id="pv-label")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.template = self.template or self.ctx.settings.printer().template

@@ -7,12 +7,16 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from dadan.core.i18n import Bilingual, tr
+from dadan.tui.cells import crop
 from dadan.tui.widgets.desk_base import DeskScreen
+from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.desk_printing import item_state_label, job_state_label
 from dadan.tui.widgets.desk_prompt import DeskPrompt
+
+WHY_CELLS = 30  # a job's or a label's reason: a label, cropped with "…" (whole in the order detail)
 
 
 class PrintQueueScreen(DeskScreen):
@@ -50,20 +54,22 @@ class PrintQueueScreen(DeskScreen):
         yield DataTable(id="pq-jobs", cursor_type="row")
         yield DataTable(id="pq-items", cursor_type="row")
         yield Static("", id="pq-printers")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         jobs = self.query_one("#pq-jobs", DataTable)
-        jobs.add_column(tr("Job", "任务"), key="id", width=12)
-        jobs.add_column(tr("State", "状态"), key="state", width=8)
-        jobs.add_column(tr("Done", "进度"), key="progress", width=7)
-        jobs.add_column(tr("Printer", "打印机"), key="printer", width=10)
-        jobs.add_column(tr("Why", "说明"), key="why", width=40)
+        # numbers and names size their columns (never cut: "1484/1484"); the reason is a label,
+        # cropped to what is left
+        jobs.add_column(tr("Job", "任务"), key="id")
+        jobs.add_column(tr("State", "状态"), key="state")
+        jobs.add_column(tr("Done", "进度"), key="progress")
+        jobs.add_column(tr("Printer", "打印机"), key="printer")
+        jobs.add_column(tr("Why", "说明"), key="why")
         items = self.query_one("#pq-items", DataTable)
-        items.add_column("#", key="seq", width=5)
-        items.add_column(tr("Order", "订单号"), key="sn", width=22)
-        items.add_column(tr("State", "状态"), key="state", width=8)
-        items.add_column(tr("Why", "说明"), key="why", width=40)
+        items.add_column("#", key="seq")
+        items.add_column(tr("Order", "订单号"), key="sn")
+        items.add_column(tr("State", "状态"), key="state")
+        items.add_column(tr("Why", "说明"), key="why")
         jobs.focus()
         self.refresh_data()
         self.set_interval(1.0, self.refresh_data)
@@ -94,7 +100,7 @@ class PrintQueueScreen(DeskScreen):
         for j in jobs:
             kind = tr(" reprint", " 补打") if j.kind == "reprint" else ""
             jt.add_row(f"#{j.id}{kind}", job_state_label(j.state), j.progress(), j.printer,
-                       (j.state_reason or j.reprint_reason)[:40], key=str(j.id))
+                       crop(j.state_reason or j.reprint_reason, WHY_CELLS), key=str(j.id))
         if jobs:
             jt.move_cursor(row=min(row, len(jobs) - 1))
         it = self.query_one("#pq-items", DataTable)
@@ -103,7 +109,7 @@ class PrintQueueScreen(DeskScreen):
         for i in items:
             mark = f" R{i.reprint_no}" if i.is_reprint else ""
             sn = i.order.order_sn if i.order_id and i.order else "—"
-            it.add_row(f"{i.seq}{mark}", sn, item_state_label(i.state), (i.reason or "")[:48], key=str(i.id))
+            it.add_row(f"{i.seq}{mark}", sn, item_state_label(i.state), crop(i.reason or "", WHY_CELLS), key=str(i.id))
         if items:
             it.move_cursor(row=min(irow, len(items) - 1))
         self.query_one("#pq-printers", Static).update(tr("Printers — {s}", "打印机 — {s}", s=status))

@@ -12,10 +12,11 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from dadan.core.i18n import Bilingual, tr
 from dadan.tui.widgets.desk_base import DeskScreen
+from dadan.tui.widgets.desk_footer import DeskFooter
 
 
 class ScanScreen(DeskScreen):
@@ -25,7 +26,8 @@ class ScanScreen(DeskScreen):
     ScanScreen #scan-banner.-info { background: $primary; color: $text; }
     ScanScreen #scan-banner.-warn { background: $error; color: $text; text-style: bold reverse; }
     ScanScreen #scan-log { height: 1fr; padding: 0 1; }
-    ScanScreen #scan-mode { height: 1; padding: 0 1; text-style: bold; }
+    ScanScreen #scan-mode { height: auto; width: 100%; padding: 0 1; text-style: bold; }
+    ScanScreen #scan-expect { height: auto; width: 100%; padding: 0 1; }
     """
     BINDINGS = [
         Binding("f2", "toggle_mode", Bilingual("Ship mode", "扫描发货"), id="scan.mode",
@@ -46,11 +48,12 @@ class ScanScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield Label(tr("Scan", "扫描"), classes="desk-title")
         yield Label("", id="scan-mode")
+        yield Label("", id="scan-expect")  # the packing slip's order number, on its own line: whole
         yield Input(placeholder=tr("Scan or type an order number / tracking number, then Enter",
                                    "扫描或输入订单号 / 运单号，按回车"), id="scan-input")
         yield Static("", id="scan-banner")
         yield Static("", id="scan-log")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self._show_mode()
@@ -61,14 +64,15 @@ class ScanScreen(DeskScreen):
 
     def _show_mode(self) -> None:
         if self.ship_mode:
-            text = tr("Mode: SCAN TO SHIP — scan the waybill barcode (F2: look-up mode)",
-                      "模式：扫描发货 — 请扫描面单条码（F2：查单模式）")
-            if self.expect_sn:
-                text += tr(" · expecting {sn}", " · 当前装箱单 {sn}", sn=self.expect_sn)
+            text = tr("Mode: SCAN TO SHIP — scan the waybill barcode (F2: look-up)",
+                      "模式：扫描发货 — 请扫描面单条码（F2：查单）")
         else:
             text = tr("Mode: look-up — a scan opens the order (F2: scan to ship)",
                       "模式：查单 — 扫描即打开订单（F2：扫描发货）")
         self.query_one("#scan-mode", Label).update(text)
+        expect = self.query_one("#scan-expect", Label)
+        expect.display = bool(self.ship_mode and self.expect_sn)
+        expect.update(tr("Expecting order {sn}", "当前装箱单 {sn}", sn=self.expect_sn) if self.expect_sn else "")
 
     def action_toggle_mode(self) -> None:
         self.ship_mode = not self.ship_mode

@@ -10,11 +10,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, language, tr
 from dadan.tui.widgets.desk_base import DeskScreen
+from dadan.tui.widgets.desk_footer import DeskFooter
 
 
 def _mask(text: str) -> str:
@@ -70,7 +71,7 @@ class SettingsScreen(DeskScreen):
             yield Static("", id="set-shops", classes="set-section")
             yield Static("", id="set-printers", classes="set-section")
             yield Static("", id="set-templates", classes="set-section")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         self.query_one("#set-language", Input).focus()

@@ -9,12 +9,13 @@ from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.orders.couriers import CourierBook
 from dadan.tui.widgets.desk_base import DeskScreen
+from dadan.tui.widgets.desk_footer import DeskFooter
 
 
 class TrackingScreen(DeskScreen):
@@ -46,7 +47,7 @@ class TrackingScreen(DeskScreen):
         yield DataTable(id="trk-table", cursor_type="row", zebra_stripes=False)
         yield Input(placeholder=tr("Scan or type the tracking number, Enter", "扫描或输入运单号，回车"), id="trk-input")
         yield Static("", id="trk-status")
-        yield Footer()
+        yield DeskFooter()
 
     def on_mount(self) -> None:
         t = self.query_one(DataTable)

@@ -17,6 +17,7 @@ class DeskPrompt(ModalScreen[str | None]):
     DeskPrompt { align: center middle; }
     DeskPrompt > Vertical { width: 70; max-width: 100%; height: auto; border: round $accent;
                             background: $surface; padding: 0 1; }
+    DeskPrompt Label { width: 100%; }  /* a long title or hint wraps, never cut */
     DeskPrompt .prompt-title { text-style: bold; }
     DeskPrompt .prompt-error { color: $error; height: auto; }
     """

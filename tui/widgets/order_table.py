@@ -21,7 +21,7 @@ from textual.widgets import DataTable
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.listing import OrderRow
-from dadan.core.orders.rules import flag_label, flags_of
+from dadan.core.orders.rules import Flag, flags_of
 from dadan.core.timeutil import fen_to_yuan, fmt_local, humanize_delta
 from dadan.core.visible import visible
 from dadan.tui.messages import PageRequest
@@ -58,10 +58,26 @@ def _short_sn(sn: str) -> str:
     return sn if len(sn) <= 8 else "…" + sn[-7:]
 
 
+def _flag_short(flag: Flag) -> str:
+    """The state column's name for an exception: whole in its 10 cells with "!" and "+" (the
+    full name is in the order detail and the exceptions screen)."""
+    return {
+        Flag.REFUND: tr("refund", "退款"),
+        Flag.AFTER_SALE: tr("aftsale", "售后"),
+        Flag.CANCELLED: tr("cancel", "已取消"),
+        Flag.RISK: tr("risk", "风控"),
+        Flag.ADDRESS_CHANGED: tr("address", "改地址"),
+        Flag.SHIPPED_ELSEWHERE: tr("shipped", "别处发"),
+        Flag.OUT_OF_STOCK: tr("no stock", "缺货"),
+        Flag.SHIP_FAILED: tr("conf.err", "回传败"),
+        Flag.HOLD: tr("hold", "挂起"),
+    }[flag]
+
+
 def _state_cell(r: OrderRow, c: RenderContext) -> Text:
     if r.exception_flags:
         flags = flags_of(r.exception_flags)
-        label = flag_label(flags[0]) if flags else "?"
+        label = _flag_short(flags[0]) if flags else "?"
         more = "+" if len(flags) > 1 else ""
         return Text(f"!{label}{more}", style=c.style("bold red", "bold reverse"))
     if r.order_status not in (1, 2, 3):
@@ -125,7 +141,7 @@ def _columns(tier: int) -> list[Column]:
         Column("mark", " ", 1, None, _mark),
         Column("sn", tr("Order", "订单号"), 22 if wide else 8, "order_sn",
                (lambda r, c: Text(visible(r.order_sn))) if wide else (lambda r, c: Text(visible(_short_sn(r.order_sn))))),
-        Column("state", tr("State", "状态"), 10 if medium else 8, "state", _state_cell),
+        Column("state", tr("State", "状态"), 10, "state", _state_cell),
         Column("region", tr("Region", "地区"), 10 if medium else 8, "province", _region),
     ]
     if medium:
@@ -136,7 +152,7 @@ def _columns(tier: int) -> list[Column]:
         Column("amount", tr("Paid ¥", "实付"), 8, "pay_amount_fen",
                lambda r, c: _right(fen_to_yuan(r.pay_amount_fen)), "right"),
         Column("paid", tr("Paid at", "付款时间"), 11, "pay_time", lambda r, c: fmt_local(r.pay_time, c.tz)),
-        Column("due", tr("Ship by", "剩余"), 7, "last_ship_time", _due_cell, "right"),
+        Column("due", tr("Ship by", "剩余"), 8, "last_ship_time", _due_cell, "right"),
         Column("courier", tr("Courier", "快递"), 5 if medium else 4, "logistics_id",
                lambda r, c: c.couriers.short_name(r.logistics_id or None) if c.couriers else ""),
         Column("prints", tr("Pr", "印"), 2, "print_count", _print_count, "right"),

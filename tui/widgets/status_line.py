@@ -103,6 +103,48 @@ def _printer_name(settings) -> str:
         return settings.default_printer or "?"
 
 
+KEEP = 99  # a part never dropped: the counts and the job's done/total
+
+
+def status_parts(info: StatusInfo, tz: str) -> list[list[tuple[int, str]]]:
+    """The line's groups (joined by " · "), each a list of (rank, text) parts joined by a space;
+    the narrower the line, the more ranks are dropped, lowest first."""
+    if info.last_sync_at is None:
+        sync = [(4, tr("sync: never", "同步：无"))]
+    else:
+        mark = "" if info.last_sync_ok is not False else "!"
+        sync = [(4, tr("sync {m}{t}", "同步 {m}{t}", m=mark, t=fmt_local(info.last_sync_at, tz, "%H:%M")))]
+        if info.last_sync_text:
+            sync.append((2, info.last_sync_text))
+    groups = [sync]
+    if info.next_sync_at is not None:
+        groups.append([(1, tr("next {t}", "下次 {t}", t=fmt_local(info.next_sync_at, tz, "%H:%M")))])
+    ship = [(KEEP, tr("to confirm {n}", "待回传 {n}", n=info.ship_pending))]
+    if info.ship_failed:
+        ship.append((KEEP, tr("!failed {n}", "!失败 {n}", n=info.ship_failed)))
+    groups.append(ship)
+    printer = [(3, tr("printer {p}", "打印机 {p}", p=info.printer))]
+    if info.print_active:
+        printer.append((KEEP, tr("printing {a}", "打印中 {a}", a=info.print_active)))
+    if info.print_problem:
+        printer.append((5, f"!{info.print_problem}"))
+    groups.append(printer)
+    return groups
+
+
+def fit_status(groups: list[list[tuple[int, str]]], width: int) -> str:
+    """The fullest line that fits ``width`` cells: parts of the lowest rank go first."""
+    from rich.cells import cell_len
+
+    text = ""
+    for drop in range(0, 6):
+        kept = [" ".join(t for rank, t in group if rank > drop) for group in groups]
+        text = " " + " · ".join(k for k in kept if k)
+        if cell_len(text) <= width:
+            break
+    return text
+
+
 class StatusLine(Static):
     DEFAULT_CSS = """
     StatusLine { height: 1; width: 1fr; background: $panel; color: $text-muted; }
@@ -146,27 +188,11 @@ class StatusLine(Static):
 
     def show(self, info: StatusInfo) -> None:
         self.info = info
-        tz = self.ctx.settings.timezone
-        parts = []
-        if info.last_sync_at is None:
-            parts.append(tr("sync: never", "同步：无"))
-        else:
-            mark = "" if info.last_sync_ok is not False else "!"
-            parts.append(tr("sync {m}{t} {r}", "同步 {m}{t} {r}", m=mark, t=fmt_local(info.last_sync_at, tz, "%H:%M"),
-                            r=info.last_sync_text))
-        if info.next_sync_at is not None:
-            parts.append(tr("next {t}", "下次 {t}", t=fmt_local(info.next_sync_at, tz, "%H:%M")))
-        ship = tr("to confirm {n}", "待回传 {n}", n=info.ship_pending)
-        if info.ship_failed:
-            ship += tr(" !failed {n}", " !失败 {n}", n=info.ship_failed)
-        parts.append(ship)
-        printer = tr("printer {p}", "打印机 {p}", p=info.printer)
-        if info.print_active:
-            printer += " " + tr("printing {a}", "打印中 {a}", a=info.print_active)
-        if info.print_problem:
-            printer += f" !{info.print_problem}"
-        parts.append(printer)
-        self._set_text(" " + " · ".join(parts))
+        self._set_text(fit_status(status_parts(info, self.ctx.settings.timezone), self.size.width or 80))
+
+    def on_resize(self, event) -> None:
+        if self.info is not None:
+            self.show(self.info)
 
     def _set_text(self, text: str) -> None:
         if text != self._text:

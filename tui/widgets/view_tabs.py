@@ -20,6 +20,7 @@ from textual.worker import get_current_worker
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
 from dadan.core.orders.views import View
+from dadan.tui.cells import crop
 from dadan.tui.messages import ViewSaved, ViewsChanged, ViewSelected
 from dadan.tui.widgets.error_modal import WorkerErrorsToApp
 
@@ -133,24 +134,27 @@ class ViewTabs(WorkerErrorsToApp, Static):
     def _render_tabs(self) -> None:
         width = self.size.width or 80
         content = None
-        # widest form that fits: full counts, then short counts, then short names
-        for compact, name_cells in ((False, None), (True, None), (True, 6), (True, 4), (True, 2)):
-            content = self._build(compact, name_cells)
+        # the widest form that fits: counts stay whole ("1,222", then "1222") while the names
+        # give way (short names, then cropped with "…"); "12k" counts only as a last resort
+        for tight, short, name_cells, rounded in (
+                (False, False, None, False), (True, False, None, False), (True, True, None, False),
+                (True, True, 6, False), (True, True, 4, False), (True, True, 2, False), (True, True, 2, True)):
+            content = self._build(tight, short, name_cells, rounded)
             if content.cell_length <= width:
                 break
         if content != self._last:
             self._last = content
             self.update(content)
 
-    def _build(self, compact: bool, name_cells: int | None) -> Content:
+    def _build(self, tight: bool, short: bool, name_cells: int | None, rounded: bool) -> Content:
         parts: list = []
         for i, v in enumerate(self.views):
             n = self.counts.get(v.key)
-            count = "" if n is None else f" {_short(n) if compact else f'{n:,}'}"
-            name = v.name
+            count = "" if n is None else f" {_short(n) if rounded else f'{n:,}'}"
+            name = _short_name(v) if short and v.key != self.active else v.name
             if name_cells is not None and v.key != self.active:
-                name = _crop(name, name_cells)
-            pad = "" if compact else " "
+                name = crop(name, name_cells)
+            pad = "" if tight else " "
             label = f"{pad}{i + 1 if i < 9 else ''}:{name}{count}{pad}"
             if v.key == self.active:
                 style = "reverse bold"
@@ -177,6 +181,12 @@ class ViewTabs(WorkerErrorsToApp, Static):
         self.post_message(ViewSelected(key))
 
 
+def _short_name(view: View) -> str:
+    """A built-in view's short name for a narrow terminal (a saved view keeps its own)."""
+    short = {"printed": tr("Printed", "已打印"), "exceptions": tr("Exc.", "异常"), "due_soon": tr("Due", "将超时")}
+    return short.get(view.key, view.name) if view.builtin else view.name
+
+
 def _short(n: int) -> str:
     if n >= 100_000:
         return f"{n // 1000}k"
@@ -184,15 +194,3 @@ def _short(n: int) -> str:
         return f"{n / 1000:.1f}k".replace(".0k", "k")
     return str(n)
 
-
-def _crop(text: str, cells: int) -> str:
-    from rich.cells import cell_len
-
-    if cell_len(text) <= cells:
-        return text
-    out = ""
-    for ch in text:
-        if cell_len(out + ch) > cells - 1:
-            break
-        out += ch
-    return out + "…"
