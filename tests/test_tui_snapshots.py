@@ -101,6 +101,13 @@ def test_screen_snapshot(name, size, tmp_path, snap_compare):
 
     async def run_before(pilot):
         await wait_idle(pilot, 4)
+        if name == "print_queue":  # its first read is a thread worker: wait for its rows, then a repaint
+            from textual.widgets import DataTable
+
+            for _ in range(100):
+                if pilot.app.screen.query_one("#pq-items", DataTable).row_count:
+                    break
+                await pilot.pause(0.05)
         if name == "scan":
             await pilot.press(*"75377700000001", "enter")
             await wait_idle(pilot)
