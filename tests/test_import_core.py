@@ -155,9 +155,9 @@ def test_hand_made_bytes(tmp_path, shop):
      b"231114-123456789012345,\xe6\x9d\xaf\r\n", "utf-8-sig"),
     # GB18030: 𠮷 (U+20BB7) has no GBK code, only the four-byte one
     (b"\xb6\xa9\xb5\xa5\xba\xc5,\xc9\xcc\xc6\xb7\r\n231114-123456789012345,\x95\x34\xb2\x35\r\n", "gb18030"),
-    # UTF-16 BE with BOM, tab separated
+    # UTF-16 BE with BOM, tab separated (every row ends with its line end, as exporters write it)
     (b"\xfe\xff\x8b\xa2\x53\x55\x53\xf7\x00\x09\x55\x46\x54\xc1\x00\x0a"
-     + "231114-123456789012345\t杯".encode("utf-16-be"), "utf-16"),
+     + "231114-123456789012345\t杯\n".encode("utf-16-be"), "utf-16"),
     # UTF-16 LE without BOM
     ("订单号\t商品\n231114-123456789012345\t杯\n".encode("utf-16-le"), "utf-16-le"),
 ])
@@ -167,6 +167,17 @@ def test_hand_made_bytes_of_each_encoding(tmp_path, shop, raw, encoding):
     assert plan.layout.encoding == encoding
     assert not plan.rejects and plan.records[0]["order_sn"] == SN1
     assert plan.records[0]["items"][0]["goods_name"] == ("𠮷" if encoding == "gb18030" else "杯")
+
+
+@pytest.mark.parametrize("tail", ["杯", "浙江省杭州市西湖", "\"杯\""])
+def test_a_text_file_cut_inside_its_last_row_is_refused(tmp_path, shop, tail):
+    """A file that stops without the line end of its last row may have been cut inside that
+    row's last cell (an address losing its end): refused, naming the row; nothing written."""
+    (tmp_path / "cut.csv").write_bytes(("订单号,商品\r\n231114-123456789012345," + tail).encode("utf-8"))
+    with pytest.raises(SpreadsheetError, match="row 2: the file ends in the middle of its last row"):
+        plan_for(tmp_path / "cut.csv", shop)
+    (tmp_path / "whole.csv").write_bytes(("订单号,商品\r\n231114-123456789012345," + tail + "\r\n").encode("utf-8"))
+    assert not plan_for(tmp_path / "whole.csv", shop).rejects
 
 
 def test_title_row_blank_and_total_rows(tmp_path, shop):

@@ -92,15 +92,16 @@ _END = "\x00END"  # after the text: an open quote swallows it into its cell
 
 
 def parse_text_table(text: str) -> tuple[list[list[str]], str]:
-    """CSV or tab-separated text -> (rows, delimiter). A quote left open at the end (a text cut
-    short) refuses the file; a row cut short is refused by :func:`.rows.parse_rows`."""
+    """CSV or tab-separated text -> (rows, delimiter). A quote left open at the end, or a last row
+    without its line end (a text cut short), refuses the file; a row cut short is refused by
+    :func:`.rows.parse_rows`."""
     if "\x00" in text:
         raise SpreadsheetError(tr("the file contains NUL bytes: it is not a text export",
                                   "文件中含有空字节，不是文本格式的导出文件"))
     delim = _delimiter(text)
     try:
-        ended = text.endswith(("\n", "\r"))
-        rows = list(csv.reader(io.StringIO(text + ("" if ended else "\n") + _END, newline=""), delimiter=delim))
+        rows = list(csv.reader(io.StringIO(text.rstrip("\x1a") + ("" if text.endswith(("\n", "\r")) else "\n")
+                                           + _END, newline=""), delimiter=delim))
     except csv.Error as exc:
         raise SpreadsheetError(tr("the file is not valid CSV: {e}", "CSV 格式错误：{e}", e=exc)) from None
     if rows[-1] != [_END]:
@@ -109,6 +110,13 @@ def parse_text_table(text: str) -> tuple[list[list[str]], str]:
             "第 {r} 行，{c} 列：引号未闭合：文件不完整或已损坏；请重新导出",
             r=len(rows), c=_column_name(rows, len(rows[-1]))))
     rows.pop()
+    if text.strip() and not text.rstrip("\x1a").endswith(("\n", "\r")):
+        # every exporter ends its last row with a line end: without one, the file may have been
+        # cut inside that row's last cell, which no other check can see
+        raise SpreadsheetError(tr(
+            "row {r}: the file ends in the middle of its last row (no line end): it may be cut short; "
+            "export it again", "第 {r} 行：文件在最后一行中间结束（没有换行）：文件可能不完整；请重新导出",
+            r=len(rows)))
     return rows, delim
 
 
