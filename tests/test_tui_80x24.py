@@ -172,6 +172,7 @@ def _order_rows(app, cuts: Cuts, where: str) -> None:
             text = str(cell.plain if hasattr(cell, "plain") else cell).strip()
             if text:
                 cuts.need(f"{where} row {i} {key.value}", row, text)
+        cuts.need(f"{where} row {i} order number", row, r.order_sn)  # whole, never a short form
 
 
 async def _print_queue(app, pilot, cuts: Cuts, data: dict) -> None:

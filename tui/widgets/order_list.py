@@ -29,7 +29,7 @@ from textual.worker import get_current_worker
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
 from dadan.core.orders.couriers import CourierBook
-from dadan.core.orders.listing import SORTABLE, Page, count, fetch_page, parse_sort
+from dadan.core.orders.listing import Page, count, fetch_page, parse_sort
 from dadan.core.orders.selection import Selection
 from dadan.tui.messages import CountShown, FilterChecked, FirstPageShown, PageRequest, PageShown, SelectionChanged
 from dadan.tui.widgets.error_modal import WorkerErrorsToApp
@@ -130,7 +130,7 @@ class OrderList(WorkerErrorsToApp, OrderTable):
             self._request_page(("first",), "top")
 
     def sort_next(self) -> None:
-        names = [n for n in self.sort_columns.values()] or list(SORTABLE)
+        names = self.sort_cycle()
         name, desc = parse_sort(self.state.sort)
         self.set_sort(names[(names.index(name) + 1) % len(names)] if name in names else names[0])
 

@@ -54,10 +54,6 @@ class Column:
     justify: str = "left"
 
 
-def _short_sn(sn: str) -> str:
-    return sn if len(sn) <= 8 else "…" + sn[-7:]
-
-
 def _flag_short(flag: Flag) -> str:
     """The state column's name for an exception: whole in its 10 cells with "!" and "+" (the
     full name is in the order detail and the exceptions screen)."""
@@ -134,15 +130,15 @@ def _right(value: str) -> Text:
 
 
 def _columns(tier: int) -> list[Column]:
-    """Columns for a width tier: 0 narrow (80 columns), 1 medium (adds receiver, wider region
-    and state), 2 wide (full order number, update time)."""
+    """Columns for a width tier: 0 narrow (80 columns), 1 medium (adds receiver, wider region),
+    2 wide (adds pay and update times). The order number is always whole: at 80 columns the
+    labels (items, region) and the pay time give way, never a number."""
     wide, medium = tier >= 2, tier >= 1
     cols = [
         Column("mark", " ", 1, None, _mark),
-        Column("sn", tr("Order", "订单号"), 22 if wide else 8, "order_sn",
-               (lambda r, c: Text(visible(r.order_sn))) if wide else (lambda r, c: Text(visible(_short_sn(r.order_sn))))),
+        Column("sn", tr("Order", "订单号"), 22, "order_sn", lambda r, c: Text(visible(r.order_sn))),
         Column("state", tr("State", "状态"), 10, "state", _state_cell),
-        Column("region", tr("Region", "地区"), 10 if medium else 8, "province", _region),
+        Column("region", tr("Region", "地区"), 10 if medium else 5, "province", _region),
     ]
     if medium:
         cols.append(Column("receiver", tr("Receiver", "收件人"), 8, None, lambda r, c: Text(visible(r.receiver_name))))
@@ -151,16 +147,27 @@ def _columns(tier: int) -> list[Column]:
         Column("qty", tr("Qty", "件"), 3, "item_count", lambda r, c: _right(str(r.item_count)), "right"),
         Column("amount", tr("Paid ¥", "实付"), 8, "pay_amount_fen",
                lambda r, c: _right(fen_to_yuan(r.pay_amount_fen)), "right"),
-        Column("paid", tr("Paid at", "付款时间"), 11, "pay_time", lambda r, c: fmt_local(r.pay_time, c.tz)),
         Column("due", tr("Ship by", "剩余"), 8, "last_ship_time", _due_cell, "right"),
         Column("courier", tr("Courier", "快递"), 5 if medium else 4, "logistics_id",
                lambda r, c: c.couriers.short_name(r.logistics_id or None) if c.couriers else ""),
         Column("prints", tr("Pr", "印"), 2, "print_count", _print_count, "right"),
     ]
     if wide:
+        cols.insert(-3, _paid_column())
         cols.append(Column("updated", tr("Updated", "更新"), 11, "updated_at",
                            lambda r, c: fmt_local(r.updated_at, c.tz)))
     return cols
+
+
+def _paid_column() -> Column:
+    return Column("paid", tr("Paid at", "付款时间"), 11, "pay_time", lambda r, c: fmt_local(r.pay_time, c.tz))
+
+
+ITEMS_ROOM = 12  # the pay time is shown below the wide tier only when the items keep this much
+
+
+def _fixed_width(cols: list[Column]) -> int:
+    return sum(_gap(c) + (c.width or 0) for c in cols)
 
 
 def _gap(c: Column) -> int:
@@ -216,8 +223,10 @@ class OrderTable(DataTable):
             return False
         self._tier, self._width = tier, width
         cols = _columns(tier)
-        fixed = sum(_gap(c) + (c.width or 0) for c in cols)
-        flex = max(6, width - fixed - 2)  # 1 for the scrollbar, 1 spare
+        paid = _paid_column()
+        if all(c.key != "paid" for c in cols) and width - _fixed_width(cols) - 2 - _gap(paid) - paid.width >= ITEMS_ROOM:
+            cols.insert([c.key for c in cols].index("due"), paid)
+        flex = max(6, width - _fixed_width(cols) - 2)  # 1 for the scrollbar, 1 spare
         self.clear(columns=True)
         self._cols = cols
         for c in cols:
@@ -249,6 +258,12 @@ class OrderTable(DataTable):
     def sort_columns(self) -> dict[str, str]:
         """column key -> sort name, for header clicks."""
         return {c.key: c.sort for c in self._cols if c.sort}
+
+    @staticmethod
+    def sort_cycle() -> list[str]:
+        """Every sort ``s`` steps through, in the widest layout's column order: a column that
+        gives way on a narrow terminal (the pay time) can still be sorted by."""
+        return [c.sort for c in _columns(2) if c.sort]
 
     # ------------------------------------------------------------------ rows
     @property
