@@ -96,3 +96,34 @@ import pytest  # noqa: E402
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
+
+
+def sample_import_screen(tmp_path: Path):
+    """The import screen on a small export file with one bad row (Excel turned its order number
+    into a number), for the first shop."""
+    from dadan.core.models import Shop
+    from dadan.tui.screens.import_screen import ImportScreen
+
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "订单号,订单状态,商品,商品数量(件),用户实付金额(元),商家编码-规格维度,商品规格,支付时间\n"
+        "\t261120-123456789012345,待发货,保温杯,2,91.80,C21,星空蓝,2026-11-20 10:00:00\n"
+        "2.61120123456789E+20,待发货,抽纸,1,32.90,D01,24包,2026-11-20 10:05:00\n",
+        encoding="utf-8-sig",
+    )
+    return ImportScreen(path, shop_id=Shop.select().first().id, actor="tester")
+
+
+def run_cli(argv: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
+    """``dadan import``/``dadan export`` in this process -> (exit code, stdout, stderr)."""
+    from dadan.core.db import close_database
+    from dadan.tui import cli
+
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["dadan.tui.commands.importing", "dadan.tui.commands.export"])
+    try:
+        rc = cli.main(argv)
+    except SystemExit as exc:
+        rc = exc.code
+    close_database()
+    out = capsys.readouterr()
+    return rc, out.out, out.err

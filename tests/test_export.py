@@ -20,6 +20,7 @@ from dadan.core.spreadsheets.layout import prepare
 from dadan.core.spreadsheets.mappings import SavedMappings
 from dadan.core.spreadsheets.plan import plan_import
 from dadan.core.spreadsheets.writers import csv_cell
+from tests.desk_helpers import run_cli
 
 
 @pytest.fixture
@@ -186,17 +187,8 @@ def test_where_filter_and_errors(tmp_path, shop):
 
 # ------------------------------------------------------------------ CLI
 def _cli(argv, tmp_path, monkeypatch, capsys):
-    from dadan.tui import cli
-
     monkeypatch.setenv("DADAN_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ["dadan.tui.commands.importing", "dadan.tui.commands.export"])
-    try:
-        rc = cli.main(argv)
-    except SystemExit as exc:
-        rc = exc.code
-    close_database()
-    out = capsys.readouterr()
-    return rc, out.out, out.err
+    return run_cli(argv, monkeypatch, capsys)
 
 
 def test_cli_export_and_import(tmp_path, monkeypatch, capsys):

@@ -22,22 +22,10 @@ from dadan.core.spreadsheets.errors import SpreadsheetError
 from dadan.core.spreadsheets.reading import open_source
 from dadan.core.spreadsheets.rejects import write_rejects
 from dadan.core.visible import visible
+from tests.desk_helpers import run_cli
 from tests.test_import_core import HEADERS, SAMPLE, SN1, SN2, csv_text, db, dump, line, plan_for, shop, write_xlsx
 
 __all__ = ["db", "shop"]  # fixtures
-
-
-def _cli(argv, monkeypatch, capsys):
-    from dadan.tui import cli
-
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ["dadan.tui.commands.importing", "dadan.tui.commands.export"])
-    try:
-        rc = cli.main(argv)
-    except SystemExit as exc:
-        rc = exc.code
-    close_database()
-    out = capsys.readouterr()
-    return rc, out.out, out.err
 
 
 def _home_db():
@@ -95,14 +83,14 @@ def test_a_row_cut_to_three_cells_refuses_the_file(tmp_path, db, shop):
 
 def test_cli_refuses_a_cut_file_with_exit_1_and_writes_nothing(tmp_path, monkeypatch, capsys):
     good = _good_csv(tmp_path)
-    assert _cli(["import", str(good), "--shop", "主店", "--create-shop"], monkeypatch, capsys)[0] == 0
+    assert run_cli(["import", str(good), "--shop", "主店", "--create-shop"], monkeypatch, capsys)[0] == 0
     data = good.read_bytes()
     cut = tmp_path / "cut.csv"
     cut.write_bytes(data[: data.rindex("西湖区".encode()) + 4])
     db = _home_db()
     before = dump(db)
     close_database()
-    rc, out, err = _cli(["import", str(cut), "--shop", "主店"], monkeypatch, capsys)
+    rc, out, err = run_cli(["import", str(cut), "--shop", "主店"], monkeypatch, capsys)
     assert rc == 1 and "Traceback" not in err and "row 4" in err
     db = _home_db()
     assert dump(db) == before
@@ -131,11 +119,11 @@ def test_an_update_that_drops_an_item_or_changes_the_amount_needs_acceptance(tmp
 
 def test_cli_lists_losses_and_needs_accept_changes(tmp_path, monkeypatch, capsys):
     a = write_xlsx(tmp_path / "a.xlsx", SAMPLE)
-    assert _cli(["import", str(a), "--shop", "主店", "--create-shop"], monkeypatch, capsys)[0] == 0
+    assert run_cli(["import", str(a), "--shop", "主店", "--create-shop"], monkeypatch, capsys)[0] == 0
     b = write_xlsx(tmp_path / "b.xlsx", [line(pay="15.00"), line(SN2, pay="9.90")])
-    rc, out, err = _cli(["import", str(b), "--shop", "主店"], monkeypatch, capsys)
+    rc, out, err = run_cli(["import", str(b), "--shop", "主店"], monkeypatch, capsys)
     assert rc == 1 and f"{SN1}: items 2 -> 1" in out and "--accept-changes" in out
-    rc, out, err = _cli(["import", str(b), "--shop", "主店", "--accept-changes"], monkeypatch, capsys)
+    rc, out, err = run_cli(["import", str(b), "--shop", "主店", "--accept-changes"], monkeypatch, capsys)
     assert rc == 0, out + err
 
 
@@ -211,13 +199,13 @@ def test_cli_prints_one_line_when_the_database_is_full(tmp_path, monkeypatch, ca
 
     big = write_xlsx(tmp_path / "big.xlsx", [line(f"231114-{i:015d}", 商家备注="x" * 400) for i in range(400)])
     small = write_xlsx(tmp_path / "s.xlsx", [line()])
-    assert _cli(["import", str(small), "--shop", "主店", "--create-shop"], monkeypatch, capsys)[0] == 0
+    assert run_cli(["import", str(small), "--shop", "主店", "--create-shop"], monkeypatch, capsys)[0] == 0
     db = _home_db()
     pages = db.execute_sql("pragma page_count").fetchone()[0]
     before = dump(db)
     close_database()
     monkeypatch.setitem(core_db.SQLITE_PRAGMAS, "max_page_count", pages + 2)
-    rc, out, err = _cli(["import", str(big), "--shop", "主店"], monkeypatch, capsys)
+    rc, out, err = run_cli(["import", str(big), "--shop", "主店"], monkeypatch, capsys)
     assert rc == 1 and "Traceback" not in err and err.count("\n") == 1 and "full" in err
     monkeypatch.delitem(core_db.SQLITE_PRAGMAS, "max_page_count")
     db = _home_db()
@@ -307,7 +295,7 @@ def test_visible_marks_controls_and_bidi_overrides():
 def test_cli_reject_messages_carry_no_escape_sequences(tmp_path, monkeypatch, capsys):
     p = tmp_path / "e.csv"
     p.write_text(csv_text([line(), line(SN2, **{"订单成交时间": "\x1b]0;pwned\x07\x1b[2J"})]), encoding="utf-8")
-    rc, out, err = _cli(["import", str(p), "--dry-run"], monkeypatch, capsys)
+    rc, out, err = run_cli(["import", str(p), "--dry-run"], monkeypatch, capsys)
     assert rc == 1
     assert "\x1b" not in out + err and "\x07" not in out + err
     assert "␛]0;pwned␇␛[2J" in out
@@ -315,7 +303,7 @@ def test_cli_reject_messages_carry_no_escape_sequences(tmp_path, monkeypatch, ca
 
 def test_the_one_line_error_carries_no_escape_sequences(tmp_path, monkeypatch, capsys):
     p = tmp_path / "\x1b[2Jevil.xlsx"
-    rc, out, err = _cli(["import", str(p)], monkeypatch, capsys)
+    rc, out, err = run_cli(["import", str(p)], monkeypatch, capsys)
     assert rc == 1 and "\x1b" not in err and "␛[2Jevil" in err
 
 

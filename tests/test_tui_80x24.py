@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from tests.desk_helpers import NOW, anyio_backend, make_ctx, wait_idle  # noqa: F401
+from tests.desk_helpers import NOW, anyio_backend, make_ctx, sample_import_screen, wait_idle  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 
@@ -268,14 +268,13 @@ async def _pushed(app, pilot, cuts: Cuts, screen, where: str, needles, *, footer
 async def _other_screens(app, pilot, cuts: Cuts, tmp_path, data: dict) -> None:
     from pathlib import Path
 
-    from dadan.core.models import Order, Shop
+    from dadan.core.models import Order
     from dadan.core.orders.selection import Selection
     from dadan.core.timeutil import fen_to_yuan
     from dadan.tui.screens.detail import DetailScreen
     from dadan.tui.screens.export_dialog import ExportDialog
     from dadan.tui.screens.filter_builder import FilterBuilderScreen
     from dadan.tui.screens.help import HelpScreen
-    from dadan.tui.screens.import_screen import ImportScreen
     from dadan.tui.screens.print_dialog import PrintDialog
     from dadan.tui.screens.settings import SettingsScreen
     from dadan.tui.screens.tracking import TrackingScreen
@@ -302,14 +301,7 @@ async def _other_screens(app, pilot, cuts: Cuts, tmp_path, data: dict) -> None:
     await _pushed(app, pilot, cuts, TrackingScreen(printed, logistics_id=115), "tracking",
                   lambda s: [r["sn"] for r in s.rows])
     await _pushed(app, pilot, cuts, SettingsScreen(), "settings", lambda s: [])
-    path = tmp_path / "orders.csv"
-    path.write_text(
-        "订单号,订单状态,商品,商品数量(件),用户实付金额(元),商家编码-规格维度,商品规格,支付时间\n"
-        "\t261120-123456789012345,待发货,保温杯,2,91.80,C21,星空蓝,2026-11-20 10:00:00\n"
-        "2.61120123456789E+20,待发货,抽纸,1,32.90,D01,24包,2026-11-20 10:05:00\n",
-        encoding="utf-8-sig",
-    )
-    await _pushed(app, pilot, cuts, ImportScreen(path, shop_id=Shop.select().first().id, actor="tester"), "import",
+    await _pushed(app, pilot, cuts, sample_import_screen(tmp_path), "import",
                   lambda s: ["2.61120123456789E+20"])
     sel = Selection()
     sel.select_all_matching("status:pending printed:no")

@@ -5,7 +5,7 @@ import pytest
 
 from dadan.core.config import PrinterSettings
 from dadan.core.models import Order
-from tests.desk_helpers import give_tracking, harness, make_ctx, printable_order, wait_idle
+from tests.desk_helpers import give_tracking, harness, make_ctx, printable_order, sample_import_screen, wait_idle
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -73,21 +73,6 @@ SCREENS = ["detail", "export_dialog", "print_dialog", "print_queue", "exceptions
            "settings", "help", "preview", "import"]
 
 
-def _import_screen(tmp_path):
-    """The import screen's dry-run summary for a small export file (one bad row)."""
-    from dadan.core.models import Shop
-    from dadan.tui.screens.import_screen import ImportScreen
-
-    path = tmp_path / "orders.csv"
-    path.write_text(
-        "订单号,订单状态,商品,商品数量(件),用户实付金额(元),商家编码-规格维度,商品规格,支付时间\n"
-        "\t261120-123456789012345,待发货,保温杯,2,91.80,C21,星空蓝,2026-11-20 10:00:00\n"
-        "2.61120123456789E+20,待发货,抽纸,1,32.90,D01,24包,2026-11-20 10:05:00\n",
-        encoding="utf-8-sig",
-    )
-    return ImportScreen(path, shop_id=Shop.select().first().id, actor="tester")
-
-
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("name", SCREENS)
 def test_screen_snapshot(name, size, tmp_path, snap_compare):
@@ -95,7 +80,7 @@ def test_screen_snapshot(name, size, tmp_path, snap_compare):
     ctx.settings.printers = [PrinterSettings(name="preview", driver="preview", uri="")]  # no tmp path on screen
     if name == "scan":
         give_tracking(printable_order(), "75377700000001")
-    factory = (lambda: _import_screen(tmp_path)) if name == "import" else _factories()[name]
+    factory = (lambda: sample_import_screen(tmp_path)) if name == "import" else _factories()[name]
     app = harness(ctx, factory)
     app.bell = lambda: None
 
