@@ -87,9 +87,18 @@ class Cuts:
 
 
 async def settle(pilot, pause: float = 0.2) -> None:
+    """Idle, then until two renders 0.1 s apart agree (at most 5 s): a thread worker's rows can
+    land just before a picture, ahead of the table's column widths catching up with them."""
     await wait_idle(pilot)
     await pilot.pause(pause)
     await wait_idle(pilot)
+    before = None
+    for _ in range(50):
+        now = screen_lines(pilot.app)
+        if now == before:
+            return
+        before = now
+        await pilot.pause(0.1)
 
 
 def _desk_data() -> dict:
