@@ -103,3 +103,16 @@ async def test_wrong_parcel_is_unmistakable_without_colour(tmp_path, monkeypatch
         text = str(banner.content)
         assert text.startswith("✖ ✖ ✖") and "WRONG PARCEL" in text and bells
         assert "reverse" in str(banner.styles.text_style)
+
+
+async def test_a_scanned_code_is_shown_as_typed_never_as_markup(tmp_path):
+    """A barcode can carry anything: ``[b]`` and ``[/]`` in a code are shown literally (as rich
+    markup they would restyle or break the banner), and the log keeps them the same way."""
+    ctx = make_ctx(tmp_path, 20)
+    app = harness(ctx, ScanScreen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        await _scan(pilot, "[b]X1[/]")
+        banner = str(app.screen.query_one("#scan-banner").render())
+        log = str(app.screen.query_one("#scan-log").render())
+        assert "[b]X1[/]" in banner and "[b]X1[/]" in log

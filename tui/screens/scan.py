@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.widgets import Input, Label, Static
 
 from dadan.core.i18n import Bilingual, tr
+from dadan.tui.shown import shown
 from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_footer import DeskFooter
 
@@ -72,7 +73,7 @@ class ScanScreen(DeskScreen):
         self.query_one("#scan-mode", Label).update(text)
         expect = self.query_one("#scan-expect", Label)
         expect.display = bool(self.ship_mode and self.expect_sn)
-        expect.update(tr("Expecting order {sn}", "当前装箱单 {sn}", sn=self.expect_sn) if self.expect_sn else "")
+        expect.update(tr("Expecting order {sn}", "当前装箱单 {sn}", sn=shown(self.expect_sn)) if self.expect_sn else "")
 
     def action_toggle_mode(self) -> None:
         self.ship_mode = not self.ship_mode
@@ -140,6 +141,7 @@ class ScanScreen(DeskScreen):
             self._banner("warn", "✖ ✖ ✖  " + outcome.message + "  ✖ ✖ ✖")
 
     def _banner(self, kind: str, text: str) -> None:
+        text = shown(text)  # codes and order data from outside: controls visible, markup escaped
         banner = self.query_one("#scan-banner", Static)
         for k in ("ok", "info", "warn"):
             banner.set_class(k == kind, f"-{k}")
