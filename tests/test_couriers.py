@@ -232,3 +232,16 @@ def test_bulk_ship_file_names_resolve_through_the_catalogue(tmp_path, shop):
 def test_bulk_ship_file_uses_the_catalogue_names(tmp_path, shop):
     for sn, name, _tn in _ship_file(tmp_path, shop):
         assert name == C.CATALOGUE.official_name(Order.get(Order.order_sn == sn.strip()).logistics_id)
+
+
+def test_the_platform_list_is_read_only_when_the_catalogue_misses_and_then_once():
+    reads = []
+
+    def rows():
+        reads.append(1)
+        return [CourierRow(id=777, name="火星快递", code="HX")]
+
+    book = C.CourierBook(rows)
+    assert book.official_name(44) == "顺丰速运" and book.lookup_id("中通") == 115 and reads == []
+    assert book.official_name(777) == "火星快递" and book.lookup_id("hx") == 777 and reads == [1]
+    assert C.CourierBook(rows).loaded() and reads == [1, 1]

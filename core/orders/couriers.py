@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from dadan.core.i18n import language
 
@@ -125,27 +126,53 @@ def resolve(text: object) -> Courier | None:
 class CourierBook:
     """The catalogue, plus the platform's cached courier list (``Courier`` rows: id, name,
     code) for the couriers the catalogue does not number. ``CourierBook()`` is the catalogue
-    alone; :meth:`from_database` reads the cached list once, so nothing here ever looks at
-    whether a database happens to be open. The catalogue wins for the couriers it knows: one
+    alone; :meth:`from_database` reads the cached list once, when first needed (:meth:`loaded`
+    reads it now, for a book handed to another thread), so nothing here looks at whether a
+    database happens to be open. The catalogue wins for the couriers it knows: one
     courier, one name everywhere."""
 
-    def __init__(self, rows: Iterable = ()):
-        self._names: dict[int, str] = {}
-        self._codes: dict[int, str] = {}
-        self._keys: dict[str, int] = {}
-        for row in rows:
-            self._names[row.id] = row.name
-            self._codes[row.id] = row.code or ""
+    def __init__(self, rows: Iterable | Callable[[], Iterable] = ()):
+        self._rows = rows  # rows, or a function giving them: read only when the catalogue misses
+
+    @cached_property
+    def _table(self) -> tuple[dict[int, str], dict[int, str], dict[str, int]]:
+        """(id -> name, id -> code, name/code -> id) of the platform's cached list."""
+        names: dict[int, str] = {}
+        codes: dict[int, str] = {}
+        keys: dict[str, int] = {}
+        for row in (self._rows() if callable(self._rows) else self._rows):
+            names[row.id] = row.name
+            codes[row.id] = row.code or ""
             for text in (row.name, row.code):
                 if text:
-                    self._keys.setdefault(normalize(text), row.id)
+                    keys.setdefault(normalize(text), row.id)
+        return names, codes, keys
+
+    def loaded(self) -> "CourierBook":
+        """This book with the platform's list read now (in the thread that holds a connection)."""
+        self._table  # noqa: B018 - reading it is the point
+        return self
+
+    @property
+    def _names(self) -> dict[int, str]:
+        return self._table[0]
+
+    @property
+    def _codes(self) -> dict[int, str]:
+        return self._table[1]
+
+    @property
+    def _keys(self) -> dict[str, int]:
+        return self._table[2]
 
     @classmethod
     def from_database(cls) -> "CourierBook":
-        """The catalogue and the open database's cached courier list (one query)."""
+        """The catalogue and the open database's cached courier list, read (one query) the
+        first time a courier the catalogue does not number is asked for: labels and audit text
+        of the usual couriers never touch the database."""
         from dadan.core.models import Courier as CourierRow
 
-        return cls(CourierRow.select(CourierRow.id, CourierRow.name, CourierRow.code))
+        return cls(lambda: list(CourierRow.select(CourierRow.id, CourierRow.name, CourierRow.code)))
 
     def lookup_id(self, text: object) -> int | None:
         """Courier text (name, alias, code or id) -> the platform's logistics id, or None."""

@@ -160,7 +160,7 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         res = _PageResult(gen, recount=recount)
         with connection():
             if self.state.couriers is None:
-                res.couriers = CourierBook.from_database()
+                res.couriers = CourierBook.from_database().loaded()  # rendered on the UI thread
             try:
                 where = compile_query(query, now=self.now(), tz=self.ctx.settings.timezone)
             except QuerySyntaxError as exc:
