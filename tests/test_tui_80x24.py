@@ -190,8 +190,14 @@ async def _print_queue(app, pilot, cuts: Cuts, data: dict) -> None:
     await pilot.press("f4")
     await settle(pilot)
     screen = app.screen
-    lines = screen_lines(app)
     jobs = screen.query_one("#pq-jobs", DataTable)
+    # the queue reads in a thread worker and refreshes every second; the table's column widths
+    # follow its rows on the next idle, so give the screen up to 3 s to show a finished picture
+    for _ in range(30):
+        if "1484/1484" in "\n".join(screen_lines(app)):
+            break
+        await pilot.pause(0.1)
+    lines = screen_lines(app)
     job_lines = lines[jobs.region.y:jobs.region.bottom]
     cuts.need("print queue job #1", next((ln for ln in job_lines if "#1 " in ln), ""), "1484/1484")
     cuts.need("print queue job #2", next((ln for ln in job_lines if "#2 " in ln), ""), "15/200")

@@ -89,8 +89,10 @@ def test_screen_snapshot(name, size, tmp_path, snap_compare):
         if name == "print_queue":  # its first read is a thread worker: wait for its rows, then a repaint
             from textual.widgets import DataTable
 
-            for _ in range(100):
-                if pilot.app.screen.query_one("#pq-items", DataTable).row_count:
+            screen = pilot.app.screen
+            for _ in range(100):  # rows, then the column widths that follow them on an idle
+                shown = "".join(seg.text for strip in screen._compositor.render_strips() for seg in strip)
+                if screen.query_one("#pq-items", DataTable).row_count and screen.items[0].order.order_sn in shown:
                     break
                 await pilot.pause(0.05)
         if name == "scan":
