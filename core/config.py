@@ -157,6 +157,16 @@ class SenderSettings:
 
 
 @dataclass
+class WaybillSettings:
+    """E-waybills (电子面单): when a printed parcel's shipment is confirmed to the platform
+    (``scan`` at the packing desk, on ``print``, or by hand with ``dadan ship``), and how many
+    parcels' numbers are taken ahead of the printer."""
+
+    confirm_on: str = "scan"  # scan | print | manual
+    take_ahead: int = 30
+
+
+@dataclass
 class FontSettings:
     cjk: str = ""  # path to a CJK-capable TTF/TTC/OTF; empty: fontconfig, then well-known paths
     cjk_bold: str = ""
@@ -172,6 +182,7 @@ class Settings:
     ui: UISettings = field(default_factory=UISettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     sender: SenderSettings = field(default_factory=SenderSettings)
+    waybills: WaybillSettings = field(default_factory=WaybillSettings)
     fonts: FontSettings = field(default_factory=FontSettings)
     printers: list[PrinterSettings] = field(default_factory=list)
 
@@ -200,6 +211,7 @@ class Settings:
 _CHOICES = {
     "language": ("auto", "zh", "en"),
     "printers.driver": ("tspl", "escpos", "preview"),
+    "waybills.confirm_on": ("scan", "print", "manual"),
 }
 _RANGES = {
     "ui.page_size": (10, 500),
@@ -214,6 +226,7 @@ _RANGES = {
     "printers.dpi": (100, 600),
     "printers.density": (0, 15),
     "printers.speed": (1, 12),
+    "waybills.take_ahead": (10, 500),
 }
 
 

@@ -89,10 +89,26 @@ def _m2_partial_order_indexes(db: Database) -> None:
             db.execute_sql(f'ANALYZE "{name}"')
 
 
+def _m3_waybills(db: Database) -> None:
+    """E-waybills: branches, accounts, parcels and their orders; a waybill job's courier and
+    each label's parcel. A database made by step 1 today has them already."""
+    from dadan.core.models import PrintItem, PrintJob, Waybill, WaybillAccount, WaybillBranch, WaybillOrder
+
+    db.create_tables([WaybillBranch, WaybillAccount, Waybill, WaybillOrder], safe=True)
+    for model, column, ddl in (
+        (PrintJob, "courier", "VARCHAR(255) NOT NULL DEFAULT ''"),
+        (PrintItem, "waybill_id", 'INTEGER REFERENCES "waybill" ("id") ON DELETE SET NULL'),
+    ):
+        table = model._meta.table_name
+        if column not in {c.name for c in db.get_columns(table)}:
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
     (2, "partial order indexes", _m2_partial_order_indexes),
+    (3, "e-waybills", _m3_waybills),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -254,6 +254,86 @@ class AuditEvent(BaseModel):
     detail = TextField(default="")  # JSON
 
 
+class WaybillBranch(BaseModel):
+    """A courier's branch (网点) where the shop subscribed to e-waybills, as ``pdd.waybill.search``
+    last listed it: the balance and the sender addresses registered there (JSON list)."""
+
+    id = AutoField()
+    shop = ForeignKeyField(Shop, backref="waybill_branches", on_delete="CASCADE", index=False)
+    wp_code = CharField()
+    branch_code = CharField()
+    branch_name = CharField(default="")
+    quantity = IntegerField(default=0)  # the balance: numbers that can still be taken
+    allocated = IntegerField(default=0)
+    cancelled = IntegerField(default=0)
+    recycled = IntegerField(default=0)
+    addresses = TextField(default="[]")  # [{province, city, district, detail}]
+    fetched_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("shop", "wp_code", "branch_code"), True),)
+
+
+class WaybillAccount(BaseModel):
+    """The operator's choice per shop and courier: the branch that pays and the registered
+    sender address printed; one courier per shop is the default for waybill jobs."""
+
+    id = AutoField()
+    shop = ForeignKeyField(Shop, backref="waybill_accounts", on_delete="CASCADE", index=False)
+    wp_code = CharField()
+    branch_code = CharField()
+    branch_name = CharField(default="")
+    address_no = IntegerField(default=1)  # 1-based, in the branch's list
+    address = TextField(default="{}")  # the chosen address as the platform listed it (JSON)
+    template_url = TextField(default="")  # the courier's standard template
+    is_default = BooleanField(default=False)
+    chosen_by = CharField(default="")
+    chosen_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("shop", "wp_code"), True),)
+
+
+class Waybill(BaseModel):
+    """A parcel and its e-waybill number (core.waybills). The row, with its ``object_id``, is
+    committed before the number is asked for, so an answer that never came is asked for again
+    as the same request. States: ``pending`` (no number yet) -> ``live`` (taken) -> ``printed``
+    -> ``shipped``; ``live``/``printed`` -> ``cancelled`` (recycled: never printed or shipped
+    again). Orders are linked through :class:`WaybillOrder` (one parcel may later hold several
+    orders of one buyer, and one order several parcels)."""
+
+    id = AutoField()
+    shop = ForeignKeyField(Shop, backref="waybills", on_delete="CASCADE", index=False)
+    wp_code = CharField()
+    object_id = CharField(unique=True)  # our request id for pdd.waybill.get
+    package_id = CharField()
+    code = CharField(default="", index=True)  # waybill_code
+    parent_code = CharField(default="")
+    print_data = TextField(default="")  # as the platform returned it
+    state = CharField(default="pending", index=True)
+    attempts = IntegerField(default=0)  # requests sent for a number
+    last_error = TextField(default="")
+    requested_at = DateTimeField(null=True)
+    taken_at = DateTimeField(null=True)
+    print_count = IntegerField(default=0)
+    printed_at = DateTimeField(null=True)
+    shipped_at = DateTimeField(null=True)
+    cancelled_at = DateTimeField(null=True)
+    cancel_reason = TextField(default="")
+    cancel_error = TextField(default="")  # the last failed cancel, in words
+    created_at = DateTimeField(default=utcnow)
+    created_by = CharField(default="")
+
+
+class WaybillOrder(BaseModel):
+    waybill = ForeignKeyField(Waybill, backref="links", on_delete="CASCADE", index=False)
+    order = ForeignKeyField(Order, backref="waybill_links", on_delete="CASCADE", index=False)
+
+    class Meta:
+        indexes = ((("waybill", "order"), True), (("order",), False))
+        primary_key = False
+
+
 class PrintJob(BaseModel):
     id = AutoField()
     created_at = DateTimeField(default=utcnow)
@@ -266,6 +346,7 @@ class PrintJob(BaseModel):
     reprint_reason = TextField(default="")
     total = IntegerField(default=0)
     finished_at = DateTimeField(null=True)
+    courier = CharField(default="")  # wp_code whose e-waybill numbers a waybill job takes ("": none)
 
 
 class PrintItem(BaseModel):
@@ -281,6 +362,7 @@ class PrintItem(BaseModel):
     claimed_at = DateTimeField(null=True)
     sent_at = DateTimeField(null=True)
     attempts = IntegerField(default=0)
+    waybill = ForeignKeyField(Waybill, null=True, backref="print_items", on_delete="SET NULL", index=False)
 
     class Meta:
         indexes = ((("job", "seq"), True),)
@@ -380,6 +462,10 @@ ALL_MODELS = [
     PrintJob,
     PrintItem,
     Shipment,
+    WaybillBranch,
+    WaybillAccount,
+    Waybill,
+    WaybillOrder,
     SyncRun,
     Lease,
     ImportRun,

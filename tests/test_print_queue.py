@@ -15,6 +15,7 @@ from dadan.core.db import close_database, write
 from dadan.core.models import AuditEvent, Order, OrderEvent, PrintItem
 from dadan.core.orders.rules import Flag
 from dadan.core.printing import queue as printing
+from dadan.core.printing.plan import PrintRefused
 from dadan.core.printing.worker import LabelRenderer, PrintWorker
 from dadan.printers.profile import PrinterProfile
 from tests.fakes import FakeEscposPrinter, FakeTsplPrinter, decode_barcodes
@@ -130,7 +131,7 @@ def test_connection_lost_after_a_whole_label_leaves_it_uncertain_not_resent(db20
         assert v.state == "paused" and v.counts == {"sent": 6, "uncertain": 1, "queued": 13}
         unc = printing.job_items(job.id, ["uncertain"])[0]
         assert unc.seq == 7 and "check whether it printed" in unc.reason
-        with pytest.raises(printing.PrintRefused, match="decide first"):
+        with pytest.raises(PrintRefused, match="decide first"):
             printing.resume_job(job.id)
         worker.run_pending(job.id)
         assert len(printer.labels) == 7  # nothing resent on its own
@@ -181,7 +182,7 @@ def test_killed_mid_batch_leaves_one_uncertain_and_resends_nothing(tmp_path, dri
         PrintWorker(profile(printer.uri)).run_pending()
         time.sleep(0.1)
         assert len(printer.labels) == count
-        with pytest.raises(printing.PrintRefused, match="decide first"):
+        with pytest.raises(PrintRefused, match="decide first"):
             printing.resume_job(job.id)
 
         # the operator decides: it printed if the printer has it
@@ -272,13 +273,13 @@ def test_refund_after_queueing_is_skipped_with_reason(db20):
 def test_already_printed_needs_reprint_with_reason(db20):
     ids = order_ids()[:3]
     job = printing.create_job(ids, printer="lbl", template=SMALL_TEMPLATE)
-    with pytest.raises(printing.PrintRefused, match="3 already queued"):
+    with pytest.raises(PrintRefused, match="3 already queued"):
         printing.create_job(ids, printer="lbl", template=SMALL_TEMPLATE)
     with FakeTsplPrinter() as printer:
         PrintWorker(tspl(printer.uri)).run_pending(job.id)
-        with pytest.raises(printing.PrintRefused, match="already printed"):
+        with pytest.raises(PrintRefused, match="already printed"):
             printing.create_job(ids, printer="lbl", template=SMALL_TEMPLATE)
-        with pytest.raises(printing.PrintRefused, match="needs a reason"):
+        with pytest.raises(PrintRefused, match="needs a reason"):
             printing.create_reprint_job(ids, reason=" ", printer="lbl", template=SMALL_TEMPLATE)
         rj = printing.create_reprint_job(ids[:1], reason="label torn", printer="lbl", template=SMALL_TEMPLATE,
                                          actor="li")
@@ -297,7 +298,7 @@ def test_skip_excluded_and_blocked_at_request(db20):
     ids = order_ids()
     with write():
         Order.update(exception_flags=int(Flag.HOLD)).where(Order.id == ids[0]).execute()
-    with pytest.raises(printing.PrintRefused, match="1 blocked"):
+    with pytest.raises(PrintRefused, match="1 blocked"):
         printing.create_job(ids, printer="lbl", template=SMALL_TEMPLATE)
     job = printing.create_job(ids, printer="lbl", template=SMALL_TEMPLATE, skip_excluded=True)
     assert job.total == 19
@@ -346,7 +347,7 @@ def test_pause_resume_cancel(db20):
         assert printing.job_view(job.id).counts == {"sent": 4, "queued": 6}
         assert printing.cancel_job(job.id, actor="wang") == 6
         assert printing.job_view(job.id).state == "cancelled"
-        with pytest.raises(printing.PrintRefused):
+        with pytest.raises(PrintRefused):
             printing.resume_job(job.id)
     assert len(printer.labels) == 4
 

@@ -31,6 +31,7 @@ class Group:
             "overdue": tr("Overdue", "超时未发"),
             "hold": tr("On hold", "已挂起"),
             "other": tr("Cancelled / shipped elsewhere", "已取消 / 别处发货"),
+            "recycle": tr("Number to recycle", "待回收单号"),
         }[self.key]
 
 
@@ -43,6 +44,8 @@ GROUPS: tuple[Group, ...] = (
     Group("overdue", "overdue:yes", None),
     Group("hold", "exception:hold", int(Flag.HOLD)),
     Group("other", "exception:cancelled,shipped_elsewhere", int(Flag.CANCELLED | Flag.SHIPPED_ELSEWHERE)),
+    # blocked orders whose parcel holds a live number: recycle it (releasing clears nothing here)
+    Group("recycle", "waybill:recycle", 0),
 )
 BY_KEY = {g.key: g for g in GROUPS}
 

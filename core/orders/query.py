@@ -76,6 +76,7 @@ _ALIASES = {
     "source": ["来源"],
     "overdue": ["超时"],
     "reprint": ["重打"],
+    "waybill": ["面单"],
 }
 FIELDS: dict[str, str] = {}
 for _canon, _alist in _ALIASES.items():
@@ -376,6 +377,20 @@ def _tracking(term: Term, ctx: _Ctx) -> Expression:
     return _eq_op(term, _any_of(term, ctx, one))
 
 
+def _waybill(term: Term, ctx: _Ctx) -> Expression:
+    from dadan.core.waybills.recycle import waybill_condition
+
+    def one(v: str) -> Expression:
+        expr = waybill_condition(v)
+        if expr is None:
+            raise ctx.error(term, "unknown waybill state '{v}' (recycle, none, pending, live, printed, shipped, "
+                            "cancelled)", "未知面单状态“{v}”（recycle 待回收、none 无、pending 待取号、live 已取号、"
+                            "printed 已打印、shipped 已发货、cancelled 已回收）", v=v)
+        return expr
+
+    return _eq_op(term, _any_of(term, ctx, one))
+
+
 def _text_or_presence(col):
     def handler(term: Term, ctx: _Ctx) -> Expression:
         def one(v: str) -> Expression:
@@ -563,5 +578,6 @@ _HANDLERS: dict[str, _Handler] = {
     "source": _Handler(_source),
     "overdue": _Handler(_overdue),
     "reprint": _Handler(_reprint),
+    "waybill": _Handler(_waybill),
 }
 assert set(_HANDLERS) == set(_ALIASES)

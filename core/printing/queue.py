@@ -26,97 +26,24 @@ order that was already printed needs :func:`create_reprint_job` (a reason, an au
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from peewee import JOIN, fn
 
 from dadan.core import audit, leases
 from dadan.core.db import write
-from dadan.core.errors import DadanError, NotFound
-from dadan.core.i18n import Bilingual, tr
-from dadan.core.models import Order, PrintItem, PrintJob, utcnow
+from dadan.core.errors import NotFound
+from dadan.core.i18n import tr
+from dadan.core.models import Order, PrintItem, PrintJob, Waybill, utcnow
 from dadan.core.orders.rules import blocked_reason
+from dadan.core.printing.plan import PrintRefused, load_orders, plan_print, queued_in
 from dadan.core.printing.progress import OPEN_JOB_STATES, done_count, progress_label
+from dadan.core.waybills.parcels import make_parcels, note_printed, plan_numbers
 from dadan.printers.layout import load_template
 
 ITEM_STATES = ("queued", "sending", "sent", "skipped", "uncertain", "failed", "cancelled")
-PENDING_ITEM_STATES = ("queued", "sending", "uncertain", "failed")
 LEASE_TTL = dt.timedelta(seconds=60)
-
-
-class PrintRefused(DadanError):
-    TITLE = Bilingual("Cannot print", "无法打印")
-
-
-# ------------------------------------------------------------------ planning
-@dataclass
-class PrintPlan:
-    """What a print request would do, order by order."""
-
-    ready: list[Order] = field(default_factory=list)
-    printed: list[Order] = field(default_factory=list)  # need the reprint path
-    blocked: list[tuple[Order, str]] = field(default_factory=list)
-    queued: list[tuple[Order, int]] = field(default_factory=list)  # already waiting in job N
-
-    @property
-    def excluded(self) -> int:
-        return len(self.printed) + len(self.blocked) + len(self.queued)
-
-    def summary(self) -> str:
-        parts = [tr("{n} to print", "{n} 单可打印", n=len(self.ready))]
-        if self.printed:
-            parts.append(tr("{n} already printed (use reprint)", "{n} 单已打印（请用补打）", n=len(self.printed)))
-        if self.blocked:
-            parts.append(tr("{n} blocked", "{n} 单被拦截", n=len(self.blocked)))
-        if self.queued:
-            parts.append(tr("{n} already queued", "{n} 单已在队列中", n=len(self.queued)))
-        return tr(", ", "，").join(parts)
-
-
-def _load_orders(order_ids: Sequence[int]) -> list[Order]:
-    ids = list(dict.fromkeys(int(i) for i in order_ids))
-    found: dict[int, Order] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for o in Order.select().where(Order.id.in_(chunk)):
-            found[o.id] = o
-    missing = [i for i in ids if i not in found]
-    if missing:
-        raise NotFound(tr("no order with id {i}", "没有 id 为 {i} 的订单", i=missing[0]))
-    return [found[i] for i in ids]
-
-
-def _queued_in(order_ids: Sequence[int]) -> dict[int, int]:
-    """order id -> job id, for orders waiting in an open job (not sent yet)."""
-    out: dict[int, int] = {}
-    ids = list(order_ids)
-    for start in range(0, len(ids), 500):
-        q = (PrintItem.select(PrintItem.order, PrintItem.job)
-             .join(PrintJob)
-             .where(PrintItem.order.in_(ids[start:start + 500]),
-                    PrintItem.state.in_(PENDING_ITEM_STATES),
-                    PrintJob.state.in_(OPEN_JOB_STATES)))
-        for it in q:
-            out.setdefault(it.order_id, it.job_id)
-    return out
-
-
-def plan_print(order_ids: Sequence[int], *, reprint: bool = False) -> PrintPlan:
-    orders = _load_orders(order_ids)
-    queued = _queued_in([o.id for o in orders])
-    plan = PrintPlan()
-    for o in orders:
-        why = blocked_reason(o)
-        if why:
-            plan.blocked.append((o, why))
-        elif o.id in queued:
-            plan.queued.append((o, queued[o.id]))
-        elif o.print_count > 0 and not reprint:
-            plan.printed.append(o)
-        else:
-            plan.ready.append(o)
-    return plan
 
 
 # ------------------------------------------------------------------ creating jobs
@@ -125,51 +52,70 @@ def _insert_items(job: PrintJob, rows: list[dict]) -> None:
         PrintItem.insert_many(rows[start:start + 100]).execute()
 
 
+def _is_waybill(template: str) -> bool:
+    return load_template(template).kind == "waybill"
+
+
 def create_job(order_ids: Sequence[int], *, printer: str, template: str, actor: str = "",
-               kind: str = "label", skip_excluded: bool = False) -> PrintJob:
-    """Queue one label per order, in the given order. Orders already printed, blocked or
-    already queued are refused (:class:`PrintRefused`) unless ``skip_excluded``, which leaves
-    them out; a template that does not load is refused (its TemplateError) before anything is
-    queued. Committed before anything prints."""
-    load_template(template)
+               kind: str = "label", skip_excluded: bool = False, courier: str | None = None) -> PrintJob:
+    """Queue one label per order, in the given order. Orders already printed, blocked, already
+    queued or (waybill templates) without a number that can be had are refused
+    (:class:`PrintRefused`) unless ``skip_excluded``, which leaves them out; a template that does
+    not load is refused (its TemplateError) before anything is queued. A waybill label's parcel
+    (with the request id its number will be taken with) is committed with the job, before
+    anything prints; ``courier`` (a wp_code) overrides each shop's default courier."""
+    waybill = _is_waybill(template)
     with write():
-        plan = plan_print(order_ids)
+        plan = plan_print(order_ids, waybill=waybill, courier=courier)
         if plan.excluded and not skip_excluded:
             raise PrintRefused(plan.summary())
         if not plan.ready:
             raise PrintRefused(tr("nothing to print: {s}", "没有可打印的订单：{s}", s=plan.summary()))
         job = PrintJob.create(requested_by=actor, printer=printer, template=template, kind=kind,
-                              state="queued", total=len(plan.ready), created_at=utcnow())
-        _insert_items(job, [{"job": job.id, "seq": i, "order": o.id, "state": "queued"}
+                              state="queued", total=len(plan.ready), created_at=utcnow(),
+                              courier=(courier or "").strip().upper())
+        parcel = make_parcels(plan.numbers.needs.values(), actor=actor) if plan.numbers is not None else {}
+        _insert_items(job, [{"job": job.id, "seq": i, "order": o.id, "state": "queued", "waybill": parcel.get(o.id)}
                             for i, o in enumerate(plan.ready, 1)])
     return job
 
 
 def create_reprint_job(order_ids: Sequence[int], *, reason: str, printer: str, template: str,
-                       actor: str = "") -> PrintJob:
+                       actor: str = "", courier: str | None = None) -> PrintJob:
     """An explicit reprint: needs a reason, writes one audit event per order, and each label
-    carries its print number ("R2"). Blocked orders are still skipped at claim time."""
+    carries its print number ("R2"). A waybill is reprinted with the number it holds (nothing is
+    taken); an order whose number was recycled takes a new one. Blocked orders are still
+    skipped at claim time."""
     reason = (reason or "").strip()
     if not reason:
         raise PrintRefused(tr("a reprint needs a reason", "补打需要填写原因"))
-    load_template(template)
+    waybill = _is_waybill(template)
     with write():
-        orders = _load_orders(order_ids)
-        queued = _queued_in([o.id for o in orders])
+        orders = load_orders(order_ids)
+        queued = queued_in([o.id for o in orders])
         if queued:
             oid, jid = next(iter(queued.items()))
             sn = next(o.order_sn for o in orders if o.id == oid)
             raise PrintRefused(tr("order {sn} is still waiting in print job #{j}",
                                   "订单 {sn} 仍在打印任务 #{j} 中等待", sn=sn, j=jid))
+        parcel: dict[int, int | None] = {}
+        if waybill:
+            numbers = plan_numbers(orders, courier)
+            if numbers.refused:
+                o, why = numbers.refused[0]
+                raise PrintRefused(tr("order {sn}: {w}", "订单 {sn}：{w}", sn=o.order_sn, w=why))
+            parcel = make_parcels(numbers.needs.values(), actor=actor)
         job = PrintJob.create(requested_by=actor, printer=printer, template=template, kind="reprint",
-                              state="queued", total=len(orders), reprint_reason=reason, created_at=utcnow())
+                              state="queued", total=len(orders), reprint_reason=reason, created_at=utcnow(),
+                              courier=(courier or "").strip().upper())
         rows = []
         for i, o in enumerate(orders, 1):
             no = o.print_count + 1
             rows.append({"job": job.id, "seq": i, "order": o.id, "state": "queued", "is_reprint": True,
-                         "reprint_no": no})
+                         "reprint_no": no, "waybill": parcel.get(o.id)})
             audit.record("reprint", actor=actor, order_id=o.id, reason=reason,
-                         detail={"job": job.id, "printer": printer, "template": template, "print_no": no})
+                         detail={"job": job.id, "printer": printer, "template": template, "print_no": no,
+                                 "waybill": o.tracking_number or None})
         _insert_items(job, rows)
     return job
 
@@ -373,6 +319,17 @@ def claim_next(job_id: int) -> Claim | None:
                 why = blocked_reason(order)
                 if not why and not item.is_reprint and order.print_count > 0:
                     why = tr("already printed (use reprint)", "已打印过（请用补打）")
+            if not why and item.waybill_id:
+                wb = Waybill.get_or_none(Waybill.id == item.waybill_id)
+                if wb is None or wb.state == "cancelled":
+                    why = tr("its waybill number was recycled (cancelled)", "其面单号已回收（取消）")
+                elif wb.state == "pending":
+                    reason = wb.last_error or tr("no waybill number yet", "尚未取得面单号")
+                    item.state, item.reason = "failed", reason
+                    item.save()
+                    job.state, job.state_reason = "paused", reason
+                    job.save()
+                    return None
             if why:
                 item.state, item.reason = "skipped", why
                 item.save()
@@ -395,19 +352,42 @@ def _mark_sent(item: PrintItem, job: PrintJob) -> None:
                      first_printed_at=fn.COALESCE(Order.first_printed_at, now), local_updated_at=now,
                      ).where(Order.id == item.order_id).execute()
         Order.update(state="printed").where(Order.id == item.order_id, Order.state == "new").execute()
+        if item.waybill_id:
+            note_printed(item.waybill_id)
         mark = f" R{item.reprint_no}" if item.is_reprint else ""
         audit.order_event(item.order_id, "print", tr("label {s}/{t}{m} sent to {p} (job #{j})",
                                                      "第 {s}/{t}{m} 张已发送到 {p}（任务 #{j}）",
                                                      s=item.seq, t=job.total, m=mark, p=job.printer, j=job.id))
 
 
-def mark_sent(item_id: int) -> None:
-    """The transport accepted the label's bytes: item sent, order's print count + 1."""
+def mark_sent(item_id: int, *, confirm_ship: bool = False) -> None:
+    """The transport accepted the label's bytes: item sent, order's print count + 1, its parcel
+    printed. ``confirm_ship`` (setting ``waybills.confirm_on = "print"``): a parcel's first label
+    also queues its ship confirmation, in the same transaction."""
     with write():
         item = PrintItem.get_by_id(item_id)
         if item.state not in ("sending", "uncertain"):
             return
         _mark_sent(item, item.job)
+        if confirm_ship and item.waybill_id and item.order_id:
+            from dadan.core.waybills.shipping import ship_on_print
+
+            ship_on_print(item.order_id, item.waybill_id, actor=item.job.requested_by)
+
+
+def fail_queued(item_id: int, reason: str) -> None:
+    """A queued label cannot be made (its waybill number could not be taken): ``failed`` with
+    the reason, and its job pauses; nothing was sent. Resume asks again."""
+    with write():
+        item = PrintItem.get_by_id(item_id)
+        if item.state != "queued":
+            return
+        item.state, item.reason = "failed", reason
+        item.save()
+        job = item.job
+        if job.state in ("queued", "printing"):
+            job.state, job.state_reason = "paused", reason
+            job.save()
 
 
 def mark_failed(item_id: int, reason: str, *, uncertain: bool = False) -> None:

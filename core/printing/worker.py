@@ -25,8 +25,9 @@ from dadan.core import leases
 from dadan.core.db import connection
 from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
-from dadan.core.models import Order, PrintItem, PrintJob
+from dadan.core.models import Order, PrintItem, PrintJob, Shop, Waybill
 from dadan.core.printing import queue as printing
+from dadan.core.printing.plan import PrintRefused
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class LabelRenderer:
         if order is None:
             return {"batch_seq": item.seq, "batch_total": job.total, "batch_label": f"{item.seq}/{job.total}"}
         s = self.settings
-        return order_label_fields(
+        fields = order_label_fields(
             order,
             receiver=self._receiver(order, item),
             sender=s.sender if s is not None else None,
@@ -112,6 +113,18 @@ class LabelRenderer:
             reprint_no=item.reprint_no if item.is_reprint else 0,
             tz=s.timezone if s is not None else "Asia/Shanghai",
         )
+        wb = Waybill.get_or_none(Waybill.id == item.waybill_id) if item.waybill_id else None
+        if wb is not None:  # the parcel's own number and courier, whatever the order says now
+            from dadan.core.orders.couriers import CourierBook
+            from dadan.core.waybills.cloudprint import route_code
+
+            book = CourierBook.from_database()
+            fields.update(tracking_number=wb.code, route_code=route_code(wb.print_data),
+                          courier_name=book.official_name(book.lookup_id(wb.wp_code)) or wb.wp_code)
+        if self.template(job.template).kind == "waybill" and not fields.get("tracking_number"):
+            raise DadanError(tr("order {sn} has no waybill number: a waybill is never printed without one",
+                                "订单 {sn} 没有面单号：没有单号的面单不会打印", sn=order.order_sn))
+        return fields
 
     def render(self, template_name: str, fields: dict):
         from dadan.printers.raster import render_label
@@ -127,7 +140,8 @@ class PrintWorker:
 
     def __init__(self, profile, *, settings=None, renderer: LabelRenderer | None = None,
                  preview_dir: str | Path | None = None, on_event: Callable[[WorkerEvent], None] | None = None,
-                 poll_seconds: float = 1.0, session_factory=None, holder: str | None = None):
+                 poll_seconds: float = 1.0, session_factory=None, holder: str | None = None,
+                 client_factory: Callable[[Shop], object] | None = None):
         from dadan.printers.profile import profile_from
 
         self.profile = profile_from(profile)
@@ -138,6 +152,8 @@ class PrintWorker:
         self.on_event = on_event
         self.poll_seconds = poll_seconds
         self.session_factory = session_factory
+        self.client_factory = client_factory  # platform clients per shop (numbers, standard layout)
+        self._clients: dict[int, object] = {}
         self.holder = holder or leases.make_holder()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -217,6 +233,12 @@ class PrintWorker:
                         self._wake.clear()
             finally:
                 self._release()
+                self._close_clients()
+
+    def _close_clients(self) -> None:
+        for c in self._clients.values():
+            c.close()
+        self._clients.clear()
 
     def _tick(self) -> bool:
         if not self._ensure_lease():
@@ -235,7 +257,7 @@ class PrintWorker:
         try:
             while not self._stop.is_set():
                 if not self._ensure_lease():
-                    raise printing.PrintRefused(tr("printer '{p}' is in use by another dadan",
+                    raise PrintRefused(tr("printer '{p}' is in use by another dadan",
                                                    "打印机 '{p}' 正被另一个 dadan 使用", p=self.printer))
                 job = printing.get_job(job_id) if job_id else printing.next_job(self.printer)
                 if job is None or job.state not in ("queued", "printing"):
@@ -243,6 +265,7 @@ class PrintWorker:
                 self.run_job(job.id)
         finally:
             self._release()
+            self._close_clients()
 
     # -- one job
     def _open_session(self):
@@ -271,8 +294,12 @@ class PrintWorker:
             return
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"render-{self.printer}")
         ahead: dict[int, tuple[Future, object]] = {}  # item id -> (future bytes, order stamp)
+        taker = self._start_taker(job)
 
         def submit(item: PrintItem, order: Order | None) -> Future:
+            platform = self._standard_layout(item, order, job)
+            if platform is not None:
+                return pool.submit(platform)
             fields = self.renderer.fields(order, item, job)
             tpl = job.template
             return pool.submit(lambda: session.encode(self.renderer.render(tpl, fields)))
@@ -280,6 +307,12 @@ class PrintWorker:
         try:
             while not self._stop.is_set():
                 self._ensure_lease()
+                if taker is not None:
+                    unnumbered = taker.wait_first()
+                    if unnumbered is not None:
+                        printing.fail_queued(*unnumbered)
+                        self._paused(job, unnumbered[1])
+                        break
                 claim = printing.claim_next(job.id)
                 if claim is None:
                     break
@@ -322,7 +355,9 @@ class PrintWorker:
                     break
                 if self.first_send_at is None:
                     self.first_send_at = time.monotonic()
-                printing.mark_sent(item.id)
+                printing.mark_sent(item.id, confirm_ship=self._confirm_on_print)
+                if taker is not None:
+                    taker.nudge()
                 self._emit("label-sent", job_id=job.id, seq=item.seq, total=job.total)
                 if status is not None and not status.ready:
                     reason = tr("printer '{p}': {s}", "打印机 '{p}'：{s}", p=self.printer, s=status.text())
@@ -332,6 +367,8 @@ class PrintWorker:
         finally:
             for f, _ in ahead.values():
                 f.cancel()
+            if taker is not None:
+                taker.stop()
             pool.shutdown(wait=True)
             session.close()
             self.current_job = None
@@ -342,6 +379,56 @@ class PrintWorker:
             self._emit("job-finished", job_id=job.id, total=job.total, sent=printing.item_counts(job.id).get("sent", 0))
         elif job.state == "paused":
             self._paused(job, job.state_reason)
+
+    @property
+    def _confirm_on_print(self) -> bool:
+        return self.settings is not None and self.settings.waybills.confirm_on == "print"
+
+    def _client(self, shop_id: int):
+        if shop_id not in self._clients:
+            factory = self.client_factory
+            if factory is None:
+                from dadan.core.platform.shops import ClientFactory
+
+                factory = self.client_factory = ClientFactory(settings=self.settings)
+            self._clients[shop_id] = factory(Shop.get_by_id(shop_id))
+        return self._clients[shop_id]
+
+    def _start_taker(self, job: PrintJob):
+        """Numbers for the job's parcels, taken ahead of the printer (None: nothing to take)."""
+        pending = (PrintItem.select().join(Waybill, on=(PrintItem.waybill == Waybill.id))
+                   .where((PrintItem.job == job.id) & (PrintItem.state == "queued") & (Waybill.state == "pending")))
+        if not pending.exists():
+            return None
+        from dadan.core.config import SenderSettings
+        from dadan.core.waybills.take import NumberTaker
+
+        s = self.settings
+        return NumberTaker(job.id, factory=lambda shop: self._client(shop.id),
+                           sender=s.sender if s is not None else SenderSettings(), actor=job.requested_by,
+                           ahead=s.waybills.take_ahead if s is not None else 30).start()
+
+    def _standard_layout(self, item: PrintItem, order: Order | None, job: PrintJob):
+        """For a TSPL printer and a numbered parcel with the platform's print data: a function
+        that asks the platform for the courier's standard waybill in TSPL (None: dadan's own
+        layout). A parcel still without a number cannot be rendered yet."""
+        if not item.waybill_id or self.profile.driver != "tspl":
+            return None
+        wb = Waybill.get_or_none(Waybill.id == item.waybill_id)
+        if wb is None or wb.state == "pending" or not wb.code:
+            raise DadanError(tr("no waybill number yet", "尚未取得面单号"))
+        from dadan.core.waybills import accounts, cloudprint
+
+        if not cloudprint.can_render(wb.print_data):
+            return None
+        acc = accounts.account(wb.shop_id, wb.wp_code)
+        request = cloudprint.render_request(
+            wb.print_data, template_url=acc.template_url if acc is not None else "",
+            lines=cloudprint.custom_lines(order, seq=item.seq, total=job.total,
+                                          reprint_no=item.reprint_no if item.is_reprint else 0),
+            printer_name=self.printer, offset_x_mm=self.profile.offset_x_mm, offset_y_mm=self.profile.offset_y_mm)
+        client = self._client(wb.shop_id)
+        return lambda: client.cmdprint_render(request)
 
     def _paused(self, job: PrintJob, reason: str) -> None:
         self.status_text = reason

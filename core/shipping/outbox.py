@@ -35,6 +35,7 @@ from dadan.core.models import Courier, Order, Shipment, Shop, utcnow
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.rules import Flag, blocked_reason
 from dadan.core.shipping.tracking_rules import check_tracking, normalize_tracking
+from dadan.core.waybills.parcels import note_shipped
 
 log = logging.getLogger("dadan.shipping")
 
@@ -100,6 +101,7 @@ def assign_tracking(order_id: int, tracking_number: str, logistics_id: int, *, a
             "order_sn": order.order_sn, "tracking_number": tn, "logistics_id": lid,
             "previous": order.tracking_number or None, "superseded": superseded or None})
         audit.order_event(order.id, "ship", f"{CourierBook.from_database().official_name(lid)} {tn}")
+        note_shipped(order.id, tn, actor=actor)
     return ship
 
 

@@ -9,6 +9,8 @@ get the same refusals (:class:`~core.errors.TrackingRefused`):
 - a courier the catalogue knows (:mod:`core.orders.couriers`) fixes the shape: 圆通 numbers are
   ``YT`` + 13 digits, so ``SF1234567890123`` is refused under 圆通. A courier only the platform
   lists has no known shape: any plausible number passes;
+- an order holding a live e-waybill ships with that number and courier only, and a recycled
+  (cancelled) e-waybill number never ships (:func:`core.waybills.parcels.waybill_problem`);
 - a number already on another order is refused, naming that order (:func:`duplicate_problem`),
   unless the two orders are one parcel (:func:`same_parcel`).
 """
@@ -22,6 +24,7 @@ from dadan.core.errors import TrackingRefused
 from dadan.core.i18n import tr
 from dadan.core.models import Order, has_tracking
 from dadan.core.orders.couriers import CourierBook, matches_tracking
+from dadan.core.waybills.parcels import waybill_problem
 
 PLAUSIBLE = re.compile(r"[A-Z0-9][A-Z0-9-]{3,39}")
 
@@ -72,6 +75,8 @@ def check_tracking(order: Order, tracking_number: str, logistics_id: int | None,
     with courier ``logistics_id`` (call inside the write transaction that assigns it)."""
     book = book if book is not None else CourierBook.from_database()
     why = shape_problem(tracking_number, logistics_id, book)
+    if why is None:
+        why = waybill_problem(order, normalize_tracking(tracking_number), logistics_id)
     if why is None:
         why = duplicate_problem(order, tracking_number)
     if why is not None:

@@ -158,6 +158,7 @@ def _report(ctx, job_id: int) -> int:
 def run_print(args, ctx) -> int:
     from dadan.core.i18n import tr
     from dadan.core.printing import queue as printing
+    from dadan.core.printing.plan import plan_print
     from dadan.printers.layout import load_template
 
     printer = ctx.settings.printer(args.printer)
@@ -165,7 +166,7 @@ def run_print(args, ctx) -> int:
     load_template(template)  # a template that does not load is refused before anything is queued
     ctx.open_db()
     ids = _orders_for(args)
-    plan = printing.plan_print(ids, reprint=bool(args.reprint))
+    plan = plan_print(ids, reprint=bool(args.reprint))
     print(plan.summary(), file=sys.stderr)
     for o, why in plan.blocked[:10]:
         print(f"  {o.order_sn}: {why}", file=sys.stderr)

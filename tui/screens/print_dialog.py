@@ -70,7 +70,7 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="print-dialog")
     def load(self) -> None:
         from dadan.core.db import connection
-        from dadan.core.printing.queue import plan_print
+        from dadan.core.printing.plan import plan_print
 
         with connection():
             ids = self.order_ids

@@ -1,0 +1,112 @@
+"""What a print request would do, order by order, before anything is queued: ready, already
+printed (the reprint path), blocked, already waiting in a job, and — for waybill templates —
+without a number that can be had (:mod:`dadan.core.waybills.parcels`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from dadan.core.errors import DadanError, NotFound
+from dadan.core.i18n import Bilingual, tr
+from dadan.core.models import Order, PrintItem, PrintJob
+from dadan.core.orders.rules import blocked_reason
+from dadan.core.printing.progress import OPEN_JOB_STATES
+from dadan.core.waybills.parcels import NumberPlan, plan_numbers
+
+PENDING_ITEM_STATES = ("queued", "sending", "uncertain", "failed")
+
+
+class PrintRefused(DadanError):
+    TITLE = Bilingual("Cannot print", "无法打印")
+
+
+@dataclass
+class PrintPlan:
+    """What a print request would do, order by order."""
+
+    ready: list[Order] = field(default_factory=list)
+    printed: list[Order] = field(default_factory=list)  # need the reprint path
+    blocked: list[tuple[Order, str]] = field(default_factory=list)
+    queued: list[tuple[Order, int]] = field(default_factory=list)  # already waiting in job N
+    no_number: list[tuple[Order, str]] = field(default_factory=list)  # a waybill without a number: never
+    numbers: NumberPlan | None = None  # waybill templates: the number each ready order prints with
+
+    @property
+    def excluded(self) -> int:
+        return len(self.printed) + len(self.blocked) + len(self.queued) + len(self.no_number)
+
+    @property
+    def to_take(self) -> int:
+        return sum(self.numbers.takes().values()) if self.numbers is not None else 0
+
+    def warnings(self) -> list[str]:
+        return self.numbers.warnings() if self.numbers is not None else []
+
+    def summary(self) -> str:
+        parts = [tr("{n} to print", "{n} 单可打印", n=len(self.ready))]
+        if self.to_take:
+            parts.append(tr("{n} numbers to take", "需取号 {n} 个", n=self.to_take))
+        if self.printed:
+            parts.append(tr("{n} already printed (use reprint)", "{n} 单已打印（请用补打）", n=len(self.printed)))
+        if self.blocked:
+            parts.append(tr("{n} blocked", "{n} 单被拦截", n=len(self.blocked)))
+        if self.queued:
+            parts.append(tr("{n} already queued", "{n} 单已在队列中", n=len(self.queued)))
+        if self.no_number:
+            parts.append(tr("{n} without a number: {why}", "{n} 单无单号：{why}", n=len(self.no_number),
+                            why=self.no_number[0][1]))
+        return tr(", ", "，").join(parts)
+
+
+def load_orders(order_ids: Sequence[int]) -> list[Order]:
+    ids = list(dict.fromkeys(int(i) for i in order_ids))
+    found: dict[int, Order] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for o in Order.select().where(Order.id.in_(chunk)):
+            found[o.id] = o
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(tr("no order with id {i}", "没有 id 为 {i} 的订单", i=missing[0]))
+    return [found[i] for i in ids]
+
+
+def queued_in(order_ids: Sequence[int]) -> dict[int, int]:
+    """order id -> job id, for orders waiting in an open job (not sent yet)."""
+    out: dict[int, int] = {}
+    ids = list(order_ids)
+    for start in range(0, len(ids), 500):
+        q = (PrintItem.select(PrintItem.order, PrintItem.job)
+             .join(PrintJob)
+             .where(PrintItem.order.in_(ids[start:start + 500]),
+                    PrintItem.state.in_(PENDING_ITEM_STATES),
+                    PrintJob.state.in_(OPEN_JOB_STATES)))
+        for it in q:
+            out.setdefault(it.order_id, it.job_id)
+    return out
+
+
+def plan_print(order_ids: Sequence[int], *, reprint: bool = False, waybill: bool = False,
+               courier: str | None = None) -> PrintPlan:
+    """``waybill``: the labels are courier waybills, each needs a number (``courier``: a wp_code
+    overriding each shop's default courier for the numbers to take)."""
+    orders = load_orders(order_ids)
+    queued = queued_in([o.id for o in orders])
+    plan = PrintPlan()
+    for o in orders:
+        why = blocked_reason(o)
+        if why:
+            plan.blocked.append((o, why))
+        elif o.id in queued:
+            plan.queued.append((o, queued[o.id]))
+        elif o.print_count > 0 and not reprint:
+            plan.printed.append(o)
+        else:
+            plan.ready.append(o)
+    if waybill:
+        plan.numbers = plan_numbers(plan.ready, courier)
+        refused = {o.id for o, _ in plan.numbers.refused}
+        plan.no_number = list(plan.numbers.refused)
+        plan.ready = [o for o in plan.ready if o.id not in refused]
+    return plan

@@ -1,0 +1,188 @@
+"""Parcels (:class:`~dadan.core.models.Waybill`) and their orders, and what a waybill print job
+needs for each order: the number it already holds, a number to take (and from which courier),
+or the reason it cannot print — never a label without a number."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from dadan.core import audit
+from dadan.core.i18n import tr
+from dadan.core.models import Order, Shop, Waybill, WaybillOrder, utcnow
+from dadan.core.waybills import accounts
+
+OPEN_STATES = ("pending", "live", "printed")  # a parcel still on its way to the courier
+NUMBERED = ("live", "printed")  # holds a number that is neither shipped nor cancelled
+STATES = ("pending", "live", "printed", "shipped", "cancelled")
+
+
+def parcels_by_order(order_ids: Sequence[int], states: Iterable[str] | None = None) -> dict[int, list[Waybill]]:
+    """order id -> its parcels (oldest first), optionally only those in ``states``."""
+    out: dict[int, list[Waybill]] = {}
+    ids = list(order_ids)
+    wanted = list(states) if states is not None else None
+    for start in range(0, len(ids), 500):
+        q = (Waybill.select(Waybill, WaybillOrder.order.alias("order_id"))
+             .join(WaybillOrder, on=(WaybillOrder.waybill == Waybill.id))
+             .where(WaybillOrder.order.in_(ids[start:start + 500])).order_by(Waybill.id))
+        if wanted is not None:
+            q = q.where(Waybill.state.in_(wanted))
+        for w in q.objects():
+            out.setdefault(w.order_id, []).append(w)
+    return out
+
+
+def numbered_parcel(order_id: int) -> Waybill | None:
+    """The order's parcel holding a live (unshipped, uncancelled) number, if any."""
+    found = parcels_by_order([order_id], NUMBERED).get(order_id)
+    return found[-1] if found else None
+
+
+def by_code(code: str) -> Waybill | None:
+    return Waybill.select().where(Waybill.code == code).order_by(Waybill.id.desc()).first() if code else None
+
+
+def orders_of(waybill_id: int) -> list[Order]:
+    return list(Order.select().join(WaybillOrder, on=(WaybillOrder.order == Order.id))
+                .where(WaybillOrder.waybill == waybill_id).order_by(Order.id))
+
+
+@dataclass
+class Need:
+    """What one order needs to print a waybill: ``waybill`` (an open parcel to reuse, or None:
+    one is made), ``wp_code`` (its courier; "" when the order carries its own number) and
+    ``take`` (a number must be taken for it)."""
+
+    order: Order
+    waybill: Waybill | None
+    wp_code: str
+    take: bool
+
+
+@dataclass
+class NumberPlan:
+    needs: dict[int, Need] = field(default_factory=dict)
+    refused: list[tuple[Order, str]] = field(default_factory=list)
+
+    def takes(self) -> Counter:
+        """(shop id, wp_code) -> how many numbers the job will take."""
+        return Counter((n.order.shop_id, n.wp_code) for n in self.needs.values() if n.take)
+
+    def warnings(self) -> list[str]:
+        """A balance lower than the numbers this job takes, per shop and courier, in words."""
+        out = []
+        for (shop_id, wp), n in sorted(self.takes().items()):
+            bal = accounts.balance(shop_id, wp)
+            if bal is not None and bal < n:
+                shop = Shop.get_by_id(shop_id)
+                out.append(tr("{c} balance of '{s}' is {b}, below the {n} numbers this job takes",
+                              "店铺“{s}”的 {c} 面单余额 {b}，少于本次需取号的 {n} 个", c=accounts.courier_name(wp),
+                              s=shop.name, b=bal, n=n))
+        return out
+
+
+def plan_numbers(orders: Sequence[Order], courier: str | None = None) -> NumberPlan:
+    """What each order of a waybill job prints with. ``courier`` (a wp_code) overrides each shop's
+    default courier; an order holding a live number of another courier is refused (recycle it
+    first), as is an order without a number whose shop has no account for the courier."""
+    wanted = (courier or "").strip().upper() or None
+    plan = NumberPlan()
+    open_ = parcels_by_order([o.id for o in orders], OPEN_STATES)
+    defaults: dict[int, str | None] = {}
+    have_account: dict[tuple[int, str], bool] = {}
+    for o in orders:
+        mine = open_.get(o.id, [])
+        numbered = [w for w in mine if w.state in NUMBERED]
+        if numbered:
+            w = numbered[-1]
+            if wanted and w.wp_code != wanted:
+                plan.refused.append((o, tr("holds {c} number {n}: recycle it before printing with {x}",
+                                           "已有{c}单号 {n}：请先回收再用{x}打印", c=accounts.courier_name(w.wp_code),
+                                           n=w.code, x=accounts.courier_name(wanted))))
+            else:
+                plan.needs[o.id] = Need(o, w, w.wp_code, False)
+            continue
+        if o.tracking_number:  # typed or imported with the order: printed as it is
+            plan.needs[o.id] = Need(o, None, "", False)
+            continue
+        if o.shop_id not in defaults:
+            acc = accounts.default_account(o.shop_id)
+            defaults[o.shop_id] = acc.wp_code if acc is not None else None
+        wp = wanted or defaults[o.shop_id]
+        if not wp:
+            plan.refused.append((o, tr("no number and no courier account: choose one (dadan waybills use COURIER "
+                                       "--branch CODE)", "没有单号也没有面单账号：请先选择（dadan waybills use 快递 "
+                                       "--branch 网点编码）")))
+            continue
+        key = (o.shop_id, wp)
+        if key not in have_account:
+            have_account[key] = accounts.account(o.shop_id, wp) is not None
+        if not have_account[key]:
+            plan.refused.append((o, tr("no number, and the shop has no {c} e-waybill account",
+                                       "没有单号，且店铺没有{c}电子面单账号", c=accounts.courier_name(wp))))
+            continue
+        pending = [w for w in mine if w.state == "pending" and w.wp_code == wp]
+        plan.needs[o.id] = Need(o, pending[-1] if pending else None, wp, True)
+    return plan
+
+
+def make_parcels(needs: Iterable[Need], *, actor: str) -> dict[int, int | None]:
+    """Inside the job's transaction: a pending parcel (with its request id) for every order that
+    takes a number and has none yet. Returns order id -> parcel id (None: the order's own
+    number)."""
+    out: dict[int, int | None] = {}
+    now = utcnow()
+    for n in needs:
+        if n.waybill is not None:
+            out[n.order.id] = n.waybill.id
+        elif not n.take:
+            out[n.order.id] = None
+        else:
+            w = Waybill.create(shop=n.order.shop_id, wp_code=n.wp_code, object_id=f"dd{uuid.uuid4().hex}",
+                               package_id=uuid.uuid4().hex[:16], state="pending", created_at=now, created_by=actor)
+            WaybillOrder.insert(waybill=w.id, order=n.order.id).execute()
+            out[n.order.id] = w.id
+    return out
+
+
+def note_printed(waybill_id: int) -> None:
+    """A label of this parcel was sent to the printer (inside the caller's transaction)."""
+    now = utcnow()
+    Waybill.update(print_count=Waybill.print_count + 1, printed_at=now).where(Waybill.id == waybill_id).execute()
+    Waybill.update(state="printed").where((Waybill.id == waybill_id) & (Waybill.state == "live")).execute()
+
+
+def note_shipped(order_id: int, code: str, *, actor: str) -> None:
+    """The order ships with ``code``: its parcel with that number is shipped (inside the caller's
+    transaction)."""
+    for w in parcels_by_order([order_id], NUMBERED).get(order_id, []):
+        if w.code == code:
+            Waybill.update(state="shipped", shipped_at=utcnow()).where(Waybill.id == w.id).execute()
+            audit.record("waybill-ship", actor=actor, order_id=order_id, target=f"waybill:{w.code}",
+                         detail={"wp_code": w.wp_code})
+
+
+def waybill_problem(order: Order, tracking_number: str, logistics_id: int | None) -> str | None:
+    """Why ``order`` cannot ship with ``tracking_number`` as far as its e-waybills go: the number
+    was recycled, or the order holds a live waybill with another number (a typed number must
+    match it) or of another courier. None when nothing speaks against it."""
+    from dadan.core.orders.couriers import CourierBook
+
+    recycled = Waybill.select().where((Waybill.code == tracking_number) & (Waybill.state == "cancelled")).exists()
+    live = numbered_parcel(order.id)
+    if recycled and (live is None or live.code != tracking_number):
+        return tr("waybill {t} was recycled (cancelled): it must not ship", "面单 {t} 已回收（取消），不能发货",
+                  t=tracking_number)
+    if live is None:
+        return None
+    if live.code != tracking_number:
+        return tr("order {sn} holds waybill {w}: the number must match it (recycle it first to use another)",
+                  "订单 {sn} 已有面单 {w}：单号必须一致（如要改用其他单号，请先回收）", sn=order.order_sn, w=live.code)
+    lid = CourierBook.from_database().lookup_id(live.wp_code)
+    if lid is not None and logistics_id is not None and int(logistics_id) != lid:
+        return tr("waybill {w} is a {c} number", "面单 {w} 是{c}的单号", w=live.code,
+                  c=accounts.courier_name(live.wp_code))
+    return None

@@ -1,0 +1,76 @@
+"""Shipping printed parcels with their e-waybill numbers: on print (setting
+``waybills.confirm_on = "print"``) and one-key ship of a view (一键发货: every printed, unshipped,
+unblocked parcel). Both go through :func:`dadan.core.shipping.outbox.assign_tracking`, so the
+confirmation is queued in the outbox in the same transaction and every shipping rule holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from dadan.core import audit
+from dadan.core.db import write
+from dadan.core.errors import DadanError
+from dadan.core.i18n import tr
+from dadan.core.models import Order, Waybill
+from dadan.core.orders.couriers import CourierBook
+from dadan.core.orders.rules import blocked_reason
+from dadan.core.waybills.parcels import parcels_by_order
+
+
+def _ship(order: Order, w: Waybill, *, actor: str) -> None:
+    from dadan.core.shipping.outbox import assign_tracking
+
+    lid = CourierBook.from_database().lookup_id(w.wp_code)
+    if lid is None:
+        raise DadanError(tr("the platform lists no courier {c}: sync the courier list (dadan shops check)",
+                            "平台快递列表中没有 {c}：请先同步快递列表（dadan shops check）", c=w.wp_code))
+    assign_tracking(order.id, w.code, lid, actor=actor)
+
+
+def ship_on_print(order_id: int, waybill_id: int, *, actor: str) -> None:
+    """Inside the print's transaction: a parcel's label went out, so its shipment is confirmed
+    now. A refusal (blocked since, shipped elsewhere) changes nothing and is noted on the order."""
+    order = Order.get_by_id(order_id)
+    w = Waybill.get_by_id(waybill_id)
+    if w.state != "printed" or order.state in ("shipped", "confirmed"):
+        return
+    try:
+        _ship(order, w, actor=actor)
+    except DadanError as exc:
+        audit.order_event(order.id, "ship", tr("not confirmed on print: {w}", "打印时未回传发货：{w}", w=exc.message))
+
+
+@dataclass
+class ShipReport:
+    shipped: list[tuple[str, str]] = field(default_factory=list)  # (order_sn, number)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (order_sn, why)
+
+
+def ship_printed(order_ids: Sequence[int], *, actor: str) -> ShipReport:
+    """One-key ship (一键发货): every order of ``order_ids`` whose parcel is printed and not yet
+    shipped, and that is not blocked, ships with its parcel's number; the rest are listed with
+    the reason. Each order is its own transaction: one refusal stops nothing else."""
+    report = ShipReport()
+    ids = list(order_ids)
+    printed = parcels_by_order(ids, ("printed",))
+    for start in range(0, len(ids), 500):
+        for o in Order.select().where(Order.id.in_(ids[start:start + 500])).order_by(Order.id):
+            mine = printed.get(o.id)
+            if not mine:
+                continue
+            w = mine[-1]
+            why = blocked_reason(o)
+            if not why and (o.state in ("shipped", "confirmed") or o.order_status in (2, 3)):
+                why = tr("already shipped", "已发货")
+            if why:
+                report.skipped.append((o.order_sn, why))
+                continue
+            try:
+                with write():
+                    _ship(o, w, actor=actor)
+            except DadanError as exc:
+                report.skipped.append((o.order_sn, exc.message))
+                continue
+            report.shipped.append((o.order_sn, w.code))
+    return report
