@@ -150,8 +150,8 @@ def test_streams_in_chunks(tmp_path, shop, monkeypatch):
     seen = []
     real = E.iter_orders
 
-    def spy(where=None, *, chunk=1000):
-        for o, items in real(where, chunk=chunk):
+    def spy(where=None, *, chunk=1000, on_batch=None):
+        for o, items in real(where, chunk=chunk, on_batch=on_batch):
             seen.append(o.id)
             yield o, items
 

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "dadan.tui.commands.importing",
     "dadan.tui.commands.export",
     "dadan.tui.commands.print",
+    "dadan.tui.commands.waybills",
 ]
 
 

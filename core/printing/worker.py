@@ -469,7 +469,11 @@ class WorkerPool:
     def __init__(self, ctx, on_event: Callable[[WorkerEvent], None] | None = None):
         self.ctx = ctx
         names = [p.name for p in ctx.settings.printers] or [ctx.settings.printer().name]
-        self.workers = {n: PrintWorker(profile_for(ctx, n), settings=ctx.settings, on_event=on_event) for n in names}
+        from dadan.core.platform.shops import ClientFactory
+
+        factory = ClientFactory(paths=ctx.paths, settings=ctx.settings)
+        self.workers = {n: PrintWorker(profile_for(ctx, n), settings=ctx.settings, on_event=on_event,
+                                       client_factory=factory) for n in names}
 
     def start(self) -> None:
         for w in self.workers.values():

@@ -18,8 +18,10 @@ and counted (``ExportResult.left_out``).
 
 JSON Lines (``kind="orders"``) has stable keys: shop, order_sn, order_status, refund_status,
 after_sales_status, state, exceptions, tracking_number, logistics_id, print_count, province,
-city, town, pay_amount_fen, last_ship_time, updated_at, items[...] (times ISO 8601 UTC with
-``Z``; money in fen). CSV/xlsx orders exports use the merchant backend's Chinese headers, one
+city, town, pay_amount_fen, last_ship_time, updated_at, items[...], waybills[...] (times ISO 8601
+UTC with ``Z``; money in fen). ``tracking_number`` is the order's live or shipped waybill number;
+``waybills`` lists its parcels with a number: ``{"code", "courier" (wp_code), "state"}``, state
+``live``, ``printed``, ``cancelled`` or ``shipped``. CSV/xlsx orders exports use the merchant backend's Chinese headers, one
 row per order line, so they can be imported again.
 """
 
@@ -43,7 +45,7 @@ KINDS = ("orders", "ship", "picklist", "daily")
 FORMATS = ("jsonl", "csv", "xlsx")
 JSONL_KEYS = ("shop", "order_sn", "order_status", "refund_status", "after_sales_status", "state", "exceptions",
               "tracking_number", "logistics_id", "print_count", "province", "city", "town", "pay_amount_fen",
-              "last_ship_time", "updated_at", "items")
+              "last_ship_time", "updated_at", "items", "waybills")
 ITEM_KEYS = ("goods_id", "goods_name", "goods_spec", "goods_count", "sku_id", "outer_id", "outer_goods_id",
              "goods_price_fen")
 
@@ -103,8 +105,10 @@ def make_export_folder(path: Path) -> None:
                              e=exc.strerror or exc)) from None
 
 
-def iter_orders(where=None, *, chunk: int = 1000) -> Iterator[tuple[object, list[dict]]]:
-    """(order, items) for every order matching ``where``, in id order, ``chunk`` at a time."""
+def iter_orders(where=None, *, chunk: int = 1000,
+                on_batch: Callable[[list[int]], None] | None = None) -> Iterator[tuple[object, list[dict]]]:
+    """(order, items) for every order matching ``where``, in id order, ``chunk`` at a time
+    (``on_batch`` is told each chunk's order ids before its orders come)."""
     from dadan.core.models import Order, OrderItem
 
     last = 0
@@ -119,6 +123,8 @@ def iter_orders(where=None, *, chunk: int = 1000) -> Iterator[tuple[object, list
         for it in (OrderItem.select().where(OrderItem.order.in_([o.id for o in batch]))
                    .order_by(OrderItem.order, OrderItem.position).dicts()):
             items.setdefault(it["order"], []).append(it)
+        if on_batch is not None:
+            on_batch([o.id for o in batch])
         for o in batch:
             yield o, items.get(o.id, [])
         last = batch[-1].id
@@ -139,7 +145,16 @@ def _shop_names() -> dict[int, str]:
     return dict(Shop.select(Shop.id, Shop.name).tuples())
 
 
-def order_json(o, items: list[dict], shop_name: str) -> dict:
+def waybills_json(order_ids: list[int]) -> dict[int, list[dict]]:
+    """order id -> its parcels that hold or held a number: ``{"code", "courier" (wp_code),
+    "state": "live" | "printed" | "cancelled" | "shipped"}``, oldest first."""
+    from dadan.core.waybills.parcels import parcels_by_order
+
+    return {oid: [{"code": w.code, "courier": w.wp_code, "state": w.state} for w in ws]
+            for oid, ws in parcels_by_order(order_ids, ("live", "printed", "cancelled", "shipped")).items()}
+
+
+def order_json(o, items: list[dict], shop_name: str, waybills: list[dict] | None = None) -> dict:
     from dadan.core.orders.rules import FLAG_KEYS, flags_of
 
     return {
@@ -160,6 +175,7 @@ def order_json(o, items: list[dict], shop_name: str) -> dict:
         "last_ship_time": _iso(o.last_ship_time),
         "updated_at": _iso(o.updated_at),
         "items": [{k: it.get(k) for k in ITEM_KEYS} for it in items],
+        "waybills": waybills or [],
     }
 
 
@@ -264,12 +280,19 @@ def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, xlsx_tmp=None) ->
         cols = list(JSONL_KEYS) if fmt == "jsonl" else ORDER_COLUMNS
         w = RowWriter(fmt, fh, cols)
         couriers = CourierBook.from_database()
-        for o, items in iter_orders(where, chunk=chunk):
+        parcels: dict[int, list[dict]] = {}
+
+        def load_parcels(ids: list[int]) -> None:
+            parcels.clear()
+            if fmt == "jsonl":
+                parcels.update(waybills_json(ids))
+
+        for o, items in iter_orders(where, chunk=chunk, on_batch=load_parcels):
             orders += 1
             if progress and orders % chunk == 0:
                 progress(orders)
             if fmt == "jsonl":
-                w.row([], order_json(o, items, shops.get(o.shop_id, "")))
+                w.row([], order_json(o, items, shops.get(o.shop_id, ""), parcels.get(o.id)))
                 rows += 1
                 continue
             base = [shops.get(o.shop_id, ""), o.order_sn, _STATUS_TEXT.get(o.order_status, "已取消"),

@@ -18,6 +18,8 @@ def register(sub) -> None:
     p.add_argument("--template", "-t", metavar="NAME", help="label template (default: the printer's)")
     p.add_argument("--printer", "-p", metavar="NAME", help="printer profile (default: default_printer)")
     p.add_argument("--reprint", metavar="REASON", help="print again orders already printed (audited)")
+    p.add_argument("--courier", metavar="CODE", help="courier whose e-waybill numbers to take (wp_code, e.g. ZTO; "
+                   "default: each shop's default courier)")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p.add_argument("--wait", action="store_true",
                    help="wait until the job is finished even when another dadan is printing it")
@@ -63,7 +65,7 @@ def register(sub) -> None:
 
 
 # ------------------------------------------------------------------ print
-def _orders_for(args) -> list[int]:
+def orders_for(args) -> list[int]:
     from dadan.core.errors import DadanError, NotFound
     from dadan.core.i18n import tr
     from dadan.core.models import Order
@@ -91,7 +93,7 @@ def _orders_for(args) -> list[int]:
     return ids
 
 
-def _confirm(question: str, yes: bool) -> bool:
+def confirm(question: str, yes: bool) -> bool:
     from dadan.core.errors import DadanError
     from dadan.core.i18n import tr
 
@@ -117,8 +119,11 @@ def _print_in_foreground(ctx, job_id: int) -> int:
     job = printing.get_job(job_id)
     holder = printing.lease_holder(job.printer)
     if holder is None:
+        from dadan.core.platform.shops import ClientFactory
+
         worker = PrintWorker(profile_for(ctx, job.printer), settings=ctx.settings,
-                             preview_dir=ctx.paths.preview_dir, on_event=_progress)
+                             preview_dir=ctx.paths.preview_dir, on_event=_progress,
+                             client_factory=ClientFactory(paths=ctx.paths, settings=ctx.settings))
         try:
             worker.run_pending(job_id)
         finally:
@@ -165,9 +170,14 @@ def run_print(args, ctx) -> int:
     template = args.template or printer.template
     load_template(template)  # a template that does not load is refused before anything is queued
     ctx.open_db()
-    ids = _orders_for(args)
-    plan = plan_print(ids, reprint=bool(args.reprint))
+    ids = orders_for(args)
+    plan = plan_print(ids, reprint=bool(args.reprint), waybill=load_template(template).kind == "waybill",
+                      courier=args.courier)
     print(plan.summary(), file=sys.stderr)
+    for o, why in plan.no_number[:10]:
+        print(f"  {visible(o.order_sn)}: {visible(why)}", file=sys.stderr)
+    for line in plan.warnings():
+        print(tr("warning: {w}", "注意：{w}", w=line), file=sys.stderr)
     for o, why in plan.blocked[:10]:
         print(f"  {o.order_sn}: {why}", file=sys.stderr)
     for o in plan.printed[:10]:
@@ -177,15 +187,15 @@ def run_print(args, ctx) -> int:
         return 1
     question = tr("print {n} label(s) on '{p}' with template {t}?", "用模板 {t} 在 '{p}' 上打印 {n} 张？",
                   n=len(plan.ready), p=printer.name, t=template)
-    if not _confirm(question, args.yes):
+    if not confirm(question, args.yes):
         return 1
     ready = [o.id for o in plan.ready]
     if args.reprint:
         job = printing.create_reprint_job(ready, reason=args.reprint, printer=printer.name, template=template,
-                                          actor=ctx.operator)
+                                          actor=ctx.operator, courier=args.courier)
     else:
         job = printing.create_job(ready, printer=printer.name, template=template, actor=ctx.operator,
-                                  skip_excluded=True)
+                                  skip_excluded=True, courier=args.courier)
     print(tr("queued job #{j} ({n} labels)", "已加入任务 #{j}（{n} 张）", j=job.id, n=job.total), file=sys.stderr)
     if not args.wait and printing.lease_holder(printer.name) is not None:
         print(tr("the dadan driving '{p}' will print it", "正在驱动 '{p}' 的 dadan 会打印它", p=printer.name))
