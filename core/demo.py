@@ -91,8 +91,12 @@ def _waybill_no(rng: random.Random, logistics_id: int) -> str:
     return example_tracking(by_id(logistics_id), rng.randrange(10**11, 10**12))
 
 
-def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None) -> Iterator[dict]:
-    """Yield ``n`` order records (the shape :func:`dadan.core.orders.upsert.upsert_orders` takes)."""
+def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None,
+                 numbers: bool = False) -> Iterator[dict]:
+    """Yield ``n`` order records (the shape :func:`dadan.core.orders.upsert.upsert_orders` takes).
+    Orders awaiting shipment carry no tracking number, as the platform's do (the number is taken
+    when the waybill prints); ``numbers``: most of them come with one already entered, as after a
+    tracking-number import (for trying scan-to-ship without a platform)."""
     rng = random.Random(seed)
     now = (now or utcnow()).replace(microsecond=0)
     provinces = list(REGIONS)
@@ -151,12 +155,14 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None) -> It
         if order_status in (2, 3):
             logistics_id = rng.choice(_SHIPPED_WITH)
             tracking = _waybill_no(rng, logistics_id)
-        elif rng.random() < 0.6:
-            logistics_id = (_COSTLY_WITH if goods_fen > 20000
-                            else rng.choices(_WAYBILL_FROM, weights=(5, 3, 2, 1))[0])
-            # an electronic waybill number already allocated for the courier (printed as the
-            # label's barcode and scanned at the packing bench to ship)
-            tracking = _waybill_no(rng, logistics_id)
+        else:
+            # drawn whether kept or not, so that the same seed gives the same orders either way
+            draw = rng if rng.random() < 0.6 else random.Random(sn)
+            entered_by = (_COSTLY_WITH if goods_fen > 20000
+                          else draw.choices(_WAYBILL_FROM, weights=(5, 3, 2, 1))[0])
+            entered = _waybill_no(draw, entered_by)
+            if numbers:
+                logistics_id, tracking = entered_by, entered
         yield {
             "order_sn": sn,
             "order_status": order_status,
@@ -201,8 +207,9 @@ def seed_couriers() -> None:
 
 
 def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, shop_name: str = DEMO_SHOP,
-               chunk: int = 5000, progress=None) -> int:
-    """Write ``n`` demo orders (idempotent for the same seed and clock). Returns orders written."""
+               chunk: int = 5000, progress=None, numbers: bool = False) -> int:
+    """Write ``n`` demo orders (idempotent for the same seed and clock). Returns orders written.
+    ``numbers``: see :func:`demo_records`."""
     now = (now or utcnow()).replace(microsecond=0)
     seed_couriers()
     with write():
@@ -220,7 +227,7 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
         if progress:
             progress(written, n)
 
-    for rec in demo_records(n, seed, now=now):
+    for rec in demo_records(n, seed, now=now, numbers=numbers):
         batch.append(rec)
         if len(batch) >= chunk:
             flush()

@@ -207,7 +207,7 @@ def test_every_catalogue_example_has_its_couriers_shape(courier):
 
 
 def test_demo_waybills_match_their_courier():
-    recs = [r for r in demo_records(2000, seed=1, now=NOW) if r["tracking_number"]]
+    recs = [r for r in demo_records(2000, seed=1, now=NOW, numbers=True) if r["tracking_number"]]
     assert len(recs) > 500
     bad = [(r["logistics_id"], r["tracking_number"]) for r in recs
            if not C.matches_tracking(C.by_id(r["logistics_id"]), r["tracking_number"])]
@@ -228,3 +228,15 @@ def test_loopback_waybills_match_their_courier():
     bad = [(o["logistics_id"], o["tracking_number"]) for o in shipped
            if not C.matches_tracking(C.by_id(o["logistics_id"]), o["tracking_number"])]
     assert not bad, bad[:5]
+
+
+def test_demo_orders_awaiting_shipment_carry_no_number_as_the_platforms_do():
+    recs = list(demo_records(500, seed=1, now=NOW))
+    awaiting = [r for r in recs if r["order_status"] == 1]
+    assert awaiting and not any(r["tracking_number"] or r["logistics_id"] for r in awaiting)
+    shipped = [r for r in recs if r["order_status"] in (2, 3)]
+    assert shipped and all(r["tracking_number"] for r in shipped)
+    # the same seed gives the same orders with or without entered numbers
+    with_numbers = list(demo_records(500, seed=1, now=NOW, numbers=True))
+    assert [r["order_sn"] for r in with_numbers] == [r["order_sn"] for r in recs]
+    assert all(r["tracking_number"] for r in with_numbers if r["order_status"] == 1)

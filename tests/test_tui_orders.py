@@ -33,7 +33,7 @@ def _build(path: Path, n: int, seed: int) -> Path:
     from dadan.core.orders.listing import ensure_statistics
 
     open_database(f"sqlite:///{path}")
-    write_demo(n, seed=seed, now=NOW)
+    write_demo(n, seed=seed, now=NOW, numbers=True)
     ensure_statistics(force=True)
     from dadan.core.db import close_database
 
