@@ -115,30 +115,30 @@ def render(p: dict, signature: Callable[[str], str]) -> dict:
     try:
         req = json.loads(p.get("request") or "")
     except ValueError:
-        raise ApiError(10001, "参数错误", "request is not JSON") from None
+        raise ApiError(10001, "参数错误", "request 不是 JSON") from None
     if not isinstance(req, dict):
-        raise ApiError(10001, "参数错误", "request must be an object")
+        raise ApiError(10001, "参数错误", "request 须为对象")
     if req.get("print_command_type", "TSPL") != "TSPL":
-        raise ApiError(10001, "参数错误", f"print_command_type {req.get('print_command_type')!r} is not supported")
+        raise ApiError(10001, "参数错误", f"不支持的指令类型：{req.get('print_command_type')}")
     encoding = req.get("cmd_encoding") or "gzip"
     if encoding not in ("gzip", "origin"):
-        raise ApiError(10001, "参数错误", f"cmd_encoding {encoding!r} is not supported")
+        raise ApiError(10001, "参数错误", f"不支持的编码：{encoding}")
     contents = (req.get("document") or {}).get("contents")
     if not isinstance(contents, list) or not 1 <= len(contents) <= 2 or not all(isinstance(c, dict) for c in contents):
-        raise ApiError(10001, "参数错误", "document.contents must hold the waybill and at most a custom area")
+        raise ApiError(10001, "参数错误", "document.contents 须为面单和至多一个自定义区")
     first = contents[0]
     try:
         if "encrypted_data" in first:
             data = str(first.get("encrypted_data") or "")
             if str(first.get("signature") or "") != signature(data):
-                raise ApiError(30030, "签名校验失败", "the print data's signature does not match")
+                raise ApiError(30030, "签名校验失败", "签名校验失败")
             payload = json.loads(base64.b64decode(data.encode("ascii"), validate=True).decode("utf-8"))
         else:
             payload = json.loads(str(first.get("print_data") or ""))
     except ValueError:
-        raise ApiError(10001, "参数错误", "print data cannot be read") from None
+        raise ApiError(10001, "参数错误", "打印数据无法解析") from None
     if not isinstance(payload, dict) or not payload.get("waybillCode"):
-        raise ApiError(10001, "参数错误", "print data holds no waybill")
+        raise ApiError(10001, "参数错误", "打印数据中没有面单号")
     custom: list[str] = []
     if len(contents) == 2:
         lines = (contents[1].get("data") or {}).get("lines") or []
@@ -148,7 +148,7 @@ def render(p: dict, signature: Callable[[str], str]) -> dict:
         dx = round(float(config.get("horizontal_offset") or 0) * DOTS_PER_MM)
         dy = round(float(config.get("vertical_offset") or 0) * DOTS_PER_MM)
     except (TypeError, ValueError):
-        raise ApiError(10001, "参数错误", "offsets must be numbers (mm)") from None
+        raise ApiError(10001, "参数错误", "偏移量须为数字（毫米）") from None
     cmd = tspl(payload, _size_of(str(first.get("template_url") or "")), dx=dx, dy=dy,
                reverse=config.get("orientation") == "reverse", custom=custom)
     content = (base64.b64encode(gzip.compress(cmd)).decode("ascii") if encoding == "gzip"

@@ -123,31 +123,31 @@ class Waybills:
         wp_code = str(req.get("wp_code") or "")
         branches = self.subscriptions.get(mall.mall_id, {}).get(wp_code)
         if not branches:
-            raise ApiError(30010, "未订购该快递电子面单", f"wp_code {wp_code!r} is not subscribed")
+            raise ApiError(30010, "未订购该快递电子面单", f"未订购该快递电子面单：{wp_code}")
         dtos = req.get("trade_order_info_dtos")
         if not isinstance(dtos, list) or not 1 <= len(dtos) <= MAX_DTOS or not all(isinstance(d, dict) for d in dtos):
-            raise ApiError(10001, "参数错误", f"trade_order_info_dtos must hold 1 to {MAX_DTOS} entries")
+            raise ApiError(10001, "参数错误", f"trade_order_info_dtos 须为 1 到 {MAX_DTOS} 个")
         sender = req.get("sender") or {}
         addr = sender.get("address") or {}
         key = tuple(str(addr.get(k) or "").strip() for k in ADDRESS_KEYS)
         branch = next((b for b in branches for a in b["addresses"]
                        if tuple(a[k].strip() for k in ADDRESS_KEYS) == key), None)
         if branch is None:
-            raise ApiError(30011, "发货地址不是网点已登记的地址", "sender address is not registered at a branch")
+            raise ApiError(30011, "发货地址不是网点已登记的地址", "发货地址不是网点已登记的地址")
         for dto in dtos:
             if not str(dto.get("object_id") or ""):
-                raise ApiError(10001, "参数错误", "object_id is required")
+                raise ApiError(10001, "参数错误", "object_id 不能为空")
             for sn in _orders(dto):
                 if sn not in mall.orders:
-                    raise ApiError(30012, "订单不存在", f"order {sn} not found")
+                    raise ApiError(30012, "订单不存在", f"订单不存在：{sn}")
         found = [self._existing(mall, wp_code, dto) for dto in dtos]
         fresh = {_parcel_key(d) for d, f in zip(dtos, found) if f is None}
         if len(fresh) > branch["quantity"]:
-            raise ApiError(30013, "面单余额不足", f"balance {branch['quantity']}, {len(fresh)} numbers needed")
+            raise ApiError(30013, "面单余额不足", f"面单余额不足：余额 {branch['quantity']}，需要 {len(fresh)}")
         modules = []
         for dto, rec in zip(dtos, found):
             rec = rec or self._existing(mall, wp_code, dto) or self._take(mall, wp_code, branch, req, dto)
-            self.objects.setdefault(mall.mall_id, {})[f"{wp_code}/{dto['object_id']}"] = rec["waybill_code"]
+            self.objects.setdefault(mall.mall_id, {})[f"{wp_code}/{dto['object_id']}"] = rec["module"]["waybill_code"]
             modules.append({**rec["module"], "object_id": str(dto["object_id"])})
         return {"pdd_waybill_get_response": {"modules": modules}}
 
@@ -205,11 +205,11 @@ class Waybills:
         wp_code, code = p.get("wp_code", ""), p.get("waybill_code", "")
         rec = self.waybills.get(mall.mall_id, {}).get(code)
         if rec is None or rec["wp_code"] != wp_code:
-            raise ApiError(30020, "面单号不存在", f"waybill {code} of {wp_code} not found")
+            raise ApiError(30020, "面单号不存在", f"面单号不存在：{code}（{wp_code}）")
         if rec["state"] == "cancelled":
-            raise ApiError(30021, "面单已取消", f"waybill {code} is already cancelled")
+            raise ApiError(30021, "面单已取消", f"面单已取消：{code}")
         if rec["state"] == "shipped":
-            raise ApiError(30022, "已发货的面单不能取消", f"waybill {code} was used to ship")
+            raise ApiError(30022, "已发货的面单不能取消", f"已发货的面单不能取消：{code}")
         rec["state"] = "cancelled"
         branch = self._branch(mall, wp_code, rec["branch_code"])
         branch["quantity"] += 1
@@ -237,7 +237,7 @@ class Waybills:
         live record for ``tracking`` (to mark shipped once sent), else None."""
         rec = self.waybills.get(mall.mall_id, {}).get(tracking)
         if rec is not None and rec["state"] == "cancelled":
-            raise ApiError(30023, "面单已取消，不能发货", f"waybill {tracking} was cancelled")
+            raise ApiError(30023, "面单已取消，不能发货", f"面单已取消，不能发货：{tracking}")
         return rec
 
 
@@ -245,7 +245,7 @@ def _orders(dto: dict) -> list[str]:
     info = dto.get("order_info") or {}
     sns = info.get("trade_order_list") or []
     if not isinstance(sns, list) or not sns:
-        raise ApiError(10001, "参数错误", "order_info.trade_order_list must hold 1 to 100 orders")
+        raise ApiError(10001, "参数错误", "order_info.trade_order_list 须为 1 到 100 个订单")
     return [str(sn) for sn in sns]
 
 
@@ -257,7 +257,7 @@ def _json_param(p: dict, name: str, kind: type):
     try:
         value = json.loads(p.get(name) or "")
     except ValueError:
-        raise ApiError(10001, "参数错误", f"{name} is not JSON") from None
+        raise ApiError(10001, "参数错误", f"{name} 不是 JSON") from None
     if not isinstance(value, kind):
-        raise ApiError(10001, "参数错误", f"{name} has the wrong shape")
+        raise ApiError(10001, "参数错误", f"{name} 格式错误")
     return value
