@@ -362,6 +362,8 @@ def test_save_and_load_keep_shops_tokens_balances_and_numbers(wb, tmp_path):
                                                  retry=FAST_RETRY, timeout=2) as c:
         (again,) = waybill_get(c, request([dto([wb.orders[1]], "s1")]))
         (new,) = waybill_get(c, request([dto([wb.orders[9]], "s9")]))
+        (same_parcel,) = waybill_get(c, request([dto([wb.orders[2]], "another-id", "s2")]))
     assert again == modules[1]
+    assert same_parcel["waybill_code"] == modules[2]["waybill_code"]
     assert new["waybill_code"] not in {m["waybill_code"] for m in modules}
     assert loaded.balance(mall, "ZTO")["quantity"] == 96

@@ -65,6 +65,7 @@ class Waybills:
         self.waybills: dict[str, dict[str, dict]] = {}  # mall -> waybill_code -> record
         self.objects: dict[str, dict[str, str]] = {}  # mall -> "wp_code/object_id" -> waybill_code
         self.serials: Counter = Counter()  # wp_code -> numbers made
+        self.parcels: dict[str, dict[str, str]] = {}  # mall -> courier/orders/package -> newest code
 
     def to_json(self) -> dict:
         return {"subscriptions": self.subscriptions, "waybills": self.waybills, "objects": self.objects,
@@ -75,6 +76,11 @@ class Waybills:
         self.waybills = data.get("waybills") or {}
         self.objects = data.get("objects") or {}
         self.serials = Counter(data.get("serials") or {})
+        self.parcels = {}
+        for mall_id, books in self.waybills.items():
+            for code, rec in books.items():
+                key = _index_key(rec["wp_code"], (tuple(sorted(rec["orders"])), rec["package_id"]))
+                self.parcels.setdefault(mall_id, {})[key] = code
 
     def subscribe(self, mall: Mall, wp_code: str, *, quantity: int = 1000,
                   branches: list[dict] | None = None) -> list[dict]:
@@ -127,8 +133,13 @@ class Waybills:
         dtos = req.get("trade_order_info_dtos")
         if not isinstance(dtos, list) or not 1 <= len(dtos) <= MAX_DTOS or not all(isinstance(d, dict) for d in dtos):
             raise ApiError(10001, "参数错误", f"trade_order_info_dtos 须为 1 到 {MAX_DTOS} 个")
+        if not all(isinstance(d.get(k) or {}, dict) for d in [req, *dtos]
+                   for k in ("sender", "order_info", "package_info", "recipient")):
+            raise ApiError(10001, "参数错误", "sender、order_info、package_info、recipient 须为对象")
         sender = req.get("sender") or {}
         addr = sender.get("address") or {}
+        if not isinstance(addr, dict):
+            raise ApiError(10001, "参数错误", "sender.address 须为对象")
         key = tuple(str(addr.get(k) or "").strip() for k in ADDRESS_KEYS)
         branch = next((b for b in branches for a in b["addresses"]
                        if tuple(a[k].strip() for k in ADDRESS_KEYS) == key), None)
@@ -157,10 +168,8 @@ class Waybills:
         code = self.objects.get(mall.mall_id, {}).get(f"{wp_code}/{dto['object_id']}")
         if code is not None and books[code]["state"] != "cancelled":
             return books[code]
-        key = _parcel_key(dto)
-        return next((r for r in books.values()
-                     if r["wp_code"] == wp_code and r["state"] == "live"
-                     and (tuple(sorted(r["orders"])), r["package_id"]) == key), None)
+        rec = books.get(self.parcels.get(mall.mall_id, {}).get(_index_key(wp_code, _parcel_key(dto)), ""))
+        return rec if rec is not None and rec["state"] == "live" else None
 
     def _take(self, mall: Mall, wp_code: str, branch: dict, req: dict, dto: dict) -> dict:
         courier = by_code(wp_code)
@@ -171,7 +180,7 @@ class Waybills:
         branch["quantity"] -= 1
         branch["allocated_quantity"] += 1
         rcp = dto.get("recipient") or {}
-        raddr = rcp.get("address") or {}
+        raddr = rcp.get("address") if isinstance(rcp.get("address"), dict) else {}
         sender = req.get("sender") or {}
         payload = {
             "waybillCode": code, "wpCode": wp_code,
@@ -192,6 +201,7 @@ class Waybills:
                "module": {"object_id": str(dto["object_id"]), "waybill_code": code, "parent_waybill_code": "",
                           "print_data": json.dumps(print_data, ensure_ascii=False)}}
         books[code] = rec
+        self.parcels.setdefault(mall.mall_id, {})[_index_key(wp_code, (orders, package_id))] = code
         return rec
 
     def envelope(self, payload: dict, url: str) -> dict:
@@ -251,6 +261,10 @@ def _orders(dto: dict) -> list[str]:
 
 def _parcel_key(dto: dict) -> tuple[tuple[str, ...], str]:
     return tuple(sorted(_orders(dto))), str((dto.get("package_info") or {}).get("id") or "")
+
+
+def _index_key(wp_code: str, parcel: tuple[tuple[str, ...], str]) -> str:
+    return json.dumps([wp_code, list(parcel[0]), parcel[1]])
 
 
 def _json_param(p: dict, name: str, kind: type):
