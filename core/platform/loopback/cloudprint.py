@@ -59,6 +59,15 @@ def _wrap(text: str, width: int) -> list[str]:
     return [*lines, line] if line else lines
 
 
+def _full_address(addr: dict) -> str:
+    """The address in one line; a detail that already starts with the province is whole."""
+    detail = str(addr.get("detail") or "")
+    province = str(addr.get("province") or "")
+    if province and detail.startswith(province):
+        return detail
+    return "".join(str(addr.get(k) or "") for k in ("province", "city", "district", "town")) + detail
+
+
 def tspl(payload: dict, size: str, *, dx: int = 0, dy: int = 0, reverse: bool = False,
          custom: list[str] = ()) -> bytes:
     """The standard waybill of ``payload`` (the print data) as TSPL bytes."""
@@ -92,7 +101,7 @@ def tspl(payload: dict, size: str, *, dx: int = 0, dy: int = 0, reverse: bool = 
         addr = person.get("address") or {}
         phone = person.get("mobile") or person.get("phone") or ""
         text(16, y + 16, f"{tag} {person.get('name') or ''} {phone}")
-        full = "".join(str(addr.get(k) or "") for k in ("province", "city", "district", "town", "detail"))
+        full = _full_address(addr)
         for i, line in enumerate(_wrap(full, width - 64)[:3]):
             text(40, y + 48 + 30 * i, line)
         y += 160
