@@ -1,7 +1,9 @@
 """Loopback printers that behave like the real thing, for tests and benchmarks.
 
 :class:`FakeTsplPrinter` parses a TSPL stream (SIZE, GAP/BLINE, DIRECTION, REFERENCE, DENSITY,
-SPEED, CLS, BITMAP, PRINT) back into one image per printed label, answers ``ESC ! ?`` with a
+SPEED, CLS, BITMAP, TEXT, BARCODE "128", BAR, BOX, PRINT; text lines in GB18030) back into one
+image per printed label (Code128 bars drawn for real, so zbar reads them; TEXT recorded, not
+drawn; the texts and barcode contents of each label kept beside it), answers ``ESC ! ?`` with a
 status byte, and can simulate paper out, a connection closed mid-batch and a print engine
 that consumes labels at a given speed in mm/s (its input buffer holds ``buffer_labels``
 labels; when full it stops reading, as a real printer does, so TCP back-pressure reaches the
@@ -22,7 +24,9 @@ import socket
 import threading
 import time
 
-from PIL import Image
+from PIL import Image, ImageDraw
+
+from dadan.printers.code128 import QUIET_MODULES, bar_runs, code128_modules
 
 _INVERT = bytes(255 - i for i in range(256))
 
@@ -155,6 +159,10 @@ class FakeTsplPrinter(_Server):
         self.settings: dict[str, str] = {}
         self.commands: list[str] = []
         self.labels: list[Image.Image] = []  # received (PRINT parsed), in order
+        self.texts: list[list[str]] = []  # per label: the TEXT contents, in order
+        self.barcodes: list[list[str]] = []  # per label: the BARCODE contents, in order
+        self._texts: list[str] = []
+        self._barcodes: list[str] = []
         self.printed_at: list[float] = []  # when the engine finished each label
         self.status_queries = 0
         self.size_mm = (100.0, 150.0)
@@ -266,7 +274,7 @@ class FakeTsplPrinter(_Server):
             nl = buf.find(b"\n")
             if nl < 0:
                 return None if len(buf) < 4096 else self._bad(buf)
-            line = bytes(buf[:nl]).strip().decode("ascii")
+            line = bytes(buf[:nl]).strip().decode("gb18030")
             del buf[:nl + 1]
             if self._command(line) == "close":
                 return "close"
@@ -295,6 +303,11 @@ class FakeTsplPrinter(_Server):
             self.settings[word] = rest
         elif word == "CLS":
             self._canvas = Image.new("1", self.page_size_dots, 255)
+            self._texts, self._barcodes = [], []
+        elif word in ("TEXT", "BARCODE", "BAR", "BOX"):
+            if self._canvas is None:
+                raise ValueError(f"{word} before CLS/SIZE")
+            self._element(word, tspl_args(rest))
         elif word == "PRINT":
             copies = int(rest.split(",")[0] or 1)
             if self._canvas is None:
@@ -302,10 +315,69 @@ class FakeTsplPrinter(_Server):
             for _ in range(copies):
                 with self.lock:
                     self.labels.append(self._canvas.copy())
+                    self.texts.append(list(self._texts))
+                    self.barcodes.append(list(self._barcodes))
                 self._engine_q.put(self.label_seconds())  # blocks when the buffer is full
         else:
             raise ValueError(f"unknown TSPL command {line[:40]!r}")
         return None
+
+    def _element(self, word: str, args: list[str]) -> None:
+        draw = ImageDraw.Draw(self._canvas)
+        if word == "TEXT":  # x, y, font, rotation, x-mul, y-mul, content
+            if len(args) != 7:
+                raise ValueError(f"TEXT takes 7 arguments, not {args!r}")
+            self._texts.append(args[6])
+        elif word == "BAR":  # x, y, width, height
+            x, y, w, h = (int(a) for a in args)
+            draw.rectangle((x, y, x + w - 1, y + h - 1), fill=0)
+        elif word == "BOX":  # x, y, x_end, y_end, thickness
+            x, y, x2, y2, t = (int(a) for a in args[:5])
+            draw.rectangle((x, y, x2, y2), outline=0, width=t)
+        else:  # BARCODE x, y, "128", height, readable, rotation, narrow, wide, content
+            if len(args) != 9 or args[2] != "128":
+                raise ValueError(f"unsupported BARCODE {args!r}")
+            x, y, h, narrow = int(args[0]), int(args[1]), int(args[3]), int(args[6])
+            bits = code128_modules(args[8])
+            quiet = QUIET_MODULES * narrow
+            draw.rectangle((x - quiet, y, x + len(bits) * narrow + quiet - 1, y + h - 1), fill=255)
+            for start, length in bar_runs(bits):
+                draw.rectangle((x + start * narrow, y, x + (start + length) * narrow - 1, y + h - 1), fill=0)
+            self._barcodes.append(args[8])
+
+
+def tspl_args(text: str) -> list[str]:
+    """A TSPL command's comma-separated arguments; quoted ones unquoted (``\\["]`` is a quote)."""
+    args: list[str] = []
+    i, n = 0, len(text)
+    while i <= n:
+        while i < n and text[i] == " ":
+            i += 1
+        if i < n and text[i] == '"':
+            i += 1
+            out = []
+            while i < n and text[i] != '"':
+                if text.startswith('\\["]', i):
+                    out.append('"')
+                    i += 4
+                else:
+                    out.append(text[i])
+                    i += 1
+            if i >= n:
+                raise ValueError(f"unterminated string in {text!r}")
+            args.append("".join(out))
+            i += 1
+            while i < n and text[i] == " ":
+                i += 1
+            if i < n and text[i] != ",":
+                raise ValueError(f"text after a string in {text!r}")
+        else:
+            j = text.find(",", i)
+            j = n if j < 0 else j
+            args.append(text[i:j].strip())
+            i = j
+        i += 1
+    return args
 
 
 # ====================================================================== ESC/POS

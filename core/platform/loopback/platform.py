@@ -11,25 +11,15 @@ import threading
 import time
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from dataclasses import dataclass
 from typing import Callable
 
+from dadan.core.platform.loopback import cloudprint
+from dadan.core.platform.loopback.errors import ApiError
 from dadan.core.platform.loopback.faults import AFTER_WORK, FaultPlan
-from dadan.core.platform.loopback.world import COURIERS, Mall, OrderWorld, china_time, decrypt, public
+from dadan.core.platform.loopback.state_file import load_platform, save_platform
+from dadan.core.platform.loopback.waybills import Waybills
+from dadan.core.platform.loopback.world import COURIERS, Mall, OrderWorld, Token, china_time, decrypt, public
 from dadan.core.platform.pdd import sign
-
-
-@dataclass
-class Token:
-    mall_id: str
-    expires_at: int
-    expired: bool = False
-
-
-class ApiError(Exception):
-    def __init__(self, code: int, msg: str, sub_msg: str = "", sub_code: str = ""):
-        super().__init__(msg)
-        self.code, self.msg, self.sub_msg, self.sub_code = code, msg, sub_msg, sub_code
 
 
 class MockPlatform:
@@ -54,6 +44,7 @@ class MockPlatform:
         self.decrypt_limit: int | None = None
         self.sends: list[dict] = []
         self.world = OrderWorld(self.rng)
+        self.waybills = Waybills(client_secret)
 
     def now(self) -> float:
         return time.time() + self.offset
@@ -100,6 +91,35 @@ class MockPlatform:
         """The platform's current orders (as served), for comparisons in tests."""
         with self.lock:
             return {sn: public(o) for sn, o in mall.orders.items()}
+
+    def subscribe(self, mall: Mall, wp_code: str, *, quantity: int = 1000,
+                  branches: list[dict] | None = None) -> list[dict]:
+        """Subscribe ``mall`` to ``wp_code``'s e-waybills: by default one branch holding
+        ``quantity`` numbers with two registered sender addresses; ``branches`` gives a list of
+        ``{"branch_code", "branch_name", "quantity", "addresses": [{province, city, district,
+        detail}]}`` instead. Returns the branches."""
+        with self.lock:
+            return self.waybills.subscribe(mall, wp_code, quantity=quantity, branches=branches)
+
+    def waybill_state(self, mall: Mall) -> dict[str, dict]:
+        """waybill_code -> {wp_code, branch_code, object_id, orders, package_id, state}."""
+        with self.lock:
+            return self.waybills.state(mall)
+
+    def balance(self, mall: Mall, wp_code: str, branch_code: str | None = None) -> dict:
+        """A branch's (the first one if None) quantity, allocated, cancel and recycled counts."""
+        with self.lock:
+            return self.waybills.balance(mall, wp_code, branch_code)
+
+    def save(self, path) -> None:
+        """The whole platform state as JSON, owner-only (see :mod:`.state_file`)."""
+        with self.lock:
+            save_platform(self, path)
+
+    @classmethod
+    def load(cls, path, **kw) -> "MockPlatform":
+        """A platform with the state :meth:`save` wrote; ``kw`` as for the constructor."""
+        return load_platform(cls, path, **kw)
 
     def handle(self, params: dict[str, str]) -> tuple[int, bytes, str | None]:
         """Process one request -> (http status, body, fault applied after processing)."""
@@ -163,6 +183,12 @@ class MockPlatform:
             "pdd.logistics.companies.get": self._api_companies,
             "pdd.logistics.online.send": self._api_send,
             "pdd.pop.auth.token.refresh": self._api_refresh,
+            "pdd.waybill.search": lambda p: self.waybills.search(self._mall(p), p),
+            "pdd.waybill.get": lambda p: self.waybills.get(self._mall(p), p),
+            "pdd.waybill.cancel": lambda p: self.waybills.cancel(self._mall(p), p),
+            "pdd.waybill.query.by.waybillcode": lambda p: self.waybills.query(self._mall(p), p),
+            "pdd.cloudprint.stdtemplates.get": cloudprint.stdtemplates,
+            "pdd.cloudprint.cmdprint.render": lambda p: cloudprint.render(p, self.waybills.signature),
         }.get(api)
         if fn is None:
             raise ApiError(10000, "接口不存在", f"unknown api {api}")
@@ -243,6 +269,7 @@ class MockPlatform:
             raise ApiError(21002, "参数错误", "物流公司不存在")
         if not tracking:
             raise ApiError(21002, "参数错误", "运单号不能为空")
+        waybill = self.waybills.check_send(mall, tracking)
         if o["order_status"] in (2, 3):
             if o["tracking_number"] == tracking:
                 raise ApiError(30001, "业务错误", "订单已发货，请勿重复发货", "isv.order.shipped")
@@ -255,6 +282,8 @@ class MockPlatform:
         self.world.ship(o, lid, tracking, now)
         self.world.touch(mall, o, now)
         self.sends.append({"order_sn": o["order_sn"], "tracking_number": tracking, "logistics_id": lid})
+        if waybill is not None:
+            waybill["state"] = "shipped"
         return {"logistics_online_send_response": {"is_success": True}}
 
     def _api_refresh(self, p) -> dict:

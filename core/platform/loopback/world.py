@@ -52,6 +52,15 @@ MEMOS = ["", "", "", "", "请尽快发货", "不要放快递柜", "送人的，�
 
 
 @dataclass
+class Token:
+    """An access token the platform issued to a shop."""
+
+    mall_id: str
+    expires_at: int
+    expired: bool = False
+
+
+@dataclass
 class Mall:
     mall_id: str
     name: str
@@ -105,10 +114,10 @@ class OrderWorld:
 
     def __init__(self, rng: random.Random):
         self.rng = rng
-        self._sn_counter = 0
+        self.serial = 0
 
     def _order_sn(self, created: float) -> str:
-        self._sn_counter += 1
+        self.serial += 1
         day = dt.datetime.fromtimestamp(created, CHINA).strftime("%y%m%d")
         return f"{day}-{self.rng.randrange(10**14, 10**15 - 1):015d}"
 
