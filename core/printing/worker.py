@@ -104,6 +104,11 @@ class LabelRenderer:
         if order is None:
             return {"batch_seq": item.seq, "batch_total": job.total, "batch_label": f"{item.seq}/{job.total}"}
         s = self.settings
+        wb = Waybill.get_or_none(Waybill.id == item.waybill_id) if item.waybill_id else None
+        number = wb.code if wb is not None else order.tracking_number
+        if self.template(job.template).kind == "waybill" and not number:
+            raise DadanError(tr("order {sn} has no waybill number: a waybill is never printed without one",
+                                "订单 {sn} 没有面单号：没有单号的面单不会打印", sn=order.order_sn))
         fields = order_label_fields(
             order,
             receiver=self._receiver(order, item),
@@ -113,7 +118,6 @@ class LabelRenderer:
             reprint_no=item.reprint_no if item.is_reprint else 0,
             tz=s.timezone if s is not None else "Asia/Shanghai",
         )
-        wb = Waybill.get_or_none(Waybill.id == item.waybill_id) if item.waybill_id else None
         if wb is not None:  # the parcel's own number and courier, whatever the order says now
             from dadan.core.orders.couriers import CourierBook
             from dadan.core.waybills.cloudprint import route_code
@@ -121,9 +125,6 @@ class LabelRenderer:
             book = CourierBook.from_database()
             fields.update(tracking_number=wb.code, route_code=route_code(wb.print_data),
                           courier_name=book.official_name(book.lookup_id(wb.wp_code)) or wb.wp_code)
-        if self.template(job.template).kind == "waybill" and not fields.get("tracking_number"):
-            raise DadanError(tr("order {sn} has no waybill number: a waybill is never printed without one",
-                                "订单 {sn} 没有面单号：没有单号的面单不会打印", sn=order.order_sn))
         return fields
 
     def render(self, template_name: str, fields: dict):
@@ -147,6 +148,13 @@ class PrintWorker:
         self.profile = profile_from(profile)
         self.printer = self.profile.name
         self.settings = settings
+        if renderer is None and client_factory is not None:  # receivers decrypted with the same clients
+            from dadan.core.platform.decrypt import receivers_for_print
+
+            def receivers(orders, *, errors):
+                return receivers_for_print(orders, factory=client_factory, errors=errors)
+
+            renderer = LabelRenderer(self.profile, settings=settings, receivers=receivers)
         self.renderer = renderer or LabelRenderer(self.profile, settings=settings)
         self.preview_dir = Path(preview_dir) if preview_dir else None
         self.on_event = on_event
@@ -417,6 +425,7 @@ class PrintWorker:
         wb = Waybill.get_or_none(Waybill.id == item.waybill_id)
         if wb is None or wb.state == "pending" or not wb.code:
             raise DadanError(tr("no waybill number yet", "尚未取得面单号"))
+        from dadan.core.platform.waybill_api import cmdprint_render
         from dadan.core.waybills import accounts, cloudprint
 
         if not cloudprint.can_render(wb.print_data):
@@ -428,7 +437,7 @@ class PrintWorker:
                                           reprint_no=item.reprint_no if item.is_reprint else 0),
             printer_name=self.printer, offset_x_mm=self.profile.offset_x_mm, offset_y_mm=self.profile.offset_y_mm)
         client = self._client(wb.shop_id)
-        return lambda: client.cmdprint_render(request)
+        return lambda: cmdprint_render(client, request)
 
     def _paused(self, job: PrintJob, reason: str) -> None:
         self.status_text = reason

@@ -16,6 +16,7 @@ from dadan.core.errors import DadanError, NotFound
 from dadan.core.i18n import tr
 from dadan.core.models import Shop, WaybillAccount, WaybillBranch, utcnow
 from dadan.core.orders.couriers import by_code
+from dadan.core.platform.waybill_api import waybill_search
 
 ADDRESS_KEYS = ("province", "city", "district", "detail")
 
@@ -39,7 +40,7 @@ def _int(v) -> int:
 def refresh(shop: Shop, client) -> int:
     """Ask the platform which couriers ``shop`` subscribed to and cache every branch (balance,
     addresses). Branches the platform no longer lists are dropped. Returns how many branches."""
-    cols = client.waybill_search()
+    cols = waybill_search(client)
     now = utcnow()
     rows = []
     for sub in cols:

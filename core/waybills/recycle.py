@@ -18,6 +18,7 @@ from dadan.core.db import write
 from dadan.core.errors import DadanError, NotFound
 from dadan.core.i18n import tr
 from dadan.core.models import Order, Shop, Waybill, WaybillOrder, utcnow
+from dadan.core.platform.waybill_api import waybill_cancel
 from dadan.core.waybills import accounts
 from dadan.core.waybills.parcels import NUMBERED, orders_of
 
@@ -125,7 +126,7 @@ def cancel(waybill_ids: Sequence[int], *, reason: str, actor: str,
             try:
                 if w.shop_id not in clients:
                     clients[w.shop_id] = factory(Shop.get_by_id(w.shop_id))
-                clients[w.shop_id].waybill_cancel(w.wp_code, w.code)
+                waybill_cancel(clients[w.shop_id], w.wp_code, w.code)
             except PlatformError as exc:
                 if exc.error_code is not None and str(exc.error_code) == ALREADY_CANCELLED:
                     _cancelled(w, reason=reason, actor=actor)

@@ -27,6 +27,7 @@ from dadan.core.i18n import tr
 from dadan.core.models import Order, OrderItem, PrintItem, Shop, Waybill, WaybillOrder, utcnow
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.rules import blocked_reason
+from dadan.core.platform.waybill_api import waybill_get
 from dadan.core.waybills import accounts
 
 log = logging.getLogger("dadan.waybills")
@@ -99,7 +100,7 @@ def take_numbers(waybill_ids: Sequence[int], *, client, sender: SenderSettings, 
         Waybill.update(attempts=Waybill.attempts + 1, requested_at=utcnow()).where(
             Waybill.id.in_([w.id for w in rows])).execute()
     try:
-        modules = client.waybill_get(_request(wp, sender, json.loads(acc.address or "{}"), dtos))
+        modules = waybill_get(client, _request(wp, sender, json.loads(acc.address or "{}"), dtos))
     except PlatformError as exc:
         if exc.retryable or len(rows) == 1:
             return _fail([w.id for w in rows], exc.message)
@@ -187,12 +188,28 @@ class NumberTaker:
         with self._cond:
             self._cond.notify_all()
 
-    def _window(self) -> list[tuple[PrintItem, Waybill | None, Order | None]]:
+    def _window(self, limit: int) -> list[tuple[PrintItem, Waybill | None, Order | None]]:
         items = list(PrintItem.select().where((PrintItem.job == self.job_id) & (PrintItem.state == "queued"))
-                     .order_by(PrintItem.seq).limit(self.ahead))
+                     .order_by(PrintItem.seq).limit(limit))
         wbs = {w.id: w for w in Waybill.select().where(Waybill.id.in_([i.waybill_id for i in items if i.waybill_id]))}
         orders = {o.id: o for o in Order.select().where(Order.id.in_([i.order_id for i in items if i.order_id]))}
         return [(it, wbs.get(it.waybill_id), orders.get(it.order_id)) for it in items]
+
+    def _next_batch(self) -> tuple[int, list[int]] | None:
+        """(shop id, up to 10 parcel ids) to take now: when fewer than ``ahead`` labels at the
+        head of the queue are ready, in full calls of 10 where the job has that many left."""
+        window = self._window(self.ahead + PER_CALL)
+        ready = 0
+        for _it, wb, o in window:
+            if not self._settled(wb, o):
+                break
+            ready += 1
+        todo = [wb for _it, wb, o in window if not self._settled(wb, o) and wb.id not in self.failed]
+        if not todo or ready >= self.ahead:
+            return None
+        first = todo[0]
+        batch = [w.id for w in todo if (w.shop_id, w.wp_code) == (first.shop_id, first.wp_code)]
+        return first.shop_id, list(dict.fromkeys(batch))[:PER_CALL]
 
     @staticmethod
     def _settled(wb: Waybill | None, order: Order | None) -> bool:
@@ -202,16 +219,12 @@ class NumberTaker:
         with connection():
             try:
                 while not self._stop.is_set():
-                    todo = [wb for _it, wb, o in self._window()
-                            if not self._settled(wb, o) and wb.id not in self.failed]
-                    if not todo:
+                    nxt = self._next_batch()
+                    if nxt is None:
                         with self._cond:
                             self._cond.wait(self.poll_seconds)
                         continue
-                    first = todo[0]
-                    batch = [w.id for w in todo if (w.shop_id, w.wp_code) == (first.shop_id, first.wp_code)]
-                    batch = list(dict.fromkeys(batch))[:PER_CALL]
-                    errors = self._take(first.shop_id, batch)
+                    errors = self._take(*nxt)
                     with self._cond:
                         self.failed.update(errors)
                         self._cond.notify_all()
@@ -240,7 +253,7 @@ class NumberTaker:
 
         deadline = time.monotonic() + timeout
         while True:
-            window = self._window()[:1]
+            window = self._window(1)
             if not window:
                 return None
             it, wb, order = window[0]

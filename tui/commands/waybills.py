@@ -114,6 +114,7 @@ def _use(args, ctx) -> int:
     from dadan.core.errors import DadanError
     from dadan.core.i18n import tr
     from dadan.core.platform.shops import ClientFactory, resolve_shop
+    from dadan.core.platform.waybill_api import standard_templates
     from dadan.core.waybills import accounts
 
     shop = resolve_shop(args.shop)
@@ -121,7 +122,7 @@ def _use(args, ctx) -> int:
     with ClientFactory(paths=ctx.paths, settings=ctx.settings)(shop) as client:
         accounts.refresh(shop, client)
         try:
-            template = accounts.choose_template(client.standard_templates(args.courier.upper()), args.courier.upper(),
+            template = accounts.choose_template(standard_templates(client, args.courier.upper()), args.courier.upper(),
                                                 ctx.settings.printer().height_mm)
         except DadanError as exc:  # the standard layout can be fetched later; the account stands
             print(tr("standard templates not read: {e}", "未读取标准模板：{e}", e=exc.message), file=sys.stderr)
