@@ -1,5 +1,5 @@
 # dadan — two commands do all the set-up on a fresh machine:
-#   make run    create .venv, install, seed demo data on first run, open the app
+#   make run    create .venv, install, open the app on a loopback demo platform (orders, e-waybills)
 #   make test   create .venv, install system + test dependencies, run the whole suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -21,8 +21,7 @@ system-deps:
 
 run: venv
 	@bash scripts/system-deps.sh --optional
-	DADAN_HOME=$${DADAN_HOME:-$(DEMO_HOME)} $(BIN)/dadan demo --if-empty
-	DADAN_HOME=$${DADAN_HOME:-$(DEMO_HOME)} $(BIN)/dadan
+	DADAN_HOME=$${DADAN_HOME:-$(DEMO_HOME)} $(BIN)/dadan demo --platform --orders 400
 
 lint: venv
 	$(BIN)/ruff check --no-cache .

@@ -101,6 +101,11 @@ class MockPlatform:
         with self.lock:
             return self.waybills.subscribe(mall, wp_code, quantity=quantity, branches=branches)
 
+    def subscribed(self, mall: Mall) -> list[str]:
+        """The couriers (wp_code) ``mall`` subscribed to."""
+        with self.lock:
+            return sorted(self.waybills.subscriptions.get(mall.mall_id, {}))
+
     def waybill_state(self, mall: Mall) -> dict[str, dict]:
         """waybill_code -> {wp_code, branch_code, object_id, orders, package_id, state}."""
         with self.lock:
