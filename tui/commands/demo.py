@@ -22,6 +22,8 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (same seed, same orders)")
     p.add_argument("--if-empty", action="store_true", help="only when the database has no orders yet")
     p.add_argument("--platform", action="store_true", help="sync live from a loopback demo platform (no credentials)")
+    p.add_argument("--numbers", action="store_true",
+                   help="orders awaiting shipment come with a tracking number, as if imported (offline printing)")
     p.set_defaults(func=run)
 
 
@@ -42,7 +44,7 @@ def run(args, ctx) -> int:
         if tty:
             print(f"\r{done:,}/{total:,}", end="", file=sys.stderr, flush=True)
 
-    n = write_demo(args.orders, args.seed, progress=progress)
+    n = write_demo(args.orders, args.seed, progress=progress, numbers=args.numbers)
     if tty:
         print(file=sys.stderr)
     print(tr("wrote {n:,} demo orders to {db}", "已写入 {n:,} 个演示订单：{db}", n=n, db=ctx.database_url))
