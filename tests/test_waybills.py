@@ -343,3 +343,20 @@ def test_export_lists_each_orders_waybills(wenv, tmp_path):
     code = numbered_parcel(ids[1]).code
     assert second["tracking_number"] == code
     assert second["waybills"] == [{"code": code, "courier": "ZTO", "state": "printed"}]
+
+
+def test_scan_refuses_a_recycled_waybill_and_manual_mode_only_checks(wenv):
+    from dadan.core.shipping.scan import ship_scan
+
+    ids = printable(2)
+    with FakeTsplPrinter() as printer:
+        job = printing.create_job(ids, printer="lbl", template=TEMPLATE)
+        run(wenv, printer, job.id)
+    gone = numbered_parcel(ids[0]).code
+    recycle.cancel_orders([Order.get_by_id(ids[0]).order_sn], reason="wrong parcel", actor="t", factory=wenv.factory)
+    out = ship_scan(gone, actor="t")
+    assert (out.ok, out.kind, out.warn) == (False, "recycled", True) and "recycled" in out.message
+    keep = numbered_parcel(ids[1]).code
+    checked = ship_scan(keep, actor="t", confirm=False)
+    assert (checked.ok, checked.kind) == (True, "checked")
+    assert Shipment.select().count() == 0 and Order.get_by_id(ids[1]).state == "printed"

@@ -12,6 +12,9 @@ pending :class:`Shipment`), in one write transaction, or changes nothing and say
 - ``no_tracking``      an order number was scanned where a waybill was expected and the order
                        has no tracking number yet
 - ``no_courier``       the order has a tracking number but no courier
+- ``recycled``         the waybill's number was recycled (cancelled): it must not ship
+- ``checked``          (``confirm=False``, setting ``waybills.confirm_on = "manual"``) the parcel
+                       may ship; nothing is confirmed until one-key ship or ``dadan ship``
 - ``refused``          the shipping rules refused it (``core.shipping.tracking_rules``: a number
                        not shaped like the courier's, or already on another order)
 """
@@ -26,6 +29,7 @@ from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
 from dadan.core.models import Order, Shipment, has_tracking, utcnow
 from dadan.core.orders.rules import blocked_reason
+from dadan.core.waybills.parcels import by_code
 
 
 def normalise(code: str) -> str:
@@ -92,7 +96,7 @@ def _refusal(o: Order) -> ScanOutcome | None:
 
 
 def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
-              now: dt.datetime | None = None) -> ScanOutcome:
+              now: dt.datetime | None = None, confirm: bool = True) -> ScanOutcome:
     """One scan in "scan to ship" mode.
 
     A tracking number ships its order (if the order may ship). An order number (packing slip)
@@ -103,6 +107,11 @@ def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
     now = now or utcnow()
     with write():
         found = lookup(code)
+        recycled = by_code(code) if found is None else None
+        if recycled is not None and recycled.state == "cancelled":
+            return ScanOutcome(False, "recycled", tr("DO NOT SHIP: waybill {c} was recycled (cancelled); print the "
+                                                     "order again", "禁止发货：面单 {c} 已回收（取消）；请重新打印",
+                                                     c=code), tracking_number=code)
         if found is None:
             return ScanOutcome(False, "unknown", tr("WRONG PARCEL: no order has the code {c}",
                                                     "错误包裹：没有订单的单号是 {c}", c=code or "∅"),
@@ -134,6 +143,10 @@ def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
         from dadan.core.shipping.outbox import assign_tracking
 
         tracking = o.tracking_number or code
+        if not confirm:
+            return ScanOutcome(True, "checked", tr("CHECKED {sn} · {t}: confirm shipment with one-key ship",
+                                                   "已核对 {sn} · {t}：请用一键发货回传", sn=o.order_sn, t=tracking),
+                               o.id, o.order_sn, tracking)
         try:
             assign_tracking(o.id, tracking, o.logistics_id, actor=actor, now=now)  # a savepoint in this transaction
         except DadanError as exc:

@@ -123,7 +123,8 @@ class ScanScreen(DeskScreen):
         from dadan.core.shipping.scan import ship_scan
 
         with connection():
-            outcome = ship_scan(code, actor=self.actor, expect_order_id=expect, now=self.now())
+            outcome = ship_scan(code, actor=self.actor, expect_order_id=expect, now=self.now(),
+                                confirm=self.ctx.settings.waybills.confirm_on != "manual")
         self.app.call_from_thread(self._shipped, outcome)
 
     def _shipped(self, outcome) -> None:
