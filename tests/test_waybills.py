@@ -360,3 +360,16 @@ def test_scan_refuses_a_recycled_waybill_and_manual_mode_only_checks(wenv):
     checked = ship_scan(keep, actor="t", confirm=False)
     assert (checked.ok, checked.kind) == (True, "checked")
     assert Shipment.select().count() == 0 and Order.get_by_id(ids[1]).state == "printed"
+
+
+def test_each_background_sync_reads_the_balances_again(wenv):
+    from dadan.core.context import Context
+    from dadan.core.platform.scheduler import Scheduler
+
+    wenv.platform.subscribe(wenv.mall, "ZTO", quantity=42)  # the branch was topped up / used elsewhere
+    assert accounts.balance(wenv.shop.id, "ZTO") == 1000
+    settings = Settings()
+    settings.sync = wenv.settings
+    sched = Scheduler(Context(paths=wenv.paths, settings=settings), factory=wenv.factory, outbox=False)
+    assert sched._run_sync(wenv.shop.id) is not None
+    assert accounts.balance(wenv.shop.id, "ZTO") == 42

@@ -195,6 +195,7 @@ class Scheduler:
                     return None
                 with client:
                     report = sync_shop(shop, client, self.settings, holder=self.holder)
+                    self._refresh_balances(shop, client)
             self._emit("sync", report)
             return report
         except Exception as exc:  # noqa: BLE001 - logged and shown; the job stays scheduled
@@ -204,6 +205,19 @@ class Scheduler:
         finally:
             with self._lock:
                 self._running.discard(shop_id)
+
+    @staticmethod
+    def _refresh_balances(shop: Shop, client) -> None:
+        """A shop with e-waybill accounts: its branches' balances read again with each sync (the
+        status line and the print dialog show them). A failure only leaves the last ones."""
+        from dadan.core.waybills import accounts
+
+        if not accounts.accounts(shop.id):
+            return
+        try:
+            accounts.refresh(shop, client)
+        except DadanError as exc:
+            log.info("shop %s: waybill balances not refreshed: %s", shop.name, type(exc).__name__)
 
     def _run_outbox(self):
         from dadan.core.shipping.outbox import process_outbox
