@@ -228,6 +228,9 @@ class StatusLine(Static):
     def _set_text(self, text: str, warn: list[str] | None = None) -> None:
         if text != self._text:
             self._text = text
+            if not warn:
+                self.update(text)
+                return
             shown = Text(text)
-            shown.highlight_words(warn or [], style="bold red")
+            shown.highlight_words(warn, style="bold red")
             self.update(shown)
