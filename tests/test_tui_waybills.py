@@ -134,13 +134,13 @@ async def test_status_line_shows_default_balances_and_gives_way_before_the_count
                          ship_failed=67, print_problem="out of paper", balances=(("ZTO", 30), ("YTO", 8120)))
     line = fit_status(status_parts(crowded, ctx.settings.timezone), 80)
     assert "to confirm 12345" in line and "!failed 67" in line and "printing 1234/5000" in line
-    assert "ZTO bal 30" in line and "YTO bal" not in line  # the low one stays longest
+    assert "!ZTO bal 30" in line and "YTO bal" not in line  # the low one (marked !) stays longest
     app = DadanApp(ctx, now=NOW)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_idle(pilot, 5)
         shown = app.screen.query_one("#status-line").render()
-        assert "ZTO bal 30" in str(shown)
-        low = [s for s in shown.spans if str(shown)[s.start:s.end] == "ZTO bal 30"]
+        assert "!ZTO bal 30" in str(shown)
+        low = [s for s in shown.spans if str(shown)[s.start:s.end] == "!ZTO bal 30"]
         assert low and "red" in str(low[0].style)
 
 

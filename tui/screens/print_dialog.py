@@ -66,7 +66,7 @@ def waybill_facts(plan) -> WaybillFacts:
 class PrintDialog(DeskMixin, ModalScreen[int | None]):
     DEFAULT_CSS = """
     PrintDialog { align: center middle; }
-    PrintDialog > Vertical { width: 76; max-width: 100%; height: auto; border: round $accent;
+    PrintDialog > Vertical { width: 78; max-width: 100%; height: auto; border: round $accent;
                              background: $surface; padding: 0 1; }
     PrintDialog .pd-title { text-style: bold; }
     PrintDialog #pd-body { height: auto; }
@@ -105,7 +105,7 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         with Vertical():
             yield Label(self.title_text or tr("Print labels", "打印面单"), classes="pd-title")
             yield Static(tr("Counting…", "正在统计…"), id="pd-body")
-            yield Label(tr("Enter start · c courier · t template · o printer · r reprint printed · Esc cancel",
+            yield Label(tr("Enter start · c courier · t template · o printer · r reprint · Esc cancel",
                            "回车 开始 · c 快递 · t 模板 · o 打印机 · r 补打已打印 · Esc 取消"), classes="pd-keys")
 
     def on_mount(self) -> None:

@@ -66,7 +66,7 @@ class SettingsScreen(DeskScreen):
                 ("sender_name", tr("Sender name", "寄件人"), s.sender.name),
                 ("sender_phone", tr("Sender phone", "寄件人电话"), s.sender.phone),
                 ("sender_address", tr("Sender address", "寄件地址"), s.sender.address),
-                ("confirm_on", tr("Ship on (scan/print/manual)", "发货回传（scan/print/manual）"), s.waybills.confirm_on),
+                ("confirm_on", tr("Ship: scan/print/manual", "回传(scan/print/manual)"), s.waybills.confirm_on),
             ]
             for key, label, value in rows:
                 with Horizontal(classes="set-row"):

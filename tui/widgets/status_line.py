@@ -114,9 +114,12 @@ def _balances() -> tuple[tuple[str, int], ...]:
 
 
 def balance_text(wp_code: str, balance: int) -> str:
+    """``ZTO bal 812`` / ``中通 余额 812``; a low one is marked ``!`` (seen without colours too)."""
     from dadan.core.waybills.accounts import courier_name
 
-    return tr("{c} bal {n}", "{c} 余额 {n}", c=courier_name(wp_code) if language() == "zh" else wp_code, n=balance)
+    name = courier_name(wp_code).removesuffix("快递") if language() == "zh" else wp_code
+    mark = "!" if balance <= LOW_BALANCE else ""
+    return tr("{m}{c} bal {n}", "{m}{c} 余额 {n}", m=mark, c=name, n=balance)
 
 
 def low_balances(info: StatusInfo) -> list[str]:
