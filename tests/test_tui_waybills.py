@@ -160,6 +160,10 @@ async def test_accounts_screen_chooses_branch_address_and_default(tmp_path):
         await wait_idle(pilot)
         scr = app.screen
         assert [b.branch_code for b in scr.branches] == ["Y01", "Z01", "Z02"]
+        await pilot.press("r")  # no shop has credentials: one line says so, the cache stays
+        await wait_idle(pilot)
+        assert "failed: no shop has platform credentials" in str(scr.query_one("#wa-status").content)
+        assert WaybillBranch.select().count() == 3
         await pilot.press("enter")  # YTO at Y01: one address, chosen at once; the shop's first: default
         await wait_idle(pilot)
         await pilot.press("down", "d")  # ZTO has no chosen branch yet: refused, in words
