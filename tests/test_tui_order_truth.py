@@ -16,7 +16,7 @@ from dadan.tui.app import DadanApp
 from dadan.tui.messages import PrintJobChanged
 from dadan.tui.screens.orders import OrdersScreen
 from dadan.tui.screens.print_dialog import PrintDialog
-from tests.desk_helpers import NOW, anyio_backend, make_ctx  # noqa: F401
+from tests.desk_helpers import NOW, anyio_backend, make_ctx, numbered  # noqa: F401
 from tests.test_tui_orders import HOTKEY_HOLD, settle
 
 pytestmark = pytest.mark.anyio
@@ -124,6 +124,7 @@ async def test_a_finished_print_job_refreshes_rows_and_tab_counts(tmp_path):
         assert screen.view_key == "to_print" and to_print and tabs.counts["to_print"] == len(to_print)
         # queued as from another terminal: nothing on this screen asked for a refresh
         printer = app.ctx.settings.printer()
+        numbered(to_print)  # a waybill prints only with a number (no courier account here)
         job = create_job(to_print, printer=printer.name, template=printer.template)
         app.print_pool.wake(printer.name)
         loop = asyncio.get_running_loop()

@@ -7,7 +7,7 @@ import pytest
 from dadan.core.models import AuditEvent, Order, PrintJob
 from dadan.core.orders.selection import Selection
 from dadan.tui.screens.print_dialog import PrintDialog
-from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
+from tests.desk_helpers import anyio_backend, harness, make_ctx, numbered, wait_idle  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 
@@ -28,8 +28,14 @@ async def test_filter_select_print_progress_done(tmp_path):
     sel = Selection()
     sel.select_all_matching(query)
     ids = sel.order_ids()
-    want = Order.select().where(Order.id.in_(ids), Order.print_count == 0, Order.exception_flags == 0).count()
-    assert 0 < want < len(ids) + 1
+    printable = [o.id for o in Order.select().where(Order.id.in_(ids), Order.print_count == 0,
+                                                    Order.exception_flags == 0).order_by(Order.id)]
+    numbered(printable[::2])  # a waybill needs a number: the others have none and no courier account
+    want = Order.select().where(Order.id.in_(ids), Order.print_count == 0, Order.exception_flags == 0,
+                                Order.tracking_number != "").count()
+    without = Order.select().where(Order.id.in_(ids), Order.print_count == 0, Order.exception_flags == 0,
+                                   Order.tracking_number == "").count()
+    assert 0 < want < len(ids) + 1 and without > 0
     app = harness(ctx)
     results = []
     async with app.run_test(size=(80, 24)) as pilot:
@@ -39,6 +45,7 @@ async def test_filter_select_print_progress_done(tmp_path):
         await wait_idle(pilot)
         body = str(app.screen.query_one("#pd-body").content)
         assert f"Will print: {want}" in body
+        assert f"Without a number (skipped): {without} — no number and no courier account" in body
         await pilot.press("enter")
         await wait_idle(pilot)
         assert results and results[0]
@@ -48,7 +55,11 @@ async def test_filter_select_print_progress_done(tmp_path):
         line = str(app.query_one("#progress").content)
         assert f"Job #{job.id} done {want}/{want}" in line
         assert app.query_one("#progress").display  # recently finished: still shown
-    assert Order.select().where(Order.id.in_(ids), Order.print_count == 0, Order.exception_flags == 0).count() == 0
+    assert Order.select().where(Order.id.in_(ids), Order.print_count == 0, Order.exception_flags == 0,
+                                Order.tracking_number != "").count() == 0
+    # never a label without a number
+    assert Order.select().where(Order.id.in_(ids), Order.print_count == 0, Order.exception_flags == 0,
+                                Order.tracking_number == "").count() == without
 
 
 async def test_select_all_reads_relative_filters_on_the_desks_clock(tmp_path):
@@ -105,7 +116,7 @@ async def test_progress_line_hidden_when_idle_and_for_old_jobs(tmp_path):
     from dadan.core.timeutil import utcnow
 
     ctx = make_ctx(tmp_path, 20)
-    ids = [o.id for o in Order.select().where(Order.exception_flags == 0, Order.order_status == 1).limit(2)]
+    ids = numbered([o.id for o in Order.select().where(Order.exception_flags == 0, Order.order_status == 1).limit(2)])
     app = harness(ctx)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_idle(pilot)
@@ -172,6 +183,7 @@ async def test_status_line_and_progress_line_show_the_same_job_and_numbers(tmp_p
     ctx = make_ctx(tmp_path, 40)
     ids = [o.id for o in Order.select().where(Order.exception_flags == 0, Order.order_status == 1,
                                               Order.print_count == 0).order_by(Order.id).limit(9)]
+    numbered(ids)
     older = printing.create_job(ids[:5], printer="preview", template="waybill_100x150", actor="tester")
     newer = printing.create_job(ids[5:], printer="preview", template="waybill_100x150", actor="tester")
     items = list(PrintItem.select().where(PrintItem.job == older.id).order_by(PrintItem.seq))

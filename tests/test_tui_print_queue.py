@@ -5,14 +5,14 @@ import pytest
 from dadan.core.models import AuditEvent, Order, PrintItem, PrintJob
 from dadan.core.printing import queue as printing
 from dadan.tui.screens.print_queue import PrintQueueScreen
-from tests.desk_helpers import anyio_backend, harness, make_ctx, wait_idle  # noqa: F401
+from tests.desk_helpers import anyio_backend, harness, make_ctx, numbered, wait_idle  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 
 
 def _fresh(n):
-    return [o.id for o in Order.select().where(Order.print_count == 0, Order.exception_flags == 0,
-                                               Order.order_status == 1).order_by(Order.id).limit(n)]
+    return numbered([o.id for o in Order.select().where(Order.print_count == 0, Order.exception_flags == 0,
+                                                        Order.order_status == 1).order_by(Order.id).limit(n)])
 
 
 async def test_queue_pause_cancel_and_resolve_uncertain(tmp_path):

@@ -5,7 +5,15 @@ import pytest
 
 from dadan.core.config import PrinterSettings
 from dadan.core.models import Order
-from tests.desk_helpers import give_tracking, harness, make_ctx, printable_order, sample_import_screen, wait_idle
+from tests.desk_helpers import (
+    give_tracking,
+    harness,
+    make_ctx,
+    numbered,
+    printable_order,
+    sample_import_screen,
+    wait_idle,
+)
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -33,8 +41,8 @@ def _factories():
     def queue():
         from dadan.core.printing import queue as printing
 
-        ids = [o.id for o in Order.select().where(Order.print_count == 0, Order.exception_flags == 0,
-                                                  Order.order_status == 1).order_by(Order.id).limit(5)]
+        ids = numbered([o.id for o in Order.select().where(Order.print_count == 0, Order.exception_flags == 0,
+                                                           Order.order_status == 1).order_by(Order.id).limit(5)])
         job = printing.create_job(ids, printer="preview", template="waybill_100x150", actor="tester")
         return PrintQueueScreen(job.id)
 

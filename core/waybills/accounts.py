@@ -119,6 +119,16 @@ def accounts(shop_id: int | None = None) -> list[WaybillAccount]:
     return list(q)
 
 
+def couriers_of(shop_ids) -> list[str]:
+    """The couriers (wp_codes) that have an account in any of these shops, sorted: the ones a
+    waybill job for their orders can take numbers from."""
+    ids = list(shop_ids)
+    if not ids:
+        return []
+    q = WaybillAccount.select(WaybillAccount.wp_code).where(WaybillAccount.shop.in_(ids)).distinct()
+    return sorted(a.wp_code for a in q)
+
+
 def _branch(shop_id: int, wp_code: str, branch_code: str) -> WaybillBranch | None:
     return WaybillBranch.get_or_none((WaybillBranch.shop == shop_id) & (WaybillBranch.wp_code == wp_code)
                                      & (WaybillBranch.branch_code == branch_code))

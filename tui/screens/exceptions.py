@@ -1,6 +1,9 @@
 """Exceptions: orders grouped by kind (refund/after-sale, address changed, risk review, out of
-stock, ship confirmation failed, overdue, on hold, other). Actions on the highlighted or the
-ticked orders: release with a reason (audited), hold, note, open."""
+stock, ship confirmation failed, overdue, on hold, other, numbers to recycle). Actions on the
+highlighted or the ticked orders: release with a reason (audited), hold, note, open; in the
+"number to recycle" group the live e-waybill number and a failed cancel's reason show, and ``x``
+recycles the numbers (``pdd.waybill.cancel``, asks for a reason). Releasing clears nothing there
+(the orders stay blocked by their own group's flags), so ``l`` says so instead."""
 
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 WHY_CELLS = 10  # the reason is a label: cropped with "…" to give the numbers room
+CODE_CELLS = 17  # the longest courier number (JD + 15) whole
+ERROR_CELLS = 12  # a failed cancel's reason, cropped (the status line gives it whole after x)
 
 
 class ExceptionScreen(DeskScreen):
@@ -33,6 +38,9 @@ class ExceptionScreen(DeskScreen):
                 tooltip=Bilingual("Tick or untick the order", "勾选或取消勾选订单")),
         Binding("l", "release", Bilingual("Release", "解除"), id="exceptions.release",
                 tooltip=Bilingual("Release with a reason (audited)", "填写原因后解除（记录审计）")),
+        Binding("x", "recycle", Bilingual("Recycle number", "回收单号"), id="exceptions.recycle",
+                tooltip=Bilingual("Number to recycle: cancel the e-waybill number (asks a reason)",
+                                  "待回收单号：取消电子面单号（需填写原因）")),
         Binding("h", "hold", Bilingual("Hold", "挂起"), id="exceptions.hold", tooltip=Bilingual("Hold the orders", "挂起订单")),
         Binding("n", "note", Bilingual("Note", "备注"), id="exceptions.note", tooltip=Bilingual("Internal note", "内部备注")),
         Binding("enter", "open", Bilingual("Open", "打开"), id="exceptions.open", tooltip=Bilingual("Open the order", "打开订单")),
@@ -46,6 +54,9 @@ class ExceptionScreen(DeskScreen):
         self.orders: list = []
         self.ticked: set[int] = set()
         self.counts: dict[str, int] = {}
+        self.parcels: dict[int, object] = {}  # recycle group: order id -> its parcel with a live number
+        self.recycle_columns = False
+        self.said = ""  # the last action's result, on the status row until the group changes
 
     def compose(self) -> ComposeResult:
         yield Label(tr("Exceptions", "异常订单"), classes="desk-title")
@@ -54,16 +65,25 @@ class ExceptionScreen(DeskScreen):
             # no cell padding: left cells carry one leading space, so the order number and the
             # ship-by time (with how overdue) fit whole beside the groups at 80 columns
             yield DataTable(id="exc-table", cursor_type="row", cell_padding=0)
-        yield Static("", id="exc-status")
+        yield Static("", id="exc-status", markup=False)
         yield DeskFooter()
 
     def on_mount(self) -> None:
+        self._columns()
+        self.load_counts()
+
+    def _columns(self) -> None:
         t = self.query_one(DataTable)
+        t.clear(columns=True)
+        self.recycle_columns = self.group == "recycle"
         t.add_column(" ", key="tick", width=1)
         t.add_column(" " + tr("Order", "订单号"), key="sn", width=23)
-        t.add_column(" " + tr("Why", "原因"), key="why", width=WHY_CELLS + 1)
-        t.add_column(" " + tr("Ship by", "最晚发货"), key="due", width=20)
-        self.load_counts()
+        if self.group == "recycle":
+            t.add_column(" " + tr("Number", "单号"), key="why", width=CODE_CELLS + 1)
+            t.add_column(" " + tr("Cancel", "回收"), key="due", width=ERROR_CELLS + 1)
+        else:
+            t.add_column(" " + tr("Why", "原因"), key="why", width=WHY_CELLS + 1)
+            t.add_column(" " + tr("Ship by", "最晚发货"), key="due", width=20)
 
     def on_screen_resume(self) -> None:
         self.load_counts()
@@ -93,6 +113,7 @@ class ExceptionScreen(DeskScreen):
         if event.option.id and event.option.id != self.group:
             self.group = event.option.id
             self.ticked.clear()
+            self.said = ""
             self.load_orders()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -102,21 +123,35 @@ class ExceptionScreen(DeskScreen):
     def load_orders(self) -> None:
         from dadan.core.db import connection
         from dadan.core.orders.exception_groups import group_orders
+        from dadan.core.waybills.parcels import numbered_parcel
 
+        group = self.group
         with connection():
-            orders = group_orders(self.group, now=self.now(), tz=self.tz)
-        self.app.call_from_thread(self._show_orders, orders)
+            orders = group_orders(group, now=self.now(), tz=self.tz)
+            parcels = {o.id: numbered_parcel(o.id) for o in orders} if group == "recycle" else {}
+        self.app.call_from_thread(self._show_orders, orders, group, parcels)
 
-    def _show_orders(self, orders: list) -> None:
+    def _show_orders(self, orders: list, group: str, parcels: dict) -> None:
         from dadan.core.orders.rules import flags_text
         from dadan.core.timeutil import humanize_delta
 
-        self.orders = orders
+        if group != self.group:
+            return  # read for a group left since: its own read follows
+        if self.recycle_columns != (group == "recycle"):
+            self._columns()
+        self.orders, self.parcels = orders, parcels
         t = self.query_one(DataTable)
         row = t.cursor_row
         t.clear()
         now = self.now()
         for o in orders:
+            if group == "recycle":
+                w = parcels.get(o.id)
+                code = w.code if w is not None else "—"
+                err = ("✗ " + crop(w.cancel_error, ERROR_CELLS - 2)) if w is not None and w.cancel_error else ""
+                t.add_row("✓" if o.id in self.ticked else " ", " " + shown(o.order_sn), " " + shown(code), " " + err,
+                          key=str(o.id))
+                continue
             why = flags_text(o.exception_flags) or tr("overdue", "超时")
             due = self.fmt(o.last_ship_time)
             if o.last_ship_time and o.last_ship_time < now:
@@ -128,10 +163,15 @@ class ExceptionScreen(DeskScreen):
         self._status()
 
     def _status(self, text: str = "") -> None:
-        base = tr("{n} order(s), {t} ticked · space tick · l release · h hold · n note · Enter open",
-                  "{n} 单，已勾选 {t} · 空格 勾选 · l 解除 · h 挂起 · n 备注 · 回车 打开",
-                  n=len(self.orders), t=len(self.ticked))
-        self.query_one("#exc-status", Static).update(text or base)
+        if self.group == "recycle":
+            base = tr("{n} order(s), {t} ticked · space tick · x recycle number · h hold · n note · Enter open",
+                      "{n} 单，已勾选 {t} · 空格 勾选 · x 回收单号 · h 挂起 · n 备注 · 回车 打开",
+                      n=len(self.orders), t=len(self.ticked))
+        else:
+            base = tr("{n} order(s), {t} ticked · space tick · l release · h hold · n note · Enter open",
+                      "{n} 单，已勾选 {t} · 空格 勾选 · l 解除 · h 挂起 · n 备注 · 回车 打开",
+                      n=len(self.orders), t=len(self.ticked))
+        self.query_one("#exc-status", Static).update(text or self.said or base)
 
     def _targets(self) -> list[int]:
         if self.ticked:
@@ -174,6 +214,14 @@ class ExceptionScreen(DeskScreen):
         self.app.push_screen(DetailScreen(int(event.row_key.value)))
 
     def action_release(self) -> None:
+        from dadan.core.orders.exception_groups import BY_KEY
+
+        if BY_KEY[self.group].flags == 0:  # the number to recycle: blocked by another group's flags
+            self.app.bell()
+            self.notify(tr("Releasing clears nothing here: recycle the number (x), or release the order in its "
+                           "own group.", "此处解除不会清除任何异常：请回收单号（x），或在订单所属分组中解除。"),
+                        severity="warning")
+            return
         ids = self._targets()
         if not ids:
             return
@@ -195,6 +243,41 @@ class ExceptionScreen(DeskScreen):
             self.app.push_screen(DeskPrompt(tr("Note for {sn}", "{sn} 的备注", sn=o.order_sn), value=o.note, required=False),
                                  lambda r: r is not None and self.act("note", ids[:1], r))
 
+    def action_recycle(self) -> None:
+        if self.group != "recycle":
+            self.app.bell()
+            self.notify(tr("Recycle numbers in the “Number to recycle” group.", "请在“待回收单号”分组中回收单号。"),
+                        severity="warning")
+            return
+        ids = [w.id for w in dict.fromkeys(self.parcels[i] for i in self._targets() if self.parcels.get(i))]
+        if not ids:
+            self.app.bell()
+            return
+        self.app.push_screen(DeskPrompt(tr("Recycle {n} number(s): why?", "回收 {n} 个单号：原因？", n=len(ids)),
+                                        placeholder=tr("e.g. refund after printing", "例如：打印后退款"),
+                                        hint=tr("The numbers are cancelled on the platform and return to the balance; "
+                                                "they never print or ship again.",
+                                                "单号将在平台取消并退回余额；之后不会再打印或发货。")),
+                             lambda r: r and self.recycle(ids, r))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="exc-action")
+    def recycle(self, waybill_ids: list[int], reason: str) -> None:
+        from dadan.core.db import connection
+        from dadan.core.platform.shops import ClientFactory
+        from dadan.core.waybills import recycle
+
+        with connection():
+            report = recycle.cancel(waybill_ids, reason=reason, actor=self.actor,
+                                    factory=ClientFactory(paths=self.ctx.paths, settings=self.ctx.settings))
+        msg = tr("{n} recycled, {m} failed", "已回收 {n} 个，失败 {m} 个", n=len(report.cancelled), m=len(report.failed))
+        if report.failed:
+            msg += tr(": {why}", "：{why}", why=report.failed[0][1])
+        self.app.call_from_thread(self._recycled, msg, bool(report.failed))
+
+    def _recycled(self, msg: str, failed: bool) -> None:
+        self.said = msg  # stays on the status row: the reason of a failure is read there whole
+        self._acted(msg, failed)
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="exc-action")
     def act(self, what: str, ids: list[int], text: str) -> None:
         from dadan.core.db import connection
@@ -213,9 +296,9 @@ class ExceptionScreen(DeskScreen):
                 msg = tr("Note saved", "备注已保存")
         self.app.call_from_thread(self._acted, msg)
 
-    def _acted(self, msg: str) -> None:
+    def _acted(self, msg: str, failed: bool = False) -> None:
         self.ticked.clear()
-        self.notify(msg)
+        self.notify(msg, severity="warning" if failed else "information", markup=False)
         self.load_counts()
 
     def action_back(self) -> None:

@@ -43,6 +43,7 @@ from dadan.tui.messages import (
     ViewsChanged,
     ViewSelected,
 )
+from dadan.tui.ship_runner import ShipRunner
 from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.desk_printing import DeskPrintProgress
 from dadan.tui.widgets.filter_bar import FilterBar
@@ -78,6 +79,8 @@ class OrdersScreen(Screen):
                 tooltip=Bilingual("Show the view tab to the right", "切换到右边的视图")),
         Binding("p", "print", Bilingual("Print", "打印"), id="print",
                 tooltip=Bilingual("Print the selection (or the whole view): confirm, then Enter", "打印所选（或整个视图）：确认后回车")),
+        Binding("ctrl+k", "ship", Bilingual("Ship printed", "一键发货"), show=False, id="ship",
+                tooltip=Bilingual("Ship every printed parcel of the selection (or the whole view)", "所选（或整个视图）已打印的包裹一键发货")),
         Binding("t", "tracking", Bilingual("Tracking", "运单号"), show=False, id="tracking",
                 tooltip=Bilingual("Type or scan tracking numbers for the selection", "为所选订单录入或扫描运单号")),
         Binding("f", "filter_builder", Bilingual("Build filter", "筛选器"), show=False, id="filter_builder",
@@ -103,6 +106,7 @@ class OrdersScreen(Screen):
         self.listing = ListingState(first.query, first.sort or DEFAULT_SORT)
         self.last_scan: tuple[str, int | None] | None = None  # (code, order id or None if not found)
         self.exporter = ExportRunner(self)
+        self.shipper = ShipRunner(self, done=self.refresh_orders)
 
     def compose(self) -> ComposeResult:
         self.tabs = ViewTabs(self.ctx, self.views, self.view_key, now=self.now, id="view-tabs")
@@ -301,6 +305,10 @@ class OrdersScreen(Screen):
         if self._filter_is_wrong():
             return
         self.exporter.open(self.table.target_selection(), selected=not self.selection.empty, now=self.now())
+
+    def action_ship(self) -> None:
+        if not self._filter_is_wrong():
+            self.shipper.open(self.table.target_selection(), now=self.now(), tz=self.ctx.settings.timezone)
 
     def action_tracking(self) -> None:
         from dadan.tui.screens.tracking import TrackingScreen

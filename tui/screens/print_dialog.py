@@ -2,12 +2,19 @@
 
 Shows how many orders were asked for, how many will print, how many are already printed,
 blocked or already waiting in the queue, the template and the printer (with its status in
-words). Enter starts; ``t`` / ``o`` switch template / printer; ``r`` reprints the
-already-printed ones (asks for a reason); Esc cancels. Dismisses with the new job id or None.
+words). For a waybill template also the courier whose numbers are taken (``c`` cycles: each
+shop's default, then every courier with an account in the orders' shops), how many numbers the
+job takes, the balance it takes them from, a warning for a balance below that (shown before
+anything is taken; the operator may still start) and the orders without a number (skipped).
+Enter starts; ``t`` / ``o`` switch template / printer; ``r`` reprints the already-printed ones
+(asks for a reason); Esc cancels. Dismisses with the new job id or None.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,14 +28,49 @@ from dadan.tui.widgets.desk_base import DeskMixin
 from dadan.tui.widgets.desk_prompt import DeskPrompt
 
 
+@dataclass
+class WaybillFacts:
+    """What a waybill job would take: the couriers to choose from, and per (shop, courier) the
+    numbers taken and the balance they come from; the warnings of a balance below that."""
+
+    couriers: list[str] = field(default_factory=list)
+    takes: list[tuple[str, str, int, int | None]] = field(default_factory=list)  # shop, courier, n, balance
+    warnings: list[str] = field(default_factory=list)
+
+
+def is_waybill(template: str) -> bool:
+    """The template prints courier waybills (a template that does not load: not; the job's
+    creation says why)."""
+    from dadan.printers.errors import PrinterError
+    from dadan.printers.layout import load_template
+
+    try:
+        return load_template(template).kind == "waybill"
+    except PrinterError:
+        return False
+
+
+def waybill_facts(plan) -> WaybillFacts:
+    """Inside a DB connection: the courier choice and balances of ``plan`` (a waybill plan)."""
+    from dadan.core.models import Shop
+    from dadan.core.waybills import accounts
+
+    shop_ids = {o.shop_id for o in plan.ready + plan.printed} | {o.shop_id for o, _ in plan.blocked + plan.queued
+                                                                 + plan.no_number}
+    facts = WaybillFacts(couriers=accounts.couriers_of(shop_ids), warnings=plan.warnings())
+    for (shop_id, wp), n in sorted(plan.numbers.takes().items()):
+        facts.takes.append((Shop.get_by_id(shop_id).name, accounts.courier_name(wp), n, accounts.balance(shop_id, wp)))
+    return facts
+
+
 class PrintDialog(DeskMixin, ModalScreen[int | None]):
     DEFAULT_CSS = """
     PrintDialog { align: center middle; }
-    PrintDialog > Vertical { width: 76; max-width: 100%; height: auto; border: round $accent;
+    PrintDialog > Vertical { width: 78; max-width: 100%; height: auto; border: round $accent;
                              background: $surface; padding: 0 1; }
     PrintDialog .pd-title { text-style: bold; }
     PrintDialog #pd-body { height: auto; }
-    PrintDialog .pd-keys { color: $text-muted; }
+    PrintDialog .pd-keys { color: $text-muted; width: 100%; }
     """
     BINDINGS = [
         Binding("enter", "start", Bilingual("Start", "开始打印"), id="print.start",
@@ -37,6 +79,8 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
                 tooltip=Bilingual("Switch to the next label template", "切换到下一个标签模板")),
         Binding("o", "next_printer", Bilingual("Printer", "打印机"), id="print.printer",
                 tooltip=Bilingual("Switch to the next printer", "切换到下一台打印机")),
+        Binding("c", "next_courier", Bilingual("Courier", "快递"), id="print.courier",
+                tooltip=Bilingual("Waybills: switch the courier whose numbers are taken", "面单：切换取号的快递")),
         Binding("r", "reprint", Bilingual("Reprint printed", "补打已打印"), id="print.reprint",
                 tooltip=Bilingual("Reprint the already-printed orders (asks for a reason)", "补打已打印的订单（需填写原因）")),
         Binding("escape", "cancel", Bilingual("Cancel", "取消"), id="print.cancel",
@@ -52,13 +96,17 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         self.busy = False
         self.printer = ""
         self.template = ""
+        self.courier: str | None = None  # None: each shop's default courier
+        self.waybill = False
+        self.facts = WaybillFacts()
+        self.counting = True
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text or tr("Print labels", "打印面单"), classes="pd-title")
             yield Static(tr("Counting…", "正在统计…"), id="pd-body")
-            yield Label(tr("Enter start · t template · o printer · r reprint printed · Esc cancel",
-                           "回车 开始 · t 模板 · o 打印机 · r 补打已打印 · Esc 取消"), classes="pd-keys")
+            yield Label(tr("Enter start · c courier · t template · o printer · r reprint · Esc cancel",
+                           "回车 开始 · c 快递 · t 模板 · o 打印机 · r 补打已打印 · Esc 取消"), classes="pd-keys")
 
     def on_mount(self) -> None:
         s = self.ctx.settings
@@ -67,27 +115,61 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         self.template = p.template
         self.load()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="print-dialog")
+    def replan(self) -> None:
+        """The courier or the template changed: count again (nothing starts meanwhile)."""
+        self.plan, self.counting = None, True
+        self._render_body()
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="print-plan")
     def load(self) -> None:
         from dadan.core.db import connection
         from dadan.core.printing.plan import plan_print
 
+        template, courier = self.template, self.courier
+        waybill = is_waybill(template)
+        facts = WaybillFacts()
         with connection():
             ids = self.order_ids
             if not ids and self.selection is not None:
                 ids = self.selection.order_ids(tz=self.tz, now=self.now())
-            plan = plan_print(ids) if ids else None
+            plan = plan_print(ids, waybill=waybill, courier=courier) if ids else None
+            if plan is not None and waybill:
+                facts = waybill_facts(plan)
         self.order_ids = ids
-        self.app.call_from_thread(self._show, plan)
+        self.app.call_from_thread(self._show, plan, template, courier, waybill, facts)
 
-    def _show(self, plan) -> None:
-        self.plan = plan
+    def _show(self, plan, template: str, courier: str | None, waybill: bool, facts: WaybillFacts) -> None:
+        if (template, courier) != (self.template, self.courier):
+            return  # counted for a choice changed since: the newer count follows
+        self.plan, self.waybill, self.facts, self.counting = plan, waybill, facts, False
         self._render_body()
+
+    def _courier_text(self) -> str:
+        from dadan.core.waybills.accounts import courier_name
+
+        if self.courier is None:
+            return tr("each shop's default", "各店默认")
+        return f"{courier_name(self.courier)} ({self.courier})"
+
+    def _waybill_lines(self, plan) -> list[Text]:
+        lines = [Text(tr("Courier: {c} (c to switch)", "快递：{c}（按 c 切换）", c=self._courier_text())),
+                 Text(tr("Numbers to take: {n}", "需取号：{n} 个", n=plan.to_take))]
+        for shop, courier, n, bal in self.facts.takes:
+            lines.append(Text(tr("  {s} · {c} balance {b} (takes {n})", "  {s} · {c} 余额 {b}（取 {n}）", s=shop,
+                                 c=courier, b="—" if bal is None else bal, n=n)))
+        lines += [Text("! " + w, style="bold red") for w in self.facts.warnings]
+        if plan.no_number:
+            lines.append(Text(tr("Without a number (skipped): {n} — {why}", "无单号（跳过）：{n} — {why}",
+                                 n=len(plan.no_number), why=plan.no_number[0][1]), style="bold"))
+        return lines
 
     def _render_body(self) -> None:
         plan = self.plan
         lines = []
-        if plan is None:
+        if self.counting:
+            lines.append(tr("Counting…", "正在统计…"))
+        elif plan is None:
             lines.append(tr("Nothing selected.", "没有选中的订单。"))
         else:
             total = len(self.order_ids)
@@ -101,10 +183,12 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
             if plan.queued:
                 lines.append(tr("Already waiting in the queue (skipped): {n}", "已在打印队列中（跳过）：{n}",
                                 n=len(plan.queued)))
+            if self.waybill:
+                lines += self._waybill_lines(plan)
         lines.append(tr("Template: {t}", "模板：{t}", t=self.template))
         lines.append(tr("Printer: {p} ({s})", "打印机：{p}（{s}）", p=self.printer,
                         s=self.app.print_pool.status_text(self.printer)))
-        self.query_one("#pd-body", Static).update("\n".join(lines))
+        self.query_one("#pd-body", Static).update(Text("\n").join(Text(x) if isinstance(x, str) else x for x in lines))
 
     def _cycle(self, values: list[str], current: str) -> str:
         if not values:
@@ -116,13 +200,22 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         from dadan.printers.template_choice import switchable_templates
 
         self.template = self._cycle(switchable_templates(self.template), self.template)
-        self._render_body()
+        self.replan()
+
+    def action_next_courier(self) -> None:
+        if not self.waybill or self.counting:
+            self.app.bell()
+            return
+        choices: list[str | None] = [None, *self.facts.couriers]
+        i = choices.index(self.courier) if self.courier in choices else -1
+        self.courier = choices[(i + 1) % len(choices)]
+        self.replan()
 
     def action_next_printer(self) -> None:
         names = [p.name for p in self.ctx.settings.printers] or [self.ctx.settings.printer().name]
         self.printer = self._cycle(names, self.printer)
         self.template = next((p.template for p in self.ctx.settings.printers if p.name == self.printer), self.template)
-        self._render_body()
+        self.replan()
 
     def action_start(self) -> None:
         if self.busy or self.plan is None:
@@ -157,10 +250,10 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         with connection():
             if reason:
                 job = printing.create_reprint_job(ids, reason=reason, printer=self.printer,
-                                                  template=self.template, actor=self.actor)
+                                                  template=self.template, actor=self.actor, courier=self.courier)
             else:
                 job = printing.create_job(ids, printer=self.printer, template=self.template,
-                                          actor=self.actor, skip_excluded=True)
+                                          actor=self.actor, skip_excluded=True, courier=self.courier)
         self.app.call_from_thread(self._started, job.id)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

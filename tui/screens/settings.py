@@ -1,6 +1,7 @@
 """Settings: language, sync interval, printer offsets, the sender (寄件人) printed on waybills,
-shops and their credentials (masked), printers (test print, calibration grid), templates
-(preview). Every change is saved, validated and written to
+when e-waybill shipments are confirmed (scan/print/manual), shops and their credentials
+(masked), e-waybill branches (F9: choose, default courier, refresh — tui/screens/waybill_accounts.py),
+printers (test print, calibration grid), templates (preview). Every change is saved, validated and written to
 the audit log (``core.desk_settings.change_settings``)."""
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class SettingsScreen(DeskScreen):
                 tooltip=Bilingual("Print the millimetre grid to set the offsets", "打印毫米网格以设置偏移")),
         Binding("f8", "preview", Bilingual("Preview", "预览"), id="settings.preview",
                 tooltip=Bilingual("Preview the printer's template in the terminal", "在终端中预览打印机模板")),
+        Binding("f9", "waybill_accounts", Bilingual("E-waybills", "电子面单"), id="settings.waybills",
+                tooltip=Bilingual("E-waybill accounts: branches, balances, default courier", "电子面单账号：网点、余额、默认快递")),
         # priority: the fields' scrolling container would take up/down once the rows overflow
         Binding("down", "focus_next", "", show=False, id="settings.next", priority=True,
                 tooltip=Bilingual("Next field", "下一项")),
@@ -63,12 +66,14 @@ class SettingsScreen(DeskScreen):
                 ("sender_name", tr("Sender name", "寄件人"), s.sender.name),
                 ("sender_phone", tr("Sender phone", "寄件人电话"), s.sender.phone),
                 ("sender_address", tr("Sender address", "寄件地址"), s.sender.address),
+                ("confirm_on", tr("Ship: scan/print/manual", "回传(scan/print/manual)"), s.waybills.confirm_on),
             ]
             for key, label, value in rows:
                 with Horizontal(classes="set-row"):
                     yield Label(label)
                     yield Input(value, id=f"set-{key}")
             yield Static("", id="set-shops", classes="set-section")
+            yield Static("", id="set-waybills", classes="set-section", markup=False)
             yield Static("", id="set-printers", classes="set-section")
             yield Static("", id="set-templates", classes="set-section")
         yield DeskFooter()
@@ -87,10 +92,12 @@ class SettingsScreen(DeskScreen):
     def load(self) -> None:
         from dadan.core.db import connection
         from dadan.core.models import Shop
+        from dadan.core.waybills.accounts import branches
         from dadan.printers.layout import list_templates
 
         with connection():
             shops = list(Shop.select().order_by(Shop.name))
+            waybills = branches()
         creds = {}
         try:
             from dadan.core.platform.credentials import CredentialStore
@@ -100,9 +107,11 @@ class SettingsScreen(DeskScreen):
         except Exception:  # noqa: BLE001 - unreadable credentials: shown as unknown
             pass
         templates = [(t.name, t.title, t.size_text) for t in list_templates()]
-        self.app.call_from_thread(self._show, shops, creds, templates)
+        self.app.call_from_thread(self._show, shops, creds, templates, waybills)
 
-    def _show(self, shops, creds, templates) -> None:
+    def _show(self, shops, creds, templates, waybills) -> None:
+        from dadan.tui.screens.waybill_accounts import branch_line
+
         s = self.ctx.settings
         lines = [tr("[b]Shops[/b]", "[b]店铺[/b]")]
         for sh in shops:
@@ -115,6 +124,10 @@ class SettingsScreen(DeskScreen):
         if not shops:
             lines.append("  " + tr("none (dadan shops add)", "无（dadan shops add）"))
         self.query_one("#set-shops", Static).update("\n".join(lines))
+        wlines = [tr("E-waybills (F9 choose branch, default courier, refresh; * default ✓ chosen)",
+                     "电子面单（F9 选择网点、默认快递、刷新；* 默认 ✓ 已选）")]
+        wlines += ["  " + branch_line(b) for b in waybills] or ["  " + tr("none yet (F9, then r)", "暂无（F9 后按 r）")]
+        self.query_one("#set-waybills", Static).update("\n".join(wlines))
         default = s.printer().name
         plines = [tr("[b]Printers[/b] (F5 test print · F7 calibration grid)", "[b]打印机[/b]（F5 测试打印 · F7 校准网格）")]
         for p in (s.printers or [s.printer()]):
@@ -151,6 +164,7 @@ class SettingsScreen(DeskScreen):
             s.sync.interval_minutes = interval
             s.sender.name, s.sender.phone = form["sender_name"], form["sender_phone"]
             s.sender.address = form["sender_address"]
+            s.waybills.confirm_on = form["confirm_on"]
             from dadan.core.config import PrinterSettings
 
             if not s.printers:
@@ -210,6 +224,11 @@ class SettingsScreen(DeskScreen):
 
         where = send_test_print(self.ctx, calibration=calibration)  # a failure: the app's error modal
         self.app.call_from_thread(self.notify, tr("Sent to {w}", "已发送到 {w}", w=where))
+
+    def action_waybill_accounts(self) -> None:
+        from dadan.tui.screens.waybill_accounts import WaybillAccountsScreen
+
+        self.app.push_screen(WaybillAccountsScreen(), lambda _r: self.load())
 
     def action_preview(self) -> None:
         from dadan.tui.screens.preview import PreviewScreen

@@ -1,6 +1,7 @@
-"""The status line: last sync (time, result), next sync, pending ship confirmations, printer.
+"""The status line: last sync (time, result), next sync, pending ship confirmations, printer,
+and the e-waybill balance of each shop's default courier (bold red when low).
 
-Read straight from the database (SyncRun, Shipment, PrintJob/PrintItem rows) in a thread
+Read straight from the database (SyncRun, Shipment, PrintJob/PrintItem, WaybillAccount rows) in a thread
 worker. The next read is armed only when the previous one has finished (never overlapping),
 every ``interval`` seconds; there is no clock on screen, and the line repaints only when its
 text changes."""
@@ -10,15 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import work
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from dadan.core.errors import ConfigError
-from dadan.core.i18n import tr
+from dadan.core.i18n import language, tr
 from dadan.core.timeutil import fmt_local
 
 REFRESH_SECONDS = 15.0
+LOW_BALANCE = 50  # a default courier's balance at or below this shows as a warning
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class StatusInfo:
     printer: str = ""
     print_active: str = ""  # "12/200": done/total of the current job (core.printing.progress)
     print_problem: str = ""
+    balances: tuple[tuple[str, int], ...] = ()  # (courier wp_code, balance) of each shop's default courier
 
 
 def _scheduler_next(scheduler) -> tuple[dt.datetime | None, bool]:
@@ -90,10 +94,37 @@ def read_status(settings, scheduler=None) -> StatusInfo:
     if uncertain and not problem:
         problem = tr("{n} uncertain", "{n} 张待确认", n=uncertain)
     return StatusInfo(
+        balances=_balances(),
         last_sync_at=last_at, last_sync_ok=last_ok, last_sync_text=text, next_sync_at=next_at,
         ship_pending=counts.get("pending", 0) + counts.get("sending", 0), ship_failed=counts.get("failed", 0),
         printer=_printer_name(settings), print_active=active, print_problem=problem,
     )
+
+
+def _balances() -> tuple[tuple[str, int], ...]:
+    from dadan.core.models import WaybillAccount
+    from dadan.core.waybills import accounts
+
+    out = []
+    for acc in WaybillAccount.select().where(WaybillAccount.is_default).order_by(WaybillAccount.shop):
+        bal = accounts.balance(acc.shop_id, acc.wp_code)
+        if bal is not None:
+            out.append((acc.wp_code, bal))
+    return tuple(out)
+
+
+def balance_text(wp_code: str, balance: int) -> str:
+    """``ZTO bal 812`` / ``中通 余额 812``; a low one is marked ``!`` (seen without colours too)."""
+    from dadan.core.waybills.accounts import courier_name
+
+    name = courier_name(wp_code).removesuffix("快递") if language() == "zh" else wp_code
+    mark = "!" if balance <= LOW_BALANCE else ""
+    return tr("{m}{c} bal {n}", "{m}{c} 余额 {n}", m=mark, c=name, n=balance)
+
+
+def low_balances(info: StatusInfo) -> list[str]:
+    """The balance parts shown as a warning (at or below :data:`LOW_BALANCE`)."""
+    return [balance_text(wp, n) for wp, n in info.balances if n <= LOW_BALANCE]
 
 
 def _printer_name(settings) -> str:
@@ -129,6 +160,8 @@ def status_parts(info: StatusInfo, tz: str) -> list[list[tuple[int, str]]]:
     if info.print_problem:
         printer.append((5, f"!{info.print_problem}"))
     groups.append(printer)
+    if info.balances:  # gives way before the counts: a low balance stays longest
+        groups.append([(5 if n <= LOW_BALANCE else 3, balance_text(wp, n)) for wp, n in info.balances])
     return groups
 
 
@@ -188,13 +221,19 @@ class StatusLine(Static):
 
     def show(self, info: StatusInfo) -> None:
         self.info = info
-        self._set_text(fit_status(status_parts(info, self.ctx.settings.timezone), self.size.width or 80))
+        self._set_text(fit_status(status_parts(info, self.ctx.settings.timezone), self.size.width or 80),
+                       low_balances(info))
 
     def on_resize(self, event) -> None:
         if self.info is not None:
             self.show(self.info)
 
-    def _set_text(self, text: str) -> None:
+    def _set_text(self, text: str, warn: list[str] | None = None) -> None:
         if text != self._text:
             self._text = text
-            self.update(text)
+            if not warn:
+                self.update(text)
+                return
+            shown = Text(text)
+            shown.highlight_words(warn, style="bold red")
+            self.update(shown)
