@@ -155,12 +155,11 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None,
         if order_status in (2, 3):
             logistics_id = rng.choice(_SHIPPED_WITH)
             tracking = _waybill_no(rng, logistics_id)
-        else:
+        elif rng.random() < 0.6:
             # drawn whether kept or not, so that the same seed gives the same orders either way
-            draw = rng if rng.random() < 0.6 else random.Random(sn)
             entered_by = (_COSTLY_WITH if goods_fen > 20000
-                          else draw.choices(_WAYBILL_FROM, weights=(5, 3, 2, 1))[0])
-            entered = _waybill_no(draw, entered_by)
+                          else rng.choices(_WAYBILL_FROM, weights=(5, 3, 2, 1))[0])
+            entered = _waybill_no(rng, entered_by)
             if numbers:
                 logistics_id, tracking = entered_by, entered
         yield {
