@@ -322,6 +322,12 @@ def test_preview_printer_draws_dadans_own_waybill_with_the_real_number(wenv, tmp
     for png, oid in zip(pngs, ids):
         assert numbered_parcel(oid).code in decode_barcodes(Image.open(png))
     assert wenv.platform.requests["pdd.cloudprint.cmdprint.render"] == 0
+    # the sender address printed is the one registered at the branch that gave the number
+    worker = PrintWorker(prof, settings=SETTINGS, client_factory=wenv.factory)
+    item = PrintItem.get((PrintItem.job == job.id) & (PrintItem.seq == 1))
+    fields = worker.renderer.fields(Order.get_by_id(ids[0]), item, job)
+    assert fields["sender_address"] == "浙江省杭州市西湖区文三路 90 号 东部软件园 3 号楼"
+    assert fields["tracking_number"] == numbered_parcel(ids[0]).code and fields["courier_name"] == "中通快递"
 
 
 def test_export_lists_each_orders_waybills(wenv, tmp_path):

@@ -118,13 +118,17 @@ class LabelRenderer:
             reprint_no=item.reprint_no if item.is_reprint else 0,
             tz=s.timezone if s is not None else "Asia/Shanghai",
         )
-        if wb is not None:  # the parcel's own number and courier, whatever the order says now
+        if wb is not None:  # the parcel's own number, courier and sender address (the branch's)
             from dadan.core.orders.couriers import CourierBook
+            from dadan.core.waybills import accounts
             from dadan.core.waybills.cloudprint import route_code
 
             book = CourierBook.from_database()
             fields.update(tracking_number=wb.code, route_code=route_code(wb.print_data),
                           courier_name=book.official_name(book.lookup_id(wb.wp_code)) or wb.wp_code)
+            registered = accounts.sender_address(wb.shop_id, wb.wp_code)
+            if registered:
+                fields["sender_address"] = registered
         return fields
 
     def render(self, template_name: str, fields: dict):

@@ -143,6 +143,12 @@ def balance(shop_id: int, wp_code: str) -> int | None:
     return b.quantity if b is not None else None
 
 
+def sender_address(shop_id: int, wp_code: str) -> str:
+    """The registered sender address the courier's numbers are taken with ("" without an account)."""
+    acc = account(shop_id, wp_code)
+    return address_text(json.loads(acc.address or "{}")) if acc is not None else ""
+
+
 def note_taken(shop_id: int, wp_code: str, n: int) -> None:
     """``n`` numbers were taken (or, negative, returned): the cached balance follows at once,
     until the next :func:`refresh` reads the platform's own. Inside the caller's transaction."""
