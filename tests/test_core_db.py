@@ -152,3 +152,35 @@ def test_tracking_and_exception_look_ups_use_the_partial_indexes(tmp_path):
     from dadan.core.models import has_tracking
 
     assert "order_tracking_number_set" in plan(has_tracking() & (Order.tracking_number == "YT123"))
+
+
+def test_a_version_2_database_gains_the_waybill_tables_and_columns(tmp_path):
+    from dadan.core.models import Order, PrintItem, PrintJob, SchemaVersion, Shop, Waybill, WaybillOrder
+
+    db = dbmod.open_database(f"sqlite:///{tmp_path}/old.db")
+    db.execute_sql("PRAGMA foreign_keys = OFF")
+    keep = ", ".join(f'"{c.name}"' for c in db.get_columns("print_item") if c.name != "waybill_id")
+    with dbmod.write():  # as a v0.1 database was: no waybill tables, no job courier, no label parcel
+        db.execute_sql(f'CREATE TABLE "print_item_v2" AS SELECT {keep} FROM "print_item"')
+        db.execute_sql('DROP TABLE "print_item"')
+        db.execute_sql('ALTER TABLE "print_item_v2" RENAME TO "print_item"')
+        for table in ("waybill_order", "waybill", "waybill_account", "waybill_branch"):
+            db.execute_sql(f'DROP TABLE "{table}"')
+        db.execute_sql('ALTER TABLE "print_job" DROP COLUMN "courier"')
+        SchemaVersion.delete().where(SchemaVersion.version > 2).execute()
+        shop = Shop.create(name="s")
+        order = Order.create(shop=shop, order_sn="240601-000000000000001")
+        db.execute_sql('INSERT INTO "print_job" ("id", "created_at", "requested_by", "printer", "template", "kind", '
+                       '"state", "state_reason", "reprint_reason", "total") VALUES (1, \'2026-01-01 00:00:00\', '
+                       '\'\', \'p\', \'waybill_100x150\', \'label\', \'done\', \'\', \'\', 1)')
+        db.execute_sql('INSERT INTO "print_item" ("id", "job_id", "seq", "order_id", "state", "is_reprint", '
+                       '"reprint_no", "attempts", "reason") VALUES (1, ?, 1, ?, \'sent\', 0, 0, 1, \'\')',
+                       (1, order.id))
+    dbmod.close_database()
+    db = dbmod.open_database(f"sqlite:///{tmp_path}/old.db")
+    assert dbmod.current_version(db) == 3
+    assert {c.name for c in db.get_columns("print_job")} >= {"courier"}
+    assert PrintItem.get().waybill_id is None and PrintJob.get().courier == ""
+    w = Waybill.create(shop=shop.id, wp_code="ZTO", object_id="o1", package_id="p1")
+    WaybillOrder.insert(waybill=w.id, order=order.id).execute()
+    assert WaybillOrder.select().count() == 1
