@@ -23,3 +23,9 @@ def switchable_templates(current: str) -> list[str]:
     except TemplateError:
         kind = None
     return template_names("waybill" if kind == "waybill" else None)
+
+
+def prints_waybills(template: str) -> bool:
+    """Whether ``template`` (a name or a path) prints courier waybills, which never go out without
+    a number. A template that does not load raises its :class:`TemplateError`."""
+    return load_template(template).kind == "waybill"

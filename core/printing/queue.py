@@ -40,7 +40,7 @@ from dadan.core.orders.rules import blocked_reason
 from dadan.core.printing.plan import PrintRefused, load_orders, plan_print, queued_in
 from dadan.core.printing.progress import OPEN_JOB_STATES, done_count, progress_label
 from dadan.core.waybills.parcels import make_parcels, note_printed, plan_numbers
-from dadan.printers.layout import load_template
+from dadan.printers.template_choice import prints_waybills
 
 ITEM_STATES = ("queued", "sending", "sent", "skipped", "uncertain", "failed", "cancelled")
 LEASE_TTL = dt.timedelta(seconds=60)
@@ -52,10 +52,6 @@ def _insert_items(job: PrintJob, rows: list[dict]) -> None:
         PrintItem.insert_many(rows[start:start + 100]).execute()
 
 
-def _is_waybill(template: str) -> bool:
-    return load_template(template).kind == "waybill"
-
-
 def create_job(order_ids: Sequence[int], *, printer: str, template: str, actor: str = "",
                kind: str = "label", skip_excluded: bool = False, courier: str | None = None) -> PrintJob:
     """Queue one label per order, in the given order. Orders already printed, blocked, already
@@ -64,7 +60,7 @@ def create_job(order_ids: Sequence[int], *, printer: str, template: str, actor: 
     not load is refused (its TemplateError) before anything is queued. A waybill label's parcel
     (with the request id its number will be taken with) is committed with the job, before
     anything prints; ``courier`` (a wp_code) overrides each shop's default courier."""
-    waybill = _is_waybill(template)
+    waybill = prints_waybills(template)
     with write():
         plan = plan_print(order_ids, waybill=waybill, courier=courier)
         if plan.excluded and not skip_excluded:
@@ -89,7 +85,7 @@ def create_reprint_job(order_ids: Sequence[int], *, reason: str, printer: str, t
     reason = (reason or "").strip()
     if not reason:
         raise PrintRefused(tr("a reprint needs a reason", "补打需要填写原因"))
-    waybill = _is_waybill(template)
+    waybill = prints_waybills(template)
     with write():
         orders = load_orders(order_ids)
         queued = queued_in([o.id for o in orders])

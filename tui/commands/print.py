@@ -165,13 +165,14 @@ def run_print(args, ctx) -> int:
     from dadan.core.printing import queue as printing
     from dadan.core.printing.plan import plan_print
     from dadan.printers.layout import load_template
+    from dadan.printers.template_choice import prints_waybills
 
     printer = ctx.settings.printer(args.printer)
     template = args.template or printer.template
     load_template(template)  # a template that does not load is refused before anything is queued
     ctx.open_db()
     ids = orders_for(args)
-    plan = plan_print(ids, reprint=bool(args.reprint), waybill=load_template(template).kind == "waybill",
+    plan = plan_print(ids, reprint=bool(args.reprint), waybill=prints_waybills(template),
                       courier=args.courier)
     print(plan.summary(), file=sys.stderr)
     for o, why in plan.no_number[:10]:

@@ -42,10 +42,10 @@ def is_waybill(template: str) -> bool:
     """The template prints courier waybills (a template that does not load: not; the job's
     creation says why)."""
     from dadan.printers.errors import PrinterError
-    from dadan.printers.layout import load_template
+    from dadan.printers.template_choice import prints_waybills
 
     try:
-        return load_template(template).kind == "waybill"
+        return prints_waybills(template)
     except PrinterError:
         return False
 
