@@ -315,10 +315,12 @@ class Waybill(BaseModel):
     last_error = TextField(default="")
     requested_at = DateTimeField(null=True)
     taken_at = DateTimeField(null=True)
+    taken_by = CharField(default="")  # the operator whose job took it
     print_count = IntegerField(default=0)
     printed_at = DateTimeField(null=True)
     shipped_at = DateTimeField(null=True)
     cancelled_at = DateTimeField(null=True)
+    cancelled_by = CharField(default="")
     cancel_reason = TextField(default="")
     cancel_error = TextField(default="")  # the last failed cancel, in words
     created_at = DateTimeField(default=utcnow)

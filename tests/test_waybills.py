@@ -101,6 +101,7 @@ def test_200_orders_one_job_numbers_taken_in_20_calls_printed_once_reprinted_wit
         for o in Order.select().where(Order.id.in_(ids)):
             w = numbered_parcel(o.id)
             assert w.state == "printed" and o.tracking_number == w.code and matches_tracking(by_code("ZTO"), w.code)
+            assert w.taken_by == "tester" and w.created_by == "tester" and w.taken_at is not None
             numbers[o.id] = w.code
         assert len(set(numbers.values())) == 200
         # every label carries its own order's number as a Code128, in job order
@@ -204,7 +205,7 @@ def test_refund_after_the_take_skips_the_label_lists_the_number_and_cancel_retur
     assert report.cancelled == [code] and not report.failed
     assert wenv.platform.balance(wenv.mall, "ZTO")["quantity"] == before + 1
     w = Waybill.get(Waybill.code == code)
-    assert w.state == "cancelled" and w.cancel_reason == "refunded"
+    assert (w.state, w.cancel_reason, w.cancelled_by, w.taken_by) == ("cancelled", "refunded", "tester", "")
     assert Order.get_by_id(victim.id).tracking_number == ""
     assert recycle.to_recycle() == []
     assert AuditEvent.select().where(AuditEvent.action == "waybill-cancel").count() == 1

@@ -81,7 +81,8 @@ def parcels_of_orders(order_ids: Sequence[int]) -> list[Waybill]:
 def _cancelled(w: Waybill, *, reason: str, actor: str) -> None:
     now = utcnow()
     with write():
-        n = Waybill.update(state="cancelled", cancelled_at=now, cancel_reason=reason, cancel_error="").where(
+        n = Waybill.update(state="cancelled", cancelled_at=now, cancelled_by=actor, cancel_reason=reason,
+                           cancel_error="").where(
             (Waybill.id == w.id) & Waybill.state.in_(NUMBERED)).execute()
         if not n:
             return

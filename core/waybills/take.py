@@ -129,7 +129,7 @@ def _record(rows: list[Waybill], linked: dict[int, list[Order]], modules: list[d
             if not isinstance(print_data, str):
                 print_data = json.dumps(print_data, ensure_ascii=False)
             n = Waybill.update(code=code, parent_code=str(m.get("parent_waybill_code") or ""), print_data=print_data,
-                               state="live", taken_at=now, last_error="").where(
+                               state="live", taken_at=now, taken_by=actor, last_error="").where(
                 (Waybill.id == w.id) & (Waybill.state == "pending")).execute()
             if not n:
                 continue
