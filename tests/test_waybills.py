@@ -380,3 +380,34 @@ def test_each_background_sync_reads_the_balances_again(wenv):
     sched = Scheduler(Context(paths=wenv.paths, settings=settings), factory=wenv.factory, outbox=False)
     assert sched._run_sync(wenv.shop.id) is not None
     assert accounts.balance(wenv.shop.id, "ZTO") == 42
+
+
+def test_a_number_whose_answer_never_came_is_found_by_its_request_id_and_recycled(wenv):
+    from dadan.core.platform.pdd import RetryPolicy
+    from dadan.core.platform.shops import ClientFactory
+    from dadan.core.waybills.take import take_numbers
+
+    ids = printable(2)
+    job = printing.create_job(ids, printer="lbl", template=TEMPLATE)
+    parcels = [it.waybill_id for it in PrintItem.select().where(PrintItem.job == job.id).order_by(PrintItem.seq)]
+    once = ClientFactory(paths=wenv.paths, retry=RetryPolicy(attempts=1), timeout=0.3)
+    before = wenv.platform.balance(wenv.mall, "ZTO")["quantity"]
+    # the first parcel's number is allocated and its answer lost; the second's request never got through
+    wenv.platform.faults.queue.extend([("timeout", "pdd.waybill.get"), ("http500", "pdd.waybill.get")])
+    with once(wenv.shop) as client:
+        assert take_numbers(parcels[:1], client=client, sender=SETTINGS.sender)
+        assert take_numbers(parcels[1:], client=client, sender=SETTINGS.sender)
+    assert Waybill.select().where((Waybill.state == "pending") & (Waybill.attempts == 1)).count() == 2
+    assert wenv.platform.balance(wenv.mall, "ZTO")["quantity"] == before - 1
+    lost = next(iter(wenv.platform.waybill_state(wenv.mall)))
+    for oid in ids:  # both orders are refunded before anyone prints them
+        wenv.platform.mutate(wenv.mall, "refund", Order.get_by_id(oid).order_sn)
+    wenv.platform.advance(400)
+    sync(wenv)
+    assert sorted(w.id for w in recycle.to_recycle()) == sorted(parcels)
+    report = recycle.cancel(parcels, reason="refunded", actor="t", factory=wenv.factory)
+    assert report.cancelled == [lost] and len(report.closed) == 1 and not report.failed
+    assert wenv.platform.balance(wenv.mall, "ZTO")["quantity"] == before
+    assert wenv.platform.waybill_state(wenv.mall)[lost]["state"] == "cancelled"
+    assert [w.state for w in Waybill.select().order_by(Waybill.id)] == ["cancelled", "cancelled"]
+    assert recycle.to_recycle() == []

@@ -41,6 +41,17 @@ def numbered_parcel(order_id: int) -> Waybill | None:
     return found[-1] if found else None
 
 
+def asked(order_id: int) -> Waybill | None:
+    """The order's parcel holding a live number, else its parcel whose number was asked for but
+    whose answer never came (the platform may hold a number for it): what recycling acts on."""
+    found = numbered_parcel(order_id)
+    if found is not None:
+        return found
+    return (Waybill.select().join(WaybillOrder, on=(WaybillOrder.waybill == Waybill.id))
+            .where((WaybillOrder.order == order_id) & (Waybill.state == "pending") & (Waybill.attempts > 0))
+            .order_by(Waybill.id.desc()).first())
+
+
 def by_code(code: str) -> Waybill | None:
     return Waybill.select().where(Waybill.code == code).order_by(Waybill.id.desc()).first() if code else None
 

@@ -3,8 +3,9 @@ balance (e.g. a refund arrived after it was taken or printed). A cancelled numbe
 printed again nor used to confirm shipment; a failed cancel stays on the parcel with the reason.
 
 Numbers to recycle: an order that became blocked (refund, after-sale, risk, cancelled...) while
-its parcel holds a live, unshipped number — the exception screen's "number to recycle" group
-and the filter term ``waybill:recycle``."""
+its parcel holds a live, unshipped number — or while a number asked for it never came back (the
+platform may hold one: recycling asks the platform for it by the request id first) — the
+exception screen's "number to recycle" group and the filter term ``waybill:recycle``."""
 
 from __future__ import annotations
 
@@ -25,10 +26,15 @@ from dadan.core.waybills.parcels import NUMBERED, orders_of
 ALREADY_CANCELLED = "30021"
 
 
+def _to_recycle():
+    """Parcels holding a live number, or asked for one that never came back."""
+    return Waybill.state.in_(NUMBERED) | ((Waybill.state == "pending") & (Waybill.attempts > 0))
+
+
 def recycle_condition():
-    """Orders that are blocked, not shipped, and linked to a parcel with a live number."""
+    """Orders that are blocked, not shipped, and linked to a parcel with a live (or asked-for) number."""
     live = (WaybillOrder.select(WaybillOrder.order).join(Waybill, on=(WaybillOrder.waybill == Waybill.id))
-            .where(Waybill.state.in_(NUMBERED)))
+            .where(_to_recycle()))
     return (Order.exception_flags != 0) & Order.state.in_(("new", "printed")) & Order.id.in_(live)
 
 
@@ -55,10 +61,10 @@ def waybill_condition(word: str):
 
 
 def to_recycle(limit: int = 500) -> list[Waybill]:
-    """Parcels holding a live number whose order is blocked (oldest first)."""
+    """Parcels holding a live (or asked-for) number whose order is blocked (oldest first)."""
     blocked = Order.select(Order.id).where(recycle_condition())
     return list(Waybill.select().join(WaybillOrder, on=(WaybillOrder.waybill == Waybill.id))
-                .where(Waybill.state.in_(NUMBERED) & WaybillOrder.order.in_(blocked))
+                .where(_to_recycle() & WaybillOrder.order.in_(blocked))
                 .group_by(Waybill.id).order_by(Waybill.id).limit(limit))
 
 
@@ -70,11 +76,12 @@ def count_to_recycle() -> int:
 class CancelReport:
     cancelled: list[str] = field(default_factory=list)  # numbers returned
     failed: list[tuple[str, str]] = field(default_factory=list)  # (number or order, why)
+    closed: list[str] = field(default_factory=list)  # request ids the platform allocated no number for
 
 
 def parcels_of_orders(order_ids: Sequence[int]) -> list[Waybill]:
     return list(Waybill.select().join(WaybillOrder, on=(WaybillOrder.waybill == Waybill.id))
-                .where(WaybillOrder.order.in_(list(order_ids)) & Waybill.state.in_(NUMBERED))
+                .where(WaybillOrder.order.in_(list(order_ids)) & _to_recycle())
                 .group_by(Waybill.id).order_by(Waybill.id))
 
 
@@ -103,6 +110,25 @@ def _failed(w: Waybill, message: str, *, reason: str, actor: str) -> None:
                          reason=reason, detail={"error": message})
 
 
+def _learn_number(w: Waybill, client, *, reason: str, actor: str) -> Waybill:
+    """A parcel whose number was asked for but never came back: ask the platform by the request
+    id. A number found is recorded (then cancelled by the caller); none found: the parcel is
+    closed, for the platform allocated nothing to return."""
+    from dadan.core.platform.waybill_api import waybill_query
+    from dadan.core.waybills.take import record_numbers
+
+    modules = [m for m in waybill_query(client, [{"object_id": w.object_id, "waybill_code": "", "wp_code": w.wp_code}])
+               if str(m.get("object_id") or "") == w.object_id and m.get("waybill_code")]
+    if modules and str(modules[0].get("status") or "live") != "cancelled":
+        record_numbers([w], {w.id: orders_of(w.id)}, modules, actor)
+    else:
+        with write():
+            Waybill.update(state="cancelled", cancelled_at=utcnow(), cancelled_by=actor, cancel_reason=reason,
+                           last_error=tr("the platform allocated no number for it", "平台没有为其分配单号")).where(
+                (Waybill.id == w.id) & (Waybill.state == "pending")).execute()
+    return Waybill.get_by_id(w.id)
+
+
 def cancel(waybill_ids: Sequence[int], *, reason: str, actor: str,
            factory: Callable[[Shop], object] | None = None) -> CancelReport:
     """Cancel these parcels' numbers on the platform. Shipped numbers are refused; a number the
@@ -120,6 +146,18 @@ def cancel(waybill_ids: Sequence[int], *, reason: str, actor: str,
     clients: dict[int, object] = {}
     try:
         for w in Waybill.select().where(Waybill.id.in_(list(waybill_ids))).order_by(Waybill.id):
+            if w.state == "pending" and w.attempts > 0:
+                try:
+                    if w.shop_id not in clients:
+                        clients[w.shop_id] = factory(Shop.get_by_id(w.shop_id))
+                    w = _learn_number(w, clients[w.shop_id], reason=reason, actor=actor)
+                except DadanError as exc:
+                    _failed(w, exc.message, reason=reason, actor=actor)
+                    report.failed.append((w.object_id, exc.message))
+                    continue
+                if w.state == "cancelled":
+                    report.closed.append(w.object_id)  # the platform allocated nothing: nothing to return
+                    continue
             if w.state not in NUMBERED:
                 report.failed.append((w.code or w.object_id, tr("its number is {s}, not live", "单号状态为{s}，不可回收",
                                                                  s=w.state)))

@@ -108,10 +108,12 @@ def take_numbers(waybill_ids: Sequence[int], *, client, sender: SenderSettings, 
         for w in rows:
             errors.update(take_numbers([w.id], client=client, sender=sender, actor=actor))
         return errors
-    return _record(rows, linked, modules, actor)
+    return record_numbers(rows, linked, modules, actor)
 
 
-def _record(rows: list[Waybill], linked: dict[int, list[Order]], modules: list[dict], actor: str) -> dict[int, str]:
+def record_numbers(rows: list[Waybill], linked: dict[int, list[Order]], modules: list[dict], actor: str) -> dict[int, str]:
+    """The platform's answer (``modules``) for these pending parcels: each gets its number, its
+    orders the number and courier, in one transaction. Returns parcel id -> why it got none."""
     by_object = {str(m.get("object_id") or ""): m for m in modules}
     errors: dict[int, str] = {}
     now = utcnow()

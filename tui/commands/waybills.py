@@ -184,6 +184,8 @@ def _cancel(args, ctx) -> int:
         raise DadanError(tr("give order numbers or --recycle", "请给出订单号或 --recycle"))
     for code in report.cancelled:
         print(tr("recycled {n}", "已回收 {n}", n=code))
+    for request in report.closed:
+        print(tr("request {r}: the platform allocated no number; closed", "请求 {r}：平台未分配单号；已关闭", r=request))
     for what, why in report.failed:
         print(tr("not recycled {n}: {w}", "未回收 {n}：{w}", n=visible(what), w=visible(why)), file=sys.stderr)
     return 1 if report.failed else 0

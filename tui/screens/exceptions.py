@@ -123,12 +123,12 @@ class ExceptionScreen(DeskScreen):
     def load_orders(self) -> None:
         from dadan.core.db import connection
         from dadan.core.orders.exception_groups import group_orders
-        from dadan.core.waybills.parcels import numbered_parcel
+        from dadan.core.waybills.parcels import asked
 
         group = self.group
         with connection():
             orders = group_orders(group, now=self.now(), tz=self.tz)
-            parcels = {o.id: numbered_parcel(o.id) for o in orders} if group == "recycle" else {}
+            parcels = {o.id: asked(o.id) for o in orders} if group == "recycle" else {}
         self.app.call_from_thread(self._show_orders, orders, group, parcels)
 
     def _show_orders(self, orders: list, group: str, parcels: dict) -> None:
@@ -147,7 +147,7 @@ class ExceptionScreen(DeskScreen):
         for o in orders:
             if group == "recycle":
                 w = parcels.get(o.id)
-                code = w.code if w is not None else "—"
+                code = (w.code or tr("asked", "已请求")) if w is not None else "—"
                 err = ("✗ " + crop(w.cancel_error, ERROR_CELLS - 2)) if w is not None and w.cancel_error else ""
                 t.add_row("✓" if o.id in self.ticked else " ", " " + shown(o.order_sn), " " + shown(code), " " + err,
                           key=str(o.id))
