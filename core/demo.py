@@ -18,7 +18,7 @@ from typing import Iterator
 from peewee import SqliteDatabase
 
 from dadan.core.bulk import gc_paused
-from dadan.core.db import database, write
+from dadan.core.db import database, indexes_built_after, write
 from dadan.core.masking import mask_name, mask_phone
 from dadan.core.models import Courier, Order, OrderTag, Shop, Tag, utcnow
 from dadan.core.orders.couriers import COURIERS, by_code, by_id, example_tracking
@@ -267,10 +267,6 @@ def seed_couriers() -> None:
         ).on_conflict_ignore().execute()
 
 
-# orders written per transaction: a transaction writes each index page it touched once, and
-# the demo's orders land all over the (order_sn), (pay_time, id) ... indexes, so small ones
-# would write the same pages again and again
-_ORDERS_PER_TRANSACTION = 200_000
 _DEMO_CACHE_KIB = 1_000_000  # page cache while the demo writes (pages are allocated as used)
 
 
@@ -297,33 +293,30 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
     ``numbers``: see :func:`demo_records`. ``chunk``: orders per workflow batch (the printed
     orders and tags are drawn a batch at a time, so it is part of what a seed gives).
 
-    Ends with the planner's statistics of the order table gathered (``ANALYZE``), so that the
-    first launch afterwards walks the right indexes at once."""
+    One write transaction: every order, and the planner's statistics of the order table
+    (``ANALYZE``), so that the first launch afterwards walks the right indexes at once. Into
+    an empty order table, its secondary indexes are built once at the end
+    (:func:`dadan.core.db.indexes_built_after`)."""
     now = (now or utcnow()).replace(microsecond=0)
     seed_couriers()
-    with write():
-        shop, _ = Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
-        tags = {name: Tag.get_or_create(name=name)[0].id for name in _TAGS} if n > 0 else {}
+    if n <= 0:
+        with write():
+            Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
+        return 0
     rng = random.Random(seed * 7919 + 1)
     written = 0
     records = demo_records(n, seed, now=now, numbers=numbers)
-    per_transaction = max(1, _ORDERS_PER_TRANSACTION // max(chunk, 1))
-    with _page_cache(_DEMO_CACHE_KIB):
-        while written < n:
-            with write():
-                for _ in range(per_transaction):
-                    batch = list(islice(records, chunk))
-                    if not batch:
-                        break
-                    res = upsert_orders(shop.id, batch, source="demo", now=now)
-                    _demo_workflow(shop.id, batch, _ids_of(shop.id, batch, res), tags, rng, now)
-                    written += len(batch)
-                    if progress:
-                        progress(written, n)
-            if not batch:
-                break
-        if written:
-            ensure_statistics(force=True)
+    with _page_cache(_DEMO_CACHE_KIB), write():
+        shop, _ = Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
+        tags = {name: Tag.get_or_create(name=name)[0].id for name in _TAGS}
+        with indexes_built_after(Order):
+            while batch := list(islice(records, chunk)):
+                res = upsert_orders(shop.id, batch, source="demo", now=now)
+                _demo_workflow(shop.id, batch, _ids_of(shop.id, batch, res), tags, rng, now)
+                written += len(batch)
+                if progress:
+                    progress(written, n)
+        ensure_statistics(force=True)
     return written
 
 
