@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Iterable, Mapping, Sequence
 
 from peewee import DateTimeField
@@ -310,10 +311,16 @@ def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str
         def col(f: str) -> list:
             return recs.cols.get(f, nones)
     else:
-        fields = set().union(*map(Mapping.keys, recs))
+        if all(type(r) is dict for r in recs):  # C-level keys and gets (a third of the time)
+            fields = set().union(*map(dict.keys, recs))
 
-        def col(f: str) -> list:
-            return [r.get(f) for r in recs]
+            def col(f: str) -> list:
+                return list(map(dict.get, recs, repeat(f)))
+        else:
+            fields = set().union(*map(Mapping.keys, recs))
+
+            def col(f: str) -> list:
+                return [r.get(f) for r in recs]
     # the platform fields the records carry; the others are constants in the INSERT
     plan = _new_order_insert(_PLATFORM_SET.intersection(fields))
     columns = []
