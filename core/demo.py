@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
+import multiprocessing
 import random
 from bisect import bisect
 from itertools import accumulate, islice
+from queue import Empty
 from typing import Iterator
 
 from peewee import SqliteDatabase
 
 from dadan.core.bulk import gc_paused
 from dadan.core.db import database, indexes_built_after, write
+from dadan.core.errors import DadanError
 from dadan.core.masking import mask_name, mask_phone
 from dadan.core.models import Courier, Order, OrderTag, Shop, Tag, utcnow
 from dadan.core.orders.couriers import COURIERS, by_code, by_id, example_tracking
 from dadan.core.orders.listing import ensure_statistics
-from dadan.core.orders.upsert import UpsertResult, upsert_orders
+from dadan.core.orders.upsert import UpsertResult, insert_new_orders, prepare_new_orders, upsert_orders
 
 DEMO_SHOP = "演示店铺"
 
@@ -286,6 +290,11 @@ def _page_cache(kib: int):
         db.execute_sql(f"PRAGMA cache_size = {int(before)}")
 
 
+# from this many orders into an empty order table, a second process makes them (generation
+# and the insert parameters) while this one writes
+_MADE_ELSEWHERE_FROM = 50_000
+
+
 @gc_paused
 def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, shop_name: str = DEMO_SHOP,
                chunk: int = 5000, progress=None, numbers: bool = False) -> int:
@@ -295,25 +304,28 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
 
     One write transaction: every order, and the planner's statistics of the order table
     (``ANALYZE``), so that the first launch afterwards walks the right indexes at once. Into
-    an empty order table, its secondary indexes are built once at the end
-    (:func:`dadan.core.db.indexes_built_after`)."""
+    an empty order table every order is new: they are inserted without an upsert's look-ups,
+    its secondary indexes are built once at the end (:func:`dadan.core.db.indexes_built_after`)
+    and a big demo is made by a second process meanwhile."""
     now = (now or utcnow()).replace(microsecond=0)
     seed_couriers()
     if n <= 0:
         with write():
             Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
         return 0
-    rng = random.Random(seed * 7919 + 1)
     written = 0
-    records = demo_records(n, seed, now=now, numbers=numbers)
     with _page_cache(_DEMO_CACHE_KIB), write():
         shop, _ = Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
         tags = {name: Tag.get_or_create(name=name)[0].id for name in _TAGS}
-        with indexes_built_after(Order):
-            while batch := list(islice(records, chunk)):
-                res = upsert_orders(shop.id, batch, source="demo", now=now)
-                _demo_workflow(shop.id, batch, _ids_of(shop.id, batch, res), tags, rng, now)
-                written += len(batch)
+        with indexes_built_after(Order) as empty:
+            make = _made_elsewhere if empty and n >= _MADE_ELSEWHERE_FROM else _batches
+            for records, prepared, printed, tagged in make(n, seed, now, numbers, chunk, shop.id if empty else None):
+                if prepared is not None:
+                    ids = insert_new_orders(shop.id, prepared)
+                else:
+                    ids = _ids_of(shop.id, records, upsert_orders(shop.id, records, source="demo", now=now))
+                _apply_workflow(ids, printed, tagged, tags, now)
+                written += len(ids)
                 if progress:
                     progress(written, n)
         ensure_statistics(force=True)
@@ -323,42 +335,87 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
 _TAGS = ("加急", "赠品", "大客户")
 
 
-def _ids_of(shop_id: int, batch: list[dict], res: UpsertResult) -> dict[str, int]:
-    """The ids of this batch's orders by order number: those the upsert just gave when all are
-    new (its ids follow the records' order), else read back."""
+def _batches(n: int, seed: int, now: dt.datetime, numbers: bool, chunk: int,
+             new_in_shop: int | None) -> Iterator[tuple]:
+    """The demo a batch at a time: (records, their insert as new orders or None, positions of
+    those printed already, (position, tag name) of those tagged). ``new_in_shop``: the shop the
+    orders are known to be new in: the insert is prepared (and the records left out)."""
+    records = demo_records(n, seed, now=now, numbers=numbers)
+    rng = random.Random(seed * 7919 + 1)
+    while batch := list(islice(records, chunk)):
+        printed = [i for i, r in enumerate(batch) if r["order_status"] == 1 and rng.random() < 0.1]
+        tagged = []
+        for i in range(len(batch)):
+            x = rng.random()
+            if x < 0.06:
+                tagged.append((i, "加急" if x < 0.03 else "赠品" if x < 0.05 else "大客户"))
+        if new_in_shop is None:
+            yield batch, None, printed, tagged
+        else:
+            yield None, prepare_new_orders(new_in_shop, batch, "demo", now), printed, tagged
+
+
+def _make_batches(queue, *args) -> None:
+    """In the second process: put :func:`_batches` on ``queue``, then None (or the error's text)."""
+    gc.disable()  # a short life of many small containers and no cycles
+    try:
+        for batch in _batches(*args):
+            queue.put(batch)
+    except BaseException as exc:  # noqa: BLE001 - reported to the writing process
+        queue.put(f"{type(exc).__name__}: {exc}")
+        raise
+    queue.put(None)
+
+
+def _made_elsewhere(*args) -> Iterator[tuple]:
+    """:func:`_batches`, made by a second process (spawned: safe beside an open database)."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue(maxsize=4)
+    proc = ctx.Process(target=_make_batches, args=(queue, *args), daemon=True, name="dadan-demo-maker")
+    proc.start()
+    try:
+        while True:
+            try:
+                item = queue.get(timeout=1.0)
+            except Empty:
+                if not proc.is_alive():
+                    raise DadanError("the process making the demo orders stopped") from None
+                continue
+            if item is None:
+                return
+            if isinstance(item, str):
+                raise DadanError(f"making the demo orders failed: {item}")
+            yield item
+    finally:
+        if proc.is_alive():
+            proc.terminate()
+        proc.join()
+
+
+def _ids_of(shop_id: int, batch: list[dict], res: UpsertResult) -> list[int]:
+    """The ids of this batch's orders, in order: those the upsert just gave when all are new
+    (its ids follow the records' order), else read back."""
     sns = [r["order_sn"] for r in batch]
     if res.new == len(batch):
-        return dict(zip(sns, res.new_ids))
+        return res.new_ids
     ids: dict[str, int] = {}
     for i in range(0, len(sns), 400):
         part = sns[i : i + 400]
         ids.update(Order.select(Order.order_sn, Order.id)
                    .where((Order.shop == shop_id) & Order.order_sn.in_(part)).tuples())
-    return ids
+    return [ids[sn] for sn in sns]
 
 
-def _demo_workflow(shop_id: int, batch: list[dict], ids: dict[str, int], tags: dict[str, int],
-                   rng: random.Random, now: dt.datetime) -> None:
-    """Some awaiting orders printed already; tags on a few (``ids``: the batch's order ids by
-    order number)."""
-    printed = [ids[r["order_sn"]] for r in batch if r["order_status"] == 1 and rng.random() < 0.1]
+def _apply_workflow(ids: list[int], printed: list[int], tagged: list[tuple[int, str]], tags: dict[str, int],
+                    now: dt.datetime) -> None:
+    """Some awaiting orders printed already; tags on a few (by their positions in ``ids``)."""
     stamp = now.isoformat(" ")
     cur = database().cursor()
     cur.executemany('UPDATE "order" SET "state" = \'printed\', "print_count" = 1, "first_printed_at" = ?, '
                     '"last_printed_at" = ? WHERE "id" = ? AND "state" = \'new\'',
-                    [(stamp, stamp, oid) for oid in printed])
-    wanted: dict[str, list[str]] = {name: [] for name in _TAGS}
-    for r in batch:
-        x = rng.random()
-        if x < 0.03:
-            wanted["加急"].append(r["order_sn"])
-        elif x < 0.05:
-            wanted["赠品"].append(r["order_sn"])
-        elif x < 0.06:
-            wanted["大客户"].append(r["order_sn"])
-    rows = [(ids[sn], tags[name]) for name, sns in wanted.items() for sn in sns]
+                    [(stamp, stamp, ids[i]) for i in printed])
     cur.executemany(f'INSERT OR IGNORE INTO "{OrderTag._meta.table_name}" ("{OrderTag.order.column_name}", '
-                    f'"{OrderTag.tag.column_name}") VALUES (?, ?)', rows)
+                    f'"{OrderTag.tag.column_name}") VALUES (?, ?)', [(ids[i], tags[name]) for i, name in tagged])
 
 
 def has_orders() -> bool:

@@ -96,3 +96,16 @@ def test_indexes_built_after_drops_only_inside_its_transaction(db):
     with write():
         with indexes_built_after(Order):  # the table has rows: nothing is dropped
             assert _order_indexes() == before
+
+
+def test_a_big_demo_made_by_a_second_process_is_the_same(db, monkeypatch):
+    import dadan.core.demo as demo
+
+    monkeypatch.setattr(demo, "_MADE_ELSEWHERE_FROM", 1)  # a spawned process makes the batches
+    made = []
+    real = demo._made_elsewhere
+    monkeypatch.setattr(demo, "_made_elsewhere", lambda *a: made.append(a) or real(*a))
+    assert write_demo(2500, seed=2, now=NOW, chunk=1000) == 2500
+    assert made
+    assert _digest("order", "order_item", "order_tag", "tag") == \
+        "d48792d0038dfcb9995f98d53bb66cfbcdb56fa1e93e676a9e00bb0a7609b632"

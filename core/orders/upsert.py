@@ -227,19 +227,46 @@ def _upsert_batch(shop_id: int, recs: "list[Mapping] | RecordColumns", source: s
             new = recs.take(new_idx)
         else:
             new = [recs[j] for j in new_idx]
-        plan, params, new_items, flagged = _new_orders(shop_id, new, source, now.isoformat(" "))
-        ids = _insert_orders(shop_id, plan.sql, params)
-        res.new_ids = [ids[sns[j]] for j in new_idx]
-        # the item fields these items carry; the others are constants in the INSERT
-        sql, fields = _new_item_insert(_ITEM_SET.intersection(
-            set().union(*[it.keys() for its in new_items for it in its])))
-        item_params = [(oid, pos, *map(it.get, fields))  # as given: the INSERT puts the default in for None
-                       for oid, its in zip(res.new_ids, new_items) for pos, it in enumerate(its)]
-        if item_params:
-            database_proxy.cursor().executemany(sql, item_params)
+        prepared = prepare_new_orders(shop_id, new, source, now)
+        res.new_ids = insert_new_orders(shop_id, prepared)
         res.new += len(new_idx)
-        res.flagged += flagged
+        res.flagged += prepared.flagged
     return res
+
+
+@dataclass(frozen=True)
+class NewOrders:
+    """The INSERTs of orders none of whose numbers the shop holds yet, parameters and all
+    (plain data: another process may make it)."""
+
+    sql: str
+    params: list[tuple]  # one per order
+    item_sql: str
+    item_params: list[list[tuple]]  # each order's items: (position, fields...) without the order's id
+    flagged: int  # orders that come in with an exception flag
+
+
+def prepare_new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str,
+                       now: dt.datetime) -> NewOrders:
+    """What inserting ``recs`` as new orders takes (no database needed); see
+    :func:`insert_new_orders`."""
+    plan, params, items, flagged = _new_orders(shop_id, recs, source, now.isoformat(" "))
+    # the item fields these items carry; the others are constants in the INSERT
+    sql, fields = _new_item_insert(_ITEM_SET.intersection(set().union(*[it.keys() for its in items for it in its])))
+    item_params = [[(pos, *map(it.get, fields)) for pos, it in enumerate(its)]  # None: the INSERT's default
+                   for its in items]
+    return NewOrders(plan.sql, params, sql, item_params, flagged)
+
+
+def insert_new_orders(shop_id: int, prepared: NewOrders) -> list[int]:
+    """Insert orders known to be new (inside a write transaction; an order number the shop
+    holds already fails the unique key); their ids, in order."""
+    ids = _insert_orders(shop_id, prepared.sql, prepared.params)
+    new_ids = [ids[p[-_SN_FROM_END]] for p in prepared.params]
+    rows = [(oid, *it) for oid, its in zip(new_ids, prepared.item_params) for it in its]
+    if rows:
+        database_proxy.cursor().executemany(prepared.item_sql, rows)
+    return new_ids
 
 
 def _insert_orders(shop_id: int, sql: str, rows: list[tuple]) -> dict[str, int]:
