@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-import multiprocessing
+import pickle
 import random
+import subprocess
+import sys
 from bisect import bisect
 from itertools import accumulate, islice
-from queue import Empty
 from typing import Iterator
 
 from peewee import SqliteDatabase
@@ -355,41 +356,41 @@ def _batches(n: int, seed: int, now: dt.datetime, numbers: bool, chunk: int,
             yield None, prepare_new_orders(new_in_shop, batch, "demo", now), printed, tagged
 
 
-def _make_batches(queue, *args) -> None:
-    """In the second process: put :func:`_batches` on ``queue``, then None (or the error's text)."""
+def serve_batches() -> None:
+    """The second process of a big demo (``python -c``): read :func:`_batches`' arguments
+    pickled on stdin, write the batches pickled to stdout, then None."""
     gc.disable()  # a short life of many small containers and no cycles
-    try:
-        for batch in _batches(*args):
-            queue.put(batch)
-    except BaseException as exc:  # noqa: BLE001 - reported to the writing process
-        queue.put(f"{type(exc).__name__}: {exc}")
-        raise
-    queue.put(None)
+    args = pickle.load(sys.stdin.buffer)
+    out = sys.stdout.buffer
+    for batch in _batches(*args):
+        pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickle.dump(None, out)
+    out.flush()
 
 
 def _made_elsewhere(*args) -> Iterator[tuple]:
-    """:func:`_batches`, made by a second process (spawned: safe beside an open database)."""
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue(maxsize=4)
-    proc = ctx.Process(target=_make_batches, args=(queue, *args), daemon=True, name="dadan-demo-maker")
-    proc.start()
+    """:func:`_batches`, made by a second process (a fresh interpreter: nothing of this one's
+    open database goes with it); the pipe holds it back while this one writes."""
+    if getattr(sys, "frozen", False):  # a bundled app has no interpreter to start
+        yield from _batches(*args)
+        return
+    proc = subprocess.Popen([sys.executable, "-c", "from dadan.core.demo import serve_batches; serve_batches()"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
+        pickle.dump(args, proc.stdin)
+        proc.stdin.close()
         while True:
             try:
-                item = queue.get(timeout=1.0)
-            except Empty:
-                if not proc.is_alive():
-                    raise DadanError("the process making the demo orders stopped") from None
-                continue
-            if item is None:
+                batch = pickle.load(proc.stdout)
+            except EOFError:
+                raise DadanError("the process making the demo orders stopped") from None
+            if batch is None:
                 return
-            if isinstance(item, str):
-                raise DadanError(f"making the demo orders failed: {item}")
-            yield item
+            yield batch
     finally:
-        if proc.is_alive():
-            proc.terminate()
-        proc.join()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
 
 
 def _ids_of(shop_id: int, batch: list[dict], res: UpsertResult) -> list[int]:
