@@ -304,9 +304,10 @@ def indexes_built_after(model):
     empty: its non-unique indexes are dropped, and created again (the same SQL) when the block
     ends. One sort of all the rows builds an index in a fraction of the time a million
     inserts of random keys into it take. The unique indexes stay (look-ups and conflicts need
-    them). Yields whether the table was empty. All in the caller's transaction, so no other connection ever sees the table
-    without its indexes, and a failure rolls the drop back too; a table that has rows, or a
-    database other than SQLite, keeps its indexes as they are."""
+    them). Yields whether the table was empty. All in the caller's transaction, so no other
+    connection ever sees the table without its indexes, and a failure rolls the drop back
+    too; a table that has rows, or a database other than SQLite, keeps its indexes as they
+    are."""
     db = database()
     table = model._meta.table_name
     if not db.in_transaction():

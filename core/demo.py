@@ -343,6 +343,7 @@ def _batches(n: int, seed: int, now: dt.datetime, numbers: bool, chunk: int,
     orders are known to be new in: the insert is prepared (and the records left out)."""
     records = demo_records(n, seed, now=now, numbers=numbers)
     rng = random.Random(seed * 7919 + 1)
+    from_items: dict = {}  # some tens of thousands of kinds of goods among a million orders
     while batch := list(islice(records, chunk)):
         printed = [i for i, r in enumerate(batch) if r["order_status"] == 1 and rng.random() < 0.1]
         tagged = []
@@ -353,7 +354,7 @@ def _batches(n: int, seed: int, now: dt.datetime, numbers: bool, chunk: int,
         if new_in_shop is None:
             yield batch, None, printed, tagged
         else:
-            yield None, prepare_new_orders(new_in_shop, batch, "demo", now), printed, tagged
+            yield None, prepare_new_orders(new_in_shop, batch, "demo", now, from_items), printed, tagged
 
 
 def serve_batches() -> None:

@@ -247,10 +247,11 @@ class NewOrders:
 
 
 def prepare_new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str,
-                       now: dt.datetime) -> NewOrders:
+                       now: dt.datetime, from_items: dict | None = None) -> NewOrders:
     """What inserting ``recs`` as new orders takes (no database needed); see
-    :func:`insert_new_orders`."""
-    plan, params, items, flagged = _new_orders(shop_id, recs, source, now.isoformat(" "))
+    :func:`insert_new_orders`. ``from_items``: the derived text of orders' goods (item count,
+    summary, SKU and search words) by the goods, kept by a caller that prepares many batches."""
+    plan, params, items, flagged = _new_orders(shop_id, recs, source, now.isoformat(" "), from_items)
     # the item fields these items carry; the others are constants in the INSERT
     sql, fields = _new_item_insert(_ITEM_SET.intersection(set().union(*[it.keys() for its in items for it in its])))
     item_params = [[(pos, *map(it.get, fields)) for pos, it in enumerate(its)]  # None: the INSERT's default
@@ -325,8 +326,8 @@ def _new_order_insert(fields: frozenset) -> _NewOrderInsert:
     return _NewOrderInsert(sql=insert_statement(Order, names + _NEW_ORDER_LOCAL, defaulted=names), fields=names)
 
 
-def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str,
-                now: str) -> tuple[_NewOrderInsert, list[tuple], list[list[dict]], int]:
+def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str, now: str,
+                from_items: dict | None = None) -> tuple[_NewOrderInsert, list[tuple], list[list[dict]], int]:
     """The INSERT of new orders, built a field at a time: (plan, parameters of each order, its
     items as given, how many are flagged). ``now`` is the text of a time
     (``datetime.isoformat(" ")``, the form every DateTimeField reads back)."""
@@ -359,7 +360,8 @@ def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str
     items = [its or () for its in col("items")]
     local = []
     flagged = 0
-    from_items: dict[tuple, tuple] = {}  # orders of the same goods share their derived text
+    if from_items is None:  # orders of the same goods share their derived text
+        from_items = {}
     for sn, status, ship, tracking, logistics, enc, text, its in zip(
             col("order_sn"), zip(*map(col, _STATUS_FIELDS)), col("shipping_time"), col("tracking_number"),
             col("logistics_id"), zip(*map(col, _ENC_FIELDS)), zip(*map(col, SEARCH_FIELDS)), items):
