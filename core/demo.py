@@ -8,15 +8,27 @@ days ahead; several SKUs and couriers; tags, remarks and buyer memos.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
+import pickle
 import random
+import subprocess
+import sys
+from bisect import bisect
+from itertools import accumulate, islice
 from typing import Iterator
 
-from dadan.core.db import write
+from peewee import SqliteDatabase
+
+from dadan.core.bulk import gc_paused
+from dadan.core.db import database, indexes_built_after, write
+from dadan.core.errors import DadanError
 from dadan.core.masking import mask_name, mask_phone
 from dadan.core.models import Courier, Order, OrderTag, Shop, Tag, utcnow
 from dadan.core.orders.couriers import COURIERS, by_code, by_id, example_tracking
-from dadan.core.orders.upsert import upsert_orders
+from dadan.core.orders.listing import ensure_statistics
+from dadan.core.orders.upsert import UpsertResult, insert_new_orders, prepare_new_orders, upsert_orders
 
 DEMO_SHOP = "演示店铺"
 
@@ -76,19 +88,55 @@ MEMOS = ["请尽快发货", "不要放驿站", "送人的，不要放价格单",
 REMARKS = ["已电话确认地址", "赠品：挂钩一个", "老客户，优先发", "缺货等补", "换发白色"]
 
 
-def _sn(rng: random.Random, day: dt.date) -> str:
-    return f"{day:%y%m%d}-{rng.randrange(10**14, 10**15):015d}"
-
-
 # couriers of orders shipped already, and of orders with a waybill number taken (by weight)
 _SHIPPED_WITH = tuple(by_code(code).id for code in ("ZTO", "YTO", "YUNDA", "STO", "SF"))
 _WAYBILL_FROM = tuple(by_code(code).id for code in ("ZTO", "YTO", "YUNDA", "STO"))
 _COSTLY_WITH = by_code("SF").id  # dear parcels go by SF
 
 
-def _waybill_no(rng: random.Random, logistics_id: int) -> str:
+def _waybill_no(logistics_id: int, serial: int) -> str:
     """A waybill number shaped like the courier's (the catalogue's example, filled in)."""
-    return example_tracking(by_id(logistics_id), rng.randrange(10**11, 10**12))
+    return example_tracking(by_id(logistics_id), serial)
+
+
+def _draws(rng: random.Random):
+    """``rng.randrange(a, b)`` and ``rng.choice(seq)`` without their argument checks (millions
+    of calls): the same draw, ``a + below(b - a)`` / ``seq[below(len(seq))]``, where ``below``
+    is the way :class:`random.Random` draws below ``n``: ``n.bit_length()`` random bits, again
+    until under ``n``."""
+    getrandbits = rng.getrandbits
+
+    def below(n: int) -> int:
+        k = n.bit_length()
+        r = getrandbits(k)
+        while r >= n:
+            r = getrandbits(k)
+        return r
+
+    def randrange(a: int, b: int) -> int:
+        return a + below(b - a)
+
+    def choice(seq):
+        return seq[below(len(seq))]
+
+    return randrange, choice
+
+
+def _cumulative(weights) -> tuple[list, float, int]:
+    """What ``Random.choices(population, weights=weights)`` computes on every call: the
+    cumulative weights, their total and the last index (computed once here; a pick is then
+    ``population[bisect(cum, random() * total, 0, hi)]``, the very draw ``choices`` makes)."""
+    cum = list(accumulate(weights))
+    return cum, cum[-1] + 0.0, len(cum) - 1
+
+
+_PROVINCE_PICK = _cumulative(_PROVINCE_WEIGHTS)
+_PRODUCT_PICK = _cumulative(_PRODUCT_WEIGHTS)
+_LINES, _LINES_PICK = (1, 2, 3, 4), _cumulative((70, 20, 7, 3))
+_COUNTS, _COUNTS_PICK = (1, 2, 3, 5), _cumulative((80, 14, 4, 2))
+_WAYBILL_PICK = _cumulative((5, 3, 2, 1))
+_CITIES = {prov: tuple(cities) for prov, cities in REGIONS.items()}
+_DISCOUNTS = (0, 0, 0, 100, 300, 500)
 
 
 def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None,
@@ -96,54 +144,70 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None,
     """Yield ``n`` order records (the shape :func:`dadan.core.orders.upsert.upsert_orders` takes).
     Orders awaiting shipment carry no tracking number, as the platform's do (the number is taken
     when the waybill prints); ``numbers``: most of them come with one already entered, as after a
-    tracking-number import (for trying scan-to-ship without a platform)."""
+    tracking-number import (for trying scan-to-ship without a platform).
+
+    The draws are those of ``random.Random(seed)`` in a fixed order (weighted picks made as
+    ``choices`` makes them), so a seed gives the same orders on every run."""
     rng = random.Random(seed)
+    rand = rng.random
+    randrange, choice = _draws(rng)
+    day_text: dict[dt.date, str] = {}
     now = (now or utcnow()).replace(microsecond=0)
     provinces = list(REGIONS)
+    products = range(len(PRODUCTS))
     seen: set[str] = set()
+    minute, second, hour = dt.timedelta(minutes=1), dt.timedelta(seconds=1), dt.timedelta(hours=1)
     for _ in range(n):
         # pay times over the last 72 hours, denser recently
-        age = dt.timedelta(minutes=int(rng.triangular(5, 72 * 60, 8 * 60)))
-        pay = now - age
-        created = pay - dt.timedelta(seconds=rng.randrange(20, 600))
-        china_day = (pay + dt.timedelta(hours=8)).date()
-        sn = _sn(rng, china_day)
+        pay = now - int(rng.triangular(5, 72 * 60, 8 * 60)) * minute
+        created = pay - randrange(20, 600) * second
+        china_day = (pay + 8 * hour).date()
+        day = day_text.get(china_day) or day_text.setdefault(china_day, f"{china_day:%y%m%d}-")
+        sn = f"{day}{randrange(10**14, 10**15):015d}"
         while sn in seen:
-            sn = _sn(rng, china_day)
+            sn = f"{day}{randrange(10**14, 10**15):015d}"
         seen.add(sn)
-        prov = rng.choices(provinces, weights=_PROVINCE_WEIGHTS)[0]
-        city = rng.choice(list(REGIONS[prov]))
-        town = rng.choice(REGIONS[prov][city])
-        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
-        phone = f"1{rng.choice('3456789')}{rng.randrange(10**8, 10**9)}"
-        street = f"{rng.choice(STREETS)}{rng.randrange(1, 999)}号{rng.randrange(1, 30)}幢{rng.randrange(101, 2505)}室"
+        cum, total, hi = _PROVINCE_PICK
+        prov = provinces[bisect(cum, rand() * total, 0, hi)]
+        city = choice(_CITIES[prov])
+        town = choice(REGIONS[prov][city])
+        name = choice(SURNAMES) + "".join(choice(GIVEN) for _ in range(choice((1, 2))))
+        phone = f"1{choice('3456789')}{randrange(10**8, 10**9)}"
+        street = f"{choice(STREETS)}{randrange(1, 999)}号{randrange(1, 30)}幢{randrange(101, 2505)}室"
         items = []
-        n_lines = rng.choices((1, 2, 3, 4), weights=(70, 20, 7, 3))[0]
-        for pidx in (rng.sample(range(len(PRODUCTS)), n_lines) if n_lines > 1 else
-                     [rng.choices(range(len(PRODUCTS)), weights=_PRODUCT_WEIGHTS)[0]]):
+        cum, total, hi = _LINES_PICK
+        n_lines = _LINES[bisect(cum, rand() * total, 0, hi)]
+        if n_lines > 1:
+            picked = rng.sample(products, n_lines)
+        else:
+            cum, total, hi = _PRODUCT_PICK
+            picked = (bisect(cum, rand() * total, 0, hi),)
+        goods_fen = 0
+        for pidx in picked:
             goods_id, goods_name, outer_goods_id, skus = PRODUCTS[pidx]
-            sku_id, outer_id, spec, price = rng.choice(skus)
+            sku_id, outer_id, spec, price = choice(skus)
+            cum, total, hi = _COUNTS_PICK
+            count = _COUNTS[bisect(cum, rand() * total, 0, hi)]
+            goods_fen += price * count
             items.append({
                 "goods_id": goods_id, "goods_name": goods_name, "goods_spec": spec,
-                "goods_count": rng.choices((1, 2, 3, 5), weights=(80, 14, 4, 2))[0],
+                "goods_count": count,
                 "sku_id": sku_id, "outer_id": outer_id, "outer_goods_id": outer_goods_id,
                 "goods_price_fen": price,
             })
-        goods_fen = sum(it["goods_price_fen"] * it["goods_count"] for it in items)
-        discount = rng.choice((0, 0, 0, 100, 300, 500))
-        discount = min(discount, goods_fen // 2)
-        roll = rng.random()
+        discount = min(choice(_DISCOUNTS), goods_fen // 2)
+        roll = rand()
         order_status, refund_status, after_sales = 1, 1, 0
         shipping_time = None
         if roll < 0.07:
             order_status = 2
-            shipping_time = pay + dt.timedelta(hours=rng.randrange(2, 30))
+            shipping_time = pay + randrange(2, 30) * hour
         elif roll < 0.10:
             order_status = 3
-            shipping_time = pay + dt.timedelta(hours=rng.randrange(2, 20))
-        risk = 1 if rng.random() < 0.01 else 0
-        stock_out = 1 if rng.random() < 0.01 else 0
-        r2 = rng.random()
+            shipping_time = pay + randrange(2, 20) * hour
+        risk = 1 if rand() < 0.01 else 0
+        stock_out = 1 if rand() < 0.01 else 0
+        r2 = rand()
         if r2 < 0.02:
             refund_status = 3
         elif r2 < 0.03:
@@ -153,13 +217,16 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None,
         logistics_id = None
         tracking = ""
         if order_status in (2, 3):
-            logistics_id = rng.choice(_SHIPPED_WITH)
-            tracking = _waybill_no(rng, logistics_id)
-        elif rng.random() < 0.6:
+            logistics_id = choice(_SHIPPED_WITH)
+            tracking = _waybill_no(logistics_id, randrange(10**11, 10**12))
+        elif rand() < 0.6:
             # drawn whether kept or not, so that the same seed gives the same orders either way
-            entered_by = (_COSTLY_WITH if goods_fen > 20000
-                          else rng.choices(_WAYBILL_FROM, weights=(5, 3, 2, 1))[0])
-            entered = _waybill_no(rng, entered_by)
+            if goods_fen > 20000:
+                entered_by = _COSTLY_WITH
+            else:
+                cum, total, hi = _WAYBILL_PICK
+                entered_by = _WAYBILL_FROM[bisect(cum, rand() * total, 0, hi)]
+            entered = _waybill_no(entered_by, randrange(10**11, 10**12))
             if numbers:
                 logistics_id, tracking = entered_by, entered
         yield {
@@ -174,7 +241,7 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None,
             "confirm_time": pay,
             "pay_time": pay,
             "updated_at": max(pay, shipping_time or pay),
-            "last_ship_time": pay + dt.timedelta(hours=48),
+            "last_ship_time": pay + 48 * hour,
             "shipping_time": shipping_time,
             "pay_amount_fen": goods_fen - discount,
             "goods_amount_fen": goods_fen,
@@ -189,9 +256,9 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None,
             "receiver_name": name,
             "receiver_phone": phone,
             "receiver_address": f"{prov}{city}{town}{street}",
-            "buyer_memo": rng.choice(MEMOS) if rng.random() < 0.08 else "",
-            "remark": rng.choice(REMARKS) if rng.random() < 0.06 else "",
-            "remark_tag": rng.randint(1, 5) if rng.random() < 0.05 else None,
+            "buyer_memo": choice(MEMOS) if rand() < 0.08 else "",
+            "remark": choice(REMARKS) if rand() < 0.06 else "",
+            "remark_tag": randrange(1, 6) if rand() < 0.05 else None,  # rng.randint(1, 5)
             "tracking_number": tracking,
             "logistics_id": logistics_id,
             "items": items,
@@ -205,62 +272,152 @@ def seed_couriers() -> None:
         ).on_conflict_ignore().execute()
 
 
+_DEMO_CACHE_KIB = 1_000_000  # page cache while the demo writes (pages are allocated as used)
+
+
+@contextlib.contextmanager
+def _page_cache(kib: int):
+    """A bigger SQLite page cache for this connection while the demo writes (the indexes of a
+    million orders do not fit the usual one); the setting it had afterwards."""
+    db = database()
+    if not isinstance(db, SqliteDatabase):
+        yield
+        return
+    before = db.execute_sql("PRAGMA cache_size").fetchone()[0]
+    db.execute_sql(f"PRAGMA cache_size = {-int(kib)}")
+    try:
+        yield
+    finally:
+        db.execute_sql(f"PRAGMA cache_size = {int(before)}")
+
+
+# from this many orders into an empty order table, a second process makes them (generation
+# and the insert parameters) while this one writes
+_MADE_ELSEWHERE_FROM = 50_000
+
+
+@gc_paused
 def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, shop_name: str = DEMO_SHOP,
                chunk: int = 5000, progress=None, numbers: bool = False) -> int:
     """Write ``n`` demo orders (idempotent for the same seed and clock). Returns orders written.
-    ``numbers``: see :func:`demo_records`."""
+    ``numbers``: see :func:`demo_records`. ``chunk``: orders per workflow batch (the printed
+    orders and tags are drawn a batch at a time, so it is part of what a seed gives).
+
+    One write transaction: every order, and the planner's statistics of the order table
+    (``ANALYZE``), so that the first launch afterwards walks the right indexes at once. Into
+    an empty order table every order is new: they are inserted without an upsert's look-ups,
+    its secondary indexes are built once at the end (:func:`dadan.core.db.indexes_built_after`)
+    and a big demo is made by a second process meanwhile."""
     now = (now or utcnow()).replace(microsecond=0)
     seed_couriers()
-    with write():
-        shop, _ = Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
-    rng = random.Random(seed * 7919 + 1)
+    if n <= 0:
+        with write():
+            Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
+        return 0
     written = 0
-    batch: list[dict] = []
-
-    def flush() -> None:
-        nonlocal written
-        upsert_orders(shop.id, batch, source="demo", now=now)
-        _demo_workflow(shop.id, batch, rng, now)
-        written += len(batch)
-        batch.clear()
-        if progress:
-            progress(written, n)
-
-    for rec in demo_records(n, seed, now=now, numbers=numbers):
-        batch.append(rec)
-        if len(batch) >= chunk:
-            flush()
-    if batch:
-        flush()
+    with _page_cache(_DEMO_CACHE_KIB), write():
+        shop, _ = Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
+        tags = {name: Tag.get_or_create(name=name)[0].id for name in _TAGS}
+        with indexes_built_after(Order) as empty:
+            make = _made_elsewhere if empty and n >= _MADE_ELSEWHERE_FROM else _batches
+            for records, prepared, printed, tagged in make(n, seed, now, numbers, chunk, shop.id if empty else None):
+                if prepared is not None:
+                    ids = insert_new_orders(shop.id, prepared)
+                else:
+                    ids = _ids_of(shop.id, records, upsert_orders(shop.id, records, source="demo", now=now))
+                _apply_workflow(ids, printed, tagged, tags, now)
+                written += len(ids)
+                if progress:
+                    progress(written, n)
+        ensure_statistics(force=True)
     return written
 
 
-def _demo_workflow(shop_id: int, batch: list[dict], rng: random.Random, now: dt.datetime) -> None:
-    """Some awaiting orders printed already; tags on a few."""
-    printed = [r["order_sn"] for r in batch if r["order_status"] == 1 and rng.random() < 0.1]
-    with write():
-        for i in range(0, len(printed), 400):
-            Order.update(state="printed", print_count=1, first_printed_at=now, last_printed_at=now).where(
-                (Order.shop == shop_id) & Order.order_sn.in_(printed[i : i + 400]) & (Order.state == "new")
-            ).execute()
-        tags = {}
-        for name in ("加急", "赠品", "大客户"):
-            tags[name], _ = Tag.get_or_create(name=name)
-        wanted: dict[str, list[str]] = {"加急": [], "赠品": [], "大客户": []}
-        for r in batch:
+_TAGS = ("加急", "赠品", "大客户")
+
+
+def _batches(n: int, seed: int, now: dt.datetime, numbers: bool, chunk: int,
+             new_in_shop: int | None) -> Iterator[tuple]:
+    """The demo a batch at a time: (records, their insert as new orders or None, positions of
+    those printed already, (position, tag name) of those tagged). ``new_in_shop``: the shop the
+    orders are known to be new in: the insert is prepared (and the records left out)."""
+    records = demo_records(n, seed, now=now, numbers=numbers)
+    rng = random.Random(seed * 7919 + 1)
+    from_items: dict = {}  # some tens of thousands of kinds of goods among a million orders
+    while batch := list(islice(records, chunk)):
+        printed = [i for i, r in enumerate(batch) if r["order_status"] == 1 and rng.random() < 0.1]
+        tagged = []
+        for i in range(len(batch)):
             x = rng.random()
-            if x < 0.03:
-                wanted["加急"].append(r["order_sn"])
-            elif x < 0.05:
-                wanted["赠品"].append(r["order_sn"])
-            elif x < 0.06:
-                wanted["大客户"].append(r["order_sn"])
-        for name, sns in wanted.items():
-            for i in range(0, len(sns), 400):
-                ids = Order.select(Order.id).where((Order.shop == shop_id) & Order.order_sn.in_(sns[i : i + 400]))
-                rows = [{"order": o.id, "tag": tags[name].id} for o in ids]
-                if rows:
-                    OrderTag.insert_many(rows).on_conflict_ignore().execute()
+            if x < 0.06:
+                tagged.append((i, "加急" if x < 0.03 else "赠品" if x < 0.05 else "大客户"))
+        if new_in_shop is None:
+            yield batch, None, printed, tagged
+        else:
+            yield None, prepare_new_orders(new_in_shop, batch, "demo", now, from_items), printed, tagged
+
+
+def serve_batches() -> None:
+    """The second process of a big demo (``python -c``): read :func:`_batches`' arguments
+    pickled on stdin, write the batches pickled to stdout, then None."""
+    gc.disable()  # a short life of many small containers and no cycles
+    args = pickle.load(sys.stdin.buffer)
+    out = sys.stdout.buffer
+    for batch in _batches(*args):
+        pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickle.dump(None, out)
+    out.flush()
+
+
+def _made_elsewhere(*args) -> Iterator[tuple]:
+    """:func:`_batches`, made by a second process (a fresh interpreter: nothing of this one's
+    open database goes with it); the pipe holds it back while this one writes."""
+    if getattr(sys, "frozen", False):  # a bundled app has no interpreter to start
+        yield from _batches(*args)
+        return
+    proc = subprocess.Popen([sys.executable, "-c", "from dadan.core.demo import serve_batches; serve_batches()"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        pickle.dump(args, proc.stdin)
+        proc.stdin.close()
+        while True:
+            try:
+                batch = pickle.load(proc.stdout)
+            except EOFError:
+                raise DadanError("the process making the demo orders stopped") from None
+            if batch is None:
+                return
+            yield batch
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def _ids_of(shop_id: int, batch: list[dict], res: UpsertResult) -> list[int]:
+    """The ids of this batch's orders, in order: those the upsert just gave when all are new
+    (its ids follow the records' order), else read back."""
+    sns = [r["order_sn"] for r in batch]
+    if res.new == len(batch):
+        return res.new_ids
+    ids: dict[str, int] = {}
+    for i in range(0, len(sns), 400):
+        part = sns[i : i + 400]
+        ids.update(Order.select(Order.order_sn, Order.id)
+                   .where((Order.shop == shop_id) & Order.order_sn.in_(part)).tuples())
+    return [ids[sn] for sn in sns]
+
+
+def _apply_workflow(ids: list[int], printed: list[int], tagged: list[tuple[int, str]], tags: dict[str, int],
+                    now: dt.datetime) -> None:
+    """Some awaiting orders printed already; tags on a few (by their positions in ``ids``)."""
+    stamp = now.isoformat(" ")
+    cur = database().cursor()
+    cur.executemany('UPDATE "order" SET "state" = \'printed\', "print_count" = 1, "first_printed_at" = ?, '
+                    '"last_printed_at" = ? WHERE "id" = ? AND "state" = \'new\'',
+                    [(stamp, stamp, ids[i]) for i in printed])
+    cur.executemany(f'INSERT OR IGNORE INTO "{OrderTag._meta.table_name}" ("{OrderTag.order.column_name}", '
+                    f'"{OrderTag.tag.column_name}") VALUES (?, ?)', [(ids[i], tags[name]) for i, name in tagged])
 
 
 def has_orders() -> bool:

@@ -26,7 +26,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 from dadan.core.i18n import language
 
@@ -242,6 +242,11 @@ def matches_tracking(courier: Courier, number: str) -> bool:
 def example_tracking(courier: Courier, serial: int) -> str:
     """A number of ``courier``'s shape made from ``serial`` (its last digits fill the example's
     ``#``): the demo's and the loopback platform's waybills."""
-    width = courier.example.count("#")
-    digits = iter(f"{serial % 10 ** width:0{width}d}")
-    return "".join(next(digits) if ch == "#" else ch for ch in courier.example)
+    fmt, width = _example_format(courier.example)
+    return fmt.format(*f"{serial % 10 ** width:0{width}d}")
+
+
+@cache
+def _example_format(example: str) -> tuple[str, int]:
+    """The example as a format string, a ``{}`` for each ``#``, and how many there are."""
+    return example.replace("{", "{{").replace("}", "}}").replace("#", "{}"), example.count("#")

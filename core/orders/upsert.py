@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Iterable, Mapping, Sequence
 
 from peewee import DateTimeField
@@ -226,19 +227,47 @@ def _upsert_batch(shop_id: int, recs: "list[Mapping] | RecordColumns", source: s
             new = recs.take(new_idx)
         else:
             new = [recs[j] for j in new_idx]
-        plan, params, new_items, flagged = _new_orders(shop_id, new, source, now.isoformat(" "))
-        ids = _insert_orders(shop_id, plan.sql, params)
-        res.new_ids = [ids[sns[j]] for j in new_idx]
-        # the item fields these items carry; the others are constants in the INSERT
-        sql, fields = _new_item_insert(_ITEM_SET.intersection(
-            set().union(*[it.keys() for its in new_items for it in its])))
-        item_params = [(oid, pos, *map(it.get, fields))  # as given: the INSERT puts the default in for None
-                       for oid, its in zip(res.new_ids, new_items) for pos, it in enumerate(its)]
-        if item_params:
-            database_proxy.cursor().executemany(sql, item_params)
+        prepared = prepare_new_orders(shop_id, new, source, now)
+        res.new_ids = insert_new_orders(shop_id, prepared)
         res.new += len(new_idx)
-        res.flagged += flagged
+        res.flagged += prepared.flagged
     return res
+
+
+@dataclass(frozen=True)
+class NewOrders:
+    """The INSERTs of orders none of whose numbers the shop holds yet, parameters and all
+    (plain data: another process may make it)."""
+
+    sql: str
+    params: list[tuple]  # one per order
+    item_sql: str
+    item_params: list[list[tuple]]  # each order's items: (position, fields...) without the order's id
+    flagged: int  # orders that come in with an exception flag
+
+
+def prepare_new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str,
+                       now: dt.datetime, from_items: dict | None = None) -> NewOrders:
+    """What inserting ``recs`` as new orders takes (no database needed); see
+    :func:`insert_new_orders`. ``from_items``: the derived text of orders' goods (item count,
+    summary, SKU and search words) by the goods, kept by a caller that prepares many batches."""
+    plan, params, items, flagged = _new_orders(shop_id, recs, source, now.isoformat(" "), from_items)
+    # the item fields these items carry; the others are constants in the INSERT
+    sql, fields = _new_item_insert(_ITEM_SET.intersection(set().union(*[it.keys() for its in items for it in its])))
+    item_params = [[(pos, *map(it.get, fields)) for pos, it in enumerate(its)]  # None: the INSERT's default
+                   for its in items]
+    return NewOrders(plan.sql, params, sql, item_params, flagged)
+
+
+def insert_new_orders(shop_id: int, prepared: NewOrders) -> list[int]:
+    """Insert orders known to be new (inside a write transaction; an order number the shop
+    holds already fails the unique key); their ids, in order."""
+    ids = _insert_orders(shop_id, prepared.sql, prepared.params)
+    new_ids = [ids[p[-_SN_FROM_END]] for p in prepared.params]
+    rows = [(oid, *it) for oid, its in zip(new_ids, prepared.item_params) for it in its]
+    if rows:
+        database_proxy.cursor().executemany(prepared.item_sql, rows)
+    return new_ids
 
 
 def _insert_orders(shop_id: int, sql: str, rows: list[tuple]) -> dict[str, int]:
@@ -297,8 +326,8 @@ def _new_order_insert(fields: frozenset) -> _NewOrderInsert:
     return _NewOrderInsert(sql=insert_statement(Order, names + _NEW_ORDER_LOCAL, defaulted=names), fields=names)
 
 
-def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str,
-                now: str) -> tuple[_NewOrderInsert, list[tuple], list[list[dict]], int]:
+def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str, now: str,
+                from_items: dict | None = None) -> tuple[_NewOrderInsert, list[tuple], list[list[dict]], int]:
     """The INSERT of new orders, built a field at a time: (plan, parameters of each order, its
     items as given, how many are flagged). ``now`` is the text of a time
     (``datetime.isoformat(" ")``, the form every DateTimeField reads back)."""
@@ -310,10 +339,16 @@ def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str
         def col(f: str) -> list:
             return recs.cols.get(f, nones)
     else:
-        fields = set().union(*map(Mapping.keys, recs))
+        if all(type(r) is dict for r in recs):  # C-level keys and gets (a third of the time)
+            fields = set().union(*map(dict.keys, recs))
 
-        def col(f: str) -> list:
-            return [r.get(f) for r in recs]
+            def col(f: str) -> list:
+                return list(map(dict.get, recs, repeat(f)))
+        else:
+            fields = set().union(*map(Mapping.keys, recs))
+
+            def col(f: str) -> list:
+                return [r.get(f) for r in recs]
     # the platform fields the records carry; the others are constants in the INSERT
     plan = _new_order_insert(_PLATFORM_SET.intersection(fields))
     columns = []
@@ -325,7 +360,8 @@ def _new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str
     items = [its or () for its in col("items")]
     local = []
     flagged = 0
-    from_items: dict[tuple, tuple] = {}  # orders of the same goods share their derived text
+    if from_items is None:  # orders of the same goods share their derived text
+        from_items = {}
     for sn, status, ship, tracking, logistics, enc, text, its in zip(
             col("order_sn"), zip(*map(col, _STATUS_FIELDS)), col("shipping_time"), col("tracking_number"),
             col("logistics_id"), zip(*map(col, _ENC_FIELDS)), zip(*map(col, SEARCH_FIELDS)), items):
