@@ -178,3 +178,21 @@ async def test_a_slow_query_superseded_by_a_newer_one_is_never_painted(tmp_path)
         assert [m.query for m in rec.of(PageShown)] == [FINAL]  # ...only the newer one was painted
         assert [m.query for m in rec.of(CountShown)] == [FINAL]  # and counted
         _assert_shows(screen, rec, FINAL, tabs_before)
+
+
+async def test_a_view_chosen_while_typed_text_waits_is_not_overwritten_by_it(tmp_path):
+    rec = Recorder()
+    app = DadanApp(make_ctx(tmp_path, 300), now=NOW)
+    async with app.run_test(size=(100, 30), message_hook=rec) as pilot:
+        screen = await _ready(pilot, rec)
+        type_burst(app, FINAL)
+        await pilot.pause()
+        assert screen.filter_bar.pending
+        view = screen.views[4]  # "all"
+        screen.action_view_index(4)  # a tab clicked before the burst ended
+        await pilot.pause(DEBOUNCE_S * 2)
+        await wait_idle(pilot, 4)
+        assert rec.of(FilterChanged) == []  # the typed text was dropped, not announced later
+        assert screen.view_key == view.key and screen.current_query == view.query == screen.filter_bar.value
+        assert [m.query for m in rec.of(PageShown)] == [view.query]
+        assert screen.listing.total == _n(view.query)
