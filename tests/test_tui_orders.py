@@ -67,11 +67,20 @@ async def settle(pilot, rounds: int = 4) -> None:
     from textual.worker import WorkerFailed
 
     for _ in range(rounds):
+        await typing_done(pilot)
         try:
             await pilot.app.workers.wait_for_complete()
         except WorkerFailed:  # the app shows it in the error modal
             pass
         await pilot.pause()
+
+
+async def typing_done(pilot) -> None:
+    """Wait while the filter bar holds typed text for the end of its burst (its debounce)."""
+    from dadan.tui.widgets.filter_bar import DEBOUNCE_S, FilterBar
+
+    while any(bar.pending for bar in pilot.app.screen.query(FilterBar)):
+        await pilot.pause(DEBOUNCE_S / 2)
 
 
 def orders_screen(app):

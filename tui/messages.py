@@ -77,19 +77,21 @@ class FirstPageShown(Message):
 
 @dataclass
 class PageShown(Message):
-    """The order list shows a page: rows ``start + 1`` to ``start + rows`` of ``total`` (None: not
-    counted yet)."""
+    """The order list shows a page of ``query``'s orders: rows ``start + 1`` to ``start + rows`` of
+    ``total`` (None: not counted yet)."""
 
     start: int
     rows: int
     total: int | None
+    query: str
 
 
 @dataclass
 class CountShown(Message):
-    """The order list's matching count arrived."""
+    """The order list's matching count of ``query`` arrived."""
 
     total: int
+    query: str
 
 
 @dataclass

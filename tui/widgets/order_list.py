@@ -72,6 +72,7 @@ class ListingState:
 @dataclass
 class _PageResult:
     gen: int
+    query: str  # what the rows were read for
     page: Page | None = None
     error: QuerySyntaxError | None = None
     total: int | None = None  # counted alongside (last page)
@@ -157,7 +158,7 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         from dadan.core.orders.query import compile_query
 
         worker = get_current_worker()
-        res = _PageResult(gen, recount=recount)
+        res = _PageResult(gen, query, recount=recount)
         with connection():
             if self.state.couriers is None:
                 res.couriers = CourierBook.from_database().loaded()  # rendered on the UI thread
@@ -187,8 +188,8 @@ class OrderList(WorkerErrorsToApp, OrderTable):
             self.app.call_from_thread(self._apply_page, res, anchor, cursor)
 
     def _apply_page(self, res: _PageResult, anchor: tuple, cursor: str) -> None:
-        if res.gen != self._gen:
-            return  # a newer request is on its way
+        if res.gen != self._gen or res.query != self.state.query:
+            return  # a newer request is on its way: a superseded answer is never painted
         st = self.state
         if res.couriers is not None:
             st.couriers = res.couriers
@@ -197,7 +198,7 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         if res.error is not None:  # nothing matches a filter that does not parse: no rows
             st.page, st.total, st.anchor, st.start = None, None, ("first",), 0
             self.show_rows([], self._render_ctx(), cursor="top")
-            self.post_message(PageShown(0, 0, None))
+            self.post_message(PageShown(0, 0, None, res.query))
             return
         page = res.page
         old_anchor, st.anchor = st.anchor, anchor
@@ -215,7 +216,7 @@ class OrderList(WorkerErrorsToApp, OrderTable):
             st.start = max(0, st.start - n) if page.has_prev else 0
         st.page = page
         self.show_rows(page.rows, self._render_ctx(), cursor=cursor)
-        self.post_message(PageShown(st.start, n, st.total))
+        self.post_message(PageShown(st.start, n, st.total, res.query))
         if res.recount:  # after the rows are painted: the count must not slow them down
             self.call_after_refresh(self._request_count)
         if not self._first_shown:
@@ -251,7 +252,7 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         st.total = n
         if st.anchor[0] == "last" and st.page is not None:
             st.start = max(0, n - len(st.page.rows))
-        self.post_message(CountShown(n))
+        self.post_message(CountShown(n, query))
         if st.selection.all_matching:
             self._selection_changed()
 

@@ -1,0 +1,182 @@
+"""Typing a filter, timed as an operator feels it: first key -> final rows painted.
+
+    .venv/bin/python bench/bench_typing.py [--sizes 10000,100000] [--runs 5] [--key-gap 0.05] [--rebuild]
+
+Each filter is typed whole into the real app (headless, 120x40) as the terminal driver delivers
+keys: one key event per character, ``--key-gap`` seconds apart (50 ms: a fast typist). Two
+ways to end it: a pause (the filter bar's debounce, ``DEBOUNCE_S``, announces the text) and
+Enter (applied at once). The clock runs from the first key to the refresh that painted the
+final query's rows; the "1–50 of N" count is timed to its arrival too. Any page painted for an
+intermediate text is counted (it must be 0).
+
+The bare SQL time is ``compile_query`` + ``fetch_page`` (the first page, as the desk reads
+it) on the same database in the same process. The goal (#16): the desk's own cost, last key
+-> final rows less the SQL (and less the debounce when the burst ends with a pause), is at most
+100 ms. Each size runs in its own process on a demo database (seed 1, fixed clock) cached
+under the temp dir; medians of ``--runs`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import tempfile  # noqa: E402
+
+from bench_tui import NOW, ROOT, _env, build  # noqa: E402
+
+FILTERS = ["红色", "province:浙江", "sku:A12", "status:pending printed:no"]
+GOAL_S = 0.100  # above the bare SQL query's time
+
+
+def child(runs: int, key_gap: float) -> None:
+    import asyncio
+
+    from textual import events
+
+    from dadan.core.context import load_context
+    from dadan.core.orders.listing import fetch_page
+    from dadan.core.orders.query import compile_query
+    from dadan.tui.app import DadanApp
+    from dadan.tui.messages import CountShown, PageShown
+    from dadan.tui.widgets.filter_bar import DEBOUNCE_S
+
+    marks: dict = {}
+
+    def hook(message) -> None:
+        target = marks.get("query")
+        if target is None:
+            return
+        if isinstance(message, PageShown) and id(message) not in marks["seen"]:
+            marks["seen"].add(id(message))
+            if message.query != target:
+                marks["intermediate"] += 1
+            elif "painted" not in marks:
+                marks["painted"] = None
+                app.call_after_refresh(lambda: marks.__setitem__("painted", time.perf_counter()))
+        elif isinstance(message, CountShown) and message.query == target and "counted" not in marks:
+            marks["counted"] = time.perf_counter()
+
+    app = DadanApp(load_context(), now=NOW)
+
+    async def settle(pilot) -> None:
+        from textual.worker import WorkerCancelled
+
+        for _ in range(3):
+            try:
+                await app.workers.wait_for_complete()
+            except WorkerCancelled:  # a superseded query: its answer is dropped
+                pass
+            await pilot.pause()
+
+    async def main() -> dict:
+        out: dict = {"debounce_s": DEBOUNCE_S, "filters": {}}
+        async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            ctx = app.ctx
+            sort = screen.current_sort
+            for text in FILTERS:
+                res = out["filters"][text] = {"sql": [], "pause": [], "enter": []}
+                for _ in range(runs):
+                    t0 = time.perf_counter()
+                    fetch_page(compile_query(text, now=NOW, tz=ctx.settings.timezone), sort,
+                               limit=ctx.settings.ui.page_size, plain=not ctx.settings.ui.mask_buyer)
+                    res["sql"].append(time.perf_counter() - t0)
+                for mode in ("pause", "enter"):
+                    for _ in range(runs):
+                        screen.set_filter("")  # from the unfiltered list, as after Esc
+                        await settle(pilot)
+                        screen.filter_bar.input.focus()
+                        await pilot.pause(DEBOUNCE_S * 2)
+                        marks.clear()
+                        marks.update(query=text, seen=set(), intermediate=0)
+                        first = time.perf_counter()
+                        for i, ch in enumerate(text):
+                            if i:
+                                await asyncio.sleep(key_gap)
+                            app.post_message(events.Key(ch, ch))
+                        if mode == "enter":
+                            await asyncio.sleep(key_gap)
+                            app.post_message(events.Key("enter", "\r"))
+                        last = time.perf_counter()
+                        while marks.get("painted") is None or "counted" not in marks:
+                            await asyncio.sleep(0.0005)
+                        assert screen.current_query == text, (screen.current_query, text)
+                        res[mode].append({"first": marks["painted"] - first, "last": marks["painted"] - last,
+                                          "count": marks["counted"] - last, "intermediate": marks["intermediate"]})
+                        await settle(pilot)
+        return out
+
+    print(json.dumps(asyncio.run(main())))
+
+
+def _med(xs) -> float:
+    return statistics.median(xs) * 1000
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="10000,100000", help="order counts, comma-separated (e.g. 10000,100000,1000000)")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--key-gap", type=float, default=0.05, help="seconds between typed keys")
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args.runs, args.key_gap)
+        return 0
+
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    results = {}
+    for n in sizes:
+        home = build(n, args.rebuild, Path(tempfile.gettempdir()) / f"dadan-bench-typing-{n}")
+        proc = subprocess.run([sys.executable, __file__, "--child", "--runs", str(args.runs),
+                               "--key-gap", str(args.key_gap)],
+                              cwd=ROOT, env=_env(home), capture_output=True, text=True, timeout=3600)
+        if proc.returncode:
+            raise SystemExit(proc.stderr[-3000:])
+        results[n] = json.loads(proc.stdout.strip().splitlines()[-1])
+
+    debounce = next(iter(results.values()))["debounce_s"]
+    print(f"typing a filter whole: key events {args.key_gap * 1000:.0f} ms apart, debounce {debounce * 1000:.0f} ms, "
+          f"medians of {args.runs} runs (ms)")
+    print("  first: first key -> final rows painted   last: last key (or Enter) -> final rows painted")
+    print("  count: last key -> '1–50 of N'   sql: the bare first-page query   desk: last - sql"
+          " (- debounce after a pause)")
+    print(f"  goal: desk <= {GOAL_S * 1000:.0f} ms; pages painted for an intermediate text must be 0")
+    head = f"{'filter':<28}{'end':<7}" + "".join(f"{n:>44,}" for n in sizes)
+    print(head)
+    print(f"{'':<35}" + "".join(f"{'first   last  count    sql   desk goal':>44}" for _ in sizes))
+    worst = 0.0
+    misses = 0
+    for text in FILTERS:
+        for mode in ("pause", "enter"):
+            cells = []
+            for n in sizes:
+                f = results[n]["filters"][text]
+                runs = f[mode]
+                sql = _med(f["sql"])
+                last = _med([r["last"] for r in runs])
+                desk = last - sql - (debounce * 1000 if mode == "pause" else 0)
+                inter = sum(r["intermediate"] for r in runs)
+                ok = desk <= GOAL_S * 1000 and inter == 0
+                misses += not ok
+                worst = max(worst, desk)
+                mark = "OK" if ok else ("MISS" if not inter else f"MISS({inter} stale)")
+                cells.append(f"{_med([r['first'] for r in runs]):7.0f}{last:7.0f}"
+                             f"{_med([r['count'] for r in runs]):7.0f}{sql:7.1f}{desk:7.0f} {mark:<8}")
+            print(f"{text:<28}{mode:<7}" + "".join(f"{c:>44}" for c in cells))
+    print(f"worst desk cost {worst:.0f} ms; {misses} cell(s) missed the goal")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
