@@ -202,9 +202,10 @@ def test_a_version_3_database_gains_the_index_for_its_orders(tmp_path):
     write_demo(600, seed=5, now=NOW)
     db = dbmod.database()
     with dbmod.write():  # as a version-3 database was: no index, no triggers
-        for trigger in ("insert", "delete", "update"):
+        for trigger in fulltext.TRIGGERS:
             db.execute_sql(f'DROP TRIGGER "{fulltext.TABLE}_{trigger}"')
-        db.execute_sql(f'DROP TABLE "{fulltext.TABLE}"')
+        for table in ("", "_defer", "_pending"):
+            db.execute_sql(f'DROP TABLE "{fulltext.TABLE}{table}"')
         SchemaVersion.delete().where(SchemaVersion.version > 3).execute()
         Order.update(remark="迁移前的备注").where(Order.id <= 20).execute()
     dbmod.close_database()
@@ -222,5 +223,35 @@ def test_a_version_3_database_gains_the_index_for_its_orders(tmp_path):
 def test_a_fresh_database_has_the_index_and_its_triggers(tmp_path):
     db = dbmod.open_database(f"sqlite:///{tmp_path}/new.db")
     names = {r[0] for r in db.execute_sql("SELECT name FROM sqlite_master WHERE name LIKE 'order_fts%'")}
-    assert {fulltext.TABLE, f"{fulltext.TABLE}_insert", f"{fulltext.TABLE}_delete", f"{fulltext.TABLE}_update"} <= names
+    assert {fulltext.TABLE, *(f"{fulltext.TABLE}_{t}" for t in fulltext.TRIGGERS)} <= names
     assert fts_ids("保温杯") == set()
+
+
+def test_a_deferred_block_settles_inserts_updates_and_deletes_of_one_order(demo):
+    db = dbmod.database()
+    shop = Shop.get()
+    indexed = Order.select().where(Order.search_text.contains("保温杯")).first()
+    with fulltext.deferred():
+        a = Order.create(shop=shop, order_sn="x-1", search_text="延迟写入甲 deferred")
+        b = Order.create(shop=shop, order_sn="x-2", search_text="延迟写入乙 deferred")
+        c = Order.create(shop=shop, order_sn="x-3", search_text="延迟写入丙 deferred")
+        Order.update(search_text="延迟改过甲").where(Order.id == a.id).execute()  # inserted, then changed
+        Order.delete().where(Order.id == b.id).execute()  # inserted, then deleted
+        Order.update(search_text="第一次改").where(Order.id == indexed.id).execute()  # indexed, changed twice
+        Order.update(search_text="第二次改 保温杯子").where(Order.id == indexed.id).execute()
+        with fulltext.deferred():  # a nested block joins the outer one
+            Order.delete().where(Order.id == c.id).execute()
+            d = Order.create(shop=shop, order_sn="x-4", search_text="嵌套写入")
+    assert fts_ids("延迟改过") == {a.id} and fts_ids("延迟写入") == set() and fts_ids("deferred") == set()
+    assert fts_ids("第二次改") == {indexed.id} and fts_ids("第一次改") == set() and fts_ids("嵌套写入") == {d.id}
+    assert db.execute_sql(f'SELECT count(*) FROM "{fulltext.TABLE}_pending"').fetchone()[0] == 0
+    assert_same_as_like(random.Random(7), k=80)
+    # an error inside rolls the block back, queue and switch included: later writes index at once
+    with dbmod.write():  # (the caller's transaction goes on and commits)
+        with pytest.raises(RuntimeError), fulltext.deferred():
+            Order.create(shop=shop, order_sn="x-5", search_text="回滚的订单")
+            raise RuntimeError("boom")
+        assert db.execute_sql(f'SELECT count(*) FROM "{fulltext.TABLE}_defer"').fetchone()[0] == 0
+    e = Order.create(shop=shop, order_sn="x-6", search_text="之后的订单")
+    assert fts_ids("之后的订单") == {e.id} and fts_ids("回滚的订单") == set()
+    assert_index_consistent()
