@@ -231,7 +231,7 @@ def test_a_deferred_block_settles_inserts_updates_and_deletes_of_one_order(demo)
     db = dbmod.database()
     shop = Shop.get()
     indexed = Order.select().where(Order.search_text.contains("保温杯")).first()
-    with fulltext.deferred():
+    with dbmod.write(), fulltext.deferred():
         a = Order.create(shop=shop, order_sn="x-1", search_text="延迟写入甲 deferred")
         b = Order.create(shop=shop, order_sn="x-2", search_text="延迟写入乙 deferred")
         c = Order.create(shop=shop, order_sn="x-3", search_text="延迟写入丙 deferred")
@@ -246,12 +246,17 @@ def test_a_deferred_block_settles_inserts_updates_and_deletes_of_one_order(demo)
     assert fts_ids("第二次改") == {indexed.id} and fts_ids("第一次改") == set() and fts_ids("嵌套写入") == {d.id}
     assert db.execute_sql(f'SELECT count(*) FROM "{fulltext.TABLE}_pending"').fetchone()[0] == 0
     assert_same_as_like(random.Random(7), k=80)
-    # an error inside rolls the block back, queue and switch included: later writes index at once
-    with dbmod.write():  # (the caller's transaction goes on and commits)
+    # an error inside still indexes what was written (the caller goes on and commits), and
+    # turns deferral off: later writes index at once
+    with dbmod.write():
         with pytest.raises(RuntimeError), fulltext.deferred():
-            Order.create(shop=shop, order_sn="x-5", search_text="回滚的订单")
+            f = Order.create(shop=shop, order_sn="x-5", search_text="出错前的订单")
             raise RuntimeError("boom")
         assert db.execute_sql(f'SELECT count(*) FROM "{fulltext.TABLE}_defer"').fetchone()[0] == 0
     e = Order.create(shop=shop, order_sn="x-6", search_text="之后的订单")
-    assert fts_ids("之后的订单") == {e.id} and fts_ids("回滚的订单") == set()
+    assert fts_ids("之后的订单") == {e.id} and fts_ids("出错前的订单") == {f.id}
+    with pytest.raises(RuntimeError), dbmod.write(), fulltext.deferred():  # rolled back: nothing stays
+        Order.create(shop=shop, order_sn="x-7", search_text="回滚的订单")
+        raise RuntimeError("boom")
+    assert fts_ids("回滚的订单") == set() and like_ids("回滚的订单") == set()
     assert_index_consistent()

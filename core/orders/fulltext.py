@@ -20,7 +20,7 @@ import contextlib
 
 from peewee import SQL, Database, Expression
 
-from dadan.core.db import database, write
+from dadan.core.db import database
 from dadan.core.models import Order
 
 TABLE = "order_fts"
@@ -66,18 +66,21 @@ def create_index(db: Database) -> None:
 
 @contextlib.contextmanager
 def deferred(db: Database | None = None):
-    """A savepoint in which new orders are indexed together when it ends, with one statement,
-    still inside the caller's transaction: row by row, indexing costs a bulk insert about as
-    much again as the orders themselves (bench/bench_fulltext.py). Until then they are queued;
-    an update or delete of a queued order leaves the index alone (the queue reads the order's
-    text at the end), any other is applied at once. Nested blocks join the outer one."""
+    """Inside the caller's write transaction: new orders are indexed together when the block
+    ends, with one statement. Row by row, indexing costs a bulk insert about as much again as
+    the orders themselves (bench/bench_fulltext.py). Until then they are queued; an update or
+    delete of a queued order leaves the index alone (the queue reads the order's text at the
+    end), any other is applied at once. The queue is applied even when the block fails, so a
+    caller that goes on and commits leaves no order out. Nested blocks join the outer one.
+    (No savepoint of its own: FTS5 writes every row's change out at once inside a savepoint.)"""
     db = db or database()
-    with write(db):
-        if db.execute_sql(f'SELECT 1 FROM "{_DEFER}"').fetchone():
-            yield
-            return
-        db.execute_sql(f'INSERT INTO "{_DEFER}" ("on") VALUES (1)')
+    if db.execute_sql(f'SELECT 1 FROM "{_DEFER}"').fetchone():
         yield
+        return
+    db.execute_sql(f'INSERT INTO "{_DEFER}" ("on") VALUES (1)')
+    try:
+        yield
+    finally:
         db.execute_sql(f'DELETE FROM "{_DEFER}"')
         db.execute_sql(f"""INSERT INTO "{TABLE}" (rowid, search_text)
                            SELECT o."id", o."search_text" FROM "{_PENDING}" p JOIN "order" o ON o."id" = p."id" """)
