@@ -104,11 +104,21 @@ def _m3_waybills(db: Database) -> None:
             db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
 
 
+def _m4_order_fulltext(db: Database) -> None:
+    """Free text from an index: the FTS5 trigram table over the orders' search text, its
+    triggers, and every existing order indexed (:mod:`dadan.core.orders.fulltext`). A fresh
+    database gets it here too (step 1 makes only the models' tables)."""
+    from dadan.core.orders.fulltext import create_index
+
+    create_index(db)
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
     (2, "partial order indexes", _m2_partial_order_indexes),
     (3, "e-waybills", _m3_waybills),
+    (4, "order free-text index", _m4_order_fulltext),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

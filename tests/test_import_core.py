@@ -85,7 +85,8 @@ def shop(db):
 
 def dump(db) -> dict:
     tables = [r[0] for r in db.execute_sql("select name from sqlite_master where type='table' order by name")]
-    return {t: db.execute_sql(f'select * from "{t}" order by rowid').fetchall() for t in tables}
+    # (sorted in Python: the free-text index's shadow tables include WITHOUT ROWID ones)
+    return {t: sorted(db.execute_sql(f'select * from "{t}"').fetchall(), key=repr) for t in tables}
 
 
 def prepare(path, **kw):

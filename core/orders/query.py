@@ -29,7 +29,7 @@ from peewee import Expression
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
 from dadan.core.models import Order, OrderTag, Shop, Tag, has_exception, has_tracking
-from dadan.core.orders import couriers
+from dadan.core.orders import couriers, fulltext
 from dadan.core.orders.rules import FLAG_BY_KEY, Flag
 from dadan.core.timeutil import DEFAULT_TZ, to_local, to_utc, utcnow
 
@@ -213,7 +213,7 @@ def _yes_no(term: Term, ctx: _Ctx) -> bool:
 def _compile_term(term: Term, ctx: _Ctx) -> Expression:
     f = term.field
     if f is None:
-        return Order.search_text.contains(term.value.lower())
+        return fulltext.contains(term.value)
     handler = _HANDLERS[f]
     if term.op not in handler.ops:
         raise QuerySyntaxError(
@@ -332,7 +332,7 @@ def _sku(term: Term, ctx: _Ctx) -> Expression:
 
 
 def _goods(term: Term, ctx: _Ctx) -> Expression:
-    return _eq_op(term, _any_of(term, ctx, lambda v: Order.search_text.contains(v.lower())))
+    return _eq_op(term, _any_of(term, ctx, fulltext.contains))
 
 
 def _courier(term: Term, ctx: _Ctx) -> Expression:

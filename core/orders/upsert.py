@@ -16,6 +16,7 @@ from dadan.core.bulk import gc_paused
 from dadan.core.db import bulk_insert, execute_updates, insert_statement, write
 from dadan.core.i18n import tr
 from dadan.core.models import Order, OrderItem, database_proxy, utcnow
+from dadan.core.orders import fulltext
 from dadan.core.orders.rules import (
     ITEM_TEXT_KEYS,
     SEARCH_FIELDS,
@@ -140,7 +141,7 @@ def upsert_orders(shop_id: int, records: Iterable[Mapping], *, source: str = "ap
     now = now or utcnow()
     result = UpsertResult()
     recs = records if isinstance(records, RecordColumns) else list(records)
-    with write():
+    with write(), fulltext.deferred():
         for start in range(0, len(recs), _BATCH):
             result += _upsert_batch(shop_id, recs[start : start + _BATCH], source, now)
     return result

@@ -1,0 +1,262 @@
+"""Free text through the FTS5 trigram index returns exactly the orders the LIKE scan returns:
+for random Chinese and ASCII substrings of real search text and random strings, after updates
+through the normal paths, after deletes, and after a migration of an existing database; text
+that looks like FTS syntax is matched as characters."""
+
+import datetime as dt
+import random
+
+import pytest
+
+from dadan.core import db as dbmod
+from dadan.core.demo import demo_records, write_demo
+from dadan.core.models import Order, SchemaVersion, Shop
+from dadan.core.orders import fulltext
+from dadan.core.orders.listing import count, fetch_page
+from dadan.core.orders.query import compile_query
+from dadan.core.orders.upsert import upsert_orders
+
+NOW = dt.datetime(2026, 11, 21, 4, 0, 0)
+N = 1200
+SYNTAX = ['"', '""', "*", "abc*", "AND", "a AND b", "or", "NOT", "NEAR(", "near(a b, 2)", "^", "^abc", ":",
+          "search_text:abc", "{search_text}", "(", ")", "-", "+", "a+b", "'", "\\", "%", "_", "a_b", "%x%"]
+
+
+def _open(path) -> None:
+    dbmod.open_database(f"sqlite:///{path}")
+
+
+@pytest.fixture
+def demo(tmp_path):
+    _open(tmp_path / "fts.db")
+    write_demo(N, seed=11, now=NOW)
+    return tmp_path / "fts.db"
+
+
+def like_ids(value: str) -> set[int]:
+    """Today's path: a LIKE scan of the search text (wildcards escaped)."""
+    q = Order.select(Order.id).where(Order.search_text.contains(value.lower()))
+    return {r[0] for r in q.tuples()}
+
+
+def fts_ids(value: str) -> set[int]:
+    return {r[0] for r in Order.select(Order.id).where(fulltext.contains(value)).tuples()}
+
+
+def all_ids() -> set[int]:
+    return {r[0] for r in Order.select(Order.id).tuples()}
+
+
+def texts() -> list[str]:
+    return [r[0] for r in Order.select(Order.search_text).tuples()]
+
+
+def _is_cjk(c: str) -> bool:
+    return "\u4e00" <= c <= "\u9fff"
+
+
+def sample_terms(rng: random.Random, k: int) -> list[str]:
+    """Substrings of real search text (any, Chinese-only, ASCII-only), their upper-case forms,
+    and random strings over the corpus' own characters and a few foreign ones."""
+    corpus = [t for t in texts() if t]
+    chars = sorted(set("".join(corpus))) + list("ÄÖ€😀\t")
+    terms: list[str] = []
+    while len(terms) < k:
+        t = rng.choice(corpus)
+        size = rng.randint(1, 9)
+        start = rng.randrange(len(t))
+        piece = t[start : start + size]
+        kind = rng.randrange(5)
+        if kind == 1:
+            piece = "".join(c for c in piece if _is_cjk(c)) or piece
+        elif kind == 2:
+            piece = "".join(c for c in piece if c.isascii()) or piece
+        elif kind == 3:
+            piece = piece.upper()
+        elif kind == 4:
+            piece = "".join(rng.choice(chars) for _ in range(rng.randint(1, 6)))
+        terms.append(piece)
+    return terms
+
+
+def assert_same_as_like(rng: random.Random, k: int = 250) -> None:
+    hits = 0
+    for term in sample_terms(rng, k) + SYNTAX:
+        expected = like_ids(term)
+        assert fts_ids(term) == expected, term
+        assert {i for i, t in Order.select(Order.id, Order.search_text).tuples() if term.lower() in t} == expected
+        hits += bool(expected)
+    assert hits > k // 3  # the sample found orders, not only empty sets
+    assert_index_consistent()
+
+
+def assert_index_consistent() -> None:
+    """FTS5's own check: the index holds exactly the content table's text."""
+    dbmod.database().execute_sql(f"""INSERT INTO "{fulltext.TABLE}" ("{fulltext.TABLE}") VALUES ('integrity-check')""")
+
+
+def test_fts_and_like_return_the_same_orders(demo):
+    assert_same_as_like(random.Random(1))
+
+
+def test_long_terms_use_the_index_and_short_terms_the_scan(demo):
+    def sql(q: str) -> str:
+        return Order.select(Order.id).where(compile_query(q, now=NOW)).sql()[0]
+
+    assert "MATCH" in sql("保温杯") and "MATCH" in sql("goods:保温杯") and "MATCH" in sql("-保温杯")
+    assert "MATCH" not in sql("保温") and "LIKE" in sql("保温")
+    plan = " ".join(r[-1] for r in dbmod.database().execute_sql(
+        "EXPLAIN QUERY PLAN " + sql("保温杯"), ['"保温杯"']).fetchall())
+    assert "VIRTUAL TABLE INDEX" in plan and "SCAN t1" not in plan
+
+
+def test_filter_language_free_text_and_negation_match_the_scan(demo):
+    rng = random.Random(2)
+    everyone = all_ids()
+    for term in sample_terms(rng, 60):
+        if any(c.isspace() or c in '"-:<>=!,' for c in term) or term[0].isdigit():
+            continue  # (field syntax; "-1" is a value, not a negation)
+        expected = like_ids(term)
+        assert {r[0] for r in Order.select(Order.id).where(compile_query(term, now=NOW)).tuples()} == expected
+        assert {r[0] for r in Order.select(Order.id).where(compile_query(f"-{term}", now=NOW)).tuples()} \
+            == everyone - expected, term
+    # a quoted phrase with a space, and a combination with an indexed field
+    t = next(t for t in texts() if t.find(" ") > 3)
+    phrase = t[t.index(" ") - 3 : t.index(" ") + 2]
+    expr = compile_query(f'"{phrase}" status:pending', now=NOW)
+    expected = like_ids(phrase) & {r[0] for r in Order.select(Order.id).where(
+        compile_query("status:pending", now=NOW)).tuples()}
+    assert {r[0] for r in Order.select(Order.id).where(expr).tuples()} == expected
+
+
+def test_the_order_list_page_and_count_match_the_scan(demo):
+    term = "保温杯"
+    expected = like_ids(term)
+    assert expected and count(compile_query(term, now=NOW)) == len(expected)
+    page = fetch_page(compile_query(term, now=NOW), limit=50)
+    scan = fetch_page(Order.search_text.contains(term), limit=50)
+    assert [r.id for r in page.rows] == [r.id for r in scan.rows] and len(page.rows) == min(50, len(expected))
+
+
+def test_fts_syntax_in_user_text_is_matched_as_characters(demo):
+    shop = Shop.get()
+    recs = list(demo_records(len(SYNTAX), seed=99, now=NOW))
+    for rec, text in zip(recs, SYNTAX):
+        rec["remark"] = f"x{text}y"
+    upsert_orders(shop.id, recs, now=NOW)
+    for text in SYNTAX:
+        probe = f"x{text}y"
+        expected = like_ids(probe)
+        assert expected and fts_ids(probe) == expected, probe
+        assert fts_ids(text) == like_ids(text), text
+    # through the filter language (a ':' needs quotes there, else it names a field)
+    for q, value in (('"x:y"', "x:y"), ('"xnear(y"', "xnear(y"), ("x*y", "x*y"), ("x^y", "x^y"), ('"xand y"', "xand y")):
+        got = {r[0] for r in Order.select(Order.id).where(compile_query(q, now=NOW)).tuples()}
+        assert got == like_ids(value), q
+    assert_index_consistent()
+
+
+def test_updates_through_upsert_and_direct_writes_keep_the_index_in_step(demo):
+    rng = random.Random(3)
+    shop = Shop.get()
+    recs = list(demo_records(N, seed=11, now=NOW))
+    changed = rng.sample(recs, 200)
+    words = ["加急顺丰", "不要发韵达", "送货上门ABC", "周末不收件", "红色换蓝色", "xl改成xxl"]
+    for rec in changed:
+        rec["remark"] = rng.choice(words) + str(rng.randrange(100))
+        rec["updated_at"] = rec["updated_at"] + dt.timedelta(minutes=5)
+    res = upsert_orders(shop.id, changed, now=NOW)
+    assert res.changed == len(changed)
+    assert like_ids("顺丰") and fts_ids("加急顺丰") == like_ids("加急顺丰")
+    # a changed remark loses its old words from the index
+    old = next(r for r in recs if r not in changed and r["remark"])
+    assert fts_ids(old["remark"]) == like_ids(old["remark"])
+    # a writer that sets the search text itself, and one that changes other columns only
+    some = rng.sample(sorted(all_ids()), 50)
+    with dbmod.write():
+        Order.update(search_text="直接写入的文本 direct").where(Order.id.in_(some[:25])).execute()
+        Order.update(print_count=Order.print_count + 1).where(Order.id.in_(some[25:])).execute()
+    assert fts_ids("直接写入") == set(some[:25]) == like_ids("直接写入")
+    assert_same_as_like(rng)
+
+
+def test_deletes_leave_the_index(demo):
+    rng = random.Random(4)
+    gone = rng.sample(sorted(all_ids()), 300)
+    term = "保温杯"
+    before = fts_ids(term)
+    with dbmod.write():
+        Order.delete().where(Order.id.in_(gone)).execute()
+    assert fts_ids(term) == before - set(gone) == like_ids(term)
+    assert_same_as_like(rng)
+    with dbmod.write():  # a deleted shop takes its orders (a cascade) and their index rows
+        Shop.delete().execute()
+    assert all_ids() == set() and fts_ids(term) == set()
+    assert_index_consistent()
+    assert dbmod.database().execute_sql(f'SELECT count(*) FROM "{fulltext.TABLE}_docsize"').fetchone()[0] == 0
+
+
+def test_a_version_3_database_gains_the_index_for_its_orders(tmp_path):
+    path = tmp_path / "old.db"
+    _open(path)
+    write_demo(600, seed=5, now=NOW)
+    db = dbmod.database()
+    with dbmod.write():  # as a version-3 database was: no index, no triggers
+        for trigger in fulltext.TRIGGERS:
+            db.execute_sql(f'DROP TRIGGER "{fulltext.TABLE}_{trigger}"')
+        for table in ("", "_defer", "_pending"):
+            db.execute_sql(f'DROP TABLE "{fulltext.TABLE}{table}"')
+        SchemaVersion.delete().where(SchemaVersion.version > 3).execute()
+        Order.update(remark="迁移前的备注").where(Order.id <= 20).execute()
+    dbmod.close_database()
+    db = dbmod.open_database(f"sqlite:///{path}")
+    assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION >= 4
+    assert len(fts_ids("保温杯")) == len(like_ids("保温杯")) > 0
+    assert_same_as_like(random.Random(5), k=150)
+    # the triggers came with it: a new order is found at once
+    write_demo(50, seed=6, now=NOW, shop_name="another")
+    assert_same_as_like(random.Random(6), k=100)
+    # and opening again changes nothing
+    assert dbmod.migrate(db) == dbmod.SCHEMA_VERSION
+
+
+def test_a_fresh_database_has_the_index_and_its_triggers(tmp_path):
+    db = dbmod.open_database(f"sqlite:///{tmp_path}/new.db")
+    names = {r[0] for r in db.execute_sql("SELECT name FROM sqlite_master WHERE name LIKE 'order_fts%'")}
+    assert {fulltext.TABLE, *(f"{fulltext.TABLE}_{t}" for t in fulltext.TRIGGERS)} <= names
+    assert fts_ids("保温杯") == set()
+
+
+def test_a_deferred_block_settles_inserts_updates_and_deletes_of_one_order(demo):
+    db = dbmod.database()
+    shop = Shop.get()
+    indexed = Order.select().where(Order.search_text.contains("保温杯")).first()
+    with dbmod.write(), fulltext.deferred():
+        a = Order.create(shop=shop, order_sn="x-1", search_text="延迟写入甲 deferred")
+        b = Order.create(shop=shop, order_sn="x-2", search_text="延迟写入乙 deferred")
+        c = Order.create(shop=shop, order_sn="x-3", search_text="延迟写入丙 deferred")
+        Order.update(search_text="延迟改过甲").where(Order.id == a.id).execute()  # inserted, then changed
+        Order.delete().where(Order.id == b.id).execute()  # inserted, then deleted
+        Order.update(search_text="第一次改").where(Order.id == indexed.id).execute()  # indexed, changed twice
+        Order.update(search_text="第二次改 保温杯子").where(Order.id == indexed.id).execute()
+        with fulltext.deferred():  # a nested block joins the outer one
+            Order.delete().where(Order.id == c.id).execute()
+            d = Order.create(shop=shop, order_sn="x-4", search_text="嵌套写入")
+    assert fts_ids("延迟改过") == {a.id} and fts_ids("延迟写入") == set() and fts_ids("deferred") == set()
+    assert fts_ids("第二次改") == {indexed.id} and fts_ids("第一次改") == set() and fts_ids("嵌套写入") == {d.id}
+    assert db.execute_sql(f'SELECT count(*) FROM "{fulltext.TABLE}_pending"').fetchone()[0] == 0
+    assert_same_as_like(random.Random(7), k=80)
+    # an error inside still indexes what was written (the caller goes on and commits), and
+    # turns deferral off: later writes index at once
+    with dbmod.write():
+        with pytest.raises(RuntimeError), fulltext.deferred():
+            f = Order.create(shop=shop, order_sn="x-5", search_text="出错前的订单")
+            raise RuntimeError("boom")
+        assert db.execute_sql(f'SELECT count(*) FROM "{fulltext.TABLE}_defer"').fetchone()[0] == 0
+    e = Order.create(shop=shop, order_sn="x-6", search_text="之后的订单")
+    assert fts_ids("之后的订单") == {e.id} and fts_ids("出错前的订单") == {f.id}
+    with pytest.raises(RuntimeError), dbmod.write(), fulltext.deferred():  # rolled back: nothing stays
+        Order.create(shop=shop, order_sn="x-7", search_text="回滚的订单")
+        raise RuntimeError("boom")
+    assert fts_ids("回滚的订单") == set() and like_ids("回滚的订单") == set()
+    assert_index_consistent()
