@@ -26,6 +26,7 @@ from dadan.core.db import database, indexes_built_after, write
 from dadan.core.errors import DadanError
 from dadan.core.masking import mask_name, mask_phone
 from dadan.core.models import Courier, Order, OrderTag, Shop, Tag, utcnow
+from dadan.core.orders import fulltext
 from dadan.core.orders.couriers import COURIERS, by_code, by_id, example_tracking
 from dadan.core.orders.listing import ensure_statistics
 from dadan.core.orders.upsert import UpsertResult, insert_new_orders, prepare_new_orders, upsert_orders
@@ -306,8 +307,9 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
     One write transaction: every order, and the planner's statistics of the order table
     (``ANALYZE``), so that the first launch afterwards walks the right indexes at once. Into
     an empty order table every order is new: they are inserted without an upsert's look-ups,
-    its secondary indexes are built once at the end (:func:`dadan.core.db.indexes_built_after`)
-    and a big demo is made by a second process meanwhile."""
+    its secondary indexes are built once at the end (:func:`dadan.core.db.indexes_built_after`),
+    their free text indexed in one statement (:func:`dadan.core.orders.fulltext.deferred`), and a
+    big demo is made by a second process meanwhile."""
     now = (now or utcnow()).replace(microsecond=0)
     seed_couriers()
     if n <= 0:
@@ -318,7 +320,7 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
     with _page_cache(_DEMO_CACHE_KIB), write():
         shop, _ = Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
         tags = {name: Tag.get_or_create(name=name)[0].id for name in _TAGS}
-        with indexes_built_after(Order) as empty:
+        with indexes_built_after(Order) as empty, fulltext.deferred():
             make = _made_elsewhere if empty and n >= _MADE_ELSEWHERE_FROM else _batches
             for records, prepared, printed, tagged in make(n, seed, now, numbers, chunk, shop.id if empty else None):
                 if prepared is not None:
