@@ -127,14 +127,14 @@ async def test_enter_applies_at_once_without_the_debounce(tmp_path):
         _assert_shows(screen, rec, FINAL, tabs_before)
 
 
-SLOW = "x" * 12 + "y"  # a remark that SQLite's LIKE matches slowly against a run of x's (free text of
+SLOW = "x" * 30 + "y"  # a remark that SQLite's LIKE matches slowly against a run of x's (free text of
 # this length would go through the FTS index and be fast; a remark term still scans)
 
 
 def _grow(copies: int) -> str:
     """Add ``copies`` copies of every order whose remark is a thousand x's: the query
     ``remark:SLOW`` (found in one order only) becomes a slow full scan of a real database (each
-    of its LIKE tests tries a dozen characters at a thousand places). Returns that query."""
+    of its LIKE tests tries thirty characters at a thousand places). Returns that query."""
     table = Order._meta.table_name
     cols = [f.column_name for f in Order._meta.sorted_fields if f.name != "id"]
     pick = {"order_sn": "order_sn || '~' || k.n", "remark": "printf('%.1000c', 'x')"}
