@@ -160,3 +160,28 @@ async def test_scan_without_enter_ends_with_the_pause(tmp_path):
         scanner(app, order.order_sn, enter=False)
         await settle(pilot)
         assert isinstance(app.screen, DetailScreen) and app.screen.order_id == order.id
+
+
+async def test_a_scan_typed_in_time_survives_a_starved_app(tmp_path):
+    """On a busy machine the app may read a scanner's keys late: the burst timer then fires
+    before the rest of the code, typed in time, is handled. It must not cut the code in two."""
+    import time
+
+    ctx = make_ctx(tmp_path, 60)
+    order = Order.select().where(Order.exception_flags == 0).order_by(Order.id.desc()).first()
+    app = _app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        home = app.screen
+        sn = order.order_sn
+        keys = [events.Key(ch if ch.isalnum() else "minus", ch) for ch in sn] + [events.Key("enter", "\r")]
+        for k in keys[:8]:  # the first keys are handled...
+            app.post_message(k)
+        await pilot.pause(0.01)
+        time.sleep(0.3)  # ...then the app is starved while the rest, typed at once, waits
+        await pilot.pause(0)  # the overdue burst timer gets its turn before those keys are read
+        for k in keys[8:]:
+            app.post_message(k)
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.order_id == order.id
+        assert home.last_scan == (sn, order.id) and not app.bells

@@ -25,6 +25,7 @@ from dadan.tui.messages import OrderScanned
 from dadan.tui.widgets.scan_burst import BurstReader, ScanIndicator, Step
 
 SCAN_WARN_SECONDS = 15.0  # a "not found" stays on the info line this long (or until the next key)
+STARVED_GRACE_S = 1.0  # how long after its last key a burst waits for keys a starved app has not read
 
 
 class HomeScanner(ScanIndicator):
@@ -36,6 +37,7 @@ class HomeScanner(ScanIndicator):
         self.ctx = ctx
         self._burst = BurstReader(ui.scan_gap_ms / 1000, ui.scan_min_length)
         self._burst_timer = None
+        self._burst_due_at = 0.0  # when the armed burst timer should fire
         self._warn_timer = None
         self._pending = False  # a scanned code is being looked up
 
@@ -72,7 +74,14 @@ class HomeScanner(ScanIndicator):
 
     async def _burst_timeout(self) -> None:
         self._burst_timer = None
-        step = self._burst.timeout(time.monotonic())  # the clock of events.Key.time
+        now = time.monotonic()  # the clock of events.Key.time
+        if now - self._burst_due_at > self._burst.gap and now - self._burst.last < STARVED_GRACE_S:
+            # the timer fired late: the app was starved (a busy machine), and the rest of a scan
+            # may already wait in the queue, typed in time; let those keys in before deciding
+            self._burst_due_at = now + self._burst.gap
+            self._burst_timer = self.set_timer(self._burst.gap, self._burst_timeout)
+            return
+        step = self._burst.timeout(now)
         if step is None:
             self._arm_burst_timer()
             return
@@ -82,8 +91,10 @@ class HomeScanner(ScanIndicator):
         if self._burst_timer is not None:
             self._burst_timer.stop()
             self._burst_timer = None
-        due = self._burst.due(time.monotonic())
+        now = time.monotonic()
+        due = self._burst.due(now)
         if due is not None:
+            self._burst_due_at = now + due
             self._burst_timer = self.set_timer(due, self._burst_timeout)
 
     async def _step(self, step: Step) -> None:
