@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Label, Static
 
 from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
+from dadan.core.visible import visible
 from dadan.tui.cells import crop
 from dadan.tui.shown import shown
 from dadan.tui.widgets.desk_base import DeskScreen
@@ -29,7 +30,8 @@ def branch_line(b) -> str:
     """One branch in words, for the Settings summary."""
     mark = "*" if b.default else ("✓" if b.chosen else " ")
     return tr("{m}{s} {c} {code} {name} balance {q}, {a} address(es)", "{m}{s} {c} {code} {name} 余额 {q}，地址 {a} 个",
-              m=mark, s=b.shop, c=b.courier, code=b.branch_code, name=b.branch_name, q=b.quantity, a=len(b.addresses))
+              m=mark, s=visible(b.shop), c=b.courier, code=visible(b.branch_code), name=visible(b.branch_name),
+              q=b.quantity, a=len(b.addresses))
 
 
 class WaybillAccountsScreen(DeskScreen):
@@ -91,7 +93,8 @@ class WaybillAccountsScreen(DeskScreen):
             mark = "*" if b.default else ("✓" if b.chosen else " ")
             addr = f"{b.address_no}/{len(b.addresses)}" if b.chosen else str(len(b.addresses))
             t.add_row(mark, shown(b.shop), f"{b.courier} {b.wp_code}",
-                      f"{b.branch_code} {crop(b.branch_name, BRANCH_CELLS)}", str(b.quantity), addr, key=str(i))
+                      shown(f"{visible(b.branch_code)} {crop(visible(b.branch_name), BRANCH_CELLS)}"), str(b.quantity),
+                      addr, key=str(i))
         if rows:
             t.move_cursor(row=min(at, len(rows) - 1))
         else:
@@ -117,7 +120,8 @@ class WaybillAccountsScreen(DeskScreen):
         b = self._current()
         if b is None:
             return
-        lines = [f"{'>' if b.address_no == i else ' '}{i}. {address_text(a)}" for i, a in enumerate(b.addresses, 1)]
+        lines = [f"{'>' if b.address_no == i else ' '}{i}. {visible(address_text(a))}"
+                 for i, a in enumerate(b.addresses, 1)]
         self.query_one("#wa-addresses", Static).update(
             "\n".join(lines) or tr("This branch has no registered sender address.", "此网点没有登记发货地址。"))
 
