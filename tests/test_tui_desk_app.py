@@ -134,3 +134,26 @@ async def test_a_known_keymap_id_is_applied_when_the_app_starts(tmp_path):
         from dadan.tui.screens.help import HelpScreen
 
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_ticks_are_spent_when_their_job_is_queued_and_kept_when_the_dialog_is_cancelled(tmp_path):
+    ctx = make_ctx(tmp_path, 60)
+    app = _app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        home = app.screen
+        numbered([r.id for r in home.table.rows_shown[:2]])  # printable: each has a number
+        await pilot.press("space", "space")
+        await wait_idle(pilot)
+        assert home.selection.count() == 2
+        await pilot.press("p")
+        await wait_idle(pilot)
+        await pilot.press("escape")  # cancelled: the ticks stay
+        await wait_idle(pilot)
+        assert app.screen is home and home.selection.count() == 2
+        await pilot.press("p")
+        await wait_idle(pilot)
+        await pilot.press("enter")  # queued: the ticked orders are on their way, their ticks are spent
+        await wait_idle(pilot)
+        assert app.screen is home and home.selection.empty
+        assert PrintJob.select().order_by(PrintJob.id.desc()).first().total == 2

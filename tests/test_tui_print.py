@@ -198,3 +198,4 @@ async def test_status_line_and_progress_line_show_the_same_job_and_numbers(tmp_p
         assert "printing 2/5" in status
         assert progress.startswith(f"Job #{older.id} ") and " 2/5 " in progress, progress
         assert f"#{newer.id}" not in progress
+

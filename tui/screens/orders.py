@@ -298,8 +298,12 @@ class OrdersScreen(Screen):
         if self._filter_is_wrong():
             return
         title = "" if not self.selection.empty else tr("Print the whole view", "打印整个视图")
-        self.app.push_screen(PrintDialog(selection=self.table.target_selection(), title=title),
-                             lambda _job: self.refresh_orders())
+        self.app.push_screen(PrintDialog(selection=self.table.target_selection(), title=title), self._printed)
+
+    def _printed(self, job: int | None) -> None:
+        if job is not None and not self.selection.empty:
+            self.table.clear_selection()  # the ticked orders are queued: their ticks are spent
+        self.refresh_orders()
 
     def action_export(self) -> None:
         if self._filter_is_wrong():
