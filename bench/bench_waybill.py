@@ -36,20 +36,13 @@ def main() -> int:
     from dadan.core.models import Order
     from dadan.core.printing import queue as printing
     from dadan.core.printing.worker import PrintWorker
-    from dadan.core.waybills import accounts
     from dadan.printers.profile import PrinterProfile
     from tests.fakes import FakeTsplPrinter
-    from tests.test_sync_support import make_env, sync
+    from tests.test_sync_support import make_waybill_env
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = make_env(Path(tmp), seed=5, timeout=10)
-        env.platform.generate_orders(env.mall, int(args.parcels * 1.25) + 20, spread_hours=20)
-        env.platform.subscribe(env.mall, "ZTO", quantity=args.parcels * 2)
-        sync(env)
-        with env.factory(env.shop) as client:
-            accounts.refresh(env.shop, client)
-        accounts.use(env.shop, "ZTO", "ZTO-HZ01", actor="bench",
-                     template_url="https://file-link.pinduoduo.com/ZTO_std_100x150")
+        env = make_waybill_env(Path(tmp), orders=int(args.parcels * 1.25) + 20, quantity=args.parcels * 2,
+                               seed=5, timeout=10)
         ids = [o.id for o in Order.select().where((Order.order_status == 1) & (Order.exception_flags == 0))
                .order_by(Order.id).limit(args.parcels)]
         if len(ids) < args.parcels:

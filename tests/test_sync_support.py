@@ -78,3 +78,21 @@ def sync(env: Env, shop: Shop | None = None):
     shop = Shop.get_by_id((shop or env.shop).id)
     with env.factory(shop) as c:
         return sync_shop(shop, c, env.settings)
+
+
+def make_waybill_env(tmp_path, *, orders: int, quantity: int, seed: int = 0, timeout: float = 0.3,
+                     choose: bool = True) -> Env:
+    """``make_env`` with ``orders`` synced orders and the shop subscribed to ZTO e-waybills
+    (``quantity`` numbers); ``choose``: its branch, first address and standard template chosen."""
+    from dadan.core.waybills import accounts
+
+    e = make_env(tmp_path, seed=seed, timeout=timeout)
+    e.platform.generate_orders(e.mall, orders, spread_hours=20)
+    e.platform.subscribe(e.mall, "ZTO", quantity=quantity)
+    sync(e)
+    if choose:
+        with e.factory(e.shop) as client:
+            accounts.refresh(e.shop, client)
+        accounts.use(e.shop, "ZTO", "ZTO-HZ01", address_no=1, actor="tester",
+                     template_url="https://file-link.pinduoduo.com/ZTO_std_100x150")
+    return e

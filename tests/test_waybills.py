@@ -26,7 +26,7 @@ from dadan.core.waybills.shipping import ship_printed
 from dadan.printers.profile import PrinterProfile
 from tests.fakes import FakeTsplPrinter
 from tests.fakes.printers import decode_barcodes
-from tests.test_sync_support import make_env, sync
+from tests.test_sync_support import make_waybill_env, sync
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = "waybill_100x150"
@@ -35,14 +35,7 @@ SETTINGS = Settings(sender=SenderSettings(name="仓库", phone="13800000000"))
 
 @pytest.fixture
 def wenv(tmp_path):
-    e = make_env(tmp_path, seed=3)
-    e.platform.generate_orders(e.mall, 260, spread_hours=20)
-    e.platform.subscribe(e.mall, "ZTO", quantity=1000)
-    sync(e)
-    with e.factory(e.shop) as client:
-        accounts.refresh(e.shop, client)
-    accounts.use(e.shop, "ZTO", "ZTO-HZ01", address_no=1, actor="tester",
-                 template_url="https://file-link.pinduoduo.com/ZTO_std_100x150")
+    e = make_waybill_env(tmp_path, orders=260, quantity=1000, seed=3)
     yield e
     e.server.stop()
     close_database()

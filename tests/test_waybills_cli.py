@@ -13,17 +13,14 @@ import pytest
 
 from dadan.core.db import close_database
 from dadan.core.models import Order, Waybill
-from tests.test_sync_support import make_env, sync
+from tests.test_sync_support import make_waybill_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def cenv(tmp_path):
-    e = make_env(tmp_path, seed=4)
-    e.platform.generate_orders(e.mall, 30, spread_hours=10)
-    e.platform.subscribe(e.mall, "ZTO", quantity=100)
-    sync(e)
+    e = make_waybill_env(tmp_path, orders=30, quantity=100, seed=4, choose=False)  # the test chooses
     (tmp_path / "config.toml").write_text('[sender]\nname = "杭州仓"\nphone = "13800000000"\n', encoding="utf-8")
     yield e, tmp_path
     e.server.stop()

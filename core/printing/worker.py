@@ -166,6 +166,7 @@ class PrintWorker:
         self.session_factory = session_factory
         self.client_factory = client_factory  # platform clients per shop (numbers, standard layout)
         self._clients: dict[int, object] = {}
+        self._clients_lock = threading.Lock()
         self.holder = holder or leases.make_holder()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -397,14 +398,17 @@ class PrintWorker:
         return self.settings is not None and self.settings.waybills.confirm_on == "print"
 
     def _client(self, shop_id: int):
-        if shop_id not in self._clients:
-            factory = self.client_factory
-            if factory is None:
-                from dadan.core.platform.shops import ClientFactory
+        """The shop's platform client, one per shop for the worker's life (the printing, render
+        and number-taking threads share it; PddClient is thread-safe)."""
+        with self._clients_lock:
+            if shop_id not in self._clients:
+                factory = self.client_factory
+                if factory is None:
+                    from dadan.core.platform.shops import ClientFactory
 
-                factory = self.client_factory = ClientFactory(settings=self.settings)
-            self._clients[shop_id] = factory(Shop.get_by_id(shop_id))
-        return self._clients[shop_id]
+                    factory = self.client_factory = ClientFactory(settings=self.settings)
+                self._clients[shop_id] = factory(Shop.get_by_id(shop_id))
+            return self._clients[shop_id]
 
     def _start_taker(self, job: PrintJob):
         """Numbers for the job's parcels, taken ahead of the printer (None: nothing to take)."""
@@ -416,7 +420,7 @@ class PrintWorker:
         from dadan.core.waybills.take import NumberTaker
 
         s = self.settings
-        return NumberTaker(job.id, factory=lambda shop: self._client(shop.id),
+        return NumberTaker(job.id, client_for=self._client,
                            sender=s.sender if s is not None else SenderSettings(), actor=job.requested_by,
                            ahead=s.waybills.take_ahead if s is not None else 30).start()
 

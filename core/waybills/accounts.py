@@ -59,6 +59,21 @@ def refresh(shop: Shop, client) -> int:
     return len(rows)
 
 
+def refresh_shops(shops, factory) -> tuple[int, dict[str, str]]:
+    """:func:`refresh` for each shop with its own client from ``factory``: (branches read, shop
+    name -> why it failed). One shop's failure stops no other."""
+    from dadan.core.errors import DadanError
+
+    done, errors = 0, {}
+    for shop in shops:
+        try:
+            with factory(shop) as client:
+                done += refresh(shop, client)
+        except DadanError as exc:
+            errors[shop.name] = exc.message
+    return done, errors
+
+
 @dataclass
 class BranchView:
     """One subscribed branch as the operator sees it (and ``--format jsonl`` writes it)."""

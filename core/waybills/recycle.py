@@ -200,7 +200,8 @@ def cancel_orders(order_sns: Sequence[str], *, reason: str, actor: str,
         raise NotFound(tr("no order {sn}", "没有订单 {sn}", sn=missing[0]))
     parcels = parcels_of_orders(ids)
     report = cancel([w.id for w in parcels], reason=reason, actor=actor, factory=factory) if parcels else CancelReport()
-    holding = {o.order_id for w in parcels for o in WaybillOrder.select().where(WaybillOrder.waybill == w.id)}
+    holding = {link.order_id for link in WaybillOrder.select(WaybillOrder.order)
+               .where(WaybillOrder.waybill.in_([w.id for w in parcels]))}
     for o in Order.select(Order.order_sn, Order.id).where(Order.id.in_(ids)):
         if o.id not in holding:
             report.failed.append((o.order_sn, tr("holds no live number", "没有可回收的单号")))

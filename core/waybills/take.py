@@ -149,19 +149,16 @@ def record_numbers(rows: list[Waybill], linked: dict[int, list[Order]], modules:
     return errors
 
 
-ClientFactory = Callable[[Shop], object]
-
-
 class NumberTaker:
     """Keeps a print job's next labels numbered while the printer prints them (its own thread).
 
     ``wait_first()`` blocks until the first queued label of the job needs nothing more from the
     taker, and returns the reason if its number could not be taken."""
 
-    def __init__(self, job_id: int, *, factory: ClientFactory, sender: SenderSettings, actor: str = "",
-                 ahead: int = 30, poll_seconds: float = 0.2):
+    def __init__(self, job_id: int, *, client_for: Callable[[int], object], sender: SenderSettings,
+                 actor: str = "", ahead: int = 30, poll_seconds: float = 0.2):
         self.job_id = job_id
-        self.factory = factory
+        self.client_for = client_for  # shop id -> its platform client (the caller owns and closes them)
         self.sender = sender
         self.actor = actor
         self.ahead = max(PER_CALL, ahead)
@@ -171,7 +168,6 @@ class NumberTaker:
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._clients: dict[int, object] = {}
 
     def start(self) -> "NumberTaker":
         self._thread = threading.Thread(target=self._main, name=f"take-{self.job_id}", daemon=True)
@@ -219,28 +215,21 @@ class NumberTaker:
 
     def _main(self) -> None:
         with connection():
-            try:
-                while not self._stop.is_set():
-                    nxt = self._next_batch()
-                    if nxt is None:
-                        with self._cond:
-                            self._cond.wait(self.poll_seconds)
-                        continue
-                    errors = self._take(*nxt)
+            while not self._stop.is_set():
+                nxt = self._next_batch()
+                if nxt is None:
                     with self._cond:
-                        self.failed.update(errors)
-                        self._cond.notify_all()
-            finally:
-                for c in self._clients.values():
-                    c.close()
+                        self._cond.wait(self.poll_seconds)
+                    continue
+                errors = self._take(*nxt)
+                with self._cond:
+                    self.failed.update(errors)
+                    self._cond.notify_all()
 
     def _take(self, shop_id: int, batch: list[int]) -> dict[int, str]:
         try:
-            client = self._clients.get(shop_id)
-            if client is None:
-                client = self._clients[shop_id] = self.factory(Shop.get_by_id(shop_id))
             self.calls += 1
-            return take_numbers(batch, client=client, sender=self.sender, actor=self.actor)
+            return take_numbers(batch, client=self.client_for(shop_id), sender=self.sender, actor=self.actor)
         except DadanError as exc:
             return {i: exc.message for i in batch}
         except Exception as exc:  # noqa: BLE001 - the job pauses with the reason; the worker lives on

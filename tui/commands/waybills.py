@@ -62,21 +62,14 @@ def _shops(name: str | None):
 
 def _refresh(ctx, shops) -> int:
     """Read the platform's subscriptions for ``shops``; failures are one line each."""
-    from dadan.core.errors import DadanError
     from dadan.core.i18n import tr
     from dadan.core.platform.shops import ClientFactory
     from dadan.core.waybills import accounts
 
-    factory = ClientFactory(paths=ctx.paths, settings=ctx.settings)
-    failed = 0
-    for shop in shops:
-        try:
-            with factory(shop) as client:
-                accounts.refresh(shop, client)
-        except DadanError as exc:
-            failed += 1
-            print(tr("shop '{s}': {e}", "店铺“{s}”：{e}", s=shop.name, e=exc.message), file=sys.stderr)
-    return failed
+    _done, errors = accounts.refresh_shops(shops, ClientFactory(paths=ctx.paths, settings=ctx.settings))
+    for name, why in errors.items():
+        print(tr("shop '{s}': {e}", "店铺“{s}”：{e}", s=name, e=why), file=sys.stderr)
+    return len(errors)
 
 
 def _accounts(args, ctx) -> int:

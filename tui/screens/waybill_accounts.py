@@ -140,22 +140,14 @@ class WaybillAccountsScreen(DeskScreen):
         from dadan.core.platform.shops import ClientFactory, shops_with_credentials
         from dadan.core.waybills import accounts
 
-        factory = ClientFactory(paths=self.ctx.paths, settings=self.ctx.settings)
         done, errors = 0, []
         with connection():
             try:
                 shops = shops_with_credentials(self.ctx.paths)
             except DadanError as exc:
                 shops, errors = [], [exc.message]
-            for shop in shops:
-                try:
-                    client = factory(shop)
-                    try:
-                        done += accounts.refresh(shop, client)
-                    finally:
-                        client.close()
-                except DadanError as exc:
-                    errors.append(f"{shop.name}: {exc.message}")
+            done, failed = accounts.refresh_shops(shops, ClientFactory(paths=self.ctx.paths, settings=self.ctx.settings))
+            errors += [f"{name}: {why}" for name, why in failed.items()]
             if not shops and not errors:
                 errors.append(tr("no shop has platform credentials (dadan shops add)", "没有店铺配置了平台凭证（dadan shops add）"))
         text = tr("{n} branch(es) from {s} shop(s)", "{s} 个店铺，{n} 个网点", n=done, s=len(shops))
