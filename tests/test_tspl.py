@@ -109,6 +109,8 @@ def test_closed_mid_label_is_unconfirmed_and_diagnose_reconnects():
             session.send(session.encode(code128_label("A2")))
             session.send(session.encode(code128_label("A3")))
         assert "closed the connection" in exc.value.message and "check whether it printed" in exc.value.message
+        # the two whole labels finish on the engine first (a busy engine answers "printing")
+        assert printer.wait_printed(2)
         assert session.diagnose().text() == "ready"
         assert len(printer.labels) == 2
 

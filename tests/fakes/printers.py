@@ -169,7 +169,8 @@ class FakeTsplPrinter(_Server):
         self.gap_mm = 2.0
         self._canvas: Image.Image | None = None
         self._engine_q: queue.Queue = queue.Queue(maxsize=max(1, buffer_labels))
-        self._busy = False
+        self._pending = 0  # labels taken whole and not yet printed (queued or on the engine)
+        self._pending_lock = threading.Lock()
         self._paper_ok = threading.Event()
         self._paper_ok.set()
         self._engine = threading.Thread(target=self._engine_loop, daemon=True)
@@ -189,7 +190,7 @@ class FakeTsplPrinter(_Server):
             b |= 0x04
         if self.paused:
             b |= 0x10
-        if self._busy or not self._engine_q.empty():
+        if self._pending:
             b |= 0x20
         return b
 
@@ -219,12 +220,12 @@ class FakeTsplPrinter(_Server):
                 seconds = self._engine_q.get(timeout=0.2)
             except queue.Empty:
                 continue
-            self._busy = True
             self._paper_ok.wait()
             if seconds:
                 time.sleep(seconds)
             self.printed_at.append(time.monotonic())
-            self._busy = False
+            with self._pending_lock:
+                self._pending -= 1
             if self.paper_out_after is not None and len(self.printed_at) >= self.paper_out_after:
                 self.paper_out = True
                 self._paper_ok.clear()
@@ -317,6 +318,8 @@ class FakeTsplPrinter(_Server):
                     self.labels.append(self._canvas.copy())
                     self.texts.append(list(self._texts))
                     self.barcodes.append(list(self._barcodes))
+                with self._pending_lock:
+                    self._pending += 1
                 self._engine_q.put(self.label_seconds())  # blocks when the buffer is full
         else:
             raise ValueError(f"unknown TSPL command {line[:40]!r}")
