@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tempfile  # noqa: E402
 
-from bench_tui import NOW, ROOT, _env, build  # noqa: E402
+from bench_tui import NOW, ROOT, _env, build, drain  # noqa: E402
 
 FILTERS = ["红色", "province:浙江", "sku:A12", "status:pending printed:no"]
 GOAL_S = 0.100  # above the bare SQL query's time
@@ -71,7 +71,7 @@ def child(runs: int, key_gap: float) -> None:
 
         for _ in range(3):
             try:
-                await app.workers.wait_for_complete()
+                await drain(app)
             except WorkerCancelled:  # a superseded query: its answer is dropped
                 pass
             await pilot.pause()

@@ -95,11 +95,14 @@ async def wait_idle(pilot, rounds: int = 3):
     """Let workers finish and their results paint (a superseded exclusive worker is fine)."""
     from textual.worker import WorkerCancelled
 
+    from dadan.tui.widgets.desk_footer import DeskFooter
     from dadan.tui.widgets.filter_bar import DEBOUNCE_S, FilterBar
 
     for _ in range(rounds):
         while any(bar.pending for bar in pilot.app.screen.query(FilterBar)):  # typing not yet announced
             await pilot.pause(DEBOUNCE_S / 2)
+        while any(footer.pending for footer in pilot.app.screen.query(DeskFooter)):  # keys not yet settled
+            await pilot.pause(0.05)
         try:
             await pilot.app.workers.wait_for_complete()
         except WorkerCancelled:

@@ -76,11 +76,15 @@ async def settle(pilot, rounds: int = 4) -> None:
 
 
 async def typing_done(pilot) -> None:
-    """Wait while the filter bar holds typed text for the end of its burst (its debounce)."""
+    """Wait while the filter bar holds typed text for the end of its burst (its debounce), and
+    while the footer waits for the focus to rest."""
+    from dadan.tui.widgets.desk_footer import DeskFooter
     from dadan.tui.widgets.filter_bar import DEBOUNCE_S, FilterBar
 
     while any(bar.pending for bar in pilot.app.screen.query(FilterBar)):
         await pilot.pause(DEBOUNCE_S / 2)
+    while any(footer.pending for footer in pilot.app.screen.query(DeskFooter)):
+        await pilot.pause(0.05)
 
 
 def orders_screen(app):

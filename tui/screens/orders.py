@@ -202,7 +202,11 @@ class OrdersScreen(Screen):
     @on(FilterSubmitted)
     def _filter_submitted(self, event: FilterSubmitted) -> None:
         self._apply_filter(event.query, force=True)
-        self.table.focus()
+        # The table takes the focus with the new rows, in one repaint: a focus change repaints
+        # every cell of the table, and doing it before the rows came doubled Enter's cost. A key
+        # pressed meanwhile gives it the focus at once (on_key), so no key is lost.
+        self.set_focus(None)
+        self.table.focus_with_next_page()
 
     def _apply_filter(self, query: str, force: bool = False) -> None:
         if query.strip() == self.current_query.strip() and not force:
@@ -216,6 +220,8 @@ class OrdersScreen(Screen):
     async def on_key(self, event: events.Key) -> None:
         # Keys come here after the focused widget and before the app checks the (non-priority)
         # bindings: the scanner holds a burst's keys here, so no hotkey sees them.
+        if self.focused is None and self.table.is_attached:
+            self.set_focus(self.table)  # before the bindings are looked up: the table's count
         scanner = self.query_one_optional(HomeScanner)  # None while recomposing
         if scanner is not None:
             await scanner.key(event)

@@ -92,6 +92,7 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         self._gen = 0
         self._count_gen = 0
         self._first_shown = False
+        self._focus_with_page = False
 
     def _render_ctx(self) -> RenderContext:
         return RenderContext(
@@ -115,6 +116,10 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         st.anchor, st.start = ("first",), 0
         self._count_gen += 1  # a count of the old filter on its way is stale
         self._request_page(("first",), "top", recount=True)
+
+    def focus_with_next_page(self) -> None:
+        """Take the focus when the next page is painted, if nothing else has it by then."""
+        self._focus_with_page = True
 
     def reload(self, *, from_top: bool = False) -> None:
         """Re-read the current page (same position; ``from_top``: the first page) and the count,
@@ -191,6 +196,10 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         if res.gen != self._gen or res.query != self.state.query:
             return  # a newer request is on its way: a superseded answer is never painted
         st = self.state
+        if self._focus_with_page:
+            self._focus_with_page = False
+            if self.screen.focused is None:
+                self.screen.set_focus(self, scroll_visible=False)
         if res.couriers is not None:
             st.couriers = res.couriers
         st.error = res.error
