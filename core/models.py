@@ -442,9 +442,8 @@ class OrderEvent(BaseModel):
 
 
 class ArchivedOrder(BaseModel):
-    """A shipped order moved out of the hot tables by ``dadan archive`` (core.archive): the
-    order's own rows and its history as one JSON document (``data``: table -> rows, as stored),
-    with the columns it is found by. Kept in the same database file."""
+    """A shipped order moved out of the hot tables by ``dadan archive`` (core.archive.move): its
+    rows and history as one JSON document (``data``), with the columns it is found by."""
 
     id = AutoField()
     order_id = IntegerField()  # its id while hot (given back on restore when still free)
@@ -460,10 +459,8 @@ class ArchivedOrder(BaseModel):
         indexes = ((("order_sn", "shop_id"), False),)
 
 
-ARCHIVED_TRACKING_INDEX = ArchivedOrder.index(ArchivedOrder.tracking_number,
-                                              where=ArchivedOrder.tracking_number != SQL("''"),
-                                              name="archived_order_tracking_number_set")
-ArchivedOrder.add_index(ARCHIVED_TRACKING_INDEX)
+ArchivedOrder.add_index(ArchivedOrder.index(ArchivedOrder.tracking_number, name="archived_order_tracking_number_set",
+                                            where=ArchivedOrder.tracking_number != SQL("''")))
 
 
 class ColumnMapping(BaseModel):

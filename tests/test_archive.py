@@ -305,3 +305,15 @@ def test_export_has_the_order_export_columns_and_filters_by_ship_date(shop, tmp_
     ws = openpyxl.load_workbook(tmp_path / "a.xlsx").active
     assert [c.value for c in ws[1]] == E.ORDER_COLUMNS
     assert {r[1] for r in ws.iter_rows(min_row=2, values_only=True)} == {_sn(3), _sn(4)}
+
+
+def test_a_scan_of_an_archived_parcel_says_when_it_was_archived(shop):
+    from dadan.core.shipping.scan import ship_scan
+
+    make(shop, 0, 1)
+    archive(180, actor="a", now=NOW)
+    out = ship_scan("YT0000000000000", actor="a", tz="UTC")
+    assert out.kind == "unknown" and not out.ok
+    assert out.message == (f"WRONG PARCEL: no order has the code YT0000000000000; archived on {NOW:%Y-%m-%d} — "
+                           "`dadan archive find YT0000000000000`")
+    assert ship_scan("YT404", actor="a").message == "WRONG PARCEL: no order has the code YT404"
