@@ -167,6 +167,15 @@ class WaybillSettings:
 
 
 @dataclass
+class RetentionSettings:
+    """How long shipped orders stay in the hot tables: ``dadan archive`` moves those shipped
+    more than ``archive_after_days`` ago into the archive (core.archive), unless told
+    ``--older-than``."""
+
+    archive_after_days: int = 180
+
+
+@dataclass
 class FontSettings:
     cjk: str = ""  # path to a CJK-capable TTF/TTC/OTF; empty: fontconfig, then well-known paths
     cjk_bold: str = ""
@@ -183,6 +192,7 @@ class Settings:
     sync: SyncSettings = field(default_factory=SyncSettings)
     sender: SenderSettings = field(default_factory=SenderSettings)
     waybills: WaybillSettings = field(default_factory=WaybillSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     fonts: FontSettings = field(default_factory=FontSettings)
     printers: list[PrinterSettings] = field(default_factory=list)
 
@@ -227,7 +237,9 @@ _RANGES = {
     "printers.density": (0, 15),
     "printers.speed": (1, 12),
     "waybills.take_ahead": (10, 500),
+    "retention.archive_after_days": (1, 3650),
 }
+ARCHIVE_DAYS_RANGE = _RANGES["retention.archive_after_days"]
 
 
 def did_you_mean(name: str, known: typing.Iterable[str]) -> str:

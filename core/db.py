@@ -113,12 +113,21 @@ def _m4_order_fulltext(db: Database) -> None:
     create_index(db)
 
 
+def _m6_archived_orders(db: Database) -> None:
+    """Retention: the table shipped orders are archived into (:mod:`dadan.core.archive`). A
+    database made by step 1 today has it already."""
+    from dadan.core.models import ArchivedOrder
+
+    db.create_tables([ArchivedOrder], safe=True)
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
     (2, "partial order indexes", _m2_partial_order_indexes),
     (3, "e-waybills", _m3_waybills),
     (4, "order free-text index", _m4_order_fulltext),
+    (6, "archived orders", _m6_archived_orders),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

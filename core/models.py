@@ -441,6 +441,28 @@ class OrderEvent(BaseModel):
         indexes = ((("order", "at"), False),)
 
 
+class ArchivedOrder(BaseModel):
+    """A shipped order moved out of the hot tables by ``dadan archive`` (core.archive.move): its
+    rows and history as one JSON document (``data``), with the columns it is found by."""
+
+    id = AutoField()
+    order_id = IntegerField()  # its id while hot (given back on restore when still free)
+    shop_id = IntegerField()
+    order_sn = CharField()
+    tracking_number = CharField(default="")
+    shipped_at = DateTimeField(null=True, index=True)  # the ship time its cut-off was measured by
+    archived_at = DateTimeField(default=utcnow)
+    archived_by = CharField(default="")
+    data = TextField()
+
+    class Meta:
+        indexes = ((("order_sn", "shop_id"), False),)
+
+
+ArchivedOrder.add_index(ArchivedOrder.index(ArchivedOrder.tracking_number, name="archived_order_tracking_number_set",
+                                            where=ArchivedOrder.tracking_number != SQL("''")))
+
+
 class ColumnMapping(BaseModel):
     """A saved spreadsheet column mapping, reused for files with the same headers."""
 
@@ -473,4 +495,5 @@ ALL_MODELS = [
     ImportRun,
     OrderEvent,
     ColumnMapping,
+    ArchivedOrder,
 ]

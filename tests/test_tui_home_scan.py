@@ -2,6 +2,8 @@
 order or tracking number; an unknown code warns loudly and changes nothing; a person's hotkeys
 (digits, S, lower-case letters, Enter) keep working."""
 
+import datetime as dt
+
 import pytest
 from textual import events
 
@@ -185,3 +187,25 @@ async def test_a_scan_typed_in_time_survives_a_starved_app(tmp_path):
         await settle(pilot)
         assert isinstance(app.screen, DetailScreen) and app.screen.order_id == order.id
         assert home.last_scan == (sn, order.id) and not app.bells
+
+
+async def test_unknown_code_that_the_archive_has_says_archived_on_and_how_to_find_it(tmp_path):
+    from dadan.core.archive.move import archive
+    from dadan.core.db import write
+
+    ctx = make_ctx(tmp_path, 60)
+    order = give_tracking(Order.select().where(Order.exception_flags == 0).first(), "YT8880001")
+    with write():
+        Order.update(order_status=2, refund_status=1, shipping_time=NOW - dt.timedelta(days=400)).where(
+            Order.id == order.id).execute()
+    archive(180, actor="tester", now=NOW)
+    app = _app(ctx)
+    notes = []
+    app.notify = lambda message, **kw: notes.append(message)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        scanner(app, "YT8880001")
+        await settle(pilot)
+        assert app.screen.query_one("#scan-indicator").has_class("-warn") and app.bells == [1]
+        assert notes == [f"No order has the number YT8880001; archived on {NOW:%Y-%m-%d} — "
+                         "`dadan archive find YT8880001`"]

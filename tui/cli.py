@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "dadan.tui.commands.export",
     "dadan.tui.commands.print",
     "dadan.tui.commands.waybills",
+    "dadan.tui.commands.archive",
 ]
 
 

@@ -5,7 +5,7 @@ tracking number (the waybill barcode). :func:`lookup` finds the order; :func:`sh
 marks the parcel shipped and queues its ship confirmation (``core.shipping.outbox.assign_tracking``: a
 pending :class:`Shipment`), in one write transaction, or changes nothing and says why (:class:`ScanOutcome` with ``ok=False``):
 
-- ``unknown``          no order has this code: wrong parcel (or not synced yet)
+- ``unknown``          no order has this code: wrong parcel (or not synced yet; archived: says when)
 - ``mismatch``         the waybill belongs to another order than the slip scanned before it
 - ``blocked``          the order has an exception (refund, risk review, ...): do not ship
 - ``already_shipped``  shipped before (by dadan or elsewhere)
@@ -24,11 +24,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from dadan.core.archive.lookup import archived_note
 from dadan.core.db import write
 from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
 from dadan.core.models import Order, Shipment, has_tracking, utcnow
 from dadan.core.orders.rules import blocked_reason
+from dadan.core.timeutil import DEFAULT_TZ
 from dadan.core.waybills.parcels import by_code
 
 
@@ -96,7 +98,7 @@ def _refusal(o: Order) -> ScanOutcome | None:
 
 
 def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
-              now: dt.datetime | None = None, confirm: bool = True) -> ScanOutcome:
+              now: dt.datetime | None = None, confirm: bool = True, tz: str = DEFAULT_TZ) -> ScanOutcome:
     """One scan in "scan to ship" mode.
 
     A tracking number ships its order (if the order may ship). An order number (packing slip)
@@ -113,9 +115,10 @@ def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
                                                      "order again", "禁止发货：面单 {c} 已回收（取消）；请重新打印",
                                                      c=code), tracking_number=code)
         if found is None:
+            note = archived_note(code, tz)
             return ScanOutcome(False, "unknown", tr("WRONG PARCEL: no order has the code {c}",
-                                                    "错误包裹：没有订单的单号是 {c}", c=code or "∅"),
-                               tracking_number=code)
+                                                    "错误包裹：没有订单的单号是 {c}", c=code or "∅")
+                               + (f"; {note}" if note else ""), tracking_number=code)
         o = found.order
         if found.by == "order_sn":
             refusal = _refusal(o)

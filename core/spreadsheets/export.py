@@ -211,10 +211,12 @@ def eligible(kind: str):
 
 
 def export(kind: str, fmt: str, out: str | Path, *, where=None, tz: str = DEFAULT_TZ, chunk: int = 1000,
-           progress: Progress | None = None, stdout=None) -> ExportResult:
+           progress: Progress | None = None, stdout=None, source: Callable | None = None) -> ExportResult:
     """Export ``kind`` (orders | ship | picklist | daily) of the orders matching ``where`` (a
     Peewee expression, e.g. from :func:`core.orders.query.compile_query`) to ``out`` ("-" = stdout for
-    csv/jsonl)."""
+    csv/jsonl). ``source`` reads the orders: the hot tables (:func:`iter_orders`, the default) or the
+    archive (:func:`core.archive.lookup.iter_archived`, ``where`` a condition on the archive)."""
+    source = source or iter_orders
     if kind not in KINDS:
         raise ExportError(tr("unknown export '{k}' (use {all})", "未知导出类型“{k}”（可用：{all}）", k=kind,
                              all=", ".join(KINDS)))
@@ -238,7 +240,7 @@ def export(kind: str, fmt: str, out: str | Path, *, where=None, tz: str = DEFAUL
 
     if to_stdout:
         fh = stdout or sys.stdout
-        res = _run(kind, fmt, fh, where, tz, chunk, progress, "-")
+        res = _run(kind, fmt, fh, where, tz, chunk, progress, "-", source)
         res.left_out = left_out
         return res
     path = Path(out)
@@ -247,11 +249,11 @@ def export(kind: str, fmt: str, out: str | Path, *, where=None, tz: str = DEFAUL
     tmp = path.with_name(f".{path.name}.part")
     try:
         if fmt == "xlsx":
-            res = _run(kind, fmt, None, where, tz, chunk, progress, str(path), xlsx_tmp=tmp)
+            res = _run(kind, fmt, None, where, tz, chunk, progress, str(path), source, xlsx_tmp=tmp)
         else:
             enc = "utf-8-sig" if fmt == "csv" else "utf-8"
             with open(tmp, "w", encoding=enc, newline="") as fh:
-                res = _run(kind, fmt, fh, where, tz, chunk, progress, str(path))
+                res = _run(kind, fmt, fh, where, tz, chunk, progress, str(path), source)
         make_private(tmp)  # buyers' names, phones and addresses: owner-only
         os.replace(tmp, path)
     except OSError as exc:
@@ -271,7 +273,7 @@ _STATUS_TEXT = {1: "待发货", 2: "已发货，待收货", 3: "已签收"}
 _REFUND_TEXT = {1: "无售后或售后取消", 2: "售后处理中", 3: "退款中", 4: "退款成功"}
 
 
-def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, xlsx_tmp=None) -> ExportResult:
+def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, source, xlsx_tmp=None) -> ExportResult:
     from dadan.core.orders.rules import flags_text, state_label
 
     shops = _shop_names()
@@ -287,7 +289,7 @@ def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, xlsx_tmp=None) ->
             if fmt == "jsonl":
                 parcels.update(waybills_json(ids))
 
-        for o, items in iter_orders(where, chunk=chunk, on_batch=load_parcels):
+        for o, items in source(where, chunk=chunk, on_batch=load_parcels):
             orders += 1
             if progress and orders % chunk == 0:
                 progress(orders)
@@ -311,13 +313,13 @@ def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, xlsx_tmp=None) ->
     elif kind == "ship":
         w = RowWriter(fmt, fh, ["订单号", "快递公司", "快递单号"])
         couriers = CourierBook.from_database()
-        for o, _items in iter_orders(where, chunk=chunk):
+        for o, _items in source(where, chunk=chunk):
             orders += 1
             w.row([o.order_sn, couriers.official_name(o.logistics_id), o.tracking_number])
             rows += 1
     elif kind == "picklist":
         agg: dict[tuple, list] = {}
-        for o, items in iter_orders(where, chunk=chunk):
+        for o, items in source(where, chunk=chunk):
             orders += 1
             for it in items:
                 key = (it.get("outer_id") or it.get("sku_id") or it.get("goods_id") or "", it.get("goods_name", ""),
@@ -332,7 +334,7 @@ def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, xlsx_tmp=None) ->
             rows += 1
     else:  # daily
         days: dict[str, list[int]] = {}
-        for o, _items in iter_orders(where, chunk=chunk):
+        for o, _items in source(where, chunk=chunk):
             orders += 1
             lt = to_local(o.pay_time or o.created_time, tz)
             day = lt.strftime("%Y-%m-%d") if lt else ""

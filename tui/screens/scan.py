@@ -124,7 +124,7 @@ class ScanScreen(DeskScreen):
 
         with connection():
             outcome = ship_scan(code, actor=self.actor, expect_order_id=expect, now=self.now(),
-                                confirm=self.ctx.settings.waybills.confirm_on != "manual")
+                                confirm=self.ctx.settings.waybills.confirm_on != "manual", tz=self.ctx.settings.timezone)
         self.app.call_from_thread(self._shipped, outcome)
 
     def _shipped(self, outcome) -> None:

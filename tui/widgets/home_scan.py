@@ -136,18 +136,22 @@ class HomeScanner(ScanIndicator):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="scan", description="scan look-up")
     def _lookup(self, code: str) -> None:
+        from dadan.core.archive.lookup import archived_note
         from dadan.core.db import connection
         from dadan.core.shipping.scan import lookup, normalise
 
+        code = normalise(code)
         with connection():
             found = lookup(code)
             order_id, sn = (found.order.id, found.order.order_sn) if found is not None else (None, "")
+            note = archived_note(code, self.ctx.settings.timezone) if found is None else ""
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._result, normalise(code), order_id, sn)
+            self.app.call_from_thread(self._result, code, order_id, sn, note)
 
-    def _result(self, code: str, order_id: int | None, sn: str) -> None:
+    def _result(self, code: str, order_id: int | None, sn: str, note: str = "") -> None:
         """Found: announce it (the screen opens the order; blocked orders too: the detail shows
-        why). Not found: a loud warning (error colours, crosses, the bell), nothing else changes."""
+        why). Not found: a loud warning (error colours, crosses, the bell), nothing else changes;
+        ``note`` says when the archive has it."""
         self._pending = False
         if order_id is None:
             super().show("warn", code)
@@ -156,7 +160,7 @@ class HomeScanner(ScanIndicator):
             self._warn_timer = self.set_timer(SCAN_WARN_SECONDS, self._clear_warning)
             if self.ctx.settings.ui.scan_bell:
                 self.app.bell()
-            self.notify(tr("No order has the number {c}", "没有订单的单号是 {c}", c=code),
+            self.notify(tr("No order has the number {c}", "没有订单的单号是 {c}", c=code) + (f"; {note}" if note else ""),
                         title=tr("Scan: not found", "扫码：找不到"), severity="error", timeout=8)
         else:
             super().show("off" if self._typing() else "ready")
