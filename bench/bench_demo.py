@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_tui import ROOT, _env, cold_start  # noqa: E402
+from growth import Figure, record  # noqa: E402
 
 GOAL_DEMO_1M_S = 60.0
 GOAL_COLD_START_S = 1.0
@@ -72,6 +73,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3, help="demo runs per size below 1M (median)")
     ap.add_argument("--runs-1m", type=int, default=1, help="demo runs at 1M and above")
     ap.add_argument("--starts", type=int, default=3, help="cold starts after the first one (median)")
+    ap.add_argument("--json", help="append the figures to this file (bench/bench_all.py reads it)")
     args = ap.parse_args()
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
 
@@ -95,6 +97,14 @@ def main() -> int:
               f" {start_med:>11.3f} s   demo {goal or '-'}  cold start {cold_ok}")
     print(f"goals: dadan demo --orders 1,000,000 <= {GOAL_DEMO_1M_S:.0f} s; cold start to the first order row "
           f"<= {GOAL_COLD_START_S:.1f} s (first launch after the demo included)")
+    figures = []
+    for r in rows:
+        n = r["orders"]
+        figures.append(Figure("`dadan demo` generation", n, statistics.median(r["times"]), "s", GOAL_DEMO_1M_S,
+                              goal_at=1_000_000))
+        figures.append(Figure("first launch after the demo: cold start to the first row", n, r["first_start"], "s",
+                              GOAL_COLD_START_S))
+    record(args.json, figures)
     return 0
 
 

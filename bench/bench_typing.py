@@ -31,9 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tempfile  # noqa: E402
 
 from bench_tui import NOW, ROOT, _env, build, drain  # noqa: E402
+from growth import Figure, record  # noqa: E402
 
 FILTERS = ["红色", "province:浙江", "sku:A12", "status:pending printed:no"]
-GOAL_S = 0.100  # above the bare SQL query's time
+GOAL_S = 0.100  # last key -> final rows (less the debounce after a pause)
+LIMIT_ABOVE_SQL_S = 0.050  # and no more than this above the bare SQL query's own time
 
 
 def child(runs: int, key_gap: float) -> None:
@@ -128,6 +130,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--key-gap", type=float, default=0.05, help="seconds between typed keys")
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--json", help="append the figures to this file (bench/bench_all.py reads it)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -175,7 +178,37 @@ def main() -> int:
                              f"{_med([r['count'] for r in runs]):7.0f}{sql:7.1f}{desk:7.0f} {mark:<8}")
             print(f"{text:<28}{mode:<7}" + "".join(f"{c:>44}" for c in cells))
     print(f"worst desk cost {worst:.0f} ms; {misses} cell(s) missed the goal")
+    record(args.json, figures(results, sizes, debounce))
     return 0
+
+
+def figures(results: dict, sizes: list[int], debounce: float) -> list[Figure]:
+    """The growth-table figures: each filter typed whole + Enter; the worst filter ended by a
+    pause (less the debounce); the worst cost above the bare SQL; pages painted for a text the
+    operator had not finished."""
+    out = []
+    for n in sizes:
+        worst_pause = worst_above = 0.0
+        inter = 0
+        for text in FILTERS:
+            f = results[n]["filters"][text]
+            sql = _med(f["sql"])
+            for mode in ("pause", "enter"):
+                runs = f[mode]
+                last = _med([r["last"] for r in runs]) - (debounce * 1000 if mode == "pause" else 0)
+                inter += sum(r["intermediate"] for r in runs)
+                worst_above = max(worst_above, last - sql)
+                if mode == "pause":
+                    worst_pause = max(worst_pause, last)
+                else:
+                    out.append(Figure(f"filter `{text}` typed + Enter: last key -> rows", n, last, "ms",
+                                      GOAL_S * 1000, goal_at=1_000_000))
+        out.append(Figure("any of these typed + pause: last key -> rows, less the debounce (worst)", n,
+                          worst_pause, "ms", GOAL_S * 1000, goal_at=1_000_000))
+        out.append(Figure("desk cost above the bare SQL query (worst filter, either end)", n, worst_above, "ms",
+                          LIMIT_ABOVE_SQL_S * 1000))
+        out.append(Figure("pages painted for an unfinished text", n, inter, "", 0))
+    return out
 
 
 if __name__ == "__main__":
