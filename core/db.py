@@ -113,12 +113,22 @@ def _m4_order_fulltext(db: Database) -> None:
     create_index(db)
 
 
+def _m7_short_free_text(db: Database) -> None:
+    """Short free-text terms from the index too: it reads each order's search text with a
+    sentinel at its end, through a view, and gains its vocabulary table; every order is
+    indexed again (:func:`dadan.core.orders.fulltext.upgrade_index`)."""
+    from dadan.core.orders.fulltext import upgrade_index
+
+    upgrade_index(db)
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
     (2, "partial order indexes", _m2_partial_order_indexes),
     (3, "e-waybills", _m3_waybills),
     (4, "order free-text index", _m4_order_fulltext),
+    (7, "short free-text terms from the index", _m7_short_free_text),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
