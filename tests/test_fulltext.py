@@ -338,3 +338,31 @@ def test_a_version_4_index_is_rebuilt_with_the_sentinel(tmp_path):
     assert fts_ids("尾巴") == like_ids("尾巴") == set(range(1, 6)) and fts_ids("巴") == like_ids("巴")
     assert_same_as_like(random.Random(9), k=120)
     assert dbmod.migrate(db) == dbmod.SCHEMA_VERSION
+
+
+def test_a_walk_that_finds_the_term_too_late_is_given_up_for_the_index(demo, monkeypatch):
+    """A common term whose orders all lie at the far end of the sort order (a product sold
+    only long ago): the walk is interrupted and the page read through the index's rowids."""
+    oldest = [r[0] for r in Order.select(Order.id).where(Order.pay_time.is_null(False))
+              .order_by(Order.pay_time, Order.id).limit(N // 10).tuples()]
+    with dbmod.write():
+        Order.update(search_text=Order.search_text.concat(" 春季限定")).where(Order.id.in_(oldest)).execute()
+    like = Order.search_text.contains("春季限定")
+    term = fulltext.contains("春季限定")
+    assert term.plan.common and term.count() == len(oldest)
+    db = dbmod.database()
+    executed: list[str] = []
+    real = db.execute_sql
+    monkeypatch.setattr(db, "execute_sql", lambda sql, params=None: executed.append(sql) or real(sql, params))
+    for budget in (fulltext.WALK_BUDGET_S, 0.0):
+        monkeypatch.setattr(fulltext, "WALK_BUDGET_S", budget)
+        for sort in ("-pay_time", "pay_time"):
+            executed.clear()
+            page = fetch_page(fulltext.contains("春季限定"), sort, limit=20)
+            pages = [sql for sql in executed if sql.startswith('SELECT "t1"."id"')]  # (not the plan's count)
+            walked_first = "LIKE" in pages[0] and "MATCH" not in pages[0]
+            gave_up = any("MATCH" in sql for sql in pages)
+            assert walked_first and (gave_up or budget > 0 or sort == "pay_time"), pages  # (the oldest: found at once)
+            assert [r.id for r in page.rows] == [r.id for r in fetch_page(like, sort, limit=20).rows]
+            assert set(r.id for r in page.rows) <= set(oldest) and len(page.rows) == 20
+    assert_index_consistent()

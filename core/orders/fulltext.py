@@ -21,15 +21,18 @@ A free-text term compiles to a :class:`FreeText` node, which picks its SQL by ho
 hold the term (counted in the index, once per compiled filter): the order list's page of a
 term in many orders walks the sort index and tests each row's text (the page is found after a
 few hundred rows), a rarer term's page and every count go through the index's rowids, and a
-filter that is one free-text term is counted in the index alone (:func:`count_alone`).
+filter that is one free-text term is counted in the index alone (:func:`count_alone`). A walk
+that finds too few of the term's orders soon (they lie far down the sort order: a product sold
+only in spring, searched in winter) is given up for the index's rowids (:func:`page_rows`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass
 
-from peewee import SQL, ColumnBase, Database
+from peewee import SQL, ColumnBase, Database, OperationalError
 
 from dadan.core.db import database
 from dadan.core.models import Order
@@ -41,7 +44,8 @@ SENTINEL = "\x1f\x1f"  # ends every indexed text: a short term at the very end s
 MIN_CHARS = 3  # a trigram index answers substrings of at least three characters directly
 MAX_TRIGRAMS = 64  # a shorter term starting more trigrams than this is in most orders: its count scans
 COMMON_RATIO = 100  # a term in 1 of this many orders or more: its page walks the sort index
-PAGE = {"free_text_walk": True}  # SQL context options of the order list's page queries
+WALK = {"free_text_walk": True}  # SQL context options of a page query that may walk the sort index
+WALK_BUDGET_S = 0.03  # a page's walk of the sort index taking longer is given up for the index's rowids
 
 _DEFER = f"{TABLE}_defer"  # holds a row while a bulk writer defers the index of new orders (see deferred)
 _PENDING = f"{TABLE}_pending"  # new orders not indexed yet
@@ -87,9 +91,11 @@ def create_index(db: Database) -> None:
 def upgrade_index(db: Database) -> None:
     """Replace an index that reads the bare search text (schema 4 to 6) by one that reads it
     through :data:`VIEW`, sentinel included, and index every order again (about 20 s at
-    1,000,000 orders). Nothing to do when the index reads the view already."""
+    1,000,000 orders). When it reads the view already, only what is missing is created."""
     row = db.execute_sql("SELECT sql FROM sqlite_master WHERE name = ?", (TABLE,)).fetchone()
     if row is not None and VIEW in row[0]:
+        for ddl in _DDL:
+            db.execute_sql(ddl)
         return
     for trigger in TRIGGERS:
         db.execute_sql(f'DROP TRIGGER IF EXISTS "{TABLE}_{trigger}"')
@@ -203,6 +209,28 @@ class FreeText(ColumnBase):
         if p.match is None or (p.common and ctx.state.free_text_walk):
             return ctx.sql(self.scan())
         return ctx.sql(Order.id.in_(SQL(f'(SELECT rowid FROM "{TABLE}" WHERE "{TABLE}" MATCH ?)', [p.match])))
+
+
+def page_rows(query) -> list[tuple]:
+    """The rows of one of the order list's page queries: a common term's page walks the sort
+    index; should the walk take longer than :data:`WALK_BUDGET_S`, it is interrupted and the
+    page is read through the index's rowids instead."""
+    db = database()
+    plain = db.get_sql_context().sql(query).query()
+    walk = db.get_sql_context(**WALK).sql(query).query()
+    if walk == plain:
+        return db.execute_sql(*plain).fetchall()
+    deadline = time.perf_counter() + WALK_BUDGET_S
+    conn = db.connection()
+    conn.set_progress_handler(lambda: time.perf_counter() > deadline, 1000)
+    try:
+        return db.execute_sql(*walk).fetchall()
+    except OperationalError as e:
+        if "interrupt" not in str(e):
+            raise
+    finally:
+        conn.set_progress_handler(None, 0)
+    return db.execute_sql(*plain).fetchall()
 
 
 def contains(value: str) -> FreeText:

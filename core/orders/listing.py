@@ -149,8 +149,7 @@ class _Lister:
         out: list[tuple] = []
         for i, seg in enumerate(segs):
             k = key if (i == 0 and key is not None) else None
-            out.extend(Order._meta.database.execute(self._query(seg, ascending, k, limit - len(out)),
-                                                    **fulltext.PAGE).fetchall())
+            out.extend(fulltext.page_rows(self._query(seg, ascending, k, limit - len(out))))
             if len(out) >= limit:
                 break
         return out
@@ -220,7 +219,7 @@ def explain(where_expr: Expression | None, sort: str = DEFAULT_SORT, *, after: t
     forward = not lister.desc
     seg = lister.segment_of(after) if after is not None else lister.segments(forward)[0]
     q = lister._query(seg, forward, after, 51)
-    sql, params = Order._meta.database.get_sql_context(**fulltext.PAGE).sql(q).query()
+    sql, params = Order._meta.database.get_sql_context(**fulltext.WALK).sql(q).query()
     cur = Order._meta.database.execute_sql("EXPLAIN QUERY PLAN " + sql, params)
     return [r[-1] for r in cur.fetchall()]
 
