@@ -365,4 +365,12 @@ def test_a_walk_that_finds_the_term_too_late_is_given_up_for_the_index(demo, mon
             assert walked_first and (gave_up or budget > 0 or sort == "pay_time"), pages  # (the oldest: found at once)
             assert [r.id for r in page.rows] == [r.id for r in fetch_page(like, sort, limit=20).rows]
             assert set(r.id for r in page.rows) <= set(oldest) and len(page.rows) == 20
+    # the newest order holds it too: the walk's first row comes at once, the interruption while fetching the rest
+    newest = Order.select(Order.id).order_by(Order.pay_time.desc(), Order.id.desc()).scalar()
+    with dbmod.write():
+        Order.update(search_text=Order.search_text.concat(" 春季限定")).where(Order.id == newest).execute()
+    executed.clear()
+    page = fetch_page(fulltext.contains("春季限定"), limit=20)
+    assert any("MATCH" in sql for sql in executed if sql.startswith('SELECT "t1"."id"'))
+    assert [r.id for r in page.rows] == [r.id for r in fetch_page(like, limit=20).rows] and page.rows[0].id == newest
     assert_index_consistent()

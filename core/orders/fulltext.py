@@ -29,6 +29,7 @@ only in spring, searched in winter) is given up for the index's rowids (:func:`p
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import time
 from dataclasses import dataclass
 
@@ -225,7 +226,7 @@ def page_rows(query) -> list[tuple]:
     conn.set_progress_handler(lambda: time.perf_counter() > deadline, 1000)
     try:
         return db.execute_sql(*walk).fetchall()
-    except OperationalError as e:
+    except (OperationalError, sqlite3.OperationalError) as e:  # (fetching rows raises sqlite3's own)
         if "interrupt" not in str(e):
             raise
     finally:
