@@ -188,6 +188,7 @@ def test_the_order_list_page_and_count_match_the_scan(demo):
     page = fetch_page(compile_query(term, now=NOW), limit=50)
     scan = fetch_page(Order.search_text.contains(term), limit=50)
     assert [r.id for r in page.rows] == [r.id for r in scan.rows] and len(page.rows) == min(50, len(expected))
+    assert page.rows == scan.rows and isinstance(page.rows[0].pay_time, dt.datetime)  # values as the model reads them
 
 
 def test_fts_syntax_in_user_text_is_matched_as_characters(demo):

@@ -149,7 +149,8 @@ class _Lister:
         out: list[tuple] = []
         for i, seg in enumerate(segs):
             k = key if (i == 0 and key is not None) else None
-            out.extend(fulltext.page_rows(self._query(seg, ascending, k, limit - len(out))))
+            rows = fulltext.page_rows(self._query(seg, ascending, k, limit - len(out)))
+            out.extend(tuple(f.python_value(v) for f, v in zip(self.fields, row)) for row in rows)
             if len(out) >= limit:
                 break
         return out
