@@ -113,12 +113,21 @@ def _m4_order_fulltext(db: Database) -> None:
     create_index(db)
 
 
-def _m6_archived_orders(db: Database) -> None:
+def _m5_archived_orders(db: Database) -> None:
     """Retention: the table shipped orders are archived into (:mod:`dadan.core.archive`). A
     database made by step 1 today has it already."""
     from dadan.core.models import ArchivedOrder
 
     db.create_tables([ArchivedOrder], safe=True)
+
+
+def _m6_short_free_text(db: Database) -> None:
+    """Short free-text terms from the index too: it reads each order's search text with a
+    sentinel at its end, through a view, and gains its vocabulary table; every order is
+    indexed again (:func:`dadan.core.orders.fulltext.upgrade_index`)."""
+    from dadan.core.orders.fulltext import upgrade_index
+
+    upgrade_index(db)
 
 
 # (version, description, function). Append only; never edit a step that has shipped.
@@ -127,7 +136,8 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (2, "partial order indexes", _m2_partial_order_indexes),
     (3, "e-waybills", _m3_waybills),
     (4, "order free-text index", _m4_order_fulltext),
-    (6, "archived orders", _m6_archived_orders),
+    (5, "archived orders", _m5_archived_orders),
+    (6, "short free-text terms from the index", _m6_short_free_text),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

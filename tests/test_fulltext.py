@@ -12,7 +12,7 @@ from dadan.core import db as dbmod
 from dadan.core.demo import demo_records, write_demo
 from dadan.core.models import Order, SchemaVersion, Shop
 from dadan.core.orders import fulltext
-from dadan.core.orders.listing import count, fetch_page
+from dadan.core.orders.listing import count, explain, fetch_page
 from dadan.core.orders.query import compile_query
 from dadan.core.orders.upsert import upsert_orders
 
@@ -79,14 +79,29 @@ def sample_terms(rng: random.Random, k: int) -> list[str]:
     return terms
 
 
+def page_ids(where) -> list[int]:
+    return [r.id for r in fetch_page(where, limit=20).rows]
+
+
 def assert_same_as_like(rng: random.Random, k: int = 250) -> None:
-    hits = 0
+    hits, lengths, forms = 0, set(), set()
+    pending = compile_query("status:pending", now=NOW)
     for term in sample_terms(rng, k) + SYNTAX:
         expected = like_ids(term)
         assert fts_ids(term) == expected, term
         assert {i for i, t in Order.select(Order.id, Order.search_text).tuples() if term.lower() in t} == expected
+        # the order list's page (walk or index) and count, alone and with a structured term
+        free = fulltext.contains(term)
+        like = Order.search_text.contains(term.lower())
+        assert free.count() == count(free) == len(expected), term
+        assert page_ids(fulltext.contains(term)) == page_ids(like), term
+        assert count(pending & fulltext.contains(term)) == count(pending & like), term
+        assert page_ids(pending & fulltext.contains(term)) == page_ids(pending & like), term
         hits += bool(expected)
+        lengths.add(min(len(term), 3))
+        forms.add("scan" if free.plan.match is None else "walk" if free.plan.common else "index")
     assert hits > k // 3  # the sample found orders, not only empty sets
+    assert lengths == {1, 2, 3} and {"walk", "index"} <= forms, (lengths, forms)
     assert_index_consistent()
 
 
@@ -99,15 +114,52 @@ def test_fts_and_like_return_the_same_orders(demo):
     assert_same_as_like(random.Random(1))
 
 
-def test_long_terms_use_the_index_and_short_terms_the_scan(demo):
+def test_terms_of_every_length_use_the_index(demo):
     def sql(q: str) -> str:
         return Order.select(Order.id).where(compile_query(q, now=NOW)).sql()[0]
 
     assert "MATCH" in sql("保温杯") and "MATCH" in sql("goods:保温杯") and "MATCH" in sql("-保温杯")
-    assert "MATCH" not in sql("保温") and "LIKE" in sql("保温")
+    assert "MATCH" in sql("保温") and "LIKE" not in sql("保温") and "MATCH" in sql("杯")
+    # the trigrams that start with it
+    assert fulltext.contains("保温").plan.match == '"保温杯"' and " OR " in fulltext.contains("色").plan.match
     plan = " ".join(r[-1] for r in dbmod.database().execute_sql(
         "EXPLAIN QUERY PLAN " + sql("保温杯"), ['"保温杯"']).fetchall())
     assert "VIRTUAL TABLE INDEX" in plan and "SCAN t1" not in plan
+    # a term no order holds is known from the vocabulary alone
+    assert fulltext.contains("龘").plan == fulltext.Plan("", 0, False) and fts_ids("龘") == set()
+
+
+def test_a_common_terms_page_walks_the_sort_index_and_a_rare_terms_page_the_index(demo):
+    common = fulltext.contains("保温杯")
+    assert common.plan.common and common.count() == len(like_ids("保温杯"))
+    assert any("order_pay_time_id" in line for line in explain(common))
+    assert not any("VIRTUAL TABLE" in line for line in explain(common))
+    sn = Order.select(Order.order_sn).order_by(Order.id).offset(N // 2).scalar()
+    rare = fulltext.contains(sn[4:12])
+    assert not rare.plan.common and rare.count() == len(like_ids(sn[4:12])) >= 1
+    assert any("VIRTUAL TABLE" in line for line in explain(rare))
+
+
+def test_short_terms_at_the_very_end_of_the_text_are_found(demo):
+    """The sentinel: a one- or two-character term that occurs only as the text's last
+    characters starts no trigram of the text itself."""
+    shop = Shop.get()
+    recs = list(demo_records(3, seed=77, now=NOW))
+    ends = ["尾巴", "z", "q尾"]
+    with dbmod.write():
+        for rec, end in zip(recs, ends):
+            upsert_orders(shop.id, [rec], now=NOW)
+            Order.update(search_text=f"只在最后 {end}").where(Order.order_sn == rec["order_sn"]).execute()
+    for term in ("尾巴", "巴", "z", "尾", "q尾", "后 ", " z", "n", "只在"):
+        expected = like_ids(term)
+        assert expected and fts_ids(term) == expected, term
+        assert fulltext.contains(term).count() == len(expected), term
+    assert_index_consistent()
+
+
+def test_a_term_holding_the_sentinel_is_scanned(demo):
+    term = fulltext.SENTINEL[0] + "a"
+    assert fulltext.contains(term).plan.match is None and fts_ids(term) == like_ids(term) == set()
 
 
 def test_filter_language_free_text_and_negation_match_the_scan(demo):
@@ -136,6 +188,7 @@ def test_the_order_list_page_and_count_match_the_scan(demo):
     page = fetch_page(compile_query(term, now=NOW), limit=50)
     scan = fetch_page(Order.search_text.contains(term), limit=50)
     assert [r.id for r in page.rows] == [r.id for r in scan.rows] and len(page.rows) == min(50, len(expected))
+    assert page.rows == scan.rows and isinstance(page.rows[0].pay_time, dt.datetime)  # values as the model reads them
 
 
 def test_fts_syntax_in_user_text_is_matched_as_characters(demo):
@@ -259,4 +312,66 @@ def test_a_deferred_block_settles_inserts_updates_and_deletes_of_one_order(demo)
         Order.create(shop=shop, order_sn="x-7", search_text="回滚的订单")
         raise RuntimeError("boom")
     assert fts_ids("回滚的订单") == set() and like_ids("回滚的订单") == set()
+    assert_index_consistent()
+
+
+def test_a_version_4_index_is_rebuilt_with_the_sentinel(tmp_path):
+    path = tmp_path / "v4.db"
+    _open(path)
+    write_demo(500, seed=8, now=NOW)
+    db = dbmod.database()
+    with dbmod.write():  # as a version-4 database was: the index reads the bare search text
+        for trigger in fulltext.TRIGGERS:
+            db.execute_sql(f'DROP TRIGGER "{fulltext.TABLE}_{trigger}"')
+        db.execute_sql(f'DROP TABLE "{fulltext.VOCAB}"')
+        db.execute_sql(f'DROP TABLE "{fulltext.TABLE}"')
+        db.execute_sql(f'DROP VIEW "{fulltext.VIEW}"')
+        db.execute_sql(f"""CREATE VIRTUAL TABLE "{fulltext.TABLE}" USING fts5(search_text, content='order',
+                           content_rowid='id', tokenize='trigram case_sensitive 1')""")
+        db.execute_sql(f"""INSERT INTO "{fulltext.TABLE}" ("{fulltext.TABLE}") VALUES ('rebuild')""")
+        SchemaVersion.delete().where(SchemaVersion.version > 4).execute()
+        Order.update(search_text="旧索引 尾巴").where(Order.id <= 5).execute()  # (no trigger: index stale for these)
+    dbmod.close_database()
+    db = dbmod.open_database(f"sqlite:///{path}")
+    assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION >= 6
+    sql = db.execute_sql("SELECT sql FROM sqlite_master WHERE name = ?", (fulltext.TABLE,)).fetchone()[0]
+    assert fulltext.VIEW in sql
+    assert fts_ids("尾巴") == like_ids("尾巴") == set(range(1, 6)) and fts_ids("巴") == like_ids("巴")
+    assert_same_as_like(random.Random(9), k=120)
+    assert dbmod.migrate(db) == dbmod.SCHEMA_VERSION
+
+
+def test_a_walk_that_finds_the_term_too_late_is_given_up_for_the_index(demo, monkeypatch):
+    """A common term whose orders all lie at the far end of the sort order (a product sold
+    only long ago): the walk is interrupted and the page read through the index's rowids."""
+    oldest = [r[0] for r in Order.select(Order.id).where(Order.pay_time.is_null(False))
+              .order_by(Order.pay_time, Order.id).limit(N // 10).tuples()]
+    with dbmod.write():
+        Order.update(search_text=Order.search_text.concat(" 春季限定")).where(Order.id.in_(oldest)).execute()
+    like = Order.search_text.contains("春季限定")
+    term = fulltext.contains("春季限定")
+    assert term.plan.common and term.count() == len(oldest)
+    db = dbmod.database()
+    executed: list[str] = []
+    real = db.execute_sql
+    monkeypatch.setattr(db, "execute_sql", lambda sql, params=None: executed.append(sql) or real(sql, params))
+    for budget in (fulltext.WALK_BUDGET_S, 0.0):
+        monkeypatch.setattr(fulltext, "WALK_BUDGET_S", budget)
+        for sort in ("-pay_time", "pay_time"):
+            executed.clear()
+            page = fetch_page(fulltext.contains("春季限定"), sort, limit=20)
+            pages = [sql for sql in executed if sql.startswith('SELECT "t1"."id"')]  # (not the plan's count)
+            walked_first = "LIKE" in pages[0] and "MATCH" not in pages[0]
+            gave_up = any("MATCH" in sql for sql in pages)
+            assert walked_first and (gave_up or budget > 0 or sort == "pay_time"), pages  # (the oldest: found at once)
+            assert [r.id for r in page.rows] == [r.id for r in fetch_page(like, sort, limit=20).rows]
+            assert set(r.id for r in page.rows) <= set(oldest) and len(page.rows) == 20
+    # the newest order holds it too: the walk's first row comes at once, the interruption while fetching the rest
+    newest = Order.select(Order.id).order_by(Order.pay_time.desc(), Order.id.desc()).scalar()
+    with dbmod.write():
+        Order.update(search_text=Order.search_text.concat(" 春季限定")).where(Order.id == newest).execute()
+    executed.clear()
+    page = fetch_page(fulltext.contains("春季限定"), limit=20)
+    assert any("MATCH" in sql for sql in executed if sql.startswith('SELECT "t1"."id"'))
+    assert [r.id for r in page.rows] == [r.id for r in fetch_page(like, limit=20).rows] and page.rows[0].id == newest
     assert_index_consistent()

@@ -6,36 +6,61 @@ or more characters -- Chinese included -- is found through the index instead of 
 ``case_sensitive 1``: ``search_text`` and the filter's terms are both lower-cased already, and
 matching code points exactly keeps the results identical to the ``LIKE`` scan it replaces.
 
+The index reads each order's text through the view ``order_fts_text``: the search text and
+:data:`SENTINEL` (two characters no filter term holds). With them every occurrence of a one-
+or two-character term starts a trigram, so a short term is found through the index too: as
+the ``OR`` of the indexed trigrams that start with it, a cheap range of the index's own
+vocabulary (the ``fts5vocab`` table ``order_fts_vocab``).
+
 Triggers on the order table keep the index in step with every insert, update of
 ``search_text`` and delete, inside the writer's own transaction -- whatever the writer (upsert,
-import, demo, a cascade from a deleted shop).
+import, demo, a cascade from a deleted shop). A bulk writer can defer the index to the end of
+its batch (:func:`deferred`), in the same transaction.
 
-A bulk writer can defer the index to the end of its batch (:func:`deferred`), in the same
-transaction. Terms shorter than :data:`MIN_CHARS` cannot use a trigram index and keep the ``LIKE`` scan.
+A free-text term compiles to a :class:`FreeText` node, which picks its SQL by how many orders
+hold the term (counted in the index, once per compiled filter): the order list's page of a
+term in many orders walks the sort index and tests each row's text (the page is found after a
+few hundred rows), a rarer term's page and every count go through the index's rowids, and a
+filter that is one free-text term is counted in the index alone (:func:`count_alone`). A walk
+that finds too few of the term's orders soon (they lie far down the sort order: a product sold
+only in spring, searched in winter) is given up for the index's rowids (:func:`page_rows`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import time
+from dataclasses import dataclass
 
-from peewee import SQL, Database, Expression
+from peewee import SQL, ColumnBase, Database, OperationalError
 
 from dadan.core.db import database
 from dadan.core.models import Order
 
 TABLE = "order_fts"
-MIN_CHARS = 3  # a trigram index answers substrings of at least three characters
+VIEW = f"{TABLE}_text"  # what the index reads: each order's search text and the sentinel
+VOCAB = f"{TABLE}_vocab"  # the index's trigrams, with how many orders hold each
+SENTINEL = "\x1f\x1f"  # ends every indexed text: a short term at the very end starts a trigram too
+MIN_CHARS = 3  # a trigram index answers substrings of at least three characters directly
+MAX_TRIGRAMS = 64  # a shorter term starting more trigrams than this is in most orders: its count scans
+COMMON_RATIO = 100  # a term in 1 of this many orders or more: its page walks the sort index
+WALK = {"free_text_walk": True}  # SQL context options of a page query that may walk the sort index
+WALK_BUDGET_S = 0.03  # a page's walk of the sort index taking longer is given up for the index's rowids
 
 _DEFER = f"{TABLE}_defer"  # holds a row while a bulk writer defers the index of new orders (see deferred)
 _PENDING = f"{TABLE}_pending"  # new orders not indexed yet
 _DEFERRING = f'EXISTS (SELECT 1 FROM "{_DEFER}")'
 _INDEXED = f'NOT EXISTS (SELECT 1 FROM "{_PENDING}" WHERE "id" = old.id)'
-_INDEX_NEW = f'INSERT INTO "{TABLE}" (rowid, search_text) VALUES (new.id, new.search_text);'
-_UNINDEX_OLD = f"""INSERT INTO "{TABLE}" ("{TABLE}", rowid, search_text) VALUES ('delete', old.id, old.search_text);"""
+_TEXT = "search_text || char(31, 31)"  # (SQL of SENTINEL)
+_INDEX_NEW = f'INSERT INTO "{TABLE}" (rowid, search_text) VALUES (new.id, new.{_TEXT});'
+_UNINDEX_OLD = f"""INSERT INTO "{TABLE}" ("{TABLE}", rowid, search_text) VALUES ('delete', old.id, old.{_TEXT});"""
 
 _DDL = (
+    f'CREATE VIEW IF NOT EXISTS "{VIEW}" AS SELECT "id", {_TEXT} AS search_text FROM "order"',
     f"""CREATE VIRTUAL TABLE IF NOT EXISTS "{TABLE}" USING fts5(
-        search_text, content='order', content_rowid='id', tokenize='trigram case_sensitive 1')""",
+        search_text, content='{VIEW}', content_rowid='id', tokenize='trigram case_sensitive 1')""",
+    f'CREATE VIRTUAL TABLE IF NOT EXISTS "{VOCAB}" USING fts5vocab("{TABLE}", row)',
     f'CREATE TABLE IF NOT EXISTS "{_DEFER}" ("on" INTEGER NOT NULL)',
     f'CREATE TABLE IF NOT EXISTS "{_PENDING}" ("id" INTEGER PRIMARY KEY)',
     f"""CREATE TRIGGER IF NOT EXISTS "{TABLE}_insert" AFTER INSERT ON "order" WHEN NOT {_DEFERRING} BEGIN
@@ -57,11 +82,27 @@ TRIGGERS = ("insert", "insert_deferred", "update", "delete")
 
 
 def create_index(db: Database) -> None:
-    """Create the FTS table and its triggers (if missing) and index every order from scratch.
-    Call inside a write transaction (a migration step)."""
+    """Create the FTS table, its view, vocabulary and triggers (if missing) and index every
+    order from scratch. Call inside a write transaction (a migration step)."""
     for ddl in _DDL:
         db.execute_sql(ddl)
     db.execute_sql(f"""INSERT INTO "{TABLE}" ("{TABLE}") VALUES ('rebuild')""")
+
+
+def upgrade_index(db: Database) -> None:
+    """Replace an index that reads the bare search text (schema 4 to 6) by one that reads it
+    through :data:`VIEW`, sentinel included, and index every order again (about 20 s at
+    1,000,000 orders). When it reads the view already, only what is missing is created."""
+    row = db.execute_sql("SELECT sql FROM sqlite_master WHERE name = ?", (TABLE,)).fetchone()
+    if row is not None and VIEW in row[0]:
+        for ddl in _DDL:
+            db.execute_sql(ddl)
+        return
+    for trigger in TRIGGERS:
+        db.execute_sql(f'DROP TRIGGER IF EXISTS "{TABLE}_{trigger}"')
+    db.execute_sql(f'DROP TABLE IF EXISTS "{VOCAB}"')
+    db.execute_sql(f'DROP TABLE IF EXISTS "{TABLE}"')
+    create_index(db)
 
 
 @contextlib.contextmanager
@@ -83,7 +124,7 @@ def deferred(db: Database | None = None):
     finally:
         db.execute_sql(f'DELETE FROM "{_DEFER}"')
         db.execute_sql(f"""INSERT INTO "{TABLE}" (rowid, search_text)
-                           SELECT o."id", o."search_text" FROM "{_PENDING}" p JOIN "order" o ON o."id" = p."id" """)
+                           SELECT o."id", o.{_TEXT} FROM "{_PENDING}" p JOIN "order" o ON o."id" = p."id" """)
         db.execute_sql(f'DELETE FROM "{_PENDING}"')
 
 
@@ -93,10 +134,112 @@ def fts_string(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def contains(value: str) -> Expression:
-    """Orders whose search text contains ``value`` (lower-cased, as the search text is):
-    through the index when ``value`` is long enough, else the ``LIKE`` scan."""
-    value = value.lower()
-    if len(value) < MIN_CHARS:
-        return Order.search_text.contains(value)
-    return Order.id.in_(SQL(f'(SELECT rowid FROM "{TABLE}" WHERE "{TABLE}" MATCH ?)', [fts_string(value)]))
+@dataclass(frozen=True)
+class Plan:
+    """How a free-text term is found. ``match``: the FTS5 query of exactly the orders holding
+    it ("" when no order does; None when only the ``LIKE`` scan can say); ``matches``: how many
+    (None when not counted yet); ``common``: the order list's page walks the sort index."""
+
+    match: str | None
+    matches: int | None
+    common: bool
+
+
+def _fts_count(match: str) -> int:
+    return int(database().execute_sql(f'SELECT count(*) FROM "{TABLE}" WHERE "{TABLE}" MATCH ?', (match,)).fetchone()[0])
+
+
+def _orders_about() -> int:
+    """About how many orders there are (the largest id: instant, where a count is not)."""
+    return int(database().execute_sql('SELECT max("id") FROM "order"').fetchone()[0] or 0)
+
+
+def plan(value: str) -> Plan:
+    """How to find ``value`` (lower-cased): see :class:`Plan`."""
+    if not value or SENTINEL[0] in value:
+        return Plan(None, None, True)
+    orders = _orders_about()
+    if len(value) >= MIN_CHARS:
+        match = fts_string(value)
+    else:
+        trigrams = database().execute_sql(
+            f'SELECT term, doc FROM "{VOCAB}" WHERE term >= ? AND term < ? || char(1114111) LIMIT ?',
+            (value, value, MAX_TRIGRAMS + 1)).fetchall()
+        if not trigrams:
+            return Plan("", 0, False)
+        if len(trigrams) > MAX_TRIGRAMS:
+            return Plan(None, None, True)
+        match = " OR ".join(fts_string(t) for t, _doc in trigrams)
+        if max(doc for _t, doc in trigrams) * COMMON_RATIO >= orders:  # common, whatever the count
+            return Plan(match, None, True)
+    matches = _fts_count(match)
+    return Plan(match, matches, matches * COMMON_RATIO >= orders)
+
+
+class FreeText(ColumnBase):
+    """Orders whose search text contains ``value`` (lower-cased, as the search text is); its
+    :class:`Plan` is made once, when the node is first rendered or counted."""
+
+    def __init__(self, value: str):
+        super().__init__()
+        self.value = value.lower()
+        self._plan: Plan | None = None
+
+    @property
+    def plan(self) -> Plan:
+        if self._plan is None:
+            self._plan = plan(self.value)
+        return self._plan
+
+    def count(self) -> int:
+        """How many orders hold the term (through the index unless only the scan can say)."""
+        p = self.plan
+        if p.matches is None:
+            if p.match is None:
+                return int(Order.select().where(self.scan()).count())
+            self._plan = p = Plan(p.match, _fts_count(p.match), p.common)
+        return p.matches
+
+    def scan(self):
+        return Order.search_text.contains(self.value)
+
+    def __sql__(self, ctx):
+        p = self.plan
+        if p.match == "":
+            return ctx.literal("0")
+        if p.match is None or (p.common and ctx.state.free_text_walk):
+            return ctx.sql(self.scan())
+        return ctx.sql(Order.id.in_(SQL(f'(SELECT rowid FROM "{TABLE}" WHERE "{TABLE}" MATCH ?)', [p.match])))
+
+
+def page_rows(query) -> list[tuple]:
+    """The rows of one of the order list's page queries: a common term's page walks the sort
+    index; should the walk take longer than :data:`WALK_BUDGET_S`, it is interrupted and the
+    page is read through the index's rowids instead."""
+    db = database()
+    plain = db.get_sql_context().sql(query).query()
+    walk = db.get_sql_context(**WALK).sql(query).query()
+    if walk == plain:
+        return db.execute_sql(*plain).fetchall()
+    deadline = time.perf_counter() + WALK_BUDGET_S
+    conn = db.connection()
+    conn.set_progress_handler(lambda: time.perf_counter() > deadline, 1000)
+    try:
+        return db.execute_sql(*walk).fetchall()
+    except (OperationalError, sqlite3.OperationalError) as e:  # (fetching rows raises sqlite3's own)
+        if "interrupt" not in str(e):
+            raise
+    finally:
+        conn.set_progress_handler(None, 0)
+    return db.execute_sql(*plain).fetchall()
+
+
+def contains(value: str) -> FreeText:
+    """Orders whose search text contains ``value`` -- through the index whenever it can tell."""
+    return FreeText(value)
+
+
+def count_alone(expr) -> int | None:
+    """The count of a filter that is one free-text term, from the index alone; None for any
+    other filter."""
+    return expr.count() if isinstance(expr, FreeText) else None

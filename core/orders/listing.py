@@ -22,6 +22,7 @@ from peewee import Expression, Tuple, fn
 
 from dadan.core.errors import DadanError
 from dadan.core.models import Order
+from dadan.core.orders import fulltext
 
 # sort name -> (field, nullable)
 SORTABLE: dict[str, tuple[Any, bool]] = {
@@ -148,7 +149,8 @@ class _Lister:
         out: list[tuple] = []
         for i, seg in enumerate(segs):
             k = key if (i == 0 and key is not None) else None
-            out.extend(self._query(seg, ascending, k, limit - len(out)))
+            rows = fulltext.page_rows(self._query(seg, ascending, k, limit - len(out)))
+            out.extend(tuple(f.python_value(v) for f, v in zip(self.fields, row)) for row in rows)
             if len(out) >= limit:
                 break
         return out
@@ -197,6 +199,9 @@ def fetch_page(where_expr: Expression | None, sort: str = DEFAULT_SORT, *, after
 
 def count(where_expr: Expression | None) -> int:
     """How many orders match (``None``: all)."""
+    alone = fulltext.count_alone(where_expr)
+    if alone is not None:
+        return alone
     q = Order.select(fn.COUNT(Order.id))
     if where_expr is not None:
         q = q.where(where_expr)
@@ -215,7 +220,7 @@ def explain(where_expr: Expression | None, sort: str = DEFAULT_SORT, *, after: t
     forward = not lister.desc
     seg = lister.segment_of(after) if after is not None else lister.segments(forward)[0]
     q = lister._query(seg, forward, after, 51)
-    sql, params = q.sql()
+    sql, params = Order._meta.database.get_sql_context(**fulltext.WALK).sql(q).query()
     cur = Order._meta.database.execute_sql("EXPLAIN QUERY PLAN " + sql, params)
     return [r[-1] for r in cur.fetchall()]
 
