@@ -15,7 +15,7 @@ as the order list does it (``compile_query`` + ``fetch_page``, ``compile_query``
 
 Goal (issue #16): each <= 100 ms at 1M. Every count is checked against a plain ``LIKE`` scan.
 Also printed: the demo's write time, the index's size and the time to build it for the whole
-table (what migration step 7 costs an existing database).
+table (what migration step 6 costs an existing database).
 """
 
 from __future__ import annotations
