@@ -34,6 +34,7 @@ BENCHES = {
     "demo": lambda sizes: [[HERE / "bench_demo.py", "--sizes", _sizes_list(sizes)]],
     "tui": lambda sizes: [[HERE / "bench_tui.py", "--orders", str(n), "--runs", "3"] for n in sizes],
     "typing": lambda sizes: [[HERE / "bench_typing.py", "--sizes", _sizes_list(sizes), "--runs", "3"]],
+    "fulltext": lambda sizes: [[HERE / "bench_fulltext.py", "--orders", _sizes_list(sizes), "--runs", "3"]],
 }
 
 

@@ -28,6 +28,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from growth import Figure, record  # noqa: E402
 
 from dadan.core.db import close_database, database, open_database, write  # noqa: E402
 from dadan.core.demo import write_demo  # noqa: E402
@@ -125,6 +128,7 @@ def main() -> None:
     ap.add_argument("--orders", default="10000,100000,1000000", help="comma-separated order counts")
     ap.add_argument("--database", type=Path, help="an existing database instead of a demo (it is migrated: a copy)")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--json", help="append the figures to this file (bench/bench_all.py reads it)")
     args = ap.parse_args()
     sizes = [0] if args.database else [int(s) for s in args.orders.split(",") if s.strip()]
     results: list[tuple] = []
@@ -139,6 +143,26 @@ def main() -> None:
         print(f"  {name:<40}" + "".join(
             f"{c[2]:>7.1f}{' ' if c[4][0] else '!'} /{c[3]:>7.1f}{' ' if c[4][1] else '!'}"
             for c in (cells[n] for n in sizes)))
+    record(args.json, figures(results))
+
+
+def figures(results: list[tuple]) -> list[Figure]:
+    """For the growth table: the worst page and the worst count over the terms, alone and with
+    ``status:pending``, and the page + count of the issue's own example (a two-character term)."""
+    out = []
+    for n in dict.fromkeys(r[0] for r in results):
+        rows = [r for r in results if r[0] == n]
+        for combined in (False, True):
+            pick = [r for r in rows if (COMBINED in r[1]) == combined]
+            how = f" + {COMBINED}" if combined else ""
+            out.append(Figure(f"free text{how}: first page, worst of {len(pick)} terms", n,
+                              max(r[2] for r in pick), "ms", GOAL_MS, goal_at=1_000_000))
+            out.append(Figure(f"free text{how}: count, worst of {len(pick)} terms", n,
+                              max(r[3] for r in pick), "ms", GOAL_MS, goal_at=1_000_000))
+        common = next(r for r in rows if r[1] == "2 chars common (~20%)")
+        out.append(Figure("free text, 2 characters in 20 % of orders: page + count", n,
+                          common[2] + common[3], "ms", GOAL_MS, goal_at=1_000_000))
+    return out
 
 
 if __name__ == "__main__":
