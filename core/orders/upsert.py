@@ -132,6 +132,9 @@ def upsert_orders(shop_id: int, records: Iterable[Mapping], *, source: str = "ap
     in fen), ``order_sn``, optional ``tracking_number``/``logistics_id``, and ``items`` (a list
     of mappings with :data:`ITEM_FIELDS`).
 
+    Inside a caller's write transaction it runs in that transaction (no savepoint of its own:
+    see :func:`dadan.core.db.write`), so a failure is rolled back with the caller's work.
+
     Rules:
     - local workflow state (state, print count, tags, note, flags) is never cleared;
     - a record older than what is stored (by the platform's ``updated_at``) changes nothing;
@@ -141,7 +144,7 @@ def upsert_orders(shop_id: int, records: Iterable[Mapping], *, source: str = "ap
     now = now or utcnow()
     result = UpsertResult()
     recs = records if isinstance(records, RecordColumns) else list(records)
-    with write(), fulltext.deferred():
+    with write(join=True), fulltext.deferred():
         for start in range(0, len(recs), _BATCH):
             result += _upsert_batch(shop_id, recs[start : start + _BATCH], source, now)
     return result
@@ -214,6 +217,7 @@ def _upsert_batch(shop_id: int, recs: "list[Mapping] | RecordColumns", source: s
             events.append((old["id"], flags_text(new_flags)))
 
     if updates:
+        fulltext.reindex_deferred([pk for changes, pk in updates if "search_text" in changes])
         execute_updates(Order, updates)
     if item_replacements:
         ids = list(item_replacements)
