@@ -84,8 +84,10 @@ def deferred(db: Database | None = None):
         yield
     finally:
         db.execute_sql(f'DELETE FROM "{_DEFER}"')
+        # CROSS JOIN: the queue drives (the planner, knowing the order table's size and not
+        # the queue's, would otherwise scan a million orders)
         db.execute_sql(f"""INSERT INTO "{TABLE}" (rowid, search_text)
-                           SELECT o."id", o."search_text" FROM "{_PENDING}" p JOIN "order" o ON o."id" = p."id" """)
+                           SELECT o."id", o."search_text" FROM "{_PENDING}" p CROSS JOIN "order" o ON o."id" = p."id" """)
         db.execute_sql(f'DELETE FROM "{_PENDING}"')
 
 
@@ -103,9 +105,8 @@ def reindex_deferred(ids: list[int], db: Database | None = None) -> None:
         raise RuntimeError("reindex_deferred needs fulltext.deferred()")
     listed = json.dumps(ids)
     db.execute_sql(f"""INSERT INTO "{TABLE}" ("{TABLE}", rowid, search_text)
-                       SELECT 'delete', o."id", o."search_text" FROM "order" o
-                       WHERE o."id" IN (SELECT value FROM json_each(?))
-                       AND o."id" NOT IN (SELECT "id" FROM "{_PENDING}")""", (listed,))
+                       SELECT 'delete', o."id", o."search_text" FROM json_each(?) j CROSS JOIN "order" o
+                       ON o."id" = j.value WHERE j.value NOT IN (SELECT "id" FROM "{_PENDING}")""", (listed,))
     db.execute_sql(f'INSERT OR IGNORE INTO "{_PENDING}" ("id") SELECT value FROM json_each(?)', (listed,))
 
 
