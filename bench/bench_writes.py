@@ -186,7 +186,7 @@ def main() -> None:
               "sync": f"sync {BATCH:,} orders (loopback HTTP)", "import_s": f"import {IMPORT_ROWS:,}-row xlsx"}
     goals = {"upsert_new": ">= 20,000/s", "upsert_changed": ">= 20,000/s", "sync": ">= 2,000/s", "import_s": "<= 3.5 s"}
     print(f"\nwrites into a database of N orders (median of {args.runs} runs)")
-    print(f"| measure | goal | " + " | ".join(f"{n:,}" for n in sizes) + " |")
+    print("| measure | goal | " + " | ".join(f"{n:,}" for n in sizes) + " |")
     print("|---|---|" + "---|" * len(sizes))
     for key in GOALS:
         print(f"| {labels[key]} | {goals[key]} | " + " | ".join(_mark(key, table[n][key]) for n in sizes) + " |")
