@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/bench_writes.py [--orders 10000,100000,1000000] [--runs 3] [--rebuild]
 
-For each size, the cached demo database (seed 1, fixed clock; the one ``bench_typing.py``
-uses, built on first use) is copied into a scratch directory and every run writes into that
-copy (the cache is never written):
+For each size, a demo database (seed 1, fixed clock; built on first use and cached under the
+temp dir, as ``bench_typing.py`` does) is copied into a scratch directory and every run writes
+into that copy (the cache is never written):
 
 - upsert new: 10,000 loopback-platform orders for a shop that holds none of them;
 - upsert changed: the same 10,000 again with a changed remark (their search text changes, so
@@ -175,7 +175,7 @@ def main() -> None:
     xlsx = _xlsx(scratch / f"export-{IMPORT_ROWS}.xlsx")
     table: dict[int, dict[str, float]] = {}
     for n in sizes:
-        home = build(n, args.rebuild, Path(tempfile.gettempdir()) / f"dadan-bench-typing-{n}")
+        home = build(n, args.rebuild, scratch / f"demo-{n}")
         work = scratch / f"db-{n}"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
