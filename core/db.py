@@ -255,11 +255,17 @@ def database_fault(exc: BaseException) -> DatabaseError | None:
 
 
 @contextlib.contextmanager
-def write(db: Database | None = None):
-    """A write transaction: ``IMMEDIATE`` on SQLite. Nested calls become savepoints. A storage
-    fault (a full disk ...) rolls it back and raises one :class:`DatabaseError`."""
+def write(db: Database | None = None, *, join: bool = False):
+    """A write transaction: ``IMMEDIATE`` on SQLite. Nested calls become savepoints, or with
+    ``join`` run in the caller's transaction (yielding None): a failure is then the caller's to
+    roll back with the rest of its transaction. Bulk writers join: inside a savepoint every
+    statement that may touch the free-text index makes FTS5 write out what it holds (several
+    times slower). A storage fault (a full disk ...) rolls it back and raises one
+    :class:`DatabaseError`."""
     db = db or database()
-    if isinstance(db, SqliteDatabase) and not db.in_transaction():
+    if join and db.in_transaction():
+        txn = contextlib.nullcontext()
+    elif isinstance(db, SqliteDatabase) and not db.in_transaction():
         txn = db.atomic("IMMEDIATE")
     else:
         txn = db.atomic()

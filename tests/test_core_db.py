@@ -64,6 +64,30 @@ def test_write_rolls_back_on_error(tmp_path):
     assert Shop.select().count() == 0
 
 
+def test_a_joining_write_runs_in_the_callers_transaction(tmp_path):
+    db = dbmod.open_database(f"sqlite:///{tmp_path}/a.db")
+    with dbmod.write(join=True) as txn:  # alone: a transaction of its own
+        assert txn is not None and db.in_transaction()
+        Shop.create(name="alone")
+    assert not db.in_transaction() and Shop.select().count() == 1
+    # inside a caller's transaction: no savepoint, a failure is the caller's to roll back
+    with pytest.raises(RuntimeError), dbmod.write():
+        Shop.create(name="caller")
+        with dbmod.write(join=True) as txn:
+            assert txn is None
+            Shop.create(name="joined")
+        assert Shop.select().count() == 3
+        raise RuntimeError("boom")
+    assert [s.name for s in Shop.select()] == ["alone"]
+    # a nested write without join is still a savepoint of its own
+    with dbmod.write():
+        with pytest.raises(RuntimeError), dbmod.write():
+            Shop.create(name="rolled back alone")
+            raise RuntimeError("boom")
+        Shop.create(name="kept")
+    assert [s.name for s in Shop.select().order_by(Shop.id)] == ["alone", "kept"]
+
+
 def test_two_processes_start_and_write_at_once_without_locking_errors(tmp_path):
     """Two terminals on one file: concurrent first start (migrations) and concurrent
     read-then-write transactions never fail with 'database is locked'."""

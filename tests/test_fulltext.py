@@ -375,3 +375,61 @@ def test_a_walk_that_finds_the_term_too_late_is_given_up_for_the_index(demo, mon
     assert any("MATCH" in sql for sql in executed if sql.startswith('SELECT "t1"."id"'))
     assert [r.id for r in page.rows] == [r.id for r in fetch_page(like, limit=20).rows] and page.rows[0].id == newest
     assert_index_consistent()
+
+
+def _search_texts() -> dict[int, str]:
+    return dict(Order.select(Order.id, Order.search_text).tuples())
+
+
+def test_changed_orders_are_reindexed_at_the_batch_end_inside_the_transaction(demo):
+    db = dbmod.database()
+    shop = Shop.get()
+    rng = random.Random(9)
+    recs = list(demo_records(N, seed=11, now=NOW))
+    changed = rng.sample(recs, 300)  # more than one upsert batch
+    old_remarks = {r["remark"] for r in changed if len(r["remark"]) >= 3}
+    for rec in changed:
+        rec["remark"] = "批量改备注" + str(rng.randrange(50))
+        rec["updated_at"] = rec["updated_at"] + dt.timedelta(minutes=5)
+    ids = {i for i, in Order.select(Order.id).where(Order.order_sn.in_([r["order_sn"] for r in changed])).tuples()}
+    before = _search_texts()
+    # rolled back by the caller after the upsert: rows and index as before
+    with pytest.raises(RuntimeError), dbmod.write():
+        res = upsert_orders(shop.id, changed, now=NOW)
+        assert res.changed == len(changed)
+        assert fts_ids("批量改备注") == ids == like_ids("批量改备注")  # in step inside the transaction
+        raise RuntimeError("boom")
+    assert _search_texts() == before and fts_ids("批量改备注") == set()
+    assert_index_consistent()
+    # committed: the new text is found, the old one no longer
+    res = upsert_orders(shop.id, changed, now=NOW)
+    assert res.changed == len(changed)
+    assert fts_ids("批量改备注") == ids == like_ids("批量改备注")
+    assert old_remarks and all(fts_ids(r) == like_ids(r) for r in old_remarks)  # old words left the index
+    assert db.execute_sql(f'SELECT count(*) FROM "{fulltext.TABLE}_pending"').fetchone()[0] == 0
+    assert_same_as_like(rng)
+
+
+def test_an_order_new_and_changed_within_one_upsert_is_indexed_once_with_its_last_text(demo):
+    shop = Shop.get()
+    first = {"order_sn": "dup-1", "remark": "第一版备注", "items": [{"goods_name": "杯子"}],
+             "updated_at": NOW - dt.timedelta(hours=1)}
+    filler = [{"order_sn": f"fill-{i}", "remark": "填充", "items": []} for i in range(950)]  # the next batch
+    last = {**first, "remark": "第二版备注", "updated_at": NOW}
+    upsert_orders(shop.id, [first, *filler, last], now=NOW)
+    oid = Order.get(Order.order_sn == "dup-1").id
+    assert fts_ids("第二版备注") == {oid} and fts_ids("第一版备注") == set()
+    assert_index_consistent()
+
+
+def test_reindexing_later_needs_a_deferred_block(demo):
+    some = sorted(all_ids())[:3]
+    with dbmod.write():
+        with pytest.raises(RuntimeError):
+            fulltext.reindex_deferred(some)
+        with fulltext.deferred():
+            fulltext.reindex_deferred(some)
+            fulltext.reindex_deferred(some)  # twice: the entries left once
+            Order.update(search_text="稍后索引的文本").where(Order.id.in_(some[:2])).execute()
+    assert fts_ids("稍后索引的文本") == set(some[:2]) == like_ids("稍后索引的文本")
+    assert_same_as_like(random.Random(10), k=80)

@@ -378,6 +378,26 @@ def test_rejected_file_leaves_database_byte_for_byte(tmp_path, db, shop):
     assert out.committed and Order.select().count() == 3
 
 
+def test_a_refused_import_of_changed_orders_leaves_rows_and_index_as_they_were(tmp_path, db, shop):
+    from dadan.core.orders import fulltext
+
+    def found(text):
+        return {o.order_sn for o in Order.select(Order.order_sn).where(fulltext.contains(text))}
+
+    commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", [line(商家备注="原来的备注"), line(SN2)]), shop), actor="t")
+    assert found("原来的备注") == {SN1}
+    before = dump(db)
+    rows = [line(商家备注="改过的备注"), line(SN2, 商家备注="改过的备注"), line(SN3, **{"订单号": 2.31114123456789e20})]
+    plan = plan_for(write_xlsx(tmp_path / "b.xlsx", rows), shop)
+    assert plan.counts.rejected == 1
+    out = commit_import(plan, actor="t")
+    assert not out.committed and dump(db) == before  # the free-text index's tables included
+    out = commit_import(plan, actor="t", allow_partial=True)
+    assert out.committed and plan.counts.updated == 2
+    assert found("改过的备注") == {SN1, SN2} and found("原来的备注") == set()
+    db.execute_sql(f"""INSERT INTO "{fulltext.TABLE}" ("{fulltext.TABLE}") VALUES ('integrity-check')""")
+
+
 def test_import_after_sync_never_overwrites_platform_data(tmp_path, db, shop):
     synced = {"order_sn": SN1, "order_status": 1, "refund_status": 1, "pay_amount_fen": 2990,
               "updated_at": dt.datetime(2023, 11, 14, 5, 0), "province": "浙江省", "remark": "平台备注",

@@ -17,6 +17,9 @@ Triggers on the order table keep the index in step with every insert, update of
 import, demo, a cascade from a deleted shop). A bulk writer can defer the index to the end of
 its batch (:func:`deferred`), in the same transaction.
 
+A bulk writer names the changed orders too (:func:`reindex_deferred`): their old entries are
+removed in one statement and they are indexed again with the new ones.
+
 A free-text term compiles to a :class:`FreeText` node, which picks its SQL by how many orders
 hold the term (counted in the index, once per compiled filter): the order list's page of a
 term in many orders walks the sort index and tests each row's text (the page is found after a
@@ -29,6 +32,7 @@ only in spring, searched in winter) is given up for the index's rowids (:func:`p
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -123,9 +127,30 @@ def deferred(db: Database | None = None):
         yield
     finally:
         db.execute_sql(f'DELETE FROM "{_DEFER}"')
+        # CROSS JOIN: the queue drives (the planner, knowing the order table's size and not
+        # the queue's, would otherwise scan a million orders)
         db.execute_sql(f"""INSERT INTO "{TABLE}" (rowid, search_text)
-                           SELECT o."id", o.{_TEXT} FROM "{_PENDING}" p JOIN "order" o ON o."id" = p."id" """)
+                           SELECT o."id", o.{_TEXT} FROM "{_PENDING}" p CROSS JOIN "order" o ON o."id" = p."id" """)
         db.execute_sql(f'DELETE FROM "{_PENDING}"')
+
+
+def reindex_deferred(ids: list[int], db: Database | None = None) -> None:
+    """Inside :func:`deferred`, before updating these orders' search text: their index entries
+    go now (two statements for all of them, the text read from the rows as they still are) and
+    their new text is indexed with the block's new orders at its end, instead of a delete and
+    an insert per row by the update trigger (which leaves queued orders alone). Orders queued
+    already keep their place: the index holds what was read when they were queued, or nothing
+    for new ones."""
+    db = db or database()
+    if not ids:
+        return
+    if not db.execute_sql(f'SELECT 1 FROM "{_DEFER}"').fetchone():
+        raise RuntimeError("reindex_deferred needs fulltext.deferred()")
+    listed = json.dumps(ids)
+    db.execute_sql(f"""INSERT INTO "{TABLE}" ("{TABLE}", rowid, search_text)
+                       SELECT 'delete', o."id", o.{_TEXT} FROM json_each(?) j CROSS JOIN "order" o
+                       ON o."id" = j.value WHERE j.value NOT IN (SELECT "id" FROM "{_PENDING}")""", (listed,))
+    db.execute_sql(f'INSERT OR IGNORE INTO "{_PENDING}" ("id") SELECT value FROM json_each(?)', (listed,))
 
 
 def fts_string(text: str) -> str:

@@ -132,6 +132,9 @@ def upsert_orders(shop_id: int, records: Iterable[Mapping], *, source: str = "ap
     in fen), ``order_sn``, optional ``tracking_number``/``logistics_id``, and ``items`` (a list
     of mappings with :data:`ITEM_FIELDS`).
 
+    Inside a caller's write transaction it runs in that transaction (no savepoint of its own:
+    see :func:`dadan.core.db.write`), so a failure is rolled back with the caller's work.
+
     Rules:
     - local workflow state (state, print count, tags, note, flags) is never cleared;
     - a record older than what is stored (by the platform's ``updated_at``) changes nothing;
@@ -141,7 +144,7 @@ def upsert_orders(shop_id: int, records: Iterable[Mapping], *, source: str = "ap
     now = now or utcnow()
     result = UpsertResult()
     recs = records if isinstance(records, RecordColumns) else list(records)
-    with write(), fulltext.deferred():
+    with write(join=True), fulltext.deferred():
         for start in range(0, len(recs), _BATCH):
             result += _upsert_batch(shop_id, recs[start : start + _BATCH], source, now)
     return result
@@ -159,7 +162,7 @@ def _existing_rows(shop_id: int, sns: list[str]) -> dict[str, dict]:
     """Stored rows for these order numbers, as dicts (one prepared statement; peewee would
     build a parameter object per value)."""
     cols = _existing_columns()
-    conv = [(c.name, c.python_value) if isinstance(c, DateTimeField) else (c.name, None) for c in cols]
+    conv = [(c.name, _read_time) if isinstance(c, DateTimeField) else (c.name, None) for c in cols]
     sql = (f'SELECT {", ".join(f"{chr(34)}{c.column_name}{chr(34)}" for c in cols)} FROM "order" '
            f'WHERE "order_sn" IN ({", ".join("?" * len(sns))}) AND "shop_id" = ?')
     out = {}
@@ -167,6 +170,27 @@ def _existing_rows(shop_id: int, sns: list[str]) -> dict[str, dict]:
         d = {name: (fnc(v) if fnc and v is not None else v) for (name, fnc), v in zip(conv, row)}
         out[d["order_sn"]] = d
     return out
+
+
+def _existing_items(ids: list[int]) -> dict[int, list[dict]]:
+    """The stored items of these orders (their :data:`ITEM_FIELDS`), in position order, by
+    order id (one prepared statement, as :func:`_existing_rows`)."""
+    cols = ", ".join(f'"{getattr(OrderItem, f).column_name}"' for f in ITEM_FIELDS)
+    sql = (f'SELECT "{OrderItem.order.column_name}", {cols} FROM "{OrderItem._meta.table_name}" '
+           f'WHERE "{OrderItem.order.column_name}" IN ({", ".join("?" * len(ids))}) ORDER BY 1, "position"')
+    out: dict[int, list[dict]] = {}
+    for oid, *values in database_proxy.execute_sql(sql, ids).fetchall():
+        out.setdefault(oid, []).append(dict(zip(ITEM_FIELDS, values)))
+    return out
+
+
+def _read_time(text):
+    """A stored time as the datetime peewee reads back (the C parser: peewee tries format
+    after format with ``strptime``); anything else as peewee reads it."""
+    try:
+        return dt.datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return Order.updated_at.python_value(text)
 
 
 def _upsert_batch(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str,
@@ -178,13 +202,7 @@ def _upsert_batch(shop_id: int, recs: "list[Mapping] | RecordColumns", source: s
         sns = [str(r["order_sn"]) for r in recs]
     last = dict(zip(sns, range(len(sns))))  # the last record wins for duplicates inside one call
     existing = _existing_rows(shop_id, list(last))
-    old_items: dict[int, list[dict]] = {}
-    if existing:
-        ids = [o["id"] for o in existing.values()]
-        for it in (
-            OrderItem.select().where(OrderItem.order.in_(ids)).order_by(OrderItem.order, OrderItem.position).dicts()
-        ):
-            old_items.setdefault(it["order"], []).append(it)
+    old_items = _existing_items([o["id"] for o in existing.values()]) if existing else {}
 
     updates: list[tuple[dict, int]] = []
     item_replacements: dict[int, list[dict]] = {}
@@ -214,6 +232,7 @@ def _upsert_batch(shop_id: int, recs: "list[Mapping] | RecordColumns", source: s
             events.append((old["id"], flags_text(new_flags)))
 
     if updates:
+        fulltext.reindex_deferred([pk for changes, pk in updates if "search_text" in changes])
         execute_updates(Order, updates)
     if item_replacements:
         ids = list(item_replacements)

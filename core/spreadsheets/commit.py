@@ -16,6 +16,7 @@ from dadan.core.db import database, write
 from dadan.core.errors import DadanError, TrackingRefused
 from dadan.core.i18n import tr
 from dadan.core.models import ImportRun, Order, utcnow
+from dadan.core.orders import fulltext
 from dadan.core.orders.upsert import upsert_orders
 from dadan.core.shipping import outbox as shipping
 from dadan.core.shipping.tracking_rules import normalize_tracking
@@ -85,14 +86,15 @@ def _apply_orders(plan: ImportPlan, counts: Counts, progress: Progress | None) -
     recs = plan.records
     total = len(recs)
     chunk = 2000
-    for i in range(0, total, chunk):
-        if progress:
-            progress("write", i, total)
-        res = upsert_orders(plan.shop_id, recs[i : i + chunk], source="import")
-        counts.new += res.new
-        counts.updated += res.changed
-        counts.unchanged += res.unchanged
-        counts.losses += res.losses
+    with fulltext.deferred():  # the file's orders enter the free-text index in one statement
+        for i in range(0, total, chunk):
+            if progress:
+                progress("write", i, total)
+            res = upsert_orders(plan.shop_id, recs[i : i + chunk], source="import")
+            counts.new += res.new
+            counts.updated += res.changed
+            counts.unchanged += res.unchanged
+            counts.losses += res.losses
     if progress:
         progress("write", total, total)
 

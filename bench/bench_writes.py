@@ -1,0 +1,203 @@
+"""Writes into a database that already holds many orders: upsert, sync and import (#16).
+
+    .venv/bin/python bench/bench_writes.py [--orders 10000,100000,1000000] [--runs 3] [--rebuild]
+
+For each size, a demo database (seed 1, fixed clock; built on first use and cached under the
+temp dir, as ``bench_typing.py`` does) is copied into a scratch directory and every run writes
+into that copy (the cache is never written):
+
+- upsert new: 10,000 loopback-platform orders for a shop that holds none of them;
+- upsert changed: the same 10,000 again with a changed remark (their search text changes, so
+  the free-text index re-indexes every one);
+- sync: ``sync_shop`` of 10,000 orders from the loopback platform over HTTP (signing, JSON,
+  conversion, upsert, cursor), end to end;
+- import: a 50,000-row merchant-export xlsx (``bench_import.rows``) read, validated and
+  committed as ``dadan import`` does.
+
+Each run uses a new shop (its orders are new to it). Medians of ``--runs`` runs, each marked
+against its goal: upsert >= 20,000 orders/s (new and changed), sync >= 2,000 orders/s, import
+<= 3.5 s. Each size runs in its own process. Each run also prints the CPU time of the upserts
+and the import (the figures a machine shared with other work cannot show).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_tui import ROOT, build  # noqa: E402
+
+BATCH = 10_000
+IMPORT_ROWS = 50_000
+GOALS = {  # (goal, higher is better)
+    "upsert_new": (20_000, True),
+    "upsert_changed": (20_000, True),
+    "sync": (2_000, True),
+    "import_s": (3.5, False),
+}
+
+
+def _xlsx(path: Path) -> Path:
+    import openpyxl
+    from bench_import import HEADERS, rows
+
+    if not path.exists():
+        wb = openpyxl.Workbook(write_only=True)
+        ws = wb.create_sheet("订单列表")
+        ws.append(HEADERS)
+        for r in rows(IMPORT_ROWS):
+            ws.append(r)
+        wb.save(path)
+    return path
+
+
+def _upsert(run: int) -> tuple[float, float]:
+    from dadan.core.models import Shop
+    from dadan.core.orders.upsert import upsert_orders
+    from dadan.core.platform.loopback.platform import MockPlatform
+    from dadan.core.platform.sync import order_record
+
+    platform = MockPlatform(seed=100 + run)
+    mall = platform.add_mall(f"upsert-{run}")
+    platform.generate_orders(mall, BATCH, spread_hours=70)
+    records = [order_record(o) for o in platform.truth(mall).values()]
+    shop = Shop.create(name=f"bench-upsert-{run}")
+    t0, c0 = time.perf_counter(), time.process_time()
+    res = upsert_orders(shop.id, records)
+    new_s, new_cpu = time.perf_counter() - t0, time.process_time() - c0
+    assert res.new == len(records), res
+    for r in records:
+        r["remark"] = f"改 bench {run}"
+    t0, c0 = time.perf_counter(), time.process_time()
+    res = upsert_orders(shop.id, records)
+    changed_s, changed_cpu = time.perf_counter() - t0, time.process_time() - c0
+    assert res.changed == len(records), res
+    print(f"  (CPU time: upsert new {len(records) / new_cpu:,.0f}/s, changed {len(records) / changed_cpu:,.0f}/s)",
+          file=sys.stderr, flush=True)
+    return len(records) / new_s, len(records) / changed_s
+
+
+def _sync(run: int, tmp: Path) -> float:
+    from dadan.core.config import Paths, SyncSettings
+    from dadan.core.models import Order, Shop
+    from dadan.core.platform.loopback.platform import MockPlatform
+    from dadan.core.platform.loopback.server import MockServer
+    from dadan.core.platform.shops import ClientFactory, add_shop
+    from dadan.core.platform.sync import sync_shop
+
+    paths = Paths(tmp, tmp)
+    platform = MockPlatform(seed=200 + run)
+    mall = platform.add_mall(f"sync-{run}")
+    platform.generate_orders(mall, BATCH, spread_hours=70)
+    with MockServer(platform) as server:
+        shop = add_shop(f"bench-sync-{run}", client_id=platform.client_id, client_secret=platform.client_secret,
+                        access_token=mall.access_token, gateway_url=server.url, paths=paths)
+        settings = SyncSettings(backfill_days=3, detail_concurrency=8)
+        t0 = time.perf_counter()
+        with ClientFactory(paths=paths, settings=None, timeout=30)(Shop.get_by_id(shop.id)) as client:
+            report = sync_shop(Shop.get_by_id(shop.id), client, settings)
+        secs = time.perf_counter() - t0
+    assert report.ok, report.error
+    stored = Order.select().where(Order.shop == shop.id).count()
+    assert stored == BATCH, stored
+    return stored / secs
+
+
+def _import(run: int, xlsx: Path) -> float:
+    from dadan.core.models import Shop
+    from dadan.core.orders.couriers import CourierBook
+    from dadan.core.spreadsheets.commit import commit_import
+    from dadan.core.spreadsheets.layout import prepare
+    from dadan.core.spreadsheets.mappings import SavedMappings
+    from dadan.core.spreadsheets.plan import plan_import
+
+    shop = Shop.create(name=f"bench-import-{run}")
+    t0, c0 = time.perf_counter(), time.process_time()
+    lay = prepare(xlsx, saved=SavedMappings())
+    t1 = time.perf_counter()
+    plan = plan_import(lay, shop_id=shop.id, couriers=CourierBook.from_database(), dry_run_counts=False)
+    t2 = time.perf_counter()
+    out = commit_import(plan, actor="bench")
+    secs = time.perf_counter() - t0
+    assert out.committed, out.message
+    print(f"  (import: read {t1 - t0:.2f} s, check {t2 - t1:.2f} s, write {t0 + secs - t2:.2f} s; "
+          f"CPU time {time.process_time() - c0:.2f} s)", file=sys.stderr, flush=True)
+    return secs
+
+
+def child(db: Path, runs: int, xlsx: Path, out: Path) -> None:
+    from dadan.core.db import close_database, open_database
+
+    open_database(f"sqlite:///{db}")
+    figures: dict[str, list[float]] = {k: [] for k in GOALS}
+    for run in range(runs):
+        new, changed = _upsert(run)
+        figures["upsert_new"].append(new)
+        figures["upsert_changed"].append(changed)
+        figures["sync"].append(_sync(run, db.parent))
+        figures["import_s"].append(_import(run, xlsx))
+        print(f"  run {run + 1}: " + ", ".join(f"{k} {v[-1]:,.1f}" for k, v in figures.items()),
+              file=sys.stderr, flush=True)
+    close_database()
+    out.write_text(json.dumps(figures))
+
+
+def _mark(key: str, value: float) -> str:
+    goal, higher = GOALS[key]
+    ok = value >= goal if higher else value <= goal
+    text = f"{value:,.2f} s" if key == "import_s" else f"{value:,.0f}/s"
+    return f"{text} {'ok' if ok else 'MISSED'}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--orders", default="10000,100000,1000000")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--child", nargs=4, metavar=("DB", "RUNS", "XLSX", "OUT"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        db, runs, xlsx, out = args.child
+        child(Path(db), int(runs), Path(xlsx), Path(out))
+        return
+    sizes = [int(s) for s in args.orders.split(",")]
+    scratch = Path(tempfile.gettempdir()) / "dadan-bench-writes"
+    scratch.mkdir(exist_ok=True)
+    xlsx = _xlsx(scratch / f"export-{IMPORT_ROWS}.xlsx")
+    table: dict[int, dict[str, float]] = {}
+    for n in sizes:
+        home = build(n, args.rebuild, scratch / f"demo-{n}")
+        work = scratch / f"db-{n}"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        shutil.copyfile(home / "dadan.db", work / "dadan.db")
+        print(f"{n:,} orders: {args.runs} runs ...", file=sys.stderr, flush=True)
+        out = work / "figures.json"
+        try:
+            subprocess.run([sys.executable, __file__, "--child", str(work / "dadan.db"), str(args.runs), str(xlsx),
+                            str(out)], cwd=ROOT, check=True)
+            figures = json.loads(out.read_text())
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        table[n] = {k: statistics.median(v) for k, v in figures.items()}
+    labels = {"upsert_new": f"upsert {BATCH:,} new orders", "upsert_changed": f"upsert {BATCH:,} changed orders",
+              "sync": f"sync {BATCH:,} orders (loopback HTTP)", "import_s": f"import {IMPORT_ROWS:,}-row xlsx"}
+    goals = {"upsert_new": ">= 20,000/s", "upsert_changed": ">= 20,000/s", "sync": ">= 2,000/s", "import_s": "<= 3.5 s"}
+    print(f"\nwrites into a database of N orders (median of {args.runs} runs)")
+    print("| measure | goal | " + " | ".join(f"{n:,}" for n in sizes) + " |")
+    print("|---|---|" + "---|" * len(sizes))
+    for key in GOALS:
+        print(f"| {labels[key]} | {goals[key]} | " + " | ".join(_mark(key, table[n][key]) for n in sizes) + " |")
+
+
+if __name__ == "__main__":
+    main()
