@@ -121,6 +121,11 @@ def _huge_sheets() -> list[Case]:
             b"</sheetData>", b'<row r="1048576"><c r="AD1048576"><v>1</v></c></row></sheetData>'))),
         Case("far-column", ".xlsx", _rewrite_zip(base_xlsx(), lambda b: b.replace(
             b"</sheetData>", b'<row r="9"><c r="XFD9"><v>1</v></c></row></sheetData>'))),
+        # XML's other spellings of the same attribute: blanks around "=", single quotes
+        Case("far-cell-spaced", ".xlsx", _rewrite_zip(base_xlsx(), lambda b: b.replace(
+            b"</sheetData>", b"<row r = '1048576'>\n<c\tr\n=\t'XFD1048576'><v>1</v></c></row></sheetData>"))),
+        Case("far-row-spaced", ".xlsx", _rewrite_zip(base_xlsx(), lambda b: b.replace(
+            b"</sheetData>", b"<row\nr= '1048576'><c\nr ='AD1048576'><v>1</v></c></row></sheetData>"))),
     ]
 
 

@@ -244,10 +244,24 @@ def huge_dimension(data: bytes) -> bytes:
     return re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', data)
 
 
-@pytest.mark.parametrize("edit", [far_cell, huge_dimension])
+def far_cell_spelled_otherwise(data: bytes) -> bytes:
+    """XML's other spellings of the attribute: blanks around "=", single quotes."""
+    return data.replace(b"</sheetData>", b"<row r = '1048576'>\n<c\tr\n=\t'XFD1048576'><v>1</v></c></row></sheetData>")
+
+
+def far_cell_after_many_rows(data: bytes) -> bytes:
+    """The far cell after megabytes of ordinary rows: it comes in a later chunk of the stream."""
+    rows = b"".join(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c></row>' % (i, i, b"x" * 40)
+                    for i in range(2, 40_000))
+    tail = b'<row r="40000"><c r="A1048576"><v>1</v></c><c r="AD40000"><v>1</v></c></row>'
+    return re.sub(rb"<sheetData>.*</sheetData>", lambda m: b"<sheetData>" + rows + tail + b"</sheetData>", data,
+                  flags=re.S)
+
+
+@pytest.mark.parametrize("edit", [far_cell, huge_dimension, far_cell_spelled_otherwise, far_cell_after_many_rows])
 def test_a_workbook_claiming_a_huge_sheet_is_refused_before_the_reader(tmp_path, edit):
     p = rewrite_sheet(tmp_path / "h.xlsx", edit)
-    assert p.stat().st_size < 8000
+    assert p.stat().st_size < (400_000 if edit is far_cell_after_many_rows else 8000)
     code = ("import sys\nfrom dadan.core.spreadsheets.reading import open_source\n"
             "from dadan.core.spreadsheets.errors import SpreadsheetError\n"
             "try:\n    s = open_source(sys.argv[1]); s.rows(s.sheet_names[0])\n"
