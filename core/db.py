@@ -113,12 +113,29 @@ def _m4_order_fulltext(db: Database) -> None:
     create_index(db)
 
 
+def _m5_counts(db: Database) -> None:
+    """View counts from indexes: the (code, order) table behind ``sku:`` with its triggers
+    (:mod:`dadan.core.orders.sku_index`) filled from every order, and the pending orders'
+    deadline index behind the due-soon view. Kept statistics are extended to both, so the
+    planner takes them at once."""
+    from dadan.core.models import PENDING_DUE_INDEX, PENDING_DUE_INDEX_NAME
+    from dadan.core.orders import sku_index
+
+    sku_index.create_index(db)
+    db.execute(PENDING_DUE_INDEX)  # CREATE INDEX IF NOT EXISTS
+    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
+    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
+        db.execute_sql(f'ANALYZE "{PENDING_DUE_INDEX_NAME}"')
+        db.execute_sql(f'ANALYZE "{sku_index.TABLE}"')
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
     (2, "partial order indexes", _m2_partial_order_indexes),
     (3, "e-waybills", _m3_waybills),
     (4, "order free-text index", _m4_order_fulltext),
+    (5, "sku code table and pending deadline index", _m5_counts),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
