@@ -48,10 +48,13 @@ FILTERS = [  # (filter, sort)
 ]
 
 
-def _ms(f) -> float:
-    t = time.perf_counter()
-    f()
-    return (time.perf_counter() - t) * 1000
+def _median_ms(runs: int, f, *args) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        f(*args)
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
 
 
 def child_queries(runs: int) -> None:
@@ -68,14 +71,13 @@ def child_queries(runs: int) -> None:
     for v in builtin_views():
         where = compile_query(v.query, now=NOW)
         n = listing.count(where)
-        out["views"].append([v.key, v.query, n, statistics.median(_ms(lambda: listing.count(where))
-                                                                   for _ in range(runs))])
+        out["views"].append([v.key, v.query, n, _median_ms(runs, listing.count, where)])
     for q, sort in FILTERS:
         where = compile_query(q, now=NOW)
         n = listing.count(where)
         listing.fetch_page(where, sort)
-        c = statistics.median(_ms(lambda: listing.count(where)) for _ in range(runs))
-        p = statistics.median(_ms(lambda: listing.fetch_page(where, sort)) for _ in range(runs))
+        c = _median_ms(runs, listing.count, where)
+        p = _median_ms(runs, listing.fetch_page, where, sort)
         out["filters"].append([q, n, c, p])
     print(json.dumps(out))
 
@@ -155,22 +157,22 @@ def main() -> int:
 
     sizes = [int(s) for s in args.orders.split(",") if s.strip()]
     results = {n: run_size(n, args.runs, args.rebuild) for n in sizes}
-    head = "".join(f"{n:>22,}" for n in sizes)
-    print(f"view counts and first pages, median of {args.runs} runs (ms; goal <= {GOAL_MS:.0f} ms each)")
-    print(f"{'':44}{head}")
+    print(f"view counts and first pages, median of {args.runs} runs (goal <= {GOAL_MS:.0f} ms each; "
+          f"settled <= {SETTLE_GOAL_S:.1f} s)")
+    print(f"{'':48}" + "".join(f"{f'{n:,} orders':>20}" for n in sizes))
+
+    def row(label: str, figures: list[float]) -> None:
+        print(f"{label:<48}" + "".join(f"{ms:>10.1f} ms {_mark(ms):>6}" for ms in figures))
+
     first = results[sizes[0]]
-    for i, (key, query, _n, _ms) in enumerate(first["views"]):
-        cells = "".join(f"{r['views'][i][3]:>9.1f} ms {_mark(r['views'][i][3]):>6}    " for r in results.values())
-        print(f"view {key:<10} count {query[:27]:<27} {cells}")
+    for i, (key, query, _n, _t) in enumerate(first["views"]):
+        row(f"view {key} count ({query[:26]})", [r["views"][i][3] for r in results.values()])
     for i, (query, *_rest) in enumerate(first["filters"]):
-        for j, what in ((2, "count"), (3, "page ")):
-            cells = "".join(f"{r['filters'][i][j]:>9.1f} ms {_mark(r['filters'][i][j]):>6}    "
-                            for r in results.values())
-            print(f"{query[:32]:<32} {what}      {cells}")
-    cells = "".join(f"{statistics.median(r['settle']):>9.3f} s  "
-                    f"{'OK' if statistics.median(r['settle']) <= SETTLE_GOAL_S else 'MISSED':>6}    "
-                    for r in results.values())
-    print(f"{'settled after launch (all counts)':<43}{cells}")
+        row(f"{query[:36]} count", [r["filters"][i][2] for r in results.values()])
+        row(f"{query[:36]} first page", [r["filters"][i][3] for r in results.values()])
+    settled = [statistics.median(r["settle"]) for r in results.values()]
+    print(f"{'settled after launch (all counts filled)':<48}"
+          + "".join(f"{s:>11.3f} s {'OK' if s <= SETTLE_GOAL_S else 'MISSED':>6}" for s in settled))
     print("matches: " + "; ".join(f"{n:,}: " + ", ".join(f"{q} {m:,}" for q, m, *_ in r["filters"])
                                   for n, r in results.items()))
     return 0

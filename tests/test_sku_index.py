@@ -86,6 +86,8 @@ def assert_in_step(rng: random.Random, k: int = 120) -> None:
         assert filter_ids(f"sku={v}") == scan_ids(v, exact=True), v
         assert filter_ids(f"-sku:{v}") == {r[0] for r in Order.select(Order.id).tuples()} - expected, v
         assert count(compile_query(f"sku:{v}", now=NOW)) == len(expected)
+        pending = filter_ids("status:pending")
+        assert count(compile_query(f"status:pending sku:{v}", now=NOW)) == len(expected & pending), v
         if not any(c in v for c in "%_"):
             assert expected == like_ids(v), v
         hits += bool(expected)
@@ -95,6 +97,21 @@ def assert_in_step(rng: random.Random, k: int = 120) -> None:
 def test_the_table_holds_every_code_and_matches_the_scan(demo):
     assert len(table_pairs()) > N
     assert_in_step(random.Random(1))
+
+
+def test_dense_and_sparse_values_read_the_same_orders_and_pages(demo):
+    """A value matching many orders is written so a page walks its sort index (``+id``), one
+    matching few reads them by id; both give the scan's orders, count and first page."""
+    dense = [v for v in sample_values(random.Random(9), 80) if isinstance(sku_index.matches(v), sku_index.SkuMatch)
+             and sku_index.matches(v).lhs is not Order.id]
+    sparse = [v for v in sample_values(random.Random(9), 80) if sku_index.matches(v).lhs is Order.id]
+    assert dense and sparse
+    for v in dense[:10] + sparse[:10]:
+        where = compile_query(f"sku:{v}", now=NOW)
+        expected = sorted(Order.select().where(Order.id.in_(scan_ids(v))), key=lambda o: (o.pay_time, o.id),
+                          reverse=True)
+        assert [r.id for r in fetch_page(where, "-pay_time", limit=20).rows] == [o.id for o in expected[:20]], v
+        assert count(where) == len(expected)
 
 
 def test_upserts_of_new_and_changed_orders_keep_it_in_step(demo):
@@ -134,8 +151,8 @@ def test_deletes_and_a_shop_cascade_leave_the_table(demo):
 
 
 def test_import_fills_the_table(demo, tmp_path):
-    from tests.test_import_core import csv_text, line, plan_for
     from dadan.core.spreadsheets.commit import commit_import
+    from tests.test_import_core import csv_text, line, plan_for
 
     path = tmp_path / "export.csv"
     path.write_text(csv_text([line(outer="IMP-7"), line(sn="231114-123456789019999", outer="imp-8")]),

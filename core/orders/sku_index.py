@@ -12,17 +12,27 @@ JSON functions: ``json_quote`` escapes whatever a code holds (quotes, backslashe
 characters) and never a ``|``, so replacing each ``|`` by ``","`` makes a JSON array of the
 codes exactly as ``sku_text`` spells them.
 
+How the planner reads the pairs depends on how many orders a value matches, which
+:func:`matches` looks up first (a bounded count of the pairs, a few milliseconds): a value
+matching few orders reads them by id (``id IN (...)``); one matching more than 1 in
+:data:`DENSE_RATIO` of them is written ``+id IN (...)``, so that a page walks its sort index
+and stops after a page instead of reading and sorting every match. A filter that is one
+``sku:`` term alone is counted from the pairs (:meth:`SkuMatch.count`), never from the
+orders' rows.
+
 A value holding ``|`` itself cannot be one code; it keeps the ``LIKE`` scan over
 ``sku_text``, so the results stay those of the scan in every case.
 """
 
 from __future__ import annotations
 
-from peewee import SQL, Database, Expression
+from peewee import SQL, Database, Expression, NodeList
 
+from dadan.core.db import database
 from dadan.core.models import Order
 
 TABLE = "order_sku"
+DENSE_RATIO = 50  # a value matching more than 1 in this many orders is "dense"
 
 
 def _codes(ref: str) -> str:
@@ -67,14 +77,33 @@ def _glob_escape(v: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in v)
 
 
+class SkuMatch(Expression):
+    """``id IN (the orders of the pairs whose code matches)``; also counts them from the pairs."""
+
+    def __init__(self, condition: str, param: str, *, dense: bool):
+        self.condition, self.param = condition, param
+        lhs = NodeList((SQL("+"), Order.id), glue="") if dense else Order.id
+        super().__init__(lhs, "IN", SQL(f'(SELECT "order_id" FROM "{TABLE}" WHERE {condition})', [param]))
+
+    def count(self) -> int:
+        """How many orders match: distinct orders of the matching pairs (the orders' rows unread)."""
+        sql = f'SELECT count(DISTINCT "order_id") FROM "{TABLE}" WHERE {self.condition}'
+        return int(database().execute_sql(sql, (self.param,)).fetchone()[0])
+
+
+def _dense(condition: str, param: str) -> bool:
+    db = database()
+    orders = db.execute_sql('SELECT max("id") FROM "order"').fetchone()[0] or 0
+    cap = max(1, orders // DENSE_RATIO)
+    sql = f'SELECT count(*) FROM (SELECT 1 FROM "{TABLE}" WHERE {condition} LIMIT ?)'
+    return db.execute_sql(sql, (param, cap)).fetchone()[0] >= cap
+
+
 def matches(value: str, *, exact: bool = False) -> Expression:
     """Orders with a code equal to ``value`` (``exact``) or starting with it, case-insensitive
     as ``sku_text`` is lower case."""
     v = value.lower()
     if "|" in v:
         return Order.sku_text.contains(f"|{v}|" if exact else f"|{v}")
-    if exact:
-        sub = SQL(f'(SELECT "order_id" FROM "{TABLE}" WHERE "code" = ?)', [v])
-    else:
-        sub = SQL(f'(SELECT "order_id" FROM "{TABLE}" WHERE "code" GLOB ?)', [_glob_escape(v) + "*"])
-    return Order.id.in_(sub)
+    condition, param = ('"code" = ?', v) if exact else ('"code" GLOB ?', _glob_escape(v) + "*")
+    return SkuMatch(condition, param, dense=_dense(condition, param))
