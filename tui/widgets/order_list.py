@@ -116,13 +116,25 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         self._count_gen += 1  # a count of the old filter on its way is stale
         self._request_page(("first",), "top", recount=True)
 
-    def reload(self, *, from_top: bool = False) -> None:
-        """Re-read the current page (same position; ``from_top``: the first page) and the count,
-        without flicker."""
+    def reload(self, *, from_top: bool = False, count: bool = True) -> None:
+        """Re-read the current page (same position; ``from_top``: the first page) and the count
+        (unless ``count`` is False: it comes from :meth:`take_count`), without flicker."""
         if from_top:
             self._request_page(("first",), "top")
         else:
             self._request_page(self.state.anchor, "keep")
+        if count:
+            self._request_count()
+
+    def take_count(self, query: str, n: int) -> None:
+        """The matching count of ``query``, counted elsewhere (the view tabs' pass); ignored
+        unless it is the list's filter. A count of the list's own on its way is superseded."""
+        if query.strip() == self.state.query.strip():
+            self._count_gen += 1
+            self._show_count(n)
+
+    def request_count(self) -> None:
+        """Count the list's filter (in a worker)."""
         self._request_count()
 
     def set_sort(self, sort: str) -> None:
@@ -248,11 +260,14 @@ class OrderList(WorkerErrorsToApp, OrderTable):
     def _apply_count(self, gen: int, query: str, n: int) -> None:
         if gen != self._count_gen or query != self.state.query:
             return
+        self._show_count(n)
+
+    def _show_count(self, n: int) -> None:
         st = self.state
         st.total = n
         if st.anchor[0] == "last" and st.page is not None:
             st.start = max(0, n - len(st.page.rows))
-        self.post_message(CountShown(n, query))
+        self.post_message(CountShown(n, st.query))
         if st.selection.all_matching:
             self._selection_changed()
 
