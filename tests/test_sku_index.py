@@ -233,3 +233,23 @@ def test_the_due_soon_view_matches_its_meaning(demo):
     page = fetch_page(where, due.sort, limit=50)
     assert [r.id for r in page.rows] == [r.id for r in sorted(
         Order.select().where(Order.id.in_(expected)), key=lambda o: (o.last_ship_time, o.id))][:50]
+
+
+def test_a_common_province_pages_from_the_sort_index_and_counts_from_its_own(demo):
+    ensure_statistics(force=True)
+    by_province: dict[str, set[int]] = {}
+    for oid, prov in Order.select(Order.id, Order.province).tuples():
+        by_province.setdefault(prov, set()).add(oid)
+    common = max(by_province, key=lambda p: len(by_province[p]))
+    assert len(by_province[common]) * 50 > N
+    where = compile_query(f"province:{common}", now=NOW)
+    assert "order_pay_time_id" in _plan(f"province:{common}", "-pay_time")
+    sql, params = Order.select(Order.id).where(where).sql()
+    counted = " | ".join(r[-1] for r in dbmod.database().execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+    assert "order_province" in counted, counted
+    assert filter_ids(f"province:{common}") == by_province[common] and count(where) == len(by_province[common])
+    expected = sorted(Order.select().where(Order.id.in_(by_province[common])), key=lambda o: (o.pay_time, o.id),
+                      reverse=True)
+    assert [r.id for r in fetch_page(where, "-pay_time", limit=30).rows] == [o.id for o in expected[:30]]
+    assert filter_ids(f"-province:{common}") == {i for p, ids in by_province.items() if p != common for i in ids}
+    assert filter_ids("province:无此省") == set()

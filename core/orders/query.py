@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from peewee import Expression
+from peewee import SQL, Expression, fn
 
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
@@ -325,6 +325,36 @@ def _prefix(col):
     return handler
 
 
+def _province(term: Term, ctx: _Ctx) -> Expression:
+    """A province prefix. One that many orders share (more than 1 in ``_COMMON_RATIO``) is
+    marked so (``likelihood``): a page of it then walks its sort index and stops after a page,
+    instead of reading and sorting every order of the province; its count still reads the
+    province index."""
+    common = False
+
+    def one(v: str) -> Expression:
+        nonlocal common
+        e = _glob_prefix(Order.province, v)
+        common = common or _common(e)
+        return e
+
+    e = _any_of(term, ctx, one)
+    return _eq_op(term, fn.likelihood(e, SQL("0.5")) if common else e)
+
+
+_COMMON_RATIO = 50
+
+
+def _common(condition: Expression) -> bool:
+    """Whether more than 1 in ``_COMMON_RATIO`` orders meet ``condition`` (an indexed one: a
+    bounded count over its index)."""
+    db = Order._meta.database
+    orders = db.execute_sql('SELECT max("id") FROM "order"').fetchone()[0] or 0
+    cap = max(1, orders // _COMMON_RATIO)
+    sub = Order.select(SQL("1")).where(condition).limit(cap)
+    return Order.select(fn.COUNT(SQL("*"))).from_(sub.alias("m")).scalar() >= cap
+
+
 def _sku(term: Term, ctx: _Ctx) -> Expression:
     if term.op == "=":
         return _any_of(term, ctx, lambda v: sku_index.matches(v, exact=True))
@@ -556,7 +586,7 @@ _HANDLERS: dict[str, _Handler] = {
     "printed": _Handler(_printed),
     "exception": _Handler(_exception),
     "blocked": _Handler(_blocked),
-    "province": _Handler(_prefix(Order.province)),
+    "province": _Handler(_province),
     "city": _Handler(_prefix(Order.city)),
     "town": _Handler(_prefix(Order.town)),
     "sku": _Handler(_sku),
