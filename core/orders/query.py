@@ -24,12 +24,12 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from peewee import SQL, Expression, fn
+from peewee import Expression
 
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
 from dadan.core.models import Order, OrderTag, Shop, Tag, has_exception, has_tracking, is_pending
-from dadan.core.orders import couriers, fulltext, sku_index
+from dadan.core.orders import couriers, fulltext, selectivity, sku_index
 from dadan.core.orders.rules import FLAG_BY_KEY, Flag
 from dadan.core.timeutil import DEFAULT_TZ, to_local, to_utc, utcnow
 
@@ -325,34 +325,17 @@ def _prefix(col):
     return handler
 
 
-def _province(term: Term, ctx: _Ctx) -> Expression:
-    """A province prefix. One that many orders share (more than 1 in ``_COMMON_RATIO``) is
-    marked so (``likelihood``): a page of it then walks its sort index and stops after a page,
-    instead of reading and sorting every order of the province; its count still reads the
-    province index."""
+def _province(term: Term, ctx: _Ctx) -> Expression:  # a common prefix marked so (core.orders.selectivity)
     common = False
 
     def one(v: str) -> Expression:
         nonlocal common
         e = _glob_prefix(Order.province, v)
-        common = common or _common(e)
+        common = common or selectivity.is_common(e)
         return e
 
     e = _any_of(term, ctx, one)
-    return _eq_op(term, fn.likelihood(e, SQL("0.5")) if common else e)
-
-
-_COMMON_RATIO = 50
-
-
-def _common(condition: Expression) -> bool:
-    """Whether more than 1 in ``_COMMON_RATIO`` orders meet ``condition`` (an indexed one: a
-    bounded count over its index)."""
-    db = Order._meta.database
-    orders = db.execute_sql('SELECT max("id") FROM "order"').fetchone()[0] or 0
-    cap = max(1, orders // _COMMON_RATIO)
-    sub = Order.select(SQL("1")).where(condition).limit(cap)
-    return Order.select(fn.COUNT(SQL("*"))).from_(sub.alias("m")).scalar() >= cap
+    return _eq_op(term, selectivity.marked_common(e) if common else e)
 
 
 def _sku(term: Term, ctx: _Ctx) -> Expression:

@@ -15,7 +15,7 @@ codes exactly as ``sku_text`` spells them.
 How the planner reads the pairs depends on how many orders a value matches, which
 :func:`matches` looks up first (a bounded count of the pairs, a few milliseconds): a value
 matching few orders reads them by id (``id IN (...)``); one matching more than 1 in
-:data:`DENSE_RATIO` of them is written ``+id IN (...)``, so that a page walks its sort index
+:data:`~dadan.core.orders.selectivity.COMMON_RATIO` of them is written ``+id IN (...)``, so that a page walks its sort index
 and stops after a page instead of reading and sorting every match. A filter that is one
 ``sku:`` term alone is counted from the pairs (:meth:`SkuMatch.count`), never from the
 orders' rows.
@@ -30,9 +30,9 @@ from peewee import SQL, Database, Expression, NodeList
 
 from dadan.core.db import database
 from dadan.core.models import Order
+from dadan.core.orders.selectivity import common_cap
 
 TABLE = "order_sku"
-DENSE_RATIO = 50  # a value matching more than 1 in this many orders is "dense"
 
 
 def _codes(ref: str) -> str:
@@ -93,8 +93,7 @@ class SkuMatch(Expression):
 
 def _dense(condition: str, param: str) -> bool:
     db = database()
-    orders = db.execute_sql('SELECT max("id") FROM "order"').fetchone()[0] or 0
-    cap = max(1, orders // DENSE_RATIO)
+    cap = common_cap()
     sql = f'SELECT count(*) FROM (SELECT 1 FROM "{TABLE}" WHERE {condition} LIMIT ?)'
     return db.execute_sql(sql, (param, cap)).fetchone()[0] >= cap
 
