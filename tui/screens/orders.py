@@ -124,11 +124,8 @@ class OrdersScreen(Screen):
 
     def on_mount(self) -> None:
         self.table.focus()
-        # one counting pass at launch: a view's filter is counted by the view tabs only
-        self.table.reload(from_top=True, count=not self._counted_by_tabs())
-        # the view counts start with the first page, in their own thread: their SQL runs
-        # outside the GIL, so the first paint does not wait for them (bench/bench_counts.py)
-        self.tabs.refresh_counts()
+        self.table.reload(from_top=True, count=not self.table.is_a_view(self.views))
+        self.tabs.refresh_counts()  # with the first page: its SQL runs outside the GIL (bench_counts)
 
     def load(self) -> None:
         """After a recompose (a language switch): table focus, rows and counts again."""
@@ -158,7 +155,7 @@ class OrdersScreen(Screen):
 
     def refresh_orders(self) -> None:
         """Re-read the current page (same position), the count and the view counts."""
-        self.table.reload(count=not self._counted_by_tabs())
+        self.table.reload(count=not self.table.is_a_view(self.views))
         self.tabs.refresh_counts()
         self.query_one(StatusLine).refresh_status()
 
@@ -191,20 +188,9 @@ class OrdersScreen(Screen):
         event.stop()
         self.refresh_orders()  # printed orders leave "to print": rows and tab counts, without r
 
-    def _counted_by_tabs(self) -> bool:
-        query = self.current_query.strip()
-        return any(v.query.strip() == query for v in self.views)
-
     @on(ViewCountsRead)
     def _view_counts_read(self, event: ViewCountsRead) -> None:
-        query = self.current_query.strip()
-        view = next((v for v in event.views if v.query.strip() == query), None)
-        if view is None:
-            return
-        if view.key in event.counts:
-            self.table.take_count(view.query, event.counts[view.key])
-        else:
-            self.table.request_count()
+        self.table.take_view_counts(event.views, event.counts)
 
     @on(ViewsChanged)
     def _views_changed(self, event: ViewsChanged) -> None:

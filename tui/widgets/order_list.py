@@ -31,6 +31,7 @@ from dadan.core.i18n import tr
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.listing import Page, count, fetch_page, parse_sort
 from dadan.core.orders.selection import Selection
+from dadan.core.orders.views import View
 from dadan.tui.messages import CountShown, FilterChecked, FirstPageShown, PageRequest, PageShown, SelectionChanged
 from dadan.tui.widgets.error_modal import WorkerErrorsToApp
 from dadan.tui.widgets.order_table import OrderTable, RenderContext
@@ -126,16 +127,21 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         if count:
             self._request_count()
 
-    def take_count(self, query: str, n: int) -> None:
-        """The matching count of ``query``, counted elsewhere (the view tabs' pass); ignored
-        unless it is the list's filter. A count of the list's own on its way is superseded."""
-        if query.strip() == self.state.query.strip():
-            self._count_gen += 1
-            self._show_count(n)
+    def is_a_view(self, views: list[View]) -> bool:
+        """Whether the list's filter is one of ``views``' (the view tabs count it: one pass)."""
+        return any(v.query.strip() == self.state.query.strip() for v in views)
 
-    def request_count(self) -> None:
-        """Count the list's filter (in a worker)."""
-        self._request_count()
+    def take_view_counts(self, views: list[View], counts: dict[str, int]) -> None:
+        """The view tabs' counts: the one of the list's filter, if it is a view's, is its count
+        (a count of the list's own on its way is superseded); a view left uncounted is counted."""
+        view = next((v for v in views if v.query.strip() == self.state.query.strip()), None)
+        if view is None:
+            return
+        if view.key not in counts:
+            self._request_count()
+            return
+        self._count_gen += 1
+        self._show_count(counts[view.key])
 
     def set_sort(self, sort: str) -> None:
         if sort != self.state.sort:
