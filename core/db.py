@@ -130,6 +130,22 @@ def _m6_short_free_text(db: Database) -> None:
     upgrade_index(db)
 
 
+def _m7_counts(db: Database) -> None:
+    """View counts from indexes: the (code, order) table behind ``sku:`` with its triggers
+    (:mod:`dadan.core.orders.sku_index`) filled from every order, and the pending orders'
+    deadline index behind the due-soon view. Kept statistics are extended to both, so the
+    planner takes them at once."""
+    from dadan.core.models import PENDING_DUE_INDEX, PENDING_DUE_INDEX_NAME
+    from dadan.core.orders import sku_index
+
+    sku_index.create_index(db)
+    db.execute(PENDING_DUE_INDEX)  # CREATE INDEX IF NOT EXISTS
+    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
+    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
+        db.execute_sql(f'ANALYZE "{PENDING_DUE_INDEX_NAME}"')
+        db.execute_sql(f'ANALYZE "{sku_index.TABLE}"')
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -138,6 +154,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (4, "order free-text index", _m4_order_fulltext),
     (5, "archived orders", _m5_archived_orders),
     (6, "short free-text terms from the index", _m6_short_free_text),
+    (7, "sku code table and pending deadline index", _m7_counts),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -109,6 +109,15 @@ class ViewsChanged(Message):
 
 
 @dataclass
+class ViewCountsRead(Message):
+    """The view tabs counted ``views`` in one pass (view key -> count; a view whose filter
+    does not parse has none)."""
+
+    views: list[View]
+    counts: dict[str, int]
+
+
+@dataclass
 class ViewSaved(Message):
     """The view tabs saved the filter as a view (it is the active tab now)."""
 

@@ -23,6 +23,7 @@ from peewee import Expression, Tuple, fn
 from dadan.core.errors import DadanError
 from dadan.core.models import Order
 from dadan.core.orders import fulltext
+from dadan.core.orders.sku_index import SkuMatch
 
 # sort name -> (field, nullable)
 SORTABLE: dict[str, tuple[Any, bool]] = {
@@ -198,10 +199,13 @@ def fetch_page(where_expr: Expression | None, sort: str = DEFAULT_SORT, *, after
 
 
 def count(where_expr: Expression | None) -> int:
-    """How many orders match (``None``: all)."""
+    """How many orders match (``None``: all). A lone free-text term is counted in its index, a
+    lone ``sku:`` term from its own table (:class:`~dadan.core.orders.sku_index.SkuMatch`)."""
     alone = fulltext.count_alone(where_expr)
     if alone is not None:
         return alone
+    if isinstance(where_expr, SkuMatch):
+        return where_expr.count()
     q = Order.select(fn.COUNT(Order.id))
     if where_expr is not None:
         q = q.where(where_expr)

@@ -28,8 +28,8 @@ from peewee import Expression
 
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
-from dadan.core.models import Order, OrderTag, Shop, Tag, has_exception, has_tracking
-from dadan.core.orders import couriers, fulltext
+from dadan.core.models import Order, OrderTag, Shop, Tag, has_exception, has_tracking, is_pending
+from dadan.core.orders import couriers, fulltext, selectivity, sku_index
 from dadan.core.orders.rules import FLAG_BY_KEY, Flag
 from dadan.core.timeutil import DEFAULT_TZ, to_local, to_utc, utcnow
 
@@ -239,7 +239,7 @@ _STATUS_ZH = {"待发货": "pending", "待打印": "new", "已打印": "printed"
 
 def _status_expr(key: str) -> Expression | None:
     return {
-        "pending": (Order.order_status == 1) & Order.state.in_(["new", "printed"]),
+        "pending": is_pending(),
         "new": Order.state == "new",
         "printed": Order.state == "printed",
         "shipped": Order.state.in_(["shipped", "confirmed"]) | (Order.order_status == 2),
@@ -303,7 +303,7 @@ _FLAG_ZH = {"退款": Flag.REFUND, "售后": Flag.AFTER_SALE, "取消": Flag.CAN
 
 
 def _overdue_expr(ctx: _Ctx) -> Expression:
-    return (Order.last_ship_time < ctx.now) & Order.state.in_(["new", "printed"]) & (Order.order_status == 1)
+    return (Order.last_ship_time < ctx.now) & is_pending()
 
 
 def _overdue(term: Term, ctx: _Ctx) -> Expression:
@@ -325,10 +325,23 @@ def _prefix(col):
     return handler
 
 
+def _province(term: Term, ctx: _Ctx) -> Expression:  # a common prefix marked so (core.orders.selectivity)
+    common = False
+
+    def one(v: str) -> Expression:
+        nonlocal common
+        e = _glob_prefix(Order.province, v)
+        common = common or selectivity.is_common(e)
+        return e
+
+    e = _any_of(term, ctx, one)
+    return _eq_op(term, selectivity.marked_common(e) if common else e)
+
+
 def _sku(term: Term, ctx: _Ctx) -> Expression:
     if term.op == "=":
-        return _any_of(term, ctx, lambda v: Order.sku_text.contains(f"|{v.lower()}|"))
-    return _eq_op(term, _any_of(term, ctx, lambda v: Order.sku_text.contains(f"|{v.lower()}")))
+        return _any_of(term, ctx, lambda v: sku_index.matches(v, exact=True))
+    return _eq_op(term, _any_of(term, ctx, sku_index.matches))
 
 
 def _goods(term: Term, ctx: _Ctx) -> Expression:
@@ -556,7 +569,7 @@ _HANDLERS: dict[str, _Handler] = {
     "printed": _Handler(_printed),
     "exception": _Handler(_exception),
     "blocked": _Handler(_blocked),
-    "province": _Handler(_prefix(Order.province)),
+    "province": _Handler(_province),
     "city": _Handler(_prefix(Order.city)),
     "town": _Handler(_prefix(Order.town)),
     "sku": _Handler(_sku),

@@ -34,11 +34,11 @@ from dadan.tui.messages import (
     FilterChanged,
     FilterChecked,
     FilterSubmitted,
-    FirstPageShown,
     OrderScanned,
     PageShown,
     PrintJobChanged,
     SelectionChanged,
+    ViewCountsRead,
     ViewSaved,
     ViewsChanged,
     ViewSelected,
@@ -124,7 +124,8 @@ class OrdersScreen(Screen):
 
     def on_mount(self) -> None:
         self.table.focus()
-        self.table.reload(from_top=True)
+        self.table.reload(from_top=True, count=not self.table.is_a_view(self.views))
+        self.tabs.refresh_counts()  # with the first page: its SQL runs outside the GIL (bench_counts)
 
     def load(self) -> None:
         """After a recompose (a language switch): table focus, rows and counts again."""
@@ -154,7 +155,7 @@ class OrdersScreen(Screen):
 
     def refresh_orders(self) -> None:
         """Re-read the current page (same position), the count and the view counts."""
-        self.table.reload()
+        self.table.reload(count=not self.table.is_a_view(self.views))
         self.tabs.refresh_counts()
         self.query_one(StatusLine).refresh_status()
 
@@ -187,9 +188,9 @@ class OrdersScreen(Screen):
         event.stop()
         self.refresh_orders()  # printed orders leave "to print": rows and tab counts, without r
 
-    @on(FirstPageShown)
-    def _first_page_shown(self, _event: FirstPageShown) -> None:
-        self.tabs.refresh_counts()  # after the first paint: the counts must not slow it down
+    @on(ViewCountsRead)
+    def _view_counts_read(self, event: ViewCountsRead) -> None:
+        self.table.take_view_counts(event.views, event.counts)
 
     @on(ViewsChanged)
     def _views_changed(self, event: ViewsChanged) -> None:

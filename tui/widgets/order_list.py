@@ -31,6 +31,7 @@ from dadan.core.i18n import tr
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.listing import Page, count, fetch_page, parse_sort
 from dadan.core.orders.selection import Selection
+from dadan.core.orders.views import View
 from dadan.tui.messages import CountShown, FilterChecked, FirstPageShown, PageRequest, PageShown, SelectionChanged
 from dadan.tui.widgets.error_modal import WorkerErrorsToApp
 from dadan.tui.widgets.order_table import OrderTable, RenderContext
@@ -121,14 +122,31 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         """Take the focus when the next page is painted, if nothing else has it by then."""
         self._focus_with_page = True
 
-    def reload(self, *, from_top: bool = False) -> None:
-        """Re-read the current page (same position; ``from_top``: the first page) and the count,
-        without flicker."""
+    def reload(self, *, from_top: bool = False, count: bool = True) -> None:
+        """Re-read the current page (same position; ``from_top``: the first page) and the count
+        (unless ``count`` is False: it comes from :meth:`take_count`), without flicker."""
         if from_top:
             self._request_page(("first",), "top")
         else:
             self._request_page(self.state.anchor, "keep")
-        self._request_count()
+        if count:
+            self._request_count()
+
+    def is_a_view(self, views: list[View]) -> bool:
+        """Whether the list's filter is one of ``views``' (the view tabs count it: one pass)."""
+        return any(v.query.strip() == self.state.query.strip() for v in views)
+
+    def take_view_counts(self, views: list[View], counts: dict[str, int]) -> None:
+        """The view tabs' counts: the one of the list's filter, if it is a view's, is its count
+        (a count of the list's own on its way is superseded); a view left uncounted is counted."""
+        view = next((v for v in views if v.query.strip() == self.state.query.strip()), None)
+        if view is None:
+            return
+        if view.key not in counts:
+            self._request_count()
+            return
+        self._count_gen += 1
+        self._show_count(counts[view.key])
 
     def set_sort(self, sort: str) -> None:
         if sort != self.state.sort:
@@ -257,11 +275,14 @@ class OrderList(WorkerErrorsToApp, OrderTable):
     def _apply_count(self, gen: int, query: str, n: int) -> None:
         if gen != self._count_gen or query != self.state.query:
             return
+        self._show_count(n)
+
+    def _show_count(self, n: int) -> None:
         st = self.state
         st.total = n
         if st.anchor[0] == "last" and st.page is not None:
             st.start = max(0, n - len(st.page.rows))
-        self.post_message(CountShown(n, query))
+        self.post_message(CountShown(n, st.query))
         if st.selection.all_matching:
             self._selection_changed()
 

@@ -4,6 +4,8 @@ The tabs read their own counts (and the saved views) in a thread worker, every
 ``VIEW_COUNTS_SECONDS``; the next read is armed only after the last one finished, so reads
 never overlap. A changed list of views is announced with :class:`~dadan.tui.messages.ViewsChanged`;
 :meth:`ViewTabs.save_view` saves a filter as a view (:class:`~dadan.tui.messages.ViewSaved`).
+Each pass's counts are announced (:class:`~dadan.tui.messages.ViewCountsRead`): the order list
+showing a view's filter takes its count from there instead of counting it again.
 The line is re-rendered only when its text changes, so a count refresh that finds the same
 numbers repaints nothing."""
 
@@ -21,7 +23,7 @@ from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
 from dadan.core.orders.views import View
 from dadan.tui.cells import crop
-from dadan.tui.messages import ViewSaved, ViewsChanged, ViewSelected
+from dadan.tui.messages import ViewCountsRead, ViewSaved, ViewsChanged, ViewSelected
 from dadan.tui.widgets.error_modal import WorkerErrorsToApp
 
 VIEW_COUNTS_SECONDS = 30.0
@@ -95,6 +97,7 @@ class ViewTabs(WorkerErrorsToApp, Static):
             self.set_views(views, self.active)
             self.post_message(ViewsChanged(list(views)))
         self.set_counts(counts)
+        self.post_message(ViewCountsRead(list(views), dict(counts)))
         # re-arm only now that this run is done: runs never overlap
         if self._timer is not None:
             self._timer.stop()
