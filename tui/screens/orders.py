@@ -203,10 +203,7 @@ class OrdersScreen(Screen):
     @on(FilterSubmitted)
     def _filter_submitted(self, event: FilterSubmitted) -> None:
         self._apply_filter(event.query, force=True)
-        # The table takes the focus with the new rows, in one repaint: a focus change repaints
-        # every cell of the table, and doing it before the rows came doubled Enter's cost. A key
-        # pressed meanwhile gives it the focus at once (on_key), so no key is lost.
-        self.set_focus(None)
+        self.set_focus(None)  # the table takes it with its rows (or the next key: on_key)
         self.table.focus_with_next_page()
 
     def _apply_filter(self, query: str, force: bool = False) -> None:

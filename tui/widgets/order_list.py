@@ -119,7 +119,10 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         self._request_page(("first",), "top", recount=True)
 
     def focus_with_next_page(self) -> None:
-        """Take the focus when the next page is painted, if nothing else has it by then."""
+        """Take the focus when the next page is painted, if nothing else has it by then: in the
+        same repaint as the rows (a focus change repaints every cell of the table, and doing it
+        before the rows came doubled Enter's cost). The screen gives the table the focus at
+        once when a key comes first, so no key is lost."""
         self._focus_with_page = True
 
     def reload(self, *, from_top: bool = False, count: bool = True) -> None:
