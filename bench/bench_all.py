@@ -34,6 +34,8 @@ BENCHES = {
     "demo": lambda sizes: [[HERE / "bench_demo.py", "--sizes", _sizes_list(sizes)]],
     "tui": lambda sizes: [[HERE / "bench_tui.py", "--orders", str(n), "--runs", "3"] for n in sizes],
     "typing": lambda sizes: [[HERE / "bench_typing.py", "--sizes", _sizes_list(sizes), "--runs", "3"]],
+    "counts": lambda sizes: [[HERE / "bench_counts.py", "--orders", _sizes_list(sizes), "--runs", "3"]],
+    "writes": lambda sizes: [[HERE / "bench_writes.py", "--orders", _sizes_list(sizes), "--runs", "3"]],
     "fulltext": lambda sizes: [[HERE / "bench_fulltext.py", "--orders", _sizes_list(sizes), "--runs", "3"]],
 }
 

@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_tui import NOW, ROOT, _env, build  # noqa: E402
+from growth import Figure, record  # noqa: E402
 
 GOAL_MS = 100.0
 SETTLE_GOAL_S = 1.0
@@ -147,6 +148,7 @@ def main() -> int:
     ap.add_argument("--orders", default="10000,100000,1000000")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--json", help="append the figures to this file (bench/bench_all.py reads it)")
     ap.add_argument("--child-queries", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--child-settle", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -175,6 +177,17 @@ def main() -> int:
     settled = [statistics.median(r["settle"]) for r in results.values()]
     print(f"{'settled after launch (all counts filled)':<48}"
           + "".join(f"{s:>11.3f} s {'OK' if s <= SETTLE_GOAL_S else 'MISSED':>6}" for s in settled))
+    figures = []
+    for n, r in results.items():
+        figures.append(Figure("view counts, the slowest of the built-in views", n, max(v[3] for v in r["views"]),
+                              "ms", GOAL_MS, goal_at=1_000_000))
+        figures.append(Figure(f"structured filters, the slowest count of {len(r['filters'])}", n,
+                              max(f[2] for f in r["filters"]), "ms", GOAL_MS, goal_at=1_000_000))
+        figures.append(Figure(f"structured filters, the slowest first page of {len(r['filters'])}", n,
+                              max(f[3] for f in r["filters"]), "ms", GOAL_MS, goal_at=1_000_000))
+        figures.append(Figure("screen settled after launch (every count filled)", n, statistics.median(r["settle"]),
+                              "s", SETTLE_GOAL_S, goal_at=1_000_000))
+    record(args.json, figures)
     print("matches: " + "; ".join(f"{n:,}: " + ", ".join(f"{q} {m:,}" for q, m, *_ in r["filters"])
                                   for n, r in results.items()))
     return 0

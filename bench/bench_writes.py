@@ -35,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_tui import ROOT, build  # noqa: E402
+from growth import Figure, record  # noqa: E402
 
 BATCH = 10_000
 IMPORT_ROWS = 50_000
@@ -163,6 +164,7 @@ def main() -> None:
     ap.add_argument("--orders", default="10000,100000,1000000")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--json", help="append the figures to this file (bench/bench_all.py reads it)")
     ap.add_argument("--child", nargs=4, metavar=("DB", "RUNS", "XLSX", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -197,6 +199,10 @@ def main() -> None:
     print("|---|---|" + "---|" * len(sizes))
     for key in GOALS:
         print(f"| {labels[key]} | {goals[key]} | " + " | ".join(_mark(key, table[n][key]) for n in sizes) + " |")
+    record(args.json, [
+        Figure(f"{labels[key]} into a database of that size", n, table[n][key], "s" if key == "import_s" else "orders/s",
+               GOALS[key][0], higher_is_better=GOALS[key][1])
+        for key in GOALS for n in sizes])
 
 
 if __name__ == "__main__":
