@@ -60,7 +60,7 @@ def _sn(i: int) -> str:
     return f"240101-{i:015d}"
 
 
-def make(shop, first: int, n: int, *, status: int = 2, shipped=OLD, **fields) -> list[int]:
+def make(shop, first: int, n: int, *, status: int = 2, shipped=OLD, source: str = "api", **fields) -> list[int]:
     recs = [{"order_sn": _sn(i), "order_status": status, "refund_status": 1,
              "pay_time": dt.datetime(2024, 1, 1, 8), "pay_amount_fen": 1999 + i, "province": "浙江省",
              "city": "杭州市", "town": "西湖区", "remark": f"备注{i}", "tracking_number": f"YT{i:013d}",
@@ -68,7 +68,7 @@ def make(shop, first: int, n: int, *, status: int = 2, shipped=OLD, **fields) ->
              "items": [{"goods_name": "保温杯", "goods_spec": "红色", "goods_count": 2, "outer_id": "A12"},
                        {"goods_name": "杯盖", "goods_count": 1, "outer_id": "B07"}]}
             for i in range(first, first + n)]
-    upsert_orders(shop.id, recs, source="api")
+    upsert_orders(shop.id, recs, source=source)
     ids = [o.id for o in Order.select(Order.id).where(Order.order_sn.in_([r["order_sn"] for r in recs]))]
     Order.update(shipping_time=shipped, **fields).where(Order.id.in_(ids)).execute()
     return ids
@@ -259,13 +259,40 @@ def test_restore_gives_back_the_identical_order_with_items_tags_and_history(shop
 def test_restore_refuses_an_order_synced_again_and_takes_a_new_id_when_its_own_is_taken(shop):
     ids = make(shop, 0, 2)
     archive(180, actor="a")
-    make(shop, 0, 1, status=1, shipped=None)  # the platform sent order 0 again: it is hot
+    make(shop, 0, 1, status=1, shipped=None, source="import")  # an old file brought order 0 back: it is hot
     with pytest.raises(Exception, match="already"):
         restore(_sn(0), actor="a")
     newer = make(shop, 5, 1, status=1, shipped=None)[0]
     assert newer == ids[1] or newer > ids[1]
     restored = restore(_sn(1), actor="a")
     assert Order.get_by_id(restored).order_sn == _sn(1) and len(Order.get_by_id(restored).items) == 2
+
+
+def test_an_archived_order_the_platform_changes_comes_back_with_its_history(shop):
+    """Sync brings an after-sale on an order archived months ago: the order comes back from the
+    archive (same id, its events and tags) and takes the change, never a fresh copy beside it."""
+    (oid,) = make(shop, 0, 1)
+    make(shop, 1, 1)
+    with write():
+        audit.order_event(oid, "ship", "shipped YT0")
+    before = rows_of(oid)
+    archive(180, actor="ann")
+    assert not Order.select().exists()
+    rec = {"order_sn": _sn(0), "order_status": 2, "refund_status": 2, "after_sales_status": 2,
+           "pay_time": dt.datetime(2024, 1, 1, 8), "pay_amount_fen": 1999, "updated_at": NOW,
+           "items": [{"goods_name": "保温杯", "goods_spec": "红色", "goods_count": 2, "outer_id": "A12"},
+                     {"goods_name": "杯盖", "goods_count": 1, "outer_id": "B07"}]}
+    res = upsert_orders(shop.id, [rec], source="api")
+    assert res.restored == 1 and res.new == 0 and res.changed == 1
+    order = Order.get(Order.order_sn == _sn(0))
+    assert order.id == oid and order.refund_status == 2
+    assert rows_of(oid)["order_event"][: len(before["order_event"])] == before["order_event"]
+    hot, arc = hot_and_archived()
+    assert hot == {_sn(0)} and arc == {_sn(1)}
+    ev = AuditEvent.get(AuditEvent.action == "restore")
+    assert ev.actor == "sync" and ev.order_id == oid
+    assert Order.select().where(contains("保温杯")).count() == 1
+    fts_ok()
 
 
 def test_find_by_order_or_tracking_number_exact_or_prefix(shop):

@@ -35,6 +35,15 @@ def find(text: str, *, limit: int = 50) -> list[ArchivedOrder]:
     return sorted(found.values(), key=lambda a: -a.id)[:limit]
 
 
+def archived_numbers(shop_id: int, sns: list[str]) -> list[str]:
+    """Which of these order numbers of the shop are in the archive (one indexed query)."""
+    if not sns:
+        return []
+    q = (ArchivedOrder.select(ArchivedOrder.order_sn).distinct()
+         .where((ArchivedOrder.shop_id == shop_id) & ArchivedOrder.order_sn.in_(sns)))
+    return [sn for (sn,) in q.tuples()]
+
+
 def as_order(row: dict) -> Order:
     """An archived order row (column -> stored value) as an unsaved :class:`Order`."""
     fields = {f.column_name: f for f in Order._meta.sorted_fields}

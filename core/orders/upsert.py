@@ -58,6 +58,7 @@ class UpsertResult:
     new_ids: list[int] = field(default_factory=list)
     changed_ids: list[int] = field(default_factory=list)
     losses: list[str] = field(default_factory=list)  # updates that drop items or change an amount
+    restored: int = 0  # archived orders the platform changed: back from the archive, then updated
 
     def __iadd__(self, other: "UpsertResult") -> "UpsertResult":
         self.new += other.new
@@ -67,6 +68,7 @@ class UpsertResult:
         self.new_ids += other.new_ids
         self.changed_ids += other.changed_ids
         self.losses += other.losses
+        self.restored += other.restored
         return self
 
 
@@ -184,6 +186,19 @@ def _existing_items(ids: list[int]) -> dict[int, list[dict]]:
     return out
 
 
+def _restore_archived(shop_id: int, sns: list[str]) -> list[str]:
+    """Archived orders among ``sns`` come back, history and all, before the platform's change to
+    them is applied (an after-sale months later): one order, never a fresh copy beside its
+    archived history. Returns their numbers."""
+    from dadan.core.archive.lookup import archived_numbers
+    from dadan.core.archive.move import restore
+
+    found = archived_numbers(shop_id, sns)
+    for sn in found:
+        restore(sn, actor="sync", shop_id=shop_id)
+    return found
+
+
 def _read_time(text):
     """A stored time as the datetime peewee reads back (the C parser: peewee tries format
     after format with ``strptime``); anything else as peewee reads it."""
@@ -202,6 +217,11 @@ def _upsert_batch(shop_id: int, recs: "list[Mapping] | RecordColumns", source: s
         sns = [str(r["order_sn"]) for r in recs]
     last = dict(zip(sns, range(len(sns))))  # the last record wins for duplicates inside one call
     existing = _existing_rows(shop_id, list(last))
+    if source == "api" and len(existing) < len(last):
+        restored = _restore_archived(shop_id, [sn for sn in last if sn not in existing])
+        if restored:
+            existing.update(_existing_rows(shop_id, restored))
+            res.restored += len(restored)
     old_items = _existing_items([o["id"] for o in existing.values()]) if existing else {}
 
     updates: list[tuple[dict, int]] = []
