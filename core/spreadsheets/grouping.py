@@ -133,7 +133,15 @@ def _one_line_columns(p: ParsedRows) -> dict[str, list]:
             item_data.append(list(map(unit_price, cols.get("goods_price", blank), cols.get("goods_amount", blank),
                                       cols.get("goods_count", blank))))
         n = len(goods)
-        out["items"] = [None if t[:n] == goods else [dict(zip(item_keys, t))] for t in zip(*item_data)]
+        lines: dict[tuple, list[dict]] = {}  # rows of the same goods, count and price share one item list
+
+        def item(t: tuple) -> list[dict] | None:
+            got = lines.get(t)
+            if got is None:
+                got = lines[t] = [dict(zip(item_keys, t))]
+            return got
+
+        out["items"] = [None if t[:n] == goods else item(t) for t in zip(*item_data)]
     return out
 
 
