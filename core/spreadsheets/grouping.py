@@ -186,10 +186,11 @@ def group_orders(p: ParsedRows, rejects: list[RejectedRow], headers: list[str],
     if several:  # orders with several lines: their records replace the first line's values
         pos = {sns[j]: i for i, j in enumerate(order)}
         nones = [None] * len(order)
+        line = p.lines([k for sn, lines in several.items() if sn not in bad_sns for k in lines])
         for sn, lines in several.items():
             if sn in bad_sns:
                 continue
-            rec = _order_record(sn, [p.line(k) for k in lines])
+            rec = _order_record(sn, [line[k] for k in lines])
             i = pos[sn]
             for k, c in cols.items():
                 c[i] = rec.get(k)

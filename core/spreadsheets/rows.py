@@ -218,9 +218,11 @@ class ParsedRows:
     cols: dict[str, list]
     rows: list[int]
 
-    def line(self, j: int) -> dict:
-        """The j-th row as a dict of its parsed values (None where empty)."""
-        return {k: c[j] for k, c in self.cols.items()}
+    def lines(self, idx: Sequence[int]) -> dict[int, dict]:
+        """These rows, each as a dict of its parsed values (None where empty), by position."""
+        keys = list(self.cols)
+        picked = [[c[j] for j in idx] for c in self.cols.values()]
+        return dict(zip(idx, (dict(zip(keys, t)) for t in zip(*picked))))
 
 
 def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress | None = None,
