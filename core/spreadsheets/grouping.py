@@ -133,7 +133,15 @@ def _one_line_columns(p: ParsedRows) -> dict[str, list]:
             item_data.append(list(map(unit_price, cols.get("goods_price", blank), cols.get("goods_amount", blank),
                                       cols.get("goods_count", blank))))
         n = len(goods)
-        out["items"] = [None if t[:n] == goods else [dict(zip(item_keys, t))] for t in zip(*item_data)]
+        lines: dict[tuple, list[dict]] = {}  # rows of the same goods, count and price share one item list
+
+        def item(t: tuple) -> list[dict] | None:
+            got = lines.get(t)
+            if got is None:
+                got = lines[t] = [dict(zip(item_keys, t))]
+            return got
+
+        out["items"] = [None if t[:n] == goods else item(t) for t in zip(*item_data)]
     return out
 
 
@@ -178,10 +186,11 @@ def group_orders(p: ParsedRows, rejects: list[RejectedRow], headers: list[str],
     if several:  # orders with several lines: their records replace the first line's values
         pos = {sns[j]: i for i, j in enumerate(order)}
         nones = [None] * len(order)
+        line = p.lines([k for sn, lines in several.items() if sn not in bad_sns for k in lines])
         for sn, lines in several.items():
             if sn in bad_sns:
                 continue
-            rec = _order_record(sn, [p.line(k) for k in lines])
+            rec = _order_record(sn, [line[k] for k in lines])
             i = pos[sn]
             for k, c in cols.items():
                 c[i] = rec.get(k)

@@ -19,7 +19,7 @@ from dadan.core.spreadsheets.cells import (
     parse_order_sn,
     parse_order_status,
     parse_refund_status,
-    parse_time,
+    time_parser,
 )
 from dadan.core.spreadsheets.errors import CellError, SpreadsheetError
 from dadan.core.spreadsheets.fields import ORDER_MONEY_FIELDS, TIME_FIELDS
@@ -54,8 +54,9 @@ def _converters(layout: Layout, couriers: CourierBook | None, tz: str) -> list[t
                                  "goods_price": parse_money}
     for k in ORDER_MONEY_FIELDS:
         conv[k] = (lambda v: parse_money(v, allow_negative=True)) if k.startswith("discount") else parse_money
+    times = time_parser(tz)
     for k in TIME_FIELDS:
-        conv[k] = lambda v, _tz=tz: parse_time(v, _tz)
+        conv[k] = times
     if couriers is not None:
         def courier(v):
             s = cell_text(v)
@@ -107,6 +108,7 @@ def _parse_line(row: Sequence, i: int, convs, headers: Sequence[str], sn_col: in
 
 _SN_START = frozenset("0123456789\t")  # an order-number cell starting so is no blank or total row
 _TEXT_TYPES = {str, type(None)}
+_NUMBER_TYPES = {bool, int, float}  # equal across types (1 == 1.0 == True)
 
 
 class _Bad:
@@ -138,7 +140,7 @@ def _parse_column(values: Sequence, fn: Callable, required: bool, text_only: boo
     if mostly_distinct:
         try:
             if fn is clean_text:
-                out = [None if v is None or (r := clean_text(v)) == "" else r for v in values]
+                out = [_text(v) if type(v) is str else None if v is None else (clean_text(v) or None) for v in values]
             else:
                 out = [None if v is None or v == "" or (r := fn(v)) == "" else r for v in values]
         except Exception:  # noqa: BLE001 - a bad cell: the shared way marks it
@@ -146,28 +148,14 @@ def _parse_column(values: Sequence, fn: Callable, required: bool, text_only: boo
         else:
             if not (required and None in out):
                 return out, False
-    if text_only or set(map(type, values)) <= _TEXT_TYPES:
-        keys = values
-    else:
-        keys = list(map(_cell_key, values))
-    try:
-        distinct = dict(zip(keys, values))
-    except TypeError:  # an unhashable cell: no sharing
-        keys = list(range(len(values)))
-        distinct = dict(zip(keys, values))
+    keys, pairs = _distinct(values, text_only)
     results: dict = {}
     bad = False
     if fn is clean_text and not required:  # plain text, the commonest column: inline
-        for k, v in distinct.items():
-            if type(v) is str:
-                s = v.strip()
-                if s[:1] in ("=", "'"):
-                    s = clean_text(v)
-                results[k] = s or None
-            else:
-                results[k] = (clean_text(v) or None) if v is not None else None
+        for k, v in pairs:
+            results[k] = _text(v) if type(v) is str else (clean_text(v) or None) if v is not None else None
         return list(map(results.__getitem__, keys)), False
-    for k, v in distinct.items():
+    for k, v in pairs:
         if v is None or v == "":
             r = _BAD if required else None
         else:
@@ -181,6 +169,30 @@ def _parse_column(values: Sequence, fn: Callable, required: bool, text_only: boo
             bad = True
         results[k] = r
     return list(map(results.__getitem__, keys)), bad
+
+
+def _text(v: str) -> str | None:
+    """A text cell as :func:`clean_text` reads it, None when empty (without its guard, the
+    strip is all most cells need)."""
+    s = v.strip()
+    if s[:1] in ("=", "'"):
+        s = clean_text(v)
+    return s or None
+
+
+def _distinct(values: Sequence, text_only: bool) -> tuple[Sequence, list[tuple]]:
+    """A column's cells as keys (one a cell) and its distinct (key, cell) pairs. A cell is its own
+    key unless the column holds two kinds of number (1, 1.0 and True are equal keys but
+    different cells); an unhashable cell makes every cell its own position."""
+    try:
+        distinct = dict.fromkeys(values)
+    except TypeError:  # an unhashable cell: no sharing
+        return range(len(values)), list(enumerate(values))
+    if not text_only and not _NUMBER_TYPES.isdisjoint(map(type, distinct)) and len(
+            _NUMBER_TYPES.intersection(map(type, values))) > 1:
+        keys = list(map(_cell_key, values))
+        return keys, list(dict(zip(keys, values)).items())
+    return values, [(v, v) for v in distinct]
 
 
 def _refuse_short_rows(rows: Sequence[Sequence], start: int, end: int, headers: Sequence[str]) -> None:
@@ -206,9 +218,11 @@ class ParsedRows:
     cols: dict[str, list]
     rows: list[int]
 
-    def line(self, j: int) -> dict:
-        """The j-th row as a dict of its parsed values (None where empty)."""
-        return {k: c[j] for k, c in self.cols.items()}
+    def lines(self, idx: Sequence[int]) -> dict[int, dict]:
+        """These rows, each as a dict of its parsed values (None where empty), by position."""
+        keys = list(self.cols)
+        picked = [[c[j] for j in idx] for c in self.cols.values()]
+        return dict(zip(idx, (dict(zip(keys, t)) for t in zip(*picked))))
 
 
 def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress | None = None,
