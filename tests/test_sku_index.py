@@ -218,6 +218,8 @@ def test_a_deferred_block_pairs_its_new_orders_at_its_end(demo):
             d = Order.create(shop=shop, order_sn="d-4", sku_text="|dfn|")
         assert ("dfn", d.id) not in table_pairs()
     assert _queued() == []
+    plan = " | ".join(r[-1] for r in dbmod.database().execute_sql("EXPLAIN QUERY PLAN " + sku_index.FILL))
+    assert "SCAN q" in plan and "SCAN o" not in plan and "BLOOM" not in plan, plan  # the queue drives, no scan
     assert {("dfa", a.id), ("dfb", a.id), ("dfd", b.id), ("dfn", d.id), ("dfx", stored.id)} <= table_pairs()
     assert not {p for p in table_pairs() if p[0] in ("dfc", "dfe")}  # (c's id may be a fresh order's now)
     assert filter_ids("sku:blk") and filter_ids("sku:blk") == like_ids("blk")

@@ -75,6 +75,14 @@ def create_index(db: Database) -> None:
                    f"""SELECT value, o.id FROM "order" o, {_codes('o')} WHERE o.sku_text != '' AND value != ''""")
 
 
+# CROSS JOIN: the queue drives (see fulltext.deferred). No condition on the order's row: one
+# (``sku_text != ''``) makes the planner build a Bloom filter of every order first, a scan of the
+# table per block (an empty text yields only the code '', left out anyway).
+FILL = (f'INSERT OR IGNORE INTO "{TABLE}" ("code", "order_id") '
+        f'SELECT value, o."id" FROM "{QUEUE}" q CROSS JOIN "order" o ON o."id" = q."id", {_codes("o")} '
+        f"""WHERE q."new" AND value != '' ORDER BY 1, 2""")
+
+
 def defer_inserts(db: Database) -> None:
     """Replace the insert trigger of schema 7 (a row's pairs at once, whatever the writer) by
     one that leaves a bulk block's new orders to :func:`fill_queued`. Call inside a write
@@ -90,10 +98,7 @@ def fill_queued(db: Database) -> None:
     block's end, in the block's transaction, sorted by code (they go into the table's key in
     order). An order updated meanwhile has its pairs already (the update trigger: OR IGNORE
     here); one deleted meanwhile is left out (the join finds no row)."""
-    # CROSS JOIN: the queue drives (see fulltext.deferred)
-    db.execute_sql(f'INSERT OR IGNORE INTO "{TABLE}" ("code", "order_id") '
-                   f'SELECT value, o."id" FROM "{QUEUE}" q CROSS JOIN "order" o ON o."id" = q."id", {_codes("o")} '
-                   f"""WHERE q."new" AND o.sku_text != '' AND value != '' ORDER BY 1, 2""")
+    db.execute_sql(FILL)
 
 
 def _glob_escape(v: str) -> str:
