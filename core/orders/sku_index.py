@@ -7,7 +7,9 @@ keyed by the code first, so a prefix is a range of the key: ``code GLOB 'a12*'``
 
 Triggers on the order table keep it in step with every insert, update of ``sku_text`` and
 delete (a cascade from a deleted shop included), inside the writer's own transaction --
-whatever the writer (upsert, import, demo). They split ``sku_text`` at ``|`` with SQLite's
+whatever the writer (upsert, import, demo); inside a bulk block
+(:func:`dadan.core.orders.fulltext.deferred`) the new orders' pairs come at its end, in one
+sorted statement (:func:`fill_queued`), in the same transaction. They split ``sku_text`` at ``|`` with SQLite's
 JSON functions: ``json_quote`` escapes whatever a code holds (quotes, backslashes, control
 characters) and never a ``|``, so replacing each ``|`` by ``","`` makes a JSON array of the
 codes exactly as ``sku_text`` spells them.
