@@ -146,6 +146,17 @@ def _m7_counts(db: Database) -> None:
         db.execute_sql(f'ANALYZE "{sku_index.TABLE}"')
 
 
+def _m8_sku_pairs_deferred(db: Database) -> None:
+    """A bulk write's new orders get their SKU pairs in one sorted statement at the end of its
+    block, as their free text is indexed (:func:`dadan.core.orders.sku_index.fill_queued`):
+    the free-text queue tells new orders from changed ones, and the insert trigger of step 7
+    leaves the block's new orders to it."""
+    from dadan.core.orders import fulltext, sku_index
+
+    fulltext.queue_new_orders(db)
+    sku_index.defer_inserts(db)
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -155,6 +166,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (5, "archived orders", _m5_archived_orders),
     (6, "short free-text terms from the index", _m6_short_free_text),
     (7, "sku code table and pending deadline index", _m7_counts),
+    (8, "sku pairs of bulk writes filled at the end of the block", _m8_sku_pairs_deferred),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -11,7 +11,7 @@ import pytest
 from dadan.core import db as dbmod
 from dadan.core.demo import demo_records, write_demo
 from dadan.core.models import PENDING_DUE_INDEX_NAME, Order, SchemaVersion, Shop
-from dadan.core.orders import sku_index
+from dadan.core.orders import fulltext, sku_index
 from dadan.core.orders.listing import count, ensure_statistics, explain, fetch_page
 from dadan.core.orders.query import compile_query
 from dadan.core.orders.upsert import upsert_orders
@@ -178,6 +178,108 @@ def test_codes_with_quotes_backslashes_and_control_characters_round_trip(demo):
             assert ids == {oid}, c
         if '"' not in c and not c[:3].isspace():
             assert oid in filter_ids(f"sku:{c[:2]}") == scan_ids(c[:2]), c
+
+
+def _queued() -> list[tuple[int, int]]:
+    return dbmod.database().execute_sql(f'SELECT "id", "new" FROM "{fulltext.QUEUE}" ORDER BY 1').fetchall()
+
+
+def _changed_and_fresh(rng: random.Random, tag: str) -> list[dict]:
+    """Stored orders with new goods codes, and orders the shop does not hold yet."""
+    recs = rng.sample(list(demo_records(N, seed=7, now=NOW)), 40)
+    for i, rec in enumerate(recs):
+        rec["items"] = [dict(it, outer_id=f"{tag}{i % 5}") for it in rec["items"]]
+        rec["updated_at"] = rec["updated_at"] + dt.timedelta(minutes=9)
+    fresh = list(demo_records(30, seed=11, now=NOW))
+    for i, rec in enumerate(fresh):
+        rec["order_sn"] = f"{rec['order_sn']}-{tag}{i}"
+    return recs + fresh
+
+
+def test_a_deferred_block_pairs_its_new_orders_at_its_end(demo):
+    """Inside :func:`fulltext.deferred` new orders are queued, not paired; at the block's end
+    every order's pairs are those of its codes, whatever happened to it meanwhile."""
+    rng = random.Random(12)
+    shop = Shop.get()
+    stored = Order.select().where(Order.sku_text != "").first()
+    with dbmod.write(), fulltext.deferred():
+        a = Order.create(shop=shop, order_sn="d-1", sku_text="|dfa|dfb|")
+        assert ("dfa", a.id) not in table_pairs() and (a.id, 1) in _queued()  # queued, not paired yet
+        b = Order.create(shop=shop, order_sn="d-2", sku_text="|dfc|")
+        Order.update(sku_text="|dfd|").where(Order.id == b.id).execute()  # inserted, then changed
+        c = Order.create(shop=shop, order_sn="d-3", sku_text="|dfe|")
+        Order.delete().where(Order.id == c.id).execute()  # inserted, then deleted
+        Order.update(sku_text="|dfx|").where(Order.id == stored.id).execute()  # stored: paired at once
+        assert ("dfx", stored.id) in table_pairs()
+        res = upsert_orders(shop.id, _changed_and_fresh(rng, "blk"), now=NOW)  # joins the block
+        assert res.changed == 40 and res.new == 30
+        assert {n for _i, n in _queued()} == {0, 1}  # the changed orders are queued for the free text only
+        with fulltext.deferred():  # a nested block joins the outer one
+            d = Order.create(shop=shop, order_sn="d-4", sku_text="|dfn|")
+        assert ("dfn", d.id) not in table_pairs()
+    assert _queued() == []
+    plan = " | ".join(r[-1] for r in dbmod.database().execute_sql("EXPLAIN QUERY PLAN " + sku_index.FILL))
+    assert "SCAN q" in plan and "SCAN o" not in plan and "BLOOM" not in plan, plan  # the queue drives, no scan
+    assert {("dfa", a.id), ("dfb", a.id), ("dfd", b.id), ("dfn", d.id), ("dfx", stored.id)} <= table_pairs()
+    assert not {p for p in table_pairs() if p[0] in ("dfc", "dfe")}  # (c's id may be a fresh order's now)
+    assert filter_ids("sku:blk") and filter_ids("sku:blk") == like_ids("blk")
+    e = Order.create(shop=shop, order_sn="d-5", sku_text="|after|")  # outside a block: at once
+    assert ("after", e.id) in table_pairs()
+    assert_in_step(rng, k=60)
+
+
+def test_a_deferred_block_rolled_back_in_the_middle_leaves_the_table_as_it_was(demo):
+    rng = random.Random(13)
+    shop = Shop.get()
+    before = table_pairs()
+    with pytest.raises(RuntimeError), dbmod.write(), fulltext.deferred():
+        upsert_orders(shop.id, _changed_and_fresh(rng, "gone"), now=NOW)
+        Order.create(shop=shop, order_sn="r-1", sku_text="|rolled|")
+        raise RuntimeError("boom")
+    assert table_pairs() == before and _queued() == []
+    assert filter_ids("sku:gone") == set() == filter_ids("sku:rolled")
+    # an error inside a block whose transaction goes on: what was written is paired and committed
+    with dbmod.write():
+        with pytest.raises(RuntimeError), fulltext.deferred():
+            kept = Order.create(shop=shop, order_sn="r-2", sku_text="|kept|")
+            raise RuntimeError("boom")
+        later = Order.create(shop=shop, order_sn="r-3", sku_text="|later|")  # deferral is off again
+        assert ("later", later.id) in table_pairs()
+    assert filter_ids("sku=kept") == {kept.id} and _queued() == []
+    # a failing upsert of its own rolls back its block and nothing else
+    with pytest.raises(AttributeError):  # (the bad record's items are no mappings)
+        upsert_orders(shop.id, [*_changed_and_fresh(rng, "half"), {"order_sn": None, "items": "not items"}], now=NOW)
+    assert filter_ids("sku:half") == set() and _queued() == []
+    assert_in_step(rng, k=60)
+
+
+_V7_INSERT_TRIGGER = f"""CREATE TRIGGER "{sku_index.TABLE}_insert" AFTER INSERT ON "order" WHEN new.sku_text != '' BEGIN
+    INSERT OR IGNORE INTO "{sku_index.TABLE}" ("code", "order_id") SELECT value, new.id FROM json_each('[' ||
+        replace(json_quote(trim(new.sku_text, '|')), '|', '","') || ']') WHERE value != '';
+END"""
+
+
+def test_a_version_7_database_defers_the_pairs_of_bulk_writes(tmp_path):
+    path = tmp_path / "v7.db"
+    _open(path)
+    write_demo(300, seed=5, now=NOW)
+    db = dbmod.database()
+    with dbmod.write():  # as a version-7 database was: pairs at once, a queue without "new"
+        db.execute_sql(f'DROP TRIGGER "{sku_index.TABLE}_insert"')
+        db.execute_sql(_V7_INSERT_TRIGGER)
+        db.execute_sql(f'DROP TABLE "{fulltext.QUEUE}"')
+        db.execute_sql(f'CREATE TABLE "{fulltext.QUEUE}" ("id" INTEGER PRIMARY KEY)')
+        SchemaVersion.delete().where(SchemaVersion.version > 7).execute()
+    dbmod.close_database()
+    db = dbmod.open_database(f"sqlite:///{path}")
+    assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION >= 8
+    trigger = db.execute_sql("SELECT sql FROM sqlite_master WHERE name = ?", (f"{sku_index.TABLE}_insert",)).fetchone()[0]
+    assert fulltext.DEFERRING in trigger
+    assert "new" in {c.name for c in db.get_columns(fulltext.QUEUE)}
+    upsert_orders(Shop.get().id, _changed_and_fresh(random.Random(14), "mig"), now=NOW)
+    write_demo(50, seed=6, now=NOW, shop_name="another")
+    assert filter_ids("sku:mig") and _queued() == []
+    assert_in_step(random.Random(15), k=60)
 
 
 def test_a_version_4_database_gains_the_table_and_the_index(tmp_path):

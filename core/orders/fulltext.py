@@ -53,8 +53,8 @@ WALK = {"free_text_walk": True}  # SQL context options of a page query that may 
 WALK_BUDGET_S = 0.03  # a page's walk of the sort index taking longer is given up for the index's rowids
 
 _DEFER = f"{TABLE}_defer"  # holds a row while a bulk writer defers the index of new orders (see deferred)
-_PENDING = f"{TABLE}_pending"  # new orders not indexed yet
-_DEFERRING = f'EXISTS (SELECT 1 FROM "{_DEFER}")'
+QUEUE = _PENDING = f"{TABLE}_pending"  # orders not indexed yet; "new": inserted in the block
+DEFERRING = f'EXISTS (SELECT 1 FROM "{_DEFER}")'
 _INDEXED = f'NOT EXISTS (SELECT 1 FROM "{_PENDING}" WHERE "id" = old.id)'
 _TEXT = "search_text || char(31, 31)"  # (SQL of SENTINEL)
 _INDEX_NEW = f'INSERT INTO "{TABLE}" (rowid, search_text) VALUES (new.id, new.{_TEXT});'
@@ -66,11 +66,11 @@ _DDL = (
         search_text, content='{VIEW}', content_rowid='id', tokenize='trigram case_sensitive 1')""",
     f'CREATE VIRTUAL TABLE IF NOT EXISTS "{VOCAB}" USING fts5vocab("{TABLE}", row)',
     f'CREATE TABLE IF NOT EXISTS "{_DEFER}" ("on" INTEGER NOT NULL)',
-    f'CREATE TABLE IF NOT EXISTS "{_PENDING}" ("id" INTEGER PRIMARY KEY)',
-    f"""CREATE TRIGGER IF NOT EXISTS "{TABLE}_insert" AFTER INSERT ON "order" WHEN NOT {_DEFERRING} BEGIN
+    f'CREATE TABLE IF NOT EXISTS "{_PENDING}" ("id" INTEGER PRIMARY KEY, "new" INTEGER NOT NULL DEFAULT 1)',
+    f"""CREATE TRIGGER IF NOT EXISTS "{TABLE}_insert" AFTER INSERT ON "order" WHEN NOT {DEFERRING} BEGIN
         {_INDEX_NEW}
     END""",
-    f"""CREATE TRIGGER IF NOT EXISTS "{TABLE}_insert_deferred" AFTER INSERT ON "order" WHEN {_DEFERRING} BEGIN
+    f"""CREATE TRIGGER IF NOT EXISTS "{TABLE}_insert_deferred" AFTER INSERT ON "order" WHEN {DEFERRING} BEGIN
         INSERT OR IGNORE INTO "{_PENDING}" ("id") VALUES (new.id);
     END""",
     f"""CREATE TRIGGER IF NOT EXISTS "{TABLE}_update" AFTER UPDATE OF search_text ON "order"
@@ -117,6 +117,8 @@ def deferred(db: Database | None = None):
     delete of a queued order leaves the index alone (the queue reads the order's text at the
     end), any other is applied at once. The queue is applied even when the block fails, so a
     caller that goes on and commits leaves no order out. Nested blocks join the outer one.
+    The same switch defers the new orders' SKU pairs (:func:`dadan.core.orders.sku_index.fill_queued`),
+    filled right after the index.
     (No savepoint of its own: FTS5 writes every row's change out at once inside a savepoint.)"""
     db = db or database()
     if db.execute_sql(f'SELECT 1 FROM "{_DEFER}"').fetchone():
@@ -131,7 +133,18 @@ def deferred(db: Database | None = None):
         # the queue's, would otherwise scan a million orders)
         db.execute_sql(f"""INSERT INTO "{TABLE}" (rowid, search_text)
                            SELECT o."id", o.{_TEXT} FROM "{_PENDING}" p CROSS JOIN "order" o ON o."id" = p."id" """)
+        from dadan.core.orders import sku_index  # (it reads this module's switch and queue)
+
+        sku_index.fill_queued(db)
         db.execute_sql(f'DELETE FROM "{_PENDING}"')
+
+
+def queue_new_orders(db: Database) -> None:
+    """Give the queue of schema 4 to 7 its "new" column (it is empty outside a block: made
+    again). Call inside a write transaction (a migration step)."""
+    db.execute_sql(f'DROP TABLE IF EXISTS "{_PENDING}"')
+    for ddl in _DDL:
+        db.execute_sql(ddl)
 
 
 def reindex_deferred(ids: list[int], db: Database | None = None) -> None:
@@ -150,7 +163,7 @@ def reindex_deferred(ids: list[int], db: Database | None = None) -> None:
     db.execute_sql(f"""INSERT INTO "{TABLE}" ("{TABLE}", rowid, search_text)
                        SELECT 'delete', o."id", o.{_TEXT} FROM json_each(?) j CROSS JOIN "order" o
                        ON o."id" = j.value WHERE j.value NOT IN (SELECT "id" FROM "{_PENDING}")""", (listed,))
-    db.execute_sql(f'INSERT OR IGNORE INTO "{_PENDING}" ("id") SELECT value FROM json_each(?)', (listed,))
+    db.execute_sql(f'INSERT OR IGNORE INTO "{_PENDING}" ("id", "new") SELECT value, 0 FROM json_each(?)', (listed,))
 
 
 def fts_string(text: str) -> str:

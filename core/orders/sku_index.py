@@ -7,7 +7,9 @@ keyed by the code first, so a prefix is a range of the key: ``code GLOB 'a12*'``
 
 Triggers on the order table keep it in step with every insert, update of ``sku_text`` and
 delete (a cascade from a deleted shop included), inside the writer's own transaction --
-whatever the writer (upsert, import, demo). They split ``sku_text`` at ``|`` with SQLite's
+whatever the writer (upsert, import, demo); inside a bulk block
+(:func:`dadan.core.orders.fulltext.deferred`) the new orders' pairs come at its end, in one
+sorted statement (:func:`fill_queued`), in the same transaction. They split ``sku_text`` at ``|`` with SQLite's
 JSON functions: ``json_quote`` escapes whatever a code holds (quotes, backslashes, control
 characters) and never a ``|``, so replacing each ``|`` by ``","`` makes a JSON array of the
 codes exactly as ``sku_text`` spells them.
@@ -30,6 +32,7 @@ from peewee import SQL, Database, Expression, NodeList
 
 from dadan.core.db import database
 from dadan.core.models import Order
+from dadan.core.orders.fulltext import DEFERRING, QUEUE
 from dadan.core.orders.selectivity import common_cap
 
 TABLE = "order_sku"
@@ -48,7 +51,8 @@ _DELETE_OLD = (f'DELETE FROM "{TABLE}" WHERE "order_id" = old.id '
 _DDL = (
     f"""CREATE TABLE IF NOT EXISTS "{TABLE}" (
         "code" TEXT NOT NULL, "order_id" INTEGER NOT NULL, PRIMARY KEY ("code", "order_id")) WITHOUT ROWID""",
-    f"""CREATE TRIGGER IF NOT EXISTS "{TABLE}_insert" AFTER INSERT ON "order" WHEN new.sku_text != '' BEGIN
+    f"""CREATE TRIGGER IF NOT EXISTS "{TABLE}_insert" AFTER INSERT ON "order"
+        WHEN new.sku_text != '' AND NOT {DEFERRING} BEGIN
         {_INSERT_NEW}
     END""",
     f"""CREATE TRIGGER IF NOT EXISTS "{TABLE}_update" AFTER UPDATE OF sku_text ON "order"
@@ -71,6 +75,32 @@ def create_index(db: Database) -> None:
     db.execute_sql(f'DELETE FROM "{TABLE}"')
     db.execute_sql(f'INSERT OR IGNORE INTO "{TABLE}" ("code", "order_id") '
                    f"""SELECT value, o.id FROM "order" o, {_codes('o')} WHERE o.sku_text != '' AND value != ''""")
+
+
+# CROSS JOIN: the queue drives (see fulltext.deferred). No condition on the order's row: one
+# (``sku_text != ''``) makes the planner build a Bloom filter of every order first, a scan of the
+# table per block (an empty text yields only the code '', left out anyway).
+FILL = (f'INSERT OR IGNORE INTO "{TABLE}" ("code", "order_id") '
+        f'SELECT value, o."id" FROM "{QUEUE}" q CROSS JOIN "order" o ON o."id" = q."id", {_codes("o")} '
+        f"""WHERE q."new" AND value != '' ORDER BY 1, 2""")
+
+
+def defer_inserts(db: Database) -> None:
+    """Replace the insert trigger of schema 7 (a row's pairs at once, whatever the writer) by
+    one that leaves a bulk block's new orders to :func:`fill_queued`. Call inside a write
+    transaction (a migration step)."""
+    db.execute_sql(f'DROP TRIGGER IF EXISTS "{TABLE}_insert"')
+    for ddl in _DDL:
+        db.execute_sql(ddl)
+
+
+def fill_queued(db: Database) -> None:
+    """The pairs of the orders a bulk block inserted (those :func:`dadan.core.orders.fulltext.deferred`
+    queued as new: the insert trigger leaves them alone meanwhile), in one statement at the
+    block's end, in the block's transaction, sorted by code (they go into the table's key in
+    order). An order updated meanwhile has its pairs already (the update trigger: OR IGNORE
+    here); one deleted meanwhile is left out (the join finds no row)."""
+    db.execute_sql(FILL)
 
 
 def _glob_escape(v: str) -> str:

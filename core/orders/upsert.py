@@ -78,7 +78,7 @@ def _status_tuple(row: Mapping) -> tuple:
 
 
 def _item_key(items: Sequence[Mapping]) -> tuple:
-    return tuple(tuple(str(it.get(f, "") or "") for f in ITEM_FIELDS) for it in items)
+    return tuple(tuple([str(v) if v else "" for v in map(it.get, ITEM_FIELDS)]) for it in items)
 
 
 def _clean_items(items: Sequence[Mapping]) -> list[dict]:
@@ -164,12 +164,16 @@ def _existing_rows(shop_id: int, sns: list[str]) -> dict[str, dict]:
     """Stored rows for these order numbers, as dicts (one prepared statement; peewee would
     build a parameter object per value)."""
     cols = _existing_columns()
-    conv = [(c.name, _read_time) if isinstance(c, DateTimeField) else (c.name, None) for c in cols]
+    names = [c.name for c in cols]
+    times = [c.name for c in cols if isinstance(c, DateTimeField)]
     sql = (f'SELECT {", ".join(f"{chr(34)}{c.column_name}{chr(34)}" for c in cols)} FROM "order" '
            f'WHERE "order_sn" IN ({", ".join("?" * len(sns))}) AND "shop_id" = ?')
     out = {}
     for row in database_proxy.execute_sql(sql, [*sns, shop_id]).fetchall():
-        d = {name: (fnc(v) if fnc and v is not None else v) for (name, fnc), v in zip(conv, row)}
+        d = dict(zip(names, row))
+        for name in times:
+            if (v := d[name]) is not None:
+                d[name] = _read_time(v)
         out[d["order_sn"]] = d
     return out
 
@@ -477,8 +481,7 @@ def _diff(old: dict, rec: Mapping, items: list[dict], old_items: list[dict], sou
         new_upd and old_upd and new_upd > old_upd
     )
     changes: dict = {}
-    for f in PLATFORM_FIELDS:
-        v = rec.get(f)
+    for f, v in zip(PLATFORM_FIELDS, map(rec.get, PLATFORM_FIELDS)):
         if v is None:
             continue
         cur = old[f]
@@ -493,14 +496,14 @@ def _diff(old: dict, rec: Mapping, items: list[dict], old_items: list[dict], sou
                 changes[f] = v
     items_changed = bool(items) and not fill_only and _item_key(items) != _item_key(old_items)
 
-    def cur(f):
-        return changes.get(f, old[f])
+    row = old | changes  # the order as it will be (of the fields read below, only these changes apply)
+    cur = row.__getitem__
 
     gained = 0
     state = old["state"]
     if state in ("new", "printed"):  # still to ship here: a new blocking condition matters
         before = platform_flags(*_status_tuple(old))
-        after = platform_flags(*(cur(f) or 0 for f in _STATUS_FIELDS))
+        after = platform_flags(*_status_tuple(row))
         gained |= after & ~before
     new_hash = receiver_hash(cur("receiver_name_enc"), cur("receiver_phone_enc"), cur("receiver_address_enc"))
     if new_hash != old["receiver_hash"]:
@@ -521,7 +524,7 @@ def _diff(old: dict, rec: Mapping, items: list[dict], old_items: list[dict], sou
             return {"synced_at": now}, None, 0
         return None, None, 0
 
-    text_rec = {f: cur(f) for f in SEARCH_FIELDS}
+    text_rec = {f: row[f] for f in SEARCH_FIELDS}
     if items_changed:
         changes.update(_derived(text_rec, items))
     elif any(f in changes for f in SEARCH_FIELDS):
