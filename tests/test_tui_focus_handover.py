@@ -23,7 +23,7 @@ def footer_labels(screen) -> list[str]:
     return [str(k.description) for k in screen.query_one(DeskFooter).query("FooterKey")]
 
 
-async def _until(cond, timeout: float = 10.0) -> None:
+async def _until(cond, timeout: float = 60.0) -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while not cond():
