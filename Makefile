@@ -30,7 +30,8 @@ test: venv system-deps
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: venv system-deps
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/bench_render.py bench/bench_print.py bench/bench_waybill.py bench/bench_sync.py \
+	          bench/bench_import.py bench/bench_all.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
