@@ -326,6 +326,22 @@ def close_database() -> None:
 
 
 
+def id_chunks(model, where=None, chunk: int = 1000):
+    """The rows of ``model`` matching ``where``, in id order, as lists of at most ``chunk``
+    (keyset pages: each read starts after the last id, so a long export holds no cursor open
+    and never reads a row twice)."""
+    last = 0
+    while True:
+        q = model.select().where(model.id > last)
+        if where is not None:
+            q = q.where(where)
+        batch = list(q.order_by(model.id).limit(chunk))
+        if not batch:
+            return
+        yield batch
+        last = batch[-1].id
+
+
 def bulk_insert(model, rows: list[dict]) -> None:
     """Insert many rows with one prepared statement (``executemany``).
 

@@ -134,12 +134,14 @@ def sample_import_screen(tmp_path: Path):
     return ImportScreen(path, shop_id=Shop.select().first().id, actor="tester")
 
 
-def run_cli(argv: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
-    """``dadan import``/``dadan export`` in this process -> (exit code, stdout, stderr)."""
+def run_cli(argv: list[str], monkeypatch, capsys,
+            modules: tuple[str, ...] = ("importing", "export")) -> tuple[int, str, str]:
+    """``dadan import``/``dadan export`` (or the command ``modules`` given) in this process ->
+    (exit code, stdout, stderr)."""
     from dadan.core.db import close_database
     from dadan.tui import cli
 
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ["dadan.tui.commands.importing", "dadan.tui.commands.export"])
+    monkeypatch.setattr(cli, "COMMAND_MODULES", [f"dadan.tui.commands.{m}" for m in modules])
     try:
         rc = cli.main(argv)
     except SystemExit as exc:

@@ -11,20 +11,12 @@ import pytest
 from dadan.core.db import close_database, open_database
 from dadan.core.models import ArchivedOrder, Order, Shop
 from dadan.core.timeutil import to_local
+from tests.desk_helpers import run_cli
 from tests.test_archive import OLD, _sn, make
 
 
 def run(argv: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
-    from dadan.tui import cli
-
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ["dadan.tui.commands.archive"])
-    try:
-        rc = cli.main(argv)
-    except SystemExit as exc:
-        rc = exc.code
-    close_database()
-    out = capsys.readouterr()
-    return rc, out.out, out.err
+    return run_cli(argv, monkeypatch, capsys, modules=("archive",))
 
 
 @pytest.fixture

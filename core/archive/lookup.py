@@ -9,6 +9,7 @@ from typing import Callable, Iterator
 
 from peewee import SQL
 
+from dadan.core.db import id_chunks
 from dadan.core.i18n import tr
 from dadan.core.models import ArchivedOrder, Order
 from dadan.core.timeutil import DEFAULT_TZ, to_local, to_utc
@@ -57,21 +58,13 @@ def iter_archived(where=None, *, chunk: int = 1000,
     """(order, items) for every archived order matching ``where`` (a condition on
     :class:`ArchivedOrder`), in archive order, ``chunk`` at a time: the shape
     :func:`core.spreadsheets.export.iter_orders` gives, for the same exports."""
-    last = 0
-    while True:
-        q = ArchivedOrder.select().where(ArchivedOrder.id > last)
-        if where is not None:
-            q = q.where(where)
-        batch = list(q.order_by(ArchivedOrder.id).limit(chunk))
-        if not batch:
-            return
+    for batch in id_chunks(ArchivedOrder, where, chunk):
         docs = [json.loads(a.data) for a in batch]
         if on_batch is not None:
             on_batch([d["order"]["id"] for d in docs])
         for d in docs:
             items = sorted(d.get("order_item", []), key=lambda it: (it.get("position", 0), it.get("id", 0)))
             yield as_order(d["order"]), items
-        last = batch[-1].id
 
 
 def shipped_between(start: dt.date | None, end: dt.date | None, tz: str = DEFAULT_TZ):

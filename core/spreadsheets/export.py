@@ -109,16 +109,10 @@ def iter_orders(where=None, *, chunk: int = 1000,
                 on_batch: Callable[[list[int]], None] | None = None) -> Iterator[tuple[object, list[dict]]]:
     """(order, items) for every order matching ``where``, in id order, ``chunk`` at a time
     (``on_batch`` is told each chunk's order ids before its orders come)."""
+    from dadan.core.db import id_chunks
     from dadan.core.models import Order, OrderItem
 
-    last = 0
-    while True:
-        q = Order.select().where(Order.id > last)
-        if where is not None:
-            q = q.where(where)
-        batch = list(q.order_by(Order.id).limit(chunk))
-        if not batch:
-            return
+    for batch in id_chunks(Order, where, chunk):
         items: dict[int, list[dict]] = {}
         for it in (OrderItem.select().where(OrderItem.order.in_([o.id for o in batch]))
                    .order_by(OrderItem.order, OrderItem.position).dicts()):
@@ -127,7 +121,6 @@ def iter_orders(where=None, *, chunk: int = 1000,
             on_batch([o.id for o in batch])
         for o in batch:
             yield o, items.get(o.id, [])
-        last = batch[-1].id
 
 
 def _iso(t: dt.datetime | None) -> str | None:
