@@ -191,17 +191,20 @@ async def _print_queue(app, pilot, cuts: Cuts, data: dict) -> None:
     await settle(pilot)
     screen = app.screen
     jobs = screen.query_one("#pq-jobs", DataTable)
-    # the queue reads in a thread worker and refreshes every second; the table's column widths
-    # follow its rows on the next idle, so give the screen up to 3 s to show a finished picture
-    for _ in range(30):
-        if "1484/1484" in "\n".join(screen_lines(app)):
+    items = screen.query_one("#pq-items", DataTable)
+    # the queue reads in a thread worker and refreshes every second; each table's column widths
+    # follow its rows on the next idle, so give the screen up to 10 s (a loaded CI machine) to
+    # show a finished picture: both jobs' progress and the first label's order number
+    first_sn = screen.items[0].order.order_sn if screen.items else ""
+    for _ in range(100):
+        shown = "\n".join(screen_lines(app))
+        if all(want in shown for want in ("1484/1484", "15/200", first_sn)):
             break
         await pilot.pause(0.1)
     lines = screen_lines(app)
     job_lines = lines[jobs.region.y:jobs.region.bottom]
     cuts.need("print queue job #1", next((ln for ln in job_lines if "#1 " in ln), ""), "1484/1484")
     cuts.need("print queue job #2", next((ln for ln in job_lines if "#2 " in ln), ""), "15/200")
-    items = screen.query_one("#pq-items", DataTable)
     item_lines = "\n".join(lines[items.region.y:items.region.bottom])
     for it in screen.items[: items.region.height - 1]:
         cuts.need("print queue label", item_lines, it.order.order_sn)

@@ -112,6 +112,10 @@ class PrintQueueScreen(DeskScreen):
             it.add_row(f"{i.seq}{mark}", sn, item_state_label(i.state), crop(i.reason or "", WHY_CELLS), key=str(i.id))
         if items:
             it.move_cursor(row=min(irow, len(items) - 1))
+        for table in (jt, it):
+            # a table sizes its columns to new rows when it next idles; rows that came before its
+            # message loop ran would wait for some other event (numbers cut meanwhile)
+            self.call_after_refresh(table.check_idle)
         self.query_one("#pq-printers", Static).update(tr("Printers — {s}", "打印机 — {s}", s=status))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
