@@ -219,7 +219,7 @@ class OrdersScreen(Screen):
         # Keys come here after the focused widget and before the app checks the (non-priority)
         # bindings: the scanner holds a burst's keys here, so no hotkey sees them.
         if self.focused is None and self.table.is_attached:
-            self.set_focus(self.table)  # before the bindings are looked up: the table's count
+            self.set_focus(self.table)  # before the bindings are looked up: the key is the table's
         scanner = self.query_one_optional(HomeScanner)  # None while recomposing
         if scanner is not None:
             await scanner.key(event)

@@ -127,7 +127,7 @@ class OrderList(WorkerErrorsToApp, OrderTable):
 
     def reload(self, *, from_top: bool = False, count: bool = True) -> None:
         """Re-read the current page (same position; ``from_top``: the first page) and the count
-        (unless ``count`` is False: it comes from :meth:`take_count`), without flicker."""
+        (unless ``count`` is False: it comes from :meth:`take_view_counts`), without flicker."""
         if from_top:
             self._request_page(("first",), "top")
         else:
