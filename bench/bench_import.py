@@ -68,16 +68,21 @@ def rows(n: int, seed: int = 5):
                buyer, phone, prov, city, town]
 
 
-def make_files(d: Path, n: int) -> tuple[Path, Path]:
+def write_xlsx(path: Path, n: int) -> Path:
+    """The merchant backend's export of ``n`` rows, as xlsx."""
     import openpyxl
 
-    x, c = d / "export.xlsx", d / "export.csv"
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("订单列表")
     ws.append(HEADERS)
     for r in rows(n):
         ws.append(r)
-    wb.save(x)
+    wb.save(path)
+    return path
+
+
+def make_files(d: Path, n: int) -> tuple[Path, Path]:
+    x, c = write_xlsx(d / "export.xlsx", n), d / "export.csv"
     with open(c, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(HEADERS)

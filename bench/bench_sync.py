@@ -27,22 +27,29 @@ from dadan.core.platform.shops import ClientFactory, add_shop  # noqa: E402
 from dadan.core.platform.sync import order_record, sync_shop  # noqa: E402
 
 
-def bench_end_to_end(n: int, bare: bool, tmp: Path) -> None:
-    open_database(f"sqlite:///{tmp}/e2e.db")
+def sync_from_loopback(n: int, tmp: Path, *, seed: int, name: str, bare: bool = False):
+    """A shop named ``name`` on a loopback platform holding ``n`` orders, synced once over HTTP
+    into the open database: (the sync's report, its seconds, the shop)."""
     paths = Paths(tmp, tmp)
-    platform = MockPlatform(seed=7, list_details=not bare)
-    mall = platform.add_mall("bench")
+    platform = MockPlatform(seed=seed, list_details=not bare)
+    mall = platform.add_mall(name)
     platform.generate_orders(mall, n, spread_hours=70)
     with MockServer(platform) as server:
-        shop = add_shop("bench", client_id=platform.client_id, client_secret=platform.client_secret,
+        shop = add_shop(name, client_id=platform.client_id, client_secret=platform.client_secret,
                         access_token=mall.access_token, gateway_url=server.url, paths=paths)
         settings = SyncSettings(backfill_days=3, detail_concurrency=8)
         t0 = time.perf_counter()
         with ClientFactory(paths=paths, settings=None, timeout=30)(Shop.get_by_id(shop.id)) as client:
             report = sync_shop(Shop.get_by_id(shop.id), client, settings)
         secs = time.perf_counter() - t0
-    stored = Order.select().count()
     assert report.ok, report.error
+    return report, secs, shop
+
+
+def bench_end_to_end(n: int, bare: bool, tmp: Path) -> None:
+    open_database(f"sqlite:///{tmp}/e2e.db")
+    report, secs, _shop = sync_from_loopback(n, tmp, seed=7, name="bench", bare=bare)
+    stored = Order.select().count()
     print(f"initial sync: {stored} orders in {secs:.2f} s = {stored / secs:,.0f} orders/s end to end "
           f"({report.windows} windows, {report.api_calls} API calls{', bare list + details' if bare else ''}) "
           f"[target >= 2,000]")

@@ -48,17 +48,9 @@ GOALS = {  # (goal, higher is better)
 
 
 def _xlsx(path: Path) -> Path:
-    import openpyxl
-    from bench_import import HEADERS, rows
+    from bench_import import write_xlsx
 
-    if not path.exists():
-        wb = openpyxl.Workbook(write_only=True)
-        ws = wb.create_sheet("订单列表")
-        ws.append(HEADERS)
-        for r in rows(IMPORT_ROWS):
-            ws.append(r)
-        wb.save(path)
-    return path
+    return path if path.exists() else write_xlsx(path, IMPORT_ROWS)
 
 
 def _upsert(run: int) -> tuple[float, float]:
@@ -88,26 +80,11 @@ def _upsert(run: int) -> tuple[float, float]:
 
 
 def _sync(run: int, tmp: Path) -> float:
-    from dadan.core.config import Paths, SyncSettings
-    from dadan.core.models import Order, Shop
-    from dadan.core.platform.loopback.platform import MockPlatform
-    from dadan.core.platform.loopback.server import MockServer
-    from dadan.core.platform.shops import ClientFactory, add_shop
-    from dadan.core.platform.sync import sync_shop
+    from bench_sync import sync_from_loopback
 
-    paths = Paths(tmp, tmp)
-    platform = MockPlatform(seed=200 + run)
-    mall = platform.add_mall(f"sync-{run}")
-    platform.generate_orders(mall, BATCH, spread_hours=70)
-    with MockServer(platform) as server:
-        shop = add_shop(f"bench-sync-{run}", client_id=platform.client_id, client_secret=platform.client_secret,
-                        access_token=mall.access_token, gateway_url=server.url, paths=paths)
-        settings = SyncSettings(backfill_days=3, detail_concurrency=8)
-        t0 = time.perf_counter()
-        with ClientFactory(paths=paths, settings=None, timeout=30)(Shop.get_by_id(shop.id)) as client:
-            report = sync_shop(Shop.get_by_id(shop.id), client, settings)
-        secs = time.perf_counter() - t0
-    assert report.ok, report.error
+    from dadan.core.models import Order
+
+    _report, secs, shop = sync_from_loopback(BATCH, tmp, seed=200 + run, name=f"bench-sync-{run}")
     stored = Order.select().where(Order.shop == shop.id).count()
     assert stored == BATCH, stored
     return stored / secs

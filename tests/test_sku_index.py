@@ -114,19 +114,28 @@ def test_dense_and_sparse_values_read_the_same_orders_and_pages(demo):
         assert count(where) == len(expected)
 
 
+def _changed_and_fresh(rng: random.Random, tag: str, *, changed: int = 40, fresh: int = 30, fresh_seed: int = 11,
+                       code=None) -> list[dict]:
+    """``changed`` stored orders with new goods codes (``code(i)``; by default ``tag`` and a
+    digit), and ``fresh`` orders the shop does not hold yet."""
+    code = code or (lambda i: f"{tag}{i % 5}")
+    recs = rng.sample(list(demo_records(N, seed=7, now=NOW)), changed)
+    for i, rec in enumerate(recs):
+        rec["items"] = [dict(it, outer_id=code(i)) for it in rec["items"]]
+        rec["updated_at"] = rec["updated_at"] + dt.timedelta(minutes=9)
+    new = list(demo_records(fresh, seed=fresh_seed, now=NOW))
+    for i, rec in enumerate(new):
+        rec["order_sn"] = f"{rec['order_sn']}-{tag}{i}"
+    return recs + new
+
+
 def test_upserts_of_new_and_changed_orders_keep_it_in_step(demo):
     rng = random.Random(2)
     shop = Shop.get()
-    recs = list(demo_records(N, seed=7, now=NOW))
-    changed = rng.sample(recs, 150)
-    for i, rec in enumerate(changed):
-        rec["items"] = [dict(it, outer_id=f"NEW{i % 7}-{rng.choice(ALPHABET)}") for it in rec["items"]]
-        rec["updated_at"] = rec["updated_at"] + dt.timedelta(minutes=5)
-    fresh = list(demo_records(200, seed=8, now=NOW))
-    for i, rec in enumerate(fresh):
-        rec["order_sn"] = f"{rec['order_sn']}-n{i}"
-    res = upsert_orders(shop.id, changed + fresh, now=NOW)
-    assert res.changed == len(changed) and res.new == len(fresh)
+    recs = _changed_and_fresh(rng, "n", changed=150, fresh=200, fresh_seed=8,
+                              code=lambda i: f"NEW{i % 7}-{rng.choice(ALPHABET)}")
+    res = upsert_orders(shop.id, recs, now=NOW)
+    assert res.changed == 150 and res.new == 200
     assert filter_ids("sku:new0") and filter_ids("sku:new0") == like_ids("new0")
     # a writer that sets sku_text itself, one that empties it, one that changes other columns
     some = rng.sample(sorted(r[0] for r in Order.select(Order.id).tuples()), 60)
@@ -184,16 +193,6 @@ def _queued() -> list[tuple[int, int]]:
     return dbmod.database().execute_sql(f'SELECT "id", "new" FROM "{fulltext.QUEUE}" ORDER BY 1').fetchall()
 
 
-def _changed_and_fresh(rng: random.Random, tag: str) -> list[dict]:
-    """Stored orders with new goods codes, and orders the shop does not hold yet."""
-    recs = rng.sample(list(demo_records(N, seed=7, now=NOW)), 40)
-    for i, rec in enumerate(recs):
-        rec["items"] = [dict(it, outer_id=f"{tag}{i % 5}") for it in rec["items"]]
-        rec["updated_at"] = rec["updated_at"] + dt.timedelta(minutes=9)
-    fresh = list(demo_records(30, seed=11, now=NOW))
-    for i, rec in enumerate(fresh):
-        rec["order_sn"] = f"{rec['order_sn']}-{tag}{i}"
-    return recs + fresh
 
 
 def test_a_deferred_block_pairs_its_new_orders_at_its_end(demo):
