@@ -157,6 +157,17 @@ def _m8_sku_pairs_deferred(db: Database) -> None:
     sku_index.defer_inserts(db)
 
 
+def _m9_goods_and_stock(db: Database) -> None:
+    """Goods and stock: the catalogue, barcodes, the stock ledger's movements (with the trigger
+    that keeps on hand their sum and those that keep them append-only), open orders' demand
+    and the platform stock outbox (:mod:`dadan.core.goods`)."""
+    from dadan.core.goods.models import GOODS_MODELS, TRIGGERS
+
+    db.create_tables(GOODS_MODELS, safe=True)
+    for ddl in TRIGGERS:
+        db.execute_sql(ddl)
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -167,6 +178,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (6, "short free-text terms from the index", _m6_short_free_text),
     (7, "sku code table and pending deadline index", _m7_counts),
     (8, "sku pairs of bulk writes filled at the end of the block", _m8_sku_pairs_deferred),
+    (9, "goods and stock", _m9_goods_and_stock),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -8,6 +8,7 @@ from typing import Iterable
 from dadan.core import audit
 from dadan.core.db import write
 from dadan.core.errors import DadanError
+from dadan.core.goods import ledger
 from dadan.core.i18n import tr
 from dadan.core.models import Order, OrderTag, Tag, utcnow
 from dadan.core.orders.rules import FLAG_KEYS, STATES, Flag, flag_label, flags_of, flags_text
@@ -23,10 +24,14 @@ def release(order_ids: Iterable[int], *, reason: str, actor: str, flags: int | N
     """Clear exception flags (all, or ``flags``) with a reason; audited. Returns orders changed."""
     if not reason.strip():
         raise DadanError(tr("a reason is required to release an exception", "解除异常需要填写原因"))
+    if flags is not None and flags & Flag.STOCK_SHORT and not flags & ~Flag.STOCK_SHORT:
+        raise DadanError(tr("stock short is released by stock: receive or count it (dadan stock)",
+                            "库存不足由库存解除：请入库或盘点（dadan stock）"))
     n = 0
     with write():
         for o in Order.select().where(Order.id.in_(_ids(order_ids))):
-            clear = o.exception_flags if flags is None else (o.exception_flags & flags)
+            # the oversell guard's flag stays: only stock received or counted releases it
+            clear = (o.exception_flags if flags is None else (o.exception_flags & flags)) & ~Flag.STOCK_SHORT
             if not clear:
                 continue
             Order.update(exception_flags=o.exception_flags & ~clear, local_updated_at=utcnow()).where(
@@ -65,7 +70,7 @@ def set_state(order_ids: Iterable[int], state: str, *, reason: str, actor: str) 
     """A manual workflow-state change (audited)."""
     if state not in STATES:
         raise DadanError(tr("unknown state '{s}'", "未知状态“{s}”", s=state))
-    n = 0
+    changed: list[int] = []
     with write():
         for o in Order.select().where(Order.id.in_(_ids(order_ids))):
             if o.state == state:
@@ -73,8 +78,9 @@ def set_state(order_ids: Iterable[int], state: str, *, reason: str, actor: str) 
             Order.update(state=state, local_updated_at=utcnow()).where(Order.id == o.id).execute()
             audit.record("state", actor=actor, order_id=o.id, reason=reason,
                          detail={"order_sn": o.order_sn, "from": o.state, "to": state})
-            n += 1
-    return n
+            changed.append(o.id)
+        ledger.settle_orders(changed, actor=actor)
+    return len(changed)
 
 
 def add_tag(order_ids: Iterable[int], tag_name: str, *, actor: str) -> int:

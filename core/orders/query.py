@@ -299,7 +299,7 @@ def _exception(term: Term, ctx: _Ctx) -> Expression:
 
 _FLAG_ZH = {"退款": Flag.REFUND, "售后": Flag.AFTER_SALE, "取消": Flag.CANCELLED, "风控": Flag.RISK,
             "地址": Flag.ADDRESS_CHANGED, "缺货": Flag.OUT_OF_STOCK, "回传失败": Flag.SHIP_FAILED,
-            "挂起": Flag.HOLD, "别处发货": Flag.SHIPPED_ELSEWHERE}
+            "挂起": Flag.HOLD, "别处发货": Flag.SHIPPED_ELSEWHERE, "库存不足": Flag.STOCK_SHORT}
 
 
 def _overdue_expr(ctx: _Ctx) -> Expression:

@@ -27,6 +27,7 @@ class Flag(enum.IntFlag):
     OUT_OF_STOCK = 64
     SHIP_FAILED = 128  # ship confirmation rejected by the platform
     HOLD = 256  # held by an operator
+    STOCK_SHORT = 512  # the shelf cannot cover it (core.goods.guard); stock received releases it
 
 
 FLAG_KEYS = {
@@ -39,6 +40,7 @@ FLAG_KEYS = {
     Flag.OUT_OF_STOCK: "stockout",
     Flag.SHIP_FAILED: "ship_failed",
     Flag.HOLD: "hold",
+    Flag.STOCK_SHORT: "short",
 }
 FLAG_BY_KEY = {v: k for k, v in FLAG_KEYS.items()}
 
@@ -54,6 +56,7 @@ def flag_label(flag: Flag) -> str:
         Flag.OUT_OF_STOCK: tr("out of stock", "缺货"),
         Flag.SHIP_FAILED: tr("ship confirmation failed", "发货回传失败"),
         Flag.HOLD: tr("on hold", "已挂起"),
+        Flag.STOCK_SHORT: tr("stock short", "库存不足"),
     }[flag]
 
 

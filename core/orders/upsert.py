@@ -14,6 +14,7 @@ from peewee import DateTimeField
 from dadan.core import audit
 from dadan.core.bulk import gc_paused
 from dadan.core.db import bulk_insert, execute_updates, insert_statement, write
+from dadan.core.goods import ledger
 from dadan.core.i18n import tr
 from dadan.core.models import Order, OrderItem, database_proxy, utcnow
 from dadan.core.orders import fulltext
@@ -149,6 +150,7 @@ def upsert_orders(shop_id: int, records: Iterable[Mapping], *, source: str = "ap
     with write(join=True), fulltext.deferred():
         for start in range(0, len(recs), _BATCH):
             result += _upsert_batch(shop_id, recs[start : start + _BATCH], source, now)
+        ledger.settle_orders(result.changed_ids + result.new_ids, actor=source)
     return result
 
 

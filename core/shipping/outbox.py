@@ -30,6 +30,7 @@ from peewee import fn
 from dadan.core import audit
 from dadan.core.db import write
 from dadan.core.errors import BlockedOrder, DadanError, NotFound
+from dadan.core.goods import ledger
 from dadan.core.i18n import tr
 from dadan.core.models import Courier, Order, Shipment, Shop, utcnow
 from dadan.core.orders.couriers import CourierBook
@@ -102,6 +103,7 @@ def assign_tracking(order_id: int, tracking_number: str, logistics_id: int, *, a
             "previous": order.tracking_number or None, "superseded": superseded or None})
         audit.order_event(order.id, "ship", f"{CourierBook.from_database().official_name(lid)} {tn}")
         note_shipped(order.id, tn, actor=actor)
+        ledger.settle_orders([order.id], actor=actor)
     return ship
 
 

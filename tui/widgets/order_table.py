@@ -67,6 +67,7 @@ def _flag_short(flag: Flag) -> str:
         Flag.OUT_OF_STOCK: tr("no stock", "缺货"),
         Flag.SHIP_FAILED: tr("conf.err", "回传败"),
         Flag.HOLD: tr("hold", "挂起"),
+        Flag.STOCK_SHORT: tr("short", "缺库存"),
     }[flag]
 
 

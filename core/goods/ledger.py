@@ -1,0 +1,195 @@
+"""The stock ledger: what is on the shelf, what open orders reserve, and what leaves with them.
+
+- On hand is the sum of a SKU's movements (:class:`~dadan.core.goods.models.StockMovement`; a
+  trigger keeps ``goods.on_hand``). Movements are written here only: receive, count
+  correction, manual adjustment and return to shelf by people, ship by an order leaving.
+- Reserved is the sum of the open orders' lines of that SKU, one demand row per (goods, order).
+  An order is open while it awaits shipment on the platform (``order_status`` 1), is not shipped
+  here (state new or printed) and is not refunding or refunded; cancelled orders are not open.
+- :func:`settle_orders` brings the demand rows of some orders in line with the orders as they
+  are now, in the caller's transaction: an order that leaves as shipped takes its reserved
+  lines off the shelf (a ship movement); one that leaves by refund or cancellation gives its
+  reservation back; one shipped by mistake and back to pending puts its lines back. Every path
+  that changes an order's lines or openness calls it (upsert, tracking, a manual state change).
+- Available = on hand - reserved; :mod:`dadan.core.goods.guard` flags the orders it cannot cover.
+
+An order line's SKU is its merchant code (``outer_id``), else the platform's sku id, matched
+case-insensitively to ``goods.code_key``. Lines of SKUs missing from the catalogue reserve
+nothing: stock is kept only for what the catalogue lists.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from dadan.core.db import database, write
+from dadan.core.errors import DadanError
+from dadan.core.goods import guard, push
+from dadan.core.goods.models import MOVEMENT_KINDS, Goods, StockMovement
+from dadan.core.i18n import tr
+from dadan.core.models import utcnow
+
+LINE_CODE_SQL = "lower(CASE WHEN i.\"outer_id\" != '' THEN i.\"outer_id\" ELSE i.\"sku_id\" END)"
+OPEN_SQL = "o.\"order_status\" = 1 AND o.\"state\" IN ('new', 'printed') AND o.\"refund_status\" NOT IN (3, 4)"
+_CHUNK = 900
+
+
+def keeps_stock() -> bool:
+    """Whether the catalogue lists any SKU (with none, orders reserve nothing)."""
+    return database().execute_sql('SELECT EXISTS (SELECT 1 FROM "goods")').fetchone()[0] == 1
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+def _is_open(order_status: int, state: str, refund_status: int) -> bool:
+    return order_status == 1 and state in ("new", "printed") and refund_status not in (3, 4)
+
+
+def _shipped(order_status: int, state: str, refund_status: int) -> bool:
+    return (state in ("shipped", "confirmed") or order_status in (2, 3)) and refund_status not in (3, 4) \
+        and order_status in (1, 2, 3)
+
+
+def settle_orders(order_ids: Iterable[int], *, actor: str, rebalance: bool = True) -> set[int]:
+    """Bring these orders' demand rows in line with the orders, with the ship and return
+    movements their leaving or coming back implies; then the oversell guard for the SKUs whose
+    demand changed. Inside the caller's write transaction. Returns those goods' ids."""
+    ids = list(dict.fromkeys(int(i) for i in order_ids))
+    if not ids or not keeps_stock():
+        return set()
+    touched: set[int] = set()
+    lined: set[int] = set()
+    left: set[int] = set()
+    with write(join=True):
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            t, in_line, gone = _settle_chunk(chunk, actor)
+            touched |= t
+            lined |= in_line
+            left |= gone
+        if touched:
+            refresh_reserved(touched)
+            push.queue(touched)
+        if rebalance and (lined or left):
+            guard.rebalance(lined, actor=actor, also_orders=left)
+    return touched
+
+
+def _settle_chunk(chunk: list[int], actor: str) -> tuple[set[int], set[int], set[int]]:
+    """(goods whose demand or shelf changed, goods these orders wait for or waited for (a state
+    change moves an order in its SKUs' line), orders that left the ledger)."""
+    q = database().execute_sql
+    marks = _marks(len(chunk))
+    old: dict[tuple[int, int], int] = {
+        (g, o): n for g, o, n in q(f'SELECT "goods_id", "order_id", "qty" FROM "stock_demand" '
+                                   f'WHERE "order_id" IN ({marks})', chunk)}
+    new: dict[tuple[int, int], int] = {
+        (g, o): n for g, o, n in q(
+            f'SELECT g."id", i."order_id", SUM(i."goods_count") FROM "order_item" i '
+            f'JOIN "order" o ON o."id" = i."order_id" '
+            f'JOIN "goods" g ON g."code_key" = {LINE_CODE_SQL} '
+            f'WHERE i."order_id" IN ({marks}) AND {OPEN_SQL} GROUP BY 1, 2', chunk)}
+    if old == new and not new:
+        return set(), set(), set()
+    old_orders = {o for _g, o in old}
+    new_orders = {o for _g, o in new}
+    gone = old_orders - new_orders
+    now = utcnow()
+    movements: list[dict] = []
+    if gone:
+        rows = q(f'SELECT "id", "order_sn", "order_status", "state", "refund_status" FROM "order" '
+                 f'WHERE "id" IN ({_marks(len(gone))})', list(gone)).fetchall()
+        shipped = {oid: sn for oid, sn, status, state, refund in rows if _shipped(status, state, refund)}
+        for (g, o), n in old.items():
+            if o in shipped and n:
+                movements.append(dict(goods=g, qty=-n, kind="ship", order=o, order_sn=shipped[o], actor=actor,
+                                      at=now, reason=tr("order shipped", "订单发货")))
+    came = new_orders - old_orders
+    if came:
+        for o, g, net, sn in q(
+                f'SELECT m."order_id", m."goods_id", SUM(m."qty"), max(m."order_sn") FROM "stock_movement" m '
+                f'WHERE m."order_id" IN ({_marks(len(came))}) AND m."kind" IN (\'ship\', \'return\') '
+                f'GROUP BY 1, 2 HAVING SUM(m."qty") < 0', list(came)):
+            movements.append(dict(goods=g, qty=-net, kind="return", order=o, order_sn=sn, actor=actor, at=now,
+                                  reason=tr("order back to pending: its shipment is undone",
+                                            "订单退回待发货：撤销发货")))
+    if movements:
+        StockMovement.insert_many(movements).execute()
+    changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+    if changed:
+        stale = [k for k in old if k not in new]
+        for g, o in stale:
+            q('DELETE FROM "stock_demand" WHERE "goods_id" = ? AND "order_id" = ?', (g, o))
+        rows = [(g, o, n) for (g, o), n in new.items() if old.get((g, o)) != n]
+        if rows:
+            database().cursor().executemany(
+                'INSERT INTO "stock_demand" ("goods_id", "order_id", "qty", "short") VALUES (?, ?, ?, 0) '
+                'ON CONFLICT ("goods_id", "order_id") DO UPDATE SET "qty" = excluded."qty"', rows)
+    return {g for g, _o in changed} | {m["goods"] for m in movements}, {g for g, _o in old.keys() | new.keys()}, gone
+
+
+def refresh_reserved(goods_ids: Iterable[int]) -> None:
+    """``goods.reserved`` = the sum of its demand rows, for these goods."""
+    ids = list(goods_ids)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        database().execute_sql(
+            f'UPDATE "goods" SET "reserved" = (SELECT coalesce(SUM(d."qty"), 0) FROM "stock_demand" d '
+            f'WHERE d."goods_id" = "goods"."id") WHERE "id" IN ({_marks(len(chunk))})', chunk)
+
+
+def open_order_ids() -> list[int]:
+    """Every open order, and every order holding a demand row (a stale one is settled away)."""
+    q = database().execute_sql
+    ids = [r[0] for r in q(f'SELECT o."id" FROM "order" o WHERE {OPEN_SQL}')]
+    ids += [r[0] for r in q('SELECT DISTINCT "order_id" FROM "stock_demand"')]
+    return list(dict.fromkeys(ids))
+
+
+def settle_all(*, actor: str) -> set[int]:
+    """Every open order's demand (after the catalogue gained or changed SKUs), then the guard
+    for every SKU."""
+    with write(join=True):
+        touched = settle_orders(open_order_ids(), actor=actor, rebalance=False)
+        ids = [r[0] for r in database().execute_sql('SELECT "id" FROM "goods"')]
+        refresh_reserved(ids)
+        push.queue(ids)
+        guard.rebalance(ids, actor=actor)
+    return touched
+
+
+def move(goods_id: int, qty: int, kind: str, *, actor: str, reason: str = "", order_id: int | None = None,
+         order_sn: str = "") -> StockMovement:
+    """One movement by a person (receive, count correction, adjustment, return to shelf), and the
+    guard for its SKU: a receipt releases the orders it now covers. Inside or outside a
+    transaction."""
+    if kind not in MOVEMENT_KINDS or kind == "ship":
+        raise DadanError(tr("unknown stock movement '{k}'", "未知的库存变动“{k}”", k=kind))
+    if qty == 0:
+        raise DadanError(tr("a stock movement needs a quantity other than 0", "库存变动数量不能为 0"))
+    with write(join=True):
+        if not Goods.select().where(Goods.id == goods_id).exists():
+            raise DadanError(tr("goods {i} not found", "找不到商品 {i}", i=goods_id))
+        m = StockMovement.create(goods=goods_id, qty=int(qty), kind=kind, order=order_id, order_sn=order_sn,
+                                 actor=actor, at=utcnow(), reason=reason)
+        push.queue([goods_id])
+        guard.rebalance([goods_id], actor=actor)
+    return m
+
+
+def count(goods_id: int, counted: int, *, actor: str, reason: str = "") -> StockMovement | None:
+    """A count: the shelf holds ``counted``; the difference from on hand is a correction
+    (None when they agree)."""
+    if counted < 0:
+        raise DadanError(tr("a counted quantity cannot be negative", "盘点数量不能为负数"))
+    with write(join=True):
+        g = Goods.get_or_none(Goods.id == goods_id)
+        if g is None:
+            raise DadanError(tr("goods {i} not found", "找不到商品 {i}", i=goods_id))
+        diff = int(counted) - g.on_hand
+        if not diff:
+            return None
+        return move(goods_id, diff, "count", actor=actor,
+                    reason=reason or tr("counted {n}", "盘点为 {n}", n=counted))
