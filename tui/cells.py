@@ -20,3 +20,15 @@ def crop(text: str, cells: int) -> str:
 def label_with_count(label: str, count: str, cells: int) -> str:
     """``label count`` in ``cells`` cells: the label is cropped, the count stays whole."""
     return f"{crop(label, max(1, cells - cell_len(count) - 1))} {count}"
+
+
+def fit_columns(table, cells: dict[str, list[str]]) -> None:
+    """Give these columns of a DataTable the width of their widest cell (the header's too) at
+    once. DataTable measures new rows only when its message queue next idles, and rows that
+    arrive while the app is busy can wait for that with their numbers cut."""
+    for key, texts in cells.items():
+        column = table.columns[key]
+        width = max([column.label.cell_len, *map(cell_len, texts)])
+        if column.auto_width or column.width != width:
+            column.width, column.auto_width = width, False
+    table.refresh()

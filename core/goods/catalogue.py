@@ -1,8 +1,8 @@
 """The goods catalogue: one row per merchant SKU, its barcodes and bin location; finding goods by
 code or barcode; the SKUs orders carry that the catalogue lacks.
 
-Adding or changing SKUs settles every open order's reservation (a SKU new to the catalogue
-starts reserving for the orders that wait for it, and the oversell guard runs).
+A SKU new to the catalogue starts reserving for the open orders that carry it, and the oversell
+guard runs for it, in the transaction that adds it.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ def save(records: Iterable[GoodsRecord], *, actor: str, reason: str = "") -> tup
     holds. Returns (added, changed, corrected)."""
     recs = list(records)
     added = changed = corrected = 0
+    new_ids: list[int] = []
     with write(join=True):
         _check_barcodes(recs)
         now = utcnow()
@@ -106,6 +107,7 @@ def save(records: Iterable[GoodsRecord], *, actor: str, reason: str = "") -> tup
             g = Goods.get_or_none(Goods.code_key == key)
             if g is None:
                 g = Goods.create(code=r.code.strip(), code_key=key, created_at=now, updated_at=now, **values)
+                new_ids.append(g.id)
                 added += 1
                 audit.record("goods_add", actor=actor, target=g.code, reason=reason)
             elif any(getattr(g, f) != v for f, v in values.items()):
@@ -124,7 +126,8 @@ def save(records: Iterable[GoodsRecord], *, actor: str, reason: str = "") -> tup
                     ledger.count(g.id, r.on_hand, actor=actor, reason=reason or tr("stock from the file",
                                                                                      "文件中的库存"))
                     corrected += 1
-        ledger.settle_all(actor=actor)
+        if new_ids:  # new SKUs start reserving for the open orders that carry them
+            ledger.settle_goods(new_ids, actor=actor)
     return added, changed, corrected
 
 

@@ -9,6 +9,9 @@ short (the latest by deadline wait; a receipt covers the line further in the sam
 only a count or a more urgent order can make a covered order short). An order is short while
 any of its SKUs is. Every raise and release is an order event and an audit event.
 
+The line is read from the demand rows' index, and only as far as the shelf reaches: a SKU whose
+shelf covers everything it reserves costs one look-up.
+
 A person cannot release this flag by hand (:func:`dadan.core.orders.actions.release`): stock
 received or counted releases it.
 """
@@ -24,39 +27,58 @@ from dadan.core.models import utcnow
 from dadan.core.orders.rules import Flag
 
 _CHUNK = 900
-# a SKU's open orders in the order they are served
-_IN_LINE = ('SELECT d."order_id", d."qty", d."short" FROM "stock_demand" d JOIN "order" o ON o."id" = d."order_id" '
-            'WHERE d."goods_id" = ? ORDER BY o."state" = \'printed\' DESC, o."last_ship_time" IS NULL, '
-            'o."last_ship_time", o."id"')
+_LINE = ('SELECT "order_id", "qty", "short", "served", "due" FROM "stock_demand" WHERE "goods_id" = ? '
+         'ORDER BY "served", "due", "order_id"')
+
+
+def _boundary(gid: int, on_hand: int) -> tuple[tuple | None, int, list[int]]:
+    """Walk a SKU's line from its head while the shelf covers it: (the place of the first order
+    it cannot cover, or None; how many that order misses; covered orders flagged short)."""
+    left = on_hand
+    unflag: list[int] = []
+    cur = database().execute_sql(_LINE, (gid,))
+    while rows := cur.fetchmany(500):
+        for oid, need, short, served, due in rows:
+            if need > left:
+                cur.close()
+                return (served, due, oid), need - max(left, 0), unflag
+            left -= need
+            if short:
+                unflag.append(oid)
+    return None, 0, unflag
 
 
 def rebalance(goods_ids: Iterable[int], *, actor: str, also_orders: Iterable[int] = ()) -> tuple[int, int]:
-    """Recompute which open orders these SKUs cover (inside the caller's transaction), and set
-    or clear the ``short`` flag of every order whose answer changed, and of ``also_orders``
-    (orders that just left the ledger). Returns (raised, released)."""
+    """Recompute which open orders these SKUs cover (inside the caller's transaction; each
+    SKU's ``reserved`` must be current), and set or clear the ``short`` flag of every order
+    whose answer changed, and of ``also_orders`` (orders that just left the ledger). Returns
+    (raised, released)."""
     q = database().execute_sql
     shortfall: dict[int, list[str]] = {}  # order -> ["A12 ×3", ...] for the flag's event
     affected: set[int] = set(int(o) for o in also_orders)
     for gid in sorted(set(goods_ids)):
-        row = q('SELECT "code", "on_hand" FROM "goods" WHERE "id" = ?', (gid,)).fetchone()
+        row = q('SELECT "code", "on_hand", "reserved" FROM "goods" WHERE "id" = ?', (gid,)).fetchone()
         if row is None:
             continue
-        code, left = row
-        flips = []
-        for oid, need, was_short in q(_IN_LINE, (gid,)).fetchall():
-            if need <= left:
-                left -= need
-                short = 0
-            else:  # the line stops here
-                short = 1
-                shortfall.setdefault(oid, []).append(f"{code} ×{need - max(left, 0)}")
-                left = 0
-            if short != was_short:
-                flips.append((short, gid, oid))
-                affected.add(oid)
-        if flips:
-            database().cursor().executemany(
-                'UPDATE "stock_demand" SET "short" = ? WHERE "goods_id" = ? AND "order_id" = ?', flips)
+        code, on_hand, reserved = row
+        if reserved <= on_hand:  # the shelf covers the whole line
+            at, unflag, flag = None, [r[0] for r in q('SELECT "order_id" FROM "stock_demand" '
+                                                      'WHERE "goods_id" = ? AND "short"', (gid,))], []
+        else:
+            at, missing, unflag = _boundary(gid, on_hand)
+            flag = [] if at is None else q(
+                'SELECT "order_id", "qty" FROM "stock_demand" WHERE "goods_id" = ? '
+                'AND ("served", "due", "order_id") >= (?, ?, ?) AND NOT "short"', (gid, *at)).fetchall()
+        for oid, need in flag:  # the order where the line stops misses only what is not left
+            shortfall.setdefault(oid, []).append(f"{code} ×{missing if oid == at[2] else need}")
+        if unflag:
+            database().cursor().executemany('UPDATE "stock_demand" SET "short" = 0 WHERE "goods_id" = ? AND "order_id" = ?',
+                                            [(gid, o) for o in unflag])
+        if flag:
+            database().cursor().executemany('UPDATE "stock_demand" SET "short" = 1 WHERE "goods_id" = ? AND "order_id" = ?',
+                                            [(gid, o) for o, _n in flag])
+        affected.update(unflag)
+        affected.update(o for o, _n in flag)
     return _set_flags(sorted(affected), shortfall, actor)
 
 
@@ -68,7 +90,7 @@ def _set_flags(order_ids: list[int], shortfall: dict[int, list[str]], actor: str
     for start in range(0, len(order_ids), _CHUNK):
         chunk = order_ids[start:start + _CHUNK]
         marks = ", ".join("?" * len(chunk))
-        short = {r[0] for r in q(f'SELECT DISTINCT "order_id" FROM "stock_demand" WHERE "short" = 1 '
+        short = {r[0] for r in q(f'SELECT DISTINCT "order_id" FROM "stock_demand" WHERE "short" '
                                  f'AND "order_id" IN ({marks})', chunk)}
         for oid, sn, flags in q(f'SELECT "id", "order_sn", "exception_flags" FROM "order" WHERE "id" IN ({marks})',
                                 chunk).fetchall():
@@ -95,12 +117,9 @@ def shortfalls(order_id: int) -> list[tuple[str, int]]:
     """(SKU code, how many are missing) for an order the guard finds short, as it stands now."""
     out = []
     q = database().execute_sql
-    for gid, code in q('SELECT d."goods_id", g."code" FROM "stock_demand" d JOIN "goods" g ON g."id" = d."goods_id" '
-                       'WHERE d."order_id" = ? AND d."short" = 1', (order_id,)).fetchall():
-        left = q('SELECT "on_hand" FROM "goods" WHERE "id" = ?', (gid,)).fetchone()[0]
-        for oid, need, short in q(_IN_LINE, (gid,)):
-            if oid == order_id:
-                out.append((code, need - max(left, 0)))
-                break
-            left = left - need if not short else 0
+    for gid, code, on_hand, need in q(
+            'SELECT d."goods_id", g."code", g."on_hand", d."qty" FROM "stock_demand" d '
+            'JOIN "goods" g ON g."id" = d."goods_id" WHERE d."order_id" = ? AND d."short"', (order_id,)).fetchall():
+        at, missing, _unflag = _boundary(gid, on_hand)
+        out.append((code, missing if at is not None and at[2] == order_id else need))
     return out

@@ -25,11 +25,11 @@ from typing import Iterable
 from dadan.core.db import database, write
 from dadan.core.errors import DadanError
 from dadan.core.goods import guard, push
-from dadan.core.goods.models import MOVEMENT_KINDS, Goods, StockMovement
+from dadan.core.goods.models import MOVEMENT_KINDS, NO_DEADLINE, Goods, StockMovement
 from dadan.core.i18n import tr
 from dadan.core.models import utcnow
 
-LINE_CODE_SQL = "lower(CASE WHEN i.\"outer_id\" != '' THEN i.\"outer_id\" ELSE i.\"sku_id\" END)"
+LINE_CODE_SQL = "lower(trim(CASE WHEN trim(i.\"outer_id\") != '' THEN i.\"outer_id\" ELSE i.\"sku_id\" END))"
 OPEN_SQL = "o.\"order_status\" = 1 AND o.\"state\" IN ('new', 'printed') AND o.\"refund_status\" NOT IN (3, 4)"
 _CHUNK = 900
 
@@ -60,39 +60,39 @@ def settle_orders(order_ids: Iterable[int], *, actor: str, rebalance: bool = Tru
     if not ids or not keeps_stock():
         return set()
     touched: set[int] = set()
-    lined: set[int] = set()
     left: set[int] = set()
     with write(join=True):
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start:start + _CHUNK]
-            t, in_line, gone = _settle_chunk(chunk, actor)
+            t, gone = _settle_chunk(chunk, actor)
             touched |= t
-            lined |= in_line
             left |= gone
         if touched:
             refresh_reserved(touched)
             push.queue(touched)
-        if rebalance and (lined or left):
-            guard.rebalance(lined, actor=actor, also_orders=left)
+        if rebalance and (touched or left):
+            guard.rebalance(touched, actor=actor, also_orders=left)
     return touched
 
 
-def _settle_chunk(chunk: list[int], actor: str) -> tuple[set[int], set[int], set[int]]:
-    """(goods whose demand or shelf changed, goods these orders wait for or waited for (a state
-    change moves an order in its SKUs' line), orders that left the ledger)."""
+def _settle_chunk(chunk: list[int], actor: str) -> tuple[set[int], set[int]]:
+    """(goods whose line or shelf changed, orders that left the ledger)."""
     q = database().execute_sql
     marks = _marks(len(chunk))
-    old: dict[tuple[int, int], int] = {
-        (g, o): n for g, o, n in q(f'SELECT "goods_id", "order_id", "qty" FROM "stock_demand" '
-                                   f'WHERE "order_id" IN ({marks})', chunk)}
-    new: dict[tuple[int, int], int] = {
-        (g, o): n for g, o, n in q(
-            f'SELECT g."id", i."order_id", SUM(i."goods_count") FROM "order_item" i '
+    # (goods, order) -> (qty, served, due)
+    old: dict[tuple[int, int], tuple] = {
+        (g, o): (n, served, due) for g, o, n, served, due in q(
+            f'SELECT "goods_id", "order_id", "qty", "served", "due" FROM "stock_demand" WHERE "order_id" IN ({marks})',
+            chunk)}
+    new: dict[tuple[int, int], tuple] = {
+        (g, o): (n, served, due) for g, o, n, served, due in q(
+            f'SELECT g."id", i."order_id", SUM(i."goods_count"), o."state" != \'printed\', '
+            f'coalesce(o."last_ship_time", \'{NO_DEADLINE}\') FROM "order_item" i '
             f'JOIN "order" o ON o."id" = i."order_id" '
             f'JOIN "goods" g ON g."code_key" = {LINE_CODE_SQL} '
             f'WHERE i."order_id" IN ({marks}) AND {OPEN_SQL} GROUP BY 1, 2', chunk)}
-    if old == new and not new:
-        return set(), set(), set()
+    if old == new:
+        return set(), set()
     old_orders = {o for _g, o in old}
     new_orders = {o for _g, o in new}
     gone = old_orders - new_orders
@@ -102,7 +102,7 @@ def _settle_chunk(chunk: list[int], actor: str) -> tuple[set[int], set[int], set
         rows = q(f'SELECT "id", "order_sn", "order_status", "state", "refund_status" FROM "order" '
                  f'WHERE "id" IN ({_marks(len(gone))})', list(gone)).fetchall()
         shipped = {oid: sn for oid, sn, status, state, refund in rows if _shipped(status, state, refund)}
-        for (g, o), n in old.items():
+        for (g, o), (n, *_line) in old.items():
             if o in shipped and n:
                 movements.append(dict(goods=g, qty=-n, kind="ship", order=o, order_sn=shipped[o], actor=actor,
                                       at=now, reason=tr("order shipped", "订单发货")))
@@ -120,14 +120,17 @@ def _settle_chunk(chunk: list[int], actor: str) -> tuple[set[int], set[int], set
     changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
     if changed:
         stale = [k for k in old if k not in new]
-        for g, o in stale:
-            q('DELETE FROM "stock_demand" WHERE "goods_id" = ? AND "order_id" = ?', (g, o))
-        rows = [(g, o, n) for (g, o), n in new.items() if old.get((g, o)) != n]
+        if stale:
+            database().cursor().executemany(
+                'DELETE FROM "stock_demand" WHERE "goods_id" = ? AND "order_id" = ?', stale)
+        rows = [(g, o, *v) for (g, o), v in new.items() if old.get((g, o)) != v]
         if rows:
             database().cursor().executemany(
-                'INSERT INTO "stock_demand" ("goods_id", "order_id", "qty", "short") VALUES (?, ?, ?, 0) '
-                'ON CONFLICT ("goods_id", "order_id") DO UPDATE SET "qty" = excluded."qty"', rows)
-    return {g for g, _o in changed} | {m["goods"] for m in movements}, {g for g, _o in old.keys() | new.keys()}, gone
+                'INSERT INTO "stock_demand" ("goods_id", "order_id", "qty", "served", "due", "short") '
+                'VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT ("goods_id", "order_id") DO UPDATE SET '
+                '"qty" = excluded."qty", "served" = excluded."served", "due" = excluded."due"', rows)
+    # a SKU's line changes with a quantity or a place in it; its shelf with a movement
+    return {g for g, _o in changed} | {m["goods"] for m in movements}, gone
 
 
 def refresh_reserved(goods_ids: Iterable[int]) -> None:
@@ -146,6 +149,19 @@ def open_order_ids() -> list[int]:
     ids = [r[0] for r in q(f'SELECT o."id" FROM "order" o WHERE {OPEN_SQL}')]
     ids += [r[0] for r in q('SELECT DISTINCT "order_id" FROM "stock_demand"')]
     return list(dict.fromkeys(ids))
+
+
+def settle_goods(goods_ids: Iterable[int], *, actor: str) -> set[int]:
+    """The open orders that carry these SKUs (SKUs new to the catalogue start reserving), found
+    through the orders' SKU code table (:mod:`dadan.core.orders.sku_index`), settled."""
+    ids = list(goods_ids)
+    orders: list[int] = []
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        orders += [r[0] for r in database().execute_sql(
+            f'SELECT DISTINCT s."order_id" FROM "goods" g JOIN "order_sku" s ON s."code" = g."code_key" '
+            f'JOIN "order" o ON o."id" = s."order_id" WHERE g."id" IN ({_marks(len(chunk))}) AND {OPEN_SQL}', chunk)]
+    return settle_orders(orders, actor=actor)
 
 
 def settle_all(*, actor: str) -> set[int]:

@@ -71,15 +71,24 @@ class StockMovement(BaseModel):
 
 
 class StockDemand(BaseModel):
+    """What one open order wants of one SKU, with its place in that SKU's line (the order the
+    oversell guard serves: ``served`` 0 for an order printed already, 1 for the rest, then the
+    ship-by deadline ``due``, then the order), so the line is read from an index."""
+
     goods = ForeignKeyField(Goods, on_delete="CASCADE")
     order = ForeignKeyField(Order, on_delete="CASCADE")
     qty = IntegerField()
+    served = IntegerField()
+    due = CharField()  # the order's last_ship_time as stored; NO_DEADLINE when it has none
     short = BooleanField(default=False)
 
     class Meta:
         primary_key = CompositeKey("goods", "order")
-        indexes = ((("order",), False),)
+        indexes = ((("order",), False), (("goods", "served", "due", "order"), False))
         without_rowid = True
+
+
+NO_DEADLINE = "9999"  # sorts after every stored time
 
 
 class StockPush(BaseModel):

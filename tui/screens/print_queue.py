@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Label, Static
 
 from dadan.core.i18n import Bilingual, tr
-from dadan.tui.cells import crop
+from dadan.tui.cells import crop, fit_columns
 from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.desk_printing import item_state_label, job_state_label
@@ -97,25 +97,29 @@ class PrintQueueScreen(DeskScreen):
         jt = self.query_one("#pq-jobs", DataTable)
         row = jt.cursor_row
         jt.clear()
+        job_rows = []
         for j in jobs:
             kind = tr(" reprint", " 补打") if j.kind == "reprint" else ""
-            jt.add_row(f"#{j.id}{kind}", job_state_label(j.state), j.progress(), j.printer,
-                       crop(j.state_reason or j.reprint_reason, WHY_CELLS), key=str(j.id))
+            job_rows.append((f"#{j.id}{kind}", job_state_label(j.state), j.progress(), j.printer,
+                             crop(j.state_reason or j.reprint_reason, WHY_CELLS)))
+            jt.add_row(*job_rows[-1], key=str(j.id))
+        fit_columns(jt, {"id": [r[0] for r in job_rows], "state": [r[1] for r in job_rows],
+                         "progress": [r[2] for r in job_rows], "printer": [r[3] for r in job_rows]})
         if jobs:
             jt.move_cursor(row=min(row, len(jobs) - 1))
         it = self.query_one("#pq-items", DataTable)
         irow = it.cursor_row
         it.clear()
+        item_rows = []
         for i in items:
             mark = f" R{i.reprint_no}" if i.is_reprint else ""
             sn = i.order.order_sn if i.order_id and i.order else "—"
-            it.add_row(f"{i.seq}{mark}", sn, item_state_label(i.state), crop(i.reason or "", WHY_CELLS), key=str(i.id))
+            item_rows.append((f"{i.seq}{mark}", sn, item_state_label(i.state)))
+            it.add_row(*item_rows[-1], crop(i.reason or "", WHY_CELLS), key=str(i.id))
+        fit_columns(it, {"seq": [r[0] for r in item_rows], "sn": [r[1] for r in item_rows],
+                         "state": [r[2] for r in item_rows]})
         if items:
             it.move_cursor(row=min(irow, len(items) - 1))
-        for table in (jt, it):
-            # a table sizes its columns to new rows when it next idles; rows that came before its
-            # message loop ran would wait for some other event (numbers cut meanwhile)
-            self.call_after_refresh(table.check_idle)
         self.query_one("#pq-printers", Static).update(tr("Printers — {s}", "打印机 — {s}", s=status))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -1,0 +1,159 @@
+"""The stock ledger and the oversell guard, case by case (the property test covers the mix)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dadan.core.db import database, open_database
+from dadan.core.errors import DadanError
+from dadan.core.goods import catalogue, guard, ledger
+from dadan.core.goods.catalogue import GoodsRecord
+from dadan.core.goods.models import Goods, StockMovement
+from dadan.core.models import AuditEvent, Courier, Order, OrderEvent, Shop
+from dadan.core.orders import actions
+from dadan.core.orders.rules import Flag
+from dadan.core.orders.upsert import upsert_orders
+from dadan.core.shipping.outbox import assign_tracking
+
+T0 = dt.datetime(2026, 11, 20, 8, 0)
+
+
+@pytest.fixture
+def shop(tmp_path):
+    open_database(f"sqlite:///{tmp_path}/s.db")
+    Courier.create(id=115, name="中通快递", code="ZTO")
+    return Shop.create(name="s")
+
+
+def order(sn: str, code: str = "A12", n: int = 1, hours: float = 24, **kw) -> dict:
+    rec = {"order_sn": sn, "order_status": 1, "refund_status": 1, "updated_at": T0, "pay_time": T0,
+           "last_ship_time": T0 + dt.timedelta(hours=hours), "province": "浙江省",
+           "items": [{"goods_id": "1", "goods_name": "T恤", "goods_spec": "白色,L", "goods_count": n, "outer_id": code}]}
+    rec.update(kw)
+    return rec
+
+
+def goods(code: str = "A12") -> Goods:
+    return Goods.get(Goods.code_key == code.lower())
+
+
+def flagged(sn: str) -> bool:
+    return bool(Order.get(Order.order_sn == sn).exception_flags & Flag.STOCK_SHORT)
+
+
+def test_the_most_urgent_are_served_and_a_receipt_releases_the_next_in_line(shop):
+    catalogue.save([GoodsRecord(code="A12", on_hand=3)], actor="t")
+    upsert_orders(shop.id, [order("late", n=2, hours=48), order("urgent", n=2, hours=2), order("mid", n=1, hours=24)])
+    assert [flagged(s) for s in ("urgent", "mid", "late")] == [False, False, True]
+    g = goods()
+    assert (g.on_hand, g.reserved, g.available) == (3, 5, -2)
+    late = Order.get(Order.order_sn == "late")
+    assert guard.shortfalls(late.id) == [("A12", 2)]
+    assert "A12 ×2" in OrderEvent.select().where(OrderEvent.order == late.id, OrderEvent.kind == "flag").get().text
+    ledger.move(g.id, 1, "receive", actor="t", reason="in")
+    assert flagged("late") and guard.shortfalls(late.id) == [("A12", 1)]
+    ledger.move(g.id, 1, "receive", actor="t", reason="in")
+    assert not flagged("late")
+    assert AuditEvent.select().where(AuditEvent.action == "stock_release", AuditEvent.order == late.id).count() == 1
+
+
+def test_a_more_urgent_order_takes_the_stock_of_an_unprinted_one_but_not_of_a_printed_one(shop):
+    catalogue.save([GoodsRecord(code="A12", on_hand=1)], actor="t")
+    upsert_orders(shop.id, [order("first", hours=48)])
+    upsert_orders(shop.id, [order("urgent", hours=1)])
+    assert (flagged("first"), flagged("urgent")) == (True, False)
+    actions.set_state([Order.get(Order.order_sn == "urgent").id], "new", reason="t", actor="t")  # no change
+    ledger.count(goods().id, 0, actor="t")
+    ledger.count(goods().id, 1, actor="t")
+    o = Order.get(Order.order_sn == "urgent")
+    actions.set_state([o.id], "printed", reason="label out", actor="t")
+    upsert_orders(shop.id, [order("more-urgent", hours=0.5)])
+    assert (flagged("urgent"), flagged("more-urgent")) == (False, True)
+
+
+def test_shipping_takes_the_lines_off_the_shelf_and_a_refund_gives_the_reservation_back(shop):
+    catalogue.save([GoodsRecord(code="A12", on_hand=10)], actor="t")
+    upsert_orders(shop.id, [order("a", n=2), order("b", n=3)])
+    assert (goods().on_hand, goods().reserved) == (10, 5)
+    a = Order.get(Order.order_sn == "a")
+    assign_tracking(a.id, "78000000000001", 115, actor="packer")
+    m = StockMovement.get(StockMovement.order == a.id)
+    assert (m.kind, m.qty, m.actor, m.order_sn) == ("ship", -2, "packer", "a")
+    assert (goods().on_hand, goods().reserved) == (8, 3)
+    upsert_orders(shop.id, [order("b", n=3, refund_status=4, updated_at=T0 + dt.timedelta(hours=1))])
+    assert (goods().on_hand, goods().reserved) == (8, 0)
+    assert StockMovement.select().count() == 2  # the file's count and the shipment: a refund moves nothing
+    actions.set_state([a.id], "new", reason="shipped by mistake", actor="t")  # back to pending: lines back
+    assert (goods().on_hand, goods().reserved) == (10, 2)
+    back = StockMovement.select().order_by(StockMovement.id.desc()).get()
+    assert (back.kind, back.qty) == ("return", 2)
+
+
+def test_the_platform_shipping_an_order_takes_it_off_the_shelf_once(shop):
+    catalogue.save([GoodsRecord(code="a12", on_hand=5)], actor="t")
+    upsert_orders(shop.id, [order("a", code="A12", n=2)])
+    for minutes in (1, 2):
+        upsert_orders(shop.id, [order("a", code="A12", n=2, order_status=2,
+                                      updated_at=T0 + dt.timedelta(minutes=minutes))])
+    assert (goods().on_hand, goods().reserved) == (3, 0)
+
+
+def test_an_order_shipped_before_the_catalogue_knew_it_takes_nothing(shop):
+    upsert_orders(shop.id, [order("old", order_status=2)])
+    catalogue.save([GoodsRecord(code="A12", on_hand=5)], actor="t")
+    assert (goods().on_hand, goods().reserved) == (5, 0)
+
+
+def test_a_sku_added_to_the_catalogue_starts_reserving_and_guarding(shop):
+    upsert_orders(shop.id, [order("a", code="Z9", n=4), order("b", code="Z9", n=1, hours=2)])
+    assert [m.code for m in catalogue.missing()] == ["Z9"]
+    catalogue.save([GoodsRecord(code="Z9", name="新品", on_hand=1)], actor="t")
+    assert catalogue.missing() == []
+    assert goods("z9").reserved == 5
+    assert (flagged("a"), flagged("b")) == (True, False)
+
+
+def test_a_person_cannot_release_stock_short_by_hand(shop):
+    catalogue.save([GoodsRecord(code="A12", on_hand=0)], actor="t")
+    upsert_orders(shop.id, [order("a")])
+    o = Order.get(Order.order_sn == "a")
+    with pytest.raises(DadanError, match="receive or count"):
+        actions.release([o.id], reason="x", actor="t", flags=int(Flag.STOCK_SHORT))
+    actions.hold([o.id], reason="x", actor="t")
+    actions.release([o.id], reason="x", actor="t")  # every flag: the hold goes, short stays
+    assert Order.get_by_id(o.id).exception_flags == Flag.STOCK_SHORT
+
+
+def test_movements_are_append_only_and_on_hand_is_their_sum(shop):
+    catalogue.save([GoodsRecord(code="A12", on_hand=4)], actor="t")
+    g = goods()
+    ledger.move(g.id, -1, "adjust", actor="t", reason="broken")
+    ledger.move(g.id, 2, "return", actor="t", reason="buyer returned")
+    assert goods().on_hand == 5 == sum(m.qty for m in StockMovement.select())
+    with pytest.raises(Exception, match="append-only"):
+        database().execute_sql('UPDATE "stock_movement" SET "qty" = 100')
+    with pytest.raises(Exception, match="append-only"):
+        database().execute_sql('DELETE FROM "stock_movement"')
+    with pytest.raises(DadanError):
+        ledger.move(g.id, 0, "receive", actor="t")
+    with pytest.raises(DadanError):
+        ledger.move(g.id, 1, "ship", actor="t")
+    with pytest.raises(DadanError):
+        ledger.count(g.id, -1, actor="t")
+    assert ledger.count(g.id, 5, actor="t") is None  # agrees: no movement
+
+
+def test_a_barcode_names_one_sku(shop):
+    catalogue.save([GoodsRecord(code="A12", barcodes=["6901"]), GoodsRecord(code="B07")], actor="t")
+    with pytest.raises(DadanError, match="6901"):
+        catalogue.save([GoodsRecord(code="B07", barcodes=["6901"])], actor="t")
+    with pytest.raises(DadanError, match="6901"):
+        catalogue.save([GoodsRecord(code="C1", barcodes=["6901"]), GoodsRecord(code="C2", barcodes=["6901"])],
+                       actor="t")
+    # moved in one save: the old owner's record no longer lists it
+    catalogue.save([GoodsRecord(code="B07", barcodes=["6901"]), GoodsRecord(code="A12", barcodes=["6902"])],
+                   actor="t")
+    assert catalogue.find("6901").code == "B07" and catalogue.find("6902").code == "A12"
+    assert catalogue.find("a12").code == "A12" and catalogue.find("nope") is None
