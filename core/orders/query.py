@@ -369,8 +369,8 @@ def _tag(term: Term, ctx: _Ctx) -> Expression:
 
 
 def _shop(term: Term, ctx: _Ctx) -> Expression:
-    def one(v: str) -> Expression:
-        return Order.shop.in_(Shop.select(Shop.id).where(Shop.name == v))
+    def one(v: str) -> Expression:  # (names are unique: IS the one id, or NULL for none, never NULL itself)
+        return Expression(Order.shop, "IS", Shop.select(Shop.id).where(Shop.name == v))
 
     return _eq_op(term, _any_of(term, ctx, one))
 
