@@ -167,3 +167,40 @@ def test_shop_terms_with_two_shops_and_an_unknown_name(tmp_path):
     assert matched("-shop:没有这家") == set(ids)
     assert count(compile_query(f"shop:{DEMO_SHOP}", now=NOW)) == 120
     dbmod.close_database()
+
+
+def test_tag_terms_common_and_rare_count_and_page_as_the_plain_scan(tmp_path):
+    from dadan.core.orders.actions import add_tag
+    from dadan.core.orders.tag_terms import TagMatch
+
+    dbmod.open_database(f"sqlite:///{tmp_path / 'tags.db'}")
+    write_demo(600, seed=8, now=NOW)
+    ensure_statistics(force=True)
+    rare = [r[0] for r in Order.select(Order.id).order_by(Order.id).limit(5).tuples()]
+    add_tag(rare, "稀有", actor="test")
+    plain = dbmod.database().execute_sql(
+        'SELECT ot.order_id, t.name FROM order_tag ot JOIN tag t ON t.id = ot.tag_id').fetchall()
+
+    def tagged(*names: str) -> set[int]:
+        return {o for o, n in plain if n in names}
+
+    everyone = {r[0] for r in Order.select(Order.id).tuples()}
+    common, scarce = compile_query("tag:加急", now=NOW), compile_query("tag:稀有", now=NOW)
+    assert isinstance(common, TagMatch) and isinstance(scarce, TagMatch)
+    def sql(where) -> str:
+        return Order.select(Order.id).where(where).sql()[0]
+
+    assert '+"t1"."id" IN' in sql(common) and "+" not in sql(scarce)  # the common one walks the sort index
+    for query, want in (("tag:加急", tagged("加急")), ("tag:稀有", set(rare)), ("tag:加急,稀有", tagged("加急", "稀有")),
+                        ("-tag:加急", everyone - tagged("加急")), ("tag:没有这个", set())):
+        where = compile_query(query, now=NOW)
+        assert count(where) == len(want), query
+        for sort in ("-pay_time", "pay_time", "province"):
+            got, page = [], fetch_page(where, sort, limit=LIMIT)
+            while True:
+                got += [r.id for r in page.rows]
+                if not page.has_next:
+                    break
+                page = fetch_page(where, sort, after=page.last_key, limit=LIMIT)
+            assert got == (_expected(where, sort) if want else []) and set(got) == want, (query, sort)
+    dbmod.close_database()

@@ -24,6 +24,7 @@ from dadan.core.errors import DadanError
 from dadan.core.models import Order
 from dadan.core.orders import fulltext
 from dadan.core.orders.sku_index import SkuMatch
+from dadan.core.orders.tag_terms import TagMatch
 
 # sort name -> (field, nullable)
 SORTABLE: dict[str, tuple[Any, bool]] = {
@@ -211,11 +212,12 @@ def fetch_page(where_expr: Expression | None, sort: str = DEFAULT_SORT, *, after
 
 def count(where_expr: Expression | None) -> int:
     """How many orders match (``None``: all). A lone free-text term is counted in its index, a
-    lone ``sku:`` term from its own table (:class:`~dadan.core.orders.sku_index.SkuMatch`)."""
+    lone ``sku:`` or ``tag:`` term from its own table (:class:`~dadan.core.orders.sku_index.SkuMatch`,
+    :class:`~dadan.core.orders.tag_terms.TagMatch`)."""
     alone = fulltext.count_alone(where_expr)
     if alone is not None:
         return alone
-    if isinstance(where_expr, SkuMatch):
+    if isinstance(where_expr, (SkuMatch, TagMatch)):
         return where_expr.count()
     q = Order.select(fn.COUNT(Order.id))
     if where_expr is not None:

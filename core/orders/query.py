@@ -28,8 +28,8 @@ from peewee import Expression
 
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
-from dadan.core.models import Order, OrderTag, Shop, Tag, has_exception, has_tracking, is_pending
-from dadan.core.orders import couriers, fulltext, selectivity, sku_index
+from dadan.core.models import Order, Shop, has_exception, has_tracking, is_pending
+from dadan.core.orders import couriers, fulltext, selectivity, sku_index, tag_terms
 from dadan.core.orders.rules import FLAG_BY_KEY, Flag
 from dadan.core.timeutil import DEFAULT_TZ, to_local, to_utc, utcnow
 
@@ -361,11 +361,7 @@ def _courier(term: Term, ctx: _Ctx) -> Expression:
 
 
 def _tag(term: Term, ctx: _Ctx) -> Expression:
-    def one(v: str) -> Expression:
-        sub = OrderTag.select(OrderTag.order).join(Tag).where(Tag.name == v)
-        return Order.id.in_(sub)
-
-    return _eq_op(term, _any_of(term, ctx, one))
+    return _eq_op(term, _any_of(term, ctx, tag_terms.matches))
 
 
 def _shop(term: Term, ctx: _Ctx) -> Expression:
