@@ -24,6 +24,7 @@ from dadan.core.errors import DadanError
 from dadan.core.models import Order
 from dadan.core.orders import fulltext
 from dadan.core.orders.sku_index import SkuMatch
+from dadan.core.orders.tag_terms import TagMatch
 
 # sort name -> (field, nullable)
 SORTABLE: dict[str, tuple[Any, bool]] = {
@@ -117,8 +118,11 @@ class _Lister:
         return segs if ascending else segs[::-1]
 
     def _query(self, seg: str, ascending: bool, key: tuple | None, limit: int):
-        """Rows of one segment strictly beyond ``key`` in the given direction."""
-        q = Order.select(*self.fields)
+        """The ids of one segment's rows strictly beyond ``key`` in the given direction, in order.
+
+        A page's ids are chosen first and only their rows read (:meth:`_rows`): when no index
+        gives the sort order, SQLite sorts just (sort key, id) of the matching orders -- from an
+        index alone where one covers the filter -- instead of every matching row's shown columns."""
         conds = []
         if self.where is not None:
             conds.append(self.where)
@@ -135,9 +139,17 @@ class _Lister:
                 t = Tuple(self.col, Order.id)
                 conds.append(t > kv if ascending else t < kv)
             order = [self.col.asc(), Order.id.asc()] if ascending else [self.col.desc(), Order.id.desc()]
+        q = Order.select(Order.id)
         for c in conds:
             q = q.where(c)
         return q.order_by(*order).limit(limit).tuples()
+
+    def _rows(self, ids: list[int]) -> list[tuple]:
+        """The shown columns of the orders ``ids``, in that order."""
+        if not ids:
+            return []
+        found = {row[0]: row for row in Order.select(*self.fields).where(Order.id.in_(ids)).tuples()}
+        return [found[i] for i in ids if i in found]
 
     def segment_of(self, key: tuple) -> str:
         return "null" if (self.nullable and key[0] is None) else "value"
@@ -150,8 +162,8 @@ class _Lister:
         out: list[tuple] = []
         for i, seg in enumerate(segs):
             k = key if (i == 0 and key is not None) else None
-            rows = fulltext.page_rows(self._query(seg, ascending, k, limit - len(out)))
-            out.extend(tuple(f.python_value(v) for f, v in zip(self.fields, row)) for row in rows)
+            ids = [r[0] for r in fulltext.page_rows(self._query(seg, ascending, k, limit - len(out)))]
+            out.extend(tuple(f.python_value(v) for f, v in zip(self.fields, row)) for row in self._rows(ids))
             if len(out) >= limit:
                 break
         return out
@@ -200,11 +212,12 @@ def fetch_page(where_expr: Expression | None, sort: str = DEFAULT_SORT, *, after
 
 def count(where_expr: Expression | None) -> int:
     """How many orders match (``None``: all). A lone free-text term is counted in its index, a
-    lone ``sku:`` term from its own table (:class:`~dadan.core.orders.sku_index.SkuMatch`)."""
+    lone ``sku:`` or ``tag:`` term from its own table (:class:`~dadan.core.orders.sku_index.SkuMatch`,
+    :class:`~dadan.core.orders.tag_terms.TagMatch`)."""
     alone = fulltext.count_alone(where_expr)
     if alone is not None:
         return alone
-    if isinstance(where_expr, SkuMatch):
+    if isinstance(where_expr, (SkuMatch, TagMatch)):
         return where_expr.count()
     q = Order.select(fn.COUNT(Order.id))
     if where_expr is not None:

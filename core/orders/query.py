@@ -28,8 +28,8 @@ from peewee import Expression
 
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
-from dadan.core.models import Order, OrderTag, Shop, Tag, has_exception, has_tracking, is_pending
-from dadan.core.orders import couriers, fulltext, selectivity, sku_index
+from dadan.core.models import Order, Shop, has_exception, has_tracking, is_pending
+from dadan.core.orders import couriers, fulltext, selectivity, sku_index, tag_terms
 from dadan.core.orders.rules import FLAG_BY_KEY, Flag
 from dadan.core.timeutil import DEFAULT_TZ, to_local, to_utc, utcnow
 
@@ -361,16 +361,12 @@ def _courier(term: Term, ctx: _Ctx) -> Expression:
 
 
 def _tag(term: Term, ctx: _Ctx) -> Expression:
-    def one(v: str) -> Expression:
-        sub = OrderTag.select(OrderTag.order).join(Tag).where(Tag.name == v)
-        return Order.id.in_(sub)
-
-    return _eq_op(term, _any_of(term, ctx, one))
+    return _eq_op(term, _any_of(term, ctx, tag_terms.matches))
 
 
 def _shop(term: Term, ctx: _Ctx) -> Expression:
-    def one(v: str) -> Expression:
-        return Order.shop.in_(Shop.select(Shop.id).where(Shop.name == v))
+    def one(v: str) -> Expression:  # (names are unique: IS the one id, or NULL for none, never NULL itself)
+        return Expression(Order.shop, "IS", Shop.select(Shop.id).where(Shop.name == v))
 
     return _eq_op(term, _any_of(term, ctx, one))
 
