@@ -1,5 +1,5 @@
 from dadan.core.orders.filter_form import build_query
-from dadan.core.orders.query import parse
+from dadan.core.orders.filter_syntax import parse
 
 
 def test_build_query_writes_the_filter_language():

@@ -6,7 +6,8 @@ from dadan.core.db import open_database
 from dadan.core.demo import write_demo
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.models import Order, OrderTag, Tag
-from dadan.core.orders.query import compile_query, parse
+from dadan.core.orders.filter_syntax import parse
+from dadan.core.orders.query import compile_query
 from dadan.core.orders.rules import Flag
 
 NOW = dt.datetime(2026, 11, 21, 4, 0, 0)  # 12:00 in Shanghai

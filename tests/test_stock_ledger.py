@@ -157,3 +157,22 @@ def test_a_barcode_names_one_sku(shop):
                    actor="t")
     assert catalogue.find("6901").code == "B07" and catalogue.find("6902").code == "A12"
     assert catalogue.find("a12").code == "A12" and catalogue.find("nope") is None
+
+
+def test_stock_filter_terms(shop):
+    from dadan.core.errors import QuerySyntaxError
+    from dadan.core.orders.query import compile_query
+
+    catalogue.save([GoodsRecord(code="A12", on_hand=1, safety_stock=0), GoodsRecord(code="B07", on_hand=50,
+                                                                                      safety_stock=45)], actor="t")
+    upsert_orders(shop.id, [order("a", hours=2), order("b", hours=9), order("c", code="B07", n=6), order("d", code="X")])
+
+    def sns(q: str) -> list[str]:
+        return sorted(o.order_sn for o in Order.select().where(compile_query(q)))
+
+    assert sns("stock:short") == sns("库存:缺货") == ["b"]
+    assert sns("stock:low") == ["a", "b", "c"]  # A12 at -1 <= 0, B07 at 44 <= 45
+    assert sns("-stock:low") == ["d"]
+    assert sns("stock:short,low") == ["a", "b", "c"]
+    with pytest.raises(QuerySyntaxError, match="short, low"):
+        compile_query("stock:many")

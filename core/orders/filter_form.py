@@ -3,7 +3,7 @@ builder screen. Each field writes the same terms a user would type in the filter
 
 from __future__ import annotations
 
-from dadan.core.orders.query import quote_value
+from dadan.core.orders.filter_syntax import quote_value
 
 # form field -> the filter-language field it writes
 FORM_FIELDS = ("status", "paid_from", "paid_to", "due", "province", "city", "goods", "sku", "courier",

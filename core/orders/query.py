@@ -12,7 +12,8 @@ Times: ``due<2h`` — less than 2 hours left before the ship-by deadline (overdu
 ``paid:today`` / ``paid:yesterday`` / ``paid:2026-11-20`` — on that day (warehouse time).
 Units: m, h, d.
 
-:func:`compile_query` turns text into a Peewee expression over :class:`core.models.Order`;
+:mod:`dadan.core.orders.filter_syntax` reads the text into terms; :func:`compile_query` turns
+them into a Peewee expression over :class:`core.models.Order`;
 a mistake (a value too large to store or a time out of range included) raises
 :class:`QuerySyntaxError` pointing at the bad token.
 """
@@ -29,62 +30,14 @@ from peewee import Expression
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
 from dadan.core.models import Order, Shop, has_exception, has_tracking, is_pending
-from dadan.core.orders import couriers, fulltext, selectivity, sku_index, tag_terms
+from dadan.core.orders import couriers, fulltext, selectivity, sku_index, stock_terms, tag_terms
+from dadan.core.orders.filter_syntax import ALIASES, Term, parse
 from dadan.core.orders.rules import FLAG_BY_KEY, Flag
 from dadan.core.timeutil import DEFAULT_TZ, to_local, to_utc, utcnow
 
-__all__ = ["compile_query", "parse", "Term", "QuerySyntaxError", "FIELDS", "quote_value"]
+__all__ = ["compile_query", "QuerySyntaxError"]
 
 
-@dataclass(frozen=True)
-class Term:
-    field: str | None  # canonical field name, None for free text
-    op: str  # ":" "<" ">" "<=" ">=" "=" "!="
-    value: str
-    negate: bool
-    pos: int  # offset of the term in the source
-    text: str  # the raw term
-    value_pos: int  # offset of the value's first character (past an opening quote)
-
-
-# canonical name -> aliases
-_ALIASES = {
-    "status": ["状态"],
-    "state": ["流程"],
-    "printed": ["已打印", "打印"],
-    "exception": ["异常", "ex", "exc"],
-    "blocked": ["拦截"],
-    "province": ["省", "省份", "prov"],
-    "city": ["市", "城市"],
-    "town": ["区", "区县", "district"],
-    "sku": ["编码", "商家编码", "code"],
-    "goods": ["商品", "product", "item"],
-    "courier": ["快递", "物流"],
-    "tag": ["标签"],
-    "due": ["截止", "发货时限", "shipby"],
-    "paid": ["付款", "支付", "pay"],
-    "created": ["下单", "创建"],
-    "updated": ["更新"],
-    "remark": ["备注"],
-    "memo": ["留言", "买家留言"],
-    "flag": ["旗帜", "插旗"],
-    "shop": ["店铺"],
-    "sn": ["订单号", "单号", "order"],
-    "tracking": ["运单号", "快递单号"],
-    "amount": ["金额", "实付"],
-    "qty": ["件数", "count", "items"],
-    "source": ["来源"],
-    "overdue": ["超时"],
-    "reprint": ["重打"],
-    "waybill": ["面单"],
-}
-FIELDS: dict[str, str] = {}
-for _canon, _alist in _ALIASES.items():
-    FIELDS[_canon] = _canon
-    for _a in _alist:
-        FIELDS[_a] = _canon
-
-_TERM_RE = re.compile(r"^([^\s:<>=!\"]+)(<=|>=|!=|:|<|>|=)(.*)$", re.S)
 _DUR_RE = re.compile(r"^(-?\d+(?:\.\d+)?)\s*(m|min|h|d|分钟|小时|天)?$")
 _INT_MAX = 2**63 - 1  # SQLite's INTEGER
 _INT_MIN = -(2**63)
@@ -94,77 +47,6 @@ _YES = {"yes", "y", "true", "1", "是", "有"}
 _NO = {"no", "n", "false", "0", "否", "无"}
 
 
-# ------------------------------------------------------------------ tokenizer
-def _split(text: str) -> list[tuple[int, str]]:
-    tokens: list[tuple[int, str]] = []
-    i, n = 0, len(text)
-    while i < n:
-        if text[i].isspace():
-            i += 1
-            continue
-        start = i
-        in_quote = False
-        while i < n and (in_quote or not text[i].isspace()):
-            if text[i] == '"':
-                in_quote = not in_quote
-            i += 1
-        if in_quote:
-            raise QuerySyntaxError(
-                tr("unterminated quote", "引号没有闭合"), position=start, token=text[start:i], source=text
-            )
-        tokens.append((start, text[start:i]))
-    return tokens
-
-
-def _unquote(s: str) -> str:
-    return s.replace('"', "")
-
-
-def parse(text: str) -> list[Term]:
-    terms: list[Term] = []
-    for pos, raw in _split(text):
-        negate = False
-        body, bpos = raw, pos
-        if body.startswith("-") and len(body) > 1 and not body[1].isdigit():
-            negate, body, bpos = True, body[1:], pos + 1
-        m = _TERM_RE.match(body)
-        if m and not body.startswith('"'):
-            name, op, value = m.groups()
-            canon = FIELDS.get(name.lower(), FIELDS.get(name))
-            if canon is None:
-                close = _suggest(name)
-                hint = tr(" (did you mean '{s}'?)", "（是不是“{s}”？）", s=close) if close else ""
-                raise QuerySyntaxError(
-                    tr("unknown filter '{f}'", "未知的筛选项“{f}”", f=name) + hint,
-                    position=bpos, token=name, source=text,
-                )
-            vpos = bpos + len(name) + len(op)
-            if value.startswith('"'):  # errors point at the value's first character, not its quote
-                vpos += 1
-            value = _unquote(value)
-            if value == "":
-                raise QuerySyntaxError(
-                    tr("'{f}' needs a value", "“{f}”缺少值", f=name), position=bpos, token=body, source=text
-                )
-            terms.append(Term(canon, op, value, negate, pos, raw, vpos))
-        else:
-            terms.append(Term(None, ":", _unquote(body), negate, pos, raw, bpos))
-    return terms
-
-
-def _suggest(name: str) -> str | None:
-    import difflib
-
-    m = difflib.get_close_matches(name.lower(), list(FIELDS), n=1, cutoff=0.6)
-    return m[0] if m else None
-
-
-def quote_value(v: str) -> str:
-    """Quote a value for the filter language if it contains spaces."""
-    return f'"{v}"' if any(c.isspace() for c in v) else v
-
-
-# ------------------------------------------------------------------ compiler
 class _Ctx:
     def __init__(self, source: str, now: dt.datetime, tz: str):
         self.source, self.now, self.tz = source, now, tz
@@ -362,6 +244,16 @@ def _courier(term: Term, ctx: _Ctx) -> Expression:
 
 def _tag(term: Term, ctx: _Ctx) -> Expression:
     return _eq_op(term, _any_of(term, ctx, tag_terms.matches))
+
+
+def _stock(term: Term, ctx: _Ctx) -> Expression:
+    def one(v: str) -> Expression:
+        e = stock_terms.matches(v)
+        if e is None:
+            raise ctx.error(term, "unknown stock value '{v}' (short, low)", "未知库存条件“{v}”（short、low）", v=v)
+        return e
+
+    return _eq_op(term, _any_of(term, ctx, one))
 
 
 def _shop(term: Term, ctx: _Ctx) -> Expression:
@@ -588,5 +480,6 @@ _HANDLERS: dict[str, _Handler] = {
     "overdue": _Handler(_overdue),
     "reprint": _Handler(_reprint),
     "waybill": _Handler(_waybill),
+    "stock": _Handler(_stock),
 }
-assert set(_HANDLERS) == set(_ALIASES)
+assert set(_HANDLERS) == set(ALIASES)
