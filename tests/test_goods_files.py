@@ -59,7 +59,7 @@ def csv_file(path: Path, rows: list[list], encoding: str, head: list[str] = HEAD
 def dump() -> tuple:
     q = database().execute_sql
     return tuple(q(f'SELECT * FROM "{t}" ORDER BY 1, 2').fetchall()
-                 for t in ("goods", "goods_barcode", "stock_movement", "stock_demand", "audit_event"))
+                 for t in ("goods", "goods_barcode", "stock_movement", "stock_demand", "stock_push", "audit_event"))
 
 
 def imported(path: Path, actor: str = "t"):
