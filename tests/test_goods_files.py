@@ -56,6 +56,16 @@ def csv_file(path: Path, rows: list[list], encoding: str, head: list[str] = HEAD
     return path
 
 
+def wait_for(shop_id: int, n: int, lines: list[tuple[str, int]]) -> None:
+    """An order awaiting shipment (order number ``n``) with lines of (merchant code, count)."""
+    upsert_orders(shop_id, [{
+        "order_sn": f"261120-{n:015d}", "order_status": 1, "refund_status": 1, "after_sales_status": 0,
+        "risk_control_status": 0, "is_stock_out": 0, "updated_at": T0, "pay_time": T0,
+        "last_ship_time": T0 + dt.timedelta(hours=24), "province": "浙江省",
+        "items": [{"goods_id": "9", "goods_name": f"品{code}", "goods_spec": "红", "goods_count": count,
+                   "outer_id": code, "sku_id": str(i)} for i, (code, count) in enumerate(lines)]}])
+
+
 def dump() -> tuple:
     q = database().execute_sql
     return tuple(q(f'SELECT * FROM "{t}" ORDER BY 1, 2').fetchall()
@@ -163,12 +173,7 @@ def test_stock_column_records_count_corrections(db):
 def test_receive_file_releases_short_orders(db):
     imported(xlsx(db / "first.xlsx", GOOD))
     shop = Shop.create(name="s")
-    upsert_orders(shop.id, [{
-        "order_sn": "261120-000000000000001", "order_status": 1, "refund_status": 1, "after_sales_status": 0,
-        "risk_control_status": 0, "is_stock_out": 0, "updated_at": T0, "pay_time": T0,
-        "last_ship_time": T0 + dt.timedelta(hours=24), "province": "浙江省",
-        "items": [{"goods_id": "9", "goods_name": "杯盖", "goods_spec": "", "goods_count": 2, "outer_id": "B07",
-                   "sku_id": "1"}]}])
+    wait_for(shop.id, 1, [("B07", 2)])
     o = Order.get(Order.order_sn == "261120-000000000000001")
     assert o.exception_flags & int(Flag.STOCK_SHORT)
     bad = plan_receive(xlsx(db / "r0.xlsx", [["NOPE", 3], ["6901234567800", "x"]], head=["商家编码", "数量"]))

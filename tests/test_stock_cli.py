@@ -5,7 +5,6 @@ quantity and an unknown code."""
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
@@ -15,9 +14,8 @@ from dadan.core.db import close_database, open_database
 from dadan.core.goods.models import Goods, StockMovement
 from dadan.core.models import Order, Shop
 from dadan.core.orders.rules import Flag
-from dadan.core.orders.upsert import upsert_orders
 from tests.desk_helpers import run_cli
-from tests.test_goods_files import GOOD, T0, csv_file, xlsx
+from tests.test_goods_files import GOOD, csv_file, wait_for, xlsx
 
 
 def run(argv: list[str], monkeypatch, capsys) -> tuple[int, str, str]:
@@ -61,31 +59,19 @@ def test_goods_import_export_list_missing(home, tmp_path, monkeypatch, capsys):
     assert [ln.split()[0] for ln in out.splitlines()[1:]] == ["b07"]
     opened(home)
     shop = Shop.create(name="s")
-    upsert_orders(shop.id, [{
-        "order_sn": "261120-000000000000001", "order_status": 1, "refund_status": 1, "after_sales_status": 0,
-        "risk_control_status": 0, "is_stock_out": 0, "updated_at": T0, "pay_time": T0,
-        "last_ship_time": T0 + dt.timedelta(hours=24), "province": "浙江省",
-        "items": [{"goods_id": "9", "goods_name": "杯盖", "goods_spec": "", "goods_count": 2, "outer_id": "b07",
-                   "sku_id": "1"},
-                  {"goods_id": "8", "goods_name": "新品", "goods_spec": "红", "goods_count": 1, "outer_id": "NEW1",
-                   "sku_id": "2"}]}])
+    wait_for(shop.id, 1, [("b07", 2), ("NEW1", 1)])
     close_database()
     rc, out, _ = run(["goods", "list", "--short"], monkeypatch, capsys)
     assert [ln.split()[0] for ln in out.splitlines()[1:]] == ["b07"]
     rc, out, _ = run(["goods", "missing"], monkeypatch, capsys)
-    assert rc == 0 and out.splitlines()[1].split() == ["NEW1", "新品", "红", "1"]
+    assert rc == 0 and out.splitlines()[1].split() == ["NEW1", "品NEW1", "红", "1"]
 
 
 def test_stock_commands(home, tmp_path, monkeypatch, capsys):
     run(["goods", "import", str(xlsx(tmp_path / "goods.xlsx", GOOD))], monkeypatch, capsys)
     opened(home)
     shop = Shop.create(name="s")
-    upsert_orders(shop.id, [{
-        "order_sn": "261120-000000000000001", "order_status": 1, "refund_status": 1, "after_sales_status": 0,
-        "risk_control_status": 0, "is_stock_out": 0, "updated_at": T0, "pay_time": T0,
-        "last_ship_time": T0 + dt.timedelta(hours=24), "province": "浙江省",
-        "items": [{"goods_id": "9", "goods_name": "杯盖", "goods_spec": "", "goods_count": 2, "outer_id": "b07",
-                   "sku_id": "1"}]}])
+    wait_for(shop.id, 1, [("b07", 2)])
     assert Order.get().exception_flags & int(Flag.STOCK_SHORT)
     close_database()
     bad = csv_file(tmp_path / "r0.csv", [["b07", "2"], ["NOPE", "1"]], "utf-8-sig", head=["商家编码", "数量"])

@@ -4,14 +4,13 @@ digit strings kept as text for Excel) or xlsx, written to a temporary name and r
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from dadan.core.db import id_chunks
 from dadan.core.goods.columns import GOODS_KEYS, header_label
 from dadan.core.goods.models import Goods, GoodsBarcode
 from dadan.core.i18n import tr
-from dadan.core.spreadsheets.export import ExportError, make_export_folder
+from dadan.core.spreadsheets.export import ExportError, make_export_folder, written_whole
 from dadan.core.spreadsheets.writers import RowWriter
 
 FORMATS = ("csv", "xlsx")
@@ -50,8 +49,7 @@ def export_goods(out: str | Path, fmt: str | None = None) -> tuple[int, Path]:
     path = Path(out).expanduser()
     fmt = goods_format(path, fmt)
     make_export_folder(path)
-    tmp = path.with_name(f".{path.name}.part")
-    try:
+    with written_whole(path) as tmp:
         if fmt == "xlsx":
             w = RowWriter("xlsx", None, HEADERS)
             n = _write(w)
@@ -59,11 +57,4 @@ def export_goods(out: str | Path, fmt: str | None = None) -> tuple[int, Path]:
         else:
             with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
                 n = _write(RowWriter("csv", fh, HEADERS))
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ExportError(tr("cannot write {p}: {e}", "无法写入 {p}：{e}", p=path, e=exc.strerror or exc)) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return n, path

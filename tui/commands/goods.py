@@ -17,11 +17,7 @@ def register(sub) -> None:
     g = sub.add_parser("goods", help="the goods catalogue: import, export, list, missing SKUs (商品)",
                        description="The goods catalogue: merchant codes, barcodes, bins and stock.")
     acts = g.add_subparsers(dest="goods_command", metavar="ACTION", required=True)
-    i = acts.add_parser("import", help="add or change SKUs from an .xlsx/.csv (导入商品)")
-    i.add_argument("file", metavar="FILE")
-    i.add_argument("--dry-run", action="store_true", help="only check and count; write nothing (仅检查)")
-    i.add_argument("--rejects", metavar="FILE", help="where to write rejected rows (default FILE.rejects.xlsx)")
-    i.set_defaults(func=run_import)
+    file_arguments(acts.add_parser("import", help="add or change SKUs from an .xlsx/.csv (导入商品)"), run_import)
     e = acts.add_parser("export", help="every SKU with its stock, to .xlsx/.csv (导出商品)")
     e.add_argument("--format", dest="fmt", choices=("csv", "xlsx"), help="default: from the --out extension")
     e.add_argument("--out", required=True, metavar="FILE")
@@ -53,13 +49,19 @@ def print_table(header: list[str], rows: list[list]) -> None:
         print("  ".join(parts).rstrip())
 
 
-def run_import(args, ctx) -> int:
-    from dadan.core.goods.files import commit_goods, plan_goods, write_rejects
+def file_arguments(p, func) -> None:
+    """FILE, --dry-run and --rejects: a file checked whole and written all or nothing."""
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--dry-run", action="store_true", help="only check and count; write nothing (仅检查)")
+    p.add_argument("--rejects", metavar="FILE", help="where to write rejected rows (default FILE.rejects.xlsx)")
+    p.set_defaults(func=func)
+
+
+def run_checked(plan, args, *, write_rejects, commit, actor: str) -> int:
+    """A checked file's counts and rejected rows (one a line); then nothing more (a dry run),
+    the rejects file and nothing written (any reject), or the commit and what it did."""
     from dadan.core.i18n import tr
 
-    ctx.open_db()
-    plan = plan_goods(args.file)
-    print(tr("{f}: {n:,} data rows", "{f}：{n:,} 行数据", f=visible(plan.table.path.name), n=len(plan.table.rows)))
     print(plan.summary())
     for r in plan.rejects:
         print("  " + visible(r.text()))
@@ -67,14 +69,23 @@ def run_import(args, ctx) -> int:
         print(tr("dry run: nothing was written", "试运行：未写入任何数据"))
         return 1 if plan.rejects else 0
     if plan.rejects:
-        where = write_rejects(plan, args.rejects)
-        print(tr("rejected rows written to {p}", "被拒绝的行已写入 {p}", p=where))
-        print(tr("nothing was written: fix the rejected rows and import the file again",
-                 "未写入任何数据：请修正被拒绝的行后重新导入"))
+        print(tr("rejected rows written to {p}", "被拒绝的行已写入 {p}", p=write_rejects(plan, args.rejects)))
+        print(tr("nothing was written: fix the rejected rows and try the file again",
+                 "未写入任何数据：请修正被拒绝的行后重试"))
         return 1
-    commit_goods(plan, actor=ctx.operator)
+    commit(plan, actor=actor)
     print(plan.summary(done=True))
     return 0
+
+
+def run_import(args, ctx) -> int:
+    from dadan.core.goods.files import commit_goods, plan_goods, write_rejects
+    from dadan.core.i18n import tr
+
+    ctx.open_db()
+    plan = plan_goods(args.file)
+    print(tr("{f}: {n:,} data rows", "{f}：{n:,} 行数据", f=visible(plan.table.path.name), n=len(plan.table.rows)))
+    return run_checked(plan, args, write_rejects=write_rejects, commit=commit_goods, actor=ctx.operator)
 
 
 def run_export(args, ctx) -> int:

@@ -5,17 +5,15 @@ movement with who (the operator), when and why."""
 from __future__ import annotations
 
 from dadan.core.visible import visible
+from dadan.tui.commands.goods import file_arguments, print_table, run_checked
 
 
 def register(sub) -> None:
     s = sub.add_parser("stock", help="receive, count, adjust stock; list movements (库存)",
                        description="Stock movements: receive, count, adjust. On hand is their sum.")
     acts = s.add_subparsers(dest="stock_command", metavar="ACTION", required=True)
-    r = acts.add_parser("receive", help="receive goods from a file of 商家编码 or 条码 + 数量 [+ 备注] (入库)")
-    r.add_argument("file", metavar="FILE")
-    r.add_argument("--dry-run", action="store_true", help="only check and count; write nothing (仅检查)")
-    r.add_argument("--rejects", metavar="FILE", help="where to write rejected rows (default FILE.rejects.xlsx)")
-    r.set_defaults(func=run_receive)
+    file_arguments(acts.add_parser("receive", help="receive goods from a file of 商家编码 or 条码 + 数量 [+ 备注] (入库)"),
+                   run_receive)
     a = acts.add_parser("add", help="receive QTY of one SKU (入库)")
     a.add_argument("code", metavar="CODE_OR_BARCODE")
     a.add_argument("qty", metavar="QTY")
@@ -81,24 +79,10 @@ def _stock_line(goods_id: int) -> str:
 
 def run_receive(args, ctx) -> int:
     from dadan.core.goods.receiving import commit_receive, plan_receive, write_rejects
-    from dadan.core.i18n import tr
 
     ctx.open_db()
     plan = plan_receive(args.file)
-    print(plan.summary())
-    for r in plan.rejects:
-        print("  " + visible(r.text()))
-    if args.dry_run:
-        print(tr("dry run: nothing was written", "试运行：未写入任何数据"))
-        return 1 if plan.rejects else 0
-    if plan.rejects:
-        print(tr("rejected rows written to {p}", "被拒绝的行已写入 {p}", p=write_rejects(plan, args.rejects)))
-        print(tr("nothing was written: fix the rejected rows and receive the file again",
-                 "未写入任何数据：请修正被拒绝的行后重新入库"))
-        return 1
-    commit_receive(plan, actor=ctx.operator)
-    print(plan.summary(done=True))
-    return 0
+    return run_checked(plan, args, write_rejects=write_rejects, commit=commit_receive, actor=ctx.operator)
 
 
 def run_add(args, ctx) -> int:
@@ -147,7 +131,6 @@ def run_moves(args, ctx) -> int:
     from dadan.core.goods.listing import movements
     from dadan.core.i18n import tr
     from dadan.core.timeutil import fmt_local
-    from dadan.tui.commands.goods import print_table
 
     ctx.open_db()
     g = goods_arg(args.code)
