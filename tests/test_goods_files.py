@@ -80,7 +80,10 @@ def imported(path: Path, actor: str = "t"):
 
 @pytest.mark.parametrize("kind", ["xlsx", "utf-8-sig", "gbk"])
 def test_good_file_fills_the_catalogue(db, kind):
-    path = xlsx(db / "g.xlsx", GOOD) if kind == "xlsx" else csv_file(db / "g.csv", GOOD, kind)
+    rows = [list(r) for r in GOOD]
+    if kind == "xlsx":
+        rows[1][3] = 6901234567800  # a barcode typed into Excel: a number cell
+    path = xlsx(db / "g.xlsx", rows) if kind == "xlsx" else csv_file(db / "g.csv", rows, kind)
     plan = plan_goods(path)
     assert plan.ok and (plan.added, plan.changed, plan.corrected) == (3, 0, 1)
     commit_goods(plan, actor="t")
@@ -110,11 +113,12 @@ def test_rejects_leave_the_database_unchanged(db):
         ["C5", "别人的条码", "", "6900000000009", "", "", "", "", "", "", ""],
         ["C6", "小数", "", "", "", "", "2.5", "", "", "", ""],
         ["C7", "同步?", "", "", "", "", "", "", "也许", "", ""],
+        ["C8", "坏条码", "", "6.90123E+12", "", "", "", "", "", "", ""],
     ]
     path = xlsx(db / "bad.xlsx", bad)
     plan = plan_goods(path)
     reasons = {r.row: r.text() for r in plan.rejects}
-    assert sorted(reasons) == [3, 4, 5, 6, 7, 8, 9, 10]
+    assert sorted(reasons) == [3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert "must be at least 0" in reasons[3] and "库存" in reasons[3]
     assert "not a number" in reasons[4] and "重量(克)" in reasons[4]
     assert "merchant code" in reasons[5]
@@ -123,12 +127,13 @@ def test_rejects_leave_the_database_unchanged(db):
     assert "belongs to Z9" in reasons[8]
     assert "not a whole number" in reasons[9]
     assert "是/否" in reasons[10]
+    assert "turned into a number by Excel" in reasons[11] and "条码" in reasons[11]
     with pytest.raises(DadanError):
         commit_goods(plan, actor="t")
     out = write_rejects(plan)
     assert out == db / "bad.rejects.xlsx"
     rows = open_source(out).rows(open_source(out).sheet_names[0])
-    assert rows[0][:4] == ["row", "error", "column", "商家编码"] and len(rows) == 9
+    assert rows[0][:4] == ["row", "error", "column", "商家编码"] and len(rows) == 10
     assert dump() == before
 
 

@@ -5,14 +5,15 @@ do; :func:`commit_goods` writes it through :func:`dadan.core.goods.catalogue.sav
 transaction, only when nothing was rejected (all or nothing).
 
 Only 商家编码 is required. A column the file lacks leaves that field of a SKU already in the
-catalogue as it is; an empty 库存 cell leaves its stock alone, a 库存 number different from the
-shelf records a count correction; an empty 条码 cell keeps its barcodes. 占用 and 可用 (written
+catalogue as it is; an empty cell of a column the file has clears that field (0 for a number),
+except 库存 (empty: the stock is left alone; a number different from the shelf records a count
+correction) and 条码 (empty: the barcodes are kept; else the cell's barcodes replace them). 占用 and 可用 (written
 by the export) are read-only and ignored.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dadan.core.errors import DadanError
@@ -51,7 +52,6 @@ class GoodsPlan:
     changed: int = 0
     corrected: int = 0
     unchanged: int = 0
-    present: set[str] = field(default_factory=set)  # the goods columns the file has
 
     @property
     def ok(self) -> bool:
@@ -153,10 +153,9 @@ def plan_goods(path: str | Path) -> GoodsPlan:
             continue
         seen[k] = n
         parsed.append((n, row, values))
-    present = {k for k in GOODS_KEYS if k in table.mapping}
     existing = _existing(list(seen))
     records: list[tuple[int, list, GoodsRecord]] = []
-    plan = GoodsPlan(table, [], rejects, present=present)
+    plan = GoodsPlan(table, [], rejects)
     for n, row, values in parsed:
         g = existing.get(code_key(values["code"]))
         base = GoodsRecord(code=values["code"]) if g is None else GoodsRecord(
