@@ -26,6 +26,8 @@ COMMAND_MODULES = [
     "dadan.tui.commands.print",
     "dadan.tui.commands.waybills",
     "dadan.tui.commands.archive",
+    "dadan.tui.commands.goods",
+    "dadan.tui.commands.stock",
 ]
 
 

@@ -179,15 +179,19 @@ def settle_all(*, actor: str) -> set[int]:
 def move(goods_id: int, qty: int, kind: str, *, actor: str, reason: str = "", order_id: int | None = None,
          order_sn: str = "") -> StockMovement:
     """One movement by a person (receive, count correction, adjustment, return to shelf), and the
-    guard for its SKU: a receipt releases the orders it now covers. Inside or outside a
-    transaction."""
+    guard for its SKU: a receipt releases the orders it now covers. A movement that would take
+    the shelf below zero is refused. Inside or outside a transaction."""
     if kind not in MOVEMENT_KINDS or kind == "ship":
         raise DadanError(tr("unknown stock movement '{k}'", "未知的库存变动“{k}”", k=kind))
     if qty == 0:
         raise DadanError(tr("a stock movement needs a quantity other than 0", "库存变动数量不能为 0"))
     with write(join=True):
-        if not Goods.select().where(Goods.id == goods_id).exists():
+        g = Goods.get_or_none(Goods.id == goods_id)
+        if g is None:
             raise DadanError(tr("goods {i} not found", "找不到商品 {i}", i=goods_id))
+        if qty < 0 and g.on_hand + qty < 0:
+            raise DadanError(tr("cannot take {n} off {c}: it has {h} on hand", "无法从 {c} 减去 {n}：库存只有 {h}",
+                                n=-qty, c=g.code, h=g.on_hand))
         m = StockMovement.create(goods=goods_id, qty=int(qty), kind=kind, order=order_id, order_sn=order_sn,
                                  actor=actor, at=utcnow(), reason=reason)
         push.queue([goods_id])

@@ -1,4 +1,4 @@
-"""One cell -> one value: order numbers, codes, quantities, money (fen), times (UTC) and
+"""One cell -> one value: order numbers, codes, quantities, whole numbers, money (fen), times (UTC) and
 statuses, each rejecting what Excel damaged with a message that says how to export again;
 total rows ("合计")."""
 
@@ -97,6 +97,33 @@ def parse_count(v) -> int:
         raise CellError(tr("quantity {n} must be at least 1", "数量 {n} 必须至少为 1", n=n))
     if n > 100000:
         raise CellError(tr("quantity {n} is implausibly large", "数量 {n} 过大", n=n))
+    return n
+
+
+def parse_whole(v, what_en: str, what_zh: str, *, minimum: int = 0, maximum: int = 10**9) -> int | None:
+    """A whole number from ``minimum`` to ``maximum`` (stock, grams, a received quantity); an
+    empty cell -> None."""
+    if isinstance(v, bool):
+        raise CellError(tr("{w} '{v}' is not a number", "{w}“{v}”不是数字", w=tr(what_en, what_zh), v=v))
+    if isinstance(v, (int, float)):
+        d = Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+        s = cell_text(v)
+    else:
+        s = clean_text(v).replace(",", "").replace("，", "")
+        if not s:
+            return None
+        try:
+            d = Decimal(s)
+        except InvalidOperation:
+            raise CellError(tr("{w} '{v}' is not a number", "{w}“{v}”不是数字", w=tr(what_en, what_zh), v=s)) from None
+    if not d.is_finite() or d != d.to_integral_value():
+        raise CellError(tr("{w} {v} is not a whole number", "{w} {v} 不是整数", w=tr(what_en, what_zh), v=s))
+    n = int(d)
+    if n < minimum:
+        raise CellError(tr("{w} {v} must be at least {m}", "{w} {v} 不能小于 {m}", w=tr(what_en, what_zh), v=s,
+                           m=minimum))
+    if n > maximum:
+        raise CellError(tr("{w} {v} is implausibly large", "{w} {v} 过大", w=tr(what_en, what_zh), v=s))
     return n
 
 

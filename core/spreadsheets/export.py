@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -103,6 +104,24 @@ def make_export_folder(path: Path) -> None:
     except OSError as exc:
         raise ExportError(tr("cannot create the folder {d}: {e}", "无法创建文件夹 {d}：{e}", d=folder,
                              e=exc.strerror or exc)) from None
+
+
+@contextmanager
+def written_whole(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` for the block to write; made owner-only (buyers' names,
+    phones and addresses) and renamed to ``path`` when the block completes, removed when it fails
+    (an OS error as :class:`ExportError`)."""
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        yield tmp
+        make_private(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(tr("cannot write {p}: {e}", "无法写入 {p}：{e}", p=path, e=exc.strerror or exc)) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def iter_orders(where=None, *, chunk: int = 1000,
@@ -239,22 +258,13 @@ def export(kind: str, fmt: str, out: str | Path, *, where=None, tz: str = DEFAUL
     path = Path(out)
     if path.parent and not path.parent.exists():
         raise ExportError(tr("the folder {d} does not exist", "文件夹 {d} 不存在", d=path.parent))
-    tmp = path.with_name(f".{path.name}.part")
-    try:
+    with written_whole(path) as tmp:
         if fmt == "xlsx":
             res = _run(kind, fmt, None, where, tz, chunk, progress, str(path), source, xlsx_tmp=tmp)
         else:
             enc = "utf-8-sig" if fmt == "csv" else "utf-8"
             with open(tmp, "w", encoding=enc, newline="") as fh:
                 res = _run(kind, fmt, fh, where, tz, chunk, progress, str(path), source)
-        make_private(tmp)  # buyers' names, phones and addresses: owner-only
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ExportError(tr("cannot write {p}: {e}", "无法写入 {p}：{e}", p=path, e=exc.strerror or exc)) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     res.left_out = left_out
     return res
 

@@ -4,26 +4,35 @@ error column, to fix and import again."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
 
 from dadan.core.i18n import tr
 from dadan.core.spreadsheets.errors import SpreadsheetError
-from dadan.core.spreadsheets.plan import ImportPlan
 from dadan.core.spreadsheets.writers import neutralize
+
+if TYPE_CHECKING:
+    from dadan.core.spreadsheets.plan import ImportPlan
+    from dadan.core.spreadsheets.rows import RejectedRow
 
 
 def write_rejects(plan: ImportPlan, out: str | Path | None = None) -> Path | None:
+    """An order or tracking import's rejected rows (none -> None); see :func:`write_rejected_rows`."""
+    return write_rejected_rows(plan.rejects, plan.layout.headers, plan.layout.path, out)
+
+
+def write_rejected_rows(rejects: Sequence[RejectedRow], headers: Sequence[str], source: Path,
+                        out: str | Path | None = None) -> Path | None:
     """Rejected rows -> an .xlsx with the original columns and an error column (none -> None).
-    Default name: ``<file>.rejects.xlsx`` beside the imported file."""
-    if not plan.rejects:
+    Default name: ``<file>.rejects.xlsx`` beside the imported file ``source``."""
+    if not rejects:
         return None
     from openpyxl import Workbook
 
-    p = plan.layout.path
-    out = Path(out) if out else p.with_name(p.stem + ".rejects.xlsx")
+    out = Path(out) if out else source.with_name(source.stem + ".rejects.xlsx")
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(tr("rejected", "被拒绝"))
-    ws.append([tr("row", "行号"), tr("error", "错误"), tr("column", "列")] + [neutralize(h) for h in plan.layout.headers])
-    for r in plan.rejects:
+    ws.append([tr("row", "行号"), tr("error", "错误"), tr("column", "列")] + [neutralize(h) for h in headers])
+    for r in rejects:
         ws.append([r.row, neutralize(r.message), neutralize(r.column)] + [neutralize(c) for c in r.cells])
     try:
         wb.save(out)

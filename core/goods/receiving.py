@@ -1,0 +1,129 @@
+"""A receive file into the stock ledger: rows of 商家编码 or 条码 and 数量 (and an optional 备注),
+checked whole first (an unknown code or barcode, a bad quantity: each a rejected row with its
+reason), then written all or nothing in one transaction, one receive movement a row; the
+oversell guard releases the short orders the receipt now covers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dadan.core.db import database, write
+from dadan.core.errors import DadanError
+from dadan.core.goods import catalogue, ledger
+from dadan.core.goods.columns import Table, cell, read_table
+from dadan.core.i18n import tr
+from dadan.core.orders.rules import Flag
+from dadan.core.spreadsheets.cells import clean_text, parse_code, parse_whole
+from dadan.core.spreadsheets.errors import CellError
+from dadan.core.spreadsheets.rejects import write_rejected_rows
+from dadan.core.spreadsheets.rows import RejectedRow, row_cells
+
+
+@dataclass(frozen=True)
+class Receipt:
+    row: int
+    goods_id: int
+    code: str
+    qty: int
+    reason: str
+
+
+@dataclass
+class ReceivePlan:
+    table: Table
+    receipts: list[Receipt]
+    rejects: list[RejectedRow]
+    released: int = 0  # short orders released by the commit
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejects
+
+    @property
+    def units(self) -> int:
+        return sum(r.qty for r in self.receipts)
+
+    def summary(self, *, done: bool = False) -> str:
+        skus = len({r.goods_id for r in self.receipts})
+        if done:
+            return tr("received {u:,} units of {s:,} SKUs ({n:,} rows); {o:,} short orders released",
+                      "已入库 {s:,} 个商品共 {u:,} 件（{n:,} 行）；释放缺货订单 {o:,} 个",
+                      u=self.units, s=skus, n=len(self.receipts), o=self.released)
+        return tr("{u:,} units of {s:,} SKUs to receive ({n:,} rows); {r:,} rows rejected",
+                  "将入库 {s:,} 个商品共 {u:,} 件（{n:,} 行）；拒绝 {r:,} 行",
+                  u=self.units, s=skus, n=len(self.receipts), r=len(self.rejects))
+
+
+def _reject(plan: ReceivePlan, n: int, row: list, key: str, message: str) -> None:
+    col = plan.table.mapping.get(key)
+    plan.rejects.append(RejectedRow(n, row_cells(row, len(plan.table.headers)),
+                                    plan.table.headers[col] if col is not None else "", message))
+
+
+def plan_receive(path: str | Path) -> ReceivePlan:
+    """Read and check a receive file; nothing is written."""
+    table = read_table(path, needs=("code", "barcodes"))
+    if "qty" not in table.mapping:
+        raise DadanError(tr("{p} has no 数量 (quantity) column", "{p} 中没有“数量”列", p=table.path.name))
+    plan = ReceivePlan(table, [], [])
+    default_reason = tr("receive file {f}", "入库文件 {f}", f=table.path.name)
+    for n, row in table.rows:
+        try:
+            code = parse_code(cell(row, table.mapping, "code"), "merchant code", "商家编码")
+            key = "code"
+            if not code:
+                code = parse_code(cell(row, table.mapping, "barcodes"), "barcode", "条码")
+                key = "barcodes"
+        except CellError as exc:
+            _reject(plan, n, row, "code", str(exc))
+            continue
+        if not code:
+            _reject(plan, n, row, "code", tr("no merchant code or barcode", "没有商家编码或条码"))
+            continue
+        g = catalogue.find(code)
+        if g is None:
+            _reject(plan, n, row, key, tr("{c} is not in the goods catalogue", "商品目录中没有 {c}", c=code))
+            continue
+        try:
+            qty = parse_whole(cell(row, table.mapping, "qty"), "quantity", "数量", minimum=1, maximum=1_000_000)
+        except CellError as exc:
+            _reject(plan, n, row, "qty", str(exc))
+            continue
+        if qty is None:
+            _reject(plan, n, row, "qty", tr("the quantity is empty", "数量为空"))
+            continue
+        reason = clean_text(cell(row, table.mapping, "reason")) or default_reason
+        plan.receipts.append(Receipt(n, g.id, g.code, qty, reason))
+    return plan
+
+
+def write_rejects(plan: ReceivePlan, out: str | Path | None = None) -> Path | None:
+    return write_rejected_rows(plan.rejects, plan.table.headers, plan.table.path, out)
+
+
+def _short_orders(goods_ids: list[int]) -> set[int]:
+    """The orders flagged short that wait for any of these SKUs."""
+    q = database().execute_sql
+    out: set[int] = set()
+    for start in range(0, len(goods_ids), 900):
+        chunk = goods_ids[start:start + 900]
+        out.update(r[0] for r in q(
+            f'SELECT DISTINCT d."order_id" FROM "stock_demand" d JOIN "order" o ON o."id" = d."order_id" '
+            f'WHERE d."goods_id" IN ({", ".join("?" * len(chunk))}) AND o."exception_flags" & ? != 0',
+            [*chunk, int(Flag.STOCK_SHORT)]))
+    return out
+
+
+def commit_receive(plan: ReceivePlan, *, actor: str) -> ReceivePlan:
+    """Every row a receive movement, in one transaction; refused while any row is rejected."""
+    if plan.rejects:
+        raise DadanError(tr("{n:,} rows rejected: nothing was written", "拒绝 {n:,} 行：未写入任何数据",
+                            n=len(plan.rejects)))
+    with write():
+        ids = sorted({r.goods_id for r in plan.receipts})
+        before = _short_orders(ids)
+        for r in plan.receipts:
+            ledger.move(r.goods_id, r.qty, "receive", actor=actor, reason=r.reason)
+        plan.released = len(before - _short_orders(ids))
+    return plan
