@@ -316,3 +316,13 @@ def test_cli_sync_outbox_pushes_stock(env, capsys):
     assert cmd.run(argparse.Namespace(shop=None, outbox=True), ctx) == 0
     assert "stock to the platform: 1 done, 0 failed now; 0 pending, 0 failed in all" in capsys.readouterr().out
     assert _held(env, gid, sku) == 21
+
+
+def test_ids_come_from_the_shops_latest_order_line(env):
+    g, gid, sku, reserved = _stocked(env, spare=5)
+    # the older lines carry an id the listing no longer has (relisted goods); the newest is right
+    OrderItem.update(goods_id="400999000").where(OrderItem.outer_id == g.code).execute()
+    _new_order_with(env, g.code, gid, sku, 1)
+    rep = process_pushes(env.factory)
+    assert (rep.done, rep.failed) == (1, 0)
+    assert _held(env, gid, sku) == 4

@@ -102,11 +102,12 @@ def _failed(row: StockPush, now: dt.datetime, message: str) -> None:
 
 
 def _lines(sql_where: str, params: list) -> list[tuple]:
-    """(code key, shop id, goods_id, sku_id, outer_id) of order lines, latest order first."""
-    return database().execute_sql(
-        f'SELECT {LINE_CODE_SQL}, o."shop_id", i."goods_id", i."sku_id", i."outer_id" FROM "order_item" i '
-        f'JOIN "order" o ON o."id" = i."order_id" WHERE {sql_where} '
-        f'ORDER BY o."created_time" DESC, o."id" DESC, i."id" DESC', params).fetchall()
+    """(code key, shop id, goods_id, sku_id, outer_id) of each shop's latest order line per code
+    (SQLite takes a group's bare columns from the row that holds its max)."""
+    return [r[:5] for r in database().execute_sql(
+        f'SELECT {LINE_CODE_SQL}, o."shop_id", i."goods_id", i."sku_id", i."outer_id", '
+        f'max(coalesce(o."created_time", \'\') || printf(\'%012d\', o."id")) FROM "order_item" i '
+        f'JOIN "order" o ON o."id" = i."order_id" WHERE {sql_where} GROUP BY 1, 2', params)]
 
 
 def targets(goods: Iterable[Goods]) -> dict[int, list[Target]]:
