@@ -410,6 +410,14 @@ class PddClient:
             "redelivery_type": redelivery_type,
         })
 
+    def goods_quantity_update(self, goods_id: str, quantity: int, *, sku_id: str = "", outer_id: str = "",
+                              update_type: int = 1) -> dict:
+        """``pdd.goods.quantity.update``: set (1) or add/subtract (2) a SKU's stock on the platform,
+        named by ``sku_id``, else ``outer_id``."""
+        params = {"goods_id": goods_id, "quantity": quantity, "update_type": update_type}
+        params.update({"sku_id": sku_id} if sku_id else {"outer_id": outer_id})
+        return self.call("pdd.goods.quantity.update", params)
+
     def decrypt_batch(self, items: list[dict]) -> list[dict]:
         r = self.call("pdd.open.decrypt.batch", {"data_list": items})
         return list(r.get("data_decrypt_list") or [])

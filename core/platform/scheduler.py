@@ -6,11 +6,13 @@ An APScheduler ``BackgroundScheduler`` runs the jobs in its thread pool:
   never overlap), ``coalesce=True`` and ``misfire_grace_time`` of a whole interval (a late run
   happens late, once, instead of being silently dropped). Several terminals on one database:
   each pass first takes the shop's lease (``core.platform.sync``); the others skip.
-- ``outbox`` every ``sync.outbox_interval_seconds`` (default 60).
+- ``outbox`` every ``sync.outbox_interval_seconds`` (default 60): the ship confirmations, then
+  the managed SKUs' stock pushed to the platform (:mod:`dadan.core.goods.push_sender`).
 
 "Sync now" moves the job's ``next_run_time`` to now; it never calls the function beside the
 scheduler. ``on_event(kind, payload)`` (if given) is called from the worker thread after each
-run: ``("sync", SyncReport)``, ``("outbox", OutboxReport)``, ``("error", message)``; the TUI
+run: ``("sync", SyncReport)``, ``("outbox", OutboxReport)``, ``("stock_push", PushReport)``,
+``("error", message)``; the TUI
 posts it to the app as a message.
 
     sched = Scheduler(ctx, on_event=...)
@@ -220,19 +222,38 @@ class Scheduler:
             log.info("shop %s: waybill balances not refreshed: %s", shop.name, type(exc).__name__)
 
     def _run_outbox(self):
+        """The ship confirmations, then the managed SKUs' stock (each failure on its own)."""
         from dadan.core.shipping.outbox import process_outbox
 
         if self._stop.is_set():
             return None
+        report = None
         try:
             with connection():
                 report = process_outbox(self.factory, now=utcnow())
             if report.sent or report.errors:
                 self._emit("outbox", report)
-            return report
         except Exception as exc:  # noqa: BLE001
             log.exception("outbox job failed")
             self._emit("error", tr("ship confirmation failed: {e}", "发货回传失败：{e}", e=_in_words(exc)))
+        self._run_stock_push()
+        return report
+
+    def _run_stock_push(self):
+        from dadan.core.goods.push_sender import process_pushes
+
+        if self._stop.is_set():
+            return None
+        try:
+            with connection():
+                report = process_pushes(self.factory, now=utcnow())
+            if report.sent or report.errors:
+                self._emit("stock_push", report)
+            return report
+        except Exception as exc:  # noqa: BLE001
+            log.exception("stock push job failed")
+            self._emit("error", tr("stock push to the platform failed: {e}", "库存同步到平台失败：{e}",
+                                   e=_in_words(exc)))
             return None
 
 

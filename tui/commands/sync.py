@@ -11,7 +11,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("sync", help="sync orders from the platform once (all shops or one)",
                               description="One incremental sync pass; exits non-zero if a shop failed.")
     p.add_argument("--shop", metavar="NAME", help="only this shop")
-    p.add_argument("--outbox", action="store_true", help="also send pending ship confirmations")
+    p.add_argument("--outbox", action="store_true",
+                   help="also send pending ship confirmations and the managed SKUs' stock")
     p.set_defaults(func=run)
 
     s = subparsers.add_parser("shops", help="add, list and check shops",
@@ -65,6 +66,13 @@ def run(args, ctx) -> int:
         print(tr("ship confirmations: {c} confirmed, {r} to retry, {f} failed now; {p} pending, {x} failed in all",
                  "发货回传：本次成功 {c}，待重试 {r}，失败 {f}；共待回传 {p}，失败 {x}",
                  c=rep.confirmed, r=rep.retried, f=rep.failed, p=counts["pending"], x=counts["failed"]))
+        from dadan.core.goods.push_sender import process_pushes, push_counts
+
+        pushed = process_pushes(factory)
+        counts = push_counts()
+        print(tr("stock to the platform: {d} done, {f} failed now; {p} pending, {x} failed in all",
+                 "库存同步到平台：本次成功 {d}，失败 {f}；共待同步 {p}，失败 {x}",
+                 d=pushed.done, f=pushed.failed, p=counts["pending"], x=counts["failed"]))
     return 1 if failed else 0
 
 
@@ -164,6 +172,8 @@ def run_demo_platform_cli(args, ctx) -> int:
         elif kind == "outbox":
             print(tr("ship confirmations: {c} confirmed, {f} failed", "发货回传：成功 {c}，失败 {f}",
                      c=payload.confirmed, f=payload.failed), flush=True)
+        elif kind == "stock_push":
+            print(payload.summary(), flush=True)
         else:
             print(payload, file=sys.stderr, flush=True)
 

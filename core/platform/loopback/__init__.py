@@ -18,13 +18,15 @@ so tests can move the clock without sleeping. Only loopback addresses are ever b
 E-waybills: ``platform.subscribe(mall, "ZTO")`` gives the shop a branch with a balance and two
 registered sender addresses; ``pdd.waybill.get`` then takes numbers of the courier's shape
 (the same number again for a repeated object id), ``pdd.cloudprint.cmdprint.render`` turns
-them into TSPL, and ``platform.save(path)`` / ``MockPlatform.load(path)`` keep everything
+them into TSPL, ``pdd.goods.quantity.update`` keeps each shop's stock per SKU
+(``platform.stock_quantity(mall, goods_id, sku_id)``), and ``platform.save(path)`` / ``MockPlatform.load(path)`` keep everything
 across runs.
 
 Modules: :mod:`.world` the generated shops' orders and how they change, :mod:`.faults` which
 faults to inject, :mod:`.platform` the API logic (tokens, signatures, answers) and dispatch,
 :mod:`.errors` the error answer, :mod:`.waybills` the e-waybill accounts and numbers,
-:mod:`.cloudprint` standard templates and TSPL rendering, :mod:`.state_file` the state on
+:mod:`.cloudprint` standard templates and TSPL rendering, :mod:`.goods_stock` the stock
+``pdd.goods.quantity.update`` sets per SKU, :mod:`.state_file` the state on
 disk, :mod:`.server` the HTTP side, :mod:`.demo` the running platform behind
 ``dadan demo --platform``.
 """

@@ -16,6 +16,7 @@ from typing import Callable
 from dadan.core.platform.loopback import cloudprint
 from dadan.core.platform.loopback.errors import ApiError
 from dadan.core.platform.loopback.faults import AFTER_WORK, FaultPlan
+from dadan.core.platform.loopback.goods_stock import GoodsStock
 from dadan.core.platform.loopback.state_file import load_platform, save_platform
 from dadan.core.platform.loopback.waybills import Waybills
 from dadan.core.platform.loopback.world import COURIERS, Mall, OrderWorld, Token, china_time, decrypt, public
@@ -45,6 +46,7 @@ class MockPlatform:
         self.sends: list[dict] = []
         self.world = OrderWorld(self.rng)
         self.waybills = Waybills(client_secret)
+        self.stock = GoodsStock()
 
     def now(self) -> float:
         return time.time() + self.offset
@@ -115,6 +117,11 @@ class MockPlatform:
         """A branch's (the first one if None) quantity, allocated, cancel and recycled counts."""
         with self.lock:
             return self.waybills.balance(mall, wp_code, branch_code)
+
+    def stock_quantity(self, mall: Mall, goods_id, sku_id) -> int | None:
+        """The platform's stock of one SKU as pushed (None: never set)."""
+        with self.lock:
+            return self.stock.quantity(mall, goods_id, sku_id)
 
     def save(self, path) -> None:
         """The whole platform state as JSON, owner-only (see :mod:`.state_file`)."""
@@ -192,6 +199,7 @@ class MockPlatform:
             "pdd.waybill.get": lambda p: self.waybills.get(self._mall(p), p),
             "pdd.waybill.cancel": lambda p: self.waybills.cancel(self._mall(p), p),
             "pdd.waybill.query.by.waybillcode": lambda p: self.waybills.query(self._mall(p), p),
+            "pdd.goods.quantity.update": lambda p: self.stock.update(self._mall(p), p),
             "pdd.cloudprint.stdtemplates.get": cloudprint.stdtemplates,
             "pdd.cloudprint.cmdprint.render": lambda p: cloudprint.render(p, self.waybills.signature),
         }.get(api)

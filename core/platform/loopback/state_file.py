@@ -27,6 +27,7 @@ def save_platform(platform, path: str | os.PathLike) -> Path:
                    for t, v in platform.tokens.items()},
         "refresh_tokens": platform.refresh_tokens,
         "waybills": platform.waybills.to_json(),
+        "goods_stock": platform.stock.to_json(),
     }
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
@@ -54,4 +55,5 @@ def load_platform(cls, path: str | os.PathLike, **kw):
         platform.tokens[t] = Token(v["mall_id"], int(v["expires_at"]), bool(v["expired"]))
     platform.refresh_tokens.update(data["refresh_tokens"])
     platform.waybills.restore(data["waybills"])
+    platform.stock.restore(data.get("goods_stock") or [])
     return platform

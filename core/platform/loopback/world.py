@@ -51,6 +51,21 @@ GOODS = [
 MEMOS = ["", "", "", "", "请尽快发货", "不要放快递柜", "送人的，别放发票", "周末不在家，工作日送"]
 
 
+def goods_id_of(code: str) -> int:
+    """The platform's goods id of one of :data:`GOODS` (by its merchant code)."""
+    return 400000000 + [g[0] for g in GOODS].index(code) * 1000
+
+
+def sku_id_of(code: str, colour: str, size: str) -> int:
+    return 1_000_000_000 + int(hashlib.md5(f"{code}{colour}{size}".encode()).hexdigest()[:7], 16)
+
+
+def listings() -> dict[str, dict[str, str]]:
+    """What every shop lists: {goods id: {sku id: merchant code (outer_id)}} (as strings)."""
+    return {str(goods_id_of(code)): {str(sku_id_of(code, c, s)): f"{code}-{c}-{s}" for c in colours for s in sizes}
+            for code, _name, colours, sizes, _price in GOODS}
+
+
 @dataclass
 class Token:
     """An access token the platform issued to a shop."""
@@ -136,9 +151,9 @@ class OrderWorld:
             count = 1 if r.random() < 0.85 else r.randint(2, 4)
             goods_total += price * count
             items.append({
-                "goods_id": 400000000 + GOODS.index((code, gname, colours, sizes, price)) * 1000,
+                "goods_id": goods_id_of(code),
                 "goods_name": gname, "goods_spec": f"{colour},{size}", "goods_count": count,
-                "sku_id": 1_000_000_000 + int(hashlib.md5(f"{code}{colour}{size}".encode()).hexdigest()[:7], 16),
+                "sku_id": sku_id_of(code, colour, size),
                 "outer_id": f"{code}-{colour}-{size}", "outer_goods_id": code,
                 "goods_price": price, "goods_img": f"https://img.example/{code}.jpg",
             })
