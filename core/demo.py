@@ -308,8 +308,8 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
     (``ANALYZE``), so that the first launch afterwards walks the right indexes at once. Into
     an empty order table every order is new: they are inserted without an upsert's look-ups,
     its secondary indexes are built once at the end (:func:`dadan.core.db.indexes_built_after`),
-    their free text indexed in one statement (:func:`dadan.core.orders.fulltext.deferred`), and a
-    big demo is made by a second process meanwhile."""
+    their free text and SKU pairs indexed a batch at a time (:func:`dadan.core.orders.fulltext.index_queued`),
+    while a second process makes the next batch of a big demo."""
     now = (now or utcnow()).replace(microsecond=0)
     seed_couriers()
     if n <= 0:
@@ -328,6 +328,7 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
                 else:
                     ids = _ids_of(shop.id, records, upsert_orders(shop.id, records, source="demo", now=now))
                 _apply_workflow(ids, printed, tagged, tags, now)
+                fulltext.index_queued(fresh=empty)  # while the second process makes the next batch
                 written += len(ids)
                 if progress:
                     progress(written, n)
