@@ -1,6 +1,7 @@
 """`dadan demo` writes: the same orders as ever for a seed and clock, in one transaction, with
 the order table's indexes intact and the planner's statistics gathered."""
 
+import contextlib
 import datetime as dt
 import hashlib
 
@@ -109,3 +110,94 @@ def test_a_big_demo_made_by_a_second_process_is_the_same(db, monkeypatch):
     assert made
     assert _digest("order", "order_item", "order_tag", "tag") == \
         "d48792d0038dfcb9995f98d53bb66cfbcdb56fa1e93e676a9e00bb0a7609b632"
+
+
+def _fts_segments() -> int:
+    return database().execute_sql("SELECT count(DISTINCT segid) FROM order_fts_idx").fetchone()[0]
+
+
+def test_a_demo_into_an_empty_database_indexes_as_the_per_order_triggers_would(db, monkeypatch):
+    """The bulk path (the free-text index built with automerge off and optimized, the SKU pairs
+    filled unsorted a batch at a time, the rollback journal) leaves the same index content as
+    the triggers' row-by-row path, and the database back in WAL mode."""
+    import dadan.core.demo as demo
+    from dadan.core.orders import fulltext
+
+    monkeypatch.setattr(demo, "_MADE_ELSEWHERE_FROM", 1)  # the big demo's path, journal included
+    modes = []
+    real = demo._journal_in_place
+
+    @contextlib.contextmanager
+    def journal(on):
+        with real(on):
+            modes.append(database().execute_sql("PRAGMA journal_mode").fetchone()[0])
+            yield
+
+    monkeypatch.setattr(demo, "_journal_in_place", journal)
+    assert write_demo(2500, seed=2, now=NOW, chunk=1000) == 2500
+    assert modes == ["delete"]
+    assert database().execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    rows = database().execute_sql('SELECT id, sku_text, search_text FROM "order"').fetchall()
+    # what the insert trigger pairs, order by order (the codes between the "|")
+    want = {(code, oid) for oid, sku, _ in rows for code in sku.strip("|").split("|") if code}
+    got = set(database().execute_sql("SELECT code, order_id FROM order_sku").fetchall())
+    assert got == want and len(want) > 2500
+    # the index holds exactly what indexing each order's text gives ('integrity-check' with a
+    # rank of 1 compares it with the content, row by row), in one segment, merging on again
+    database().execute_sql("INSERT INTO order_fts (order_fts, rank) VALUES ('integrity-check', 1)")
+    assert _fts_segments() == 1
+    assert database().execute_sql("SELECT v FROM order_fts_config WHERE k = 'automerge'").fetchone()[0] == 4
+    for term in ("保温杯", "杭州市", "黑色,l", "老客户", rows[7][2][3:9]):
+        like = {oid for oid, _, text in rows if term in text}
+        assert set(Order.select(Order.id).where(fulltext.contains(term)).scalars()) == like, term
+    # a second shop's demo joins a table that has rows: the triggers' path, still in step
+    write_demo(300, seed=5, now=NOW, shop_name="第二家")
+    database().execute_sql("INSERT INTO order_fts (order_fts, rank) VALUES ('integrity-check', 1)")
+    rows = database().execute_sql('SELECT id, sku_text FROM "order"').fetchall()
+    want = {(code, oid) for oid, sku in rows for code in sku.strip("|").split("|") if code}
+    assert set(database().execute_sql("SELECT code, order_id FROM order_sku").fetchall()) == want
+
+
+def test_the_demo_keeps_the_wal_when_another_connection_has_the_database_open(db, tmp_path):
+    import sqlite3
+
+    import dadan.core.demo as demo
+
+    other = sqlite3.connect(tmp_path / "demo.db")
+    try:
+        other.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        with demo._journal_in_place(True):
+            assert database().execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        other.close()
+    assert database().execute_sql("PRAGMA busy_timeout").fetchone()[0] == SQLITE_PRAGMAS["busy_timeout"]
+    with demo._journal_in_place(True):
+        assert database().execute_sql("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert database().execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_demo_killed_in_the_middle_leaves_no_order_behind(tmp_path):
+    """kill -9 while a big demo writes through the rollback journal: the next open rolls the
+    journal back -- no half demo, the database intact and in WAL mode."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "DADAN_HOME": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "dadan.tui", "demo", "--orders", "200000"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal = tmp_path / "dadan.db-journal"
+    deadline = time.monotonic() + 60
+    while not (journal.exists() and journal.stat().st_size > 0) and time.monotonic() < deadline:
+        assert proc.poll() is None, "the demo ended before it was killed"
+        time.sleep(0.05)
+    time.sleep(1.0)  # well into writing orders (whatever the page cache spilled into the file meanwhile)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert journal.exists()
+    open_database(f"sqlite:///{tmp_path}/dadan.db")
+    assert Order.select().count() == 0
+    assert database().execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert database().execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -9,7 +9,7 @@ Triggers on the order table keep it in step with every insert, update of ``sku_t
 delete (a cascade from a deleted shop included), inside the writer's own transaction --
 whatever the writer (upsert, import, demo); inside a bulk block
 (:func:`dadan.core.orders.fulltext.deferred`) the new orders' pairs come at its end, in one
-sorted statement (:func:`fill_queued`), in the same transaction. They split ``sku_text`` at ``|`` with SQLite's
+statement (:func:`fill_queued`), in the same transaction. They split ``sku_text`` at ``|`` with SQLite's
 JSON functions: ``json_quote`` escapes whatever a code holds (quotes, backslashes, control
 characters) and never a ``|``, so replacing each ``|`` by ``","`` makes a JSON array of the
 codes exactly as ``sku_text`` spells them.
@@ -80,9 +80,10 @@ def create_index(db: Database) -> None:
 # CROSS JOIN: the queue drives (see fulltext.deferred). No condition on the order's row: one
 # (``sku_text != ''``) makes the planner build a Bloom filter of every order first, a scan of the
 # table per block (an empty text yields only the code '', left out anyway).
-FILL = (f'INSERT OR IGNORE INTO "{TABLE}" ("code", "order_id") '
-        f'SELECT value, o."id" FROM "{QUEUE}" q CROSS JOIN "order" o ON o."id" = q."id", {_codes("o")} '
-        f"""WHERE q."new" AND value != '' ORDER BY 1, 2""")
+FILL_QUEUED = (f'INSERT OR IGNORE INTO "{TABLE}" ("code", "order_id") '
+               f'SELECT value, o."id" FROM "{QUEUE}" q CROSS JOIN "order" o ON o."id" = q."id", {_codes("o")} '
+               f"""WHERE q."new" AND value != ''""")
+FILL = f"{FILL_QUEUED} ORDER BY 1, 2"
 
 
 def defer_inserts(db: Database) -> None:
@@ -94,13 +95,20 @@ def defer_inserts(db: Database) -> None:
         db.execute_sql(ddl)
 
 
-def fill_queued(db: Database) -> None:
+def fill_queued(db: Database, *, fresh: bool = False) -> None:
     """The pairs of the orders a bulk block inserted (those :func:`dadan.core.orders.fulltext.deferred`
     queued as new: the insert trigger leaves them alone meanwhile), in one statement at the
     block's end, in the block's transaction, sorted by code (they go into the table's key in
     order). An order updated meanwhile has its pairs already (the update trigger: OR IGNORE
-    here); one deleted meanwhile is left out (the join finds no row)."""
-    db.execute_sql(FILL)
+    here); one deleted meanwhile is left out (the join finds no row).
+
+    ``fresh``: the block began with no orders (a demo or first import filling an empty table):
+    the pairs go in as the orders come, unsorted. Each code's orders then still arrive in
+    ascending id order, so every insert lands at the end of its code's range -- as many
+    append points as codes, in a table the page cache holds -- and the table comes out as
+    compact as a sorted fill, without sorting millions of pairs first (at 1,000,000 demo
+    orders, 5.7 million pairs: the sort was 10 s of the fill's 13 s)."""
+    db.execute_sql(FILL_QUEUED if fresh else FILL)
 
 
 def _glob_escape(v: str) -> str:
