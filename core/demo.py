@@ -24,6 +24,7 @@ from peewee import OperationalError, SqliteDatabase
 from dadan.core.bulk import gc_paused
 from dadan.core.db import database, indexes_built_after, write
 from dadan.core.errors import DadanError
+from dadan.core.goods.demo_catalogue import add_demo_goods
 from dadan.core.masking import mask_name, mask_phone
 from dadan.core.models import Courier, Order, OrderTag, Shop, Tag, utcnow
 from dadan.core.orders import fulltext
@@ -365,6 +366,7 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
                 written += len(ids)
                 if progress:
                     progress(written, n)
+        add_demo_goods(PRODUCTS, seed, now)
         ensure_statistics(force=True)
     return written
 

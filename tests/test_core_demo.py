@@ -25,6 +25,10 @@ def _order_indexes() -> dict[str, str]:
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'order' AND sql IS NOT NULL"))
 
 
+DEMO_2500 = "3e12a788e7ac16d10e88f622433e38b1314b702d9f4ea705e530daddd933c453"
+ORDERS_BEFORE_GOODS = "d48792d0038dfcb9995f98d53bb66cfbcdb56fa1e93e676a9e00bb0a7609b632"
+
+
 def _digest(*tables: str) -> str:
     h = hashlib.sha256()
     for t in tables:
@@ -46,7 +50,10 @@ def test_demo_records_are_the_same_as_ever():
 def test_demo_database_is_the_same_as_ever_and_a_rerun_changes_nothing(db):
     # several workflow batches (printed orders and tags are drawn a batch at a time)
     assert write_demo(2500, seed=2, now=NOW, chunk=1000) == 2500
-    want = "d48792d0038dfcb9995f98d53bb66cfbcdb56fa1e93e676a9e00bb0a7609b632"
+    # the orders as before the goods catalogue came (digest d48792d0...), but for the three the
+    # demo's short SKU cannot cover: their "short" flag (test_demo_goods_cover_all_but_a_few)
+    want = DEMO_2500
+    assert ORDERS_BEFORE_GOODS != want
     assert _digest("order", "order_item", "order_tag", "tag") == want
     write_demo(2500, seed=2, now=NOW, chunk=1000)
     assert Order.select().count() == 2500
@@ -108,8 +115,7 @@ def test_a_big_demo_made_by_a_second_process_is_the_same(db, monkeypatch):
     monkeypatch.setattr(demo, "_made_elsewhere", lambda *a: made.append(a) or real(*a))
     assert write_demo(2500, seed=2, now=NOW, chunk=1000) == 2500
     assert made
-    assert _digest("order", "order_item", "order_tag", "tag") == \
-        "d48792d0038dfcb9995f98d53bb66cfbcdb56fa1e93e676a9e00bb0a7609b632"
+    assert _digest("order", "order_item", "order_tag", "tag") == DEMO_2500
 
 
 def _fts_segments() -> int:
@@ -201,3 +207,30 @@ def test_a_demo_killed_in_the_middle_leaves_no_order_behind(tmp_path):
     assert Order.select().count() == 0
     assert database().execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert database().execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_demo_goods_cover_all_but_a_few(db):
+    """The demo's catalogue lists every SKU its orders carry, with stock for all but the last
+    three orders (by deadline) of one SKU; without it the orders are exactly those of before."""
+    import dadan.core.demo as demo
+    from dadan.core.goods import catalogue
+    from dadan.core.goods.models import Goods, StockMovement
+    from dadan.core.orders.rules import Flag
+
+    write_demo(2500, seed=2, now=NOW, chunk=1000)
+    assert catalogue.missing() == []
+    short = [o for o in Order.select() if o.exception_flags & Flag.STOCK_SHORT]
+    assert len(short) == 3
+    goods = list(Goods.select())
+    assert len(goods) == sum(len(skus) for *_g, skus in demo.PRODUCTS)
+    assert [g.code for g in goods if g.on_hand < g.reserved] == [g.code for g in goods if g.reserved - g.on_hand == 3]
+    assert all(m.at == NOW and m.kind == "receive" for m in StockMovement.select())
+    assert all(g.barcodes.count() == 1 and g.bin for g in goods)
+
+
+def test_without_its_goods_the_demo_writes_the_orders_of_before(db, monkeypatch):
+    import dadan.core.demo as demo
+
+    monkeypatch.setattr(demo, "add_demo_goods", lambda *a, **k: 0)
+    write_demo(2500, seed=2, now=NOW, chunk=1000)
+    assert _digest("order", "order_item", "order_tag", "tag") == ORDERS_BEFORE_GOODS

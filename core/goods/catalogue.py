@@ -14,7 +14,7 @@ from typing import Iterable
 from dadan.core import audit
 from dadan.core.db import database, write
 from dadan.core.errors import DadanError
-from dadan.core.goods import ledger
+from dadan.core.goods import guard, ledger, push
 from dadan.core.goods.models import Goods, GoodsBarcode
 from dadan.core.i18n import tr
 from dadan.core.models import utcnow
@@ -89,46 +89,82 @@ def _check_barcodes(recs: list[GoodsRecord]) -> None:
             raise DadanError(tr("barcode {b} belongs to {c} already", "条码 {b} 已属于 {c}", b=b, c=owner))
 
 
-def save(records: Iterable[GoodsRecord], *, actor: str, reason: str = "") -> tuple[int, int, int]:
+def save(records: Iterable[GoodsRecord], *, actor: str, reason: str = "", settle: bool = True) -> tuple[int, int, int]:
     """Add or change SKUs (by code), all in one transaction; a record whose ``on_hand`` differs
-    from the shelf's records a count correction. Refuses (nothing written) a barcode another SKU
-    holds. Returns (added, changed, corrected)."""
-    recs = list(records)
-    added = changed = corrected = 0
-    new_ids: list[int] = []
+    from the shelf's records a count correction, and a record with barcodes replaces the SKU's
+    barcodes with them. Refuses (nothing written) a barcode another SKU holds. New SKUs start
+    reserving for their open orders unless ``settle`` is False (the caller settles them:
+    :func:`dadan.core.goods.ledger.settle_goods`). One audit event says what changed. A
+    statement per chunk of SKUs, not per SKU: a catalogue of 20,000 is one import. Returns
+    (added, changed, corrected)."""
+    recs = list({code_key(r.code): r for r in recs_checked(records)}.values())
+    many = database().cursor().executemany
+    now = utcnow().isoformat(" ")
     with write(join=True):
         _check_barcodes(recs)
-        now = utcnow()
-        for r in recs:
-            key = code_key(r.code)
-            if not key:
-                raise DadanError(tr("a SKU needs a merchant code", "商品需要商家编码"))
-            values = {f: getattr(r, f) for f in EDITABLE}
-            g = Goods.get_or_none(Goods.code_key == key)
-            if g is None:
-                g = Goods.create(code=r.code.strip(), code_key=key, created_at=now, updated_at=now, **values)
-                new_ids.append(g.id)
-                added += 1
-                audit.record("goods_add", actor=actor, target=g.code, reason=reason)
-            elif any(getattr(g, f) != v for f, v in values.items()):
-                Goods.update(updated_at=now, **values).where(Goods.id == g.id).execute()
-                changed += 1
-                audit.record("goods_edit", actor=actor, target=g.code, reason=reason,
-                             detail={f: v for f, v in values.items() if getattr(g, f) != v})
-            if r.barcodes:
-                GoodsBarcode.delete().where((GoodsBarcode.goods == g.id)
-                                            & GoodsBarcode.barcode.not_in(r.barcodes)).execute()
-                GoodsBarcode.insert_many([{"barcode": b, "goods": g.id} for b in r.barcodes]) \
-                    .on_conflict("replace").execute()
-            if r.on_hand is not None:
-                on_hand = Goods.get_by_id(g.id).on_hand
-                if r.on_hand != on_hand:
-                    ledger.count(g.id, r.on_hand, actor=actor, reason=reason or tr("stock from the file",
-                                                                                     "文件中的库存"))
-                    corrected += 1
-        if new_ids:  # new SKUs start reserving for the open orders that carry them
+        stored = _stored([code_key(r.code) for r in recs])
+        fresh = [r for r in recs if code_key(r.code) not in stored]
+        cols = ("code", "code_key", *EDITABLE, "on_hand", "reserved", "created_at", "updated_at")
+        many(f'INSERT INTO "goods" ({_names(cols)}) VALUES ({", ".join("?" * len(cols))})',
+             [(r.code.strip(), code_key(r.code), *(getattr(r, f) for f in EDITABLE), 0, 0, now, now) for r in fresh])
+        ids = _stored([code_key(r.code) for r in recs])
+        edits = [r for r in recs if code_key(r.code) in stored
+                 and stored[code_key(r.code)][1] != tuple(getattr(r, f) for f in EDITABLE)]
+        many(f'UPDATE "goods" SET {_names(EDITABLE, " = ?")}, "updated_at" = ? WHERE "id" = ?', [(*(getattr(r, f) for f in EDITABLE), now, ids[code_key(r.code)][0]) for r in edits])
+        held = _barcodes_of([ids[code_key(r.code)][0] for r in recs if r.barcodes])
+        coded = [r for r in recs if r.barcodes and set(r.barcodes) != held.get(ids[code_key(r.code)][0], set())]
+        many('DELETE FROM "goods_barcode" WHERE "goods_id" = ?', [(ids[code_key(r.code)][0],) for r in coded])
+        many('INSERT OR REPLACE INTO "goods_barcode" ("barcode", "goods_id") VALUES (?, ?)',
+             [(b, ids[code_key(r.code)][0]) for r in coded for b in r.barcodes])
+        counted = [(ids[code_key(r.code)][0], r.on_hand - ids[code_key(r.code)][2]) for r in recs
+                   if r.on_hand is not None and r.on_hand != ids[code_key(r.code)][2]]
+        why = reason or tr("stock from the file", "文件中的库存")
+        many('INSERT INTO "stock_movement" ("goods_id", "qty", "kind", "order_sn", "actor", "at", "reason") '
+             'VALUES (?, ?, \'count\', \'\', ?, ?, ?)', [(g, d, actor, now, why) for g, d in counted])
+        new_ids = [ids[code_key(r.code)][0] for r in fresh]
+        if counted:
+            push.queue([g for g, _d in counted])
+            guard.rebalance([g for g, _d in counted], actor=actor)
+        if new_ids and settle:  # new SKUs start reserving for the open orders that carry them
             ledger.settle_goods(new_ids, actor=actor)
-    return added, changed, corrected
+        if fresh or edits or counted or coded:
+            audit.record("goods_save", actor=actor, reason=reason, detail={
+                "added": len(fresh), "changed": len(edits), "counted": len(counted),
+                "codes": [r.code for r in (fresh + edits)][:50]})
+    return len(fresh), len(edits), len(counted)
+
+
+def recs_checked(records: Iterable[GoodsRecord]) -> list[GoodsRecord]:
+    """The records, each with a code (a missing one is refused)."""
+    out = list(records)
+    if any(not code_key(r.code) for r in out):
+        raise DadanError(tr("a SKU needs a merchant code", "商品需要商家编码"))
+    return out
+
+
+def _barcodes_of(goods_ids: list[int]) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {}
+    for start in range(0, len(goods_ids), 900):
+        chunk = goods_ids[start:start + 900]
+        for b, g in database().execute_sql(f'SELECT "barcode", "goods_id" FROM "goods_barcode" '
+                                           f'WHERE "goods_id" IN ({", ".join("?" * len(chunk))})', chunk):
+            out.setdefault(g, set()).add(b)
+    return out
+
+
+def _names(columns, suffix: str = "") -> str:
+    return ", ".join(f'"{c}"{suffix}' for c in columns)
+
+
+def _stored(keys: list[str]) -> dict[str, tuple[int, tuple, int]]:
+    """{code key: (id, editable values, on hand)} of the stored SKUs among ``keys``."""
+    out = {}
+    for start in range(0, len(keys), 900):
+        chunk = keys[start:start + 900]
+        for gid, key, on_hand, *values in database().execute_sql(
+                f'SELECT "id", "code_key", "on_hand", {_names(EDITABLE)} FROM "goods" WHERE "code_key" IN ({", ".join("?" * len(chunk))})', chunk):
+            out[key] = (gid, tuple(bool(v) if f == "managed" else v for f, v in zip(EDITABLE, values)), on_hand)
+    return out
 
 
 def edit(goods_id: int, *, actor: str, **values) -> None:

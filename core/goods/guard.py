@@ -18,6 +18,7 @@ received or counted releases it.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Iterable
 
 from dadan.core import audit
@@ -48,7 +49,8 @@ def _boundary(gid: int, on_hand: int) -> tuple[tuple | None, int, list[int]]:
     return None, 0, unflag
 
 
-def rebalance(goods_ids: Iterable[int], *, actor: str, also_orders: Iterable[int] = ()) -> tuple[int, int]:
+def rebalance(goods_ids: Iterable[int], *, actor: str, also_orders: Iterable[int] = (),
+              now: dt.datetime | None = None) -> tuple[int, int]:
     """Recompute which open orders these SKUs cover (inside the caller's transaction; each
     SKU's ``reserved`` must be current), and set or clear the ``short`` flag of every order
     whose answer changed, and of ``also_orders`` (orders that just left the ledger). Returns
@@ -79,14 +81,15 @@ def rebalance(goods_ids: Iterable[int], *, actor: str, also_orders: Iterable[int
                                             [(gid, o) for o, _n in flag])
         affected.update(unflag)
         affected.update(o for o, _n in flag)
-    return _set_flags(sorted(affected), shortfall, actor)
+    return _set_flags(sorted(affected), shortfall, actor, now or utcnow())
 
 
-def _set_flags(order_ids: list[int], shortfall: dict[int, list[str]], actor: str) -> tuple[int, int]:
+def _set_flags(order_ids: list[int], shortfall: dict[int, list[str]], actor: str,
+               at: dt.datetime) -> tuple[int, int]:
     q = database().execute_sql
     raised = released = 0
     bit = int(Flag.STOCK_SHORT)
-    now = utcnow().isoformat(" ")
+    now = at.isoformat(" ")
     for start in range(0, len(order_ids), _CHUNK):
         chunk = order_ids[start:start + _CHUNK]
         marks = ", ".join("?" * len(chunk))

@@ -20,6 +20,7 @@ nothing: stock is kept only for what the catalogue lists.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Iterable
 
 from dadan.core.db import database, write
@@ -151,17 +152,27 @@ def open_order_ids() -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-def settle_goods(goods_ids: Iterable[int], *, actor: str) -> set[int]:
-    """The open orders that carry these SKUs (SKUs new to the catalogue start reserving), found
-    through the orders' SKU code table (:mod:`dadan.core.orders.sku_index`), settled."""
-    ids = list(goods_ids)
-    orders: list[int] = []
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        orders += [r[0] for r in database().execute_sql(
-            f'SELECT DISTINCT s."order_id" FROM "goods" g JOIN "order_sku" s ON s."code" = g."code_key" '
-            f'JOIN "order" o ON o."id" = s."order_id" WHERE g."id" IN ({_marks(len(chunk))}) AND {OPEN_SQL}', chunk)]
-    return settle_orders(orders, actor=actor)
+def settle_goods(goods_ids: Iterable[int], *, actor: str, rebalance: bool = True) -> None:
+    """SKUs new to the catalogue start reserving: the demand rows of the open orders that carry
+    them, found through the orders' SKU code table (:mod:`dadan.core.orders.sku_index`) and
+    written by one statement per chunk (no order changed, so nothing moves on the shelf); then
+    their reserved quantity, the platform push and (``rebalance``) the guard. An order that
+    has its row already keeps it."""
+    ids = sorted(set(goods_ids))
+    q = database().execute_sql
+    with write(join=True):
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            q(f'INSERT OR IGNORE INTO "stock_demand" ("goods_id", "order_id", "qty", "served", "due", "short") '
+              f'SELECT g."id", i."order_id", SUM(i."goods_count"), o."state" != \'printed\', '
+              f'coalesce(o."last_ship_time", \'{NO_DEADLINE}\'), 0 '
+              f'FROM "goods" g JOIN "order_sku" s ON s."code" = g."code_key" JOIN "order" o ON o."id" = s."order_id" '
+              f'JOIN "order_item" i ON i."order_id" = o."id" AND {LINE_CODE_SQL} = g."code_key" '
+              f'WHERE g."id" IN ({_marks(len(chunk))}) AND {OPEN_SQL} GROUP BY 1, 2', chunk)
+        refresh_reserved(ids)
+        push.queue(ids)
+        if rebalance:
+            guard.rebalance(ids, actor=actor)
 
 
 def settle_all(*, actor: str) -> set[int]:
@@ -177,7 +188,7 @@ def settle_all(*, actor: str) -> set[int]:
 
 
 def move(goods_id: int, qty: int, kind: str, *, actor: str, reason: str = "", order_id: int | None = None,
-         order_sn: str = "") -> StockMovement:
+         order_sn: str = "", now: dt.datetime | None = None) -> StockMovement:
     """One movement by a person (receive, count correction, adjustment, return to shelf), and the
     guard for its SKU: a receipt releases the orders it now covers. A movement that would take
     the shelf below zero is refused. Inside or outside a transaction."""
@@ -193,9 +204,9 @@ def move(goods_id: int, qty: int, kind: str, *, actor: str, reason: str = "", or
             raise DadanError(tr("cannot take {n} off {c}: it has {h} on hand", "无法从 {c} 减去 {n}：库存只有 {h}",
                                 n=-qty, c=g.code, h=g.on_hand))
         m = StockMovement.create(goods=goods_id, qty=int(qty), kind=kind, order=order_id, order_sn=order_sn,
-                                 actor=actor, at=utcnow(), reason=reason)
+                                 actor=actor, at=now or utcnow(), reason=reason)
         push.queue([goods_id])
-        guard.rebalance([goods_id], actor=actor)
+        guard.rebalance([goods_id], actor=actor, now=now)
     return m
 
 
