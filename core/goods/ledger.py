@@ -33,6 +33,7 @@ from dadan.core.models import utcnow
 LINE_CODE_SQL = "lower(trim(CASE WHEN trim(i.\"outer_id\") != '' THEN i.\"outer_id\" ELSE i.\"sku_id\" END))"
 OPEN_SQL = "o.\"order_status\" = 1 AND o.\"state\" IN ('new', 'printed') AND o.\"refund_status\" NOT IN (3, 4)"
 _CHUNK = 900
+_FEW_GOODS = 50  # SKUs settled through their own orders; more: one pass over the open orders
 
 
 def keeps_stock() -> bool:
@@ -154,21 +155,28 @@ def open_order_ids() -> list[int]:
 
 def settle_goods(goods_ids: Iterable[int], *, actor: str, rebalance: bool = True) -> None:
     """SKUs new to the catalogue start reserving: the demand rows of the open orders that carry
-    them, found through the orders' SKU code table (:mod:`dadan.core.orders.sku_index`) and
-    written by one statement per chunk (no order changed, so nothing moves on the shelf); then
-    their reserved quantity, the platform push and (``rebalance``) the guard. An order that
-    has its row already keeps it."""
+    them, written by one statement (no order changed, so nothing moves on the shelf); then their
+    reserved quantity, the platform push and (``rebalance``) the guard. An order that has its
+    row already keeps it. A few SKUs are looked up through the orders' SKU code table
+    (:mod:`dadan.core.orders.sku_index`: their orders only); many (a catalogue import) in one
+    pass over the open orders, for every SKU of the catalogue (the rows other SKUs' open
+    orders need are there already)."""
     ids = sorted(set(goods_ids))
+    if not ids:
+        return
+    insert = ('INSERT OR IGNORE INTO "stock_demand" ("goods_id", "order_id", "qty", "served", "due", "short") '
+              'SELECT g."id", i."order_id", SUM(i."goods_count"), o."state" != \'printed\', '
+              f'coalesce(o."last_ship_time", \'{NO_DEADLINE}\'), 0 ')
     q = database().execute_sql
     with write(join=True):
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start:start + _CHUNK]
-            q(f'INSERT OR IGNORE INTO "stock_demand" ("goods_id", "order_id", "qty", "served", "due", "short") '
-              f'SELECT g."id", i."order_id", SUM(i."goods_count"), o."state" != \'printed\', '
-              f'coalesce(o."last_ship_time", \'{NO_DEADLINE}\'), 0 '
-              f'FROM "goods" g JOIN "order_sku" s ON s."code" = g."code_key" JOIN "order" o ON o."id" = s."order_id" '
-              f'JOIN "order_item" i ON i."order_id" = o."id" AND {LINE_CODE_SQL} = g."code_key" '
-              f'WHERE g."id" IN ({_marks(len(chunk))}) AND {OPEN_SQL} GROUP BY 1, 2', chunk)
+        if len(ids) > _FEW_GOODS:
+            q(f'{insert} FROM "order" o JOIN "order_item" i ON i."order_id" = o."id" '
+              f'JOIN "goods" g ON g."code_key" = {LINE_CODE_SQL} WHERE {OPEN_SQL} GROUP BY 1, 2')
+        else:
+            q(f'{insert} FROM "goods" g CROSS JOIN "order_sku" s ON s."code" = g."code_key" '
+              f'CROSS JOIN "order" o ON o."id" = s."order_id" '
+              f'CROSS JOIN "order_item" i ON i."order_id" = o."id" AND {LINE_CODE_SQL} = g."code_key" '
+              f'WHERE g."id" IN ({_marks(len(ids))}) AND {OPEN_SQL} GROUP BY 1, 2', ids)
         refresh_reserved(ids)
         push.queue(ids)
         if rebalance:
