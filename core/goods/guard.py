@@ -28,6 +28,7 @@ from dadan.core.models import utcnow
 from dadan.core.orders.rules import Flag
 
 _CHUNK = 900
+_SHORT_ROWS = 'SELECT "order_id" FROM "stock_demand" INDEXED BY "stock_demand_short" WHERE "goods_id" = ? AND "short" = 1'
 _LINE = ('SELECT "order_id", "qty", "short", "served", "due" FROM "stock_demand" WHERE "goods_id" = ? '
          'ORDER BY "served", "due", "order_id"')
 
@@ -64,8 +65,8 @@ def rebalance(goods_ids: Iterable[int], *, actor: str, also_orders: Iterable[int
             continue
         code, on_hand, reserved = row
         if reserved <= on_hand:  # the shelf covers the whole line
-            at, unflag, flag = None, [r[0] for r in q('SELECT "order_id" FROM "stock_demand" '
-                                                      'WHERE "goods_id" = ? AND "short"', (gid,))], []
+            at, flag = None, []
+            unflag = [r[0] for r in q(_SHORT_ROWS, (gid,))]
         else:
             at, missing, unflag = _boundary(gid, on_hand)
             flag = [] if at is None else q(
@@ -93,7 +94,7 @@ def _set_flags(order_ids: list[int], shortfall: dict[int, list[str]], actor: str
     for start in range(0, len(order_ids), _CHUNK):
         chunk = order_ids[start:start + _CHUNK]
         marks = ", ".join("?" * len(chunk))
-        short = {r[0] for r in q(f'SELECT DISTINCT "order_id" FROM "stock_demand" WHERE "short" '
+        short = {r[0] for r in q(f'SELECT DISTINCT "order_id" FROM "stock_demand" WHERE "short" = 1 '
                                  f'AND "order_id" IN ({marks})', chunk)}
         for oid, sn, flags in q(f'SELECT "id", "order_sn", "exception_flags" FROM "order" WHERE "id" IN ({marks})',
                                 chunk).fetchall():
@@ -122,7 +123,7 @@ def shortfalls(order_id: int) -> list[tuple[str, int]]:
     q = database().execute_sql
     for gid, code, on_hand, need in q(
             'SELECT d."goods_id", g."code", g."on_hand", d."qty" FROM "stock_demand" d '
-            'JOIN "goods" g ON g."id" = d."goods_id" WHERE d."order_id" = ? AND d."short"', (order_id,)).fetchall():
+            'JOIN "goods" g ON g."id" = d."goods_id" WHERE d."order_id" = ? AND d."short" = 1', (order_id,)).fetchall():
         at, missing, _unflag = _boundary(gid, on_hand)
         out.append((code, missing if at is not None and at[2] == order_id else need))
     return out

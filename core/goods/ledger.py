@@ -70,7 +70,6 @@ def settle_orders(order_ids: Iterable[int], *, actor: str, rebalance: bool = Tru
             touched |= t
             left |= gone
         if touched:
-            refresh_reserved(touched)
             push.queue(touched)
         if rebalance and (touched or left):
             guard.rebalance(touched, actor=actor, also_orders=left)
@@ -120,6 +119,12 @@ def _settle_chunk(chunk: list[int], actor: str) -> tuple[set[int], set[int]]:
     if movements:
         StockMovement.insert_many(movements).execute()
     changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+    delta: dict[int, int] = {}  # goods -> change of its reserved quantity
+    for (g, _o) in changed:
+        delta[g] = delta.get(g, 0) + new.get((g, _o), (0,))[0] - old.get((g, _o), (0,))[0]
+    if any(delta.values()):
+        database().cursor().executemany('UPDATE "goods" SET "reserved" = "reserved" + ? WHERE "id" = ?',
+                                        [(d, g) for g, d in delta.items() if d])
     if changed:
         stale = [k for k in old if k not in new]
         if stale:

@@ -109,6 +109,11 @@ class StockPush(BaseModel):
         indexes = ((("state", "next_attempt_at"), False), (("goods", "state"), False))
 
 
+# the rows the guard finds short, by SKU: clearing them when the shelf covers everything is a
+# look-up, not a walk through every open order of the SKU
+StockDemand.add_index(StockDemand.index(StockDemand.goods, where=StockDemand.short == True,  # noqa: E712
+                                        name="stock_demand_short"))
+
 GOODS_MODELS = [Goods, GoodsBarcode, StockMovement, StockDemand, StockPush]
 
 # on_hand is the movements' sum, kept by the database; the movements themselves never change
