@@ -1,0 +1,69 @@
+"""The goods screen's pages of the catalogue: all SKUs, low stock (available <= safety stock),
+short (reserved > on hand), each narrowed by a filter text (a substring of the code, name or
+bin, or an exact barcode), counted and read one page at a time (the catalogue may hold tens of
+thousands of SKUs; a page is one indexed query)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dadan.core.db import database
+
+VIEWS = ("all", "low", "short")
+_VIEW_SQL = {
+    "all": "1",
+    "low": 'g."on_hand" - g."reserved" <= g."safety_stock"',
+    "short": 'g."reserved" > g."on_hand"',
+}
+
+
+@dataclass(frozen=True)
+class GoodsRow:
+    id: int
+    code: str
+    name: str
+    spec: str
+    bin: str
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    weight_g: int
+    managed: bool
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+def _where(view: str, text: str) -> tuple[str, list]:
+    if view not in _VIEW_SQL:
+        raise ValueError(f"unknown goods view {view!r}")
+    sql, args = _VIEW_SQL[view], []
+    text = (text or "").strip()
+    if text:
+        like = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        sql += (' AND (g."code_key" LIKE ? ESCAPE \'\\\' OR lower(g."name") LIKE ? ESCAPE \'\\\' '
+                'OR lower(g."bin") LIKE ? ESCAPE \'\\\' '
+                'OR g."id" IN (SELECT b."goods_id" FROM "goods_barcode" b WHERE b."barcode" = ?))')
+        args += [like, like, like, text]
+    return sql, args
+
+
+def count(view: str = "all", text: str = "") -> int:
+    where, args = _where(view, text)
+    return database().execute_sql(f'SELECT count(*) FROM "goods" g WHERE {where}', args).fetchone()[0]
+
+
+def page(view: str = "all", text: str = "", *, offset: int = 0, limit: int = 100) -> list[GoodsRow]:
+    """One page of the view, by code."""
+    where, args = _where(view, text)
+    rows = database().execute_sql(
+        f'SELECT g."id", g."code", g."name", g."spec", g."bin", g."on_hand", g."reserved", g."safety_stock", '
+        f'g."weight_g", g."managed" FROM "goods" g WHERE {where} ORDER BY g."code_key" LIMIT ? OFFSET ?',
+        [*args, int(limit), int(offset)]).fetchall()
+    return [GoodsRow(*r[:9], bool(r[9])) for r in rows]
+
+
+def barcodes(goods_id: int) -> list[str]:
+    return [r[0] for r in database().execute_sql(
+        'SELECT "barcode" FROM "goods_barcode" WHERE "goods_id" = ? ORDER BY "barcode"', (goods_id,))]
