@@ -13,8 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from dadan.core.errors import DadanError
-from dadan.core.i18n import Bilingual, tr
 from dadan.core.goods.listing import GoodsRow
+from dadan.core.i18n import Bilingual, tr
 from dadan.tui.widgets.desk_base import DeskMixin
 
 YES = ("y", "yes", "1", "true", "是", "对")
