@@ -240,3 +240,32 @@ async def test_detail_shows_a_short_orders_shortfalls(tmp_path):
         await wait_idle(pilot)
         assert f"Stock short: {code} ×{n}" in str(app.screen.query_one("#detail-main").content)
 
+
+
+async def test_without_colour_an_unknown_code_and_the_views_still_stand_out(tmp_path, monkeypatch):
+    """NO_COLOR: the alarm is crosses and reverse video; the active view is bracketed; no hue."""
+    from dadan.tui.screens.goods import GoodsScreen
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    ctx = make_ctx(tmp_path, 60)
+    stock_catalogue()
+    app = _goods_app(ctx, GoodsScreen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.no_color
+        await wait_idle(pilot)
+        await pilot.press("2")
+        await wait_idle(pilot)
+        assert "[2 Low stock" in str(app.screen.query_one("#goods-tabs").render())
+        await pilot.press("r")
+        await wait_idle(pilot)
+        scanner(app, "NOPE404")
+        await wait_idle(pilot)
+        banner = app.screen.query_one("#recv-banner")
+        assert str(banner.render()).startswith("✖ ✖ ✖") and "UNKNOWN CODE NOPE404" in str(banner.render())
+        assert "reverse" in str(banner.styles.text_style) and app.bells
+        for strip in app.screen._compositor.render_strips():
+            for seg in strip:
+                for colour in (seg.style.color, seg.style.bgcolor) if seg.style else ():
+                    if colour is not None:
+                        r, g, b = colour.get_truecolor()
+                        assert r == g == b, (seg.text, colour)

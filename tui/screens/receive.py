@@ -81,7 +81,7 @@ class ReceiveScreen(DeskScreen):
 
     def on_mount(self) -> None:
         self._show_mode()
-        self._table()
+        self.call_after_refresh(self._table)  # the columns fit the table once it is laid out
         self.query_one(ScanField).focus()
 
     def on_screen_resume(self) -> None:
