@@ -12,6 +12,7 @@ import pytest
 from textual.widgets import DataTable
 
 from dadan.core.goods import catalogue
+from dadan.core.goods.catalogue import GoodsRecord
 from dadan.core.goods.models import Goods, StockMovement
 from dadan.core.models import AuditEvent, Order
 from dadan.core.orders.rules import Flag
@@ -269,3 +270,19 @@ async def test_without_colour_an_unknown_code_and_the_views_still_stand_out(tmp_
                     if colour is not None:
                         r, g, b = colour.get_truecolor()
                         assert r == g == b, (seg.text, colour)
+
+
+def test_listing_counts_agree_with_each_view_and_filters_literally(tmp_path):
+    """One pass counts what each view lists; ``%`` and ``_`` in a filter are literal."""
+    from dadan.core.goods import listing
+
+    make_ctx(tmp_path, 60)
+    stock_catalogue(extra=40)
+    catalogue.save([GoodsRecord(code="X%1", name="百分_号", bin="P_1")], actor="tester")
+    for text in ("", "fill-0001", "z-0", BARCODE, "%", "_", "百分_", "nothing"):
+        got = listing.counts(text)
+        for view in listing.VIEWS:
+            rows = listing.page(view, text, limit=1000)
+            assert got[view] == listing.count(view, text) == len(rows), (view, text)
+    assert [r.code for r in listing.page("all", "%")] == ["X%1"]
+    assert [r.code for r in listing.page("all", "_")] == ["X%1"]

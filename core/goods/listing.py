@@ -54,6 +54,15 @@ def count(view: str = "all", text: str = "") -> int:
     return database().execute_sql(f'SELECT count(*) FROM "goods" g WHERE {where}', args).fetchone()[0]
 
 
+def counts(text: str = "") -> dict[str, int]:
+    """Every view's count for this filter text, in one pass over the catalogue."""
+    where, args = _where("all", text)
+    row = database().execute_sql(
+        f'SELECT count(*), coalesce(sum({_VIEW_SQL["low"]}), 0), coalesce(sum({_VIEW_SQL["short"]}), 0) '
+        f'FROM "goods" g WHERE {where}', args).fetchone()
+    return dict(zip(VIEWS, row))
+
+
 def page(view: str = "all", text: str = "", *, offset: int = 0, limit: int = 100) -> list[GoodsRow]:
     """One page of the view, by code."""
     where, args = _where(view, text)

@@ -99,7 +99,7 @@ class GoodsScreen(DeskScreen):
 
         view, text, offset = self.view, self.text, self.start
         with connection():
-            counts = {v: listing.count(v, text) for v in listing.VIEWS}
+            counts = listing.counts(text)
             if view == "missing":
                 wanted = catalogue.missing()
                 needle = text.strip().lower()
