@@ -222,6 +222,11 @@ async def test_count_mode_records_the_difference(tmp_path):
         last = StockMovement.select().where(StockMovement.goods == g.id).order_by(StockMovement.id.desc()).first()
         assert g.on_hand == 9_988 and (last.kind, last.qty) == ("count", -12)
         assert "-12" in str(s.query_one("#recv-banner").render()) and s.counting is None
+        scanner(app, skus["plenty"])
+        await wait_idle(pilot)
+        scanner(app, BARCODE)  # another SKU's barcode, all digits: the next SKU to count, not a quantity
+        await wait_idle(pilot)
+        assert s.counting.code == skus["short"] and goods(skus["plenty"]).on_hand == 100_000
         scanner(app, f"3*{BARCODE}")  # counted at once: the short SKU holds 3
         await wait_idle(pilot)
         assert goods(skus["short"]).on_hand == 3
@@ -286,3 +291,12 @@ def test_listing_counts_agree_with_each_view_and_filters_literally(tmp_path):
             assert got[view] == listing.count(view, text) == len(rows), (view, text)
     assert [r.code for r in listing.page("all", "%")] == ["X%1"]
     assert [r.code for r in listing.page("all", "_")] == ["X%1"]
+
+
+def test_a_typed_quantity_needs_a_star():
+    from dadan.tui.screens.receive import parse_scan
+
+    assert parse_scan("12*6901234567890") == (12, "6901234567890")
+    assert parse_scan(" 3 × A12 ") == (3, "A12")
+    assert parse_scan("3XL-RED") == (None, "3XL-RED")  # a code, not 3 of "L-RED"
+    assert parse_scan("6901234567890") == (None, "6901234567890")

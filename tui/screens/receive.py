@@ -31,7 +31,8 @@ from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.scan_field import ScanField
 
-_QTY_CODE = re.compile(r"^\s*(\d{1,6})\s*[*×xX]\s*(\S+)\s*$")
+MAX_QTY_DIGITS = 6  # a typed quantity; a longer number is a code (a 69 barcode has 13 digits)
+_QTY_CODE = re.compile(r"^\s*(\d{1,%d})\s*[*×]\s*(\S+)\s*$" % MAX_QTY_DIGITS)
 
 
 def parse_scan(text: str) -> tuple[int | None, str]:
@@ -120,7 +121,7 @@ class ReceiveScreen(DeskScreen):
             self._enqueue("receive", code, qty or 1)
         elif qty is not None:
             self._enqueue("count", code, qty)
-        elif self.counting is not None and text.isdigit():
+        elif self.counting is not None and text.isdigit() and len(text) <= MAX_QTY_DIGITS:  # a barcode is longer
             self._enqueue("count", self.counting.code, int(text))
             self.counting = None
         else:
