@@ -22,6 +22,7 @@ from dadan.tui.shown import shown
 from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_footer import DeskFooter
 
+SCROLLBAR = 1  # the table's column for its vertical scrollbar, kept whether or not it shows
 PAGE = 100
 VIEWS = ("all", "low", "short", "missing")
 
@@ -114,11 +115,14 @@ class GoodsScreen(DeskScreen):
     def _show(self, view: str, text: str, offset: int, counts: dict, rows: list) -> None:
         if (view, text, offset) != (self.view, self.text, self.start):
             return  # superseded: its own read follows
+        t = self.query_one(DataTable)
+        if not t.size.width:  # read before the first layout: columns fit after it
+            self.call_after_refresh(self._show, view, text, offset, counts, rows)
+            return
         self.counts.update(counts)
         self.rows = rows
         self.total = counts.get(view, 0)
         self._tabs()
-        t = self.query_one(DataTable)
         row = t.cursor_row
         t.clear(columns=True)
         if view == "missing":
@@ -143,7 +147,7 @@ class GoodsScreen(DeskScreen):
         heads = [(tr("On hand", "库存"), "on_hand"), (tr("Resv", "占用"), "reserved"),
                  (tr("Avail", "可用"), "available"), (tr("Safety", "安全"), "safety_stock")]
         widths = {k: max([cell_len(h)] + [len(f"{getattr(r, k):,}") for r in rows]) + 1 for h, k in heads}
-        room = max(8, t.scrollable_content_region.width - 1 - code_w - bin_w - sum(widths.values()) - 1)
+        room = max(8, t.size.width - SCROLLBAR - code_w - bin_w - sum(widths.values()) - 1)
         t.add_column(" " + tr("Code", "编码"), key="code", width=code_w)
         t.add_column(" " + tr("Name / spec", "名称 / 规格"), key="name", width=room)
         t.add_column(" " + tr("Bin", "库位"), key="bin", width=bin_w)
@@ -157,7 +161,7 @@ class GoodsScreen(DeskScreen):
     def _missing_rows(self, t: DataTable, rows: list) -> None:
         code_w = max([cell_len(tr("Code", "编码"))] + [cell_len(r.code) for r in rows]) + 1
         n_w = max([cell_len(tr("Orders", "订单数"))] + [len(f"{r.orders:,}") for r in rows]) + 1
-        room = max(8, t.scrollable_content_region.width - 1 - code_w - n_w - 1)
+        room = max(8, t.size.width - SCROLLBAR - code_w - n_w - 1)
         t.add_column(" " + tr("Code", "编码"), key="code", width=code_w)
         t.add_column(" " + tr("Name / spec (from the orders)", "名称 / 规格（来自订单）"), key="name", width=room)
         t.add_column(Text(tr("Orders", "订单数"), justify="right"), key="orders", width=n_w)

@@ -31,6 +31,7 @@ from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.scan_field import ScanField
 
+SCROLLBAR = 1  # the table's column for its vertical scrollbar, kept whether or not it shows
 MAX_QTY_DIGITS = 6  # a typed quantity; a longer number is a code (a 69 barcode has 13 digits)
 _QTY_CODE = re.compile(r"^\s*(\d{1,%d})\s*[*×]\s*(\S+)\s*$" % MAX_QTY_DIGITS)
 
@@ -189,7 +190,7 @@ class ReceiveScreen(DeskScreen):
         code_w = max([cell_len(tr("Code", "编码"))] + [cell_len(c) for c, *_ in lines]) + 1
         q_w = max([cell_len(tr("Qty", "数量"))] + [len(f"{q:+,}") for _c, _n, q, _h in lines]) + 1
         h_w = max([cell_len(tr("On hand", "库存"))] + [len(f"{h:,}") for *_x, h in lines]) + 1
-        room = max(8, t.scrollable_content_region.width - 1 - code_w - q_w - h_w - 1)
+        room = max(8, t.size.width - SCROLLBAR - code_w - q_w - h_w - 1)
         t.add_column(" " + tr("Code", "编码"), key="code", width=code_w)
         t.add_column(" " + tr("Name", "名称"), key="name", width=room)
         t.add_column(Text(tr("Qty", "数量"), justify="right"), key="qty", width=q_w)
