@@ -110,6 +110,34 @@ async def wait_idle(pilot, rounds: int = 3):
         await pilot.pause()
 
 
+# ------------------------------------------------------------------ goods and stock
+BARCODE = "6901234567890"
+
+
+def open_line_codes(n: int = 3) -> list[tuple[str, int]]:
+    """(code, open orders) of the most-wanted SKUs the open orders carry (the demo's)."""
+    from dadan.core.goods import catalogue
+
+    return [(m.code, m.orders) for m in catalogue.missing()[:n]]
+
+
+def stock_catalogue(extra: int = 0) -> dict:
+    """The demo's three most-wanted SKUs in the catalogue: the first short (no stock, orders
+    wait), the second plenty, the third low (below its safety stock). ``extra`` filler SKUs."""
+    from dadan.core.goods import catalogue
+    from dadan.core.goods.catalogue import GoodsRecord
+
+    wanted = open_line_codes(3)
+    short, plenty, low = (c for c, _n in wanted)
+    recs = [GoodsRecord(code=short, name="保温杯", spec="星空蓝", barcodes=[BARCODE], bin="A-03-2", on_hand=0),
+            GoodsRecord(code=plenty, name="抽纸", spec="24包", bin="B-01-1", on_hand=100_000, safety_stock=5),
+            GoodsRecord(code=low, name="牙刷", bin="C-9", on_hand=10_000, safety_stock=1_000_000)]
+    recs += [GoodsRecord(code=f"FILL-{i:05d}", name=f"填充 {i}", bin=f"Z-{i % 50:02d}", on_hand=i % 7)
+             for i in range(extra)]
+    catalogue.save(recs, actor="tester")
+    return {"short": short, "plenty": plenty, "low": low}
+
+
 import pytest  # noqa: E402
 
 

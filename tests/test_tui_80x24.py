@@ -13,7 +13,14 @@ import re
 
 import pytest
 
-from tests.desk_helpers import NOW, anyio_backend, make_ctx, sample_import_screen, wait_idle  # noqa: F401
+from tests.desk_helpers import (  # noqa: F401
+    NOW,
+    anyio_backend,
+    make_ctx,
+    sample_import_screen,
+    stock_catalogue,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -328,6 +335,69 @@ async def _other_screens(app, pilot, cuts: Cuts, tmp_path, data: dict) -> None:
     await _pushed(app, pilot, cuts, HelpScreen(), "help", lambda s: [])
 
 
+def _goods_data() -> dict:
+    """The catalogue: a short SKU, one with 100,000 on hand, one below a safety stock of
+    1,000,000, a long merchant code with a long bin, and 150 more (two pages)."""
+    from dadan.core.goods import catalogue
+    from dadan.core.goods.catalogue import GoodsRecord
+
+    skus = stock_catalogue(extra=150)
+    catalogue.save([GoodsRecord(code="SKU-0001-XL-BLACK-2026", name="加厚保温杯大容量户外运动水杯不锈钢 " * 2,
+                                spec="1000ml 黑色", bin="A-03-2-17", on_hand=1_234_567, safety_stock=99_999)],
+                   actor="tester")
+    return skus
+
+
+def _goods_rows(app, cuts: Cuts, where: str, columns: tuple[str, ...]) -> None:
+    """Each shown row's codes and numbers whole on its line (the name may shorten)."""
+    table = app.screen.query_one("#goods-table, #recv-table")
+    lines = screen_lines(app)
+    assert table.row_count, where
+    for i in range(min(table.row_count, table.region.height - 1)):
+        row = lines[table.region.y + 1 + i]
+        for key, cell in zip([c.key.value for c in table.columns.values()], table.get_row_at(i)):
+            if key in columns:
+                cuts.need(f"{where} row {i} {key}", row, str(cell.plain if hasattr(cell, "plain") else cell).strip())
+
+
+async def _goods_screens(app, pilot, cuts: Cuts) -> None:
+    from tests.desk_helpers import BARCODE
+
+    _goods_data()
+    await pilot.press("f6")
+    await settle(pilot)
+    screen = app.screen
+    assert screen.total == 154
+    tabs = line_of(app, screen.query_one("#goods-tabs"))
+    for view in ("all", "low", "short"):
+        cuts.need(f"goods tab {view}", tabs, f"{screen.counts[view]:,}")
+    cuts.need("goods status", line_of(app, screen.query_one("#goods-status")), "154")
+    _goods_rows(app, cuts, "goods", ("code", "bin", "on_hand", "reserved", "available", "safety_stock"))
+    await pilot.press("slash", *"sku-0001", "enter")
+    await settle(pilot)
+    assert [r.code for r in screen.rows] == ["SKU-0001-XL-BLACK-2026"]
+    _goods_rows(app, cuts, "goods long code", ("code", "bin", "on_hand", "reserved", "available", "safety_stock"))
+    screen.query_one("#goods-filter").value = ""
+    await pilot.press("4")
+    await settle(pilot)
+    _goods_rows(app, cuts, "goods missing", ("code", "orders"))
+    cuts.footer(app, "goods")
+    await pilot.press("r")
+    await settle(pilot)
+    for code in (BARCODE, "12*SKU-0001-XL-BLACK-2026"):
+        await pilot.press(*code, "enter")
+        await settle(pilot)
+    recv = app.screen
+    _goods_rows(app, cuts, "receive", ("code", "qty", "on_hand"))
+    cuts.need("receive banner", " ".join(screen_lines(app)), "1,234,579")
+    cuts.need("receive total", line_of(app, recv.query_one("#recv-total")), "+13")
+    cuts.footer(app, "receive")
+    await pilot.press("escape")
+    await settle(pilot)
+    await pilot.press("escape")
+    await settle(pilot)
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 async def test_every_screen_shows_numbers_whole_at_80x24(tmp_path, lang):
     from dadan.tui.app import DadanApp
@@ -346,4 +416,5 @@ async def test_every_screen_shows_numbers_whole_at_80x24(tmp_path, lang):
         await _exceptions(app, pilot, cuts)
         await _scan(app, pilot, cuts, data)
         await _other_screens(app, pilot, cuts, tmp_path, data)
+        await _goods_screens(app, pilot, cuts)
     assert not cuts.found, "\n".join(cuts.found)

@@ -116,3 +116,22 @@ async def test_a_scanned_code_is_shown_as_typed_never_as_markup(tmp_path):
         banner = str(app.screen.query_one("#scan-banner").render())
         log = str(app.screen.query_one("#scan-log").render())
         assert "[b]X1[/]" in banner and "[b]X1[/]" in log
+
+
+async def test_two_codes_in_one_burst_arrive_as_two_scans(tmp_path):
+    """A terminal may hand a scanner's burst to the app at once: each Enter ends its own code
+    (the field takes Enter in turn with the characters), nothing glued or lost."""
+    from textual import events
+
+    ctx = make_ctx(tmp_path, 20)
+    app = harness(ctx, lambda: ScanScreen(ship_mode=True))
+    app.bell = lambda: None
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        for code in ("NOPE401", "NOPE402"):
+            for ch in code:
+                app.post_message(events.Key(ch, ch))
+            app.post_message(events.Key("enter", "\r"))
+        await wait_idle(pilot)
+        log = "\n".join(app.screen.history)
+        assert len(app.screen.history) == 2 and "NOPE401" in log and "NOPE402" in log and "NOPE401NOPE" not in log

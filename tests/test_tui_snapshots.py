@@ -6,12 +6,14 @@ import pytest
 from dadan.core.config import PrinterSettings
 from dadan.core.models import Order
 from tests.desk_helpers import (
+    BARCODE,
     give_tracking,
     harness,
     make_ctx,
     numbered,
     printable_order,
     sample_import_screen,
+    stock_catalogue,
     wait_idle,
 )
 
@@ -26,10 +28,12 @@ def _factories():
     from dadan.tui.screens.detail import DetailScreen
     from dadan.tui.screens.exceptions import ExceptionScreen
     from dadan.tui.screens.filter_builder import FilterBuilderScreen
+    from dadan.tui.screens.goods import GoodsScreen
     from dadan.tui.screens.help import HelpScreen
     from dadan.tui.screens.preview import PreviewScreen
     from dadan.tui.screens.print_dialog import PrintDialog
     from dadan.tui.screens.print_queue import PrintQueueScreen
+    from dadan.tui.screens.receive import ReceiveScreen
     from dadan.tui.screens.scan import ScanScreen
     from dadan.tui.screens.settings import SettingsScreen
     from dadan.tui.screens.tracking import TrackingScreen
@@ -74,11 +78,13 @@ def _factories():
         "settings": SettingsScreen,
         "help": HelpScreen,
         "preview": lambda: PreviewScreen(order_id=_first_order()),
+        "goods": GoodsScreen,
+        "receive": ReceiveScreen,
     }
 
 
 SCREENS = ["detail", "export_dialog", "print_dialog", "print_queue", "exceptions", "scan", "tracking", "filter_builder",
-           "settings", "help", "preview", "import"]
+           "settings", "help", "preview", "import", "goods", "receive"]
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -88,6 +94,8 @@ def test_screen_snapshot(name, size, tmp_path, snap_compare):
     ctx.settings.printers = [PrinterSettings(name="preview", driver="preview", uri="")]  # no tmp path on screen
     if name == "scan":
         give_tracking(printable_order(), "75377700000001")
+    if name in ("goods", "receive"):
+        stock_catalogue(extra=30)
     factory = (lambda: sample_import_screen(tmp_path)) if name == "import" else _factories()[name]
     app = harness(ctx, factory)
     app.bell = lambda: None
@@ -103,6 +111,9 @@ def test_screen_snapshot(name, size, tmp_path, snap_compare):
                 if screen.query_one("#pq-items", DataTable).row_count and screen.items[0].order.order_sn in shown:
                     break
                 await pilot.pause(0.05)
+        if name == "receive":
+            await pilot.press(*BARCODE, "enter", *"12*FILL-00003", "enter", *"NOSUCH1", "enter")
+            await wait_idle(pilot)
         if name == "scan":
             await pilot.press(*"75377700000001", "enter")
             await wait_idle(pilot)

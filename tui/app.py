@@ -64,6 +64,10 @@ class DadanApp(App):
                 tooltip=Bilingual("Print jobs: pause, resume, cancel, decide, reprint", "打印任务：暂停、继续、取消、确认、补打")),
         Binding("f5", "sync_now", Bilingual("Sync now", "立即同步"), id="sync_now", show=False,
                 tooltip=Bilingual("Sync every shop with the platform now", "立即与平台同步所有店铺")),
+        Binding("f6", "desk_screen('goods')", Bilingual("Goods", "商品"), id="goods", show=False,
+                tooltip=Bilingual("Goods catalogue: stock, low stock, short, missing SKUs; edit", "商品档案：库存、低库存、缺货、未建档；编辑")),
+        Binding("f7", "desk_screen('receive')", Bilingual("Receive", "入库"), id="receive", show=False,
+                tooltip=Bilingual("Receive or count stock by scanning", "扫码入库或盘点")),
         Binding("ctrl+o", "import_file", Bilingual("Import file", "导入表格"), id="import_file", show=False,
                 tooltip=Bilingual("Import orders or tracking numbers from .xlsx/.csv", "从 .xlsx/.csv 导入订单或运单号")),
         Binding("f9", "desk_screen('settings')", Bilingual("Settings", "设置"), id="settings", show=False,
@@ -152,13 +156,15 @@ class DadanApp(App):
     # ------------------------------------------------------------------ desk screens
     def action_desk_screen(self, name: str) -> None:
         from dadan.tui.screens.exceptions import ExceptionScreen
+        from dadan.tui.screens.goods import GoodsScreen
         from dadan.tui.screens.help import HelpScreen
         from dadan.tui.screens.print_queue import PrintQueueScreen
+        from dadan.tui.screens.receive import ReceiveScreen
         from dadan.tui.screens.scan import ScanScreen
         from dadan.tui.screens.settings import SettingsScreen
 
         cls = {"help": HelpScreen, "scan": ScanScreen, "exceptions": ExceptionScreen, "queue": PrintQueueScreen,
-               "settings": SettingsScreen}[name]
+               "settings": SettingsScreen, "goods": GoodsScreen, "receive": ReceiveScreen}[name]
         if isinstance(self.screen, cls):
             return
         self.push_screen(cls(), lambda _result: self.post_message(OrdersChanged("desk")))

@@ -167,8 +167,9 @@ def _stored(keys: list[str]) -> dict[str, tuple[int, tuple, int]]:
     return out
 
 
-def edit(goods_id: int, *, actor: str, **values) -> None:
-    """Change some fields of one SKU (the goods screen's form); audited."""
+def edit(goods_id: int, *, actor: str, barcodes: list[str] | None = None, **values) -> None:
+    """Change some fields of one SKU (the goods screen's form), and its barcodes when given
+    (the list replaces them; refused, nothing written, when another SKU holds one); audited."""
     unknown = set(values) - set(EDITABLE)
     if unknown:
         raise DadanError(tr("not a goods field: {f}", "不是商品字段：{f}", f=", ".join(sorted(unknown))))
@@ -177,13 +178,22 @@ def edit(goods_id: int, *, actor: str, **values) -> None:
         if g is None:
             raise DadanError(tr("goods {i} not found", "找不到商品 {i}", i=goods_id))
         diff = {f: v for f, v in values.items() if getattr(g, f) != v}
+        if barcodes is not None:
+            barcodes = list(dict.fromkeys(barcodes))
+            old = [r.barcode for r in GoodsBarcode.select().where(GoodsBarcode.goods == goods_id)]
+            if sorted(old) != sorted(barcodes):
+                _check_barcodes([GoodsRecord(code=g.code, barcodes=barcodes)])
+                GoodsBarcode.delete().where((GoodsBarcode.goods == goods_id)
+                                            & GoodsBarcode.barcode.not_in(barcodes)).execute()
+                if barcodes:
+                    GoodsBarcode.insert_many([{"barcode": b, "goods": goods_id} for b in barcodes]) \
+                        .on_conflict("replace").execute()
+                audit.record("goods_edit", actor=actor, target=g.code, detail={"barcodes": " ".join(barcodes)})
         if not diff:
             return
         Goods.update(updated_at=utcnow(), **diff).where(Goods.id == goods_id).execute()
         audit.record("goods_edit", actor=actor, target=g.code, detail=diff)
-        if "safety_stock" in diff or "managed" in diff:
-            from dadan.core.goods import push
-
+        if "managed" in diff:
             push.queue([goods_id])
 
 

@@ -1,7 +1,14 @@
-"""A receive file into the stock ledger: rows of 商家编码 or 条码 and 数量 (and an optional 备注),
-checked whole first (an unknown code or barcode, a bad quantity: each a rejected row with its
-reason), then written all or nothing in one transaction, one receive movement a row; the
-oversell guard releases the short orders the receipt now covers."""
+"""Receiving and counting stock.
+
+- A receive file: rows of 商家编码 or 条码 and 数量 (and an optional 备注), checked whole first
+  (an unknown code or barcode, a bad quantity: each a rejected row with its reason), then
+  written all or nothing in one transaction, one receive movement a row.
+- One scan at a time (the receive screen): find the SKU by barcode or merchant code, put stock
+  on the shelf or set its counted quantity, and say what that did: the stock on hand now, the
+  correction a count recorded.
+
+Either way the oversell guard releases the short orders the receipt now covers, and their
+number is told."""
 
 from __future__ import annotations
 
@@ -127,3 +134,48 @@ def commit_receive(plan: ReceivePlan, *, actor: str) -> ReceivePlan:
             ledger.move(r.goods_id, r.qty, "receive", actor=actor, reason=r.reason)
         plan.released = len(before - _short_orders(ids))
     return plan
+
+
+@dataclass(frozen=True)
+class Received:
+    goods_id: int
+    code: str
+    name: str
+    qty: int  # what this scan put on the shelf (a count: the correction, signed)
+    on_hand: int  # on hand after it
+    released: int  # short orders the guard released
+
+
+def receive(code: str, qty: int = 1, *, actor: str, reason: str = "") -> Received | None:
+    """``qty`` of the SKU with this barcode or code onto the shelf; None (nothing written) when
+    the catalogue knows no such code."""
+    with write():
+        g = catalogue.find(code)
+        if g is None:
+            return None
+        before = _short_orders([g.id])
+        ledger.move(g.id, qty, "receive", actor=actor, reason=reason or tr("received by scan", "扫码入库"))
+        after = _short_orders([g.id])
+        on_hand = database().execute_sql('SELECT "on_hand" FROM "goods" WHERE "id" = ?', (g.id,)).fetchone()[0]
+    return Received(g.id, g.code, g.name, qty, on_hand, len(before - after))
+
+
+def count(code: str, counted: int, *, actor: str) -> Received | None:
+    """The shelf holds ``counted`` of this SKU: the difference is recorded as a correction
+    (``qty``, 0 when they agree). None (nothing written) for an unknown code."""
+    with write():
+        g = catalogue.find(code)
+        if g is None:
+            return None
+        before = _short_orders([g.id])
+        m = ledger.count(g.id, counted, actor=actor)
+        after = _short_orders([g.id])
+    return Received(g.id, g.code, g.name, m.qty if m is not None else 0, counted, len(before - after))
+
+
+def look_up(code: str) -> Received | None:
+    """The SKU (qty 0, its on hand now) for a count's first scan; None for an unknown code."""
+    g = catalogue.find(code)
+    if g is None:
+        return None
+    return Received(g.id, g.code, g.name, 0, g.on_hand, 0)

@@ -61,14 +61,17 @@ class DetailScreen(DeskScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def load(self) -> None:
         from dadan.core.db import connection
+        from dadan.core.goods.guard import shortfalls
+        from dadan.core.orders.rules import Flag
 
         with connection():
             data = order_detail(self.order_id)
             courier = data.courier
-        self.app.call_from_thread(self._show, data, courier)
+            short = shortfalls(self.order_id) if data.order.exception_flags & int(Flag.STOCK_SHORT) else []
+        self.app.call_from_thread(self._show, data, courier, short)
 
     # -- rendering
-    def _show(self, data: OrderDetail, courier: str) -> None:
+    def _show(self, data: OrderDetail, courier: str, short: list[tuple[str, int]] = ()) -> None:
         from dadan.core.orders.rules import flags_text, order_status_label, refund_status_label, state_label
         from dadan.core.timeutil import fen_to_yuan, humanize_delta
 
@@ -85,6 +88,8 @@ class DetailScreen(DeskScreen):
             tr("Status: {a} · {b} · after-sale: {c}", "状态：{a} · {b} · 售后：{c}", a=state_label(o.state),
                b=order_status_label(o.order_status), c=refund_status_label(o.refund_status)),
             (tr("[b]Exceptions: {f}[/b]", "[b]异常：{f}[/b]", f=e(flags)) if flags else tr("Exceptions: none", "异常：无")),
+            *([tr("[b]Stock short: {s}[/b]", "[b]缺库存：{s}[/b]", s=e(", ".join(f"{c} ×{n:,}" for c, n in short)))]
+              if short else []),
             tr("Paid {p} · ship by {d}{r}", "付款 {p} · 最晚发货 {d}{r}", p=self.fmt(o.pay_time), d=self.fmt(o.last_ship_time), r=due),
             tr("Amount ¥{a} (goods ¥{g}, discount ¥{d}, postage ¥{s})", "实付 ¥{a}（商品 ¥{g}，优惠 ¥{d}，运费 ¥{s}）",
                a=fen_to_yuan(o.pay_amount_fen), g=fen_to_yuan(o.goods_amount_fen), d=fen_to_yuan(o.discount_amount_fen),

@@ -21,10 +21,13 @@ def screen_classes() -> list[tuple[str, type]]:
     from dadan.tui.screens.exceptions import ExceptionScreen
     from dadan.tui.screens.export_dialog import ExportDialog
     from dadan.tui.screens.filter_builder import FilterBuilderScreen
+    from dadan.tui.screens.goods import GoodsScreen
+    from dadan.tui.screens.goods_form import GoodsForm
     from dadan.tui.screens.orders import OrdersScreen
     from dadan.tui.screens.preview import PreviewScreen
     from dadan.tui.screens.print_dialog import PrintDialog
     from dadan.tui.screens.print_queue import PrintQueueScreen
+    from dadan.tui.screens.receive import ReceiveScreen
     from dadan.tui.screens.scan import ScanScreen
     from dadan.tui.screens.settings import SettingsScreen
     from dadan.tui.screens.tracking import TrackingScreen
@@ -37,6 +40,8 @@ def screen_classes() -> list[tuple[str, type]]:
         (tr("Scan", "扫描"), ScanScreen), (tr("Tracking numbers", "录入运单号"), TrackingScreen),
         (tr("Filter builder", "筛选条件"), FilterBuilderScreen), (tr("Settings", "设置"), SettingsScreen),
         (tr("Label preview", "标签预览"), PreviewScreen),
+        (tr("Goods", "商品"), GoodsScreen), (tr("Goods form", "编辑商品"), GoodsForm),
+        (tr("Receive / count", "入库 / 盘点"), ReceiveScreen),
     ]
     return out
 

@@ -18,6 +18,7 @@ from dadan.core.i18n import Bilingual, tr
 from dadan.tui.shown import shown
 from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_footer import DeskFooter
+from dadan.tui.widgets.scan_field import ScanField
 
 
 class ScanScreen(DeskScreen):
@@ -50,8 +51,8 @@ class ScanScreen(DeskScreen):
         yield Label(tr("Scan", "扫描"), classes="desk-title")
         yield Label("", id="scan-mode")
         yield Label("", id="scan-expect")  # the packing slip's order number, on its own line: whole
-        yield Input(placeholder=tr("Scan or type an order number / tracking number, then Enter",
-                                   "扫描或输入订单号 / 运单号，按回车"), id="scan-input")
+        yield ScanField(placeholder=tr("Scan or type an order number / tracking number, then Enter",
+                                       "扫描或输入订单号 / 运单号，按回车"), id="scan-input")
         yield Static("", id="scan-banner")
         yield Static("", id="scan-log")
         yield DeskFooter()
@@ -89,8 +90,7 @@ class ScanScreen(DeskScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        code = event.value
-        event.input.value = ""
+        code = event.value  # the field emptied itself (ScanField): the next scan's keys are in it
         event.input.focus()
         if not code.strip():
             return
