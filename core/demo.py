@@ -332,10 +332,11 @@ _MADE_ELSEWHERE_FROM = 50_000
 
 @gc_paused
 def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, shop_name: str = DEMO_SHOP,
-               chunk: int = 5000, progress=None, numbers: bool = False) -> int:
+               chunk: int = 5000, progress=None, numbers: bool = False, goods: bool = True) -> int:
     """Write ``n`` demo orders (idempotent for the same seed and clock). Returns orders written.
     ``numbers``: see :func:`demo_records`. ``chunk``: orders per workflow batch (the printed
-    orders and tags are drawn a batch at a time, so it is part of what a seed gives).
+    orders and tags are drawn a batch at a time, so it is part of what a seed gives). ``goods``:
+    a goods catalogue with stock for the orders' SKUs (:mod:`dadan.core.goods.demo_catalogue`).
 
     One write transaction: every order, and the planner's statistics of the order table
     (``ANALYZE``), so that the first launch afterwards walks the right indexes at once. Into
@@ -366,7 +367,8 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
                 written += len(ids)
                 if progress:
                     progress(written, n)
-        add_demo_goods(PRODUCTS, seed, now)
+        if goods:
+            add_demo_goods(PRODUCTS, seed, now)
         ensure_statistics(force=True)
     return written
 
