@@ -185,6 +185,14 @@ def _m10_pending_due_covering(db: Database) -> None:
         db.execute_sql(f'ANALYZE "{PENDING_DUE_INDEX_NAME}"')
 
 
+def _m11_stock_short_rows(db: Database) -> None:
+    """The oversell guard reads a SKU's short demand rows from a partial index (a database made
+    by step 9 before it had it)."""
+    from dadan.core.goods.models import SHORT_ROWS_INDEX
+
+    db.execute(SHORT_ROWS_INDEX)  # CREATE INDEX IF NOT EXISTS
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -197,6 +205,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (8, "sku pairs of bulk writes filled at the end of the block", _m8_sku_pairs_deferred),
     (9, "goods and stock", _m9_goods_and_stock),
     (10, "pending deadline index carries pay time and province", _m10_pending_due_covering),
+    (11, "stock demand's short rows indexed", _m11_stock_short_rows),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

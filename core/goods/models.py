@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from peewee import (
+    SQL,
     AutoField,
     BooleanField,
     CharField,
@@ -111,8 +112,8 @@ class StockPush(BaseModel):
 
 # the rows the guard finds short, by SKU: clearing them when the shelf covers everything is a
 # look-up, not a walk through every open order of the SKU
-StockDemand.add_index(StockDemand.index(StockDemand.goods, where=StockDemand.short == True,  # noqa: E712
-                                        name="stock_demand_short"))
+SHORT_ROWS_INDEX = StockDemand.index(StockDemand.goods, where=StockDemand.short == SQL("1"), name="stock_demand_short")
+StockDemand.add_index(SHORT_ROWS_INDEX)
 
 GOODS_MODELS = [Goods, GoodsBarcode, StockMovement, StockDemand, StockPush]
 

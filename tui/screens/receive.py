@@ -139,17 +139,19 @@ class ReceiveScreen(DeskScreen):
         from dadan.core.db import connection
         from dadan.core.goods import receiving
 
-        with connection():
-            while self._queue:
-                kind, code, qty = self._queue.popleft()
-                if kind == "receive":
-                    got = receiving.receive(code, qty, actor=self.actor)
-                elif kind == "count":
-                    got = receiving.count(code, qty, actor=self.actor)
-                else:
-                    got = receiving.look_up(code)
-                self.app.call_from_thread(self._done, kind, code, got)
-        self.app.call_from_thread(self._drained)
+        try:  # a failure (shown by the app's error handler) leaves the next scans their worker
+            with connection():
+                while self._queue:
+                    kind, code, qty = self._queue.popleft()
+                    if kind == "receive":
+                        got = receiving.receive(code, qty, actor=self.actor)
+                    elif kind == "count":
+                        got = receiving.count(code, qty, actor=self.actor)
+                    else:
+                        got = receiving.look_up(code)
+                    self.app.call_from_thread(self._done, kind, code, got)
+        finally:
+            self.app.call_from_thread(self._drained)
 
     def _drained(self) -> None:
         self._draining = False
