@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -35,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_tui import ROOT, build  # noqa: E402
+from bench_writes import scratch_copy  # noqa: E402
 from growth import Figure, record  # noqa: E402
 
 SKUS = 20_000
@@ -131,12 +131,7 @@ def main() -> None:
     for n in sizes:
         home = build(n, args.rebuild)
         work = scratch / f"db-{n}"
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir()
-        shutil.copyfile(home / "dadan.db", work / "dadan.db")
-        fd = os.open(work / "dadan.db", os.O_RDONLY)  # at rest on the disk before timing
-        os.fsync(fd)
-        os.close(fd)
+        scratch_copy(home, work)
         print(f"{n:,} orders: {args.runs} runs ...", file=sys.stderr, flush=True)
         out = work / "figures.json"
         try:

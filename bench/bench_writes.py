@@ -130,14 +130,19 @@ def child(db: Path, runs: int, xlsx: Path, out: Path) -> None:
     out.write_text(json.dumps(figures))
 
 
-def _settle(path: Path) -> None:
-    """Write the fresh copy out to the disk before timing: a warehouse's database is at rest,
-    not a gigabyte of unwritten page cache whose write-back the first commit's sync would pay."""
-    fd = os.open(path, os.O_RDONLY)
+def scratch_copy(home: Path, work: Path) -> Path:
+    """A fresh copy of ``home``'s database in the empty folder ``work``, written out to the disk
+    before timing: a warehouse's database is at rest, not a gigabyte of unwritten page cache
+    whose write-back the first commit's sync would pay."""
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    shutil.copyfile(home / "dadan.db", work / "dadan.db")
+    fd = os.open(work / "dadan.db", os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+    return work / "dadan.db"
 
 
 def _mark(key: str, value: float) -> str:
@@ -167,10 +172,7 @@ def main() -> None:
     for n in sizes:
         home = build(n, args.rebuild, scratch / f"demo-{n}")
         work = scratch / f"db-{n}"
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir()
-        shutil.copyfile(home / "dadan.db", work / "dadan.db")
-        _settle(work / "dadan.db")
+        scratch_copy(home, work)
         print(f"{n:,} orders: {args.runs} runs ...", file=sys.stderr, flush=True)
         out = work / "figures.json"
         try:
