@@ -256,6 +256,9 @@ def test_wave_command_text_and_default_selection(home, monkeypatch, capsys):
     assert out.splitlines()[0].startswith("wave: 1 parcels")
     rc, out, err = run(["wave", "--query", "sku:B07"], monkeypatch, capsys)
     assert rc == 0 and "1 parcels" in out.splitlines()[0]
+    rc, out, err = run(["wave", "--limit", "2"], monkeypatch, capsys)  # the oldest paid first: S1, S2
+    assert rc == 0 and out.splitlines()[0].startswith("wave: 2 parcels")
+    assert [ln.split()[1] for ln in out.splitlines()[-2:]] == ["S2", "S1"]
 
 
 def test_wave_command_files(home, tmp_path, monkeypatch, capsys):
@@ -295,6 +298,8 @@ def test_wave_command_errors(home, tmp_path, monkeypatch, capsys):
     assert rc != 0 and err.strip().count("\n") == 0 and "no order NOPE" in err
     rc, _out, err = run(["wave", "--format", "xlsx"], monkeypatch, capsys)
     assert rc != 0 and "needs --out" in err and err.strip().count("\n") == 0
+    rc, _out, err = run(["wave", "--limit", "0"], monkeypatch, capsys)
+    assert rc != 0 and "--limit must be 1 or more" in err
     rc, _out, err = run(["wave", "--query", "status:bogus"], monkeypatch, capsys)
     assert rc != 0 and "unknown status" in err
     (tmp_path / "afile").write_text("x")

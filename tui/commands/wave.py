@@ -18,6 +18,7 @@ def register(sub) -> None:
                                    f"printable order ('{DEFAULT_QUERY}', not queued already).")
     w.add_argument("order_sn", nargs="*", metavar="ORDER_SN", help="order numbers")
     w.add_argument("--query", "-q", metavar="Q", help="a filter, e.g. 'status:pending printed:no province:浙江'")
+    w.add_argument("--limit", type=int, metavar="N", help="only the first N orders of the selection (oldest paid first)")
     w.add_argument("--format", dest="fmt", choices=("text", "csv", "xlsx"),
                    help="default: from the --out extension, else text")
     w.add_argument("--out", metavar="FILE", help="write the wave to FILE (csv or xlsx; text for .txt)")
@@ -32,14 +33,16 @@ def wave_orders(args) -> list[int]:
     from dadan.core.printing.plan import plan_print
     from dadan.tui.commands.print import orders_for
 
+    if args.limit is not None and args.limit < 1:
+        raise DadanError(tr("--limit must be 1 or more, not {n}", "--limit 须至少为 1，而不是 {n}", n=args.limit))
     if args.order_sn or args.query:
-        ids = orders_for(args)
+        ids = orders_for(args)[:args.limit]
     else:
         from dadan.core.models import Order
         from dadan.core.orders.query import compile_query
 
-        ids = [o.id for o in Order.select(Order.id).where(compile_query(DEFAULT_QUERY))
-               .order_by(Order.pay_time, Order.id)]
+        q = Order.select(Order.id).where(compile_query(DEFAULT_QUERY)).order_by(Order.pay_time, Order.id)
+        ids = [o.id for o in (q.limit(args.limit) if args.limit else q)]
         if not ids:
             raise DadanError(tr("no order to print: nothing to pick", "没有可打印的订单：无需拣货"))
     plan = plan_print(ids)
