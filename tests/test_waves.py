@@ -204,6 +204,10 @@ def test_wave_of_known_orders(tmp_path):
     assert [(p.seq, p.order_sns, p.lines) for p in merged.parcels] == [
         (1, ["S3"], [("b07", 1)]), (2, ["S2", "S5"], [("a12", 4)]), (3, ["S1"], [("a12", 1), ("c21", 2)])]
     assert merged.seq_of() == {ids["S3"]: 1, ids["S2"]: 2, ids["S5"]: 2, ids["S1"]: 3}
+    upsert_orders(Shop.get().id, [_rec("S7", [])])  # nothing to pick: last, and no pick row
+    empty = plan_wave([Order.get(Order.order_sn == "S7").id, ids["S1"]])
+    assert [(p.order_sns, p.lines) for p in empty.parcels] == [(["S1"], [("a12", 1), ("c21", 2)]), (["S7"], [])]
+    assert empty.sku_summary(empty.parcels[1]) == "-" and [r.code for r in empty.picks] == ["A12", "C21"]
     with pytest.raises(Exception, match="no order with id 999999"):
         plan_wave([999999])
     close_database()

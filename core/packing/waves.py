@@ -9,7 +9,8 @@ parcel for now, but a parcel is a list of order ids (:func:`plan_parcels`), so m
    order of their SKU's bin location;
 2. multi-SKU parcels, by the bin locations of their items in walk order (the first item's bin
    first, then the next ...);
-3. within a group, in the order the orders were given.
+3. within a group, in the order the orders were given;
+4. a parcel without a line to pick (no lines, or quantities of 0) last.
 
 A SKU is an order line's code as the stock ledger matches it (:data:`LINE_CODE_SQL`: the
 merchant code ``outer_id``, else the platform's ``sku_id``, case-insensitively to
@@ -203,6 +204,7 @@ def plan_parcels(parcels: Sequence[Sequence[int]]) -> Wave:
         else:
             skus[key] = Sku(key, code, name, spec, "", False)
 
+    walk = {k: s.walk for k, s in skus.items()}
     planned: list[tuple[tuple, int, Parcel]] = []
     for n, group in enumerate(groups):
         qty: dict[str, int] = {}
@@ -210,14 +212,14 @@ def plan_parcels(parcels: Sequence[Sequence[int]]) -> Wave:
             for key, _c, _n, _s, q in lines.get(oid, ()):
                 if q > 0:
                     qty[key] = qty.get(key, 0) + q
-        walked = sorted(qty, key=lambda k: skus[k].walk)
+        walked = sorted(qty, key=walk.__getitem__)
         parcel = Parcel(0, group, [sns[i] for i in group], [(k, qty[k]) for k in walked])
         if not walked:
             order = (2,)
         elif len(walked) == 1:
-            order = (0, skus[walked[0]].walk)
+            order = (0, walk[walked[0]])
         else:
-            order = (1, tuple(skus[k].walk for k in walked))
+            order = (1, tuple(walk[k] for k in walked))
         planned.append((order, n, parcel))
     planned.sort(key=lambda t: (t[0], t[1]))
 
@@ -230,7 +232,7 @@ def plan_parcels(parcels: Sequence[Sequence[int]]) -> Wave:
             t = totals.setdefault(key, [0, 0])
             t[0] += q
             t[1] += 1
-    for key in sorted(totals, key=lambda k: skus[k].walk):
+    for key in sorted(totals, key=walk.__getitem__):
         s = skus[key]
         wave.picks.append(PickRow(s.bin, key, s.code, s.name, s.spec, totals[key][0], totals[key][1]))
     return wave
