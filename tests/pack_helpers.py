@@ -47,15 +47,15 @@ def printed_parcel(order_ids: list[int], code: str, *, state: str = "printed") -
     return w
 
 
-def bench(shop_name: str = "pack-shop") -> dict:
-    """Three orders: 261120-A (A12 ×2, B07 ×1) in parcel 1, 261120-B (C3 ×1) in parcel 2, 261120-C (B07 ×2, A12 ×1) unprinted; the catalogue has A12, B07,
+def bench(shop_name: str = "pack-shop", a_lines: tuple = (("A12", 2), ("B07", 1))) -> dict:
+    """Three orders: 261120-A (``a_lines``: A12 ×2, B07 ×1) in parcel 1, 261120-B (C3 ×1) in parcel 2, 261120-C (B07 ×2, A12 ×1) unprinted; the catalogue has A12, B07,
     C3 and Z9 (in no order) with barcodes. Returns the parcels and their numbers."""
     from dadan.core.goods import catalogue
     from dadan.core.goods.catalogue import GoodsRecord
     from dadan.core.orders.upsert import upsert_orders
 
     shop = Shop.get_or_none(Shop.name == shop_name) or Shop.create(name=shop_name)
-    upsert_orders(shop.id, [rec("261120-A", [("A12", 2), ("B07", 1)]), rec("261120-B", [("C3", 1)]),
+    upsert_orders(shop.id, [rec("261120-A", list(a_lines)), rec("261120-B", [("C3", 1)]),
                             rec("261120-C", [("B07", 2), ("A12", 1)])], source="api")
     catalogue.save([GoodsRecord(code=c, name=f"品{c}", barcodes=[b], bin=f"A-0{i}", on_hand=100)
                     for i, (c, b) in enumerate(BARCODES.items())], actor="tester")
