@@ -168,3 +168,24 @@ async def test_f8_opens_the_pack_check_from_the_app_in_chinese(tmp_path):
             scanner(app, code)
         await drained(pilot)
         assert "已验货" in banner(app) and PackRecord.select().count() == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_codes_and_counts_are_whole_at_80x24(tmp_path, lang):
+    from tests.test_tui_80x24 import has_token, screen_lines
+
+    ctx = make_ctx(tmp_path, 0, lang=lang)
+    long_code = "SKU-0001-XL-BLACK-2026"  # no barcode: its merchant code is typed
+    pb = bench(a_lines=((long_code, 1200), ("B07", 2)))
+    app = _pack_app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        for code in (pb["w1"].code, f"1199*{long_code.lower()}", BARCODES["Z9"]):
+            scanner(app, code)
+        await drained(pilot)
+        await pilot.pause(0.2)
+        await wait_idle(pilot)
+        text = "\n".join(screen_lines(app))
+        for token in (pb["w1"].code, "261120-A", long_code, "1,199/1,200", "0/2", "-1", "-2", "6900000000999",
+                      "1,202"):
+            assert has_token(text, token), (token, text)

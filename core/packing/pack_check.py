@@ -204,6 +204,10 @@ def start(code: str) -> tuple[PackCheck | None, PackOutcome]:
         if slip is not None:
             return None, PackOutcome(False, "no_parcel", tr("NO PARCEL: order {sn} has no printed parcel",
                                                             "没有包裹：订单 {sn} 还没有打印的包裹", sn=slip.order_sn), code)
+        if catalogue.find(code) is not None:
+            return None, PackOutcome(False, "unknown", tr("NO PARCEL YET: {c} is an item; scan the parcel's waybill "
+                                                          "or packing slip first", "还没有包裹：{c} 是商品；请先扫描包裹的"
+                                                          "面单或发货单", c=code), code)
         return None, PackOutcome(False, "unknown", tr("UNKNOWN: no parcel or order has the code {c}",
                                                       "未知：没有包裹或订单的单号是 {c}", c=code or "∅"), code)
     refusal = _refusal(w)

@@ -84,13 +84,8 @@ class PackScreen(DeskScreen):
 
     # ------------------------------------------------------------------ keys
     def action_back(self) -> None:
-        if self.check is not None and not self._queue:
-            code = self.check.waybill_code
-            self.check = self.view = None
-            self._show_parcel()
-            self._table()
-            self._banner("info", tr("Parcel {w} abandoned: nothing was recorded. Scan the next parcel",
-                                    "已放弃包裹 {w}：未记录任何内容。请扫描下一个包裹", w=code), bell=False)
+        if self.check is not None or self._draining:  # in turn with the scans before it
+            self._enqueue(("abandon",))
             return
         self.dismiss()
 
@@ -149,6 +144,11 @@ class PackScreen(DeskScreen):
             with connection():
                 while self._queue:
                     kind, *args = self._queue.popleft()
+                    if kind == "abandon":
+                        if self.check is not None:
+                            code, self.check = self.check.waybill_code, None
+                            self.app.call_from_thread(self._abandoned, code)
+                        continue
                     if kind == "override":
                         code, reason = args
                         if self.check is None:
@@ -159,7 +159,10 @@ class PackScreen(DeskScreen):
                         self.check = check
                     else:
                         got = pack_check.scan(self.check, args[0], actor=self.actor, on_packed=on_packed)
-                    self.app.call_from_thread(self._done, got)
+                    shown_check = self.check
+                    if got.kind == "packed":
+                        self.check = None  # the next scan starts the next parcel
+                    self.app.call_from_thread(self._done, got, shown_check)
         finally:
             self.app.call_from_thread(self._drained)
 
@@ -169,12 +172,17 @@ class PackScreen(DeskScreen):
             self._draining = True
             self.drain()
 
-    def _done(self, got) -> None:
+    def _abandoned(self, code: str) -> None:
+        self.view = None
+        self._show_parcel()
+        self._table()
+        self._banner("info", tr("Parcel {w} abandoned: nothing was recorded. Scan the next parcel",
+                                "已放弃包裹 {w}：未记录任何内容。请扫描下一个包裹", w=code), bell=False)
+
+    def _done(self, got, check) -> None:
         self.outcomes.append(got)
-        if self.check is not None:
-            self.view = self.check
-        if got.kind == "packed":
-            self.check = None  # the next scan starts the next parcel
+        if check is not None:
+            self.view = check  # the parcel being checked, or the one just packed
         self._show_parcel()
         self._table()
         if got.alarm:
