@@ -167,6 +167,14 @@ class WaybillSettings:
 
 
 @dataclass
+class PackingSettings:
+    """The packing bench (验货): what a parcel found complete does next: ``nothing`` (it is
+    packed), or ``ship`` (its shipment is confirmed with its waybill number at once)."""
+
+    on_packed: str = "nothing"  # nothing | ship
+
+
+@dataclass
 class RetentionSettings:
     """How long shipped orders stay in the hot tables: ``dadan archive`` moves those shipped
     more than ``archive_after_days`` ago into the archive (core.archive), unless told
@@ -193,6 +201,7 @@ class Settings:
     sender: SenderSettings = field(default_factory=SenderSettings)
     waybills: WaybillSettings = field(default_factory=WaybillSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    packing: PackingSettings = field(default_factory=PackingSettings)
     fonts: FontSettings = field(default_factory=FontSettings)
     printers: list[PrinterSettings] = field(default_factory=list)
 
@@ -222,6 +231,7 @@ _CHOICES = {
     "language": ("auto", "zh", "en"),
     "printers.driver": ("tspl", "escpos", "preview"),
     "waybills.confirm_on": ("scan", "print", "manual"),
+    "packing.on_packed": ("nothing", "ship"),
 }
 _RANGES = {
     "ui.page_size": (10, 500),

@@ -123,3 +123,26 @@ def test_screen_snapshot(name, size, tmp_path, snap_compare):
         await wait_idle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_pack_check_snapshot(tmp_path, snap_compare):
+    """The pack check (F8) at 80x24: a parcel half checked, a wrong item's alarm."""
+    from dadan.tui.screens.pack import PackScreen
+    from tests.pack_helpers import BARCODES, bench
+
+    ctx = make_ctx(tmp_path, 0)
+    pb = bench(a_lines=(("A12", 3), ("B07", 2)))
+    app = harness(ctx, PackScreen)
+    app.bell = lambda: None
+
+    async def run_before(pilot):
+        await wait_idle(pilot, 4)
+        for code in (pb["w1"].code, BARCODES["A12"], f"2*{BARCODES['A12']}", BARCODES["Z9"]):
+            await pilot.press(*code, "enter")
+            await wait_idle(pilot)
+        while pilot.app.screen._draining:
+            await pilot.pause(0.05)
+        await pilot.pause(0.3)
+        await wait_idle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -68,6 +68,9 @@ class DadanApp(App):
                 tooltip=Bilingual("Goods catalogue: stock, low stock, short, missing SKUs; edit", "商品档案：库存、低库存、缺货、未建档；编辑")),
         Binding("f7", "desk_screen('receive')", Bilingual("Receive", "入库"), id="receive", show=False,
                 tooltip=Bilingual("Receive or count stock by scanning", "扫码入库或盘点")),
+        Binding("f8", "desk_screen('pack')", Bilingual("Pack check", "验货"), id="pack", show=False,
+                tooltip=Bilingual("Scan a parcel's waybill, then every item: missing, wrong, extra; packed",
+                                  "扫面单后逐件扫商品：缺件、错件、多件；验货完成")),
         Binding("ctrl+o", "import_file", Bilingual("Import file", "导入表格"), id="import_file", show=False,
                 tooltip=Bilingual("Import orders or tracking numbers from .xlsx/.csv", "从 .xlsx/.csv 导入订单或运单号")),
         Binding("f9", "desk_screen('settings')", Bilingual("Settings", "设置"), id="settings", show=False,
@@ -158,13 +161,15 @@ class DadanApp(App):
         from dadan.tui.screens.exceptions import ExceptionScreen
         from dadan.tui.screens.goods import GoodsScreen
         from dadan.tui.screens.help import HelpScreen
+        from dadan.tui.screens.pack import PackScreen
         from dadan.tui.screens.print_queue import PrintQueueScreen
         from dadan.tui.screens.receive import ReceiveScreen
         from dadan.tui.screens.scan import ScanScreen
         from dadan.tui.screens.settings import SettingsScreen
 
         cls = {"help": HelpScreen, "scan": ScanScreen, "exceptions": ExceptionScreen, "queue": PrintQueueScreen,
-               "settings": SettingsScreen, "goods": GoodsScreen, "receive": ReceiveScreen}[name]
+               "settings": SettingsScreen, "goods": GoodsScreen, "receive": ReceiveScreen,
+               "pack": PackScreen}[name]
         if isinstance(self.screen, cls):
             return
         self.push_screen(cls(), lambda _result: self.post_message(OrdersChanged("desk")))

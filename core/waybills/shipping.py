@@ -28,6 +28,13 @@ def _ship(order: Order, w: Waybill, *, actor: str) -> None:
     assign_tracking(order.id, w.code, lid, actor=actor)
 
 
+def ship_parcel(order: Order, w: Waybill, *, actor: str) -> None:
+    """Confirm ``order``'s shipment with its parcel ``w``'s number now (inside the caller's
+    transaction); raises :class:`~dadan.core.errors.DadanError` when refused (the packing bench's
+    ``on_packed = "ship"``)."""
+    _ship(order, w, actor=actor)
+
+
 def ship_on_print(order_id: int, waybill_id: int, *, actor: str) -> None:
     """Inside the print's transaction: a parcel's label went out, so its shipment is confirmed
     now. A refusal (blocked since, shipped elsewhere) changes nothing and is noted on the order."""

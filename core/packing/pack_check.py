@@ -1,0 +1,377 @@
+"""Pack check (验货) at the bench: scan a parcel's waybill (or its packing slip), then every item.
+
+:func:`start` finds the parcel (a :class:`~dadan.core.models.Waybill` holding a number, ``live``
+or ``printed``) by its waybill number, or by an order number on its packing slip, and lists
+what it must hold: its orders' lines (:class:`~dadan.core.models.OrderItem`), one line per SKU
+(the merchant code, else the platform's SKU id, as the stock ledger matches them), with the
+catalogue's name and barcodes. Refused at once, with the reason: a parcel packed already, one
+shipped or recycled, an order without a parcel, and a parcel with a blocked order (any
+exception flag).
+
+:func:`scan` counts one item per scan (``12*barcode`` counts 12): a barcode or a merchant code
+that matches a SKU of the parcel. Refused, with an alarm and NOTHING changed: a wrong item (not
+in this parcel), an extra item (its line is complete), and an item or a waybill of another open
+parcel. The check's progress lives in memory (the screen's); when the last item is in, the
+parcel is packed in one transaction (:func:`finish`): a
+:class:`~dadan.core.packing.models.PackRecord` (who, when, items, overrides), an audit event and,
+with the setting ``packing.on_packed = "ship"``, its orders' shipments confirmed with the
+waybill's number (:func:`dadan.core.waybills.shipping.ship_on_print`'s path:
+:func:`dadan.core.shipping.outbox.assign_tracking`). A parcel is packed once: the record is
+unique per parcel.
+
+:func:`override` counts an item without a barcode (or whose barcode will not scan) on a
+supervisor's word: a reason is required, and the override is audited at once and kept in the
+pack record.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from dadan.core import audit
+from dadan.core.db import database, write
+from dadan.core.errors import DadanError
+from dadan.core.goods import catalogue
+from dadan.core.goods.catalogue import code_key
+from dadan.core.goods.ledger import LINE_CODE_SQL
+from dadan.core.goods.models import Goods, GoodsBarcode
+from dadan.core.i18n import tr
+from dadan.core.models import Order, OrderItem, Waybill, utcnow
+from dadan.core.orders.rules import blocked_reason
+from dadan.core.packing.models import PackRecord
+from dadan.core.shipping.scan import normalise
+from dadan.core.waybills.parcels import NUMBERED, by_code, orders_of, parcels_by_order
+
+ON_PACKED = ("nothing", "ship")
+MAX_QTY_DIGITS = 6  # a typed quantity; a longer number is a code (a 69 barcode has 13 digits)
+_QTY_CODE = re.compile(r"^\s*(\d{1,%d})\s*[*×]\s*(\S+)\s*$" % MAX_QTY_DIGITS)
+ALARMS = ("wrong", "extra", "other_parcel", "unknown", "blocked", "already_packed", "not_open", "no_parcel",
+          "zero", "no_reason", "empty")
+
+
+def parse_scan(text: str) -> tuple[int | None, str]:
+    """``12*code`` -> (12, code); ``code`` -> (None, code)."""
+    m = _QTY_CODE.match(text or "")
+    if m:
+        return int(m.group(1)), m.group(2)
+    return None, normalise(text)
+
+
+@dataclass
+class Line:
+    """One SKU the parcel must hold."""
+
+    key: str  # the code key (lower case): what scans match
+    code: str  # the merchant code (else the SKU id) as the order line gives it
+    name: str
+    spec: str
+    expected: int
+    scanned: int = 0
+    barcodes: tuple[str, ...] = ()
+
+    @property
+    def missing(self) -> int:
+        return self.expected - self.scanned
+
+
+@dataclass
+class PackCheck:
+    """A parcel being checked: its lines and what was scanned (in memory until packed)."""
+
+    waybill_id: int
+    waybill_code: str
+    wp_code: str
+    orders: list[tuple[int, str]]  # (order id, order_sn)
+    lines: list[Line]
+    overrides: list[dict] = field(default_factory=list)
+    packed: bool = False
+
+    def line(self, key: str) -> Line | None:
+        return next((ln for ln in self.lines if ln.key == key), None)
+
+    def missing(self) -> list[Line]:
+        return [ln for ln in self.lines if ln.missing > 0]
+
+    @property
+    def expected(self) -> int:
+        return sum(ln.expected for ln in self.lines)
+
+    @property
+    def scanned(self) -> int:
+        return sum(ln.scanned for ln in self.lines)
+
+    @property
+    def complete(self) -> bool:
+        return all(ln.missing <= 0 for ln in self.lines)
+
+    def order_sns(self) -> list[str]:
+        return [sn for _i, sn in self.orders]
+
+
+@dataclass(frozen=True)
+class PackOutcome:
+    ok: bool
+    kind: str  # started | counted | packed | same | ALARMS
+    message: str
+    code: str = ""
+    qty: int = 0
+    shipped: int = 0  # orders whose shipment was confirmed on packing
+
+    @property
+    def alarm(self) -> bool:
+        """A loud alarm (colour, crosses, bell): the item must not go in, or the parcel not on."""
+        return self.kind in ALARMS
+
+
+def _packed_note(rec: PackRecord) -> str:
+    return tr("parcel {w} was packed already by {a} at {t} UTC", "包裹 {w} 已于 {t} UTC 由 {a} 验货",
+              w=rec.waybill_code, a=rec.actor or "?", t=rec.packed_at.strftime("%m-%d %H:%M") if rec.packed_at else "?")
+
+
+def _find_parcel(code: str) -> tuple[Waybill | None, Order | None]:
+    """The parcel a scanned waybill number or packing slip (order number) names, and the order
+    of the slip (None for a waybill)."""
+    for c in dict.fromkeys((code, code.upper())):
+        w = by_code(c)
+        if w is not None:
+            return w, None
+    for c in dict.fromkeys((code, code.upper())):
+        o = Order.select().where(Order.order_sn == c).order_by(Order.id).first()
+        if o is not None:
+            found = parcels_by_order([o.id]).get(o.id, [])
+            numbered = [w for w in found if w.state in NUMBERED]
+            return (numbered or found or [None])[-1], o
+    return None, None
+
+
+def _refusal(w: Waybill) -> PackOutcome | None:
+    """Why this parcel cannot be checked now, or None."""
+    rec = PackRecord.get_or_none(PackRecord.waybill == w.id)
+    if rec is not None:
+        return PackOutcome(False, "already_packed", tr("ALREADY PACKED: ", "已验货：") + _packed_note(rec), w.code)
+    if w.state not in NUMBERED:
+        why = {"cancelled": tr("its number was recycled (cancelled): do not pack it", "单号已回收（取消）：请勿打包"),
+               "shipped": tr("it was shipped already", "已经发货"),
+               "pending": tr("it has no number yet: print it first", "还没有单号：请先打印")}.get(w.state, w.state)
+        return PackOutcome(False, "not_open", tr("NOT PACKABLE: parcel {w}: {why}", "不能验货：包裹 {w}：{why}",
+                                                 w=w.code or w.id, why=why), w.code)
+    for o in orders_of(w.id):
+        why = blocked_reason(o)
+        if why:
+            return PackOutcome(False, "blocked", tr("DO NOT PACK {sn}: {why}", "禁止打包 {sn}：{why}", sn=o.order_sn,
+                                                    why=why), w.code)
+    return None
+
+
+def _lines(order_ids: list[int]) -> list[Line]:
+    """The parcel's lines, one per SKU, in the order lines' order, with the catalogue's names
+    and barcodes."""
+    lines: dict[str, Line] = {}
+    items = (OrderItem.select().where(OrderItem.order.in_(order_ids))
+             .order_by(OrderItem.order, OrderItem.position, OrderItem.id))
+    for it in items:
+        code = (it.outer_id or "").strip() or (it.sku_id or "").strip()
+        key = code_key(code) if code else f"~{it.goods_name}"  # no code: only an override counts it
+        if it.goods_count <= 0:
+            continue
+        ln = lines.get(key)
+        if ln is None:
+            ln = lines[key] = Line(key, code or "—", it.goods_name or "", it.goods_spec or "", 0)
+        ln.expected += it.goods_count
+    keys = [k for k in lines if not k.startswith("~")]
+    if keys:
+        goods = {g.code_key: g for g in Goods.select().where(Goods.code_key.in_(keys))}
+        codes: dict[int, list[str]] = {}
+        for b, gid in (GoodsBarcode.select(GoodsBarcode.barcode, GoodsBarcode.goods)
+                       .where(GoodsBarcode.goods.in_([g.id for g in goods.values()])).tuples()):
+            codes.setdefault(gid, []).append(b)
+        for k, g in goods.items():
+            ln = lines[k]
+            ln.name = g.name or ln.name
+            ln.spec = g.spec or ln.spec
+            ln.barcodes = tuple(sorted(codes.get(g.id, [])))
+    return list(lines.values())
+
+
+def start(code: str) -> tuple[PackCheck | None, PackOutcome]:
+    """Begin checking the parcel a scanned waybill number or packing slip names; (None, the
+    refusal) when it cannot be checked. Reads only."""
+    code = normalise(code)
+    w, slip = _find_parcel(code)
+    if w is None:
+        if slip is not None:
+            return None, PackOutcome(False, "no_parcel", tr("NO PARCEL: order {sn} has no printed parcel",
+                                                            "没有包裹：订单 {sn} 还没有打印的包裹", sn=slip.order_sn), code)
+        if catalogue.find(code) is not None:
+            return None, PackOutcome(False, "unknown", tr("NO PARCEL YET: {c} is an item; scan the parcel's waybill "
+                                                          "or packing slip first", "还没有包裹：{c} 是商品；请先扫描包裹的"
+                                                          "面单或发货单", c=code), code)
+        return None, PackOutcome(False, "unknown", tr("UNKNOWN: no parcel or order has the code {c}",
+                                                      "未知：没有包裹或订单的单号是 {c}", c=code or "∅"), code)
+    refusal = _refusal(w)
+    if refusal is not None:
+        return None, refusal
+    orders = orders_of(w.id)
+    check = PackCheck(w.id, w.code, w.wp_code, [(o.id, o.order_sn) for o in orders], _lines([o.id for o in orders]))
+    if not check.lines:
+        return None, PackOutcome(False, "empty", tr("parcel {w} lists no items to check", "包裹 {w} 没有可验的商品",
+                                                    w=w.code), w.code)
+    return check, PackOutcome(True, "started", tr("Parcel {w}: scan its {n} item(s)", "包裹 {w}：请扫描 {n} 件商品",
+                                                  w=w.code, n=check.expected), w.code)
+
+
+def _match(check: PackCheck, code: str) -> tuple[Line | None, str]:
+    """The parcel's line a scanned barcode or merchant code names, and the code key it names
+    ("" when nothing in the catalogue or the parcel has it)."""
+    g = catalogue.find(code)
+    keys = ([g.code_key] if g is not None else []) + [code_key(code)]
+    for k in keys:
+        ln = check.line(k)
+        if ln is not None:
+            return ln, k
+    return None, keys[0] if g is not None else ""
+
+
+def _other_parcel(check: PackCheck, key: str) -> tuple[str, str] | None:
+    """(waybill number, order number) of another open, unpacked parcel holding this SKU."""
+    row = database().execute_sql(
+        f'SELECT w."code", o."order_sn" FROM "waybill" w '
+        f'JOIN "waybill_order" wo ON wo."waybill_id" = w."id" JOIN "order" o ON o."id" = wo."order_id" '
+        f'JOIN "order_item" i ON i."order_id" = o."id" '
+        f'WHERE w."state" IN (?, ?) AND w."id" != ? AND {LINE_CODE_SQL} = ? '
+        f'AND NOT EXISTS (SELECT 1 FROM "pack_record" p WHERE p."waybill_id" = w."id") '
+        f'ORDER BY w."id" LIMIT 1', (*NUMBERED, check.waybill_id, key)).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def scan(check: PackCheck, text: str, *, actor: str, on_packed: str = "nothing") -> PackOutcome:
+    """One scan while ``check`` is open: counts the item (or ``12*code``: 12), or refuses with
+    an alarm and changes nothing; the last item packs the parcel (:func:`finish`)."""
+    qty, code = parse_scan(text)
+    if check.packed:
+        return PackOutcome(False, "already_packed", tr("ALREADY PACKED: parcel {w}", "已验货：包裹 {w}",
+                                                       w=check.waybill_code), code)
+    if not code:
+        return PackOutcome(False, "unknown", tr("nothing scanned", "没有扫到内容"), code)
+    if qty == 0:
+        return PackOutcome(False, "zero", tr("a quantity of 0 counts nothing", "数量为 0，未计数"), code)
+    qty = qty or 1
+    if qty == 1 and code in (check.waybill_code, *check.order_sns()):
+        return PackOutcome(True, "same", tr("Parcel {w} is being checked: scan its items",
+                                            "正在验包裹 {w}：请扫描商品", w=check.waybill_code), code)
+    line, key = _match(check, code)
+    if line is None:
+        other = _other_parcel(check, key) if key else None
+        if other is not None:
+            return PackOutcome(False, "other_parcel", tr(
+                "ITEM OF ANOTHER PARCEL: {c} belongs to parcel {w} (order {sn}), not {me}",
+                "其他包裹的商品：{c} 属于包裹 {w}（订单 {sn}），不是 {me}", c=code, w=other[0], sn=other[1],
+                me=check.waybill_code), code, qty)
+        w, _slip = _find_parcel(code)
+        if w is not None:
+            return PackOutcome(False, "other_parcel", tr(
+                "ANOTHER PARCEL: {c} is parcel {w}; finish {me} first (Esc abandons it)",
+                "其他包裹：{c} 是包裹 {w}；请先验完 {me}（Esc 放弃）", c=code, w=w.code or w.id, me=check.waybill_code),
+                code, qty)
+        return PackOutcome(False, "wrong", tr("WRONG ITEM: {c} is not in parcel {me}", "错误商品：{c} 不在包裹 {me} 中",
+                                              c=code, me=check.waybill_code), code, qty)
+    if line.scanned + qty > line.expected:
+        return PackOutcome(False, "extra", tr(
+            "EXTRA ITEM: {c} — {e} expected, {s} scanned already", "多出商品：{c} — 应有 {e} 件，已扫 {s} 件",
+            c=line.code, e=line.expected, s=line.scanned), line.code, qty)
+    line.scanned += qty
+    if check.complete:
+        done = finish(check, actor=actor, on_packed=on_packed)
+        if not done.ok:
+            line.scanned -= qty  # nothing changes
+        return done
+    return PackOutcome(True, "counted", tr("✔ {c} {s}/{e} · {m} item(s) still missing",
+                                           "✔ {c} {s}/{e} · 还缺 {m} 件", c=line.code, s=line.scanned,
+                                           e=line.expected, m=check.expected - check.scanned), line.code, qty)
+
+
+def override(check: PackCheck, code: str, reason: str, *, actor: str, qty: int = 1,
+             on_packed: str = "nothing") -> PackOutcome:
+    """A supervisor counts ``qty`` of the line ``code`` (its merchant code, as listed) without a
+    scan, for ``reason`` (required): audited at once, kept in the pack record; the last item
+    packs the parcel. An extra or unknown line is refused, nothing changed."""
+    reason = (reason or "").strip()
+    if not reason:
+        return PackOutcome(False, "no_reason", tr("an override needs a reason", "手工确认需要填写原因"), code)
+    key = code_key(code)
+    line = check.line(key) or next((ln for ln in check.lines if ln.code == code), None)
+    if line is None:
+        return PackOutcome(False, "wrong", tr("WRONG ITEM: {c} is not in parcel {me}", "错误商品：{c} 不在包裹 {me} 中",
+                                              c=code, me=check.waybill_code), code, qty)
+    if qty <= 0 or line.scanned + qty > line.expected:
+        return PackOutcome(False, "extra", tr(
+            "EXTRA ITEM: {c} — {e} expected, {s} scanned already", "多出商品：{c} — 应有 {e} 件，已扫 {s} 件",
+            c=line.code, e=line.expected, s=line.scanned), line.code, qty)
+    with write():
+        audit.record("pack_override", actor=actor, target=f"waybill:{check.waybill_code}", reason=reason,
+                     order_id=check.orders[0][0] if check.orders else None,
+                     detail={"code": line.code, "qty": qty, "orders": check.order_sns()})
+    check.overrides.append({"code": line.code, "qty": qty, "reason": reason, "actor": actor})
+    line.scanned += qty
+    if check.complete:
+        done = finish(check, actor=actor, on_packed=on_packed)
+        if not done.ok:
+            line.scanned -= qty
+            check.overrides.pop()
+        return done
+    return PackOutcome(True, "counted", tr("✔ {c} {s}/{e} by override ({r})", "✔ {c} {s}/{e}（手工确认：{r}）",
+                                           c=line.code, s=line.scanned, e=line.expected, r=reason), line.code, qty)
+
+
+def finish(check: PackCheck, *, actor: str, on_packed: str = "nothing") -> PackOutcome:
+    """The parcel is complete: packed, in one transaction (record, audit, and with ``on_packed
+    = "ship"`` its shipments queued with the waybill's number). Refused, nothing written, when
+    it was packed meanwhile, left its printed state or an order became blocked."""
+    from dadan.core.waybills.shipping import ship_parcel
+
+    if on_packed not in ON_PACKED:
+        raise DadanError(tr("packing.on_packed must be one of {c}", "packing.on_packed 必须是 {c} 之一",
+                            c=", ".join(ON_PACKED)))
+    if not check.complete:
+        return PackOutcome(False, "not_open", tr("{n} item(s) still missing", "还缺 {n} 件",
+                                                 n=check.expected - check.scanned), check.waybill_code)
+    shipped, notes = 0, []
+    with write():
+        w = Waybill.get_or_none(Waybill.id == check.waybill_id)
+        refusal = _refusal(w) if w is not None else PackOutcome(False, "not_open", tr(
+            "parcel {w} is gone", "包裹 {w} 已不存在", w=check.waybill_code), check.waybill_code)
+        if refusal is not None:
+            return refusal
+        orders = orders_of(w.id)
+        items = [{"code": ln.code, "qty": ln.scanned} for ln in check.lines]
+        PackRecord.create(waybill=w.id, waybill_code=w.code, order_sns=" ".join(o.order_sn for o in orders),
+                          actor=actor, packed_at=utcnow(), items=json.dumps(items, ensure_ascii=False),
+                          overrides=json.dumps(check.overrides, ensure_ascii=False) if check.overrides else "")
+        audit.record("pack", actor=actor, target=f"waybill:{w.code}", order_id=orders[0].id if orders else None,
+                     detail={"orders": [o.order_sn for o in orders], "items": sum(i["qty"] for i in items),
+                             "overrides": len(check.overrides)})
+        if on_packed == "ship":
+            for o in orders:
+                if o.state in ("shipped", "confirmed") or o.order_status in (2, 3):
+                    continue
+                try:
+                    with write():  # a savepoint: a refusal leaves the pack standing
+                        ship_parcel(o, w, actor=actor)
+                    shipped += 1
+                except DadanError as exc:
+                    notes.append(f"{o.order_sn}: {exc.message}")
+                    audit.order_event(o.id, "ship", tr("not confirmed on packing: {w}", "验货时未回传发货：{w}",
+                                                       w=exc.message))
+    check.packed = True
+    msg = tr("✔ PACKED {w} · {n} item(s)", "✔ 已验货 {w} · {n} 件", w=check.waybill_code, n=check.scanned)
+    if on_packed == "ship":
+        msg += tr(" · shipped {s} order(s)", " · 已发货 {s} 单", s=shipped)
+        if notes:
+            msg += tr(" · NOT shipped: {why}", " · 未发货：{why}", why="; ".join(notes))
+    return PackOutcome(True, "packed", msg, check.waybill_code, shipped=shipped)
+
+
+def packed(waybill_id: int) -> PackRecord | None:
+    return PackRecord.get_or_none(PackRecord.waybill == waybill_id)
