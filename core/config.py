@@ -167,6 +167,14 @@ class WaybillSettings:
 
 
 @dataclass
+class PackingSettings:
+    """The bench between the printer and the courier: ``confirm_on_handover`` confirms every
+    parcel of a handover shipped (with its number) when the handover is closed."""
+
+    confirm_on_handover: bool = False
+
+
+@dataclass
 class RetentionSettings:
     """How long shipped orders stay in the hot tables: ``dadan archive`` moves those shipped
     more than ``archive_after_days`` ago into the archive (core.archive), unless told
@@ -193,6 +201,7 @@ class Settings:
     sender: SenderSettings = field(default_factory=SenderSettings)
     waybills: WaybillSettings = field(default_factory=WaybillSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    packing: PackingSettings = field(default_factory=PackingSettings)
     fonts: FontSettings = field(default_factory=FontSettings)
     printers: list[PrinterSettings] = field(default_factory=list)
 

@@ -193,6 +193,14 @@ def _m11_stock_short_rows(db: Database) -> None:
     db.execute(SHORT_ROWS_INDEX)  # CREATE INDEX IF NOT EXISTS
 
 
+def _m12_handovers(db: Database) -> None:
+    """Courier handovers (交接): the handovers and the parcels scanned into them
+    (:mod:`dadan.core.packing.handover`)."""
+    from dadan.core.packing.handover_models import HANDOVER_MODELS
+
+    db.create_tables(HANDOVER_MODELS, safe=True)
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -206,6 +214,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (9, "goods and stock", _m9_goods_and_stock),
     (10, "pending deadline index carries pay time and province", _m10_pending_due_covering),
     (11, "stock demand's short rows indexed", _m11_stock_short_rows),
+    (12, "courier handovers", _m12_handovers),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
