@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "dadan.tui.commands.archive",
     "dadan.tui.commands.goods",
     "dadan.tui.commands.stock",
+    "dadan.tui.commands.handover",
 ]
 
 
