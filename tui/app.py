@@ -68,6 +68,8 @@ class DadanApp(App):
                 tooltip=Bilingual("Goods catalogue: stock, low stock, short, missing SKUs; edit", "商品档案：库存、低库存、缺货、未建档；编辑")),
         Binding("f7", "desk_screen('receive')", Bilingual("Receive", "入库"), id="receive", show=False,
                 tooltip=Bilingual("Receive or count stock by scanning", "扫码入库或盘点")),
+        Binding("f10", "desk_screen('handover')", Bilingual("Handover", "交接"), id="handover", show=False,
+                tooltip=Bilingual("Hand parcels over to the courier by scanning; missing parcels", "扫描交接给快递；缺失包裹")),
         Binding("ctrl+o", "import_file", Bilingual("Import file", "导入表格"), id="import_file", show=False,
                 tooltip=Bilingual("Import orders or tracking numbers from .xlsx/.csv", "从 .xlsx/.csv 导入订单或运单号")),
         Binding("f9", "desk_screen('settings')", Bilingual("Settings", "设置"), id="settings", show=False,
@@ -157,6 +159,7 @@ class DadanApp(App):
     def action_desk_screen(self, name: str) -> None:
         from dadan.tui.screens.exceptions import ExceptionScreen
         from dadan.tui.screens.goods import GoodsScreen
+        from dadan.tui.screens.handover import HandoverScreen
         from dadan.tui.screens.help import HelpScreen
         from dadan.tui.screens.print_queue import PrintQueueScreen
         from dadan.tui.screens.receive import ReceiveScreen
@@ -164,7 +167,8 @@ class DadanApp(App):
         from dadan.tui.screens.settings import SettingsScreen
 
         cls = {"help": HelpScreen, "scan": ScanScreen, "exceptions": ExceptionScreen, "queue": PrintQueueScreen,
-               "settings": SettingsScreen, "goods": GoodsScreen, "receive": ReceiveScreen}[name]
+               "settings": SettingsScreen, "goods": GoodsScreen, "receive": ReceiveScreen,
+               "handover": HandoverScreen}[name]
         if isinstance(self.screen, cls):
             return
         self.push_screen(cls(), lambda _result: self.post_message(OrdersChanged("desk")))

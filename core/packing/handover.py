@@ -97,8 +97,8 @@ def scan(code: str, *, actor: str, courier: str | None = None, now: dt.datetime 
             return ScanResult("unknown", code, tr("unknown waybill number {c}", "未知运单号 {c}", c=code))
         if courier and w.wp_code != courier:
             return ScanResult("wrong_courier", code, tr(
-                "WRONG COURIER: {c} is a {p} parcel, this is the {h} handover — keep it out",
-                "快递不符：{c} 是 {p} 的包裹，当前是 {h} 交接 — 请拿出", c=code, p=w.wp_code, h=courier),
+                "WRONG COURIER: {c} is {p}, not {h} — keep it out",
+                "快递不符：{c} 是 {p} 的包裹，不是 {h} — 请拿出", c=code, p=w.wp_code, h=courier),
                 wp_code=w.wp_code)
         if w.state == "cancelled":
             return ScanResult("recycled", code, tr("waybill {c} was recycled (cancelled): it must not ship",
