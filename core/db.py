@@ -195,10 +195,12 @@ def _m11_stock_short_rows(db: Database) -> None:
 
 def _m12_handovers(db: Database) -> None:
     """Courier handovers (交接): the handovers and the parcels scanned into them
-    (:mod:`dadan.core.packing.handover`)."""
-    from dadan.core.packing.handover_models import HANDOVER_MODELS
+    (:mod:`dadan.core.packing.handover`), and the waybills' (state, print time) index that finds
+    the parcels printed today."""
+    from dadan.core.packing.handover_models import HANDOVER_MODELS, WAYBILL_PRINTED_INDEX
 
     db.create_tables(HANDOVER_MODELS, safe=True)
+    db.execute(WAYBILL_PRINTED_INDEX.safe(True))  # CREATE INDEX IF NOT EXISTS
 
 
 # (version, description, function). Append only; never edit a step that has shipped.

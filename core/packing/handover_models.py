@@ -42,5 +42,8 @@ class HandoverParcel(BaseModel):
     scanned_by = CharField(default="")
 
 
-
 HANDOVER_MODELS = [Handover, HandoverParcel]
+
+# The parcels printed today read by state and print time (a year of shipped parcels is not read
+# to find today's): on the waybill table, made by the same migration step.
+WAYBILL_PRINTED_INDEX = Waybill.index(Waybill.state, Waybill.printed_at, name="waybill_state_printed_at")
