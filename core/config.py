@@ -168,10 +168,13 @@ class WaybillSettings:
 
 @dataclass
 class PackingSettings:
-    """The packing bench (验货): what a parcel found complete does next: ``nothing`` (it is
-    packed), or ``ship`` (its shipment is confirmed with its waybill number at once)."""
+    """The packing bench: what a parcel found complete at the pack check does next (``on_packed``:
+    ``nothing``, it is packed; or ``ship``, its shipment is confirmed with its waybill number at
+    once), and whether closing a courier's handover confirms every parcel of it shipped with its
+    number (``confirm_on_handover``)."""
 
     on_packed: str = "nothing"  # nothing | ship
+    confirm_on_handover: bool = False
 
 
 @dataclass

@@ -201,6 +201,16 @@ def _m12_pack_checks(db: Database) -> None:
     db.create_tables(PACKING_MODELS, safe=True)
 
 
+def _m13_handovers(db: Database) -> None:
+    """Courier handovers (交接): the handovers and the parcels scanned into them
+    (:mod:`dadan.core.packing.handover`), and the waybills' (state, print time) index that finds
+    the parcels printed today."""
+    from dadan.core.packing.handover_models import HANDOVER_MODELS, WAYBILL_PRINTED_INDEX
+
+    db.create_tables(HANDOVER_MODELS, safe=True)
+    db.execute(WAYBILL_PRINTED_INDEX.safe(True))  # CREATE INDEX IF NOT EXISTS
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -215,6 +225,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (10, "pending deadline index carries pay time and province", _m10_pending_due_covering),
     (11, "stock demand's short rows indexed", _m11_stock_short_rows),
     (12, "pack checks", _m12_pack_checks),
+    (13, "courier handovers", _m13_handovers),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -71,6 +71,8 @@ class DadanApp(App):
         Binding("f8", "desk_screen('pack')", Bilingual("Pack check", "验货"), id="pack", show=False,
                 tooltip=Bilingual("Scan a parcel's waybill, then every item: missing, wrong, extra; packed",
                                   "扫面单后逐件扫商品：缺件、错件、多件；验货完成")),
+        Binding("f10", "desk_screen('handover')", Bilingual("Handover", "交接"), id="handover", show=False,
+                tooltip=Bilingual("Hand parcels over to the courier by scanning; missing parcels", "扫描交接给快递；缺失包裹")),
         Binding("ctrl+o", "import_file", Bilingual("Import file", "导入表格"), id="import_file", show=False,
                 tooltip=Bilingual("Import orders or tracking numbers from .xlsx/.csv", "从 .xlsx/.csv 导入订单或运单号")),
         Binding("f9", "desk_screen('settings')", Bilingual("Settings", "设置"), id="settings", show=False,
@@ -160,6 +162,7 @@ class DadanApp(App):
     def action_desk_screen(self, name: str) -> None:
         from dadan.tui.screens.exceptions import ExceptionScreen
         from dadan.tui.screens.goods import GoodsScreen
+        from dadan.tui.screens.handover import HandoverScreen
         from dadan.tui.screens.help import HelpScreen
         from dadan.tui.screens.pack import PackScreen
         from dadan.tui.screens.print_queue import PrintQueueScreen
@@ -169,7 +172,8 @@ class DadanApp(App):
 
         cls = {"help": HelpScreen, "scan": ScanScreen, "exceptions": ExceptionScreen, "queue": PrintQueueScreen,
                "settings": SettingsScreen, "goods": GoodsScreen, "receive": ReceiveScreen,
-               "pack": PackScreen}[name]
+               "pack": PackScreen,
+               "handover": HandoverScreen}[name]
         if isinstance(self.screen, cls):
             return
         self.push_screen(cls(), lambda _result: self.post_message(OrdersChanged("desk")))

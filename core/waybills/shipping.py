@@ -18,7 +18,10 @@ from dadan.core.orders.rules import blocked_reason
 from dadan.core.waybills.parcels import parcels_by_order
 
 
-def _ship(order: Order, w: Waybill, *, actor: str) -> None:
+def ship_parcel(order: Order, w: Waybill, *, actor: str) -> None:
+    """Confirm ``order``'s shipment with its parcel ``w``'s number now (inside the caller's
+    transaction); raises :class:`~dadan.core.errors.DadanError` when refused (scan to ship, ship
+    on print, the packing bench, a closed handover)."""
     from dadan.core.shipping.outbox import assign_tracking
 
     lid = CourierBook.from_database().lookup_id(w.wp_code)
@@ -26,13 +29,6 @@ def _ship(order: Order, w: Waybill, *, actor: str) -> None:
         raise DadanError(tr("the platform lists no courier {c}: sync the courier list (dadan shops check)",
                             "平台快递列表中没有 {c}：请先同步快递列表（dadan shops check）", c=w.wp_code))
     assign_tracking(order.id, w.code, lid, actor=actor)
-
-
-def ship_parcel(order: Order, w: Waybill, *, actor: str) -> None:
-    """Confirm ``order``'s shipment with its parcel ``w``'s number now (inside the caller's
-    transaction); raises :class:`~dadan.core.errors.DadanError` when refused (the packing bench's
-    ``on_packed = "ship"``)."""
-    _ship(order, w, actor=actor)
 
 
 def ship_on_print(order_id: int, waybill_id: int, *, actor: str) -> None:
@@ -43,7 +39,7 @@ def ship_on_print(order_id: int, waybill_id: int, *, actor: str) -> None:
     if w.state != "printed" or order.state in ("shipped", "confirmed"):
         return
     try:
-        _ship(order, w, actor=actor)
+        ship_parcel(order, w, actor=actor)
     except DadanError as exc:
         audit.order_event(order.id, "ship", tr("not confirmed on print: {w}", "打印时未回传发货：{w}", w=exc.message))
 
@@ -75,7 +71,7 @@ def ship_printed(order_ids: Sequence[int], *, actor: str) -> ShipReport:
                 continue
             try:
                 with write():
-                    _ship(o, w, actor=actor)
+                    ship_parcel(o, w, actor=actor)
             except DadanError as exc:
                 report.skipped.append((o.order_sn, exc.message))
                 continue

@@ -23,6 +23,7 @@ def screen_classes() -> list[tuple[str, type]]:
     from dadan.tui.screens.filter_builder import FilterBuilderScreen
     from dadan.tui.screens.goods import GoodsScreen
     from dadan.tui.screens.goods_form import GoodsForm
+    from dadan.tui.screens.handover import HandoverScreen
     from dadan.tui.screens.orders import OrdersScreen
     from dadan.tui.screens.pack import PackScreen
     from dadan.tui.screens.preview import PreviewScreen
@@ -44,6 +45,7 @@ def screen_classes() -> list[tuple[str, type]]:
         (tr("Goods", "商品"), GoodsScreen), (tr("Goods form", "编辑商品"), GoodsForm),
         (tr("Receive / count", "入库 / 盘点"), ReceiveScreen),
         (tr("Pack check", "验货"), PackScreen),
+        (tr("Handover to the courier", "快递交接"), HandoverScreen),
     ]
     return out
 
