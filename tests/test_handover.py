@@ -96,3 +96,21 @@ def test_close_with_confirm_queues_the_shipments_with_the_numbers(ctx, tmp_path)
     assert (s.printed, s.handed, s.missing) == (5, 4, [parcels[4].code])
     with pytest.raises(Exception, match="no open handover"):
         handover.close("ZTO", actor="t", folder=tmp_path, now=NOW)
+
+
+def test_parcels_found_complete_at_the_pack_check_are_counted_packed(ctx):
+    from dadan.core.packing import pack_check
+    from tests.pack_helpers import BARCODES, bench
+
+    b = bench()
+    check, outcome = pack_check.start(b["w1"].code)
+    assert check is not None, outcome
+    for code, qty in (("A12", 2), ("B07", 1)):
+        for _ in range(qty):
+            outcome = pack_check.scan(check, BARCODES[code], actor="packer")
+    assert pack_check.packed(b["w1"].id) is not None, outcome
+    (s,) = [s for s in handover.status(now=NOW) if s.wp_code == "ZTO"]
+    assert (s.printed, s.packed) == (2, 1)
+    handover.scan(b["w1"].code, actor="tester", now=NOW)
+    (s,) = [s for s in handover.status(now=NOW) if s.wp_code == "ZTO"]
+    assert (s.packed, s.scanned, s.missing) == (1, 1, [b["w2"].code])

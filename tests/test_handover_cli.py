@@ -38,10 +38,10 @@ def test_status_list_close(home_db, monkeypatch, capsys, tmp_path):
     rc, out, _ = run(["handover", "status"], monkeypatch, capsys)
     assert rc == 0
     lines = out.splitlines()
-    assert lines[0] == "ZTO: printed 5, scanned 3, handed over 0, MISSING 2"
+    assert lines[0] == "ZTO: printed 5, packed 0, scanned 3, handed over 0, MISSING 2"
     assert lines[1:] == [f"  missing {c}" for c in codes[3:]]
     rc, out, _ = run(["handover", "status", "--courier", "yto"], monkeypatch, capsys)
-    assert rc == 0 and out.startswith("YTO: printed 0, scanned 0")
+    assert rc == 0 and out.startswith("YTO: printed 0, packed 0, scanned 0")
     rc, out, _ = run(["handover", "list", "--open"], monkeypatch, capsys)
     assert rc == 0 and "ZTO 3 parcels · open since" in out and out.count("\n") == 1
     rc, out, _ = run(["handover", "close", "--courier", "ZTO", "--out", str(tmp_path / "j.csv")], monkeypatch, capsys)

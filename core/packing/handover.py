@@ -27,6 +27,7 @@ from dadan.core.i18n import tr
 from dadan.core.models import Order, Waybill, WaybillOrder, utcnow
 from dadan.core.orders.rules import blocked_reason
 from dadan.core.packing.handover_models import Handover, HandoverParcel
+from dadan.core.packing.models import PackRecord
 from dadan.core.timeutil import DEFAULT_TZ, to_local, to_utc
 
 OK = "added"
@@ -57,6 +58,7 @@ class ScanResult:
 class CourierStatus:
     wp_code: str
     printed: int = 0
+    packed: int = 0  # of those printed, found complete at the pack check
     scanned: int = 0  # in the open handover
     handed: int = 0  # in handovers closed already
     missing: list[str] = field(default_factory=list)  # waybill numbers printed but never scanned
@@ -149,13 +151,17 @@ def status(*, courier: str | None = None, now: dt.datetime | None = None, tz: st
     pool = list(_pool(now, tz, courier))
     ids = [i for i, _c, _p in pool]
     where: dict[int, bool] = {}  # waybill id -> in an open handover
+    packed: set[int] = set()
     for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
         for wid, closed in (HandoverParcel.select(HandoverParcel.waybill, Handover.closed_at)
-                            .join(Handover).where(HandoverParcel.waybill.in_(ids[start:start + 500])).tuples()):
+                            .join(Handover).where(HandoverParcel.waybill.in_(chunk)).tuples()):
             where[wid] = closed is None
+        packed.update(r[0] for r in PackRecord.select(PackRecord.waybill).where(PackRecord.waybill.in_(chunk)).tuples())
     for wid, code, wp in pool:
         s = out.setdefault(wp, CourierStatus(wp))
         s.printed += 1
+        s.packed += wid in packed
         if wid not in where:
             s.missing.append(code)
         elif not where[wid]:

@@ -37,9 +37,9 @@ def run_status(args, ctx) -> int:
         print(tr("no parcels to hand over", "没有待交接的包裹"))
         return 0
     for s in rows:
-        print(tr("{c}: printed {p}, scanned {s}, handed over {h}, MISSING {m}",
-                 "{c}：已打印 {p}，已扫描 {s}，已交接 {h}，缺失 {m}", c=visible(s.wp_code), p=s.printed, s=s.scanned,
-                 h=s.handed, m=len(s.missing)))
+        print(tr("{c}: printed {p}, packed {k}, scanned {s}, handed over {h}, MISSING {m}",
+                 "{c}：已打印 {p}，已验货 {k}，已扫描 {s}，已交接 {h}，缺失 {m}", c=visible(s.wp_code), p=s.printed,
+                 k=s.packed, s=s.scanned, h=s.handed, m=len(s.missing)))
         for code in s.missing:
             print(f"  {tr('missing', '缺失')} {visible(code)}")
     return 0

@@ -160,8 +160,9 @@ class HandoverScreen(DeskScreen):
         self.rows = rows
         t = self.query_one(DataTable)
         t.clear(columns=True)
-        heads = [("printed", tr("Printed", "已打印")), ("scanned", tr("Scanned", "已扫描")),
-                 ("handed", tr("Handed over", "已交接")), ("missing", tr("Missing", "缺失"))]
+        heads = [("printed", tr("Printed", "已打印")), ("packed", tr("Packed", "已验货")),
+                 ("scanned", tr("Scanned", "已扫描")), ("handed", tr("Handed over", "已交接")),
+                 ("missing", tr("Missing", "缺失"))]
         num_w = 12
         room = max(8, t.size.width - SCROLLBAR - num_w * len(heads))
         t.add_column(" " + tr("Courier", "快递"), key="courier", width=room)
@@ -170,8 +171,8 @@ class HandoverScreen(DeskScreen):
         for r in rows:
             mark = "▶ " if r.wp_code == self.courier else "  "
             miss = Text(f"{len(r.missing):,}", justify="right", style="bold reverse" if r.missing else "")
-            t.add_row(mark + visible(r.wp_code), *(Text(f"{n:,}", justify="right") for n in (r.printed, r.scanned, r.handed)),
-                      miss)
+            t.add_row(mark + visible(r.wp_code),
+                      *(Text(f"{n:,}", justify="right") for n in (r.printed, r.packed, r.scanned, r.handed)), miss)
         self._show_courier()
         self._show_missing()
 
