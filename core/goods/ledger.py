@@ -21,6 +21,7 @@ nothing: stock is kept only for what the catalogue lists.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Iterable
 
 from dadan.core.db import database, write
@@ -200,8 +201,17 @@ def settle_all(*, actor: str) -> set[int]:
     return touched
 
 
+@dataclass(frozen=True)
+class Moved:
+    """A movement by a person and what the oversell guard did after it."""
+
+    movement: StockMovement
+    raised: int  # orders it made short
+    released: int  # short orders it covers now
+
+
 def move(goods_id: int, qty: int, kind: str, *, actor: str, reason: str = "", order_id: int | None = None,
-         order_sn: str = "", now: dt.datetime | None = None) -> StockMovement:
+         order_sn: str = "", now: dt.datetime | None = None) -> Moved:
     """One movement by a person (receive, count correction, adjustment, return to shelf), and the
     guard for its SKU: a receipt releases the orders it now covers. A movement that would take
     the shelf below zero is refused. Inside or outside a transaction."""
@@ -219,11 +229,11 @@ def move(goods_id: int, qty: int, kind: str, *, actor: str, reason: str = "", or
         m = StockMovement.create(goods=goods_id, qty=int(qty), kind=kind, order=order_id, order_sn=order_sn,
                                  actor=actor, at=now or utcnow(), reason=reason)
         push.queue([goods_id])
-        guard.rebalance([goods_id], actor=actor, now=now)
-    return m
+        raised, released = guard.rebalance([goods_id], actor=actor, now=now)
+    return Moved(m, raised, released)
 
 
-def count(goods_id: int, counted: int, *, actor: str, reason: str = "") -> StockMovement | None:
+def count(goods_id: int, counted: int, *, actor: str, reason: str = "") -> Moved | None:
     """A count: the shelf holds ``counted``; the difference from on hand is a correction
     (None when they agree)."""
     if counted < 0:

@@ -20,7 +20,6 @@ from dadan.core.errors import DadanError
 from dadan.core.goods import catalogue, ledger
 from dadan.core.goods.columns import Table, cell, read_table
 from dadan.core.i18n import tr
-from dadan.core.orders.rules import Flag
 from dadan.core.spreadsheets.cells import clean_text, parse_code, parse_whole
 from dadan.core.spreadsheets.errors import CellError
 from dadan.core.spreadsheets.rejects import write_rejected_rows
@@ -109,30 +108,14 @@ def write_rejects(plan: ReceivePlan, out: str | Path | None = None) -> Path | No
     return write_rejected_rows(plan.rejects, plan.table.headers, plan.table.path, out)
 
 
-def _short_orders(goods_ids: list[int]) -> set[int]:
-    """The orders flagged short that wait for any of these SKUs."""
-    q = database().execute_sql
-    out: set[int] = set()
-    for start in range(0, len(goods_ids), 900):
-        chunk = goods_ids[start:start + 900]
-        out.update(r[0] for r in q(
-            f'SELECT DISTINCT d."order_id" FROM "stock_demand" d JOIN "order" o ON o."id" = d."order_id" '
-            f'WHERE d."goods_id" IN ({", ".join("?" * len(chunk))}) AND o."exception_flags" & ? != 0',
-            [*chunk, int(Flag.STOCK_SHORT)]))
-    return out
-
-
 def commit_receive(plan: ReceivePlan, *, actor: str) -> ReceivePlan:
     """Every row a receive movement, in one transaction; refused while any row is rejected."""
     if plan.rejects:
         raise DadanError(tr("{n:,} rows rejected: nothing was written", "拒绝 {n:,} 行：未写入任何数据",
                             n=len(plan.rejects)))
     with write():
-        ids = sorted({r.goods_id for r in plan.receipts})
-        before = _short_orders(ids)
-        for r in plan.receipts:
-            ledger.move(r.goods_id, r.qty, "receive", actor=actor, reason=r.reason)
-        plan.released = len(before - _short_orders(ids))
+        plan.released = sum(ledger.move(r.goods_id, r.qty, "receive", actor=actor, reason=r.reason).released
+                            for r in plan.receipts)
     return plan
 
 
@@ -153,11 +136,9 @@ def receive(code: str, qty: int = 1, *, actor: str, reason: str = "") -> Receive
         g = catalogue.find(code)
         if g is None:
             return None
-        before = _short_orders([g.id])
-        ledger.move(g.id, qty, "receive", actor=actor, reason=reason or tr("received by scan", "扫码入库"))
-        after = _short_orders([g.id])
+        moved = ledger.move(g.id, qty, "receive", actor=actor, reason=reason or tr("received by scan", "扫码入库"))
         on_hand = database().execute_sql('SELECT "on_hand" FROM "goods" WHERE "id" = ?', (g.id,)).fetchone()[0]
-    return Received(g.id, g.code, g.name, qty, on_hand, len(before - after))
+    return Received(g.id, g.code, g.name, qty, on_hand, moved.released)
 
 
 def count(code: str, counted: int, *, actor: str) -> Received | None:
@@ -167,10 +148,8 @@ def count(code: str, counted: int, *, actor: str) -> Received | None:
         g = catalogue.find(code)
         if g is None:
             return None
-        before = _short_orders([g.id])
-        m = ledger.count(g.id, counted, actor=actor)
-        after = _short_orders([g.id])
-    return Received(g.id, g.code, g.name, m.qty if m is not None else 0, counted, len(before - after))
+        moved = ledger.count(g.id, counted, actor=actor)
+    return Received(g.id, g.code, g.name, moved.movement.qty if moved else 0, counted, moved.released if moved else 0)
 
 
 def look_up(code: str) -> Received | None:

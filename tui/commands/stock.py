@@ -108,7 +108,7 @@ def run_count(args, ctx) -> int:
     if m is None:
         print(tr("{c}: the count agrees with the records ({n})", "{c}：盘点与记录一致（{n}）", c=visible(g.code), n=qty))
     else:
-        print(tr("correction {d:+d}", "更正 {d:+d}", d=m.qty) + "; " + _stock_line(g.id))
+        print(tr("correction {d:+d}", "更正 {d:+d}", d=m.movement.qty) + "; " + _stock_line(g.id))
     return 0
 
 
