@@ -46,10 +46,6 @@ def _marks(n: int) -> str:
     return ", ".join("?" * n)
 
 
-def _is_open(order_status: int, state: str, refund_status: int) -> bool:
-    return order_status == 1 and state in ("new", "printed") and refund_status not in (3, 4)
-
-
 def _shipped(order_status: int, state: str, refund_status: int) -> bool:
     return (state in ("shipped", "confirmed") or order_status in (2, 3)) and refund_status not in (3, 4) \
         and order_status in (1, 2, 3)
@@ -121,8 +117,9 @@ def _settle_chunk(chunk: list[int], actor: str) -> tuple[set[int], set[int]]:
         StockMovement.insert_many(movements).execute()
     changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
     delta: dict[int, int] = {}  # goods -> change of its reserved quantity
-    for (g, _o) in changed:
-        delta[g] = delta.get(g, 0) + new.get((g, _o), (0,))[0] - old.get((g, _o), (0,))[0]
+    for key in changed:
+        g = key[0]
+        delta[g] = delta.get(g, 0) + new.get(key, (0,))[0] - old.get(key, (0,))[0]
     if any(delta.values()):
         database().cursor().executemany('UPDATE "goods" SET "reserved" = "reserved" + ? WHERE "id" = ?',
                                         [(d, g) for g, d in delta.items() if d])
@@ -149,14 +146,6 @@ def refresh_reserved(goods_ids: Iterable[int]) -> None:
         database().execute_sql(
             f'UPDATE "goods" SET "reserved" = (SELECT coalesce(SUM(d."qty"), 0) FROM "stock_demand" d '
             f'WHERE d."goods_id" = "goods"."id") WHERE "id" IN ({_marks(len(chunk))})', chunk)
-
-
-def open_order_ids() -> list[int]:
-    """Every open order, and every order holding a demand row (a stale one is settled away)."""
-    q = database().execute_sql
-    ids = [r[0] for r in q(f'SELECT o."id" FROM "order" o WHERE {OPEN_SQL}')]
-    ids += [r[0] for r in q('SELECT DISTINCT "order_id" FROM "stock_demand"')]
-    return list(dict.fromkeys(ids))
 
 
 def settle_goods(goods_ids: Iterable[int], *, actor: str, rebalance: bool = True) -> None:
@@ -187,18 +176,6 @@ def settle_goods(goods_ids: Iterable[int], *, actor: str, rebalance: bool = True
         push.queue(ids)
         if rebalance:
             guard.rebalance(ids, actor=actor)
-
-
-def settle_all(*, actor: str) -> set[int]:
-    """Every open order's demand (after the catalogue gained or changed SKUs), then the guard
-    for every SKU."""
-    with write(join=True):
-        touched = settle_orders(open_order_ids(), actor=actor, rebalance=False)
-        ids = [r[0] for r in database().execute_sql('SELECT "id" FROM "goods"')]
-        refresh_reserved(ids)
-        push.queue(ids)
-        guard.rebalance(ids, actor=actor)
-    return touched
 
 
 @dataclass(frozen=True)
