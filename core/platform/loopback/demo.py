@@ -103,6 +103,30 @@ def _waybill_accounts(ctx, shop) -> None:
                          make_default=wp == DEMO_COURIERS[0])
 
 
+def _goods_catalogue() -> None:
+    """A first run's goods catalogue: every SKU the platform's shops list, with a barcode, a bin
+    and stock, two of them managed (their stock pushed to the platform); one SKU holds a single
+    piece, so the oversell guard has orders to stop once the sync brings them."""
+    from dadan.core.goods import catalogue
+    from dadan.core.goods.catalogue import GoodsRecord
+    from dadan.core.goods.models import Goods
+    from dadan.core.platform.loopback.world import GOODS, listings
+
+    if Goods.select().exists():
+        return
+    names = {str(goods_id): name for goods_id, (_code, name, *_rest) in zip(listings(), GOODS)}
+    records = []
+    for n, (goods_id, skus) in enumerate(listings().items()):
+        for m, (sku_id, outer_id) in enumerate(sorted(skus.items(), key=lambda kv: kv[1])):
+            spec = outer_id.split("-", 1)[1].replace("-", ",")
+            records.append(GoodsRecord(
+                code=outer_id, name=names[goods_id], spec=spec, barcodes=[f"69{int(sku_id) % 10**9:09d}{n % 10}{m % 10}"],
+                bin=f"{'ABCD'[n % 4]}-{n + 1:02d}-{m + 1}", weight_g=200 + 100 * n, safety_stock=5,
+                on_hand=1 if not records else 20 + (7 * n + 11 * m) % 100, managed=len(records) < 2,
+                platform_goods_id=goods_id, platform_sku_id=sku_id))
+    catalogue.save(records, actor="demo", reason="demo catalogue")
+
+
 def run_demo_platform(ctx, *, orders: int = 400, seed: int | None = None, change_every: float = 20.0,
                       shop_name: str = DEMO_SHOP, keep_state: bool = True) -> DemoPlatform:
     """Start a loopback platform — the last run's (``loopback-platform.json`` in the data folder)
@@ -137,6 +161,7 @@ def run_demo_platform(ctx, *, orders: int = 400, seed: int | None = None, change
                 changes["sync_cursor"] = None
             Shop.update(**changes).where(Shop.id == shop.id).execute()
     _waybill_accounts(ctx, Shop.get_by_id(shop.id))
+    _goods_catalogue()
     demo = DemoPlatform(platform, server, mall, shop_name, change_every, state_file)
     demo.credentials = CredentialStore(ctx.paths.credentials_file)
     demo.save()
