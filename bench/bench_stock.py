@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,8 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_tui import ROOT, build  # noqa: E402
-from bench_writes import scratch_copy  # noqa: E402
+from bench_tui import build  # noqa: E402
+from bench_writes import on_a_copy  # noqa: E402
 from growth import Figure, record  # noqa: E402
 
 SKUS = 20_000
@@ -130,16 +128,8 @@ def main() -> None:
     table: dict[int, dict[str, float]] = {}
     for n in sizes:
         home = build(n, args.rebuild)
-        work = scratch / f"db-{n}"
-        scratch_copy(home, work)
         print(f"{n:,} orders: {args.runs} runs ...", file=sys.stderr, flush=True)
-        out = work / "figures.json"
-        try:
-            subprocess.run([sys.executable, __file__, "--child", str(work / "dadan.db"), str(args.runs), str(out)],
-                           cwd=ROOT, check=True)
-            figures = json.loads(out.read_text())
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        figures = on_a_copy(__file__, home, scratch / f"db-{n}", args.runs)
         table[n] = {k: statistics.median(v) for k, v in figures.items()}
     labels = {"catalogue_s": f"save a {SKUS:,}-SKU catalogue (settles their open orders)",
               "settle_s": f"stock recomputation during a sync of {SYNC:,} orders",

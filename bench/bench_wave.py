@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_tui import ROOT, build  # noqa: E402
-from bench_writes import scratch_copy  # noqa: E402
+from bench_tui import build  # noqa: E402
+from bench_writes import on_a_copy  # noqa: E402
 from growth import Figure, record  # noqa: E402
 
 SKUS = 20_000
@@ -97,16 +95,8 @@ def main() -> None:
     table: dict[int, dict[str, float]] = {}
     for n in sizes:
         home = build(n, args.rebuild)
-        work = scratch / f"db-{n}"
-        scratch_copy(home, work)
         print(f"{n:,} orders: {args.runs} runs ...", file=sys.stderr, flush=True)
-        out = work / "figures.json"
-        try:
-            subprocess.run([sys.executable, __file__, "--child", str(work / "dadan.db"), str(args.runs), str(out)],
-                           cwd=ROOT, check=True)
-            table[n] = json.loads(out.read_text())
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        table[n] = on_a_copy(__file__, home, scratch / f"db-{n}", args.runs)
     label = f"plan a {WAVE}-parcel wave (lines, bins, parcel order, pick list)"
     print(f"\npick waves in a database of N orders and {SKUS:,} SKUs (median of {args.runs} runs; goal < {GOAL_MS:.0f} ms)")
     print("| measure | goal | " + " | ".join(f"{n:,}" for n in sizes) + " |")

@@ -130,6 +130,18 @@ def child(db: Path, runs: int, xlsx: Path, out: Path) -> None:
     out.write_text(json.dumps(figures))
 
 
+def on_a_copy(script: str, home: Path, work: Path, runs: int, *args: str) -> dict:
+    """The figures of ``script --child DB RUNS *args OUT`` run in a process of its own on a fresh
+    copy of ``home``'s database in ``work`` (removed afterwards)."""
+    db = scratch_copy(home, work)
+    out = work / "figures.json"
+    try:
+        subprocess.run([sys.executable, script, "--child", str(db), str(runs), *args, str(out)], cwd=ROOT, check=True)
+        return json.loads(out.read_text())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def scratch_copy(home: Path, work: Path) -> Path:
     """A fresh copy of ``home``'s database in the empty folder ``work``, written out to the disk
     before timing: a warehouse's database is at rest, not a gigabyte of unwritten page cache
@@ -171,16 +183,8 @@ def main() -> None:
     table: dict[int, dict[str, float]] = {}
     for n in sizes:
         home = build(n, args.rebuild, scratch / f"demo-{n}")
-        work = scratch / f"db-{n}"
-        scratch_copy(home, work)
         print(f"{n:,} orders: {args.runs} runs ...", file=sys.stderr, flush=True)
-        out = work / "figures.json"
-        try:
-            subprocess.run([sys.executable, __file__, "--child", str(work / "dadan.db"), str(args.runs), str(xlsx),
-                            str(out)], cwd=ROOT, check=True)
-            figures = json.loads(out.read_text())
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        figures = on_a_copy(__file__, home, scratch / f"db-{n}", args.runs, str(xlsx))
         table[n] = {k: statistics.median(v) for k, v in figures.items()}
     labels = {"upsert_new": f"upsert {BATCH:,} new orders", "upsert_changed": f"upsert {BATCH:,} changed orders",
               "sync": f"sync {BATCH:,} orders (loopback HTTP)", "import_s": f"import {IMPORT_ROWS:,}-row xlsx"}

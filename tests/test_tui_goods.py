@@ -156,7 +156,7 @@ async def test_a_burst_of_20_scans_receives_exactly_20_and_releases_short_orders
         for _ in range(20):
             scanner(app, BARCODE)
         await wait_idle(pilot)
-        while s._draining:
+        while s.scans.busy:
             await pilot.pause(0.05)
         await wait_idle(pilot)
         assert goods(skus["short"]).on_hand == 20
@@ -174,7 +174,7 @@ async def test_a_burst_of_20_scans_receives_exactly_20_and_releases_short_orders
                 await asyncio.sleep(0.002)
             await pilot.press("enter")
         await wait_idle(pilot)
-        while s._draining:
+        while s.scans.busy:
             await pilot.pause(0.05)
         assert goods(skus["short"]).on_hand == 40 and len(s.outcomes) == 40 and s.session[g.id][2] == 40
         scanner(app, f"5*{skus['plenty']}")  # a typed quantity first

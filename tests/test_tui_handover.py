@@ -24,7 +24,7 @@ def _app(ctx, factory):
 
 async def _settle(pilot, s):
     await wait_idle(pilot)
-    while s._draining:
+    while s.scans.busy:
         await pilot.pause(0.05)
     await wait_idle(pilot)
 
@@ -90,7 +90,7 @@ def test_handover_snapshot_80x24(tmp_path, snap_compare):
             await pilot.press(*w.code, "enter")
         await pilot.press(*"NOSUCH1", "enter")
         await wait_idle(pilot)
-        while pilot.app.screen._draining:
+        while pilot.app.screen.scans.busy:
             await pilot.pause(0.05)
         await pilot.pause(0.3)
         await wait_idle(pilot)

@@ -32,7 +32,7 @@ def _pack_app(ctx):
 async def drained(pilot) -> None:
     s = pilot.app.screen
     await wait_idle(pilot)
-    while s._draining:
+    while s.scans.busy:
         await pilot.pause(0.05)
     await wait_idle(pilot)
 

@@ -140,7 +140,7 @@ def test_pack_check_snapshot(tmp_path, snap_compare):
         for code in (pb["w1"].code, BARCODES["A12"], f"2*{BARCODES['A12']}", BARCODES["Z9"]):
             await pilot.press(*code, "enter")
             await wait_idle(pilot)
-        while pilot.app.screen._draining:
+        while pilot.app.screen.scans.busy:
             await pilot.pause(0.05)
         await pilot.pause(0.3)
         await wait_idle(pilot)

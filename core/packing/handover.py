@@ -260,7 +260,7 @@ def close(wp_code: str, *, actor: str, folder: Path, out: Path | None = None, co
 
 def _confirm(handover_id: int, report: CloseReport, actor: str) -> None:
     from dadan.core.waybills.parcels import orders_of
-    from dadan.core.waybills.shipping import ship_parcel
+    from dadan.core.waybills.shipping import ship_or_skip
 
     for p in (HandoverParcel.select(HandoverParcel, Waybill).join(Waybill)
               .where(HandoverParcel.handover == handover_id).order_by(HandoverParcel.id)):
@@ -268,16 +268,4 @@ def _confirm(handover_id: int, report: CloseReport, actor: str) -> None:
         for o in orders_of(w.id):
             if o.state in ("shipped", "confirmed") and o.tracking_number == w.code:
                 continue  # shipped with this number already (at the packing desk)
-            why = blocked_reason(o)
-            if not why and o.order_status in (2, 3):
-                why = tr("already shipped", "已发货")
-            if why:
-                report.skipped.append((o.order_sn, why))
-                continue
-            try:
-                with write():
-                    ship_parcel(o, w, actor=actor)
-            except DadanError as exc:
-                report.skipped.append((o.order_sn, exc.message))
-                continue
-            report.shipped.append((o.order_sn, w.code))
+            ship_or_skip(report, o, w, actor=actor, shipped_already=o.order_status in (2, 3))

@@ -62,18 +62,23 @@ def ship_printed(order_ids: Sequence[int], *, actor: str) -> ShipReport:
             mine = printed.get(o.id)
             if not mine:
                 continue
-            w = mine[-1]
-            why = blocked_reason(o)
-            if not why and (o.state in ("shipped", "confirmed") or o.order_status in (2, 3)):
-                why = tr("already shipped", "已发货")
-            if why:
-                report.skipped.append((o.order_sn, why))
-                continue
-            try:
-                with write():
-                    ship_parcel(o, w, actor=actor)
-            except DadanError as exc:
-                report.skipped.append((o.order_sn, exc.message))
-                continue
-            report.shipped.append((o.order_sn, w.code))
+            ship_or_skip(report, o, mine[-1], actor=actor,
+                         shipped_already=o.state in ("shipped", "confirmed") or o.order_status in (2, 3))
     return report
+
+
+def ship_or_skip(report, order: Order, w: Waybill, *, actor: str, shipped_already: bool) -> None:
+    """Ship ``order`` with parcel ``w``'s number in a transaction of its own, noted in
+    ``report``'s ``shipped``; or note in its ``skipped`` why not (blocked, ``shipped_already``,
+    refused)."""
+    why = blocked_reason(order) or (tr("already shipped", "已发货") if shipped_already else "")
+    if why:
+        report.skipped.append((order.order_sn, why))
+        return
+    try:
+        with write():
+            ship_parcel(order, w, actor=actor)
+    except DadanError as exc:
+        report.skipped.append((order.order_sn, exc.message))
+        return
+    report.shipped.append((order.order_sn, w.code))

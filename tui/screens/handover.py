@@ -15,8 +15,6 @@ drains the queue (as on the receive screen), so a scanner's burst adds exactly o
 
 from __future__ import annotations
 
-from collections import deque
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -28,6 +26,7 @@ from dadan.core.visible import visible
 from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.scan_field import ScanField
+from dadan.tui.widgets.scan_queue import ScanQueue
 
 SCROLLBAR = 1
 
@@ -58,8 +57,7 @@ class HandoverScreen(DeskScreen):
         self.rows: list = []  # CourierStatus per courier, as last read
         self.outcomes: list = []  # every scan's ScanResult, in order
         self.last_close = None  # the CloseReport of the last close
-        self._queue: deque = deque()
-        self._draining = False
+        self.scans = ScanQueue(self, self._handle, group="handover", after=self._status_after)
 
     def compose(self) -> ComposeResult:
         yield Label(tr("Handover to the courier", "快递交接"), classes="desk-title")
@@ -107,34 +105,22 @@ class HandoverScreen(DeskScreen):
         event.stop()
         text = event.value.strip()
         if text:
-            self._queue.append(text)
-            if not self._draining:
-                self._draining = True
-                self.drain()
+            self.scans.put(text)
 
-    @work(thread=True, exclusive=False, exit_on_error=False, group="handover")
-    def drain(self) -> None:
-        from dadan.core.db import connection
+    def _handle(self, code: str) -> None:
+        """One scan, in the worker."""
         from dadan.core.packing import handover
 
-        try:
-            with connection():
-                while self._queue:
-                    code = self._queue.popleft()
-                    got = handover.scan(code, actor=self.actor, courier=self.courier, now=self.now())
-                    if got.ok and self.courier is None:
-                        self.courier = got.wp_code  # the first parcel chooses the courier
-                    self.app.call_from_thread(self._done, got)
-                rows = handover.status(now=self.now(), tz=self.tz)
-            self.app.call_from_thread(self._show_status, rows)
-        finally:
-            self.app.call_from_thread(self._drained)
+        got = handover.scan(code, actor=self.actor, courier=self.courier, now=self.now())
+        if got.ok and self.courier is None:
+            self.courier = got.wp_code  # the first parcel chooses the courier
+        self.app.call_from_thread(self._done, got)
 
-    def _drained(self) -> None:
-        self._draining = False
-        if self._queue:
-            self._draining = True
-            self.drain()
+    def _status_after(self) -> None:
+        from dadan.core.packing import handover
+
+        rows = handover.status(now=self.now(), tz=self.tz)
+        self.app.call_from_thread(self._show_status, rows)
 
     def _done(self, got) -> None:
         self.outcomes.append(got)

@@ -16,11 +16,8 @@ so a scanner's burst counts exactly one per scan."""
 
 from __future__ import annotations
 
-from collections import deque
-
 from rich.cells import cell_len
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Label, Static
@@ -32,6 +29,7 @@ from dadan.tui.shown import shown
 from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.scan_field import ScanField
+from dadan.tui.widgets.scan_queue import ScanQueue
 
 SCROLLBAR = 1  # the table's column for its vertical scrollbar, kept whether or not it shows
 CROSSES = "✖ ✖ ✖"
@@ -60,8 +58,8 @@ class PackScreen(DeskScreen):
         self.check = None  # the parcel being checked (a PackCheck), None between parcels
         self.view = None  # the parcel shown (the one just packed stays on screen)
         self.outcomes: list = []  # every scan's answer, in order (PackOutcome)
-        self._queue: deque = deque()  # ("scan", text) | ("override", code, reason), in order
-        self._draining = False
+        # ("scan", text) | ("override", code, reason) | ("abandon",), in order
+        self.scans = ScanQueue(self, self._handle, group="pack")
 
     def compose(self) -> ComposeResult:
         yield Label(tr("Pack check", "验货"), classes="desk-title")
@@ -84,8 +82,8 @@ class PackScreen(DeskScreen):
 
     # ------------------------------------------------------------------ keys
     def action_back(self) -> None:
-        if self.check is not None or self._draining:  # in turn with the scans before it
-            self._enqueue(("abandon",))
+        if self.check is not None or self.scans.busy:  # in turn with the scans before it
+            self.scans.put(("abandon",))
             return
         self.dismiss()
 
@@ -102,7 +100,7 @@ class PackScreen(DeskScreen):
 
         def asked_reason(code: str, reason: str | None) -> None:
             if reason:
-                self._enqueue(("override", code, reason))
+                self.scans.put(("override", code, reason))
             self.query_one(ScanField).focus()
 
         def chosen(code: str | None) -> None:
@@ -126,51 +124,33 @@ class PackScreen(DeskScreen):
         event.stop()
         text = event.value.strip()
         if text:
-            self._enqueue(("scan", text))
+            self.scans.put(("scan", text))
 
-    def _enqueue(self, job: tuple) -> None:
-        self._queue.append(job)
-        if not self._draining:
-            self._draining = True
-            self.drain()
-
-    @work(thread=True, exclusive=False, exit_on_error=False, group="pack")
-    def drain(self) -> None:
-        from dadan.core.db import connection
+    def _handle(self, job: tuple) -> None:
+        """One scan, in the worker."""
         from dadan.core.packing import pack_check
 
         on_packed = self.ctx.settings.packing.on_packed
-        try:  # a failure (shown by the app's error handler) leaves the next scans their worker
-            with connection():
-                while self._queue:
-                    kind, *args = self._queue.popleft()
-                    if kind == "abandon":
-                        if self.check is not None:
-                            code, self.check = self.check.waybill_code, None
-                            self.app.call_from_thread(self._abandoned, code)
-                        continue
-                    if kind == "override":
-                        code, reason = args
-                        if self.check is None:
-                            continue
-                        got = pack_check.override(self.check, code, reason, actor=self.actor, on_packed=on_packed)
-                    elif self.check is None:
-                        check, got = pack_check.start(args[0])
-                        self.check = check
-                    else:
-                        got = pack_check.scan(self.check, args[0], actor=self.actor, on_packed=on_packed)
-                    shown_check = self.check
-                    if got.kind == "packed":
-                        self.check = None  # the next scan starts the next parcel
-                    self.app.call_from_thread(self._done, got, shown_check)
-        finally:
-            self.app.call_from_thread(self._drained)
-
-    def _drained(self) -> None:
-        self._draining = False
-        if self._queue:  # scanned after the worker looked for the last time
-            self._draining = True
-            self.drain()
+        kind, *args = job
+        if kind == "abandon":
+            if self.check is not None:
+                code, self.check = self.check.waybill_code, None
+                self.app.call_from_thread(self._abandoned, code)
+            return
+        if kind == "override":
+            code, reason = args
+            if self.check is None:
+                return
+            got = pack_check.override(self.check, code, reason, actor=self.actor, on_packed=on_packed)
+        elif self.check is None:
+            check, got = pack_check.start(args[0])
+            self.check = check
+        else:
+            got = pack_check.scan(self.check, args[0], actor=self.actor, on_packed=on_packed)
+        shown_check = self.check
+        if got.kind == "packed":
+            self.check = None  # the next scan starts the next parcel
+        self.app.call_from_thread(self._done, got, shown_check)
 
     def _abandoned(self, code: str) -> None:
         self.view = None

@@ -14,11 +14,9 @@ so a scanner's burst adds exactly one per scan."""
 from __future__ import annotations
 
 import re
-from collections import deque
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Label, Static
@@ -30,6 +28,7 @@ from dadan.tui.shown import shown
 from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_footer import DeskFooter
 from dadan.tui.widgets.scan_field import ScanField
+from dadan.tui.widgets.scan_queue import ScanQueue
 
 SCROLLBAR = 1  # the table's column for its vertical scrollbar, kept whether or not it shows
 MAX_QTY_DIGITS = 6  # a typed quantity; a longer number is a code (a 69 barcode has 13 digits)
@@ -68,8 +67,7 @@ class ReceiveScreen(DeskScreen):
         self.session: dict[int, list] = {}  # goods id -> [code, name, qty this session, on hand]
         self.released = 0  # short orders released by this session's receipts and counts
         self.outcomes: list = []  # every scan's answer, in order: Received, or None (unknown code)
-        self._queue: deque = deque()  # (kind, code, qty) waiting to be written
-        self._draining = False
+        self.scans = ScanQueue(self, self._handle, group="receive")  # (kind, code, qty), in order
 
     def compose(self) -> ComposeResult:
         yield Label(tr("Receive / count", "入库 / 盘点"), classes="desk-title")
@@ -129,35 +127,20 @@ class ReceiveScreen(DeskScreen):
             self._enqueue("look", code, 0)
 
     def _enqueue(self, kind: str, code: str, qty: int) -> None:
-        self._queue.append((kind, code, qty))
-        if not self._draining:
-            self._draining = True
-            self.drain()
+        self.scans.put((kind, code, qty))
 
-    @work(thread=True, exclusive=False, exit_on_error=False, group="receive")
-    def drain(self) -> None:
-        from dadan.core.db import connection
+    def _handle(self, job: tuple) -> None:
+        """One scan, in the worker."""
         from dadan.core.goods import receiving
 
-        try:  # a failure (shown by the app's error handler) leaves the next scans their worker
-            with connection():
-                while self._queue:
-                    kind, code, qty = self._queue.popleft()
-                    if kind == "receive":
-                        got = receiving.receive(code, qty, actor=self.actor)
-                    elif kind == "count":
-                        got = receiving.count(code, qty, actor=self.actor)
-                    else:
-                        got = receiving.look_up(code)
-                    self.app.call_from_thread(self._done, kind, code, got)
-        finally:
-            self.app.call_from_thread(self._drained)
-
-    def _drained(self) -> None:
-        self._draining = False
-        if self._queue:  # scanned after the worker looked for the last time
-            self._draining = True
-            self.drain()
+        kind, code, qty = job
+        if kind == "receive":
+            got = receiving.receive(code, qty, actor=self.actor)
+        elif kind == "count":
+            got = receiving.count(code, qty, actor=self.actor)
+        else:
+            got = receiving.look_up(code)
+        self.app.call_from_thread(self._done, kind, code, got)
 
     def _done(self, kind: str, code: str, got) -> None:
         self.outcomes.append(got)
