@@ -294,7 +294,7 @@ def test_listing_counts_agree_with_each_view_and_filters_literally(tmp_path):
 
 
 def test_a_typed_quantity_needs_a_star():
-    from dadan.tui.screens.receive import parse_scan
+    from dadan.core.goods.catalogue import parse_scan
 
     assert parse_scan("12*6901234567890") == (12, "6901234567890")
     assert parse_scan(" 3 × A12 ") == (3, "A12")

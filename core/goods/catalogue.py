@@ -20,11 +20,22 @@ from dadan.core.i18n import tr
 from dadan.core.models import utcnow
 
 _BARCODE_SPLIT = re.compile(r"[\s,;，；、|/]+")
+MAX_QTY_DIGITS = 6  # a typed quantity; a longer number is a code (a 69 barcode has 13 digits)
+_QTY_CODE = re.compile(r"^\s*(\d{1,%d})\s*[*×]\s*(\S+)\s*$" % MAX_QTY_DIGITS)
 EDITABLE = ("name", "spec", "bin", "weight_g", "safety_stock", "managed", "platform_goods_id", "platform_sku_id")
 
 
 def code_key(code: str) -> str:
     return code.strip().lower()
+
+
+def parse_scan(text: str) -> tuple[int | None, str]:
+    """An item scan at a bench: ``12*code`` (or ``12×code``) -> (12, code); ``code`` -> (None,
+    code). Only ``*``/``×`` mark a quantity, so ``3XL-RED`` stays a code."""
+    m = _QTY_CODE.match(text or "")
+    if m:
+        return int(m.group(1)), m.group(2)
+    return None, (text or "").strip()
 
 
 def split_barcodes(text: str) -> list[str]:

@@ -27,7 +27,6 @@ pack record.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 
 from dadan.core import audit
@@ -45,18 +44,15 @@ from dadan.core.shipping.scan import normalise
 from dadan.core.waybills.parcels import NUMBERED, by_code, orders_of, parcels_by_order
 
 ON_PACKED = ("nothing", "ship")
-MAX_QTY_DIGITS = 6  # a typed quantity; a longer number is a code (a 69 barcode has 13 digits)
-_QTY_CODE = re.compile(r"^\s*(\d{1,%d})\s*[*×]\s*(\S+)\s*$" % MAX_QTY_DIGITS)
 ALARMS = ("wrong", "extra", "other_parcel", "unknown", "blocked", "already_packed", "not_open", "no_parcel",
           "zero", "no_reason", "empty")
 
 
 def parse_scan(text: str) -> tuple[int | None, str]:
-    """``12*code`` -> (12, code); ``code`` -> (None, code)."""
-    m = _QTY_CODE.match(text or "")
-    if m:
-        return int(m.group(1)), m.group(2)
-    return None, normalise(text)
+    """:func:`dadan.core.goods.catalogue.parse_scan`, a lone code normalised as scan to ship reads
+    waybill numbers (a parcel's waybill or slip may be scanned here too)."""
+    qty, code = catalogue.parse_scan(text)
+    return (qty, code) if qty is not None else (None, normalise(text))
 
 
 @dataclass

@@ -13,14 +13,13 @@ so a scanner's burst adds exactly one per scan."""
 
 from __future__ import annotations
 
-import re
-
 from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Label, Static
 
+from dadan.core.goods.catalogue import MAX_QTY_DIGITS, parse_scan
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.visible import visible
 from dadan.tui.cells import crop
@@ -31,16 +30,6 @@ from dadan.tui.widgets.scan_field import ScanField
 from dadan.tui.widgets.scan_queue import ScanQueue
 
 SCROLLBAR = 1  # the table's column for its vertical scrollbar, kept whether or not it shows
-MAX_QTY_DIGITS = 6  # a typed quantity; a longer number is a code (a 69 barcode has 13 digits)
-_QTY_CODE = re.compile(r"^\s*(\d{1,%d})\s*[*×]\s*(\S+)\s*$" % MAX_QTY_DIGITS)
-
-
-def parse_scan(text: str) -> tuple[int | None, str]:
-    """``12*code`` -> (12, code); ``code`` -> (None, code)."""
-    m = _QTY_CODE.match(text)
-    if m:
-        return int(m.group(1)), m.group(2)
-    return None, text.strip()
 
 
 class ReceiveScreen(DeskScreen):
