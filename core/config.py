@@ -168,12 +168,18 @@ class WaybillSettings:
 
 @dataclass
 class PackingSettings:
-    """The packing bench: what a parcel found complete at the pack check does next (``on_packed``:
-    ``nothing``, it is packed; or ``ship``, its shipment is confirmed with its waybill number at
-    once), and whether closing a courier's handover confirms every parcel of it shipped with its
-    number (``confirm_on_handover``)."""
+    """The packing bench: whether a waybill job merges one buyer's orders into one parcel
+    (``merge``: ``auto``, ``ask`` in the print dialog, or ``never``); the printer a wave's pick
+    list prints on first (``pick_list_printer``, an 80 mm printer's name; "" prints none); what a
+    parcel found complete at the pack check does next (``on_packed``: ``nothing``, it is packed;
+    ``ship``, its shipment is confirmed with its waybill number at once; ``print``, its waybill
+    label prints now, for benches that scan first and print after), and whether closing a
+    courier's handover confirms every parcel of it shipped with its number
+    (``confirm_on_handover``)."""
 
-    on_packed: str = "nothing"  # nothing | ship
+    merge: str = "ask"  # auto | ask | never
+    pick_list_printer: str = ""
+    on_packed: str = "nothing"  # nothing | ship | print
     confirm_on_handover: bool = False
 
 
@@ -234,7 +240,8 @@ _CHOICES = {
     "language": ("auto", "zh", "en"),
     "printers.driver": ("tspl", "escpos", "preview"),
     "waybills.confirm_on": ("scan", "print", "manual"),
-    "packing.on_packed": ("nothing", "ship"),
+    "packing.merge": ("auto", "ask", "never"),
+    "packing.on_packed": ("nothing", "ship", "print"),
 }
 _RANGES = {
     "ui.page_size": (10, 500),
