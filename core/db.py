@@ -211,6 +211,24 @@ def _m13_handovers(db: Database) -> None:
     db.execute(WAYBILL_PRINTED_INDEX.safe(True))  # CREATE INDEX IF NOT EXISTS
 
 
+def _m14_merge_and_split(db: Database) -> None:
+    """Merged and split parcels (合单/拆单, :mod:`dadan.core.waybills.merge`): the orders' and
+    parcels' receiver key (``open_address_id``), a parcel's reason to recycle its number (an
+    order left it), and what a split order's parcels hold (:class:`~dadan.core.models.WaybillItem`).
+    A database made by step 1 today has them already."""
+    from dadan.core.models import Order, Waybill, WaybillItem
+
+    db.create_tables([WaybillItem], safe=True)
+    for model, column, ddl in (
+        (Order, "open_address_id", "VARCHAR(255) NOT NULL DEFAULT ''"),
+        (Waybill, "open_address_id", "VARCHAR(255) NOT NULL DEFAULT ''"),
+        (Waybill, "recycle_reason", "TEXT NOT NULL DEFAULT ''"),
+    ):
+        table = model._meta.table_name
+        if column not in {c.name for c in db.get_columns(table)}:
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -226,6 +244,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (11, "stock demand's short rows indexed", _m11_stock_short_rows),
     (12, "pack checks", _m12_pack_checks),
     (13, "courier handovers", _m13_handovers),
+    (14, "merged and split parcels", _m14_merge_and_split),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import hashlib
 import pickle
 import random
 import subprocess
@@ -158,6 +159,7 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None,
     provinces = list(REGIONS)
     products = range(len(PRODUCTS))
     seen: set[str] = set()
+    buyer: tuple | None = None
     minute, second, hour = dt.timedelta(minutes=1), dt.timedelta(seconds=1), dt.timedelta(hours=1)
     for _ in range(n):
         # pay times over the last 72 hours, denser recently
@@ -176,6 +178,9 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None,
         name = choice(SURNAMES) + "".join(choice(GIVEN) for _ in range(choice((1, 2))))
         phone = f"1{choice('3456789')}{randrange(10**8, 10**9)}"
         street = f"{choice(STREETS)}{randrange(1, 999)}号{randrange(1, 30)}幢{randrange(101, 2505)}室"
+        if rand() < 0.04 and buyer is not None:  # a buyer's second order, to the same address: they may merge
+            prov, city, town, name, phone, street = buyer
+        buyer = (prov, city, town, name, phone, street)
         items = []
         cum, total, hi = _LINES_PICK
         n_lines = _LINES[bisect(cum, rand() * total, 0, hi)]
@@ -258,6 +263,7 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None,
             "receiver_name": name,
             "receiver_phone": phone,
             "receiver_address": f"{prov}{city}{town}{street}",
+            "open_address_id": "oa" + hashlib.sha1(f"{name}|{phone}|{prov}{city}{town}{street}".encode()).hexdigest()[:22],
             "buyer_memo": choice(MEMOS) if rand() < 0.08 else "",
             "remark": choice(REMARKS) if rand() < 0.06 else "",
             "remark_tag": randrange(1, 6) if rand() < 0.05 else None,  # rng.randint(1, 5)

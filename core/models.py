@@ -110,6 +110,7 @@ class Order(BaseModel):
     receiver_phone_mask = CharField(default="")
     address_mask = TextField(default="")
     receiver_hash = CharField(default="")  # hash of the encrypted receiver fields (address change)
+    open_address_id = CharField(default="")  # the platform's receiver+address key: same value, same parcel (合单)
     # plain receiver text: only from spreadsheet imports of older exports (and demo data);
     # synced orders keep ciphertext only and are decrypted at print time, in memory
     receiver_name = TextField(default="")
@@ -338,6 +339,8 @@ class Waybill(BaseModel):
     cancelled_by = CharField(default="")
     cancel_reason = TextField(default="")
     cancel_error = TextField(default="")  # the last failed cancel, in words
+    open_address_id = CharField(default="")  # a merged parcel's receiver key (its orders share it)
+    recycle_reason = TextField(default="")  # set: its number must be recycled (an order left the parcel)
     created_at = DateTimeField(default=utcnow)
     created_by = CharField(default="")
 
@@ -348,6 +351,19 @@ class WaybillOrder(BaseModel):
 
     class Meta:
         indexes = ((("waybill", "order"), True), (("order",), False))
+        primary_key = False
+
+
+class WaybillItem(BaseModel):
+    """What a parcel of a split order (拆单) holds: quantities of the order's lines. A parcel
+    without rows holds all its orders' lines."""
+
+    waybill = ForeignKeyField(Waybill, backref="contents", on_delete="CASCADE", index=False)
+    item = ForeignKeyField(OrderItem, backref="parcel_rows", on_delete="CASCADE", index=False)
+    qty = IntegerField()
+
+    class Meta:
+        indexes = ((("waybill", "item"), True), (("item",), False))
         primary_key = False
 
 
@@ -505,6 +521,7 @@ ALL_MODELS = [
     WaybillAccount,
     Waybill,
     WaybillOrder,
+    WaybillItem,
     SyncRun,
     Lease,
     ImportRun,

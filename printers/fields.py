@@ -41,6 +41,8 @@ _ORDER = {
     "remark": "merchant remark / 商家备注",
     "buyer_memo": "buyer's message / 买家留言",
     "pay_time": "payment time in the warehouse's zone / 支付时间",
+    "order_count": "orders in the parcel (a merged parcel holds several) / 包裹订单数",
+    "merged_orders": "'合单 3 单：…' with every order number of a merged parcel, empty otherwise / 合单订单",
 }
 
 WAYBILL_FIELDS = {
@@ -103,6 +105,7 @@ ROW_FIELDS: dict[str, dict[str, dict[str, str]]] = {
             **_ITEM_ROW,
             "price": "unit price in yuan / 单价（元）",
             "amount": "line total in yuan / 小计（元）",
+            "order_mark": "the line's order number in a merged parcel, empty otherwise / 所属订单（合单）",
         }
     },
     "picklist": {
@@ -154,13 +157,14 @@ _SAMPLE_ORDER = {
     "batch_total": 1,
     "batch_label": "1/1",
     "reprint_mark": "R2",
+    "merged_orders": "合单 2 单：TEST-0000001 TEST-0000002",
 }
 
 _SAMPLE_ROWS = {
     "packing": [{"seq": 1, "sku": "A12", "name": "测试商品", "spec": "红色,XL", "qty": 2, "price": "19.50",
-                 "amount": "39.00"},
+                 "amount": "39.00", "order_mark": "TEST-0000001"},
                 {"seq": 2, "sku": "B07", "name": "测试配件", "spec": "黑色", "qty": 1, "price": "20.00",
-                 "amount": "20.00"}],
+                 "amount": "20.00", "order_mark": "TEST-0000002"}],
     "picklist": [{"seq": 1, "sku": "A12", "name": "测试商品", "spec": "红色,XL", "qty": 2, "orders": "TEST-0000001",
                   "order_count": 1},
                  {"seq": 2, "sku": "B07", "name": "测试配件", "spec": "黑色", "qty": 1, "orders": "TEST-0000001",

@@ -16,7 +16,7 @@ import pytest
 from dadan.core.orders.couriers import by_code, matches_tracking
 from dadan.core.platform.loopback.platform import MockPlatform
 from dadan.core.platform.loopback.server import MockServer
-from dadan.core.platform.loopback.world import encrypt
+from dadan.core.platform.loopback.world import encrypt, same_buyer
 from dadan.core.platform.pdd import BadRequest, PddClient, PlatformError, TransportError
 from dadan.core.platform.waybill_api import (
     cmdprint_render,
@@ -56,7 +56,8 @@ def request(dtos, wp_code="ZTO", *, encrypt_data=True, sender=SENDER):
 @pytest.fixture
 def wb(env):  # noqa: F811
     env.platform.subscribe(env.mall, "ZTO", quantity=100)
-    env.orders = env.platform.generate_orders(env.mall, 30, spread_hours=5)
+    made = env.platform.generate_orders(env.mall, 40, spread_hours=5)
+    env.orders = [sn for sn in made if env.mall.orders[sn]["order_status"] == 1][:30]  # awaiting shipment
     return env
 
 
@@ -118,6 +119,8 @@ def test_eleven_parcels_refused(wb):
 
 
 def test_repeated_object_id_and_same_parcel_give_the_same_number_once(wb):
+    with wb.platform.lock:  # the second order is the same buyer's, to the same address: they may merge
+        same_buyer(wb.mall.orders[wb.orders[1]], wb.mall.orders[wb.orders[0]])
     with wb.client() as c:
         (first,) = waybill_get(c, request([dto([wb.orders[0]], "o-1")]))
         (again,) = waybill_get(c, request([dto([wb.orders[0]], "o-1")]))
@@ -174,6 +177,22 @@ def test_answer_lost_after_allocation_retried_gives_same_number(wb):
     assert wb.platform.faults_injected["timeout"] == 1
     assert list(wb.platform.waybill_state(wb.mall)) == [m["waybill_code"]]
     assert wb.platform.balance(wb.mall, "ZTO")["quantity"] == 99
+
+
+def test_orders_of_two_receivers_never_share_a_number(wb):
+    """A trade_order_list of orders with different open_address_id is refused; an order ships
+    only with a number taken for it."""
+    a, b = wb.orders[:2]
+    assert wb.mall.orders[a]["open_address_id"] != wb.mall.orders[b]["open_address_id"]
+    with wb.client() as c:
+        with pytest.raises(PlatformError) as exc:
+            waybill_get(c, request([dto([a, b], "m-1")]))
+        assert exc.value.error_code == 30014
+        (only_a,) = waybill_get(c, request([dto([a], "m-2")]))
+        with pytest.raises(PlatformError) as exc:
+            c.online_send(b, 115, only_a["waybill_code"])
+        assert exc.value.error_code == 30004
+    assert wb.platform.balance(wb.mall, "ZTO")["allocated_quantity"] == 1
 
 
 def test_cancel_returns_to_balance_and_ship_rules(wb):

@@ -120,7 +120,7 @@ def test_a_due_filter_counts_and_pages_from_the_covering_deadline_index(db, quer
 def test_a_version_8_database_gains_the_wide_deadline_index(tmp_path):
     path = tmp_path / "v8.db"
     dbmod.open_database(f"sqlite:///{path}")
-    write_demo(400, seed=4, now=NOW)
+    write_demo(600, seed=4, now=NOW)
     ensure_statistics(force=True)
     where = compile_query("status:pending province:广东 due<4h", now=NOW)
     before = _expected(where, "-pay_time")

@@ -219,6 +219,12 @@ def test_every_shop_selling_the_sku_gets_it(env):
         o.update(order_status=1, refund_status=1)
         o["item_list"] = [dict(o["item_list"][0], goods_id=int(gid), sku_id=int(sku), outer_id=g.code,
                                goods_count=2)]
+        for other in [sn for sn in mall_b.orders if sn != sn_b]:  # shop b's other orders sell other things
+            lines = [it for it in mall_b.orders[other]["item_list"] if str(it["sku_id"]) != str(sku)]
+            if lines:
+                mall_b.orders[other]["item_list"] = lines
+            else:
+                del mall_b.orders[other]
     assert sync(env, shop_b).ok
     g = Goods.get_by_id(g.id)
     assert g.reserved == reserved + 2

@@ -265,3 +265,71 @@ async def test_one_key_ship_ships_printed_parcels_of_the_view_and_skips_a_blocke
     assert Order.get_by_id(good.id).state == "shipped"
     assert not Shipment.select().where(Shipment.order == bad.id).exists()
     assert Waybill.get_by_id(wg.id).state in ("printed", "shipped")
+
+
+def one_buyer(ids: list[int]) -> None:
+    """These orders become one buyer's, to one address (one receiver key)."""
+    with write():
+        Order.update(open_address_id="oa-test-buyer").where(Order.id.in_(ids)).execute()
+
+
+@pytest.mark.parametrize("mode", ["ask", "auto", "never"])
+async def test_print_dialog_says_how_many_parcels_and_m_switches_merging(tmp_path, mode):
+    from dadan.tui.screens.print_dialog import PrintDialog
+
+    ctx = make_ctx(tmp_path, 80)
+    ctx.settings.packing.merge = mode
+    shop = Shop.select().first()
+    subscribe(shop, "ZTO", "Z01", 500)
+    ids = unnumbered(shop, 8)
+    with write():
+        Order.update(open_address_id="").where(Order.id.in_(ids)).execute()
+    one_buyer(ids[:3])
+    one_buyer_two = ids[3:5]
+    with write():
+        Order.update(open_address_id="oa-test-other").where(Order.id.in_(one_buyer_two)).execute()
+    app = harness(ctx)
+    results = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        app.push_screen(PrintDialog(ids), results.append)
+        await wait_idle(pilot)
+        text = body(app)
+        if mode == "never":
+            assert "Will print: 8" in text and "Not merged: 3 orders could ride" in text
+            await pilot.press("m")  # merging is off by setting: the key only rings
+            await wait_idle(pilot)
+            assert "Will print: 8" in body(app)
+        else:
+            assert "Will print: 5" in text and "Merge: 8 orders in 5 parcels (m: do not merge)" in text
+            assert "Numbers to take: 5" in text
+            await pilot.press("m")
+            await wait_idle(pilot)
+            text = body(app)
+            assert "Will print: 8" in text and "Not merged: 3 orders could ride" in text
+            await pilot.press("m")
+            await wait_idle(pilot)
+            assert "8 orders in 5 parcels" in body(app)
+        await pilot.press("enter")
+        await wait_idle(pilot)
+    assert results and results[0]
+    job = PrintJob.get_by_id(results[0])
+    assert job.total == (8 if mode == "never" else 5)
+    merged = {w.id: [link.order_id for link in w.links] for w in Waybill.select() if len(list(w.links)) > 1}
+    assert sorted(map(sorted, merged.values())) == ([] if mode == "never" else [sorted(ids[:3]), sorted(ids[3:5])])
+
+
+async def test_print_dialog_merge_line_at_80x24_in_chinese(tmp_path):
+    from dadan.tui.screens.print_dialog import PrintDialog
+
+    ctx = make_ctx(tmp_path, 80, lang="zh")
+    shop = Shop.select().first()
+    subscribe(shop, "ZTO", "Z01", 500)
+    ids = unnumbered(shop, 4)
+    one_buyer(ids[:3])
+    app = harness(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        app.push_screen(PrintDialog(ids))
+        await wait_idle(pilot)
+        assert "合单：4 单合为 2 个包裹（按 m 不合单）" in body(app) and "将打印：2 张" in body(app)

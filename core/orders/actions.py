@@ -12,6 +12,7 @@ from dadan.core.goods import ledger
 from dadan.core.i18n import tr
 from dadan.core.models import Order, OrderTag, Tag, utcnow
 from dadan.core.orders.rules import FLAG_KEYS, STATES, Flag, flag_label, flags_of, flags_text
+from dadan.core.waybills import merge
 
 _TAG_BATCH = 900  # tag rows per insert: below SQLite's variable limit
 
@@ -56,6 +57,7 @@ def hold(order_ids: Iterable[int], *, reason: str, actor: str) -> int:
             audit.record("hold", actor=actor, order_id=o.id, reason=reason, detail={"order_sn": o.order_sn})
             audit.order_event(o.id, "flag", flag_label(Flag.HOLD))
             n += 1
+        merge.leave(_ids(order_ids), actor=actor)  # a held order leaves its merged parcel
     return n
 
 
@@ -80,6 +82,7 @@ def set_state(order_ids: Iterable[int], state: str, *, reason: str, actor: str) 
                          detail={"order_sn": o.order_sn, "from": o.state, "to": state})
             changed.append(o.id)
         ledger.settle_orders(changed, actor=actor)
+        merge.leave(changed, actor=actor)
     return len(changed)
 
 

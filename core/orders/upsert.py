@@ -31,6 +31,7 @@ from dadan.core.orders.rules import (
     search_text_of,
     sku_text,
 )
+from dadan.core.waybills import merge
 
 # fields a platform/import record may set on an order
 PLATFORM_FIELDS = (
@@ -40,7 +41,7 @@ PLATFORM_FIELDS = (
     "discount_amount_fen", "postage_fen", "province", "city", "town", "receiver_name_enc",
     "receiver_phone_enc", "receiver_address_enc", "receiver_name_mask", "receiver_phone_mask",
     "address_mask", "receiver_name", "receiver_phone", "receiver_address", "buyer_memo", "remark",
-    "remark_tag",
+    "remark_tag", "open_address_id",
 )
 ITEM_FIELDS = (
     "goods_id", "goods_name", "goods_spec", "goods_count", "sku_id", "outer_id",
@@ -151,6 +152,7 @@ def upsert_orders(shop_id: int, records: Iterable[Mapping], *, source: str = "ap
         for start in range(0, len(recs), _BATCH):
             result += _upsert_batch(shop_id, recs[start : start + _BATCH], source, now)
         ledger.settle_orders(result.changed_ids + result.new_ids, actor=source)
+        merge.leave(result.changed_ids, actor=source)  # a blocked or moved order leaves its merged parcel
     return result
 
 

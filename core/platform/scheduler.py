@@ -237,7 +237,26 @@ class Scheduler:
             log.exception("outbox job failed")
             self._emit("error", tr("ship confirmation failed: {e}", "发货回传失败：{e}", e=_in_words(exc)))
         self._run_stock_push()
+        self._run_recycle()
         return report
+
+    def _run_recycle(self):
+        """Numbers of parcels that orders left (合单) go back to the platform."""
+        from dadan.core.waybills.merge import recycle_marked
+
+        if self._stop.is_set():
+            return None
+        try:
+            with connection():
+                report = recycle_marked(self.factory)
+            if report is not None and report.failed:
+                self._emit("error", tr("recycling a number failed: {e}", "回收单号失败：{e}",
+                                       e=f"{report.failed[0][0]}: {report.failed[0][1]}"))
+            return report
+        except Exception as exc:  # noqa: BLE001
+            log.exception("recycle job failed")
+            self._emit("error", tr("recycling numbers failed: {e}", "回收单号失败：{e}", e=_in_words(exc)))
+            return None
 
     def _run_stock_push(self):
         from dadan.core.goods.push_sender import process_pushes

@@ -120,6 +120,8 @@ def order_record(o: dict) -> dict:
         rec["receiver_name_enc"] = _str(o.get("receiver_name"))
         rec["receiver_phone_enc"] = _str(o.get("receiver_phone") or o.get("contact_mobile"))
         rec["receiver_address_enc"] = _str(o.get("receiver_address") or o.get("address"))
+    if o.get("open_address_id"):
+        rec["open_address_id"] = _str(o["open_address_id"])
     if "remark_tag" in o:
         tag = _int(o["remark_tag"], 0)
         rec["remark_tag"] = tag if 1 <= tag <= 5 else None

@@ -118,9 +118,31 @@ def _shop_name(order: Order) -> str:
         return ""
 
 
+def _parcel(order: Order, mates: Iterable[Order]) -> tuple[list[OrderItem], dict[str, Any]]:
+    """A merged parcel's lines (every order's, in order) and the fields that change with it:
+    order numbers, amounts and memos of all its orders."""
+    mates = list(mates)
+    orders = [order] + mates
+    items = [it for o in orders for it in _items(o)]
+    if not mates:
+        return items, {"order_count": 1, "merged_orders": ""}
+    extra = {
+        "order_sn": f"{order.order_sn} +{len(mates)}",
+        "order_count": len(orders),
+        "merged_orders": f"合单 {len(orders)} 单：" + " ".join(o.order_sn for o in orders),
+        "pay_amount": fen_to_yuan(sum(o.pay_amount_fen for o in orders)),
+        "goods_amount": fen_to_yuan(sum(o.goods_amount_fen for o in orders)),
+        "postage": fen_to_yuan(sum(o.postage_fen for o in orders)),
+        "remark": " / ".join(o.remark for o in orders if o.remark),
+        "buyer_memo": " / ".join(o.buyer_memo for o in orders if o.buyer_memo),
+    }
+    return items, extra
+
+
 def order_label_fields(
     order: Order,
     *,
+    mates: Iterable[Order] = (),
     receiver: Mapping[str, str] | None = None,
     sender: SenderSettings | None = None,
     courier_name: str = "",
@@ -135,8 +157,11 @@ def order_label_fields(
     """Fields of a waybill for ``order`` (see ``printers.fields.WAYBILL_FIELDS``).
 
     ``sender`` is a ``core.config.SenderSettings``; ``reprint_no`` 2 prints "R2" (0: first print).
+    ``mates``: the other orders of its merged parcel (one label for all).
     """
-    fields = _order_fields(order, _items(order), receiver, sender, tz, now, shop_name)
+    items, extra = _parcel(order, mates)
+    fields = _order_fields(order, items, receiver, sender, tz, now, shop_name)
+    fields.update(extra)
     fields.update(
         courier_name=courier_name or CourierBook.from_database().official_name(order.logistics_id),
         route_code=route_code,
@@ -151,6 +176,7 @@ def order_label_fields(
 def packing_fields(
     order: Order,
     *,
+    mates: Iterable[Order] = (),
     receiver: Mapping[str, str] | None = None,
     sender: SenderSettings | None = None,
     courier_name: str = "",
@@ -158,9 +184,12 @@ def packing_fields(
     tz: str = DEFAULT_TZ,
     shop_name: str = "",
 ) -> dict[str, Any]:
-    """Fields of a packing slip: the order's fields plus ``items`` rows with prices."""
-    items = _items(order)
+    """Fields of a packing slip: the order's fields plus ``items`` rows with prices; for a merged
+    parcel (``mates``: its other orders) every order's lines, each row naming its order."""
+    items, extra = _parcel(order, mates)
     fields = _order_fields(order, items, receiver, sender, tz, now, shop_name)
+    fields.update(extra)
+    sns = {o.id: o.order_sn for o in [order, *mates]}
     fields["courier_name"] = courier_name or CourierBook.from_database().official_name(order.logistics_id)
     fields["items"] = [
         {
@@ -171,6 +200,7 @@ def packing_fields(
             "qty": it.goods_count,
             "price": fen_to_yuan(it.goods_price_fen),
             "amount": fen_to_yuan(it.goods_price_fen * it.goods_count),
+            "order_mark": sns.get(it.order_id, "") if mates else "",
         }
         for i, it in enumerate(items, 1)
     ]

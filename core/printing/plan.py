@@ -9,9 +9,10 @@ from typing import Sequence
 
 from dadan.core.errors import DadanError, NotFound
 from dadan.core.i18n import Bilingual, tr
-from dadan.core.models import Order, PrintItem, PrintJob
+from dadan.core.models import Order, PrintItem, PrintJob, WaybillOrder
 from dadan.core.orders.rules import blocked_reason
 from dadan.core.printing.progress import OPEN_JOB_STATES
+from dadan.core.waybills.merge import group_orders, merge_count, shared_parcels
 from dadan.core.waybills.parcels import NumberPlan, plan_numbers
 
 PENDING_ITEM_STATES = ("queued", "sending", "uncertain", "failed")
@@ -31,6 +32,13 @@ class PrintPlan:
     queued: list[tuple[Order, int]] = field(default_factory=list)  # already waiting in job N
     no_number: list[tuple[Order, str]] = field(default_factory=list)  # a waybill without a number: never
     numbers: NumberPlan | None = None  # waybill templates: the number each ready order prints with
+    parcels: list[list[Order]] = field(default_factory=list)  # the ready orders as they print: one label each
+    mergeable: int = 0  # orders that would ride in another order's parcel if merging (合单)
+
+    @property
+    def merged(self) -> int:
+        """Orders riding in another order's parcel (one label for several orders)."""
+        return len(self.ready) - len(self.parcels)
 
     @property
     def excluded(self) -> int:
@@ -44,7 +52,10 @@ class PrintPlan:
         return self.numbers.warnings() if self.numbers is not None else []
 
     def summary(self) -> str:
-        parts = [tr("{n} to print", "{n} 单可打印", n=len(self.ready))]
+        if self.merged:
+            parts = [tr("{n} orders in {p} parcels", "{n} 单合为 {p} 个包裹", n=len(self.ready), p=len(self.parcels))]
+        else:
+            parts = [tr("{n} to print", "{n} 单可打印", n=len(self.ready))]
         if self.to_take:
             parts.append(tr("{n} numbers to take", "需取号 {n} 个", n=self.to_take))
         if self.printed:
@@ -87,12 +98,33 @@ def queued_in(order_ids: Sequence[int]) -> dict[int, int]:
     return out
 
 
+def queued_with_parcels(orders: Sequence[Order]) -> dict[int, int]:
+    """:func:`queued_in`, where an order in a merged parcel counts as queued when any order of
+    that parcel is (its label is the parcel's)."""
+    ids = [o.id for o in orders]
+    shared = shared_parcels(ids)
+    members: dict[int, list[int]] = {}
+    if shared:
+        for link in WaybillOrder.select().where(WaybillOrder.waybill.in_(sorted(set(shared.values())))):
+            members.setdefault(link.waybill_id, []).append(link.order_id)
+    queued = queued_in(list(dict.fromkeys(ids + [i for m in members.values() for i in m])))
+    for oid, wid in shared.items():
+        if oid not in queued:
+            for other in members.get(wid, ()):
+                if other in queued:
+                    queued[oid] = queued[other]
+                    break
+    return queued
+
+
 def plan_print(order_ids: Sequence[int], *, reprint: bool = False, waybill: bool = False,
-               courier: str | None = None) -> PrintPlan:
+               courier: str | None = None, merge: bool = False) -> PrintPlan:
     """``waybill``: the labels are courier waybills, each needs a number (``courier``: a wp_code
-    overriding each shop's default courier for the numbers to take)."""
+    overriding each shop's default courier for the numbers to take). ``merge``: one buyer's
+    orders that may merge print as one parcel (:mod:`dadan.core.waybills.merge`; waybill jobs
+    only); orders already sharing a merged parcel always print as one."""
     orders = load_orders(order_ids)
-    queued = queued_in([o.id for o in orders])
+    queued = queued_with_parcels(orders)
     plan = PrintPlan()
     for o in orders:
         why = blocked_reason(o)
@@ -109,4 +141,10 @@ def plan_print(order_ids: Sequence[int], *, reprint: bool = False, waybill: bool
         refused = {o.id for o, _ in plan.numbers.refused}
         plan.no_number = list(plan.numbers.refused)
         plan.ready = [o for o in plan.ready if o.id not in refused]
+        keys = plan.numbers.merge_keys()
+        plan.mergeable = merge_count(group_orders(plan.ready, merge=True, keys=keys))
+        plan.parcels = group_orders(plan.ready, merge=merge and not reprint, keys=keys)
+        plan.numbers.combine(plan.parcels)
+    else:
+        plan.parcels = group_orders(plan.ready, merge=False)
     return plan

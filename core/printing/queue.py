@@ -37,8 +37,9 @@ from dadan.core.errors import NotFound
 from dadan.core.i18n import tr
 from dadan.core.models import Order, PrintItem, PrintJob, Waybill, utcnow
 from dadan.core.orders.rules import blocked_reason
-from dadan.core.printing.plan import PrintRefused, load_orders, plan_print, queued_in
+from dadan.core.printing.plan import PrintRefused, load_orders, plan_print, queued_with_parcels
 from dadan.core.printing.progress import OPEN_JOB_STATES, done_count, progress_label
+from dadan.core.waybills.merge import group_orders, label_orders
 from dadan.core.waybills.parcels import make_parcels, note_printed, plan_numbers
 from dadan.printers.template_choice import prints_waybills
 
@@ -53,26 +54,33 @@ def _insert_items(job: PrintJob, rows: list[dict]) -> None:
 
 
 def create_job(order_ids: Sequence[int], *, printer: str, template: str, actor: str = "",
-               kind: str = "label", skip_excluded: bool = False, courier: str | None = None) -> PrintJob:
-    """Queue one label per order, in the given order. Orders already printed, blocked, already
-    queued or (waybill templates) without a number that can be had are refused
+               kind: str = "label", skip_excluded: bool = False, courier: str | None = None,
+               merge: bool = False) -> PrintJob:
+    """Queue one label per parcel, in the given order (a parcel is one order, or one buyer's
+    orders merged: ``merge``, :mod:`dadan.core.waybills.merge`). Orders already printed,
+    blocked, already queued or (waybill templates) without a number that can be had are refused
     (:class:`PrintRefused`) unless ``skip_excluded``, which leaves them out; a template that does
     not load is refused (its TemplateError) before anything is queued. A waybill label's parcel
     (with the request id its number will be taken with) is committed with the job, before
     anything prints; ``courier`` (a wp_code) overrides each shop's default courier."""
     waybill = prints_waybills(template)
     with write():
-        plan = plan_print(order_ids, waybill=waybill, courier=courier)
+        plan = plan_print(order_ids, waybill=waybill, courier=courier, merge=merge)
         if plan.excluded and not skip_excluded:
             raise PrintRefused(plan.summary())
         if not plan.ready:
             raise PrintRefused(tr("nothing to print: {s}", "没有可打印的订单：{s}", s=plan.summary()))
         job = PrintJob.create(requested_by=actor, printer=printer, template=template, kind=kind,
-                              state="queued", total=len(plan.ready), created_at=utcnow(),
+                              state="queued", total=len(plan.parcels), created_at=utcnow(),
                               courier=(courier or "").strip().upper())
         parcel = make_parcels(plan.numbers.needs.values(), actor=actor) if plan.numbers is not None else {}
-        _insert_items(job, [{"job": job.id, "seq": i, "order": o.id, "state": "queued", "waybill": parcel.get(o.id)}
-                            for i, o in enumerate(plan.ready, 1)])
+        _insert_items(job, [{"job": job.id, "seq": i, "order": g[0].id, "state": "queued", "waybill": parcel.get(g[0].id)}
+                            for i, g in enumerate(plan.parcels, 1)])
+        for g in plan.parcels:
+            if len(g) > 1 and parcel.get(g[0].id):
+                for o in g:
+                    audit.order_event(o.id, "waybill", tr("merged into one parcel with {sns}", "与 {sns} 合为一个包裹",
+                                                          sns=", ".join(x.order_sn for x in g if x.id != o.id)))
     return job
 
 
@@ -80,38 +88,42 @@ def create_reprint_job(order_ids: Sequence[int], *, reason: str, printer: str, t
                        actor: str = "", courier: str | None = None) -> PrintJob:
     """An explicit reprint: needs a reason, writes one audit event per order, and each label
     carries its print number ("R2"). A waybill is reprinted with the number it holds (nothing is
-    taken); an order whose number was recycled takes a new one. Blocked orders are still
-    skipped at claim time."""
+    taken); an order whose number was recycled takes a new one. Orders sharing a merged parcel
+    reprint as one label. Blocked orders are still skipped at claim time."""
     reason = (reason or "").strip()
     if not reason:
         raise PrintRefused(tr("a reprint needs a reason", "补打需要填写原因"))
     waybill = prints_waybills(template)
     with write():
         orders = load_orders(order_ids)
-        queued = queued_in([o.id for o in orders])
+        queued = queued_with_parcels(orders)
         if queued:
             oid, jid = next(iter(queued.items()))
             sn = next(o.order_sn for o in orders if o.id == oid)
             raise PrintRefused(tr("order {sn} is still waiting in print job #{j}",
                                   "订单 {sn} 仍在打印任务 #{j} 中等待", sn=sn, j=jid))
+        groups = group_orders(orders, merge=False)
         parcel: dict[int, int | None] = {}
         if waybill:
             numbers = plan_numbers(orders, courier)
             if numbers.refused:
                 o, why = numbers.refused[0]
                 raise PrintRefused(tr("order {sn}: {w}", "订单 {sn}：{w}", sn=o.order_sn, w=why))
+            numbers.combine(groups)
             parcel = make_parcels(numbers.needs.values(), actor=actor)
         job = PrintJob.create(requested_by=actor, printer=printer, template=template, kind="reprint",
-                              state="queued", total=len(orders), reprint_reason=reason, created_at=utcnow(),
+                              state="queued", total=len(groups), reprint_reason=reason, created_at=utcnow(),
                               courier=(courier or "").strip().upper())
         rows = []
-        for i, o in enumerate(orders, 1):
-            no = o.print_count + 1
-            rows.append({"job": job.id, "seq": i, "order": o.id, "state": "queued", "is_reprint": True,
-                         "reprint_no": no, "waybill": parcel.get(o.id)})
-            audit.record("reprint", actor=actor, order_id=o.id, reason=reason,
-                         detail={"job": job.id, "printer": printer, "template": template, "print_no": no,
-                                 "waybill": o.tracking_number or None})
+        for i, g in enumerate(groups, 1):
+            lead = g[0]
+            no = max(o.print_count for o in g) + 1
+            rows.append({"job": job.id, "seq": i, "order": lead.id, "state": "queued", "is_reprint": True,
+                         "reprint_no": no, "waybill": parcel.get(lead.id)})
+            for o in g:
+                audit.record("reprint", actor=actor, order_id=o.id, reason=reason,
+                             detail={"job": job.id, "printer": printer, "template": template, "print_no": no,
+                                     "waybill": o.tracking_number or None})
         _insert_items(job, rows)
     return job
 
@@ -296,8 +308,9 @@ def peek_next(job_id: int, after_seq: int) -> tuple[PrintItem, Order | None] | N
 
 def claim_next(job_id: int) -> Claim | None:
     """Claim the first queued item of a printing job (state -> sending), re-checking its
-    order now: blocked or (for a first print) already printed -> skipped with the reason.
-    None when the job has nothing queued or is no longer printing (paused, cancelled)."""
+    orders now (every order of its parcel): blocked or (for a first print) already printed ->
+    skipped with the reason. None when the job has nothing queued or is no longer printing
+    (paused, cancelled)."""
     while True:
         with write():
             job = PrintJob.get_or_none(PrintJob.id == job_id)
@@ -315,10 +328,18 @@ def claim_next(job_id: int) -> Claim | None:
                 why = blocked_reason(order)
                 if not why and not item.is_reprint and order.print_count > 0:
                     why = tr("already printed (use reprint)", "已打印过（请用补打）")
+                if not why and item.waybill_id:
+                    for other in Order.select().where(Order.id.in_(label_orders(item.waybill_id, order.id)[1:])):
+                        why = blocked_reason(other)
+                        if why:
+                            why = tr("{sn} of its parcel: {w}", "同包裹的 {sn}：{w}", sn=other.order_sn, w=why)
+                            break
             if not why and item.waybill_id:
                 wb = Waybill.get_or_none(Waybill.id == item.waybill_id)
                 if wb is None or wb.state == "cancelled":
                     why = tr("its waybill number was recycled (cancelled)", "其面单号已回收（取消）")
+                elif wb.recycle_reason:
+                    why = tr("its waybill number is being recycled: {r}", "其面单号正在回收：{r}", r=wb.recycle_reason)
                 elif wb.state == "pending":
                     reason = wb.last_error or tr("no waybill number yet", "尚未取得面单号")
                     item.state, item.reason = "failed", reason
@@ -344,16 +365,18 @@ def _mark_sent(item: PrintItem, job: PrintJob) -> None:
     item.state, item.sent_at, item.reason = "sent", now, ""
     item.save()
     if item.order_id:
+        ids = label_orders(item.waybill_id, item.order_id)
         Order.update(print_count=Order.print_count + 1, last_printed_at=now,
                      first_printed_at=fn.COALESCE(Order.first_printed_at, now), local_updated_at=now,
-                     ).where(Order.id == item.order_id).execute()
-        Order.update(state="printed").where(Order.id == item.order_id, Order.state == "new").execute()
+                     ).where(Order.id.in_(ids)).execute()
+        Order.update(state="printed").where(Order.id.in_(ids), Order.state == "new").execute()
         if item.waybill_id:
             note_printed(item.waybill_id)
         mark = f" R{item.reprint_no}" if item.is_reprint else ""
-        audit.order_event(item.order_id, "print", tr("label {s}/{t}{m} sent to {p} (job #{j})",
-                                                     "第 {s}/{t}{m} 张已发送到 {p}（任务 #{j}）",
-                                                     s=item.seq, t=job.total, m=mark, p=job.printer, j=job.id))
+        for oid in ids:
+            audit.order_event(oid, "print", tr("label {s}/{t}{m} sent to {p} (job #{j})",
+                                               "第 {s}/{t}{m} 张已发送到 {p}（任务 #{j}）",
+                                               s=item.seq, t=job.total, m=mark, p=job.printer, j=job.id))
 
 
 def mark_sent(item_id: int, *, confirm_ship: bool = False) -> None:
@@ -368,7 +391,7 @@ def mark_sent(item_id: int, *, confirm_ship: bool = False) -> None:
         if confirm_ship and item.waybill_id and item.order_id:
             from dadan.core.waybills.shipping import ship_on_print
 
-            ship_on_print(item.order_id, item.waybill_id, actor=item.job.requested_by)
+            ship_on_print(item.waybill_id, actor=item.job.requested_by)
 
 
 def fail_queued(item_id: int, reason: str) -> None:

@@ -28,6 +28,7 @@ from dadan.core.i18n import tr
 from dadan.core.models import Order, PrintItem, PrintJob, Shop, Waybill
 from dadan.core.printing import queue as printing
 from dadan.core.printing.plan import PrintRefused
+from dadan.core.waybills import merge
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,8 @@ class LabelRenderer:
 
     def fields(self, order: Order | None, item: PrintItem, job: PrintJob) -> dict:
         """Built in the worker thread (database reads); rendering may run elsewhere."""
-        from dadan.core.printing.labels import order_label_fields
+        from dadan.core.printing.labels import order_label_fields, packing_fields
+        from dadan.core.waybills.merge import label_orders
 
         if order is None:
             return {"batch_seq": item.seq, "batch_total": job.total, "batch_label": f"{item.seq}/{job.total}"}
@@ -109,15 +111,18 @@ class LabelRenderer:
         if self.template(job.template).kind == "waybill" and not number:
             raise DadanError(tr("order {sn} has no waybill number: a waybill is never printed without one",
                                 "订单 {sn} 没有面单号：没有单号的面单不会打印", sn=order.order_sn))
-        fields = order_label_fields(
-            order,
-            receiver=self._receiver(order, item),
-            sender=s.sender if s is not None else None,
-            batch_seq=item.seq,
-            batch_total=job.total,
-            reprint_no=item.reprint_no if item.is_reprint else 0,
-            tz=s.timezone if s is not None else "Asia/Shanghai",
-        )
+        mate_ids = label_orders(item.waybill_id, order.id)[1:]  # a merged parcel's other orders
+        mates = list(Order.select().where(Order.id.in_(mate_ids)).order_by(Order.id)) if mate_ids else []
+        common = {"receiver": self._receiver(order, item), "sender": s.sender if s is not None else None,
+                  "tz": s.timezone if s is not None else "Asia/Shanghai", "mates": mates}
+        reprint_no = item.reprint_no if item.is_reprint else 0
+        if self.template(job.template).kind == "packing":
+            fields = packing_fields(order, **common)
+            fields.update(batch_seq=item.seq, batch_total=job.total, batch_label=f"{item.seq}/{job.total}",
+                          reprint_mark=f"R{reprint_no}" if reprint_no else "")
+        else:
+            fields = order_label_fields(order, batch_seq=item.seq, batch_total=job.total, reprint_no=reprint_no,
+                                        **common)
         if wb is not None:  # the parcel's own number, courier and sender address (the branch's)
             from dadan.core.orders.couriers import CourierBook
             from dadan.core.waybills import accounts
@@ -320,6 +325,11 @@ class PrintWorker:
         try:
             while not self._stop.is_set():
                 self._ensure_lease()
+                if merge.leave_at_head(job.id, actor=job.requested_by):  # its parcel now takes a new number
+                    if taker is None:
+                        taker = self._start_taker(job)
+                    else:
+                        taker.nudge()
                 if taker is not None:
                     unnumbered = taker.wait_first()
                     if unnumbered is not None:

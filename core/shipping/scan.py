@@ -31,7 +31,7 @@ from dadan.core.i18n import tr
 from dadan.core.models import Order, Shipment, has_tracking, utcnow
 from dadan.core.orders.rules import blocked_reason
 from dadan.core.timeutil import DEFAULT_TZ
-from dadan.core.waybills.parcels import by_code
+from dadan.core.waybills.parcels import by_code, orders_of
 
 
 def normalise(code: str) -> str:
@@ -97,6 +97,15 @@ def _refusal(o: Order) -> ScanOutcome | None:
     return None
 
 
+def _parcel_mates(o: Order, code: str) -> list[Order]:
+    """The other orders of the merged parcel whose waybill ``code`` names (none for a parcel of
+    one order)."""
+    w = by_code(code)
+    if w is None or w.state not in ("live", "printed", "shipped"):
+        return []
+    return [x for x in orders_of(w.id) if x.id != o.id]
+
+
 def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
               now: dt.datetime | None = None, confirm: bool = True, tz: str = DEFAULT_TZ) -> ScanOutcome:
     """One scan in "scan to ship" mode.
@@ -139,6 +148,11 @@ def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
         refusal = _refusal(o)
         if refusal is not None:
             return refusal
+        others = _parcel_mates(o, code)
+        for other in others:  # a merged parcel leaves whole or not at all
+            refusal = _refusal(other)
+            if refusal is not None and refusal.kind == "blocked":
+                return refusal
         if not o.logistics_id:
             return ScanOutcome(False, "no_courier", tr("{sn} has no courier: enter the tracking number with its courier",
                                                        "{sn} 没有快递公司：请连同快递公司录入运单号", sn=o.order_sn),
@@ -150,10 +164,18 @@ def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
             return ScanOutcome(True, "checked", tr("CHECKED {sn} · {t}: confirm shipment with one-key ship",
                                                    "已核对 {sn} · {t}：请用一键发货回传", sn=o.order_sn, t=tracking),
                                o.id, o.order_sn, tracking)
+        shipping = [o] + [x for x in others if not _shipped_already(x)]
         try:
-            assign_tracking(o.id, tracking, o.logistics_id, actor=actor, now=now)  # a savepoint in this transaction
+            with write():  # the parcel's orders ship together or not at all
+                for x in shipping:
+                    assign_tracking(x.id, tracking, o.logistics_id, actor=actor, now=now)
         except DadanError as exc:
             return ScanOutcome(False, "refused", tr("NOT SHIPPED {sn}: {why}", "未发货 {sn}：{why}", sn=o.order_sn,
                                                     why=exc.message), o.id, o.order_sn, tracking)
+        if len(shipping) > 1:
+            return ScanOutcome(True, "shipped", tr("SHIPPED {n} orders of one parcel ({sns}) · {t}",
+                                                   "已发货 合单 {n} 单（{sns}）· {t}", n=len(shipping),
+                                                   sns=", ".join(x.order_sn for x in shipping), t=tracking),
+                               o.id, o.order_sn, tracking)
         return ScanOutcome(True, "shipped", tr("SHIPPED {sn} · {t}", "已发货 {sn} · {t}", sn=o.order_sn, t=tracking),
                            o.id, o.order_sn, tracking)

@@ -48,11 +48,14 @@ def shape_problem(tracking_number: str, logistics_id: int | None, book: CourierB
 
 def same_parcel(order: Order, other: Order) -> bool:
     """Whether ``order`` and ``other`` travel as ONE parcel under one waybill, so that they may
-    share a tracking number. The single place where merged parcels will be allowed (merging
-    orders is a later issue: it must be recorded explicitly, as a merge). Until then no two
-    orders are one parcel: same shop, same receiver and both awaiting shipment is NOT enough,
-    for two separate parcels to one buyer are common."""
-    return False
+    share a tracking number: both are orders of one merged parcel (合单) that holds a number
+    (:mod:`dadan.core.waybills.merge`). Same shop, same receiver and both awaiting shipment is
+    NOT enough, for two separate parcels to one buyer are common."""
+    from dadan.core.models import Waybill, WaybillOrder
+
+    mine = (WaybillOrder.select(WaybillOrder.waybill).join(Waybill, on=(WaybillOrder.waybill == Waybill.id))
+            .where((WaybillOrder.order == order.id) & Waybill.state.in_(("live", "printed", "shipped"))))
+    return WaybillOrder.select().where((WaybillOrder.order == other.id) & WaybillOrder.waybill.in_(mine)).exists()
 
 
 def duplicate_problem(order: Order, tracking_number: str) -> str | None:

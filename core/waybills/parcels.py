@@ -71,12 +71,35 @@ class Need:
     waybill: Waybill | None
     wp_code: str
     take: bool
+    members: list[Order] = field(default_factory=list)  # the parcel's orders (merged: several)
+
+    def __post_init__(self) -> None:
+        if not self.members:
+            self.members = [self.order]
 
 
 @dataclass
 class NumberPlan:
     needs: dict[int, Need] = field(default_factory=dict)
     refused: list[tuple[Order, str]] = field(default_factory=list)
+
+    def combine(self, groups: Sequence[Sequence[Order]]) -> None:
+        """One need per parcel: a group's first order's need stands for the whole group."""
+        for g in groups:
+            if len(g) > 1 and g[0].id in self.needs:
+                lead = self.needs[g[0].id]
+                lead.members = list(g)
+                for o in g[1:]:
+                    self.needs.pop(o.id, None)
+
+    def merge_keys(self) -> dict[int, tuple]:
+        """order id -> (shop, courier, receiver key) for orders that may join a new merged
+        parcel: mergeable, taking a number, and holding no parcel but an unasked single one."""
+        from dadan.core.waybills.merge import mergeable
+
+        return {oid: (n.order.shop_id, n.wp_code, n.order.open_address_id) for oid, n in self.needs.items()
+                if n.take and mergeable(n.order)
+                and (n.waybill is None or (n.waybill.attempts == 0 and not n.waybill.open_address_id))}
 
     def takes(self) -> Counter:
         """(shop id, wp_code) -> how many numbers the job will take."""
@@ -109,7 +132,10 @@ def plan_numbers(orders: Sequence[Order], courier: str | None = None) -> NumberP
         numbered = [w for w in mine if w.state in NUMBERED]
         if numbered:
             w = numbered[-1]
-            if wanted and w.wp_code != wanted:
+            if w.recycle_reason:
+                plan.refused.append((o, tr("its number {n} is being recycled ({r}); print again once it is",
+                                           "其单号 {n} 正在回收（{r}）；回收后再打印", n=w.code, r=w.recycle_reason)))
+            elif wanted and w.wp_code != wanted:
                 plan.refused.append((o, tr("holds {c} number {n}: recycle it before printing with {x}",
                                            "已有{c}单号 {n}：请先回收再用{x}打印", c=accounts.courier_name(w.wp_code),
                                            n=w.code, x=accounts.courier_name(wanted))))
@@ -147,15 +173,28 @@ def make_parcels(needs: Iterable[Need], *, actor: str) -> dict[int, int | None]:
     out: dict[int, int | None] = {}
     now = utcnow()
     for n in needs:
-        if n.waybill is not None:
-            out[n.order.id] = n.waybill.id
+        merged = len(n.members) > 1
+        if n.waybill is not None and (not merged or n.waybill.open_address_id):
+            wid: int | None = n.waybill.id
         elif not n.take:
-            out[n.order.id] = None
+            wid = None
         else:
             w = Waybill.create(shop=n.order.shop_id, wp_code=n.wp_code, object_id=f"dd{uuid.uuid4().hex}",
-                               package_id=uuid.uuid4().hex[:16], state="pending", created_at=now, created_by=actor)
-            WaybillOrder.insert(waybill=w.id, order=n.order.id).execute()
-            out[n.order.id] = w.id
+                               package_id=uuid.uuid4().hex[:16], state="pending", created_at=now, created_by=actor,
+                               open_address_id=n.order.open_address_id if merged else "")
+            if merged:  # the members' unasked single parcels give way to the merged one
+                old = (WaybillOrder.select(WaybillOrder.waybill).join(Waybill, on=(WaybillOrder.waybill == Waybill.id))
+                       .where(WaybillOrder.order.in_([o.id for o in n.members]) & (Waybill.state == "pending")
+                              & (Waybill.attempts == 0) & (Waybill.open_address_id == "")))
+                old_ids = [link.waybill_id for link in old]
+                if old_ids:
+                    Waybill.update(state="cancelled", cancelled_at=now, cancelled_by=actor,
+                                   cancel_reason=tr("merged into another parcel", "已合入其他包裹")).where(
+                        Waybill.id.in_(old_ids)).execute()
+            WaybillOrder.insert_many([{"waybill": w.id, "order": o.id} for o in n.members]).execute()
+            wid = w.id
+        for o in n.members:
+            out[o.id] = wid
     return out
 
 
@@ -189,6 +228,9 @@ def waybill_problem(order: Order, tracking_number: str, logistics_id: int | None
                   t=tracking_number)
     if live is None:
         return None
+    if live.recycle_reason and live.code == tracking_number:
+        return tr("waybill {t} is being recycled ({r}): it must not ship", "面单 {t} 正在回收（{r}），不能发货",
+                  t=tracking_number, r=live.recycle_reason)
     if live.code != tracking_number:
         return tr("order {sn} holds waybill {w}: the number must match it (recycle it first to use another)",
                   "订单 {sn} 已有面单 {w}：单号必须一致（如要改用其他单号，请先回收）", sn=order.order_sn, w=live.code)

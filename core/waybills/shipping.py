@@ -15,7 +15,7 @@ from dadan.core.i18n import tr
 from dadan.core.models import Order, Waybill
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.rules import blocked_reason
-from dadan.core.waybills.parcels import parcels_by_order
+from dadan.core.waybills.parcels import orders_of, parcels_by_order
 
 
 def ship_parcel(order: Order, w: Waybill, *, actor: str) -> None:
@@ -31,17 +31,20 @@ def ship_parcel(order: Order, w: Waybill, *, actor: str) -> None:
     assign_tracking(order.id, w.code, lid, actor=actor)
 
 
-def ship_on_print(order_id: int, waybill_id: int, *, actor: str) -> None:
-    """Inside the print's transaction: a parcel's label went out, so its shipment is confirmed
-    now. A refusal (blocked since, shipped elsewhere) changes nothing and is noted on the order."""
-    order = Order.get_by_id(order_id)
+def ship_on_print(waybill_id: int, *, actor: str) -> None:
+    """Inside the print's transaction: a parcel's label went out, so the shipment of every order
+    in it is confirmed now. A refusal (blocked since, shipped elsewhere) changes nothing for
+    that order and is noted on it."""
     w = Waybill.get_by_id(waybill_id)
-    if w.state != "printed" or order.state in ("shipped", "confirmed"):
+    if w.state != "printed":
         return
-    try:
-        ship_parcel(order, w, actor=actor)
-    except DadanError as exc:
-        audit.order_event(order.id, "ship", tr("not confirmed on print: {w}", "打印时未回传发货：{w}", w=exc.message))
+    for order in orders_of(w.id):
+        if order.state in ("shipped", "confirmed"):
+            continue
+        try:
+            ship_parcel(order, w, actor=actor)
+        except DadanError as exc:
+            audit.order_event(order.id, "ship", tr("not confirmed on print: {w}", "打印时未回传发货：{w}", w=exc.message))
 
 
 @dataclass
@@ -51,18 +54,17 @@ class ShipReport:
 
 
 def ship_printed(order_ids: Sequence[int], *, actor: str) -> ShipReport:
-    """One-key ship (一键发货): every order of ``order_ids`` whose parcel is printed and not yet
-    shipped, and that is not blocked, ships with its parcel's number; the rest are listed with
-    the reason. Each order is its own transaction: one refusal stops nothing else."""
+    """One-key ship (一键发货): every parcel of ``order_ids``' orders that is printed and not
+    yet shipped ships with its number — every order in it (a merged parcel's orders outside
+    ``order_ids`` too), unless blocked; the rest are listed with the reason. Each order is its
+    own transaction: one refusal stops nothing else."""
     report = ShipReport()
     ids = list(order_ids)
     printed = parcels_by_order(ids, ("printed",))
-    for start in range(0, len(ids), 500):
-        for o in Order.select().where(Order.id.in_(ids[start:start + 500])).order_by(Order.id):
-            mine = printed.get(o.id)
-            if not mine:
-                continue
-            ship_or_skip(report, o, mine[-1], actor=actor,
+    parcels = {mine[-1].id: mine[-1] for mine in printed.values() if mine}
+    for w in sorted(parcels.values(), key=lambda p: p.id):
+        for o in orders_of(w.id):
+            ship_or_skip(report, o, w, actor=actor,
                          shipped_already=o.state in ("shipped", "confirmed") or o.order_status in (2, 3))
     return report
 

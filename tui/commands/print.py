@@ -20,6 +20,10 @@ def register(sub) -> None:
     p.add_argument("--reprint", metavar="REASON", help="print again orders already printed (audited)")
     p.add_argument("--courier", metavar="CODE", help="courier whose e-waybill numbers to take (wp_code, e.g. ZTO; "
                    "default: each shop's default courier)")
+    m = p.add_mutually_exclusive_group()
+    m.add_argument("--merge", dest="merge", action="store_true", default=None,
+                   help="merge one buyer's orders into one parcel (合单; default: setting packing.merge)")
+    m.add_argument("--no-merge", dest="merge", action="store_false", help="one parcel per order")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p.add_argument("--wait", action="store_true",
                    help="wait until the job is finished even when another dadan is printing it")
@@ -172,8 +176,9 @@ def run_print(args, ctx) -> int:
     load_template(template)  # a template that does not load is refused before anything is queued
     ctx.open_db()
     ids = orders_for(args)
+    merge = args.merge if args.merge is not None else ctx.settings.packing.merge != "never"
     plan = plan_print(ids, reprint=bool(args.reprint), waybill=prints_waybills(template),
-                      courier=args.courier)
+                      courier=args.courier, merge=merge)
     print(plan.summary(), file=sys.stderr)
     for o, why in plan.no_number[:10]:
         print(f"  {visible(o.order_sn)}: {visible(why)}", file=sys.stderr)
@@ -186,8 +191,11 @@ def run_print(args, ctx) -> int:
                                        n=o.print_count), file=sys.stderr)
     if not plan.ready:
         return 1
+    if plan.mergeable and not plan.merged and not args.reprint:
+        print(tr("not merged: {n} orders could ride with the same buyer's (--merge)",
+                 "未合单：{n} 单可与同一买家的订单合包（--merge）", n=plan.mergeable), file=sys.stderr)
     question = tr("print {n} label(s) on '{p}' with template {t}?", "用模板 {t} 在 '{p}' 上打印 {n} 张？",
-                  n=len(plan.ready), p=printer.name, t=template)
+                  n=len(plan.parcels), p=printer.name, t=template)
     if not confirm(question, args.yes):
         return 1
     ready = [o.id for o in plan.ready]
@@ -196,7 +204,7 @@ def run_print(args, ctx) -> int:
                                           actor=ctx.operator, courier=args.courier)
     else:
         job = printing.create_job(ready, printer=printer.name, template=template, actor=ctx.operator,
-                                  skip_excluded=True, courier=args.courier)
+                                  skip_excluded=True, courier=args.courier, merge=merge)
     print(tr("queued job #{j} ({n} labels)", "已加入任务 #{j}（{n} 张）", j=job.id, n=job.total), file=sys.stderr)
     if not args.wait and printing.lease_holder(printer.name) is not None:
         print(tr("the dadan driving '{p}' will print it", "正在驱动 '{p}' 的 dadan 会打印它", p=printer.name))

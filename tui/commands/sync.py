@@ -73,6 +73,12 @@ def run(args, ctx) -> int:
         print(tr("stock to the platform: {d} done, {f} failed now; {p} pending, {x} failed in all",
                  "库存同步到平台：本次成功 {d}，失败 {f}；共待同步 {p}，失败 {x}",
                  d=pushed.done, f=pushed.failed, p=counts["pending"], x=counts["failed"]))
+        from dadan.core.waybills.merge import recycle_marked
+
+        recycled = recycle_marked(factory, actor=ctx.operator)
+        if recycled is not None:
+            print(tr("numbers of parcels orders left: {c} recycled, {f} failed",
+                     "订单离开的包裹单号：回收 {c} 个，失败 {f} 个", c=len(recycled.cancelled), f=len(recycled.failed)))
     return 1 if failed else 0
 
 

@@ -8,6 +8,11 @@ job takes, the balance it takes them from, a warning for a balance below that (s
 anything is taken; the operator may still start) and the orders without a number (skipped).
 Enter starts; ``t`` / ``o`` switch template / printer; ``r`` reprints the already-printed ones
 (asks for a reason); Esc cancels. Dismisses with the new job id or None.
+
+Merged parcels (合单, waybill templates): one buyer's orders that may merge print as one parcel
+per the setting ``packing.merge`` — ``auto`` merges, ``ask`` proposes it and says so (the
+operator may decline), ``never`` does not; ``m`` switches merging for this job. The body says
+"27 orders in 12 parcels".
 """
 
 from __future__ import annotations
@@ -81,6 +86,8 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
                 tooltip=Bilingual("Switch to the next printer", "切换到下一台打印机")),
         Binding("c", "next_courier", Bilingual("Courier", "快递"), id="print.courier",
                 tooltip=Bilingual("Waybills: switch the courier whose numbers are taken", "面单：切换取号的快递")),
+        Binding("m", "toggle_merge", Bilingual("Merge", "合单"), id="print.merge",
+                tooltip=Bilingual("Waybills: merge one buyer's orders into one parcel, or not", "面单：是否将同一买家的订单合为一个包裹")),
         Binding("r", "reprint", Bilingual("Reprint printed", "补打已打印"), id="print.reprint",
                 tooltip=Bilingual("Reprint the already-printed orders (asks for a reason)", "补打已打印的订单（需填写原因）")),
         Binding("escape", "cancel", Bilingual("Cancel", "取消"), id="print.cancel",
@@ -100,6 +107,7 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         self.waybill = False
         self.facts = WaybillFacts()
         self.counting = True
+        self.merge = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -113,6 +121,7 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         p = s.printer()
         self.printer = p.name
         self.template = p.template
+        self.merge = s.packing.merge != "never"
         self.load()
 
     def replan(self) -> None:
@@ -126,21 +135,22 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         from dadan.core.db import connection
         from dadan.core.printing.plan import plan_print
 
-        template, courier = self.template, self.courier
+        template, courier, merge = self.template, self.courier, self.merge
         waybill = is_waybill(template)
         facts = WaybillFacts()
         with connection():
             ids = self.order_ids
             if not ids and self.selection is not None:
                 ids = self.selection.order_ids(tz=self.tz, now=self.now())
-            plan = plan_print(ids, waybill=waybill, courier=courier) if ids else None
+            plan = plan_print(ids, waybill=waybill, courier=courier, merge=merge) if ids else None
             if plan is not None and waybill:
                 facts = waybill_facts(plan)
         self.order_ids = ids
-        self.app.call_from_thread(self._show, plan, template, courier, waybill, facts)
+        self.app.call_from_thread(self._show, plan, template, courier, waybill, facts, merge)
 
-    def _show(self, plan, template: str, courier: str | None, waybill: bool, facts: WaybillFacts) -> None:
-        if (template, courier) != (self.template, self.courier):
+    def _show(self, plan, template: str, courier: str | None, waybill: bool, facts: WaybillFacts,
+              merge: bool = False) -> None:
+        if (template, courier, merge) != (self.template, self.courier, self.merge):
             return  # counted for a choice changed since: the newer count follows
         self.plan, self.waybill, self.facts, self.counting = plan, waybill, facts, False
         self._render_body()
@@ -151,6 +161,18 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         if self.courier is None:
             return tr("each shop's default", "各店默认")
         return f"{courier_name(self.courier)} ({self.courier})"
+
+    def _merge_line(self, plan) -> Text | None:
+        """How the ready orders go in parcels, and whether merging is on (``m`` switches)."""
+        ask = self.ctx.settings.packing.merge == "ask"
+        if plan.merged:
+            text = tr("Merge: {n} orders in {p} parcels (m: do not merge)", "合单：{n} 单合为 {p} 个包裹（按 m 不合单）",
+                      n=len(plan.ready), p=len(plan.parcels))
+            return Text(text, style="bold" if ask else "")
+        if plan.mergeable:
+            return Text(tr("Not merged: {n} orders could ride with the same buyer's (m: merge)",
+                           "未合单：{n} 单可与同一买家的订单合包（按 m 合单）", n=plan.mergeable), style="bold" if ask else "")
+        return None
 
     def _waybill_lines(self, plan) -> list[Text]:
         lines = [Text(tr("Courier: {c} (c to switch)", "快递：{c}（按 c 切换）", c=self._courier_text())),
@@ -174,7 +196,10 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         else:
             total = len(self.order_ids)
             lines.append(tr("Selected: {n}", "选中：{n} 单", n=total))
-            lines.append(tr("Will print: {n}", "将打印：{n} 张", n=len(plan.ready)))
+            lines.append(tr("Will print: {n}", "将打印：{n} 张", n=len(plan.parcels)))
+            merge_line = self._merge_line(plan) if self.waybill else None
+            if merge_line is not None:
+                lines.append(merge_line)
             if plan.printed:
                 lines.append(tr("Already printed (skipped, r to reprint): {n}", "已打印（跳过，按 r 补打）：{n}",
                                 n=len(plan.printed)))
@@ -200,6 +225,13 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         from dadan.printers.template_choice import switchable_templates
 
         self.template = self._cycle(switchable_templates(self.template), self.template)
+        self.replan()
+
+    def action_toggle_merge(self) -> None:
+        if not self.waybill or self.counting or self.ctx.settings.packing.merge == "never":
+            self.app.bell()
+            return
+        self.merge = not self.merge
         self.replan()
 
     def action_next_courier(self) -> None:
@@ -252,8 +284,8 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
                 job = printing.create_reprint_job(ids, reason=reason, printer=self.printer,
                                                   template=self.template, actor=self.actor, courier=self.courier)
             else:
-                job = printing.create_job(ids, printer=self.printer, template=self.template,
-                                          actor=self.actor, skip_excluded=True, courier=self.courier)
+                job = printing.create_job(ids, printer=self.printer, template=self.template, actor=self.actor,
+                                          skip_excluded=True, courier=self.courier, merge=self.merge)
         self.app.call_from_thread(self._started, job.id)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -283,6 +283,8 @@ class MockPlatform:
         if not tracking:
             raise ApiError(21002, "参数错误", "运单号不能为空")
         waybill = self.waybills.check_send(mall, tracking)
+        if waybill is not None and o["order_sn"] not in waybill["orders"]:
+            raise ApiError(30004, "业务错误", f"运单号 {tracking} 不属于订单 {o['order_sn']}", "isv.waybill.order")
         if o["order_status"] in (2, 3):
             if o["tracking_number"] == tracking:
                 raise ApiError(30001, "业务错误", "订单已发货，请勿重复发货", "isv.order.shipped")

@@ -151,6 +151,8 @@ class Waybills:
             for sn in _orders(dto):
                 if sn not in mall.orders:
                     raise ApiError(30012, "订单不存在", f"订单不存在：{sn}")
+            if len({mall.orders[sn].get("open_address_id") or sn for sn in _orders(dto)}) > 1:
+                raise ApiError(30014, "合单订单的收件人或地址不一致", "合单订单的收件人或地址不一致：" + ",".join(_orders(dto)))
         found = [self._existing(mall, wp_code, dto) for dto in dtos]
         fresh = {_parcel_key(d) for d, f in zip(dtos, found) if f is None}
         if len(fresh) > branch["quantity"]:

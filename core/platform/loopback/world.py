@@ -123,6 +123,20 @@ MUTATIONS = ("refund", "after_sale", "cancel", "risk", "address", "shipped_elsew
              "remark", "stock_out", "new")
 
 
+def open_address_id(name: str, phone: str, address: str) -> str:
+    """The platform's key for one receiver at one address (same value: the orders may merge)."""
+    return "oa" + hashlib.sha1(f"{name}|{phone}|{address}".encode()).hexdigest()[:22]
+
+
+RECEIVER_KEYS = ("province", "city", "town", "receiver_name", "receiver_phone", "receiver_address", "address",
+                 "receiver_name_mask", "receiver_phone_mask", "address_mask", "open_address_id")
+
+
+def same_buyer(o: dict, earlier: dict) -> None:
+    """Make ``o`` an order of ``earlier``'s buyer, to the same address."""
+    o.update({k: earlier[k] for k in RECEIVER_KEYS if k in earlier})
+
+
 class OrderWorld:
     """Makes, ships and changes orders, drawing from the platform's random generator (the
     caller holds the platform's lock)."""
@@ -175,6 +189,7 @@ class OrderWorld:
             "receiver_name_mask": name[0] + "*" * (len(name) - 1),
             "receiver_phone_mask": phone[:3] + "****" + phone[-4:],
             "address_mask": f"{province}{city}{town}****",
+            "open_address_id": open_address_id(name, phone, address),
             "buyer_memo": r.choice(MEMOS), "remark": "", "remark_tag": None,
             "tracking_number": "", "logistics_id": 0, "item_list": items,
         }
@@ -182,12 +197,15 @@ class OrderWorld:
 
     def generate(self, mall: Mall, n: int, *, spread_hours: float, end: float) -> list[str]:
         """Add ``n`` orders paid over ``spread_hours`` before ``end`` (updated up to ``end``).
-        A few come already in after-sale/refund/shipped states."""
+        A few come already in after-sale/refund/shipped states, and a few are a second or third
+        order of a buyer who ordered already (same receiver: same ``open_address_id``)."""
         sns = []
         for _ in range(n):
             created = end - self.rng.uniform(0, spread_hours * 3600)
             updated = min(end, created + self.rng.uniform(5, 1800))
             o = self.make_order(created, updated)
+            if sns and self.rng.random() < 0.06:
+                same_buyer(o, mall.orders[self.rng.choice(sns[-50:])])
             roll = self.rng.random()
             if roll < 0.04:
                 o.update(refund_status=3, after_sales_status=5)
@@ -240,7 +258,9 @@ class OrderWorld:
             o["risk_control_status"] = 1
         elif kind == "address":
             plain = (decrypt(o["receiver_address"]) or "") + "（改）"
-            o.update(receiver_address=encrypt(plain), address=encrypt(plain))
+            o.update(receiver_address=encrypt(plain), address=encrypt(plain),
+                     open_address_id=open_address_id(decrypt(o["receiver_name"]) or "",
+                                                     decrypt(o["receiver_phone"]) or "", plain))
         elif kind == "shipped_elsewhere":
             self.ship_with_any_courier(o, now)
         elif kind == "remark":
