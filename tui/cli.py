@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "dadan.tui.commands.goods",
     "dadan.tui.commands.stock",
     "dadan.tui.commands.wave",
+    "dadan.tui.commands.split",
     "dadan.tui.commands.handover",
 ]
 

@@ -9,6 +9,7 @@ Money is stored in fen and shown in yuan; times are stored in UTC and shown in `
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -118,11 +119,19 @@ def _shop_name(order: Order) -> str:
         return ""
 
 
-def _parcel(order: Order, mates: Iterable[Order]) -> tuple[list[OrderItem], dict[str, Any]]:
-    """A merged parcel's lines (every order's, in order) and the fields that change with it:
-    order numbers, amounts and memos of all its orders."""
+def _parcel(order: Order, mates: Iterable[Order], held=None, part: str = "") -> tuple[list[OrderItem], dict[str, Any]]:
+    """A parcel's lines and the fields that change with it: a merged parcel's (every order's
+    lines, in order; order numbers, amounts and memos of all its orders), or a split order's
+    parcel's (``held``: its (line, quantity) pairs; ``part``: "2/3", after the order number)."""
     mates = list(mates)
     orders = [order] + mates
+    if held is not None:
+        items = []
+        for it, q in held:
+            it = copy.copy(it)
+            it.goods_count = q
+            items.append(it)
+        return items, {"order_count": 1, "merged_orders": "", "order_sn": f"{order.order_sn} {part}".strip()}
     items = [it for o in orders for it in _items(o)]
     if not mates:
         return items, {"order_count": 1, "merged_orders": ""}
@@ -143,6 +152,8 @@ def order_label_fields(
     order: Order,
     *,
     mates: Iterable[Order] = (),
+    held=None,
+    part: str = "",
     receiver: Mapping[str, str] | None = None,
     sender: SenderSettings | None = None,
     courier_name: str = "",
@@ -157,9 +168,10 @@ def order_label_fields(
     """Fields of a waybill for ``order`` (see ``printers.fields.WAYBILL_FIELDS``).
 
     ``sender`` is a ``core.config.SenderSettings``; ``reprint_no`` 2 prints "R2" (0: first print).
-    ``mates``: the other orders of its merged parcel (one label for all).
+    ``mates``: the other orders of its merged parcel (one label for all); ``held`` and ``part``:
+    what a split order's parcel holds and which it is ("2/3").
     """
-    items, extra = _parcel(order, mates)
+    items, extra = _parcel(order, mates, held, part)
     fields = _order_fields(order, items, receiver, sender, tz, now, shop_name)
     fields.update(extra)
     fields.update(
@@ -177,6 +189,8 @@ def packing_fields(
     order: Order,
     *,
     mates: Iterable[Order] = (),
+    held=None,
+    part: str = "",
     receiver: Mapping[str, str] | None = None,
     sender: SenderSettings | None = None,
     courier_name: str = "",
@@ -186,7 +200,7 @@ def packing_fields(
 ) -> dict[str, Any]:
     """Fields of a packing slip: the order's fields plus ``items`` rows with prices; for a merged
     parcel (``mates``: its other orders) every order's lines, each row naming its order."""
-    items, extra = _parcel(order, mates)
+    items, extra = _parcel(order, mates, held, part)
     fields = _order_fields(order, items, receiver, sender, tz, now, shop_name)
     fields.update(extra)
     sns = {o.id: o.order_sn for o in [order, *mates]}

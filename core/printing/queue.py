@@ -41,6 +41,7 @@ from dadan.core.printing.plan import PrintRefused, load_orders, plan_print, queu
 from dadan.core.printing.progress import OPEN_JOB_STATES, done_count, progress_label
 from dadan.core.waybills.merge import group_orders, label_orders
 from dadan.core.waybills.parcels import make_parcels, note_printed, plan_numbers
+from dadan.core.waybills.split import is_split
 from dadan.printers.template_choice import prints_waybills
 
 ITEM_STATES = ("queued", "sending", "sent", "skipped", "uncertain", "failed", "cancelled")
@@ -48,6 +49,19 @@ LEASE_TTL = dt.timedelta(seconds=60)
 
 
 # ------------------------------------------------------------------ creating jobs
+def _labels(groups: Sequence[Sequence[Order]], numbers, parcel: dict[int, int | None]) -> list[tuple[Order, int | None]]:
+    """(the label's order, its parcel) per label, in order: one per parcel — a merged parcel's
+    orders share one, a split order (拆单) has one per parcel."""
+    out: list[tuple[Order, int | None]] = []
+    for g in groups:
+        need = numbers.needs.get(g[0].id) if numbers is not None else None
+        if need is not None and need.split:
+            out += [(g[0], w.id) for w in need.split]
+        else:
+            out.append((g[0], parcel.get(g[0].id)))
+    return out
+
+
 def _insert_items(job: PrintJob, rows: list[dict]) -> None:
     for start in range(0, len(rows), 100):
         PrintItem.insert_many(rows[start:start + 100]).execute()
@@ -70,12 +84,13 @@ def create_job(order_ids: Sequence[int], *, printer: str, template: str, actor: 
             raise PrintRefused(plan.summary())
         if not plan.ready:
             raise PrintRefused(tr("nothing to print: {s}", "没有可打印的订单：{s}", s=plan.summary()))
-        job = PrintJob.create(requested_by=actor, printer=printer, template=template, kind=kind,
-                              state="queued", total=len(plan.parcels), created_at=utcnow(),
-                              courier=(courier or "").strip().upper())
         parcel = make_parcels(plan.numbers.needs.values(), actor=actor) if plan.numbers is not None else {}
-        _insert_items(job, [{"job": job.id, "seq": i, "order": g[0].id, "state": "queued", "waybill": parcel.get(g[0].id)}
-                            for i, g in enumerate(plan.parcels, 1)])
+        labels = _labels(plan.parcels, plan.numbers, parcel)
+        job = PrintJob.create(requested_by=actor, printer=printer, template=template, kind=kind,
+                              state="queued", total=len(labels), created_at=utcnow(),
+                              courier=(courier or "").strip().upper())
+        _insert_items(job, [{"job": job.id, "seq": i, "order": o.id, "state": "queued", "waybill": wid}
+                            for i, (o, wid) in enumerate(labels, 1)])
         for g in plan.parcels:
             if len(g) > 1 and parcel.get(g[0].id):
                 for o in g:
@@ -104,6 +119,7 @@ def create_reprint_job(order_ids: Sequence[int], *, reason: str, printer: str, t
                                   "订单 {sn} 仍在打印任务 #{j} 中等待", sn=sn, j=jid))
         groups = group_orders(orders, merge=False)
         parcel: dict[int, int | None] = {}
+        numbers = None
         if waybill:
             numbers = plan_numbers(orders, courier)
             if numbers.refused:
@@ -111,15 +127,19 @@ def create_reprint_job(order_ids: Sequence[int], *, reason: str, printer: str, t
                 raise PrintRefused(tr("order {sn}: {w}", "订单 {sn}：{w}", sn=o.order_sn, w=why))
             numbers.combine(groups)
             parcel = make_parcels(numbers.needs.values(), actor=actor)
+        labels = _labels(groups, numbers, parcel)
         job = PrintJob.create(requested_by=actor, printer=printer, template=template, kind="reprint",
-                              state="queued", total=len(groups), reprint_reason=reason, created_at=utcnow(),
+                              state="queued", total=len(labels), reprint_reason=reason, created_at=utcnow(),
                               courier=(courier or "").strip().upper())
         rows = []
-        for i, g in enumerate(groups, 1):
-            lead = g[0]
+        members = {g[0].id: g for g in groups}
+        for i, (lead, wid) in enumerate(labels, 1):
+            g = members[lead.id]
             no = max(o.print_count for o in g) + 1
             rows.append({"job": job.id, "seq": i, "order": lead.id, "state": "queued", "is_reprint": True,
-                         "reprint_no": no, "waybill": parcel.get(lead.id)})
+                         "reprint_no": no, "waybill": wid})
+        for g in groups:
+            no = max(o.print_count for o in g) + 1
             for o in g:
                 audit.record("reprint", actor=actor, order_id=o.id, reason=reason,
                              detail={"job": job.id, "printer": printer, "template": template, "print_no": no,
@@ -326,7 +346,12 @@ def claim_next(job_id: int) -> Claim | None:
                 why = tr("the order was deleted", "订单已删除")
             elif order is not None:
                 why = blocked_reason(order)
-                if not why and not item.is_reprint and order.print_count > 0:
+                split_parcel = is_split(item.waybill_id)
+                if split_parcel:  # one of a split order's parcels: its own label printed or not
+                    printed = Waybill.select().where((Waybill.id == item.waybill_id) & (Waybill.print_count > 0)).exists()
+                else:
+                    printed = order.print_count > 0
+                if not why and not item.is_reprint and printed:
                     why = tr("already printed (use reprint)", "已打印过（请用补打）")
                 if not why and item.waybill_id:
                     for other in Order.select().where(Order.id.in_(label_orders(item.waybill_id, order.id)[1:])):
@@ -366,7 +391,11 @@ def _mark_sent(item: PrintItem, job: PrintJob) -> None:
     item.save()
     if item.order_id:
         ids = label_orders(item.waybill_id, item.order_id)
-        Order.update(print_count=Order.print_count + 1, last_printed_at=now,
+        # a split order's parcels are one print of the order per job, however many parcels
+        sibling_printed = is_split(item.waybill_id) and PrintItem.select().where(
+            (PrintItem.job == item.job_id) & (PrintItem.order == item.order_id) & (PrintItem.id != item.id)
+            & (PrintItem.state == "sent")).exists()
+        Order.update(print_count=Order.print_count + (0 if sibling_printed else 1), last_printed_at=now,
                      first_printed_at=fn.COALESCE(Order.first_printed_at, now), local_updated_at=now,
                      ).where(Order.id.in_(ids)).execute()
         Order.update(state="printed").where(Order.id.in_(ids), Order.state == "new").execute()

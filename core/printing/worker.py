@@ -28,7 +28,7 @@ from dadan.core.i18n import tr
 from dadan.core.models import Order, PrintItem, PrintJob, Shop, Waybill
 from dadan.core.printing import queue as printing
 from dadan.core.printing.plan import PrintRefused
-from dadan.core.waybills import merge
+from dadan.core.waybills import merge, split
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,10 @@ class LabelRenderer:
         mates = list(Order.select().where(Order.id.in_(mate_ids)).order_by(Order.id)) if mate_ids else []
         common = {"receiver": self._receiver(order, item), "sender": s.sender if s is not None else None,
                   "tz": s.timezone if s is not None else "Asia/Shanghai", "mates": mates}
+        held = split.contents(item.waybill_id)  # one parcel of a split order: its part of the lines
+        if held is not None:
+            no, of = split.parcel_no(Waybill.get_by_id(item.waybill_id))
+            common.update(held=held, part=f"{no}/{of}")
         reprint_no = item.reprint_no if item.is_reprint else 0
         if self.template(job.template).kind == "packing":
             fields = packing_fields(order, **common)

@@ -42,7 +42,7 @@ def normalise(code: str) -> str:
 @dataclass(frozen=True)
 class Found:
     order: Order
-    by: str  # "order_sn" | "tracking"
+    by: str  # "order_sn" | "tracking" | "parcel" (a split order's further parcel)
 
 
 def lookup(code: str) -> Found | None:
@@ -61,6 +61,11 @@ def lookup(code: str) -> Found | None:
           .order_by(Shipment.id.desc()).first())
     if sh is not None:
         return Found(Order.get_by_id(sh.order_id), "tracking")
+    w = by_code(code)  # a split order's further parcel (拆单): its own number, the order's shipment
+    if w is not None and w.state in ("live", "printed", "shipped"):
+        mates = orders_of(w.id)
+        if len(mates) == 1:
+            return Found(mates[0], "parcel")
     upper = code.upper()  # some scanners send lower case
     if upper != code:
         return lookup(upper)
@@ -106,6 +111,30 @@ def _parcel_mates(o: Order, code: str) -> list[Order]:
     return [x for x in orders_of(w.id) if x.id != o.id]
 
 
+def _ship_split_parcel(o: Order, code: str, *, actor: str) -> ScanOutcome:
+    """A split order's further parcel scanned: the order ships with its first parcel's number
+    (if it has not yet), and this parcel is recorded with it."""
+    from dadan.core.waybills.shipping import ship_parcel
+    from dadan.core.waybills.split import parcel_no
+
+    why = blocked_reason(o)
+    if why:
+        return ScanOutcome(False, "blocked", tr("DO NOT SHIP {sn}: {why}", "禁止发货 {sn}：{why}", sn=o.order_sn,
+                                                why=why), o.id, o.order_sn, code)
+    w = by_code(code)
+    no, of = parcel_no(w)
+    try:
+        with write():
+            ship_parcel(o, w, actor=actor)
+    except DadanError as exc:
+        return ScanOutcome(False, "refused", tr("NOT SHIPPED {sn}: {why}", "未发货 {sn}：{why}", sn=o.order_sn,
+                                                why=exc.message), o.id, o.order_sn, code)
+    o = Order.get_by_id(o.id)
+    return ScanOutcome(True, "shipped", tr("SHIPPED {sn} · parcel {no}/{of} {c} (the order ships with {t})",
+                                           "已发货 {sn} · 第 {no}/{of} 个包裹 {c}（订单以 {t} 发货）", sn=o.order_sn,
+                                           no=no, of=of, c=code, t=o.tracking_number), o.id, o.order_sn, code)
+
+
 def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
               now: dt.datetime | None = None, confirm: bool = True, tz: str = DEFAULT_TZ) -> ScanOutcome:
     """One scan in "scan to ship" mode.
@@ -145,6 +174,8 @@ def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
                 "WRONG PARCEL: waybill {t} is for order {sn}, not {exp}",
                 "错误包裹：面单 {t} 属于订单 {sn}，不是 {exp}",
                 t=code, sn=o.order_sn, exp=exp.order_sn if exp else expect_order_id), o.id, o.order_sn, code)
+        if found.by == "parcel":
+            return _ship_split_parcel(o, code, actor=actor)
         refusal = _refusal(o)
         if refusal is not None:
             return refusal

@@ -36,9 +36,10 @@ def parcels_by_order(order_ids: Sequence[int], states: Iterable[str] | None = No
 
 
 def numbered_parcel(order_id: int) -> Waybill | None:
-    """The order's parcel holding a live (unshipped, uncancelled) number, if any."""
+    """The order's parcel holding a live (unshipped, uncancelled) number, if any (a split
+    order's first: the one its shipment is confirmed with)."""
     found = parcels_by_order([order_id], NUMBERED).get(order_id)
-    return found[-1] if found else None
+    return found[0] if found else None
 
 
 def asked(order_id: int) -> Waybill | None:
@@ -72,6 +73,14 @@ class Need:
     wp_code: str
     take: bool
     members: list[Order] = field(default_factory=list)  # the parcel's orders (merged: several)
+    split: list[Waybill] = field(default_factory=list)  # a split order's parcels (拆单), first first
+
+    @property
+    def to_take(self) -> int:
+        """Numbers this need takes: one per parcel still without one."""
+        if self.split:
+            return sum(1 for w in self.split if w.state == "pending")
+        return 1 if self.take else 0
 
     def __post_init__(self) -> None:
         if not self.members:
@@ -98,12 +107,16 @@ class NumberPlan:
         from dadan.core.waybills.merge import mergeable
 
         return {oid: (n.order.shop_id, n.wp_code, n.order.open_address_id) for oid, n in self.needs.items()
-                if n.take and mergeable(n.order)
+                if n.take and not n.split and mergeable(n.order)
                 and (n.waybill is None or (n.waybill.attempts == 0 and not n.waybill.open_address_id))}
 
     def takes(self) -> Counter:
         """(shop id, wp_code) -> how many numbers the job will take."""
-        return Counter((n.order.shop_id, n.wp_code) for n in self.needs.values() if n.take)
+        out: Counter = Counter()
+        for n in self.needs.values():
+            if n.to_take:
+                out[(n.order.shop_id, n.wp_code)] += n.to_take
+        return out
 
     def warnings(self) -> list[str]:
         """A balance lower than the numbers this job takes, per shop and courier, in words."""
@@ -123,12 +136,28 @@ def plan_numbers(orders: Sequence[Order], courier: str | None = None) -> NumberP
     default courier; an order holding a live number of another courier is refused (recycle it
     first), as is an order without a number whose shop has no account for the courier."""
     wanted = (courier or "").strip().upper() or None
+    from dadan.core.waybills.split import split_parcels
+
     plan = NumberPlan()
     open_ = parcels_by_order([o.id for o in orders], OPEN_STATES)
+    splits = split_parcels([o.id for o in orders])
     defaults: dict[int, str | None] = {}
     have_account: dict[tuple[int, str], bool] = {}
     for o in orders:
         mine = open_.get(o.id, [])
+        if o.id in splits:  # split (拆单): its parcels, each with its own number
+            ps = splits[o.id]
+            other = next((w for w in ps if wanted and w.wp_code != wanted), None)
+            marked = next((w for w in ps if w.recycle_reason), None)
+            if other is not None:
+                plan.refused.append((o, tr("split into {c} parcels: print it with {c}", "已按{c}拆单：请用{c}打印",
+                                           c=accounts.courier_name(other.wp_code))))
+            elif marked is not None:
+                plan.refused.append((o, tr("its number {n} is being recycled ({r}); print again once it is",
+                                           "其单号 {n} 正在回收（{r}）；回收后再打印", n=marked.code, r=marked.recycle_reason)))
+            else:
+                plan.needs[o.id] = Need(o, ps[0], ps[0].wp_code, any(w.state == "pending" for w in ps), split=ps)
+            continue
         numbered = [w for w in mine if w.state in NUMBERED]
         if numbered:
             w = numbered[-1]

@@ -23,12 +23,36 @@ def ship_parcel(order: Order, w: Waybill, *, actor: str) -> None:
     transaction); raises :class:`~dadan.core.errors.DadanError` when refused (scan to ship, ship
     on print, the packing bench, a closed handover)."""
     from dadan.core.shipping.outbox import assign_tracking
+    from dadan.core.waybills.split import first_parcel
 
     lid = CourierBook.from_database().lookup_id(w.wp_code)
     if lid is None:
         raise DadanError(tr("the platform lists no courier {c}: sync the courier list (dadan shops check)",
                             "平台快递列表中没有 {c}：请先同步快递列表（dadan shops check）", c=w.wp_code))
-    assign_tracking(order.id, w.code, lid, actor=actor)
+    first = first_parcel(order.id)
+    if first is None or first.id == w.id:
+        assign_tracking(order.id, w.code, lid, actor=actor)
+        return
+    # a further parcel of a split order (拆单): the order ships with its first parcel's number,
+    # this one is recorded with it
+    if not first.code:
+        raise DadanError(tr("order {sn} ships with its first parcel's number, which it does not have yet",
+                            "订单 {sn} 以第一个包裹的单号发货，该包裹还没有单号", sn=order.order_sn))
+    if not (order.state in ("shipped", "confirmed") and order.tracking_number == first.code):
+        assign_tracking(order.id, first.code, lid, actor=actor)
+    note_parcel_shipped(w, order.id, actor=actor)
+
+
+def note_parcel_shipped(w: Waybill, order_id: int, *, actor: str) -> None:
+    """A split order's further parcel left with its order (inside the caller's transaction)."""
+    from dadan.core.models import utcnow
+
+    n = Waybill.update(state="shipped", shipped_at=utcnow()).where(
+        (Waybill.id == w.id) & Waybill.state.in_(("live", "printed"))).execute()
+    if n:
+        audit.record("waybill-ship", actor=actor, order_id=order_id, target=f"waybill:{w.code}",
+                     detail={"wp_code": w.wp_code, "split": True})
+        audit.order_event(order_id, "ship", tr("parcel {w} shipped with the order", "包裹 {w} 随订单发出", w=w.code))
 
 
 def ship_on_print(waybill_id: int, *, actor: str) -> None:
@@ -61,7 +85,7 @@ def ship_printed(order_ids: Sequence[int], *, actor: str) -> ShipReport:
     report = ShipReport()
     ids = list(order_ids)
     printed = parcels_by_order(ids, ("printed",))
-    parcels = {mine[-1].id: mine[-1] for mine in printed.values() if mine}
+    parcels = {w.id: w for mine in printed.values() for w in mine}
     for w in sorted(parcels.values(), key=lambda p: p.id):
         for o in orders_of(w.id):
             ship_or_skip(report, o, w, actor=actor,
@@ -73,6 +97,15 @@ def ship_or_skip(report, order: Order, w: Waybill, *, actor: str, shipped_alread
     """Ship ``order`` with parcel ``w``'s number in a transaction of its own, noted in
     ``report``'s ``shipped``; or note in its ``skipped`` why not (blocked, ``shipped_already``,
     refused)."""
+    from dadan.core.waybills.split import first_parcel
+
+    first = first_parcel(order.id)
+    if (first is not None and first.id != w.id and order.state in ("shipped", "confirmed")
+            and order.tracking_number == first.code):  # a split order's further parcel follows it
+        with write():
+            note_parcel_shipped(w, order.id, actor=actor)
+        report.shipped.append((order.order_sn, w.code))
+        return
     why = blocked_reason(order) or (tr("already shipped", "已发货") if shipped_already else "")
     if why:
         report.skipped.append((order.order_sn, why))

@@ -29,6 +29,7 @@ from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.rules import blocked_reason
 from dadan.core.platform.waybill_api import waybill_get
 from dadan.core.waybills import accounts
+from dadan.core.waybills.split import contents, first_parcel
 
 log = logging.getLogger("dadan.waybills")
 
@@ -45,9 +46,13 @@ def _recipient(o: Order) -> dict:
 
 
 def _dto(w: Waybill, orders: list[Order], template_url: str, user_id: str) -> dict:
-    items = [{"name": it.goods_name, "count": it.goods_count}
-             for it in OrderItem.select().where(OrderItem.order.in_([o.id for o in orders]))
-             .order_by(OrderItem.order, OrderItem.position)]
+    held = contents(w.id)  # a split order's parcel holds part of its lines
+    if held is not None:
+        items = [{"name": it.goods_name, "count": q} for it, q in held]
+    else:
+        items = [{"name": it.goods_name, "count": it.goods_count}
+                 for it in OrderItem.select().where(OrderItem.order.in_([o.id for o in orders]))
+                 .order_by(OrderItem.order, OrderItem.position)]
     return {"object_id": w.object_id,
             "order_info": {"order_channels_type": "PDD", "trade_order_list": [o.order_sn for o in orders]},
             "package_info": {"id": w.package_id, "items": items, "weight": 0, "volume": 0},
@@ -138,8 +143,10 @@ def record_numbers(rows: list[Waybill], linked: dict[int, list[Order]], modules:
             taken += 1
             lid = book.lookup_id(w.wp_code)
             for o in linked[w.id]:
-                Order.update(tracking_number=code, logistics_id=lid, local_updated_at=now).where(
-                    (Order.id == o.id) & Order.state.in_(("new", "printed"))).execute()
+                first = first_parcel(o.id)  # a split order's number is its first parcel's
+                if first is None or first.id == w.id:
+                    Order.update(tracking_number=code, logistics_id=lid, local_updated_at=now).where(
+                        (Order.id == o.id) & Order.state.in_(("new", "printed"))).execute()
                 audit.record("waybill-take", actor=actor, order_id=o.id, target=f"waybill:{code}",
                              detail={"wp_code": w.wp_code, "object_id": w.object_id, "attempts": w.attempts + 1})
                 audit.order_event(o.id, "waybill", tr("number {n} taken ({c})", "已取号 {n}（{c}）", n=code,
