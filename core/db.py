@@ -211,6 +211,17 @@ def _m13_handovers(db: Database) -> None:
     db.execute(WAYBILL_PRINTED_INDEX.safe(True))  # CREATE INDEX IF NOT EXISTS
 
 
+def _m16_wave_pick_lists(db: Database) -> None:
+    """Waves on paper: a pick-list job names the waybill job (the wave) whose pick list it
+    prints (:mod:`dadan.core.packing.wave_print`)."""
+    from dadan.core.models import PrintJob
+
+    table = PrintJob._meta.table_name
+    if "wave_job_id" not in {c.name for c in db.get_columns(table)}:
+        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "wave_job_id" '
+                       f'INTEGER REFERENCES "{table}" ("id") ON DELETE SET NULL')
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -226,6 +237,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (11, "stock demand's short rows indexed", _m11_stock_short_rows),
     (12, "pack checks", _m12_pack_checks),
     (13, "courier handovers", _m13_handovers),
+    (16, "wave pick lists", _m16_wave_pick_lists),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

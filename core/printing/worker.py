@@ -99,8 +99,12 @@ class LabelRenderer:
 
     def fields(self, order: Order | None, item: PrintItem, job: PrintJob) -> dict:
         """Built in the worker thread (database reads); rendering may run elsewhere."""
-        from dadan.core.printing.labels import order_label_fields
+        from dadan.core.printing.labels import order_label_fields, wave_label
 
+        if order is None and job.kind == "picklist" and job.wave_job_id:
+            from dadan.core.packing.wave_print import pick_list_fields
+
+            return pick_list_fields(job, self.settings)
         if order is None:
             return {"batch_seq": item.seq, "batch_total": job.total, "batch_label": f"{item.seq}/{job.total}"}
         s = self.settings
@@ -118,6 +122,7 @@ class LabelRenderer:
             reprint_no=item.reprint_no if item.is_reprint else 0,
             tz=s.timezone if s is not None else "Asia/Shanghai",
         )
+        fields["wave_label"] = wave_label(job.id, item.seq, job.total)
         if wb is not None:  # the parcel's own number, courier and sender address (the branch's)
             from dadan.core.orders.couriers import CourierBook
             from dadan.core.waybills import accounts
@@ -441,7 +446,7 @@ class PrintWorker:
         acc = accounts.account(wb.shop_id, wb.wp_code)
         request = cloudprint.render_request(
             wb.print_data, template_url=acc.template_url if acc is not None else "",
-            lines=cloudprint.custom_lines(order, seq=item.seq, total=job.total,
+            lines=cloudprint.custom_lines(order, seq=item.seq, total=job.total, wave=job.id,
                                           reprint_no=item.reprint_no if item.is_reprint else 0),
             printer_name=self.printer, offset_x_mm=self.profile.offset_x_mm, offset_y_mm=self.profile.offset_y_mm)
         client = self._client(wb.shop_id)

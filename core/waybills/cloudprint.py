@@ -42,9 +42,12 @@ def can_render(print_data: str) -> bool:
     return bool(data.get("encryptedData") or data.get("waybillCode"))
 
 
-def custom_lines(order: Order | None, *, seq: int, total: int, reprint_no: int = 0) -> list[str]:
-    """The custom area: "12/200 ORDER_SN R2", then the goods, then the merchant's remark."""
-    head = f"{seq}/{total}"
+def custom_lines(order: Order | None, *, seq: int, total: int, reprint_no: int = 0, wave: int = 0) -> list[str]:
+    """The custom area: "W123 · 12/200 ORDER_SN R2" (the wave, the print job, when given), then
+    the goods, then the merchant's remark."""
+    from dadan.core.printing.labels import wave_label
+
+    head = wave_label(wave, seq, total) if wave else f"{seq}/{total}"
     if order is not None:
         head += f"  {order.order_sn}"
     if reprint_no:
