@@ -18,8 +18,8 @@ it first in the foreground).
 
 from __future__ import annotations
 
-from dadan.core.errors import ConfigError
 from dadan.core.db import write
+from dadan.core.errors import ConfigError
 from dadan.core.i18n import tr
 from dadan.core.models import PrintItem, PrintJob, WaybillOrder, utcnow
 from dadan.core.printing.plan import PrintRefused
