@@ -376,6 +376,10 @@ def parse_settings(text: str, source: str = "config.toml") -> Settings:
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
         raise ConfigError(f"{source}: printer name '{sorted(dupes)[0]}' is used twice")
+    pick = settings.packing.pick_list_printer.strip()
+    if pick and pick not in (names or [PrinterSettings().name]):
+        raise ConfigError(f"{source}: setting 'packing.pick_list_printer': no printer named '{pick}' "
+                          f"(configured: {', '.join(names or [PrinterSettings().name])})")
     try:
         import zoneinfo
 

@@ -229,6 +229,17 @@ def _m14_merge_and_split(db: Database) -> None:
             db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
 
 
+def _m15_wave_pick_lists(db: Database) -> None:
+    """Waves on paper: a pick-list job names the waybill job (the wave) whose pick list it
+    prints (:mod:`dadan.core.packing.wave_print`)."""
+    from dadan.core.models import PrintJob
+
+    table = PrintJob._meta.table_name
+    if "wave_job_id" not in {c.name for c in db.get_columns(table)}:
+        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "wave_job_id" '
+                       f'INTEGER REFERENCES "{table}" ("id") ON DELETE SET NULL')
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -245,6 +256,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (12, "pack checks", _m12_pack_checks),
     (13, "courier handovers", _m13_handovers),
     (14, "merged and split parcels", _m14_merge_and_split),
+    (15, "wave pick lists", _m15_wave_pick_lists),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -86,4 +86,7 @@ def sample_fields(order_id: int | None = None, *, tz: str = "Asia/Shanghai", sen
             fields.update(sender_name=sender.name, sender_phone=sender.phone, sender_address=sender.address)
         return fields
     masked = {"name": o.receiver_name_mask, "phone": o.receiver_phone_mask, "address": o.address_mask}
-    return order_label_fields(o, receiver=masked, sender=sender, tz=tz, now=now)
+    from dadan.core.printing.labels import wave_label
+
+    return {**order_label_fields(o, receiver=masked, sender=sender, tz=tz, now=now),
+            "wave_label": wave_label(1, 1, 1)}  # where a print job's wave mark goes

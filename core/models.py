@@ -380,6 +380,8 @@ class PrintJob(BaseModel):
     total = IntegerField(default=0)
     finished_at = DateTimeField(null=True)
     courier = CharField(default="")  # wp_code whose e-waybill numbers a waybill job takes ("": none)
+    # a pick-list job: the waybill job (the wave) whose pick list it prints (core.packing.wave_print)
+    wave_job = ForeignKeyField("self", null=True, backref="pick_lists", on_delete="SET NULL", index=False)
 
 
 class PrintItem(BaseModel):

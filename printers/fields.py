@@ -55,6 +55,7 @@ WAYBILL_FIELDS = {
     "batch_total": "labels in the batch, e.g. 200 / 批次总数",
     "batch_label": "'12/200' / 批次标记",
     "reprint_mark": "'R2' on the second print of an order, 'R3' ..., empty on the first / 补打标记",
+    "wave_label": "the wave (print job) and the parcel's place in it, 'W123 · 7/40' / 波次与序号",
 }
 
 PACKING_FIELDS = {
@@ -63,6 +64,7 @@ PACKING_FIELDS = {
     "courier_name": WAYBILL_FIELDS["courier_name"],
     "tracking_number": WAYBILL_FIELDS["tracking_number"],
     "items": "list of order lines (see ROW_FIELDS['items']) / 商品明细",
+    "wave_label": WAYBILL_FIELDS["wave_label"],
 }
 
 PICKLIST_FIELDS = {
@@ -72,6 +74,8 @@ PICKLIST_FIELDS = {
     "sku_count": "distinct SKUs in the batch / SKU 数",
     "total_qty": "total pieces in the batch / 总件数",
     "batch_label": "name of the batch, free text / 批次",
+    "wave_label": "the wave (print job) whose pick list this is, 'W123' / 波次",
+    "parcel_count": "parcels in the wave / 包裹数",
 }
 
 SKU_FIELDS = {
@@ -113,6 +117,8 @@ ROW_FIELDS: dict[str, dict[str, dict[str, str]]] = {
             **_ITEM_ROW,
             "orders": "order numbers containing this SKU, comma-separated / 订单号",
             "order_count": "number of orders containing this SKU / 订单数",
+            "bin": "bin location, e.g. 'A-03-2' (a wave's pick list; empty: no bin) / 库位",
+            "parcels": "number of the wave's parcels holding this SKU / 包裹数",
         }
     },
 }
@@ -158,6 +164,7 @@ _SAMPLE_ORDER = {
     "batch_label": "1/1",
     "reprint_mark": "R2",
     "merged_orders": "合单 2 单：TEST-0000001 TEST-0000002",
+    "wave_label": "W1 · 1/1",
 }
 
 _SAMPLE_ROWS = {
@@ -166,9 +173,9 @@ _SAMPLE_ROWS = {
                 {"seq": 2, "sku": "B07", "name": "测试配件", "spec": "黑色", "qty": 1, "price": "20.00",
                  "amount": "20.00", "order_mark": "TEST-0000002"}],
     "picklist": [{"seq": 1, "sku": "A12", "name": "测试商品", "spec": "红色,XL", "qty": 2, "orders": "TEST-0000001",
-                  "order_count": 1},
+                  "order_count": 1, "bin": "A-01-1", "parcels": 1},
                  {"seq": 2, "sku": "B07", "name": "测试配件", "spec": "黑色", "qty": 1, "orders": "TEST-0000001",
-                  "order_count": 1}],
+                  "order_count": 1, "bin": "B-02-3", "parcels": 1}],
 }
 
 _SAMPLE_OTHER = {
@@ -189,6 +196,8 @@ def sample_values(kind: str) -> dict[str, object]:
     if kind == "picklist":
         catalogue["sku_count"] = 2
         catalogue["batch_label"] = "TEST"
+        catalogue["wave_label"] = "W1"
+        catalogue["parcel_count"] = 1
     values = {name: catalogue[name] for name in fields_for(kind) if name in catalogue}
     for source in ROW_FIELDS.get(kind, {}):
         values[source] = [dict(row) for row in _SAMPLE_ROWS[kind]]

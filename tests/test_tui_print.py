@@ -200,3 +200,32 @@ async def test_status_line_and_progress_line_show_the_same_job_and_numbers(tmp_p
         assert progress.startswith(f"Job #{older.id} ") and " 2/5 " in progress, progress
         assert f"#{newer.id}" not in progress
 
+
+
+async def test_the_print_dialog_queues_the_waves_pick_list_on_the_80mm_printer(tmp_path):
+    """With ``[packing] pick_list_printer`` set, one key queues the labels and the wave's pick list
+    on the 80 mm printer (both printed by the app's print pool) and says so."""
+    from dadan.core.config import PrinterSettings
+
+    ctx = make_ctx(tmp_path, 20)
+    ctx.settings.printers.append(PrinterSettings(name="p80", driver="preview", uri=str(tmp_path / "p80"),
+                                                 width_mm=80, template="picklist_80"))
+    ctx.settings.packing.pick_list_printer = "p80"
+    ids = numbered([o.id for o in Order.select().where(Order.print_count == 0, Order.exception_flags == 0)
+                    .order_by(Order.id).limit(3)])
+    app = harness(ctx)
+    results = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        app.push_screen(PrintDialog(ids), results.append)
+        await wait_idle(pilot)
+        await pilot.press("enter")
+        await wait_idle(pilot)
+        job = await _wait_job_done(pilot, results[0])
+        assert job.state == "done", job.state_reason
+        pick = PrintJob.get(PrintJob.wave_job == job.id)
+        assert (pick.kind, pick.printer) == ("picklist", "p80")
+        assert (await _wait_job_done(pilot, pick.id)).state == "done"
+        said = [str(n.message) for n in app._notifications]
+        assert any(f"pick list queued on p80 (job #{pick.id})" in s for s in said), said
+    assert list((tmp_path / "p80").glob(f"job{pick.id:05d}-*.png"))

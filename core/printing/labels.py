@@ -148,6 +148,14 @@ def _parcel(order: Order, mates: Iterable[Order], held=None, part: str = "") -> 
     return items, extra
 
 
+def parcel_text(order: Order, mates: Iterable[Order] = (), held=None, part: str = "") -> tuple[str, str]:
+    """(order number text, goods summary) of a parcel for the waybill's custom area: "SN +2" and
+    every order's goods for a merged parcel, "SN 2/3" and its part for a split order's parcel."""
+    items, extra = _parcel(order, mates, held, part)
+    summary = item_summary([_item_dict(it) for it in items]) if items else order.items_summary
+    return str(extra.get("order_sn", order.order_sn)), summary
+
+
 def order_label_fields(
     order: Order,
     *,
@@ -248,15 +256,46 @@ def picklist_fields(
     for i, key in enumerate(sorted(rows), 1):
         row = rows[key]
         sns = row.pop("_orders")
-        items.append({**row, "seq": i, "orders": ", ".join(sns), "order_count": len(sns)})
+        items.append({**row, "seq": i, "orders": ", ".join(sns), "order_count": len(sns), "bin": "",
+                      "parcels": len(sns)})  # one order, one parcel
     return {
         "shop_name": shop_name,
         "print_time": _now_text(now, tz),
         "items": items,
         "order_count": order_count,
+        "parcel_count": order_count,
         "sku_count": len(items),
         "total_qty": sum(r["qty"] for r in items),
         "batch_label": batch_label,
+    }
+
+
+def wave_label(job_id: int, seq: int, total: int) -> str:
+    """The wave mark on a label or slip: the print job (the wave) and the parcel's place in it,
+    ``W123 · 7/40`` (the same in both languages)."""
+    return f"W{job_id} · {seq}/{total}"
+
+
+def wave_pick_fields(wave, job_id: int, *, now: dt.datetime | None = None, tz: str = DEFAULT_TZ,
+                     shop_name: str = "") -> dict[str, Any]:
+    """The pick list of a wave (a ``core.packing.waves.Wave``) for the picklist template: one
+    row per (bin, SKU) in walk order with its bin, total quantity and how many parcels hold it;
+    ``wave_label`` (``W123``) names the wave."""
+    from dadan.core.packing.waves import no_bin_label
+
+    items = [{"seq": i, "bin": r.bin or no_bin_label(), "sku": r.code, "name": r.name, "spec": r.spec,
+              "qty": r.qty, "parcels": r.parcels, "orders": "", "order_count": r.parcels}
+             for i, r in enumerate(wave.picks, 1)]
+    return {
+        "shop_name": shop_name,
+        "print_time": _now_text(now, tz),
+        "items": items,
+        "order_count": sum(len(p.order_ids) for p in wave.parcels),
+        "parcel_count": len(wave.parcels),
+        "sku_count": len(items),
+        "total_qty": sum(r["qty"] for r in items),
+        "batch_label": f"W{job_id}",
+        "wave_label": f"W{job_id}",
     }
 
 

@@ -100,9 +100,13 @@ class LabelRenderer:
 
     def fields(self, order: Order | None, item: PrintItem, job: PrintJob) -> dict:
         """Built in the worker thread (database reads); rendering may run elsewhere."""
-        from dadan.core.printing.labels import order_label_fields, packing_fields
+        from dadan.core.printing.labels import order_label_fields, packing_fields, wave_label
         from dadan.core.waybills.merge import label_orders
 
+        if order is None and job.kind == "picklist" and job.wave_job_id:
+            from dadan.core.packing.wave_print import pick_list_fields
+
+            return pick_list_fields(job, self.settings)
         if order is None:
             return {"batch_seq": item.seq, "batch_total": job.total, "batch_label": f"{item.seq}/{job.total}"}
         s = self.settings
@@ -127,6 +131,7 @@ class LabelRenderer:
         else:
             fields = order_label_fields(order, batch_seq=item.seq, batch_total=job.total, reprint_no=reprint_no,
                                         **common)
+        fields["wave_label"] = wave_label(job.id, item.seq, job.total)
         if wb is not None:  # the parcel's own number, courier and sender address (the branch's)
             from dadan.core.orders.couriers import CourierBook
             from dadan.core.waybills import accounts
@@ -453,10 +458,20 @@ class PrintWorker:
         if not cloudprint.can_render(wb.print_data):
             return None
         acc = accounts.account(wb.shop_id, wb.wp_code)
+        sn = goods = None
+        if order is not None:  # a merged parcel's or a split order's parcel: its own number text and goods
+            from dadan.core.printing.labels import parcel_text
+
+            mate_ids = merge.label_orders(wb.id, order.id)[1:]
+            held = split.contents(wb.id)
+            if mate_ids or held is not None:
+                mates = list(Order.select().where(Order.id.in_(mate_ids)).order_by(Order.id)) if mate_ids else []
+                part = "{}/{}".format(*split.parcel_no(wb)) if held is not None else ""
+                sn, goods = parcel_text(order, mates, held, part)
         request = cloudprint.render_request(
             wb.print_data, template_url=acc.template_url if acc is not None else "",
-            lines=cloudprint.custom_lines(order, seq=item.seq, total=job.total,
-                                          reprint_no=item.reprint_no if item.is_reprint else 0),
+            lines=cloudprint.custom_lines(order, seq=item.seq, total=job.total, wave=job.id,
+                                          reprint_no=item.reprint_no if item.is_reprint else 0, sn=sn, goods=goods),
             printer_name=self.printer, offset_x_mm=self.profile.offset_x_mm, offset_y_mm=self.profile.offset_y_mm)
         client = self._client(wb.shop_id)
         return lambda: cmdprint_render(client, request)

@@ -42,16 +42,21 @@ def can_render(print_data: str) -> bool:
     return bool(data.get("encryptedData") or data.get("waybillCode"))
 
 
-def custom_lines(order: Order | None, *, seq: int, total: int, reprint_no: int = 0) -> list[str]:
-    """The custom area: "12/200 ORDER_SN R2", then the goods, then the merchant's remark."""
-    head = f"{seq}/{total}"
+def custom_lines(order: Order | None, *, seq: int, total: int, reprint_no: int = 0, wave: int = 0,
+                 sn: str | None = None, goods: str | None = None) -> list[str]:
+    """The custom area: "W123 · 12/200 ORDER_SN R2" (the wave, the print job, when given), then
+    the goods, then the merchant's remark. ``sn`` and ``goods``: the parcel's own, when it is
+    not one whole order (merged: "SN +2"; split: "SN 2/3")."""
+    from dadan.core.printing.labels import wave_label
+
+    head = wave_label(wave, seq, total) if wave else f"{seq}/{total}"
     if order is not None:
-        head += f"  {order.order_sn}"
+        head += f"  {sn or order.order_sn}"
     if reprint_no:
         head += f"  R{reprint_no}"
     lines = [head]
     if order is not None:
-        goods = single_line(order.items_summary or "")
+        goods = single_line(goods if goods is not None else (order.items_summary or ""))
         while goods and len(lines) < 3:
             lines.append(goods[:LINE_CHARS])
             goods = goods[LINE_CHARS:]

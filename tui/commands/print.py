@@ -174,6 +174,9 @@ def run_print(args, ctx) -> int:
     printer = ctx.settings.printer(args.printer)
     template = args.template or printer.template
     load_template(template)  # a template that does not load is refused before anything is queued
+    from dadan.core.packing.wave_print import check_pick_list_printer, queue_pick_list_for, queued_text
+
+    check_pick_list_printer(ctx.settings)  # an unknown pick list printer: refused before anything is queued
     ctx.open_db()
     ids = orders_for(args)
     merge = args.merge if args.merge is not None else ctx.settings.packing.merge != "never"
@@ -206,6 +209,11 @@ def run_print(args, ctx) -> int:
         job = printing.create_job(ready, printer=printer.name, template=template, actor=ctx.operator,
                                   skip_excluded=True, courier=args.courier, merge=merge)
     print(tr("queued job #{j} ({n} labels)", "已加入任务 #{j}（{n} 张）", j=job.id, n=job.total), file=sys.stderr)
+    pick = None if args.reprint else queue_pick_list_for(job, ctx.settings, ctx.operator)
+    if pick is not None:  # the wave's pick list, printed before its labels when this dadan drives both
+        print(queued_text(pick), file=sys.stderr)
+        if printing.lease_holder(pick.printer) is None:
+            _print_in_foreground(ctx, pick.id)
     if not args.wait and printing.lease_holder(printer.name) is not None:
         print(tr("the dadan driving '{p}' will print it", "正在驱动 '{p}' 的 dadan 会打印它", p=printer.name))
         return 0

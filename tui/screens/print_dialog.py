@@ -284,9 +284,23 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
                 job = printing.create_reprint_job(ids, reason=reason, printer=self.printer,
                                                   template=self.template, actor=self.actor, courier=self.courier)
             else:
-                job = printing.create_job(ids, printer=self.printer, template=self.template, actor=self.actor,
-                                          skip_excluded=True, courier=self.courier, merge=self.merge)
+                from dadan.core.packing.wave_print import check_pick_list_printer
+
+                check_pick_list_printer(self.ctx.settings)  # an unknown pick list printer: nothing is queued
+                job = printing.create_job(ids, printer=self.printer, template=self.template,
+                                          actor=self.actor, skip_excluded=True, courier=self.courier,
+                                          merge=self.merge)
+                self._pick_list(job)
         self.app.call_from_thread(self._started, job.id)
+
+    def _pick_list(self, job) -> None:
+        """The wave's pick list on ``[packing] pick_list_printer`` (none when that is "")."""
+        from dadan.core.packing.wave_print import queue_pick_list_for, queued_text
+
+        pick = queue_pick_list_for(job, self.ctx.settings, self.actor)
+        if pick is not None:
+            self.app.call_from_thread(self.app.print_pool.wake, pick.printer)
+            self.app.call_from_thread(self.app.notify, queued_text(pick))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR and event.worker.group == "print-dialog":
