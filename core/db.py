@@ -211,6 +211,27 @@ def _m13_handovers(db: Database) -> None:
     db.execute(WAYBILL_PRINTED_INDEX.safe(True))  # CREATE INDEX IF NOT EXISTS
 
 
+def _m15_pack_before_print(db: Database) -> None:
+    """Packing before the label prints (``packing.on_packed = "print"``): a pack record may have
+    no waybill yet, names the parcel's first order (unique) and the print job of its label. SQLite
+    cannot make a column nullable in place: the table is rebuilt and its rows copied. A
+    database made by step 12 today has the new shape already."""
+    from dadan.core.packing.models import PackRecord
+
+    table = PackRecord._meta.table_name
+    if "order_id" in {c.name for c in db.get_columns(table)}:
+        return
+    old = f"{table}_before_15"
+    db.execute_sql(f'ALTER TABLE "{table}" RENAME TO "{old}"')
+    for idx in db.get_indexes(old):
+        if not idx.name.startswith("sqlite_"):
+            db.execute_sql(f'DROP INDEX "{idx.name}"')
+    db.create_tables([PackRecord])
+    cols = '"id", "waybill_id", "waybill_code", "order_sns", "actor", "packed_at", "items", "overrides"'
+    db.execute_sql(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "{old}"')
+    db.execute_sql(f'DROP TABLE "{old}"')
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -226,6 +247,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (11, "stock demand's short rows indexed", _m11_stock_short_rows),
     (12, "pack checks", _m12_pack_checks),
     (13, "courier handovers", _m13_handovers),
+    (15, "pack records before the label prints", _m15_pack_before_print),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
