@@ -81,13 +81,18 @@ def test_the_last_scan_packs_and_queues_exactly_one_label(pb, tmp_path):
 
 
 def test_a_wrong_item_alarms_and_queues_nothing(pb):
+    from dadan.core.orders.upsert import upsert_orders
+
+    upsert_orders(pb["c"].shop_id, [rec("261120-D", [("C3", 1)])], source="api")  # another unnumbered order
     numbered([pb["c"].id])
     check = started("261120-C")
     pack_check.scan(check, f"2*{BARCODES['B07']}", actor="p", on_packed="print", **TO)
     before = dump()
-    for code, kind in ((BARCODES["Z9"], "wrong"), (BARCODES["B07"], "extra"), (BARCODES["C3"], "other_parcel")):
+    for code, kind in ((BARCODES["Z9"], "wrong"), (BARCODES["B07"], "extra"), (BARCODES["C3"], "other_parcel"),
+                       ("261120-A", "other_parcel"), (pb["w2"].code, "other_parcel"), ("261120-D", "other_parcel")):
         out = pack_check.scan(check, code, actor="p", on_packed="print", **TO)
         assert out.alarm and out.kind == kind and not out.job
+    assert "ANOTHER ORDER" in out.message
     assert dump() == before and jobs() == [] and not check.packed
     assert pack_check.scan(check, BARCODES["A12"], actor="p", on_packed="print", **TO).kind == "packed"
 

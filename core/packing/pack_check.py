@@ -370,7 +370,12 @@ def scan(check: PackCheck, text: str, *, actor: str, on_packed: str = "nothing",
                 "ITEM OF ANOTHER PARCEL: {c} belongs to parcel {w} (order {sn}), not {me}",
                 "其他包裹的商品：{c} 属于包裹 {w}（订单 {sn}），不是 {me}", c=code, w=other[0], sn=other[1],
                 me=check.name), code, qty)
-        w, _slip = _find_parcel(code)
+        w, slip = _find_parcel(code)
+        if w is None and slip is not None:
+            return PackOutcome(False, "other_parcel", tr(
+                "ANOTHER ORDER: {c} is the slip of order {sn}; finish {me} first (Esc abandons it)",
+                "其他订单：{c} 是订单 {sn} 的发货单；请先验完 {me}（Esc 放弃）", c=code, sn=slip.order_sn, me=check.name),
+                code, qty)
         if w is not None:
             return PackOutcome(False, "other_parcel", tr(
                 "ANOTHER PARCEL: {c} is parcel {w}; finish {me} first (Esc abandons it)",
