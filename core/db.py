@@ -240,6 +240,27 @@ def _m15_wave_pick_lists(db: Database) -> None:
                        f'INTEGER REFERENCES "{table}" ("id") ON DELETE SET NULL')
 
 
+def _m16_pack_before_print(db: Database) -> None:
+    """Packing before the label prints (``packing.on_packed = "print"``): a pack record may have
+    no waybill yet, names the parcel's first order (unique) and the print job of its label. SQLite
+    cannot make a column nullable in place: the table is rebuilt and its rows copied. A
+    database made by step 12 today has the new shape already."""
+    from dadan.core.packing.models import PackRecord
+
+    table = PackRecord._meta.table_name
+    if "order_id" in {c.name for c in db.get_columns(table)}:
+        return
+    old = f"{table}_before_16"
+    db.execute_sql(f'ALTER TABLE "{table}" RENAME TO "{old}"')
+    for idx in db.get_indexes(old):
+        if not idx.name.startswith("sqlite_"):
+            db.execute_sql(f'DROP INDEX "{idx.name}"')
+    db.create_tables([PackRecord])
+    cols = '"id", "waybill_id", "waybill_code", "order_sns", "actor", "packed_at", "items", "overrides"'
+    db.execute_sql(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "{old}"')
+    db.execute_sql(f'DROP TABLE "{old}"')
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -257,6 +278,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (13, "courier handovers", _m13_handovers),
     (14, "merged and split parcels", _m14_merge_and_split),
     (15, "wave pick lists", _m15_wave_pick_lists),
+    (16, "pack records before the label prints", _m16_pack_before_print),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

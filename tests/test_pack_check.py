@@ -145,5 +145,6 @@ def test_parcels_that_cannot_be_checked_say_why(pb):
 def test_the_setting_is_checked():
     assert parse_settings("").packing.on_packed == "nothing"
     assert parse_settings('[packing]\non_packed = "ship"\n').packing.on_packed == "ship"
+    assert parse_settings('[packing]\non_packed = "print"\n').packing.on_packed == "print"
     with pytest.raises(ConfigError):
-        parse_settings('[packing]\non_packed = "print"\n')
+        parse_settings('[packing]\non_packed = "fly"\n')

@@ -22,6 +22,20 @@ unique per parcel.
 :func:`override` counts an item without a barcode (or whose barcode will not scan) on a
 supervisor's word: a reason is required, and the override is audited at once and kept in the
 pack record.
+
+Scan first, print after (``packing.on_packed = "print"``, passed to :func:`start`): at a bench
+that packs before the courier label exists, the packing slip's order number of an order with NO
+numbered parcel starts a check over that order's lines — or, when the order is already in an
+open parcel without a number (a ``pending`` :class:`~dadan.core.models.Waybill`, perhaps merged),
+over every order of that parcel. Refused: a blocked order, a shipped one, one packed already,
+one waiting in a print job, one printed without a parcel to scan (an order printed with a live
+parcel takes the normal path: its waybill is checked). Such a check has no waybill yet
+(``waybill_id`` None, :attr:`PackCheck.print_after`). Its last item, in one transaction,
+records the pack (keyed by the first order, :class:`~dadan.core.packing.models.PackRecord`) and
+queues the parcel's label with :func:`dadan.core.printing.queue.create_job` on the printer and
+template the caller names (the screen: the default printer's); the print worker takes the
+number, never this module. When the job is refused (:class:`~dadan.core.printing.plan.PrintRefused`:
+no courier account, ...), nothing is recorded and the last scan is an alarm with the reason.
 """
 
 from __future__ import annotations
@@ -43,9 +57,9 @@ from dadan.core.packing.models import PackRecord
 from dadan.core.shipping.scan import normalise
 from dadan.core.waybills.parcels import NUMBERED, by_code, orders_of, parcels_by_order
 
-ON_PACKED = ("nothing", "ship")
+ON_PACKED = ("nothing", "ship", "print")
 ALARMS = ("wrong", "extra", "other_parcel", "unknown", "blocked", "already_packed", "not_open", "no_parcel",
-          "zero", "no_reason", "empty")
+          "zero", "no_reason", "empty", "not_printed")
 
 
 def parse_scan(text: str) -> tuple[int | None, str]:
@@ -74,15 +88,33 @@ class Line:
 
 @dataclass
 class PackCheck:
-    """A parcel being checked: its lines and what was scanned (in memory until packed)."""
+    """A parcel being checked: its lines and what was scanned (in memory until packed). Packed
+    before its label prints (:attr:`print_after`), it has no waybill yet: ``waybill_id`` is None,
+    ``parcel_id`` its open parcel without a number (if any), and ``print_job`` the job that
+    prints its label once packed."""
 
-    waybill_id: int
+    waybill_id: int | None
     waybill_code: str
     wp_code: str
     orders: list[tuple[int, str]]  # (order id, order_sn)
     lines: list[Line]
     overrides: list[dict] = field(default_factory=list)
     packed: bool = False
+    print_after: bool = False
+    parcel_id: int | None = None
+    print_job: int | None = None
+
+    @property
+    def name(self) -> str:
+        """What the bench calls this parcel: its waybill number, else its orders."""
+        if self.waybill_code:
+            return self.waybill_code
+        return tr("order {o}", "订单 {o}", o="+".join(self.order_sns()) or "?")
+
+    @property
+    def target(self) -> str:
+        """The audit target."""
+        return f"waybill:{self.waybill_code}" if self.waybill_code else f"order:{'+'.join(self.order_sns())}"
 
     def line(self, key: str) -> Line | None:
         return next((ln for ln in self.lines if ln.key == key), None)
@@ -114,6 +146,7 @@ class PackOutcome:
     code: str = ""
     qty: int = 0
     shipped: int = 0  # orders whose shipment was confirmed on packing
+    job: int = 0  # packed before printing: the print job queued for its label
 
     @property
     def alarm(self) -> bool:
@@ -122,8 +155,12 @@ class PackOutcome:
 
 
 def _packed_note(rec: PackRecord) -> str:
-    return tr("parcel {w} was packed already by {a} at {t} UTC", "包裹 {w} 已于 {t} UTC 由 {a} 验货",
-              w=rec.waybill_code, a=rec.actor or "?", t=rec.packed_at.strftime("%m-%d %H:%M") if rec.packed_at else "?")
+    what = rec.waybill_code or tr("order {o}", "订单 {o}", o=rec.order_sns.replace(" ", "+"))
+    note = tr("parcel {w} was packed already by {a} at {t} UTC", "包裹 {w} 已于 {t} UTC 由 {a} 验货",
+              w=what, a=rec.actor or "?", t=rec.packed_at.strftime("%m-%d %H:%M") if rec.packed_at else "?")
+    if rec.print_job:
+        note += tr(" (label in print job #{j})", "（面单在打印任务 #{j}）", j=rec.print_job)
+    return note
 
 
 def _find_parcel(code: str) -> tuple[Waybill | None, Order | None]:
@@ -144,7 +181,7 @@ def _find_parcel(code: str) -> tuple[Waybill | None, Order | None]:
 
 def _refusal(w: Waybill) -> PackOutcome | None:
     """Why this parcel cannot be checked now, or None."""
-    rec = PackRecord.get_or_none(PackRecord.waybill == w.id)
+    rec = PackRecord.get_or_none(PackRecord.waybill == w.id) or _order_record([o.id for o in orders_of(w.id)])
     if rec is not None:
         return PackOutcome(False, "already_packed", tr("ALREADY PACKED: ", "已验货：") + _packed_note(rec), w.code)
     if w.state not in NUMBERED:
@@ -191,11 +228,78 @@ def _lines(order_ids: list[int]) -> list[Line]:
     return list(lines.values())
 
 
-def start(code: str) -> tuple[PackCheck | None, PackOutcome]:
+def _order_record(order_ids: list[int]) -> PackRecord | None:
+    """The pack record made before printing for one of these orders, if any."""
+    return PackRecord.select().where(PackRecord.order.in_(order_ids)).first() if order_ids else None
+
+
+def _print_after_refusal(orders: list[Order], parcel: Waybill | None) -> PackOutcome | None:
+    """Why these orders (one parcel without a number) cannot be packed before printing, or None."""
+    from dadan.core.printing.plan import queued_in
+
+    rec = (PackRecord.get_or_none(PackRecord.waybill == parcel.id) if parcel is not None else None) or \
+        _order_record([o.id for o in orders])
+    name = "+".join(o.order_sn for o in orders)
+    if rec is not None:
+        return PackOutcome(False, "already_packed", tr("ALREADY PACKED: ", "已验货：") + _packed_note(rec), name)
+    for o in orders:
+        why = blocked_reason(o)
+        if why:
+            return PackOutcome(False, "blocked", tr("DO NOT PACK {sn}: {why}", "禁止打包 {sn}：{why}", sn=o.order_sn,
+                                                    why=why), name)
+        if o.state in ("shipped", "confirmed") or o.order_status in (2, 3):
+            return PackOutcome(False, "not_open", tr("NOT PACKABLE: order {sn} was shipped already",
+                                                     "不能验货：订单 {sn} 已经发货", sn=o.order_sn), name)
+        if o.print_count > 0:
+            return PackOutcome(False, "no_parcel", tr(
+                "NO PARCEL: order {sn} was printed without a parcel to scan; pack it by its waybill",
+                "没有包裹：订单 {sn} 已打印但没有可扫描的包裹；请扫描其面单验货", sn=o.order_sn), name)
+    queued = queued_in([o.id for o in orders])
+    if queued:
+        oid, jid = next(iter(queued.items()))
+        sn = next(o.order_sn for o in orders if o.id == oid)
+        return PackOutcome(False, "not_open", tr(
+            "NOT PACKABLE YET: order {sn} is waiting in print job #{j}; pack it by its waybill once printed",
+            "暂不能验货：订单 {sn} 仍在打印任务 #{j} 中等待；打印后请扫描面单验货", sn=sn, j=jid), name)
+    return None
+
+
+def _start_print_after(slip: Order) -> tuple[PackCheck | None, PackOutcome]:
+    """Scan first, print after: a check over the slip's order (or its open parcel's orders),
+    which has no number yet."""
+    found = parcels_by_order([slip.id], ("pending",)).get(slip.id, [])
+    parcel = found[-1] if found else None
+    orders = orders_of(parcel.id) if parcel is not None else [slip]
+    refusal = _print_after_refusal(orders, parcel)
+    if refusal is not None:
+        return None, refusal
+    check = PackCheck(None, "", parcel.wp_code if parcel is not None else "", [(o.id, o.order_sn) for o in orders],
+                      _lines([o.id for o in orders]), print_after=True,
+                      parcel_id=parcel.id if parcel is not None else None)
+    if not check.lines:
+        return None, PackOutcome(False, "empty", tr("{w} lists no items to check", "{w} 没有可验的商品",
+                                                    w=check.name), slip.order_sn)
+    return check, PackOutcome(True, "started", tr(
+        "{w} (label prints on the last scan): scan its {n} item(s)", "{w}（最后一件扫完即打印面单）：请扫描 {n} 件商品",
+        w=check.name, n=check.expected), slip.order_sn)
+
+
+def _check_on_packed(on_packed: str) -> None:
+    if on_packed not in ON_PACKED:
+        raise DadanError(tr("packing.on_packed must be one of {c}", "packing.on_packed 必须是 {c} 之一",
+                            c=", ".join(ON_PACKED)))
+
+
+def start(code: str, *, on_packed: str = "nothing") -> tuple[PackCheck | None, PackOutcome]:
     """Begin checking the parcel a scanned waybill number or packing slip names; (None, the
-    refusal) when it cannot be checked. Reads only."""
+    refusal) when it cannot be checked. With ``on_packed = "print"`` a packing slip of an order
+    without a numbered parcel starts a check before printing (:func:`_start_print_after`). Reads
+    only."""
+    _check_on_packed(on_packed)
     code = normalise(code)
     w, slip = _find_parcel(code)
+    if on_packed == "print" and slip is not None and (w is None or w.state not in NUMBERED):
+        return _start_print_after(slip)
     if w is None:
         if slip is not None:
             return None, PackOutcome(False, "no_parcel", tr("NO PARCEL: order {sn} has no printed parcel",
@@ -238,17 +342,18 @@ def _other_parcel(check: PackCheck, key: str) -> tuple[str, str] | None:
         f'JOIN "order_item" i ON i."order_id" = o."id" '
         f'WHERE w."state" IN (?, ?) AND w."id" != ? AND {LINE_CODE_SQL} = ? '
         f'AND NOT EXISTS (SELECT 1 FROM "pack_record" p WHERE p."waybill_id" = w."id") '
-        f'ORDER BY w."id" LIMIT 1', (*NUMBERED, check.waybill_id, key)).fetchone()
+        f'ORDER BY w."id" LIMIT 1', (*NUMBERED, check.waybill_id or 0, key)).fetchone()
     return (row[0], row[1]) if row else None
 
 
-def scan(check: PackCheck, text: str, *, actor: str, on_packed: str = "nothing") -> PackOutcome:
+def scan(check: PackCheck, text: str, *, actor: str, on_packed: str = "nothing", printer: str = "",
+         template: str = "") -> PackOutcome:
     """One scan while ``check`` is open: counts the item (or ``12*code``: 12), or refuses with
     an alarm and changes nothing; the last item packs the parcel (:func:`finish`)."""
     qty, code = parse_scan(text)
     if check.packed:
         return PackOutcome(False, "already_packed", tr("ALREADY PACKED: parcel {w}", "已验货：包裹 {w}",
-                                                       w=check.waybill_code), code)
+                                                       w=check.name), code)
     if not code:
         return PackOutcome(False, "unknown", tr("nothing scanned", "没有扫到内容"), code)
     if qty == 0:
@@ -256,7 +361,7 @@ def scan(check: PackCheck, text: str, *, actor: str, on_packed: str = "nothing")
     qty = qty or 1
     if qty == 1 and code in (check.waybill_code, *check.order_sns()):
         return PackOutcome(True, "same", tr("Parcel {w} is being checked: scan its items",
-                                            "正在验包裹 {w}：请扫描商品", w=check.waybill_code), code)
+                                            "正在验包裹 {w}：请扫描商品", w=check.name), code)
     line, key = _match(check, code)
     if line is None:
         other = _other_parcel(check, key) if key else None
@@ -264,22 +369,27 @@ def scan(check: PackCheck, text: str, *, actor: str, on_packed: str = "nothing")
             return PackOutcome(False, "other_parcel", tr(
                 "ITEM OF ANOTHER PARCEL: {c} belongs to parcel {w} (order {sn}), not {me}",
                 "其他包裹的商品：{c} 属于包裹 {w}（订单 {sn}），不是 {me}", c=code, w=other[0], sn=other[1],
-                me=check.waybill_code), code, qty)
-        w, _slip = _find_parcel(code)
+                me=check.name), code, qty)
+        w, slip = _find_parcel(code)
+        if w is None and slip is not None:
+            return PackOutcome(False, "other_parcel", tr(
+                "ANOTHER ORDER: {c} is the slip of order {sn}; finish {me} first (Esc abandons it)",
+                "其他订单：{c} 是订单 {sn} 的发货单；请先验完 {me}（Esc 放弃）", c=code, sn=slip.order_sn, me=check.name),
+                code, qty)
         if w is not None:
             return PackOutcome(False, "other_parcel", tr(
                 "ANOTHER PARCEL: {c} is parcel {w}; finish {me} first (Esc abandons it)",
-                "其他包裹：{c} 是包裹 {w}；请先验完 {me}（Esc 放弃）", c=code, w=w.code or w.id, me=check.waybill_code),
+                "其他包裹：{c} 是包裹 {w}；请先验完 {me}（Esc 放弃）", c=code, w=w.code or w.id, me=check.name),
                 code, qty)
         return PackOutcome(False, "wrong", tr("WRONG ITEM: {c} is not in parcel {me}", "错误商品：{c} 不在包裹 {me} 中",
-                                              c=code, me=check.waybill_code), code, qty)
+                                              c=code, me=check.name), code, qty)
     if line.scanned + qty > line.expected:
         return PackOutcome(False, "extra", tr(
             "EXTRA ITEM: {c} — {e} expected, {s} scanned already", "多出商品：{c} — 应有 {e} 件，已扫 {s} 件",
             c=line.code, e=line.expected, s=line.scanned), line.code, qty)
     line.scanned += qty
     if check.complete:
-        done = finish(check, actor=actor, on_packed=on_packed)
+        done = finish(check, actor=actor, on_packed=on_packed, printer=printer, template=template)
         if not done.ok:
             line.scanned -= qty  # nothing changes
         return done
@@ -289,7 +399,7 @@ def scan(check: PackCheck, text: str, *, actor: str, on_packed: str = "nothing")
 
 
 def override(check: PackCheck, code: str, reason: str, *, actor: str, qty: int = 1,
-             on_packed: str = "nothing") -> PackOutcome:
+             on_packed: str = "nothing", printer: str = "", template: str = "") -> PackOutcome:
     """A supervisor counts ``qty`` of the line ``code`` (its merchant code, as listed) without a
     scan, for ``reason`` (required): audited at once, kept in the pack record; the last item
     packs the parcel. An extra or unknown line is refused, nothing changed."""
@@ -300,19 +410,19 @@ def override(check: PackCheck, code: str, reason: str, *, actor: str, qty: int =
     line = check.line(key) or next((ln for ln in check.lines if ln.code == code), None)
     if line is None:
         return PackOutcome(False, "wrong", tr("WRONG ITEM: {c} is not in parcel {me}", "错误商品：{c} 不在包裹 {me} 中",
-                                              c=code, me=check.waybill_code), code, qty)
+                                              c=code, me=check.name), code, qty)
     if qty <= 0 or line.scanned + qty > line.expected:
         return PackOutcome(False, "extra", tr(
             "EXTRA ITEM: {c} — {e} expected, {s} scanned already", "多出商品：{c} — 应有 {e} 件，已扫 {s} 件",
             c=line.code, e=line.expected, s=line.scanned), line.code, qty)
     with write():
-        audit.record("pack_override", actor=actor, target=f"waybill:{check.waybill_code}", reason=reason,
+        audit.record("pack_override", actor=actor, target=check.target, reason=reason,
                      order_id=check.orders[0][0] if check.orders else None,
                      detail={"code": line.code, "qty": qty, "orders": check.order_sns()})
     check.overrides.append({"code": line.code, "qty": qty, "reason": reason, "actor": actor})
     line.scanned += qty
     if check.complete:
-        done = finish(check, actor=actor, on_packed=on_packed)
+        done = finish(check, actor=actor, on_packed=on_packed, printer=printer, template=template)
         if not done.ok:
             line.scanned -= qty
             check.overrides.pop()
@@ -321,23 +431,71 @@ def override(check: PackCheck, code: str, reason: str, *, actor: str, qty: int =
                                            c=line.code, s=line.scanned, e=line.expected, r=reason), line.code, qty)
 
 
-def finish(check: PackCheck, *, actor: str, on_packed: str = "nothing") -> PackOutcome:
+def _finish_print_after(check: PackCheck, *, actor: str, printer: str, template: str) -> PackOutcome:
+    """Packed before printing, in one transaction: the record (keyed by the first order) and the
+    label's print job (:func:`dadan.core.printing.queue.create_job`, which may refuse: then
+    nothing is written)."""
+    from dadan.core.models import PrintItem
+    from dadan.core.printing.plan import PrintRefused
+    from dadan.core.printing.queue import create_job
+    from dadan.printers.errors import TemplateError
+
+    if not printer or not template:
+        return PackOutcome(False, "not_printed", tr("NOT PACKED: no printer to print its label on",
+                                                    "未验货：没有可打印面单的打印机"), check.name)
+    ids = [i for i, _sn in check.orders]
+    with write():
+        orders = sorted((Order.get_or_none(Order.id == i) for i in ids), key=lambda o: o.id if o else 0)
+        if any(o is None for o in orders):
+            return PackOutcome(False, "not_open", tr("{w} is gone", "{w} 已不存在", w=check.name), check.name)
+        parcel = Waybill.get_or_none(Waybill.id == check.parcel_id) if check.parcel_id else None
+        if parcel is not None and parcel.state != "pending":
+            return PackOutcome(False, "not_open", tr(
+                "NOT PACKED: its parcel changed meanwhile ({s}): scan it again", "未验货：包裹已变化（{s}）：请重新扫描",
+                s=parcel.state), check.name)
+        refusal = _print_after_refusal(orders, parcel)
+        if refusal is not None:
+            return refusal
+        try:
+            job = create_job(ids, printer=printer, template=template, actor=actor)
+        except (PrintRefused, TemplateError) as exc:
+            return PackOutcome(False, "not_printed", tr(
+                "NOT PACKED: its label cannot print: {why}", "未验货：面单无法打印：{why}", why=exc.message), check.name)
+        made = {w for (w,) in PrintItem.select(PrintItem.waybill).where(PrintItem.job == job.id).tuples() if w}
+        items = [{"code": ln.code, "qty": ln.scanned} for ln in check.lines]
+        PackRecord.create(waybill=next(iter(made)) if len(made) == 1 else None, order=orders[0].id, waybill_code="",
+                          order_sns=" ".join(o.order_sn for o in orders), actor=actor, packed_at=utcnow(),
+                          items=json.dumps(items, ensure_ascii=False), print_job=job.id,
+                          overrides=json.dumps(check.overrides, ensure_ascii=False) if check.overrides else "")
+        audit.record("pack", actor=actor, target=check.target, order_id=orders[0].id,
+                     detail={"orders": [o.order_sn for o in orders], "items": sum(i["qty"] for i in items),
+                             "overrides": len(check.overrides), "print_job": job.id, "printer": printer})
+    check.packed, check.print_job = True, job.id
+    return PackOutcome(True, "packed", tr("✔ PACKED {w} · {n} item(s) · label queued in job #{j}",
+                                          "✔ 已验货 {w} · {n} 件 · 面单已排入打印任务 #{j}", w=check.name,
+                                          n=check.scanned, j=job.id), check.name, job=job.id)
+
+
+def finish(check: PackCheck, *, actor: str, on_packed: str = "nothing", printer: str = "",
+           template: str = "") -> PackOutcome:
     """The parcel is complete: packed, in one transaction (record, audit, and with ``on_packed
     = "ship"`` its shipments queued with the waybill's number). Refused, nothing written, when
-    it was packed meanwhile, left its printed state or an order became blocked."""
+    it was packed meanwhile, left its printed state or an order became blocked. A check begun
+    before printing (:attr:`PackCheck.print_after`) queues its label on ``printer`` with
+    ``template`` instead (:func:`_finish_print_after`)."""
     from dadan.core.waybills.shipping import ship_parcel
 
-    if on_packed not in ON_PACKED:
-        raise DadanError(tr("packing.on_packed must be one of {c}", "packing.on_packed 必须是 {c} 之一",
-                            c=", ".join(ON_PACKED)))
+    _check_on_packed(on_packed)
     if not check.complete:
         return PackOutcome(False, "not_open", tr("{n} item(s) still missing", "还缺 {n} 件",
-                                                 n=check.expected - check.scanned), check.waybill_code)
+                                                 n=check.expected - check.scanned), check.name)
+    if check.print_after:
+        return _finish_print_after(check, actor=actor, printer=printer, template=template)
     shipped, notes = 0, []
     with write():
         w = Waybill.get_or_none(Waybill.id == check.waybill_id)
         refusal = _refusal(w) if w is not None else PackOutcome(False, "not_open", tr(
-            "parcel {w} is gone", "包裹 {w} 已不存在", w=check.waybill_code), check.waybill_code)
+            "parcel {w} is gone", "包裹 {w} 已不存在", w=check.name), check.waybill_code)
         if refusal is not None:
             return refusal
         orders = orders_of(w.id)

@@ -7,7 +7,12 @@ extra item, an item or a waybill of another parcel, and a blocked order are a lo
 reversed red banner with crosses and words, and the bell) and change nothing. The last item
 packs the parcel (:mod:`dadan.core.packing.pack_check`), and with the setting
 ``packing.on_packed = "ship"`` confirms its shipment. F2: a supervisor's override for an item
-without a barcode (asks for the reason; audited). Esc abandons the parcel being checked
+without a barcode (asks for the reason; audited). With ``packing.on_packed = "print"`` ("scan
+first, print after") the packing slip of an order that has no number yet starts the check too
+(its parcel shows "label prints on the last scan"); the last item records the pack and queues
+the parcel's waybill label on the default printer with its template (``[[printers]]``,
+``default_printer``), wakes the printer's worker, and the banner says "label queued in job #N";
+a label the queue refuses (no courier account ...) is an alarm and nothing is packed. Esc abandons the parcel being checked
 (nothing was recorded), and Esc again leaves.
 
 Scans are handled one after another in the order they were scanned, by one thread worker that
@@ -131,26 +136,38 @@ class PackScreen(DeskScreen):
         from dadan.core.packing import pack_check
 
         on_packed = self.ctx.settings.packing.on_packed
+        to = self._print_to() if on_packed == "print" else {}
         kind, *args = job
         if kind == "abandon":
             if self.check is not None:
-                code, self.check = self.check.waybill_code, None
+                code, self.check = self.check.name, None
                 self.app.call_from_thread(self._abandoned, code)
             return
         if kind == "override":
             code, reason = args
             if self.check is None:
                 return
-            got = pack_check.override(self.check, code, reason, actor=self.actor, on_packed=on_packed)
+            got = pack_check.override(self.check, code, reason, actor=self.actor, on_packed=on_packed, **to)
         elif self.check is None:
-            check, got = pack_check.start(args[0])
+            check, got = pack_check.start(args[0], on_packed=on_packed)
             self.check = check
         else:
-            got = pack_check.scan(self.check, args[0], actor=self.actor, on_packed=on_packed)
+            got = pack_check.scan(self.check, args[0], actor=self.actor, on_packed=on_packed, **to)
         shown_check = self.check
         if got.kind == "packed":
             self.check = None  # the next scan starts the next parcel
-        self.app.call_from_thread(self._done, got, shown_check)
+        self.app.call_from_thread(self._done, got, shown_check, to.get("printer", ""))
+
+    def _print_to(self) -> dict:
+        """The printer and template a label printed on the last scan goes to: the default
+        printer's (as the print dialog starts); none when the setting names no such printer."""
+        from dadan.core.errors import ConfigError
+
+        try:
+            p = self.ctx.settings.printer()
+        except ConfigError:
+            return {"printer": "", "template": ""}
+        return {"printer": p.name, "template": p.template}
 
     def _abandoned(self, code: str) -> None:
         self.view = None
@@ -159,8 +176,10 @@ class PackScreen(DeskScreen):
         self._banner("info", tr("Parcel {w} abandoned: nothing was recorded. Scan the next parcel",
                                 "已放弃包裹 {w}：未记录任何内容。请扫描下一个包裹", w=code), bell=False)
 
-    def _done(self, got, check) -> None:
+    def _done(self, got, check, printer: str = "") -> None:
         self.outcomes.append(got)
+        if got.job and printer:
+            self.app.print_pool.wake(printer)  # the printer's worker takes the number and prints
         if check is not None:
             self.view = check  # the parcel being checked, or the one just packed
         self._show_parcel()
@@ -187,8 +206,14 @@ class PackScreen(DeskScreen):
             return
         state = tr("PACKED", "已验货") if v.packed else tr("checking", "验货中")
         sns = " ".join(v.order_sns())
-        label.update(shown(crop(tr("Parcel {w} · {c} · {s} · order(s) {o}", "包裹 {w} · {c} · {s} · 订单 {o}",
-                                   w=v.waybill_code, c=v.wp_code, s=state, o=sns), max(20, self.size.width - 2))))
+        if v.print_after:
+            text = tr("Order(s) {o} · no number yet: {p} · {s}", "订单 {o} · 尚无单号：{p} · {s}",
+                      s=state, o=sns, p=tr("label in job #{j}", "面单在任务 #{j}", j=v.print_job) if v.print_job
+                      else tr("label prints on the last scan", "最后一件扫完即打印面单"))
+        else:
+            text = tr("Parcel {w} · {c} · {s} · order(s) {o}", "包裹 {w} · {c} · {s} · 订单 {o}",
+                      w=v.waybill_code, c=v.wp_code, s=state, o=sns)
+        label.update(shown(crop(text, max(20, self.size.width - 2))))
 
     def _table(self) -> None:
         t = self.query_one(DataTable)
@@ -216,7 +241,10 @@ class PackScreen(DeskScreen):
             return tr("1 scan per item · 12*code counts 12 · F2: supervisor override",
                       "每件扫一次 · 12*条码 计 12 件 · F2：主管手工确认")
         if v.packed:
-            return tr("✔ Packed: {n} item(s), nothing missing", "✔ 已验货：{n} 件，无缺件", n=f"{v.scanned:,}")
+            done = tr("✔ Packed: {n} item(s), nothing missing", "✔ 已验货：{n} 件，无缺件", n=f"{v.scanned:,}")
+            if v.print_job:
+                done += tr(" · label queued in job #{j}", " · 面单已排入打印任务 #{j}", j=v.print_job)
+            return visible(crop(done, max(20, self.size.width - 2)))
         missing = v.missing()
         text = tr("Missing {m} of {e}: ", "还缺 {m}/{e} 件：", m=f"{v.expected - v.scanned:,}", e=f"{v.expected:,}")
         text += ", ".join(f"{ln.code} ×{ln.missing:,}" for ln in missing)
