@@ -141,20 +141,37 @@ def test_split_refusals_and_undo(senv):
         split.unsplit(o.id, actor="t")
 
 
-def test_dadan_split_cli(senv, capsys):
-    from dadan.tui.cli import main
+def test_dadan_split_from_the_command_line(senv, tmp_path):
+    from tests.test_waybills_cli import dadan
 
     o = two_line_order()
-    code = main(["--config", str(senv.paths.config_dir / "config.toml"), "split", o.order_sn, "--parcel", "#1"]) \
-        if False else None  # the CLI is exercised through its command function below
-    assert code is None
-    from types import SimpleNamespace
+    code = o.items.order_by(OrderItem.position)[0].outer_id
+    close_database()  # the command is another process
+    rc, out, err = dadan(tmp_path, "split", o.order_sn, "--parcel", f"{code.lower()}")
+    assert rc == 0 and "2 parcels" in out and "pending" in out, err
+    rc, out, err = dadan(tmp_path, "split", o.order_sn, "--parcel", "#9")
+    assert rc != 0 and "has no line #9" in err and len(err.strip().splitlines()) == 1
+    rc, out, err = dadan(tmp_path, "split", o.order_sn, "--undo")
+    assert rc == 0 and "split undone (2 parcels closed)" in out
+    rc, out, err = dadan(tmp_path, "split", o.order_sn)
+    assert rc == 0 and "is not split" in out
 
-    from dadan.tui.commands.split import run_split
 
-    ctx = SimpleNamespace(open_db=lambda: None, operator="cli")
-    assert run_split(SimpleNamespace(order_sn=o.order_sn, parcel=["#1"], courier=None, undo=False), ctx) == 0
-    out = capsys.readouterr().out
-    assert "2 parcels" in out and "pending" in out
-    assert run_split(SimpleNamespace(order_sn=o.order_sn, parcel=[], courier=None, undo=True), ctx) == 0
-    assert "split undone" in capsys.readouterr().out
+def test_the_pack_check_of_a_split_parcel_expects_only_its_part(senv):
+    from dadan.core.packing import pack_check
+
+    o = two_line_order()
+    lines = list(o.items.order_by(OrderItem.position))
+    first, second = split.split_order(o.id, split.parse_parcels(o, ["#1"]), actor="packer")
+    with FakeTsplPrinter() as printer:
+        run(senv, printer, printing.create_job([o.id], printer="lbl", template=TEMPLATE).id)
+    second = Waybill.get_by_id(second.id)
+    check, out = pack_check.start(second.code)
+    assert out.ok and check.expected == sum(it.goods_count for it in lines[1:])
+    own = (lines[0].outer_id or lines[0].sku_id)
+    if all((it.outer_id or it.sku_id) != own for it in lines[1:]):  # the first parcel's item is not in this one
+        got = pack_check.scan(check, own, actor="packer")
+        assert not got.ok and got.alarm and check.scanned == 0
+    # the slip (order number) names the first parcel not packed yet
+    check1, out1 = pack_check.start(o.order_sn)
+    assert out1.ok and check1.waybill_id == first.id and check1.expected == lines[0].goods_count

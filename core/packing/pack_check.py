@@ -175,6 +175,10 @@ def _find_parcel(code: str) -> tuple[Waybill | None, Order | None]:
         if o is not None:
             found = parcels_by_order([o.id]).get(o.id, [])
             numbered = [w for w in found if w.state in NUMBERED]
+            if len(numbered) > 1:  # a split order's slip: its first parcel not packed yet
+                packed_ids = {r.waybill_id for r in PackRecord.select(PackRecord.waybill)
+                              .where(PackRecord.waybill.in_([w.id for w in numbered]))}
+                numbered = [w for w in numbered if w.id not in packed_ids][:1] or numbered
             return (numbered or found or [None])[-1], o
     return None, None
 
@@ -198,21 +202,25 @@ def _refusal(w: Waybill) -> PackOutcome | None:
     return None
 
 
-def _lines(order_ids: list[int]) -> list[Line]:
+def _lines(order_ids: list[int], waybill_id: int | None = None) -> list[Line]:
     """The parcel's lines, one per SKU, in the order lines' order, with the catalogue's names
-    and barcodes."""
+    and barcodes (a split order's parcel: only what it holds)."""
+    from dadan.core.waybills.split import contents
+
     lines: dict[str, Line] = {}
-    items = (OrderItem.select().where(OrderItem.order.in_(order_ids))
-             .order_by(OrderItem.order, OrderItem.position, OrderItem.id))
-    for it in items:
+    held = contents(waybill_id)
+    if held is None:
+        held = [(it, it.goods_count) for it in OrderItem.select().where(OrderItem.order.in_(order_ids))
+                .order_by(OrderItem.order, OrderItem.position, OrderItem.id)]
+    for it, qty in held:
         code = (it.outer_id or "").strip() or (it.sku_id or "").strip()
         key = code_key(code) if code else f"~{it.goods_name}"  # no code: only an override counts it
-        if it.goods_count <= 0:
+        if qty <= 0:
             continue
         ln = lines.get(key)
         if ln is None:
             ln = lines[key] = Line(key, code or "—", it.goods_name or "", it.goods_spec or "", 0)
-        ln.expected += it.goods_count
+        ln.expected += qty
     keys = [k for k in lines if not k.startswith("~")]
     if keys:
         goods = {g.code_key: g for g in Goods.select().where(Goods.code_key.in_(keys))}
@@ -314,7 +322,8 @@ def start(code: str, *, on_packed: str = "nothing") -> tuple[PackCheck | None, P
     if refusal is not None:
         return None, refusal
     orders = orders_of(w.id)
-    check = PackCheck(w.id, w.code, w.wp_code, [(o.id, o.order_sn) for o in orders], _lines([o.id for o in orders]))
+    check = PackCheck(w.id, w.code, w.wp_code, [(o.id, o.order_sn) for o in orders],
+                      _lines([o.id for o in orders], w.id))
     if not check.lines:
         return None, PackOutcome(False, "empty", tr("parcel {w} lists no items to check", "包裹 {w} 没有可验的商品",
                                                     w=w.code), w.code)
