@@ -169,7 +169,9 @@ class WaybillSettings:
 @dataclass
 class PackingSettings:
     """The packing bench: whether a waybill job merges one buyer's orders into one parcel
-    (``merge``: ``auto``, ``ask`` in the print dialog, or ``never``); the printer a wave's pick
+    (``merge``: ``auto``, ``ask`` in the print dialog, or ``never``); whether a new print job's
+    labels come in the walk order of their wave (``waves``: bins in turn, single-SKU parcels
+    together) or in the order of the screen; the printer a wave's pick
     list prints on first (``pick_list_printer``, an 80 mm printer's name; "" prints none); what a
     parcel found complete at the pack check does next (``on_packed``: ``nothing``, it is packed;
     ``ship``, its shipment is confirmed with its waybill number at once; ``print``, its waybill
@@ -178,6 +180,7 @@ class PackingSettings:
     (``confirm_on_handover``)."""
 
     merge: str = "ask"  # auto | ask | never
+    waves: bool = True  # a new print job's labels in pick-walk order (波次), not the screen's order
     pick_list_printer: str = ""
     on_packed: str = "nothing"  # nothing | ship | print
     confirm_on_handover: bool = False

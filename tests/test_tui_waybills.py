@@ -333,3 +333,41 @@ async def test_print_dialog_merge_line_at_80x24_in_chinese(tmp_path):
         app.push_screen(PrintDialog(ids))
         await wait_idle(pilot)
         assert "合单：4 单合为 2 个包裹（按 m 不合单）" in body(app) and "将打印：2 张" in body(app)
+
+
+async def test_split_from_the_order_detail_and_its_parcels_shown(tmp_path):
+    """``s`` on the order's detail splits it (the typed lines in the first parcel, the rest in a
+    second); the detail lists the parcels and what each holds; ``undo`` undoes it."""
+    from dadan.core.models import OrderItem
+    from dadan.core.waybills.split import split_parcels
+    from dadan.tui.screens.detail import DetailScreen
+
+    ctx = make_ctx(tmp_path, 80)
+    shop = Shop.select().first()
+    subscribe(shop, "ZTO", "Z01", 50)
+    multi = [o.id for o in Order.select().where(Order.order_status == 1, Order.exception_flags == 0,
+                                                 Order.print_count == 0) if o.items.count() >= 2]
+    oid = multi[0]
+    with write():
+        Order.update(tracking_number="", logistics_id=None).where(Order.id == oid).execute()
+    first = OrderItem.select().where(OrderItem.order == oid).order_by(OrderItem.position).first()
+    code = first.outer_id or first.sku_id
+    app = harness(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        app.push_screen(DetailScreen(oid))
+        await wait_idle(pilot)
+        await pilot.press("s")
+        await wait_idle(pilot)
+        await pilot.press(*f"{code}*{first.goods_count}", "enter")
+        await wait_idle(pilot)
+        parcels = split_parcels([oid])[oid]
+        assert len(parcels) == 2
+        text = str(app.screen.query_one("#detail-items").content)
+        assert "Parcels" in text and f"holds {code}×{first.goods_count}" in text and "no number yet" in text
+        await pilot.press("s")
+        await wait_idle(pilot)
+        await pilot.press(*"undo", "enter")
+        await wait_idle(pilot)
+        assert split_parcels([oid]) == {}
+        assert "closed" in str(app.screen.query_one("#detail-items").content)  # closed parcels stay listed

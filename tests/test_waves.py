@@ -309,3 +309,23 @@ def test_wave_command_errors(home, tmp_path, monkeypatch, capsys):
     (tmp_path / "afile").write_text("x")
     rc, _out, err = run(["wave", "--out", str(tmp_path / "afile" / "w.csv")], monkeypatch, capsys)
     assert rc != 0 and "is not a folder" in err and err.strip().count("\n") == 0
+
+
+def test_a_print_job_is_a_wave_its_labels_in_walk_order(tmp_path):
+    """``create_job(wave=True)`` (the desk's and ``dadan print``'s default, setting packing.waves)
+    queues the labels in the wave's walk order, each label's sequence its parcel's; without it,
+    in the order given."""
+    from dadan.core.models import PrintItem
+    from dadan.core.printing import queue as printing
+
+    ids = _small(tmp_path)
+    given = [ids[s] for s in ("S1", "S2", "S3", "S4", "S5", "S6")]
+    job = printing.create_job(given, printer="p", template="packing_80", wave=True)
+    items = list(PrintItem.select().where(PrintItem.job == job.id).order_by(PrintItem.seq))
+    wave = plan_wave(given)
+    assert [(it.seq, it.order_id) for it in items] == [(p.seq, p.order_ids[0]) for p in wave.parcels]
+    assert [Order.get_by_id(it.order_id).order_sn for it in items] == ["S3", "S2", "S5", "S4", "S6", "S1"]
+    printing.cancel_job(job.id)
+    plain = printing.create_job(given, printer="p", template="packing_80")
+    assert [it.order_id for it in PrintItem.select().where(PrintItem.job == plain.id).order_by(PrintItem.seq)] == given
+    close_database()

@@ -1,11 +1,24 @@
-"""One order's detail, read in one go: the order, its shop's name, items, tags, print history,
-ship confirmations, order events and audit events (newest first)."""
+"""One order's detail, read in one go: the order, its shop's name, items, tags, parcels (a merged
+parcel's other orders, a split order's parcels and what each holds), print history, ship
+confirmations, order events and audit events (newest first)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dadan.core.models import AuditEvent, Order, OrderEvent, OrderItem, OrderTag, PrintItem, PrintJob, Shipment, Tag
+from dadan.core.models import (
+    AuditEvent,
+    Order,
+    OrderEvent,
+    OrderItem,
+    OrderTag,
+    PrintItem,
+    PrintJob,
+    Shipment,
+    Tag,
+    Waybill,
+    WaybillOrder,
+)
 from dadan.core.orders.couriers import CourierBook
 
 PRINTS_SHOWN = 20
@@ -23,6 +36,28 @@ class OrderDetail:
     shipments: list[Shipment]  # newest first
     events: list[OrderEvent]  # newest first
     audit: list[AuditEvent]  # newest first
+    parcels: list["ParcelView"] | None = None  # oldest first
+
+
+@dataclass
+class ParcelView:
+    waybill: Waybill
+    mates: list[str]  # the other orders riding in it (merged: 合单)
+    holds: str  # a split order's parcel: what it holds ("A12×1 B07×2"); "" for all its lines
+
+
+def parcel_views(order_id: int) -> list[ParcelView]:
+    """The order's parcels, oldest first (recycled ones too, marked by their state)."""
+    from dadan.core.waybills.split import contents
+
+    out = []
+    for w in (Waybill.select().join(WaybillOrder, on=(WaybillOrder.waybill == Waybill.id))
+              .where(WaybillOrder.order == order_id).order_by(Waybill.id)):
+        mates = [o.order_sn for o in Order.select(Order.order_sn).join(WaybillOrder, on=(WaybillOrder.order == Order.id))
+                 .where((WaybillOrder.waybill == w.id) & (Order.id != order_id)).order_by(Order.id)]
+        held = contents(w.id) or []
+        out.append(ParcelView(w, mates, " ".join(f"{it.outer_id or it.sku_id or it.goods_name}×{q}" for it, q in held)))
+    return out
 
 
 def order_detail(order_id: int) -> OrderDetail:
@@ -41,4 +76,5 @@ def order_detail(order_id: int) -> OrderDetail:
                     .order_by(OrderEvent.at.desc(), OrderEvent.id.desc()).limit(EVENTS_SHOWN)),
         audit=list(AuditEvent.select().where(AuditEvent.order == o.id)
                    .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(EVENTS_SHOWN)),
+        parcels=parcel_views(o.id),
     )

@@ -62,6 +62,15 @@ def _labels(groups: Sequence[Sequence[Order]], numbers, parcel: dict[int, int | 
     return out
 
 
+def wave_order(groups: Sequence[Sequence[Order]]) -> list[list[Order]]:
+    """The parcels (each a list of orders) in the walk order of their wave: a picker passes
+    every shelf once (:func:`dadan.core.packing.waves.plan_parcels`)."""
+    from dadan.core.packing.waves import plan_parcels
+
+    by_lead = {g[0].id: list(g) for g in groups}
+    return [by_lead[p.order_ids[0]] for p in plan_parcels([[o.id for o in g] for g in groups]).parcels]
+
+
 def _insert_items(job: PrintJob, rows: list[dict]) -> None:
     for start in range(0, len(rows), 100):
         PrintItem.insert_many(rows[start:start + 100]).execute()
@@ -69,14 +78,15 @@ def _insert_items(job: PrintJob, rows: list[dict]) -> None:
 
 def create_job(order_ids: Sequence[int], *, printer: str, template: str, actor: str = "",
                kind: str = "label", skip_excluded: bool = False, courier: str | None = None,
-               merge: bool = False) -> PrintJob:
+               merge: bool = False, wave: bool = False) -> PrintJob:
     """Queue one label per parcel, in the given order (a parcel is one order, or one buyer's
     orders merged: ``merge``, :mod:`dadan.core.waybills.merge`). Orders already printed,
     blocked, already queued or (waybill templates) without a number that can be had are refused
     (:class:`PrintRefused`) unless ``skip_excluded``, which leaves them out; a template that does
     not load is refused (its TemplateError) before anything is queued. A waybill label's parcel
     (with the request id its number will be taken with) is committed with the job, before
-    anything prints; ``courier`` (a wp_code) overrides each shop's default courier."""
+    anything prints; ``courier`` (a wp_code) overrides each shop's default courier. ``wave``: the
+    parcels in pick-walk order (波次, :mod:`dadan.core.packing.waves`) instead of the given one."""
     waybill = prints_waybills(template)
     with write():
         plan = plan_print(order_ids, waybill=waybill, courier=courier, merge=merge)
@@ -84,6 +94,8 @@ def create_job(order_ids: Sequence[int], *, printer: str, template: str, actor: 
             raise PrintRefused(plan.summary())
         if not plan.ready:
             raise PrintRefused(tr("nothing to print: {s}", "没有可打印的订单：{s}", s=plan.summary()))
+        if wave and len(plan.parcels) > 1:
+            plan.parcels = wave_order(plan.parcels)
         parcel = make_parcels(plan.numbers.needs.values(), actor=actor) if plan.numbers is not None else {}
         labels = _labels(plan.parcels, plan.numbers, parcel)
         job = PrintJob.create(requested_by=actor, printer=printer, template=template, kind=kind,

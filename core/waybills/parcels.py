@@ -19,6 +19,12 @@ NUMBERED = ("live", "printed")  # holds a number that is neither shipped nor can
 STATES = ("pending", "live", "printed", "shipped", "cancelled")
 
 
+def state_label(state: str) -> str:
+    """A parcel's state in words."""
+    return {"pending": tr("no number yet", "待取号"), "live": tr("numbered", "已取号"), "printed": tr("printed", "已打印"),
+            "shipped": tr("shipped", "已发货"), "cancelled": tr("recycled", "已回收")}.get(state, state)
+
+
 def parcels_by_order(order_ids: Sequence[int], states: Iterable[str] | None = None) -> dict[int, list[Waybill]]:
     """order id -> its parcels (oldest first), optionally only those in ``states``."""
     out: dict[int, list[Waybill]] = {}

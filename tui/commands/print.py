@@ -13,7 +13,8 @@ def register(sub) -> None:
     p = sub.add_parser("print", help="print labels for orders (打印面单)",
                        description="Queue one label per order and print them. Orders already printed need "
                                    "--reprint REASON; blocked orders are left out.")
-    p.add_argument("order_sn", nargs="*", metavar="ORDER_SN", help="order numbers, printed in this order")
+    p.add_argument("order_sn", nargs="*", metavar="ORDER_SN",
+                   help="order numbers (printed in the wave's pick-walk order; --in-order: in this order)")
     p.add_argument("--query", "-q", metavar="Q", help="a filter, e.g. 'status:pending printed:no province:浙江'")
     p.add_argument("--template", "-t", metavar="NAME", help="label template (default: the printer's)")
     p.add_argument("--printer", "-p", metavar="NAME", help="printer profile (default: default_printer)")
@@ -24,6 +25,8 @@ def register(sub) -> None:
     m.add_argument("--merge", dest="merge", action="store_true", default=None,
                    help="merge one buyer's orders into one parcel (合单; default: setting packing.merge)")
     m.add_argument("--no-merge", dest="merge", action="store_false", help="one parcel per order")
+    p.add_argument("--in-order", action="store_true",
+                   help="print in the order given, not in the pick-walk order of the wave (setting packing.waves)")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p.add_argument("--wait", action="store_true",
                    help="wait until the job is finished even when another dadan is printing it")
@@ -207,7 +210,8 @@ def run_print(args, ctx) -> int:
                                           actor=ctx.operator, courier=args.courier)
     else:
         job = printing.create_job(ready, printer=printer.name, template=template, actor=ctx.operator,
-                                  skip_excluded=True, courier=args.courier, merge=merge)
+                                  skip_excluded=True, courier=args.courier, merge=merge,
+                                  wave=ctx.settings.packing.waves and not args.in_order)
     print(tr("queued job #{j} ({n} labels)", "已加入任务 #{j}（{n} 张）", j=job.id, n=job.total), file=sys.stderr)
     pick = None if args.reprint else queue_pick_list_for(job, ctx.settings, ctx.operator)
     if pick is not None:  # the wave's pick list, printed before its labels when this dadan drives both

@@ -25,9 +25,10 @@ def register(sub) -> None:
     w.set_defaults(func=run_wave)
 
 
-def wave_orders(args) -> list[int]:
+def wave_orders(args) -> list[list[int]]:
     """The order ids asked for (numbers, then the filter's), or every printable order; then what a
-    print job would take of them (:func:`dadan.core.printing.plan.plan_print`'s ready orders)."""
+    print job would take of them (:func:`dadan.core.printing.plan.plan_print`'s ready orders), as
+    parcels (orders already merged into one parcel together)."""
     from dadan.core.errors import DadanError
     from dadan.core.i18n import tr
     from dadan.core.printing.plan import plan_print
@@ -50,7 +51,7 @@ def wave_orders(args) -> list[int]:
         print(tr("left out: ", "未计入：") + plan.summary(), file=sys.stderr)
     if not plan.ready:
         raise DadanError(tr("none of these orders would print: nothing to pick", "这些订单都不会打印：无需拣货"))
-    return [o.id for o in plan.ready]
+    return [[o.id for o in g] for g in plan.parcels]
 
 
 def _format(args) -> str:
@@ -93,7 +94,7 @@ def _table(header, rows, print_table, out) -> None:
 
 def run_wave(args, ctx) -> int:
     from dadan.core.i18n import tr
-    from dadan.core.packing.waves import plan_wave, write_wave
+    from dadan.core.packing.waves import plan_parcels, write_wave
 
     fmt = _format(args)
     if fmt == "xlsx" and not args.out:
@@ -101,7 +102,7 @@ def run_wave(args, ctx) -> int:
 
         raise DadanError(tr("an xlsx wave needs --out FILE", "xlsx 波次文件需要 --out 文件"))
     ctx.open_db()
-    wave = plan_wave(wave_orders(args))
+    wave = plan_parcels(wave_orders(args))
     if fmt == "text":
         if not args.out:
             print_wave(wave)

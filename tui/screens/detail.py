@@ -35,6 +35,8 @@ class DetailScreen(DeskScreen):
         Binding("h", "hold", Bilingual("Hold", "挂起"), id="detail.hold", tooltip=Bilingual("Hold: block printing and shipping", "挂起：禁止打印和发货")),
         Binding("l", "release", Bilingual("Release", "解除"), id="detail.release",
                 tooltip=Bilingual("Release its exceptions with a reason (audited)", "填写原因解除异常（记录审计）")),
+        Binding("s", "split", Bilingual("Split", "拆单"), id="detail.split",
+                tooltip=Bilingual("Split the order into parcels (or undo a split)", "把订单拆成多个包裹（或撤销拆单）")),
         Binding("t", "tracking", Bilingual("Tracking no.", "运单号"), id="detail.tracking",
                 tooltip=Bilingual("Enter the tracking number", "录入运单号")),
     ]
@@ -111,6 +113,21 @@ class DetailScreen(DeskScreen):
             code = it.outer_id or it.sku_id or it.goods_id
             items.append(f"  {e(code):<6} {e(it.goods_name[:24])} {e(it.goods_spec)} ×{it.goods_count}  "
                          f"¥{fen_to_yuan(it.goods_price_fen)}")
+        if data.parcels:
+            from dadan.core.waybills.accounts import courier_name
+            from dadan.core.waybills.parcels import state_label as parcel_state_label
+
+            items.append(tr("[b]Parcels[/b]", "[b]包裹[/b]"))
+            for n, pv in enumerate(data.parcels, 1):
+                w = pv.waybill
+                extra = ""
+                if pv.mates:
+                    extra += " " + tr("with {s}", "合单：{s}", s=e(", ".join(pv.mates)))
+                if pv.holds:
+                    extra += " " + tr("holds {h}", "内含 {h}", h=e(pv.holds))
+                state = tr("closed", "已关闭") if w.state == "cancelled" and not w.code else parcel_state_label(w.state)
+                items.append(f"  {n}. {e(courier_name(w.wp_code))} {e(w.code or '—')} {e(state)}"
+                             + extra)
         self.query_one("#detail-items", Static).update("\n".join(items))
         hist = [tr("[b]Print history[/b]", "[b]打印记录[/b]")]
         for pi in data.prints:
@@ -192,6 +209,35 @@ class DetailScreen(DeskScreen):
         self.app.push_screen(DeskPrompt(tr("Release the exceptions: why?", "解除异常：原因？"),
                                         hint=tr("Recorded with your name.", "将记录操作人。")),
                              lambda r: r and self._do("release", r))
+
+    def action_split(self) -> None:
+        def go(text: str | None) -> None:
+            if text:
+                self._split(text)
+
+        self.app.push_screen(DeskPrompt(
+            tr("Split: what goes in the first parcel?", "拆单：第一个包裹放哪些商品？"),
+            placeholder=tr("e.g. A12*1 or #2; 'undo' undoes a split", "例如 A12*1 或 #2；输入 undo 撤销拆单"),
+            hint=tr("The rest goes in a second parcel; ';' starts another. The first parcel's number confirms the "
+                    "shipment.", "其余商品放第二个包裹；用“;”再分一个。以第一个包裹的单号回传发货。")), go)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="detail-action")
+    def _split(self, text: str) -> None:
+        from dadan.core.db import connection
+        from dadan.core.models import Order
+        from dadan.core.waybills import split
+
+        with connection():
+            if text.strip().lower() in ("undo", "撤销"):
+                split.unsplit(self.order_id, actor=self.actor)
+                msg = tr("Split undone", "已撤销拆单")
+            else:
+                order = Order.get_by_id(self.order_id)
+                specs = [p for p in text.replace("；", ";").split(";") if p.strip()]
+                made = split.split_order(self.order_id, split.parse_parcels(order, specs), actor=self.actor)
+                msg = tr("Split into {n} parcels", "已拆为 {n} 个包裹", n=len(made))
+        self.app.call_from_thread(self.notify, msg)
+        self.app.call_from_thread(self.load)
 
     def action_tracking(self) -> None:
         from dadan.tui.screens.tracking import TrackingScreen

@@ -289,7 +289,7 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
                 check_pick_list_printer(self.ctx.settings)  # an unknown pick list printer: nothing is queued
                 job = printing.create_job(ids, printer=self.printer, template=self.template,
                                           actor=self.actor, skip_excluded=True, courier=self.courier,
-                                          merge=self.merge)
+                                          merge=self.merge, wave=self.ctx.settings.packing.waves)
                 self._pick_list(job)
         self.app.call_from_thread(self._started, job.id)
 
