@@ -196,6 +196,29 @@ class RetentionSettings:
 
 
 @dataclass
+class BackupSettings:
+    """Backups (core.backup): a consistent copy of the database every day at ``daily_at`` (the
+    warehouse's local time) while ``daily`` is on, into ``folder`` (default: ``backups`` in the
+    data folder), keeping those of the last ``keep_days`` days."""
+
+    daily: bool = True
+    daily_at: str = "02:30"  # HH:MM, local time
+    folder: str = ""
+    keep_days: int = 14
+
+
+@dataclass
+class OperatorSettings:
+    """Operators (core.operators): a desk signs its operator out after ``idle_sign_out_minutes``
+    without a key (0: never); ``pin_attempts`` wrong PINs in a row lock that operator for
+    ``lockout_seconds``."""
+
+    idle_sign_out_minutes: int = 0
+    pin_attempts: int = 5
+    lockout_seconds: int = 60
+
+
+@dataclass
 class FontSettings:
     cjk: str = ""  # path to a CJK-capable TTF/TTC/OTF; empty: fontconfig, then well-known paths
     cjk_bold: str = ""
@@ -213,6 +236,8 @@ class Settings:
     sender: SenderSettings = field(default_factory=SenderSettings)
     waybills: WaybillSettings = field(default_factory=WaybillSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    backup: BackupSettings = field(default_factory=BackupSettings)
+    operators: OperatorSettings = field(default_factory=OperatorSettings)
     packing: PackingSettings = field(default_factory=PackingSettings)
     fonts: FontSettings = field(default_factory=FontSettings)
     printers: list[PrinterSettings] = field(default_factory=list)
@@ -261,6 +286,10 @@ _RANGES = {
     "printers.speed": (1, 12),
     "waybills.take_ahead": (10, 500),
     "retention.archive_after_days": (1, 3650),
+    "backup.keep_days": (1, 3650),
+    "operators.idle_sign_out_minutes": (0, 1440),
+    "operators.pin_attempts": (1, 100),
+    "operators.lockout_seconds": (0, 86400),
 }
 ARCHIVE_DAYS_RANGE = _RANGES["retention.archive_after_days"]
 
