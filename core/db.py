@@ -89,19 +89,23 @@ def _m2_partial_order_indexes(db: Database) -> None:
             db.execute_sql(f'ANALYZE "{name}"')
 
 
+def _add_columns(db: Database, columns) -> None:
+    """``(model, column, DDL)``: each column the model's table lacks is added (a database made by
+    step 1 today has them already)."""
+    for model, column, ddl in columns:
+        table = model._meta.table_name
+        if column not in {c.name for c in db.get_columns(table)}:
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
+
+
 def _m3_waybills(db: Database) -> None:
     """E-waybills: branches, accounts, parcels and their orders; a waybill job's courier and
     each label's parcel. A database made by step 1 today has them already."""
     from dadan.core.models import PrintItem, PrintJob, Waybill, WaybillAccount, WaybillBranch, WaybillOrder
 
     db.create_tables([WaybillBranch, WaybillAccount, Waybill, WaybillOrder], safe=True)
-    for model, column, ddl in (
-        (PrintJob, "courier", "VARCHAR(255) NOT NULL DEFAULT ''"),
-        (PrintItem, "waybill_id", 'INTEGER REFERENCES "waybill" ("id") ON DELETE SET NULL'),
-    ):
-        table = model._meta.table_name
-        if column not in {c.name for c in db.get_columns(table)}:
-            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
+    _add_columns(db, ((PrintJob, "courier", "VARCHAR(255) NOT NULL DEFAULT ''"),
+                      (PrintItem, "waybill_id", 'INTEGER REFERENCES "waybill" ("id") ON DELETE SET NULL')))
 
 
 def _m4_order_fulltext(db: Database) -> None:
@@ -219,14 +223,9 @@ def _m14_merge_and_split(db: Database) -> None:
     from dadan.core.models import Order, Waybill, WaybillItem
 
     db.create_tables([WaybillItem], safe=True)
-    for model, column, ddl in (
-        (Order, "open_address_id", "VARCHAR(255) NOT NULL DEFAULT ''"),
-        (Waybill, "open_address_id", "VARCHAR(255) NOT NULL DEFAULT ''"),
-        (Waybill, "recycle_reason", "TEXT NOT NULL DEFAULT ''"),
-    ):
-        table = model._meta.table_name
-        if column not in {c.name for c in db.get_columns(table)}:
-            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
+    _add_columns(db, ((Order, "open_address_id", "VARCHAR(255) NOT NULL DEFAULT ''"),
+                      (Waybill, "open_address_id", "VARCHAR(255) NOT NULL DEFAULT ''"),
+                      (Waybill, "recycle_reason", "TEXT NOT NULL DEFAULT ''")))
 
 
 def _m15_wave_pick_lists(db: Database) -> None:
@@ -234,10 +233,7 @@ def _m15_wave_pick_lists(db: Database) -> None:
     prints (:mod:`dadan.core.packing.wave_print`)."""
     from dadan.core.models import PrintJob
 
-    table = PrintJob._meta.table_name
-    if "wave_job_id" not in {c.name for c in db.get_columns(table)}:
-        db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "wave_job_id" '
-                       f'INTEGER REFERENCES "{table}" ("id") ON DELETE SET NULL')
+    _add_columns(db, ((PrintJob, "wave_job_id", 'INTEGER REFERENCES "print_job" ("id") ON DELETE SET NULL'),))
 
 
 def _m16_pack_before_print(db: Database) -> None:
