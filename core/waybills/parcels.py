@@ -217,15 +217,16 @@ def make_parcels(needs: Iterable[Need], *, actor: str) -> dict[int, int | None]:
             w = Waybill.create(shop=n.order.shop_id, wp_code=n.wp_code, object_id=f"dd{uuid.uuid4().hex}",
                                package_id=uuid.uuid4().hex[:16], state="pending", created_at=now, created_by=actor,
                                open_address_id=n.order.open_address_id if merged else "")
-            if merged:  # the members' unasked single parcels give way to the merged one
-                old = (WaybillOrder.select(WaybillOrder.waybill).join(Waybill, on=(WaybillOrder.waybill == Waybill.id))
-                       .where(WaybillOrder.order.in_([o.id for o in n.members]) & (Waybill.state == "pending")
-                              & (Waybill.attempts == 0) & (Waybill.open_address_id == "")))
-                old_ids = [link.waybill_id for link in old]
-                if old_ids:
-                    Waybill.update(state="cancelled", cancelled_at=now, cancelled_by=actor,
-                                   cancel_reason=tr("merged into another parcel", "已合入其他包裹")).where(
-                        Waybill.id.in_(old_ids)).execute()
+            # the members' parcels no number was asked for give way to the new one (an order is in
+            # one open parcel: a merge, or a courier other than the one an unprinted parcel was for)
+            old = (WaybillOrder.select(WaybillOrder.waybill).join(Waybill, on=(WaybillOrder.waybill == Waybill.id))
+                   .where(WaybillOrder.order.in_([o.id for o in n.members]) & (Waybill.state == "pending")
+                          & (Waybill.attempts == 0)))
+            old_ids = [link.waybill_id for link in old]
+            if old_ids:
+                Waybill.update(state="cancelled", cancelled_at=now, cancelled_by=actor,
+                               cancel_reason=tr("replaced by parcel #{p}", "已由包裹 #{p} 取代", p=w.id)).where(
+                    Waybill.id.in_(old_ids)).execute()
             WaybillOrder.insert_many([{"waybill": w.id, "order": o.id} for o in n.members]).execute()
             wid = w.id
         for o in n.members:
