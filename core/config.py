@@ -175,13 +175,14 @@ class PackingSettings:
     list prints on first (``pick_list_printer``, an 80 mm printer's name; "" prints none); what a
     parcel found complete at the pack check does next (``on_packed``: ``nothing``, it is packed;
     ``ship``, its shipment is confirmed with its waybill number at once; ``print``, its waybill
-    label prints now, for benches that scan first and print after), and whether closing a
-    courier's handover confirms every parcel of it shipped with its number
-    (``confirm_on_handover``)."""
+    label prints now, for benches that scan first and print after), whether closing a courier's
+    handover confirms every parcel of it shipped with its number (``confirm_on_handover``), and
+    the printer its list (交接单) prints on (``handover_printer``; "" writes the file only)."""
 
     merge: str = "ask"  # auto | ask | never
     waves: bool = True  # a new print job's labels in pick-walk order (波次), not the screen's order
     pick_list_printer: str = ""
+    handover_printer: str = ""  # a printer name: a closed handover's list (交接单) prints there too
     on_packed: str = "nothing"  # nothing | ship | print
     confirm_on_handover: bool = False
 
@@ -292,6 +293,15 @@ _RANGES = {
     "operators.lockout_seconds": (0, 86400),
 }
 ARCHIVE_DAYS_RANGE = _RANGES["retention.archive_after_days"]
+
+
+def packing_printer(settings: "Settings", key: str) -> str:
+    """The printer ``[packing] KEY`` names ("" = none); a name no printer has is a ConfigError."""
+    name = (getattr(settings.packing, key) or "").strip()
+    names = [p.name for p in settings.printers] or [PrinterSettings().name]
+    if name and name not in names:
+        raise ConfigError(f"setting 'packing.{key}': no printer named '{name}' (configured: {', '.join(names)})")
+    return name
 
 
 def did_you_mean(name: str, known: typing.Iterable[str]) -> str:
@@ -408,10 +418,11 @@ def parse_settings(text: str, source: str = "config.toml") -> Settings:
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
         raise ConfigError(f"{source}: printer name '{sorted(dupes)[0]}' is used twice")
-    pick = settings.packing.pick_list_printer.strip()
-    if pick and pick not in (names or [PrinterSettings().name]):
-        raise ConfigError(f"{source}: setting 'packing.pick_list_printer': no printer named '{pick}' "
-                          f"(configured: {', '.join(names or [PrinterSettings().name])})")
+    try:
+        for key in ("pick_list_printer", "handover_printer"):
+            packing_printer(settings, key)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc.message}") from None
     try:
         import zoneinfo
 

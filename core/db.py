@@ -257,6 +257,13 @@ def _m16_pack_before_print(db: Database) -> None:
     db.execute_sql(f'DROP TABLE "{old}"')
 
 
+def _m17_handover_list_jobs(db: Database) -> None:
+    """Printed handover lists (交接单): a print job may stand for a closed handover."""
+    from dadan.core.models import PrintJob
+
+    _add_columns(db, ((PrintJob, "handover_id", "INTEGER"),))
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -275,6 +282,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (14, "merged and split parcels", _m14_merge_and_split),
     (15, "wave pick lists", _m15_wave_pick_lists),
     (16, "pack records before the label prints", _m16_pack_before_print),
+    (17, "printed handover lists", _m17_handover_list_jobs),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

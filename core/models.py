@@ -382,6 +382,7 @@ class PrintJob(BaseModel):
     courier = CharField(default="")  # wp_code whose e-waybill numbers a waybill job takes ("": none)
     # a pick-list job: the waybill job (the wave) whose pick list it prints (core.packing.wave_print)
     wave_job = ForeignKeyField("self", null=True, backref="pick_lists", on_delete="SET NULL", index=False)
+    handover_id = IntegerField(null=True)  # a handover list's job: the handover (core.packing.handover_models)
 
 
 class PrintItem(BaseModel):

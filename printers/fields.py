@@ -14,7 +14,7 @@ List fields (a ``rows`` element's ``source``) hold a list of dicts whose keys ar
 
 from __future__ import annotations
 
-KINDS = ("waybill", "packing", "picklist", "sku")
+KINDS = ("waybill", "packing", "picklist", "sku", "handover")
 
 _COMMON = {
     "shop_name": "shop (store) name / 店铺名",
@@ -87,11 +87,22 @@ SKU_FIELDS = {
     "goods_id": "platform goods id / 商品 ID",
 }
 
+HANDOVER_FIELDS = {
+    **_COMMON,
+    "courier_name": "the courier the parcels are handed to / 快递公司",
+    "handover_no": "the handover's number, e.g. 'H12' / 交接单号",
+    "closed_at": "when the handover was closed, in the warehouse's zone / 交接时间",
+    "closed_by": "who closed it / 交接人",
+    "count": "parcels handed over / 包裹数",
+    "items": "list of parcels (see ROW_FIELDS['items']) / 包裹明细",
+}
+
 KIND_FIELDS: dict[str, dict[str, str]] = {
     "waybill": WAYBILL_FIELDS,
     "packing": PACKING_FIELDS,
     "picklist": PICKLIST_FIELDS,
     "sku": SKU_FIELDS,
+    "handover": HANDOVER_FIELDS,
 }
 
 _ITEM_ROW = {
@@ -104,6 +115,13 @@ _ITEM_ROW = {
 
 #: kind -> list field -> the keys of each row dict
 ROW_FIELDS: dict[str, dict[str, dict[str, str]]] = {
+    "handover": {
+        "items": {
+            "seq": "1-based row number / 序号",
+            "waybill": "the parcel's waybill number / 运单号",
+            "orders": "its order numbers / 订单号",
+        }
+    },
     "packing": {
         "items": {
             **_ITEM_ROW,
@@ -178,7 +196,14 @@ _SAMPLE_ROWS = {
                   "order_count": 1, "bin": "B-02-3", "parcels": 1}],
 }
 
+_SAMPLE_ROWS["handover"] = [{"seq": 1, "waybill": "78000010000001", "orders": "TEST-0000001"},
+                            {"seq": 2, "waybill": "78000010000002", "orders": "TEST-0000002 TEST-0000003"}]
+
 _SAMPLE_OTHER = {
+    "handover_no": "H1",
+    "closed_at": "2026-01-01 18:00",
+    "closed_by": "张三",
+    "count": 2,
     "order_count": 1,
     "total_qty": 3,
     "sku": "A12",

@@ -22,7 +22,9 @@ def switchable_templates(current: str) -> list[str]:
         kind = load_template(current).kind
     except TemplateError:
         kind = None
-    return template_names("waybill" if kind == "waybill" else None)
+    if kind == "waybill":
+        return template_names("waybill")
+    return [n for n in template_names() if load_template(n).kind != "handover"] or [FALLBACK]  # not an order's label
 
 
 def prints_waybills(template: str) -> bool:

@@ -114,3 +114,37 @@ def test_parcels_found_complete_at_the_pack_check_are_counted_packed(ctx):
     handover.scan(b["w1"].code, actor="tester", now=NOW)
     (s,) = [s for s in handover.status(now=NOW) if s.wp_code == "ZTO"]
     assert (s.packed, s.scanned, s.missing) == (1, 1, [b["w2"].code])
+
+
+def test_the_closed_handover_list_prints_on_the_handover_printer(ctx, tmp_path):
+    """``[packing] handover_printer``: closing queues the list (交接单) there — one label listing
+    exactly the scanned parcels — and the preview printer draws it; "" queues nothing; an
+    unknown printer is a one-line error."""
+    from dadan.core.config import PrinterSettings
+    from dadan.core.errors import ConfigError
+    from dadan.core.models import PrintItem, PrintJob
+    from dadan.core.packing.handover_print import handover_list_fields, queue_handover_list_for
+    from dadan.core.printing.worker import PrintWorker
+    from dadan.printers.profile import profile_from
+
+    parcels = printed_parcels(12)
+    codes = [w.code for w in parcels]
+    for c in codes[:10]:
+        assert handover.scan(c, actor="tester", now=NOW).ok
+    rep = handover.close("ZTO", actor="tester", folder=tmp_path, now=NOW)
+    settings = ctx.settings
+    assert queue_handover_list_for(rep.handover_id, settings) is None  # no printer set: the file only
+    settings.printers = [PrinterSettings(name="p80", driver="preview", uri=str(tmp_path / "p80"), width_mm=80,
+                                         height_mm=0, template="packing_80")]
+    settings.packing.handover_printer = "nope"
+    with pytest.raises(ConfigError, match="no printer named 'nope'"):
+        queue_handover_list_for(rep.handover_id, settings)
+    settings.packing.handover_printer = "p80"
+    job = queue_handover_list_for(rep.handover_id, settings, "tester")
+    assert (job.kind, job.printer, job.total, job.handover_id) == ("handover", "p80", 1, rep.handover_id)
+    fields = handover_list_fields(PrintJob.get_by_id(job.id), settings)
+    assert fields["count"] == 10 and [r["waybill"] for r in fields["items"]] == codes[:10]
+    assert fields["handover_no"] == f"H{rep.handover_id}" and fields["closed_by"] == "tester"
+    PrintWorker(profile_from(settings.printers[0]), settings=settings).run_pending(job.id)
+    assert PrintItem.get(PrintItem.job == job.id).state == "sent"
+    assert list((tmp_path / "p80").glob(f"job{job.id:05d}-*.png"))

@@ -19,7 +19,6 @@ it first in the foreground).
 from __future__ import annotations
 
 from dadan.core.db import write
-from dadan.core.errors import ConfigError
 from dadan.core.i18n import tr
 from dadan.core.models import PrintItem, PrintJob, WaybillOrder, utcnow
 from dadan.core.printing.plan import PrintRefused
@@ -76,13 +75,9 @@ def queue_pick_list(job_id: int, *, printer: str, template: str = PICK_TEMPLATE,
 
 def check_pick_list_printer(settings) -> str:
     """The configured pick list printer's name ("" = none); an unknown name is a ConfigError."""
-    name = (settings.packing.pick_list_printer or "").strip()
-    if name:
-        names = [p.name for p in settings.printers] or ["preview"]
-        if name not in names:
-            raise ConfigError(f"setting 'packing.pick_list_printer': no printer named '{name}' "
-                              f"(configured: {', '.join(names)})")
-    return name
+    from dadan.core.config import packing_printer
+
+    return packing_printer(settings, "pick_list_printer")
 
 
 def queue_pick_list_for(job: PrintJob, settings, actor: str = "") -> PrintJob | None:

@@ -103,6 +103,10 @@ class LabelRenderer:
         from dadan.core.printing.labels import order_label_fields, packing_fields, wave_label
         from dadan.core.waybills.merge import label_orders
 
+        if order is None and job.kind == "handover" and job.handover_id:
+            from dadan.core.packing.handover_print import handover_list_fields
+
+            return handover_list_fields(job, self.settings)
         if order is None and job.kind == "picklist" and job.wave_job_id:
             from dadan.core.packing.wave_print import pick_list_fields
 

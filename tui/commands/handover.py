@@ -81,6 +81,17 @@ def run_close(args, ctx) -> int:
     print(tr("closed handover #{h} ({c}): {n} parcels; list written to {p}",
              "已交接 #{h}（{c}）：{n} 件；交接单已写入 {p}", h=rep.handover_id, c=visible(rep.wp_code), n=rep.count,
              p=visible(str(rep.path))))
+    from dadan.core.packing.handover_print import queue_handover_list_for, queued_text
+
+    listed = queue_handover_list_for(rep.handover_id, ctx.settings, ctx.operator)
+    if listed is not None:
+        print(queued_text(listed))
+        from dadan.core.printing import queue as printing
+
+        if printing.lease_holder(listed.printer) is None:  # no desk drives that printer: print it here
+            from dadan.tui.commands.print import print_in_foreground
+
+            print_in_foreground(ctx, listed.id)
     if ctx.settings.packing.confirm_on_handover:
         print(tr("confirmed shipped: {n} order(s); not confirmed: {k}", "已确认发货：{n} 单；未确认：{k} 单",
                  n=len(rep.shipped), k=len(rep.skipped)))

@@ -118,7 +118,7 @@ def _progress(ev) -> None:
         print(f"\r{ev.seq}/{ev.total}", end="", file=sys.stderr, flush=True)
 
 
-def _print_in_foreground(ctx, job_id: int) -> int:
+def print_in_foreground(ctx, job_id: int) -> int:
     from dadan.core.i18n import tr
     from dadan.core.printing import queue as printing
     from dadan.core.printing.worker import PrintWorker, profile_for
@@ -217,11 +217,11 @@ def run_print(args, ctx) -> int:
     if pick is not None:  # the wave's pick list, printed before its labels when this dadan drives both
         print(queued_text(pick), file=sys.stderr)
         if printing.lease_holder(pick.printer) is None:
-            _print_in_foreground(ctx, pick.id)
+            print_in_foreground(ctx, pick.id)
     if not args.wait and printing.lease_holder(printer.name) is not None:
         print(tr("the dadan driving '{p}' will print it", "正在驱动 '{p}' 的 dadan 会打印它", p=printer.name))
         return 0
-    return _print_in_foreground(ctx, job.id)
+    return print_in_foreground(ctx, job.id)
 
 
 # ------------------------------------------------------------------ queue
@@ -256,7 +256,7 @@ def run_queue(args, ctx) -> int:
     if cmd in ("resume", "retry"):
         n = printing.resume_job(args.job, actor=ctx.operator)
         print(tr("job #{j}: {n} label(s) queued", "任务 #{j}：{n} 张待打印", j=args.job, n=n))
-        return _print_in_foreground(ctx, args.job) if args.print_now else 0
+        return print_in_foreground(ctx, args.job) if args.print_now else 0
     if cmd == "cancel":
         n = printing.cancel_job(args.job, actor=ctx.operator)
         print(tr("job #{j}: {n} label(s) cancelled", "任务 #{j}：已取消 {n} 张", j=args.job, n=n))

@@ -206,6 +206,16 @@ class HandoverScreen(DeskScreen):
                 self.app.call_from_thread(self._banner, "warn", "✖ " + exc.message)
                 return
             rows = handover.status(now=self.now(), tz=self.tz)
+            from dadan.core.packing.handover_print import queue_handover_list_for, queued_text
+
+            try:
+                listed = queue_handover_list_for(rep.handover_id, self.ctx.settings, self.actor)
+            except DadanError as exc:  # closed all the same: the list is in its file
+                listed = None
+                self.app.call_from_thread(self.notify, exc.message, severity="warning")
+            if listed is not None:
+                self.app.call_from_thread(self.app.print_pool.wake, listed.printer)
+                self.app.call_from_thread(self.notify, queued_text(listed))
         self.app.call_from_thread(self._after_close, rep, rows)
 
     def _after_close(self, rep, rows) -> None:
