@@ -207,6 +207,8 @@ def backup(dest: Path | str | None = None, *, settings, paths, checksums: bool =
         raise BackupError(tr("the backup cannot be the database itself: {p}", "备份文件不能是数据库本身：{p}", p=dest))
     if dest.is_dir():
         dest = dest / default_name(settings, at)
+    if dest.exists():
+        raise BackupError(tr("{p} exists already; choose another file", "{p} 已存在；请换一个文件名", p=dest))
     try:
         make_private_dir(dest.parent)
     except OSError as exc:
@@ -327,19 +329,22 @@ def _refuse_if_leased(db_file: Path) -> None:
                              "另一终端正在使用该数据库（{n} 由 {h} 持有）；请先停止它再恢复", n=name, h=holder))
 
 
-def restore(file: Path | str, *, settings, paths, actor: str, now: dt.datetime | None = None) -> RestoreResult:
+def restore(file: Path | str, *, settings, paths, actor: str, now: dt.datetime | None = None,
+            verified: VerifyReport | None = None) -> RestoreResult:
     """Put the backup ``file`` in place of the database. Refused while another desk holds a
     live lease, and for a file that fails :func:`verify` or is newer than this dadan. The
     replaced database is kept as ``<db>.replaced-YYYYmmdd-HHMMSS`` (local time). The restored
     database is migrated and gets an audit event ``backup.restore``. Other desks must be
-    restarted afterwards. PostgreSQL is refused (it uses pg_restore)."""
+    restarted afterwards. ``verified``: the file's :func:`verify` report, when the caller just
+    made it (a full check of a large file takes a while). PostgreSQL is refused (it uses
+    pg_restore)."""
     from dadan.core import audit
     from dadan.core.db import close_database, default_url, open_database, write
     from dadan.core.models import Order
 
     db_file = database_file(settings, paths)
     source = Path(file).expanduser()
-    report = verify(source)
+    report = verified if verified is not None and verified.path == source else verify(source)
     problem = report.problem()
     if problem:
         raise BackupError(problem)
@@ -440,10 +445,11 @@ def list_backups(folder: Path | str) -> list[BackupInfo]:
     return out
 
 
-def record_last(paths, result: BackupResult | None, error: str = "") -> None:
-    """The last backup (or its error), for the desk to show: ``backup-last.json``."""
+def record_last(paths, result: BackupResult | None, error: str = "", *, daily: bool = False) -> None:
+    """The last backup (or its error), for the desk to show: ``backup-last.json`` in the data
+    folder (``at`` in UTC; ``daily``: made by the daily job)."""
     data = {"at": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds"), "ok": result is not None,
-            "error": error}
+            "error": error, "daily": daily}
     if result is not None:
         data.update(path=str(result.path), size=result.size, orders=result.orders,
                     schema_version=result.schema_version, at=result.at.isoformat(timespec="seconds"))
@@ -456,9 +462,22 @@ def record_last(paths, result: BackupResult | None, error: str = "") -> None:
 def last_backup(paths) -> dict | None:
     """What :func:`record_last` wrote (None: no backup yet)."""
     try:
-        return json.loads((Path(paths.data_dir) / LAST_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads((Path(paths.data_dir) / LAST_FILE).read_text(encoding="utf-8"))
+        dt.datetime.fromisoformat(data["at"])
+        return data
+    except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def last_backup_text(settings, paths) -> str:
+    """One line for the desk: when the last backup was made and where, or why it failed."""
+    last = last_backup(paths)
+    if last is None:
+        return tr("no backup yet", "尚无备份")
+    when = f"{_local_now(settings, dt.datetime.fromisoformat(last['at'])):%Y-%m-%d %H:%M}"
+    if last.get("ok"):
+        return tr("last backup {t}: {p}", "上次备份 {t}：{p}", t=when, p=last.get("path", ""))
+    return tr("last backup failed {t}: {e}", "上次备份失败 {t}：{e}", t=when, e=last.get("error", ""))
 
 
 @dataclass
@@ -475,8 +494,8 @@ class DailyOutcome:
 def daily_backup(settings, paths, *, now: dt.datetime | None = None) -> DailyOutcome:
     """The scheduler's daily job: a backup into the folder, then retention (``keep_days``); the
     outcome recorded by :func:`record_last`. Skipped when another desk holds the ``backup``
-    lease (it is taking today's copy). Never raises for an expected failure: the error is
-    recorded and returned."""
+    lease (it is taking today's copy) or a desk of this data folder made the daily copy less
+    than 12 hours ago. Never raises for an expected failure: the error is recorded and returned."""
     from dadan.core import leases
     from dadan.core.db import connection
 
@@ -488,13 +507,19 @@ def daily_backup(settings, paths, *, now: dt.datetime | None = None) -> DailyOut
                 out.skipped = tr("another desk is taking the backup", "另一终端正在备份")
                 return out
         try:
+            last = last_backup(paths)
+            at = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            if last and last.get("ok") and last.get("daily") and \
+                    abs(at - dt.datetime.fromisoformat(last["at"])) < dt.timedelta(hours=12):
+                out.skipped = tr("today's backup was made already: {p}", "今天已备份：{p}", p=last.get("path", ""))
+                return out
             out.result = backup(settings=settings, paths=paths, now=now)
             out.pruned = prune(backup_folder(settings, paths), settings.backup.keep_days)
-            record_last(paths, out.result)
+            record_last(paths, out.result, daily=True)
         finally:
             with connection():
                 leases.release("backup", holder)
     except DadanError as exc:
         out.error = exc.message
-        record_last(paths, None, out.error)
+        record_last(paths, None, out.error, daily=True)
     return out

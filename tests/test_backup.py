@@ -284,6 +284,9 @@ def test_the_daily_job_backs_up_prunes_and_records_the_last_backup(tmp_path):
     last = bk.last_backup(paths)
     assert last["ok"] and last["path"] == str(outcome.result.path) and last["orders"] == 7
     assert (paths.data_dir / bk.LAST_FILE).stat().st_mode & 0o777 == 0o600
+    assert bk.last_backup_text(settings, paths) == f"last backup {bk._local_now(settings, outcome.result.at):%Y-%m-%d %H:%M}: {outcome.result.path}"
+    again = sched._run_backup()  # another desk of this folder, or a late run: today's copy exists
+    assert again.result is None and "already" in again.skipped and len(list(folder.glob("dadan-*.db"))) == 2
 
     sched.start()
     try:
@@ -294,10 +297,12 @@ def test_the_daily_job_backs_up_prunes_and_records_the_last_backup(tmp_path):
         sched.stop()
 
     # a failure is recorded for the desk, never raised
+    (paths.data_dir / bk.LAST_FILE).unlink()
+    assert bk.last_backup_text(settings, paths) == "no backup yet"
     settings.backup.folder = str(paths.database_file)  # a file, not a folder
     bad = Scheduler(ctx, on_event=lambda k, p: events.append((k, p)))._run_backup()
     assert bad.error and not bk.last_backup(paths)["ok"] and bk.last_backup(paths)["error"] == bad.error
-    assert events[-1][0] == "error"
+    assert events[-1][0] == "error" and bk.last_backup_text(settings, paths).startswith("last backup failed")
     close_database()
 
 
@@ -323,6 +328,9 @@ def test_backup_and_restore_commands(tmp_path, monkeypatch, capsys):
     assert rc == 0 and target.exists()
     rc, out, err = run_cli(["backup", "--list"], monkeypatch, capsys, modules=cmd)
     assert rc == 0 and made.name in out and "12 orders" in out and " MB" in out
+    assert out.splitlines()[-1].startswith("last backup ") and str(target) in out.splitlines()[-1]
+    rc, out, err = run_cli(["backup", str(target)], monkeypatch, capsys, modules=cmd)
+    assert rc == 1 and "exists already" in err
     rc, out, err = run_cli(["backup", "--verify", str(target)], monkeypatch, capsys, modules=cmd)
     assert rc == 0 and "integrity ok" in out and f"schema {SCHEMA_VERSION}" in out and "order 12" in out
     junk = tmp_path / "junk.db"

@@ -44,10 +44,10 @@ def run_backup(args, ctx) -> int:
         found = bk.list_backups(folder)
         if not found:
             print(tr("no backups in {p}", "{p} 中没有备份", p=folder))
-            return 0
         for b in found:
             orders = tr("unreadable", "无法读取") if b.orders is None else tr("{n:,} orders", "{n:,} 个订单", n=b.orders)
             print(f"{b.at:%Y-%m-%d %H:%M:%S}  {b.size / 1e6:>9.1f} MB  {orders:>16}  {visible(str(b.path))}")
+        print(visible(bk.last_backup_text(ctx.settings, ctx.paths)))
         return 0
     result = bk.backup(args.file, settings=ctx.settings, paths=ctx.paths)
     bk.record_last(ctx.paths, result)
@@ -70,6 +70,6 @@ def run_restore(args, ctx) -> int:
     if not confirm(tr("replace the database {d} with {f}?", "用 {f} 替换数据库 {d}？", d=db_file, f=args.file), args.yes):
         print(tr("nothing restored", "未恢复"))
         return 1
-    result = bk.restore(args.file, settings=ctx.settings, paths=ctx.paths, actor=ctx.operator)
+    result = bk.restore(args.file, settings=ctx.settings, paths=ctx.paths, actor=ctx.operator, verified=report)
     print(visible(result.summary()))
     return 0
