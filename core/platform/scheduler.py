@@ -8,11 +8,13 @@ An APScheduler ``BackgroundScheduler`` runs the jobs in its thread pool:
   each pass first takes the shop's lease (``core.platform.sync``); the others skip.
 - ``outbox`` every ``sync.outbox_interval_seconds`` (default 60): the ship confirmations, then
   the managed SKUs' stock pushed to the platform (:mod:`dadan.core.goods.push_sender`).
+- ``backup`` every day at ``[backup] daily_at`` (local time) while ``daily`` is on: a copy of the
+  database and retention (:func:`dadan.core.backup.daily_backup`).
 
 "Sync now" moves the job's ``next_run_time`` to now; it never calls the function beside the
 scheduler. ``on_event(kind, payload)`` (if given) is called from the worker thread after each
 run: ``("sync", SyncReport)``, ``("outbox", OutboxReport)``, ``("stock_push", PushReport)``,
-``("error", message)``; the TUI
+``("backup", DailyOutcome)``, ``("error", message)``; the TUI
 posts it to the app as a message.
 
     sched = Scheduler(ctx, on_event=...)
@@ -101,6 +103,16 @@ class Scheduler:
             self._sched.add_job(self._run_outbox, "interval", seconds=self.settings.outbox_interval_seconds,
                                 id="outbox", next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5),
                                 misfire_grace_time=max(30, self.settings.outbox_interval_seconds))
+        if self.ctx.settings.backup.daily:
+            from dadan.core.backup import daily_time
+
+            try:
+                hour, minute = daily_time(self.ctx.settings)
+            except DadanError as exc:
+                self._emit("error", exc.message)
+            else:
+                self._sched.add_job(self._run_backup, "cron", hour=hour, minute=minute, id="backup",
+                                    timezone=self.ctx.settings.timezone, misfire_grace_time=3 * 3600)
 
     def stop(self) -> None:
         self._stop.set()
@@ -257,6 +269,24 @@ class Scheduler:
             log.exception("recycle job failed")
             self._emit("error", tr("recycling numbers failed: {e}", "回收单号失败：{e}", e=_in_words(exc)))
             return None
+
+    def _run_backup(self):
+        """The daily backup and its retention; an error is recorded for the desk and shown."""
+        from dadan.core.backup import daily_backup
+
+        if self._stop.is_set():
+            return None
+        try:
+            outcome = daily_backup(self.ctx.settings, self.ctx.paths)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("backup job failed")
+            self._emit("error", tr("backup failed: {e}", "备份失败：{e}", e=_in_words(exc)))
+            return None
+        if outcome.error:
+            self._emit("error", tr("backup failed: {e}", "备份失败：{e}", e=outcome.error))
+        elif outcome.result is not None:
+            self._emit("backup", outcome)
+        return outcome
 
     def _run_stock_push(self):
         from dadan.core.goods.push_sender import process_pushes
