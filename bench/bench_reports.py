@@ -112,7 +112,7 @@ def _screen(db: Path, runs: int) -> list[float]:
                 screen = ReportsScreen()
                 show = screen._show
 
-                def shown(key, report, show=show):
+                def shown(key, report, show=show, painted=painted):
                     show(key, report)
                     app.call_after_refresh(painted.set)
 

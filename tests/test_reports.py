@@ -100,7 +100,11 @@ def _check(report, bounds: list[tuple[str, str]], now: str) -> None:
             else row.avg_ship_hours is None
 
 
-def test_day_figures_equal_plain_sql(activity):
+@pytest.mark.parametrize("few_shops", [6, 0], ids=["shops-summed", "shops-grouped"])
+def test_day_figures_equal_plain_sql(activity, few_shops, monkeypatch):
+    from dadan.core.reports import figures
+
+    monkeypatch.setattr(figures, "FEW_SHOPS", few_shops)
     now = utcnow()
     last = now.date() + dt.timedelta(days=1)
     with connection():
