@@ -262,17 +262,9 @@ def _m16_pack_before_print(db: Database) -> None:
 
 
 def _m18_report_indexes(db: Database) -> None:
-    """Reports (:mod:`dadan.core.reports`) count from indexes alone: orders paid (with shop,
-    exception bits, amount), shipped and printed by dadan, parcels printed
-    (:data:`dadan.core.models.REPORT_INDEXES`). Kept statistics are extended to them."""
-    from dadan.core.models import REPORT_INDEXES, REPORT_WAYBILL_PRINTED_INDEX
+    from dadan.core.reports.indexes import create_report_indexes  # core.models.REPORT_INDEXES
 
-    for index in (*REPORT_INDEXES, REPORT_WAYBILL_PRINTED_INDEX):
-        db.execute(index)  # CREATE INDEX IF NOT EXISTS
-    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
-    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
-        for name in ("order_report_paid", "order_report_shipped", "order_report_printed"):
-            db.execute_sql(f'ANALYZE "{name}"')
+    create_report_indexes(db)
 
 
 # (version, description, function). Append only; never edit a step that has shipped.
