@@ -41,7 +41,7 @@ from dadan.core.models import AuditEvent, Order, PrintItem, PrintJob, Shop, Wayb
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.rules import FLAG_KEYS, Flag
 from dadan.core.packing.models import PackRecord
-from dadan.core.reports.periods import Bucket, buckets, default_range
+from dadan.core.reports.periods import Bucket, buckets, default_range, next_start
 from dadan.core.timeutil import DEFAULT_TZ
 
 FEW_SHOPS = 6  # up to this many shops, each one's orders are summed in the per-period pass
@@ -158,6 +158,7 @@ def build_report(period: str = "day", first: dt.date | None = None, last: dt.dat
         d_first, d_last = default_range(period, now, tz, offset=offset)
         first, last = first or d_first, last or d_last
     bs = buckets(period, first, last, tz)
+    first, last = bs[0].start, next_start(bs[-1].start, period) - dt.timedelta(days=1)  # whole periods
     lo, hi = _ts(bs[0].lo), _ts(bs[-1].hi)
     rows = [PeriodFigures(b, money_fen=0 if include_money else None) for b in bs]
     o = f'"{Order._meta.table_name}"'
