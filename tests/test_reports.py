@@ -312,3 +312,28 @@ async def test_screen_bars_show_without_colour(tmp_path, monkeypatch):
                 break
             await pilot.pause(0.05)
         assert screen.report.first == dt.date(2026, 8, 3) and screen.report.total.orders == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("allowed", [True, False])
+async def test_screen_shows_money_only_when_allowed_and_asked(tmp_path, allowed):
+    from dadan.tui.screens.reports import ReportsScreen
+    from tests.desk_helpers import harness, wait_idle
+
+    ctx = make_ctx(tmp_path, 40, seed=5)
+    app = harness(ctx, lambda: ReportsScreen(allow_money=allowed))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        for _ in range(100):
+            if screen.report is not None:
+                break
+            await pilot.pause(0.05)
+        assert screen.report.include_money is False and "¥" not in str(screen.query_one("#reports-text").render())
+        await pilot.press("dollar_sign")
+        for _ in range(60):
+            if screen.report.include_money:
+                break
+            await pilot.pause(0.05)
+        await wait_idle(pilot)
+        body = str(screen.query_one("#reports-text").render())
+        assert screen.report.include_money is allowed and ("Paid ¥" in body) is allowed

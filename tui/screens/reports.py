@@ -158,7 +158,8 @@ class ReportsScreen(DeskScreen):
         span = ""
         if self.report is not None and self.report.period == self.period:
             span = f"{self.report.first} ~ {self.report.last}"
-        self.query_one("#reports-head", Static).update(f"{periods}   {span}   [ ] " + tr("move", "移动"))
+        money = "   ¥" if self.money else ""
+        self.query_one("#reports-head", Static).update(f"{periods}   {span}   [ ] " + tr("move", "移动") + money)
 
     def _draw(self) -> None:
         r = self.report
