@@ -146,3 +146,41 @@ def test_pack_check_snapshot(tmp_path, snap_compare):
         await wait_idle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize("view", ["80x24", "80x24-charts", "120x40"])
+def test_reports_snapshot(view, tmp_path, snap_compare):
+    """The reports screen (F11) on the fixed clock: orders of the demo, eight shipped the day
+    before with three couriers; at 80x24 the table, then scrolled to the bar charts."""
+    import datetime as dt
+
+    from dadan.core.orders.couriers import by_id, example_tracking
+    from dadan.core.shipping.outbox import assign_tracking
+    from dadan.tui.screens.reports import ReportsScreen
+    from tests.desk_helpers import NOW
+
+    ctx = make_ctx(tmp_path, 60, seed=3)
+    ids = [o.id for o in Order.select().where(Order.exception_flags == 0, Order.order_status == 1)
+           .order_by(Order.id).limit(8)]
+    for i, oid in enumerate(ids):
+        lid = (115, 115, 115, 85, 85, 121, 115, 85)[i]
+        assign_tracking(oid, example_tracking(by_id(lid), 9000 + i), lid, actor="bob",
+                        now=NOW - dt.timedelta(hours=20 - i))
+    app = harness(ctx, ReportsScreen)
+    app.bell = lambda: None
+
+    async def run_before(pilot):
+        await wait_idle(pilot, 4)
+        for _ in range(100):
+            if pilot.app.screen.report is not None:
+                break
+            await pilot.pause(0.05)
+        await wait_idle(pilot)
+        if view == "80x24-charts":
+            await pilot.press("pagedown")
+            await wait_idle(pilot)
+        await pilot.pause(0.3)
+        await wait_idle(pilot)
+
+    size = (120, 40) if view == "120x40" else (80, 24)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

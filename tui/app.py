@@ -73,6 +73,9 @@ class DadanApp(App):
                                   "扫面单后逐件扫商品：缺件、错件、多件；验货完成")),
         Binding("f10", "desk_screen('handover')", Bilingual("Handover", "交接"), id="handover", show=False,
                 tooltip=Bilingual("Hand parcels over to the courier by scanning; missing parcels", "扫描交接给快递；缺失包裹")),
+        Binding("f11", "desk_screen('reports')", Bilingual("Reports", "报表"), id="reports", show=False,
+                tooltip=Bilingual("Orders, shipped, exceptions, overdue, couriers, shops, operators per day/week/month",
+                                  "按日/周/月：订单、发货、异常、超时、快递、店铺、操作员")),
         Binding("ctrl+o", "import_file", Bilingual("Import file", "导入表格"), id="import_file", show=False,
                 tooltip=Bilingual("Import orders or tracking numbers from .xlsx/.csv", "从 .xlsx/.csv 导入订单或运单号")),
         Binding("f9", "desk_screen('settings')", Bilingual("Settings", "设置"), id="settings", show=False,
@@ -167,13 +170,14 @@ class DadanApp(App):
         from dadan.tui.screens.pack import PackScreen
         from dadan.tui.screens.print_queue import PrintQueueScreen
         from dadan.tui.screens.receive import ReceiveScreen
+        from dadan.tui.screens.reports import ReportsScreen
         from dadan.tui.screens.scan import ScanScreen
         from dadan.tui.screens.settings import SettingsScreen
 
         cls = {"help": HelpScreen, "scan": ScanScreen, "exceptions": ExceptionScreen, "queue": PrintQueueScreen,
                "settings": SettingsScreen, "goods": GoodsScreen, "receive": ReceiveScreen,
                "pack": PackScreen,
-               "handover": HandoverScreen}[name]
+               "handover": HandoverScreen, "reports": ReportsScreen}[name]
         if isinstance(self.screen, cls):
             return
         self.push_screen(cls(), lambda _result: self.post_message(OrdersChanged("desk")))

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "dadan.tui.commands.serve",
     "dadan.tui.commands.importing",
     "dadan.tui.commands.export",
+    "dadan.tui.commands.report",
     "dadan.tui.commands.print",
     "dadan.tui.commands.waybills",
     "dadan.tui.commands.archive",

@@ -30,6 +30,7 @@ def screen_classes() -> list[tuple[str, type]]:
     from dadan.tui.screens.print_dialog import PrintDialog
     from dadan.tui.screens.print_queue import PrintQueueScreen
     from dadan.tui.screens.receive import ReceiveScreen
+    from dadan.tui.screens.reports import ReportsScreen
     from dadan.tui.screens.scan import ScanScreen
     from dadan.tui.screens.settings import SettingsScreen
     from dadan.tui.screens.tracking import TrackingScreen
@@ -46,6 +47,7 @@ def screen_classes() -> list[tuple[str, type]]:
         (tr("Receive / count", "入库 / 盘点"), ReceiveScreen),
         (tr("Pack check", "验货"), PackScreen),
         (tr("Handover to the courier", "快递交接"), HandoverScreen),
+        (tr("Reports", "报表"), ReportsScreen),
     ]
     return out
 

@@ -1,0 +1,239 @@
+"""The schema's steps (:func:`dadan.core.db.migrate` applies them in order): append only; never
+edit a step that has shipped. A database made by step 1 today has most later ones already (step
+1 makes every model's table), so each step checks before it changes anything."""
+
+from __future__ import annotations
+
+from peewee import Database
+
+from dadan.core.models import ALL_MODELS, SchemaVersion
+
+
+def _m1_initial(db: Database) -> None:
+    db.create_tables([m for m in ALL_MODELS if m is not SchemaVersion])
+
+
+def _m2_partial_order_indexes(db: Database) -> None:
+    """Order indexes that most new orders need not enter: tracking number, courier, exception
+    flags and the platform's update time become partial (only orders that have one); the
+    shop's own index goes (the (order_sn, shop) key serves look-ups). A database made by step 1
+    today has them already."""
+    from dadan.core.models import PARTIAL_INDEXES
+
+    for name in ("order_shop_id", "order_tracking_number", "order_logistics_id", "order_exception_flags",
+                 "order_updated_at"):
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+    for index in PARTIAL_INDEXES.values():
+        db.execute(index)  # CREATE INDEX IF NOT EXISTS
+    # the planner's statistics (core.orders.listing.ensure_statistics), if kept, must cover the new
+    # indexes too: without them it may pass a partial index by
+    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
+    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
+        for name in PARTIAL_INDEXES:
+            db.execute_sql(f'ANALYZE "{name}"')
+
+
+def _add_columns(db: Database, columns) -> None:
+    """``(model, column, DDL)``: each column the model's table lacks is added (a database made by
+    step 1 today has them already)."""
+    for model, column, ddl in columns:
+        table = model._meta.table_name
+        if column not in {c.name for c in db.get_columns(table)}:
+            db.execute_sql(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {ddl}')
+
+
+def _m3_waybills(db: Database) -> None:
+    """E-waybills: branches, accounts, parcels and their orders; a waybill job's courier and
+    each label's parcel. A database made by step 1 today has them already."""
+    from dadan.core.models import PrintItem, PrintJob, Waybill, WaybillAccount, WaybillBranch, WaybillOrder
+
+    db.create_tables([WaybillBranch, WaybillAccount, Waybill, WaybillOrder], safe=True)
+    _add_columns(db, ((PrintJob, "courier", "VARCHAR(255) NOT NULL DEFAULT ''"),
+                      (PrintItem, "waybill_id", 'INTEGER REFERENCES "waybill" ("id") ON DELETE SET NULL')))
+
+
+def _m4_order_fulltext(db: Database) -> None:
+    """Free text from an index: the FTS5 trigram table over the orders' search text, its
+    triggers, and every existing order indexed (:mod:`dadan.core.orders.fulltext`). A fresh
+    database gets it here too (step 1 makes only the models' tables)."""
+    from dadan.core.orders.fulltext import create_index
+
+    create_index(db)
+
+
+def _m5_archived_orders(db: Database) -> None:
+    """Retention: the table shipped orders are archived into (:mod:`dadan.core.archive`). A
+    database made by step 1 today has it already."""
+    from dadan.core.models import ArchivedOrder
+
+    db.create_tables([ArchivedOrder], safe=True)
+
+
+def _m6_short_free_text(db: Database) -> None:
+    """Short free-text terms from the index too: it reads each order's search text with a
+    sentinel at its end, through a view, and gains its vocabulary table; every order is
+    indexed again (:func:`dadan.core.orders.fulltext.upgrade_index`)."""
+    from dadan.core.orders.fulltext import upgrade_index
+
+    upgrade_index(db)
+
+
+def _m7_counts(db: Database) -> None:
+    """View counts from indexes: the (code, order) table behind ``sku:`` with its triggers
+    (:mod:`dadan.core.orders.sku_index`) filled from every order, and the pending orders'
+    deadline index behind the due-soon view. Kept statistics are extended to both, so the
+    planner takes them at once."""
+    from dadan.core.models import PENDING_DUE_INDEX, PENDING_DUE_INDEX_NAME
+    from dadan.core.orders import sku_index
+
+    sku_index.create_index(db)
+    db.execute(PENDING_DUE_INDEX)  # CREATE INDEX IF NOT EXISTS
+    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
+    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
+        db.execute_sql(f'ANALYZE "{PENDING_DUE_INDEX_NAME}"')
+        db.execute_sql(f'ANALYZE "{sku_index.TABLE}"')
+
+
+def _m8_sku_pairs_deferred(db: Database) -> None:
+    """A bulk write's new orders get their SKU pairs in one sorted statement at the end of its
+    block, as their free text is indexed (:func:`dadan.core.orders.sku_index.fill_queued`):
+    the free-text queue tells new orders from changed ones, and the insert trigger of step 7
+    leaves the block's new orders to it."""
+    from dadan.core.orders import fulltext, sku_index
+
+    fulltext.queue_new_orders(db)
+    sku_index.defer_inserts(db)
+
+
+def _m9_goods_and_stock(db: Database) -> None:
+    """Goods and stock: the catalogue, barcodes, the stock ledger's movements (with the trigger
+    that keeps on hand their sum and those that keep them append-only), open orders' demand
+    and the platform stock outbox (:mod:`dadan.core.goods`)."""
+    from dadan.core.goods.models import GOODS_MODELS, TRIGGERS
+
+    db.create_tables(GOODS_MODELS, safe=True)
+    for ddl in TRIGGERS:
+        db.execute_sql(ddl)
+
+
+def _m10_pending_due_covering(db: Database) -> None:
+    """The pending orders' deadline index carries pay time, province and the pending test's
+    columns too (after its key), so a due filter sorted by pay time or narrowed by province
+    reads no order rows to count or to choose a page (:data:`dadan.core.models.PENDING_DUE_INDEX`).
+    Rebuilt only where it is the narrow one of step 7; kept statistics are extended to it."""
+    from dadan.core.models import PENDING_DUE_COLUMNS, PENDING_DUE_INDEX, PENDING_DUE_INDEX_NAME
+
+    have = [r[2] for r in db.execute_sql(f'PRAGMA index_info("{PENDING_DUE_INDEX_NAME}")').fetchall()]
+    if have == [f.column_name for f in PENDING_DUE_COLUMNS]:
+        return
+    db.execute_sql(f'DROP INDEX IF EXISTS "{PENDING_DUE_INDEX_NAME}"')
+    db.execute(PENDING_DUE_INDEX)
+    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
+    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
+        db.execute_sql(f'ANALYZE "{PENDING_DUE_INDEX_NAME}"')
+
+
+def _m11_stock_short_rows(db: Database) -> None:
+    """The oversell guard reads a SKU's short demand rows from a partial index (a database made
+    by step 9 before it had it)."""
+    from dadan.core.goods.models import SHORT_ROWS_INDEX
+
+    db.execute(SHORT_ROWS_INDEX)  # CREATE INDEX IF NOT EXISTS
+
+
+def _m12_pack_checks(db: Database) -> None:
+    """The packing bench's pack records (:mod:`dadan.core.packing`): a parcel checked item by
+    item and found complete, once."""
+    from dadan.core.packing.models import PACKING_MODELS
+
+    db.create_tables(PACKING_MODELS, safe=True)
+
+
+def _m13_handovers(db: Database) -> None:
+    """Courier handovers (交接): the handovers and the parcels scanned into them
+    (:mod:`dadan.core.packing.handover`), and the waybills' (state, print time) index that finds
+    the parcels printed today."""
+    from dadan.core.packing.handover_models import HANDOVER_MODELS, WAYBILL_PRINTED_INDEX
+
+    db.create_tables(HANDOVER_MODELS, safe=True)
+    db.execute(WAYBILL_PRINTED_INDEX.safe(True))  # CREATE INDEX IF NOT EXISTS
+
+
+def _m14_merge_and_split(db: Database) -> None:
+    """Merged and split parcels (合单/拆单, :mod:`dadan.core.waybills.merge`): the orders' and
+    parcels' receiver key (``open_address_id``), a parcel's reason to recycle its number (an
+    order left it), and what a split order's parcels hold (:class:`~dadan.core.models.WaybillItem`).
+    A database made by step 1 today has them already."""
+    from dadan.core.models import Order, Waybill, WaybillItem
+
+    db.create_tables([WaybillItem], safe=True)
+    _add_columns(db, ((Order, "open_address_id", "VARCHAR(255) NOT NULL DEFAULT ''"),
+                      (Waybill, "open_address_id", "VARCHAR(255) NOT NULL DEFAULT ''"),
+                      (Waybill, "recycle_reason", "TEXT NOT NULL DEFAULT ''")))
+
+
+def _m15_wave_pick_lists(db: Database) -> None:
+    """Waves on paper: a pick-list job names the waybill job (the wave) whose pick list it
+    prints (:mod:`dadan.core.packing.wave_print`)."""
+    from dadan.core.models import PrintJob
+
+    _add_columns(db, ((PrintJob, "wave_job_id", 'INTEGER REFERENCES "print_job" ("id") ON DELETE SET NULL'),))
+
+
+def _m16_pack_before_print(db: Database) -> None:
+    """Packing before the label prints (``packing.on_packed = "print"``): a pack record may have
+    no waybill yet, names the parcel's first order (unique) and the print job of its label. SQLite
+    cannot make a column nullable in place: the table is rebuilt and its rows copied. A
+    database made by step 12 today has the new shape already."""
+    from dadan.core.packing.models import PackRecord
+
+    table = PackRecord._meta.table_name
+    if "order_id" in {c.name for c in db.get_columns(table)}:
+        return
+    old = f"{table}_before_16"
+    db.execute_sql(f'ALTER TABLE "{table}" RENAME TO "{old}"')
+    for idx in db.get_indexes(old):
+        if not idx.name.startswith("sqlite_"):
+            db.execute_sql(f'DROP INDEX "{idx.name}"')
+    db.create_tables([PackRecord])
+    cols = '"id", "waybill_id", "waybill_code", "order_sns", "actor", "packed_at", "items", "overrides"'
+    db.execute_sql(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM "{old}"')
+    db.execute_sql(f'DROP TABLE "{old}"')
+
+
+def _m17_handover_list_jobs(db: Database) -> None:
+    """Printed handover lists (交接单): a print job may stand for a closed handover."""
+    from dadan.core.models import PrintJob
+
+    _add_columns(db, ((PrintJob, "handover_id", "INTEGER"),))
+
+
+def _m18_report_indexes(db: Database) -> None:
+    from dadan.core.reports.indexes import create_report_indexes  # core.models.REPORT_INDEXES
+
+    create_report_indexes(db)
+
+
+# (version, description, function). Append only; never edit a step that has shipped.
+MIGRATIONS: list[tuple[int, str, object]] = [
+    (1, "initial schema", _m1_initial),
+    (2, "partial order indexes", _m2_partial_order_indexes),
+    (3, "e-waybills", _m3_waybills),
+    (4, "order free-text index", _m4_order_fulltext),
+    (5, "archived orders", _m5_archived_orders),
+    (6, "short free-text terms from the index", _m6_short_free_text),
+    (7, "sku code table and pending deadline index", _m7_counts),
+    (8, "sku pairs of bulk writes filled at the end of the block", _m8_sku_pairs_deferred),
+    (9, "goods and stock", _m9_goods_and_stock),
+    (10, "pending deadline index carries pay time and province", _m10_pending_due_covering),
+    (11, "stock demand's short rows indexed", _m11_stock_short_rows),
+    (12, "pack checks", _m12_pack_checks),
+    (13, "courier handovers", _m13_handovers),
+    (14, "merged and split parcels", _m14_merge_and_split),
+    (15, "wave pick lists", _m15_wave_pick_lists),
+    (16, "pack records before the label prints", _m16_pack_before_print),
+    (17, "printed handover lists", _m17_handover_list_jobs),
+    (18, "report indexes", _m18_report_indexes),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
