@@ -14,6 +14,7 @@ from dadan.core.context import Context
 from dadan.core.db import open_database, write
 from dadan.core.models import Order, OrderItem, Shop, database_proxy
 from dadan.core.printing.labels import batch_fields, order_label_fields, packing_fields, picklist_fields, sku_fields
+from dadan.printers.fields import sample_values
 
 NOW = dt.datetime(2024, 5, 1, 6, 3)  # UTC -> 14:03 in Shanghai
 SENDER = SenderSettings(name="杭州示例仓", phone="0571-88886666", address="浙江省杭州市萧山区建设一路66号")
@@ -60,6 +61,7 @@ def labels_by_kind(demo_db):
         "packing": batch_fields("packing", sorted(orders, key=lambda o: -o.items.count())[:3], sender=SENDER, now=NOW),
         "picklist": batch_fields("picklist", orders, now=NOW, batch_label="#7"),
         "sku": batch_fields("sku", orders[:5], now=NOW),
+        "handover": [("handover", sample_values("handover"))],  # a closed handover's list (core.packing.handover_print)
     }
 
 
