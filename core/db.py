@@ -261,6 +261,14 @@ def _m16_pack_before_print(db: Database) -> None:
     db.execute_sql(f'DROP TABLE "{old}"')
 
 
+def _m20_audit_indexes(db: Database) -> None:
+    """The audit log read by operator and by action, newest first (:mod:`dadan.core.audit_query`):
+    (actor, at) and (action, at). A database made by step 1 today has them already."""
+    from dadan.core.models import AuditEvent
+
+    AuditEvent.create_table(safe=True)  # the table is there: only its missing indexes are made
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -279,6 +287,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (14, "merged and split parcels", _m14_merge_and_split),
     (15, "wave pick lists", _m15_wave_pick_lists),
     (16, "pack records before the label prints", _m16_pack_before_print),
+    (20, "audit log indexes by operator and by action", _m20_audit_indexes),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

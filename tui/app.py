@@ -73,6 +73,9 @@ class DadanApp(App):
                                   "扫面单后逐件扫商品：缺件、错件、多件；验货完成")),
         Binding("f10", "desk_screen('handover')", Bilingual("Handover", "交接"), id="handover", show=False,
                 tooltip=Bilingual("Hand parcels over to the courier by scanning; missing parcels", "扫描交接给快递；缺失包裹")),
+        Binding("ctrl+l", "desk_screen('audit')", Bilingual("Audit log", "审计日志"), id="audit", show=False,
+                tooltip=Bilingual("Who did what, when, why: filter by operator, action, order, time; export",
+                                  "谁在何时做了什么、为什么：按操作员、操作、订单、时间筛选；导出")),
         Binding("ctrl+o", "import_file", Bilingual("Import file", "导入表格"), id="import_file", show=False,
                 tooltip=Bilingual("Import orders or tracking numbers from .xlsx/.csv", "从 .xlsx/.csv 导入订单或运单号")),
         Binding("f9", "desk_screen('settings')", Bilingual("Settings", "设置"), id="settings", show=False,
@@ -160,6 +163,7 @@ class DadanApp(App):
 
     # ------------------------------------------------------------------ desk screens
     def action_desk_screen(self, name: str) -> None:
+        from dadan.tui.screens.audit import AuditScreen
         from dadan.tui.screens.exceptions import ExceptionScreen
         from dadan.tui.screens.goods import GoodsScreen
         from dadan.tui.screens.handover import HandoverScreen
@@ -173,7 +177,7 @@ class DadanApp(App):
         cls = {"help": HelpScreen, "scan": ScanScreen, "exceptions": ExceptionScreen, "queue": PrintQueueScreen,
                "settings": SettingsScreen, "goods": GoodsScreen, "receive": ReceiveScreen,
                "pack": PackScreen,
-               "handover": HandoverScreen}[name]
+               "handover": HandoverScreen, "audit": AuditScreen}[name]
         if isinstance(self.screen, cls):
             return
         self.push_screen(cls(), lambda _result: self.post_message(OrdersChanged("desk")))
