@@ -197,3 +197,17 @@ async def test_audit_screen_in_16_colours_without_colour_and_in_chinese(tmp_path
                         if colour is not None:
                             r, g, b = colour.get_truecolor()
                             assert r == g == b, (seg.text, colour)
+
+
+@pytest.mark.anyio
+async def test_the_filter_completes_fields_and_the_logs_actions_and_operators():
+    from dadan.tui.screens.audit import AuditSuggester
+
+    s = AuditSuggester()
+    s.values = {"action": ["hold", "print-resolve", "release", "reprint"], "actor": ["amy", "bo"]}
+    assert await s.get_suggestion("act") == "actor:"
+    assert await s.get_suggestion("actor:amy acti") == "actor:amy action:"
+    assert await s.get_suggestion("action:rel") == "action:release"
+    assert await s.get_suggestion("since:7d action:rep") == "since:7d action:reprint"
+    assert await s.get_suggestion("actor:b") == "actor:bo"
+    assert await s.get_suggestion("actor:zz") is None and await s.get_suggestion("jammed ") is None

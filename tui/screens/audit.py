@@ -129,7 +129,6 @@ class AuditScreen(DeskScreen):
         super().__init__()
         self.query_text = query
         self.rows: list = []
-        self.back_stack: list = []  # the cursors of the pages before it
         self.page = None
         self.suggester = AuditSuggester()
 
@@ -241,7 +240,6 @@ class AuditScreen(DeskScreen):
         if text == self.query_text and not force:
             return
         self.query_text = text
-        self.back_stack.clear()
         self.load()
 
     def action_focus_filter(self) -> None:
@@ -254,7 +252,6 @@ class AuditScreen(DeskScreen):
         self.dismiss()
 
     def action_refresh(self) -> None:
-        self.back_stack.clear()
         self.load()
 
     # ------------------------------------------------------------------ paging
@@ -263,15 +260,12 @@ class AuditScreen(DeskScreen):
         if page is None or not self.rows or page.last >= page.total:
             self.app.bell()
             return
-        self.back_stack.append(self.rows[0].key)
         self.load(after=self.rows[-1].key)
 
     def action_prev_page(self) -> None:
         if self.page is None or not self.rows or self.page.first <= 1:
             self.app.bell()
             return
-        if self.back_stack:
-            self.back_stack.pop()
         self.load(before=self.rows[0].key)
 
     # ------------------------------------------------------------------ event, export
