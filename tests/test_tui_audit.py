@@ -211,3 +211,27 @@ async def test_the_filter_completes_fields_and_the_logs_actions_and_operators():
     assert await s.get_suggestion("since:7d action:rep") == "since:7d action:reprint"
     assert await s.get_suggestion("actor:b") == "actor:bo"
     assert await s.get_suggestion("actor:zz") is None and await s.get_suggestion("jammed ") is None
+
+
+@pytest.mark.anyio
+async def test_a_long_detail_scrolls_inside_the_event_at_80x24(tmp_path):
+    from dadan.core import audit
+    from dadan.tui.screens.audit import AuditEventScreen, AuditScreen
+
+    ctx = make_ctx(tmp_path, 0)
+    with write():
+        audit.record("settings", actor="amy", target="printers", reason="new printer",
+                     detail={f"key{i:02d}": "v" * 30 for i in range(40)})
+    app = harness(ctx, AuditScreen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _wait_rows(pilot, app.screen)
+        await pilot.press("enter")
+        await wait_idle(pilot)
+        assert isinstance(app.screen, AuditEventScreen)
+        assert "Enter / Esc: close" in _shown(app.screen) and '"key39"' not in _shown(app.screen)
+        await pilot.press("end")
+        await pilot.pause(0.2)
+        assert '"key39"' in _shown(app.screen) and "Enter / Esc: close" in _shown(app.screen)
+        await pilot.press("escape")
+        await wait_idle(pilot)
+        assert isinstance(app.screen, AuditScreen)

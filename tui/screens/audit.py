@@ -65,7 +65,7 @@ class AuditEventScreen(DeskMixin, ModalScreen[None]):
     AuditEventScreen { align: center middle; }
     AuditEventScreen > Vertical { width: 90; max-width: 100%; height: auto; max-height: 100%;
                                   border: round $accent; background: $surface; padding: 0 1; }
-    AuditEventScreen VerticalScroll { height: auto; max-height: 1fr; }
+    AuditEventScreen VerticalScroll { height: auto; }
     AuditEventScreen #ae-body { width: 100%; }
     """
     BINDINGS = [Binding("escape,enter", "close", Bilingual("Close", "关闭"), id="audit_event.close",
@@ -93,9 +93,20 @@ class AuditEventScreen(DeskMixin, ModalScreen[None]):
         text.append(("\n" + "\n".join(visible(line) for line in pretty.splitlines())) if pretty else " —")
         with Vertical():
             yield Label(tr("Audit event #{i}", "审计事件 #{i}", i=r.id), classes="prompt-title")
-            with VerticalScroll():
+            with VerticalScroll(id="ae-scroll"):
                 yield Static(text, id="ae-body")
-            yield Label(tr("Enter / Esc: close", "回车 / Esc：关闭"))
+            yield Label(tr("Enter / Esc: close · ↑↓ PgUp PgDn: scroll", "回车 / Esc：关闭 · ↑↓ PgUp PgDn：滚动"))
+
+    def on_mount(self) -> None:
+        self._fit()
+        self.query_one("#ae-scroll").focus()  # the arrows scroll a long detail
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """The detail scrolls within the terminal: the border, the title and the key line stay."""
+        self.query_one("#ae-scroll").styles.max_height = max(3, self.app.size.height - 4)
 
     def action_close(self) -> None:
         self.dismiss(None)
