@@ -214,6 +214,14 @@ def _m18_report_indexes(db: Database) -> None:
     create_report_indexes(db)
 
 
+def _m19_audit_indexes(db: Database) -> None:
+    """The audit log read by operator and by action, newest first (:mod:`dadan.core.audit_query`):
+    (actor, at) and (action, at). A database made by step 1 today has them already."""
+    from dadan.core.models import AuditEvent
+
+    AuditEvent.create_table(safe=True)  # the table is there: only its missing indexes are made
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -234,6 +242,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (16, "pack records before the label prints", _m16_pack_before_print),
     (17, "printed handover lists", _m17_handover_list_jobs),
     (18, "report indexes", _m18_report_indexes),
+    (19, "audit log indexes by operator and by action", _m19_audit_indexes),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -285,6 +285,11 @@ class AuditEvent(BaseModel):
     reason = TextField(default="")
     detail = TextField(default="")  # JSON
 
+    class Meta:
+        # the audit screen and ``dadan audit --query`` page an operator's or an action's events
+        # newest first (:mod:`dadan.core.audit_query`)
+        indexes = ((("actor", "at"), False), (("action", "at"), False))
+
 
 class WaybillBranch(BaseModel):
     """A courier's branch (网点) where the shop subscribed to e-waybills, as ``pdd.waybill.search``

@@ -76,6 +76,9 @@ class DadanApp(App):
         Binding("f11", "desk_screen('reports')", Bilingual("Reports", "报表"), id="reports", show=False,
                 tooltip=Bilingual("Orders, shipped, exceptions, overdue, couriers, shops, operators per day/week/month",
                                   "按日/周/月：订单、发货、异常、超时、快递、店铺、操作员")),
+        Binding("ctrl+l", "desk_screen('audit')", Bilingual("Audit log", "审计日志"), id="audit", show=False,
+                tooltip=Bilingual("Who did what, when, why: filter by operator, action, order, time; export",
+                                  "谁在何时做了什么、为什么：按操作员、操作、订单、时间筛选；导出")),
         Binding("ctrl+o", "import_file", Bilingual("Import file", "导入表格"), id="import_file", show=False,
                 tooltip=Bilingual("Import orders or tracking numbers from .xlsx/.csv", "从 .xlsx/.csv 导入订单或运单号")),
         Binding("f9", "desk_screen('settings')", Bilingual("Settings", "设置"), id="settings", show=False,
@@ -163,6 +166,7 @@ class DadanApp(App):
 
     # ------------------------------------------------------------------ desk screens
     def action_desk_screen(self, name: str) -> None:
+        from dadan.tui.screens.audit import AuditScreen
         from dadan.tui.screens.exceptions import ExceptionScreen
         from dadan.tui.screens.goods import GoodsScreen
         from dadan.tui.screens.handover import HandoverScreen
@@ -177,7 +181,8 @@ class DadanApp(App):
         cls = {"help": HelpScreen, "scan": ScanScreen, "exceptions": ExceptionScreen, "queue": PrintQueueScreen,
                "settings": SettingsScreen, "goods": GoodsScreen, "receive": ReceiveScreen,
                "pack": PackScreen,
-               "handover": HandoverScreen, "reports": ReportsScreen}[name]
+               "handover": HandoverScreen, "reports": ReportsScreen,
+               "audit": AuditScreen}[name]
         if isinstance(self.screen, cls):
             return
         self.push_screen(cls(), lambda _result: self.post_message(OrdersChanged("desk")))

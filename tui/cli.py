@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "dadan.tui.commands.split",
     "dadan.tui.commands.handover",
     "dadan.tui.commands.backup",
+    "dadan.tui.commands.audit",
 ]
 
 

@@ -17,6 +17,7 @@ from dadan.tui.widgets.desk_footer import DeskFooter
 
 def screen_classes() -> list[tuple[str, type]]:
     """(title, class) of every screen whose bindings are listed."""
+    from dadan.tui.screens.audit import AuditEventScreen, AuditScreen
     from dadan.tui.screens.detail import DetailScreen
     from dadan.tui.screens.exceptions import ExceptionScreen
     from dadan.tui.screens.export_dialog import ExportDialog
@@ -48,6 +49,7 @@ def screen_classes() -> list[tuple[str, type]]:
         (tr("Pack check", "验货"), PackScreen),
         (tr("Handover to the courier", "快递交接"), HandoverScreen),
         (tr("Reports", "报表"), ReportsScreen),
+        (tr("Audit log", "审计日志"), AuditScreen), (tr("Audit event", "审计事件"), AuditEventScreen),
     ]
     return out
 

@@ -37,9 +37,10 @@ class FilterBar(Vertical):
     FilterBar.-error #filter-error { display: block; }
     """
 
-    def __init__(self, value: str = "", **kwargs) -> None:
+    def __init__(self, value: str = "", *, placeholder: str | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self._value = value
+        self._placeholder = placeholder  # None: the order filter's example
         self._pending = ""
         self._debounce = None
 
@@ -48,7 +49,8 @@ class FilterBar(Vertical):
             yield Label(tr("Filter /", "筛选 /"), id="filter-label")
             yield Input(
                 self._value,
-                placeholder=tr("e.g. status:pending province:浙江 due<2h", "例：status:pending 省:浙江 due<2h"),
+                placeholder=self._placeholder if self._placeholder is not None
+                else tr("e.g. status:pending province:浙江 due<2h", "例：status:pending 省:浙江 due<2h"),
                 compact=True,
                 select_on_focus=False,
                 id="filter-input",
