@@ -261,6 +261,14 @@ def _m16_pack_before_print(db: Database) -> None:
     db.execute_sql(f'DROP TABLE "{old}"')
 
 
+def _m19_operators(db: Database) -> None:
+    """Operators, roles and permissions (:mod:`dadan.core.operators`): roles, operators with their
+    PIN hashes, and each terminal's last operator. No operator yet: open mode."""
+    from dadan.core.operators.models import OPERATOR_MODELS
+
+    db.create_tables(OPERATOR_MODELS, safe=True)
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -279,6 +287,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (14, "merged and split parcels", _m14_merge_and_split),
     (15, "wave pick lists", _m15_wave_pick_lists),
     (16, "pack records before the label prints", _m16_pack_before_print),
+    (19, "operators and roles", _m19_operators),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "dadan.tui.commands.wave",
     "dadan.tui.commands.split",
     "dadan.tui.commands.handover",
+    "dadan.tui.commands.operators",
 ]
 
 
