@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "dadan.tui.commands.split",
     "dadan.tui.commands.handover",
     "dadan.tui.commands.operators",
+    "dadan.tui.commands.release",
 ]
 
 

@@ -33,8 +33,8 @@ from dadan.core.operators.permissions import (
     check_permissions,
     doing,
 )
-from dadan.printers.i18n import Bilingual
 from dadan.core.operators.pins import DUMMY_HASH, PinError, check_pin_shape, hash_pin, verify_pin
+from dadan.printers.i18n import Bilingual
 
 __all__ = ["OPERATOR_MODELS", "PERMISSIONS", "Operator", "PermissionDenied", "PinError", "Role", "SignInError",
            "add_operator", "create_first_admin", "deactivate", "has_operators", "last_operator", "may",
