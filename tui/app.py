@@ -133,7 +133,7 @@ class DadanApp(App):
         self.terminal = ops.terminal_id()
         last = ops.last_operator(self.terminal)
         self.ctx.sign_in_as(last.name if last is not None else "")
-        self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle)
+        self.set_interval(self.IDLE_CHECK_SECONDS, self.idle_sign_out)
         if last is None:
             self.call_after_refresh(self.action_switch_operator)
         else:
@@ -167,7 +167,7 @@ class DadanApp(App):
             return
         if not self.operators_on:  # the administrator was created while this desk ran
             self.operators_on, self.terminal = True, ops.terminal_id()
-            self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle)
+            self.set_interval(self.IDLE_CHECK_SECONDS, self.idle_sign_out)
 
         def signed_in(name: str | None) -> None:
             self._active_at = time.monotonic()
@@ -183,7 +183,7 @@ class DadanApp(App):
             self._active_at = time.monotonic()
         await super().on_event(event)
 
-    def check_idle(self, now: float | None = None) -> bool:
+    def idle_sign_out(self, now: float | None = None) -> bool:
         """Sign the operator out after ``[operators] idle_sign_out_minutes`` without a key or a
         click (0: never): audited, the terminal forgets them, the sign-in modal opens."""
         from dadan.core import operators as ops
