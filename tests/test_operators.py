@@ -125,7 +125,7 @@ def test_wrong_pins_are_counted_audited_and_lock_out(staff):
     t0 = NOW
     assert ops.sign_in("amy", "1234", terminal="desk-1", now=t0).name == "amy"
     assert ops.last_operator("desk-1").name == "amy"
-    for i in range(2):
+    for _ in range(2):
         with pytest.raises(ops.SignInError, match="wrong name or PIN"):
             ops.sign_in("amy", "0000", terminal="desk-1", attempts=3, lockout_seconds=60, now=t0)
     assert ops.Operator.get(ops.Operator.name == "amy").failed_pins == 2
@@ -139,8 +139,8 @@ def test_wrong_pins_are_counted_audited_and_lock_out(staff):
     assert ops.sign_in("amy", "1234", terminal="desk-2", attempts=3, now=t0 + dt.timedelta(seconds=61)).name == "amy"
     amy = ops.Operator.get(ops.Operator.name == "amy")
     assert amy.failed_pins == 0 and amy.locked_until is None
-    actions = [e.action for e in AuditEvent.select().where(AuditEvent.actor == "amy").order_by(AuditEvent.id)]
-    assert actions == ["sign-in", "pin-wrong", "pin-wrong", "pin-wrong", "pin-locked", "pin-wrong", "pin-wrong",
+    seen = [e.action for e in AuditEvent.select().where(AuditEvent.actor == "amy").order_by(AuditEvent.id)]
+    assert seen == ["sign-in", "pin-wrong", "pin-wrong", "pin-wrong", "pin-locked", "pin-wrong", "pin-wrong",
                        "sign-in"]
     assert all("1234" not in (e.detail + e.reason + e.target) and "0000" not in e.detail
                for e in AuditEvent.select())
