@@ -115,8 +115,8 @@ class DadanApp(App):
 
         relabel_bindings(self)  # key labels in the language set up after the modules were imported
         self.ctx.open_db()  # quick when the schema is current; workers open their own connections
+        self._start_operator()  # before any screen reads ctx.operator
         self.push_screen(OrdersScreen(self.ctx, now=self.fixed_now))
-        self._start_operator()
         if self.background:
             self._start_scheduler()
 

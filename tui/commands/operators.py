@@ -15,7 +15,8 @@ def register(sub) -> None:
                        description="Operators sign in with a name and a 4-8 digit PIN; their role gives their "
                                    "permissions. 'init NAME' creates the first administrator. Other commands "
                                    "need the permission 'operators': DADAN_OPERATOR=NAME and DADAN_PIN (or the "
-                                   "PIN asked on a terminal). A new PIN is read from DADAN_NEW_PIN, else asked twice.")
+                                   "PIN asked on a terminal). A new PIN is read from DADAN_NEW_PIN (DADAN_PIN for init), else asked "
+                                   "twice.")
     ops = p.add_subparsers(dest="operators_command", metavar="COMMAND")
     ops.add_parser("list", help="the operators, their roles and state")
     ops.add_parser("roles", help="the roles and their permissions")
@@ -45,17 +46,16 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def new_pin(who: str) -> str:
-    """The new PIN: ``DADAN_NEW_PIN`` (``DADAN_PIN`` for init), else asked twice on a terminal."""
+def new_pin(who: str, env: str = "DADAN_NEW_PIN") -> str:
+    """The new PIN: the variable ``env``, else asked twice on a terminal."""
     from dadan.core.i18n import tr
     from dadan.core.operators import PinError
 
-    given = os.environ.get("DADAN_NEW_PIN")
+    given = os.environ.get(env)
     if given is not None:
         return given
     if not sys.stdin.isatty():
-        raise PinError(tr("no PIN given: set DADAN_NEW_PIN or run in a terminal",
-                          "未提供 PIN 码：请设置 DADAN_NEW_PIN 或在终端中运行"))
+        raise PinError(tr("no PIN given: set {e} or run in a terminal", "未提供 PIN 码：请设置 {e} 或在终端中运行", e=env))
     import getpass
 
     first = getpass.getpass(tr("new PIN for {n} (4-8 digits): ", "{n} 的新 PIN 码（4-8 位数字）：", n=who))
@@ -74,10 +74,7 @@ def run(args, ctx) -> int:
     ctx.open_db()
     cmd = args.operators_command or "list"
     if cmd == "init":
-        if os.environ.get("DADAN_NEW_PIN") is None and os.environ.get("DADAN_PIN") is not None:
-            pin = os.environ["DADAN_PIN"]
-        else:
-            pin = new_pin(args.name)
+        pin = new_pin(args.name, "DADAN_PIN")
         op = ops.create_first_admin(args.name, pin, os_user=args.os_user)
         print(tr("administrator {n} created; operators and permissions are now enforced",
                  "已创建管理员 {n}；操作员与权限现已生效", n=op.name))
