@@ -10,6 +10,7 @@ from dadan.core import audit
 from dadan.core.config import Settings, save_settings, settings_diff
 from dadan.core.db import write
 from dadan.core.i18n import detect_language, set_language
+from dadan.core.operators import require
 
 
 def change_settings(ctx, mutate: Callable[[Settings], None], *, actor: str) -> dict[str, tuple]:
@@ -22,6 +23,8 @@ def change_settings(ctx, mutate: Callable[[Settings], None], *, actor: str) -> d
     diff = settings_diff(ctx.settings, new)
     if not diff:
         return {}
+    if set(diff) - {"language"}:  # the language is each operator's own
+        require(actor, "settings", what=", ".join(diff))
     save_settings(new, ctx.paths)
     with write():
         for key, (old, value) in diff.items():

@@ -222,6 +222,14 @@ def _m19_audit_indexes(db: Database) -> None:
     AuditEvent.create_table(safe=True)  # the table is there: only its missing indexes are made
 
 
+def _m20_operators(db: Database) -> None:
+    """Operators, roles and permissions (:mod:`dadan.core.operators`): roles, operators with their
+    PIN hashes, and each terminal's last operator. No operator yet: open mode."""
+    from dadan.core.operators.models import OPERATOR_MODELS
+
+    db.create_tables(OPERATOR_MODELS, safe=True)
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -243,6 +251,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (17, "printed handover lists", _m17_handover_list_jobs),
     (18, "report indexes", _m18_report_indexes),
     (19, "audit log indexes by operator and by action", _m19_audit_indexes),
+    (20, "operators and roles", _m20_operators),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -4,10 +4,11 @@ modal, applies the user's keymap and animation setting. Screens live in tui/scre
 from __future__ import annotations
 
 import datetime as dt
+import time
 from functools import partial
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -83,7 +84,10 @@ class DadanApp(App):
                 tooltip=Bilingual("Import orders or tracking numbers from .xlsx/.csv", "从 .xlsx/.csv 导入订单或运单号")),
         Binding("f9", "desk_screen('settings')", Bilingual("Settings", "设置"), id="settings", show=False,
                 tooltip=Bilingual("Language, sync interval, shops, printers, templates", "语言、同步间隔、店铺、打印机、模板")),
+        Binding("f12", "switch_operator", Bilingual("Operator", "操作员"), id="switch_operator", show=False,
+                tooltip=Bilingual("Switch operator: name, PIN, Enter", "切换操作员：姓名、PIN 码、回车")),
     ]
+    IDLE_CHECK_SECONDS = 15.0
 
     print_pool: PrintPool  # the printer workers (started on first print, stopped on unmount)
 
@@ -95,6 +99,9 @@ class DadanApp(App):
         self.background = background  # run the sync/outbox scheduler (the real app; not in tests)
         self.scheduler = None
         self.print_pool = PrintPool(self)
+        self.operators_on = False  # the database has operators: permissions enforced, someone signs in
+        self.terminal = ""  # this terminal's key for its last operator (core.operators.terminal_id)
+        self._active_at = time.monotonic()  # the last key or click (idle sign-out)
         ui = ctx.settings.ui
         if not ui.animations:
             self.animation_level = "none"
@@ -114,9 +121,89 @@ class DadanApp(App):
 
         relabel_bindings(self)  # key labels in the language set up after the modules were imported
         self.ctx.open_db()  # quick when the schema is current; workers open their own connections
+        self._start_operator()  # before any screen reads ctx.operator
         self.push_screen(OrdersScreen(self.ctx, now=self.fixed_now))
         if self.background:
             self._start_scheduler()
+
+    # ------------------------------------------------------------------ operators
+    def _start_operator(self) -> None:
+        """Open mode (no operator in the database): the configured or OS user, anyone may do
+        anything. Else signed in as this terminal's last operator, or asked to sign in."""
+        from dadan.core import operators as ops
+
+        self.operators_on = ops.has_operators()
+        if not self.operators_on:
+            self.ctx.sign_in_as(self.ctx.settings.operator_name())
+            return
+        self.terminal = ops.terminal_id()
+        last = ops.last_operator(self.terminal)
+        self.ctx.sign_in_as(last.name if last is not None else "")
+        self.set_interval(self.IDLE_CHECK_SECONDS, self.idle_sign_out)
+        if last is None:
+            self.call_after_refresh(self.action_switch_operator)
+        else:
+            self._operator_shown()
+
+    @property
+    def operator_text(self) -> str:
+        """The status line's operator part ("" in open mode)."""
+        if not self.operators_on:
+            return ""
+        who = self.ctx.signed_in or tr("nobody signed in (F12)", "未登录（F12）")
+        return tr("op {n}", "操作员 {n}", n=who)
+
+    def _operator_shown(self) -> None:
+        from dadan.tui.widgets.status_line import StatusLine
+
+        for screen in self.screen_stack:
+            for line in screen.query(StatusLine):
+                if line.info is not None:
+                    line.show(line.info)
+
+    def action_switch_operator(self, why: str = "") -> None:
+        from dadan.core import operators as ops
+        from dadan.tui.widgets.sign_in import SignInModal
+
+        if isinstance(self.screen, SignInModal):
+            return
+        if not ops.has_operators():
+            self.notify(tr("No operators: anyone may do anything. Create the administrator with: dadan operators init NAME",
+                           "尚无操作员：任何人都可执行任何操作。创建管理员：dadan operators init 姓名"), timeout=8)
+            return
+        if not self.operators_on:  # the administrator was created while this desk ran
+            self.operators_on, self.terminal = True, ops.terminal_id()
+            self.set_interval(self.IDLE_CHECK_SECONDS, self.idle_sign_out)
+
+        def signed_in(name: str | None) -> None:
+            self._active_at = time.monotonic()
+            if name:
+                self.ctx.sign_in_as(name)
+                self.notify(tr("Signed in: {n}", "已登录：{n}", n=name), timeout=2)
+            self._operator_shown()
+
+        self.push_screen(SignInModal(terminal=self.terminal, why=why), signed_in)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.Paste)):
+            self._active_at = time.monotonic()
+        await super().on_event(event)
+
+    def idle_sign_out(self, now: float | None = None) -> bool:
+        """Sign the operator out after ``[operators] idle_sign_out_minutes`` without a key or a
+        click (0: never): audited, the terminal forgets them, the sign-in modal opens."""
+        from dadan.core import operators as ops
+
+        minutes = self.ctx.settings.operators.idle_sign_out_minutes
+        now = time.monotonic() if now is None else now
+        if not (self.operators_on and minutes and self.ctx.signed_in) or now - self._active_at < minutes * 60:
+            return False
+        ops.sign_out(self.ctx.signed_in, terminal=self.terminal, reason="idle")
+        self.ctx.sign_in_as("")
+        self._operator_shown()
+        self.action_switch_operator(tr("Signed out after {m} min without a key.", "{m} 分钟无操作，已退出登录。",
+                                       m=minutes))
+        return True
 
     # ------------------------------------------------------------------ background sync
     @work(thread=True, exclusive=True, exit_on_error=False, group="scheduler", description="start sync")

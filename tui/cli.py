@@ -34,6 +34,8 @@ COMMAND_MODULES = [
     "dadan.tui.commands.handover",
     "dadan.tui.commands.backup",
     "dadan.tui.commands.audit",
+    "dadan.tui.commands.operators",
+    "dadan.tui.commands.release",
 ]
 
 

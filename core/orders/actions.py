@@ -11,6 +11,7 @@ from dadan.core.errors import DadanError
 from dadan.core.goods import ledger
 from dadan.core.i18n import tr
 from dadan.core.models import Order, OrderTag, Tag, utcnow
+from dadan.core.operators import require
 from dadan.core.orders.rules import FLAG_KEYS, STATES, Flag, flag_label, flags_of, flags_text
 from dadan.core.waybills import merge
 
@@ -28,6 +29,7 @@ def release(order_ids: Iterable[int], *, reason: str, actor: str, flags: int | N
     if flags is not None and flags & Flag.STOCK_SHORT and not flags & ~Flag.STOCK_SHORT:
         raise DadanError(tr("stock short is released by stock: receive or count it (dadan stock)",
                             "库存不足由库存解除：请入库或盘点（dadan stock）"))
+    require(actor, "release", what=f"release {len(_ids(order_ids))} order(s)")
     n = 0
     with write():
         for o in Order.select().where(Order.id.in_(_ids(order_ids))):
@@ -46,6 +48,7 @@ def release(order_ids: Iterable[int], *, reason: str, actor: str, flags: int | N
 
 
 def hold(order_ids: Iterable[int], *, reason: str, actor: str) -> int:
+    require(actor, "release", what=f"hold {len(_ids(order_ids))} order(s)")
     n = 0
     with write():
         for o in Order.select().where(Order.id.in_(_ids(order_ids))):

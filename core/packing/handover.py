@@ -25,6 +25,7 @@ from dadan.core.db import write
 from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
 from dadan.core.models import Order, Waybill, WaybillOrder, utcnow
+from dadan.core.operators import require
 from dadan.core.orders.rules import blocked_reason
 from dadan.core.packing.handover_models import Handover, HandoverParcel
 from dadan.core.packing.models import PackRecord
@@ -237,6 +238,8 @@ def close(wp_code: str, *, actor: str, folder: Path, out: Path | None = None, co
     cannot be written leaves the handover open), then, with ``confirm``, each parcel's orders are
     confirmed shipped with its number, one transaction per parcel (a refusal of one — blocked
     since, shipped on the platform — is reported and stops nothing: the parcels have left)."""
+    if confirm:
+        require(actor, "ship", what=f"close handover {wp_code}")
     now = now or utcnow()
     with write():
         h = open_handover(wp_code)

@@ -452,6 +452,12 @@ def _finish_print_after(check: PackCheck, *, actor: str, printer: str, template:
     if not printer or not template:
         return PackOutcome(False, "not_printed", tr("NOT PACKED: no printer to print its label on",
                                                     "未验货：没有可打印面单的打印机"), check.name)
+    from dadan.core.operators import PermissionDenied, require
+
+    try:
+        require(actor, "print", what=f"pack {check.name}")
+    except PermissionDenied as exc:
+        return PackOutcome(False, "not_printed", exc.message, check.name)
     ids = [i for i, _sn in check.orders]
     with write():
         orders = sorted((Order.get_or_none(Order.id == i) for i in ids), key=lambda o: o.id if o else 0)

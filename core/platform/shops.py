@@ -16,6 +16,7 @@ from dadan.core.db import write
 from dadan.core.errors import ConfigError, DadanError, NotFound
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.models import Shop
+from dadan.core.operators import require
 from dadan.core.platform.credentials import CredentialStore, ShopCredentials
 from dadan.core.platform.pdd import DEFAULT_GATEWAY, PddClient, PlatformError, ReauthorizeRequired, RetryPolicy
 
@@ -32,8 +33,9 @@ def _store(paths: Paths | None) -> CredentialStore:
 
 def add_shop(name: str, *, client_id: str, client_secret: str, access_token: str,
              refresh_token: str = "", gateway_url: str = DEFAULT_GATEWAY, paths: Paths | None = None,
-             access_token_expires_at: int = 0) -> Shop:
+             access_token_expires_at: int = 0, actor: str = "") -> Shop:
     """Create or update a shop and store its credentials (0600)."""
+    require(actor, "shops", what=f"shop {name}")
     name = name.strip()
     if not name:
         raise DadanError(tr("a shop needs a name", "店铺需要名称"))

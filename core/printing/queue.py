@@ -36,6 +36,7 @@ from dadan.core.db import write
 from dadan.core.errors import NotFound
 from dadan.core.i18n import tr
 from dadan.core.models import Order, PrintItem, PrintJob, Waybill, utcnow
+from dadan.core.operators import require
 from dadan.core.orders.rules import blocked_reason
 from dadan.core.printing.plan import PrintRefused, load_orders, plan_print, queued_with_parcels
 from dadan.core.printing.progress import OPEN_JOB_STATES, done_count, progress_label
@@ -87,6 +88,7 @@ def create_job(order_ids: Sequence[int], *, printer: str, template: str, actor: 
     (with the request id its number will be taken with) is committed with the job, before
     anything prints; ``courier`` (a wp_code) overrides each shop's default courier. ``wave``: the
     parcels in pick-walk order (波次, :mod:`dadan.core.packing.waves`) instead of the given one."""
+    require(actor, "print", what=f"print {len(order_ids)} order(s)")
     waybill = prints_waybills(template)
     with write():
         plan = plan_print(order_ids, waybill=waybill, courier=courier, merge=merge)
@@ -120,6 +122,7 @@ def create_reprint_job(order_ids: Sequence[int], *, reason: str, printer: str, t
     reason = (reason or "").strip()
     if not reason:
         raise PrintRefused(tr("a reprint needs a reason", "补打需要填写原因"))
+    require(actor, "reprint", what=f"reprint {len(order_ids)} order(s)")
     waybill = prints_waybills(template)
     with write():
         orders = load_orders(order_ids)

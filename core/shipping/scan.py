@@ -29,6 +29,7 @@ from dadan.core.db import write
 from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
 from dadan.core.models import Order, Shipment, has_tracking, utcnow
+from dadan.core.operators import require
 from dadan.core.orders.rules import blocked_reason
 from dadan.core.timeutil import DEFAULT_TZ
 from dadan.core.waybills.parcels import by_code, orders_of
@@ -143,6 +144,7 @@ def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
     ships nothing: it becomes the *expected* order (``kind="slip"``), and the caller passes its id
     as ``expect_order_id`` with the next scan so that a waybill stuck on the wrong parcel is
     caught (``mismatch``)."""
+    require(actor, "ship", what=f"scan {code}")
     code = normalise(code)
     now = now or utcnow()
     with write():

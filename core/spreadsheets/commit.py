@@ -16,6 +16,7 @@ from dadan.core.db import database, write
 from dadan.core.errors import DadanError, TrackingRefused
 from dadan.core.i18n import tr
 from dadan.core.models import ImportRun, Order, utcnow
+from dadan.core.operators import require
 from dadan.core.orders import fulltext
 from dadan.core.orders.upsert import upsert_orders
 from dadan.core.shipping import outbox as shipping
@@ -176,6 +177,7 @@ def commit_import(plan: ImportPlan, *, actor: str, allow_partial: bool = False, 
     with updates that would drop an order's items or change its amount
     (``plan.counts.losses``) and not ``accept_changes``, the file is refused and nothing is
     written."""
+    require(actor, "import", what=f"import {plan.kind}")
     if plan.rejects and not allow_partial:
         return ImportOutcome(False, plan.counts, tr(
             "not imported: {r} rows were rejected; fix them or accept a partial import",

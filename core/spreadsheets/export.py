@@ -223,11 +223,15 @@ def eligible(kind: str):
 
 
 def export(kind: str, fmt: str, out: str | Path, *, where=None, tz: str = DEFAULT_TZ, chunk: int = 1000,
-           progress: Progress | None = None, stdout=None, source: Callable | None = None) -> ExportResult:
+           progress: Progress | None = None, stdout=None, source: Callable | None = None,
+           actor: str = "") -> ExportResult:
     """Export ``kind`` (orders | ship | picklist | daily) of the orders matching ``where`` (a
     Peewee expression, e.g. from :func:`core.orders.query.compile_query`) to ``out`` ("-" = stdout for
     csv/jsonl). ``source`` reads the orders: the hot tables (:func:`iter_orders`, the default) or the
     archive (:func:`core.archive.lookup.iter_archived`, ``where`` a condition on the archive)."""
+    from dadan.core.operators import require
+
+    require(actor, "export", what=f"export {kind}")  # no actor: refused once operators exist
     source = source or iter_orders
     if kind not in KINDS:
         raise ExportError(tr("unknown export '{k}' (use {all})", "未知导出类型“{k}”（可用：{all}）", k=kind,

@@ -13,6 +13,7 @@ from dadan.core.db import write
 from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
 from dadan.core.models import Order, Waybill
+from dadan.core.operators import require
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.rules import blocked_reason
 from dadan.core.waybills.parcels import orders_of, parcels_by_order
@@ -82,8 +83,9 @@ def ship_printed(order_ids: Sequence[int], *, actor: str) -> ShipReport:
     yet shipped ships with its number — every order in it (a merged parcel's orders outside
     ``order_ids`` too), unless blocked; the rest are listed with the reason. Each order is its
     own transaction: one refusal stops nothing else."""
-    report = ShipReport()
     ids = list(order_ids)
+    require(actor, "ship", what=f"ship {len(ids)} order(s)")
+    report = ShipReport()
     printed = parcels_by_order(ids, ("printed",))
     parcels = {w.id: w for mine in printed.values() for w in mine}
     for w in sorted(parcels.values(), key=lambda p: p.id):

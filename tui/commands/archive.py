@@ -124,7 +124,8 @@ def run_export(args, ctx) -> int:
         raise E.ExportError(tr("archive exports are csv or xlsx, not {f}", "归档导出仅支持 csv 或 xlsx，不支持 {f}", f=fmt))
     ctx.open_db()
     tz = ctx.settings.timezone
-    res = E.export("orders", fmt, args.out, where=shipped_between(start, end, tz), tz=tz, source=iter_archived)
+    res = E.export("orders", fmt, args.out, where=shipped_between(start, end, tz), tz=tz, source=iter_archived,
+                   actor=ctx.operator)
     print(tr("{n:,} rows ({o:,} archived orders) written to {p}", "已写入 {n:,} 行（{o:,} 个归档订单）：{p}",
              n=res.rows, o=res.orders, p=res.path), file=sys.stderr)
     return 0

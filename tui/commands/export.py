@@ -40,7 +40,7 @@ def run(args, ctx) -> int:
         if tty:
             print(f"\r{n:,}", end="", file=sys.stderr, flush=True)
 
-    res = E.export(args.kind, fmt, args.out, where=where, tz=tz, progress=progress)
+    res = E.export(args.kind, fmt, args.out, where=where, tz=tz, progress=progress, actor=ctx.operator)
     if tty:
         print("\r\033[K", end="", file=sys.stderr)
     if args.out != "-":

@@ -113,7 +113,8 @@ def run_shops(args, ctx) -> int:
                                 "需要 client_secret 和 access_token（设置 DADAN_CLIENT_SECRET 和 "
                                 "DADAN_ACCESS_TOKEN，或在终端中运行以输入）"))
         shop = add_shop(args.name, client_id=args.client_id, client_secret=secret, access_token=token,
-                        refresh_token=refresh, gateway_url=args.gateway_url or DEFAULT_GATEWAY, paths=ctx.paths)
+                        refresh_token=refresh, gateway_url=args.gateway_url or DEFAULT_GATEWAY, paths=ctx.paths,
+                        actor=ctx.operator)
         print(tr("shop '{s}' saved; credentials in {f} (0600)", "店铺“{s}”已保存；凭证存于 {f}（0600）",
                  s=shop.name, f=ctx.paths.credentials_file))
         return 0

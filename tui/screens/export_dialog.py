@@ -56,6 +56,7 @@ class ExportRequest:
     selection: Selection  # a snapshot: the selection, or every order of the filter
     now: dt.datetime  # the clock of relative filter terms (due<2h), as the table used
     tz: str
+    actor: str = ""  # who exports (permission "export")
 
 
 def write_export(req: ExportRequest):
@@ -67,7 +68,7 @@ def write_export(req: ExportRequest):
     make_export_folder(req.path)
     with connection():
         where = req.selection.where(tz=req.tz, now=req.now)
-        return export(req.kind, req.fmt, req.path, where=where, tz=req.tz)
+        return export(req.kind, req.fmt, req.path, where=where, tz=req.tz, actor=req.actor)
 
 
 def result_text(kind: str, res) -> str:
@@ -257,7 +258,8 @@ class ExportDialog(DeskMixin, ModalScreen[ExportRequest | None]):
                                                          "{p} 是文件夹：请加上文件名。", p=path))
             self.app.bell()
             return
-        self.dismiss(ExportRequest(self.kind, self.fmt, path, self.selection, self.export_now(), self.tz))
+        self.dismiss(ExportRequest(self.kind, self.fmt, path, self.selection, self.export_now(), self.tz,
+                                   self.actor))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -132,10 +132,12 @@ class TrackingScreen(DeskScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="tracking-assign")
     def assign(self, order_id: int, code: str, logistics_id: int) -> None:
         from dadan.core.db import connection
+        from dadan.core.operators import require
         from dadan.core.shipping.outbox import assign_tracking
 
         try:
             with connection():
+                require(self.actor, "ship", what=f"tracking {code}")  # typed by a person
                 assign_tracking(order_id, code, logistics_id, actor=self.actor)
         except DadanError as exc:  # refused (blocked, duplicate...): say why
             self.app.call_from_thread(self._status, exc.message, True)

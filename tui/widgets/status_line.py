@@ -221,7 +221,11 @@ class StatusLine(Static):
 
     def show(self, info: StatusInfo) -> None:
         self.info = info
-        self._set_text(fit_status(status_parts(info, self.ctx.settings.timezone), self.size.width or 80),
+        groups = status_parts(info, self.ctx.settings.timezone)
+        who = getattr(self.app, "operator_text", "")  # the signed-in operator (the desk; "" in open mode)
+        if who:
+            groups.insert(0, [(KEEP, who)])
+        self._set_text(fit_status(groups, self.size.width or 80),
                        low_balances(info))
 
     def on_resize(self, event) -> None:

@@ -1,0 +1,119 @@
+"""Operators at the desk (the real app): it opens signed in as the terminal's last operator, or
+asks; an operator without "release" pressing release on an exception gets the one-line refusal
+and nothing is released; F12 switches operator (name, PIN) and the audit names whoever acts;
+idle sign-out asks again."""
+
+import time
+
+import pytest
+
+from dadan.core import operators as ops
+from dadan.core.models import AuditEvent, Order
+from dadan.core.orders.exception_groups import group_counts
+from dadan.tui.widgets.error_modal import ErrorModal
+from dadan.tui.widgets.sign_in import SignInModal
+from dadan.tui.widgets.status_line import StatusLine
+from tests.desk_helpers import NOW, anyio_backend, make_ctx, wait_idle  # noqa: F401
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def staff(tmp_path, monkeypatch):
+    monkeypatch.setenv("DADAN_TERMINAL", "desk-7")
+    ctx = make_ctx(tmp_path, 200)
+    ops.create_first_admin("boss", "9999")
+    ops.add_operator("amy", "1234", "operator", actor="boss")
+    ops.add_operator("wang", "4321", "warehouse", actor="boss")
+    return ctx
+
+
+def _app(ctx):
+    from dadan.tui.app import DadanApp
+
+    return DadanApp(ctx, now=NOW)
+
+
+async def test_refused_release_then_switch_operator_with_f12(staff):
+    ops.sign_in("amy", "1234", terminal="desk-7")  # amy was last at this terminal
+    assert group_counts(now=NOW)["refund"] >= 2
+    app = _app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        assert staff.operator == "amy"
+        line = app.screen.query_one(StatusLine)
+        assert "op amy" in str(line.render())
+        await pilot.press("f3")
+        await wait_idle(pilot)
+        scr = app.screen
+        first = scr.orders[0]
+        await pilot.press("tab", "n")  # a note: anyone may; the audit names amy
+        await pilot.pause()
+        await pilot.press(*"call buyer", "enter")
+        await wait_idle(pilot)
+        await pilot.press("l")
+        await pilot.pause()
+        await pilot.press(*"buyer cancelled", "enter")
+        await wait_idle(pilot)
+        assert isinstance(app.screen, ErrorModal)
+        assert app.screen.error_message == "amy (operator) may not release exceptions"
+        assert Order.get_by_id(first.id).exception_flags == first.exception_flags
+        denied = AuditEvent.get(AuditEvent.action == "denied")
+        assert (denied.actor, denied.target) == ("amy", "release")
+        await pilot.press("escape")
+        # F12: wang, wrong PIN first, then the right one
+        await pilot.press("f12")
+        await pilot.pause()
+        assert isinstance(app.screen, SignInModal)
+        await pilot.press(*"wang", "enter", *"0000", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SignInModal)
+        assert "wrong name or PIN" in str(app.screen.query_one("#signin-error").render())
+        await pilot.press(*"4321", "enter")
+        await wait_idle(pilot)
+        assert not isinstance(app.screen, SignInModal) and staff.operator == "wang"
+        assert "op wang" in str(app.screen_stack[1].query_one(StatusLine).render())
+        await pilot.press("l")
+        await pilot.pause()
+        await pilot.press(*"buyer cancelled", "enter")
+        await wait_idle(pilot)
+        assert not isinstance(app.screen, ErrorModal)
+    assert Order.get_by_id(first.id).exception_flags != first.exception_flags
+    assert AuditEvent.get(AuditEvent.action == "note", AuditEvent.order == first.id).actor == "amy"
+    assert AuditEvent.get(AuditEvent.action == "release", AuditEvent.order == first.id).actor == "wang"
+    assert ops.last_operator("desk-7").name == "wang"  # the next desk here opens as wang
+    wrong = AuditEvent.get(AuditEvent.action == "pin-wrong")
+    assert wrong.actor == "wang" and wrong.target == "desk-7"
+
+
+async def test_a_new_terminal_asks_and_idle_signs_out(staff):
+    staff.settings.operators.idle_sign_out_minutes = 5
+    app = _app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        assert isinstance(app.screen, SignInModal)  # nobody was signed in at desk-7
+        assert staff.operator == ""
+        await pilot.press(*"amy", "enter", *"1234", "enter")
+        await wait_idle(pilot)
+        assert staff.operator == "amy"
+        assert not app.idle_sign_out(time.monotonic() + 60)  # a minute: still signed in
+        assert app.idle_sign_out(time.monotonic() + 301)
+        await pilot.pause()
+        assert isinstance(app.screen, SignInModal) and staff.operator == ""
+        assert ops.last_operator("desk-7") is None  # the next desk here asks too
+    out = AuditEvent.get(AuditEvent.action == "sign-out")
+    assert (out.actor, out.reason) == ("amy", "idle")
+
+
+async def test_open_mode_desk_is_unchanged(tmp_path, monkeypatch):
+    ctx = make_ctx(tmp_path, 60)
+    app = _app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        assert ctx.operator == "tester" and app.operator_text == ""
+        await pilot.press("f12")  # says how to create the administrator
+        await pilot.pause()
+        assert not isinstance(app.screen, SignInModal)
+        await pilot.press("f1")
+        await wait_idle(pilot)
+        assert "dadan operators init" in str(app.screen.query_one("#help-operators").render())
