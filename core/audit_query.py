@@ -396,11 +396,14 @@ def row_json(r: AuditRow, tz: str) -> dict:
 
 
 def export_events(query: AuditQuery | str, fmt: str, out: str | Path, *, tz: str = DEFAULT_TZ,
-                  now: dt.datetime | None = None, limit: int | None = None, stdout=None) -> int:
+                  now: dt.datetime | None = None, limit: int | None = None, stdout=None, actor: str = "") -> int:
     """Write the events matching ``query`` (newest first, at most ``limit``) to ``out`` as CSV
     (UTF-8 with a BOM, for Excel), xlsx or JSON Lines ("-": standard output, not for xlsx).
     A file is written whole under a temporary name, owner-only, then renamed. Returns the rows
     written."""
+    from dadan.core.operators import require
+
+    require(actor, "export", what="audit log")
     from dadan.core.spreadsheets.export import ExportError, written_whole
     from dadan.core.spreadsheets.writers import RowWriter
 

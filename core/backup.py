@@ -191,12 +191,17 @@ def _connect_source(src: Path) -> sqlite3.Connection:
 
 
 def backup(dest: Path | str | None = None, *, settings, paths, checksums: bool = False,
-           now: dt.datetime | None = None, pages: int = STEP_PAGES, pause: float = STEP_PAUSE_S) -> BackupResult:
+           now: dt.datetime | None = None, pages: int = STEP_PAGES, pause: float = STEP_PAUSE_S,
+           actor: str | None = None) -> BackupResult:
     """A consistent copy of the database into ``dest`` (default: ``[backup] folder`` or
     ``<data dir>/backups``, named ``dadan-YYYYmmdd-HHMMSS.db`` in the warehouse's local time).
     Desks keep reading and writing meanwhile. With ``checksums`` the result carries the main
     tables' checksums read from the copied snapshot of the source (and the copy is checked to
     equal them). PostgreSQL is refused (it uses pg_dump)."""
+    if actor is not None:  # a person's backup (the daily job is the desk's own): a copy of every order
+        from dadan.core.operators import require
+
+        require(actor, "export", what="backup")
     src = database_file(settings, paths)
     if not src.exists():
         raise BackupError(tr("there is no database to back up at {p}", "{p} 处没有可备份的数据库", p=src))
@@ -350,6 +355,9 @@ def restore(file: Path | str, *, settings, paths, actor: str, now: dt.datetime |
         raise BackupError(problem)
     if db_file.exists() and source.resolve() == db_file.resolve():
         raise BackupError(tr("{p} is the database itself", "{p} 就是数据库本身", p=source))
+    from dadan.core.operators import require
+
+    require(actor, "settings", what="restore")  # before anything changes
     _refuse_if_leased(db_file)
     stamp = f"{_local_now(settings, now):%Y%m%d-%H%M%S}"
     close_database()

@@ -247,3 +247,28 @@ def test_cli_obeys_the_same_rules(tmp_path):
     finally:
         close_database()
         del db
+
+
+def test_finance_export_and_restore_permissions_hold_in_core(staff, tmp_path):
+    """Paid amounts in reports need "finance", the audit log's export "export", a backup
+    "export" and a restore "settings": refused in core with one line and a ``denied`` event."""
+    from dadan.core import backup as bk
+    from dadan.core.audit_query import export_events
+    from dadan.core.operators.permissions import PermissionDenied
+    from dadan.core.reports.figures import build_report
+
+    ctx = staff
+    assert not build_report("day", now=NOW, actor="amy").include_money  # figures without money: anyone
+    with pytest.raises(PermissionDenied, match="amy"):
+        build_report("day", now=NOW, include_money=True, actor="amy")
+    assert build_report("day", now=NOW, include_money=True, actor="boss").include_money
+    denied = AuditEvent.select().where(AuditEvent.action == "denied")
+    assert [e.actor for e in denied] == ["amy"]
+    with pytest.raises(PermissionDenied):
+        export_events("", "csv", tmp_path / "audit.csv", actor="nobody")
+    assert not (tmp_path / "audit.csv").exists()
+    assert export_events("", "csv", tmp_path / "audit.csv", actor="boss") > 0
+    copy = bk.backup(tmp_path / "copy.db", settings=ctx.settings, paths=ctx.paths, actor="boss")
+    with pytest.raises(PermissionDenied):
+        bk.restore(copy.path, settings=ctx.settings, paths=ctx.paths, actor="amy")
+    assert AuditEvent.select().where(AuditEvent.action == "denied").count() == 3

@@ -150,9 +150,14 @@ def _q(sql: str, params: list) -> list[tuple]:
 
 def build_report(period: str = "day", first: dt.date | None = None, last: dt.date | None = None, *,
                  tz: str = DEFAULT_TZ, now: dt.datetime | None = None, include_money: bool = False,
-                 offset: int = 0) -> Report:
+                 offset: int = 0, actor: str = "") -> Report:
     """The report over local dates ``first``..``last`` (both included; default: the last 14 days,
-    8 weeks or 6 months, moved back ``offset`` spans). Call with a connection open."""
+    8 weeks or 6 months, moved back ``offset`` spans). Call with a connection open. Amounts
+    (``include_money``) need the "finance reports" permission of ``actor``."""
+    if include_money:
+        from dadan.core.operators import require
+
+        require(actor, "finance", what="report")
     now = now or utcnow()
     if first is None or last is None:
         d_first, d_last = default_range(period, now, tz, offset=offset)

@@ -66,7 +66,7 @@ def run(args, ctx) -> int:
         print(page.range_text(), file=sys.stderr)
         return 0
     out = args.out or "-"
-    n = A.export_events(query, fmt, out, tz=tz, limit=args.limit)
+    n = A.export_events(query, fmt, out, tz=tz, limit=args.limit, actor=ctx.operator)
     if out != "-":
         print(tr("{n:,} events written to {p}", "已写入 {n:,} 条事件：{p}", n=n, p=out), file=sys.stderr)
     return 0

@@ -49,7 +49,7 @@ def run_backup(args, ctx) -> int:
             print(f"{b.at:%Y-%m-%d %H:%M:%S}  {b.size / 1e6:>9.1f} MB  {orders:>16}  {visible(str(b.path))}")
         print(visible(bk.last_backup_text(ctx.settings, ctx.paths)))
         return 0
-    result = bk.backup(args.file, settings=ctx.settings, paths=ctx.paths)
+    result = bk.backup(args.file, settings=ctx.settings, paths=ctx.paths, actor=ctx.operator)
     bk.record_last(ctx.paths, result)
     print(visible(result.summary()))
     return 0

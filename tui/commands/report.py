@@ -53,7 +53,8 @@ def run(args, ctx) -> int:
         first = span_first
     ctx.open_db()
     with connection():
-        report = build_report(args.period, first, last, tz=tz, now=now, include_money=args.money)
+        report = build_report(args.period, first, last, tz=tz, now=now, include_money=args.money,
+                              actor=ctx.operator)
     if not args.out or args.out == "-":
         sys.stdout.write(report_csv(report) if fmt == "csv" else report_text(report))
         return 0

@@ -330,7 +330,7 @@ class AuditScreen(DeskScreen):
 
         make_export_folder(path)
         with connection():
-            n = A.export_events(text, fmt, path, tz=self.tz, now=self.now())
+            n = A.export_events(text, fmt, path, tz=self.tz, now=self.now(), actor=self.actor)
         self.app.call_from_thread(self.notify, tr("{n:,} events written to {p}", "已写入 {n:,} 条事件：{p}", n=n,
                                                   p=str(path)), title=tr("Exported", "已导出"))
 

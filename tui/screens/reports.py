@@ -118,7 +118,9 @@ class ReportsScreen(DeskScreen):
         self.load()
 
     def action_money(self) -> None:
-        if not self.allow_money:
+        from dadan.core.operators import may
+
+        if not (self.allow_money and may(self.actor, "finance")):
             self.notify(tr("Paid amounts need the finance reports permission.", "查看金额需要财务报表权限。"),
                         severity="warning")
             return
@@ -137,7 +139,7 @@ class ReportsScreen(DeskScreen):
         key = (self.period, self.span_back, self.money)
         with connection():
             report = build_report(self.period, tz=self.tz, now=self.now(), include_money=self.money,
-                                  offset=self.span_back)
+                                  offset=self.span_back, actor=self.actor)
         self.app.call_from_thread(self._show, key, report)
 
     def _show(self, key, report) -> None:
