@@ -11,7 +11,7 @@ from dadan.core import operators as ops
 from dadan.core.models import AuditEvent, Order
 from dadan.core.orders.exception_groups import group_counts
 from dadan.tui.widgets.error_modal import ErrorModal
-from dadan.tui.widgets.sign_in import SignInModal
+from dadan.tui.widgets.sign_in import FirstAdminModal, SignInModal
 from dadan.tui.widgets.status_line import StatusLine
 from tests.desk_helpers import NOW, anyio_backend, make_ctx, wait_idle  # noqa: F401
 
@@ -111,9 +111,46 @@ async def test_open_mode_desk_is_unchanged(tmp_path, monkeypatch):
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_idle(pilot)
         assert ctx.operator == "tester" and app.operator_text == ""
-        await pilot.press("f12")  # says how to create the administrator
-        await pilot.pause()
-        assert not isinstance(app.screen, SignInModal)
+        await pilot.press("f12")  # offers to create the administrator
+        await wait_idle(pilot)
+        assert isinstance(app.screen, FirstAdminModal)
+        await pilot.press("escape")
+        await wait_idle(pilot)
+        assert not isinstance(app.screen, (SignInModal, FirstAdminModal)) and not ops.has_operators()
         await pilot.press("f1")
         await wait_idle(pilot)
         assert "dadan operators init" in str(app.screen.query_one("#help-operators").render())
+
+
+async def test_a_new_warehouses_first_desk_creates_the_administrator(tmp_path, monkeypatch):
+    """No operator and no order: the desk's first start asks for the administrator (name, PIN
+    twice); a PIN typed differently the second time is refused; once created, the desk is signed
+    in as them and the built-in roles exist. Esc puts it off once, and F12 asks again."""
+    from dadan.core.db import open_database
+    from dadan.core.operators.models import Operator, Role
+    monkeypatch.setenv("DADAN_TERMINAL", "desk-1")
+    ctx = make_ctx(tmp_path, 0)
+    open_database(ctx.settings.database_url or f"sqlite:///{ctx.paths.data_dir / 'dadan.db'}")
+    assert not Order.select().exists()
+    app = _app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        assert isinstance(app.screen, FirstAdminModal)
+        await pilot.press("escape")  # later
+        await wait_idle(pilot)
+        assert not isinstance(app.screen, FirstAdminModal) and not ops.has_operators()
+        await pilot.press("f12")
+        await wait_idle(pilot)
+        assert isinstance(app.screen, FirstAdminModal)
+        await pilot.press(*"老王", "enter", *"2580", "enter", *"2581", "enter")
+        await wait_idle(pilot)
+        assert "differ" in str(app.screen.query_one("#admin-error").render())
+        await pilot.press(*"2580", "enter", *"2580", "enter")
+        await wait_idle(pilot)
+        assert not isinstance(app.screen, FirstAdminModal)
+        assert ctx.operator == "老王" and app.operators_on
+    assert Operator.get(Operator.name == "老王").role.name in {r.name for r in Role.select()}
+    assert Role.select().count() == 4
+    assert AuditEvent.select().where(AuditEvent.action == "sign-in", AuditEvent.actor == "老王").exists()
+    # put off once: the next start does not ask (F12 does)
+    assert (ctx.paths.data_dir / "operators-later").exists()

@@ -135,6 +135,8 @@ class DadanApp(App):
         self.operators_on = ops.has_operators()
         if not self.operators_on:
             self.ctx.sign_in_as(self.ctx.settings.operator_name())
+            if self._first_run():  # a new warehouse's first desk: create the administrator (Esc: later)
+                self.call_after_refresh(self.action_switch_operator)
             return
         self.terminal = ops.terminal_id()
         last = ops.last_operator(self.terminal)
@@ -168,8 +170,7 @@ class DadanApp(App):
         if isinstance(self.screen, SignInModal):
             return
         if not ops.has_operators():
-            self.notify(tr("No operators: anyone may do anything. Create the administrator with: dadan operators init NAME",
-                           "尚无操作员：任何人都可执行任何操作。创建管理员：dadan operators init 姓名"), timeout=8)
+            self._create_first_admin()
             return
         if not self.operators_on:  # the administrator was created while this desk ran
             self.operators_on, self.terminal = True, ops.terminal_id()
@@ -183,6 +184,44 @@ class DadanApp(App):
             self._operator_shown()
 
         self.push_screen(SignInModal(terminal=self.terminal, why=why), signed_in)
+
+    FIRST_RUN_MARK = "operators-later"  # in the data folder: the administrator was put off once
+
+    def _first_run(self) -> bool:
+        """A new warehouse's first desk: no operator, no order, never put off."""
+        from dadan.core.models import Order
+
+        return not (self.ctx.paths.data_dir / self.FIRST_RUN_MARK).exists() and not Order.select().exists()
+
+    def _create_first_admin(self) -> None:
+        """Open mode: F12 (and a new warehouse's first start) creates the administrator."""
+        from dadan.core import operators as ops
+        from dadan.tui.widgets.sign_in import FirstAdminModal
+
+        if isinstance(self.screen, FirstAdminModal):
+            return
+        terminal = ops.terminal_id()
+
+        def done(name: str | None) -> None:
+            if not name:
+                mark = self.ctx.paths.data_dir / self.FIRST_RUN_MARK
+                try:
+                    mark.parent.mkdir(parents=True, exist_ok=True)
+                    mark.write_text("the administrator was put off; F12 creates it\n", encoding="utf-8")
+                except OSError:
+                    pass
+                self.notify(tr("No operators: anyone may do anything. F12 (or dadan operators init NAME) creates "
+                               "the administrator.", "尚无操作员：任何人都可执行任何操作。按 F12（或 dadan operators "
+                               "init 姓名）创建管理员。"), timeout=8)
+                return
+            self.operators_on, self.terminal = True, terminal
+            self.set_interval(self.IDLE_CHECK_SECONDS, self.idle_sign_out)
+            self._active_at = time.monotonic()
+            self.ctx.sign_in_as(name)
+            self.notify(tr("Administrator {n} created and signed in", "已创建管理员 {n} 并登录", n=name), timeout=4)
+            self._operator_shown()
+
+        self.push_screen(FirstAdminModal(terminal=terminal), done)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown, events.Paste)):

@@ -111,8 +111,8 @@ class HelpScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield Label(tr("Keys", "按键"), classes="desk-title")
         if getattr(self.app, "operators_on", True) is False:  # the desk in open mode
-            yield Label(tr("No operators: anyone may do anything; create the administrator with "
-                           "dadan operators init NAME", "尚无操作员：任何人都可执行任何操作；创建管理员："
+            yield Label(tr("No operators: anyone may do anything; create the administrator with F12 or "
+                           "dadan operators init NAME", "尚无操作员：任何人都可执行任何操作；创建管理员：F12 或 "
                            "dadan operators init 姓名"), id="help-operators")
         with VerticalScroll(id="help-body"):
             yield Static(help_content(self.app), id="help-text")
