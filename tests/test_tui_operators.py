@@ -130,6 +130,7 @@ async def test_a_new_warehouses_first_desk_creates_the_administrator(tmp_path, m
     from dadan.core.operators.models import Operator, Role
     monkeypatch.setenv("DADAN_TERMINAL", "desk-1")
     ctx = make_ctx(tmp_path, 0)
+    (ctx.paths.data_dir / "operators-later").unlink()  # a new warehouse's first desk
     open_database(ctx.settings.database_url or f"sqlite:///{ctx.paths.data_dir / 'dadan.db'}")
     assert not Order.select().exists()
     app = _app(ctx)
