@@ -155,3 +155,25 @@ async def test_a_new_warehouses_first_desk_creates_the_administrator(tmp_path, m
     assert AuditEvent.select().where(AuditEvent.action == "sign-in", AuditEvent.actor == "老王").exists()
     # put off once: the next start does not ask (F12 does)
     assert (ctx.paths.data_dir / "operators-later").exists()
+
+
+async def test_an_operator_without_view_sees_no_orders(staff):
+    """A custom role without "view orders": the order list shows no row and says why; an
+    order's detail is refused the same way."""
+    ops.save_role("扫描员", ["ship"], actor="boss")
+    ops.add_operator("li", "5555", "扫描员", actor="boss")
+    ops.sign_in("li", "5555", terminal="desk-7")
+    app = _app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        assert staff.operator == "li"
+        table = app.screen.table
+        assert "no orders shown: no permission to view orders" in table.describe()
+        assert "li may not view orders" in str(app.screen.query_one("#filter-error").render())
+        assert not table.state.page
+    from dadan.core.operators.permissions import PermissionDenied
+    from dadan.core.orders.detail import order_detail
+
+    with pytest.raises(PermissionDenied, match="li may not view orders"):
+        order_detail(Order.select().first().id, actor="li")
+    assert order_detail(Order.select().first().id, actor="amy").order

@@ -343,3 +343,13 @@ def roles() -> list[Role]:
 
 __all__ += ["utcnow", "check_pin_shape", "delete_role", "ensure_builtin_roles", "find_role", "operators", "roles",
             "save_role", "set_os_user"]
+
+
+def view_orders(actor: str) -> None:
+    """Before orders are shown (the order list, an order's detail): the "view orders"
+    permission, refused without a ``denied`` event (the desk asks on every page; a person
+    without it sees no orders, and a log line per page would say nothing new)."""
+    if not may(actor, "view"):
+        from dadan.core.operators.permissions import doing
+
+        raise PermissionDenied(tr("{a} may not {d}", "{a} 无权{d}", a=actor or "?", d=doing("view")))

@@ -60,8 +60,13 @@ def parcel_views(order_id: int) -> list[ParcelView]:
     return out
 
 
-def order_detail(order_id: int) -> OrderDetail:
-    """Everything the order's detail shows (call in a worker thread, inside a connection)."""
+def order_detail(order_id: int, *, actor: str | None = None) -> OrderDetail:
+    """Everything the order's detail shows (call in a worker thread, inside a connection);
+    ``actor``: refused without the "view orders" permission."""
+    if actor is not None:
+        from dadan.core.operators import view_orders
+
+        view_orders(actor)
     o = Order.get_by_id(order_id)
     return OrderDetail(
         order=o,

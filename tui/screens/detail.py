@@ -67,7 +67,7 @@ class DetailScreen(DeskScreen):
         from dadan.core.orders.rules import Flag
 
         with connection():
-            data = order_detail(self.order_id)
+            data = order_detail(self.order_id, actor=self.actor)
             courier = data.courier
             short = shortfalls(self.order_id) if data.order.exception_flags & int(Flag.STOCK_SHORT) else []
         self.app.call_from_thread(self._show, data, courier, short)

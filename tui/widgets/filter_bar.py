@@ -111,6 +111,10 @@ class FilterBar(Vertical):
                 self.remove_class("-error")
                 err.update("")
             return
+        if not isinstance(error, QuerySyntaxError):  # not the filter's fault (no permission to view orders)
+            self.add_class("-error")
+            err.update(Text(error.message, style="bold"))
+            return
         value = self.value
         if value.strip() == error.source:  # the filter language reads the text without its outer blanks
             src, offset = value, len(value) - len(value.lstrip())

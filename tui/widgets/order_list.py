@@ -28,6 +28,8 @@ from textual.worker import get_current_worker
 
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
+from dadan.core.operators import view_orders
+from dadan.core.operators.permissions import PermissionDenied
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.listing import Page, count, fetch_page, parse_sort
 from dadan.core.orders.selection import Selection
@@ -189,8 +191,9 @@ class OrderList(WorkerErrorsToApp, OrderTable):
             if self.state.couriers is None:
                 res.couriers = CourierBook.from_database().loaded()  # rendered on the UI thread
             try:
+                view_orders(self.ctx.operator)
                 where = compile_query(query, now=self.now(), tz=self.ctx.settings.timezone)
-            except QuerySyntaxError as exc:
+            except (QuerySyntaxError, PermissionDenied) as exc:
                 res.error = exc
             else:
                 plain = not self.ctx.settings.ui.mask_buyer
@@ -357,7 +360,9 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         st = self.state
         n = len(st.page.rows) if st.page else 0
         total = f"{st.total:,}" if st.total is not None else "…"
-        if st.error is not None:
+        if isinstance(st.error, PermissionDenied):
+            rng = tr("no orders shown: no permission to view orders", "不显示订单：无权查看订单")
+        elif st.error is not None:
             rng = tr("no orders: the filter has an error", "没有订单：筛选条件有误")
         elif n:
             rng = tr("{a:,}–{b:,} of {t}", "{a:,}–{b:,} / 共 {t}", a=st.start + 1, b=st.start + n, t=total)
