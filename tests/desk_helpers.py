@@ -27,7 +27,9 @@ def make_ctx(tmp_path: Path, n: int = 200, *, seed: int = 7, lang: str = "en") -
     ctx.open_db()
     # not a new warehouse's first desk: it does not open on "create the administrator" (a test
     # of that first start removes this mark)
-    (home / "operators-later").write_text("tests\n", encoding="utf-8")
+    from dadan.core.operators import put_off_first_admin
+
+    put_off_first_admin(home, "tests")
     if n:
         # six in ten with a number entered, as before waybills; the catalogue is each test's own
         write_demo(n, seed, now=NOW, numbers=True, goods=False)

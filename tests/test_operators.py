@@ -272,3 +272,14 @@ def test_finance_export_and_restore_permissions_hold_in_core(staff, tmp_path):
     with pytest.raises(PermissionDenied):
         bk.restore(copy.path, settings=ctx.settings, paths=ctx.paths, actor="amy")
     assert AuditEvent.select().where(AuditEvent.action == "denied").count() == 3
+
+
+def test_a_demos_desk_does_not_ask_for_the_administrator(tmp_path, monkeypatch, capsys):
+    """``dadan demo`` (and ``make run``'s loopback demo) marks its data folder: its desk opens on
+    the demo's orders, not on "create the administrator" (F12 still creates one)."""
+    from tests.desk_helpers import run_cli
+
+    monkeypatch.setenv("DADAN_HOME", str(tmp_path / "demo-home"))
+    rc, out, _err = run_cli(["demo", "--orders", "20"], monkeypatch, capsys, modules=("demo",))
+    assert rc == 0 and "20 demo orders" in out
+    assert ops.first_admin_put_off(tmp_path / "demo-home")

@@ -130,7 +130,7 @@ async def test_a_new_warehouses_first_desk_creates_the_administrator(tmp_path, m
     from dadan.core.operators.models import Operator, Role
     monkeypatch.setenv("DADAN_TERMINAL", "desk-1")
     ctx = make_ctx(tmp_path, 0)
-    (ctx.paths.data_dir / "operators-later").unlink()  # a new warehouse's first desk
+    (ctx.paths.data_dir / ops.FIRST_ADMIN_PUT_OFF).unlink()  # a new warehouse's first desk
     open_database(ctx.settings.database_url or f"sqlite:///{ctx.paths.data_dir / 'dadan.db'}")
     assert not Order.select().exists()
     app = _app(ctx)
@@ -154,7 +154,7 @@ async def test_a_new_warehouses_first_desk_creates_the_administrator(tmp_path, m
     assert Role.select().count() == 4
     assert AuditEvent.select().where(AuditEvent.action == "sign-in", AuditEvent.actor == "老王").exists()
     # put off once: the next start does not ask (F12 does)
-    assert (ctx.paths.data_dir / "operators-later").exists()
+    assert ops.first_admin_put_off(ctx.paths.data_dir)
 
 
 async def test_an_operator_without_view_sees_no_orders(staff):

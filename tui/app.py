@@ -185,13 +185,12 @@ class DadanApp(App):
 
         self.push_screen(SignInModal(terminal=self.terminal, why=why), signed_in)
 
-    FIRST_RUN_MARK = "operators-later"  # in the data folder: the administrator was put off once
-
     def _first_run(self) -> bool:
-        """A new warehouse's first desk: no operator, no order, never put off."""
+        """A new warehouse's first desk: no operator, no order, never put off, not a demo."""
+        from dadan.core import operators as ops
         from dadan.core.models import Order
 
-        return not (self.ctx.paths.data_dir / self.FIRST_RUN_MARK).exists() and not Order.select().exists()
+        return not ops.first_admin_put_off(self.ctx.paths.data_dir) and not Order.select().exists()
 
     def _create_first_admin(self) -> None:
         """Open mode: F12 (and a new warehouse's first start) creates the administrator."""
@@ -204,12 +203,7 @@ class DadanApp(App):
 
         def done(name: str | None) -> None:
             if not name:
-                mark = self.ctx.paths.data_dir / self.FIRST_RUN_MARK
-                try:
-                    mark.parent.mkdir(parents=True, exist_ok=True)
-                    mark.write_text("the administrator was put off; F12 creates it\n", encoding="utf-8")
-                except OSError:
-                    pass
+                ops.put_off_first_admin(self.ctx.paths.data_dir)
                 self.notify(tr("No operators: anyone may do anything. F12 (or dadan operators init NAME) creates "
                                "the administrator.", "尚无操作员：任何人都可执行任何操作。按 F12（或 dadan operators "
                                "init 姓名）创建管理员。"), timeout=8)

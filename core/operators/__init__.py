@@ -353,3 +353,27 @@ def view_orders(actor: str) -> None:
         from dadan.core.operators.permissions import doing
 
         raise PermissionDenied(tr("{a} may not {d}", "{a} 无权{d}", a=actor or "?", d=doing("view")))
+
+
+FIRST_ADMIN_PUT_OFF = "operators-later"  # in the data folder: the administrator was put off
+
+
+def first_admin_put_off(data_dir) -> bool:
+    """Whether a desk of this data folder was told not to ask for the administrator at its start
+    (it was put off once, or the folder holds demo data)."""
+    from pathlib import Path
+
+    return (Path(data_dir) / FIRST_ADMIN_PUT_OFF).exists()
+
+
+def put_off_first_admin(data_dir, why: str = "put off") -> None:
+    """A desk of this data folder does not ask for the administrator at its start (F12 still
+    creates it): the administrator was put off, or the data is a demo's."""
+    from pathlib import Path
+
+    mark = Path(data_dir) / FIRST_ADMIN_PUT_OFF
+    try:
+        mark.parent.mkdir(parents=True, exist_ok=True)
+        mark.write_text(f"{why}; F12 (or dadan operators init NAME) creates the administrator\n", encoding="utf-8")
+    except OSError:
+        pass

@@ -30,7 +30,9 @@ def register(sub) -> None:
 def run(args, ctx) -> int:
     from dadan.core.demo import has_orders, write_demo
     from dadan.core.i18n import tr
+    from dadan.core.operators import put_off_first_admin
 
+    put_off_first_admin(ctx.paths.data_dir, "demo data")  # a demo's desk opens on its orders
     if getattr(args, "platform", False):
         from dadan.tui.commands.sync import run_demo_platform_cli
 
