@@ -57,7 +57,7 @@ def test_one_order_in_two_parcels_two_numbers_two_labels_shipment_confirmed_once
     assert parcels == [{lines[0].id: lines[0].goods_count}, {it.id: it.goods_count for it in lines[1:]}]
     first, second = split.split_order(o.id, parcels, actor="packer")
     plan = plan_print([o.id], waybill=True)
-    assert plan.to_take == 2 and len(plan.ready) == 1
+    assert plan.to_take == 2 and len(plan.ready) == 1 and plan.labels == 2
     with FakeTsplPrinter() as printer:
         job = printing.create_job([o.id], printer="lbl", template=TEMPLATE, actor="packer")
         assert job.total == 2

@@ -36,6 +36,14 @@ class PrintPlan:
     mergeable: int = 0  # orders that would ride in another order's parcel if merging (合单)
 
     @property
+    def labels(self) -> int:
+        """Labels the job prints: one per parcel (a split order's parcels each their own)."""
+        if self.numbers is None:
+            return len(self.parcels)
+        return sum(len(n.split) if (n := self.numbers.needs.get(g[0].id)) is not None and n.split else 1
+                   for g in self.parcels)
+
+    @property
     def merged(self) -> int:
         """Orders riding in another order's parcel (one label for several orders)."""
         return len(self.ready) - len(self.parcels)

@@ -201,7 +201,7 @@ def run_print(args, ctx) -> int:
         print(tr("not merged: {n} orders could ride with the same buyer's (--merge)",
                  "未合单：{n} 单可与同一买家的订单合包（--merge）", n=plan.mergeable), file=sys.stderr)
     question = tr("print {n} label(s) on '{p}' with template {t}?", "用模板 {t} 在 '{p}' 上打印 {n} 张？",
-                  n=len(plan.parcels), p=printer.name, t=template)
+                  n=plan.labels, p=printer.name, t=template)
     if not confirm(question, args.yes):
         return 1
     ready = [o.id for o in plan.ready]

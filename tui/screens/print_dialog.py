@@ -196,7 +196,7 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         else:
             total = len(self.order_ids)
             lines.append(tr("Selected: {n}", "选中：{n} 单", n=total))
-            lines.append(tr("Will print: {n}", "将打印：{n} 张", n=len(plan.parcels)))
+            lines.append(tr("Will print: {n}", "将打印：{n} 张", n=plan.labels))
             merge_line = self._merge_line(plan) if self.waybill else None
             if merge_line is not None:
                 lines.append(merge_line)
