@@ -371,3 +371,27 @@ async def test_split_from_the_order_detail_and_its_parcels_shown(tmp_path):
         await wait_idle(pilot)
         assert split_parcels([oid]) == {}
         assert "closed" in str(app.screen.query_one("#detail-items").content)  # closed parcels stay listed
+
+
+async def test_merge_and_on_packed_settings_are_saved(tmp_path):
+    """Settings (F9): the packing bench's merge and on-packed choices; a word outside the choices
+    is refused and nothing is saved."""
+    from dadan.core.config import load_settings
+    from dadan.tui.screens.settings import SettingsScreen
+
+    ctx = make_ctx(tmp_path, 5)
+    app = harness(ctx, SettingsScreen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        assert app.screen.query_one("#set-merge").value == "ask"
+        app.screen.query_one("#set-merge").value = "sometimes"
+        await pilot.press("ctrl+s")
+        await wait_idle(pilot)
+        assert ctx.settings.packing.merge == "ask"  # refused, nothing saved
+        app.screen.query_one("#set-merge").value = "never"
+        app.screen.query_one("#set-on_packed").value = "print"
+        await pilot.press("ctrl+s")
+        await wait_idle(pilot)
+    saved = load_settings(ctx.paths)
+    assert (saved.packing.merge, saved.packing.on_packed) == ("never", "print")
+    assert ctx.settings.packing.merge == "never"

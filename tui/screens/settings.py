@@ -67,6 +67,8 @@ class SettingsScreen(DeskScreen):
                 ("sender_phone", tr("Sender phone", "寄件人电话"), s.sender.phone),
                 ("sender_address", tr("Sender address", "寄件地址"), s.sender.address),
                 ("confirm_on", tr("Ship: scan/print/manual", "回传(scan/print/manual)"), s.waybills.confirm_on),
+                ("merge", tr("Merge: auto/ask/never", "合单(auto/ask/never)"), s.packing.merge),
+                ("on_packed", tr("Packed: nothing/ship/print", "验货后(nothing/ship/print)"), s.packing.on_packed),
             ]
             for key, label, value in rows:
                 with Horizontal(classes="set-row"):
@@ -165,6 +167,7 @@ class SettingsScreen(DeskScreen):
             s.sender.name, s.sender.phone = form["sender_name"], form["sender_phone"]
             s.sender.address = form["sender_address"]
             s.waybills.confirm_on = form["confirm_on"]
+            s.packing.merge, s.packing.on_packed = form["merge"].strip(), form["on_packed"].strip()
             from dadan.core.config import PrinterSettings
 
             if not s.printers:
