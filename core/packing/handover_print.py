@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dadan.core.db import write
 from dadan.core.i18n import tr
-from dadan.core.models import PrintItem, PrintJob, utcnow
+from dadan.core.models import PrintJob, utcnow
 from dadan.core.printing.plan import PrintRefused
 from dadan.core.timeutil import DEFAULT_TZ, to_local
 
@@ -44,18 +44,13 @@ def handover_list_fields(job: PrintJob, settings=None) -> dict:
 def queue_handover_list(handover_id: int, *, printer: str, template: str = TEMPLATE, actor: str = "") -> PrintJob:
     """Queue the list of closed handover ``handover_id`` on ``printer``: one job, one label."""
     from dadan.core.packing.handover_models import Handover
-    from dadan.printers.layout import load_template
+    from dadan.core.printing.queue import create_sheet_job
 
-    if load_template(template).kind != "handover":
-        raise PrintRefused(tr("template {t} is not a handover list", "模板 {t} 不是交接单", t=template))
     with write():
         h = Handover.get_or_none(Handover.id == handover_id)
         if h is None or h.closed_at is None:
             raise PrintRefused(tr("handover #{h} is not closed", "交接 #{h} 尚未完成", h=handover_id))
-        job = PrintJob.create(requested_by=actor, printer=printer, template=template, kind="handover",
-                              state="queued", total=1, created_at=utcnow(), handover_id=h.id)
-        PrintItem.create(job=job.id, seq=1, order=None, state="queued")
-    return job
+        return create_sheet_job("handover", printer=printer, template=template, actor=actor, handover_id=h.id)
 
 
 def queue_handover_list_for(handover_id: int, settings, actor: str = "") -> PrintJob | None:

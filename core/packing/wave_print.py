@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dadan.core.db import write
 from dadan.core.i18n import tr
-from dadan.core.models import PrintItem, PrintJob, WaybillOrder, utcnow
+from dadan.core.models import PrintItem, PrintJob, WaybillOrder
 from dadan.core.printing.plan import PrintRefused
 
 PICK_TEMPLATE = "picklist_80"
@@ -59,18 +59,13 @@ def pick_list_fields(job: PrintJob, settings=None) -> dict:
 
 def queue_pick_list(job_id: int, *, printer: str, template: str = PICK_TEMPLATE, actor: str = "") -> PrintJob:
     """Queue the pick list of waybill job ``job_id`` on ``printer``: one job, one label."""
-    from dadan.printers.layout import load_template
+    from dadan.core.printing.queue import create_sheet_job
 
-    if load_template(template).kind != "picklist":
-        raise PrintRefused(tr("template {t} is not a pick list", "模板 {t} 不是拣货单", t=template))
     with write():
         wave = PrintJob.get_or_none(PrintJob.id == job_id)
         if wave is None:
             raise PrintRefused(tr("no print job #{j}", "没有打印任务 #{j}", j=job_id))
-        job = PrintJob.create(requested_by=actor, printer=printer, template=template, kind="picklist",
-                              state="queued", total=1, created_at=utcnow(), wave_job=wave.id)
-        PrintItem.create(job=job.id, seq=1, order=None, state="queued")
-    return job
+        return create_sheet_job("picklist", printer=printer, template=template, actor=actor, wave_job=wave.id)
 
 
 def check_pick_list_printer(settings) -> str:

@@ -40,8 +40,7 @@ class PrintPlan:
         """Labels the job prints: one per parcel (a split order's parcels each their own)."""
         if self.numbers is None:
             return len(self.parcels)
-        return sum(len(n.split) if (n := self.numbers.needs.get(g[0].id)) is not None and n.split else 1
-                   for g in self.parcels)
+        return sum(n.labels if (n := self.numbers.needs.get(g[0].id)) is not None else 1 for g in self.parcels)
 
     @property
     def merged(self) -> int:
@@ -106,11 +105,13 @@ def queued_in(order_ids: Sequence[int]) -> dict[int, int]:
     return out
 
 
-def queued_with_parcels(orders: Sequence[Order]) -> dict[int, int]:
+def queued_with_parcels(orders: Sequence[Order], shared: dict[int, int] | None = None) -> dict[int, int]:
     """:func:`queued_in`, where an order in a merged parcel counts as queued when any order of
-    that parcel is (its label is the parcel's)."""
+    that parcel is (its label is the parcel's). ``shared``: :func:`shared_parcels` of the
+    orders, when the caller read it already."""
     ids = [o.id for o in orders]
-    shared = shared_parcels(ids)
+    if shared is None:
+        shared = shared_parcels(ids)
     members: dict[int, list[int]] = {}
     if shared:
         for link in WaybillOrder.select().where(WaybillOrder.waybill.in_(sorted(set(shared.values())))):
@@ -132,7 +133,8 @@ def plan_print(order_ids: Sequence[int], *, reprint: bool = False, waybill: bool
     orders that may merge print as one parcel (:mod:`dadan.core.waybills.merge`; waybill jobs
     only); orders already sharing a merged parcel always print as one."""
     orders = load_orders(order_ids)
-    queued = queued_with_parcels(orders)
+    shared = shared_parcels([o.id for o in orders])  # read once: the queue check and the parcels
+    queued = queued_with_parcels(orders, shared)
     plan = PrintPlan()
     for o in orders:
         why = blocked_reason(o)
@@ -150,9 +152,9 @@ def plan_print(order_ids: Sequence[int], *, reprint: bool = False, waybill: bool
         plan.no_number = list(plan.numbers.refused)
         plan.ready = [o for o in plan.ready if o.id not in refused]
         keys = plan.numbers.merge_keys()
-        plan.mergeable = merge_count(group_orders(plan.ready, merge=True, keys=keys))
-        plan.parcels = group_orders(plan.ready, merge=merge and not reprint, keys=keys)
+        plan.mergeable = merge_count(group_orders(plan.ready, merge=True, keys=keys, shared=shared))
+        plan.parcels = group_orders(plan.ready, merge=merge and not reprint, keys=keys, shared=shared)
         plan.numbers.combine(plan.parcels)
     else:
-        plan.parcels = group_orders(plan.ready, merge=False)
+        plan.parcels = group_orders(plan.ready, merge=False, shared=shared)
     return plan

@@ -163,6 +163,22 @@ def create_reprint_job(order_ids: Sequence[int], *, reason: str, printer: str, t
     return job
 
 
+def create_sheet_job(kind: str, *, printer: str, template: str, actor: str = "", **subject) -> PrintJob:
+    """A job of one sheet that stands for no order (a wave's pick list, a handover list): kind
+    ``kind`` (also the template's kind, checked first), one item without an order; ``subject``
+    names what the worker renders it from (``wave_job=``, ``handover_id=``). Inside the caller's
+    transaction, or one of its own."""
+    from dadan.printers.layout import load_template
+
+    if load_template(template).kind != kind:
+        raise PrintRefused(tr("template {t} is not a {k} template", "模板 {t} 不是 {k} 模板", t=template, k=kind))
+    with write(join=True):
+        job = PrintJob.create(requested_by=actor, printer=printer, template=template, kind=kind, state="queued",
+                              total=1, created_at=utcnow(), **subject)
+        PrintItem.create(job=job.id, seq=1, order=None, state="queued")
+    return job
+
+
 # ------------------------------------------------------------------ reading
 @dataclass
 class JobView:

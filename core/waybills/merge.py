@@ -67,12 +67,15 @@ def shared_parcels(order_ids: Sequence[int], states: Sequence[str] = OPEN) -> di
     return out
 
 
-def group_orders(orders: Sequence[Order], *, merge: bool, keys: dict[int, tuple] | None = None) -> list[list[Order]]:
+def group_orders(orders: Sequence[Order], *, merge: bool, keys: dict[int, tuple] | None = None,
+                 shared: dict[int, int] | None = None) -> list[list[Order]]:
     """The parcels these orders print as, in the order of each parcel's first order: orders
     already sharing a merged parcel stay together; with ``merge``, orders that may merge
     (``keys``: order id -> its merge key, for those that may; default: :func:`mergeable` orders
-    by (shop, ``open_address_id``)) join; every other order is a parcel of its own."""
-    shared = shared_parcels([o.id for o in orders])
+    by (shop, ``open_address_id``)) join; every other order is a parcel of its own. ``shared``:
+    :func:`shared_parcels` of these orders, when the caller read it already."""
+    if shared is None:
+        shared = shared_parcels([o.id for o in orders])
     groups: OrderedDict[tuple, list[Order]] = OrderedDict()
     for o in orders:
         if o.id in shared:
@@ -123,14 +126,11 @@ def to_leave(order_ids: Sequence[int] | None = None, *, waybill_ids: Sequence[in
              ) -> dict[int, list[tuple[Order, str]]]:
     """Unprinted merged parcels (of these orders, or these parcels) -> their orders that must
     leave, with the reason."""
-    q = (Waybill.select(Waybill.id).where(Waybill.state.in_(UNPRINTED) & (Waybill.open_address_id != "")))
     ids: list[int] = []
     if order_ids is not None:
-        oids = list(order_ids)
-        for start in range(0, len(oids), _CHUNK):
-            ids += [wid for wid in shared_parcels(oids[start:start + _CHUNK], UNPRINTED).values()]
+        ids += list(shared_parcels(list(order_ids), UNPRINTED).values())
     if waybill_ids is not None:
-        ids += [w.id for w in q.where(Waybill.id.in_(list(waybill_ids)))]
+        ids += [w.id for w in _unprinted_merged().where(Waybill.id.in_(list(waybill_ids)))]
     out: dict[int, list[tuple[Order, str]]] = {}
     for wid in dict.fromkeys(ids):
         w = Waybill.get_by_id(wid)
@@ -142,10 +142,17 @@ def to_leave(order_ids: Sequence[int] | None = None, *, waybill_ids: Sequence[in
     return out
 
 
+def _unprinted_merged():
+    """Merged parcels waiting for their label (read through the parcels' state index)."""
+    return Waybill.select(Waybill.id).where(Waybill.state.in_(UNPRINTED) & (Waybill.open_address_id != ""))
+
+
 def leave(order_ids: Sequence[int] | None = None, *, waybill_ids: Sequence[int] | None = None,
           actor: str) -> int:
     """Take the orders that must leave their unprinted merged parcels out of them (inside the
     caller's transaction, or one of its own). Returns how many orders left."""
+    if not _unprinted_merged().exists():  # the common case on every upsert: no merged parcel waits
+        return 0
     todo = to_leave(order_ids, waybill_ids=waybill_ids)
     if not todo:
         return 0

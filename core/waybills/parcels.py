@@ -82,6 +82,11 @@ class Need:
     split: list[Waybill] = field(default_factory=list)  # a split order's parcels (拆单), first first
 
     @property
+    def labels(self) -> int:
+        """Labels it prints: one per parcel (a split order's parcels each their own)."""
+        return len(self.split) or 1
+
+    @property
     def to_take(self) -> int:
         """Numbers this need takes: one per parcel still without one."""
         if self.split:
