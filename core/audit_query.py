@@ -37,7 +37,7 @@ from peewee import JOIN, Tuple, fn
 
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
-from dadan.core.orders.filter_syntax import _split, _unquote
+from dadan.core.orders.filter_syntax import split_terms, unquote
 from dadan.core.timeutil import DEFAULT_TZ, to_local, to_utc, utcnow
 
 __all__ = ["AuditQuery", "AuditRow", "FIELDS", "Page", "count", "distinct_actions", "distinct_actors",
@@ -120,10 +120,10 @@ def parse(text: str, *, tz: str = DEFAULT_TZ, now: dt.datetime | None = None) ->
     texts: list[str] = []
     since: dt.datetime | None = None
     until: dt.datetime | None = None
-    for pos, raw in _split(text):
+    for pos, raw in split_terms(text):
         m = _TERM_RE.match(raw)
         if not m:
-            texts.append(_unquote(raw))
+            texts.append(unquote(raw))
             continue
         name, value = m.groups()
         canon = FIELDS.get(name.lower(), FIELDS.get(name))
@@ -137,7 +137,7 @@ def parse(text: str, *, tz: str = DEFAULT_TZ, now: dt.datetime | None = None) ->
         vpos = pos + len(name) + 1
         if value.startswith('"'):
             vpos += 1
-        value = _unquote(value).strip()
+        value = unquote(value).strip()
         if not value:
             raise QuerySyntaxError(tr("'{f}' needs a value", "“{f}”缺少值", f=name), position=pos, token=raw,
                                    source=text)

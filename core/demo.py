@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-import hashlib
 import pickle
 import random
 import subprocess
@@ -32,6 +31,7 @@ from dadan.core.orders import fulltext
 from dadan.core.orders.couriers import COURIERS, by_code, by_id, example_tracking
 from dadan.core.orders.listing import ensure_statistics
 from dadan.core.orders.upsert import UpsertResult, insert_new_orders, prepare_new_orders, upsert_orders
+from dadan.core.platform.loopback.world import open_address_id
 
 DEMO_SHOP = "演示店铺"
 
@@ -263,7 +263,7 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None,
             "receiver_name": name,
             "receiver_phone": phone,
             "receiver_address": f"{prov}{city}{town}{street}",
-            "open_address_id": "oa" + hashlib.sha1(f"{name}|{phone}|{prov}{city}{town}{street}".encode()).hexdigest()[:22],
+            "open_address_id": open_address_id(name, phone, f"{prov}{city}{town}{street}"),
             "buyer_memo": choice(MEMOS) if rand() < 0.08 else "",
             "remark": choice(REMARKS) if rand() < 0.06 else "",
             "remark_tag": randrange(1, 6) if rand() < 0.05 else None,  # rng.randint(1, 5)

@@ -63,7 +63,7 @@ for _canon, _alist in ALIASES.items():
 _TERM_RE = re.compile(r"^([^\s:<>=!\"]+)(<=|>=|!=|:|<|>|=)(.*)$", re.S)
 
 
-def _split(text: str) -> list[tuple[int, str]]:
+def split_terms(text: str) -> list[tuple[int, str]]:
     tokens: list[tuple[int, str]] = []
     i, n = 0, len(text)
     while i < n:
@@ -84,13 +84,13 @@ def _split(text: str) -> list[tuple[int, str]]:
     return tokens
 
 
-def _unquote(s: str) -> str:
+def unquote(s: str) -> str:
     return s.replace('"', "")
 
 
 def parse(text: str) -> list[Term]:
     terms: list[Term] = []
-    for pos, raw in _split(text):
+    for pos, raw in split_terms(text):
         negate = False
         body, bpos = raw, pos
         if body.startswith("-") and len(body) > 1 and not body[1].isdigit():
@@ -109,14 +109,14 @@ def parse(text: str) -> list[Term]:
             vpos = bpos + len(name) + len(op)
             if value.startswith('"'):  # errors point at the value's first character, not its quote
                 vpos += 1
-            value = _unquote(value)
+            value = unquote(value)
             if value == "":
                 raise QuerySyntaxError(
                     tr("'{f}' needs a value", "“{f}”缺少值", f=name), position=bpos, token=body, source=text
                 )
             terms.append(Term(canon, op, value, negate, pos, raw, vpos))
         else:
-            terms.append(Term(None, ":", _unquote(body), negate, pos, raw, bpos))
+            terms.append(Term(None, ":", unquote(body), negate, pos, raw, bpos))
     return terms
 
 
