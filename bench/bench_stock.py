@@ -21,18 +21,15 @@ Medians of ``--runs`` runs (each sync a new shop). Each size runs in its own pro
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_tui import build  # noqa: E402
-from bench_writes import on_a_copy  # noqa: E402
+from bench_writes import sizes_on_copies  # noqa: E402
 from growth import Figure, record  # noqa: E402
 
 SKUS = 20_000
@@ -111,26 +108,8 @@ def child(db: Path, runs: int, out: Path) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--orders", default="10000,100000,1000000")
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--rebuild", action="store_true")
-    ap.add_argument("--json", help="append the figures to this file (bench/bench_all.py reads it)")
-    ap.add_argument("--child", nargs=3, metavar=("DB", "RUNS", "OUT"), help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child:
-        db, runs, out = args.child
-        child(Path(db), int(runs), Path(out))
-        return
-    sizes = [int(s) for s in args.orders.split(",")]
-    scratch = Path(tempfile.gettempdir()) / "dadan-bench-stock"
-    scratch.mkdir(exist_ok=True)
-    table: dict[int, dict[str, float]] = {}
-    for n in sizes:
-        home = build(n, args.rebuild)
-        print(f"{n:,} orders: {args.runs} runs ...", file=sys.stderr, flush=True)
-        figures = on_a_copy(__file__, home, scratch / f"db-{n}", args.runs)
-        table[n] = {k: statistics.median(v) for k, v in figures.items()}
+    args, sizes, figures = sizes_on_copies(__file__, child, "dadan-bench-stock", default_runs=3)
+    table = {n: {k: statistics.median(v) for k, v in f.items()} for n, f in figures.items()}
     labels = {"catalogue_s": f"save a {SKUS:,}-SKU catalogue (settles their open orders)",
               "settle_s": f"stock recomputation during a sync of {SYNC:,} orders",
               "print_check_ms": f"print check of a {JOB}-parcel job"}

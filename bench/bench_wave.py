@@ -14,18 +14,15 @@ is timed too, for the scaling (no goal). The first (cold) run is shown apart fro
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_tui import build  # noqa: E402
-from bench_writes import on_a_copy  # noqa: E402
+from bench_writes import sizes_on_copies  # noqa: E402
 from growth import Figure, record  # noqa: E402
 
 SKUS = 20_000
@@ -78,25 +75,7 @@ def child(db: Path, runs: int, out: Path) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--orders", default="10000,100000,1000000")
-    ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--rebuild", action="store_true")
-    ap.add_argument("--json", help="append the figures to this file (bench/bench_all.py reads it)")
-    ap.add_argument("--child", nargs=3, metavar=("DB", "RUNS", "OUT"), help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child:
-        db, runs, out = args.child
-        child(Path(db), int(runs), Path(out))
-        return
-    sizes = [int(s) for s in args.orders.split(",")]
-    scratch = Path(tempfile.gettempdir()) / "dadan-bench-wave"
-    scratch.mkdir(exist_ok=True)
-    table: dict[int, dict[str, float]] = {}
-    for n in sizes:
-        home = build(n, args.rebuild)
-        print(f"{n:,} orders: {args.runs} runs ...", file=sys.stderr, flush=True)
-        table[n] = on_a_copy(__file__, home, scratch / f"db-{n}", args.runs)
+    args, sizes, table = sizes_on_copies(__file__, child, "dadan-bench-wave", default_runs=7)
     label = f"plan a {WAVE}-parcel wave (lines, bins, parcel order, pick list)"
     print(f"\npick waves in a database of N orders and {SKUS:,} SKUs (median of {args.runs} runs; goal < {GOAL_MS:.0f} ms)")
     print("| measure | goal | " + " | ".join(f"{n:,}" for n in sizes) + " |")

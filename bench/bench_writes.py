@@ -130,6 +130,33 @@ def child(db: Path, runs: int, xlsx: Path, out: Path) -> None:
     out.write_text(json.dumps(figures))
 
 
+def sizes_on_copies(script: str, child, scratch_name: str, *, default_runs: int):
+    """The command line shared by benchmarks that measure each size on a fresh copy of its cached
+    demo database, in a process of their own (``--orders``, ``--runs``, ``--rebuild``, ``--json``;
+    ``--child DB RUNS OUT`` runs ``child(db, runs, out)`` and exits). Returns (args, sizes,
+    size -> the child's figures)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--orders", default="10000,100000,1000000")
+    ap.add_argument("--runs", type=int, default=default_runs)
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--json", help="append the figures to this file (bench/bench_all.py reads it)")
+    ap.add_argument("--child", nargs=3, metavar=("DB", "RUNS", "OUT"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        db, runs, out = args.child
+        child(Path(db), int(runs), Path(out))
+        sys.exit(0)
+    sizes = [int(s) for s in args.orders.split(",")]
+    scratch = Path(tempfile.gettempdir()) / scratch_name
+    scratch.mkdir(exist_ok=True)
+    figures: dict[int, dict] = {}
+    for n in sizes:
+        home = build(n, args.rebuild)
+        print(f"{n:,} orders: {args.runs} runs ...", file=sys.stderr, flush=True)
+        figures[n] = on_a_copy(script, home, scratch / f"db-{n}", args.runs)
+    return args, sizes, figures
+
+
 def on_a_copy(script: str, home: Path, work: Path, runs: int, *args: str) -> dict:
     """The figures of ``script --child DB RUNS *args OUT`` run in a process of its own on a fresh
     copy of ``home``'s database in ``work`` (removed afterwards)."""
