@@ -186,6 +186,11 @@ class PackingSettings:
     on_packed: str = "nothing"  # nothing | ship | print
     confirm_on_handover: bool = False
 
+    @property
+    def merges(self) -> bool:
+        """Whether a new waybill job merges by default (``auto``, or ``ask``: proposed, may be declined)."""
+        return self.merge != "never"
+
 
 @dataclass
 class RetentionSettings:

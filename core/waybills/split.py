@@ -139,6 +139,12 @@ def parse_parcels(order: Order, specs: Sequence[str]) -> list[dict[int, int]]:
     return parcels
 
 
+def parse_text(order: Order, text: str) -> list[dict[int, int]]:
+    """One line typed at the desk -> parcels: :func:`parse_parcels` of its ``;``-separated specs
+    (``"A12*1; #3"``: A12 ×1 in the first parcel, line 3 in the second, the rest in a third)."""
+    return parse_parcels(order, [p for p in re.split(r"[;；]", text) if p.strip()])
+
+
 def _refusal(order: Order) -> str:
     from dadan.core.orders.rules import blocked_reason
     from dadan.core.waybills.merge import shared_parcels

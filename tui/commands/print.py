@@ -182,7 +182,7 @@ def run_print(args, ctx) -> int:
     check_pick_list_printer(ctx.settings)  # an unknown pick list printer: refused before anything is queued
     ctx.open_db()
     ids = orders_for(args)
-    merge = args.merge if args.merge is not None else ctx.settings.packing.merge != "never"
+    merge = args.merge if args.merge is not None else ctx.settings.packing.merges
     plan = plan_print(ids, reprint=bool(args.reprint), waybill=prints_waybills(template),
                       courier=args.courier, merge=merge)
     print(plan.summary(), file=sys.stderr)

@@ -233,8 +233,7 @@ class DetailScreen(DeskScreen):
                 msg = tr("Split undone", "已撤销拆单")
             else:
                 order = Order.get_by_id(self.order_id)
-                specs = [p for p in text.replace("；", ";").split(";") if p.strip()]
-                made = split.split_order(self.order_id, split.parse_parcels(order, specs), actor=self.actor)
+                made = split.split_order(self.order_id, split.parse_text(order, text), actor=self.actor)
                 msg = tr("Split into {n} parcels", "已拆为 {n} 个包裹", n=len(made))
         self.app.call_from_thread(self.notify, msg)
         self.app.call_from_thread(self.load)

@@ -121,7 +121,7 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         p = s.printer()
         self.printer = p.name
         self.template = p.template
-        self.merge = s.packing.merge != "never"
+        self.merge = s.packing.merges
         self.load()
 
     def replan(self) -> None:
