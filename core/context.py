@@ -29,7 +29,7 @@ class Context:
         if self._db is None:
             from dadan.core.db import open_database
 
-            self._db = open_database(self.database_url)
+            self._db = open_database(self.database_url, data_dir=self.paths.data_dir)
         return self._db
 
     @property

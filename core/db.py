@@ -6,8 +6,10 @@ timeout, so several terminals can share one file. Every write goes through :func
 half-way with SQLITE_BUSY when another terminal writes. Peewee gives each thread its own
 connection.
 
-The URL is configurable (``database_url``) so that PostgreSQL can be added later; only SQLite is
-supported and tested today.
+PostgreSQL (``database_url = "postgresql://user@host/db"``) serves desks on several hosts
+(:mod:`dadan.core.postgres`): the same models and SQL, its schema made by
+:mod:`dadan.core.pg_schema`, and :func:`write` taking one advisory lock as SQLite takes its write
+lock.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from dadan.core.errors import DatabaseError
 from dadan.core.i18n import tr
 from dadan.core.migrations import MIGRATIONS, SCHEMA_VERSION
 from dadan.core.models import SchemaVersion, database_proxy
+from dadan.core.postgres import PgDatabase, is_postgres_url
+from dadan.core.postgres import make_database as make_pg_database
 from dadan.printers.private_files import PRIVATE_FILE_MODE, make_private_dir
 
 BUSY_TIMEOUT_S = 30.0
@@ -47,7 +51,7 @@ def default_url(database_file: Path) -> str:
     return f"sqlite:///{database_file}"
 
 
-def _make_database(url: str) -> Database:
+def _make_database(url: str, data_dir: Path | None = None) -> Database:
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///") :]
         if path != ":memory:":
@@ -58,11 +62,9 @@ def _make_database(url: str) -> Database:
                 os.fchmod(fd, PRIVATE_FILE_MODE)
                 os.close(fd)
         return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=BUSY_TIMEOUT_S)
-    if url.startswith(("postgres://", "postgresql://")):
-        raise DatabaseError(
-            "PostgreSQL is not supported yet; use a sqlite:/// URL (or leave database_url empty)"
-        )
-    raise DatabaseError(f"unsupported database URL: {url!r} (expected sqlite:///PATH)")
+    if is_postgres_url(url):
+        return make_pg_database(url, data_dir)
+    raise DatabaseError(f"unsupported database URL: {url!r} (expected sqlite:///PATH or postgresql://USER@HOST/DB)")
 
 
 # ------------------------------------------------------------------ migrations (steps: core.migrations)
@@ -76,7 +78,13 @@ def current_version(db: Database) -> int:
 def migrate(db: Database) -> int:
     """Bring the schema up to date. Safe when several processes start together: the whole
     check-and-apply runs under one IMMEDIATE transaction, so the second waits and then finds
-    nothing to do. Returns the schema version."""
+    nothing to do (on PostgreSQL the write lock of :func:`write` does the same across hosts).
+    A new PostgreSQL database is made at the current version at once (:mod:`dadan.core.pg_schema`).
+    Returns the schema version."""
+    if isinstance(db, PgDatabase):
+        from dadan.core import pg_schema
+
+        return pg_schema.migrate(db)
     with write(db):
         db.create_tables([SchemaVersion], safe=True)
         version = current_version(db)
@@ -127,9 +135,10 @@ def _connect(db: Database) -> None:
         delay = min(delay * 2, 0.2)
 
 
-def open_database(url: str, *, migrate_schema: bool = True) -> Database:
-    """Open the database at ``url``, bind the models to it and migrate."""
-    db = _make_database(url)
+def open_database(url: str, *, migrate_schema: bool = True, data_dir: Path | None = None) -> Database:
+    """Open the database at ``url``, bind the models to it and migrate. ``data_dir``: where a
+    PostgreSQL password file may lie (:func:`dadan.core.postgres.passfile`)."""
+    db = _make_database(url, data_dir)
     database_proxy.initialize(db)
     try:
         _connect(db)
@@ -138,8 +147,9 @@ def open_database(url: str, *, migrate_schema: bool = True) -> Database:
         _restrict_sidecars(url)
     except DatabaseError:
         raise
-    except Exception as exc:  # noqa: BLE001 - sqlite3 errors become one clear message
-        raise DatabaseError(f"cannot open database {url}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - driver errors become one clear message
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseError(f"cannot open database {url}: {first}") from exc
     return db
 
 
@@ -159,6 +169,13 @@ _FAULTS = (
                            "数据库文件只读：未写入任何数据")),
     ("database disk image is malformed", ("the database file is damaged; restore it from a backup",
                                           "数据库文件已损坏；请从备份恢复")),
+    # PostgreSQL's words for the same faults
+    ("no space left on device", ("the database server's disk is full: nothing was written; free disk space and try again",
+                                 "数据库服务器磁盘已满：未写入任何数据；请释放磁盘空间后重试")),
+    ("read-only transaction", ("the database server accepts no writes (read-only): nothing was written",
+                               "数据库服务器只读：未写入任何数据")),
+    ("server closed the connection", ("the connection to the database server was lost: nothing was written",
+                                      "与数据库服务器的连接已断开：未写入任何数据")),
 )
 
 
@@ -179,21 +196,25 @@ def database_fault(exc: BaseException) -> DatabaseError | None:
 
 @contextlib.contextmanager
 def write(db: Database | None = None, *, join: bool = False):
-    """A write transaction: ``IMMEDIATE`` on SQLite. Nested calls become savepoints, or with
+    """A write transaction: ``IMMEDIATE`` on SQLite; on PostgreSQL it takes the one write lock
+    first (:meth:`dadan.core.postgres.PgDatabase.write_lock`). Nested calls become savepoints, or with
     ``join`` run in the caller's transaction (yielding None): a failure is then the caller's to
     roll back with the rest of its transaction. Bulk writers join: inside a savepoint every
     statement that may touch the free-text index makes FTS5 write out what it holds (several
     times slower). A storage fault (a full disk ...) rolls it back and raises one
     :class:`DatabaseError`."""
     db = db or database()
-    if join and db.in_transaction():
+    outermost = not db.in_transaction()
+    if join and not outermost:
         txn = contextlib.nullcontext()
-    elif isinstance(db, SqliteDatabase) and not db.in_transaction():
+    elif isinstance(db, SqliteDatabase) and outermost:
         txn = db.atomic("IMMEDIATE")
     else:
         txn = db.atomic()
     try:
         with txn as t:
+            if outermost and isinstance(db, PgDatabase):
+                db.write_lock()
             yield t
     except (OperationalError, PeeweeDatabaseError, sqlite3.Error) as exc:
         fault = database_fault(exc)

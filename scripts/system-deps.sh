@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages dadan's labels and tests need: a CJK font, zbar (barcode
-# reader used by the tests), tmux (terminal smoke test) and fontconfig.
-# --optional: never fail; only warn (used by `make run`).
+# reader used by the tests), tmux (terminal smoke test) and fontconfig; for the tests (not with
+# --optional) also PostgreSQL's server, which tests/pg_cluster.py starts as a throwaway cluster.
+# --optional: never fail; only warn, and skip what only the tests need (used by `make run`).
 set -u
 optional=0
 [ "${1:-}" = "--optional" ] && optional=1
 pkgs=(fonts-wqy-microhei fontconfig libzbar0 zbar-tools tmux)
+[ $optional -eq 0 ] && pkgs+=(postgresql)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -41,6 +41,7 @@ from peewee import SQL, ColumnBase, Database, OperationalError
 
 from dadan.core.db import database
 from dadan.core.models import Order
+from dadan.core.postgres import is_postgres
 
 TABLE = "order_fts"
 VIEW = f"{TABLE}_text"  # what the index reads: each order's search text and the sentinel
@@ -124,8 +125,8 @@ def deferred(db: Database | None = None):
     and the SKU pairs filled unsorted. :func:`index_queued` applies the queue within the block.
     (No savepoint of its own: FTS5 writes every row's change out at once inside a savepoint.)"""
     db = db or database()
-    if db.execute_sql(f'SELECT 1 FROM "{_DEFER}"').fetchone():
-        yield
+    if is_postgres(db) or db.execute_sql(f'SELECT 1 FROM "{_DEFER}"').fetchone():
+        yield  # (PostgreSQL: its trigram index is kept by the table itself, nothing to defer)
         return
     fresh = db.execute_sql('SELECT 1 FROM "order" LIMIT 1').fetchone() is None
     automerge = _automerge(db, 0) if fresh else None
@@ -147,6 +148,8 @@ def index_queued(db: Database | None = None, *, fresh: bool = False) -> None:
     its batches (the demo, for the process making them) indexes meanwhile instead of all at
     the end."""
     db = db or database()
+    if is_postgres(db):
+        return  # nothing is queued there (see deferred)
     # CROSS JOIN: the queue drives (the planner, knowing the order table's size and not
     # the queue's, would otherwise scan a million orders)
     db.execute_sql(f"""INSERT INTO "{TABLE}" (rowid, search_text)
@@ -184,7 +187,7 @@ def reindex_deferred(ids: list[int], db: Database | None = None) -> None:
     already keep their place: the index holds what was read when they were queued, or nothing
     for new ones."""
     db = db or database()
-    if not ids:
+    if not ids or is_postgres(db):
         return
     if not db.execute_sql(f'SELECT 1 FROM "{_DEFER}"').fetchone():
         raise RuntimeError("reindex_deferred needs fulltext.deferred()")
