@@ -40,6 +40,14 @@ def bindir() -> Path:
                        "(Debian package postgresql) or set PG_BINDIR")
 
 
+def _read_as(prefix: list[str], path: Path) -> list[str]:
+    return subprocess.run([*prefix, "cat", str(path)], capture_output=True, text=True, check=True).stdout.splitlines(True)
+
+
+def _write_as(prefix: list[str], path: Path, text: str) -> None:
+    subprocess.run([*prefix, "tee", str(path)], input=text, capture_output=True, text=True, check=True)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -59,12 +67,16 @@ class Cluster:
             self._as = ["runuser", "-u", "postgres", "--"]
         self._run([str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
                    "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"])
+        # one role signs in with a password (the password-file tests); everyone else is trusted
+        hba = self.data / "pg_hba.conf"
+        lines = ["host all dadan_pw 127.0.0.1/32 scram-sha-256\n", *_read_as(self._as, hba)]
+        _write_as(self._as, hba, "".join(lines))
         opts = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
         self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", opts, "-l", str(self.dir / "log"),
                    "-w", "-t", "60", "start"])
         atexit.register(self.stop)
-        self._admin("CREATE DATABASE " + TEMPLATE)
+        self.admin("CREATE DATABASE " + TEMPLATE)
         from dadan.core.db import close_database, open_database
 
         open_database(self.url(TEMPLATE))  # migrated once; every test's database is a copy
@@ -78,7 +90,8 @@ class Cluster:
     def url(self, name: str) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
-    def _admin(self, sql: str) -> None:
+    def admin(self, sql: str) -> None:
+        """Run ``sql`` as the server's superuser, outside any transaction."""
         import psycopg
 
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
@@ -86,13 +99,13 @@ class Cluster:
 
     def fresh(self, prefix: str = "t") -> str:
         name = f"{prefix}_{os.getpid()}_{next(_names)}"
-        self._admin(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}')
+        self.admin(f'CREATE DATABASE "{name}" TEMPLATE {TEMPLATE}')
         return self.url(name)
 
     def empty(self, prefix: str = "e") -> str:
         """A database without dadan's schema (as a new server's)."""
         name = f"{prefix}_{os.getpid()}_{next(_names)}"
-        self._admin(f'CREATE DATABASE "{name}"')
+        self.admin(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
     def stop(self) -> None:
