@@ -77,10 +77,12 @@ class Cluster:
                    "-w", "-t", "60", "start"])
         atexit.register(self.stop)
         self.admin("CREATE DATABASE " + TEMPLATE)
-        from dadan.core.db import close_database, open_database
+        from dadan.core.db import open_database
+        from dadan.core.models import database_proxy
 
-        open_database(self.url(TEMPLATE))  # migrated once; every test's database is a copy
-        close_database()
+        bound = database_proxy.obj  # a test's own database, opened before the server started
+        open_database(self.url(TEMPLATE)).close()  # migrated once; every test's database is a copy
+        database_proxy.initialize(bound)  # the models stay bound to the test's database
 
     def _run(self, cmd: list[str]) -> None:
         out = subprocess.run([*self._as, *cmd], capture_output=True, text=True)
