@@ -164,6 +164,12 @@ def test_the_copy_equals_the_source_table_by_table_and_keeps_working(source, tmp
             PrintItem.create(job=job.id, seq=1, order=o.id)
             Shipment.create(order=o.id, tracking_number="YT1", logistics_id=85)
         assert o.id == top + 1
+        from dadan.core.goods.models import Goods, StockMovement
+
+        g = Goods.select().order_by(Goods.id).first()
+        with write():
+            StockMovement.create(goods=g.id, qty=3, kind="receive")
+        assert Goods.get_by_id(g.id).on_hand == g.on_hand + 3  # the ledger's trigger is on again
         assert db.execute_sql('SELECT count(*) FROM "order_sku" WHERE order_id = ?', (o.id,)).fetchone()[0] == 1
         copied = AuditEvent.get(AuditEvent.action == "db.copy")
         assert copied.actor == "amy" and str(src) in copied.detail
@@ -186,6 +192,46 @@ def test_the_order_screen_shows_the_same_first_page(source, tmp_path):
         finally:
             close_database()
     assert pages[0] == pages[1] and len(pages[0][0]) == 50 and pages[0][2] == 3000
+
+
+WRITER = """
+import sys, time
+from dadan.core.db import open_database, write
+from dadan.core.models import Order
+open_database("sqlite:///" + sys.argv[1])
+i = 0
+while True:
+    with write():
+        Order.insert_many([dict(shop=1, order_sn=f"LIVE-{i}-{k}", source="demo", sku_text=f"|live{i}|")
+                           for k in range(20)]).execute()
+    if i == 0:
+        print("ready", flush=True)  # one batch in before the copy starts
+    i += 1
+    time.sleep(0.002)
+"""
+
+
+def test_a_copy_while_a_desk_writes_is_one_snapshot(source, tmp_path):
+    """Another process keeps adding orders to the source all along: the copy holds the source
+    as it was at one moment (the verification reads that same snapshot again)."""
+    src = _copy_of(source, tmp_path)
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(src)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert writer.stdout.readline().strip() == "ready"
+        url = empty_url()
+        report = db_copy.copy_database(url, source_url=f"sqlite:///{src}", actor="amy")
+        close_database()
+    finally:
+        writer.kill()
+        writer.wait()
+    lite = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+    after = lite.execute('SELECT count(*) FROM "order"').fetchone()[0]
+    lite.close()
+    copied = _counts(url)["order"]
+    assert report.ok and 3000 < copied < after, (copied, after)
+    with psycopg.connect(url) as conn:  # whole batches only: each writer's transaction is in or out
+        assert conn.execute("SELECT count(*) FROM \"order\" WHERE order_sn LIKE 'LIVE-%'").fetchone()[0] % 20 == 0
 
 
 def test_a_database_with_rows_is_refused_and_left_as_it_was(source, tmp_path):
