@@ -272,7 +272,7 @@ def copy_database(target_url: str, *, source_url: str, actor: str, data_dir=None
                   progress: Callable[[TableCopy], None] | None = None, batch: int = BATCH) -> CopyReport:
     """Copy the SQLite database at ``source_url`` into the empty PostgreSQL database at
     ``target_url`` and verify it (see the module). ``actor`` needs the ``settings`` permission
-    (checked in the database open now, else the source). ``progress`` is called after each
+    in the source (whose history moves). ``progress`` is called after each
     table. Returns the report; raises :class:`CopyError` on a refusal or a failed verification
     (the target then holds nothing). Leaves the source open (bound to the models)."""
     from dadan.core import audit
@@ -289,10 +289,8 @@ def copy_database(target_url: str, *, source_url: str, actor: str, data_dir=None
                            "源须为 SQLite 数据库文件（现为 {u}）", u=source_url))
     started = time.monotonic()
     report = CopyReport(source=source_url, target=describe(target_url))
-    if database_proxy.obj is None:
-        open_database(source_url)
-    require(actor, "settings", what="db copy")  # before anything is written anywhere
     src_db = open_database(source_url)  # migrated: this dadan's schema (a newer one is refused)
+    require(actor, "settings", what="db copy")  # the source's operators; before the target is touched
     src = src_db.connection()
     dst_db = open_database(target_url, data_dir=data_dir)
     try:

@@ -250,6 +250,25 @@ def test_a_database_with_rows_is_refused_and_left_as_it_was(source, tmp_path):
     assert _counts(url) == before
 
 
+def test_an_operator_without_the_settings_permission_is_refused(source, tmp_path):
+    from dadan.core import operators as ops
+
+    src = _copy_of(source, tmp_path)
+    url = empty_url()
+    open_database(f"sqlite:///{src}")
+    ops.create_first_admin("boss", "9999")
+    ops.add_operator("amy", "1234", "operator", actor="boss")
+    close_database()
+    with pytest.raises(ops.PermissionDenied):
+        db_copy.copy_database(url, source_url=f"sqlite:///{src}", actor="amy")
+    assert AuditEvent.select().where(AuditEvent.action == "denied", AuditEvent.actor == "amy").exists()  # in the source
+    close_database()
+    assert _counts(url) == {}  # not even the schema: refused before the target was opened
+    report = db_copy.copy_database(url, source_url=f"sqlite:///{src}", actor="boss")
+    close_database()
+    assert report.ok and _counts(url)["operator"] == 2
+
+
 def test_a_failure_part_way_leaves_the_target_empty(source, tmp_path):
     """PostgreSQL text cannot hold NUL, SQLite's can: the copy fails at that table, after the
     tables before it were written, and nothing stays."""

@@ -14,7 +14,7 @@ def register(sub) -> None:
                                     "PostgreSQL database, in one transaction, and verify each table's row count "
                                     "and checksum. The source is read as one snapshot: desks may keep working, but "
                                     "what they write after the copy starts is not in it -- stop them before the "
-                                    "copy you switch over with. Needs the settings permission.")
+                                    "copy you switch over with. Needs the settings permission in the source database.")
     c.add_argument("--to", required=True, metavar="URL", help="postgresql://USER@HOST[:PORT]/DB (an empty database; "
                                                               "the password from PGPASSFILE or the data folder's pgpass)")
     c.add_argument("--from", dest="source", metavar="FILE", help="a SQLite database file (default: the desk's own)")
@@ -42,7 +42,7 @@ def run_copy(args, ctx) -> int:
         if not ctx.paths.database_file.exists() and not ctx.settings.database_url:
             raise db_copy.CopyError(tr("there is no database file at {p}", "{p} 处没有数据库文件",
                                        p=ctx.paths.database_file))
-    actor = ctx.operator  # signed in against the desk's own database
+    actor = ctx.operator  # its permission is checked in the source database (whose history moves)
     print(tr("copying {s} into {t} ...", "正在将 {s} 复制到 {t} ...", s=visible(source), t=visible(args.to)), flush=True)
 
     def progress(t) -> None:
