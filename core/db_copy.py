@@ -104,35 +104,45 @@ def _key(model) -> list:
 
 
 # ------------------------------------------------------------------ checksums
-def _canon(value, f) -> str:
-    if value is None:
-        return "N"
-    if isinstance(f, BooleanField):
-        return "T" if value else "F"
-    if isinstance(f, DateTimeField):
-        if isinstance(value, str):  # text peewee's formats do not read: as PostgreSQL would
-            try:
-                value = dt.datetime.fromisoformat(value)
-            except ValueError:
-                return "S" + value
-        if isinstance(value, dt.datetime):
-            return "D" + value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    if isinstance(value, bytes | memoryview):
-        return "B" + bytes(value).hex()
-    if isinstance(value, bool):
-        return "T" if value else "F"
-    if isinstance(value, int):
-        return "I%d" % value
-    return "S" + str(value)
+def _as_bool(value):
+    return None if value is None else bool(value)
+
+
+def _as_time(value):
+    if isinstance(value, str):  # text peewee's formats do not read: as PostgreSQL would
+        try:
+            return dt.datetime.fromisoformat(value).replace(tzinfo=None)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)
+    return value
+
+
+def _fixers(fields) -> list:
+    """(position, normaliser) of the columns whose python value may differ in type between
+    the two databases; the others (int, str, None) are the same objects on both sides."""
+    return [(i, _as_bool if isinstance(f, BooleanField) else _as_time) for i, f in enumerate(fields)
+            if isinstance(f, (BooleanField, DateTimeField))]
+
+
+def _line(row, fixers) -> str:
+    """One row's canonical text: the repr of its normalised values (one C call)."""
+    if fixers:
+        row = list(row)
+        for i, fix in fixers:
+            row[i] = fix(row[i])
+    return repr(tuple(row))
 
 
 def table_checksum(model, db: Database, chunk: int = BATCH) -> tuple[int, str]:
     """(rows, sha256) of ``model``'s table in ``db``, over the rows' values as the model reads
     them (python values: a SQLite timestamp's text and PostgreSQL's timestamp give the same
-    datetime, 0/1 and false/true the same bool), one canonical line per row, in id order (a
+    datetime, 0/1 and false/true the same bool), one canonical line per row (:func:`_line`), in id order (a
     table without an integer id: its lines sorted)."""
     fields = model._meta.sorted_fields
     key = _key(model)
+    fixers = _fixers(fields)
     digest = hashlib.sha256()
     n = 0
     if key:
@@ -145,13 +155,11 @@ def table_checksum(model, db: Database, chunk: int = BATCH) -> tuple[int, str]:
             if not rows:
                 break
             idx = fields.index(pk)
-            for r in rows:
-                digest.update(("\x1f".join(_canon(v, f) for v, f in zip(r, fields)) + "\n").encode())
+            digest.update("".join(_line(r, fixers) + "\n" for r in rows).encode())
             n += len(rows)
             last = rows[-1][idx]
         return n, digest.hexdigest()
-    lines = sorted("\x1f".join(_canon(v, f) for v, f in zip(r, fields))
-                   for r in model.select(*fields).tuples().bind(db))
+    lines = sorted(_line(r, fixers) for r in model.select(*fields).tuples().bind(db))
     for line in lines:
         digest.update((line + "\n").encode())
     return len(lines), digest.hexdigest()
