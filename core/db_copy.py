@@ -147,6 +147,7 @@ def table_checksum(model, db: Database, chunk: int = BATCH) -> tuple[int, str]:
     n = 0
     if key:
         pk, last = key[0], None
+        idx = fields.index(pk)
         while True:
             q = model.select(*fields).order_by(pk).limit(chunk)
             if last is not None:
@@ -154,7 +155,6 @@ def table_checksum(model, db: Database, chunk: int = BATCH) -> tuple[int, str]:
             rows = list(q.tuples().bind(db))
             if not rows:
                 break
-            idx = fields.index(pk)
             digest.update("".join(_line(r, fixers) + "\n" for r in rows).encode())
             n += len(rows)
             last = rows[-1][idx]
@@ -300,8 +300,8 @@ def copy_database(target_url: str, *, source_url: str, actor: str, data_dir=None
     src_db = open_database(source_url)  # migrated: this dadan's schema (a newer one is refused)
     require(actor, "settings", what="db copy")  # the source's operators; before the target is touched
     src = src_db.connection()
-    dst_db = open_database(target_url, data_dir=data_dir)
     try:
+        dst_db = open_database(target_url, data_dir=data_dir)  # made at the current version when new
         if not is_postgres(dst_db):
             raise CopyError(tr("the target is not PostgreSQL", "目标不是 PostgreSQL"))
         models = copied_models()

@@ -269,6 +269,20 @@ def test_an_operator_without_the_settings_permission_is_refused(source, tmp_path
     assert report.ok and _counts(url)["operator"] == 2
 
 
+def test_a_target_that_cannot_be_opened_is_one_clear_error(source, tmp_path):
+    from dadan.core.errors import DatabaseError
+    from tests.pg_cluster import cluster
+
+    src = _copy_of(source, tmp_path)
+    with pytest.raises(DatabaseError, match="does not exist"):
+        db_copy.copy_database(cluster().url("no_such_db"), source_url=f"sqlite:///{src}", actor="amy")
+    assert Order.select().count() == 3000  # the models are the source's again
+    close_database()
+    with pytest.raises(db_copy.CopyError, match="PostgreSQL"):
+        db_copy.copy_database(f"sqlite:///{tmp_path / 'other.db'}", source_url=f"sqlite:///{src}", actor="amy")
+    assert not (tmp_path / "other.db").exists()
+
+
 def test_a_failure_part_way_leaves_the_target_empty(source, tmp_path):
     """PostgreSQL text cannot hold NUL, SQLite's can: the copy fails at that table, after the
     tables before it were written, and nothing stays."""
