@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "dadan.tui.commands.split",
     "dadan.tui.commands.handover",
     "dadan.tui.commands.backup",
+    "dadan.tui.commands.db",
     "dadan.tui.commands.audit",
     "dadan.tui.commands.operators",
     "dadan.tui.commands.release",
