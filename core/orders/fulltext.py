@@ -27,6 +27,11 @@ few hundred rows), a rarer term's page and every count go through the index's ro
 filter that is one free-text term is counted in the index alone (:func:`count_alone`). A walk
 that finds too few of the term's orders soon (they lie far down the sort order: a product sold
 only in spring, searched in winter) is given up for the index's rowids (:func:`page_rows`).
+
+On PostgreSQL none of this exists: a term is ``search_text LIKE '%term%'`` (case-sensitive,
+wildcards escaped: :func:`dadan.core.orders.dialect.contains`), which the ``pg_trgm`` GIN
+index ``order_search_text_trgm`` serves, and its planner, keeping statistics, picks between the
+index and a walk of the sort index by itself; :func:`plan` reads nothing.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from peewee import SQL, ColumnBase, Database, OperationalError
 
 from dadan.core.db import database
 from dadan.core.models import Order
+from dadan.core.orders import dialect
 from dadan.core.postgres import is_postgres
 
 TABLE = "order_fts"
@@ -225,7 +231,10 @@ def _orders_about() -> int:
 
 
 def plan(value: str) -> Plan:
-    """How to find ``value`` (lower-cased): see :class:`Plan`."""
+    """How to find ``value`` (lower-cased): see :class:`Plan`. PostgreSQL: always the ``LIKE``
+    its trigram index serves."""
+    if is_postgres(database()):
+        return Plan(None, None, False)
     if not value or SENTINEL[0] in value:
         return Plan(None, None, True)
     orders = _orders_about()
@@ -271,7 +280,7 @@ class FreeText(ColumnBase):
         return p.matches
 
     def scan(self):
-        return Order.search_text.contains(self.value)
+        return dialect.contains(Order.search_text, self.value)
 
     def __sql__(self, ctx):
         p = self.plan
@@ -285,7 +294,8 @@ class FreeText(ColumnBase):
 def page_rows(query) -> list[tuple]:
     """The rows of one of the order list's page queries: a common term's page walks the sort
     index; should the walk take longer than :data:`WALK_BUDGET_S`, it is interrupted and the
-    page is read through the index's rowids instead."""
+    page is read through the index's rowids instead. (PostgreSQL: one query, the planner's
+    own; a free-text term renders the same with or without the walk.)"""
     db = database()
     plain = db.get_sql_context().sql(query).query()
     walk = db.get_sql_context(**WALK).sql(query).query()
