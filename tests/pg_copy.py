@@ -8,10 +8,14 @@ analysed."""
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
 
 from dadan.core.db import close_database, open_database, write
+from dadan.core.demo import write_demo
 from dadan.core.models import SchemaVersion
 from dadan.core.pg_schema import all_models
 
@@ -50,3 +54,32 @@ def copy_sqlite(sqlite_path: Path | str, pg_url: str) -> dict[str, int]:
     finally:
         src.close()
     return counts
+
+
+_DEMOS: dict[tuple, Path] = {}
+
+
+def demo_file(n: int, seed: int, now, prepare=None) -> Path:
+    """A SQLite demo database of ``n`` orders (``prepare``: run on it after the demo), made once
+    per test process and kept until it ends."""
+    key = (n, seed, now, prepare)
+    if key not in _DEMOS:
+        folder = Path(tempfile.mkdtemp(prefix="dadan-demo-"))
+        atexit.register(shutil.rmtree, folder, True)
+        path = folder / "demo.db"
+        open_database(f"sqlite:///{path}")
+        write_demo(n, seed=seed, now=now)
+        if prepare is not None:
+            prepare()
+        close_database()
+        _DEMOS[key] = path
+    return _DEMOS[key]
+
+
+def demo_on_postgres(n: int, seed: int, now, prepare=None) -> str:
+    """A new PostgreSQL database holding the orders of :func:`demo_file`, open as dadan's."""
+    from tests.pg_cluster import fresh_url
+
+    url = fresh_url()
+    copy_sqlite(demo_file(n, seed, now, prepare), url)
+    return url
