@@ -7,8 +7,10 @@ index serves, checked against a substring test in Python."""
 
 import datetime as dt
 import random
+import time
 
 import pytest
+from peewee import SQL
 
 from dadan.core import db as dbmod
 from dadan.core.demo import demo_records, write_demo
@@ -471,3 +473,32 @@ def test_reindexing_later_needs_a_deferred_block(demo):
             Order.update(search_text="稍后索引的文本").where(Order.id.in_(some[:2])).execute()
     assert fts_ids("稍后索引的文本") == set(some[:2]) == like_ids("稍后索引的文本")
     assert_same_as_like(random.Random(10), k=80)
+
+
+def test_a_postgres_walk_that_finds_its_orders_too_late_is_given_up(monkeypatch):
+    """PostgreSQL: a page whose plan walks the sort index, filtering, and finds its orders too
+    late (here: each row it tests while index scans are on takes 10 ms) is given up after the
+    budget for a plan reading the matches first; the page is the scan's, and the settings are
+    back as they were inside the caller's transaction."""
+    demo_on_postgres(N, 11, NOW)
+    try:
+        oldest = [r[0] for r in Order.select(Order.id).where(Order.pay_time.is_null(False))
+                  .order_by(Order.pay_time, Order.id).limit(N // 10).tuples()]
+        with dbmod.write():
+            Order.update(search_text=Order.search_text.concat(" 春季限定")).where(Order.id.in_(oldest)).execute()
+        db = dbmod.database()
+        db.execute_sql('ANALYZE "order"')
+        term = fulltext.contains("春季限定")
+        expected = [r.id for r in fetch_page(term, "-pay_time", limit=20).rows]
+        assert set(expected) <= set(oldest) and len(expected) == 20
+        slow_walk = SQL("(CASE WHEN current_setting('enable_indexscan') = 'on' "
+                        "THEN pg_sleep(0.01)::text = '' ELSE TRUE END)")
+        monkeypatch.setattr(fulltext, "_walks", lambda *a: True)
+        started = time.perf_counter()
+        with dbmod.write():
+            page = fetch_page(term & slow_walk, "-pay_time", limit=20)
+            assert db.execute_sql("SHOW statement_timeout").fetchone()[0] == "0"
+            assert db.execute_sql("SHOW enable_indexscan").fetchone()[0] == "on"
+        assert [r.id for r in page.rows] == expected and time.perf_counter() - started < 5
+    finally:
+        dbmod.close_database()
