@@ -13,6 +13,7 @@ from dadan.core.orders import exception_groups, views
 from dadan.core.orders.detail import order_detail
 from dadan.core.orders.listing import count, ensure_statistics, fetch_page
 from dadan.core.orders.query import compile_query
+from dadan.core.orders.selection import Selection
 from tests.pg_copy import demo_file, demo_on_postgres
 
 NOW = dt.datetime(2026, 11, 21, 4, 0, 0)
@@ -31,6 +32,11 @@ SORTS = ["-pay_time", "pay_time", "last_ship_time", "-updated_at", "order_sn", "
 
 
 def _saved() -> None:
+    from dadan.core.db import write
+
+    with write():  # orders without a pay time or a deadline (imported ones): SQLite sorts them first
+        Order.update(pay_time=None).where(Order.id % 17 == 0).execute()
+        Order.update(last_ship_time=None).where(Order.id % 19 == 0).execute()
     views.save_view("浙江加急", "province:浙江 tag:加急", "-pay_time")
     views.save_view("big", "amount>200 -exception:any", "pay_amount_fen")
 
@@ -52,6 +58,8 @@ def _reads() -> dict:
     out["groups"] = exception_groups.group_counts(now=NOW)
     for g in exception_groups.GROUPS:
         out[g.key] = [o.id for o in exception_groups.group_orders(g.key, now=NOW)]
+    every = Selection(query="", all_matching=True)
+    out["selection"] = every.order_ids(now=NOW)
     for oid in (1, N // 2, N):
         d = order_detail(oid)
         out[oid] = (d.order.order_sn, d.shop, d.courier, [i.id for i in d.items], d.tags, [p.id for p in d.prints],

@@ -9,7 +9,8 @@ differently, in one small function here (the callers never branch on the backend
   the ``pg_trgm`` GIN index serves;
 - a hint that a term holds for many orders: SQLite ``likelihood(c, 0.5)`` and ``+id IN (...)``
   (so a page walks the sort index); PostgreSQL keeps statistics and plans by them: plain SQL;
-- ``shop IS (subquery)``: PostgreSQL's ``IS NOT DISTINCT FROM``;
+- ``shop IS (subquery)``: PostgreSQL's ``IS NOT DISTINCT FROM``; NULLs sorted first ascending
+  (SQLite's order) where a list is read in a nullable column's order;
 - a keyset key bound beside a column: SQLite compares the stored text, PostgreSQL the timestamp;
 - a query plan: ``EXPLAIN QUERY PLAN`` / ``EXPLAIN``; planner statistics: ``sqlite_stat1`` /
   ``ANALYZE`` when the table was never analysed.
@@ -70,6 +71,11 @@ def walked_id(id_col, dense: bool):
     if dense and not postgres():
         return NodeList((SQL("+"), id_col), glue="")
     return id_col
+
+
+def nulls_first(col):
+    """``col`` ascending with NULLs first, as SQLite sorts (PostgreSQL puts them last)."""
+    return col.asc(nulls="first") if postgres() else col
 
 
 def is_value(col, subquery) -> Expression:
