@@ -7,6 +7,7 @@ import datetime as dt
 import random
 
 import pytest
+from peewee import fn
 
 from dadan.core import db as dbmod
 from dadan.core.demo import demo_records, write_demo
@@ -16,6 +17,7 @@ from dadan.core.orders.listing import count, ensure_statistics, explain, fetch_p
 from dadan.core.orders.query import compile_query
 from dadan.core.orders.upsert import upsert_orders
 from dadan.core.orders.views import builtin_views
+from tests.pg_copy import demo_on_postgres
 
 NOW = dt.datetime(2026, 11, 21, 4, 0, 0)
 N = 1000
@@ -31,6 +33,18 @@ def demo(tmp_path):
     _open(tmp_path / "sku.db")
     write_demo(N, seed=7, now=NOW)
     yield tmp_path / "sku.db"
+    dbmod.close_database()
+
+
+@pytest.fixture
+def either(store, tmp_path):
+    """The demo's orders on the store's backend (PostgreSQL: copied; its trigger keeps the pairs)."""
+    if store.postgres:
+        demo_on_postgres(N, 7, NOW)
+    else:
+        _open(tmp_path / "sku.db")
+        write_demo(N, seed=7, now=NOW)
+    yield store
     dbmod.close_database()
 
 
@@ -94,18 +108,24 @@ def assert_in_step(rng: random.Random, k: int = 120) -> None:
     assert hits > k // 3
 
 
-def test_the_table_holds_every_code_and_matches_the_scan(demo):
+def test_the_table_holds_every_code_and_matches_the_scan(either):
     assert len(table_pairs()) > N
     assert_in_step(random.Random(1))
 
 
-def test_dense_and_sparse_values_read_the_same_orders_and_pages(demo):
+def test_dense_and_sparse_values_read_the_same_orders_and_pages(either):
     """A value matching many orders is written so a page walks its sort index (``+id``), one
     matching few reads them by id; both give the scan's orders, count and first page."""
-    dense = [v for v in sample_values(random.Random(9), 80) if isinstance(sku_index.matches(v), sku_index.SkuMatch)
-             and sku_index.matches(v).lhs is not Order.id]
-    sparse = [v for v in sample_values(random.Random(9), 80) if sku_index.matches(v).lhs is Order.id]
-    assert dense and sparse
+    def dense(v: str) -> bool:
+        return sku_index._dense(*sku_index.prefix_condition(v.lower()))
+
+    values = sample_values(random.Random(9), 80)
+    dense_values = [v for v in values if dense(v)]
+    sparse = [v for v in values if not dense(v)]
+    assert dense_values and sparse
+    # SQLite is told (``+id``); PostgreSQL's planner knows from its statistics
+    assert all((sku_index.matches(v).lhs is Order.id) == (either.postgres or not dense(v)) for v in values)
+    dense = dense_values
     for v in dense[:10] + sparse[:10]:
         where = compile_query(f"sku:{v}", now=NOW)
         expected = sorted(Order.select().where(Order.id.in_(scan_ids(v))), key=lambda o: (o.pay_time, o.id),
@@ -147,7 +167,7 @@ def test_upserts_of_new_and_changed_orders_keep_it_in_step(demo):
     assert_in_step(rng)
 
 
-def test_deletes_and_a_shop_cascade_leave_the_table(demo):
+def test_deletes_and_a_shop_cascade_leave_the_table(either):
     rng = random.Random(3)
     gone = rng.sample(sorted(r[0] for r in Order.select(Order.id).tuples()), 250)
     with dbmod.write():
@@ -173,12 +193,17 @@ def test_import_fills_the_table(demo, tmp_path):
     assert_in_step(random.Random(4), k=60)
 
 
-def test_codes_with_quotes_backslashes_and_control_characters_round_trip(demo):
+def test_codes_with_quotes_backslashes_and_control_characters_round_trip(either):
     shop = Shop.get()
     rec = dict(next(iter(demo_records(1, seed=9, now=NOW))), order_sn="odd-codes-1")
     odd = ['q"uote', "back\\slash", "ctl\x01x", "tab\tx", "新编码", "a]b[c"]
     rec["items"] = [dict(rec["items"][0], outer_id=c, sku_id="", goods_id="", outer_goods_id="") for c in odd]
-    upsert_orders(shop.id, [rec], now=NOW)
+    if either.postgres:  # (the codes written as the upsert writes them: its PostgreSQL port is not here yet)
+        with dbmod.write():
+            Order.update(order_sn="odd-codes-1", sku_text="|" + "|".join(c.lower() for c in odd) + "|").where(
+                Order.id == Order.select(fn.MIN(Order.id))).execute()
+    else:
+        upsert_orders(shop.id, [rec], now=NOW)
     assert table_pairs() == text_pairs()
     oid = Order.get(Order.order_sn == "odd-codes-1").id
     for c in odd:
@@ -323,7 +348,7 @@ def test_the_fixed_terms_use_their_index(demo):
     assert PENDING_DUE_INDEX_NAME in counted, counted
 
 
-def test_the_due_soon_view_matches_its_meaning(demo):
+def test_the_due_soon_view_matches_its_meaning(either):
     due = next(v for v in builtin_views() if v.key == "due_soon")
     where = compile_query(due.query, now=NOW)
     limit = NOW + dt.timedelta(hours=4)
@@ -336,7 +361,7 @@ def test_the_due_soon_view_matches_its_meaning(demo):
         Order.select().where(Order.id.in_(expected)), key=lambda o: (o.last_ship_time, o.id))][:50]
 
 
-def test_a_common_province_pages_from_the_sort_index_and_counts_from_its_own(demo):
+def test_a_common_province_pages_from_the_sort_index_and_counts_from_its_own(either):
     ensure_statistics(force=True)
     by_province: dict[str, set[int]] = {}
     for oid, prov in Order.select(Order.id, Order.province).tuples():
@@ -344,10 +369,11 @@ def test_a_common_province_pages_from_the_sort_index_and_counts_from_its_own(dem
     common = max(by_province, key=lambda p: len(by_province[p]))
     assert len(by_province[common]) * 50 > N
     where = compile_query(f"province:{common}", now=NOW)
-    assert "order_pay_time_id" in _plan(f"province:{common}", "-pay_time")
-    sql, params = Order.select(Order.id).where(where).sql()
-    counted = " | ".join(r[-1] for r in dbmod.database().execute_sql("EXPLAIN QUERY PLAN " + sql, params))
-    assert "order_province" in counted, counted
+    if not either.postgres:  # (SQLite's plans; PostgreSQL plans by its own statistics)
+        assert "order_pay_time_id" in _plan(f"province:{common}", "-pay_time")
+        sql, params = Order.select(Order.id).where(where).sql()
+        counted = " | ".join(r[-1] for r in dbmod.database().execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+        assert "order_province" in counted, counted
     assert filter_ids(f"province:{common}") == by_province[common] and count(where) == len(by_province[common])
     expected = sorted(Order.select().where(Order.id.in_(by_province[common])), key=lambda o: (o.pay_time, o.id),
                       reverse=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from dadan.core.i18n import tr
 from dadan.core.models import Order
+from dadan.core.orders import dialect
 from dadan.core.orders.query import compile_query
 from dadan.core.orders.rules import Flag
 from dadan.core.timeutil import DEFAULT_TZ
@@ -61,4 +62,4 @@ def group_counts(*, now: dt.datetime | None = None, tz: str = DEFAULT_TZ) -> dic
 def group_orders(key: str, *, now: dt.datetime | None = None, tz: str = DEFAULT_TZ, limit: int = 500) -> list[Order]:
     """Orders of one group, most urgent (earliest ship-by) first."""
     g = BY_KEY[key]
-    return list(Order.select().where(_where(g, now, tz)).order_by(Order.last_ship_time, Order.id).limit(limit))
+    return list(Order.select().where(_where(g, now, tz)).order_by(dialect.nulls_first(Order.last_ship_time), Order.id).limit(limit))

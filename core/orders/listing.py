@@ -22,7 +22,7 @@ from peewee import Expression, Tuple, fn
 
 from dadan.core.errors import DadanError
 from dadan.core.models import Order
-from dadan.core.orders import fulltext
+from dadan.core.orders import dialect, fulltext
 from dadan.core.orders.sku_index import SkuMatch
 from dadan.core.orders.tag_terms import TagMatch
 
@@ -94,13 +94,6 @@ def parse_sort(sort: str | None) -> tuple[str, bool]:
     return name, desc
 
 
-def _raw(value):
-    """A key value as stored (datetimes as peewee writes them), for binding."""
-    if isinstance(value, dt.datetime):
-        return value.isoformat(" ")
-    return value
-
-
 class _Lister:
     def __init__(self, where: Expression | None, sort: str, plain: bool):
         self.name, self.desc = parse_sort(sort)
@@ -135,7 +128,7 @@ class _Lister:
             if self.nullable:
                 conds.append(self.col.is_null(False))
             if key is not None:
-                kv = Tuple(_raw(key[0]), key[1])
+                kv = Tuple(dialect.key_value(key[0]), key[1])
                 t = Tuple(self.col, Order.id)
                 conds.append(t > kv if ascending else t < kv)
             order = [self.col.asc(), Order.id.asc()] if ascending else [self.col.desc(), Order.id.desc()]
@@ -232,45 +225,32 @@ def row_key(row: OrderRow, sort: str) -> tuple:
 
 
 def explain(where_expr: Expression | None, sort: str = DEFAULT_SORT, *, after: tuple | None = None) -> list[str]:
-    """EXPLAIN QUERY PLAN lines of the first segment's page query (for tests and tuning)."""
+    """The query plan's lines of the first segment's page query (for tests and tuning)."""
     lister = _Lister(where_expr, sort, False)
     forward = not lister.desc
     seg = lister.segment_of(after) if after is not None else lister.segments(forward)[0]
     q = lister._query(seg, forward, after, 51)
-    sql, params = Order._meta.database.get_sql_context(**fulltext.WALK).sql(q).query()
-    cur = Order._meta.database.execute_sql("EXPLAIN QUERY PLAN " + sql, params)
-    return [r[-1] for r in cur.fetchall()]
+    return dialect.explain(*Order._meta.database.get_sql_context(**fulltext.WALK).sql(q).query())
 
 
 def ensure_statistics(*, force: bool = False) -> bool:
-    """Make sure SQLite has statistics for the order table's indexes.
+    """Make sure the planner has statistics for the order table's indexes.
 
-    Without ``sqlite_stat1`` the planner guesses that ``order_status = 1`` is selective and
+    Without ``sqlite_stat1`` SQLite's planner guesses that ``order_status = 1`` is selective and
     sorts 90,000 rows instead of walking the ``(pay_time, id)`` index; with it, every page
     query walks an index and stops after one page. Runs ``ANALYZE "order"`` when statistics
-    are missing or the row count has moved by more than half since (the indexes themselves
-    belong to the schema and its migrations, core/db.py). Returns True
-    when it analysed. Call it from a worker thread: ANALYZE reads the whole table (~0.1 s at
-    100,000 orders)."""
-    from peewee import SqliteDatabase
-
+    are missing or (SQLite) the row count has moved by more than half since; PostgreSQL's
+    autovacuum keeps them once they exist (the indexes themselves belong to the schema and its
+    migrations, core/db.py). Returns True when it analysed. Call it from a worker thread:
+    ANALYZE reads the whole table (~0.1 s at 100,000 orders)."""
     from dadan.core.db import database, write
 
     db = database()
-    if not isinstance(db, SqliteDatabase):
-        return False
-    stale = force
-    if not stale:
-        try:
-            row = db.execute_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone()
-        except Exception:  # noqa: BLE001 - no sqlite_stat1 table yet
-            row = None
-        if row is None:
-            stale = True
-        else:
-            analysed = int(str(row[0]).split()[0])
-            actual = count(None)
-            stale = actual > 1000 and not (analysed / 1.5 <= actual <= analysed * 1.5)
+    analysed = dialect.analysed_rows()
+    stale = force or analysed is None
+    if not stale and not dialect.postgres():
+        actual = count(None)
+        stale = actual > 1000 and not (analysed / 1.5 <= actual <= analysed * 1.5)
     if stale:
         with write(db):
             db.execute_sql('ANALYZE "order"')

@@ -30,7 +30,7 @@ from peewee import Expression
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
 from dadan.core.models import Order, Shop, has_exception, has_tracking, is_pending
-from dadan.core.orders import couriers, fulltext, selectivity, sku_index, stock_terms, tag_terms
+from dadan.core.orders import couriers, dialect, fulltext, selectivity, sku_index, stock_terms, tag_terms
 from dadan.core.orders.filter_syntax import ALIASES, Term, parse
 from dadan.core.orders.rules import FLAG_BY_KEY, Flag
 from dadan.core.timeutil import DEFAULT_TZ, to_local, to_utc, utcnow
@@ -193,16 +193,9 @@ def _overdue(term: Term, ctx: _Ctx) -> Expression:
     return e if _yes_no(term, ctx) else ~e
 
 
-def _glob_prefix(col, v: str) -> Expression:
-    """``col`` starts with ``v``: GLOB (case-sensitive, like the stored text) lets SQLite use
-    the column's index, which LIKE cannot."""
-    escaped = "".join(f"[{c}]" if c in "*?[" else c for c in v)
-    return Expression(col, "GLOB", escaped + "*")
-
-
 def _prefix(col):
     def handler(term: Term, ctx: _Ctx) -> Expression:
-        return _eq_op(term, _any_of(term, ctx, lambda v: _glob_prefix(col, v)))
+        return _eq_op(term, _any_of(term, ctx, lambda v: dialect.prefix(col, v)))
 
     return handler
 
@@ -212,7 +205,7 @@ def _province(term: Term, ctx: _Ctx) -> Expression:  # a common prefix marked so
 
     def one(v: str) -> Expression:
         nonlocal common
-        e = _glob_prefix(Order.province, v)
+        e = dialect.prefix(Order.province, v)
         common = common or selectivity.is_common(e)
         return e
 
@@ -258,13 +251,13 @@ def _stock(term: Term, ctx: _Ctx) -> Expression:
 
 def _shop(term: Term, ctx: _Ctx) -> Expression:
     def one(v: str) -> Expression:  # (names are unique: IS the one id, or NULL for none, never NULL itself)
-        return Expression(Order.shop, "IS", Shop.select(Shop.id).where(Shop.name == v))
+        return dialect.is_value(Order.shop, Shop.select(Shop.id).where(Shop.name == v))
 
     return _eq_op(term, _any_of(term, ctx, one))
 
 
 def _sn(term: Term, ctx: _Ctx) -> Expression:
-    return _eq_op(term, _any_of(term, ctx, lambda v: _glob_prefix(Order.order_sn, v)))
+    return _eq_op(term, _any_of(term, ctx, lambda v: dialect.prefix(Order.order_sn, v)))
 
 
 def _tracking(term: Term, ctx: _Ctx) -> Expression:
@@ -273,7 +266,7 @@ def _tracking(term: Term, ctx: _Ctx) -> Expression:
             return has_tracking()
         if v.lower() in _NO:
             return Order.tracking_number == ""
-        return has_tracking() & _glob_prefix(Order.tracking_number, v)
+        return has_tracking() & dialect.prefix(Order.tracking_number, v)
 
     return _eq_op(term, _any_of(term, ctx, one))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dadan.core.models import Order
+from dadan.core.orders import dialect
 from dadan.core.orders.query import compile_query
 
 
@@ -80,5 +81,5 @@ class Selection:
         q = self._query(tz, now)
         if q is None:
             return []
-        q = q.order_by(*(order_by or (Order.pay_time, Order.id)))
+        q = q.order_by(*(order_by or (dialect.nulls_first(Order.pay_time), Order.id)))
         return [r[0] for r in q.tuples()]

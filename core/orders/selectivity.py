@@ -12,6 +12,7 @@ from __future__ import annotations
 from peewee import SQL, Expression, fn
 
 from dadan.core.models import Order
+from dadan.core.orders import dialect
 
 COMMON_RATIO = 50  # a term holding for more than 1 in this many orders is common
 
@@ -32,4 +33,10 @@ def is_common(condition: Expression) -> bool:
 def marked_common(condition: Expression) -> Expression:
     """``condition`` marked as true for many orders (SQLite's ``likelihood``): the planner then
     walks a page's sort index and stops after a page; a count still reads the term's index."""
-    return fn.likelihood(condition, SQL("0.5"))
+    return dialect.likely(condition)
+
+
+def walked_id(dense: bool):
+    """The left side of a term's ``id IN (...)``: for a common (``dense``) term, written so that a
+    page walks its sort index (:func:`dadan.core.orders.dialect.walked_id`)."""
+    return dialect.walked_id(Order.id, dense)

@@ -28,12 +28,13 @@ A value holding ``|`` itself cannot be one code; it keeps the ``LIKE`` scan over
 
 from __future__ import annotations
 
-from peewee import SQL, Database, Expression, NodeList
+from peewee import SQL, Database, Expression
 
 from dadan.core.db import database
 from dadan.core.models import Order
+from dadan.core.orders import dialect
 from dadan.core.orders.fulltext import DEFERRING, QUEUE
-from dadan.core.orders.selectivity import common_cap
+from dadan.core.orders.selectivity import common_cap, walked_id
 
 TABLE = "order_sku"
 
@@ -111,8 +112,13 @@ def fill_queued(db: Database, *, fresh: bool = False) -> None:
     db.execute_sql(FILL_QUEUED if fresh else FILL)
 
 
-def _glob_escape(v: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[" else c for c in v)
+def prefix_condition(v: str) -> tuple[str, str]:
+    """SQL and parameter of "the code starts with ``v``", a range of the table's key: SQLite
+    ``GLOB 'a12*'``, PostgreSQL ``LIKE 'a12%'`` (its ``text_pattern_ops`` index, whatever the
+    database's collation)."""
+    if dialect.postgres():
+        return '"code" LIKE ? ESCAPE \'\\\'', dialect.like_escape(v) + "%"
+    return '"code" GLOB ?', dialect.glob_escape(v) + "*"
 
 
 class SkuMatch(Expression):
@@ -120,8 +126,7 @@ class SkuMatch(Expression):
 
     def __init__(self, condition: str, param: str, *, dense: bool):
         self.condition, self.param = condition, param
-        lhs = NodeList((SQL("+"), Order.id), glue="") if dense else Order.id
-        super().__init__(lhs, "IN", SQL(f'(SELECT "order_id" FROM "{TABLE}" WHERE {condition})', [param]))
+        super().__init__(walked_id(dense), "IN", SQL(f'(SELECT "order_id" FROM "{TABLE}" WHERE {condition})', [param]))
 
     def count(self) -> int:
         """How many orders match: distinct orders of the matching pairs (the orders' rows unread)."""
@@ -132,7 +137,7 @@ class SkuMatch(Expression):
 def _dense(condition: str, param: str) -> bool:
     db = database()
     cap = common_cap()
-    sql = f'SELECT count(*) FROM (SELECT 1 FROM "{TABLE}" WHERE {condition} LIMIT ?)'
+    sql = f'SELECT count(*) FROM (SELECT 1 FROM "{TABLE}" WHERE {condition} LIMIT ?) AS m'
     return db.execute_sql(sql, (param, cap)).fetchone()[0] >= cap
 
 
@@ -141,6 +146,6 @@ def matches(value: str, *, exact: bool = False) -> Expression:
     as ``sku_text`` is lower case."""
     v = value.lower()
     if "|" in v:
-        return Order.sku_text.contains(f"|{v}|" if exact else f"|{v}")
-    condition, param = ('"code" = ?', v) if exact else ('"code" GLOB ?', _glob_escape(v) + "*")
+        return dialect.contains(Order.sku_text, f"|{v}|" if exact else f"|{v}")
+    condition, param = ('"code" = ?', v) if exact else prefix_condition(v)
     return SkuMatch(condition, param, dense=_dense(condition, param))

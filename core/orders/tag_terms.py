@@ -12,10 +12,10 @@ order holds a tag at most once (its unique key) and its tags go with it (foreign
 
 from __future__ import annotations
 
-from peewee import SQL, Expression, NodeList
+from peewee import SQL, Expression
 
 from dadan.core.models import Order, OrderTag, Tag
-from dadan.core.orders.selectivity import common_cap
+from dadan.core.orders.selectivity import common_cap, walked_id
 
 
 def _tagged(name: str):
@@ -27,8 +27,7 @@ class TagMatch(Expression):
 
     def __init__(self, name: str, *, dense: bool):
         self.name = name
-        lhs = NodeList((SQL("+"), Order.id), glue="") if dense else Order.id
-        super().__init__(lhs, "IN", _tagged(name))
+        super().__init__(walked_id(dense), "IN", _tagged(name))
 
     def count(self) -> int:
         """How many orders carry the tag (the orders' rows unread)."""
