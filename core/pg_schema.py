@@ -64,6 +64,16 @@ _SKU_DDL = (
 )
 
 
+# prefix terms (province:, sn:, tracking:) are LIKE 'v%' on PostgreSQL: a plain btree serves
+# that only under the C collation, these under any
+_PREFIX_INDEXES = (
+    'CREATE INDEX IF NOT EXISTS "order_province_pattern" ON "order" ("province" text_pattern_ops)',
+    'CREATE INDEX IF NOT EXISTS "order_order_sn_pattern" ON "order" ("order_sn" text_pattern_ops)',
+    """CREATE INDEX IF NOT EXISTS "order_tracking_number_pattern" ON "order" ("tracking_number" text_pattern_ops)
+        WHERE "tracking_number" != ''""",
+)
+
+
 def all_models() -> list:
     from dadan.core.goods.models import GOODS_MODELS
     from dadan.core.models import ALL_MODELS
@@ -115,6 +125,8 @@ def create_schema(db: Database) -> None:
     for ddl in (*_GOODS_TRIGGERS, *_SKU_DDL):
         db.execute_sql(ddl)
     db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{TRGM_INDEX}" ON "order" USING gin ("search_text" gin_trgm_ops)')
+    for ddl in _PREFIX_INDEXES:
+        db.execute_sql(ddl)
 
 
 # version -> the PostgreSQL form of a step of core.migrations written after the schema above
