@@ -13,6 +13,7 @@ from typing import Iterable
 
 from dadan.core import audit
 from dadan.core.db import database, write
+from dadan.core.dialect import insert_replace
 from dadan.core.errors import DadanError
 from dadan.core.goods import guard, ledger, push
 from dadan.core.goods.models import Goods, GoodsBarcode
@@ -125,7 +126,7 @@ def save(records: Iterable[GoodsRecord], *, actor: str, reason: str = "", settle
         held = _barcodes_of([ids[code_key(r.code)][0] for r in recs if r.barcodes])
         coded = [r for r in recs if r.barcodes and set(r.barcodes) != held.get(ids[code_key(r.code)][0], set())]
         many('DELETE FROM "goods_barcode" WHERE "goods_id" = ?', [(ids[code_key(r.code)][0],) for r in coded])
-        many('INSERT OR REPLACE INTO "goods_barcode" ("barcode", "goods_id") VALUES (?, ?)',
+        many(insert_replace("goods_barcode", ("barcode", "goods_id"), key=("barcode",)),
              [(b, ids[code_key(r.code)][0]) for r in coded for b in r.barcodes])
         counted = [(ids[code_key(r.code)][0], r.on_hand - ids[code_key(r.code)][2]) for r in recs
                    if r.on_hand is not None and r.on_hand != ids[code_key(r.code)][2]]
