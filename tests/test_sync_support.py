@@ -1,4 +1,4 @@
-"""Shared fixtures for the platform tests: a real SQLite file, a loopback platform server, a
+"""Shared fixtures for the platform tests: a real SQLite file (or any database URL), a loopback platform server, a
 shop pointing at it. Imported by test_pdd*, test_sync*, test_shipping*, test_mockserver*."""
 
 from __future__ import annotations
@@ -45,8 +45,9 @@ class Env:
         return mall, shop
 
 
-def make_env(tmp_path, *, seed=0, list_details=True, refresh=True, timeout=0.3) -> Env:
-    open_database(f"sqlite:///{tmp_path}/dadan.db")
+def make_env(tmp_path, *, seed=0, list_details=True, refresh=True, timeout=0.3, url: str | None = None) -> Env:
+    """``url``: the database (a SQLite file in ``tmp_path`` when None)."""
+    open_database(url or f"sqlite:///{tmp_path}/dadan.db")
     paths = Paths(config_dir=tmp_path, data_dir=tmp_path)
     platform = MockPlatform(seed=seed, list_details=list_details)
     platform.faults.timeout_sleep = timeout + 0.1
