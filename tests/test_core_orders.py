@@ -288,3 +288,43 @@ def test_order_detail_reads_everything_the_detail_shows(shop):
     assert [a.action for a in d.audit] == ["hold", "note"]  # newest first
     assert [e.kind for e in d.events][:2] == ["flag", "note"]
     assert d.prints == [] and d.shipments == []
+
+
+def _demo_as_written() -> tuple:
+    """What a demo wrote, by order number (no ids, no write times): each order's fields, items
+    and tags, and the catalogue's stock."""
+    from dadan.core.goods.models import Goods
+    from dadan.core.models import OrderTag, Tag
+
+    fields = ("order_sn", "state", "order_status", "refund_status", "after_sales_status", "exception_flags",
+              "pay_amount_fen", "goods_amount_fen", "item_count", "items_summary", "sku_text", "search_text",
+              "print_count", "first_printed_at", "pay_time", "last_ship_time", "tracking_number", "logistics_id",
+              "receiver_hash", "province", "open_address_id")
+    orders = [tuple(getattr(o, f) for f in fields) for o in Order.select().order_by(Order.order_sn)]
+    items = sorted((it.order.order_sn, it.position, it.goods_name, it.goods_count, it.outer_id, it.goods_price_fen)
+                   for it in OrderItem.select(OrderItem, Order).join(Order))
+    tags = sorted((t.order.order_sn, t.tag.name) for t in OrderTag.select(OrderTag, Order, Tag).join(Order)
+                  .switch(OrderTag).join(Tag))
+    goods = sorted((g.code, g.on_hand, g.reserved) for g in Goods.select())
+    return orders, items, tags, goods
+
+
+def test_the_demo_on_postgresql_writes_the_orders_it_writes_on_sqlite(tmp_path):
+    # tests build their data with the demo: on both backends it must be the same orders, states,
+    # totals, items, tags and stock (several batches, then a second run that changes nothing)
+    from tests.pg_cluster import fresh_url
+
+    now = dt.datetime(2026, 11, 21, 4)
+    written = []
+    for url in (f"sqlite:///{tmp_path}/demo.db", fresh_url()):
+        open_database(url)
+        assert write_demo(1200, seed=3, now=now, chunk=500) == 1200
+        first = _demo_as_written()
+        write_demo(1200, seed=3, now=now, chunk=500)
+        assert _demo_as_written() == first
+        written.append(first)
+    sqlite, postgresql = written
+    assert len(sqlite[0]) == 1200 and sqlite[2] and sqlite[3]
+    assert any(o[1] == "printed" for o in sqlite[0]) and any(o[5] for o in sqlite[0])
+    for what, a, b in zip(("orders", "items", "tags", "goods"), sqlite, postgresql):
+        assert a == b, what
