@@ -8,6 +8,7 @@ import pytest
 
 from dadan.core import leases
 from dadan.core.config import SyncSettings
+from dadan.core.db import close_database
 from dadan.core.models import Lease, Order, OrderItem, Shop, SyncRun
 from dadan.core.orders.rules import Flag
 from dadan.core.platform.sync import (
@@ -16,7 +17,6 @@ from dadan.core.platform.sync import (
     plan_windows,
     sync_lease_name,
 )
-from dadan.core.db import close_database
 from tests.test_sync_support import db_orders, make_env, sync
 
 
