@@ -214,7 +214,7 @@ def test_new_order_ids_are_read_back_when_sqlite_cannot_count_them(tmp_path):
 def _stored_rows() -> list[tuple]:
     db = Order._meta.database
     skip = {"id", "shop_id", "local_updated_at", "synced_at", "imported_at"}
-    cols = [c for c in (r[1] for r in db.execute_sql('PRAGMA table_info("order")')) if c not in skip]
+    cols = [c.name for c in db.get_columns("order") if c.name not in skip]
     orders = db.execute_sql(f'SELECT {", ".join(cols)} FROM "order" ORDER BY order_sn').fetchall()
     items = db.execute_sql('SELECT o.order_sn, i.position, i.goods_id, i.goods_name, i.goods_spec, i.goods_count, '
                            'i.sku_id, i.outer_id, i.outer_goods_id, i.goods_price_fen, i.goods_img FROM order_item i '
@@ -222,7 +222,7 @@ def _stored_rows() -> list[tuple]:
     return orders + items
 
 
-def test_records_given_as_columns_store_the_same_as_dicts(tmp_path):
+def test_records_given_as_columns_store_the_same_as_dicts(tmp_path, store):
     # the import hands the upsert its records a field at a time; stored, they must equal the
     # same records given one dict each (new orders, flags, shipped ones, empty fields, a
     # duplicate within the batch, and an update of an order stored before)
@@ -243,7 +243,7 @@ def test_records_given_as_columns_store_the_same_as_dicts(tmp_path):
     results = []
     for name, given in (("dicts", records), ("columns", RecordColumns(
             {k: [r.get(k) for r in records] for k in keys}, len(records)))):
-        open_database(f"sqlite:///{tmp_path}/{name}.db")
+        open_database(store.url(f"{name}.db"))
         s = Shop.create(name="s")
         upsert_orders(s.id, [earlier], now=T0)
         r = upsert_orders(s.id, given, source="import", now=T0)

@@ -82,12 +82,12 @@ def sync(env: Env, shop: Shop | None = None):
 
 
 def make_waybill_env(tmp_path, *, orders: int, quantity: int, seed: int = 0, timeout: float = 0.3,
-                     choose: bool = True) -> Env:
+                     choose: bool = True, url: str | None = None) -> Env:
     """``make_env`` with ``orders`` synced orders and the shop subscribed to ZTO e-waybills
     (``quantity`` numbers); ``choose``: its branch, first address and standard template chosen."""
     from dadan.core.waybills import accounts
 
-    e = make_env(tmp_path, seed=seed, timeout=timeout)
+    e = make_env(tmp_path, seed=seed, timeout=timeout, url=url)
     e.platform.generate_orders(e.mall, orders, spread_hours=20)
     e.platform.subscribe(e.mall, "ZTO", quantity=quantity)
     sync(e)
