@@ -170,7 +170,8 @@ def _existing_rows(shop_id: int, sns: list[str]) -> dict[str, dict]:
     build a parameter object per value)."""
     cols = _existing_columns()
     names = [c.name for c in cols]
-    times = [c.name for c in cols if isinstance(c, DateTimeField)]
+    # SQLite gives times as text; PostgreSQL as the datetimes peewee would make of it
+    times = [] if is_postgres(database_proxy.obj) else [c.name for c in cols if isinstance(c, DateTimeField)]
     sql = (f'SELECT {", ".join(f"{chr(34)}{c.column_name}{chr(34)}" for c in cols)} FROM "order" '
            f'WHERE "order_sn" IN ({", ".join("?" * len(sns))}) AND "shop_id" = ?')
     out = {}
