@@ -23,6 +23,7 @@ from peewee import OperationalError, SqliteDatabase
 
 from dadan.core.bulk import gc_paused
 from dadan.core.db import database, indexes_built_after, write
+from dadan.core.dialect import insert_ignore
 from dadan.core.errors import DadanError
 from dadan.core.goods.demo_catalogue import add_demo_goods
 from dadan.core.masking import mask_name, mask_phone
@@ -462,8 +463,9 @@ def _apply_workflow(ids: list[int], printed: list[int], tagged: list[tuple[int, 
     cur.executemany('UPDATE "order" SET "state" = \'printed\', "print_count" = 1, "first_printed_at" = ?, '
                     '"last_printed_at" = ? WHERE "id" = ? AND "state" = \'new\'',
                     [(stamp, stamp, ids[i]) for i in printed])
-    cur.executemany(f'INSERT OR IGNORE INTO "{OrderTag._meta.table_name}" ("{OrderTag.order.column_name}", '
-                    f'"{OrderTag.tag.column_name}") VALUES (?, ?)', [(ids[i], tags[name]) for i, name in tagged])
+    cur.executemany(insert_ignore(f'INSERT OR IGNORE INTO "{OrderTag._meta.table_name}" ("{OrderTag.order.column_name}", '
+                                  f'"{OrderTag.tag.column_name}") VALUES (?, ?)'),
+                    [(ids[i], tags[name]) for i, name in tagged])
 
 
 def has_orders() -> bool:

@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from peewee import PostgresqlDatabase
+from peewee import PostgresqlDatabase, __exception_wrapper__
 
 from dadan.core.errors import DatabaseError
 from dadan.core.i18n import tr
@@ -79,7 +79,8 @@ class _Cursor:
         return self
 
     def executemany(self, sql, seq):
-        self._cur.executemany(placeholders(sql), seq)
+        with __exception_wrapper__:  # peewee's errors, as execute_sql raises them (a full disk is one fault)
+            self._cur.executemany(placeholders(sql), seq)
         return self
 
     def fetchone(self):

@@ -235,3 +235,20 @@ def test_without_its_goods_the_demo_writes_the_orders_of_before(db, monkeypatch)
     monkeypatch.setattr(demo, "add_demo_goods", lambda *a, **k: 0)
     write_demo(2500, seed=2, now=NOW, chunk=1000)
     assert _digest("order", "order_item", "order_tag", "tag") == ORDERS_BEFORE_GOODS
+
+
+def test_dadan_demo_writes_into_a_postgresql_database(tmp_path, monkeypatch, capsys):
+    # a desk whose config names a PostgreSQL server: `dadan demo` fills that database
+    from tests.desk_helpers import run_cli
+    from tests.pg_cluster import fresh_url
+
+    url = fresh_url()
+    home = tmp_path / "demo-home"
+    home.mkdir()
+    (home / "config.toml").write_text(f'database_url = "{url}"\n', encoding="utf-8")
+    monkeypatch.setenv("DADAN_HOME", str(home))
+    rc, out, err = run_cli(["demo", "--orders", "30"], monkeypatch, capsys, modules=("demo",))
+    assert rc == 0 and "30 demo orders" in out, (out, err)
+    open_database(url)
+    assert Order.select().count() == 30
+    assert not (home / "dadan.db").exists()  # nothing went into a SQLite file

@@ -14,8 +14,8 @@ T0 = dt.datetime(2026, 11, 20, 2, 0, 0)
 
 
 @pytest.fixture
-def shop(tmp_path):
-    open_database(f"sqlite:///{tmp_path}/o.db")
+def shop(store):
+    open_database(store.url("o.db"))
     return Shop.create(name="s")
 
 
@@ -195,8 +195,11 @@ def test_new_orders_get_their_own_items_in_a_batch(shop):
     assert {o.id for o in Order.select(Order.id)} == set(r.new_ids)
 
 
-def test_new_order_ids_are_read_back_when_sqlite_cannot_count_them(shop):
+def test_new_order_ids_are_read_back_when_sqlite_cannot_count_them(tmp_path):
     # at the largest possible id SQLite picks new ids at random: the insert must notice that
+    # (SQLite's own rule: PostgreSQL's ids come from a sequence and are always read back)
+    open_database(f"sqlite:///{tmp_path}/o.db")
+    shop = Shop.create(name="s")
     upsert_orders(shop.id, [rec("261120-100000000000001", items=[])])
     Order.update(id=2**63 - 1).where(Order.order_sn == "261120-100000000000001").execute()
     recs = [rec(f"261120-2000000000{i:05d}", items=[{"goods_id": "1", "goods_count": 1, "outer_id": f"X{i}"}])
@@ -211,7 +214,7 @@ def test_new_order_ids_are_read_back_when_sqlite_cannot_count_them(shop):
 def _stored_rows() -> list[tuple]:
     db = Order._meta.database
     skip = {"id", "shop_id", "local_updated_at", "synced_at", "imported_at"}
-    cols = [c for c in (r[1] for r in db.execute_sql('PRAGMA table_info("order")')) if c not in skip]
+    cols = [c.name for c in db.get_columns("order") if c.name not in skip]
     orders = db.execute_sql(f'SELECT {", ".join(cols)} FROM "order" ORDER BY order_sn').fetchall()
     items = db.execute_sql('SELECT o.order_sn, i.position, i.goods_id, i.goods_name, i.goods_spec, i.goods_count, '
                            'i.sku_id, i.outer_id, i.outer_goods_id, i.goods_price_fen, i.goods_img FROM order_item i '
@@ -219,7 +222,7 @@ def _stored_rows() -> list[tuple]:
     return orders + items
 
 
-def test_records_given_as_columns_store_the_same_as_dicts(tmp_path):
+def test_records_given_as_columns_store_the_same_as_dicts(tmp_path, store):
     # the import hands the upsert its records a field at a time; stored, they must equal the
     # same records given one dict each (new orders, flags, shipped ones, empty fields, a
     # duplicate within the batch, and an update of an order stored before)
@@ -240,7 +243,7 @@ def test_records_given_as_columns_store_the_same_as_dicts(tmp_path):
     results = []
     for name, given in (("dicts", records), ("columns", RecordColumns(
             {k: [r.get(k) for r in records] for k in keys}, len(records)))):
-        open_database(f"sqlite:///{tmp_path}/{name}.db")
+        open_database(store.url(f"{name}.db"))
         s = Shop.create(name="s")
         upsert_orders(s.id, [earlier], now=T0)
         r = upsert_orders(s.id, given, source="import", now=T0)
@@ -285,3 +288,47 @@ def test_order_detail_reads_everything_the_detail_shows(shop):
     assert [a.action for a in d.audit] == ["hold", "note"]  # newest first
     assert [e.kind for e in d.events][:2] == ["flag", "note"]
     assert d.prints == [] and d.shipments == []
+
+
+def _demo_as_written() -> tuple:
+    """What a demo wrote, by order number (no ids, no write times): each order's fields, items
+    and tags, and the catalogue's stock."""
+    from dadan.core.goods.models import Goods
+    from dadan.core.models import OrderTag, Tag
+
+    fields = ("order_sn", "state", "order_status", "refund_status", "after_sales_status", "exception_flags",
+              "pay_amount_fen", "goods_amount_fen", "item_count", "items_summary", "sku_text", "search_text",
+              "print_count", "first_printed_at", "pay_time", "last_ship_time", "tracking_number", "logistics_id",
+              "receiver_hash", "province", "open_address_id")
+    orders = [tuple(getattr(o, f) for f in fields) for o in Order.select().order_by(Order.order_sn)]
+    items = sorted((it.order.order_sn, it.position, it.goods_name, it.goods_count, it.outer_id, it.goods_price_fen)
+                   for it in OrderItem.select(OrderItem, Order).join(Order))
+    tags = sorted((t.order.order_sn, t.tag.name) for t in OrderTag.select(OrderTag, Order, Tag).join(Order)
+                  .switch(OrderTag).join(Tag))
+    goods = sorted((g.code, g.on_hand, g.reserved) for g in Goods.select())
+    return orders, items, tags, goods
+
+
+def test_the_demo_on_postgresql_writes_the_orders_it_writes_on_sqlite(tmp_path, monkeypatch):
+    # tests build their data with the demo: on both backends it must be the same orders, states,
+    # totals, items, tags and stock (several batches, then a second run that changes nothing);
+    # on PostgreSQL also as a big demo makes it, its batches made by a second process
+    import dadan.core.demo as demo
+    from tests.pg_cluster import fresh_url
+
+    now = dt.datetime(2026, 11, 21, 4)
+    written = []
+    for url, elsewhere in ((f"sqlite:///{tmp_path}/demo.db", False), (fresh_url(), False), (fresh_url(), True)):
+        monkeypatch.setattr(demo, "_MADE_ELSEWHERE_FROM", 1 if elsewhere else 50_000)
+        open_database(url)
+        assert write_demo(1200, seed=3, now=now, chunk=500) == 1200
+        first = _demo_as_written()
+        write_demo(1200, seed=3, now=now, chunk=500)
+        assert _demo_as_written() == first
+        written.append(first)
+    sqlite, *postgresql = written
+    assert len(sqlite[0]) == 1200 and sqlite[2] and sqlite[3]
+    assert any(o[1] == "printed" for o in sqlite[0]) and any(o[5] for o in sqlite[0])
+    for pg in postgresql:
+        for what, a, b in zip(("orders", "items", "tags", "goods"), sqlite, pg):
+            assert a == b, what

@@ -194,6 +194,26 @@ def test_a_full_database_is_one_error_and_changes_nothing(tmp_path, db, shop, mo
     assert dump(db) == before
 
 
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+def test_a_full_server_disk_is_one_error_and_changes_nothing_on_postgresql(tmp_path, db, shop):
+    # PostgreSQL's disk fills up while an import writes (SQLSTATE 53100, as the server says it
+    # when it cannot extend a table's file), after 300 of the 400 orders went in: one error,
+    # and the transaction leaves nothing behind
+    big = [line(f"231114-{i:015d}", 商家备注="x" * 400) for i in range(400)]
+    plan = plan_for(write_xlsx(tmp_path / "big.xlsx", big), shop)
+    before = dump(db)
+    db.execute_sql("""CREATE FUNCTION disk_fills() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF NEW.order_sn = '231114-000000000000300' THEN
+            RAISE EXCEPTION 'could not extend file "base/1/2": No space left on device' USING ERRCODE = 'disk_full';
+        END IF; RETURN NEW; END $$""")
+    db.execute_sql('CREATE TRIGGER disk_fills BEFORE INSERT ON "order" FOR EACH ROW EXECUTE FUNCTION disk_fills()')
+    with pytest.raises(DatabaseError) as exc:
+        commit_import(plan, actor="t")
+    assert "full" in exc.value.message and exc.value.__cause__ is None
+    db.execute_sql('DROP TRIGGER disk_fills ON "order"')
+    assert dump(db) == before
+
+
 def test_cli_prints_one_line_when_the_database_is_full(tmp_path, monkeypatch, capsys):
     from dadan.core import db as core_db
 

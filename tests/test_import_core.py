@@ -72,10 +72,17 @@ def csv_text(rows, headers=HEADERS, sep=","):
 
 
 @pytest.fixture
-def db(tmp_path):
-    open_database(f"sqlite:///{tmp_path / 'dadan.db'}")
+def db(tmp_path, request):
+    """A SQLite database; a test marked :data:`both_backends` has it on PostgreSQL too."""
+    from tests.conftest import Store
+
+    open_database(Store(getattr(request, "param", "sqlite"), tmp_path).url())
     yield database()
     close_database()
+
+
+# the writing tests (all or nothing, never overwriting) run on SQLite and on PostgreSQL
+both_backends = pytest.mark.parametrize("db", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture
@@ -84,7 +91,12 @@ def shop(db):
 
 
 def dump(db) -> dict:
-    tables = [r[0] for r in db.execute_sql("select name from sqlite_master where type='table' order by name")]
+    from dadan.core.postgres import is_postgres
+
+    tables = [r[0] for r in db.execute_sql(
+        "select table_name from information_schema.tables where table_schema = current_schema() "
+        "and table_type = 'BASE TABLE' order by 1" if is_postgres(db) else
+        "select name from sqlite_master where type='table' order by name")]
     # (sorted in Python: the free-text index's shadow tables include WITHOUT ROWID ones)
     return {t: sorted(db.execute_sql(f'select * from "{t}"').fetchall(), key=repr) for t in tables}
 
@@ -332,6 +344,7 @@ def test_status_text_mapping(tmp_path, shop):
 
 
 # ------------------------------------------------------------------ writing and merging
+@both_backends
 def test_dry_run_writes_nothing_and_commit_writes(tmp_path, db, shop):
     p = write_xlsx(tmp_path / "a.xlsx", SAMPLE + [line(SN3, tracking="YT1234567890123", courier="圆通")])
     before = dump(db)
@@ -354,6 +367,7 @@ def test_dry_run_writes_nothing_and_commit_writes(tmp_path, db, shop):
     assert Order.select().count() == 3 and OrderItem.select().count() == 4
 
 
+@both_backends
 def test_rejected_file_leaves_database_byte_for_byte(tmp_path, db, shop):
     commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE), shop), actor="t")
     Order.update(state="printed", print_count=1).where(Order.order_sn == SN1).execute()
@@ -398,6 +412,7 @@ def test_a_refused_import_of_changed_orders_leaves_rows_and_index_as_they_were(t
     db.execute_sql(f"""INSERT INTO "{fulltext.TABLE}" ("{fulltext.TABLE}") VALUES ('integrity-check')""")
 
 
+@both_backends
 def test_import_after_sync_never_overwrites_platform_data(tmp_path, db, shop):
     synced = {"order_sn": SN1, "order_status": 1, "refund_status": 1, "pay_amount_fen": 2990,
               "updated_at": dt.datetime(2023, 11, 14, 5, 0), "province": "浙江省", "remark": "平台备注",
@@ -419,6 +434,7 @@ def test_import_after_sync_never_overwrites_platform_data(tmp_path, db, shop):
     assert Order.select().count() == 2
 
 
+@both_backends
 def test_import_never_clears_print_or_ship_state(tmp_path, db, shop):
     p = write_xlsx(tmp_path / "a.xlsx", SAMPLE)
     commit_import(plan_for(p, shop), actor="t")
@@ -451,6 +467,7 @@ def test_masking_forms():
     assert mask_phones_in(f"{SN1} 13912345678") == f"{SN1} 139****5678"
 
 
+@both_backends
 def test_a_later_file_with_a_refund_blocks_the_imported_order(tmp_path, db, shop):
     from dadan.core.orders.rules import Flag
 
@@ -523,6 +540,7 @@ def test_missing_file(tmp_path):
 
 
 # ------------------------------------------------------------------ tracking numbers in bulk
+@both_backends
 def test_tracking_file(tmp_path, db, shop):
     from dadan.core.models import Shipment
 
@@ -555,6 +573,7 @@ def test_tracking_file(tmp_path, db, shop):
     assert plan.counts.unchanged == 2 and plan.counts.updated == 0
 
 
+@both_backends
 def test_tracking_file_with_empty_cells_rejects_those_rows(tmp_path, db, shop):
     commit_import(plan_for(write_xlsx(tmp_path / "a.xlsx", SAMPLE), shop), actor="t")
     headers = ["订单号", "快递公司", "快递单号"]
@@ -566,6 +585,7 @@ def test_tracking_file_with_empty_cells_rejects_those_rows(tmp_path, db, shop):
     assert not commit_import(plan, actor="t").committed and dump(db) == before
 
 
+@both_backends
 def test_tracking_file_naming_an_order_twice(tmp_path, db, shop):
     from dadan.core.models import Shipment
 

@@ -31,11 +31,19 @@ SETTINGS = Settings(sender=SenderSettings(name="仓库", phone="13800000000"))
 
 
 @pytest.fixture
-def menv(tmp_path):
-    e = make_waybill_env(tmp_path, orders=40, quantity=500, seed=11)
+def menv(tmp_path, request):
+    """40 synced orders on SQLite; a test marked :data:`both_backends` has them on PostgreSQL too."""
+    from tests.conftest import Store
+
+    url = Store(getattr(request, "param", "sqlite"), tmp_path).url()
+    e = make_waybill_env(tmp_path, orders=40, quantity=500, seed=11, url=url)
     yield e
     e.server.stop()
     close_database()
+
+
+# a sync taking an order out of its merged parcel (merge.leave) runs on SQLite and on PostgreSQL
+both_backends = pytest.mark.parametrize("menv", ["sqlite", "postgresql"], indirect=True)
 
 
 def one_buyer(env, n: int = 3) -> tuple[list[int], int]:
@@ -140,6 +148,7 @@ def _take_for(menv, job) -> Waybill:
     return Waybill.get_by_id(item.waybill_id)
 
 
+@both_backends
 def test_an_address_change_before_printing_takes_the_order_out_and_recycles_the_number(menv):
     buyer, _other = one_buyer(menv)
     job = printing.create_job(buyer, printer="lbl", template=TEMPLATE, actor="tester", merge=True)

@@ -21,8 +21,8 @@ T0 = dt.datetime(2026, 11, 20, 8, 0)
 
 
 @pytest.fixture
-def shop(tmp_path):
-    open_database(f"sqlite:///{tmp_path}/s.db")
+def shop(store):
+    open_database(store.url("s.db"))
     Courier.create(id=115, name="中通快递", code="ZTO")
     return Shop.create(name="s")
 
@@ -157,6 +157,10 @@ def test_a_barcode_names_one_sku(shop):
                    actor="t")
     assert catalogue.find("6901").code == "B07" and catalogue.find("6902").code == "A12"
     assert catalogue.find("a12").code == "A12" and catalogue.find("nope") is None
+    # the goods screen's form: the list replaces the SKU's barcodes
+    a12 = catalogue.find("a12")
+    catalogue.edit(a12.id, actor="t", barcodes=["6902", "6903"])
+    assert catalogue.find("6903").code == "A12" and catalogue.find("6901").code == "B07"
 
 
 def test_stock_filter_terms(shop):

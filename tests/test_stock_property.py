@@ -31,6 +31,7 @@ from dadan.core.printing.plan import plan_print
 from dadan.core.shipping.outbox import assign_tracking
 
 EXAMPLES = int(os.environ.get("DADAN_STOCK_EXAMPLES", "12"))
+PG_EXAMPLES = max(1, EXAMPLES // 4)  # the same scenarios on PostgreSQL: a few by default (each a database)
 T0 = dt.datetime(2026, 11, 20, 8, 0)
 CODES = ["A12", "b07", "C3", "NOPE"]  # NOPE is not in the catalogue
 
@@ -92,9 +93,9 @@ def check(where: str) -> set[int]:
     return short
 
 
-def run(tmp_path, seed: int) -> None:
+def run(url: str, seed: int) -> None:
     rng = random.Random(seed)
-    open_database(f"sqlite:///{tmp_path}/s{seed}.db")
+    open_database(url)
     shop = Shop.create(name="s")
     Courier.create(id=115, name="中通快递", code="ZTO")
     catalogue.save([GoodsRecord(code=c, name=c, on_hand=rng.randint(0, 6)) for c in CODES[:3]], actor="t")
@@ -148,6 +149,9 @@ def _items(o: Order) -> list[dict]:
             for it in o.items.order_by(OrderItem.position)]
 
 
-@pytest.mark.parametrize("seed", range(EXAMPLES))
-def test_stock_ledger_property(tmp_path, seed):
-    run(tmp_path, seed)
+@pytest.mark.parametrize("backend, seed", [("sqlite", s) for s in range(EXAMPLES)]
+                         + [("postgresql", s) for s in range(PG_EXAMPLES)])
+def test_stock_ledger_property(tmp_path, backend, seed):
+    from tests.conftest import Store
+
+    run(Store(backend, tmp_path).url(f"s{seed}.db"), seed)

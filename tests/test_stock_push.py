@@ -10,6 +10,9 @@ import datetime as dt
 import time
 from collections import Counter
 
+import pytest
+
+from dadan.core.db import close_database
 from dadan.core.goods import catalogue, ledger
 from dadan.core.goods.catalogue import GoodsRecord
 from dadan.core.goods.models import Goods, StockPush
@@ -17,7 +20,16 @@ from dadan.core.goods.push_sender import STALE_AFTER, process_pushes, push_count
 from dadan.core.models import Order, OrderItem, utcnow
 from dadan.core.platform.loopback.world import Mall
 from dadan.core.platform.pdd import RetryPolicy
-from tests.test_sync_support import env, sync  # noqa: F401
+from tests.test_sync_support import make_env, sync
+
+
+@pytest.fixture
+def env(tmp_path, store):
+    """The platform test set-up on each backend (SQLite, PostgreSQL)."""
+    e = make_env(tmp_path, url=store.url())
+    yield e
+    e.server.stop()
+    close_database()
 
 API = "pdd.goods.quantity.update"
 

@@ -8,6 +8,7 @@ import pytest
 
 from dadan.core import leases
 from dadan.core.config import SyncSettings
+from dadan.core.db import close_database
 from dadan.core.models import Lease, Order, OrderItem, Shop, SyncRun
 from dadan.core.orders.rules import Flag
 from dadan.core.platform.sync import (
@@ -16,7 +17,16 @@ from dadan.core.platform.sync import (
     plan_windows,
     sync_lease_name,
 )
-from tests.test_sync_support import db_orders, env, make_env, sync  # noqa: F401
+from tests.test_sync_support import db_orders, make_env, sync
+
+
+@pytest.fixture
+def env(tmp_path, store):
+    """The platform test set-up on each backend (SQLite, PostgreSQL)."""
+    e = make_env(tmp_path, url=store.url())
+    yield e
+    e.server.stop()
+    close_database()
 
 
 def test_plan_windows_respect_limit_overlap_and_margin():
@@ -78,8 +88,8 @@ def test_second_sync_is_incremental_and_idempotent(env):
     assert Order.select().count() == 60
 
 
-def test_window_with_many_pages_and_bare_entries_uses_details(tmp_path):
-    e = make_env(tmp_path, list_details=False)
+def test_window_with_many_pages_and_bare_entries_uses_details(tmp_path, store):
+    e = make_env(tmp_path, list_details=False, url=store.url())
     try:
         t = e.platform.now() - 3600
         # 250 orders updated inside one 30-minute window -> 3 pages

@@ -23,9 +23,9 @@ DEFAULT_EXAMPLES = int(os.environ.get("DADAN_SYNC_EXAMPLES", "10"))
 STATUS_FIELDS = ("order_status", "refund_status", "after_sales_status", "risk_control_status", "is_stock_out")
 
 
-def run_scenario(tmp_path, seed: int) -> None:
+def run_scenario(tmp_path, seed: int, url: str | None = None) -> None:
     rng = random.Random(seed)
-    e = make_env(tmp_path / f"s{seed}", seed=seed, list_details=rng.random() < 0.7, timeout=0.15)
+    e = make_env(tmp_path / f"s{seed}", seed=seed, list_details=rng.random() < 0.7, timeout=0.15, url=url)
     try:
         e.factory.retry = RetryPolicy(attempts=6, base_seconds=0.001, rate_limit_base_seconds=0.001,
                                       max_seconds=0.005)
@@ -82,9 +82,10 @@ def run_scenario(tmp_path, seed: int) -> None:
         close_database()
 
 
-def test_sync_converges_to_platform_truth_under_faults(tmp_path):
-    for seed in range(DEFAULT_EXAMPLES):
-        run_scenario(tmp_path, seed)
+def test_sync_converges_to_platform_truth_under_faults(tmp_path, store):
+    # PostgreSQL: fewer seeds by default (each a database of its own); the same scenarios
+    for seed in range(DEFAULT_EXAMPLES if not store.postgres else max(1, DEFAULT_EXAMPLES // 3)):
+        run_scenario(tmp_path, seed, store.url(f"s{seed}.db"))
 
 
 @pytest.mark.slow

@@ -25,8 +25,11 @@ def start_sync(home: Path) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def test_only_the_lease_holder_syncs_across_processes(tmp_path):
-    e = make_env(tmp_path, timeout=30)
+def test_only_the_lease_holder_syncs_across_processes(tmp_path, store):
+    url = store.url()
+    e = make_env(tmp_path, timeout=30, url=url)
+    if store.postgres:  # the terminals (processes as on other hosts) find the server in their config
+        (tmp_path / "config.toml").write_text(f'database_url = "{url}"\n', encoding="utf-8")
     try:
         p = e.platform
         p.generate_orders(e.mall, 250, spread_hours=30)
@@ -64,7 +67,7 @@ def test_only_the_lease_holder_syncs_across_processes(tmp_path):
         out_later = later.communicate(timeout=120)
         assert later.returncode == 0, out_later
 
-        open_database(f"sqlite:///{tmp_path}/dadan.db")
+        open_database(url)
         runs = list(SyncRun.select().order_by(SyncRun.started_at))
         assert len(runs) == 2 and all(r.ok and r.finished_at for r in runs)  # skipped terminals record none
         assert runs[0].finished_at <= runs[1].started_at and runs[0].holder != runs[1].holder

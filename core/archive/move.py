@@ -39,6 +39,7 @@ from dadan.core.models import (
     WaybillOrder,
     utcnow,
 )
+from dadan.core.postgres import is_postgres
 
 BATCH = 5000
 MOVED = (OrderItem, OrderTag, OrderEvent, Shipment, WaybillOrder)  # deleted with the order (cascade)
@@ -72,9 +73,24 @@ def _table(model) -> str:
 
 
 def _rows(sql: str, params) -> list[dict]:
+    """The rows as stored (column -> value); a time as the text SQLite stores (PostgreSQL gives
+    datetime objects), so that the archive's JSON documents are the same on both."""
     cur = database().execute_sql(sql, params)
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    if not is_postgres(database()):
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+    return [{n: v.isoformat(" ") if isinstance(v, dt.datetime) else v for n, v in zip(names, r)}
+            for r in cur.fetchall()]
+
+
+def _insertion_order(model) -> str:
+    """The rows of ``model`` in the order they were written: SQLite's ``rowid``; on PostgreSQL
+    the id, or for a table without one (``waybill_order``) its columns."""
+    if not is_postgres(database()):
+        return "rowid"
+    if model._meta.primary_key:
+        return f'"{model._meta.primary_key.column_name}"'
+    return ", ".join(f'"{f.column_name}"' for f in model._meta.sorted_fields)
 
 
 def _marks(ids) -> str:
@@ -90,7 +106,7 @@ def pack(ids: list[int]) -> dict[int, dict]:
             sql = (f'SELECT ot.*, t.name AS tag_name, t.color AS tag_color FROM "{t}" ot '
                    f'JOIN "{_table(Tag)}" t ON t.id = ot.tag_id WHERE ot.order_id IN ({_marks(ids)})')
         else:
-            sql = f'SELECT * FROM "{t}" WHERE order_id IN ({_marks(ids)}) ORDER BY rowid'
+            sql = f'SELECT * FROM "{t}" WHERE order_id IN ({_marks(ids)}) ORDER BY {_insertion_order(model)}'
         for r in _rows(sql, ids):
             docs[r["order_id"]].setdefault(t, []).append(r)
     return docs
@@ -159,12 +175,17 @@ def _free(model, wanted: list[int]) -> set[int]:
     return set(wanted) - taken
 
 
-def _insert(model, row: dict, columns: set[str], keep_id: bool) -> int:
+def _insert(model, row: dict, columns: set[str], keep_id: bool) -> int | None:
+    """Insert an archived row; its id (None for a table without one)."""
     values = {k: v for k, v in row.items() if k in columns and (keep_id or k != "id")}
-    cur = database().execute_sql(
-        f'INSERT INTO "{_table(model)}" ({", ".join(f"{chr(34)}{k}{chr(34)}" for k in values)}) '
-        f'VALUES ({_marks(values)})', list(values.values()))
-    return cur.lastrowid
+    sql = (f'INSERT INTO "{_table(model)}" ({", ".join(f"{chr(34)}{k}{chr(34)}" for k in values)}) '
+           f'VALUES ({_marks(values)})')
+    if not is_postgres(database()):
+        return database().execute_sql(sql, list(values.values())).lastrowid
+    if "id" not in columns:  # PostgreSQL has no last row id: the insert says it
+        database().execute_sql(sql, list(values.values()))
+        return None
+    return database().execute_sql(sql + ' RETURNING "id"', list(values.values())).fetchone()[0]
 
 
 def _columns(model) -> set[str]:

@@ -13,6 +13,7 @@ from typing import Iterable
 
 from dadan.core import audit
 from dadan.core.db import database, write
+from dadan.core.dialect import insert_replace, on_postgres
 from dadan.core.errors import DadanError
 from dadan.core.goods import guard, ledger, push
 from dadan.core.goods.models import Goods, GoodsBarcode
@@ -125,7 +126,7 @@ def save(records: Iterable[GoodsRecord], *, actor: str, reason: str = "", settle
         held = _barcodes_of([ids[code_key(r.code)][0] for r in recs if r.barcodes])
         coded = [r for r in recs if r.barcodes and set(r.barcodes) != held.get(ids[code_key(r.code)][0], set())]
         many('DELETE FROM "goods_barcode" WHERE "goods_id" = ?', [(ids[code_key(r.code)][0],) for r in coded])
-        many('INSERT OR REPLACE INTO "goods_barcode" ("barcode", "goods_id") VALUES (?, ?)',
+        many(insert_replace("goods_barcode", ("barcode", "goods_id"), key=("barcode",)),
              [(b, ids[code_key(r.code)][0]) for r in coded for b in r.barcodes])
         counted = [(ids[code_key(r.code)][0], r.on_hand - ids[code_key(r.code)][2]) for r in recs
                    if r.on_hand is not None and r.on_hand != ids[code_key(r.code)][2]]
@@ -198,7 +199,7 @@ def edit(goods_id: int, *, actor: str, barcodes: list[str] | None = None, **valu
                                             & GoodsBarcode.barcode.not_in(barcodes)).execute()
                 if barcodes:
                     GoodsBarcode.insert_many([{"barcode": b, "goods": goods_id} for b in barcodes]) \
-                        .on_conflict("replace").execute()
+                        .on_conflict(conflict_target=[GoodsBarcode.barcode], preserve=[GoodsBarcode.goods]).execute()
                 audit.record("goods_edit", actor=actor, target=g.code, detail={"barcodes": " ".join(barcodes)})
         if not diff:
             return
@@ -218,10 +219,12 @@ class MissingSku:
 
 def missing() -> list[MissingSku]:
     """SKUs the open orders carry that the catalogue lacks, most-wanted first."""
+    # the line's code by its name: SQLite reads a result column's name in WHERE, PostgreSQL does not
+    k = f"({ledger.LINE_CODE_SQL})" if on_postgres() else "k"
     rows = database().execute_sql(
         f'SELECT {ledger.LINE_CODE_SQL} AS k, max(CASE WHEN i."outer_id" != \'\' THEN i."outer_id" ELSE i."sku_id" END), '
         f'max(i."goods_name"), max(i."goods_spec"), count(DISTINCT i."order_id") '
         f'FROM "order" o JOIN "order_item" i ON i."order_id" = o."id" '
-        f'WHERE {ledger.OPEN_SQL} AND k != \'\' AND NOT EXISTS (SELECT 1 FROM "goods" g WHERE g."code_key" = k) '
+        f'WHERE {ledger.OPEN_SQL} AND {k} != \'\' AND NOT EXISTS (SELECT 1 FROM "goods" g WHERE g."code_key" = {k}) '
         f'GROUP BY k ORDER BY 5 DESC, 1').fetchall()
     return [MissingSku(code, name or "", spec or "", n) for _k, code, name, spec, n in rows]

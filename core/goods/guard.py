@@ -23,12 +23,19 @@ from typing import Iterable
 
 from dadan.core import audit
 from dadan.core.db import database
+from dadan.core.dialect import boolean, indexed_by
 from dadan.core.i18n import tr
 from dadan.core.models import utcnow
 from dadan.core.orders.rules import Flag
 
 _CHUNK = 900
-_SHORT_ROWS = 'SELECT "order_id" FROM "stock_demand" INDEXED BY "stock_demand_short" WHERE "goods_id" = ? AND "short" = 1'
+
+
+def _short_rows() -> str:
+    return (f'SELECT "order_id" FROM "stock_demand" {indexed_by("stock_demand_short")}WHERE "goods_id" = ? '
+            f'AND "short" = {boolean(True)}')
+
+
 _LINE = ('SELECT "order_id", "qty", "short", "served", "due" FROM "stock_demand" WHERE "goods_id" = ? '
          'ORDER BY "served", "due", "order_id"')
 
@@ -66,7 +73,7 @@ def rebalance(goods_ids: Iterable[int], *, actor: str, also_orders: Iterable[int
         code, on_hand, reserved = row
         if reserved <= on_hand:  # the shelf covers the whole line
             at, flag = None, []
-            unflag = [r[0] for r in q(_SHORT_ROWS, (gid,))]
+            unflag = [r[0] for r in q(_short_rows(), (gid,))]
         else:
             at, missing, unflag = _boundary(gid, on_hand)
             flag = [] if at is None else q(
@@ -75,10 +82,10 @@ def rebalance(goods_ids: Iterable[int], *, actor: str, also_orders: Iterable[int
         for oid, need in flag:  # the order where the line stops misses only what is not left
             shortfall.setdefault(oid, []).append(f"{code} ×{missing if oid == at[2] else need}")
         if unflag:
-            database().cursor().executemany('UPDATE "stock_demand" SET "short" = 0 WHERE "goods_id" = ? AND "order_id" = ?',
+            database().cursor().executemany(f'UPDATE "stock_demand" SET "short" = {boolean(False)} WHERE "goods_id" = ? AND "order_id" = ?',
                                             [(gid, o) for o in unflag])
         if flag:
-            database().cursor().executemany('UPDATE "stock_demand" SET "short" = 1 WHERE "goods_id" = ? AND "order_id" = ?',
+            database().cursor().executemany(f'UPDATE "stock_demand" SET "short" = {boolean(True)} WHERE "goods_id" = ? AND "order_id" = ?',
                                             [(gid, o) for o, _n in flag])
         affected.update(unflag)
         affected.update(o for o, _n in flag)
@@ -94,7 +101,7 @@ def _set_flags(order_ids: list[int], shortfall: dict[int, list[str]], actor: str
     for start in range(0, len(order_ids), _CHUNK):
         chunk = order_ids[start:start + _CHUNK]
         marks = ", ".join("?" * len(chunk))
-        short = {r[0] for r in q(f'SELECT DISTINCT "order_id" FROM "stock_demand" WHERE "short" = 1 '
+        short = {r[0] for r in q(f'SELECT DISTINCT "order_id" FROM "stock_demand" WHERE "short" = {boolean(True)} '
                                  f'AND "order_id" IN ({marks})', chunk)}
         for oid, sn, flags in q(f'SELECT "id", "order_sn", "exception_flags" FROM "order" WHERE "id" IN ({marks})',
                                 chunk).fetchall():
@@ -123,7 +130,7 @@ def shortfalls(order_id: int) -> list[tuple[str, int]]:
     q = database().execute_sql
     for gid, code, on_hand, need in q(
             'SELECT d."goods_id", g."code", g."on_hand", d."qty" FROM "stock_demand" d '
-            'JOIN "goods" g ON g."id" = d."goods_id" WHERE d."order_id" = ? AND d."short" = 1', (order_id,)).fetchall():
+            f'JOIN "goods" g ON g."id" = d."goods_id" WHERE d."order_id" = ? AND d."short" = {boolean(True)}', (order_id,)).fetchall():
         at, missing, _unflag = _boundary(gid, on_hand)
         out.append((code, missing if at is not None and at[2] == order_id else need))
     return out

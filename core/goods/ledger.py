@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from dadan.core.db import database, write
+from dadan.core.dialect import as_integer, boolean, cross_join, insert_ignore, same_in_group, time_text
 from dadan.core.errors import DadanError
 from dadan.core.goods import guard, push
 from dadan.core.goods.models import MOVEMENT_KINDS, NO_DEADLINE, Goods, StockMovement
@@ -33,8 +34,17 @@ from dadan.core.models import utcnow
 
 LINE_CODE_SQL = "lower(trim(CASE WHEN trim(i.\"outer_id\") != '' THEN i.\"outer_id\" ELSE i.\"sku_id\" END))"
 OPEN_SQL = "o.\"order_status\" = 1 AND o.\"state\" IN ('new', 'printed') AND o.\"refund_status\" NOT IN (3, 4)"
+# an order's place in its SKUs' lines: 0 when printed already, then its ship-by deadline as stored
+_SERVED = "o.\"state\" != 'printed'"
 _CHUNK = 900
 _FEW_GOODS = 50  # SKUs settled through their own orders; more: one pass over the open orders
+
+
+def _line_place() -> str:
+    """An order's place in a SKU's line, in a query grouped by (goods, order): its ``served``
+    (0 when printed already) and its ship-by deadline ``due`` as text."""
+    due = "coalesce(" + time_text('o."last_ship_time"') + f", '{NO_DEADLINE}')"
+    return f"{same_in_group(as_integer(_SERVED))}, {same_in_group(due)}"
 
 
 def keeps_stock() -> bool:
@@ -84,8 +94,7 @@ def _settle_chunk(chunk: list[int], actor: str) -> tuple[set[int], set[int]]:
             chunk)}
     new: dict[tuple[int, int], tuple] = {
         (g, o): (n, served, due) for g, o, n, served, due in q(
-            f'SELECT g."id", i."order_id", SUM(i."goods_count"), o."state" != \'printed\', '
-            f'coalesce(o."last_ship_time", \'{NO_DEADLINE}\') FROM "order_item" i '
+            f'SELECT g."id", i."order_id", SUM(i."goods_count"), {_line_place()} FROM "order_item" i '
             f'JOIN "order" o ON o."id" = i."order_id" '
             f'JOIN "goods" g ON g."code_key" = {LINE_CODE_SQL} '
             f'WHERE i."order_id" IN ({marks}) AND {OPEN_SQL} GROUP BY 1, 2', chunk)}
@@ -132,7 +141,7 @@ def _settle_chunk(chunk: list[int], actor: str) -> tuple[set[int], set[int]]:
         if rows:
             database().cursor().executemany(
                 'INSERT INTO "stock_demand" ("goods_id", "order_id", "qty", "served", "due", "short") '
-                'VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT ("goods_id", "order_id") DO UPDATE SET '
+                f'VALUES (?, ?, ?, ?, ?, {boolean(False)}) ON CONFLICT ("goods_id", "order_id") DO UPDATE SET '
                 '"qty" = excluded."qty", "served" = excluded."served", "due" = excluded."due"', rows)
     # a SKU's line changes with a quantity or a place in it; its shelf with a movement
     return {g for g, _o in changed} | {m["goods"] for m in movements}, gone
@@ -160,18 +169,18 @@ def settle_goods(goods_ids: Iterable[int], *, actor: str, rebalance: bool = True
     if not ids:
         return
     insert = ('INSERT OR IGNORE INTO "stock_demand" ("goods_id", "order_id", "qty", "served", "due", "short") '
-              'SELECT g."id", i."order_id", SUM(i."goods_count"), o."state" != \'printed\', '
-              f'coalesce(o."last_ship_time", \'{NO_DEADLINE}\'), 0 ')
+              f'SELECT g."id", i."order_id", SUM(i."goods_count"), {_line_place()}, {boolean(False)} ')
     q = database().execute_sql
     with write(join=True):
         if len(ids) > _FEW_GOODS:
-            q(f'{insert} FROM "order" o JOIN "order_item" i ON i."order_id" = o."id" '
-              f'JOIN "goods" g ON g."code_key" = {LINE_CODE_SQL} WHERE {OPEN_SQL} GROUP BY 1, 2')
+            q(insert_ignore(f'{insert} FROM "order" o JOIN "order_item" i ON i."order_id" = o."id" '
+                            f'JOIN "goods" g ON g."code_key" = {LINE_CODE_SQL} WHERE {OPEN_SQL} GROUP BY 1, 2'))
         else:
-            q(f'{insert} FROM "goods" g CROSS JOIN "order_sku" s ON s."code" = g."code_key" '
-              f'CROSS JOIN "order" o ON o."id" = s."order_id" '
-              f'CROSS JOIN "order_item" i ON i."order_id" = o."id" AND {LINE_CODE_SQL} = g."code_key" '
-              f'WHERE g."id" IN ({_marks(len(ids))}) AND {OPEN_SQL} GROUP BY 1, 2', ids)
+            join = cross_join()
+            q(insert_ignore(f'{insert} FROM "goods" g {join} "order_sku" s ON s."code" = g."code_key" '
+                            f'{join} "order" o ON o."id" = s."order_id" '
+                            f'{join} "order_item" i ON i."order_id" = o."id" AND {LINE_CODE_SQL} = g."code_key" '
+                            f'WHERE g."id" IN ({_marks(len(ids))}) AND {OPEN_SQL} GROUP BY 1, 2'), ids)
         refresh_reserved(ids)
         push.queue(ids)
         if rebalance:

@@ -10,10 +10,15 @@ from __future__ import annotations
 from typing import Iterable
 
 from dadan.core.db import database
+from dadan.core.dialect import greatest
 from dadan.core.goods.models import StockPush
 from dadan.core.models import utcnow
 
 _CHUNK = 900
+
+
+def _available() -> str:
+    return greatest('"on_hand" - "reserved"', "0")
 
 
 def queue(goods_ids: Iterable[int]) -> int:
@@ -26,7 +31,7 @@ def queue(goods_ids: Iterable[int]) -> int:
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         marks = ", ".join("?" * len(chunk))
-        for gid, avail in q(f'SELECT "id", max("on_hand" - "reserved", 0) FROM "goods" '
+        for gid, avail in q(f'SELECT "id", {_available()} FROM "goods" '
                             f'WHERE "managed" AND "id" IN ({marks})', chunk).fetchall():
             last = (StockPush.select(StockPush.id, StockPush.quantity, StockPush.state).where(StockPush.goods == gid)
                     .order_by(StockPush.id.desc()).first())

@@ -31,6 +31,7 @@ from dadan.core.orders.rules import (
     search_text_of,
     sku_text,
 )
+from dadan.core.postgres import is_postgres
 from dadan.core.waybills import merge
 
 # fields a platform/import record may set on an order
@@ -169,7 +170,8 @@ def _existing_rows(shop_id: int, sns: list[str]) -> dict[str, dict]:
     build a parameter object per value)."""
     cols = _existing_columns()
     names = [c.name for c in cols]
-    times = [c.name for c in cols if isinstance(c, DateTimeField)]
+    # SQLite gives times as text; PostgreSQL as the datetimes peewee would make of it
+    times = [] if is_postgres(database_proxy.obj) else [c.name for c in cols if isinstance(c, DateTimeField)]
     sql = (f'SELECT {", ".join(f"{chr(34)}{c.column_name}{chr(34)}" for c in cols)} FROM "order" '
            f'WHERE "order_sn" IN ({", ".join("?" * len(sns))}) AND "shop_id" = ?')
     out = {}
@@ -324,14 +326,17 @@ def _insert_orders(shop_id: int, sql: str, rows: list[tuple]) -> dict[str, int]:
 
     Inside the write transaction nobody else inserts, so SQLite gives the rows the ids after the
     largest one, in order; that is checked (``last_insert_rowid``) and the ids are read back
-    only when it does not hold."""
+    only when it does not hold. PostgreSQL's ids come from a sequence: always read back."""
     q = database_proxy.execute_sql
-    before = q('SELECT max("id") FROM "order"').fetchone()[0] or 0
-    database_proxy.cursor().executemany(sql, rows)
-    last = q("SELECT last_insert_rowid()").fetchone()[0]
     sns = [r[-_SN_FROM_END] for r in rows]
-    if last == before + len(rows):
-        return dict(zip(sns, range(before + 1, last + 1)))
+    if is_postgres(database_proxy.obj):  # a sequence gives the ids: read them back
+        database_proxy.cursor().executemany(sql, rows)
+    else:
+        before = q('SELECT max("id") FROM "order"').fetchone()[0] or 0
+        database_proxy.cursor().executemany(sql, rows)
+        last = q("SELECT last_insert_rowid()").fetchone()[0]
+        if last == before + len(rows):
+            return dict(zip(sns, range(before + 1, last + 1)))
     return dict(q(f'SELECT "order_sn", "id" FROM "order" WHERE "order_sn" IN ({", ".join("?" * len(sns))}) '
                   'AND "shop_id" = ?', [*sns, shop_id]).fetchall())
 
