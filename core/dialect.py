@@ -75,3 +75,11 @@ def time_text(expr: str) -> str:
     """A stored time as text: SQLite stores it as text already (the expression as is); on
     PostgreSQL a timestamp's text, ``2026-11-20 08:30:15``, the form SQLite holds."""
     return f"({expr})::text" if on_postgres() else expr
+
+
+def seconds_between(later: str, earlier: str) -> str:
+    """Seconds from one stored time to another: SQLite's Julian days of its text times,
+    PostgreSQL's epoch of the interval."""
+    if on_postgres():
+        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))::float8"
+    return f"(julianday({later}) - julianday({earlier})) * 86400.0"

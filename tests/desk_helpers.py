@@ -15,13 +15,14 @@ from dadan.core.models import Order
 NOW = dt.datetime(2026, 11, 20, 4, 0, 0)  # naive UTC: 12:00 in Shanghai
 
 
-def make_ctx(tmp_path: Path, n: int = 200, *, seed: int = 7, lang: str = "en") -> Context:
+def make_ctx(tmp_path: Path, n: int = 200, *, seed: int = 7, lang: str = "en", url: str = "") -> Context:
+    """A desk's context on demo orders; ``url``: its database (default: a SQLite file in the home)."""
     from dadan.core.demo import write_demo
 
     set_language(lang)
     home = tmp_path / "home"
     paths = Paths(config_dir=home, data_dir=home).ensure()
-    settings = Settings(language=lang, operator="tester",
+    settings = Settings(language=lang, operator="tester", database_url=url,
                         printers=[PrinterSettings(name="preview", driver="preview", uri=str(home / "preview"))])
     ctx = Context(paths=paths, settings=settings)
     ctx.open_db()

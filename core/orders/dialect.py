@@ -23,12 +23,7 @@ import datetime as dt
 from peewee import SQL, Expression, NodeList, Value, fn
 
 from dadan.core.db import database
-from dadan.core.postgres import is_postgres
-
-
-def postgres() -> bool:
-    """Whether the open database is PostgreSQL."""
-    return is_postgres(database())
+from dadan.core.dialect import on_postgres as postgres
 
 
 def like_escape(v: str) -> str:

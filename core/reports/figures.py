@@ -36,6 +36,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from dadan.core.db import database
+from dadan.core.dialect import as_integer, indexed_by, seconds_between
 from dadan.core.i18n import tr
 from dadan.core.models import AuditEvent, Order, PrintItem, PrintJob, Shop, Waybill, WaybillOrder, utcnow
 from dadan.core.orders.couriers import CourierBook
@@ -179,10 +180,11 @@ def build_report(period: str = "day", first: dt.date | None = None, last: dt.dat
     # the exception bits of the few flagged orders grouped
     shop_ids = [sid for (sid,) in _q(f'SELECT id FROM "{Shop._meta.table_name}" ORDER BY id', [])]
     few = shop_ids if len(shop_ids) <= FEW_SHOPS else []
-    sums = "".join(f", SUM(shop_id = {int(sid)}), SUM(CASE WHEN shop_id = {int(sid)} THEN pay_amount_fen END)"
-                   if include_money else f", SUM(shop_id = {int(sid)})" for sid in few)
+    sums = "".join(f", SUM({as_integer(f'shop_id = {int(sid)}')}), SUM(CASE WHEN shop_id = {int(sid)} THEN pay_amount_fen END)"
+                   if include_money else f", SUM({as_integer(f'shop_id = {int(sid)}')})" for sid in few)
+    paid, shipped = indexed_by("order_report_paid"), indexed_by("order_report_shipped")
     for r, got in zip(rows, _each(bs, f"SELECT COUNT(*), SUM(pay_amount_fen){sums} FROM {o} "
-                                      f"INDEXED BY order_report_paid WHERE pay_time >= ? AND pay_time < ?")):
+                                      f"{paid}WHERE pay_time >= ? AND pay_time < ?")):
         r.orders = got[0]
         if include_money:
             r.money_fen = got[1] or 0
@@ -195,14 +197,14 @@ def build_report(period: str = "day", first: dt.date | None = None, last: dt.dat
                 if include_money:
                     s.money_fen += got[3 + i * step] or 0
     if not few:
-        for sid, n, money in _q(f"SELECT shop_id, COUNT(*), SUM(pay_amount_fen) FROM {o} INDEXED BY order_report_paid "
+        for sid, n, money in _q(f"SELECT shop_id, COUNT(*), SUM(pay_amount_fen) FROM {o} {paid}"
                                 f"WHERE pay_time >= ? AND pay_time < ? GROUP BY 1", [lo, hi]):
             s = shop(sid)
             s.orders = n
             if include_money:
                 s.money_fen = money or 0
     case, cp = _bucket_sql("pay_time", bs)
-    for b, flags, n in _q(f"SELECT {case} AS b, exception_flags, COUNT(*) FROM {o} INDEXED BY order_report_paid "
+    for b, flags, n in _q(f"SELECT {case} AS b, exception_flags, COUNT(*) FROM {o} {paid}"
                           f"WHERE pay_time >= ? AND pay_time < ? AND exception_flags != 0 GROUP BY 1, 2", cp + [lo, hi]):
         r = rows[b]
         r.exception_orders += n
@@ -212,7 +214,7 @@ def build_report(period: str = "day", first: dt.date | None = None, last: dt.dat
 
     # shipped by dadan (order_report_shipped): per period with pay -> ship times; by shop and courier
     for r, (n, secs, timed) in zip(rows, _each(bs, f"SELECT COUNT(*), "
-                                                   f"SUM((julianday(shipped_at) - julianday(pay_time)) * 86400.0), "
+                                                   f"SUM({seconds_between('shipped_at', 'pay_time')}), "
                                                    f"COUNT(pay_time) FROM {o} WHERE shipped_at >= ? AND shipped_at < ?")):
         r.shipped, r.ship_seconds, r.ship_timed = n, secs or 0.0, timed
     by_courier: dict[int | None, int] = {}
@@ -242,7 +244,7 @@ def build_report(period: str = "day", first: dt.date | None = None, last: dt.dat
     for r, (n,) in zip(rows, _each(bs, f"SELECT COUNT(*) FROM {o} WHERE last_ship_time >= ? AND last_ship_time < ?")):
         r.due = n
     case, cp = _bucket_sql("last_ship_time", bs)
-    for b, n in _q(f"SELECT {case} AS b, COUNT(*) FROM {o} INDEXED BY order_report_shipped "
+    for b, n in _q(f"SELECT {case} AS b, COUNT(*) FROM {o} {shipped}"
                    f"WHERE shipped_at >= ? AND last_ship_time >= ? AND last_ship_time < ? "
                    f"AND shipped_at > last_ship_time GROUP BY 1", cp + [lo, lo, hi]):
         rows[b].overdue += n
