@@ -1,4 +1,4 @@
-"""Shared fixtures for the platform tests: a real SQLite file, a loopback platform server, a
+"""Shared fixtures for the platform tests: a real SQLite file (or any database URL), a loopback platform server, a
 shop pointing at it. Imported by test_pdd*, test_sync*, test_shipping*, test_mockserver*."""
 
 from __future__ import annotations
@@ -45,8 +45,9 @@ class Env:
         return mall, shop
 
 
-def make_env(tmp_path, *, seed=0, list_details=True, refresh=True, timeout=0.3) -> Env:
-    open_database(f"sqlite:///{tmp_path}/dadan.db")
+def make_env(tmp_path, *, seed=0, list_details=True, refresh=True, timeout=0.3, url: str | None = None) -> Env:
+    """``url``: the database (a SQLite file in ``tmp_path`` when None)."""
+    open_database(url or f"sqlite:///{tmp_path}/dadan.db")
     paths = Paths(config_dir=tmp_path, data_dir=tmp_path)
     platform = MockPlatform(seed=seed, list_details=list_details)
     platform.faults.timeout_sleep = timeout + 0.1
@@ -81,12 +82,12 @@ def sync(env: Env, shop: Shop | None = None):
 
 
 def make_waybill_env(tmp_path, *, orders: int, quantity: int, seed: int = 0, timeout: float = 0.3,
-                     choose: bool = True) -> Env:
+                     choose: bool = True, url: str | None = None) -> Env:
     """``make_env`` with ``orders`` synced orders and the shop subscribed to ZTO e-waybills
     (``quantity`` numbers); ``choose``: its branch, first address and standard template chosen."""
     from dadan.core.waybills import accounts
 
-    e = make_env(tmp_path, seed=seed, timeout=timeout)
+    e = make_env(tmp_path, seed=seed, timeout=timeout, url=url)
     e.platform.generate_orders(e.mall, orders, spread_hours=20)
     e.platform.subscribe(e.mall, "ZTO", quantity=quantity)
     sync(e)
