@@ -5,12 +5,13 @@ re-reading whole tables: a screen keeps the last :func:`version` it saw and re-r
 when the number moved.
 
 - **SQLite**: ``PRAGMA data_version`` moves when another connection (another desk, or another
-  thread of this one) committed; this process's own commits are counted here
-  (:func:`note_write`, called by :func:`dadan.core.db.write`). Compare versions read on one
+  thread of this one) committed; this process's own commits that changed a row are counted
+  here (:func:`note_write`, called by :func:`dadan.core.db.write`). Compare versions read on one
   connection (one thread): ``data_version`` is per connection.
 - **PostgreSQL**: a one-row table ``change_counter`` (made by :mod:`dadan.core.pg_schema`),
-  bumped by every write transaction (:func:`bump`, inside :func:`dadan.core.db.write`, under the
-  write lock): one number for every desk on every host.
+  bumped by every write transaction that wrote a row (:func:`bump`, at the end of
+  :func:`dadan.core.db.write`, under the write lock, committed with the rest): one number for
+  every desk on every host.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ DDL = (
     f'CREATE TABLE IF NOT EXISTS "{TABLE}" ("id" INTEGER PRIMARY KEY CHECK ("id" = 1), "n" BIGINT NOT NULL)',
     f'INSERT INTO "{TABLE}" ("id", "n") VALUES (1, 0) ON CONFLICT DO NOTHING',
 )
-_BUMP = f'UPDATE "{TABLE}" SET "n" = "n" + 1 WHERE "id" = 1'
+# only a transaction that wrote something has a transaction id: one that only read (or whose
+# writes matched no row) leaves the number as it was
+_BUMP = f'UPDATE "{TABLE}" SET "n" = "n" + 1 WHERE "id" = 1 AND txid_current_if_assigned() IS NOT NULL'
 
 _own = itertools.count(1)
 _own_writes = 0
@@ -38,7 +41,8 @@ def note_write() -> None:
 
 
 def bump(db) -> None:
-    """PostgreSQL, inside a write transaction: count it (every desk sees the number move)."""
+    """PostgreSQL, at the end of a write transaction: count it if it wrote anything (every desk
+    sees the number move)."""
     db.execute_sql(_BUMP)
 
 

@@ -213,6 +213,8 @@ def write(db: Database | None = None, *, join: bool = False):
     else:
         txn = db.atomic()
     pg = outermost and isinstance(db, PgDatabase)
+    # SQLite: rows this connection changed so far (core.changes counts a write that changed any)
+    changed = db.connection().total_changes if outermost and isinstance(db, SqliteDatabase) else None
     try:
         with txn as t:
             if pg:
@@ -225,7 +227,7 @@ def write(db: Database | None = None, *, join: bool = False):
         if fault is None:
             raise
         raise fault from None
-    if outermost and isinstance(db, SqliteDatabase):
+    if changed is not None and db.connection().total_changes != changed:
         change_counter.note_write()
 
 

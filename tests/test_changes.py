@@ -52,3 +52,11 @@ def test_version_moves_with_another_desks_write_and_with_our_own(url):
     with write():
         Order.update(pay_amount_fen=1).where(Order.id == oid).execute()
     assert changes.version() not in (first, second)
+
+
+def test_a_write_transaction_that_wrote_nothing_is_no_change(url):
+    first = changes.version()
+    with write():
+        Order.update(pay_amount_fen=1).where(Order.id == -1).execute()  # no row
+        Order.select().count()
+    assert changes.version() == first  # (on PostgreSQL the counter's row is not touched either)
