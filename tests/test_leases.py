@@ -15,7 +15,8 @@ import pytest
 
 from dadan.core import leases
 from dadan.core.db import close_database, write
-from dadan.core.models import Lease, utcnow
+from dadan.core.models import Lease, Shop, utcnow
+from dadan.core.platform.sync import sync_lease_name, sync_shop
 from dadan.core.printing import queue as printing
 from dadan.core.printing import worker as worker_module
 from dadan.core.printing.plan import PrintRefused
@@ -23,6 +24,7 @@ from dadan.core.printing.worker import PrintWorker
 from dadan.printers.profile import PrinterProfile
 from tests.fakes import FakeTsplPrinter
 from tests.fakes.queue_setup import SMALL_TEMPLATE, make_db, order_ids
+from tests.test_sync_support import make_env, sync
 
 ROOT = Path(__file__).resolve().parents[1]
 MINUTE = dt.timedelta(minutes=1)
@@ -121,3 +123,37 @@ def test_a_worker_that_lost_its_lease_sends_no_further_label(db, monkeypatch):
     counts = printing.item_counts(job.id)
     assert counts == {"sent": 5, "queued": 7}  # nothing in flight: the new holder prints the rest
     assert leases.current_holder("print:lbl") == thief
+
+
+# ------------------------------------------------------------------ sync: renewed with each window
+def test_a_live_sync_renews_its_lease_window_by_window_and_stops_when_it_lost_it(tmp_path, store):
+    env = make_env(tmp_path, url=store.url())
+    try:
+        env.platform.generate_orders(env.mall, 40, spread_hours=20)
+        name = sync_lease_name(env.shop.id)
+        expiries: list[dt.datetime] = []
+        shop = Shop.get_by_id(env.shop.id)
+        with env.factory(shop) as client:
+            report = sync_shop(shop, client, env.settings, lease_ttl=60,
+                               progress=lambda r: expiries.append(Lease.get(Lease.name == name).expires_at))
+        assert report.ok and report.windows == len(expiries) > 10
+        assert all(a <= b for a, b in zip(expiries, expiries[1:])) and expiries[0] < expiries[-1]
+
+        # another host takes the lease over half-way (this desk stalled past the expiry): the
+        # next window is not written, the pass stops and says why
+        env.platform.generate_orders(env.mall, 5, spread_hours=0.1)
+        env.platform.advance(3 * 3600)
+
+        def steal(_report):
+            with write():
+                Lease.update(holder="elsewhere:1:cafe", expires_at=utcnow() + MINUTE).where(Lease.name == name).execute()
+
+        shop = Shop.get_by_id(env.shop.id)
+        with env.factory(shop) as client:
+            report = sync_shop(shop, client, env.settings, lease_ttl=60, progress=steal)
+        assert not report.ok and report.windows == 1 and "took over" in report.error
+        assert leases.current_holder(name) == "elsewhere:1:cafe"
+        assert sync(env).skipped  # and this desk leaves the shop to it
+    finally:
+        env.server.stop()
+        close_database()
