@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dadan.tui.screens import orders as orders_module
+from dadan.tui import change_watch
 from tests.test_tui_orders import _build, make_app, make_ctx, orders_screen, settle
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,8 +49,8 @@ async def wait_for(pilot, cond, seconds: float = 5.0) -> bool:
 
 
 async def test_another_desks_write_shows_without_moving_the_cursor(tmp_path, monkeypatch):
-    monkeypatch.setattr(orders_module, "CHANGES_SECONDS", 0.2)
-    monkeypatch.setattr(orders_module, "TYPING_QUIET_S", 3.0)
+    monkeypatch.setattr(change_watch, "CHANGES_SECONDS", 0.2)
+    monkeypatch.setattr(change_watch, "TYPING_QUIET_S", 3.0)
     db = _build(tmp_path / "desks.db", 40, 7)
     app = make_app(make_ctx(tmp_path, db))
     async with app.run_test(size=(120, 40)) as pilot:

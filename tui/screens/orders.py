@@ -12,13 +12,12 @@ For other screens (API): ``screen.selection`` (core.orders.selection.Selection),
 ``screen.current_sort`` (``"-pay_time"``...), ``screen.current_order()`` (the OrderRow under the
 cursor, or None), ``screen.refresh_orders()`` (re-read page, counts and view counts, no flicker;
 from elsewhere ``app.post_message(OrdersChanged())``; the screen calls it itself when another
-desk changed the database: :mod:`dadan.core.changes`, looked at every ``CHANGES_SECONDS``);
-``screen.table``/``filter_bar``/``tabs`` are its widgets. The list's ``SelectionChanged`` bubbles up when the selection changes.
+desk changed the database: ``screen.changes``, :mod:`dadan.tui.change_watch`);
+``screen.table``/``filter_bar``/``tabs`` are its widgets. The list's ``SelectionChanged`` bubbles
+up when the selection changes.
 """
 
 from __future__ import annotations
-
-import time
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -31,6 +30,7 @@ from dadan.core.i18n import Bilingual, tr
 from dadan.core.orders.listing import DEFAULT_SORT, OrderRow
 from dadan.core.orders.selection import Selection
 from dadan.core.orders.views import View, builtin_views
+from dadan.tui.change_watch import WatchesChanges
 from dadan.tui.export_runner import ExportRunner
 from dadan.tui.messages import (
     CountShown,
@@ -55,11 +55,8 @@ from dadan.tui.widgets.order_list import ListingState, OrderList
 from dadan.tui.widgets.status_line import StatusLine
 from dadan.tui.widgets.view_tabs import ViewTabs
 
-CHANGES_SECONDS = 2.0  # how often the screen asks whether another desk changed something (cheap)
-TYPING_QUIET_S = 1.0  # no repaint from another desk's change until the keys rested this long
 
-
-class OrdersScreen(Screen):
+class OrdersScreen(WatchesChanges, Screen):
     """The home screen."""
 
     BINDINGS = [
@@ -111,8 +108,6 @@ class OrdersScreen(Screen):
         self.view_key: str | None = first.key
         self.listing = ListingState(first.query, first.sort or DEFAULT_SORT)
         self.last_scan: tuple[str, int | None] | None = None  # (code, order id or None if not found)
-        self._seen_version: int | None = None  # core.changes.version() when last shown
-        self._last_key = 0.0  # monotonic time of the last key: no refresh while typing
         self.exporter = ExportRunner(self)
         self.shipper = ShipRunner(self, done=self.refresh_orders)
 
@@ -134,30 +129,6 @@ class OrdersScreen(Screen):
         self.table.focus()
         self.table.reload(from_top=True, count=not self.table.is_a_view(self.views))
         self.tabs.refresh_counts()  # with the first page: its SQL runs outside the GIL (bench_counts)
-        self._seen_version = self._db_version()
-        self.set_interval(CHANGES_SECONDS, self._check_changes)
-
-    # -- other desks' changes (core.changes): one cheap number every CHANGES_SECONDS
-    @staticmethod
-    def _db_version() -> int | None:
-        from dadan.core import changes
-
-        try:
-            return changes.version()
-        except Exception:  # noqa: BLE001 - the server away for a moment: look again next time
-            return None
-
-    def _check_changes(self) -> None:
-        """Another desk (on any host) or a worker of this one changed the database: rows,
-        count and view counts again, the cursor staying on its order. Not while the operator
-        types (a filter burst, a scan, keys just pressed): the next tick does it."""
-        if self.app.screen is not self or self.filter_bar.pending or time.monotonic() - self._last_key < TYPING_QUIET_S:
-            return
-        version = self._db_version()
-        if version is None or version == self._seen_version:
-            return
-        self._seen_version = version
-        self.refresh_orders()
 
     def load(self) -> None:
         """After a recompose (a language switch): table focus, rows and counts again."""
@@ -250,7 +221,6 @@ class OrdersScreen(Screen):
     async def on_key(self, event: events.Key) -> None:
         # Keys come here after the focused widget and before the app checks the (non-priority)
         # bindings: the scanner holds a burst's keys here, so no hotkey sees them.
-        self._last_key = time.monotonic()
         if self.focused is None and self.table.is_attached:
             self.set_focus(self.table)  # before the bindings are looked up: the key is the table's
         scanner = self.query_one_optional(HomeScanner)  # None while recomposing
