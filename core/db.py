@@ -27,6 +27,7 @@ from typing import Sequence
 from peewee import AutoField, Database, ForeignKeyField, Model, OperationalError, SqliteDatabase
 from peewee import DatabaseError as PeeweeDatabaseError
 
+from dadan.core import changes as change_counter
 from dadan.core.errors import DatabaseError
 from dadan.core.i18n import tr
 from dadan.core.migrations import MIGRATIONS, SCHEMA_VERSION
@@ -202,7 +203,7 @@ def write(db: Database | None = None, *, join: bool = False):
     roll back with the rest of its transaction. Bulk writers join: inside a savepoint every
     statement that may touch the free-text index makes FTS5 write out what it holds (several
     times slower). A storage fault (a full disk ...) rolls it back and raises one
-    :class:`DatabaseError`."""
+    :class:`DatabaseError`. Each outermost write moves :func:`dadan.core.changes.version`."""
     db = db or database()
     outermost = not db.in_transaction()
     if join and not outermost:
@@ -211,16 +212,23 @@ def write(db: Database | None = None, *, join: bool = False):
         txn = db.atomic("IMMEDIATE")
     else:
         txn = db.atomic()
+    pg = outermost and isinstance(db, PgDatabase)
+    # SQLite: rows this connection changed so far (core.changes counts a write that changed any)
+    changed = db.connection().total_changes if outermost and isinstance(db, SqliteDatabase) else None
     try:
         with txn as t:
-            if outermost and isinstance(db, PgDatabase):
+            if pg:
                 db.write_lock()
             yield t
+            if pg:
+                change_counter.bump(db)  # under the lock, committed with the rest (core.changes)
     except (OperationalError, PeeweeDatabaseError, sqlite3.Error) as exc:
         fault = database_fault(exc)
         if fault is None:
             raise
         raise fault from None
+    if changed is not None and db.connection().total_changes != changed:
+        change_counter.note_write()
 
 
 @contextlib.contextmanager

@@ -3,7 +3,15 @@ a shop's sync), so several terminals on one database never do the same work at o
 
 A holder is ``host:pid:random``. A lease is free when nobody holds it, when it expired, or when
 its holder was a process on this host that is gone (killed, crashed): the next taker does not
-wait for the expiry. A holder on another host is trusted until its lease expires.
+wait for the expiry. A holder on another host is trusted until its lease expires, so a live
+holder renews well before that (the print worker every ``LEASE_RENEW_S``, sync with each window).
+
+Taking is a read-then-write inside one :func:`dadan.core.db.write` transaction: SQLite's
+``IMMEDIATE`` lock, or PostgreSQL's one advisory write lock, serializes it, so two desks (on one
+host or two) starting at once never both take a lease.
+
+The host is the machine's name; ``DADAN_HOST`` overrides it (two "hosts" on one machine, for
+tests and for containers that share a process namespace under different names).
 """
 
 from __future__ import annotations
@@ -18,7 +26,8 @@ from dadan.core.models import Lease, utcnow
 
 
 def _host() -> str:
-    return socket.gethostname()
+    """This machine's name in holder names (``DADAN_HOST`` overrides it)."""
+    return os.environ.get("DADAN_HOST") or socket.gethostname()
 
 
 def make_holder() -> str:

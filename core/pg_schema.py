@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from peewee import Database
 
+from dadan.core import changes
 from dadan.core.errors import DatabaseError
 from dadan.core.i18n import tr
 
@@ -125,7 +126,7 @@ def create_schema(db: Database) -> None:
     for ddl in (*_GOODS_TRIGGERS, *_SKU_DDL):
         db.execute_sql(ddl)
     db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{TRGM_INDEX}" ON "order" USING gin ("search_text" gin_trgm_ops)')
-    for ddl in _PREFIX_INDEXES:
+    for ddl in (*_PREFIX_INDEXES, *changes.DDL):  # (and the change counter every write moves: core.changes)
         db.execute_sql(ddl)
 
 

@@ -68,4 +68,4 @@ def bench(shop_name: str = "pack-shop", a_lines: tuple = (("A12", 2), ("B07", 1)
 def dump() -> dict[str, list]:
     """Every row of the tables a pack check could touch."""
     db = database()
-    return {t: db.execute_sql(f'SELECT * FROM "{t}" ORDER BY rowid').fetchall() for t in TABLES}
+    return {t: sorted(db.execute_sql(f'SELECT * FROM "{t}"').fetchall(), key=repr) for t in TABLES}

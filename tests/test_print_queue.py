@@ -43,15 +43,15 @@ def slow_printer(driver: str):
 
 
 @pytest.fixture
-def db200(tmp_path):
-    db = make_db(tmp_path / "dadan.db", 200)
+def db200(store):
+    db = make_db(store.url(), 200)
     yield db
     close_database()
 
 
 @pytest.fixture
-def db20(tmp_path):
-    db = make_db(tmp_path / "dadan.db", 20)
+def db20(store):
+    db = make_db(store.url(), 20)
     yield db
     close_database()
 
@@ -144,14 +144,14 @@ def test_connection_lost_after_a_whole_label_leaves_it_uncertain_not_resent(db20
 
 
 @pytest.mark.parametrize("driver", ["tspl", "escpos"])
-def test_killed_mid_batch_leaves_one_uncertain_and_resends_nothing(tmp_path, driver):
-    db_path = tmp_path / "dadan.db"
-    make_db(db_path, 60)
+def test_killed_mid_batch_leaves_one_uncertain_and_resends_nothing(store, driver):
+    url = store.url()
+    make_db(url, 60)
     job = printing.create_job(order_ids(), printer="lbl", template=SMALL_TEMPLATE)
     profile = PROFILES[driver]
     with slow_printer(driver) as printer:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        child = subprocess.Popen([sys.executable, "-m", "tests.fakes.print_child", str(db_path), printer.uri,
+        child = subprocess.Popen([sys.executable, "-m", "tests.fakes.print_child", url, printer.uri,
                                   str(job.id), driver], cwd=ROOT, env=env, stdout=subprocess.PIPE)
         try:
             deadline = time.monotonic() + 30

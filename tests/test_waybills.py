@@ -34,8 +34,13 @@ SETTINGS = Settings(sender=SenderSettings(name="仓库", phone="13800000000"))
 
 
 @pytest.fixture
-def wenv(tmp_path):
-    e = make_waybill_env(tmp_path, orders=260, quantity=1000, seed=3)
+def wurl(store) -> str:
+    return store.url()
+
+
+@pytest.fixture
+def wenv(tmp_path, wurl):
+    e = make_waybill_env(tmp_path, orders=260, quantity=1000, seed=3, url=wurl)
     yield e
     e.server.stop()
     close_database()
@@ -135,7 +140,7 @@ def test_a_lost_answer_is_asked_again_as_the_same_request(wenv):
     assert {s["object_id"]: code for code, s in state.items()} == ours
 
 
-def test_kill_minus_9_between_take_and_commit_keeps_one_number_per_parcel(wenv, tmp_path):
+def test_kill_minus_9_between_take_and_commit_keeps_one_number_per_parcel(wenv, wurl, tmp_path):
     ids = printable(12)
     with FakeTsplPrinter() as printer:
         job = printing.create_job(ids, printer="lbl", template=TEMPLATE)
@@ -143,7 +148,7 @@ def test_kill_minus_9_between_take_and_commit_keeps_one_number_per_parcel(wenv, 
         wenv.platform.faults.queue.append(("slow", "pdd.waybill.get"))
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         child = subprocess.Popen([sys.executable, "-m", "tests.fakes.waybill_child", str(tmp_path), printer.uri,
-                                  str(job.id)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                  str(job.id), wurl], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             deadline = time.monotonic() + 30
             while not wenv.platform.waybill_state(wenv.mall) and time.monotonic() < deadline:

@@ -337,7 +337,11 @@ class PrintWorker:
 
         try:
             while not self._stop.is_set():
-                self._ensure_lease()
+                # renewed long before it expires; lost (this desk stalled past the expiry and
+                # another host took over): not one more label from here
+                if not self._ensure_lease():
+                    self.status_text = tr("another dadan took over this printer", "另一个 dadan 接管了此打印机")
+                    break
                 if merge.leave_at_head(job.id, actor=job.requested_by):  # its parcel now takes a new number
                     if taker is None:
                         taker = self._start_taker(job)

@@ -9,8 +9,8 @@ from dadan.core.printing.worker import PrintWorker
 from dadan.printers.profile import PrinterProfile
 
 
-def main(db_path: str, uri: str, job_id: int, driver: str = "tspl") -> None:
-    open_database(f"sqlite:///{db_path}")
+def main(db_url: str, uri: str, job_id: int, driver: str = "tspl") -> None:
+    open_database(db_url)
     if driver == "escpos":
         prof = PrinterProfile(name="lbl", driver="escpos", uri=uri, width_mm=80)
     else:

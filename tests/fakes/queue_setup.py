@@ -14,8 +14,14 @@ def order_sn(i: int) -> str:
     return f"240601-{i:09d}"
 
 
-def make_db(path: Path, n_orders: int):
-    db = open_database(f"sqlite:///{path}")
+def db_url(target: "str | Path") -> str:
+    """A database URL (kept as it is) or a SQLite file's path (as its URL)."""
+    return target if isinstance(target, str) and "://" in target else f"sqlite:///{target}"
+
+
+def make_db(target: "str | Path", n_orders: int):
+    """Open the database at ``target`` (a URL, or a SQLite file's path) with ``n_orders`` orders."""
+    db = open_database(db_url(target))
     with write():
         if not Shop.select().exists():
             shop = Shop.create(name="测试店")

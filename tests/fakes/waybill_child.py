@@ -14,8 +14,8 @@ from dadan.core.printing.worker import PrintWorker
 from dadan.printers.profile import PrinterProfile
 
 
-def main(home: str, uri: str, job_id: int) -> None:
-    open_database(f"sqlite:///{home}/dadan.db")
+def main(home: str, uri: str, job_id: int, url: str = "") -> None:
+    open_database(url or f"sqlite:///{home}/dadan.db")
     paths = Paths(config_dir=Path(home), data_dir=Path(home))
     settings = Settings(sender=SenderSettings(name="仓库", phone="13800000000"))
     factory = ClientFactory(paths=paths, retry=RetryPolicy(attempts=2, base_seconds=0.01), timeout=30)
@@ -26,4 +26,4 @@ def main(home: str, uri: str, job_id: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), *sys.argv[4:5])

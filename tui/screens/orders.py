@@ -11,8 +11,10 @@ For other screens (API): ``screen.selection`` (core.orders.selection.Selection),
 ``screen.listing.error`` says it does not parse),
 ``screen.current_sort`` (``"-pay_time"``...), ``screen.current_order()`` (the OrderRow under the
 cursor, or None), ``screen.refresh_orders()`` (re-read page, counts and view counts, no flicker;
-from elsewhere ``app.post_message(OrdersChanged())``); ``screen.table``/``filter_bar``/``tabs``
-are its widgets. The list's ``SelectionChanged`` bubbles up when the selection changes.
+from elsewhere ``app.post_message(OrdersChanged())``; the screen calls it itself when another
+desk changed the database: ``screen.changes``, :mod:`dadan.tui.change_watch`);
+``screen.table``/``filter_bar``/``tabs`` are its widgets. The list's ``SelectionChanged`` bubbles
+up when the selection changes.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dadan.core.i18n import Bilingual, tr
 from dadan.core.orders.listing import DEFAULT_SORT, OrderRow
 from dadan.core.orders.selection import Selection
 from dadan.core.orders.views import View, builtin_views
+from dadan.tui.change_watch import WatchesChanges
 from dadan.tui.export_runner import ExportRunner
 from dadan.tui.messages import (
     CountShown,
@@ -53,7 +56,7 @@ from dadan.tui.widgets.status_line import StatusLine
 from dadan.tui.widgets.view_tabs import ViewTabs
 
 
-class OrdersScreen(Screen):
+class OrdersScreen(WatchesChanges, Screen):
     """The home screen."""
 
     BINDINGS = [

@@ -40,6 +40,7 @@ class HomeScanner(ScanIndicator):
         self._burst_due_at = 0.0  # when the armed burst timer should fire
         self._warn_timer = None
         self._pending = False  # a scanned code is being looked up
+        self.last_key = 0.0  # monotonic time of the last key the screen saw (tui.change_watch)
 
     def on_mount(self) -> None:
         self.show_idle()
@@ -57,6 +58,7 @@ class HomeScanner(ScanIndicator):
     async def key(self, event: events.Key) -> None:
         """A key the screen saw (after the focused widget, before its non-priority bindings):
         held keys are stopped here, so no hotkey sees them."""
+        self.last_key = time.monotonic()
         if self._typing():
             return
         if self._warn_timer is not None:  # the next key clears a "not found"
