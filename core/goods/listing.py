@@ -8,11 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dadan.core.db import database
+from dadan.core.dialect import as_integer
 from dadan.core.goods.models import StockMovement
 
 VIEWS = ("all", "low", "short")
 _VIEW_SQL = {
-    "all": "1",
+    "all": "1 = 1",
     "low": 'g."on_hand" - g."reserved" <= g."safety_stock"',
     "short": 'g."reserved" > g."on_hand"',
 }
@@ -59,14 +60,16 @@ def counts(text: str = "") -> dict[str, int]:
     """Every view's count for this filter text, in one pass over the catalogue."""
     where, args = _where("all", text)
     row = database().execute_sql(
-        f'SELECT count(*), coalesce(sum({_VIEW_SQL["low"]}), 0), coalesce(sum({_VIEW_SQL["short"]}), 0) '
+        f'SELECT count(*), coalesce(sum({as_integer(_VIEW_SQL["low"])}), 0), '
+        f'coalesce(sum({as_integer(_VIEW_SQL["short"])}), 0) '
         f'FROM "goods" g WHERE {where}', args).fetchone()
     return dict(zip(VIEWS, row))
 
 
-def page(view: str = "all", text: str = "", *, offset: int = 0, limit: int = 100) -> list[GoodsRow]:
-    """One page of the view, by code."""
+def page(view: str = "all", text: str = "", *, offset: int = 0, limit: int | None = 100) -> list[GoodsRow]:
+    """One page of the view, by code (``limit`` None: every SKU from ``offset`` on)."""
     where, args = _where(view, text)
+    limit = 2**31 - 1 if limit is None else limit
     rows = database().execute_sql(
         f'SELECT g."id", g."code", g."name", g."spec", g."bin", g."on_hand", g."reserved", g."safety_stock", '
         f'g."weight_g", g."managed" FROM "goods" g WHERE {where} ORDER BY g."code_key" LIMIT ? OFFSET ?',
@@ -83,7 +86,7 @@ def browse(text: str = "", *, low: bool = False, short: bool = False, limit: int
     """SKUs matching ``text`` (as the screen's filter), low and/or short ones only, by code
     (``dadan goods list``)."""
     view = "short" if short else "low" if low else "all"
-    rows = page(view, text, limit=limit or -1)
+    rows = page(view, text, limit=limit or None)
     if low and short:
         rows = [r for r in rows if r.available <= r.safety_stock]
     return rows

@@ -9,7 +9,8 @@ An APScheduler ``BackgroundScheduler`` runs the jobs in its thread pool:
 - ``outbox`` every ``sync.outbox_interval_seconds`` (default 60): the ship confirmations, then
   the managed SKUs' stock pushed to the platform (:mod:`dadan.core.goods.push_sender`).
 - ``backup`` every day at ``[backup] daily_at`` (local time) while ``daily`` is on: a copy of the
-  database and retention (:func:`dadan.core.backup.daily_backup`).
+  database and retention (:func:`dadan.core.backup.daily_backup`); not on PostgreSQL (the server is
+  backed up with its own tools).
 
 "Sync now" moves the job's ``next_run_time`` to now; it never calls the function beside the
 scheduler. ``on_event(kind, payload)`` (if given) is called from the worker thread after each
@@ -33,6 +34,7 @@ from dadan.core.db import connection
 from dadan.core.errors import ConfigError, DadanError
 from dadan.core.i18n import tr
 from dadan.core.models import Shop, SyncRun, utcnow
+from dadan.core.postgres import is_postgres_url
 
 log = logging.getLogger("dadan.scheduler")
 
@@ -103,7 +105,8 @@ class Scheduler:
             self._sched.add_job(self._run_outbox, "interval", seconds=self.settings.outbox_interval_seconds,
                                 id="outbox", next_run_time=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5),
                                 misfire_grace_time=max(30, self.settings.outbox_interval_seconds))
-        if self.ctx.settings.backup.daily:
+        # a PostgreSQL server is backed up with its own tools (pg_dump): no daily copy of a file
+        if self.ctx.settings.backup.daily and not is_postgres_url(self.ctx.database_url):
             from dadan.core.backup import daily_time
 
             try:
