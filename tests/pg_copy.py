@@ -83,3 +83,19 @@ def demo_on_postgres(n: int, seed: int, now, prepare=None) -> str:
     url = fresh_url()
     copy_sqlite(demo_file(n, seed, now, prepare), url)
     return url
+
+
+_COPIES: dict[str, str] = {}
+
+
+def open_on(store, sqlite_path: Path) -> None:
+    """Open the orders of ``sqlite_path`` on the store's backend (tests/conftest.py ``store``):
+    the file itself, or its copy on the test server, made once per test process (for a
+    module's read-only tests)."""
+    if not store.postgres:
+        open_database(f"sqlite:///{sqlite_path}")
+    elif str(sqlite_path) in _COPIES:
+        open_database(_COPIES[str(sqlite_path)])
+    else:
+        _COPIES[str(sqlite_path)] = store.url()
+        copy_sqlite(sqlite_path, _COPIES[str(sqlite_path)])

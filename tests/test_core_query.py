@@ -10,7 +10,7 @@ from dadan.core.orders import dialect
 from dadan.core.orders.filter_syntax import parse
 from dadan.core.orders.query import compile_query
 from dadan.core.orders.rules import Flag
-from tests.pg_copy import copy_sqlite
+from tests.pg_copy import open_on
 
 NOW = dt.datetime(2026, 11, 21, 4, 0, 0)  # 12:00 in Shanghai
 
@@ -23,19 +23,10 @@ def demo_db(tmp_path_factory):
     return path
 
 
-_ON_POSTGRES: dict[str, str] = {}  # the demo's copy on the test server (made once)
-
-
 @pytest.fixture
 def db(demo_db, store):
     """The demo's orders on the store's backend (PostgreSQL: the same rows, copied once)."""
-    if not store.postgres:
-        open_database(f"sqlite:///{demo_db}")
-    elif "url" in _ON_POSTGRES:
-        open_database(_ON_POSTGRES["url"])
-    else:
-        _ON_POSTGRES["url"] = store.url()
-        copy_sqlite(demo_db, _ON_POSTGRES["url"])
+    open_on(store, demo_db)
     return store
 
 

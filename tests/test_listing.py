@@ -15,7 +15,7 @@ from dadan.core.errors import DadanError
 from dadan.core.models import Order
 from dadan.core.orders.listing import SORTABLE, count, ensure_statistics, explain, fetch_page, parse_sort
 from dadan.core.orders.query import compile_query
-from tests.pg_copy import copy_sqlite
+from tests.pg_copy import open_on
 
 NOW = dt.datetime(2026, 11, 20, 4, 0, 0)
 N = 1200
@@ -34,19 +34,10 @@ def listing_db(tmp_path_factory):
     return path
 
 
-_ON_POSTGRES: dict[str, str] = {}  # the same orders on the test server (copied once)
-
-
 @pytest.fixture
 def db(listing_db, store):
     """The orders on the store's backend."""
-    if not store.postgres:
-        open_database(f"sqlite:///{listing_db}")
-    elif "url" in _ON_POSTGRES:
-        open_database(_ON_POSTGRES["url"])
-    else:
-        _ON_POSTGRES["url"] = store.url()
-        copy_sqlite(listing_db, _ON_POSTGRES["url"])
+    open_on(store, listing_db)
     return store
 
 

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 
-from dadan.core.db import close_database
 from dadan.core.errors import BlockedOrder, DadanError
 from dadan.core.models import AuditEvent, Courier, Order, Shipment, utcnow
 from dadan.core.orders.rules import Flag
@@ -18,16 +17,8 @@ from dadan.core.shipping.outbox import (
     recover_stale,
     retry_shipments,
 )
-from tests.test_sync_support import db_orders, make_env, sync
-
-
-@pytest.fixture
-def env(tmp_path, store):
-    """The loopback platform and one shop, the orders on SQLite and on PostgreSQL."""
-    e = make_env(tmp_path, url=store.url())
-    yield e
-    e.server.stop()
-    close_database()
+from tests.test_sync_support import db_orders, sync
+from tests.test_sync_support import env_both as env  # noqa: F401 - the fixture, on both backends
 
 
 def _ready(env, n=3):

@@ -10,9 +10,6 @@ import datetime as dt
 import time
 from collections import Counter
 
-import pytest
-
-from dadan.core.db import close_database
 from dadan.core.goods import catalogue, ledger
 from dadan.core.goods.catalogue import GoodsRecord
 from dadan.core.goods.models import Goods, StockPush
@@ -20,16 +17,8 @@ from dadan.core.goods.push_sender import STALE_AFTER, process_pushes, push_count
 from dadan.core.models import Order, OrderItem, utcnow
 from dadan.core.platform.loopback.world import Mall
 from dadan.core.platform.pdd import RetryPolicy
-from tests.test_sync_support import make_env, sync
-
-
-@pytest.fixture
-def env(tmp_path, store):
-    """The platform test set-up on each backend (SQLite, PostgreSQL)."""
-    e = make_env(tmp_path, url=store.url())
-    yield e
-    e.server.stop()
-    close_database()
+from tests.test_sync_support import env_both as env  # noqa: F401 - the fixture, on both backends
+from tests.test_sync_support import sync
 
 API = "pdd.goods.quantity.update"
 

@@ -8,7 +8,6 @@ import pytest
 
 from dadan.core import leases
 from dadan.core.config import SyncSettings
-from dadan.core.db import close_database
 from dadan.core.models import Lease, Order, OrderItem, Shop, SyncRun
 from dadan.core.orders.rules import Flag
 from dadan.core.platform.sync import (
@@ -18,15 +17,7 @@ from dadan.core.platform.sync import (
     sync_lease_name,
 )
 from tests.test_sync_support import db_orders, make_env, sync
-
-
-@pytest.fixture
-def env(tmp_path, store):
-    """The platform test set-up on each backend (SQLite, PostgreSQL)."""
-    e = make_env(tmp_path, url=store.url())
-    yield e
-    e.server.stop()
-    close_database()
+from tests.test_sync_support import env_both as env  # noqa: F401 - the fixture, on both backends
 
 
 def test_plan_windows_respect_limit_overlap_and_margin():

@@ -69,6 +69,16 @@ def env(tmp_path):
     close_database()
 
 
+@pytest.fixture
+def env_both(tmp_path, store):
+    """``env`` on each backend (SQLite, PostgreSQL); a module takes it as its own ``env``:
+    ``from tests.test_sync_support import env_both as env``."""
+    e = make_env(tmp_path, url=store.url())
+    yield e
+    e.server.stop()
+    close_database()
+
+
 def db_orders(shop_id: int) -> dict[str, Order]:
     return {o.order_sn: o for o in Order.select().where(Order.shop == shop_id)}
 
