@@ -175,8 +175,10 @@ _FAULTS = (
                                  "数据库服务器磁盘已满：未写入任何数据；请释放磁盘空间后重试")),
     ("read-only transaction", ("the database server accepts no writes (read-only): nothing was written",
                                "数据库服务器只读：未写入任何数据")),
-    ("server closed the connection", ("the connection to the database server was lost: nothing was written",
-                                      "与数据库服务器的连接已断开：未写入任何数据")),
+    *((needle, ("the connection to the database server was lost: nothing was written; try again",
+                "与数据库服务器的连接已断开：未写入任何数据；请重试"))
+      for needle in ("server closed the connection", "terminating connection", "the connection is closed",
+                     "connection refused", "could not receive data from server", "consuming input failed")),
 )
 
 

@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from peewee import PostgresqlDatabase, __exception_wrapper__
+from peewee import OperationalError, PostgresqlDatabase, __exception_wrapper__
 
 from dadan.core.errors import DatabaseError
 from dadan.core.i18n import tr
@@ -105,9 +105,34 @@ class PgDatabase(PostgresqlDatabase):
     param = "?"
 
     def cursor(self, named_cursor=None):
+        self._reopen_if_lost()
         if named_cursor:
             return super().cursor(named_cursor)
         return _Cursor(super().cursor())
+
+    def _lost(self) -> bool:
+        conn = self._state.conn
+        return conn is not None and (conn.closed or conn.broken)
+
+    def _reopen_if_lost(self) -> None:
+        """A connection the server dropped (a restart, a network cut, an idle timeout) is
+        opened again before the next statement -- never inside a transaction, whose caller
+        rolls back and reports it."""
+        if self._lost() and not self.in_transaction():
+            self.close()
+            self.connect()
+
+    def execute_sql(self, sql, params=None):
+        """As peewee's; a read outside any transaction whose connection turned out lost is sent
+        once more on a new connection (a write is never resent: it runs inside
+        :func:`dadan.core.db.write`, which rolls back and says the connection was lost)."""
+        try:
+            return super().execute_sql(sql, params)
+        except OperationalError:
+            if self.in_transaction() or not self._lost() or not sql.lstrip()[:6].upper() == "SELECT":
+                raise
+        self._reopen_if_lost()
+        return super().execute_sql(sql, params)
 
     def write_lock(self) -> None:
         """Inside a transaction: wait for, then hold until it ends, the one write lock."""

@@ -158,3 +158,34 @@ def test_the_password_comes_from_the_data_folders_pgpass_or_pgpassfile(tmp_path,
         assert database_proxy.obj.execute_sql("SELECT current_user").fetchone()[0] == "dadan_pw"
     finally:
         close_database()
+
+
+def test_a_desk_whose_connection_the_server_dropped_goes_on():
+    """A server restart or a network cut drops the desk's connection: the next read is answered
+    on a new connection; a write that finds it gone is one line, writes nothing, and the next
+    one goes through."""
+    from dadan.core.models import Shop
+
+    db = open_database(fresh_url())
+    server = cluster()
+    try:
+        with write():
+            Shop.create(name="a")
+
+        def drop() -> None:
+            pid = db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+            server.admin(f"SELECT pg_terminate_backend({int(pid)})")
+
+        drop()
+        assert Shop.select().count() == 1  # answered on a new connection
+        drop()
+        with pytest.raises(DatabaseError) as e:
+            with write():
+                Shop.create(name="b")
+        assert "\n" not in str(e.value) and "connection to the database server was lost" in str(e.value)
+        assert [s.name for s in Shop.select()] == ["a"]
+        with write():
+            Shop.create(name="b")
+        assert sorted(s.name for s in Shop.select()) == ["a", "b"]
+    finally:
+        close_database()
