@@ -30,7 +30,11 @@ def _compare_page(table) -> int:
             width = column.get_render_width(table)
             for cursor, hover in ((False, False), (True, False), (False, True), (True, True)):
                 table._cell_render_cache.clear()
-                fast = table._render_cell(row_index, column_index, base, width, cursor, hover)
+                table._paint = table.paint_state()  # as in a paint: the short way
+                try:
+                    fast = table._render_cell(row_index, column_index, base, width, cursor, hover)
+                finally:
+                    table._paint = None
                 table._cell_render_cache.clear()
                 slow = DataTable._render_cell(table, row_index, column_index, base, width, cursor, hover)
                 assert fast == slow, (row_index, column.key, cursor, hover, fast, slow)

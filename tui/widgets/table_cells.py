@@ -51,10 +51,27 @@ class OneLineCells(DataTable):
     """A DataTable whose one-line ``Text`` body cells are painted without the Rich pipeline
     (same segments, same cache as DataTable's own ``_render_cell``)."""
 
+    _paint: tuple | None = None  # what every cell of one paint shares (read once per paint)
+
+    def render_lines(self, crop):
+        self._paint = self.paint_state()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint = None
+
+    def paint_state(self) -> tuple:
+        """What every cell of a paint shares; outside a paint (``_paint`` None) a cell is
+        painted the long way."""
+        options = self.app.console_options
+        return (not self.cell_padding, self.fixed_rows, self.fixed_columns, self.show_cursor,
+                self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+                self.app.console, options.justify, options.overflow)
+
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False):
-        if row_index < 0 or column_index < 0 or self.cell_padding or row_index < self.fixed_rows \
-                or column_index < self.fixed_columns:
+        paint = self._paint
+        if paint is None or not paint[0] or row_index < max(0, paint[1]) or column_index < max(0, paint[2]):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
@@ -68,13 +85,11 @@ class OneLineCells(DataTable):
         cell = cells[column_index] if column_index < len(cells) else None
         if row is None or row.height != 1 or not isinstance(cell, Text):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        _short, _rows, _columns, show_cursor, css_fg, css_bg, console, justify, overflow = paint
         component_style, post_style = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+            False, False, False, hover, cursor, show_cursor, self._show_hover_cursor, css_fg, css_bg,
         )
         style = base_style + Style.from_meta({"row": row_index, "column": column_index})
-        options = self.app.console_options
-        lines = [one_line(self.app.console, options.justify, options.overflow, cell, width, style + component_style,
-                          post_style)]
+        lines = [one_line(console, justify, overflow, cell, width, style + component_style, post_style)]
         cache[key] = lines
         return lines
