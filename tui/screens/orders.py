@@ -180,7 +180,7 @@ class OrdersScreen(WatchesChanges, Screen):
     def _listing_changed(self, _event) -> None:
         info, text = self.query_one("#info-line", Static), self.table.describe()
         if str(info.render()) != text:
-            info.update(text)
+            info.update(text, layout=False)  # one line, 1fr wide: its size never follows the text
 
     @on(FilterChecked)
     def _filter_checked(self, event: FilterChecked) -> None:

@@ -16,7 +16,6 @@ from typing import Callable
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
-from textual.widgets import DataTable
 
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.orders.couriers import CourierBook
@@ -25,6 +24,7 @@ from dadan.core.orders.rules import Flag, flags_of
 from dadan.core.timeutil import fen_to_yuan, fmt_local, humanize_delta
 from dadan.core.visible import visible
 from dadan.tui.messages import PageRequest
+from dadan.tui.widgets.table_cells import OneLineCells
 
 SELECT_MARK = "✓"
 
@@ -196,7 +196,7 @@ def width_tier(width: int) -> int:
     return 2 if width >= WIDE_FROM else 1 if width >= MEDIUM_FROM else 0
 
 
-class OrderTable(DataTable):
+class OrderTable(OneLineCells):
     """One page of orders. Its pager (``OrderList``) feeds it with :meth:`show_rows`."""
 
     BINDINGS = [

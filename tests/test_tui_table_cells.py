@@ -1,0 +1,63 @@
+"""The order table paints its cells the short way (tui/widgets/table_cells.py) and gets, cell
+by cell, the very segments Textual's DataTable would: every visible cell of a page, the cursor
+row, a hovered row, selected rows, flagged and cancelled orders, CJK text cut at a column's
+edge, at 120x40, at 80x24 and under NO_COLOR."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from textual.coordinate import Coordinate
+from textual.widgets import DataTable
+
+from tests.test_tui_orders import make_app, make_ctx, orders_screen, settle, small_db_template  # noqa: F401
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+def _compare_page(table) -> int:
+    """Every visible body cell, painted both ways (cursor and hover on and off): equal."""
+    compared = 0
+    base = table.rich_style
+    for row_index in range(min(table.row_count, table.size.height)):
+        for column_index, column in enumerate(table.ordered_columns):
+            width = column.get_render_width(table)
+            for cursor, hover in ((False, False), (True, False), (False, True), (True, True)):
+                table._cell_render_cache.clear()
+                table._paint = table.paint_state()  # as in a paint: the short way
+                try:
+                    fast = table._render_cell(row_index, column_index, base, width, cursor, hover)
+                finally:
+                    table._paint = None
+                table._cell_render_cache.clear()
+                slow = DataTable._render_cell(table, row_index, column_index, base, width, cursor, hover)
+                assert fast == slow, (row_index, column.key, cursor, hover, fast, slow)
+                compared += 1
+    return compared
+
+
+@pytest.mark.parametrize("size,no_color", [((120, 40), False), ((80, 24), False), ((120, 40), True)])
+async def test_short_way_paints_the_same_segments(tmp_path, small_db_template, monkeypatch, size, no_color):
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    db = tmp_path / "orders.db"
+    shutil.copy(small_db_template, db)
+    app = make_app(make_ctx(tmp_path, db))
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        screen = orders_screen(app)
+        for query in ("", "exception:any", "status:cancelled", "province:浙江"):
+            screen.set_filter(query)
+            await settle(pilot)
+            table = screen.table
+            table.toggle_select()  # a selected row's mark
+            table.move_cursor(row=min(2, max(0, table.row_count - 1)))
+            table.hover_coordinate = Coordinate(min(1, max(0, table.row_count - 1)), 0)
+            await settle(pilot)
+            assert _compare_page(table) > 0 or table.row_count == 0

@@ -1,0 +1,95 @@
+"""Painting a page of one-line text cells cheaply.
+
+Textual's DataTable paints each cell by rendering ``Styled(Padding(cell, 0), pre, post)``
+through Rich's whole console pipeline (measure, wrap, join, split into lines, crop, pad):
+about 0.1 ms a cell, and a new page at 120x40 is some 300 cells, 40-60 ms before the rows
+show. :class:`OneLineCells` gives the same segments for a body cell that is a Rich ``Text``
+on a row one line high with no cell padding (every order table cell) by calling only the
+steps that matter for one line: the text's own wrap (it crops and justifies), its render, the
+pad, and the same style layers in the same order. Anything else (the header, a row
+label, a fixed row or column, a taller row, a cell that is not a ``Text``) goes the long way.
+tests/test_tui_table_cells.py compares both ways cell by cell, cursor row included."""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import DataTable
+
+_NULL = Style.null()
+_JOIN = Text("\n")
+
+
+def one_line(console, justify: str | None, overflow: str | None, cell: Text, width: int, pre: Style,
+             post: Style) -> list[Segment]:
+    """What ``console.render_lines(Styled(Padding(cell, (0, 0)), pre, post), options)[0]`` gives
+    for ``options`` one line of ``width`` cells with ``no_wrap`` set (``justify`` and
+    ``overflow``: the options' own)."""
+    plain = cell.plain
+    if (not cell.style and not (cell.justify or justify) and "\n" not in plain and "\t" not in plain
+            and cell_len(plain) <= width):
+        # nothing to wrap, justify or crop, and no base style for the join to turn into a span:
+        # the text renders as it is (the common cell: a leading space and the value)
+        inner = list(cell.render(console))
+    else:
+        lines = cell.wrap(
+            console, width,
+            justify=cell.justify or justify or "default",
+            overflow=cell.overflow or overflow or "fold",
+            tab_size=(console.tab_size if cell.tab_size is None else cell.tab_size) or 8,
+            no_wrap=True if cell.no_wrap is None else cell.no_wrap,
+        )
+        # a one-line row shows the first line only; the join makes the line's own style a span
+        inner = list(_JOIN.join(lines[:1]).render(console))
+    inner = Segment.adjust_line_length(inner, width, style=_NULL)  # Padding's own pad ("none")
+    return Segment.adjust_line_length(list(Segment.apply_style(inner, pre, post)), width)
+
+
+class OneLineCells(DataTable):
+    """A DataTable whose one-line ``Text`` body cells are painted without the Rich pipeline
+    (same segments, same cache as DataTable's own ``_render_cell``)."""
+
+    _paint: tuple | None = None  # what every cell of one paint shares (read once per paint)
+
+    def render_lines(self, crop):
+        self._paint = self.paint_state()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint = None
+
+    def paint_state(self) -> tuple:
+        """What every cell of a paint shares; outside a paint (``_paint`` None) a cell is
+        painted the long way."""
+        options = self.app.console_options
+        return (not self.cell_padding, self.fixed_rows, self.fixed_columns, self.show_cursor,
+                self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+                self.app.console, options.justify, options.overflow)
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
+                     cursor: bool = False, hover: bool = False):
+        paint = self._paint
+        if paint is None or not paint[0] or row_index < max(0, paint[1]) or column_index < max(0, paint[2]):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        key = (row_key, column_key, base_style, cursor, hover, self._show_hover_cursor, self._update_count,
+               self._pseudo_class_state)
+        cache = self._cell_render_cache
+        if key in cache:
+            return cache[key]
+        row = self.rows.get(row_key)
+        cells = self._get_row_renderables(row_index).cells
+        cell = cells[column_index] if column_index < len(cells) else None
+        if row is None or row.height != 1 or not isinstance(cell, Text):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        _short, _rows, _columns, show_cursor, css_fg, css_bg, console, justify, overflow = paint
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, show_cursor, self._show_hover_cursor, css_fg, css_bg,
+        )
+        style = base_style + Style.from_meta({"row": row_index, "column": column_index})
+        lines = [one_line(console, justify, overflow, cell, width, style + component_style, post_style)]
+        cache[key] = lines
+        return lines
