@@ -30,9 +30,6 @@ from dadan.core.i18n import tr
 # pg_advisory_xact_lock's key for "a dadan write transaction" (any 64-bit number; this one spells
 # "dadan" in ASCII)
 WRITE_LOCK_KEY = 0x6461_6461_6E
-# the session lock a desk holds while it migrates the schema (two desks starting together: the
-# second waits, then finds nothing to do)
-MIGRATE_LOCK_KEY = WRITE_LOCK_KEY + 1
 CONNECT_TIMEOUT_S = 10
 
 
