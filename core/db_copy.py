@@ -276,6 +276,49 @@ def _fill_sku(db: Database) -> None:
                    f'"order_sku_codes"(o."sku_text") AS c WHERE o."sku_text" <> \'\' ON CONFLICT DO NOTHING')
 
 
+def load(src, dst_db: Database, models, *, batch: int = BATCH,
+         progress: Callable[[TableCopy], None] | None = None) -> tuple[list[TableCopy], float]:
+    """Inside the target's write transaction: every row of ``models`` from the SQLite connection
+    ``src`` into the PostgreSQL database ``dst_db`` (its schema made, its tables empty), the
+    source's schema history instead of the target's, the (code, order) pairs made from the
+    orders, the indexes built once at the end, the triggers on again, the id sequences past the
+    copied ids, the tables analysed. The tables copied (rows and seconds) and the seconds the
+    indexes took. No check: :func:`copy_database` verifies."""
+    from dadan.core.models import SchemaVersion
+
+    triggers = _user_trigger_tables(dst_db)
+    for t in triggers:  # the stock trigger would add every copied movement to on hand again
+        dst_db.execute_sql(f'ALTER TABLE "{t}" DISABLE TRIGGER USER')
+    dst_db.execute_sql(f'DELETE FROM "{SchemaVersion._meta.table_name}"')  # the source's history instead
+    dst_db.execute_sql("SET LOCAL maintenance_work_mem = '256MB'")
+    indexes = _drop_plain_indexes(dst_db)
+    pg = dst_db.connection()
+    tables = []
+    for m in models:
+        t0 = time.monotonic()
+        tc = TableCopy(m._meta.table_name, _copy_rows(m, src, pg, batch))
+        tc.seconds = time.monotonic() - t0
+        tables.append(tc)
+        if progress:
+            progress(tc)
+    t0 = time.monotonic()
+    _fill_sku(dst_db)
+    sku = TableCopy(SKU_TABLE, dst_db.execute_sql(f'SELECT count(*) FROM "{SKU_TABLE}"').fetchone()[0],
+                    time.monotonic() - t0)
+    tables.append(sku)
+    if progress:
+        progress(sku)
+    t0 = time.monotonic()
+    for ddl in indexes:
+        dst_db.execute_sql(ddl)
+    index_seconds = time.monotonic() - t0
+    for t in triggers:
+        dst_db.execute_sql(f'ALTER TABLE "{t}" ENABLE TRIGGER USER')
+    _set_sequences(dst_db, models)
+    dst_db.execute_sql("ANALYZE")
+    return tables, index_seconds
+
+
 def copy_database(target_url: str, *, source_url: str, actor: str, data_dir=None,
                   progress: Callable[[TableCopy], None] | None = None, batch: int = BATCH) -> CopyReport:
     """Copy the SQLite database at ``source_url`` into the empty PostgreSQL database at
@@ -285,9 +328,9 @@ def copy_database(target_url: str, *, source_url: str, actor: str, data_dir=None
     (the target then holds nothing). Leaves the source open (bound to the models)."""
     from dadan.core import audit
     from dadan.core.db import close_database, open_database, write
-    from dadan.core.models import SchemaVersion, database_proxy
+    from dadan.core.models import database_proxy
     from dadan.core.operators import require
-    from dadan.core.postgres import describe, is_postgres, is_postgres_url
+    from dadan.core.postgres import is_postgres, is_postgres_url
 
     if not is_postgres_url(target_url):
         raise CopyError(tr("the target must be a PostgreSQL database: --to postgresql://USER@HOST/DB",
@@ -296,7 +339,7 @@ def copy_database(target_url: str, *, source_url: str, actor: str, data_dir=None
         raise CopyError(tr("the source must be a SQLite database file (it is {u})",
                            "源须为 SQLite 数据库文件（现为 {u}）", u=source_url))
     started = time.monotonic()
-    report = CopyReport(source=source_url, target=describe(target_url))
+    report = CopyReport(source=source_url, target=target_url)
     src_db = open_database(source_url)  # migrated: this dadan's schema (a newer one is refused)
     require(actor, "settings", what="db copy")  # the source's operators; before the target is touched
     src = src_db.connection()
@@ -310,35 +353,7 @@ def copy_database(target_url: str, *, source_url: str, actor: str, data_dir=None
             report.skipped = _sqlite_only(src)
             with write(dst_db):
                 _refuse_non_empty(dst_db, models)
-                triggers = _user_trigger_tables(dst_db)
-                for t in triggers:
-                    dst_db.execute_sql(f'ALTER TABLE "{t}" DISABLE TRIGGER USER')
-                dst_db.execute_sql(f'DELETE FROM "{SchemaVersion._meta.table_name}"')  # the source's history instead
-                dst_db.execute_sql("SET LOCAL maintenance_work_mem = '256MB'")
-                indexes = _drop_plain_indexes(dst_db)
-                pg = dst_db.connection()
-                for m in models:
-                    t0 = time.monotonic()
-                    tc = TableCopy(m._meta.table_name, _copy_rows(m, src, pg, batch))
-                    tc.seconds = time.monotonic() - t0
-                    report.tables.append(tc)
-                    if progress:
-                        progress(tc)
-                t0 = time.monotonic()
-                _fill_sku(dst_db)
-                sku = TableCopy(SKU_TABLE, dst_db.execute_sql(f'SELECT count(*) FROM "{SKU_TABLE}"').fetchone()[0],
-                                time.monotonic() - t0)
-                report.tables.append(sku)
-                if progress:
-                    progress(sku)
-                t0 = time.monotonic()
-                for ddl in indexes:
-                    dst_db.execute_sql(ddl)
-                report.index_seconds = time.monotonic() - t0
-                for t in triggers:
-                    dst_db.execute_sql(f'ALTER TABLE "{t}" ENABLE TRIGGER USER')
-                _set_sequences(dst_db, models)
-                dst_db.execute_sql("ANALYZE")
+                report.tables, report.index_seconds = load(src, dst_db, models, batch=batch, progress=progress)
                 t0 = time.monotonic()
                 _verify(report, models, src_db, dst_db)
                 report.verify_seconds = time.monotonic() - t0
@@ -347,7 +362,7 @@ def copy_database(target_url: str, *, source_url: str, actor: str, data_dir=None
                     raise CopyError(tr("the copy differs from the source in {t}: nothing copied",
                                        "副本与源不一致（{t}）：未复制任何内容", t=bad))
                 report.seconds = time.monotonic() - started
-                audit.record("db.copy", actor=actor, target=describe(target_url),
+                audit.record("db.copy", actor=actor, target=target_url,
                              detail={"from": source_url, "rows": report.rows, "tables": len(report.tables)})
         finally:
             src.execute("COMMIT" if src.in_transaction else "SELECT 1")
@@ -355,8 +370,8 @@ def copy_database(target_url: str, *, source_url: str, actor: str, data_dir=None
         close_database()
         database_proxy.initialize(src_db)
     with write(src_db):  # the source's own log says where its history went
-        audit.record("db.copy", actor=actor, target=describe(target_url),
-                     detail={"to": describe(target_url), "rows": report.rows})
+        audit.record("db.copy", actor=actor, target=target_url,
+                     detail={"to": target_url, "rows": report.rows})
     return report
 
 

@@ -14,6 +14,11 @@ def on_postgres() -> bool:
     return is_postgres(database())
 
 
+def like_escape(v: str) -> str:
+    """``v`` as the literal part of a ``LIKE ... ESCAPE '\\'`` pattern (both databases)."""
+    return v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def insert_ignore(sql: str) -> str:
     """``INSERT OR IGNORE INTO ...`` (SQLite's words) as the open database says it: on
     PostgreSQL ``INSERT INTO ... ON CONFLICT DO NOTHING``."""

@@ -171,8 +171,3 @@ def make_database(url: str, data_dir: Path | None = None) -> PgDatabase:
         params["passfile"] = pf
     url = "postgresql://" + url.split("://", 1)[1]
     return PgDatabase(url, prefer_psycopg3=True, autorollback=False, **params)
-
-
-def describe(url: str) -> str:
-    """The URL as shown to a person (it never holds a password)."""
-    return url

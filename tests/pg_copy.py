@@ -1,10 +1,7 @@
 """The rows of a dadan SQLite file copied into a fresh PostgreSQL database (one made by
 :func:`tests.pg_cluster.fresh_url`), for storage-level tests and benchmarks that compare the two
-backends on the same orders. Not ``dadan db copy`` (no checks, a superuser's trigger switch):
-each model's table goes over with ``COPY`` (values as the model reads them from SQLite, written
-as it writes them), the triggers off meanwhile, then the (code, order) pairs of ``order_sku``
-are made from the orders' text, the id sequences moved past the copied ids and the tables
-analysed."""
+backends on the same orders: ``dadan db copy``'s loading (:func:`dadan.core.db_copy.load`)
+without its checks and audit events."""
 
 from __future__ import annotations
 
@@ -15,45 +12,23 @@ import tempfile
 from pathlib import Path
 
 from dadan.core.db import close_database, open_database, write
+from dadan.core.db_copy import copied_models, load
 from dadan.core.demo import write_demo
-from dadan.core.models import SchemaVersion
-from dadan.core.pg_schema import all_models
 
 
 def copy_sqlite(sqlite_path: Path | str, pg_url: str) -> dict[str, int]:
     """Copy every model's rows of ``sqlite_path`` into ``pg_url`` (left open as dadan's
-    database); rows per table."""
+    database) the way ``dadan db copy`` loads them (:func:`dadan.core.db_copy.load`), without its
+    checks and audit events; rows per table."""
     close_database()
     src = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
     db = open_database(pg_url)
-    counts: dict[str, int] = {}
     try:
         with write(db):
-            db.execute_sql("SET LOCAL session_replication_role = replica")  # no triggers, no FK checks
-            conn = db.connection()
-            for model in all_models():
-                if model is SchemaVersion:
-                    continue
-                fields = model._meta.sorted_fields
-                table = model._meta.table_name
-                names = ", ".join(f'"{f.column_name}"' for f in fields)
-                rows = src.execute(f'SELECT {names} FROM "{table}"')
-                n = 0
-                with conn.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as cp:
-                    for row in rows:
-                        cp.write_row([None if v is None else f.db_value(f.python_value(v)) for f, v in zip(fields, row)])
-                        n += 1
-                counts[table] = n
-                pk = model._meta.primary_key
-                if n and getattr(pk, "field_type", "") == "AUTO":
-                    db.execute_sql(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{pk.column_name}'), "
-                                   f'(SELECT max("{pk.column_name}") FROM "{table}"))')
-            db.execute_sql('INSERT INTO "order_sku" ("code", "order_id") '
-                           'SELECT c, o."id" FROM "order" o, "order_sku_codes"(o."sku_text") AS c')
-        db.execute_sql("ANALYZE")
+            tables, _ = load(src, db, copied_models())
     finally:
         src.close()
-    return counts
+    return {t.name: t.rows for t in tables}
 
 
 _DEMOS: dict[tuple, Path] = {}

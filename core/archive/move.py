@@ -24,6 +24,7 @@ from typing import Callable
 from dadan.core import audit
 from dadan.core.archive import eligibility
 from dadan.core.db import database, write
+from dadan.core.dialect import on_postgres
 from dadan.core.errors import DadanError, NotFound
 from dadan.core.i18n import tr
 from dadan.core.models import (
@@ -39,7 +40,6 @@ from dadan.core.models import (
     WaybillOrder,
     utcnow,
 )
-from dadan.core.postgres import is_postgres
 
 BATCH = 5000
 MOVED = (OrderItem, OrderTag, OrderEvent, Shipment, WaybillOrder)  # deleted with the order (cascade)
@@ -77,7 +77,7 @@ def _rows(sql: str, params) -> list[dict]:
     datetime objects), so that the archive's JSON documents are the same on both."""
     cur = database().execute_sql(sql, params)
     names = [d[0] for d in cur.description]
-    if not is_postgres(database()):
+    if not on_postgres():
         return [dict(zip(names, r)) for r in cur.fetchall()]
     return [{n: v.isoformat(" ") if isinstance(v, dt.datetime) else v for n, v in zip(names, r)}
             for r in cur.fetchall()]
@@ -86,7 +86,7 @@ def _rows(sql: str, params) -> list[dict]:
 def _insertion_order(model) -> str:
     """The rows of ``model`` in the order they were written: SQLite's ``rowid``; on PostgreSQL
     the id, or for a table without one (``waybill_order``) its columns."""
-    if not is_postgres(database()):
+    if not on_postgres():
         return "rowid"
     if model._meta.primary_key:
         return f'"{model._meta.primary_key.column_name}"'
@@ -180,7 +180,7 @@ def _insert(model, row: dict, columns: set[str], keep_id: bool) -> int | None:
     values = {k: v for k, v in row.items() if k in columns and (keep_id or k != "id")}
     sql = (f'INSERT INTO "{_table(model)}" ({", ".join(f"{chr(34)}{k}{chr(34)}" for k in values)}) '
            f'VALUES ({_marks(values)})')
-    if not is_postgres(database()):
+    if not on_postgres():
         return database().execute_sql(sql, list(values.values())).lastrowid
     if "id" not in columns:  # PostgreSQL has no last row id: the insert says it
         database().execute_sql(sql, list(values.values()))

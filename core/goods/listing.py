@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dadan.core.db import database
-from dadan.core.dialect import as_integer
+from dadan.core.dialect import as_integer, like_escape
 from dadan.core.goods.models import StockMovement
 
 VIEWS = ("all", "low", "short")
@@ -43,7 +43,7 @@ def _where(view: str, text: str) -> tuple[str, list]:
     sql, args = _VIEW_SQL[view], []
     text = (text or "").strip()
     if text:
-        like = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        like = "%" + like_escape(text.lower()) + "%"
         sql += (' AND (g."code_key" LIKE ? ESCAPE \'\\\' OR lower(g."name") LIKE ? ESCAPE \'\\\' '
                 'OR lower(g."bin") LIKE ? ESCAPE \'\\\' '
                 'OR g."id" IN (SELECT b."goods_id" FROM "goods_barcode" b WHERE b."barcode" = ?))')

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from dadan.core.db import database, write
+from dadan.core.dialect import on_postgres
 from dadan.core.goods.ledger import LINE_CODE_SQL
 from dadan.core.goods.models import Goods, StockPush
 from dadan.core.i18n import tr
 from dadan.core.models import Shop, utcnow
-from dadan.core.postgres import is_postgres
 from dadan.core.shipping.outbox import backoff
 
 STALE_AFTER = dt.timedelta(minutes=10)
@@ -105,7 +105,7 @@ def _failed(row: StockPush, now: dt.datetime, message: str) -> None:
 def _lines(sql_where: str, params: list) -> list[tuple]:
     """(code key, shop id, goods_id, sku_id, outer_id) of each shop's latest order line per code
     (SQLite takes a group's bare columns from the row that holds its max)."""
-    if is_postgres(database()):  # the same lines by PostgreSQL's DISTINCT ON: the latest per group
+    if on_postgres():  # the same lines by PostgreSQL's DISTINCT ON: the latest per group
         return database().execute_sql(
             f'SELECT DISTINCT ON (1, 2) {LINE_CODE_SQL}, o."shop_id", i."goods_id", i."sku_id", i."outer_id" '
             f'FROM "order_item" i JOIN "order" o ON o."id" = i."order_id" WHERE {sql_where} '

@@ -23,12 +23,8 @@ import datetime as dt
 from peewee import SQL, Expression, NodeList, Value, fn
 
 from dadan.core.db import database
+from dadan.core.dialect import like_escape
 from dadan.core.dialect import on_postgres as postgres
-
-
-def like_escape(v: str) -> str:
-    """``v`` as the literal part of a ``LIKE ... ESCAPE '\\'`` pattern."""
-    return v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def glob_escape(v: str) -> str:
