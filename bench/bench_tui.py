@@ -24,6 +24,7 @@ The demo database (seed 1, fixed clock) is built once and cached under the temp 
 from __future__ import annotations
 
 import argparse
+import bisect
 import datetime as dt
 import json
 import os
@@ -163,7 +164,7 @@ def child_filter(runs: int) -> None:
             await drain(app)
             await pilot.pause()
             screen = app.screen
-            _instrument(screen.table)
+            _instrument(screen.table, Frames(app))
             bar = screen.filter_bar
 
             async def settle_on(text: str) -> None:
@@ -200,20 +201,48 @@ def child_filter(runs: int) -> None:
     print(json.dumps(result))
 
 
-def _instrument(order_list) -> None:
-    """Record when the refresh after a page was applied happened (the rows are painted)."""
+class Frames:
+    """When the app put a frame on the terminal: the end of each of its ``_display`` calls
+    with something to show (headless, the screen's rendering is done by then; only the write
+    to a real terminal is left out). A page's rows are painted at the first frame after they
+    were put in the table -- at once (the table paints a new page itself:
+    ``OrderList._paint_now``) or at the screen's next frame."""
+
+    def __init__(self, app) -> None:
+        self.times: list[float] = []
+        original = app._display
+
+        def display(screen, renderable) -> None:
+            original(screen, renderable)
+            if renderable is not None:
+                self.times.append(time.perf_counter())
+
+        app._display = display
+
+    def first_after(self, t: float) -> float | None:
+        i = bisect.bisect_left(self.times, t)
+        return self.times[i] if i < len(self.times) else None
+
+
+def _instrument(order_list, frames: Frames) -> None:
+    """Record when the rows of each applied page were painted (the first frame after them)."""
     order_list._painted_gen = order_list._gen
     order_list._painted_at = 0.0
     original = order_list._apply_page
 
-    def painted(gen: int) -> None:
-        order_list._painted_at = time.perf_counter()
+    def painted(gen: int, since: float) -> None:
+        at = frames.first_after(since)
+        if at is None:  # not yet: the screen's next frame
+            order_list.call_after_refresh(painted, gen, since)
+            return
+        order_list._painted_at = at
         order_list._painted_gen = gen
 
     def apply(res, anchor, cursor):
+        since = time.perf_counter()
         original(res, anchor, cursor)
         if res.gen == order_list._gen and res.error is None:
-            order_list.call_after_refresh(painted, res.gen)
+            painted(res.gen, since)
 
     order_list._apply_page = apply
 

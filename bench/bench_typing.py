@@ -5,8 +5,8 @@
 Each filter is typed whole into the real app (headless, 120x40) as the terminal driver delivers
 keys: one key event per character, ``--key-gap`` seconds apart (50 ms: a fast typist). Two
 ways to end it: a pause (the filter bar's debounce, ``DEBOUNCE_S``, announces the text) and
-Enter (applied at once). The clock runs from the first key to the refresh that painted the
-final query's rows; the "1–50 of N" count is timed to its arrival too. Any page painted for an
+Enter (applied at once). The clock runs from the first key to the frame that painted the
+final query's rows (the first frame the app puts out after they are in the table: ``Frames``); the "1–50 of N" count is timed to its arrival too. Any page painted for an
 intermediate text is counted (it must be 0).
 
 The bare SQL time is ``compile_query`` + ``fetch_page`` (the first page, as the desk reads
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tempfile  # noqa: E402
 
-from bench_tui import NOW, ROOT, _env, build, drain  # noqa: E402
+from bench_tui import NOW, ROOT, Frames, _env, build, drain  # noqa: E402
 from growth import Figure, record  # noqa: E402
 
 FILTERS = ["红色", "province:浙江", "sku:A12", "status:pending printed:no"]
@@ -60,13 +60,27 @@ def child(runs: int, key_gap: float) -> None:
             marks["seen"].add(id(message))
             if message.query != target:
                 marks["intermediate"] += 1
-            elif "painted" not in marks:
-                marks["painted"] = None
-                app.call_after_refresh(lambda: marks.__setitem__("painted", time.perf_counter()))
         elif isinstance(message, CountShown) and message.query == target and "counted" not in marks:
             marks["counted"] = time.perf_counter()
 
     app = DadanApp(load_context(), now=NOW)
+    frames = Frames(app)
+
+    def instrument(order_list) -> None:
+        """The final query's rows are painted at the first frame after they were put in the table."""
+        original = order_list._apply_page
+
+        def apply(res, anchor, cursor):
+            since = time.perf_counter()
+            original(res, anchor, cursor)
+            if (res.query == marks.get("query") and res.error is None and "shown" not in marks
+                    and order_list.state.query == res.query):
+                marks["shown"] = since
+
+        order_list._apply_page = apply
+
+    def painted() -> float | None:
+        return frames.first_after(marks["shown"]) if "shown" in marks else None
 
     async def settle(pilot) -> None:
         for _ in range(3):
@@ -78,6 +92,7 @@ def child(runs: int, key_gap: float) -> None:
         async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
             await settle(pilot)
             screen = app.screen
+            instrument(screen.table)
             ctx = app.ctx
             sort = screen.current_sort
             for text in FILTERS:
@@ -104,8 +119,9 @@ def child(runs: int, key_gap: float) -> None:
                             await asyncio.sleep(key_gap)
                             app.post_message(events.Key("enter", "\r"))
                         last = time.perf_counter()
-                        while marks.get("painted") is None or "counted" not in marks:
+                        while painted() is None or "counted" not in marks:
                             await asyncio.sleep(0.0005)
+                        marks["painted"] = painted()
                         assert screen.current_query == text, (screen.current_query, text)
                         res[mode].append({"first": marks["painted"] - first, "last": marks["painted"] - last,
                                           "count": marks["counted"] - last, "intermediate": marks["intermediate"]})

@@ -1,7 +1,7 @@
 """The order table paints its cells the short way (tui/widgets/table_cells.py) and gets, cell
-by cell, the very segments Textual's DataTable would: every visible cell of a page, the cursor
-row, a hovered row, selected rows, flagged and cancelled orders, CJK text cut at a column's
-edge, at 120x40, at 80x24 and under NO_COLOR."""
+by cell and row by row, the very segments Textual's DataTable would: every visible cell of a
+page, the cursor row, a hovered row, selected rows, flagged and cancelled orders, CJK text cut
+at a column's edge, at 120x40, at 80x24 and under NO_COLOR."""
 
 from __future__ import annotations
 
@@ -42,6 +42,31 @@ def _compare_page(table) -> int:
     return compared
 
 
+def _compare_rows(table) -> int:
+    """Every visible body row painted whole both ways, under the cursor, hovered, or neither:
+    equal, with the same mouse meta on every segment."""
+    compared = 0
+    base = table.rich_style
+    for row_index in range(min(table.row_count, table.size.height)):
+        row_key = table._row_locations.get_key(row_index)
+        other = (row_index + 1) % max(1, table.row_count)
+        for cursor_row, hover_row in ((row_index, other), (other, row_index), (other, other), (row_index, row_index)):
+            cursor, hover = Coordinate(cursor_row, 0), Coordinate(hover_row, 0)
+            table._clear_caches()
+            table._paint = table.paint_state()
+            try:
+                fast = table._render_line_in_row(row_key, 0, base, cursor, hover)
+                assert len(table._row_cells) == 1  # painted the short way, not handed to DataTable
+            finally:
+                table._paint = None
+            table._clear_caches()
+            slow = DataTable._render_line_in_row(table, row_key, 0, base, cursor, hover)
+            assert fast == slow, (row_index, cursor_row, hover_row)
+            assert [[s.style._meta for s in cell] for cell in fast[1]] == [[s.style._meta for s in cell] for cell in slow[1]]
+            compared += 1
+    return compared
+
+
 @pytest.mark.parametrize("size,no_color", [((120, 40), False), ((80, 24), False), ((120, 40), True)])
 async def test_short_way_paints_the_same_segments(tmp_path, small_db_template, monkeypatch, size, no_color):
     if no_color:
@@ -61,3 +86,4 @@ async def test_short_way_paints_the_same_segments(tmp_path, small_db_template, m
             table.hover_coordinate = Coordinate(min(1, max(0, table.row_count - 1)), 0)
             await settle(pilot)
             assert _compare_page(table) > 0 or table.row_count == 0
+            assert _compare_rows(table) > 0 or table.row_count == 0

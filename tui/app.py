@@ -16,6 +16,7 @@ from textual.worker import Worker, WorkerState
 
 from dadan.core.context import Context
 from dadan.core.i18n import Bilingual, tr
+from dadan.tui import idle_gc
 from dadan.tui.keymap import apply_keymap
 from dadan.tui.messages import OrdersChanged
 from dadan.tui.print_pool import PrintPool
@@ -102,6 +103,7 @@ class DadanApp(App):
         self.operators_on = False  # the database has operators: permissions enforced, someone signs in
         self.terminal = ""  # this terminal's key for its last operator (core.operators.terminal_id)
         self._active_at = time.monotonic()  # the last key or click (idle sign-out)
+        self.idle_gc = idle_gc.IdleCollector(lambda: self._active_at)
         ui = ctx.settings.ui
         if not ui.animations:
             self.animation_level = "none"
@@ -120,6 +122,8 @@ class DadanApp(App):
         from dadan.tui.screens.orders import OrdersScreen
 
         relabel_bindings(self)  # key labels in the language set up after the modules were imported
+        self.idle_gc.start()  # full garbage collections wait for a quiet moment
+        self.set_interval(idle_gc.CHECK_S, self.idle_gc.tick)
         self.ctx.open_db()  # quick when the schema is current; workers open their own connections
         self._start_operator()  # before any screen reads ctx.operator
         self.push_screen(OrdersScreen(self.ctx, now=self.fixed_now))
@@ -321,6 +325,7 @@ class DadanApp(App):
         choose_import_shop(self, then)
 
     def on_unmount(self) -> None:
+        self.idle_gc.stop()
         if self.scheduler is not None:
             from dadan.core.platform import scheduler
 

@@ -8,7 +8,12 @@ on a row one line high with no cell padding (every order table cell) by calling 
 steps that matter for one line: the text's own wrap (it crops and justifies), its render, the
 pad, and the same style layers in the same order. Anything else (the header, a row
 label, a fixed row or column, a taller row, a cell that is not a ``Text``) goes the long way.
-tests/test_tui_table_cells.py compares both ways cell by cell, cursor row included."""
+
+A body row under a row cursor is painted whole the same way (:meth:`OneLineCells._render_line_in_row`):
+the cursor and hover styles are read once for the row instead of once a cell, and the row's
+cells are kept together (a cursor move repaints two rows from this cache, as DataTable's own
+cell cache does). tests/test_tui_table_cells.py compares both ways cell by cell and row by
+row, cursor row included."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.widgets import DataTable
 
 _NULL = Style.null()
@@ -47,11 +53,26 @@ def one_line(console, justify: str | None, overflow: str | None, cell: Text, wid
     return Segment.adjust_line_length(list(Segment.apply_style(inner, pre, post)), width)
 
 
+_META: dict[tuple[int, int], Style] = {}
+
+
+def _cell_meta(row: int, column: int) -> Style:
+    """``Style.from_meta({"row": row, "column": column})``, made once for each place (a mouse
+    click reads it; the styles it is added to are the same page after page)."""
+    style = _META.get((row, column))
+    if style is None:
+        if len(_META) > 20_000:
+            _META.clear()
+        style = _META[row, column] = Style.from_meta({"row": row, "column": column})
+    return style
+
+
 class OneLineCells(DataTable):
     """A DataTable whose one-line ``Text`` body cells are painted without the Rich pipeline
     (same segments, same cache as DataTable's own ``_render_cell``)."""
 
     _paint: tuple | None = None  # what every cell of one paint shares (read once per paint)
+    _row_cells: LRUCache | None = None  # a body row's painted cells, by what they depend on
 
     def render_lines(self, crop):
         self._paint = self.paint_state()
@@ -66,7 +87,71 @@ class OneLineCells(DataTable):
         options = self.app.console_options
         return (not self.cell_padding, self.fixed_rows, self.fixed_columns, self.show_cursor,
                 self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
-                self.app.console, options.justify, options.overflow)
+                self.app.console, options.justify, options.overflow,
+                tuple(c.get_render_width(self) for c in self.ordered_columns), self.size.width)
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        if self._row_cells is not None:
+            self._row_cells.clear()
+
+    def _render_line_in_row(self, row_key, line_no, base_style, cursor_location, hover_location):
+        """A body row of one line under a row cursor, with no row labels, fixed columns or
+        zebra stripes (the order table): the same pair of (fixed, scrollable) cell lines as
+        DataTable's, cached under the same key. Anything else goes the long way."""
+        paint = self._paint
+        if (paint is None or not paint[0] or paint[2] or line_no or self.cursor_type != "row" or self.zebra_stripes
+                or (self._labelled_row_exists and self.show_row_labels)):
+            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+        show_cursor = paint[3]
+        cache_key = (row_key, line_no, base_style, cursor_location, hover_location, "row", show_cursor,
+                     self._show_hover_cursor, self._update_count, self._pseudo_class_state)
+        cached = self._row_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        row_index = self._row_locations.get(row_key)
+        row = self.rows.get(row_key)
+        if row_index is None or row_index < max(0, paint[1]) or row is None or row.height != 1:
+            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+        cursor = cursor_location.row == row_index
+        hover = hover_location.row == row_index
+        widths, widget_width = paint[9], paint[10]
+        key = (row_key, base_style, cursor, hover, self._show_hover_cursor, self._update_count,
+               self._pseudo_class_state, widths, widget_width)
+        if self._row_cells is None:
+            self._row_cells = LRUCache(1000)
+        scrollable = self._row_cells.get(key)
+        if scrollable is None:
+            scrollable = self._paint_row(row_index, base_style, cursor, hover, paint)
+            if scrollable is None:
+                return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+            self._row_cells[key] = scrollable
+        pair = ([], scrollable)
+        self._row_render_cache[cache_key] = pair
+        return pair
+
+    def _paint_row(self, row_index: int, row_style: Style, cursor: bool, hover: bool, paint: tuple):
+        """The row's cells and the space after them, as ``_render_line_in_row`` gives them, or
+        None when a cell is not one-line ``Text``."""
+        cells = self._get_row_renderables(row_index).cells
+        widths = paint[9]
+        if len(cells) < len(widths) or not all(isinstance(c, Text) for c in cells[: len(widths)]):
+            return None
+        _short, _rows, _columns, show_cursor, css_fg, css_bg, console, justify, overflow, _w, widget_width = paint
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, show_cursor, self._show_hover_cursor, css_fg, css_bg,
+        )
+        out = [one_line(console, justify, overflow, cell, width,
+                        row_style + _cell_meta(row_index, column_index) + component_style, post_style)
+               for column_index, (cell, width) in enumerate(zip(cells, widths))]
+        # the rest of the line, as DataTable extends a row under a row cursor
+        extend_style, _ = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, show_cursor, self._show_hover_cursor, False, False,
+        )
+        extend_style = row_style + extend_style + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        remaining = max(0, widget_width - sum(widths) - self._row_label_column_width)
+        out.append([Segment(" " * remaining, extend_style)])
+        return out
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False):
@@ -85,11 +170,11 @@ class OneLineCells(DataTable):
         cell = cells[column_index] if column_index < len(cells) else None
         if row is None or row.height != 1 or not isinstance(cell, Text):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        _short, _rows, _columns, show_cursor, css_fg, css_bg, console, justify, overflow = paint
+        _short, _rows, _columns, show_cursor, css_fg, css_bg, console, justify, overflow, _w, _ww = paint
         component_style, post_style = self._get_styles_to_render_cell(
             False, False, False, hover, cursor, show_cursor, self._show_hover_cursor, css_fg, css_bg,
         )
-        style = base_style + Style.from_meta({"row": row_index, "column": column_index})
+        style = base_style + _cell_meta(row_index, column_index)
         lines = [one_line(console, justify, overflow, cell, width, style + component_style, post_style)]
         cache[key] = lines
         return lines
