@@ -21,9 +21,9 @@ import time
 from typing import Callable
 
 FULL_AFTER = 10  # young collections before a full one falls due (Python's own third threshold)
-FORCE_AFTER = 100  # collected even while keys keep coming
-QUIET_S = 1.0  # no key, scan or click for this long: nobody waits on the pause
-CHECK_S = 0.5  # how often the desk asks (tick)
+FORCE_AFTER = 20  # collected even while keys keep coming (memory stays within a few collections of Python's own)
+QUIET_S = 0.5  # no key, scan or click for this long: nobody waits on the pause
+CHECK_S = 0.25  # how often the desk asks (tick)
 _OUT_OF_REACH = 1_000_000  # a third threshold Python never reaches by itself
 
 

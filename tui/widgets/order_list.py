@@ -261,11 +261,19 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         """The new rows on the terminal at once. Textual paints what changed at its screen's
         next frame, up to a 60th of a second later and more while other messages wait (12 ms
         on average after an Enter, bench/bench_typing.py): the rows are what the operator
-        waits for. The line below them follows at the next frame as usual."""
+        waits for. The table is marked for the frame as its own idle check would (Textual's
+        ``_check_refresh`` and the screen's ``Update``), then the frame runs now. A table that
+        needs a new layout first waits for the next frame, as does anything else that changed."""
         screen = self.screen
-        frame = getattr(screen, "_on_timer_update", None)  # (Textual's own frame, run now)
-        if frame is not None and screen.is_current and not self.app._batch_count:
-            frame()
+        frame = getattr(screen, "_on_timer_update", None)
+        dirty = getattr(screen, "_dirty_widgets", None)
+        if (frame is None or dirty is None or not screen.is_current or self.app._batch_count
+                or self._layout_required or self._scroll_required):
+            return
+        if self._repaint_required and self.display and self in screen._compositor:
+            self._repaint_required = False
+            dirty.add(self)
+        frame()
 
     def _after_first_paint(self) -> None:
         self.post_message(FirstPageShown(len(self.state.page.rows) if self.state.page else 0))
