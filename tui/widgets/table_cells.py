@@ -116,7 +116,7 @@ class OneLineCells(DataTable):
         cursor = cursor_location.row == row_index
         hover = hover_location.row == row_index
         widths, widget_width = paint[9], paint[10]
-        key = (row_key, base_style, cursor, hover, self._show_hover_cursor, self._update_count,
+        key = (row_key, row_index, base_style, cursor, hover, self._show_hover_cursor, self._update_count,
                self._pseudo_class_state, widths, widget_width)
         if self._row_cells is None:
             self._row_cells = LRUCache(1000)
