@@ -122,8 +122,7 @@ class DadanApp(App):
         from dadan.tui.screens.orders import OrdersScreen
 
         relabel_bindings(self)  # key labels in the language set up after the modules were imported
-        self.idle_gc.start()  # full garbage collections wait for a quiet moment
-        self.set_interval(idle_gc.CHECK_S, self.idle_gc.tick)
+        self.set_interval(idle_gc.CHECK_S, self.idle_gc.tick)  # full garbage collections early, when quiet
         self.ctx.open_db()  # quick when the schema is current; workers open their own connections
         self._start_operator()  # before any screen reads ctx.operator
         self.push_screen(OrdersScreen(self.ctx, now=self.fixed_now))
@@ -325,7 +324,6 @@ class DadanApp(App):
         choose_import_shop(self, then)
 
     def on_unmount(self) -> None:
-        self.idle_gc.stop()
         if self.scheduler is not None:
             from dadan.core.platform import scheduler
 
