@@ -114,10 +114,10 @@ def child_start(fd: int) -> None:
 
 async def _wait_painted(screen, query: str, gen_before: int) -> float:
     """Wait until a page for ``query`` newer than ``gen_before`` is on screen; return the time
-    of the refresh that painted it."""
+    of the frame that painted it."""
     import asyncio
 
-    while not (screen.table._painted_gen > gen_before and screen.current_query == query):
+    while not (screen.table._painted_gen > gen_before and screen.table._painted_query == query):
         await asyncio.sleep(0.0005)
     return screen.table._painted_at
 
@@ -227,22 +227,23 @@ class Frames:
 def _instrument(order_list, frames: Frames) -> None:
     """Record when the rows of each applied page were painted (the first frame after them)."""
     order_list._painted_gen = order_list._gen
+    order_list._painted_query = None
     order_list._painted_at = 0.0
     original = order_list._apply_page
 
-    def painted(gen: int, since: float) -> None:
+    def painted(gen: int, query: str, since: float) -> None:
         at = frames.first_after(since)
         if at is None:  # not yet: the screen's next frame
-            order_list.call_after_refresh(painted, gen, since)
+            order_list.call_after_refresh(painted, gen, query, since)
             return
         order_list._painted_at = at
-        order_list._painted_gen = gen
+        order_list._painted_gen, order_list._painted_query = gen, query
 
     def apply(res, anchor, cursor):
         since = time.perf_counter()
         original(res, anchor, cursor)
         if res.gen == order_list._gen and res.error is None:
-            painted(res.gen, since)
+            painted(res.gen, res.query, since)
 
     order_list._apply_page = apply
 

@@ -6,7 +6,8 @@ Each filter is typed whole into the real app (headless, 120x40) as the terminal 
 keys: one key event per character, ``--key-gap`` seconds apart (50 ms: a fast typist). Two
 ways to end it: a pause (the filter bar's debounce, ``DEBOUNCE_S``, announces the text) and
 Enter (applied at once). The clock runs from the first key to the frame that painted the
-final query's rows (the first frame the app puts out after they are in the table: ``Frames``); the "1–50 of N" count is timed to its arrival too. Any page painted for an
+final query's rows (the first frame the app puts out after they are in the table:
+``bench_tui.Frames``); the "1–50 of N" count is timed to its arrival too. Any page painted for an
 intermediate text is counted (it must be 0).
 
 The bare SQL time is ``compile_query`` + ``fetch_page`` (the first page, as the desk reads
@@ -30,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import tempfile  # noqa: E402
 
-from bench_tui import NOW, ROOT, Frames, _env, build, drain  # noqa: E402
+from bench_tui import NOW, ROOT, Frames, _env, _instrument, _wait_painted, build, drain  # noqa: E402
 from growth import Figure, record  # noqa: E402
 
 FILTERS = ["红色", "province:浙江", "sku:A12", "status:pending printed:no"]
@@ -64,23 +65,6 @@ def child(runs: int, key_gap: float) -> None:
             marks["counted"] = time.perf_counter()
 
     app = DadanApp(load_context(), now=NOW)
-    frames = Frames(app)
-
-    def instrument(order_list) -> None:
-        """The final query's rows are painted at the first frame after they were put in the table."""
-        original = order_list._apply_page
-
-        def apply(res, anchor, cursor):
-            since = time.perf_counter()
-            original(res, anchor, cursor)
-            if (res.query == marks.get("query") and res.error is None and "shown" not in marks
-                    and order_list.state.query == res.query):
-                marks["shown"] = since
-
-        order_list._apply_page = apply
-
-    def painted() -> float | None:
-        return frames.first_after(marks["shown"]) if "shown" in marks else None
 
     async def settle(pilot) -> None:
         for _ in range(3):
@@ -92,7 +76,7 @@ def child(runs: int, key_gap: float) -> None:
         async with app.run_test(size=(120, 40), message_hook=hook) as pilot:
             await settle(pilot)
             screen = app.screen
-            instrument(screen.table)
+            _instrument(screen.table, Frames(app))
             ctx = app.ctx
             sort = screen.current_sort
             for text in FILTERS:
@@ -110,6 +94,7 @@ def child(runs: int, key_gap: float) -> None:
                         await pilot.pause(DEBOUNCE_S * 2)
                         marks.clear()
                         marks.update(query=text, seen=set(), intermediate=0)
+                        gen = screen.table._gen
                         first = time.perf_counter()
                         for i, ch in enumerate(text):
                             if i:
@@ -119,9 +104,9 @@ def child(runs: int, key_gap: float) -> None:
                             await asyncio.sleep(key_gap)
                             app.post_message(events.Key("enter", "\r"))
                         last = time.perf_counter()
-                        while painted() is None or "counted" not in marks:
+                        marks["painted"] = await _wait_painted(screen, text, gen)
+                        while "counted" not in marks:
                             await asyncio.sleep(0.0005)
-                        marks["painted"] = painted()
                         assert screen.current_query == text, (screen.current_query, text)
                         res[mode].append({"first": marks["painted"] - first, "last": marks["painted"] - last,
                                           "count": marks["counted"] - last, "intermediate": marks["intermediate"]})

@@ -60,6 +60,17 @@ def demo_on_postgres(n: int, seed: int, now, prepare=None) -> str:
     return url
 
 
+def demo_on(store, path: Path, n: int, seed: int, now) -> None:
+    """A demo of ``n`` orders of its own, open on the store's backend (tests/conftest.py
+    ``store``), for tests that change it: written into ``path`` on SQLite, a fresh copy of
+    :func:`demo_file` on PostgreSQL."""
+    if store.postgres:
+        demo_on_postgres(n, seed, now)
+    else:
+        open_database(f"sqlite:///{path}")
+        write_demo(n, seed=seed, now=now)
+
+
 _COPIES: dict[str, str] = {}
 
 

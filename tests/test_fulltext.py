@@ -20,7 +20,7 @@ from dadan.core.orders.listing import count, explain, fetch_page
 from dadan.core.orders.query import compile_query
 from dadan.core.orders.upsert import upsert_orders
 from dadan.core.postgres import is_postgres
-from tests.pg_copy import demo_on_postgres
+from tests.pg_copy import demo_on, demo_on_postgres
 
 NOW = dt.datetime(2026, 11, 21, 4, 0, 0)
 N = 1200
@@ -42,11 +42,7 @@ def demo(tmp_path):
 @pytest.fixture
 def either(store, tmp_path):
     """The demo's orders on the store's backend."""
-    if store.postgres:
-        demo_on_postgres(N, 11, NOW)
-    else:
-        _open(tmp_path / "fts.db")
-        write_demo(N, seed=11, now=NOW)
+    demo_on(store, tmp_path / "fts.db", N, 11, NOW)
     yield store
     dbmod.close_database()
 

@@ -17,7 +17,7 @@ from dadan.core.orders.listing import count, ensure_statistics, explain, fetch_p
 from dadan.core.orders.query import compile_query
 from dadan.core.orders.upsert import upsert_orders
 from dadan.core.orders.views import builtin_views
-from tests.pg_copy import demo_on_postgres
+from tests.pg_copy import demo_on
 
 NOW = dt.datetime(2026, 11, 21, 4, 0, 0)
 N = 1000
@@ -39,11 +39,7 @@ def demo(tmp_path):
 @pytest.fixture
 def either(store, tmp_path):
     """The demo's orders on the store's backend (PostgreSQL: copied; its trigger keeps the pairs)."""
-    if store.postgres:
-        demo_on_postgres(N, 7, NOW)
-    else:
-        _open(tmp_path / "sku.db")
-        write_demo(N, seed=7, now=NOW)
+    demo_on(store, tmp_path / "sku.db", N, 7, NOW)
     yield store
     dbmod.close_database()
 

@@ -1,5 +1,4 @@
-"""Full garbage collections run early at quiet moments (tui/idle_gc.py), and a new page of orders is
-put on the terminal at once, not at the screen's next frame (OrderList._paint_now)."""
+"""Full garbage collections run early at quiet moments (tui/idle_gc.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ import pytest
 
 from dadan.tui import idle_gc
 from dadan.tui.idle_gc import IdleCollector
-from tests.test_tui_orders import make_app, make_ctx, orders_screen, settle, small_db_template  # noqa: F401
+from tests.test_tui_orders import make_app, make_ctx, settle, small_db_template  # noqa: F401
 
 pytestmark = pytest.mark.anyio
 
@@ -101,38 +100,3 @@ async def test_the_desk_collects_when_quiet(tmp_path, small_db_template):
         assert app.idle_gc.collections >= 1
         assert ref() is None
     assert gc.get_threshold() == saved
-
-
-async def test_a_new_page_is_painted_before_the_screen_s_next_frame(tmp_path, small_db_template):
-    db = tmp_path / "orders.db"
-    shutil.copy(small_db_template, db)
-    app = make_app(make_ctx(tmp_path, db))
-    frames: list[int] = []
-    display = app._display
-
-    def counting(screen, renderable) -> None:
-        display(screen, renderable)
-        if renderable is not None:
-            frames.append(1)
-
-    app._display = counting
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        screen = orders_screen(app)
-        table = screen.table
-        painted_inside: list[bool] = []
-        apply = table._apply_page
-
-        def watched(res, anchor, cursor):
-            before, keys = len(frames), list(table._keys)
-            apply(res, anchor, cursor)
-            if table._keys != keys:  # new rows (an answer that changes nothing has nothing to paint)
-                # a frame went out, and the table's repaint went with it (nothing of it left for the next)
-                painted_inside.append(len(frames) > before and not table._repaint_required
-                                      and table not in screen._dirty_widgets)
-
-        table._apply_page = watched
-        screen.set_filter("status:pending")
-        await settle(pilot)
-        assert painted_inside and all(painted_inside)
-        assert screen.current_query == "status:pending" and table.row_count > 0

@@ -1,7 +1,8 @@
 """The order table paints its cells the short way (tui/widgets/table_cells.py) and gets, cell
 by cell and row by row, the very segments Textual's DataTable would: every visible cell of a
 page, the cursor row, a hovered row, selected rows, flagged and cancelled orders, CJK text cut
-at a column's edge, at 120x40, at 80x24 and under NO_COLOR."""
+at a column's edge, at 120x40, at 80x24 and under NO_COLOR. A new page is put on the terminal
+at once, not at the screen's next frame (OrderList._paint_now)."""
 
 from __future__ import annotations
 
@@ -87,3 +88,38 @@ async def test_short_way_paints_the_same_segments(tmp_path, small_db_template, m
             await settle(pilot)
             assert _compare_page(table) > 0 or table.row_count == 0
             assert _compare_rows(table) > 0 or table.row_count == 0
+
+
+async def test_a_new_page_is_painted_before_the_screen_s_next_frame(tmp_path, small_db_template):
+    db = tmp_path / "orders.db"
+    shutil.copy(small_db_template, db)
+    app = make_app(make_ctx(tmp_path, db))
+    frames: list[int] = []
+    display = app._display
+
+    def counting(screen, renderable) -> None:
+        display(screen, renderable)
+        if renderable is not None:
+            frames.append(1)
+
+    app._display = counting
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = orders_screen(app)
+        table = screen.table
+        painted_inside: list[bool] = []
+        apply = table._apply_page
+
+        def watched(res, anchor, cursor):
+            before, keys = len(frames), list(table._keys)
+            apply(res, anchor, cursor)
+            if table._keys != keys:  # new rows (an answer that changes nothing has nothing to paint)
+                # a frame went out, and the table's repaint went with it (nothing of it left for the next)
+                painted_inside.append(len(frames) > before and not table._repaint_required
+                                      and table not in screen._dirty_widgets)
+
+        table._apply_page = watched
+        screen.set_filter("status:pending")
+        await settle(pilot)
+        assert painted_inside and all(painted_inside)
+        assert screen.current_query == "status:pending" and table.row_count > 0

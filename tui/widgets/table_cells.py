@@ -17,6 +17,8 @@ row, cursor row included."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
@@ -67,11 +69,27 @@ def _cell_meta(row: int, column: int) -> Style:
     return style
 
 
+class Paint(NamedTuple):
+    """What every cell of one paint shares (read once per paint)."""
+
+    unpadded: bool  # no cell padding: the only kind the short way paints
+    fixed_rows: int
+    fixed_columns: int
+    show_cursor: bool
+    css_foreground: bool  # the cursor's colours by CSS priority
+    css_background: bool
+    console: object
+    justify: str | None
+    overflow: str | None
+    widths: tuple[int, ...]  # each column's render width
+    width: int  # the widget's
+
+
 class OneLineCells(DataTable):
     """A DataTable whose one-line ``Text`` body cells are painted without the Rich pipeline
     (same segments, same cache as DataTable's own ``_render_cell``)."""
 
-    _paint: tuple | None = None  # what every cell of one paint shares (read once per paint)
+    _paint: Paint | None = None  # set during a paint; outside one a cell is painted the long way
     _row_cells: LRUCache | None = None  # a body row's painted cells, by what they depend on
 
     def render_lines(self, crop):
@@ -81,43 +99,54 @@ class OneLineCells(DataTable):
         finally:
             self._paint = None
 
-    def paint_state(self) -> tuple:
-        """What every cell of a paint shares; outside a paint (``_paint`` None) a cell is
-        painted the long way."""
+    def paint_state(self) -> Paint:
         options = self.app.console_options
-        return (not self.cell_padding, self.fixed_rows, self.fixed_columns, self.show_cursor,
-                self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
-                self.app.console, options.justify, options.overflow,
-                tuple(c.get_render_width(self) for c in self.ordered_columns), self.size.width)
+        return Paint(not self.cell_padding, self.fixed_rows, self.fixed_columns, self.show_cursor,
+                     self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+                     self.app.console, options.justify, options.overflow,
+                     tuple(c.get_render_width(self) for c in self.ordered_columns), self.size.width)
 
     def _clear_caches(self) -> None:
         super()._clear_caches()
         if self._row_cells is not None:
             self._row_cells.clear()
 
+    def _styles(self, paint: Paint, cursor: bool, hover: bool, *, css: bool = True) -> tuple[Style, Style]:
+        """A body cell's component style and post style (DataTable's own, cached there)."""
+        return self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, paint.show_cursor, self._show_hover_cursor,
+            css and paint.css_foreground, css and paint.css_background,
+        )
+
+    @staticmethod
+    def _paint_cell(paint: Paint, cell: Text, row_index: int, column_index: int, width: int, base_style: Style,
+                    styles: tuple[Style, Style]) -> list[Segment]:
+        """One body cell's line, as DataTable's ``_render_cell`` paints it."""
+        component_style, post_style = styles
+        return one_line(paint.console, paint.justify, paint.overflow, cell, width,
+                        base_style + _cell_meta(row_index, column_index) + component_style, post_style)
+
     def _render_line_in_row(self, row_key, line_no, base_style, cursor_location, hover_location):
         """A body row of one line under a row cursor, with no row labels, fixed columns or
         zebra stripes (the order table): the same pair of (fixed, scrollable) cell lines as
         DataTable's, cached under the same key. Anything else goes the long way."""
         paint = self._paint
-        if (paint is None or not paint[0] or paint[2] or line_no or self.cursor_type != "row" or self.zebra_stripes
-                or (self._labelled_row_exists and self.show_row_labels)):
+        if (paint is None or not paint.unpadded or paint.fixed_columns or line_no or self.cursor_type != "row"
+                or self.zebra_stripes or (self._labelled_row_exists and self.show_row_labels)):
             return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
-        show_cursor = paint[3]
-        cache_key = (row_key, line_no, base_style, cursor_location, hover_location, "row", show_cursor,
+        cache_key = (row_key, line_no, base_style, cursor_location, hover_location, "row", paint.show_cursor,
                      self._show_hover_cursor, self._update_count, self._pseudo_class_state)
         cached = self._row_render_cache.get(cache_key)
         if cached is not None:
             return cached
         row_index = self._row_locations.get(row_key)
         row = self.rows.get(row_key)
-        if row_index is None or row_index < max(0, paint[1]) or row is None or row.height != 1:
+        if row_index is None or row_index < max(0, paint.fixed_rows) or row is None or row.height != 1:
             return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
         cursor = cursor_location.row == row_index
         hover = hover_location.row == row_index
-        widths, widget_width = paint[9], paint[10]
         key = (row_key, row_index, base_style, cursor, hover, self._show_hover_cursor, self._update_count,
-               self._pseudo_class_state, widths, widget_width)
+               self._pseudo_class_state, paint.widths, paint.width)
         if self._row_cells is None:
             self._row_cells = LRUCache(1000)
         scrollable = self._row_cells.get(key)
@@ -130,33 +159,28 @@ class OneLineCells(DataTable):
         self._row_render_cache[cache_key] = pair
         return pair
 
-    def _paint_row(self, row_index: int, row_style: Style, cursor: bool, hover: bool, paint: tuple):
+    def _paint_row(self, row_index: int, row_style: Style, cursor: bool, hover: bool, paint: Paint):
         """The row's cells and the space after them, as ``_render_line_in_row`` gives them, or
         None when a cell is not one-line ``Text``."""
         cells = self._get_row_renderables(row_index).cells
-        widths = paint[9]
+        widths = paint.widths
         if len(cells) < len(widths) or not all(isinstance(c, Text) for c in cells[: len(widths)]):
             return None
-        _short, _rows, _columns, show_cursor, css_fg, css_bg, console, justify, overflow, _w, widget_width = paint
-        component_style, post_style = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, show_cursor, self._show_hover_cursor, css_fg, css_bg,
-        )
-        out = [one_line(console, justify, overflow, cell, width,
-                        row_style + _cell_meta(row_index, column_index) + component_style, post_style)
+        styles = self._styles(paint, cursor, hover)
+        out = [self._paint_cell(paint, cell, row_index, column_index, width, row_style, styles)
                for column_index, (cell, width) in enumerate(zip(cells, widths))]
         # the rest of the line, as DataTable extends a row under a row cursor
-        extend_style, _ = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, show_cursor, self._show_hover_cursor, False, False,
-        )
+        extend_style, _ = self._styles(paint, cursor, hover, css=False)
         extend_style = row_style + extend_style + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
-        remaining = max(0, widget_width - sum(widths) - self._row_label_column_width)
+        remaining = max(0, paint.width - sum(widths) - self._row_label_column_width)
         out.append([Segment(" " * remaining, extend_style)])
         return out
 
     def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
                      cursor: bool = False, hover: bool = False):
         paint = self._paint
-        if paint is None or not paint[0] or row_index < max(0, paint[1]) or column_index < max(0, paint[2]):
+        if (paint is None or not paint.unpadded or row_index < max(0, paint.fixed_rows)
+                or column_index < max(0, paint.fixed_columns)):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
@@ -170,11 +194,7 @@ class OneLineCells(DataTable):
         cell = cells[column_index] if column_index < len(cells) else None
         if row is None or row.height != 1 or not isinstance(cell, Text):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        _short, _rows, _columns, show_cursor, css_fg, css_bg, console, justify, overflow, _w, _ww = paint
-        component_style, post_style = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, show_cursor, self._show_hover_cursor, css_fg, css_bg,
-        )
-        style = base_style + _cell_meta(row_index, column_index)
-        lines = [one_line(console, justify, overflow, cell, width, style + component_style, post_style)]
+        lines = [self._paint_cell(paint, cell, row_index, column_index, width, base_style,
+                                  self._styles(paint, cursor, hover))]
         cache[key] = lines
         return lines
