@@ -6,9 +6,10 @@ For every size, on a demo database (seed 1, fixed clock) built once and cached u
 dir (``dadan-bench-counts-N``):
 
 - each built-in view's count (``listing.count`` of its filter), median of ``--runs`` runs;
-- a set of structured filters (sku, province, courier, due, paid, exception, tag, shop, state):
-  count and first page (``listing.fetch_page`` in the view's sort), each the median of
-  ``--runs`` runs; goal <= 100 ms each;
+- every field of the filter language (sku, province, city, town, courier, due, paid, created,
+  updated, overdue, exception, tag, shop, state, remark, memo, flag, sn, tracking, amount, qty,
+  source, reprint, stock): count and first page (``listing.fetch_page`` in the view's sort),
+  each the median of ``--runs`` runs; goal <= 100 ms each (free text: ``bench_fulltext.py``);
 - the screen settled after launch: a fresh ``python`` process is spawned, and the clock runs
   until the order list's count and every view tab's count are filled; goal <= 1.0 s.
 
@@ -47,6 +48,34 @@ FILTERS = [  # (filter, sort)
     ("state:printed", "-pay_time"),
     ("status:pending province:广东 due<4h", "-pay_time"),
     ("status:pending due<4h", "-pay_time"),  # the due-soon filter typed in a view sorted by pay time
+    # every other field of the filter language, in the default sort (core.orders.page_plan picks
+    # their pages' plans: walks that meet their orders late, sorts of many, terms no index serves)
+    ("courier:zto status:pending", "-pay_time"),
+    ("tag:赠品", "-pay_time"),
+    ("due<4h", "-pay_time"),
+    ("due<1d", "-pay_time"),
+    ("overdue:yes", "-pay_time"),
+    ("paid<7d", "-pay_time"),
+    ("updated<1d", "-pay_time"),
+    ("created<1d", "-pay_time"),
+    ("city:杭州", "-pay_time"),
+    ("town:西湖", "-pay_time"),
+    ("remark:yes", "-pay_time"),
+    ("remark:加急", "-pay_time"),
+    ("memo:yes", "-pay_time"),
+    ("memo:尽快", "-pay_time"),
+    ("flag:red", "-pay_time"),
+    ("shop:没有这家店", "-pay_time"),
+    ("sn:2611", "-pay_time"),
+    ("tracking:yes", "-pay_time"),
+    ("tracking:no", "-pay_time"),
+    ("amount>500", "-pay_time"),
+    ("qty>3", "-pay_time"),
+    ("source:import", "-pay_time"),
+    ("reprint:yes", "-pay_time"),
+    ("stock:short", "-pay_time"),
+    ("exception:any", "-pay_time"),
+    ("-status:pending", "-pay_time"),
 ]
 
 
@@ -182,10 +211,15 @@ def main() -> int:
     for n, r in results.items():
         figures.append(Figure("view counts, the slowest of the built-in views", n, max(v[3] for v in r["views"]),
                               "ms", GOAL_MS, goal_at=1_000_000))
+        counted = max(r["filters"], key=lambda f: f[2])
+        paged = max(r["filters"], key=lambda f: f[3])
         figures.append(Figure(f"structured filters, the slowest count of {len(r['filters'])}", n,
-                              max(f[2] for f in r["filters"]), "ms", GOAL_MS, goal_at=1_000_000))
+                              counted[2], "ms", GOAL_MS, goal_at=1_000_000, note=counted[0]))
         figures.append(Figure(f"structured filters, the slowest first page of {len(r['filters'])}", n,
-                              max(f[3] for f in r["filters"]), "ms", GOAL_MS, goal_at=1_000_000))
+                              paged[3], "ms", GOAL_MS, goal_at=1_000_000, note=paged[0]))
+        over = [f for f in r["filters"] if f[2] > GOAL_MS]
+        figures.append(Figure(f"structured filters counted in more than {GOAL_MS:.0f} ms", n, len(over), "",
+                              0, goal_at=1_000_000))
         figures.append(Figure("screen settled after launch (every count filled)", n, statistics.median(r["settle"]),
                               "s", SETTLE_GOAL_S, goal_at=1_000_000))
     record(args.json, figures)

@@ -127,8 +127,11 @@ def main() -> int:
     ap.add_argument("--key-gap", type=float, default=0.05, help="seconds between typed keys")
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--json", help="append the figures to this file (bench/bench_all.py reads it)")
+    ap.add_argument("--filters", help="filters to type, separated by '|' (default: the four of the growth table)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.filters:
+        FILTERS[:] = [f for f in args.filters.split("|") if f]
     if args.child:
         child(args.runs, args.key_gap)
         return 0
@@ -138,7 +141,7 @@ def main() -> int:
     for n in sizes:
         home = build(n, args.rebuild, Path(tempfile.gettempdir()) / f"dadan-bench-typing-{n}")
         proc = subprocess.run([sys.executable, __file__, "--child", "--runs", str(args.runs),
-                               "--key-gap", str(args.key_gap)],
+                               "--key-gap", str(args.key_gap), "--filters", "|".join(FILTERS)],
                               cwd=ROOT, env=_env(home), capture_output=True, text=True, timeout=3600)
         if proc.returncode:
             raise SystemExit(proc.stderr[-3000:])

@@ -230,6 +230,28 @@ def _m20_operators(db: Database) -> None:
     db.create_tables(OPERATOR_MODELS, safe=True)
 
 
+def widen_deadline_index(db: Database) -> None:
+    """``order_last_ship_time_id`` becomes :data:`dadan.core.models.DEADLINE_INDEX_NAME`, pay time
+    after the key (both backends: PostgreSQL's step 21 too)."""
+    from dadan.core.models import DEADLINE_INDEX_COLUMNS, DEADLINE_INDEX_NAME
+
+    columns = ", ".join(f'"{c}"' for c in DEADLINE_INDEX_COLUMNS)
+    db.execute_sql(f'CREATE INDEX IF NOT EXISTS "{DEADLINE_INDEX_NAME}" ON "order" ({columns})')
+    db.execute_sql('DROP INDEX IF EXISTS "order_last_ship_time_id"')
+
+
+def _m21_deadline_index_covers_pay_time(db: Database) -> None:
+    """The deadline index carries pay time after its key (:func:`widen_deadline_index`): a due
+    filter's page sorted by pay time is chosen from the index alone. Kept statistics are
+    extended to it."""
+    from dadan.core.models import DEADLINE_INDEX_NAME
+
+    widen_deadline_index(db)
+    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
+    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
+        db.execute_sql(f'ANALYZE "{DEADLINE_INDEX_NAME}"')
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -252,6 +274,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (18, "report indexes", _m18_report_indexes),
     (19, "audit log indexes by operator and by action", _m19_audit_indexes),
     (20, "operators and roles", _m20_operators),
+    (21, "deadline index carries pay time", _m21_deadline_index_covers_pay_time),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

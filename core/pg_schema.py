@@ -130,9 +130,15 @@ def create_schema(db: Database) -> None:
         db.execute_sql(ddl)
 
 
+def _pg21_deadline_index(db: Database) -> None:
+    from dadan.core.migrations import widen_deadline_index
+
+    widen_deadline_index(db)
+
+
 # version -> the PostgreSQL form of a step of core.migrations written after the schema above
-# (none yet: every step up to SCHEMA_VERSION is in create_schema)
-PG_STEPS: dict[int, object] = {}
+# (create_schema makes the schema of SCHEMA_VERSION: these bring up a database made earlier)
+PG_STEPS: dict[int, object] = {21: _pg21_deadline_index}
 
 
 def migrate(db: Database) -> int:

@@ -15,7 +15,7 @@ from peewee import SQL
 from dadan.core import db as dbmod
 from dadan.core.demo import demo_records, write_demo
 from dadan.core.models import Order, SchemaVersion, Shop
-from dadan.core.orders import fulltext
+from dadan.core.orders import fulltext, page_plan
 from dadan.core.orders.listing import count, explain, fetch_page
 from dadan.core.orders.query import compile_query
 from dadan.core.orders.upsert import upsert_orders
@@ -391,8 +391,8 @@ def test_a_walk_that_finds_the_term_too_late_is_given_up_for_the_index(demo, mon
     executed: list[str] = []
     real = db.execute_sql
     monkeypatch.setattr(db, "execute_sql", lambda sql, params=None: executed.append(sql) or real(sql, params))
-    for budget in (fulltext.WALK_BUDGET_S, 0.0):
-        monkeypatch.setattr(fulltext, "WALK_BUDGET_S", budget)
+    for budget in (page_plan.WALK_BUDGET_S, 0.0):
+        monkeypatch.setattr(page_plan, "WALK_BUDGET_S", budget)
         for sort in ("-pay_time", "pay_time"):
             executed.clear()
             page = fetch_page(fulltext.contains("春季限定"), sort, limit=20)
@@ -489,7 +489,7 @@ def test_a_postgres_walk_that_finds_its_orders_too_late_is_given_up(monkeypatch)
         assert set(expected) <= set(oldest) and len(expected) == 20
         slow_walk = SQL("(CASE WHEN current_setting('enable_indexscan') = 'on' "
                         "THEN pg_sleep(0.01)::text = '' ELSE TRUE END)")
-        monkeypatch.setattr(fulltext, "_walks", lambda *a: True)
+        monkeypatch.setattr(page_plan, "_walks", lambda *a: True)
         started = time.perf_counter()
         with dbmod.write():
             page = fetch_page(term & slow_walk, "-pay_time", limit=20)

@@ -12,7 +12,16 @@ from peewee import SQL
 
 from dadan.core import db as dbmod
 from dadan.core.demo import DEMO_SHOP, write_demo
-from dadan.core.models import PENDING_DUE_COLUMNS, PENDING_DUE_INDEX_NAME, Order, SchemaVersion, Shop
+from dadan.core.models import (
+    DEADLINE_INDEX_COLUMNS,
+    DEADLINE_INDEX_NAME,
+    PENDING_DUE_COLUMNS,
+    PENDING_DUE_INDEX_NAME,
+    Order,
+    SchemaVersion,
+    Shop,
+)
+from dadan.core.orders import page_plan
 from dadan.core.orders.listing import SORTABLE, count, ensure_statistics, explain, fetch_page, parse_sort
 from dadan.core.orders.query import compile_query
 
@@ -71,12 +80,10 @@ def _expected(where, sort: str) -> list[int]:
     return [r[0] for r in Order.select(Order.id).where(where).order_by(*order).tuples()]
 
 
-@pytest.mark.parametrize("query,sort", CASES)
-def test_every_page_holds_the_same_orders_in_the_same_order(db, query, sort):
-    where = compile_query(query, now=NOW)
+def _assert_pages_as_plain(where, sort: str) -> None:
+    """Every page -- first, deep, last, before the last, from the middle -- holds the orders of one
+    plain ORDER BY over all the matches, in its order."""
     want = _expected(where, sort)
-    assert len(want) > 2 * LIMIT, (query, len(want))  # deep pages exist
-    assert count(where) == len(want)
     got, page = [], fetch_page(where, sort, limit=LIMIT)
     while True:
         got += [r.id for r in page.rows]
@@ -84,14 +91,94 @@ def test_every_page_holds_the_same_orders_in_the_same_order(db, query, sort):
             break
         page = fetch_page(where, sort, after=page.last_key, limit=LIMIT)
     assert got == want
+    if not want:
+        return
     last = fetch_page(where, sort, last=True, limit=LIMIT)
-    assert [r.id for r in last.rows] == want[-LIMIT:] and not last.has_next and last.has_prev
-    before = fetch_page(where, sort, before=last.first_key, limit=LIMIT)
-    assert [r.id for r in before.rows] == want[-2 * LIMIT:-LIMIT]
+    assert [r.id for r in last.rows] == want[-LIMIT:] and not last.has_next and last.has_prev == (len(want) > LIMIT)
+    if len(want) > 2 * LIMIT:
+        before = fetch_page(where, sort, before=last.first_key, limit=LIMIT)
+        assert [r.id for r in before.rows] == want[-2 * LIMIT:-LIMIT]
     middle = len(want) // 2  # a page from the middle, as after a jump to a row
     row = next(r for r in fetch_page(where, sort, after=None, limit=len(want)).rows if r.id == want[middle])
     deep = fetch_page(where, sort, after=(getattr(row, parse_sort(sort)[0]), row.id), limit=LIMIT)
     assert [r.id for r in deep.rows] == want[middle + 1:middle + 1 + LIMIT]
+
+
+@pytest.mark.parametrize("query,sort", CASES)
+def test_every_page_holds_the_same_orders_in_the_same_order(db, query, sort):
+    where = compile_query(query, now=NOW)
+    assert len(_expected(where, sort)) > 2 * LIMIT, query  # deep pages exist
+    assert count(where) == len(_expected(where, sort))
+    _assert_pages_as_plain(where, sort)
+
+
+# filters whose pages SQLite's planner would find late at a million orders: a walk of the sort
+# index that meets the orders far down (overdue, due), or none at all (an unused remark word, a
+# source), or a sort of many (a courier, an order-number prefix)
+PLANNED = ["courier:zto", "due<4h", "due<1d", "overdue:yes", "remark:快", "source:import", "sn:2",
+           "reprint:yes", "stock:short", "status:pending courier:zto", "tag:赠品", "exception:any"]
+
+
+@pytest.mark.parametrize("force", ["planner", "walk given up", "sorted as few", "walked as many"])
+def test_whichever_plan_finds_a_page_the_pages_are_the_same(db, monkeypatch, force):
+    """core.orders.page_plan picks a page's plan by the clock and a bounded count: whichever it
+    takes (forced here: every walk interrupted at once; every filter's orders taken as few, or as
+    many), every page is the same."""
+    if force == "walk given up":
+        monkeypatch.setattr(page_plan, "WALK_BUDGET_S", 0.0)
+        monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)
+    elif force == "sorted as few":
+        monkeypatch.setattr(page_plan, "FEW", 10**9)
+    elif force == "walked as many":
+        monkeypatch.setattr(page_plan, "FEW", 0)
+    for query in PLANNED:
+        where = compile_query(query, now=NOW)
+        for sort in ("-pay_time", "pay_time", "last_ship_time", "-province", "pay_amount_fen"):
+            _assert_pages_as_plain(where, sort)
+
+
+def _page_sql(monkeypatch, where, sort: str = "-pay_time") -> list[str]:
+    """The SQL statements one first page ran."""
+    db = dbmod.database()
+    executed: list[str] = []
+    real = db.execute_sql
+    monkeypatch.setattr(db, "execute_sql", lambda sql, params=None: executed.append(sql) or real(sql, params))
+    fetch_page(where, sort, limit=LIMIT)
+    monkeypatch.setattr(db, "execute_sql", real)
+    return executed
+
+
+def _pages(ran: list[str]) -> list[str]:
+    """Of those, the page queries (not the plan's look, the count, the rows read)."""
+    return [s for s in ran if s.startswith('SELECT "t1"."id" FROM') and "ORDER BY" in s]
+
+
+def test_a_filter_the_planner_would_sort_walks_the_sort_index_when_its_orders_are_many(db, monkeypatch):
+    """``sn:2`` (every order's number starts so): the planner reads the order-number index and
+    sorts every order; its orders counted past FEW, the page walks the pay-time index instead,
+    the filter hidden from the planner. A whole order number: counted as few, sorted as planned."""
+    monkeypatch.setattr(page_plan, "FEW", 100)
+    many = compile_query("sn:2", now=NOW)
+    assert "USE TEMP B-TREE FOR ORDER BY" in explain(many, "-pay_time")
+    ran = _page_sql(monkeypatch, many)
+    pages = _pages(ran)
+    assert len(pages) == 1 and "+(" in pages[0] and any(s.startswith("SELECT count(*)") for s in ran), ran
+    one = Order.select(Order.order_sn).where(Order.pay_time.is_null(False)).scalar()
+    ran = _page_sql(monkeypatch, compile_query(f"sn:{one}", now=NOW))
+    pages = _pages(ran)
+    assert pages and not any("+(" in p for p in pages), ran  # (then the NULL pay times' segment)
+
+
+def test_a_walk_that_meets_no_order_is_given_up_for_the_filter_first(db, monkeypatch):
+    """``source:import`` in a database of synced orders: the planner walks the pay-time index,
+    testing every row; the walk is interrupted and the filter read first, the sort terms hidden
+    from the planner."""
+    where = compile_query("source:import", now=NOW)
+    monkeypatch.setattr(page_plan, "WALK_BUDGET_S", 0.0)
+    monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)
+    ran = _pages(_page_sql(monkeypatch, where))
+    assert "+(" not in ran[0] and 'ORDER BY +("t1"."pay_time") DESC' in ran[1], ran  # (then the NULLs' segment)
+    assert fetch_page(where, "-pay_time").rows == []
 
 
 def test_the_due_filters_mean_what_they_say(db):
@@ -145,6 +232,34 @@ def test_a_version_8_database_gains_the_wide_deadline_index(tmp_path):
             break
         page = fetch_page(where, "-pay_time", after=page.last_key, limit=LIMIT)
     assert got == before and len(before) > LIMIT
+    dbmod.close_database()
+
+
+def test_a_version_20_database_gains_the_deadline_index_with_pay_time(tmp_path):
+    """Step 21: the (last_ship_time, id) index becomes (last_ship_time, id, pay_time), its statistics
+    kept; a due filter sorted by pay time then reads its page from that index alone."""
+    path = tmp_path / "v20.db"
+    dbmod.open_database(f"sqlite:///{path}")
+    write_demo(600, seed=4, now=NOW)
+    ensure_statistics(force=True)
+    where = compile_query("due<1d", now=NOW)
+    before = _expected(where, "-pay_time")
+    db = dbmod.database()
+    with dbmod.write():  # as a version-20 database was
+        db.execute_sql(f'DROP INDEX "{DEADLINE_INDEX_NAME}"')
+        db.execute_sql('CREATE INDEX "order_last_ship_time_id" ON "order" ("last_ship_time", "id")')
+        db.execute_sql('ANALYZE "order_last_ship_time_id"')
+        SchemaVersion.delete().where(SchemaVersion.version > 20).execute()
+    dbmod.close_database()
+    db = dbmod.open_database(f"sqlite:///{path}")
+    assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION >= 21
+    assert [r[2] for r in db.execute_sql(f'PRAGMA index_info("{DEADLINE_INDEX_NAME}")')] == list(DEADLINE_INDEX_COLUMNS)
+    assert not db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'order_last_ship_time_id'").fetchone()
+    stat = db.execute_sql("SELECT stat FROM sqlite_stat1 WHERE idx = ?", (DEADLINE_INDEX_NAME,)).fetchone()
+    assert stat and len(stat[0].split()) == 1 + len(DEADLINE_INDEX_COLUMNS)
+    assert f"COVERING INDEX {DEADLINE_INDEX_NAME}" in " | ".join(explain(where, "-pay_time", form="unsorted"))
+    _assert_pages_as_plain(where, "-pay_time")
+    assert _expected(where, "-pay_time") == before
     dbmod.close_database()
 
 

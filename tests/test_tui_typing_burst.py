@@ -127,23 +127,25 @@ async def test_enter_applies_at_once_without_the_debounce(tmp_path):
         _assert_shows(screen, rec, FINAL, tabs_before)
 
 
-SLOW = "x" * 30 + "y"  # a remark that SQLite's LIKE matches slowly against a run of x's (free text of
-# this length would go through the FTS index and be fast; a remark term still scans)
+SLOW = "x" * 30 + "y"  # a remark that SQLite's LIKE matches slowly against a run of x's
 
 
 def _grow(copies: int) -> str:
-    """Add ``copies`` copies of every order whose remark is a thousand x's: the query
-    ``remark:SLOW`` (found in one order only) becomes a slow full scan of a real database (each
-    of its LIKE tests tries thirty characters at a thousand places). Returns that query."""
+    """Add ``copies`` copies of every order whose remark is a thousand x's and whose search text
+    holds SLOW: the query ``remark:SLOW`` (found in one order only) has every order for a
+    candidate in the free-text index, and becomes a slow test of each one's remark in a real
+    database (each LIKE tries thirty characters at a thousand places). Returns that query."""
     table = Order._meta.table_name
     cols = [f.column_name for f in Order._meta.sorted_fields if f.name != "id"]
-    pick = {"order_sn": "order_sn || '~' || k.n", "remark": "printf('%.1000c', 'x')"}
+    pick = {"order_sn": "order_sn || '~' || k.n", "remark": "printf('%.1000c', 'x')",
+            "search_text": f"search_text || ' {SLOW}'"}
     sel = ", ".join(pick.get(c, c) for c in cols)
     with write():
         database().execute_sql(
             f"WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < {copies}) "
             f'INSERT INTO "{table}" ({", ".join(cols)}) SELECT {sel} FROM "{table}", k')
-        Order.update(remark=Order.remark.concat(" " + SLOW)).where(Order.id == 1).execute()
+        Order.update(remark=Order.remark.concat(" " + SLOW), search_text=Order.search_text.concat(" " + SLOW)
+                     ).where(Order.id == 1).execute()
         database().execute_sql("ANALYZE")
     return "remark:" + SLOW
 

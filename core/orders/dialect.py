@@ -69,11 +69,6 @@ def nulls_first(col):
     return col.asc(nulls="first") if postgres() else col
 
 
-def is_value(col, subquery) -> Expression:
-    """``col`` equals the one value of ``subquery``, or both are NULL."""
-    return Expression(col, "IS NOT DISTINCT FROM" if postgres() else "IS", subquery)
-
-
 def key_value(value):
     """A page key's value as bound beside its column: the text SQLite stores for a datetime."""
     if isinstance(value, dt.datetime) and not postgres():

@@ -26,7 +26,8 @@ term in many orders walks the sort index and tests each row's text (the page is 
 few hundred rows), a rarer term's page and every count go through the index's rowids, and a
 filter that is one free-text term is counted in the index alone (:func:`count_alone`). A walk
 that finds too few of the term's orders soon (they lie far down the sort order: a product sold
-only in spring, searched in winter) is given up for the index's rowids (:func:`page_rows`).
+only in spring, searched in winter) is given up for the index's rowids
+(:func:`dadan.core.orders.page_plan.page_rows`).
 
 On PostgreSQL none of this exists: a term is ``search_text LIKE '%term%'`` (case-sensitive,
 wildcards escaped: :func:`dadan.core.orders.dialect.contains`), which the ``pg_trgm`` GIN
@@ -38,11 +39,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
-import time
 from dataclasses import dataclass
 
-from peewee import SQL, ColumnBase, Database, OperationalError
+from peewee import SQL, ColumnBase, Database
 
 from dadan.core.db import database
 from dadan.core.models import Order
@@ -58,8 +57,6 @@ MAX_TRIGRAMS = 64  # a shorter term starting more trigrams than this is in most 
 COMMON_RATIO = 100  # a term in 1 of this many orders or more: its page walks the sort index
 WALK = {"free_text_walk": True}  # SQL context options of a page query that may walk the sort index
 _AUTOMERGE_DEFAULT = 4  # FTS5's own, when the index's config table names none
-WALK_BUDGET_S = 0.03  # a page's walk of the sort index taking longer is given up for the index's rowids
-PG_WALK_BUDGET_S = 0.015  # PostgreSQL: the same, for a walk its planner chose (_page_rows_postgres)
 
 _DEFER = f"{TABLE}_defer"  # holds a row while a bulk writer defers the index of new orders (see deferred)
 QUEUE = _PENDING = f"{TABLE}_pending"  # orders not indexed yet; "new": inserted in the block
@@ -290,72 +287,6 @@ class FreeText(ColumnBase):
         if p.match is None or (p.common and ctx.state.free_text_walk):
             return ctx.sql(self.scan())
         return ctx.sql(Order.id.in_(SQL(f'(SELECT rowid FROM "{TABLE}" WHERE "{TABLE}" MATCH ?)', [p.match])))
-
-
-def page_rows(query) -> list[tuple]:
-    """The rows of one of the order list's page queries: a common term's page walks the sort
-    index; should the walk take longer than :data:`WALK_BUDGET_S`, it is interrupted and the
-    page is read through the index's rowids instead. PostgreSQL: :func:`_page_rows_postgres`."""
-    db = database()
-    if is_postgres(db):
-        return _page_rows_postgres(db, query)
-    plain = db.get_sql_context().sql(query).query()
-    walk = db.get_sql_context(**WALK).sql(query).query()
-    if walk == plain:
-        return db.execute_sql(*plain).fetchall()
-    deadline = time.perf_counter() + WALK_BUDGET_S
-    conn = db.connection()
-    conn.set_progress_handler(lambda: time.perf_counter() > deadline, 1000)
-    try:
-        return db.execute_sql(*walk).fetchall()
-    except (OperationalError, sqlite3.OperationalError) as e:  # (fetching rows raises sqlite3's own)
-        if "interrupt" not in str(e):
-            raise
-    finally:
-        conn.set_progress_handler(None, 0)
-    return db.execute_sql(*plain).fetchall()
-
-
-_NO_WALK = ("enable_indexscan", "enable_indexonlyscan")  # (bitmap scans stay: they return no order)
-
-
-def _walks(db: Database, sql: str, params) -> bool:
-    """Whether PostgreSQL's plan of a page query walks an index in order, filtering as it goes."""
-    plan = db.execute_sql("EXPLAIN (FORMAT JSON) " + sql, params).fetchone()[0]
-    node = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
-    while node.get("Node Type") == "Limit" and node.get("Plans"):
-        node = node["Plans"][0]
-    return node.get("Node Type") in ("Index Scan", "Index Only Scan") and "Filter" in node
-
-
-def _page_rows_postgres(db: Database, query) -> list[tuple]:
-    """PostgreSQL: the planner's own plan. Its statistics cannot tell where a filter's orders lie
-    in the sort order: it walks the sort index expecting them spread evenly, and when they lie
-    far down (``status:pending due<4h`` sorted by pay time: the newest orders are not due yet)
-    the walk reads most of the table. So a plan that walks an index, filtering, is given
-    :data:`PG_WALK_BUDGET_S` (``statement_timeout``), and past that given up for a plan that cannot
-    walk an index in order (index scans off, bitmap scans on): the filter's own indexes read
-    the matches, and a top-N sort picks the page. The settings are undone before the caller's
-    transaction goes on."""
-    sql, params = db.get_sql_context().sql(query).query()
-    if not _walks(db, sql, params):
-        return db.execute_sql(sql, params).fetchall()
-    try:
-        with db.atomic():
-            db.execute_sql(f"SET LOCAL statement_timeout = {max(1, round(PG_WALK_BUDGET_S * 1000))}")
-            rows = db.execute_sql(sql, params).fetchall()
-            db.execute_sql("SET LOCAL statement_timeout TO DEFAULT")
-            return rows
-    except OperationalError as e:
-        if "statement timeout" not in str(e):
-            raise
-    with db.atomic():
-        for name in _NO_WALK:
-            db.execute_sql(f"SET LOCAL {name} = off")
-        rows = db.execute_sql(sql, params).fetchall()
-        for name in _NO_WALK:
-            db.execute_sql(f"SET LOCAL {name} TO DEFAULT")
-    return rows
 
 
 def contains(value: str) -> FreeText:

@@ -22,7 +22,7 @@ from peewee import Expression, Tuple, fn
 
 from dadan.core.errors import DadanError
 from dadan.core.models import Order
-from dadan.core.orders import dialect, fulltext
+from dadan.core.orders import dialect, fulltext, page_plan
 from dadan.core.orders.sku_index import SkuMatch
 from dadan.core.orders.tag_terms import TagMatch
 
@@ -110,20 +110,23 @@ class _Lister:
         segs = ["null", "value"] if self.nullable else ["value"]
         return segs if ascending else segs[::-1]
 
-    def _query(self, seg: str, ascending: bool, key: tuple | None, limit: int):
+    def _query(self, seg: str, ascending: bool, key: tuple | None, limit: int, form: str = ""):
         """The ids of one segment's rows strictly beyond ``key`` in the given direction, in order.
+        ``form``: "walk", the filter hidden from the planner (the sort index is walked); "unsorted",
+        the sort terms hidden (the filter's index is read and its orders sorted); see
+        :mod:`dadan.core.orders.page_plan`.
 
         A page's ids are chosen first and only their rows read (:meth:`_rows`): when no index
         gives the sort order, SQLite sorts just (sort key, id) of the matching orders -- from an
         index alone where one covers the filter -- instead of every matching row's shown columns."""
         conds = []
         if self.where is not None:
-            conds.append(self.where)
+            conds.append(page_plan.hidden(self.where) if form == "walk" else self.where)
         if seg == "null":
             conds.append(self.col.is_null())
             if key is not None:
                 conds.append(Order.id > key[1] if ascending else Order.id < key[1])
-            order = [Order.id.asc() if ascending else Order.id.desc()]
+            terms = [Order.id]
         else:
             if self.nullable:
                 conds.append(self.col.is_null(False))
@@ -131,11 +134,13 @@ class _Lister:
                 kv = Tuple(dialect.key_value(key[0]), key[1])
                 t = Tuple(self.col, Order.id)
                 conds.append(t > kv if ascending else t < kv)
-            order = [self.col.asc(), Order.id.asc()] if ascending else [self.col.desc(), Order.id.desc()]
+            terms = [self.col, Order.id]
+        if form == "unsorted":
+            terms = [page_plan.hidden(t) for t in terms]
         q = Order.select(Order.id)
         for c in conds:
             q = q.where(c)
-        return q.order_by(*order).limit(limit).tuples()
+        return q.order_by(*[t.asc() if ascending else t.desc() for t in terms]).limit(limit).tuples()
 
     def _rows(self, ids: list[int]) -> list[tuple]:
         """The shown columns of the orders ``ids``, in that order."""
@@ -155,7 +160,10 @@ class _Lister:
         out: list[tuple] = []
         for i, seg in enumerate(segs):
             k = key if (i == 0 and key is not None) else None
-            ids = [r[0] for r in fulltext.page_rows(self._query(seg, ascending, k, limit - len(out)))]
+            n = limit - len(out)
+            ids = [r[0] for r in page_plan.page_rows(
+                self._query(seg, ascending, k, n), walk=None if self.where is None else
+                self._query(seg, ascending, k, n, "walk"), unsorted=self._query(seg, ascending, k, n, "unsorted"))]
             out.extend(tuple(f.python_value(v) for f, v in zip(self.fields, row)) for row in self._rows(ids))
             if len(out) >= limit:
                 break
@@ -224,12 +232,14 @@ def row_key(row: OrderRow, sort: str) -> tuple:
     return (getattr(row, name), row.id)
 
 
-def explain(where_expr: Expression | None, sort: str = DEFAULT_SORT, *, after: tuple | None = None) -> list[str]:
-    """The query plan's lines of the first segment's page query (for tests and tuning)."""
+def explain(where_expr: Expression | None, sort: str = DEFAULT_SORT, *, after: tuple | None = None,
+            form: str = "") -> list[str]:
+    """The query plan's lines of the first segment's page query (for tests and tuning); ``form``:
+    see :meth:`_Lister._query`."""
     lister = _Lister(where_expr, sort, False)
     forward = not lister.desc
     seg = lister.segment_of(after) if after is not None else lister.segments(forward)[0]
-    q = lister._query(seg, forward, after, 51)
+    q = lister._query(seg, forward, after, 51, form)
     return dialect.explain(*Order._meta.database.get_sql_context(**fulltext.WALK).sql(q).query())
 
 

@@ -25,14 +25,15 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from peewee import Expression
+from peewee import SQL, Expression
 
+from dadan.core.dialect import boolean
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
 from dadan.core.models import Order, Shop, has_exception, has_tracking, is_pending
 from dadan.core.orders import couriers, dialect, fulltext, selectivity, sku_index, stock_terms, tag_terms
 from dadan.core.orders.filter_syntax import ALIASES, Term, parse
-from dadan.core.orders.rules import FLAG_BY_KEY, Flag
+from dadan.core.orders.rules import FLAG_BY_KEY, SEARCH_FIELDS, Flag
 from dadan.core.timeutil import DEFAULT_TZ, to_local, to_utc, utcnow
 
 __all__ = ["compile_query", "QuerySyntaxError"]
@@ -194,10 +195,23 @@ def _overdue(term: Term, ctx: _Ctx) -> Expression:
 
 
 def _prefix(col):
+    assert col.name in SEARCH_FIELDS, col.name  # (narrowed through the free-text index)
+
     def handler(term: Term, ctx: _Ctx) -> Expression:
-        return _eq_op(term, _any_of(term, ctx, lambda v: dialect.prefix(col, v)))
+        return _eq_op(term, _any_of(term, ctx, lambda v: _narrowed(dialect.prefix(col, v), v)))
 
     return handler
+
+
+_CONTEXT_CASED = frozenset("Σσς")  # lower-cased by their neighbours (a final sigma): the search text may differ
+
+
+def _narrowed(holds: Expression, v: str) -> Expression:
+    """``holds`` (a text field of the order holds ``v``), found through the free-text index: every
+    such field is in the order's search text (:data:`dadan.core.orders.rules.SEARCH_FIELDS`,
+    lower-cased), so the orders whose search text holds ``v`` lower-cased are the only ones to
+    test -- a few, not every order's row (``remark:快`` held by none: no row read at all)."""
+    return holds if _CONTEXT_CASED.intersection(v) else fulltext.contains(v) & holds
 
 
 def _province(term: Term, ctx: _Ctx) -> Expression:  # a common prefix marked so (core.orders.selectivity)
@@ -250,8 +264,11 @@ def _stock(term: Term, ctx: _Ctx) -> Expression:
 
 
 def _shop(term: Term, ctx: _Ctx) -> Expression:
-    def one(v: str) -> Expression:  # (names are unique: IS the one id, or NULL for none, never NULL itself)
-        return dialect.is_value(Order.shop, Shop.select(Shop.id).where(Shop.name == v))
+    def one(v: str) -> Expression:
+        # (names are unique: the one id, looked up now; a name no shop has matches no order at
+        # once, where a shop id no order has would be sought through every order's row)
+        shop = Shop.select(Shop.id).where(Shop.name == v).scalar()
+        return Order.shop == shop if shop is not None else SQL(boolean(False))
 
     return _eq_op(term, _any_of(term, ctx, one))
 
@@ -286,13 +303,15 @@ def _waybill(term: Term, ctx: _Ctx) -> Expression:
 
 
 def _text_or_presence(col):
+    assert col.name in SEARCH_FIELDS, col.name  # (narrowed through the free-text index)
+
     def handler(term: Term, ctx: _Ctx) -> Expression:
         def one(v: str) -> Expression:
             if v.lower() in _YES:
                 return col != ""
             if v.lower() in _NO:
                 return col == ""
-            return col.contains(v)
+            return _narrowed(col.contains(v), v)
 
         return _eq_op(term, _any_of(term, ctx, one))
 

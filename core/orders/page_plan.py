@@ -1,0 +1,153 @@
+"""How one page query of the order list is run: the plan that finds the page soonest.
+
+A page is the first orders of a filter in a sort order. Two plans can give it:
+
+- **the walk**: read the sort column's index in order and test each order against the filter,
+  stopping at the page's last row. Cheap when the filter's orders are many and spread along the
+  sort order (``status:pending``, ``courier:zto`` sorted by pay time: a few thousand rows);
+  ruinous when they are few or lie far down it (``remark:快`` held by no order, or
+  ``overdue:yes`` sorted newest first: every row is read).
+- **the filter first**: read the filter's orders through its own index and sort them. Cheap when
+  they are few; ruinous when they are many (``due<1d``: half a million orders sorted for 50).
+
+SQLite's planner keeps no statistics of value ranges or of where a filter's orders lie in the
+sort order, so it picks between them blind. So on SQLite (:func:`page_rows`):
+
+- when the planner's plan sorts, the filter's orders are first counted through their index, up
+  to :data:`FEW`: fewer are sorted as the planner planned; more, and the sort index is walked
+  instead, for at most :data:`WALK_BUDGET_S`, then the planner's sort after all;
+- when the planner's plan walks, the walk has :data:`WALK_BUDGET_S`, then the filter goes first
+  (the sort terms are hidden from the planner, so it reads the filter's best index and sorts);
+- a common free-text term's page walks testing each row's text (:mod:`dadan.core.orders.fulltext`),
+  then goes through the free-text index's rowids.
+
+Every plan returns the same rows (the same query, planned differently); only the time differs.
+An interrupted plan is SQLite's ``sqlite3_interrupt`` through a progress handler on this
+thread's connection: it reads, so nothing is undone.
+
+PostgreSQL keeps statistics, but not where a filter's orders lie in the sort order either: a plan
+walking an index has :data:`PG_WALK_BUDGET_S` (:func:`_page_rows_postgres`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+from peewee import SQL, Database, NodeList, OperationalError
+
+from dadan.core.db import database
+from dadan.core.orders.fulltext import WALK
+from dadan.core.postgres import is_postgres
+
+WALK_BUDGET_S = 0.02  # a page's walk of the sort index taking longer is given up for the filter's index
+PG_WALK_BUDGET_S = 0.015  # PostgreSQL: the same, for a walk its planner chose (_page_rows_postgres)
+FEW = 4000  # a filter with fewer orders than this: sorting them beats walking the sort index
+PROBE_BUDGET_S = 0.01  # counting them up to FEW taking longer: they are many (or not indexed)
+_PROGRESS_STEPS = 1000  # SQLite virtual-machine steps between two looks at the clock
+
+
+def hidden(expr) -> NodeList:
+    """``expr`` behind SQLite's unary ``+``: the same value, but no index is chosen for it (a
+    filter no index may serve, so the sort index is walked; a sort term no index may give, so
+    the filter's index is read and its orders sorted)."""
+    return NodeList((SQL("+"), NodeList((expr,), parens=True)), glue="")
+
+
+def page_rows(query, walk=None, unsorted=None) -> list[tuple]:
+    """The rows of one of the order list's page queries (``query``: its filter and sort terms as
+    written, ordered, limited). ``walk``: the same with the filter :func:`hidden` (the sort
+    index walked, if one gives the sort order); ``unsorted``: the same with the sort terms
+    hidden. See the module's doc."""
+    db = database()
+    if is_postgres(db):
+        return _page_rows_postgres(db, query)
+    plain = db.get_sql_context().sql(query).query()
+    free_text_walk = db.get_sql_context(**WALK).sql(query).query()
+    if free_text_walk != plain:  # a common free-text term: walk testing each row's text
+        rows = _within(db, free_text_walk, WALK_BUDGET_S)
+        return rows if rows is not None else db.execute_sql(*plain).fetchall()
+    if _sorts(db, plain):
+        if walk is None or _few(db, query):
+            return db.execute_sql(*plain).fetchall()
+        walked = db.get_sql_context(**WALK).sql(walk).query()
+        if _sorts(db, walked):  # no index gives the sort order
+            return db.execute_sql(*plain).fetchall()
+        rows = _within(db, walked, WALK_BUDGET_S)
+        return rows if rows is not None else db.execute_sql(*plain).fetchall()
+    if unsorted is None:
+        return db.execute_sql(*plain).fetchall()
+    rows = _within(db, plain, WALK_BUDGET_S)
+    return rows if rows is not None else db.execute_sql(*db.get_sql_context().sql(unsorted).query()).fetchall()
+
+
+def _sorts(db: Database, sql: tuple[str, list]) -> bool:
+    """Whether SQLite's plan of a page query sorts the filter's orders (rather than walking an
+    index in the sort order)."""
+    return any("TEMP B-TREE FOR ORDER BY" in r[-1] for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql[0], sql[1]))
+
+
+def _few(db: Database, query) -> bool:
+    """Whether fewer than :data:`FEW` orders match the page query's filter, counted through the
+    planner's choice of index within :data:`PROBE_BUDGET_S` (longer: not few)."""
+    sql, params = db.get_sql_context().sql(query.clone().order_by().limit(FEW)).query()
+    got = _within(db, (f"SELECT count(*) FROM ({sql})", params), PROBE_BUDGET_S)
+    return got is not None and got[0][0] < FEW
+
+
+def _within(db: Database, sql: tuple[str, list], budget_s: float) -> list[tuple] | None:
+    """The rows of ``sql``, or None if reading them takes longer than ``budget_s``."""
+    deadline = time.perf_counter() + budget_s
+    conn = db.connection()
+    conn.set_progress_handler(lambda: time.perf_counter() > deadline, _PROGRESS_STEPS)
+    try:
+        return db.execute_sql(*sql).fetchall()
+    except (OperationalError, sqlite3.OperationalError) as e:  # (fetching rows raises sqlite3's own)
+        if "interrupt" not in str(e):
+            raise
+        return None
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+_NO_WALK = ("enable_indexscan", "enable_indexonlyscan")  # (bitmap scans stay: they return no order)
+
+
+def _walks(db: Database, sql: str, params) -> bool:
+    """Whether PostgreSQL's plan of a page query walks an index in order, filtering as it goes."""
+    plan = db.execute_sql("EXPLAIN (FORMAT JSON) " + sql, params).fetchone()[0]
+    node = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+    while node.get("Node Type") == "Limit" and node.get("Plans"):
+        node = node["Plans"][0]
+    return node.get("Node Type") in ("Index Scan", "Index Only Scan") and "Filter" in node
+
+
+def _page_rows_postgres(db: Database, query) -> list[tuple]:
+    """PostgreSQL: the planner's own plan. Its statistics cannot tell where a filter's orders lie
+    in the sort order: it walks the sort index expecting them spread evenly, and when they lie
+    far down (``status:pending due<4h`` sorted by pay time: the newest orders are not due yet)
+    the walk reads most of the table. So a plan that walks an index, filtering, is given
+    :data:`PG_WALK_BUDGET_S` (``statement_timeout``), and past that given up for a plan that cannot
+    walk an index in order (index scans off, bitmap scans on): the filter's own indexes read
+    the matches, and a top-N sort picks the page. The settings are undone before the caller's
+    transaction goes on."""
+    sql, params = db.get_sql_context().sql(query).query()
+    if not _walks(db, sql, params):
+        return db.execute_sql(sql, params).fetchall()
+    try:
+        with db.atomic():
+            db.execute_sql(f"SET LOCAL statement_timeout = {max(1, round(PG_WALK_BUDGET_S * 1000))}")
+            rows = db.execute_sql(sql, params).fetchall()
+            db.execute_sql("SET LOCAL statement_timeout TO DEFAULT")
+            return rows
+    except OperationalError as e:
+        if "statement timeout" not in str(e):
+            raise
+    with db.atomic():
+        for name in _NO_WALK:
+            db.execute_sql(f"SET LOCAL {name} = off")
+        rows = db.execute_sql(sql, params).fetchall()
+        for name in _NO_WALK:
+            db.execute_sql(f"SET LOCAL {name} TO DEFAULT")
+    return rows
