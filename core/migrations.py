@@ -252,6 +252,19 @@ def _m21_deadline_index_covers_pay_time(db: Database) -> None:
         db.execute_sql(f'ANALYZE "{DEADLINE_INDEX_NAME}"')
 
 
+def _m22_note_indexes(db: Database) -> None:
+    """Partial indexes of the orders with a remark, a memo or a flag
+    (:data:`dadan.core.models.NOTE_INDEXES`). Kept statistics are extended to them."""
+    from dadan.core.models import NOTE_INDEXES
+
+    for index in NOTE_INDEXES.values():
+        db.execute(index)  # CREATE INDEX IF NOT EXISTS
+    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
+    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
+        for name in NOTE_INDEXES:
+            db.execute_sql(f'ANALYZE "{name}"')
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -275,6 +288,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (19, "audit log indexes by operator and by action", _m19_audit_indexes),
     (20, "operators and roles", _m20_operators),
     (21, "deadline index carries pay time", _m21_deadline_index_covers_pay_time),
+    (22, "remark, memo and flag indexes", _m22_note_indexes),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

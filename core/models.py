@@ -208,6 +208,32 @@ PARTIAL_INDEXES = {  # name -> index
 for _index in PARTIAL_INDEXES.values():
     Order.add_index(_index)
 
+
+def has_remark():  # the buyer's remark (remark:yes)
+    return Order.remark != SQL("''")
+
+
+def has_memo():  # the merchant's memo (memo:yes)
+    return Order.buyer_memo != SQL("''")
+
+
+def has_flag():  # a flag colour (flag:yes, flag:red)
+    return Order.remark_tag.is_null(False)
+
+
+# Orders with a remark, a memo or a flag (remark:yes, memo:yes, flag:...): few of a year's orders
+# carry one, and these filters are counted at every change. Keyed by pay time, so the default
+# sort walks these entries alone (a flag by its colour first); a count reads the index alone.
+NOTE_INDEXES = {
+    name: Order.index(*fields, where=cond, name=name) for name, fields, cond in (
+        ("order_remark_set", (Order.pay_time,), has_remark()),
+        ("order_memo_set", (Order.pay_time,), has_memo()),
+        ("order_flag_set", (Order.remark_tag, Order.pay_time), has_flag()),
+    )
+}
+for _index in NOTE_INDEXES.values():
+    Order.add_index(_index)
+
 # The due-soon view (status:pending due<4h, sorted by deadline): pending orders by deadline. The
 # full (last_ship_time, id) index holds every shipped order of the year too, and the status index
 # has no deadline, so without it the count reads every pending order's row. Pay time, province and

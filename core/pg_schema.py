@@ -91,6 +91,7 @@ def _extra_indexes() -> list:
 
     from dadan.core.goods.models import SHORT_ROWS_INDEX, StockDemand
     from dadan.core.models import (
+        NOTE_INDEXES,
         PARTIAL_INDEXES,
         PENDING_DUE_INDEX,
         REPORT_INDEXES,
@@ -99,7 +100,7 @@ def _extra_indexes() -> list:
     from dadan.core.packing.handover_models import WAYBILL_PRINTED_INDEX
 
     short_rows = StockDemand.index(StockDemand.goods, where=StockDemand.short == SQL("TRUE"), name=SHORT_ROWS_INDEX._name)
-    return [*PARTIAL_INDEXES.values(), PENDING_DUE_INDEX, short_rows, WAYBILL_PRINTED_INDEX.safe(True),
+    return [*PARTIAL_INDEXES.values(), *NOTE_INDEXES.values(), PENDING_DUE_INDEX, short_rows, WAYBILL_PRINTED_INDEX.safe(True),
             *REPORT_INDEXES, REPORT_WAYBILL_PRINTED_INDEX]
 
 
@@ -138,7 +139,14 @@ def _pg21_deadline_index(db: Database) -> None:
 
 # version -> the PostgreSQL form of a step of core.migrations written after the schema above
 # (create_schema makes the schema of SCHEMA_VERSION: these bring up a database made earlier)
-PG_STEPS: dict[int, object] = {21: _pg21_deadline_index}
+def _pg22_note_indexes(db: Database) -> None:
+    from dadan.core.models import NOTE_INDEXES
+
+    for index in NOTE_INDEXES.values():
+        db.execute(index)
+
+
+PG_STEPS: dict[int, object] = {21: _pg21_deadline_index, 22: _pg22_note_indexes}
 
 
 def migrate(db: Database) -> int:

@@ -27,6 +27,8 @@ FILTERS = [
     "amount>100", "qty>=3", "flag:red", "flag:none", "tag:加急", "-tag:加急", "shop:nosuch", "source:demo",
     "remark:yes", "remark:加急", "memo:no", "reprint:yes", "waybill:none", "waybill:recycle", "stock:low",
     "stock:short", "status:pending province:浙江 sku:A12 printed:no due<20h tag:加急",
+    "memo:yes", "memo:尽快", "remark:no", "-remark:no", "flag:yes", "tracking:no status:pending",
+    "province:浙江 remark:no flag:none", "city:杭州 -tracking:no", "due<1d", "courier:中通 status:pending",
 ]
 SORTS = ["-pay_time", "pay_time", "last_ship_time", "-updated_at", "order_sn", "-province", "logistics_id"]
 

@@ -8,20 +8,21 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from peewee import SQL
+from peewee import SQL, fn
 
 from dadan.core import db as dbmod
 from dadan.core.demo import DEMO_SHOP, write_demo
 from dadan.core.models import (
     DEADLINE_INDEX_COLUMNS,
     DEADLINE_INDEX_NAME,
+    NOTE_INDEXES,
     PENDING_DUE_COLUMNS,
     PENDING_DUE_INDEX_NAME,
     Order,
     SchemaVersion,
     Shop,
 )
-from dadan.core.orders import page_plan
+from dadan.core.orders import dialect, page_plan
 from dadan.core.orders.listing import SORTABLE, count, ensure_statistics, explain, fetch_page, parse_sort
 from dadan.core.orders.query import compile_query
 
@@ -260,6 +261,50 @@ def test_a_version_20_database_gains_the_deadline_index_with_pay_time(tmp_path):
     assert f"COVERING INDEX {DEADLINE_INDEX_NAME}" in " | ".join(explain(where, "-pay_time", form="unsorted"))
     _assert_pages_as_plain(where, "-pay_time")
     assert _expected(where, "-pay_time") == before
+    dbmod.close_database()
+
+
+@pytest.mark.parametrize("query,index", [("remark:yes", "order_remark_set"), ("memo:yes", "order_memo_set"),
+                                         ("flag:yes", "order_flag_set"), ("flag:red", "order_flag_set")])
+def test_remark_memo_and_flag_terms_count_and_page_from_their_partial_index(db, query, index):
+    where = compile_query(query, now=NOW)
+    counted = " | ".join(dialect.explain(*Order.select(fn.COUNT(Order.id)).where(where).sql()))
+    assert f"INDEX {index}" in counted, counted  # (its WHERE term is the index's own: no row is read)
+    assert index in " | ".join(explain(where, "-pay_time")), explain(where, "-pay_time")
+    assert len(_expected(where, "-pay_time")) > LIMIT
+    _assert_pages_as_plain(where, "-pay_time")
+
+
+@pytest.mark.parametrize("query", ["tracking:no", "remark:no", "memo:no", "flag:no", "flag:none",
+                                   "tracking:no status:pending", "province:浙江 remark:no flag:no",
+                                   "-remark:no", "remark!=no", "tracking:no courier:zto", "remark:no 红"])
+def test_a_term_and_its_complement_count_as_the_plain_scan(db, query):
+    """``tracking:no`` and the like are counted as the rest of the filter's orders less those with a
+    tracking number (core.orders.selectivity.Complement): the same count as reading every row."""
+    where = compile_query(query, now=NOW)
+    plain = Order.select(Order.id).where(where).order_by(Order.id).tuples()
+    scanned = dbmod.database().execute_sql(f"SELECT count(*) FROM ({plain.sql()[0]}) AS m", plain.sql()[1]).fetchone()[0]
+    assert count(where) == scanned == len(_expected(where, "-pay_time")), query
+    assert scanned > 0 or query == "tracking:no courier:zto", query
+
+
+def test_a_version_21_database_gains_the_remark_memo_and_flag_indexes(tmp_path):
+    path = tmp_path / "v21.db"
+    dbmod.open_database(f"sqlite:///{path}")
+    write_demo(400, seed=6, now=NOW)
+    ensure_statistics(force=True)
+    db = dbmod.database()
+    with dbmod.write():  # as a version-21 database was
+        for name in NOTE_INDEXES:
+            db.execute_sql(f'DROP INDEX "{name}"')
+        SchemaVersion.delete().where(SchemaVersion.version > 21).execute()
+    dbmod.close_database()
+    db = dbmod.open_database(f"sqlite:///{path}")
+    assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION >= 22
+    for name in NOTE_INDEXES:
+        assert db.execute_sql("SELECT stat FROM sqlite_stat1 WHERE idx = ?", (name,)).fetchone(), name
+    where = compile_query("memo:yes", now=NOW)
+    assert "order_memo_set" in " | ".join(explain(where, "-pay_time"))
     dbmod.close_database()
 
 

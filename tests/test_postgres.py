@@ -17,7 +17,7 @@ from dadan.core.context import Context
 from dadan.core.db import close_database, current_version, open_database, write
 from dadan.core.errors import DatabaseError
 from dadan.core.migrations import SCHEMA_VERSION
-from dadan.core.models import SchemaVersion, database_proxy
+from dadan.core.models import DEADLINE_INDEX_NAME, NOTE_INDEXES, SchemaVersion, database_proxy
 from dadan.core.postgres import placeholders
 from tests.pg_cluster import cluster, empty_url, fresh_url
 
@@ -57,6 +57,30 @@ def test_a_new_database_is_made_at_the_current_version_with_its_indexes():
         partial = db.execute_sql("SELECT indexdef FROM pg_indexes WHERE indexname = 'order_tracking_number_set'").fetchone()[0]
         assert "WHERE" in partial
         assert db.execute_sql("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'").fetchone()
+    finally:
+        close_database()
+
+
+def test_a_version_20_database_is_brought_up_by_the_postgresql_steps():
+    """Steps 21 (the deadline index carries pay time) and 22 (remark, memo and flag indexes) in
+    their PostgreSQL form; a new database has their indexes from the start."""
+    url = empty_url()
+    db = open_database(url)
+    try:
+        made = {r[0] for r in db.execute_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'order'")}
+        assert {DEADLINE_INDEX_NAME, *NOTE_INDEXES} <= made and "order_last_ship_time_id" not in made
+        with write():  # as a version-20 database was
+            for name in (DEADLINE_INDEX_NAME, *NOTE_INDEXES):
+                db.execute_sql(f'DROP INDEX "{name}"')
+            db.execute_sql('CREATE INDEX "order_last_ship_time_id" ON "order" ("last_ship_time", "id")')
+            SchemaVersion.delete().where(SchemaVersion.version > 20).execute()
+            SchemaVersion.create(version=20)
+        close_database()
+        db = open_database(url)
+        assert current_version(db) == SCHEMA_VERSION
+        now = {r[0]: r[1] for r in db.execute_sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'order'")}
+        assert {DEADLINE_INDEX_NAME, *NOTE_INDEXES} <= set(now) and "order_last_ship_time_id" not in now
+        assert "pay_time" in now[DEADLINE_INDEX_NAME] and "WHERE" in now["order_remark_set"]
     finally:
         close_database()
 

@@ -15,14 +15,17 @@ Only the columns the table shows are selected (never ``search_text`` and friends
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import Expression, Tuple, fn
+from peewee import OP, Expression, Tuple, fn
 
 from dadan.core.errors import DadanError
 from dadan.core.models import Order
 from dadan.core.orders import dialect, fulltext, page_plan
+from dadan.core.orders.selectivity import Complement
 from dadan.core.orders.sku_index import SkuMatch
 from dadan.core.orders.tag_terms import TagMatch
 
@@ -214,16 +217,30 @@ def fetch_page(where_expr: Expression | None, sort: str = DEFAULT_SORT, *, after
 def count(where_expr: Expression | None) -> int:
     """How many orders match (``None``: all). A lone free-text term is counted in its index, a
     lone ``sku:`` or ``tag:`` term from its own table (:class:`~dadan.core.orders.sku_index.SkuMatch`,
-    :class:`~dadan.core.orders.tag_terms.TagMatch`)."""
+    :class:`~dadan.core.orders.tag_terms.TagMatch`), a lone ``tracking:no``/``remark:no``/... as
+    every order less the others (:class:`~dadan.core.orders.selectivity.Complement`)."""
     alone = fulltext.count_alone(where_expr)
     if alone is not None:
         return alone
     if isinstance(where_expr, (SkuMatch, TagMatch)):
         return where_expr.count()
+    terms = _and_terms(where_expr)
+    lacking = next((t for t in terms if isinstance(t, Complement)), None)
+    if lacking is not None:  # (never NULL: the rest's orders are those with it and those without)
+        rest = [t for t in terms if t is not lacking]
+        base = functools.reduce(operator.and_, rest) if rest else None
+        return count(base) - count(lacking.node if base is None else base & lacking.node)
     q = Order.select(fn.COUNT(Order.id))
     if where_expr is not None:
         q = q.where(where_expr)
     return int(q.scalar() or 0)
+
+
+def _and_terms(expr) -> list:
+    """The terms of a filter joined by AND (the filter itself when it is not such a join)."""
+    if isinstance(expr, Expression) and expr.op == OP.AND:
+        return _and_terms(expr.lhs) + _and_terms(expr.rhs)
+    return [] if expr is None else [expr]
 
 
 def row_key(row: OrderRow, sort: str) -> tuple:

@@ -30,7 +30,7 @@ from peewee import SQL, Expression
 from dadan.core.dialect import boolean
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
-from dadan.core.models import Order, Shop, has_exception, has_tracking, is_pending
+from dadan.core.models import Order, Shop, has_exception, has_flag, has_memo, has_remark, has_tracking, is_pending
 from dadan.core.orders import couriers, dialect, fulltext, selectivity, sku_index, stock_terms, tag_terms
 from dadan.core.orders.filter_syntax import ALIASES, Term, parse
 from dadan.core.orders.rules import FLAG_BY_KEY, SEARCH_FIELDS, Flag
@@ -282,7 +282,7 @@ def _tracking(term: Term, ctx: _Ctx) -> Expression:
         if v.lower() in _YES:
             return has_tracking()
         if v.lower() in _NO:
-            return Order.tracking_number == ""
+            return selectivity.Complement(has_tracking())
         return has_tracking() & dialect.prefix(Order.tracking_number, v)
 
     return _eq_op(term, _any_of(term, ctx, one))
@@ -302,15 +302,17 @@ def _waybill(term: Term, ctx: _Ctx) -> Expression:
     return _eq_op(term, _any_of(term, ctx, one))
 
 
-def _text_or_presence(col):
+def _text_or_presence(col, present: Callable[[], Expression]):
+    """``col`` holds a text (yes), none (no) or this one; ``present``: "holds a text", as the
+    field's partial index says it."""
     assert col.name in SEARCH_FIELDS, col.name  # (narrowed through the free-text index)
 
     def handler(term: Term, ctx: _Ctx) -> Expression:
         def one(v: str) -> Expression:
             if v.lower() in _YES:
-                return col != ""
+                return present()
             if v.lower() in _NO:
-                return col == ""
+                return selectivity.Complement(present())
             return _narrowed(col.contains(v), v)
 
         return _eq_op(term, _any_of(term, ctx, one))
@@ -322,9 +324,9 @@ def _flag(term: Term, ctx: _Ctx) -> Expression:
     def one(v: str) -> Expression:
         low = v.lower()
         if low in _NO or low == "none":
-            return Order.remark_tag.is_null()
+            return selectivity.Complement(has_flag())
         if low in _YES or low == "any":
-            return Order.remark_tag.is_null(False)
+            return has_flag()
         if low.isdigit() and 1 <= int(low) <= 5:
             return Order.remark_tag == int(low)
         if low in _FLAG_COLOURS:
@@ -480,8 +482,8 @@ _HANDLERS: dict[str, _Handler] = {
     "paid": _Handler(_time_field(Order.pay_time, future=False), _ALL_OPS),
     "created": _Handler(_time_field(Order.created_time, future=False), _ALL_OPS),
     "updated": _Handler(_time_field(Order.updated_at, future=False), _ALL_OPS),
-    "remark": _Handler(_text_or_presence(Order.remark)),
-    "memo": _Handler(_text_or_presence(Order.buyer_memo)),
+    "remark": _Handler(_text_or_presence(Order.remark, has_remark)),
+    "memo": _Handler(_text_or_presence(Order.buyer_memo, has_memo)),
     "flag": _Handler(_flag),
     "shop": _Handler(_shop),
     "sn": _Handler(_sn),
