@@ -265,6 +265,32 @@ def _m22_note_indexes(db: Database) -> None:
             db.execute_sql(f'ANALYZE "{name}"')
 
 
+def widen_partial_indexes(db: Database) -> None:
+    """The courier's and the exceptions' partial indexes made again with pay time after their
+    key (:data:`dadan.core.models.PAY_TIME_PARTIAL_INDEXES`; both backends: PostgreSQL's step 23)."""
+    from dadan.core.models import PARTIAL_INDEXES, PAY_TIME_PARTIAL_INDEXES
+
+    for name in PAY_TIME_PARTIAL_INDEXES:
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+        db.execute(PARTIAL_INDEXES[name])
+
+
+def _m23_partial_indexes_carry_pay_time(db: Database) -> None:
+    """:func:`widen_partial_indexes`, where they are still the narrow ones; kept statistics are
+    extended to them."""
+    from dadan.core.models import PARTIAL_INDEXES, PAY_TIME_PARTIAL_INDEXES
+
+    wide = all(len(db.execute_sql(f'PRAGMA index_info("{name}")').fetchall()) == len(PARTIAL_INDEXES[name]._expressions)
+               for name in PAY_TIME_PARTIAL_INDEXES)
+    if wide:
+        return
+    widen_partial_indexes(db)
+    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
+    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
+        for name in PAY_TIME_PARTIAL_INDEXES:
+            db.execute_sql(f'ANALYZE "{name}"')
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -289,6 +315,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (20, "operators and roles", _m20_operators),
     (21, "deadline index carries pay time", _m21_deadline_index_covers_pay_time),
     (22, "remark, memo and flag indexes", _m22_note_indexes),
+    (23, "courier and exception indexes carry pay time", _m23_partial_indexes_carry_pay_time),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

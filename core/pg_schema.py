@@ -146,7 +146,13 @@ def _pg22_note_indexes(db: Database) -> None:
         db.execute(index)
 
 
-PG_STEPS: dict[int, object] = {21: _pg21_deadline_index, 22: _pg22_note_indexes}
+def _pg23_partial_indexes(db: Database) -> None:
+    from dadan.core.migrations import widen_partial_indexes
+
+    widen_partial_indexes(db)
+
+
+PG_STEPS: dict[int, object] = {21: _pg21_deadline_index, 22: _pg22_note_indexes, 23: _pg23_partial_indexes}
 
 
 def migrate(db: Database) -> int:

@@ -308,6 +308,43 @@ def test_a_version_21_database_gains_the_remark_memo_and_flag_indexes(tmp_path):
     dbmod.close_database()
 
 
+@pytest.mark.parametrize("query,index", [("courier:zto", "order_logistics_id_set"),
+                                         ("exception:refund", "")])
+def test_a_courier_or_exception_page_is_sorted_from_its_index_alone(db, monkeypatch, query, index):
+    """Their partial indexes carry pay time: the orders are sorted from the index (no row read,
+    so up to FEW_COVERED of them), not found by a walk reading rows. (Here the exceptions'
+    orders are read from the paid-report index, which holds the flags too: no row either.)"""
+    monkeypatch.setattr(page_plan, "FEW", 0)  # (a sort reading rows would be given up for the walk)
+    where = compile_query(query, now=NOW)
+    assert f"COVERING INDEX {index}" in " | ".join(explain(where, "-pay_time"))
+    pages = _pages(_page_sql(monkeypatch, where))
+    assert pages and not any("+(" in p for p in pages), pages
+    _assert_pages_as_plain(where, "-pay_time")
+
+
+def test_a_version_22_database_gains_the_wide_courier_and_exception_indexes(tmp_path):
+    path = tmp_path / "v22.db"
+    dbmod.open_database(f"sqlite:///{path}")
+    write_demo(400, seed=7, now=NOW)
+    ensure_statistics(force=True)
+    db = dbmod.database()
+    with dbmod.write():  # as a version-22 database was
+        db.execute_sql('DROP INDEX "order_logistics_id_set"')
+        db.execute_sql('CREATE INDEX "order_logistics_id_set" ON "order" ("logistics_id") WHERE "logistics_id" IS NOT NULL')
+        db.execute_sql('DROP INDEX "order_exception_flags_set"')
+        db.execute_sql('CREATE INDEX "order_exception_flags_set" ON "order" ("exception_flags") WHERE "exception_flags" != 0')
+        SchemaVersion.delete().where(SchemaVersion.version > 22).execute()
+    dbmod.close_database()
+    db = dbmod.open_database(f"sqlite:///{path}")
+    assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION >= 23
+    for name in ("order_logistics_id_set", "order_exception_flags_set"):
+        assert [r[2] for r in db.execute_sql(f'PRAGMA index_info("{name}")')][1:] == ["pay_time"], name
+        stat = db.execute_sql("SELECT stat FROM sqlite_stat1 WHERE idx = ?", (name,)).fetchone()
+        assert stat and len(stat[0].split()) == 3, name
+    assert "WHERE" in db.execute_sql("SELECT sql FROM sqlite_master WHERE name = 'order_logistics_id_set'").fetchone()[0]
+    dbmod.close_database()
+
+
 def test_shop_terms_with_two_shops_and_an_unknown_name(tmp_path):
     dbmod.open_database(f"sqlite:///{tmp_path / 'shops.db'}")
     write_demo(120, seed=2, now=NOW)

@@ -62,17 +62,19 @@ def test_a_new_database_is_made_at_the_current_version_with_its_indexes():
 
 
 def test_a_version_20_database_is_brought_up_by_the_postgresql_steps():
-    """Steps 21 (the deadline index carries pay time) and 22 (remark, memo and flag indexes) in
-    their PostgreSQL form; a new database has their indexes from the start."""
+    """Steps 21 (the deadline index carries pay time), 22 (remark, memo and flag indexes) and 23
+    (the courier and exception indexes carry pay time) in their PostgreSQL form; a new database
+    has their indexes from the start."""
     url = empty_url()
     db = open_database(url)
     try:
         made = {r[0] for r in db.execute_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'order'")}
         assert {DEADLINE_INDEX_NAME, *NOTE_INDEXES} <= made and "order_last_ship_time_id" not in made
         with write():  # as a version-20 database was
-            for name in (DEADLINE_INDEX_NAME, *NOTE_INDEXES):
+            for name in (DEADLINE_INDEX_NAME, *NOTE_INDEXES, "order_logistics_id_set"):
                 db.execute_sql(f'DROP INDEX "{name}"')
             db.execute_sql('CREATE INDEX "order_last_ship_time_id" ON "order" ("last_ship_time", "id")')
+            db.execute_sql('CREATE INDEX "order_logistics_id_set" ON "order" ("logistics_id") WHERE "logistics_id" IS NOT NULL')
             SchemaVersion.delete().where(SchemaVersion.version > 20).execute()
             SchemaVersion.create(version=20)
         close_database()
@@ -81,6 +83,7 @@ def test_a_version_20_database_is_brought_up_by_the_postgresql_steps():
         now = {r[0]: r[1] for r in db.execute_sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'order'")}
         assert {DEADLINE_INDEX_NAME, *NOTE_INDEXES} <= set(now) and "order_last_ship_time_id" not in now
         assert "pay_time" in now[DEADLINE_INDEX_NAME] and "WHERE" in now["order_remark_set"]
+        assert "pay_time" in now["order_logistics_id_set"] and "WHERE" in now["order_logistics_id_set"]
     finally:
         close_database()
 

@@ -14,7 +14,8 @@ SQLite's planner keeps no statistics of value ranges or of where a filter's orde
 sort order, so it picks between them blind. So on SQLite (:func:`page_rows`):
 
 - when the planner's plan sorts, the filter's orders are first counted through their index, up
-  to :data:`FEW`: fewer are sorted as the planner planned; more, and the sort index is walked
+  to :data:`FEW` (:data:`FEW_COVERED` when the index holds the sort column too: no row is read
+  to sort them): fewer are sorted as the planner planned; more, and the sort index is walked
   instead, for at most :data:`WALK_BUDGET_S`, then the planner's sort after all;
 - when the planner's plan walks, the walk has :data:`WALK_BUDGET_S`, then the filter goes first
   (the sort terms are hidden from the planner, so it reads the filter's best index and sorts);
@@ -44,6 +45,7 @@ from dadan.core.postgres import is_postgres
 WALK_BUDGET_S = 0.02  # a page's walk of the sort index taking longer is given up for the filter's index
 PG_WALK_BUDGET_S = 0.015  # PostgreSQL: the same, for a walk its planner chose (_page_rows_postgres)
 FEW = 4000  # a filter with fewer orders than this: sorting them beats walking the sort index
+FEW_COVERED = 50_000  # the same, for orders sorted from an index alone (no row read: ~0.2 µs each)
 PROBE_BUDGET_S = 0.01  # counting them up to FEW taking longer: they are many (or not indexed)
 # SQLite virtual-machine steps between two looks at the clock: each look takes the GIL from the
 # desk's painting thread, so not too often (every 1,000 steps slowed a page after Enter by ~7 ms
@@ -71,11 +73,13 @@ def page_rows(query, walk=None, unsorted=None) -> list[tuple]:
     if free_text_walk != plain:  # a common free-text term: walk testing each row's text
         rows = _within(db, free_text_walk, WALK_BUDGET_S)
         return rows if rows is not None else db.execute_sql(*plain).fetchall()
-    if _sorts(db, plain):
-        if walk is None or _few(db, query):
+    lines = _plan(db, plain)
+    if _sorts(lines):
+        few = FEW_COVERED if any("COVERING INDEX" in line for line in lines) else FEW
+        if walk is None or _few(db, query, few):
             return db.execute_sql(*plain).fetchall()
         walked = db.get_sql_context(**WALK).sql(walk).query()
-        if _sorts(db, walked):  # no index gives the sort order
+        if _sorts(_plan(db, walked)):  # no index gives the sort order
             return db.execute_sql(*plain).fetchall()
         rows = _within(db, walked, WALK_BUDGET_S)
         return rows if rows is not None else db.execute_sql(*plain).fetchall()
@@ -85,18 +89,23 @@ def page_rows(query, walk=None, unsorted=None) -> list[tuple]:
     return rows if rows is not None else db.execute_sql(*db.get_sql_context().sql(unsorted).query()).fetchall()
 
 
-def _sorts(db: Database, sql: tuple[str, list]) -> bool:
-    """Whether SQLite's plan of a page query sorts the filter's orders (rather than walking an
-    index in the sort order)."""
-    return any("TEMP B-TREE FOR ORDER BY" in r[-1] for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql[0], sql[1]))
+def _plan(db: Database, sql: tuple[str, list]) -> list[str]:
+    """SQLite's plan of a query, a line a step."""
+    return [r[-1] for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql[0], sql[1])]
 
 
-def _few(db: Database, query) -> bool:
-    """Whether fewer than :data:`FEW` orders match the page query's filter, counted through the
+def _sorts(plan: list[str]) -> bool:
+    """Whether a page query's plan sorts the filter's orders (rather than walking an index in
+    the sort order)."""
+    return any("TEMP B-TREE FOR ORDER BY" in line for line in plan)
+
+
+def _few(db: Database, query, few: int) -> bool:
+    """Whether fewer than ``few`` orders match the page query's filter, counted through the
     planner's choice of index within :data:`PROBE_BUDGET_S` (longer: not few)."""
-    sql, params = db.get_sql_context().sql(query.clone().order_by().limit(FEW)).query()
+    sql, params = db.get_sql_context().sql(query.clone().order_by().limit(few)).query()
     got = _within(db, (f"SELECT count(*) FROM ({sql})", params), PROBE_BUDGET_S)
-    return got is not None and got[0][0] < FEW
+    return got is not None and got[0][0] < few
 
 
 def _within(db: Database, sql: tuple[str, list], budget_s: float) -> list[tuple] | None:
