@@ -280,8 +280,8 @@ def _m23_partial_indexes_carry_pay_time(db: Database) -> None:
     extended to them."""
     from dadan.core.models import PARTIAL_INDEXES, PAY_TIME_PARTIAL_INDEXES
 
-    wide = all(len(db.execute_sql(f'PRAGMA index_info("{name}")').fetchall()) == len(PARTIAL_INDEXES[name]._expressions)
-               for name in PAY_TIME_PARTIAL_INDEXES)
+    wide = all([r[2] for r in db.execute_sql(f'PRAGMA index_info("{name}")')]
+               == [f.column_name for f in PARTIAL_INDEXES[name]._expressions] for name in PAY_TIME_PARTIAL_INDEXES)
     if wide:
         return
     widen_partial_indexes(db)

@@ -197,13 +197,14 @@ def has_update_time():  # the platform's; an imported order has none
     return Order.updated_at.is_null(False)
 
 
-# The courier's and the exceptions' carry pay time after their key: a courier's or an
-# exception's orders are sorted for the default order from the index alone (a walk of the
-# pay-time index reads their rows, each from the file on a worker's new connection).
+# The courier's and the exceptions' carry pay time after their key (the courier's after its id,
+# so that a sort by courier still walks it): a courier's or an exception's orders are sorted for
+# the default order from the index alone (a walk of the pay-time index reads their rows, each
+# from the file on a worker's new connection).
 PARTIAL_INDEXES = {  # name -> index
     name: Order.index(*fields, where=cond, name=name) for name, fields, cond in (
         ("order_tracking_number_set", (Order.tracking_number,), has_tracking()),
-        ("order_logistics_id_set", (Order.logistics_id, Order.pay_time), has_courier()),
+        ("order_logistics_id_set", (Order.logistics_id, Order.id, Order.pay_time), has_courier()),
         ("order_exception_flags_set", (Order.exception_flags, Order.pay_time), has_exception()),
         ("order_updated_at_set", (Order.updated_at,), has_update_time()),
     )
