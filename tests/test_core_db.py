@@ -55,6 +55,28 @@ def test_unsupported_url():
         dbmod.open_database("mysql://x")
 
 
+def test_a_worker_threads_connection_keeps_a_small_page_cache(tmp_path):
+    """A worker's connection lives for its own queries: a small page cache (the desk's own keeps
+    32 MB), so workers running together do not each hold one full of pages never read again."""
+    import threading
+
+    db = dbmod.open_database(f"sqlite:///{tmp_path}/a.db")
+    seen = {}
+
+    def work():
+        with dbmod.connection() as wdb:
+            seen["worker"] = wdb.execute_sql("PRAGMA cache_size").fetchone()[0]
+            seen["rows"] = Shop.select().count()
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert seen == {"worker": -dbmod.WORKER_CACHE_KIB, "rows": 0}
+    assert db.execute_sql("PRAGMA cache_size").fetchone()[0] == dbmod.SQLITE_PRAGMAS["cache_size"]  # (the desk's own)
+    assert dbmod.WORKER_CACHE_KIB < -dbmod.SQLITE_PRAGMAS["cache_size"]
+    dbmod.close_database()
+
+
 def test_write_rolls_back_on_error(tmp_path):
     dbmod.open_database(f"sqlite:///{tmp_path}/a.db")
     with pytest.raises(RuntimeError):
