@@ -9,6 +9,16 @@ from peewee import Database
 from dadan.core.models import ALL_MODELS, SchemaVersion
 
 
+def _extend_statistics(db: Database, names) -> None:
+    """The planner's statistics (:func:`dadan.core.orders.listing.ensure_statistics`), where kept,
+    extended to the indexes ``names`` (or a table's) made by a step: without them it may pass an
+    index by."""
+    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
+    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
+        for name in names:
+            db.execute_sql(f'ANALYZE "{name}"')
+
+
 def _m1_initial(db: Database) -> None:
     db.create_tables([m for m in ALL_MODELS if m is not SchemaVersion])
 
@@ -25,12 +35,7 @@ def _m2_partial_order_indexes(db: Database) -> None:
         db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
     for index in PARTIAL_INDEXES.values():
         db.execute(index)  # CREATE INDEX IF NOT EXISTS
-    # the planner's statistics (core.orders.listing.ensure_statistics), if kept, must cover the new
-    # indexes too: without them it may pass a partial index by
-    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
-    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
-        for name in PARTIAL_INDEXES:
-            db.execute_sql(f'ANALYZE "{name}"')
+    _extend_statistics(db, PARTIAL_INDEXES)
 
 
 def _add_columns(db: Database, columns) -> None:
@@ -88,10 +93,7 @@ def _m7_counts(db: Database) -> None:
 
     sku_index.create_index(db)
     db.execute(PENDING_DUE_INDEX)  # CREATE INDEX IF NOT EXISTS
-    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
-    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
-        db.execute_sql(f'ANALYZE "{PENDING_DUE_INDEX_NAME}"')
-        db.execute_sql(f'ANALYZE "{sku_index.TABLE}"')
+    _extend_statistics(db, [PENDING_DUE_INDEX_NAME, sku_index.TABLE])  # (an index, a table's indexes)
 
 
 def _m8_sku_pairs_deferred(db: Database) -> None:
@@ -128,9 +130,7 @@ def _m10_pending_due_covering(db: Database) -> None:
         return
     db.execute_sql(f'DROP INDEX IF EXISTS "{PENDING_DUE_INDEX_NAME}"')
     db.execute(PENDING_DUE_INDEX)
-    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
-    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
-        db.execute_sql(f'ANALYZE "{PENDING_DUE_INDEX_NAME}"')
+    _extend_statistics(db, [PENDING_DUE_INDEX_NAME])
 
 
 def _m11_stock_short_rows(db: Database) -> None:
@@ -247,9 +247,7 @@ def _m21_deadline_index_covers_pay_time(db: Database) -> None:
     from dadan.core.models import DEADLINE_INDEX_NAME
 
     widen_deadline_index(db)
-    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
-    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
-        db.execute_sql(f'ANALYZE "{DEADLINE_INDEX_NAME}"')
+    _extend_statistics(db, [DEADLINE_INDEX_NAME])
 
 
 def _m22_note_indexes(db: Database) -> None:
@@ -259,10 +257,7 @@ def _m22_note_indexes(db: Database) -> None:
 
     for index in NOTE_INDEXES.values():
         db.execute(index)  # CREATE INDEX IF NOT EXISTS
-    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
-    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
-        for name in NOTE_INDEXES:
-            db.execute_sql(f'ANALYZE "{name}"')
+    _extend_statistics(db, NOTE_INDEXES)
 
 
 def widen_partial_indexes(db: Database) -> None:
@@ -285,10 +280,7 @@ def _m23_partial_indexes_carry_pay_time(db: Database) -> None:
     if wide:
         return
     widen_partial_indexes(db)
-    has_stats = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
-    if has_stats and db.execute_sql("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'order' LIMIT 1").fetchone():
-        for name in PAY_TIME_PARTIAL_INDEXES:
-            db.execute_sql(f'ANALYZE "{name}"')
+    _extend_statistics(db, PAY_TIME_PARTIAL_INDEXES)
 
 
 # (version, description, function). Append only; never edit a step that has shipped.

@@ -205,22 +205,35 @@ def test_a_due_filter_counts_and_pages_from_the_covering_deadline_index(db, quer
     assert covering in counted, counted
 
 
+def _demo_at(path, n: int, seed: int) -> None:
+    """A demo database at ``path``, open, its planner statistics kept."""
+    dbmod.open_database(f"sqlite:///{path}")
+    write_demo(n, seed=seed, now=NOW)
+    ensure_statistics(force=True)
+
+
+def _migrated_from(path, version: int, ddl: list[str]):
+    """The open database at ``path`` made as one at schema ``version`` was (``ddl`` undoes the later
+    steps), closed, and opened again: brought up by the steps after ``version``."""
+    db = dbmod.database()
+    with dbmod.write():
+        for sql in ddl:
+            db.execute_sql(sql)
+        SchemaVersion.delete().where(SchemaVersion.version > version).execute()
+    dbmod.close_database()
+    return dbmod.open_database(f"sqlite:///{path}")
+
+
 def test_a_version_8_database_gains_the_wide_deadline_index(tmp_path):
     path = tmp_path / "v8.db"
-    dbmod.open_database(f"sqlite:///{path}")
-    write_demo(600, seed=4, now=NOW)
-    ensure_statistics(force=True)
+    _demo_at(path, 600, seed=4)
     where = compile_query("status:pending province:广东 due<4h", now=NOW)
     before = _expected(where, "-pay_time")
-    db = dbmod.database()
-    with dbmod.write():  # as a version-8 database was: the narrow index, its statistics
-        db.execute_sql(f'DROP INDEX "{PENDING_DUE_INDEX_NAME}"')
-        db.execute_sql(f"""CREATE INDEX "{PENDING_DUE_INDEX_NAME}" ON "order" ("last_ship_time", "id")
-                           WHERE "order_status" = 1 AND "state" IN ('new', 'printed')""")
-        db.execute_sql(f'ANALYZE "{PENDING_DUE_INDEX_NAME}"')
-        SchemaVersion.delete().where(SchemaVersion.version > 8).execute()
-    dbmod.close_database()
-    db = dbmod.open_database(f"sqlite:///{path}")
+    db = _migrated_from(path, 8, [  # the narrow index, its statistics
+        f'DROP INDEX "{PENDING_DUE_INDEX_NAME}"',
+        f"""CREATE INDEX "{PENDING_DUE_INDEX_NAME}" ON "order" ("last_ship_time", "id")
+            WHERE "order_status" = 1 AND "state" IN ('new', 'printed')""",
+        f'ANALYZE "{PENDING_DUE_INDEX_NAME}"'])
     assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION >= 9
     cols = [r[2] for r in db.execute_sql(f'PRAGMA index_info("{PENDING_DUE_INDEX_NAME}")')]
     assert cols == [f.column_name for f in PENDING_DUE_COLUMNS]
@@ -240,19 +253,12 @@ def test_a_version_20_database_gains_the_deadline_index_with_pay_time(tmp_path):
     """Step 21: the (last_ship_time, id) index becomes (last_ship_time, id, pay_time), its statistics
     kept; a due filter sorted by pay time then reads its page from that index alone."""
     path = tmp_path / "v20.db"
-    dbmod.open_database(f"sqlite:///{path}")
-    write_demo(600, seed=4, now=NOW)
-    ensure_statistics(force=True)
+    _demo_at(path, 600, seed=4)
     where = compile_query("due<1d", now=NOW)
     before = _expected(where, "-pay_time")
-    db = dbmod.database()
-    with dbmod.write():  # as a version-20 database was
-        db.execute_sql(f'DROP INDEX "{DEADLINE_INDEX_NAME}"')
-        db.execute_sql('CREATE INDEX "order_last_ship_time_id" ON "order" ("last_ship_time", "id")')
-        db.execute_sql('ANALYZE "order_last_ship_time_id"')
-        SchemaVersion.delete().where(SchemaVersion.version > 20).execute()
-    dbmod.close_database()
-    db = dbmod.open_database(f"sqlite:///{path}")
+    db = _migrated_from(path, 20, [f'DROP INDEX "{DEADLINE_INDEX_NAME}"',
+                                   'CREATE INDEX "order_last_ship_time_id" ON "order" ("last_ship_time", "id")',
+                                   'ANALYZE "order_last_ship_time_id"'])
     assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION >= 21
     assert [r[2] for r in db.execute_sql(f'PRAGMA index_info("{DEADLINE_INDEX_NAME}")')] == list(DEADLINE_INDEX_COLUMNS)
     assert not db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'order_last_ship_time_id'").fetchone()
@@ -290,16 +296,8 @@ def test_a_term_and_its_complement_count_as_the_plain_scan(db, query):
 
 def test_a_version_21_database_gains_the_remark_memo_and_flag_indexes(tmp_path):
     path = tmp_path / "v21.db"
-    dbmod.open_database(f"sqlite:///{path}")
-    write_demo(400, seed=6, now=NOW)
-    ensure_statistics(force=True)
-    db = dbmod.database()
-    with dbmod.write():  # as a version-21 database was
-        for name in NOTE_INDEXES:
-            db.execute_sql(f'DROP INDEX "{name}"')
-        SchemaVersion.delete().where(SchemaVersion.version > 21).execute()
-    dbmod.close_database()
-    db = dbmod.open_database(f"sqlite:///{path}")
+    _demo_at(path, 400, seed=6)
+    db = _migrated_from(path, 21, [f'DROP INDEX "{name}"' for name in NOTE_INDEXES])
     assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION >= 22
     for name in NOTE_INDEXES:
         assert db.execute_sql("SELECT stat FROM sqlite_stat1 WHERE idx = ?", (name,)).fetchone(), name
@@ -324,18 +322,12 @@ def test_a_courier_or_exception_page_is_sorted_from_its_index_alone(db, monkeypa
 
 def test_a_version_22_database_gains_the_wide_courier_and_exception_indexes(tmp_path):
     path = tmp_path / "v22.db"
-    dbmod.open_database(f"sqlite:///{path}")
-    write_demo(400, seed=7, now=NOW)
-    ensure_statistics(force=True)
-    db = dbmod.database()
-    with dbmod.write():  # as a version-22 database was
-        db.execute_sql('DROP INDEX "order_logistics_id_set"')
-        db.execute_sql('CREATE INDEX "order_logistics_id_set" ON "order" ("logistics_id") WHERE "logistics_id" IS NOT NULL')
-        db.execute_sql('DROP INDEX "order_exception_flags_set"')
-        db.execute_sql('CREATE INDEX "order_exception_flags_set" ON "order" ("exception_flags") WHERE "exception_flags" != 0')
-        SchemaVersion.delete().where(SchemaVersion.version > 22).execute()
-    dbmod.close_database()
-    db = dbmod.open_database(f"sqlite:///{path}")
+    _demo_at(path, 400, seed=7)
+    db = _migrated_from(path, 22, [
+        'DROP INDEX "order_logistics_id_set"',
+        'CREATE INDEX "order_logistics_id_set" ON "order" ("logistics_id") WHERE "logistics_id" IS NOT NULL',
+        'DROP INDEX "order_exception_flags_set"',
+        'CREATE INDEX "order_exception_flags_set" ON "order" ("exception_flags") WHERE "exception_flags" != 0'])
     assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION >= 23
     for name, columns in (("order_logistics_id_set", ["logistics_id", "id", "pay_time"]),
                           ("order_exception_flags_set", ["exception_flags", "pay_time"])):

@@ -15,7 +15,7 @@ from dadan.core.models import Order
 from dadan.core.orders import dialect
 from dadan.core.orders.listing import count, fetch_page
 from dadan.core.orders.query import compile_query
-from dadan.core.orders.rules import search_text
+from dadan.core.orders.rules import SEARCH_FIELDS, search_text
 
 NOW = dt.datetime(2026, 11, 20, 4, 0, 0)
 
@@ -33,9 +33,7 @@ def narrow_db(tmp_path_factory):
             o.remark, o.buyer_memo = rng.choice(REMARKS), rng.choice(REMARKS[::-1])
             items = [{"goods_name": it.goods_name, "goods_spec": it.goods_spec, "outer_id": it.outer_id}
                      for it in o.items]
-            o.search_text = search_text({f: getattr(o, f) for f in (
-                "order_sn", "province", "city", "town", "remark", "buyer_memo", "tracking_number",
-                "receiver_name_mask")}, items)
+            o.search_text = search_text({f: getattr(o, f) for f in SEARCH_FIELDS}, items)
             o.save()
     dbmod.close_database()
     return path
