@@ -392,8 +392,8 @@ def test_a_walk_that_finds_the_term_too_late_is_given_up_for_the_index(demo, mon
     real = db.execute_sql
     monkeypatch.setattr(db, "execute_sql", lambda sql, params=None: executed.append(sql) or real(sql, params))
     monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)  # (the clock read at every step: a budget of 0 is kept)
-    for budget in (page_plan.WALK_BUDGET_S, 0.0):
-        monkeypatch.setattr(page_plan, "WALK_BUDGET_S", budget)
+    for budget in (page_plan.FREE_TEXT_WALK_BUDGET_S, 0.0):
+        monkeypatch.setattr(page_plan, "FREE_TEXT_WALK_BUDGET_S", budget)
         for sort in ("-pay_time", "pay_time"):
             executed.clear()
             page = fetch_page(fulltext.contains("春季限定"), sort, limit=20)

@@ -117,7 +117,8 @@ def test_every_page_holds_the_same_orders_in_the_same_order(db, query, sort):
 # index that meets the orders far down (overdue, due), or none at all (an unused remark word, a
 # source), or a sort of many (a courier, an order-number prefix)
 PLANNED = ["courier:zto", "due<4h", "due<1d", "overdue:yes", "remark:快", "source:import", "sn:2",
-           "reprint:yes", "stock:short", "status:pending courier:zto", "tag:赠品", "exception:any"]
+           "reprint:yes", "stock:short", "status:pending courier:zto", "tag:赠品", "exception:any",
+           "status:pending 杭州", "蓝"]
 
 
 @pytest.mark.parametrize("force", ["planner", "walk given up", "sorted as few", "walked as many"])
@@ -127,6 +128,7 @@ def test_whichever_plan_finds_a_page_the_pages_are_the_same(db, monkeypatch, for
     many), every page is the same."""
     if force == "walk given up":
         monkeypatch.setattr(page_plan, "WALK_BUDGET_S", 0.0)
+        monkeypatch.setattr(page_plan, "FREE_TEXT_WALK_BUDGET_S", 0.0)
         monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)
     elif force == "sorted as few":
         monkeypatch.setattr(page_plan, "FEW", 10**9)
@@ -168,6 +170,19 @@ def test_a_filter_the_planner_would_sort_walks_the_sort_index_when_its_orders_ar
     ran = _page_sql(monkeypatch, compile_query(f"sn:{one}", now=NOW))
     pages = _pages(ran)
     assert pages and not any("+(" in p for p in pages), ran  # (then the NULL pay times' segment)
+
+
+def test_a_rare_free_text_terms_orders_are_sorted_as_planned(db, monkeypatch):
+    """The free-text index counted the term as rare: its orders are read by id and sorted, never
+    counted again nor walked for (here every other filter would be walked: FEW is 0)."""
+    monkeypatch.setattr(page_plan, "FEW", 0)
+    sn = Order.select(Order.order_sn).where(Order.pay_time.is_null(False)).order_by(Order.id).scalar()
+    for query in (f'"{sn[-9:]}"', f'status:pending "{sn[-9:]}"'):
+        where = compile_query(query, now=NOW)
+        ran = _page_sql(monkeypatch, where)
+        pages = _pages(ran)
+        assert pages and not any("+(" in p for p in pages) and not any(s.startswith("SELECT count(*) FROM (") for s in ran), ran
+        _assert_pages_as_plain(where, "-pay_time")
 
 
 def test_a_walk_that_meets_no_order_is_given_up_for_the_filter_first(db, monkeypatch):

@@ -13,14 +13,17 @@ A page is the first orders of a filter in a sort order. Two plans can give it:
 SQLite's planner keeps no statistics of value ranges or of where a filter's orders lie in the
 sort order, so it picks between them blind. So on SQLite (:func:`page_rows`):
 
-- when the planner's plan sorts, the filter's orders are first counted through their index, up
+- when the planner's plan sorts the orders the free-text index lists for a term it counted as
+  rare (fewer than 1 in :data:`~dadan.core.orders.fulltext.COMMON_RATIO` orders), they are
+  sorted as planned;
+- else, when the planner's plan sorts, the filter's orders are first counted through their index, up
   to :data:`FEW` (:data:`FEW_COVERED` when the index holds the sort column too: no row is read
   to sort them): fewer are sorted as the planner planned; more, and the sort index is walked
   instead, for at most :data:`WALK_BUDGET_S`, then the planner's sort after all;
 - when the planner's plan walks, the walk has :data:`WALK_BUDGET_S`, then the filter goes first
   (the sort terms are hidden from the planner, so it reads the filter's best index and sorts);
-- a common free-text term's page walks testing each row's text (:mod:`dadan.core.orders.fulltext`),
-  then goes through the free-text index's rowids.
+- a common free-text term's page walks testing each row's text (:mod:`dadan.core.orders.fulltext`)
+  for :data:`FREE_TEXT_WALK_BUDGET_S`, then goes through the free-text index's rowids.
 
 Every plan returns the same rows (the same query, planned differently); only the time differs.
 An interrupted plan is SQLite's ``sqlite3_interrupt`` through a progress handler on this
@@ -39,10 +42,14 @@ import time
 from peewee import SQL, Database, NodeList, OperationalError
 
 from dadan.core.db import database
+from dadan.core.orders import fulltext
 from dadan.core.orders.fulltext import WALK
 from dadan.core.postgres import is_postgres
 
 WALK_BUDGET_S = 0.02  # a page's walk of the sort index taking longer is given up for the filter's index
+# a common free-text term's walk (each row's text searched) taking longer is given up for the
+# free-text index's rowids: dearer to give up (their orders' rows are read and sorted)
+FREE_TEXT_WALK_BUDGET_S = 0.03
 PG_WALK_BUDGET_S = 0.015  # PostgreSQL: the same, for a walk its planner chose (_page_rows_postgres)
 FEW = 4000  # a filter with fewer orders than this: sorting them beats walking the sort index
 FEW_COVERED = 50_000  # the same, for orders sorted from an index alone (no row read: ~0.2 µs each)
@@ -51,6 +58,7 @@ PROBE_BUDGET_S = 0.01  # counting them up to FEW taking longer: they are many (o
 # desk's painting thread, so not too often (every 1,000 steps slowed a page after Enter by ~7 ms
 # at 10,000 orders); 20,000 steps are ~0.3 ms of an index walk, ~15 ms of one reading rows
 _PROGRESS_STEPS = 20000
+_FREE_TEXT_LIST = f"SCAN {fulltext.TABLE} VIRTUAL TABLE"  # a plan step listing a free-text term's orders
 
 
 def hidden(expr) -> NodeList:
@@ -71,10 +79,12 @@ def page_rows(query, walk=None, unsorted=None) -> list[tuple]:
     plain = db.get_sql_context().sql(query).query()
     free_text_walk = db.get_sql_context(**WALK).sql(query).query()
     if free_text_walk != plain:  # a common free-text term: walk testing each row's text
-        rows = _within(db, free_text_walk, WALK_BUDGET_S)
+        rows = _within(db, free_text_walk, FREE_TEXT_WALK_BUDGET_S)
         return rows if rows is not None else db.execute_sql(*plain).fetchall()
     lines = _plan(db, plain)
     if _sorts(lines):
+        if any(_FREE_TEXT_LIST in line for line in lines):  # a rare free-text term's orders (see the module's doc)
+            return db.execute_sql(*plain).fetchall()
         few = FEW_COVERED if any("COVERING INDEX" in line for line in lines) else FEW
         if walk is None or _few(db, query, few):
             return db.execute_sql(*plain).fetchall()
