@@ -32,7 +32,7 @@ from dadan.core.errors import DatabaseError
 from dadan.core.i18n import tr
 from dadan.core.migrations import MIGRATIONS, SCHEMA_VERSION
 from dadan.core.models import SchemaVersion, database_proxy
-from dadan.core.postgres import PgDatabase, is_postgres_url
+from dadan.core.postgres import LOST_CONNECTION, PgDatabase, is_postgres_url
 from dadan.core.postgres import make_database as make_pg_database
 from dadan.printers.private_files import PRIVATE_FILE_MODE, make_private_dir
 
@@ -177,8 +177,7 @@ _FAULTS = (
                                "数据库服务器只读：未写入任何数据")),
     *((needle, ("the connection to the database server was lost: nothing was written; try again",
                 "与数据库服务器的连接已断开：未写入任何数据；请重试"))
-      for needle in ("server closed the connection", "terminating connection", "the connection is closed",
-                     "connection refused", "could not receive data from server", "consuming input failed")),
+      for needle in LOST_CONNECTION),
 )
 
 

@@ -30,6 +30,18 @@ from dadan.core.i18n import tr
 # pg_advisory_xact_lock's key for "a dadan write transaction" (any 64-bit number; this one spells
 # "dadan" in ASCII)
 WRITE_LOCK_KEY = 0x6461_6461_6E
+# what psycopg says when the server's end of the connection is gone (a restart, a network cut, a
+# terminated backend); "connection socket closed" comes before psycopg has marked the connection
+# broken, when the server closed it while the statement was on its way
+LOST_CONNECTION = ("server closed the connection", "terminating connection", "the connection is closed",
+                   "connection socket closed", "connection refused", "could not receive data from server",
+                   "consuming input failed")
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` says the connection to the server is gone."""
+    text = str(exc).lower()
+    return any(needle in text for needle in LOST_CONNECTION)
 CONNECT_TIMEOUT_S = 10
 
 
@@ -125,10 +137,13 @@ class PgDatabase(PostgresqlDatabase):
         :func:`dadan.core.db.write`, which rolls back and says the connection was lost)."""
         try:
             return super().execute_sql(sql, params)
-        except OperationalError:
-            if self.in_transaction() or not self._lost() or not sql.lstrip()[:6].upper() == "SELECT":
+        except OperationalError as exc:
+            if self.in_transaction() or not sql.lstrip()[:6].upper() == "SELECT":
                 raise
-        self._reopen_if_lost()
+            if not (self._lost() or connection_lost(exc)):  # (gone, perhaps not yet marked so)
+                raise
+        self.close()
+        self.connect()
         return super().execute_sql(sql, params)
 
     def write_lock(self) -> None:
