@@ -39,7 +39,7 @@ GOAL_S = 0.100  # last key -> final rows (less the debounce after a pause)
 LIMIT_ABOVE_SQL_S = 0.050  # and no more than this above the bare SQL query's own time
 
 
-def child(runs: int, key_gap: float) -> None:
+def child(runs: int, key_gap: float, filters: list[str]) -> None:
     import asyncio
 
     from textual import events
@@ -79,7 +79,7 @@ def child(runs: int, key_gap: float) -> None:
             _instrument(screen.table, Frames(app))
             ctx = app.ctx
             sort = screen.current_sort
-            for text in FILTERS:
+            for text in filters:
                 res = out["filters"][text] = {"sql": [], "pause": [], "enter": []}
                 for _ in range(runs):
                     t0 = time.perf_counter()
@@ -130,10 +130,9 @@ def main() -> int:
     ap.add_argument("--filters", help="filters to type, separated by '|' (default: the four of the growth table)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.filters:
-        FILTERS[:] = [f for f in args.filters.split("|") if f]
+    filters = [f for f in args.filters.split("|") if f] if args.filters else FILTERS
     if args.child:
-        child(args.runs, args.key_gap)
+        child(args.runs, args.key_gap, filters)
         return 0
 
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -141,7 +140,7 @@ def main() -> int:
     for n in sizes:
         home = build(n, args.rebuild, Path(tempfile.gettempdir()) / f"dadan-bench-typing-{n}")
         proc = subprocess.run([sys.executable, __file__, "--child", "--runs", str(args.runs),
-                               "--key-gap", str(args.key_gap), "--filters", "|".join(FILTERS)],
+                               "--key-gap", str(args.key_gap), "--filters", "|".join(filters)],
                               cwd=ROOT, env=_env(home), capture_output=True, text=True, timeout=3600)
         if proc.returncode:
             raise SystemExit(proc.stderr[-3000:])
@@ -159,7 +158,7 @@ def main() -> int:
     print(f"{'':<35}" + "".join(f"{'first   last  count    sql   desk goal':>44}" for _ in sizes))
     worst = 0.0
     misses = 0
-    for text in FILTERS:
+    for text in filters:
         for mode in ("pause", "enter"):
             cells = []
             for n in sizes:
@@ -177,11 +176,11 @@ def main() -> int:
                              f"{_med([r['count'] for r in runs]):7.0f}{sql:7.1f}{desk:7.0f} {mark:<8}")
             print(f"{text:<28}{mode:<7}" + "".join(f"{c:>44}" for c in cells))
     print(f"worst desk cost {worst:.0f} ms; {misses} cell(s) missed the goal")
-    record(args.json, figures(results, sizes, debounce))
+    record(args.json, figures(results, sizes, debounce, filters))
     return 0
 
 
-def figures(results: dict, sizes: list[int], debounce: float) -> list[Figure]:
+def figures(results: dict, sizes: list[int], debounce: float, filters: list[str]) -> list[Figure]:
     """The growth-table figures: each filter typed whole + Enter; the worst filter ended by a
     pause (less the debounce); the worst cost above the bare SQL; pages painted for a text the
     operator had not finished."""
@@ -189,7 +188,7 @@ def figures(results: dict, sizes: list[int], debounce: float) -> list[Figure]:
     for n in sizes:
         worst_pause = worst_above = 0.0
         inter = 0
-        for text in FILTERS:
+        for text in filters:
             f = results[n]["filters"][text]
             sql = _med(f["sql"])
             for mode in ("pause", "enter"):

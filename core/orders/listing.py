@@ -164,9 +164,7 @@ class _Lister:
         for i, seg in enumerate(segs):
             k = key if (i == 0 and key is not None) else None
             n = limit - len(out)
-            ids = [r[0] for r in page_plan.page_rows(
-                self._query(seg, ascending, k, n), walk=None if self.where is None else
-                self._query(seg, ascending, k, n, "walk"), unsorted=self._query(seg, ascending, k, n, "unsorted"))]
+            ids = [r[0] for r in page_plan.page_rows(functools.partial(self._query, seg, ascending, k, n))]
             out.extend(tuple(f.python_value(v) for f, v in zip(self.fields, row)) for row in self._rows(ids))
             if len(out) >= limit:
                 break

@@ -68,12 +68,13 @@ def hidden(expr) -> NodeList:
     return NodeList((SQL("+"), NodeList((expr,), parens=True)), glue="")
 
 
-def page_rows(query, walk=None, unsorted=None) -> list[tuple]:
-    """The rows of one of the order list's page queries (``query``: its filter and sort terms as
-    written, ordered, limited). ``walk``: the same with the filter :func:`hidden` (the sort
-    index walked, if one gives the sort order); ``unsorted``: the same with the sort terms
-    hidden. See the module's doc."""
+def page_rows(page) -> list[tuple]:
+    """The rows of one of the order list's page queries. ``page(form)`` gives the query: ``""``
+    its filter and sort terms as written, ordered, limited; ``"walk"`` the same with the filter
+    :func:`hidden` (the sort index walked, if one gives the sort order); ``"unsorted"`` the same
+    with the sort terms hidden. Each form is made only when it is tried. See the module's doc."""
     db = database()
+    query = page("")
     if is_postgres(db):
         return _page_rows_postgres(db, query)
     plain = db.get_sql_context().sql(query).query()
@@ -86,17 +87,15 @@ def page_rows(query, walk=None, unsorted=None) -> list[tuple]:
         if any(_FREE_TEXT_LIST in line for line in lines):  # a rare free-text term's orders (see the module's doc)
             return db.execute_sql(*plain).fetchall()
         few = FEW_COVERED if any("COVERING INDEX" in line for line in lines) else FEW
-        if walk is None or _few(db, query, few):
+        if _few(db, query, few):
             return db.execute_sql(*plain).fetchall()
-        walked = db.get_sql_context(**WALK).sql(walk).query()
+        walked = db.get_sql_context(**WALK).sql(page("walk")).query()
         if _sorts(_plan(db, walked)):  # no index gives the sort order
             return db.execute_sql(*plain).fetchall()
         rows = _within(db, walked, WALK_BUDGET_S)
         return rows if rows is not None else db.execute_sql(*plain).fetchall()
-    if unsorted is None:
-        return db.execute_sql(*plain).fetchall()
     rows = _within(db, plain, WALK_BUDGET_S)
-    return rows if rows is not None else db.execute_sql(*db.get_sql_context().sql(unsorted).query()).fetchall()
+    return rows if rows is not None else db.execute_sql(*db.get_sql_context().sql(page("unsorted")).query()).fetchall()
 
 
 def _plan(db: Database, sql: tuple[str, list]) -> list[str]:
