@@ -28,7 +28,7 @@ def _m2_partial_order_indexes(db: Database) -> None:
     flags and the platform's update time become partial (only orders that have one); the
     shop's own index goes (the (order_sn, shop) key serves look-ups). A database made by step 1
     today has them already."""
-    from dadan.core.models import PARTIAL_INDEXES
+    from dadan.core.order_indexes import PARTIAL_INDEXES
 
     for name in ("order_shop_id", "order_tracking_number", "order_logistics_id", "order_exception_flags",
                  "order_updated_at"):
@@ -88,7 +88,7 @@ def _m7_counts(db: Database) -> None:
     (:mod:`dadan.core.orders.sku_index`) filled from every order, and the pending orders'
     deadline index behind the due-soon view. Kept statistics are extended to both, so the
     planner takes them at once."""
-    from dadan.core.models import PENDING_DUE_INDEX, PENDING_DUE_INDEX_NAME
+    from dadan.core.order_indexes import PENDING_DUE_INDEX, PENDING_DUE_INDEX_NAME
     from dadan.core.orders import sku_index
 
     sku_index.create_index(db)
@@ -121,9 +121,9 @@ def _m9_goods_and_stock(db: Database) -> None:
 def _m10_pending_due_covering(db: Database) -> None:
     """The pending orders' deadline index carries pay time, province and the pending test's
     columns too (after its key), so a due filter sorted by pay time or narrowed by province
-    reads no order rows to count or to choose a page (:data:`dadan.core.models.PENDING_DUE_INDEX`).
+    reads no order rows to count or to choose a page (:data:`dadan.core.order_indexes.PENDING_DUE_INDEX`).
     Rebuilt only where it is the narrow one of step 7; kept statistics are extended to it."""
-    from dadan.core.models import PENDING_DUE_COLUMNS, PENDING_DUE_INDEX, PENDING_DUE_INDEX_NAME
+    from dadan.core.order_indexes import PENDING_DUE_COLUMNS, PENDING_DUE_INDEX, PENDING_DUE_INDEX_NAME
 
     have = [r[2] for r in db.execute_sql(f'PRAGMA index_info("{PENDING_DUE_INDEX_NAME}")').fetchall()]
     if have == [f.column_name for f in PENDING_DUE_COLUMNS]:
@@ -209,7 +209,7 @@ def _m17_handover_list_jobs(db: Database) -> None:
 
 
 def _m18_report_indexes(db: Database) -> None:
-    from dadan.core.reports.indexes import create_report_indexes  # core.models.REPORT_INDEXES
+    from dadan.core.reports.indexes import create_report_indexes  # core.order_indexes.REPORT_INDEXES
 
     create_report_indexes(db)
 
@@ -252,8 +252,8 @@ def _m21_deadline_index_covers_pay_time(db: Database) -> None:
 
 def _m22_note_indexes(db: Database) -> None:
     """Partial indexes of the orders with a remark, a memo or a flag
-    (:data:`dadan.core.models.NOTE_INDEXES`). Kept statistics are extended to them."""
-    from dadan.core.models import NOTE_INDEXES
+    (:data:`dadan.core.order_indexes.NOTE_INDEXES`). Kept statistics are extended to them."""
+    from dadan.core.order_indexes import NOTE_INDEXES
 
     for index in NOTE_INDEXES.values():
         db.execute(index)  # CREATE INDEX IF NOT EXISTS
@@ -262,8 +262,8 @@ def _m22_note_indexes(db: Database) -> None:
 
 def widen_partial_indexes(db: Database) -> None:
     """The courier's and the exceptions' partial indexes made again with pay time after their
-    key (:data:`dadan.core.models.PAY_TIME_PARTIAL_INDEXES`; both backends: PostgreSQL's step 23)."""
-    from dadan.core.models import PARTIAL_INDEXES, PAY_TIME_PARTIAL_INDEXES
+    key (:data:`dadan.core.order_indexes.PAY_TIME_PARTIAL_INDEXES`; both backends: PostgreSQL's step 23)."""
+    from dadan.core.order_indexes import PARTIAL_INDEXES, PAY_TIME_PARTIAL_INDEXES
 
     for name in PAY_TIME_PARTIAL_INDEXES:
         db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
@@ -273,14 +273,53 @@ def widen_partial_indexes(db: Database) -> None:
 def _m23_partial_indexes_carry_pay_time(db: Database) -> None:
     """:func:`widen_partial_indexes`, where they are still the narrow ones; kept statistics are
     extended to them."""
-    from dadan.core.models import PARTIAL_INDEXES, PAY_TIME_PARTIAL_INDEXES
+    from dadan.core.order_indexes import PARTIAL_INDEXES, PAY_TIME_PARTIAL_INDEXES
 
-    wide = all([r[2] for r in db.execute_sql(f'PRAGMA index_info("{name}")')]
-               == [f.column_name for f in PARTIAL_INDEXES[name]._expressions] for name in PAY_TIME_PARTIAL_INDEXES)
-    if wide:
+    if all(_as_defined(db, PARTIAL_INDEXES[name]) for name in PAY_TIME_PARTIAL_INDEXES):
         return
     widen_partial_indexes(db)
     _extend_statistics(db, PAY_TIME_PARTIAL_INDEXES)
+
+
+def _as_defined(db: Database, index) -> bool:
+    """Whether SQLite's index of ``index``'s name has the columns the model defines for it."""
+    return [r[2] for r in db.execute_sql(f'PRAGMA index_info("{index._name}")')] == [
+        f.column_name for f in index._expressions]
+
+
+def filter_column_indexes() -> list:
+    """The indexes schema step 24 made (again): the pay-time index carrying the columns filters
+    test (:data:`dadan.core.order_indexes.PAY_TIME_INDEX`), and the partial indexes carrying the pending
+    test's columns (:data:`dadan.core.order_indexes.STATUS_COLUMNS`)."""
+    from dadan.core.order_indexes import NOTE_INDEXES, PARTIAL_INDEXES, PAY_TIME_INDEX, STATUS_COLUMNS
+
+    partial = [i for i in (*PARTIAL_INDEXES.values(), *NOTE_INDEXES.values())
+               if any(e is c for e in i._expressions for c in STATUS_COLUMNS)]
+    return [PAY_TIME_INDEX, *partial]
+
+
+REPLACED_BY_PAY_TIME_INDEX = ("order_pay_time_id", "order_report_paid")  # (step 24)
+
+
+def carry_filter_columns(db: Database, indexes: list) -> None:
+    """Schema step 24's work (both backends): ``indexes`` (of :func:`filter_column_indexes`)
+    made again as the models define them, and the two indexes the pay-time index replaces
+    dropped."""
+    for index in indexes:
+        db.execute_sql(f'DROP INDEX IF EXISTS "{index._name}"')
+        db.execute(index)  # CREATE INDEX IF NOT EXISTS
+    for name in REPLACED_BY_PAY_TIME_INDEX:
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+
+
+def _m24_indexes_carry_filter_columns(db: Database) -> None:
+    """The pay-time index carries the columns filters test that have no index of their own and
+    replaces the (pay time, id) and the reports' paid index; the partial indexes carry the
+    pending test's columns (:func:`carry_filter_columns`; where they are not so already). Kept
+    statistics are extended to them. At 1,000,000 orders this takes a few seconds, once."""
+    changed = [i for i in filter_column_indexes() if not _as_defined(db, i)]
+    carry_filter_columns(db, changed)
+    _extend_statistics(db, [i._name for i in changed])
 
 
 # (version, description, function). Append only; never edit a step that has shipped.
@@ -308,6 +347,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (21, "deadline index carries pay time", _m21_deadline_index_covers_pay_time),
     (22, "remark, memo and flag indexes", _m22_note_indexes),
     (23, "courier and exception indexes carry pay time", _m23_partial_indexes_carry_pay_time),
+    (24, "indexes carry the columns filters test", _m24_indexes_carry_filter_columns),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -153,7 +153,6 @@ class Order(BaseModel):
     class Meta:
         indexes = (
             (("order_sn", "shop"), True),  # also serves look-ups by order number alone
-            (("pay_time", "id"), False),
             # (pay time after the key: a due filter's orders sorted by pay time are chosen from
             # the index alone -- the newest orders are not due yet, so a walk of the pay-time
             # index meets them late; core.orders.page_plan)
@@ -168,103 +167,6 @@ class Order(BaseModel):
     @property
     def blocked(self) -> bool:
         return bool(self.exception_flags)
-
-
-# Partial indexes: most orders come in without a tracking number, courier or exception (and an
-# imported one without the platform's update time), and an order an index leaves out costs
-# nothing to insert (a bulk import of new orders pays for every index entry). SQLite uses a
-# partial index only for a query whose WHERE carries the index's condition word for word, so
-# core.orders.query and core.shipping.scan add these same terms; a comparison such as logistics_id = ? implies
-# IS NOT NULL by itself, and so does the value part of a sort on a nullable column
-# (core.orders.listing).
-def has_tracking():
-    return Order.tracking_number != SQL("''")
-
-
-def has_exception():
-    return Order.exception_flags != SQL("0")
-
-
-def has_courier():
-    return Order.logistics_id.is_null(False)
-
-
-def is_pending():  # awaiting shipment on the platform and not shipped here (the status:pending filter)
-    return (Order.order_status == SQL("1")) & Order.state.in_(SQL("('new', 'printed')"))
-
-
-def has_update_time():  # the platform's; an imported order has none
-    return Order.updated_at.is_null(False)
-
-
-# The courier's and the exceptions' carry pay time after their key (the courier's after its id,
-# so that a sort by courier still walks it): a courier's or an exception's orders are sorted for
-# the default order from the index alone (a walk of the pay-time index reads their rows, each
-# from the file on a worker's new connection).
-PARTIAL_INDEXES = {  # name -> index
-    name: Order.index(*fields, where=cond, name=name) for name, fields, cond in (
-        ("order_tracking_number_set", (Order.tracking_number,), has_tracking()),
-        ("order_logistics_id_set", (Order.logistics_id, Order.id, Order.pay_time), has_courier()),
-        ("order_exception_flags_set", (Order.exception_flags, Order.pay_time), has_exception()),
-        ("order_updated_at_set", (Order.updated_at,), has_update_time()),
-    )
-}
-PAY_TIME_PARTIAL_INDEXES = ("order_logistics_id_set", "order_exception_flags_set")  # (migration 23)
-for _index in PARTIAL_INDEXES.values():
-    Order.add_index(_index)
-
-
-def has_remark():  # the buyer's remark (remark:yes)
-    return Order.remark != SQL("''")
-
-
-def has_memo():  # the merchant's memo (memo:yes)
-    return Order.buyer_memo != SQL("''")
-
-
-def has_flag():  # a flag colour (flag:yes, flag:red)
-    return Order.remark_tag.is_null(False)
-
-
-# Orders with a remark, a memo or a flag (remark:yes, memo:yes, flag:...): few of a year's orders
-# carry one, and these filters are counted at every change. Keyed by pay time, so the default
-# sort walks these entries alone (a flag by its colour first); a count reads the index alone.
-NOTE_INDEXES = {
-    name: Order.index(*fields, where=cond, name=name) for name, fields, cond in (
-        ("order_remark_set", (Order.pay_time,), has_remark()),
-        ("order_memo_set", (Order.pay_time,), has_memo()),
-        ("order_flag_set", (Order.remark_tag, Order.pay_time), has_flag()),
-    )
-}
-for _index in NOTE_INDEXES.values():
-    Order.add_index(_index)
-
-# The due-soon view (status:pending due<4h, sorted by deadline): pending orders by deadline. The
-# full (last_ship_time, id) index holds every shipped order of the year too, and the status index
-# has no deadline, so without it the count reads every pending order's row. Pay time, province and
-# the pending test's own columns ride along (after the key, so the deadline order is the same): a
-# due filter sorted by pay time, or with a province, is counted and its page chosen from the index
-# alone, and as a covering index the planner prefers it to the full deadline index for every page.
-PENDING_DUE_INDEX_NAME = "order_pending_due"
-PENDING_DUE_COLUMNS = (Order.last_ship_time, Order.id, Order.pay_time, Order.province, Order.order_status, Order.state)
-PENDING_DUE_INDEX = Order.index(*PENDING_DUE_COLUMNS, where=is_pending(), name=PENDING_DUE_INDEX_NAME)
-Order.add_index(PENDING_DUE_INDEX)
-
-
-# Reports (core.reports): figures per day/week/month are counted from indexes alone, never from
-# order rows (a million orders' rows read at random take seconds; their index entries in key order,
-# a tenth of a second). Orders paid in a period with their shop, exception bits and amount; orders
-# dadan shipped (partial: only those) with what the ship figures read; orders printed (partial).
-REPORT_PAID_INDEX = Order.index(Order.pay_time, Order.shop, Order.exception_flags, Order.pay_amount_fen,
-                                name="order_report_paid")
-REPORT_SHIPPED_INDEX = Order.index(Order.shipped_at, Order.shop, Order.logistics_id, Order.pay_time,
-                                   Order.last_ship_time, where=Order.shipped_at.is_null(False),
-                                   name="order_report_shipped")
-REPORT_PRINTED_INDEX = Order.index(Order.first_printed_at, Order.shop, where=Order.first_printed_at.is_null(False),
-                                   name="order_report_printed")
-REPORT_INDEXES = (REPORT_PAID_INDEX, REPORT_SHIPPED_INDEX, REPORT_PRINTED_INDEX)
-for _index in REPORT_INDEXES:
-    Order.add_index(_index)
 
 
 class OrderItem(BaseModel):
@@ -597,3 +499,5 @@ ALL_MODELS = [
     ColumnMapping,
     ArchivedOrder,
 ]
+
+from dadan.core import order_indexes  # noqa: E402,F401  (the order table's other indexes, registered)

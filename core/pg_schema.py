@@ -90,13 +90,8 @@ def _extra_indexes() -> list:
     from peewee import SQL
 
     from dadan.core.goods.models import SHORT_ROWS_INDEX, StockDemand
-    from dadan.core.models import (
-        NOTE_INDEXES,
-        PARTIAL_INDEXES,
-        PENDING_DUE_INDEX,
-        REPORT_INDEXES,
-        REPORT_WAYBILL_PRINTED_INDEX,
-    )
+    from dadan.core.models import REPORT_WAYBILL_PRINTED_INDEX
+    from dadan.core.order_indexes import NOTE_INDEXES, PARTIAL_INDEXES, PENDING_DUE_INDEX, REPORT_INDEXES
     from dadan.core.packing.handover_models import WAYBILL_PRINTED_INDEX
 
     short_rows = StockDemand.index(StockDemand.goods, where=StockDemand.short == SQL("TRUE"), name=SHORT_ROWS_INDEX._name)
@@ -140,7 +135,7 @@ def _pg21_deadline_index(db: Database) -> None:
 # version -> the PostgreSQL form of a step of core.migrations written after the schema above
 # (create_schema makes the schema of SCHEMA_VERSION: these bring up a database made earlier)
 def _pg22_note_indexes(db: Database) -> None:
-    from dadan.core.models import NOTE_INDEXES
+    from dadan.core.order_indexes import NOTE_INDEXES
 
     for index in NOTE_INDEXES.values():
         db.execute(index)
@@ -152,7 +147,14 @@ def _pg23_partial_indexes(db: Database) -> None:
     widen_partial_indexes(db)
 
 
-PG_STEPS: dict[int, object] = {21: _pg21_deadline_index, 22: _pg22_note_indexes, 23: _pg23_partial_indexes}
+def _pg24_filter_columns(db: Database) -> None:
+    from dadan.core.migrations import carry_filter_columns, filter_column_indexes
+
+    carry_filter_columns(db, filter_column_indexes())
+
+
+PG_STEPS: dict[int, object] = {21: _pg21_deadline_index, 22: _pg22_note_indexes, 23: _pg23_partial_indexes,
+                               24: _pg24_filter_columns}
 
 
 def migrate(db: Database) -> int:

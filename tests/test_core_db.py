@@ -153,7 +153,8 @@ def test_step_two_makes_order_indexes_partial(tmp_path):
     # exception flags. Step 2 replaces them, and keeps the orders.
     url = f"sqlite:///{tmp_path}/old.db"
     db = dbmod.open_database(url)
-    from dadan.core.models import PARTIAL_INDEXES, SchemaVersion
+    from dadan.core.models import SchemaVersion
+    from dadan.core.order_indexes import PARTIAL_INDEXES
 
     shop = Shop.create(name="s")
     Order.create(shop=shop, order_sn="261120-100000000000001", tracking_number="YT1", exception_flags=1,
@@ -195,7 +196,7 @@ def test_tracking_and_exception_look_ups_use_the_partial_indexes(tmp_path):
     assert "order_exception_flags_set" in plan(compile_query("exception:refund"))
     assert "order_logistics_id_set" in plan(Order.logistics_id == 85)
     assert "order_updated_at_set" in plan(compile_query("updated<2h"))
-    from dadan.core.models import has_tracking
+    from dadan.core.order_indexes import has_tracking
 
     assert "order_tracking_number_set" in plan(has_tracking() & (Order.tracking_number == "YT123"))
 

@@ -150,7 +150,7 @@ def test_terms_of_every_length_use_the_index(demo):
 def test_a_common_terms_page_walks_the_sort_index_and_a_rare_terms_page_the_index(demo):
     common = fulltext.contains("保温杯")
     assert common.plan.common and common.count() == len(like_ids("保温杯"))
-    assert any("order_pay_time_id" in line for line in explain(common))
+    assert any("order_pay_time " in line for line in explain(common))
     assert not any("VIRTUAL TABLE" in line for line in explain(common))
     sn = Order.select(Order.order_sn).order_by(Order.id).offset(N // 2).scalar()
     rare = fulltext.contains(sn[4:12])

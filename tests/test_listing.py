@@ -144,7 +144,7 @@ def test_page_queries_walk_an_index(db):
     if db.postgres:  # its planner's own choice by its statistics (a small table may be scanned)
         for sort in ("pay_time", "-pay_time", "last_ship_time", "-updated_at", "-logistics_id"):
             assert explain(None, sort)[0].startswith("Limit"), sort
-        assert "order_pay_time_id" in " ".join(explain(None, "-pay_time"))  # the order list's default
+        assert "using order_pay_time on" in " ".join(explain(None, "-pay_time"))  # the order list's default
         return
     for sort in ("pay_time", "-pay_time", "last_ship_time", "-updated_at", "-logistics_id"):
         plan = " ".join(explain(None, sort))

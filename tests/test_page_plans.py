@@ -12,16 +12,8 @@ from peewee import SQL, fn
 
 from dadan.core import db as dbmod
 from dadan.core.demo import DEMO_SHOP, write_demo
-from dadan.core.models import (
-    DEADLINE_INDEX_COLUMNS,
-    DEADLINE_INDEX_NAME,
-    NOTE_INDEXES,
-    PENDING_DUE_COLUMNS,
-    PENDING_DUE_INDEX_NAME,
-    Order,
-    SchemaVersion,
-    Shop,
-)
+from dadan.core.models import DEADLINE_INDEX_COLUMNS, DEADLINE_INDEX_NAME, Order, SchemaVersion, Shop
+from dadan.core.order_indexes import NOTE_INDEXES, PENDING_DUE_COLUMNS, PENDING_DUE_INDEX_NAME
 from dadan.core.orders import dialect, page_plan
 from dadan.core.orders.listing import SORTABLE, count, ensure_statistics, explain, fetch_page, parse_sort
 from dadan.core.orders.query import compile_query
@@ -121,19 +113,23 @@ PLANNED = ["courier:zto", "due<4h", "due<1d", "overdue:yes", "remark:快", "sour
            "status:pending 杭州", "蓝"]
 
 
-@pytest.mark.parametrize("force", ["planner", "walk given up", "sorted as few", "walked as many"])
+@pytest.mark.parametrize("force", ["planner", "walk given up", "sorted as few", "walked as many",
+                                   "covering walk walked again", "covering walk given up"])
 def test_whichever_plan_finds_a_page_the_pages_are_the_same(db, monkeypatch, force):
     """core.orders.page_plan picks a page's plan by the clock and a bounded count: whichever it
-    takes (forced here: every walk interrupted at once; every filter's orders taken as few, or as
-    many), every page is the same."""
-    if force == "walk given up":
+    takes (forced here: every walk interrupted at once, a covering one then walked to the end or
+    given up too; every filter's orders taken as few, or as many), every page is the same."""
+    if force in ("walk given up", "covering walk walked again", "covering walk given up"):
         monkeypatch.setattr(page_plan, "WALK_BUDGET_S", 0.0)
         monkeypatch.setattr(page_plan, "FREE_TEXT_WALK_BUDGET_S", 0.0)
         monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)
-    elif force == "sorted as few":
+    if force == "sorted as few":
         monkeypatch.setattr(page_plan, "FEW", 10**9)
-    elif force == "walked as many":
+    elif force in ("walked as many", "covering walk walked again"):
         monkeypatch.setattr(page_plan, "FEW", 0)
+        monkeypatch.setattr(page_plan, "WALK_OVER_SORT", 10**9)
+    elif force == "covering walk given up":
+        monkeypatch.setattr(page_plan, "COVERED_WALK_BUDGET_S", 0.0)
     for query in PLANNED:
         where = compile_query(query, now=NOW)
         for sort in ("-pay_time", "pay_time", "last_ship_time", "-province", "pay_amount_fen"):
@@ -186,15 +182,52 @@ def test_a_rare_free_text_terms_orders_are_sorted_as_planned(db, monkeypatch):
 
 
 def test_a_walk_that_meets_no_order_is_given_up_for_the_filter_first(db, monkeypatch):
-    """``source:import`` in a database of synced orders: the planner walks the pay-time index,
-    testing every row; the walk is interrupted and the filter read first, the sort terms hidden
-    from the planner."""
+    """``source:import`` in a database of synced orders: the planner walks the pay-time index; the
+    walk is interrupted and the filter read first, the sort terms hidden from the planner (here
+    the covering walk's longer time is taken away too)."""
     where = compile_query("source:import", now=NOW)
     monkeypatch.setattr(page_plan, "WALK_BUDGET_S", 0.0)
+    monkeypatch.setattr(page_plan, "COVERED_WALK_BUDGET_S", 0.0)
     monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)
     ran = _pages(_page_sql(monkeypatch, where))
     assert "+(" not in ran[0] and 'ORDER BY +("t1"."pay_time") DESC' in ran[1], ran  # (then the NULLs' segment)
     assert fetch_page(where, "-pay_time").rows == []
+
+
+def test_a_covering_walk_that_meets_no_order_reads_the_index_once(db, monkeypatch):
+    """``source:import`` again: the pay-time index carries the source, so the walk tests each order
+    from its entry (no row read), and the filter first would read that same index and sort. So
+    the walk is not given up at WALK_BUDGET_S (zero here): it reads the index to the end, once."""
+    where = compile_query("source:import", now=NOW)
+    assert explain(where, "-pay_time")[0].startswith("SEARCH t1 USING COVERING INDEX order_pay_time ")
+    monkeypatch.setattr(page_plan, "WALK_BUDGET_S", 0.0)
+    monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)
+    ran = _pages(_page_sql(monkeypatch, where))
+    assert not any("+(" in p for p in ran), ran
+    assert len([p for p in ran if '"t1"."pay_time" IS NULL' not in p]) == 1, ran  # (and the NULLs' segment)
+
+
+@pytest.mark.parametrize("few", [True, False])
+def test_a_covering_walk_given_up_goes_to_the_filter_first_only_when_its_orders_are_few(db, monkeypatch, few):
+    """``overdue:yes`` sorted by pay time: the planner walks the pay-time index, testing each order
+    from its entry; the filter first would read the pending deadline index. The walk interrupted,
+    the filter's orders are counted: few (fewer than the orders / WALK_OVER_SORT), they are read
+    and sorted; many, the walk is made again, to the end."""
+    where = compile_query("overdue:yes", now=NOW)
+    assert explain(where, "-pay_time")[0].startswith("SEARCH t1 USING COVERING INDEX order_pay_time ")
+    assert explain(where, "-pay_time", form="unsorted")[0].startswith(f"SEARCH t1 USING COVERING INDEX {PENDING_DUE_INDEX_NAME} ")
+    monkeypatch.setattr(page_plan, "WALK_BUDGET_S", 0.0)
+    monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)
+    monkeypatch.setattr(page_plan, "FEW", 0)
+    monkeypatch.setattr(page_plan, "WALK_OVER_SORT", 1 if few else 10**9)
+    ran = _page_sql(monkeypatch, where)
+    pages = [p for p in _pages(ran) if '"t1"."pay_time" IS NULL' not in p]  # (not the NULLs' segment)
+    assert any(s.startswith("SELECT count(*) FROM (") for s in ran), ran
+    if few:
+        assert len(pages) == 2 and "+(" not in pages[0] and 'ORDER BY +("t1"."pay_time") DESC' in pages[1], pages
+    else:
+        assert len(pages) == 2 and pages[0] == pages[1] and "+(" not in pages[0], pages
+    _assert_pages_as_plain(where, "-pay_time")
 
 
 def test_the_due_filters_mean_what_they_say(db):
@@ -326,7 +359,7 @@ def test_a_version_21_database_gains_the_remark_memo_and_flag_indexes(tmp_path):
 def test_a_courier_or_exception_page_is_sorted_from_its_index_alone(db, monkeypatch, query, index):
     """Their partial indexes carry pay time: the orders are sorted from the index (no row read,
     so up to FEW_COVERED of them), not found by a walk reading rows. (Here the exceptions'
-    orders are read from the paid-report index, which holds the flags too: no row either.)"""
+    orders are read from the pay-time index, which holds the flags too: no row either.)"""
     monkeypatch.setattr(page_plan, "FEW", 0)  # (a sort reading rows would be given up for the walk)
     where = compile_query(query, now=NOW)
     assert f"COVERING INDEX {index}" in " | ".join(explain(where, "-pay_time"))
@@ -344,8 +377,8 @@ def test_a_version_22_database_gains_the_wide_courier_and_exception_indexes(tmp_
         'DROP INDEX "order_exception_flags_set"',
         'CREATE INDEX "order_exception_flags_set" ON "order" ("exception_flags") WHERE "exception_flags" != 0'])
     assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION >= 23
-    for name, columns in (("order_logistics_id_set", ["logistics_id", "id", "pay_time"]),
-                          ("order_exception_flags_set", ["exception_flags", "pay_time"])):
+    for name, columns in (("order_logistics_id_set", ["logistics_id", "id", "pay_time", "order_status", "state"]),
+                          ("order_exception_flags_set", ["exception_flags", "pay_time", "order_status", "state"])):
         assert [r[2] for r in db.execute_sql(f'PRAGMA index_info("{name}")')] == columns, name
         stat = db.execute_sql("SELECT stat FROM sqlite_stat1 WHERE idx = ?", (name,)).fetchone()
         assert stat and len(stat[0].split()) == 1 + len(columns), name
@@ -409,3 +442,105 @@ def test_tag_terms_common_and_rare_count_and_page_as_the_plain_scan(tmp_path):
                 page = fetch_page(where, sort, after=page.last_key, limit=LIMIT)
             assert got == (_expected(where, sort) if want else []) and set(got) == want, (query, sort)
     dbmod.close_database()
+
+
+COVERED_COUNTS = [  # (filter, the index its count reads alone; "": any)
+    ("created<1d", "order_pay_time"), ("qty>3", "order_pay_time"), ("source:import", "order_pay_time"),
+    ("amount>500", "order_pay_time"), ("shop:" + DEMO_SHOP, ""),
+    ("status:pending remark:yes", "order_remark_set"), ("status:pending memo:yes", "order_memo_set"),
+    ("status:pending flag:red", "order_flag_set"), ("status:pending tracking:yes", "order_tracking_number_set"),
+    ("status:pending exception:refund", ""),
+]
+
+
+def _count_plan(where) -> str:
+    return " | ".join(dialect.explain(*Order.select(fn.COUNT(Order.id)).where(where).sql()))
+
+
+@pytest.mark.parametrize("query,index", COVERED_COUNTS)
+def test_filters_on_the_orders_own_columns_count_from_an_index_alone(db, query, index):
+    """The pay-time index carries the columns filters test that have no index of their own, and the
+    partial indexes the pending test's (schema step 24): such a count reads no order's row."""
+    where = compile_query(query, now=NOW)
+    assert f"COVERING INDEX {index}" in _count_plan(where), (query, _count_plan(where))
+    assert count(where) == len(_expected(where, "-pay_time"))
+
+
+def test_a_version_23_database_gains_the_indexes_that_carry_filter_columns(tmp_path):
+    from dadan.core.migrations import REPLACED_BY_PAY_TIME_INDEX, filter_column_indexes
+    from dadan.core.order_indexes import PAY_TIME_INDEX_NAME
+    from dadan.core.reports.figures import build_report
+
+    path = tmp_path / "v23.db"
+    _demo_at(path, 500, seed=8)
+    queries = [q for q, _index in COVERED_COUNTS] + ["tracking:no status:pending", "status:pending due<4h"]
+    before = {q: _expected(compile_query(q, now=NOW), "-pay_time") for q in queries}
+    report_before = build_report("day", dt.date(2026, 11, 17), dt.date(2026, 11, 20), tz="Asia/Shanghai", now=NOW, include_money=True)
+    old = [  # schema 23's indexes, as it made them
+        f'DROP INDEX "{PAY_TIME_INDEX_NAME}"',
+        'CREATE INDEX "order_pay_time_id" ON "order" ("pay_time", "id")',
+        'CREATE INDEX "order_report_paid" ON "order" ("pay_time", "shop_id", "exception_flags", "pay_amount_fen")',
+        'ANALYZE "order_pay_time_id"', 'ANALYZE "order_report_paid"']
+    narrow = {"order_tracking_number_set": ("tracking_number", "\"tracking_number\" != ''"),
+              "order_logistics_id_set": ("logistics_id, id, pay_time", '"logistics_id" IS NOT NULL'),
+              "order_exception_flags_set": ("exception_flags, pay_time", '"exception_flags" != 0'),
+              "order_remark_set": ("pay_time", "\"remark\" != ''"), "order_memo_set": ("pay_time", "\"buyer_memo\" != ''"),
+              "order_flag_set": ("remark_tag, pay_time", '"remark_tag" IS NOT NULL')}
+    for name, (columns, cond) in narrow.items():
+        old += [f'DROP INDEX "{name}"', f'CREATE INDEX "{name}" ON "order" ({columns}) WHERE {cond}', f'ANALYZE "{name}"']
+    db = _migrated_from(path, 23, old)
+    assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION >= 24
+    remade = filter_column_indexes()
+    assert {i._name for i in remade} == {PAY_TIME_INDEX_NAME, *narrow}
+    for index in remade:
+        columns = [r[2] for r in db.execute_sql(f'PRAGMA index_info("{index._name}")')]
+        assert columns == [f.column_name for f in index._expressions], index._name
+        stat = db.execute_sql("SELECT stat FROM sqlite_stat1 WHERE idx = ?", (index._name,)).fetchone()
+        assert stat and len(stat[0].split()) == 1 + len(columns), index._name
+    for name in REPLACED_BY_PAY_TIME_INDEX:
+        assert not db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone(), name
+    for query, index in COVERED_COUNTS:
+        where = compile_query(query, now=NOW)
+        assert f"COVERING INDEX {index}" in _count_plan(where), query
+    assert {q: _expected(compile_query(q, now=NOW), "-pay_time") for q in queries} == before
+    assert build_report("day", dt.date(2026, 11, 17), dt.date(2026, 11, 20), tz="Asia/Shanghai", now=NOW, include_money=True) == report_before
+    dbmod.close_database()
+
+
+ROW_COUNTS = ["status:pending created<1d", "status:pending qty>3", "status:pending source:import", "printed:yes created<1d",
+              "exception:refund created<1d", "status:pending amount>500", "courier:zto created<1d", "town:西湖",
+              "province:浙江 qty>1", "tracking:no status:pending created<1d", "remark:快", "sku:A12 created<1d"]
+
+
+@pytest.mark.parametrize("budget", [0.0, 60.0])
+def test_a_count_reading_rows_is_the_same_when_made_from_an_index_alone(db, monkeypatch, budget):
+    """core.orders.page_plan.count_rows: a count the planner would make reading orders' rows is made
+    so within COUNT_BUDGET_S, then from the one index that holds what the filter tests. Either
+    way (forced here: no time, all the time) it is the plain count."""
+    monkeypatch.setattr(page_plan, "COUNT_BUDGET_S", budget)
+    monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)
+    for query in ROW_COUNTS:
+        where = compile_query(query, now=NOW)
+        assert count(where) == len(_expected(where, "-pay_time")), query
+
+
+def test_a_count_the_planner_makes_from_rows_is_made_from_the_pay_time_index(db, monkeypatch):
+    """``status:pending created<1d``: SQLite reads the status index, then each pending order's row
+    for its created time; given no time, the count is made from the pay-time index alone (which
+    holds both), the filter hidden from the planner. ``town:`` is in no index: the plain count."""
+    monkeypatch.setattr(page_plan, "COUNT_BUDGET_S", 0.0)
+    monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)
+    executed: list[str] = []
+    db = dbmod.database()
+    real = db.execute_sql
+    monkeypatch.setattr(db, "execute_sql", lambda sql, params=None: executed.append(sql) or real(sql, params))
+    where = compile_query("status:pending created<1d", now=NOW)
+    assert "COVERING" not in _count_plan(where)
+    count(where)
+    ran = [s for s in executed if s.startswith("SELECT COUNT(")]
+    assert len(ran) == 2 and "+(" not in ran[0] and "+(" in ran[1], ran
+    assert "COVERING INDEX order_pay_time" in " ".join(dialect.explain(ran[1], [NOW] * ran[1].count("?"))), ran[1]
+    executed.clear()
+    count(compile_query("town:西湖", now=NOW))
+    ran = [s for s in executed if s.startswith("SELECT COUNT(")]
+    assert len(ran) == 1 and "+(" not in ran[0], executed

@@ -17,7 +17,8 @@ from dadan.core.context import Context
 from dadan.core.db import close_database, current_version, open_database, write
 from dadan.core.errors import DatabaseError
 from dadan.core.migrations import SCHEMA_VERSION
-from dadan.core.models import DEADLINE_INDEX_NAME, NOTE_INDEXES, SchemaVersion, database_proxy
+from dadan.core.models import DEADLINE_INDEX_NAME, SchemaVersion, database_proxy
+from dadan.core.order_indexes import NOTE_INDEXES
 from dadan.core.postgres import placeholders
 from tests.pg_cluster import cluster, empty_url, fresh_url
 
@@ -62,9 +63,10 @@ def test_a_new_database_is_made_at_the_current_version_with_its_indexes():
 
 
 def test_a_version_20_database_is_brought_up_by_the_postgresql_steps():
-    """Steps 21 (the deadline index carries pay time), 22 (remark, memo and flag indexes) and 23
-    (the courier and exception indexes carry pay time) in their PostgreSQL form; a new database
-    has their indexes from the start."""
+    """Steps 21 (the deadline index carries pay time), 22 (remark, memo and flag indexes), 23
+    (the courier and exception indexes carry pay time) and 24 (the pay-time index carries the
+    columns filters test, the partial ones the pending test's) in their PostgreSQL form; a new
+    database has their indexes from the start."""
     url = empty_url()
     db = open_database(url)
     try:
@@ -75,6 +77,9 @@ def test_a_version_20_database_is_brought_up_by_the_postgresql_steps():
                 db.execute_sql(f'DROP INDEX "{name}"')
             db.execute_sql('CREATE INDEX "order_last_ship_time_id" ON "order" ("last_ship_time", "id")')
             db.execute_sql('CREATE INDEX "order_logistics_id_set" ON "order" ("logistics_id") WHERE "logistics_id" IS NOT NULL')
+            db.execute_sql('DROP INDEX "order_pay_time"')
+            db.execute_sql('CREATE INDEX "order_pay_time_id" ON "order" ("pay_time", "id")')
+            db.execute_sql('CREATE INDEX "order_report_paid" ON "order" ("pay_time", "shop_id", "exception_flags", "pay_amount_fen")')
             SchemaVersion.delete().where(SchemaVersion.version > 20).execute()
             SchemaVersion.create(version=20)
         close_database()
@@ -84,6 +89,9 @@ def test_a_version_20_database_is_brought_up_by_the_postgresql_steps():
         assert {DEADLINE_INDEX_NAME, *NOTE_INDEXES} <= set(now) and "order_last_ship_time_id" not in now
         assert "pay_time" in now[DEADLINE_INDEX_NAME] and "WHERE" in now["order_remark_set"]
         assert "pay_time" in now["order_logistics_id_set"] and "WHERE" in now["order_logistics_id_set"]
+        assert "state" in now["order_logistics_id_set"] and "state" in now["order_remark_set"]
+        assert "created_time" in now["order_pay_time"] and "last_ship_time" in now["order_pay_time"]
+        assert "order_pay_time_id" not in now and "order_report_paid" not in now
     finally:
         close_database()
 

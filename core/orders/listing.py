@@ -229,9 +229,9 @@ def count(where_expr: Expression | None) -> int:
         base = functools.reduce(operator.and_, rest) if rest else None
         return count(base) - count(lacking.node if base is None else base & lacking.node)
     q = Order.select(fn.COUNT(Order.id))
-    if where_expr is not None:
-        q = q.where(where_expr)
-    return int(q.scalar() or 0)
+    if where_expr is None:
+        return int(q.scalar() or 0)
+    return page_plan.count_rows(q, where_expr)
 
 
 def _and_terms(expr) -> list:

@@ -22,8 +22,19 @@ sort order, so it picks between them blind. So on SQLite (:func:`page_rows`):
   instead, for at most :data:`WALK_BUDGET_S`, then the planner's sort after all;
 - when the planner's plan walks, the walk has :data:`WALK_BUDGET_S`, then the filter goes first
   (the sort terms are hidden from the planner, so it reads the filter's best index and sorts);
+- a walk that tests the filter from the sort index's entries alone (a covering one: the pay-time
+  index carries the columns filters test, :data:`dadan.core.order_indexes.PAY_TIME_INDEX`) reads no row
+  but the page's, ~0.1 µs an entry: past its :data:`WALK_BUDGET_S`, unless the filter's orders
+  are few, it is walked again to the end, for up to :data:`COVERED_WALK_BUDGET_S` (``due<1d``
+  sorted by pay time, whose orders are the older half: not half a million orders sorted;
+  ``source:import`` with no imported order: the index read once, not each order's row);
 - a common free-text term's page walks testing each row's text (:mod:`dadan.core.orders.fulltext`)
   for :data:`FREE_TEXT_WALK_BUDGET_S`, then goes through the free-text index's rowids.
+
+A count (:func:`count_rows`) is planned the same way: a count the planner would make by reading
+orders' rows (``status:pending created<1d``: the status index, then nine in ten orders' rows) has
+:data:`COUNT_BUDGET_S`, then is made from the one index that holds every column the filter
+tests, read whole, when one does.
 
 Every plan returns the same rows (the same query, planned differently); only the time differs.
 An interrupted plan is SQLite's ``sqlite3_interrupt`` through a progress handler on this
@@ -54,6 +65,15 @@ PG_WALK_BUDGET_S = 0.015  # PostgreSQL: the same, for a walk its planner chose (
 FEW = 4000  # a filter with fewer orders than this: sorting them beats walking the sort index
 FEW_COVERED = 50_000  # the same, for orders sorted from an index alone (no row read: ~0.2 µs each)
 PROBE_BUDGET_S = 0.01  # counting them up to FEW taking longer: they are many (or not indexed)
+# a covering walk (no row read but the page's) given up at WALK_BUDGET_S is walked again for up to
+# this: reading the whole pay-time index takes ~0.1 s at 1,000,000 orders
+COVERED_WALK_BUDGET_S = 0.3
+# ... unless the filter's orders, read from another index alone and sorted, are fewer than the
+# orders / WALK_OVER_SORT (a sort costs about this many walked entries an order), counted within
+COVERED_PROBE_BUDGET_S = 0.02
+WALK_OVER_SORT = 4
+# a count reading orders' rows taking longer is made from an index that holds what the filter tests
+COUNT_BUDGET_S = 0.03
 # SQLite virtual-machine steps between two looks at the clock: each look takes the GIL from the
 # desk's painting thread, so not too often (every 1,000 steps slowed a page after Enter by ~7 ms
 # at 10,000 orders); 20,000 steps are ~0.3 ms of an index walk, ~15 ms of one reading rows
@@ -90,12 +110,67 @@ def page_rows(page) -> list[tuple]:
         if _few(db, query, few):
             return db.execute_sql(*plain).fetchall()
         walked = db.get_sql_context(**WALK).sql(page("walk")).query()
-        if _sorts(_plan(db, walked)):  # no index gives the sort order
+        walk_plan = _plan(db, walked)
+        if _sorts(walk_plan):  # no index gives the sort order
             return db.execute_sql(*plain).fetchall()
-        rows = _within(db, walked, WALK_BUDGET_S)
+        rows = _walked(db, walked, walk_plan, query)
         return rows if rows is not None else db.execute_sql(*plain).fetchall()
-    rows = _within(db, plain, WALK_BUDGET_S)
-    return rows if rows is not None else db.execute_sql(*db.get_sql_context().sql(page("unsorted")).query()).fetchall()
+    unsorted = page("unsorted")
+    rows = _walked(db, plain, lines, unsorted)
+    return rows if rows is not None else db.execute_sql(*db.get_sql_context().sql(unsorted).query()).fetchall()
+
+
+def _walked(db: Database, walk: tuple[str, list], plan: list[str], other) -> list[tuple] | None:
+    """The rows of the walk ``walk`` (its plan ``plan``) within :data:`WALK_BUDGET_S`. A covering
+    walk gets :data:`COVERED_WALK_BUDGET_S` instead when the query ``other`` (the filter first)
+    would read the same index, or, given up, is walked again within it unless ``other``'s orders
+    are fewer than it takes to sort them in the time of that walk. None: go the other way."""
+    if not _covering(plan):
+        return _within(db, walk, WALK_BUDGET_S)
+    other_plan = _plan(db, db.get_sql_context().sql(other).query())
+    if _index_of(other_plan) == _index_of(plan):  # (the same entries read, and sorted)
+        return _within(db, walk, COVERED_WALK_BUDGET_S)
+    rows = _within(db, walk, WALK_BUDGET_S)
+    if rows is not None:
+        return rows
+    if _covering(other_plan):  # (their sort: ~4 times a walk's cost an entry; see WALK_OVER_SORT)
+        few, budget = max(FEW, _orders_about(db) // WALK_OVER_SORT), COVERED_PROBE_BUDGET_S
+    else:
+        few, budget = FEW, PROBE_BUDGET_S
+    return None if _few(db, other, few, budget) else _within(db, walk, COVERED_WALK_BUDGET_S)
+
+
+def _orders_about(db: Database) -> int:
+    return int(db.execute_sql('SELECT max("id") FROM "order"').fetchone()[0] or 0)
+
+
+def _index_of(plan: list[str]) -> str:
+    """The index the first step of a plan that reads the order table reads ("" for none)."""
+    for line in plan:
+        words = line.split()
+        if "INDEX" in words and words[0] in ("SCAN", "SEARCH"):
+            return words[words.index("INDEX") + 1]
+    return ""
+
+
+def _covering(plan: list[str]) -> bool:
+    """Whether a plan reads one index and no order's row (and perhaps sorts what it read)."""
+    reads = [line for line in plan if not line.startswith("USE TEMP B-TREE")]
+    return len(reads) == 1 and "COVERING INDEX" in reads[0]
+
+
+def count_rows(select, where) -> int:
+    """The count ``select`` (``SELECT count(...) FROM "order"``) gives with the filter ``where``.
+    See the module's doc."""
+    db = database()
+    plain = db.get_sql_context().sql(select.where(where)).query()
+    if is_postgres(db) or _covering(_plan(db, plain)):
+        return int(db.execute_sql(*plain).fetchone()[0] or 0)
+    whole = db.get_sql_context().sql(select.where(hidden(where))).query()
+    if not _covering(_plan(db, whole)):
+        return int(db.execute_sql(*plain).fetchone()[0] or 0)
+    rows = _within(db, plain, COUNT_BUDGET_S)
+    return int((rows if rows is not None else db.execute_sql(*whole).fetchall())[0][0] or 0)
 
 
 def _plan(db: Database, sql: tuple[str, list]) -> list[str]:
@@ -109,11 +184,11 @@ def _sorts(plan: list[str]) -> bool:
     return any("TEMP B-TREE FOR ORDER BY" in line for line in plan)
 
 
-def _few(db: Database, query, few: int) -> bool:
+def _few(db: Database, query, few: int, budget_s: float = PROBE_BUDGET_S) -> bool:
     """Whether fewer than ``few`` orders match the page query's filter, counted through the
-    planner's choice of index within :data:`PROBE_BUDGET_S` (longer: not few)."""
+    planner's choice of index within ``budget_s`` (longer: not few)."""
     sql, params = db.get_sql_context().sql(query.clone().order_by().limit(few)).query()
-    got = _within(db, (f"SELECT count(*) FROM ({sql})", params), PROBE_BUDGET_S)
+    got = _within(db, (f"SELECT count(*) FROM ({sql})", params), budget_s)
     return got is not None and got[0][0] < few
 
 

@@ -30,7 +30,8 @@ from peewee import SQL, Expression
 from dadan.core.dialect import boolean
 from dadan.core.errors import QuerySyntaxError
 from dadan.core.i18n import tr
-from dadan.core.models import Order, Shop, has_exception, has_flag, has_memo, has_remark, has_tracking, is_pending
+from dadan.core.models import Order, Shop
+from dadan.core.order_indexes import has_exception, has_flag, has_memo, has_remark, has_tracking, is_pending
 from dadan.core.orders import couriers, dialect, fulltext, selectivity, sku_index, stock_terms, tag_terms
 from dadan.core.orders.filter_syntax import ALIASES, Term, parse
 from dadan.core.orders.rules import FLAG_BY_KEY, SEARCH_FIELDS, Flag

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from peewee import SQL, Expression
 
-from dadan.core.models import Order, has_exception
+from dadan.core.models import Order
+from dadan.core.order_indexes import has_exception
 from dadan.core.orders.rules import Flag
 
 VALUES = {"short": "short", "缺货": "short", "不足": "short", "库存不足": "short", "缺库存": "short",

@@ -39,6 +39,7 @@ from dadan.core.db import database
 from dadan.core.dialect import as_integer, indexed_by, seconds_between
 from dadan.core.i18n import tr
 from dadan.core.models import AuditEvent, Order, PrintItem, PrintJob, Shop, Waybill, WaybillOrder, utcnow
+from dadan.core.order_indexes import PAY_TIME_INDEX_NAME
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.rules import FLAG_KEYS, Flag
 from dadan.core.packing.models import PackRecord
@@ -175,14 +176,14 @@ def build_report(period: str = "day", first: dt.date | None = None, last: dt.dat
             shops[sid] = ShopFigures(sid, "", money_fen=0 if include_money else None)
         return shops[sid]
 
-    # orders paid: counted and summed a period at a time (a range of order_report_paid each: no
+    # orders paid: counted and summed a period at a time (a range of the pay-time index each: no
     # sorting), with each shop's share as sums when the shops are few (GROUP BY sorts every row);
     # the exception bits of the few flagged orders grouped
     shop_ids = [sid for (sid,) in _q(f'SELECT id FROM "{Shop._meta.table_name}" ORDER BY id', [])]
     few = shop_ids if len(shop_ids) <= FEW_SHOPS else []
     sums = "".join(f", SUM({as_integer(f'shop_id = {int(sid)}')}), SUM(CASE WHEN shop_id = {int(sid)} THEN pay_amount_fen END)"
                    if include_money else f", SUM({as_integer(f'shop_id = {int(sid)}')})" for sid in few)
-    paid, shipped = indexed_by("order_report_paid"), indexed_by("order_report_shipped")
+    paid, shipped = indexed_by(PAY_TIME_INDEX_NAME), indexed_by("order_report_shipped")
     for r, got in zip(rows, _each(bs, f"SELECT COUNT(*), SUM(pay_amount_fen){sums} FROM {o} "
                                       f"{paid}WHERE pay_time >= ? AND pay_time < ?")):
         r.orders = got[0]

@@ -28,8 +28,9 @@ from dadan.core.archive.lookup import archived_note
 from dadan.core.db import write
 from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
-from dadan.core.models import Order, Shipment, has_tracking, utcnow
+from dadan.core.models import Order, Shipment, utcnow
 from dadan.core.operators import require
+from dadan.core.order_indexes import has_tracking
 from dadan.core.orders.rules import blocked_reason
 from dadan.core.timeutil import DEFAULT_TZ
 from dadan.core.waybills.parcels import by_code, orders_of

@@ -22,7 +22,8 @@ import unicodedata
 
 from dadan.core.errors import TrackingRefused
 from dadan.core.i18n import tr
-from dadan.core.models import Order, has_tracking
+from dadan.core.models import Order
+from dadan.core.order_indexes import has_tracking
 from dadan.core.orders.couriers import CourierBook, matches_tracking
 from dadan.core.waybills.parcels import waybill_problem
 
