@@ -288,35 +288,37 @@ def _as_defined(db: Database, index) -> bool:
 
 
 def filter_column_indexes() -> list:
-    """The indexes schema step 24 made (again): the pay-time index carrying the columns filters
-    test (:data:`dadan.core.order_indexes.PAY_TIME_INDEX`), and the partial indexes carrying the pending
+    """The indexes schema step 24 made (again): the pay-time and the status index carrying the
+    columns filters test (:data:`dadan.core.order_indexes.PAY_TIME_INDEX`,
+    :data:`~dadan.core.order_indexes.STATUS_INDEX`), and the partial indexes carrying the pending
     test's columns (:data:`dadan.core.order_indexes.STATUS_COLUMNS`)."""
-    from dadan.core.order_indexes import NOTE_INDEXES, PARTIAL_INDEXES, PAY_TIME_INDEX, STATUS_COLUMNS
+    from dadan.core.order_indexes import NOTE_INDEXES, PARTIAL_INDEXES, PAY_TIME_INDEX, STATUS_COLUMNS, STATUS_INDEX
 
     partial = [i for i in (*PARTIAL_INDEXES.values(), *NOTE_INDEXES.values())
                if any(e is c for e in i._expressions for c in STATUS_COLUMNS)]
-    return [PAY_TIME_INDEX, *partial]
+    return [PAY_TIME_INDEX, STATUS_INDEX, *partial]
 
 
-REPLACED_BY_PAY_TIME_INDEX = ("order_pay_time_id", "order_report_paid")  # (step 24)
+# the indexes step 24's replace: (pay_time, id), the reports' paid index, the narrow status index
+REPLACED_IN_STEP_24 = ("order_pay_time_id", "order_report_paid", "order_order_status_state_exception_flags_print_count")
 
 
 def carry_filter_columns(db: Database, indexes: list) -> None:
     """Schema step 24's work (both backends): ``indexes`` (of :func:`filter_column_indexes`)
-    made again as the models define them, and the two indexes the pay-time index replaces
-    dropped."""
+    made again as the models define them, and the indexes they replace dropped."""
     for index in indexes:
         db.execute_sql(f'DROP INDEX IF EXISTS "{index._name}"')
         db.execute(index)  # CREATE INDEX IF NOT EXISTS
-    for name in REPLACED_BY_PAY_TIME_INDEX:
+    for name in REPLACED_IN_STEP_24:
         db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
 
 
 def _m24_indexes_carry_filter_columns(db: Database) -> None:
-    """The pay-time index carries the columns filters test that have no index of their own and
-    replaces the (pay time, id) and the reports' paid index; the partial indexes carry the
-    pending test's columns (:func:`carry_filter_columns`; where they are not so already). Kept
-    statistics are extended to them. At 1,000,000 orders this takes a few seconds, once."""
+    """The pay-time and the status index carry the columns filters test that have no index of
+    their own (the pay-time index replaces the (pay time, id) and the reports' paid index); the
+    partial indexes carry the pending test's columns (:func:`carry_filter_columns`; where they
+    are not so already). Kept statistics are extended to them. At 1,000,000 orders this takes a
+    few seconds, once."""
     changed = [i for i in filter_column_indexes() if not _as_defined(db, i)]
     carry_filter_columns(db, changed)
     _extend_statistics(db, [i._name for i in changed])

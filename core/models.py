@@ -159,9 +159,7 @@ class Order(BaseModel):
             (DEADLINE_INDEX_COLUMNS, False),
             (("state", "pay_time"), False),
             (("province",), False),
-            # covering index for status counts and the built-in views' filters (status:pending,
-            # printed:no, exception:none): COUNT reads the index, not the table
-            (("order_status", "state", "exception_flags", "print_count"), False),
+            # (the pay-time and the status index: core.order_indexes)
         )
 
     @property

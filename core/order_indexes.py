@@ -22,6 +22,15 @@ PAY_TIME_INDEX_COLUMNS = (Order.pay_time, Order.id, Order.shop, Order.order_stat
 PAY_TIME_INDEX = Order.index(*PAY_TIME_INDEX_COLUMNS, name=PAY_TIME_INDEX_NAME)
 Order.add_index(PAY_TIME_INDEX)
 
+# The status index: the status counts and the built-in views' filters (status:pending, printed:no,
+# exception:none) read it, not the table. It carries the same columns of the order's own after its
+# key (schema step 24), so a status with one of them is counted from it alone as well (status:pending
+# qty>3 at 1,000,000 orders: 0.58 s -> ~0.07 s); a status alone reads its wider entries (50 -> 60 ms).
+STATUS_INDEX_NAME = "order_status"
+STATUS_INDEX = Order.index(Order.order_status, Order.state, Order.exception_flags, Order.print_count, Order.shop,
+                           Order.pay_amount_fen, Order.created_time, Order.item_count, Order.source, name=STATUS_INDEX_NAME)
+Order.add_index(STATUS_INDEX)
+
 
 # Partial indexes: most orders come in without a tracking number, courier or exception (and an
 # imported one without the platform's update time), and an order an index leaves out costs

@@ -80,6 +80,9 @@ def test_a_version_20_database_is_brought_up_by_the_postgresql_steps():
             db.execute_sql('DROP INDEX "order_pay_time"')
             db.execute_sql('CREATE INDEX "order_pay_time_id" ON "order" ("pay_time", "id")')
             db.execute_sql('CREATE INDEX "order_report_paid" ON "order" ("pay_time", "shop_id", "exception_flags", "pay_amount_fen")')
+            db.execute_sql('DROP INDEX "order_status"')
+            db.execute_sql('CREATE INDEX "order_order_status_state_exception_flags_print_count" ON "order" '
+                           '("order_status", "state", "exception_flags", "print_count")')
             SchemaVersion.delete().where(SchemaVersion.version > 20).execute()
             SchemaVersion.create(version=20)
         close_database()
@@ -92,6 +95,7 @@ def test_a_version_20_database_is_brought_up_by_the_postgresql_steps():
         assert "state" in now["order_logistics_id_set"] and "state" in now["order_remark_set"]
         assert "created_time" in now["order_pay_time"] and "last_ship_time" in now["order_pay_time"]
         assert "order_pay_time_id" not in now and "order_report_paid" not in now
+        assert "created_time" in now["order_status"] and "order_order_status_state_exception_flags_print_count" not in now
     finally:
         close_database()
 

@@ -1,6 +1,7 @@
-"""Text terms on one field (``remark:``, ``memo:``, ``city:``, ``town:``) are narrowed through the
-free-text index (core.orders.query._narrowed): the orders they find are exactly those the plain
-column test finds, whatever the case, the script or the length of the value."""
+"""Text terms on one field find exactly the orders the plain column test finds, whatever the case,
+the script or the length of the value: ``city:`` and ``town:`` narrowed through the free-text index
+(core.orders.query._narrowed), ``remark:`` and ``memo:`` looked for in their partial index's
+entries, which hold the text (core.order_indexes.NOTE_INDEXES)."""
 
 from __future__ import annotations
 
@@ -83,9 +84,21 @@ def test_narrowed_text_terms_find_what_the_column_test_finds(db):
     assert found > len(cases) // 2  # most values are held by some order
 
 
-@pytest.mark.parametrize("query", ["remark:没有人写这句", "memo:尽快发", "city:杭州", "town:西"])
+@pytest.mark.parametrize("query", ["city:杭州", "town:西"])
 def test_a_narrowed_term_reads_only_its_candidates_rows(db, query):
     """The orders to test come from the free-text index (by rowid), never a scan of every row."""
     plan = dialect.explain(*Order.select(Order.id).where(compile_query(query, now=NOW)).sql())
     assert not any(line.startswith(("SCAN t1", "SCAN order ")) for line in plan), plan
     assert "SEARCH t1 USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+
+
+@pytest.mark.parametrize("query,index", [("remark:没有人写这句", "order_remark_set"), ("memo:尽快发", "order_memo_set"),
+                                         ("status:pending remark:加急", "order_remark_set")])
+def test_a_remark_or_memo_text_is_looked_for_in_its_partial_index_alone(db, query, index):
+    """Only the orders with a remark (a memo) are tested, from their index entries: no row is read
+    (``remark:快`` at 1,000,000 orders: 268 ms -> 7 ms; through the free-text index, every order
+    whose goods name held 快 had its row read)."""
+    where = compile_query(query, now=NOW)
+    plan = dialect.explain(*Order.select(Order.id).where(where).sql())
+    assert len(plan) == 1 and plan[0].startswith(f"SCAN t1 USING COVERING INDEX {index}"), plan
+    assert count(where) == len(_ids(where))

@@ -116,32 +116,33 @@ class _Lister:
     def _query(self, seg: str, ascending: bool, key: tuple | None, limit: int, form: str = ""):
         """The ids of one segment's rows strictly beyond ``key`` in the given direction, in order.
         ``form``: "walk", the filter hidden from the planner (the sort index is walked); "unsorted",
-        the sort terms hidden (the filter's index is read and its orders sorted); see
-        :mod:`dadan.core.orders.page_plan`.
+        the sort terms hidden, the segment's and the key's bounds too (the filter's index is read
+        and its orders sorted); see :mod:`dadan.core.orders.page_plan`.
 
         A page's ids are chosen first and only their rows read (:meth:`_rows`): when no index
         gives the sort order, SQLite sorts just (sort key, id) of the matching orders -- from an
         index alone where one covers the filter -- instead of every matching row's shown columns."""
-        conds = []
+        conds, bounds = [], []  # (the filter; the segment's and the key's bounds)
         if self.where is not None:
             conds.append(page_plan.hidden(self.where) if form == "walk" else self.where)
         if seg == "null":
-            conds.append(self.col.is_null())
+            bounds.append(self.col.is_null())
             if key is not None:
-                conds.append(Order.id > key[1] if ascending else Order.id < key[1])
+                bounds.append(Order.id > key[1] if ascending else Order.id < key[1])
             terms = [Order.id]
         else:
             if self.nullable:
-                conds.append(self.col.is_null(False))
+                bounds.append(self.col.is_null(False))
             if key is not None:
                 kv = Tuple(dialect.key_value(key[0]), key[1])
                 t = Tuple(self.col, Order.id)
-                conds.append(t > kv if ascending else t < kv)
+                bounds.append(t > kv if ascending else t < kv)
             terms = [self.col, Order.id]
         if form == "unsorted":
             terms = [page_plan.hidden(t) for t in terms]
+            bounds = [page_plan.hidden(b) for b in bounds]
         q = Order.select(Order.id)
-        for c in conds:
+        for c in conds + bounds:
             q = q.where(c)
         return q.order_by(*[t.asc() if ascending else t.desc() for t in terms]).limit(limit).tuples()
 
