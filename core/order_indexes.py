@@ -26,9 +26,13 @@ Order.add_index(PAY_TIME_INDEX)
 # exception:none) read it, not the table. It carries the same columns of the order's own after its
 # key (schema step 24), so a status with one of them is counted from it alone as well (status:pending
 # qty>3 at 1,000,000 orders: 0.58 s -> ~0.07 s); a status alone reads its wider entries (50 -> 60 ms).
+# The id comes right after the key, as it would by itself: a filter that reads rows through this
+# index (status:pending 8) reads them in the table's order, not scattered by the columns after it
+# (at 1M: 0.7 s, not 2.5 s).
 STATUS_INDEX_NAME = "order_status"
-STATUS_INDEX = Order.index(Order.order_status, Order.state, Order.exception_flags, Order.print_count, Order.shop,
-                           Order.pay_amount_fen, Order.created_time, Order.item_count, Order.source, name=STATUS_INDEX_NAME)
+STATUS_INDEX = Order.index(Order.order_status, Order.state, Order.exception_flags, Order.print_count, Order.id,
+                           Order.shop, Order.pay_amount_fen, Order.created_time, Order.item_count, Order.source,
+                           name=STATUS_INDEX_NAME)
 Order.add_index(STATUS_INDEX)
 
 
