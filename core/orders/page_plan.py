@@ -32,9 +32,9 @@ sort order, so it picks between them blind. So on SQLite (:func:`page_rows`):
   for :data:`FREE_TEXT_WALK_BUDGET_S`, then goes through the free-text index's rowids.
 
 A count (:func:`count_rows`) is planned the same way: a count the planner would make by reading
-orders' rows (``status:pending created<1d``: the status index, then nine in ten orders' rows) has
-:data:`COUNT_BUDGET_S`, then is made from the one index that holds every column the filter
-tests, read whole, when one does.
+orders' rows (``exception:refund created<1d``: the exceptions' index, then each such order's row
+for its created time) has :data:`COUNT_BUDGET_S`, then is made from an index that holds every
+column the filter tests, read whole, when one does (the filter hidden from the planner).
 
 Every plan returns the same rows (the same query, planned differently); only the time differs.
 An interrupted plan is SQLite's ``sqlite3_interrupt`` through a progress handler on this
