@@ -123,14 +123,12 @@ def _m10_pending_due_covering(db: Database) -> None:
     columns too (after its key), so a due filter sorted by pay time or narrowed by province
     reads no order rows to count or to choose a page (:data:`dadan.core.order_indexes.PENDING_DUE_INDEX`).
     Rebuilt only where it is the narrow one of step 7; kept statistics are extended to it."""
-    from dadan.core.order_indexes import PENDING_DUE_COLUMNS, PENDING_DUE_INDEX, PENDING_DUE_INDEX_NAME
+    from dadan.core.order_indexes import PENDING_DUE_INDEX
 
-    have = [r[2] for r in db.execute_sql(f'PRAGMA index_info("{PENDING_DUE_INDEX_NAME}")').fetchall()]
-    if have == [f.column_name for f in PENDING_DUE_COLUMNS]:
+    if _as_defined(db, PENDING_DUE_INDEX):
         return
-    db.execute_sql(f'DROP INDEX IF EXISTS "{PENDING_DUE_INDEX_NAME}"')
-    db.execute(PENDING_DUE_INDEX)
-    _extend_statistics(db, [PENDING_DUE_INDEX_NAME])
+    _remake(db, [PENDING_DUE_INDEX])
+    _extend_statistics(db, [PENDING_DUE_INDEX._name])
 
 
 def _m11_stock_short_rows(db: Database) -> None:
@@ -265,9 +263,7 @@ def widen_partial_indexes(db: Database) -> None:
     key (:data:`dadan.core.order_indexes.PAY_TIME_PARTIAL_INDEXES`; both backends: PostgreSQL's step 23)."""
     from dadan.core.order_indexes import PARTIAL_INDEXES, PAY_TIME_PARTIAL_INDEXES
 
-    for name in PAY_TIME_PARTIAL_INDEXES:
-        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
-        db.execute(PARTIAL_INDEXES[name])
+    _remake(db, [PARTIAL_INDEXES[name] for name in PAY_TIME_PARTIAL_INDEXES])
 
 
 def _m23_partial_indexes_carry_pay_time(db: Database) -> None:
@@ -279,6 +275,13 @@ def _m23_partial_indexes_carry_pay_time(db: Database) -> None:
         return
     widen_partial_indexes(db)
     _extend_statistics(db, PAY_TIME_PARTIAL_INDEXES)
+
+
+def _remake(db: Database, indexes) -> None:
+    """``indexes`` dropped and made again as the models define them."""
+    for index in indexes:
+        db.execute_sql(f'DROP INDEX IF EXISTS "{index._name}"')
+        db.execute(index)  # CREATE INDEX IF NOT EXISTS
 
 
 def _as_defined(db: Database, index) -> bool:
@@ -306,9 +309,7 @@ REPLACED_IN_STEP_24 = ("order_pay_time_id", "order_report_paid", "order_order_st
 def carry_filter_columns(db: Database, indexes: list) -> None:
     """Schema step 24's work (both backends): ``indexes`` (of :func:`filter_column_indexes`)
     made again as the models define them, and the indexes they replace dropped."""
-    for index in indexes:
-        db.execute_sql(f'DROP INDEX IF EXISTS "{index._name}"')
-        db.execute(index)  # CREATE INDEX IF NOT EXISTS
+    _remake(db, indexes)
     for name in REPLACED_IN_STEP_24:
         db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
 

@@ -17,9 +17,9 @@ from dadan.core.models import Order
 # count and sum the orders paid in a period from it too. (Schema step 24; it replaced the
 # (pay_time, id) index and the reports' own index of pay time, shop, exception bits and amount.)
 PAY_TIME_INDEX_NAME = "order_pay_time"
-PAY_TIME_INDEX_COLUMNS = (Order.pay_time, Order.id, Order.shop, Order.order_status, Order.state, Order.exception_flags,
-                          Order.print_count, Order.pay_amount_fen, Order.created_time, Order.item_count, Order.source, Order.last_ship_time)
-PAY_TIME_INDEX = Order.index(*PAY_TIME_INDEX_COLUMNS, name=PAY_TIME_INDEX_NAME)
+PAY_TIME_INDEX = Order.index(Order.pay_time, Order.id, Order.shop, Order.order_status, Order.state, Order.exception_flags,
+                             Order.print_count, Order.pay_amount_fen, Order.created_time, Order.item_count, Order.source,
+                             Order.last_ship_time, name=PAY_TIME_INDEX_NAME)
 Order.add_index(PAY_TIME_INDEX)
 
 # The status index: the status counts and the built-in views' filters (status:pending, printed:no,

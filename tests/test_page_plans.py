@@ -136,15 +136,20 @@ def test_whichever_plan_finds_a_page_the_pages_are_the_same(db, monkeypatch, for
             _assert_pages_as_plain(where, sort)
 
 
-def _page_sql(monkeypatch, where, sort: str = "-pay_time") -> list[str]:
-    """The SQL statements one first page ran."""
+def _executed(monkeypatch, run) -> list[str]:
+    """The SQL statements ``run()`` ran."""
     db = dbmod.database()
     executed: list[str] = []
     real = db.execute_sql
     monkeypatch.setattr(db, "execute_sql", lambda sql, params=None: executed.append(sql) or real(sql, params))
-    fetch_page(where, sort, limit=LIMIT)
+    run()
     monkeypatch.setattr(db, "execute_sql", real)
     return executed
+
+
+def _page_sql(monkeypatch, where, sort: str = "-pay_time") -> list[str]:
+    """The SQL statements one first page ran."""
+    return _executed(monkeypatch, lambda: fetch_page(where, sort, limit=LIMIT))
 
 
 def _pages(ran: list[str]) -> list[str]:
@@ -535,17 +540,11 @@ def test_a_count_the_planner_makes_from_rows_is_made_from_the_pay_time_index(db,
     both, the filter hidden from the planner. ``town:`` is in no index: the plain count."""
     monkeypatch.setattr(page_plan, "COUNT_BUDGET_S", 0.0)
     monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)
-    executed: list[str] = []
-    db = dbmod.database()
-    real = db.execute_sql
-    monkeypatch.setattr(db, "execute_sql", lambda sql, params=None: executed.append(sql) or real(sql, params))
     where = compile_query("exception:refund created<1d", now=NOW)
     assert "COVERING" not in _count_plan(where), _count_plan(where)
-    count(where)
-    ran = [s for s in executed if s.startswith("SELECT COUNT(")]
+    ran = [s for s in _executed(monkeypatch, lambda: count(where)) if s.startswith("SELECT COUNT(")]
     assert len(ran) == 2 and "+(" not in ran[0] and "+(" in ran[1], ran
     assert "SCAN t1 USING COVERING INDEX" in " ".join(dialect.explain(ran[1], [0] * ran[1].count("?"))), ran[1]
-    executed.clear()
-    count(compile_query("town:西湖", now=NOW))
+    executed = _executed(monkeypatch, lambda: count(compile_query("town:西湖", now=NOW)))
     ran = [s for s in executed if s.startswith("SELECT COUNT(")]
     assert len(ran) == 1 and "+(" not in ran[0], executed

@@ -45,7 +45,7 @@ from peewee import SQL, ColumnBase, Database
 
 from dadan.core.db import database
 from dadan.core.models import Order
-from dadan.core.orders import dialect
+from dadan.core.orders import dialect, selectivity
 from dadan.core.postgres import is_postgres
 
 TABLE = "order_fts"
@@ -223,11 +223,6 @@ def _fts_count(match: str) -> int:
     return int(database().execute_sql(f'SELECT count(*) FROM "{TABLE}" WHERE "{TABLE}" MATCH ?', (match,)).fetchone()[0])
 
 
-def _orders_about() -> int:
-    """About how many orders there are (the largest id: instant, where a count is not)."""
-    return int(database().execute_sql('SELECT max("id") FROM "order"').fetchone()[0] or 0)
-
-
 def plan(value: str) -> Plan:
     """How to find ``value`` (lower-cased): see :class:`Plan`. PostgreSQL: always the ``LIKE``
     its trigram index serves."""
@@ -235,7 +230,7 @@ def plan(value: str) -> Plan:
         return Plan(None, None, False)
     if not value or SENTINEL[0] in value:
         return Plan(None, None, True)
-    orders = _orders_about()
+    orders = selectivity.orders_about()
     if len(value) >= MIN_CHARS:
         match = fts_string(value)
     else:

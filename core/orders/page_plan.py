@@ -53,7 +53,8 @@ import time
 from peewee import SQL, Database, NodeList, OperationalError
 
 from dadan.core.db import database
-from dadan.core.orders import fulltext
+from dadan.core.dialect import indexed_by
+from dadan.core.orders import fulltext, selectivity
 from dadan.core.orders.fulltext import WALK
 from dadan.core.postgres import is_postgres
 
@@ -135,16 +136,12 @@ def _walked(db: Database, walk: tuple[str, list], plan: list[str], other) -> lis
     if rows is not None:
         return rows
     if _covering(other_plan):  # (their sort: ~4 times a walk's cost an entry; see WALK_OVER_SORT)
-        few, budget = max(FEW, _orders_about(db) // WALK_OVER_SORT), COVERED_PROBE_BUDGET_S
+        few, budget = max(FEW, selectivity.orders_about() // WALK_OVER_SORT), COVERED_PROBE_BUDGET_S
     else:
         few, budget = FEW, PROBE_BUDGET_S
     if _few(db, other, few, budget, index=_index_of(other_plan)):
         return None
     return _within(db, walk, COVERED_WALK_BUDGET_S)
-
-
-def _orders_about(db: Database) -> int:
-    return int(db.execute_sql('SELECT max("id") FROM "order"').fetchone()[0] or 0)
 
 
 def _index_of(plan: list[str]) -> str:
@@ -194,7 +191,7 @@ def _few(db: Database, query, few: int, budget_s: float = PROBE_BUDGET_S, *, ind
     order dropped, the planner may choose another) within ``budget_s`` (longer: not few)."""
     sql, params = db.get_sql_context().sql(query.clone().order_by().limit(few)).query()
     if index:
-        sql = sql.replace(_ORDERS, f'{_ORDERS} INDEXED BY "{index}"', 1)
+        sql = sql.replace(_ORDERS, f"{_ORDERS} {indexed_by(index)}", 1)
     got = _within(db, (f"SELECT count(*) FROM ({sql})", params), budget_s)
     return got is not None and got[0][0] < few
 

@@ -17,10 +17,14 @@ from dadan.core.orders import dialect
 COMMON_RATIO = 50  # a term holding for more than 1 in this many orders is common
 
 
+def orders_about() -> int:
+    """About how many orders there are: the highest order id (instant, where a count is not)."""
+    return int(Order._meta.database.execute_sql('SELECT max("id") FROM "order"').fetchone()[0] or 0)
+
+
 def common_cap() -> int:
     """How many matches make a term common (from the highest order id: no count of the table)."""
-    orders = Order._meta.database.execute_sql('SELECT max("id") FROM "order"').fetchone()[0] or 0
-    return max(1, orders // COMMON_RATIO)
+    return max(1, orders_about() // COMMON_RATIO)
 
 
 def is_common(condition: Expression) -> bool:
