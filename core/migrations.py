@@ -325,6 +325,15 @@ def _m24_indexes_carry_filter_columns(db: Database) -> None:
     _extend_statistics(db, [i._name for i in changed])
 
 
+REDUNDANT_DEMAND_INDEX = "stock_demand_goods_id"
+
+
+def _m25_no_second_goods_index_on_demand(db: Database) -> None:
+    """The stock demand rows lose their index of goods alone: their key (goods, order) starts
+    with the goods and serves every look-up by it, so the index only cost each row's write."""
+    db.execute_sql(f'DROP INDEX IF EXISTS "{REDUNDANT_DEMAND_INDEX}"')
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -351,6 +360,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (22, "remark, memo and flag indexes", _m22_note_indexes),
     (23, "courier and exception indexes carry pay time", _m23_partial_indexes_carry_pay_time),
     (24, "indexes carry the columns filters test", _m24_indexes_carry_filter_columns),
+    (25, "stock demand without a second index of its goods", _m25_no_second_goods_index_on_demand),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -153,8 +153,14 @@ def _pg24_filter_columns(db: Database) -> None:
     carry_filter_columns(db, filter_column_indexes())
 
 
+def _pg25_demand_goods_index(db: Database) -> None:
+    from dadan.core.migrations import REDUNDANT_DEMAND_INDEX
+
+    db.execute_sql(f'DROP INDEX IF EXISTS "{REDUNDANT_DEMAND_INDEX}"')
+
+
 PG_STEPS: dict[int, object] = {21: _pg21_deadline_index, 22: _pg22_note_indexes, 23: _pg23_partial_indexes,
-                               24: _pg24_filter_columns}
+                               24: _pg24_filter_columns, 25: _pg25_demand_goods_index}
 
 
 def migrate(db: Database) -> int:

@@ -83,6 +83,7 @@ def test_a_version_20_database_is_brought_up_by_the_postgresql_steps():
             db.execute_sql('DROP INDEX "order_status"')
             db.execute_sql('CREATE INDEX "order_order_status_state_exception_flags_print_count" ON "order" '
                            '("order_status", "state", "exception_flags", "print_count")')
+            db.execute_sql('CREATE INDEX "stock_demand_goods_id" ON "stock_demand" ("goods_id")')
             SchemaVersion.delete().where(SchemaVersion.version > 20).execute()
             SchemaVersion.create(version=20)
         close_database()
@@ -96,6 +97,8 @@ def test_a_version_20_database_is_brought_up_by_the_postgresql_steps():
         assert "created_time" in now["order_pay_time"] and "last_ship_time" in now["order_pay_time"]
         assert "order_pay_time_id" not in now and "order_report_paid" not in now
         assert "created_time" in now["order_status"] and "order_order_status_state_exception_flags_print_count" not in now
+        demand = {r[0] for r in db.execute_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'stock_demand'")}
+        assert "stock_demand_goods_id" not in demand and "stock_demand_order_id" in demand
     finally:
         close_database()
 

@@ -180,3 +180,81 @@ def test_stock_filter_terms(shop):
     assert sns("stock:short,low") == ["a", "b", "c"]
     with pytest.raises(QuerySyntaxError, match="short, low"):
         compile_query("stock:many")
+
+
+def _lines_after_the_catalogue(url: str, share: int, monkeypatch) -> tuple:
+    """A shop's orders (open, printed, refunding, shipped; several lines of one SKU; SKUs the
+    catalogue lacks), then two SKUs added to the catalogue with ``_ONE_PASS_SHARE`` = ``share``:
+    their demand rows, reserved quantities and short orders."""
+    monkeypatch.setattr(ledger, "_ONE_PASS_SHARE", share)
+    open_database(url)
+    Courier.create(id=115, name="中通快递", code="ZTO")
+    s = Shop.create(name="s")
+    recs = [order(f"a{i}", code="A12", n=1 + i % 3, hours=i) for i in range(12)]
+    recs += [order(f"z{i}", code="Z9", hours=30 - i) for i in range(5)]
+    recs += [order(f"x{i}", code="X1") for i in range(30)]  # never catalogued
+    recs += [order("refunding", code="A12", refund_status=3), order("shipped", code="Z9", order_status=2)]
+    two = order("two lines", code="A12")
+    two["items"] = [dict(two["items"][0]), dict(two["items"][0], goods_count=2), dict(two["items"][0], outer_id="Z9")]
+    recs.append(two)
+    upsert_orders(s.id, recs)
+    actions.set_state([Order.get(Order.order_sn == "a3").id], "printed", reason="t", actor="t")
+    catalogue.save([GoodsRecord(code="A12", on_hand=10), GoodsRecord(code="Z9", on_hand=2)], actor="t")
+    demand = database().execute_sql(
+        'SELECT g."code", o."order_sn", d."qty", d."served", d."due", d."short" FROM "stock_demand" d '
+        'JOIN "goods" g ON g."id" = d."goods_id" JOIN "order" o ON o."id" = d."order_id" ORDER BY 1, 2').fetchall()
+    reserved = sorted((g.code, g.reserved) for g in Goods.select())
+    # (built again after the one pass; PostgreSQL lists its key's index too)
+    indexes = sorted(i.name for i in database().get_indexes("stock_demand") if i.name != "stock_demand_pkey")
+    return demand, reserved, sorted(o.order_sn for o in Order.select() if flagged(o.order_sn)), indexes
+
+
+def test_new_skus_settled_through_their_orders_or_in_one_pass_reserve_the_same(store, monkeypatch):
+    # share 1: the two SKUs' 20 code pairs are fewer than the 50 orders: through their own orders;
+    # share 10**6: any pair is "many": one pass over every order line
+    through_orders = _lines_after_the_catalogue(store.url("a.db"), 1, monkeypatch)
+    one_pass = _lines_after_the_catalogue(store.url("b.db"), 10**6, monkeypatch)
+    assert through_orders == one_pass
+    demand, reserved, short, indexes = one_pass
+    assert indexes == ["stock_demand_goods_id_served_due_order_id", "stock_demand_order_id", "stock_demand_short"]
+    assert ("A12", "two lines", 3) in [row[:3] for row in demand]
+    assert not any(sn in ("refunding", "shipped") or sn.startswith("x") for _c, sn, *_r in demand)
+    assert reserved == [("A12", sum(1 + i % 3 for i in range(12)) + 3), ("Z9", 6)]
+    assert short  # A12: 27 wanted, 10 on the shelf
+
+
+def test_a_few_skus_in_many_orders_are_settled_in_one_pass(shop):
+    upsert_orders(shop.id, [order(f"a{i}", code="A12") for i in range(3)]
+                  + [order(f"b{i}", code="B7") for i in range(37)])
+    catalogue.save([GoodsRecord(code="A12"), GoodsRecord(code="B7")], actor="t", settle=False)
+    rare, common = goods("A12").id, goods("B7").id
+    assert not ledger._in_many_orders([rare])  # 3 of 40 orders: fewer than a quarter
+    assert ledger._in_many_orders([common])  # 37 of 40
+    assert ledger._in_many_orders([rare, common])
+
+
+def test_a_version_24_database_drops_the_second_index_of_the_demand_rows_goods(tmp_path):
+    from dadan.core.db import close_database, write
+    from dadan.core.migrations import REDUNDANT_DEMAND_INDEX, SCHEMA_VERSION
+    from dadan.core.models import SchemaVersion
+
+    url = f"sqlite:///{tmp_path / 'v24.db'}"
+    db = open_database(url)
+    assert REDUNDANT_DEMAND_INDEX not in {i.name for i in db.get_indexes("stock_demand")}  # a new database
+    s = Shop.create(name="s")
+    upsert_orders(s.id, [order(f"a{i}", n=i + 1) for i in range(3)])
+    catalogue.save([GoodsRecord(code="A12", on_hand=4)], actor="t")
+    before = db.execute_sql('SELECT * FROM "stock_demand" ORDER BY 1, 2').fetchall()
+    with write():  # as step 24 left it
+        db.execute_sql(f'CREATE INDEX "{REDUNDANT_DEMAND_INDEX}" ON "stock_demand" ("goods_id")')
+        SchemaVersion.delete().where(SchemaVersion.version > 24).execute()
+    close_database()
+    db = open_database(url)
+    assert SchemaVersion.select().order_by(SchemaVersion.version.desc()).first().version == SCHEMA_VERSION >= 25
+    assert {i.name for i in db.get_indexes("stock_demand")} == {
+        "stock_demand_order_id", "stock_demand_goods_id_served_due_order_id", "stock_demand_short"}
+    assert db.execute_sql('SELECT * FROM "stock_demand" ORDER BY 1, 2').fetchall() == before
+    plan = db.execute_sql('EXPLAIN QUERY PLAN SELECT sum("qty") FROM "stock_demand" WHERE "goods_id" = ?',
+                          (goods().id,)).fetchall()
+    assert "PRIMARY KEY" in plan[0][3] or "stock_demand_goods_id_served_due_order_id" in plan[0][3], plan
+    close_database()
