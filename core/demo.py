@@ -12,9 +12,11 @@ import contextlib
 import datetime as dt
 import gc
 import pickle
+import queue
 import random
 import subprocess
 import sys
+import threading
 from bisect import bisect
 from itertools import accumulate, islice
 from typing import Iterator
@@ -26,6 +28,7 @@ from dadan.core.db import database, indexes_built_after, write
 from dadan.core.dialect import insert_ignore
 from dadan.core.errors import DadanError
 from dadan.core.goods.demo_catalogue import add_demo_goods
+from dadan.core.i18n import tr
 from dadan.core.masking import mask_name, mask_phone
 from dadan.core.models import Courier, Order, OrderTag, Shop, Tag, utcnow
 from dadan.core.orders import fulltext
@@ -364,19 +367,22 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
         with _page_cache(_INDEX_BUILD_CACHE_KIB), indexes_built_after(Order) as empty, \
                 _page_cache(_DEMO_CACHE_KIB), fulltext.deferred():
             make = _made_elsewhere if empty and n >= _MADE_ELSEWHERE_FROM else _batches
-            for records, prepared, printed, tagged in make(n, seed, now, numbers, chunk, shop.id if empty else None):
+            made = make(n, seed, now, numbers, chunk, shop.id if empty else None)
+            for records, prepared, printed, tagged in made:
                 if prepared is not None:
                     ids = insert_new_orders(shop.id, prepared)
                 else:
                     ids = _ids_of(shop.id, records, upsert_orders(shop.id, records, source="demo", now=now))
                 _apply_workflow(ids, printed, tagged, tags, now)
+                if isinstance(made, _MadeElsewhere):
+                    made.read_ahead()
                 fulltext.index_queued(fresh=empty)  # while the second process makes the next batch
                 written += len(ids)
                 if progress:
                     progress(written, n)
+        ensure_statistics(force=True)  # before the goods: their reservations read the orders by plan
         if goods:
             add_demo_goods(PRODUCTS, seed, now)
-        ensure_statistics(force=True)
     return written
 
 
@@ -416,29 +422,78 @@ def serve_batches() -> None:
     out.flush()
 
 
-def _made_elsewhere(*args) -> Iterator[tuple]:
+class _MadeElsewhere:
     """:func:`_batches`, made by a second process (a fresh interpreter: nothing of this one's
-    open database goes with it); the pipe holds it back while this one writes."""
-    if getattr(sys, "frozen", False):  # a bundled app has no interpreter to start
-        yield from _batches(*args)
-        return
-    proc = subprocess.Popen([sys.executable, "-c", "from dadan.core.demo import serve_batches; serve_batches()"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    try:
-        pickle.dump(args, proc.stdin)
-        proc.stdin.close()
-        while True:
+    open database goes with it); the pipe holds it back while this one writes. A thread here
+    unpickles the next batch when told (:meth:`read_ahead`): while this one indexes a batch, SQL
+    that lets go of the interpreter's lock, so that neither waits for the other (at 1,000,000
+    orders some 3 s of unpickling off the writer's path)."""
+
+    def __init__(self, *args):
+        self.args = args
+        self._asked = self._taken = 0  # batches asked for (to be read), batches handed out
+        self._cv = threading.Condition()
+
+    def _ask(self, batches: int) -> None:
+        with self._cv:
+            if batches > self._asked:
+                self._asked = batches
+                self._cv.notify()
+
+    def read_ahead(self) -> None:
+        """Unpickle the next batch now (else when it is asked for)."""
+        self._ask(self._taken + 1)
+
+    def __iter__(self) -> Iterator[tuple]:
+        if getattr(sys, "frozen", False):  # a bundled app has no interpreter to start
+            yield from _batches(*self.args)
+            return
+        proc = subprocess.Popen([sys.executable, "-c", "from dadan.core.demo import serve_batches; serve_batches()"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        ready: queue.Queue = queue.Queue()
+        stop = False
+
+        def read() -> None:
+            loaded = 0
             try:
-                batch = pickle.load(proc.stdout)
-            except EOFError:
-                raise DadanError("the process making the demo orders stopped") from None
-            if batch is None:
-                return
-            yield batch
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
+                while True:
+                    with self._cv:
+                        self._cv.wait_for(lambda n=loaded: stop or self._asked > n)
+                        if stop:
+                            return
+                    item = pickle.load(proc.stdout)
+                    loaded += 1
+                    ready.put(item)
+                    if item is None:
+                        return
+            except Exception as e:  # noqa: BLE001 - EOF, a torn pickle: the process stopped
+                ready.put(e)
+
+        reader = threading.Thread(target=read, name="demo-batches", daemon=True)
+        try:
+            pickle.dump(self.args, proc.stdin)
+            proc.stdin.close()
+            reader.start()
+            while True:
+                self._ask(self._taken + 1)  # (read ahead already, or now)
+                batch = ready.get()
+                if batch is None:
+                    return
+                if isinstance(batch, Exception):
+                    raise DadanError(tr("the process making the demo orders stopped", "生成演示订单的进程已停止")) from None
+                self._taken += 1
+                yield batch
+        finally:
+            with self._cv:
+                stop = True
+                self._cv.notify()
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            reader.join(timeout=5)
+
+
+_made_elsewhere = _MadeElsewhere
 
 
 def _ids_of(shop_id: int, batch: list[dict], res: UpsertResult) -> list[int]:

@@ -252,3 +252,27 @@ def test_dadan_demo_writes_into_a_postgresql_database(tmp_path, monkeypatch, cap
     open_database(url)
     assert Order.select().count() == 30
     assert not (home / "dadan.db").exists()  # nothing went into a SQLite file
+
+
+def test_a_second_process_that_stops_halfway_fails_the_demo_and_leaves_nothing(db, tmp_path, monkeypatch):
+    """The process making a big demo's batches dies after two of them: one clear error, the demo's
+    transaction rolled back (no order, shop or tag of it), and no reading thread left behind."""
+    import stat
+    import sys
+    import threading
+
+    import dadan.core.demo as demo
+    from dadan.core.errors import DadanError
+
+    stops = tmp_path / "python-that-stops"  # stands for the interpreter the demo starts
+    stops.write_text(
+        f"#!/bin/sh\nexec {sys.executable} -c \"import itertools, pickle, sys; from dadan.core.demo import _batches; "
+        "args = pickle.load(sys.stdin.buffer); out = sys.stdout.buffer; "
+        "[pickle.dump(b, out) for b in itertools.islice(_batches(*args), 2)]; out.flush(); sys.exit(3)\"\n")
+    stops.chmod(stops.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setattr(demo, "_MADE_ELSEWHERE_FROM", 1)
+    monkeypatch.setattr(sys, "executable", str(stops))
+    with pytest.raises(DadanError, match="stopped"):
+        write_demo(5000, seed=2, now=NOW, chunk=1000)
+    assert Order.select().count() == 0 and Shop.select().count() == 0
+    assert not [t for t in threading.enumerate() if t.name == "demo-batches"]
