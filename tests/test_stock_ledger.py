@@ -258,3 +258,21 @@ def test_a_version_24_database_drops_the_second_index_of_the_demand_rows_goods(t
                           (goods().id,)).fetchall()
     assert "PRIMARY KEY" in plan[0][3] or "stock_demand_goods_id_served_due_order_id" in plan[0][3], plan
     close_database()
+
+
+def test_a_catalogue_that_leaves_many_orders_short_flags_each_with_its_events(shop):
+    upsert_orders(shop.id, [order(f"o{i}", n=2, hours=i + 1) for i in range(30)])
+    catalogue.save([GoodsRecord(code="A12", on_hand=5)], actor="boss")  # covers two orders and half of a third
+    short = [o for o in Order.select().order_by(Order.id) if o.exception_flags & Flag.STOCK_SHORT]
+    assert [o.order_sn for o in short] == [f"o{i}" for i in range(2, 30)]
+    flags = {e.order_id: e.text for e in OrderEvent.select().where(OrderEvent.kind == "flag")}
+    assert set(flags) == {o.id for o in short}
+    assert flags[short[0].id].endswith("A12 ×1") and flags[short[1].id].endswith("A12 ×2")
+    events = {e.order_id: e for e in AuditEvent.select().where(AuditEvent.action == "stock_short")}
+    assert set(events) == {o.id for o in short}
+    assert all(e.actor == "boss" and f'"order_sn": "{e.order.order_sn}"' in e.detail for e in events.values())
+    ledger.move(goods().id, 60, "receive", actor="boss", reason="in")  # now all are covered
+    released = AuditEvent.select().where(AuditEvent.action == "stock_release")
+    assert {e.order_id for e in released} == {o.id for o in short}
+    assert OrderEvent.select().where(OrderEvent.kind == "release").count() == len(short)
+    assert not Order.select().where(Order.exception_flags.bin_and(int(Flag.STOCK_SHORT)) != 0).exists()

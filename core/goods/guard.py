@@ -94,6 +94,9 @@ def rebalance(goods_ids: Iterable[int], *, actor: str, also_orders: Iterable[int
 
 def _set_flags(order_ids: list[int], shortfall: dict[int, list[str]], actor: str,
                at: dt.datetime) -> tuple[int, int]:
+    """The short flag set on these orders that the ledger finds short now and cleared on the
+    others that carry it, with an order event and an audit event each (each kind written a chunk
+    at a time: a catalogue's first save may flag tens of thousands). Returns (raised, released)."""
     q = database().execute_sql
     raised = released = 0
     bit = int(Flag.STOCK_SHORT)
@@ -103,24 +106,27 @@ def _set_flags(order_ids: list[int], shortfall: dict[int, list[str]], actor: str
         marks = ", ".join("?" * len(chunk))
         short = {r[0] for r in q(f'SELECT DISTINCT "order_id" FROM "stock_demand" WHERE "short" = {boolean(True)} '
                                  f'AND "order_id" IN ({marks})', chunk)}
+        up: list[tuple[int, str]] = []  # (order id, order number)
+        down: list[tuple[int, str]] = []
         for oid, sn, flags in q(f'SELECT "id", "order_sn", "exception_flags" FROM "order" WHERE "id" IN ({marks})',
                                 chunk).fetchall():
-            has = bool(flags & bit)
-            if (oid in short) == has:
-                continue
-            if oid in short:
-                q('UPDATE "order" SET "exception_flags" = "exception_flags" | ?, "local_updated_at" = ? '
-                  'WHERE "id" = ?', (bit, now, oid))
-                what = ", ".join(shortfall.get(oid, []))
-                audit.order_event(oid, "flag", tr("stock short: {w}", "库存不足：{w}", w=what))
-                audit.record("stock_short", actor=actor, order_id=oid, detail={"order_sn": sn, "short": what})
-                raised += 1
-            else:
-                q('UPDATE "order" SET "exception_flags" = "exception_flags" & ~?, "local_updated_at" = ? '
-                  'WHERE "id" = ?', (bit, now, oid))
-                audit.order_event(oid, "release", tr("stock short: covered now", "库存不足：已有库存"))
-                audit.record("stock_release", actor=actor, order_id=oid, detail={"order_sn": sn})
-                released += 1
+            if (oid in short) != bool(flags & bit):
+                (up if oid in short else down).append((oid, sn))
+        cur = database().cursor()
+        if up:
+            cur.executemany('UPDATE "order" SET "exception_flags" = "exception_flags" | ?, "local_updated_at" = ? '
+                            'WHERE "id" = ?', [(bit, now, oid) for oid, _sn in up])
+            what = {oid: ", ".join(shortfall.get(oid, [])) for oid, _sn in up}
+            audit.order_events([(oid, tr("stock short: {w}", "库存不足：{w}", w=what[oid])) for oid, _sn in up], "flag")
+            audit.record_orders("stock_short", [(oid, {"order_sn": sn, "short": what[oid]}) for oid, sn in up],
+                                actor=actor)
+            raised += len(up)
+        if down:
+            cur.executemany('UPDATE "order" SET "exception_flags" = "exception_flags" & ~?, "local_updated_at" = ? '
+                            'WHERE "id" = ?', [(bit, now, oid) for oid, _sn in down])
+            audit.order_events([(oid, tr("stock short: covered now", "库存不足：已有库存")) for oid, _sn in down], "release")
+            audit.record_orders("stock_release", [(oid, {"order_sn": sn}) for oid, sn in down], actor=actor)
+            released += len(down)
     return raised, released
 
 
