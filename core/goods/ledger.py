@@ -177,8 +177,9 @@ def settle_goods(goods_ids: Iterable[int], *, actor: str, rebalance: bool = True
     reserved quantity, the platform push and (``rebalance``) the guard. An order that has its
     row already keeps it. A few SKUs are looked up through the orders' SKU code table
     (:mod:`dadan.core.orders.sku_index`: their orders only); many (a catalogue import), or a
-    few in many orders (:func:`_in_many_orders`), in one pass over the open orders, for every SKU of the catalogue (the rows other SKUs' open
-    orders need are there already)."""
+    few in many orders (:func:`_in_many_orders`), in one pass over the open orders, for every
+    SKU of the catalogue (the rows other SKUs' open orders need are there already; into an
+    empty demand table, its indexes built once at the end)."""
     ids = sorted(set(goods_ids))
     if not ids:
         return
