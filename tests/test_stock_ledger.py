@@ -228,7 +228,7 @@ def test_a_few_skus_in_many_orders_are_settled_in_one_pass(shop):
                   + [order(f"b{i}", code="B7") for i in range(37)])
     catalogue.save([GoodsRecord(code="A12"), GoodsRecord(code="B7")], actor="t", settle=False)
     rare, common = goods("A12").id, goods("B7").id
-    assert not ledger._in_many_orders([rare])  # 3 of 40 orders: fewer than a quarter
+    assert not ledger._in_many_orders([rare])  # 3 of 40 orders: fewer than half
     assert ledger._in_many_orders([common])  # 37 of 40
     assert ledger._in_many_orders([rare, common])
 

@@ -40,9 +40,10 @@ _SERVED = "o.\"state\" != 'printed'"
 _CHUNK = 900
 _FEW_GOODS = 50  # SKUs settled through their own orders; more: one pass over the open orders
 # ... unless those few are in 1 of this many orders or more: reading each of their orders through
-# the SKU code pairs then costs more than the one pass over every order line (the demo's 20 SKUs,
-# in every one of 1,000,000 orders: 8.7 s through their orders, 4.2 s in one pass)
-_ONE_PASS_SHARE = 4
+# the SKU code pairs then costs more than the one pass over every order line. At 1,000,000 demo
+# orders: SKUs in 17 % of them 1.0 s through their orders, 1.6 s in one pass; in 53 %, 3.4 s and
+# 3.2 s; in 96 %, 6.5 s and 4.5 s (the demo's 20 SKUs, in every order: 7.6 s and 4.2 s)
+_ONE_PASS_SHARE = 2
 
 
 def _line_place() -> str:
@@ -163,8 +164,8 @@ def refresh_reserved(goods_ids: Iterable[int]) -> None:
 
 
 def _in_many_orders(goods_ids: list[int]) -> bool:
-    """Whether these SKUs' codes are in 1 of :data:`_ONE_PASS_SHARE` orders or more: a count of
-    their SKU code pairs that stops at that many (``order_sku``'s own index)."""
+    """Whether these SKUs' codes are in 1 of :data:`_ONE_PASS_SHARE` orders or more (half): a
+    count of their SKU code pairs that stops at that many (``order_sku``'s own index)."""
     cap = max(1, orders_about() // _ONE_PASS_SHARE)
     pairs = (f'SELECT 1 FROM "goods" g {cross_join()} "order_sku" s ON s."code" = g."code_key" '
              f'WHERE g."id" IN ({_marks(len(goods_ids))}) LIMIT {cap}')
