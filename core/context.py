@@ -24,12 +24,17 @@ class Context:
 
         return self.settings.database_url or default_url(self.paths.database_file)
 
-    def open_db(self):
-        """Open (and migrate) the database once; later calls return the same one."""
+    def open_db(self, *, make: bool = True):
+        """Open (and migrate) the database once; later calls return the same one. ``make``
+        False: a SQLite file that does not exist yet is not made; an empty database in memory
+        stands for it (a dry run that writes nothing, not even a new file)."""
         if self._db is None:
             from dadan.core.db import open_database
 
-            self._db = open_database(self.database_url, data_dir=self.paths.data_dir)
+            url = self.database_url
+            if not make and url.startswith("sqlite:///") and not os.path.exists(url[len("sqlite:///"):]):
+                url = "sqlite:///:memory:"
+            self._db = open_database(url, data_dir=self.paths.data_dir)
         return self._db
 
     @property

@@ -197,6 +197,7 @@ def test_cli_export_and_import(tmp_path, monkeypatch, capsys):
     p = write_xlsx(tmp_path / "a.xlsx", SAMPLE)
     rc, out, err = _cli(["import", str(p), "--dry-run"], tmp_path, monkeypatch, capsys)
     assert rc == 0 and "2 new" in out and "nothing was written" in out
+    assert not list((tmp_path / "home").rglob("*.db*"))  # not even a new, empty database file
     rc, out, err = _cli(["import", str(p), "--shop", "主店", "--create-shop"], tmp_path, monkeypatch, capsys)
     assert rc == 0 and "imported: 2 new, 0 updated" in out, err
     rc, out, err = _cli(["import", str(p), "--shop", "主店"], tmp_path, monkeypatch, capsys)

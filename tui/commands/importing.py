@@ -58,7 +58,7 @@ def run(args, ctx) -> int:
     from dadan.core.spreadsheets.rejects import write_rejects
     from dadan.core.visible import visible
 
-    ctx.open_db()
+    ctx.open_db(make=not args.dry_run)  # (a dry run on a new machine makes no database file)
     manual = {}
     for item in args.map:
         if "=" not in item:
