@@ -79,10 +79,13 @@ def test_print_with_a_template_that_does_not_load_is_refused_before_queuing(tmp_
 def test_import_dry_run_writes_no_file(tmp_path, monkeypatch, capsys):
     """`dadan import FILE --dry-run` lists the rejected rows but writes no rejects file (nor a
     saved column mapping): a dry run writes nothing at all."""
+    from dadan.core.spreadsheets.mappings import SavedMappings
     from dadan.tui import cli
     from tests.test_import_core import SAMPLE, line, write_xlsx
 
     monkeypatch.setenv("DADAN_HOME", str(tmp_path / "home"))
+    load_context().open_db()  # a desk's database, to save no mapping in
+    close_database()
     src = tmp_path / "in"
     src.mkdir()
     p = write_xlsx(src / "a.xlsx", [*SAMPLE, line("240601-bad", pay="not money")])
@@ -93,6 +96,6 @@ def test_import_dry_run_writes_no_file(tmp_path, monkeypatch, capsys):
     assert rc == 1 and "rejected" in out and "nothing was written" in out, out
     assert sorted(x.name for x in src.iterdir()) == before
     assert "rejected rows written" not in out
-    from dadan.core.spreadsheets.mappings import SavedMappings
-
+    load_context().open_db()
     assert SavedMappings().load("mine") is None
+    close_database()
