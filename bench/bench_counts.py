@@ -1,9 +1,10 @@
 """View counts, "1–50 of N" and the settled order screen, at 10k / 100k / 1M orders.
 
-    .venv/bin/python bench/bench_counts.py [--orders 10000,100000,1000000] [--runs 5] [--rebuild]
+    .venv/bin/python bench/bench_counts.py [--orders 10000,100000,1000000] [--runs 5] [--rebuild] [--days 365]
 
 For every size, on a demo database (seed 1, fixed clock) built once and cached under the temp
-dir (``dadan-bench-counts-N``):
+dir (``dadan-bench-counts-N``; ``--days D``: a demo over D days whose older orders are shipped,
+``dadan-bench-counts-N-Dd``, the shape of a desk's year of history):
 
 - each built-in view's count (``listing.count`` of its filter), median of ``--runs`` runs;
 - every field of the filter language (sku, province, city, town, courier, due, paid, created,
@@ -162,8 +163,9 @@ def _mark(ms: float) -> str:
     return "OK" if ms <= GOAL_MS else "MISSED"
 
 
-def run_size(n: int, runs: int, rebuild: bool) -> dict:
-    home = build(n, rebuild, Path(tempfile.gettempdir()) / f"dadan-bench-counts-{n}")
+def run_size(n: int, runs: int, rebuild: bool, days: int | None = None) -> dict:
+    name = f"dadan-bench-counts-{n}" + (f"-{days}d" if days else "")
+    home = build(n, rebuild, Path(tempfile.gettempdir()) / name, days)
     proc = subprocess.run([sys.executable, __file__, "--child-queries", "--runs", str(runs)], cwd=ROOT,
                           env=_env(home), capture_output=True, text=True, timeout=1800)
     if proc.returncode:
@@ -178,6 +180,8 @@ def main() -> int:
     ap.add_argument("--orders", default="10000,100000,1000000")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--days", type=int, help="a demo over that many days, the older orders shipped "
+                                             "(dadan demo --days; 365: a year of history)")
     ap.add_argument("--json", help="append the figures to this file (bench/bench_all.py reads it)")
     ap.add_argument("--child-queries", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--child-settle", type=int, help=argparse.SUPPRESS)
@@ -190,7 +194,9 @@ def main() -> int:
         return 0
 
     sizes = [int(s) for s in args.orders.split(",") if s.strip()]
-    results = {n: run_size(n, args.runs, args.rebuild) for n in sizes}
+    results = {n: run_size(n, args.runs, args.rebuild, args.days) for n in sizes}
+    if args.days:
+        print(f"demo over {args.days} days: the orders paid more than two days ago are shipped")
     print(f"view counts and first pages, median of {args.runs} runs (goal <= {GOAL_MS:.0f} ms each; "
           f"settled <= {SETTLE_GOAL_S:.1f} s)")
     print(f"{'':48}" + "".join(f"{f'{n:,} orders':>20}" for n in sizes))

@@ -4,6 +4,7 @@ count, for terms of every length and frequency, at 10k / 100k / 1M demo orders.
     .venv/bin/python bench/bench_fulltext.py                          # 10k, 100k and 1M
     .venv/bin/python bench/bench_fulltext.py --orders 10000,100000 --runs 7
     .venv/bin/python bench/bench_fulltext.py --database /tmp/copy-of-a-1M-demo.db
+    .venv/bin/python bench/bench_fulltext.py --orders 1000000 --days 365   # a year of history
 
 For each size a demo database is written (core.demo.write_demo, the planner's statistics
 gathered as the desk does) -- or ``--database`` names an existing one (it is migrated: give a
@@ -76,19 +77,19 @@ def _index_bytes() -> int | None:
     return int(row[0] or 0)
 
 
-def _open(n: int, tmp: Path, given: Path | None) -> tuple[str, Path | None]:
+def _open(n: int, tmp: Path, given: Path | None, days: int | None = None) -> tuple[str, Path | None]:
     if given is not None:
         open_database(f"sqlite:///{given}")
         return f"{given}", None
     path = tmp / f"fts{n}.db"
     open_database(f"sqlite:///{path}")
     t0 = time.perf_counter()
-    write_demo(n, seed=3)
+    write_demo(n, seed=3, days=days)
     return f"demo written in {time.perf_counter() - t0:.1f} s", path
 
 
-def bench_size(n: int, runs: int, tmp: Path, given: Path | None) -> list[tuple]:
-    origin, path = _open(n, tmp, given)
+def bench_size(n: int, runs: int, tmp: Path, given: Path | None, days: int | None = None) -> list[tuple]:
+    origin, path = _open(n, tmp, given, days)
     ensure_statistics(force=given is None)
     db = database()
     n = count(None)
@@ -128,13 +129,14 @@ def main() -> None:
     ap.add_argument("--orders", default="10000,100000,1000000", help="comma-separated order counts")
     ap.add_argument("--database", type=Path, help="an existing database instead of a demo (it is migrated: a copy)")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--days", type=int, help="a demo over that many days, the older orders shipped (dadan demo --days)")
     ap.add_argument("--json", help="append the figures to this file (bench/bench_all.py reads it)")
     args = ap.parse_args()
     sizes = [0] if args.database else [int(s) for s in args.orders.split(",") if s.strip()]
     results: list[tuple] = []
     with tempfile.TemporaryDirectory() as d:
         for n in sizes:
-            results += bench_size(n, args.runs, Path(d), args.database)
+            results += bench_size(n, args.runs, Path(d), args.database, args.days)
     sizes = list(dict.fromkeys(r[0] for r in results))
     print(f"\ngrowth: page / count, ms, median of {args.runs}; goal <= {GOAL_MS:.0f} ms each ('!' misses it)")
     print(f"  {'filter':<40}" + "".join(f"{n:>18,}" for n in sizes))

@@ -58,7 +58,9 @@ def _home_for(orders: int) -> Path:
     return Path(tempfile.gettempdir()) / f"dadan-bench-{orders}"
 
 
-def build(orders: int, rebuild: bool, home: Path | None = None) -> Path:
+def build(orders: int, rebuild: bool, home: Path | None = None, days: int | None = None) -> Path:
+    """The cached demo database of ``orders`` (seed 1, the fixed clock; ``days``: over that many
+    days, the older orders shipped: ``dadan demo --days``), built on first use."""
     home = home or _home_for(orders)
     db = home / "dadan.db"
     marker = home / "built.json"
@@ -75,11 +77,11 @@ def build(orders: int, rebuild: bool, home: Path | None = None) -> Path:
         "from dadan.core.demo import write_demo\n"
         "from dadan.core.orders.listing import ensure_statistics\n"
         "c = load_context(); c.open_db()\n"
-        f"write_demo({orders}, seed=1, now=dt.datetime(2026, 11, 20, 4, 0, 0))\n"
+        f"write_demo({orders}, seed=1, now=dt.datetime(2026, 11, 20, 4, 0, 0), days={days!r})\n"
         "ensure_statistics(force=True)\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(home), check=True)
-    marker.write_text(json.dumps({"orders": orders}))
+    marker.write_text(json.dumps({"orders": orders, "days": days}))
     return home
 
 

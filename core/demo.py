@@ -147,11 +147,16 @@ _DISCOUNTS = (0, 0, 0, 100, 300, 500)
 
 
 def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None,
-                 numbers: bool = False) -> Iterator[dict]:
+                 numbers: bool = False, days: int | None = None) -> Iterator[dict]:
     """Yield ``n`` order records (the shape :func:`dadan.core.orders.upsert.upsert_orders` takes).
     Orders awaiting shipment carry no tracking number, as the platform's do (the number is taken
     when the waybill prints); ``numbers``: most of them come with one already entered, as after a
     tracking-number import (for trying scan-to-ship without a platform).
+
+    Pay times fall in the last three days, denser recently. ``days``: in the last ``days`` days
+    instead, and every order paid more than two days before ``now`` was shipped by then (received,
+    once a week old), as on a desk that keeps a year of orders: only the last two days' orders
+    await shipment.
 
     The draws are those of ``random.Random(seed)`` in a fixed order (weighted picks made as
     ``choices`` makes them), so a seed gives the same orders on every run."""
@@ -165,9 +170,10 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None,
     seen: set[str] = set()
     buyer: tuple | None = None
     minute, second, hour = dt.timedelta(minutes=1), dt.timedelta(seconds=1), dt.timedelta(hours=1)
+    span = (days or 3) * 24 * 60  # minutes
     for _ in range(n):
-        # pay times over the last 72 hours, denser recently
-        pay = now - int(rng.triangular(5, 72 * 60, 8 * 60)) * minute
+        # pay times over the span, denser recently
+        pay = now - int(rng.triangular(5, span, 8 * 60)) * minute
         created = pay - randrange(20, 600) * second
         china_day = (pay + 8 * hour).date()
         day = day_text.get(china_day) or day_text.setdefault(china_day, f"{china_day:%y%m%d}-")
@@ -216,6 +222,9 @@ def demo_records(n: int, seed: int = 1, *, now: dt.datetime | None = None,
         elif roll < 0.10:
             order_status = 3
             shipping_time = pay + randrange(2, 20) * hour
+        elif days and now - pay > 48 * hour:  # shipped long since
+            order_status = 3 if now - pay > 168 * hour else 2
+            shipping_time = pay + randrange(2, 30) * hour
         risk = 1 if rand() < 0.01 else 0
         stock_out = 1 if rand() < 0.01 else 0
         r2 = rand()
@@ -342,9 +351,10 @@ _MADE_ELSEWHERE_FROM = 50_000
 
 @gc_paused
 def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, shop_name: str = DEMO_SHOP,
-               chunk: int = 5000, progress=None, numbers: bool = False, goods: bool = True) -> int:
+               chunk: int = 5000, progress=None, numbers: bool = False, goods: bool = True,
+               days: int | None = None) -> int:
     """Write ``n`` demo orders (idempotent for the same seed and clock). Returns orders written.
-    ``numbers``: see :func:`demo_records`. ``chunk``: orders per workflow batch (the printed
+    ``numbers``, ``days``: see :func:`demo_records`. ``chunk``: orders per workflow batch (the printed
     orders and tags are drawn a batch at a time, so it is part of what a seed gives). ``goods``:
     a goods catalogue with stock for the orders' SKUs (:mod:`dadan.core.goods.demo_catalogue`).
 
@@ -367,7 +377,7 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
         with _page_cache(_INDEX_BUILD_CACHE_KIB), indexes_built_after(Order) as empty, \
                 _page_cache(_DEMO_CACHE_KIB), fulltext.deferred():
             make = _made_elsewhere if empty and n >= _MADE_ELSEWHERE_FROM else _batches
-            made = make(n, seed, now, numbers, chunk, shop.id if empty else None)
+            made = make(n, seed, now, numbers, chunk, shop.id if empty else None, days)
             for records, prepared, printed, tagged in made:
                 if prepared is not None:
                     ids = insert_new_orders(shop.id, prepared)
@@ -390,11 +400,11 @@ _TAGS = ("加急", "赠品", "大客户")
 
 
 def _batches(n: int, seed: int, now: dt.datetime, numbers: bool, chunk: int,
-             new_in_shop: int | None) -> Iterator[tuple]:
+             new_in_shop: int | None, days: int | None = None) -> Iterator[tuple]:
     """The demo a batch at a time: (records, their insert as new orders or None, positions of
     those printed already, (position, tag name) of those tagged). ``new_in_shop``: the shop the
     orders are known to be new in: the insert is prepared (and the records left out)."""
-    records = demo_records(n, seed, now=now, numbers=numbers)
+    records = demo_records(n, seed, now=now, numbers=numbers, days=days)
     rng = random.Random(seed * 7919 + 1)
     from_items: dict = {}  # some tens of thousands of kinds of goods among a million orders
     while batch := list(islice(records, chunk)):

@@ -276,3 +276,33 @@ def test_a_second_process_that_stops_halfway_fails_the_demo_and_leaves_nothing(d
         write_demo(5000, seed=2, now=NOW, chunk=1000)
     assert Order.select().count() == 0 and Shop.select().count() == 0
     assert not [t for t in threading.enumerate() if t.name == "demo-batches"]
+
+
+def test_a_demo_over_days_has_a_history_shipped_and_two_days_awaiting(db):
+    """``days``: pay times spread over that many days; what was paid over two days ago has been
+    shipped by the platform (received once a week old), with its courier's number; the two days
+    before ``now`` await shipment as in the three-day demo."""
+    recs = list(demo_records(4000, seed=5, now=NOW, days=60))
+    ages = [NOW - r["pay_time"] for r in recs]
+    assert max(ages) <= dt.timedelta(days=60) and max(ages) > dt.timedelta(days=40)
+    old = [r for r, a in zip(recs, ages) if a > dt.timedelta(hours=48)]
+    recent = [r for r, a in zip(recs, ages) if a <= dt.timedelta(hours=48)]
+    assert len(old) > 3 * len(recent) > 0
+    assert all(r["order_status"] in (2, 3) and r["tracking_number"] and r["shipping_time"] for r in old)
+    week_old = [r["order_status"] for r, a in zip(recs, ages) if a > dt.timedelta(days=7)]
+    assert week_old.count(3) > 0.85 * len(week_old)  # received (a few shipped, never confirmed)
+    assert sum(r["order_status"] == 1 for r in recent) > 0.8 * len(recent)
+    assert write_demo(4000, seed=5, now=NOW, days=60) == 4000
+    pending = Order.select().where(Order.order_status == 1).count()
+    assert pending == sum(r["order_status"] == 1 for r in recs) < 0.25 * 4000
+
+
+def test_the_demo_command_refuses_a_span_of_days_out_of_range(tmp_path, monkeypatch, capsys):
+    from tests.desk_helpers import run_cli
+
+    monkeypatch.setenv("DADAN_HOME", str(tmp_path / "home"))
+    for bad in ("0", "3651", "a week"):
+        rc, _out, err = run_cli(["demo", "--orders", "10", "--days", bad], monkeypatch, capsys, modules=("demo",))
+        assert rc == 2 and "--days" in err and "Traceback" not in err, err
+    rc, out, err = run_cli(["demo", "--orders", "10", "--days", "30"], monkeypatch, capsys, modules=("demo",))
+    assert rc == 0 and "10" in out, err

@@ -16,12 +16,25 @@ def _positive(text: str) -> int:
     return n
 
 
+def _days(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= n <= 3650:
+        raise argparse.ArgumentTypeError("must be between 1 and 3,650")
+    return n
+
+
 def register(sub) -> None:
     p = sub.add_parser("demo", help="write realistic demo orders (写入演示订单)")
     p.add_argument("--orders", type=_positive, default=2000, metavar="N", help="how many orders (default 2000)")
     p.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (same seed, same orders)")
     p.add_argument("--if-empty", action="store_true", help="only when the database has no orders yet")
     p.add_argument("--platform", action="store_true", help="sync live from a loopback demo platform (no credentials)")
+    p.add_argument("--days", type=_days, metavar="D",
+                   help="pay times over the last D days, orders paid over two days ago shipped: a desk with "
+                        "history (default: the last 3 days, most awaiting shipment) (订单分布在最近 D 天，两天前的已发货)")
     p.add_argument("--numbers", action="store_true",
                    help="orders awaiting shipment come with a tracking number, as if imported (offline printing)")
     p.set_defaults(func=run)
@@ -46,7 +59,7 @@ def run(args, ctx) -> int:
         if tty:
             print(f"\r{done:,}/{total:,}", end="", file=sys.stderr, flush=True)
 
-    n = write_demo(args.orders, args.seed, progress=progress, numbers=args.numbers)
+    n = write_demo(args.orders, args.seed, progress=progress, numbers=args.numbers, days=args.days)
     if tty:
         print(file=sys.stderr)
     print(tr("wrote {n:,} demo orders to {db}", "已写入 {n:,} 个演示订单：{db}", n=n, db=ctx.database_url))
