@@ -258,10 +258,10 @@ def test_a_due_filter_counts_and_pages_from_the_covering_deadline_index(db, quer
     assert covering in counted, counted
 
 
-def _demo_at(path, n: int, seed: int) -> None:
+def _demo_at(path, n: int, seed: int, days: int | None = None) -> None:
     """A demo database at ``path``, open, its planner statistics kept."""
     dbmod.open_database(f"sqlite:///{path}")
-    write_demo(n, seed=seed, now=NOW)
+    write_demo(n, seed=seed, now=NOW, days=days)
     ensure_statistics(force=True)
 
 
@@ -548,3 +548,33 @@ def test_a_count_the_planner_makes_from_rows_is_made_from_the_pay_time_index(db,
     executed = _executed(monkeypatch, lambda: count(compile_query("town:西湖", now=NOW)))
     ran = [s for s in executed if s.startswith("SELECT COUNT(")]
     assert len(ran) == 1 and "+(" not in ran[0], executed
+
+
+FEW_OTHERS = [  # (filter, whether its other terms hold for few orders: under the common cap)
+    ('status:pending "保温杯"', True), ('status:pending "色"', True), ('"8" status:pending', True),
+    ('status:pending printed:no exception:none "黑色,l"', True), ('status:pending "保温杯" "杯"', True),
+    ('province:浙江 "保温杯"', False), ('status:shipped "保温杯"', False), ('status:pending "不存在的词"', False),
+]
+
+
+def test_a_free_text_count_beside_few_orders_searches_their_text(tmp_path, monkeypatch):
+    """A year of history: a count of free text with terms that hold for few orders (those awaiting
+    shipment) searches those orders' text rather than reading each of the term's many orders;
+    with terms that hold for many, or a term no order holds, it goes through the free-text index.
+    Either way the count is the plain LIKE scan's."""
+    _demo_at(tmp_path / "year.db", 5000, seed=12, days=365)
+    cap = page_plan.selectivity.common_cap()
+    assert 0 < count(compile_query("status:pending", now=NOW)) < cap
+    for query, few in FEW_OTHERS:
+        where = compile_query(query, now=NOW)
+        got: list[int] = []
+        ran = _executed(monkeypatch, lambda w=where, g=got: g.append(count(w)))
+        final = ran[-1]
+        assert ("LIKE" in final and "MATCH" not in final) == few, (query, ran)
+        words = [w.strip('"').lower() for w in query.split() if w.startswith('"')]
+        rest = " ".join(w for w in query.split() if not w.startswith('"'))
+        like = compile_query(rest, now=NOW)
+        for w in words:
+            like = like & Order.search_text.contains(w)
+        assert got == [Order.select().where(like).count()], query
+    dbmod.close_database()

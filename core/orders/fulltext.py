@@ -23,8 +23,10 @@ removed in one statement and they are indexed again with the new ones.
 A free-text term compiles to a :class:`FreeText` node, which picks its SQL by how many orders
 hold the term (counted in the index, once per compiled filter): the order list's page of a
 term in many orders walks the sort index and tests each row's text (the page is found after a
-few hundred rows), a rarer term's page and every count go through the index's rowids, and a
-filter that is one free-text term is counted in the index alone (:func:`count_alone`). A walk
+few hundred rows), a rarer term's page and the counts go through the index's rowids (but a
+count beside terms that hold for few orders searches their text:
+:func:`dadan.core.orders.page_plan.count_rows`), and a filter that is one free-text term is
+counted in the index alone (:func:`count_alone`). A walk
 that finds too few of the term's orders soon (they lie far down the sort order: a product sold
 only in spring, searched in winter) is given up for the index's rowids
 (:func:`dadan.core.orders.page_plan.page_rows`).
@@ -56,6 +58,9 @@ MIN_CHARS = 3  # a trigram index answers substrings of at least three characters
 MAX_TRIGRAMS = 64  # a shorter term starting more trigrams than this is in most orders: its count scans
 COMMON_RATIO = 100  # a term in 1 of this many orders or more: its page walks the sort index
 WALK = {"free_text_walk": True}  # SQL context options of a page query that may walk the sort index
+# SQL context options of a count whose other terms hold for few orders: the text of each of those
+# is searched, not each of the term's many orders read (page_plan.count_rows)
+SCANNED = {"free_text_scanned": True}
 _AUTOMERGE_DEFAULT = 4  # FTS5's own, when the index's config table names none
 
 _DEFER = f"{TABLE}_defer"  # holds a row while a bulk writer defers the index of new orders (see deferred)
@@ -279,7 +284,7 @@ class FreeText(ColumnBase):
         p = self.plan
         if p.match == "":
             return ctx.literal("0")
-        if p.match is None or (p.common and ctx.state.free_text_walk):
+        if p.match is None or (p.common and ctx.state.free_text_walk) or ctx.state.free_text_scanned:
             return ctx.sql(self.scan())
         return ctx.sql(Order.id.in_(SQL(f'(SELECT rowid FROM "{TABLE}" WHERE "{TABLE}" MATCH ?)', [p.match])))
 

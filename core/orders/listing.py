@@ -20,7 +20,7 @@ import operator
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import OP, Expression, Tuple, fn
+from peewee import Expression, Tuple, fn
 
 from dadan.core.errors import DadanError
 from dadan.core.models import Order
@@ -223,7 +223,7 @@ def count(where_expr: Expression | None) -> int:
         return alone
     if isinstance(where_expr, (SkuMatch, TagMatch)):
         return where_expr.count()
-    terms = _and_terms(where_expr)
+    terms = page_plan.and_terms(where_expr)
     lacking = next((t for t in terms if isinstance(t, Complement)), None)
     if lacking is not None:  # (never NULL: the rest's orders are those with it and those without)
         rest = [t for t in terms if t is not lacking]
@@ -233,13 +233,6 @@ def count(where_expr: Expression | None) -> int:
     if where_expr is None:
         return int(q.scalar() or 0)
     return page_plan.count_rows(q, where_expr)
-
-
-def _and_terms(expr) -> list:
-    """The terms of a filter joined by AND (the filter itself when it is not such a join)."""
-    if isinstance(expr, Expression) and expr.op == OP.AND:
-        return _and_terms(expr.lhs) + _and_terms(expr.rhs)
-    return [] if expr is None else [expr]
 
 
 def row_key(row: OrderRow, sort: str) -> tuple:

@@ -34,7 +34,10 @@ sort order, so it picks between them blind. So on SQLite (:func:`page_rows`):
 A count (:func:`count_rows`) is planned the same way: a count the planner would make by reading
 orders' rows (``exception:refund created<1d``: the exceptions' index, then each such order's row
 for its created time) has :data:`COUNT_BUDGET_S`, then is made from an index that holds every
-column the filter tests, read whole, when one does (the filter hidden from the planner).
+column the filter tests, read whole, when one does (the filter hidden from the planner). A count
+of free text beside terms that hold for few orders (``status:pending 保温杯`` on a desk with a
+year of history: 9,000 orders await shipment, 143,000 hold the word) searches those few orders'
+text instead of reading each of the word's orders, as the planner would (:func:`_scanned`).
 
 Every plan returns the same rows (the same query, planned differently); only the time differs.
 An interrupted plan is SQLite's ``sqlite3_interrupt`` through a progress handler on this
@@ -50,7 +53,7 @@ import json
 import sqlite3
 import time
 
-from peewee import SQL, Database, NodeList, OperationalError
+from peewee import OP, SQL, Database, Expression, NodeList, OperationalError
 
 from dadan.core.db import database
 from dadan.core.dialect import indexed_by
@@ -75,6 +78,7 @@ COVERED_PROBE_BUDGET_S = 0.02
 WALK_OVER_SORT = 4
 # a count reading orders' rows taking longer is made from an index that holds what the filter tests
 COUNT_BUDGET_S = 0.03
+SCANNED_PROBE_BUDGET_S = 0.02  # counting a free-text count's other terms' orders up to the common cap
 # SQLite virtual-machine steps between two looks at the clock: each look takes the GIL from the
 # desk's painting thread, so not too often (every 1,000 steps slowed a page after Enter by ~7 ms
 # at 10,000 orders); 20,000 steps are ~0.3 ms of an index walk, ~15 ms of one reading rows
@@ -164,6 +168,8 @@ def count_rows(select, where) -> int:
     """The count ``select`` (``SELECT count(...) FROM "order"``) gives with the filter ``where``.
     See the module's doc."""
     db = database()
+    if not is_postgres(db) and (scanned := _scanned(db, select, where)) is not None:
+        return int(db.execute_sql(*scanned).fetchone()[0] or 0)
     plain = db.get_sql_context().sql(select.where(where)).query()
     if is_postgres(db) or _covering(_plan(db, plain)):
         return int(db.execute_sql(*plain).fetchone()[0] or 0)
@@ -172,6 +178,37 @@ def count_rows(select, where) -> int:
         return int(db.execute_sql(*plain).fetchone()[0] or 0)
     rows = _within(db, plain, COUNT_BUDGET_S)
     return int((rows if rows is not None else db.execute_sql(*whole).fetchall())[0][0] or 0)
+
+
+def and_terms(expr) -> list:
+    """The terms of a filter joined by AND (the filter itself when it is not such a join)."""
+    if isinstance(expr, Expression) and expr.op == OP.AND:
+        return and_terms(expr.lhs) + and_terms(expr.rhs)
+    return [] if expr is None else [expr]
+
+
+def _scanned(db: Database, select, where) -> tuple[str, list] | None:
+    """The count of a filter of free-text terms and other terms, written so that the orders of
+    the other terms are read through their index and each one's text searched, when those orders
+    are few: fewer than the common cap (:func:`~dadan.core.orders.selectivity.common_cap`: at
+    most ~20,000 rows read at 1,000,000 orders), counted up to it within
+    :data:`SCANNED_PROBE_BUDGET_S`, and fewer than the terms' own orders (when counted already).
+    None otherwise. SQLite's planner, keeping only averages, would read each of the terms' orders
+    instead (``status:pending 保温杯`` at 1,000,000 orders of which 9,000 await shipment: 143,000
+    rows, 0.2 s; searched in the 9,000, 30 ms)."""
+    terms = and_terms(where)
+    texts = [t for t in terms if isinstance(t, fulltext.FreeText) and t.plan.match]
+    rest = [t for t in terms if not any(t is x for x in texts)]
+    if not texts or not rest:
+        return None
+    cap = selectivity.common_cap()
+    others = db.get_sql_context().sql(select.model.select(SQL("1")).where(*rest).limit(cap)).query()
+    got = _within(db, (f"SELECT count(*) FROM ({others[0]})", others[1]), SCANNED_PROBE_BUDGET_S)
+    if got is None or got[0][0] >= cap:
+        return None
+    if all(t.plan.matches is not None and t.plan.matches <= got[0][0] for t in texts):
+        return None  # the terms' own orders are fewer still: reading each is as soon
+    return db.get_sql_context(**fulltext.SCANNED).sql(select.where(where)).query()
 
 
 def _plan(db: Database, sql: tuple[str, list]) -> list[str]:
