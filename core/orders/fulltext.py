@@ -59,8 +59,11 @@ MAX_TRIGRAMS = 64  # a shorter term starting more trigrams than this is in most 
 COMMON_RATIO = 100  # a term in 1 of this many orders or more: its page walks the sort index
 WALK = {"free_text_walk": True}  # SQL context options of a page query that may walk the sort index
 # SQL context options of a count whose other terms hold for few orders: the text of each of those
-# is searched, not each of the term's many orders read (page_plan.count_rows)
+# is searched, not each of the term's many orders read (page_plan.count_rows); and of one whose
+# other terms hold for fewer orders than the term, read from an index: each is looked up in the
+# list of the term's orders, made once (``+id IN (...)``)
 SCANNED = {"free_text_scanned": True}
+LISTED = {"free_text_listed": True}
 _AUTOMERGE_DEFAULT = 4  # FTS5's own, when the index's config table names none
 
 _DEFER = f"{TABLE}_defer"  # holds a row while a bulk writer defers the index of new orders (see deferred)
@@ -286,7 +289,8 @@ class FreeText(ColumnBase):
             return ctx.literal("0")
         if p.match is None or (p.common and ctx.state.free_text_walk) or ctx.state.free_text_scanned:
             return ctx.sql(self.scan())
-        return ctx.sql(Order.id.in_(SQL(f'(SELECT rowid FROM "{TABLE}" WHERE "{TABLE}" MATCH ?)', [p.match])))
+        ids = selectivity.walked_id(bool(ctx.state.free_text_listed))
+        return ctx.sql(ids.in_(SQL(f'(SELECT rowid FROM "{TABLE}" WHERE "{TABLE}" MATCH ?)', [p.match])))
 
 
 def contains(value: str) -> FreeText:
