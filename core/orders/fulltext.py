@@ -24,9 +24,9 @@ A free-text term compiles to a :class:`FreeText` node, which picks its SQL by ho
 hold the term (counted in the index, once per compiled filter): the order list's page of a
 term in many orders walks the sort index and tests each row's text (the page is found after a
 few hundred rows), a rarer term's page and the counts go through the index's rowids (but a
-count beside terms that hold for few orders searches their text:
-:func:`dadan.core.orders.page_plan.count_rows`), and a filter that is one free-text term is
-counted in the index alone (:func:`count_alone`). A walk
+count beside terms that hold for fewer orders than the term reads theirs: it searches their text
+or looks them up in the term's list, :func:`dadan.core.orders.page_plan.count_rows`), and a
+filter that is one free-text term is counted in the index alone (:func:`count_alone`). A walk
 that finds too few of the term's orders soon (they lie far down the sort order: a product sold
 only in spring, searched in winter) is given up for the index's rowids
 (:func:`dadan.core.orders.page_plan.page_rows`).
