@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Iterable
 
+from dadan.core.db import bulk_insert
 from dadan.core.models import AuditEvent, OrderEvent, utcnow
 
 
@@ -22,8 +23,6 @@ def _detail_text(detail: dict | None) -> str:
 def record_orders(action: str, details: Iterable[tuple[int, dict | None]], *, actor: str) -> None:
     """One audit event per (order id, detail), as :func:`record` writes them, all in one prepared
     statement (an oversell guard flagging tens of thousands of orders at once)."""
-    from dadan.core.db import bulk_insert
-
     at = utcnow()
     bulk_insert(AuditEvent, [{"at": at, "actor": actor, "action": action, "order": oid, "detail": _detail_text(d)}
                              for oid, d in details])
@@ -35,7 +34,5 @@ def order_event(order_id: int, kind: str, text: str = "") -> None:
 
 def order_events(events: Iterable[tuple[int, str]], kind: str) -> None:
     """Order events of one kind, (order id, text) each, in one prepared statement."""
-    from dadan.core.db import bulk_insert
-
     at = utcnow()
     bulk_insert(OrderEvent, [{"order": oid, "at": at, "kind": kind, "text": text} for oid, text in events])

@@ -378,14 +378,15 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
                 _page_cache(_DEMO_CACHE_KIB), fulltext.deferred():
             make = _made_elsewhere if empty and n >= _MADE_ELSEWHERE_FROM else _batches
             made = make(n, seed, now, numbers, chunk, shop.id if empty else None, days)
+            read_ahead = getattr(made, "read_ahead", None)  # (made elsewhere: the next batch unpickled meanwhile)
             for records, prepared, printed, tagged in made:
                 if prepared is not None:
                     ids = insert_new_orders(shop.id, prepared)
                 else:
                     ids = _ids_of(shop.id, records, upsert_orders(shop.id, records, source="demo", now=now))
                 _apply_workflow(ids, printed, tagged, tags, now)
-                if isinstance(made, _MadeElsewhere):
-                    made.read_ahead()
+                if read_ahead:
+                    read_ahead()
                 fulltext.index_queued(fresh=empty)  # while the second process makes the next batch
                 written += len(ids)
                 if progress:

@@ -150,13 +150,17 @@ def _walked(db: Database, walk: tuple[str, list], plan: list[str], other) -> lis
     return _within(db, walk, COVERED_WALK_BUDGET_S)
 
 
+def _order_reads(plan: list[str]) -> list[str]:
+    """The steps of a plan that read the order table (``t1``)."""
+    return [line for line in plan if line.split()[:2] in (["SCAN", "t1"], ["SEARCH", "t1"])]
+
+
 def _index_of(plan: list[str]) -> str:
     """The index a plan reads the order table (``t1``) through first ("" for none: its rows by id,
     or the table itself)."""
-    for line in plan:
+    for line in _order_reads(plan)[:1]:
         words = line.split()
-        if words[:2] in (["SCAN", "t1"], ["SEARCH", "t1"]):
-            return words[words.index("INDEX") + 1] if "INDEX" in words else ""
+        return words[words.index("INDEX") + 1] if "INDEX" in words else ""
     return ""
 
 
@@ -214,11 +218,9 @@ def _free_text_form(db: Database, select, where) -> tuple[str, list] | None:
     fewest = None if None in matches else min(matches)  # (a common short term is not counted)
     cap = selectivity.common_cap()
     limit = max(cap, fewest or 0)
-    others = db.get_sql_context().sql(select.model.select(SQL("1")).where(*rest).limit(limit)).query()
-    got = _within(db, (f"SELECT count(*) FROM ({others[0]})", others[1]), FREE_TEXT_PROBE_BUDGET_S)
-    if got is None:
+    held = _count_up_to(db, select.model.select(SQL("1")).where(*rest), limit, FREE_TEXT_PROBE_BUDGET_S)
+    if held is None:
         return None
-    held = got[0][0]
     if fewest is not None and fewest <= held:
         return None  # the terms' own orders are fewer: reading each is as soon
     if held < cap:
@@ -226,7 +228,7 @@ def _free_text_form(db: Database, select, where) -> tuple[str, list] | None:
     if fewest is None:
         return None
     listed = db.get_sql_context(**fulltext.LISTED).sql(select.where(where)).query()
-    reads = [line for line in _plan(db, listed) if line.startswith(("SCAN", "SEARCH")) and "VIRTUAL TABLE" not in line]
+    reads = _order_reads(_plan(db, listed))
     return listed if reads and all("COVERING INDEX" in line for line in reads) else None  # (no order's row read)
 
 
@@ -245,11 +247,18 @@ def _few(db: Database, query, few: int, budget_s: float = PROBE_BUDGET_S, *, ind
     """Whether fewer than ``few`` orders match the page query's filter, counted through the
     planner's choice of index (``index``: through that one, the one the query's plan reads; its
     order dropped, the planner may choose another) within ``budget_s`` (longer: not few)."""
-    sql, params = db.get_sql_context().sql(query.clone().order_by().limit(few)).query()
+    got = _count_up_to(db, query.clone().order_by(), few, budget_s, index=index)
+    return got is not None and got < few
+
+
+def _count_up_to(db: Database, query, limit: int, budget_s: float, *, index: str = "") -> int | None:
+    """How many rows ``query`` gives, counted up to ``limit`` (through ``index``, when named),
+    or None when that takes longer than ``budget_s``."""
+    sql, params = db.get_sql_context().sql(query.limit(limit)).query()
     if index:
         sql = sql.replace(_ORDERS, f"{_ORDERS} {indexed_by(index)}", 1)
     got = _within(db, (f"SELECT count(*) FROM ({sql})", params), budget_s)
-    return got is not None and got[0][0] < few
+    return None if got is None else got[0][0]
 
 
 def _within(db: Database, sql: tuple[str, list], budget_s: float) -> list[tuple] | None:
