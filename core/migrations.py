@@ -334,6 +334,18 @@ def _m25_no_second_goods_index_on_demand(db: Database) -> None:
     db.execute_sql(f'DROP INDEX IF EXISTS "{REDUNDANT_DEMAND_INDEX}"')
 
 
+def _m26_free_text_merged_off_the_write_path(db: Database) -> None:
+    """The free-text index's segments are merged off the write path: FTS5's automatic merging
+    off, :func:`dadan.core.orders.fulltext.tidy` merging them from the desk's background jobs
+    (a sync's or an import's transaction only writes its own segment); and a bulk write's
+    changed orders leave the index together at the end of its block, their old text kept in the
+    queue meanwhile (:func:`dadan.core.orders.fulltext.reindex_deferred`)."""
+    from dadan.core.orders.fulltext import merge_off_the_write_path, queue_old_text
+
+    merge_off_the_write_path(db)
+    queue_old_text(db)
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -361,6 +373,8 @@ MIGRATIONS: list[tuple[int, str, object]] = [
     (23, "courier and exception indexes carry pay time", _m23_partial_indexes_carry_pay_time),
     (24, "indexes carry the columns filters test", _m24_indexes_carry_filter_columns),
     (25, "stock demand without a second index of its goods", _m25_no_second_goods_index_on_demand),
+    (26, "free-text index merged off the write path, changed orders' entries removed together",
+     _m26_free_text_merged_off_the_write_path),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -159,8 +159,12 @@ def _pg25_demand_goods_index(db: Database) -> None:
     db.execute_sql(f'DROP INDEX IF EXISTS "{REDUNDANT_DEMAND_INDEX}"')
 
 
+def _pg26_nothing(db: Database) -> None:
+    """SQLite's free-text index only: PostgreSQL's trigram index is kept by the table itself."""
+
+
 PG_STEPS: dict[int, object] = {21: _pg21_deadline_index, 22: _pg22_note_indexes, 23: _pg23_partial_indexes,
-                               24: _pg24_filter_columns, 25: _pg25_demand_goods_index}
+                               24: _pg24_filter_columns, 25: _pg25_demand_goods_index, 26: _pg26_nothing}
 
 
 def migrate(db: Database) -> int:

@@ -150,10 +150,10 @@ def test_a_demo_into_an_empty_database_indexes_as_the_per_order_triggers_would(d
     got = set(database().execute_sql("SELECT code, order_id FROM order_sku").fetchall())
     assert got == want and len(want) > 2500
     # the index holds exactly what indexing each order's text gives ('integrity-check' with a
-    # rank of 1 compares it with the content, row by row), in one segment, merging on again
+    # rank of 1 compares it with the content, row by row), in one segment, merging left to tidy() as before
     database().execute_sql("INSERT INTO order_fts (order_fts, rank) VALUES ('integrity-check', 1)")
     assert _fts_segments() == 1
-    assert database().execute_sql("SELECT v FROM order_fts_config WHERE k = 'automerge'").fetchone()[0] == 4
+    assert database().execute_sql("SELECT v FROM order_fts_config WHERE k = 'automerge'").fetchone()[0] == fulltext.MERGING
     for term in ("保温杯", "杭州市", "黑色,l", "老客户", rows[7][2][3:9]):
         like = {oid for oid, _, text in rows if term in text}
         assert set(Order.select(Order.id).where(fulltext.contains(term)).scalars()) == like, term

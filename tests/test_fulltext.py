@@ -351,6 +351,86 @@ def test_a_deferred_block_settles_inserts_updates_and_deletes_of_one_order(demo)
     assert_index_consistent()
 
 
+def _segments() -> int:
+    return dbmod.database().execute_sql(f'SELECT count(DISTINCT segid) FROM "{fulltext.TABLE}_idx"').fetchone()[0]
+
+
+def _automerge() -> int:
+    return int(dbmod.database().execute_sql(
+        f"""SELECT v FROM "{fulltext.TABLE}_config" WHERE k = 'automerge'""").fetchone()[0])
+
+
+def test_writes_leave_merging_to_tidy_which_changes_no_result(demo, tmp_path):
+    """Writers only add their segment (automatic merging off); tidy merges them afterwards, a
+    short transaction a step, and every search answers as the scan before and after."""
+    import sqlite3
+
+    shop = Shop.get()
+    assert _automerge() == fulltext.MERGING == 0 and _segments() == 1  # (the demo ends optimized)
+    recs = list(demo_records(N, seed=11, now=NOW))
+    rng = random.Random(12)
+    for k in range(6):  # six syncs: new orders and changed remarks, each its own transaction
+        new = [{"order_sn": f"tidy-{k}-{i}", "remark": f"整理测试{k} 第{i}单", "items": [{"goods_name": "保温杯"}]}
+               for i in range(40)]
+        changed = [{**r, "remark": f"改备注{k}", "updated_at": r["updated_at"] + dt.timedelta(minutes=k + 1)}
+                   for r in rng.sample(recs, 30)]
+        res = upsert_orders(shop.id, new + changed, now=NOW)
+        assert res.new == 40 and res.changed == 30
+        assert _segments() == 3 + 2 * k  # each write adds its pieces (old entries out, new in), nothing merged
+    assert_same_as_like(random.Random(13), k=60)
+    other = sqlite3.connect(demo)  # another desk's connection
+    version = other.execute("PRAGMA data_version").fetchone()[0]
+    steps = fulltext.tidy()
+    assert steps >= 1 and _segments() < 4
+    assert other.execute("PRAGMA data_version").fetchone()[0] != version  # merged pages written
+    assert_same_as_like(random.Random(13), k=60)
+    for k in range(6):
+        assert fts_ids(f"整理测试{k}") == like_ids(f"整理测试{k}") and len(like_ids(f"整理测试{k}")) == 40
+    # nothing left to merge: no step, no page written (no desk sees a change)
+    version = other.execute("PRAGMA data_version").fetchone()[0]
+    assert fulltext.tidy() == 0
+    assert other.execute("PRAGMA data_version").fetchone()[0] == version
+    other.close()
+    # a budget spent stops after one step, the rest left for the next call
+    for k in range(5):
+        upsert_orders(shop.id, [{"order_sn": f"more-{k}", "remark": f"再来{k}", "items": []}], now=NOW)
+    assert fulltext.tidy(budget_s=0) == 1
+    assert fulltext.tidy() >= 0 and fulltext.tidy() == 0
+    assert_index_consistent()
+
+
+def test_changed_orders_in_any_order_leave_the_index_together(demo):
+    """A sync's changed orders come in the platform's order, not the table's: their old entries
+    still leave in one piece of index (FTS5 writes out what it holds whenever a lower rowid
+    follows a higher one: deleted batch by batch as they came, that was a piece per order)."""
+    shop = Shop.get()
+    recs = list(demo_records(N, seed=11, now=NOW))
+    random.Random(14).shuffle(recs)
+    for r in recs[:1100]:  # two upsert batches
+        r["remark"] = "乱序改备注"
+        r["updated_at"] = r["updated_at"] + dt.timedelta(minutes=9)
+    before = _segments()
+    assert upsert_orders(shop.id, recs[:1100], now=NOW).changed == 1100
+    assert _segments() == before + 2  # the old entries out, the new in
+    assert len(fts_ids("乱序改备注")) == 1100 and fts_ids("乱序改备注") == like_ids("乱序改备注")
+    assert_index_consistent()
+    assert_same_as_like(random.Random(15), k=60)
+
+
+def test_a_version_25_database_leaves_merging_to_tidy(tmp_path):
+    path = tmp_path / "v25.db"
+    _open(path)
+    write_demo(300, seed=4, now=NOW)
+    db = dbmod.database()
+    with dbmod.write():  # as a version-25 database was: FTS5 merging as it writes
+        db.execute_sql(f"""INSERT INTO "{fulltext.TABLE}" ("{fulltext.TABLE}", rank) VALUES ('automerge', 4)""")
+        SchemaVersion.delete().where(SchemaVersion.version > 25).execute()
+    dbmod.close_database()
+    db = dbmod.open_database(f"sqlite:///{path}")
+    assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION >= 26
+    assert _automerge() == fulltext.MERGING
+
+
 def test_a_version_4_index_is_rebuilt_with_the_sentinel(tmp_path):
     path = tmp_path / "v4.db"
     _open(path)

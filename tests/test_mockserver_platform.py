@@ -89,6 +89,43 @@ def test_scheduler_runs_sync_job_and_sync_now(env, tmp_path):
         sched.stop()
 
 
+def test_the_scheduler_merges_the_free_text_index_after_a_sync_and_the_outbox(env):
+    """Writers leave the free-text index in pieces (merging off their transactions); the
+    scheduler's jobs merge them afterwards, and searches answer the same."""
+    from dadan.core.config import Settings
+    from dadan.core.context import Context
+    from dadan.core.db import database
+    from dadan.core.orders import fulltext
+    from dadan.core.orders.upsert import upsert_orders
+    from dadan.core.platform.scheduler import Scheduler
+
+    def pieces() -> int:
+        return database().execute_sql('SELECT count(DISTINCT segid) FROM "order_fts_idx"').fetchone()[0]
+
+    def write_pieces(tag: str) -> None:
+        for k in range(5):  # five small imports, each its own transaction and piece of index
+            upsert_orders(env.shop.id, [{"order_sn": f"{tag}-{k}", "remark": f"{tag}备注{k}", "items": []}],
+                          source="import")
+
+    def found(tag: str) -> set[int]:
+        return {o.id for o in Order.select(Order.id).where(fulltext.contains(f"{tag}备注"))}
+
+    settings = Settings()
+    settings.sync = env.settings
+    sched = Scheduler(Context(paths=env.paths, settings=settings), factory=env.factory)  # jobs run here
+    write_pieces("甲")
+    before = pieces()
+    assert before >= 5
+    sched._run_outbox()
+    assert pieces() < before and len(found("甲")) == 5
+    env.platform.generate_orders(env.mall, 20, spread_hours=5)
+    write_pieces("乙")
+    before = pieces()
+    assert sched._run_sync(env.shop.id).ok
+    assert pieces() < before and len(found("乙")) == 5 and len(db_orders(env.shop.id)) == 30
+    database().execute_sql("INSERT INTO order_fts (order_fts) VALUES ('integrity-check')")
+
+
 def test_cli_sync_and_shops(env, capsys):
     from dadan.core.config import Settings
     from dadan.core.context import Context

@@ -20,6 +20,17 @@ its batch (:func:`deferred`), in the same transaction.
 A bulk writer names the changed orders too (:func:`reindex_deferred`): their old entries are
 removed in one statement and they are indexed again with the new ones.
 
+The index's segments are merged off the write path. FTS5 keeps an index as segments and, by
+default, merges them a little with every write; at 1,000,000 orders that merging was two thirds
+of indexing a sync's 10,000 orders (49 ms of 143 ms without it). So its automatic merging is off
+(schema step 26, :data:`MERGING`): a writer's transaction only adds its own segment, and
+:func:`tidy` merges them afterwards as FTS5 would have (a level of four segments at a time), a
+short write transaction a step, from the desk's background jobs (after each sync, and each
+minute with the ship confirmations). An index that nobody tidies (no desk running) stays
+bounded: FTS5 merges a level at once, inside the writer's transaction, when it reaches sixteen
+segments (its ``crisismerge``). What the index holds is the same either way; only how many
+pieces it is in differs.
+
 A free-text term compiles to a :class:`FreeText` node, which picks its SQL by how many orders
 hold the term (counted in the index, once per compiled filter): the order list's page of a
 term in many orders walks the sort index and tests each row's text (the page is found after a
@@ -41,6 +52,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from dataclasses import dataclass
 
 from peewee import SQL, ColumnBase, Database
@@ -65,9 +77,12 @@ WALK = {"free_text_walk": True}  # SQL context options of a page query that may 
 SCANNED = {"free_text_scanned": True}
 LISTED = {"free_text_listed": True}
 _AUTOMERGE_DEFAULT = 4  # FTS5's own, when the index's config table names none
+MERGING = 0  # the index's automerge setting from schema 26: merged by tidy(), off the write path
+MERGE_STEP_PAGES = 256  # pages one step of tidy() writes (~20 ms of the write lock at 1,000,000 orders)
+TIDY_BUDGET_S = 2.0  # tidy()'s default: a burst of steps, the rest left for its next call
 
 _DEFER = f"{TABLE}_defer"  # holds a row while a bulk writer defers the index of new orders (see deferred)
-QUEUE = _PENDING = f"{TABLE}_pending"  # orders not indexed yet; "new": inserted in the block
+QUEUE = _PENDING = f"{TABLE}_pending"  # orders not indexed yet; "new": inserted in the block; "old": see _DDL
 DEFERRING = f'EXISTS (SELECT 1 FROM "{_DEFER}")'
 _INDEXED = f'NOT EXISTS (SELECT 1 FROM "{_PENDING}" WHERE "id" = old.id)'
 _TEXT = "search_text || char(31, 31)"  # (SQL of SENTINEL)
@@ -80,7 +95,8 @@ _DDL = (
         search_text, content='{VIEW}', content_rowid='id', tokenize='trigram case_sensitive 1')""",
     f'CREATE VIRTUAL TABLE IF NOT EXISTS "{VOCAB}" USING fts5vocab("{TABLE}", row)',
     f'CREATE TABLE IF NOT EXISTS "{_DEFER}" ("on" INTEGER NOT NULL)',
-    f'CREATE TABLE IF NOT EXISTS "{_PENDING}" ("id" INTEGER PRIMARY KEY, "new" INTEGER NOT NULL DEFAULT 1)',
+    # "old": the text the index holds for a changed order, whose entries leave at the block's end
+    f'CREATE TABLE IF NOT EXISTS "{_PENDING}" ("id" INTEGER PRIMARY KEY, "new" INTEGER NOT NULL DEFAULT 1, "old" TEXT)',
     f"""CREATE TRIGGER IF NOT EXISTS "{TABLE}_insert" AFTER INSERT ON "order" WHEN NOT {DEFERRING} BEGIN
         {_INDEX_NEW}
     END""",
@@ -133,8 +149,8 @@ def deferred(db: Database | None = None):
     caller that goes on and commits leaves no order out. Nested blocks join the outer one.
     The same switch defers the new orders' SKU pairs (:func:`dadan.core.orders.sku_index.fill_queued`),
     filled right after the index. A block that begins with no orders at all builds the index
-    whole: FTS5's automatic merging off meanwhile, one ``optimize`` at the end (:func:`_automerge`),
-    and the SKU pairs filled unsorted. :func:`index_queued` applies the queue within the block.
+    whole: FTS5's automatic merging off meanwhile (as it is for good from schema 26 on), one
+    ``optimize`` at the end (:func:`_automerge`), and the SKU pairs filled unsorted. :func:`index_queued` applies the queue within the block.
     (No savepoint of its own: FTS5 writes every row's change out at once inside a savepoint.)"""
     db = db or database()
     if is_postgres(db) or db.execute_sql(f'SELECT 1 FROM "{_DEFER}"').fetchone():
@@ -162,6 +178,9 @@ def index_queued(db: Database | None = None, *, fresh: bool = False) -> None:
     db = db or database()
     if is_postgres(db):
         return  # nothing is queued there (see deferred)
+    # the changed orders' old entries first, in rowid order (the queue's key): see reindex_deferred
+    db.execute_sql(f"""INSERT INTO "{TABLE}" ("{TABLE}", rowid, search_text)
+                       SELECT 'delete', "id", "old" FROM "{_PENDING}" WHERE "old" IS NOT NULL""")
     # CROSS JOIN: the queue drives (the planner, knowing the order table's size and not
     # the queue's, would otherwise scan a million orders)
     db.execute_sql(f"""INSERT INTO "{TABLE}" (rowid, search_text)
@@ -183,6 +202,37 @@ def _automerge(db: Database, value) -> str | int:
     return row[0] if row else _AUTOMERGE_DEFAULT
 
 
+def merge_off_the_write_path(db: Database) -> None:
+    """Turn FTS5's automatic merging off for good (:data:`MERGING`; see the module): writers
+    only add segments, :func:`tidy` merges them. Call inside a write transaction (a migration
+    step)."""
+    _automerge(db, MERGING)
+
+
+def tidy(budget_s: float = TIDY_BUDGET_S, db: Database | None = None) -> int:
+    """Merge the index's segments as FTS5's automatic merging would have (a level holding four
+    or more segments at a time): steps of :data:`MERGE_STEP_PAGES` pages, each its own short
+    write transaction (other writers go between them), until nothing is left to merge or
+    ``budget_s`` has passed (then at least one step has run). Returns the steps that merged
+    something; 0 at once when nothing needed it (no page written: no desk sees a change) or on
+    PostgreSQL (its trigram index is the table's own). Call outside any transaction."""
+    db = db or database()
+    if is_postgres(db):
+        return 0
+    deadline = time.monotonic() + budget_s
+    steps = 0
+    while True:
+        with db.atomic("IMMEDIATE"):
+            before = db.connection().total_changes
+            db.execute_sql(f"""INSERT INTO "{TABLE}" ("{TABLE}", rank) VALUES ('merge', ?)""", (MERGE_STEP_PAGES,))
+            merged = db.connection().total_changes - before >= 2  # (FTS5: a step that did nothing counts one)
+        if not merged:
+            return steps
+        steps += 1
+        if time.monotonic() >= deadline:
+            return steps
+
+
 def queue_new_orders(db: Database) -> None:
     """Give the queue of schema 4 to 7 its "new" column (it is empty outside a block: made
     again). Call inside a write transaction (a migration step)."""
@@ -192,22 +242,30 @@ def queue_new_orders(db: Database) -> None:
 
 
 def reindex_deferred(ids: list[int], db: Database | None = None) -> None:
-    """Inside :func:`deferred`, before updating these orders' search text: their index entries
-    go now (two statements for all of them, the text read from the rows as they still are) and
-    their new text is indexed with the block's new orders at its end, instead of a delete and
-    an insert per row by the update trigger (which leaves queued orders alone). Orders queued
-    already keep their place: the index holds what was read when they were queued, or nothing
-    for new ones."""
+    """Inside :func:`deferred`, before updating these orders' search text: they are queued with
+    the text the index holds for them (read from the rows as they still are, one statement for
+    all), and at the block's end their old entries leave and their new text is indexed, with
+    the block's new orders -- instead of a delete and an insert per row by the update trigger
+    (which leaves queued orders alone). All the block's old entries leave in one statement, in
+    rowid order: FTS5 writes out what it holds whenever a lower rowid follows a higher one, so
+    deleting a batch at a time, in the records' order, left a piece of index per batch or per
+    order. Orders queued already keep their place: the index holds what was read when they were
+    queued, or nothing for new ones."""
     db = db or database()
     if not ids or is_postgres(db):
         return
     if not db.execute_sql(f'SELECT 1 FROM "{_DEFER}"').fetchone():
         raise RuntimeError("reindex_deferred needs fulltext.deferred()")
-    listed = json.dumps(ids)
-    db.execute_sql(f"""INSERT INTO "{TABLE}" ("{TABLE}", rowid, search_text)
-                       SELECT 'delete', o."id", o.{_TEXT} FROM json_each(?) j CROSS JOIN "order" o
-                       ON o."id" = j.value WHERE j.value NOT IN (SELECT "id" FROM "{_PENDING}")""", (listed,))
-    db.execute_sql(f'INSERT OR IGNORE INTO "{_PENDING}" ("id", "new") SELECT value, 0 FROM json_each(?)', (listed,))
+    db.execute_sql(f"""INSERT OR IGNORE INTO "{_PENDING}" ("id", "new", "old")
+                       SELECT o."id", 0, o.{_TEXT} FROM json_each(?) j CROSS JOIN "order" o ON o."id" = j.value""",
+                   (json.dumps(ids),))
+
+
+def queue_old_text(db: Database) -> None:
+    """Give the queue of schema 8 to 25 its "old" column (see :func:`reindex_deferred`; it is
+    empty outside a block: made again). Call inside a write transaction (a migration step)."""
+    if "old" not in {c.name for c in db.get_columns(_PENDING)}:
+        queue_new_orders(db)
 
 
 def fts_string(text: str) -> str:

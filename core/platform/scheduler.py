@@ -11,6 +11,9 @@ An APScheduler ``BackgroundScheduler`` runs the jobs in its thread pool:
 - ``backup`` every day at ``[backup] daily_at`` (local time) while ``daily`` is on: a copy of the
   database and retention (:func:`dadan.core.backup.daily_backup`); not on PostgreSQL (the server is
   backed up with its own tools).
+- after each sync run and each outbox run: the free-text index's segments merged
+  (:func:`dadan.core.orders.fulltext.tidy`, a short write transaction a step, within
+  :data:`TIDY_BUDGET_S`): the writers leave that merging out of their own transactions.
 
 "Sync now" moves the job's ``next_run_time`` to now; it never calls the function beside the
 scheduler. ``on_event(kind, payload)`` (if given) is called from the worker thread after each
@@ -37,6 +40,7 @@ from dadan.core.models import Shop, SyncRun, utcnow
 from dadan.core.postgres import is_postgres_url
 
 log = logging.getLogger("dadan.scheduler")
+TIDY_BUDGET_S = 1.0  # the free-text index's merging a job may do after its own work (the rest: next time)
 
 
 def _in_words(exc: Exception) -> str:
@@ -214,6 +218,7 @@ class Scheduler:
                     report = sync_shop(shop, client, self.settings, holder=self.holder)
                     self._refresh_balances(shop, client)
             self._emit("sync", report)
+            self._run_tidy()
             return report
         except Exception as exc:  # noqa: BLE001 - logged and shown; the job stays scheduled
             log.exception("sync job failed")
@@ -253,7 +258,23 @@ class Scheduler:
             self._emit("error", tr("ship confirmation failed: {e}", "发货回传失败：{e}", e=_in_words(exc)))
         self._run_stock_push()
         self._run_recycle()
+        self._run_tidy()
         return report
+
+    def _run_tidy(self) -> int:
+        """The free-text index's segments merged, off the writers' transactions (see
+        :func:`dadan.core.orders.fulltext.tidy`); a failure is only logged: the index answers
+        the same unmerged, and the next run tries again."""
+        from dadan.core.orders.fulltext import tidy
+
+        if self._stop.is_set():
+            return 0
+        try:
+            with connection():
+                return tidy(TIDY_BUDGET_S)
+        except Exception:  # noqa: BLE001 - housekeeping: never a job's failure
+            log.exception("merging the free-text index failed")
+            return 0
 
     def _run_recycle(self):
         """Numbers of parcels that orders left (合单) go back to the platform."""
