@@ -142,6 +142,22 @@ def test_items_replaced_when_changed(shop):
     assert [i.outer_id for i in o.items.order_by(OrderItem.position)] == ["C21", "D01"]
 
 
+def test_items_that_differ_only_in_spelling_are_the_same(shop):
+    """The platform's items compared with the stored ones as values: a number for its digits, a
+    missing value for an empty one; only a real difference replaces them."""
+    from dadan.core.orders.upsert import _existing_items, _same_items
+
+    upsert_orders(shop.id, [rec()])
+    stored = _existing_items([get().id])[get().id]
+    same = {"goods_id": 1, "goods_name": "T恤", "goods_spec": "白色,L", "goods_count": "2", "outer_id": "A12",
+            "sku_id": "", "goods_img": None}
+    assert _same_items([same], stored) and _same_items(stored, stored)
+    assert not _same_items([{**same, "goods_count": 3}], stored) and not _same_items([same, same], stored)
+    assert not _same_items([{**same, "goods_spec": "白色,XL"}], stored)
+    r = upsert_orders(shop.id, [rec(updated_at=T0 + dt.timedelta(minutes=2), items=[{**same, "goods_count": 3}])])
+    assert r.changed == 1 and [i.goods_count for i in get().items] == [3] and get().item_count == 3
+
+
 def test_hold_note_state_are_audited(shop):
     upsert_orders(shop.id, [rec()])
     o = get()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Iterable, Mapping, Sequence
@@ -49,6 +50,8 @@ ITEM_FIELDS = (
     "outer_goods_id", "goods_price_fen", "goods_img",
 )
 _STATUS_FIELDS = ("order_status", "refund_status", "after_sales_status", "risk_control_status", "is_stock_out")
+_STATUS_SET = frozenset(_STATUS_FIELDS)
+_platform_values = operator.itemgetter(*PLATFORM_FIELDS)  # a stored row's PLATFORM_FIELDS, in order
 _BATCH = 900  # orders per batch: the IN (...) lists stay below SQLite's variable limit
 
 
@@ -82,6 +85,17 @@ def _status_tuple(row: Mapping) -> tuple:
 
 def _item_key(items: Sequence[Mapping]) -> tuple:
     return tuple(tuple([str(v) if v else "" for v in map(it.get, ITEM_FIELDS)]) for it in items)
+
+
+def _same_items(items: Sequence[Mapping], old_items: Sequence[Mapping]) -> bool:
+    """Whether ``items`` are the stored ``old_items`` (as :func:`_item_key` compares them: a
+    missing value as empty, a number as its digits). Equal values, the usual case of a sync,
+    are seen without spelling every value out."""
+    if len(items) != len(old_items):
+        return False
+    if all(tuple(map(a.get, ITEM_FIELDS)) == tuple(map(b.get, ITEM_FIELDS)) for a, b in zip(items, old_items)):
+        return True
+    return _item_key(items) == _item_key(old_items)
 
 
 def _clean_items(items: Sequence[Mapping]) -> list[dict]:
@@ -489,28 +503,27 @@ def _diff(old: dict, rec: Mapping, items: list[dict], old_items: list[dict], sou
     fill_only = source == "import" and old["synced_at"] is not None and not (
         new_upd and old_upd and new_upd > old_upd
     )
-    changes: dict = {}
-    for f, v in zip(PLATFORM_FIELDS, map(rec.get, PLATFORM_FIELDS)):
-        if v is None:
-            continue
-        cur = old[f]
-        if fill_only and cur not in ("", None, 0):
-            continue
-        if cur != v:
-            changes[f] = v
+    given = map(rec.get, PLATFORM_FIELDS)
+    if fill_only:  # only what is stored empty
+        changes = {f: v for f, v, cur in zip(PLATFORM_FIELDS, given, _platform_values(old))
+                   if v is not None and cur in ("", None, 0) and cur != v}
+    else:
+        changes = {f: v for f, v, cur in zip(PLATFORM_FIELDS, given, _platform_values(old))
+                   if v is not None and cur != v}
     if not fill_only:
         for f in ("tracking_number", "logistics_id"):
             v = rec.get(f)
             if v and v != old[f] and old["state"] in ("new", "printed"):
                 changes[f] = v
-    items_changed = bool(items) and not fill_only and _item_key(items) != _item_key(old_items)
+    items_changed = bool(items) and not fill_only and not _same_items(items, old_items)
 
     row = old | changes  # the order as it will be (of the fields read below, only these changes apply)
     cur = row.__getitem__
 
     gained = 0
     state = old["state"]
-    if state in ("new", "printed"):  # still to ship here: a new blocking condition matters
+    # still to ship here: a new blocking condition matters (none when no status field changed)
+    if state in ("new", "printed") and not _STATUS_SET.isdisjoint(changes):
         before = platform_flags(*_status_tuple(old))
         after = platform_flags(*_status_tuple(row))
         gained |= after & ~before
