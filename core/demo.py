@@ -387,7 +387,7 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
                 _apply_workflow(ids, printed, tagged, tags, now)
                 if read_ahead:
                     read_ahead()
-                fulltext.index_queued(fresh=empty)  # while the second process makes the next batch
+                fulltext.index_queued()  # while the second process makes the next batch
                 written += len(ids)
                 if progress:
                     progress(written, n)

@@ -149,8 +149,9 @@ def deferred(db: Database | None = None):
     caller that goes on and commits leaves no order out. Nested blocks join the outer one.
     The same switch defers the new orders' SKU pairs (:func:`dadan.core.orders.sku_index.fill_queued`),
     filled right after the index. A block that begins with no orders at all builds the index
-    whole: FTS5's automatic merging off meanwhile (as it is for good from schema 26 on), one
-    ``optimize`` at the end (:func:`_automerge`), and the SKU pairs filled unsorted. :func:`index_queued` applies the queue within the block.
+    whole: FTS5's automatic merging off meanwhile (as it is for good from schema 26 on) and one
+    ``optimize`` at the end (:func:`_automerge`). :func:`index_queued` applies the queue within
+    the block.
     (No savepoint of its own: FTS5 writes every row's change out at once inside a savepoint.)"""
     db = db or database()
     if is_postgres(db) or db.execute_sql(f'SELECT 1 FROM "{_DEFER}"').fetchone():
@@ -163,16 +164,16 @@ def deferred(db: Database | None = None):
         yield
     finally:
         db.execute_sql(f'DELETE FROM "{_DEFER}"')
-        index_queued(db, fresh=fresh)
+        index_queued(db)
         if fresh:
             db.execute_sql(f"""INSERT INTO "{TABLE}" ("{TABLE}") VALUES ('optimize')""")
             _automerge(db, automerge)
 
 
-def index_queued(db: Database | None = None, *, fresh: bool = False) -> None:
+def index_queued(db: Database | None = None) -> None:
     """Index the orders queued so far and fill their SKU pairs
-    (:func:`dadan.core.orders.sku_index.fill_queued`; ``fresh``: see there), as the end of a
-    :func:`deferred` block does; the block goes on queueing. A bulk writer that waits between
+    (:func:`dadan.core.orders.sku_index.fill_queued`), as the end of a :func:`deferred` block
+    does; the block goes on queueing. A bulk writer that waits between
     its batches (the demo, for the process making them) indexes meanwhile instead of all at
     the end."""
     db = db or database()
@@ -187,7 +188,7 @@ def index_queued(db: Database | None = None, *, fresh: bool = False) -> None:
                        SELECT o."id", o.{_TEXT} FROM "{_PENDING}" p CROSS JOIN "order" o ON o."id" = p."id" """)
     from dadan.core.orders import sku_index  # (it reads this module's switch and queue)
 
-    sku_index.fill_queued(db, fresh=fresh)
+    sku_index.fill_queued(db)
     db.execute_sql(f'DELETE FROM "{_PENDING}"')
 
 

@@ -81,10 +81,9 @@ def create_index(db: Database) -> None:
 # CROSS JOIN: the queue drives (see fulltext.deferred). No condition on the order's row: one
 # (``sku_text != ''``) makes the planner build a Bloom filter of every order first, a scan of the
 # table per block (an empty text yields only the code '', left out anyway).
-FILL_QUEUED = (f'INSERT OR IGNORE INTO "{TABLE}" ("code", "order_id") '
-               f'SELECT value, o."id" FROM "{QUEUE}" q CROSS JOIN "order" o ON o."id" = q."id", {_codes("o")} '
-               f"""WHERE q."new" AND value != ''""")
-FILL = f"{FILL_QUEUED} ORDER BY 1, 2"
+FILL = (f'INSERT OR IGNORE INTO "{TABLE}" ("code", "order_id") '
+        f'SELECT value, o."id" FROM "{QUEUE}" q CROSS JOIN "order" o ON o."id" = q."id", {_codes("o")} '
+        f"""WHERE q."new" AND value != ''""")
 
 
 def defer_inserts(db: Database) -> None:
@@ -96,20 +95,20 @@ def defer_inserts(db: Database) -> None:
         db.execute_sql(ddl)
 
 
-def fill_queued(db: Database, *, fresh: bool = False) -> None:
+def fill_queued(db: Database) -> None:
     """The pairs of the orders a bulk block inserted (those :func:`dadan.core.orders.fulltext.deferred`
     queued as new: the insert trigger leaves them alone meanwhile), in one statement at the
-    block's end, in the block's transaction, sorted by code (they go into the table's key in
-    order). An order updated meanwhile has its pairs already (the update trigger: OR IGNORE
-    here); one deleted meanwhile is left out (the join finds no row).
+    block's end, in the block's transaction. An order updated meanwhile has its pairs already
+    (the update trigger: OR IGNORE here); one deleted meanwhile is left out (the join finds no
+    row).
 
-    ``fresh``: the block began with no orders (a demo or first import filling an empty table):
-    the pairs go in as the orders come, unsorted. Each code's orders then still arrive in
-    ascending id order, so every insert lands at the end of its code's range -- as many
-    append points as codes, in a table the page cache holds -- and the table comes out as
-    compact as a sorted fill, without sorting millions of pairs first (at 1,000,000 demo
-    orders, 5.7 million pairs: the sort was 10 s of the fill's 13 s)."""
-    db.execute_sql(FILL_QUEUED if fresh else FILL)
+    The pairs go in as the queue gives its orders, unsorted: each code's new orders arrive in
+    ascending id order, after every order stored, so every insert lands at the end of its
+    code's range -- as many append points as codes -- and the table comes out as compact as a
+    sorted fill, without sorting the pairs first. At 1,000,000 orders the pairs of a 45,000-order
+    import take 0.18 s so, against 0.28 s sorted by code first; a sync's 10,000, 49 against
+    61 ms; a demo's 5.7 million into an empty table, 3 s against 13 s."""
+    db.execute_sql(FILL)
 
 
 def prefix_condition(v: str) -> tuple[str, str]:
