@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import operator
 from dataclasses import dataclass, field
 from itertools import repeat
@@ -52,6 +53,7 @@ ITEM_FIELDS = (
 _STATUS_FIELDS = ("order_status", "refund_status", "after_sales_status", "risk_control_status", "is_stock_out")
 _STATUS_SET = frozenset(_STATUS_FIELDS)
 _platform_values = operator.itemgetter(*PLATFORM_FIELDS)  # a stored row's PLATFORM_FIELDS, in order
+_PLATFORM_POSITIONS = range(len(PLATFORM_FIELDS))
 _BATCH = 900  # orders per batch: the IN (...) lists stay below SQLite's variable limit
 
 
@@ -373,6 +375,7 @@ _NEW_ORDER_LOCAL = ("shop", "order_sn", "source", "local_updated_at", "tracking_
 _PLATFORM_SET = frozenset(PLATFORM_FIELDS)
 _SN_FROM_END = len(_NEW_ORDER_LOCAL) - _NEW_ORDER_LOCAL.index("order_sn")
 _ENC_FIELDS = ("receiver_name_enc", "receiver_phone_enc", "receiver_address_enc")
+_ENC_SET = frozenset(_ENC_FIELDS)
 
 
 # the platform's time fields, bound as the text SQLite stores: formatted here they cost less
@@ -503,13 +506,15 @@ def _diff(old: dict, rec: Mapping, items: list[dict], old_items: list[dict], sou
     fill_only = source == "import" and old["synced_at"] is not None and not (
         new_upd and old_upd and new_upd > old_upd
     )
-    given = map(rec.get, PLATFORM_FIELDS)
+    given = tuple(map(rec.get, PLATFORM_FIELDS))
+    stored = _platform_values(old)
+    # the fields whose given value differs from the stored one (compared in C; a few, as a rule)
+    differ = [(PLATFORM_FIELDS[i], given[i], stored[i])
+              for i in itertools.compress(_PLATFORM_POSITIONS, map(operator.ne, given, stored))]
     if fill_only:  # only what is stored empty
-        changes = {f: v for f, v, cur in zip(PLATFORM_FIELDS, given, _platform_values(old))
-                   if v is not None and cur in ("", None, 0) and cur != v}
+        changes = {f: v for f, v, cur in differ if v is not None and cur in ("", None, 0)}
     else:
-        changes = {f: v for f, v, cur in zip(PLATFORM_FIELDS, given, _platform_values(old))
-                   if v is not None and cur != v}
+        changes = {f: v for f, v, _cur in differ if v is not None}
     if not fill_only:
         for f in ("tracking_number", "logistics_id"):
             v = rec.get(f)
@@ -527,7 +532,8 @@ def _diff(old: dict, rec: Mapping, items: list[dict], old_items: list[dict], sou
         before = platform_flags(*_status_tuple(old))
         after = platform_flags(*_status_tuple(row))
         gained |= after & ~before
-    new_hash = receiver_hash(cur("receiver_name_enc"), cur("receiver_phone_enc"), cur("receiver_address_enc"))
+    new_hash = old["receiver_hash"] if _ENC_SET.isdisjoint(changes) else receiver_hash(
+        cur("receiver_name_enc"), cur("receiver_phone_enc"), cur("receiver_address_enc"))  # (the receiver as stored)
     if new_hash != old["receiver_hash"]:
         changes["receiver_hash"] = new_hash
         if old["receiver_hash"] and new_hash and state in ("new", "printed", "shipped"):
