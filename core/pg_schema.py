@@ -163,8 +163,15 @@ def _pg26_nothing(db: Database) -> None:
     """SQLite's free-text index only: PostgreSQL's trigram index is kept by the table itself."""
 
 
+def _pg27_update_time_index(db: Database) -> None:
+    from dadan.core.migrations import carry_sort_and_status_by_update_time
+
+    carry_sort_and_status_by_update_time(db)
+
+
 PG_STEPS: dict[int, object] = {21: _pg21_deadline_index, 22: _pg22_note_indexes, 23: _pg23_partial_indexes,
-                               24: _pg24_filter_columns, 25: _pg25_demand_goods_index, 26: _pg26_nothing}
+                               24: _pg24_filter_columns, 25: _pg25_demand_goods_index, 26: _pg26_nothing,
+                               27: _pg27_update_time_index}
 
 
 def migrate(db: Database) -> int:

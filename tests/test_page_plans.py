@@ -323,6 +323,38 @@ def test_a_version_20_database_gains_the_deadline_index_with_pay_time(tmp_path):
     dbmod.close_database()
 
 
+def test_a_version_26_database_gains_the_update_time_index_with_pay_time_and_status(tmp_path):
+    """Step 27: the update time's partial index carries pay time, id and the pending test's
+    columns, its statistics kept: a status with an update time is counted from it alone, and an
+    update-time filter's first page is sorted from it alone (no row read before the page's)."""
+    from dadan.core.order_indexes import UPDATE_TIME_INDEX_COLUMNS, UPDATE_TIME_INDEX_NAME
+
+    path = tmp_path / "v26.db"
+    _demo_at(path, 600, seed=4)
+    queries = ("status:pending updated<1d", "-status:pending updated<1d", "updated>1d", "status:pending updated>1d")
+    before = {q: _expected(compile_query(q, now=NOW), "-pay_time") for q in queries}
+    db = _migrated_from(path, 26, [
+        f'DROP INDEX "{UPDATE_TIME_INDEX_NAME}"',
+        f'CREATE INDEX "{UPDATE_TIME_INDEX_NAME}" ON "order" ("updated_at") WHERE ("updated_at" IS NOT NULL)',
+        f'ANALYZE "{UPDATE_TIME_INDEX_NAME}"'])
+    assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION >= 27
+    assert [r[2] for r in db.execute_sql(f'PRAGMA index_info("{UPDATE_TIME_INDEX_NAME}")')] == [
+        c.column_name for c in UPDATE_TIME_INDEX_COLUMNS]
+    stat = db.execute_sql("SELECT stat FROM sqlite_stat1 WHERE idx = ?", (UPDATE_TIME_INDEX_NAME,)).fetchone()
+    assert stat and len(stat[0].split()) == 1 + len(UPDATE_TIME_INDEX_COLUMNS)
+    for q in queries:
+        where = compile_query(q, now=NOW)
+        counted = " | ".join(dialect.explain(*Order.select(fn.COUNT(Order.id)).where(where).sql()))
+        assert f"COVERING INDEX {UPDATE_TIME_INDEX_NAME}" in counted, (q, counted)
+        assert before[q] and _expected(where, "-pay_time") == before[q], q
+        assert count(where) == len(before[q]), q
+        _assert_pages_as_plain(where, "-pay_time")
+    where = compile_query("updated>1d", now=NOW)
+    page = " | ".join(explain(where, "-pay_time", form="unsorted"))
+    assert f"COVERING INDEX {UPDATE_TIME_INDEX_NAME}" in page, page
+    dbmod.close_database()
+
+
 @pytest.mark.parametrize("query,index", [("remark:yes", "order_remark_set"), ("memo:yes", "order_memo_set"),
                                          ("flag:yes", "order_flag_set"), ("flag:red", "order_flag_set")])
 def test_remark_memo_and_flag_terms_count_and_page_from_their_partial_index(db, query, index):

@@ -64,9 +64,10 @@ def test_a_new_database_is_made_at_the_current_version_with_its_indexes():
 
 def test_a_version_20_database_is_brought_up_by_the_postgresql_steps():
     """Steps 21 (the deadline index carries pay time), 22 (remark, memo and flag indexes), 23
-    (the courier and exception indexes carry pay time) and 24 (the pay-time index carries the
-    columns filters test, the partial ones the pending test's) in their PostgreSQL form; a new
-    database has their indexes from the start."""
+    (the courier and exception indexes carry pay time), 24 (the pay-time index carries the
+    columns filters test, the partial ones the pending test's) and 27 (the update time's index
+    carries pay time and the pending test's columns) in their PostgreSQL form; a new database has
+    their indexes from the start."""
     url = empty_url()
     db = open_database(url)
     try:
@@ -84,6 +85,8 @@ def test_a_version_20_database_is_brought_up_by_the_postgresql_steps():
             db.execute_sql('CREATE INDEX "order_order_status_state_exception_flags_print_count" ON "order" '
                            '("order_status", "state", "exception_flags", "print_count")')
             db.execute_sql('CREATE INDEX "stock_demand_goods_id" ON "stock_demand" ("goods_id")')
+            db.execute_sql('DROP INDEX "order_updated_at_set"')
+            db.execute_sql('CREATE INDEX "order_updated_at_set" ON "order" ("updated_at") WHERE "updated_at" IS NOT NULL')
             SchemaVersion.delete().where(SchemaVersion.version > 20).execute()
             SchemaVersion.create(version=20)
         close_database()
@@ -99,6 +102,8 @@ def test_a_version_20_database_is_brought_up_by_the_postgresql_steps():
         assert "created_time" in now["order_status"] and "order_order_status_state_exception_flags_print_count" not in now
         demand = {r[0] for r in db.execute_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'stock_demand'")}
         assert "stock_demand_goods_id" not in demand and "stock_demand_order_id" in demand
+        assert "pay_time" in now["order_updated_at_set"] and "state" in now["order_updated_at_set"]  # (step 27)
+        assert "WHERE" in now["order_updated_at_set"]
     finally:
         close_database()
 
