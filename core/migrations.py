@@ -355,7 +355,7 @@ def _m26_free_text_merged_off_the_write_path(db: Database) -> None:
 
 def carry_sort_and_status_by_update_time(db: Database) -> None:
     """Schema step 27's work (both backends): the update time's partial index made again with
-    pay time, id and the pending test's columns after its key
+    id, pay time and the pending test's columns after its key
     (:data:`dadan.core.order_indexes.UPDATE_TIME_INDEX_COLUMNS`)."""
     from dadan.core.order_indexes import PARTIAL_INDEXES, UPDATE_TIME_INDEX_NAME
 
