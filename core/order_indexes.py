@@ -75,9 +75,10 @@ STATUS_COLUMNS = (Order.order_status, Order.state)
 # The platform's update time (schema step 27): nearly every synced order has one, so the index
 # holds most orders and no other holds the time. The id right after it (a sort by update time
 # still walks it, as the courier's), then pay time: the default order is sorted from the index
-# alone; and the pending test's columns count a status with it from the index alone (at 1,000,000 orders: status:pending updated<1d counted in 1.5 s -> 40 ms, reading every
-# pending order's row before; updated>1d's first page 1.5 s -> 0.17 s, a walk of the pay-time
-# index reading every row paid since).
+# alone; and the pending test's columns count a status with it from the index alone (at
+# 1,000,000 orders: status:pending updated<1d counted in 1.5 s -> 40 ms, reading every pending
+# order's row before; updated>1d's first page 1.5 s -> 0.17 s, a walk of the pay-time index
+# reading every row paid since).
 UPDATE_TIME_INDEX_NAME = "order_updated_at_set"
 UPDATE_TIME_INDEX_COLUMNS = (Order.updated_at, Order.id, Order.pay_time, *STATUS_COLUMNS)
 PARTIAL_INDEXES = {  # name -> index

@@ -208,13 +208,16 @@ def _fewest_first(db: Database, select, where, plain: tuple[str, list], *,
     columns (``exception:refund`` is two on the flags: the partial index's and the bit's), each
     counted through its own index within :data:`DRIVEN_PROBE_BUDGET_S`, up to the fewest found so
     far (first up to a sixteenth of the bound below, then up to it: a quarter of the orders).
-    None when the term is a list of ids the planner's plan ``plain`` reads first already, when
-    none holds for fewer, or (``whole_covered``: an index
-    holds every column the filter tests, read whole at ~0.1 µs an entry) for too many to beat
-    that read (~1.4 µs a row)."""
-    terms = _by_columns(and_terms(where))
-    if len(terms) < 2 or any(isinstance(c, fulltext.FreeText) for c in and_terms(where)):
-        return None  # (free text: _free_text_form's, and the planner's)
+    None with free text (:func:`_free_text_form`'s, then the planner's), when the term is a list
+    of ids the planner's plan ``plain`` reads first already, when none holds for fewer, or
+    (``whole_covered``: an index holds every column the filter tests, read whole at ~0.1 µs an
+    entry) for too many to beat that read (~1.4 µs a row)."""
+    conditions = and_terms(where)
+    if any(isinstance(c, fulltext.FreeText) for c in conditions):
+        return None
+    terms = _by_columns(conditions)
+    if len(terms) < 2:
+        return None
     orders = selectivity.orders_about()
     limit = orders // (DRIVEN_OVER_WHOLE if whole_covered else 4)
     fewest, countable = None, set(range(len(terms)))
@@ -253,9 +256,7 @@ def _by_columns(conditions: list) -> list:
 
 
 def _columns(node) -> frozenset:
-    """The names of the columns a condition reads (a free-text term: the search text)."""
-    if isinstance(node, fulltext.FreeText):
-        return frozenset({"search_text"})
+    """The names of the order columns a condition reads."""
     if isinstance(node, Field):
         return frozenset({node.column_name})
     if isinstance(node, Expression):
