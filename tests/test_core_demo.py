@@ -11,6 +11,7 @@ from dadan.core.db import SQLITE_PRAGMAS, database, indexes_built_after, open_da
 from dadan.core.demo import demo_records, write_demo
 from dadan.core.models import Order, Shop
 from dadan.core.orders.listing import ensure_statistics, explain
+from tests.test_fulltext import automerge_setting, fts_segments
 
 NOW = dt.datetime(2026, 11, 20, 4, 0, 0)
 
@@ -119,10 +120,6 @@ def test_a_big_demo_made_by_a_second_process_is_the_same(db, monkeypatch):
     assert _digest("order", "order_item", "order_tag", "tag") == DEMO_2500
 
 
-def _fts_segments() -> int:
-    return database().execute_sql("SELECT count(DISTINCT segid) FROM order_fts_idx").fetchone()[0]
-
-
 def test_a_demo_into_an_empty_database_indexes_as_the_per_order_triggers_would(db, monkeypatch):
     """The bulk path (the free-text index built with automerge off and optimized, the SKU pairs
     filled unsorted a batch at a time, the rollback journal) leaves the same index content as
@@ -152,8 +149,7 @@ def test_a_demo_into_an_empty_database_indexes_as_the_per_order_triggers_would(d
     # the index holds exactly what indexing each order's text gives ('integrity-check' with a
     # rank of 1 compares it with the content, row by row), in one segment, merging left to tidy() as before
     database().execute_sql("INSERT INTO order_fts (order_fts, rank) VALUES ('integrity-check', 1)")
-    assert _fts_segments() == 1
-    assert database().execute_sql("SELECT v FROM order_fts_config WHERE k = 'automerge'").fetchone()[0] == fulltext.MERGING
+    assert fts_segments() == 1 and automerge_setting() == fulltext.MERGING
     for term in ("保温杯", "杭州市", "黑色,l", "老客户", rows[7][2][3:9]):
         like = {oid for oid, _, text in rows if term in text}
         assert set(Order.select(Order.id).where(fulltext.contains(term)).scalars()) == like, term

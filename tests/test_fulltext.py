@@ -351,11 +351,12 @@ def test_a_deferred_block_settles_inserts_updates_and_deletes_of_one_order(demo)
     assert_index_consistent()
 
 
-def _segments() -> int:
+def fts_segments() -> int:
+    """How many segments (pieces) the free-text index is in."""
     return dbmod.database().execute_sql(f'SELECT count(DISTINCT segid) FROM "{fulltext.TABLE}_idx"').fetchone()[0]
 
 
-def _automerge() -> int:
+def automerge_setting() -> int:
     return int(dbmod.database().execute_sql(
         f"""SELECT v FROM "{fulltext.TABLE}_config" WHERE k = 'automerge'""").fetchone()[0])
 
@@ -366,7 +367,7 @@ def test_writes_leave_merging_to_tidy_which_changes_no_result(demo, tmp_path):
     import sqlite3
 
     shop = Shop.get()
-    assert _automerge() == fulltext.MERGING == 0 and _segments() == 1  # (the demo ends optimized)
+    assert automerge_setting() == fulltext.MERGING == 0 and fts_segments() == 1  # (the demo ends optimized)
     recs = list(demo_records(N, seed=11, now=NOW))
     rng = random.Random(12)
     for k in range(6):  # six syncs: new orders and changed remarks, each its own transaction
@@ -376,12 +377,12 @@ def test_writes_leave_merging_to_tidy_which_changes_no_result(demo, tmp_path):
                    for r in rng.sample(recs, 30)]
         res = upsert_orders(shop.id, new + changed, now=NOW)
         assert res.new == 40 and res.changed == 30
-        assert _segments() == 3 + 2 * k  # each write adds its pieces (old entries out, new in), nothing merged
+        assert fts_segments() == 3 + 2 * k  # each write adds its pieces (old entries out, new in), nothing merged
     assert_same_as_like(random.Random(13), k=60)
     other = sqlite3.connect(demo)  # another desk's connection
     version = other.execute("PRAGMA data_version").fetchone()[0]
     steps = fulltext.tidy()
-    assert steps >= 1 and _segments() < 4
+    assert steps >= 1 and fts_segments() < 4
     assert other.execute("PRAGMA data_version").fetchone()[0] != version  # merged pages written
     assert_same_as_like(random.Random(13), k=60)
     for k in range(6):
@@ -409,9 +410,9 @@ def test_changed_orders_in_any_order_leave_the_index_together(demo):
     for r in recs[:1100]:  # two upsert batches
         r["remark"] = "乱序改备注"
         r["updated_at"] = r["updated_at"] + dt.timedelta(minutes=9)
-    before = _segments()
+    before = fts_segments()
     assert upsert_orders(shop.id, recs[:1100], now=NOW).changed == 1100
-    assert _segments() == before + 2  # the old entries out, the new in
+    assert fts_segments() == before + 2  # the old entries out, the new in
     assert len(fts_ids("乱序改备注")) == 1100 and fts_ids("乱序改备注") == like_ids("乱序改备注")
     assert_index_consistent()
     assert_same_as_like(random.Random(15), k=60)
@@ -428,7 +429,7 @@ def test_a_version_25_database_leaves_merging_to_tidy(tmp_path):
     dbmod.close_database()
     db = dbmod.open_database(f"sqlite:///{path}")
     assert dbmod.current_version(db) == dbmod.SCHEMA_VERSION >= 26
-    assert _automerge() == fulltext.MERGING
+    assert automerge_setting() == fulltext.MERGING
 
 
 def test_a_version_4_index_is_rebuilt_with_the_sentinel(tmp_path):

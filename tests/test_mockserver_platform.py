@@ -94,13 +94,10 @@ def test_the_scheduler_merges_the_free_text_index_after_a_sync_and_the_outbox(en
     scheduler's jobs merge them afterwards, and searches answer the same."""
     from dadan.core.config import Settings
     from dadan.core.context import Context
-    from dadan.core.db import database
     from dadan.core.orders import fulltext
     from dadan.core.orders.upsert import upsert_orders
     from dadan.core.platform.scheduler import Scheduler
-
-    def pieces() -> int:
-        return database().execute_sql('SELECT count(DISTINCT segid) FROM "order_fts_idx"').fetchone()[0]
+    from tests.test_fulltext import assert_index_consistent, fts_segments
 
     def write_pieces(tag: str) -> None:
         for k in range(5):  # five small imports, each its own transaction and piece of index
@@ -114,16 +111,16 @@ def test_the_scheduler_merges_the_free_text_index_after_a_sync_and_the_outbox(en
     settings.sync = env.settings
     sched = Scheduler(Context(paths=env.paths, settings=settings), factory=env.factory)  # jobs run here
     write_pieces("甲")
-    before = pieces()
+    before = fts_segments()
     assert before >= 5
     sched._run_outbox()
-    assert pieces() < before and len(found("甲")) == 5
+    assert fts_segments() < before and len(found("甲")) == 5
     env.platform.generate_orders(env.mall, 20, spread_hours=5)
     write_pieces("乙")
-    before = pieces()
+    before = fts_segments()
     assert sched._run_sync(env.shop.id).ok
-    assert pieces() < before and len(found("乙")) == 5 and len(db_orders(env.shop.id)) == 30
-    database().execute_sql("INSERT INTO order_fts (order_fts) VALUES ('integrity-check')")
+    assert fts_segments() < before and len(found("乙")) == 5 and len(db_orders(env.shop.id)) == 30
+    assert_index_consistent()
 
 
 def test_cli_sync_and_shops(env, capsys):

@@ -79,7 +79,7 @@ LISTED = {"free_text_listed": True}
 _AUTOMERGE_DEFAULT = 4  # FTS5's own, when the index's config table names none
 MERGING = 0  # the index's automerge setting from schema 26: merged by tidy(), off the write path
 MERGE_STEP_PAGES = 256  # pages one step of tidy() writes (~20 ms of the write lock at 1,000,000 orders)
-TIDY_BUDGET_S = 2.0  # tidy()'s default: a burst of steps, the rest left for its next call
+TIDY_BUDGET_S = 1.0  # what one tidy() may take (the desk's background jobs: the rest, their next run)
 
 _DEFER = f"{TABLE}_defer"  # holds a row while a bulk writer defers the index of new orders (see deferred)
 QUEUE = _PENDING = f"{TABLE}_pending"  # orders not indexed yet; "new": inserted in the block; "old": see _DDL
@@ -223,6 +223,8 @@ def tidy(budget_s: float = TIDY_BUDGET_S, db: Database | None = None) -> int:
     deadline = time.monotonic() + budget_s
     steps = 0
     while True:
+        # (not core.db.write: a step that merged nothing still counts one change, and write()
+        # would have every desk of this process re-read its screen for it)
         with db.atomic("IMMEDIATE"):
             before = db.connection().total_changes
             db.execute_sql(f"""INSERT INTO "{TABLE}" ("{TABLE}", rank) VALUES ('merge', ?)""", (MERGE_STEP_PAGES,))

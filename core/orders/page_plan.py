@@ -186,11 +186,11 @@ def count_rows(select, where) -> int:
     if not is_postgres(db) and (text_form := _free_text_form(db, select, where)) is not None:
         return int(db.execute_sql(*text_form).fetchone()[0] or 0)
     plain = db.get_sql_context().sql(select.where(where)).query()
-    if is_postgres(db) or _covering(_plan(db, plain)):
+    if is_postgres(db) or _covering(plain_plan := _plan(db, plain)):
         return int(db.execute_sql(*plain).fetchone()[0] or 0)
     whole = db.get_sql_context().sql(select.where(hidden(where))).query()
     whole_covered = _covering(_plan(db, whole))
-    if (driven := _fewest_first(db, select, where, plain, whole_covered=whole_covered)) is not None:
+    if (driven := _fewest_first(db, select, where, plain_plan, whole_covered=whole_covered)) is not None:
         return int(db.execute_sql(*driven).fetchone()[0] or 0)
     if not whole_covered:
         return int(db.execute_sql(*plain).fetchone()[0] or 0)
@@ -198,7 +198,7 @@ def count_rows(select, where) -> int:
     return int((rows if rows is not None else db.execute_sql(*whole).fetchall())[0][0] or 0)
 
 
-def _fewest_first(db: Database, select, where, plain: tuple[str, list], *,
+def _fewest_first(db: Database, select, where, plain_plan: list[str], *,
                   whole_covered: bool) -> tuple[str, list] | None:
     """The count of a filter whose terms no one index holds, read through the index of the term
     that holds for the fewest orders, the other terms tested on those orders' rows (hidden from
@@ -209,7 +209,7 @@ def _fewest_first(db: Database, select, where, plain: tuple[str, list], *,
     counted through its own index within :data:`DRIVEN_PROBE_BUDGET_S`, up to the fewest found so
     far (first up to a sixteenth of the bound below, then up to it: a quarter of the orders).
     None with free text (:func:`_free_text_form`'s, then the planner's), when the term is a list
-    of ids the planner's plan ``plain`` reads first already, when none holds for fewer, or
+    of ids the planner's plan (``plain_plan``) reads first already, when none holds for fewer, or
     (``whole_covered``: an index holds every column the filter tests, read whole at ~0.1 µs an
     entry) for too many to beat that read (~1.4 µs a row)."""
     conditions = and_terms(where)
@@ -234,8 +234,7 @@ def _fewest_first(db: Database, select, where, plain: tuple[str, list], *,
     if fewest is None:
         return None
     first = terms[fewest[1]]
-    if not _index_of(_plan(db, db.get_sql_context().sql(select.where(first)).query())) and not _index_of(
-            _plan(db, plain)):
+    if not _index_of(plain_plan) and not _index_of(_plan(db, db.get_sql_context().sql(select.where(first)).query())):
         return None  # the term is a list of ids (sku:, tag:) the planner reads first already
     rest = [hidden(t) for t in terms if t is not first]
     # its orders' ids from its index alone (every index holds the id: a condition on the index's

@@ -12,8 +12,8 @@ An APScheduler ``BackgroundScheduler`` runs the jobs in its thread pool:
   database and retention (:func:`dadan.core.backup.daily_backup`); not on PostgreSQL (the server is
   backed up with its own tools).
 - after each sync run and each outbox run: the free-text index's segments merged
-  (:func:`dadan.core.orders.fulltext.tidy`, a short write transaction a step, within
-  :data:`TIDY_BUDGET_S`): the writers leave that merging out of their own transactions.
+  (:func:`dadan.core.orders.fulltext.tidy`, a short write transaction a step, up to a second):
+  the writers leave that merging out of their own transactions.
 
 "Sync now" moves the job's ``next_run_time`` to now; it never calls the function beside the
 scheduler. ``on_event(kind, payload)`` (if given) is called from the worker thread after each
@@ -40,7 +40,6 @@ from dadan.core.models import Shop, SyncRun, utcnow
 from dadan.core.postgres import is_postgres_url
 
 log = logging.getLogger("dadan.scheduler")
-TIDY_BUDGET_S = 1.0  # the free-text index's merging a job may do after its own work (the rest: next time)
 
 
 def _in_words(exc: Exception) -> str:
@@ -271,7 +270,7 @@ class Scheduler:
             return 0
         try:
             with connection():
-                return tidy(TIDY_BUDGET_S)
+                return tidy()
         except Exception:  # noqa: BLE001 - housekeeping: never a job's failure
             log.exception("merging the free-text index failed")
             return 0

@@ -6,33 +6,28 @@ import argparse
 import sys
 
 
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if n < 0 or n > 1_000_000:
-        raise argparse.ArgumentTypeError("must be between 0 and 1,000,000")
-    return n
+def _whole_number(low: int, high: int):
+    """An argparse type: a whole number from ``low`` to ``high``."""
 
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:,} and {high:,}")
+        return n
 
-def _days(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= n <= 3650:
-        raise argparse.ArgumentTypeError("must be between 1 and 3,650")
-    return n
+    return parse
 
 
 def register(sub) -> None:
     p = sub.add_parser("demo", help="write realistic demo orders (写入演示订单)")
-    p.add_argument("--orders", type=_positive, default=2000, metavar="N", help="how many orders (default 2000)")
+    p.add_argument("--orders", type=_whole_number(0, 1_000_000), default=2000, metavar="N", help="how many orders (default 2000)")
     p.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (same seed, same orders)")
     p.add_argument("--if-empty", action="store_true", help="only when the database has no orders yet")
     p.add_argument("--platform", action="store_true", help="sync live from a loopback demo platform (no credentials)")
-    p.add_argument("--days", type=_days, metavar="D",
+    p.add_argument("--days", type=_whole_number(1, 3650), metavar="D",
                    help="pay times over the last D days, orders paid over two days ago shipped: a desk with "
                         "history (default: the last 3 days, most awaiting shipment) (订单分布在最近 D 天，两天前的已发货)")
     p.add_argument("--numbers", action="store_true",
