@@ -197,6 +197,13 @@ class Scheduler:
                 log.exception("on_event callback failed")
 
     def _run_sync(self, shop_id: int):
+        """One shop's sync, then (its status no longer "syncing") the free-text index merged."""
+        report = self._sync(shop_id)
+        if report is not None:
+            self._run_tidy()
+        return report
+
+    def _sync(self, shop_id: int):
         from dadan.core.platform.sync import sync_shop
 
         if self._stop.is_set():
@@ -217,7 +224,6 @@ class Scheduler:
                     report = sync_shop(shop, client, self.settings, holder=self.holder)
                     self._refresh_balances(shop, client)
             self._emit("sync", report)
-            self._run_tidy()
             return report
         except Exception as exc:  # noqa: BLE001 - logged and shown; the job stays scheduled
             log.exception("sync job failed")
