@@ -29,6 +29,7 @@ FILTERS = [
     "stock:short", "status:pending province:浙江 sku:A12 printed:no due<20h tag:加急",
     "memo:yes", "memo:尽快", "remark:no", "-remark:no", "flag:yes", "tracking:no status:pending",
     "province:浙江 remark:no flag:none", "city:杭州 -tracking:no", "due<1d", "courier:中通 status:pending",
+    "-courier:中通", "courier!=中通", "-flag:red", "-due<2h", "-paid<2h", "status:pending -overdue:yes",
 ]
 SORTS = ["-pay_time", "pay_time", "last_ship_time", "-updated_at", "order_sn", "-province", "logistics_id"]
 

@@ -379,6 +379,49 @@ def test_a_term_and_its_complement_count_as_the_plain_scan(db, query):
     assert scanned > 0 or query == "tracking:no courier:zto", query
 
 
+NEGATED = [  # (negated filter, its positive): terms on NOT NULL columns and on nullable ones (the
+    # plans database leaves some pay and ship times NULL; most orders lack a flag, some a courier)
+    ("-remark:优先", "remark:优先"), ("-courier:zto", "courier:zto"), ("courier!=zto", "courier:zto"),
+    ("-flag:red", "flag:red"), ("-sku:A12", "sku:A12"), ("-tag:加急", "tag:加急"), ("-保温杯", "保温杯"),
+    ("-due<4h", "due<4h"), ("-paid<7d", "paid<7d"), ("-overdue:yes", "overdue:yes"), ("-updated<1d", "updated<1d"),
+    ("-tracking:no", "tracking:no"), ("-status:pending", "status:pending"), ("-exception:refund", "exception:refund"),
+]
+
+
+@pytest.mark.parametrize("query,positive", NEGATED)
+def test_a_negated_term_holds_every_order_its_term_does_not(db, query, positive):
+    """``-term`` (or ``!=``) shows every order the term is not true for, an order whose tested
+    column is empty included (``-courier:zto``: the orders with another courier and those with
+    none); its count and pages equal those of the plain scan."""
+    everyone = {r[0] for r in Order.select(Order.id).tuples()}
+    held = {r[0] for r in Order.select(Order.id).where(compile_query(positive, now=NOW)).tuples()}
+    where = compile_query(query, now=NOW)
+    assert held and everyone - held, positive
+    assert set(_expected(where, "-pay_time")) == everyone - held, query
+    assert count(where) == len(everyone - held), query
+    _assert_pages_as_plain(where, "-pay_time")
+    both = compile_query(f"status:pending {query}", now=NOW)
+    pending = {r[0] for r in Order.select(Order.id).where(compile_query("status:pending", now=NOW)).tuples()}
+    assert count(both) == len(pending - held) == len(_expected(both, "-pay_time")), query
+
+
+@pytest.mark.parametrize("query", ["-remark:优先", "-courier:zto", "-flag:red", "-保温杯", "status:pending -sku:A12"])
+def test_a_negated_terms_count_reads_indexes_not_its_orders_rows(db, monkeypatch, query):
+    """A negated term no index holds is counted as the rest's orders less those the term is true
+    for (two counts through indexes): the negation itself never goes to SQLite, which would read
+    nearly every order's row for it (a free-text term is counted in its own index)."""
+    where = compile_query(query, now=NOW)
+    ran = [s for s in _executed(monkeypatch, lambda: count(where)) if s.startswith("SELECT COUNT(")]
+    assert len(ran) == (1 if query == "-保温杯" else 2) and not any("NOT " in s for s in ran), ran
+
+
+def test_a_negated_term_one_index_holds_is_counted_once(db, monkeypatch):
+    """``-due<4h``: the pay-time index holds the deadline; the negation is counted in one read of it."""
+    where = compile_query("-due<4h", now=NOW)
+    ran = [s for s in _executed(monkeypatch, lambda: count(where)) if s.startswith("SELECT COUNT(")]
+    assert len(ran) == 1 and "IS NOT TRUE" in ran[0], ran
+
+
 def test_a_version_21_database_gains_the_remark_memo_and_flag_indexes(tmp_path):
     path = tmp_path / "v21.db"
     _demo_at(path, 400, seed=6)

@@ -321,6 +321,10 @@ class FreeText(ColumnBase):
     """Orders whose search text contains ``value`` (lower-cased, as the search text is); its
     :class:`Plan` is made once, when the node is first rendered or counted."""
 
+    # true or false for every order, never NULL (selectivity.never_null): each form tests the
+    # NOT NULL search text or lists rowids
+    NEVER_NULL = True
+
     def __init__(self, value: str):
         super().__init__()
         self.value = value.lower()

@@ -179,6 +179,13 @@ def _covering(plan: list[str]) -> bool:
     return len(reads) == 1 and "COVERING INDEX" in reads[0]
 
 
+def covered(select, where) -> bool:
+    """Whether SQLite reads one index alone, no order's row, for ``select`` with the filter
+    ``where`` (never on PostgreSQL)."""
+    db = database()
+    return not is_postgres(db) and _covering(_plan(db, db.get_sql_context().sql(select.where(where)).query()))
+
+
 def count_rows(select, where) -> int:
     """The count ``select`` (``SELECT count(...) FROM "order"``) gives with the filter ``where``.
     See the module's doc."""

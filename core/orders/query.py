@@ -67,7 +67,7 @@ def compile_query(text: str | None, *, now: dt.datetime | None = None, tz: str =
     for term in parse(text):
         e = _compile_term(term, ctx)
         if term.negate:
-            e = ~e
+            e = selectivity.negation(e)
         expr = e if expr is None else (expr & e)
     return expr
 
@@ -114,7 +114,7 @@ class _Handler:
 
 
 def _eq_op(term: Term, e: Expression) -> Expression:
-    return ~e if term.op == "!=" else e
+    return selectivity.negation(e) if term.op == "!=" else e
 
 
 _STATUS_ZH = {"待发货": "pending", "待打印": "new", "已打印": "printed", "已发货": "shipped",
@@ -192,7 +192,7 @@ def _overdue_expr(ctx: _Ctx) -> Expression:
 
 def _overdue(term: Term, ctx: _Ctx) -> Expression:
     e = _overdue_expr(ctx)
-    return e if _yes_no(term, ctx) else ~e
+    return e if _yes_no(term, ctx) else selectivity.negation(e)
 
 
 def _prefix(col):
@@ -283,7 +283,7 @@ def _tracking(term: Term, ctx: _Ctx) -> Expression:
         if v.lower() in _YES:
             return has_tracking()
         if v.lower() in _NO:
-            return selectivity.Complement(has_tracking())
+            return selectivity.negation(has_tracking())
         return has_tracking() & dialect.prefix(Order.tracking_number, v)
 
     return _eq_op(term, _any_of(term, ctx, one))
@@ -313,7 +313,7 @@ def _text_or_presence(col, present: Callable[[], Expression]):
             if v.lower() in _YES:
                 return present()
             if v.lower() in _NO:
-                return selectivity.Complement(present())
+                return selectivity.negation(present())
             return present() & col.contains(v)
 
         return _eq_op(term, _any_of(term, ctx, one))
@@ -325,7 +325,7 @@ def _flag(term: Term, ctx: _Ctx) -> Expression:
     def one(v: str) -> Expression:
         low = v.lower()
         if low in _NO or low == "none":
-            return selectivity.Complement(has_flag())
+            return selectivity.negation(has_flag())
         if low in _YES or low == "any":
             return has_flag()
         if low.isdigit() and 1 <= int(low) <= 5:

@@ -123,6 +123,8 @@ def prefix_condition(v: str) -> tuple[str, str]:
 class SkuMatch(Expression):
     """``id IN (the orders of the pairs whose code matches)``; also counts them from the pairs."""
 
+    NEVER_NULL = True  # (selectivity.never_null: the pairs' order ids are NOT NULL)
+
     def __init__(self, condition: str, param: str, *, dense: bool):
         self.condition, self.param = condition, param
         super().__init__(walked_id(dense), "IN", SQL(f'(SELECT "order_id" FROM "{TABLE}" WHERE {condition})', [param]))

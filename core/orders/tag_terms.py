@@ -25,6 +25,8 @@ def _tagged(name: str):
 class TagMatch(Expression):
     """``id IN (the orders of the tag)``; also counts them from the (order, tag) table."""
 
+    NEVER_NULL = True  # (selectivity.never_null: the (order, tag) rows' order ids are NOT NULL)
+
     def __init__(self, name: str, *, dense: bool):
         self.name = name
         super().__init__(walked_id(dense), "IN", _tagged(name))
