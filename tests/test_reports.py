@@ -14,6 +14,7 @@ from dadan.core.db import close_database, connection, database
 from dadan.core.models import Order, utcnow
 from dadan.core.orders.rules import FLAG_KEYS, Flag
 from dadan.core.reports.figures import build_report
+from dadan.core.timeutil import to_local
 from tests.desk_helpers import NOW, make_ctx, numbered
 
 TZ = "Asia/Shanghai"
@@ -237,7 +238,8 @@ def test_xlsx_has_a_sheet_per_section_with_native_charts(activity, tmp_path, mon
     from openpyxl.chart import BarChart, LineChart, PieChart
 
     out = tmp_path / "out" / "report.xlsx"
-    rc, _, err = cli(["report", "--from", "2026-11-14", "--to", utcnow().date().isoformat(), "--money",
+    today = to_local(utcnow()).date()  # (the warehouse's day: in Shanghai it is tomorrow from 16:00 UTC)
+    rc, _, err = cli(["report", "--from", "2026-11-14", "--to", today.isoformat(), "--money",
                       "--out", str(out)], tmp_path, monkeypatch, capsys)
     assert rc == 0 and out.exists(), err
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
