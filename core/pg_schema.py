@@ -171,7 +171,7 @@ def _pg27_update_time_index(db: Database) -> None:
 
 PG_STEPS: dict[int, object] = {21: _pg21_deadline_index, 22: _pg22_note_indexes, 23: _pg23_partial_indexes,
                                24: _pg24_filter_columns, 25: _pg25_demand_goods_index, 26: _pg26_nothing,
-                               27: _pg27_update_time_index}
+                               27: _pg27_update_time_index, 28: _pg27_update_time_index}
 
 
 def migrate(db: Database) -> int:

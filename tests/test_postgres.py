@@ -65,8 +65,9 @@ def test_a_new_database_is_made_at_the_current_version_with_its_indexes():
 def test_a_version_20_database_is_brought_up_by_the_postgresql_steps():
     """Steps 21 (the deadline index carries pay time), 22 (remark, memo and flag indexes), 23
     (the courier and exception indexes carry pay time), 24 (the pay-time index carries the
-    columns filters test, the partial ones the pending test's) and 27 (the update time's index
-    carries pay time and the pending test's columns) in their PostgreSQL form; a new database has
+    columns filters test, the partial ones the pending test's), 27 and 28 (the update time's index
+    carries pay time, the pending test's columns, the exception bits and the print count) in their
+    PostgreSQL form; a new database has
     their indexes from the start."""
     url = empty_url()
     db = open_database(url)
@@ -103,6 +104,7 @@ def test_a_version_20_database_is_brought_up_by_the_postgresql_steps():
         demand = {r[0] for r in db.execute_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'stock_demand'")}
         assert "stock_demand_goods_id" not in demand and "stock_demand_order_id" in demand
         assert "pay_time" in now["order_updated_at_set"] and "state" in now["order_updated_at_set"]  # (step 27)
+        assert "exception_flags" in now["order_updated_at_set"] and "print_count" in now["order_updated_at_set"]
         assert "WHERE" in now["order_updated_at_set"]
     finally:
         close_database()

@@ -59,7 +59,7 @@ import operator
 import sqlite3
 import time
 
-from peewee import OP, SQL, Database, Expression, Field, Function, NodeList, OperationalError
+from peewee import OP, SQL, Database, Expression, Field, Function, NodeList, OperationalError, WrappedNode
 
 from dadan.core.db import database
 from dadan.core.dialect import indexed_by
@@ -197,8 +197,12 @@ def count_rows(select, where) -> int:
         return int(db.execute_sql(*plain).fetchone()[0] or 0)
     whole = db.get_sql_context().sql(select.where(hidden(where))).query()
     whole_covered = _covering(_plan(db, whole))
-    if (driven := _fewest_first(db, select, where, plain_plan, whole_covered=whole_covered)) is not None:
+    ranged = _covering_range(db, plain, where)
+    driven = _fewest_first(db, select, where, plain_plan, whole_covered=whole_covered or ranged is not None)
+    if driven is not None:
         return int(db.execute_sql(*driven).fetchone()[0] or 0)
+    if ranged is not None:
+        return int(db.execute_sql(*ranged).fetchone()[0] or 0)
     if not whole_covered:
         return int(db.execute_sql(*plain).fetchone()[0] or 0)
     rows = _within(db, plain, COUNT_BUDGET_S)
@@ -252,6 +256,31 @@ def _fewest_first(db: Database, select, where, plain_plan: list[str], *,
     return db.get_sql_context().sql(select.where(model.id.in_(ids), *rest)).query()
 
 
+def _covering_range(db: Database, plain: tuple[str, list], where) -> tuple[str, list] | None:
+    """The count ``plain`` read from an index that holds every column the filter tests, a range of
+    it searched, no order's row read -- when SQLite's planner, keeping only averages, would read
+    rows through another (the to-print view with ``updated<1d`` at 1,000,000 orders: 377,000
+    pending orders' rows read through the status index, 0.45 s; a range of the update-time
+    index, ~50 ms). None when no index holds them all or none is searched by a term."""
+    need = _columns(where) - {"id"}
+    for name, columns in db.execute_sql(_INDEX_COLUMNS).fetchall():
+        if not need <= set(columns.split(",")):
+            continue
+        sql = (plain[0].replace(_ORDERS, f"{_ORDERS} {indexed_by(name)}", 1), plain[1])
+        try:
+            plan = _plan(db, sql)
+        except (OperationalError, sqlite3.OperationalError):  # (a partial index the filter does not imply)
+            continue
+        if _covering(plan) and _order_reads(plan)[0].startswith("SEARCH"):
+            return sql
+    return None
+
+
+# each index of the order table and its columns, comma-joined
+_INDEX_COLUMNS = ("SELECT il.name, group_concat(ii.name) FROM pragma_index_list('order') AS il "
+                  "JOIN pragma_index_info(il.name) AS ii GROUP BY il.name")
+
+
 def _by_columns(conditions: list) -> list:
     """``conditions`` (joined by AND) joined again, by AND, into one term per set of order columns
     they test, in their first one's place."""
@@ -265,6 +294,8 @@ def _columns(node) -> frozenset:
     """The names of the order columns a condition reads."""
     if isinstance(node, Field):
         return frozenset({node.column_name})
+    if isinstance(node, WrappedNode):  # (NOT ...)
+        return _columns(node.node)
     if isinstance(node, Expression):
         return _columns(node.lhs) | _columns(node.rhs)
     if isinstance(node, NodeList):
