@@ -38,11 +38,28 @@ def _short_rows() -> str:
 
 _LINE = ('SELECT "order_id", "qty", "short", "served", "due" FROM "stock_demand" WHERE "goods_id" = ? '
          'ORDER BY "served", "due", "order_id"')
+_LINE_FROM_TAIL = ('SELECT "order_id", "qty", "served", "due" FROM "stock_demand" WHERE "goods_id" = ? '
+                   'ORDER BY "served" DESC, "due" DESC, "order_id" DESC')
 
 
-def _boundary(gid: int, on_hand: int) -> tuple[tuple | None, int, list[int]]:
-    """Walk a SKU's line from its head while the shelf covers it: (the place of the first order
-    it cannot cover, or None; how many that order misses; covered orders flagged short)."""
+def _boundary(gid: int, on_hand: int, reserved: int) -> tuple[tuple | None, int, list[int]]:
+    """Where the shelf stops covering a SKU's line: (the place of the first order it cannot
+    cover, or None; how many that order misses; covered orders flagged short). The line is
+    walked from the end nearer that place: from its head when the shelf holds less than half of
+    what the line reserves, else back from its tail (a shelf that covers most of a long line:
+    at 1,000,000 demo orders, 50,000 orders of a SKU walked from the head at each write, ~70 ms,
+    where the uncovered tail is a few thousand)."""
+    tail = None if on_hand * 2 < reserved else _boundary_from_tail(gid, on_hand, reserved)
+    if tail is None:
+        return _boundary_from_head(gid, on_hand)
+    at, missing = tail
+    if at is None:
+        return None, 0, [r[0] for r in database().execute_sql(_short_rows(), (gid,))]
+    before = database().execute_sql(f'{_short_rows()} AND ("served", "due", "order_id") < (?, ?, ?)', (gid, *at))
+    return at, missing, [r[0] for r in before]
+
+
+def _boundary_from_head(gid: int, on_hand: int) -> tuple[tuple | None, int, list[int]]:
     left = on_hand
     unflag: list[int] = []
     cur = database().execute_sql(_LINE, (gid,))
@@ -55,6 +72,29 @@ def _boundary(gid: int, on_hand: int) -> tuple[tuple | None, int, list[int]]:
             if short:
                 unflag.append(oid)
     return None, 0, unflag
+
+
+def _boundary_from_tail(gid: int, on_hand: int, reserved: int) -> tuple[tuple | None, int] | None:
+    """The head walk's first order the shelf cannot cover, found from the tail: the first order
+    whose line up to it (``reserved`` less what follows it) wants more than ``on_hand`` -- the
+    orders after it want more still, as no quantity is negative (None, for the head walk, if
+    one is met)."""
+    after = 0  # what the orders after the one at hand want
+    found: tuple | None = None
+    missing = 0
+    cur = database().execute_sql(_LINE_FROM_TAIL, (gid,))
+    while rows := cur.fetchmany(500):
+        for oid, need, served, due in rows:
+            if need < 0:
+                cur.close()
+                return None
+            upto = reserved - after  # the line up to this order, itself included
+            if upto <= on_hand:
+                cur.close()
+                return found, missing
+            found, missing = (served, due, oid), need - max(on_hand - (upto - need), 0)
+            after += need
+    return found, missing
 
 
 def rebalance(goods_ids: Iterable[int], *, actor: str, also_orders: Iterable[int] = (),
@@ -75,7 +115,7 @@ def rebalance(goods_ids: Iterable[int], *, actor: str, also_orders: Iterable[int
             at, flag = None, []
             unflag = [r[0] for r in q(_short_rows(), (gid,))]
         else:
-            at, missing, unflag = _boundary(gid, on_hand)
+            at, missing, unflag = _boundary(gid, on_hand, reserved)
             flag = [] if at is None else q(
                 'SELECT "order_id", "qty" FROM "stock_demand" WHERE "goods_id" = ? '
                 'AND ("served", "due", "order_id") >= (?, ?, ?) AND NOT "short"', (gid, *at)).fetchall()
@@ -134,9 +174,9 @@ def shortfalls(order_id: int) -> list[tuple[str, int]]:
     """(SKU code, how many are missing) for an order the guard finds short, as it stands now."""
     out = []
     q = database().execute_sql
-    for gid, code, on_hand, need in q(
-            'SELECT d."goods_id", g."code", g."on_hand", d."qty" FROM "stock_demand" d '
+    for gid, code, on_hand, reserved, need in q(
+            'SELECT d."goods_id", g."code", g."on_hand", g."reserved", d."qty" FROM "stock_demand" d '
             f'JOIN "goods" g ON g."id" = d."goods_id" WHERE d."order_id" = ? AND d."short" = {boolean(True)}', (order_id,)).fetchall():
-        at, missing, _unflag = _boundary(gid, on_hand)
+        at, missing, _unflag = _boundary(gid, on_hand, reserved)
         out.append((code, missing if at is not None and at[2] == order_id else need))
     return out

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from dadan.core.bulk import gc_paused
 from dadan.core.db import database, write
 from dadan.core.errors import DadanError, TrackingRefused
+from dadan.core.goods import ledger
 from dadan.core.i18n import tr
 from dadan.core.models import ImportRun, Order, utcnow
 from dadan.core.operators import require
@@ -23,6 +24,7 @@ from dadan.core.shipping import outbox as shipping
 from dadan.core.shipping.tracking_rules import normalize_tracking
 from dadan.core.spreadsheets.errors import SpreadsheetError
 from dadan.core.spreadsheets.rows import Progress, RejectedRow, row_cells
+from dadan.core.waybills import merge
 
 if TYPE_CHECKING:
     from dadan.core.spreadsheets.plan import ImportPlan
@@ -47,6 +49,9 @@ class CommitRun:
     allow_partial: bool
     started: dt.datetime
     accept_changes: bool = False
+
+
+IMPORT_PIECE = 2000  # orders upserted at a time (in the import's one transaction)
 
 
 class _Rollback(Exception):
@@ -86,8 +91,10 @@ def apply_plan(plan: ImportPlan, *, run: CommitRun | None, progress: Progress | 
 def _apply_orders(plan: ImportPlan, counts: Counts, progress: Progress | None) -> None:
     recs = plan.records
     total = len(recs)
-    chunk = 2000
-    with fulltext.deferred():  # the file's orders enter the free-text index in one statement
+    chunk = IMPORT_PIECE
+    changed: list[int] = []
+    # the file's orders enter the free-text index in one statement; the stock guard runs once
+    with fulltext.deferred(), ledger.guard_once(actor="import"):
         for i in range(0, total, chunk):
             if progress:
                 progress("write", i, total)
@@ -96,6 +103,8 @@ def _apply_orders(plan: ImportPlan, counts: Counts, progress: Progress | None) -
             counts.updated += res.changed
             counts.unchanged += res.unchanged
             counts.losses += res.losses
+            changed += res.changed_ids
+    merge.leave(changed, actor="import")  # (a changed order the guard found short leaves its merged parcel)
     if progress:
         progress("write", total, total)
 
