@@ -12,7 +12,10 @@ into that copy (the cache is never written):
 - sync: ``sync_shop`` of 10,000 orders from the loopback platform over HTTP (signing, JSON,
   conversion, upsert, cursor), end to end;
 - import: a 50,000-row merchant-export xlsx (``bench_import.rows``) read, validated and
-  committed as ``dadan import`` does.
+  committed as ``dadan import`` does, twice: with stock for its orders received first (not
+  timed: the shelf covers them, as on a normal day), and without (the demo's catalogue is sized
+  for the demo's orders: the oversell guard flags each of the file's orders short, an order
+  event and an audit event each).
 
 The free-text index's merging is not part of a write (the desk's scheduler merges after its jobs:
 ``fulltext.tidy``): each size's copy is merged first (as a desk running the scheduler keeps it),
@@ -20,7 +23,7 @@ and after each run's two upserts the merging they left is timed and printed on i
 
 Each run uses a new shop (its orders are new to it). Medians of ``--runs`` runs, each marked
 against its goal: upsert >= 20,000 orders/s (new and changed), sync >= 2,000 orders/s, import
-<= 3.5 s. Each size runs in its own process. Each run also prints the CPU time of the upserts
+<= 3.5 s (both imports). Each size runs in its own process. Each run also prints the CPU time of the upserts
 and the import (the figures a machine shared with other work cannot show).
 """
 
@@ -49,6 +52,7 @@ GOALS = {  # (goal, higher is better)
     "upsert_changed": (20_000, True),
     "sync": (2_000, True),
     "import_s": (3.5, False),
+    "import_short_s": (3.5, False),
 }
 
 
@@ -105,7 +109,15 @@ def _sync(run: int, tmp: Path) -> float:
     return stored / secs
 
 
-def _import(run: int, xlsx: Path) -> float:
+def _import(run: int, xlsx: Path, *, covered: bool) -> float:
+    """Seconds to read, check and commit the file for a new shop. ``covered``: stock for every
+    order line of the file and every open order before it is received first (not timed), so the
+    shelf covers its orders; else
+    the shelf (the demo's catalogue, sized for the demo's orders) covers none of them and the
+    oversell guard flags each one short (an order event and an audit event each)."""
+    from dadan.core.db import write
+    from dadan.core.goods import ledger
+    from dadan.core.goods.models import Goods
     from dadan.core.models import Shop
     from dadan.core.orders.couriers import CourierBook
     from dadan.core.spreadsheets.commit import commit_import
@@ -113,17 +125,29 @@ def _import(run: int, xlsx: Path) -> float:
     from dadan.core.spreadsheets.mappings import SavedMappings
     from dadan.core.spreadsheets.plan import plan_import
 
-    shop = Shop.create(name=f"bench-import-{run}")
+    shop = Shop.create(name=f"bench-import-{run}-{'covered' if covered else 'short'}")
     t0, c0 = time.perf_counter(), time.process_time()
     lay = prepare(xlsx, saved=SavedMappings())
     t1 = time.perf_counter()
     plan = plan_import(lay, shop_id=shop.id, couriers=CourierBook.from_database(), dry_run_counts=False)
     t2 = time.perf_counter()
+    if covered:
+        need: dict[str, int] = {}
+        for rec in plan.records:
+            for it in rec["items"]:
+                code = (it.get("outer_id") or it.get("sku_id") or "").strip().lower()
+                need[code] = need.get(code, 0) + int(it["goods_count"])
+        with write():
+            for g in Goods.select().where(Goods.code_key.in_(list(need))):  # (and for every order before them)
+                ledger.move(g.id, max(0, g.reserved - g.on_hand) + need[g.code_key], "receive", actor="bench",
+                            reason="stock for the file")
+    t3 = time.perf_counter()
     out = commit_import(plan, actor="bench")
-    secs = time.perf_counter() - t0
+    secs = time.perf_counter() - t3 + t2 - t0
     assert out.committed, out.message
-    print(f"  (import: read {t1 - t0:.2f} s, check {t2 - t1:.2f} s, write {t0 + secs - t2:.2f} s; "
-          f"CPU time {time.process_time() - c0:.2f} s)", file=sys.stderr, flush=True)
+    print(f"  (import, the shelf covering {'its orders' if covered else 'none'}: read {t1 - t0:.2f} s, "
+          f"check {t2 - t1:.2f} s, write {t0 + secs - t2:.2f} s; CPU time {time.process_time() - c0:.2f} s)",
+          file=sys.stderr, flush=True)
     return secs
 
 
@@ -163,7 +187,8 @@ def child(db: Path, runs: int, xlsx: Path, out: Path) -> None:
         figures["upsert_changed"].append(changed)
         figures["tidy_s"].append(_tidy())
         figures["sync"].append(_sync(run, db.parent))
-        figures["import_s"].append(_import(run, xlsx))
+        figures["import_s"].append(_import(run, xlsx, covered=True))
+        figures["import_short_s"].append(_import(run, xlsx, covered=False))
         print(f"  run {run + 1}: " + ", ".join(f"{k} {v[-1]:,.1f}" for k, v in figures.items())
               + f" (then merging the sync and import left: {_tidy():.2f} s)", file=sys.stderr, flush=True)
     close_database()
@@ -227,7 +252,7 @@ def scratch_copy(home: Path, work: Path) -> Path:
 def _mark(key: str, value: float) -> str:
     goal, higher = GOALS[key]
     ok = value >= goal if higher else value <= goal
-    text = f"{value:,.2f} s" if key == "import_s" else f"{value:,.0f}/s"
+    text = f"{value:,.2f} s" if key.endswith("_s") else f"{value:,.0f}/s"
     return f"{text} {'ok' if ok else 'MISSED'}"
 
 
@@ -267,8 +292,11 @@ def main() -> None:
                   + " | ".join(_mark(key, table[n][key]) for n in sizes) + " |")
         return
     labels = {"upsert_new": f"upsert {BATCH:,} new orders", "upsert_changed": f"upsert {BATCH:,} changed orders",
-              "sync": f"sync {BATCH:,} orders (loopback HTTP)", "import_s": f"import {IMPORT_ROWS:,}-row xlsx"}
-    goals = {"upsert_new": ">= 20,000/s", "upsert_changed": ">= 20,000/s", "sync": ">= 2,000/s", "import_s": "<= 3.5 s"}
+              "sync": f"sync {BATCH:,} orders (loopback HTTP)",
+              "import_s": f"import {IMPORT_ROWS:,}-row xlsx (the shelf covers its orders)",
+              "import_short_s": f"import {IMPORT_ROWS:,}-row xlsx (the shelf covers none: each flagged short)"}
+    goals = {"upsert_new": ">= 20,000/s", "upsert_changed": ">= 20,000/s", "sync": ">= 2,000/s", "import_s": "<= 3.5 s",
+             "import_short_s": "<= 3.5 s"}
     print(f"\nwrites into a database of N orders (median of {args.runs} runs)")
     print("| measure | goal | " + " | ".join(f"{n:,}" for n in sizes) + " |")
     print("|---|---|" + "---|" * len(sizes))
@@ -277,7 +305,7 @@ def main() -> None:
     print("| free-text merging the two upserts left (scheduler, off the write path) | — | "
           + " | ".join(f"{table[n]['tidy_s']:.2f} s" for n in sizes) + " |")
     record(args.json, [
-        Figure(f"{labels[key]} into a database of that size", n, table[n][key], "s" if key == "import_s" else "orders/s",
+        Figure(f"{labels[key]} into a database of that size", n, table[n][key], "s" if key.endswith("_s") else "orders/s",
                GOALS[key][0], higher_is_better=GOALS[key][1])
         for key in GOALS for n in sizes])
 
