@@ -4,7 +4,8 @@
 
 Terms are separated by spaces and all must hold. A term is ``field:value``, ``field<value``,
 ``field>value`` (also ``<=``, ``>=``, ``=``, ``!=``), a bare word or a quoted phrase (free
-text over order number, goods, SKU codes, remarks, region, tracking number). ``-term`` negates.
+text over order number, goods, SKU codes, remarks, region, tracking number). ``-term`` keeps every
+order the term does not hold for, one whose tested field is empty included (:func:`selectivity.negation`).
 Commas mean "any of": ``province:浙江,江苏``. Field names have Chinese aliases (``省:浙江``).
 
 Times: ``due<2h`` — less than 2 hours left before the ship-by deadline (overdue included);
