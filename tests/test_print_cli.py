@@ -99,3 +99,25 @@ def test_import_dry_run_writes_no_file(tmp_path, monkeypatch, capsys):
     load_context().open_db()
     assert SavedMappings().load("mine") is None
     close_database()
+
+
+def test_print_of_more_orders_than_one_job_takes_is_one_line_and_queues_nothing(tmp_path, monkeypatch, capsys):
+    """``dadan print --query`` over the limit of one job (core.printing.plan.MAX_JOB_ORDERS): one
+    line saying how many and what to do, exit 1, no job."""
+    from dadan.core.db import open_database
+    from dadan.core.models import PrintJob
+    from dadan.core.printing import plan as print_plan
+    from dadan.tui import cli
+
+    home = tmp_path / "home"
+    make_db(Paths(config_dir=home, data_dir=home).database_file, 12)
+    close_database()
+    monkeypatch.setenv("DADAN_HOME", str(home))
+    monkeypatch.setattr(print_plan, "MAX_JOB_ORDERS", 10)
+    rc = cli.main(["print", "--query", "status:pending", "--template", SMALL_TEMPLATE, "--yes"])
+    close_database()
+    err = capsys.readouterr().err
+    assert rc == 1 and "orders: one print job takes at most 10; narrow the filter" in err, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    open_database(f"sqlite:///{home / 'dadan.db'}")
+    assert PrintJob.select().count() == 0

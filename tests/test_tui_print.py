@@ -230,3 +230,36 @@ async def test_the_print_dialog_queues_the_waves_pick_list_on_the_80mm_printer(t
         said = [str(n.message) for n in app._notifications]
         assert any(f"pick list queued on p80 (job #{pick.id})" in s for s in said), said
     assert list((tmp_path / "p80").glob(f"job{pick.id:05d}-*.png"))
+
+
+async def test_a_view_too_big_for_one_print_job_is_refused_in_one_line(tmp_path, monkeypatch):
+    """``p`` on a whole view of more orders than one print job takes: the dialog says so (how
+    many, the most a job takes, what to do) without reading the orders' ids, and Enter queues
+    nothing; ticked orders within the limit still plan."""
+    from dadan.core.printing import plan as print_plan
+
+    ctx = make_ctx(tmp_path, 120)
+    monkeypatch.setattr(print_plan, "MAX_JOB_ORDERS", 20)
+    sel = Selection()
+    sel.select_all_matching("status:pending")
+    n = sel.count()
+    assert n > 20
+    app = harness(ctx)
+    results = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        app.push_screen(PrintDialog(selection=sel), results.append)
+        await wait_idle(pilot)
+        body = str(app.screen.query_one("#pd-body").content)
+        assert f"{n:,} orders: one print job takes at most 20; narrow the filter" in body, body
+        assert app.screen.order_ids == []  # (refused on the count: no id read)
+        await pilot.press("enter")
+        await wait_idle(pilot)
+        assert not results and isinstance(app.screen, PrintDialog)
+        await pilot.press("escape")
+        await wait_idle(pilot)
+        few = [o.id for o in Order.select().where(Order.print_count == 0).limit(5)]
+        app.push_screen(PrintDialog(few))
+        await wait_idle(pilot)
+        assert "Selected: 5" in str(app.screen.query_one("#pd-body").content)
+    assert PrintJob.select().count() == 0

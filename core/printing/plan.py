@@ -22,6 +22,20 @@ class PrintRefused(DadanError):
     TITLE = Bilingual("Cannot print", "无法打印")
 
 
+# The most orders one print request plans: a thermal printer makes a label or two a second, so a
+# busy day's wave is a few thousand; a whole view of a year's orders (750,000 awaiting shipment
+# in the 1,000,000-order demo) is a slip of the key, whose plan would load every order (GBs).
+MAX_JOB_ORDERS = 10_000
+
+
+def check_job_size(n: int) -> None:
+    """Refuse a print request for more than :data:`MAX_JOB_ORDERS` orders, in one line."""
+    if n > MAX_JOB_ORDERS:
+        raise PrintRefused(tr("{n:,} orders: one print job takes at most {max:,}; narrow the filter (e.g. due<4h) "
+                              "or tick the orders to print", "{n:,} 单：一个打印任务最多 {max:,} 单；请缩小筛选（如 due<4h）或勾选要打印的订单",
+                              n=n, max=MAX_JOB_ORDERS))
+
+
 @dataclass
 class PrintPlan:
     """What a print request would do, order by order."""
@@ -131,7 +145,9 @@ def plan_print(order_ids: Sequence[int], *, reprint: bool = False, waybill: bool
     """``waybill``: the labels are courier waybills, each needs a number (``courier``: a wp_code
     overriding each shop's default courier for the numbers to take). ``merge``: one buyer's
     orders that may merge print as one parcel (:mod:`dadan.core.waybills.merge`; waybill jobs
-    only); orders already sharing a merged parcel always print as one."""
+    only); orders already sharing a merged parcel always print as one. More than
+    :data:`MAX_JOB_ORDERS` orders are refused (:func:`check_job_size`)."""
+    check_job_size(len(order_ids))
     orders = load_orders(order_ids)
     shared = shared_parcels([o.id for o in orders])  # read once: the queue check and the parcels
     queued = queued_with_parcels(orders, shared)

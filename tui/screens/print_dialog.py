@@ -107,6 +107,7 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         self.waybill = False
         self.facts = WaybillFacts()
         self.counting = True
+        self.refused = ""  # why nothing can be planned (too many orders), shown instead of the plan
         self.merge = False
 
     def compose(self) -> ComposeResult:
@@ -133,26 +134,38 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="print-plan")
     def load(self) -> None:
         from dadan.core.db import connection
-        from dadan.core.printing.plan import plan_print
+        from dadan.core.printing.plan import PrintRefused, check_job_size, plan_print
 
         template, courier, merge = self.template, self.courier, self.merge
         waybill = is_waybill(template)
         facts = WaybillFacts()
         with connection():
             ids = self.order_ids
-            if not ids and self.selection is not None:
-                ids = self.selection.order_ids(tz=self.tz, now=self.now())
-            plan = plan_print(ids, waybill=waybill, courier=courier, merge=merge) if ids else None
+            try:
+                if not ids and self.selection is not None:
+                    # (counted first: a whole view of a year's orders is refused before its ids are read)
+                    check_job_size(self.selection.count(tz=self.tz, now=self.now()))
+                    ids = self.selection.order_ids(tz=self.tz, now=self.now())
+                plan = plan_print(ids, waybill=waybill, courier=courier, merge=merge) if ids else None
+            except PrintRefused as e:
+                self.app.call_from_thread(self._refuse, str(e), template, courier, merge)
+                return
             if plan is not None and waybill:
                 facts = waybill_facts(plan)
         self.order_ids = ids
         self.app.call_from_thread(self._show, plan, template, courier, waybill, facts, merge)
 
+    def _refuse(self, why: str, template: str, courier: str | None, merge: bool) -> None:
+        if (template, courier, merge) != (self.template, self.courier, self.merge):
+            return
+        self.plan, self.counting, self.refused = None, False, why
+        self._render_body()
+
     def _show(self, plan, template: str, courier: str | None, waybill: bool, facts: WaybillFacts,
               merge: bool = False) -> None:
         if (template, courier, merge) != (self.template, self.courier, self.merge):
             return  # counted for a choice changed since: the newer count follows
-        self.plan, self.waybill, self.facts, self.counting = plan, waybill, facts, False
+        self.plan, self.waybill, self.facts, self.counting, self.refused = plan, waybill, facts, False, ""
         self._render_body()
 
     def _courier_text(self) -> str:
@@ -191,6 +204,8 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         lines = []
         if self.counting:
             lines.append(tr("Counting…", "正在统计…"))
+        elif self.refused:
+            lines.append(Text(self.refused, style="bold"))
         elif plan is None:
             lines.append(tr("Nothing selected.", "没有选中的订单。"))
         else:
@@ -250,6 +265,9 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
         self.replan()
 
     def action_start(self) -> None:
+        if self.refused:
+            self.app.bell()
+            return
         if self.busy or self.plan is None:
             return
         if not self.plan.ready:
