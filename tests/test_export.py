@@ -251,3 +251,22 @@ def test_export_file_names_and_folders(tmp_path):
     blocker.write_text("x")
     with pytest.raises(E.ExportError, match="is not a folder"):
         E.make_export_folder(blocker / "sub" / "a.xlsx")
+
+
+def test_an_xlsx_export_longer_than_a_sheet_goes_on_in_the_next_sheet(tmp_path, db, monkeypatch):
+    """Excel opens no sheet over 1,048,576 rows (a year of orders, one row per item, is more): the
+    rows go on in ``dadan (2)``, ``dadan (3)``, each with the header, none lost or repeated."""
+    from dadan.core.spreadsheets import writers
+
+    monkeypatch.setattr(writers, "XLSX_SHEET_ROWS", 4)  # (the header and three rows a sheet)
+    s = Shop.create(name="主店")
+    _orders(s.id, n=5)  # 7 item rows
+    out = tmp_path / "o.xlsx"
+    res = E.export("orders", "xlsx", out)
+    wb = openpyxl.load_workbook(out, read_only=True)
+    assert wb.sheetnames == ["dadan", "dadan (2)", "dadan (3)"]
+    sheets = [list(ws.iter_rows(values_only=True)) for ws in wb.worksheets]
+    assert [len(rows) for rows in sheets] == [4, 4, 2] and all(rows[0] == sheets[0][0] for rows in sheets)
+    body = [r for rows in sheets for r in rows[1:]]
+    assert len(body) == res.rows == 7
+    assert len(set(body)) == 7  # (each row once)

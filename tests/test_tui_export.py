@@ -105,6 +105,7 @@ async def test_export_the_current_filter_to_xlsx(tmp_path):
         lines = sum(o.items.count() for o in Order.select().where(Order.order_sn.in_(list(want))))
         assert len(rows) - 1 == lines  # one row per order line
         assert f"{lines:,} rows ({len(want):,} orders) written to {target}" in _notes(app, "information")[-1]
+        assert f"Writing {target}…" in _notes(app, "information")[-2]  # (said when it began)
         assert not _notes(app, "error")
     assert _fingerprint() == before
     assert sorted(p.name for p in exports.iterdir()) == [target.name]  # no temporary file left

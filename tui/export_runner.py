@@ -45,6 +45,9 @@ class ExportRunner:
             return
         self.last = (request.kind, request.fmt, self.last[2])
         self.running = True
+        # (a year of orders takes minutes to write: say it has begun; the desk goes on meanwhile)
+        self.app.notify(tr("Writing {p}… the desk goes on; you are told when it is done.",
+                           "正在写入 {p}…… 可继续操作，完成后会提示。", p=request.path), timeout=6, markup=False)
         self.app.run_worker(lambda: self._write(request), thread=True, exclusive=True, exit_on_error=False,
                             group="export", description="export")
 

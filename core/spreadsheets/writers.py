@@ -41,9 +41,15 @@ def yuan(fen: int | None) -> Decimal:
     return Decimal(int(fen or 0)).scaleb(-2)
 
 
+# the rows an xlsx sheet holds, its header's included (Excel's limit: a longer sheet does not open)
+XLSX_SHEET_ROWS = 1_048_576
+
+
 class RowWriter:
-    """Rows of one export to JSON Lines, CSV (cells made safe by :func:`csv_cell`) or a
-    write-only xlsx sheet (money as ``0.00`` number cells)."""
+    """Rows of one export to JSON Lines, CSV (cells made safe by :func:`csv_cell`) or write-only
+    xlsx sheets (money as ``0.00`` number cells): a sheet that reaches Excel's
+    :data:`XLSX_SHEET_ROWS` goes on in the next, ``dadan (2)`` and so on, its header repeated
+    (a year of orders, one row per item, is more than one sheet holds)."""
 
     def __init__(self, fmt: str, out, columns: list[str]):
         self.fmt = fmt
@@ -57,9 +63,15 @@ class RowWriter:
             from openpyxl.cell import WriteOnlyCell
 
             self._wb = Workbook(write_only=True)
-            self._ws = self._wb.create_sheet("dadan")
-            self._ws.append([neutralize(c) for c in columns])
+            self._sheets = 0
+            self._new_sheet()
             self._money_cell = WriteOnlyCell
+
+    def _new_sheet(self) -> None:
+        self._sheets += 1
+        self._ws = self._wb.create_sheet("dadan" if self._sheets == 1 else f"dadan ({self._sheets})")
+        self._ws.append([neutralize(c) for c in self.columns])
+        self._sheet_rows = 1
 
     def _xlsx_cell(self, v):
         if isinstance(v, Decimal):
@@ -75,7 +87,10 @@ class RowWriter:
         elif self.fmt == "csv":
             self._csv.writerow([csv_cell(v) for v in values])
         else:
+            if self._sheet_rows >= XLSX_SHEET_ROWS:
+                self._new_sheet()
             self._ws.append([self._xlsx_cell(v) for v in values])
+            self._sheet_rows += 1
 
     def save_xlsx(self, path) -> None:
         self._wb.save(path)
