@@ -121,3 +121,20 @@ def test_print_of_more_orders_than_one_job_takes_is_one_line_and_queues_nothing(
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     open_database(f"sqlite:///{home / 'dadan.db'}")
     assert PrintJob.select().count() == 0
+
+
+def test_order_numbers_and_a_filter_name_each_order_once_in_their_order(cli):
+    """``dadan print SN... --query Q``: the numbers given first, in their order, then the filter's
+    orders (oldest paid first) but those already named -- each once."""
+    import argparse as ap
+
+    from dadan.core.models import Order
+    from dadan.tui.commands.print import orders_for
+
+    run, _paths = cli
+    everyone = [i for (i,) in Order.select(Order.id).order_by(Order.pay_time, Order.id).tuples()]
+    sn = {o.id: o.order_sn for o in Order.select(Order.id, Order.order_sn)}
+    named = [everyone[3], everyone[1]]
+    # (-sn:none: every order, as no order number starts with "none")
+    ids = orders_for(ap.Namespace(order_sn=[sn[i] for i in named], query="-sn:none"))
+    assert ids == named + [i for i in everyone if i not in named]

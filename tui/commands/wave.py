@@ -43,7 +43,7 @@ def wave_orders(args) -> list[list[int]]:
         from dadan.core.orders.query import compile_query
 
         q = Order.select(Order.id).where(compile_query(DEFAULT_QUERY)).order_by(Order.pay_time, Order.id)
-        ids = [o.id for o in (q.limit(args.limit) if args.limit else q)]
+        ids = [i for (i,) in (q.limit(args.limit) if args.limit else q).tuples()]
         if not ids:
             raise DadanError(tr("no order to print: nothing to pick", "没有可打印的订单：无需拣货"))
     plan = plan_print(ids)
