@@ -271,7 +271,7 @@ def _covering_range(db: Database, plain: tuple[str, list], where) -> tuple[str, 
             plan = _plan(db, sql)
         except (OperationalError, sqlite3.OperationalError):  # (a partial index the filter does not imply)
             continue
-        if _covering(plan) and _order_reads(plan)[0].startswith("SEARCH"):
+        if _covering(plan) and any(line.startswith("SEARCH") for line in _order_reads(plan)):
             return sql
     return None
 
