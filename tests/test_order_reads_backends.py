@@ -63,6 +63,8 @@ def _reads() -> dict:
         out[g.key] = [o.id for o in exception_groups.group_orders(g.key, now=NOW)]
     every = Selection(query="", all_matching=True)
     out["selection"] = every.order_ids(now=NOW)
+    out["selection", 7] = every.order_ids(now=NOW, limit=7)
+    assert out["selection", 7] == out["selection"][:7]  # (the first of them, read as the tracking screen reads them)
     for oid in (1, N // 2, N):
         d = order_detail(oid)
         out[oid] = (d.order.order_sn, d.shop, d.courier, [i.id for i in d.items], d.tags, [p.id for p in d.prints],

@@ -75,11 +75,11 @@ class Selection:
             return len(self.ids)
         return self._query(tz, now).count()
 
-    def order_ids(self, *, tz: str = "Asia/Shanghai", now=None, order_by=None) -> list[int]:
-        """The selected order ids, in ``order_by`` order (default pay time, then id); ``now``
-        as in :meth:`where`."""
+    def order_ids(self, *, tz: str = "Asia/Shanghai", now=None, order_by=None, limit: int | None = None) -> list[int]:
+        """The selected order ids, in ``order_by`` order (default pay time, then id), the first
+        ``limit`` of them when given; ``now`` as in :meth:`where`."""
         q = self._query(tz, now)
         if q is None:
             return []
         q = q.order_by(*(order_by or (dialect.nulls_first(Order.pay_time), Order.id)))
-        return [r[0] for r in q.tuples()]
+        return [r[0] for r in (q if limit is None else q.limit(limit)).tuples()]

@@ -64,7 +64,7 @@ class TrackingScreen(DeskScreen):
 
         with connection():
             if not self.order_ids and self.selection is not None:
-                self.order_ids = self.selection.order_ids(tz=self.tz, now=self.now())[:500]
+                self.order_ids = self.selection.order_ids(tz=self.tz, now=self.now(), limit=500)
             available = Courier.select().where(Courier.available == True).order_by(Courier.id)  # noqa: E712
             book = CourierBook.from_database()
             couriers = [(book.display_name(c.id), c.id) for c in available]
