@@ -150,3 +150,38 @@ def test_cli_sync_and_shops(env, capsys):
 def test_client_repr_has_no_secret():
     c = PddClient(client_id="1", client_secret="TOPSECRET", access_token="TOKEN123")
     assert "TOPSECRET" not in repr(c) and "TOKEN123" not in repr(c)
+
+
+def test_sync_now_asked_while_a_sync_runs_syncs_once_more_after_it(env):
+    """"Sync now" pressed while the shop's sync job runs (here: from its own "sync" event, inside
+    the job) is not lost to APScheduler's one-instance rule: the job syncs once more right after,
+    and the orders made meanwhile arrive."""
+    from dadan.core.config import Settings
+    from dadan.core.context import Context
+    from dadan.core.platform.scheduler import Scheduler
+
+    env.platform.generate_orders(env.mall, 10, spread_hours=5)
+    settings = Settings()
+    settings.sync = env.settings
+    events: list = []
+    sched = None
+
+    def on_event(kind, payload):
+        events.append((kind, payload))
+        if kind == "sync" and sum(k == "sync" for k, _ in events) == 1:
+            env.platform.advance(300)
+            env.platform.generate_orders(env.mall, 5, spread_hours=0.01)  # made during the first sync
+            assert sched.sync_now() == 1
+
+    sched = Scheduler(Context(paths=env.paths, settings=settings), factory=env.factory, on_event=on_event,
+                      outbox=False)
+    sched.start()
+    try:
+        deadline = time.time() + 15
+        while sum(k == "sync" for k, _ in events) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        assert sum(k == "sync" for k, _ in events) == 2, events
+        assert len(db_orders(env.shop.id)) == 15 and SyncRun.select().count() == 2
+        assert not sched.status()[0].running
+    finally:
+        sched.stop()

@@ -11,9 +11,11 @@ An APScheduler ``BackgroundScheduler`` runs the jobs in its thread pool:
 - ``backup`` every day at ``[backup] daily_at`` (local time) while ``daily`` is on: a copy of the
   database and retention (:func:`dadan.core.backup.daily_backup`); not on PostgreSQL (the server is
   backed up with its own tools).
-- after each sync run and each outbox run: the free-text index's segments merged
-  (:func:`dadan.core.orders.fulltext.tidy`, a short write transaction a step, up to a second):
-  the writers leave that merging out of their own transactions.
+- ``tidy``, after each sync run and each outbox run, as a job of its own: the free-text index's
+  segments merged (:func:`dadan.core.orders.fulltext.tidy`, a short write transaction a step, up
+  to a second): the writers leave that merging out of their own transactions. Not inside the
+  sync's job: "sync now" pressed as a sync reports done would find that job still running
+  (``max_instances=1``) and be skipped.
 
 "Sync now" moves the job's ``next_run_time`` to now; it never calls the function beside the
 scheduler. ``on_event(kind, payload)`` (if given) is called from the worker thread after each
@@ -85,7 +87,9 @@ class Scheduler:
         self.holder = holder or HOLDER
         self.outbox = outbox
         self._sched = None
-        self._running: set[int] = set()
+        self._running: set[int] = set()  # shops syncing now (the status line's "syncing…")
+        self._in_job: set[int] = set()  # shops whose sync job runs (its sync, or one more after it)
+        self._again: set[int] = set()  # shops asked to sync now while their job ran: once more after it
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
@@ -155,7 +159,9 @@ class Scheduler:
 
     # -- controls
     def sync_now(self, shop_id: int | None = None) -> int:
-        """Move the next run of one shop's (or every shop's) job to now. Returns jobs moved."""
+        """Move the next run of one shop's (or every shop's) job to now; a shop whose job is
+        running syncs once more when its sync ends (APScheduler would skip a run asked for while
+        one runs: ``max_instances=1``). Returns jobs moved."""
         if self._sched is None:
             return 0
         self.refresh_jobs()
@@ -163,6 +169,9 @@ class Scheduler:
         n = 0
         for job in self._sched.get_jobs():
             if job.id.startswith("sync:") and (shop_id is None or job.id == f"sync:{shop_id}"):
+                with self._lock:
+                    if job.args[0] in self._in_job:
+                        self._again.add(job.args[0])
                 job.modify(next_run_time=now)
                 n += 1
         return n
@@ -197,10 +206,24 @@ class Scheduler:
                 log.exception("on_event callback failed")
 
     def _run_sync(self, shop_id: int):
-        """One shop's sync, then (its status no longer "syncing") the free-text index merged."""
-        report = self._sync(shop_id)
+        """One shop's sync (again while "sync now" was asked for during it), then the free-text
+        index's merge asked for (:meth:`_tidy_soon`)."""
+        with self._lock:
+            self._in_job.add(shop_id)
+            self._again.discard(shop_id)
+        try:
+            while True:
+                report = self._sync(shop_id)
+                with self._lock:  # (decided with the set sync_now reads: no request falls between)
+                    if report is None or shop_id not in self._again:
+                        self._in_job.discard(shop_id)
+                        break
+                    self._again.discard(shop_id)
+        finally:
+            with self._lock:
+                self._in_job.discard(shop_id)
         if report is not None:
-            self._run_tidy()
+            self._tidy_soon()
         return report
 
     def _sync(self, shop_id: int):
@@ -263,8 +286,23 @@ class Scheduler:
             self._emit("error", tr("ship confirmation failed: {e}", "发货回传失败：{e}", e=_in_words(exc)))
         self._run_stock_push()
         self._run_recycle()
-        self._run_tidy()
+        self._tidy_soon()
         return report
+
+    def _tidy_soon(self) -> None:
+        """The ``tidy`` job (:meth:`_run_tidy`) to run now, once, in a worker of its own: the job
+        that asks for it ends at once. One already waiting is replaced; one running merges what
+        there is (the next sync or outbox run asks again)."""
+        sched = self._sched
+        if self._stop.is_set():
+            return
+        if sched is None:  # (a job's function called without the scheduler: the merge here)
+            self._run_tidy()
+            return
+        try:
+            sched.add_job(self._run_tidy, id="tidy", replace_existing=True)
+        except Exception:  # noqa: BLE001 - the scheduler stopping meanwhile: nothing to merge for
+            log.debug("free-text merge not scheduled", exc_info=True)
 
     def _run_tidy(self) -> int:
         """The free-text index's segments merged, off the writers' transactions (see
