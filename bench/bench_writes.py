@@ -117,6 +117,7 @@ def _import(run: int, xlsx: Path, *, covered: bool) -> float:
     oversell guard flags each one short (an order event and an audit event each)."""
     from dadan.core.db import write
     from dadan.core.goods import ledger
+    from dadan.core.goods.catalogue import code_key
     from dadan.core.goods.models import Goods
     from dadan.core.models import Shop
     from dadan.core.orders.couriers import CourierBook
@@ -135,7 +136,8 @@ def _import(run: int, xlsx: Path, *, covered: bool) -> float:
         need: dict[str, int] = {}
         for rec in plan.records:
             for it in rec["items"]:
-                code = (it.get("outer_id") or it.get("sku_id") or "").strip().lower()
+                # (the ledger's line code: the merchant code, else the platform's SKU id)
+                code = code_key((it.get("outer_id") or "").strip() or it.get("sku_id") or "")
                 need[code] = need.get(code, 0) + int(it["goods_count"])
         with write():
             for g in Goods.select().where(Goods.code_key.in_(list(need))):  # (and for every order before them)

@@ -353,7 +353,7 @@ def _m26_free_text_merged_off_the_write_path(db: Database) -> None:
     queue_old_text(db)
 
 
-def carry_sort_and_status_by_update_time(db: Database) -> None:
+def remake_update_time_index(db: Database) -> None:
     """Schema steps 27's and 28's work (both backends): the update time's partial index made
     again as the model defines it, with id, pay time, the pending test's columns, the exception
     bits and the print count after its key (:data:`dadan.core.order_indexes.UPDATE_TIME_INDEX_COLUMNS`)."""
@@ -363,19 +363,19 @@ def carry_sort_and_status_by_update_time(db: Database) -> None:
 
 
 def _m27_update_time_index_carries_sort_and_status(db: Database) -> None:
-    """:func:`carry_sort_and_status_by_update_time`, where the index is still the narrow one; kept
+    """:func:`remake_update_time_index`, where the index is still the narrow one; kept
     statistics are extended to it. At 1,000,000 orders this takes about a second, once."""
     from dadan.core.order_indexes import PARTIAL_INDEXES, UPDATE_TIME_INDEX_NAME
 
     if _as_defined(db, PARTIAL_INDEXES[UPDATE_TIME_INDEX_NAME]):
         return
-    carry_sort_and_status_by_update_time(db)
+    remake_update_time_index(db)
     _extend_statistics(db, [UPDATE_TIME_INDEX_NAME])
 
 
 def _m28_update_time_index_carries_view_columns(db: Database) -> None:
     """The update time's index carries the exception bits and the print count too (the built-in
-    views' tests; :func:`carry_sort_and_status_by_update_time`), where step 27 made it without
+    views' tests; :func:`remake_update_time_index`), where step 27 made it without
     them; kept statistics are extended to it. At 1,000,000 orders this takes about 2 s, once."""
     _m27_update_time_index_carries_sort_and_status(db)
 

@@ -71,9 +71,13 @@ class Selection:
         return q if where is None else q.where(where)
 
     def count(self, *, tz: str = "Asia/Shanghai", now=None) -> int:
+        """How many orders are selected: every matching one counted as the order list counts
+        its filter (:func:`dadan.core.orders.listing.count`, planned for a million orders)."""
+        from dadan.core.orders.listing import count
+
         if not self.all_matching:
             return len(self.ids)
-        return self._query(tz, now).count()
+        return count(self.where(tz=tz, now=now))
 
     def order_ids(self, *, tz: str = "Asia/Shanghai", now=None, order_by=None, limit: int | None = None) -> list[int]:
         """The selected order ids, in ``order_by`` order (default pay time, then id), the first
