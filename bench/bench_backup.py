@@ -39,7 +39,7 @@ from pathlib import Path
 db, stop, out = sys.argv[1:4]
 conn = sqlite3.connect(db, timeout=30, isolation_level=None)
 conn.execute("PRAGMA busy_timeout = 30000")
-conn.execute("PRAGMA synchronous = normal")  # as the desks run (core.db.SQLITE_PRAGMAS)
+conn.execute("PRAGMA synchronous = full")  # as the desks run (core.db.SQLITE_PRAGMAS)
 lat = []
 print("ready", flush=True)
 while not Path(stop).exists():

@@ -55,6 +55,26 @@ def test_unsupported_url():
         dbmod.open_database("mysql://x")
 
 
+def test_every_connection_syncs_each_commit_to_disk(tmp_path):
+    """A commit outlives a power cut, not only a killed process: synchronous=FULL (2) on the
+    desk's connection and on a worker thread's (WAL with NORMAL may take the last commits back,
+    a print item's "sending" among them)."""
+    import threading
+
+    db = dbmod.open_database(f"sqlite:///{tmp_path}/a.db")
+    seen = {}
+
+    def work():
+        with dbmod.connection() as wdb:
+            seen["worker"] = wdb.execute_sql("PRAGMA synchronous").fetchone()[0]
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert (db.execute_sql("PRAGMA synchronous").fetchone()[0], seen["worker"]) == (2, 2)
+
+
 def test_a_worker_threads_connection_keeps_a_small_page_cache(tmp_path):
     """A worker's connection lives for its own queries: a small page cache (the desk's own keeps
     32 MB), so workers running together do not each hold one full of pages never read again."""
