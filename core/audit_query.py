@@ -412,17 +412,17 @@ def export_events(query: AuditQuery | str, fmt: str, out: str | Path, *, tz: str
                              all=", ".join(FORMATS)))
     q = _as_query(query, tz, now)
 
-    def write(fh, xlsx_path=None) -> int:
-        w = RowWriter(fmt, fh, columns())
-        n = 0
-        for r in iter_events(q, limit=limit):
-            if fmt == "jsonl":
-                w.row([], row_json(r, tz))
-            else:
-                w.row(row_values(r, tz))
-            n += 1
-        if fmt == "xlsx":
-            w.save_xlsx(xlsx_path)
+    def write(fh) -> int:  # (xlsx: the file's path)
+        with RowWriter(fmt, fh, columns()) as w:
+            n = 0
+            for r in iter_events(q, limit=limit):
+                if fmt == "jsonl":
+                    w.row([], row_json(r, tz))
+                else:
+                    w.row(row_values(r, tz))
+                n += 1
+            if fmt == "xlsx":
+                w.save_xlsx()
         return n
 
     if str(out) == "-":
@@ -435,7 +435,7 @@ def export_events(query: AuditQuery | str, fmt: str, out: str | Path, *, tz: str
         raise ExportError(tr("the folder {d} does not exist", "文件夹 {d} 不存在", d=path.parent))
     with written_whole(path) as tmp:
         if fmt == "xlsx":
-            n = write(None, tmp)
+            n = write(tmp)
         else:
             with open(tmp, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as fh:
                 n = write(fh)

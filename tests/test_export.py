@@ -270,3 +270,46 @@ def test_an_xlsx_export_longer_than_a_sheet_goes_on_in_the_next_sheet(tmp_path, 
     body = [r for rows in sheets for r in rows[1:]]
     assert len(body) == res.rows == 7
     assert len(set(body)) == 7  # (each row once)
+
+
+def test_an_xlsx_exports_rows_wait_beside_it_owner_only_never_in_the_system_temp_folder(tmp_path, db, monkeypatch):
+    """A write-only xlsx keeps each sheet's rows in a file until it is saved (a year of orders:
+    over a gigabyte of buyers' data). They wait beside the export, owner-only, as the export's
+    own partial file does from its first byte, and are gone when it is written, when it fails,
+    and (a killed desk's) when the same file is exported again; the system's temp folder (often
+    a /tmp held in memory) gets nothing."""
+    import tempfile
+
+    from dadan.core.spreadsheets import writers
+
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    monkeypatch.setattr(writers, "XLSX_SHEET_ROWS", 4)  # (two sheets: two waiting files)
+    s = Shop.create(name="主店")
+    _orders(s.id, n=5)
+    out_dir = tmp_path / "exports"
+    out_dir.mkdir()
+    out = out_dir / "o.xlsx"
+    stale = out_dir / ".o.xlsx.part.sheet7"  # a killed export's
+    stale.write_text("buyers")
+    seen = []
+
+    def progress(_n):  # mid-export: what lies in the folders
+        seen.append({p.name: p.stat().st_mode & 0o777 for p in out_dir.iterdir()})
+
+    E.export("orders", "xlsx", out, chunk=2, progress=progress)
+    assert seen[0] == {".o.xlsx.part": 0o600, ".o.xlsx.part.sheet1": 0o600}  # (the stale one gone)
+    assert {".o.xlsx.part.sheet2"} <= set(seen[1]) and set(seen[1].values()) == {0o600}
+    assert seen[-1] == {".o.xlsx.part": 0o600}  # (saved: the rows are in it)
+    assert sorted(p.name for p in out_dir.iterdir()) == ["o.xlsx"] and (out.stat().st_mode & 0o777) == 0o600
+    assert list(system_tmp.iterdir()) == []
+    assert openpyxl.load_workbook(out, read_only=True).sheetnames == ["dadan", "dadan (2)", "dadan (3)"]
+
+    def fail(n):
+        if n >= 4:
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(E.ExportError, match="No space left on device"):
+        E.export("orders", "xlsx", out_dir / "p.xlsx", chunk=2, progress=fail)
+    assert sorted(p.name for p in out_dir.iterdir()) == ["o.xlsx"] and list(system_tmp.iterdir()) == []

@@ -51,9 +51,9 @@ def export_goods(out: str | Path, fmt: str | None = None) -> tuple[int, Path]:
     make_export_folder(path)
     with written_whole(path) as tmp:
         if fmt == "xlsx":
-            w = RowWriter("xlsx", None, HEADERS)
-            n = _write(w)
-            w.save_xlsx(tmp)
+            with RowWriter("xlsx", tmp, HEADERS) as w:
+                n = _write(w)
+                w.save_xlsx()
         else:
             with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
                 n = _write(RowWriter("csv", fh, HEADERS))

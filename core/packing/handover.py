@@ -220,10 +220,10 @@ def _write_list(path: Path, rows: list[list]) -> None:
     make_export_folder(path)
     with written_whole(path) as tmp:
         if fmt == "xlsx":
-            w = RowWriter("xlsx", None, LIST_HEADERS)
-            for r in rows:
-                w.row(r)
-            w.save_xlsx(tmp)
+            with RowWriter("xlsx", tmp, LIST_HEADERS) as w:
+                for r in rows:
+                    w.row(r)
+                w.save_xlsx()
         else:
             with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
                 w = RowWriter("csv", fh, LIST_HEADERS)

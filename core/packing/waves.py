@@ -293,9 +293,9 @@ def write_wave(wave: Wave, out: str | Path, fmt: str | None = None) -> Path:
 
     with written_whole(path) as tmp:
         if fmt == "xlsx":
-            w = RowWriter("xlsx", None, pick_headers())
-            rows(w)
-            w.save_xlsx(tmp)
+            with RowWriter("xlsx", tmp, pick_headers()) as w:
+                rows(w)
+                w.save_xlsx()
         else:
             with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
                 rows(RowWriter("csv", fh, pick_headers()))

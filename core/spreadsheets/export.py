@@ -28,6 +28,7 @@ row per order line, so they can be imported again.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import os
 import sys
 from contextlib import contextmanager
@@ -40,7 +41,7 @@ from dadan.core.i18n import Bilingual, tr
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.spreadsheets.writers import RowWriter, yuan
 from dadan.core.timeutil import DEFAULT_TZ, to_local
-from dadan.printers.private_files import make_private, make_private_dir
+from dadan.printers.private_files import make_private, make_private_dir, write_private_bytes
 
 KINDS = ("orders", "ship", "picklist", "daily")
 FORMATS = ("jsonl", "csv", "xlsx")
@@ -108,19 +109,29 @@ def make_export_folder(path: Path) -> None:
 
 @contextmanager
 def written_whole(path: Path) -> Iterator[Path]:
-    """A temporary file beside ``path`` for the block to write; made owner-only (buyers' names,
-    phones and addresses) and renamed to ``path`` when the block completes, removed when it fails
-    (an OS error as :class:`ExportError`)."""
+    """A temporary file beside ``path`` for the block to write, owner-only from the start
+    (buyers' names, phones and addresses), renamed to ``path`` when the block completes, removed
+    when it fails (an OS error as :class:`ExportError`), with the xlsx sheets' files that wait
+    beside it (:func:`~dadan.core.spreadsheets.writers.sheet_scratch`); a killed export's are
+    removed by the next export to the same file."""
     tmp = path.with_name(f".{path.name}.part")
+
+    def leftovers() -> None:
+        tmp.unlink(missing_ok=True)
+        for p in tmp.parent.glob(glob.escape(tmp.name) + ".sheet*"):
+            p.unlink(missing_ok=True)
+
     try:
+        leftovers()
+        write_private_bytes(tmp, b"")
         yield tmp
         make_private(tmp)
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        leftovers()
         raise ExportError(tr("cannot write {p}: {e}", "无法写入 {p}：{e}", p=path, e=exc.strerror or exc)) from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        leftovers()
         raise
 
 
@@ -264,7 +275,7 @@ def export(kind: str, fmt: str, out: str | Path, *, where=None, tz: str = DEFAUL
         raise ExportError(tr("the folder {d} does not exist", "文件夹 {d} 不存在", d=path.parent))
     with written_whole(path) as tmp:
         if fmt == "xlsx":
-            res = _run(kind, fmt, None, where, tz, chunk, progress, str(path), source, xlsx_tmp=tmp)
+            res = _run(kind, fmt, tmp, where, tz, chunk, progress, str(path), source)
         else:
             enc = "utf-8-sig" if fmt == "csv" else "utf-8"
             with open(tmp, "w", encoding=enc, newline="") as fh:
@@ -280,14 +291,25 @@ _STATUS_TEXT = {1: "待发货", 2: "已发货，待收货", 3: "已签收"}
 _REFUND_TEXT = {1: "无售后或售后取消", 2: "售后处理中", 3: "退款中", 4: "退款成功"}
 
 
-def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, source, xlsx_tmp=None) -> ExportResult:
+def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, source) -> ExportResult:
+    """Write the export's rows to ``fh`` (xlsx: the path of the file to write); an xlsx that
+    fails on the way is discarded (:meth:`RowWriter.discard`)."""
+    made: list[RowWriter] = []
+    try:
+        return _write_rows(kind, fmt, fh, where, tz, chunk, progress, path_text, source, made)
+    finally:
+        for w in made:
+            w.discard()
+
+
+def _write_rows(kind, fmt, fh, where, tz, chunk, progress, path_text, source, made: list) -> ExportResult:
     from dadan.core.orders.rules import flags_text, state_label
 
     shops = _shop_names()
     rows = orders = 0
     if kind == "orders":
         cols = list(JSONL_KEYS) if fmt == "jsonl" else ORDER_COLUMNS
-        w = RowWriter(fmt, fh, cols)
+        made.append(w := RowWriter(fmt, fh, cols))
         couriers = CourierBook.from_database()
         parcels: dict[int, list[dict]] = {}
 
@@ -318,7 +340,7 @@ def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, source, xlsx_tmp=
                               it.get("sku_id", "")] + tail)
                 rows += 1
     elif kind == "ship":
-        w = RowWriter(fmt, fh, ["订单号", "快递公司", "快递单号"])
+        made.append(w := RowWriter(fmt, fh, ["订单号", "快递公司", "快递单号"]))
         couriers = CourierBook.from_database()
         for o, _items in source(where, chunk=chunk):
             orders += 1
@@ -334,8 +356,8 @@ def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, source, xlsx_tmp=
                 a = agg.setdefault(key, [0, set()])
                 a[0] += int(it.get("goods_count") or 0)
                 a[1].add(o.id)
-        w = RowWriter(fmt, fh, ["商家编码", "商品", "商品规格", "数量", "订单数"] if fmt != "jsonl"
-                    else ["outer_id", "goods_name", "goods_spec", "quantity", "orders"])
+        made.append(w := RowWriter(fmt, fh, ["商家编码", "商品", "商品规格", "数量", "订单数"] if fmt != "jsonl"
+                                   else ["outer_id", "goods_name", "goods_spec", "quantity", "orders"]))
         for key in sorted(agg, key=lambda k: (k[0].lower(), k[1], k[2])):
             w.row([key[0], key[1], key[2], agg[key][0], len(agg[key][1])])
             rows += 1
@@ -353,16 +375,17 @@ def _run(kind, fmt, fh, where, tz, chunk, progress, path_text, source, xlsx_tmp=
             d[4] += 1 if o.state in ("shipped", "confirmed") else 0
             d[5] += 1 if o.exception_flags else 0
         if fmt == "jsonl":
-            w = RowWriter(fmt, fh, ["date", "orders", "items", "pay_amount_fen", "printed", "shipped", "exceptions"])
+            cols = ["date", "orders", "items", "pay_amount_fen", "printed", "shipped", "exceptions"]
+            made.append(w := RowWriter(fmt, fh, cols))
         else:
-            w = RowWriter(fmt, fh, ["日期", "订单数", "件数", "实付金额(元)", "已打印", "已发货", "异常"])
+            made.append(w := RowWriter(fmt, fh, ["日期", "订单数", "件数", "实付金额(元)", "已打印", "已发货", "异常"]))
         for day in sorted(days):
             d = days[day]
             money = d[2] if fmt == "jsonl" else yuan(d[2])
             w.row([day, d[0], d[1], money, d[3], d[4], d[5]])
             rows += 1
     if fmt == "xlsx":
-        w.save_xlsx(xlsx_tmp)
+        w.save_xlsx()
     if progress:
         progress(orders)
     return ExportResult(rows=rows, orders=orders, path=path_text)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from decimal import Decimal
+from pathlib import Path
 
 from dadan.core.visible import xlsx_safe
 
@@ -45,11 +47,21 @@ def yuan(fen: int | None) -> Decimal:
 XLSX_SHEET_ROWS = 1_048_576
 
 
+def sheet_scratch(path: Path, n: int) -> Path:
+    """The file where an xlsx written to ``path`` keeps its sheet ``n`` until saved."""
+    return path.with_name(f"{path.name}.sheet{n}")
+
+
 class RowWriter:
     """Rows of one export to JSON Lines, CSV (cells made safe by :func:`csv_cell`) or write-only
     xlsx sheets (money as ``0.00`` number cells): a sheet that reaches Excel's
     :data:`XLSX_SHEET_ROWS` goes on in the next, ``dadan (2)`` and so on, its header repeated
-    (a year of orders, one row per item, is more than one sheet holds)."""
+    (a year of orders, one row per item, is more than one sheet holds).
+
+    For xlsx, ``out`` is the file :meth:`save_xlsx` writes. Until then each sheet's rows wait in
+    a file beside it (:func:`sheet_scratch`), owner-only, which saving removes: not in the
+    system's temp folder, where the xlsx library would put them (a year of orders is over a
+    gigabyte of buyers' data, too much for a /tmp held in memory, and left there by a killed desk)."""
 
     def __init__(self, fmt: str, out, columns: list[str]):
         self.fmt = fmt
@@ -62,6 +74,7 @@ class RowWriter:
             from openpyxl import Workbook
             from openpyxl.cell import WriteOnlyCell
 
+            self._path = Path(out)
             self._wb = Workbook(write_only=True)
             self._sheets = 0
             self._new_sheet()
@@ -70,8 +83,49 @@ class RowWriter:
     def _new_sheet(self) -> None:
         self._sheets += 1
         self._ws = self._wb.create_sheet("dadan" if self._sheets == 1 else f"dadan ({self._sheets})")
+        self._ws._writer = self._sheet_writer(self._ws, sheet_scratch(self._path, self._sheets))
         self._ws.append([neutralize(c) for c in self.columns])
         self._sheet_rows = 1
+
+    @staticmethod
+    def _sheet_writer(ws, scratch: Path):
+        """The write-only sheet's writer, streaming to ``scratch`` (made owner-only): what the
+        sheet makes on its first row, there in the system's temp folder. The library's list of
+        its temp files takes it too: saving removes it from there, and so does the exit."""
+        from openpyxl.worksheet import _writer
+
+        from dadan.printers.private_files import write_private_bytes
+
+        write_private_bytes(scratch, b"")
+        path = os.fspath(scratch)
+        _writer.ALL_TEMP_FILES.append(path)
+        writer = _writer.WorksheetWriter(ws, out=path)
+        writer.write_top()
+        return writer
+
+    def __enter__(self) -> "RowWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.discard()
+
+    def discard(self) -> None:
+        """Close the sheets and remove their waiting rows: after :meth:`save_xlsx`, or for an
+        export that failed before it (``with RowWriter(...)`` does this on the way out). Left
+        to the garbage collector, an unsaved sheet's streams close in any order, and the
+        last one to close fails writing into the other."""
+        if self.fmt != "xlsx":
+            return
+        for ws in self._wb.worksheets:
+            if not ws.closed:
+                ws.close()
+        from openpyxl.worksheet import _writer
+
+        for n in range(1, self._sheets + 1):
+            path = sheet_scratch(self._path, n)
+            path.unlink(missing_ok=True)
+            if os.fspath(path) in _writer.ALL_TEMP_FILES:  # (saving took it off)
+                _writer.ALL_TEMP_FILES.remove(os.fspath(path))
 
     def _xlsx_cell(self, v):
         if isinstance(v, Decimal):
@@ -92,5 +146,7 @@ class RowWriter:
             self._ws.append([self._xlsx_cell(v) for v in values])
             self._sheet_rows += 1
 
-    def save_xlsx(self, path) -> None:
-        self._wb.save(path)
+    def save_xlsx(self) -> None:
+        """Write the workbook to ``out`` (the sheets' waiting rows go into it and are removed)."""
+        with self:
+            self._wb.save(self._path)
