@@ -171,3 +171,40 @@ def test_sender_settings_are_checked_in_config_toml():
         with pytest.raises(ConfigError) as ei:
             parse_settings(f"[sender]\n{bad}\n")
         assert "sender." in ei.value.message
+
+
+async def test_printer_offsets_saved_in_settings_move_the_next_jobs_labels(tmp_path):
+    """The offsets typed on the settings screen apply from the next print job of the desk's
+    running printer workers, without a restart; a job's labels all come out alike."""
+    from PIL import Image, ImageOps
+    from textual.widgets import Input
+
+    from dadan.core.models import Order
+    from dadan.core.printing import queue as printing
+    from dadan.core.printing.worker import WorkerPool
+
+    ctx = make_ctx(tmp_path, 20)
+    pool = WorkerPool(ctx)  # built before the change, as the desk's workers are
+    worker = pool.workers["preview"]
+    first, second = Order.select().where(Order.state == "new", Order.exception_flags == 0,
+                                         Order.order_status == 1).order_by(Order.id).limit(2)
+
+    def print_slip(order) -> int:
+        """The leftmost inked column of the order's packing slip, printed as a job of its own."""
+        job = printing.create_job([order.id], printer="preview", template="packing_80", actor="tester")
+        worker.run_pending(job.id)
+        png = max((tmp_path / "home" / "preview").glob(f"job{job.id:05d}-*.png"))
+        return ImageOps.invert(Image.open(png).convert("L")).getbbox()[0]
+
+    before = print_slip(first)
+    app = harness(ctx, SettingsScreen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        field = app.screen.query_one("#set-offset_x", Input)
+        field.value = "5"
+        field.focus()
+        await pilot.press("ctrl+s")
+        await wait_idle(pilot)
+    assert load_settings(ctx.paths).printer("preview").offset_x_mm == 5
+    after = print_slip(second)
+    assert after - before == round(5 * worker.profile.dpi / 25.4)  # 5 mm to the right, in dots

@@ -13,6 +13,7 @@ print the same job twice; the holder runs start-up recovery when it takes the le
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -164,10 +165,12 @@ class PrintWorker:
     def __init__(self, profile, *, settings=None, renderer: LabelRenderer | None = None,
                  preview_dir: str | Path | None = None, on_event: Callable[[WorkerEvent], None] | None = None,
                  poll_seconds: float = 1.0, session_factory=None, holder: str | None = None,
-                 client_factory: Callable[[Shop], object] | None = None):
+                 client_factory: Callable[[Shop], object] | None = None,
+                 profile_source: Callable[[], object] | None = None):
         from dadan.printers.profile import profile_from
 
         self.profile = profile_from(profile)
+        self.profile_source = profile_source  # the printer as the settings say now (see _take_profile)
         self.printer = self.profile.name
         self.settings = settings
         if renderer is None and client_factory is not None:  # receivers decrypted with the same clients
@@ -299,6 +302,22 @@ class PrintWorker:
             self._close_clients()
 
     # -- one job
+    def _take_profile(self) -> None:
+        """The printer's profile as the settings say now (offsets, density, address...), taken as
+        each job starts or resumes: a change saved on the settings screen applies from the next
+        job without restarting the desk, and a job's labels all come out alike. A printer gone
+        from the settings keeps the profile it had."""
+        if self.profile_source is None:
+            return
+        from dadan.printers.profile import profile_from
+
+        try:
+            prof = profile_from(self.profile_source())
+        except DadanError:
+            return
+        if prof != self.profile:
+            self.profile = self.renderer.profile = prof
+
     def _open_session(self):
         from dadan.printers.device import PrinterSession
 
@@ -314,6 +333,7 @@ class PrintWorker:
             return
         self.current_job = job.id
         self._emit("job-started", job_id=job.id, total=job.total)
+        self._take_profile()
         session = self._open_session()
         try:
             session.open()
@@ -527,7 +547,8 @@ class WorkerPool:
 
         factory = ClientFactory(paths=ctx.paths, settings=ctx.settings)
         self.workers = {n: PrintWorker(profile_for(ctx, n), settings=ctx.settings, on_event=on_event,
-                                       client_factory=factory) for n in names}
+                                       client_factory=factory, profile_source=functools.partial(profile_for, ctx, n))
+                        for n in names}
 
     def start(self) -> None:
         for w in self.workers.values():
