@@ -5,7 +5,9 @@ their tracking numbers) and proves the restored copy equals the source at the ba
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import os
 import sqlite3
 import subprocess
@@ -303,6 +305,85 @@ def test_the_daily_job_backs_up_prunes_and_records_the_last_backup(tmp_path):
     bad = Scheduler(ctx, on_event=lambda k, p: events.append((k, p)))._run_backup()
     assert bad.error and not bk.last_backup(paths)["ok"] and bk.last_backup(paths)["error"] == bad.error
     assert events[-1][0] == "error" and bk.last_backup_text(settings, paths).startswith("last backup failed")
+    close_database()
+
+
+def test_a_desk_off_at_the_daily_time_makes_the_days_copy_after_it_starts(tmp_path, monkeypatch):
+    """A desk switched off for the night never runs its 02:30 job: started with no copy, or the
+    last good one a day old, it makes one shortly after (BACKUP_CATCH_UP), and the status line
+    says when; with a copy from today it makes none."""
+    from dadan.core.db import connection
+    from dadan.core.platform import scheduler as sch
+    from dadan.tui.widgets.status_line import fit_status, read_status, status_parts
+
+    paths = make_home(tmp_path / "home", 7)
+    settings = Settings()
+    ctx = Context(paths=paths, settings=settings)
+    open_database(f"sqlite:///{paths.database_file}")
+    monkeypatch.setattr(sch, "BACKUP_CATCH_UP", dt.timedelta(seconds=0.2))
+    events = []
+
+    def started_once() -> bool:
+        s = sch.Scheduler(ctx, on_event=lambda k, p: events.append((k, p)))
+        s.start()
+        try:
+            due = s._sched.get_job("backup-catch-up") is not None
+            deadline = time.monotonic() + 20
+            while due and not any(k == "backup" for k, _ in events) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            s.stop()
+        return due
+
+    assert started_once()  # no copy yet
+    last = bk.last_backup(paths)
+    assert last["ok"] and last["daily"] and Path(last["path"]).parent == bk.backup_folder(settings, paths)
+    with connection():
+        line = fit_status(status_parts(read_status(settings, None, paths), settings.timezone), 80)
+    assert f"backup {bk._local_now(settings, dt.datetime.fromisoformat(last['at'])):%H:%M}" in line
+    events.clear()
+    assert not started_once() and events == []  # today's copy: none more
+
+    yesterday = dt.datetime.fromisoformat(last["at"]) - dt.timedelta(days=1)
+    first = Path(last["path"]).rename(bk.backup_folder(settings, paths) / bk.default_name(settings, yesterday))
+    day_old = dict(last, at=yesterday.isoformat(), path=str(first))
+    (paths.data_dir / bk.LAST_FILE).write_text(json.dumps(day_old))
+    with connection():
+        late = read_status(settings, None, paths, now=dt.datetime.fromisoformat(last["at"]) + dt.timedelta(hours=13))
+    assert late.backup_late and "!backup " in fit_status(status_parts(late, settings.timezone), 80)
+    assert started_once() and len(list(bk.backup_folder(settings, paths).glob("dadan-*.db"))) == 2
+    close_database()
+
+
+def test_the_status_line_warns_of_a_failed_or_missing_backup(tmp_path):
+    """A failed copy stays on the line (not only a notice that goes); so does a desk in use for
+    over a day and a half with no copy at all (daily copies on); with them off, nothing is said."""
+    from dadan.core import audit
+    from dadan.core.db import connection
+    from dadan.tui.widgets.status_line import fit_status, read_status, status_parts
+
+    paths = make_home(tmp_path / "home", 3)
+    settings = Settings()
+    open_database(f"sqlite:///{paths.database_file}")
+    now = dt.datetime(2026, 12, 5, 4, 0)  # 12:00 in Shanghai
+
+    def line(s=settings) -> str:
+        with connection():
+            return fit_status(status_parts(read_status(s, None, paths, now=now), s.timezone), 80)
+
+    with write():
+        audit.record("settings", actor="t", target="x", detail={})
+    assert "backup" not in line()  # a desk in its first day
+    with write():
+        from dadan.core.models import AuditEvent
+
+        AuditEvent.update(at=now - dt.timedelta(days=2)).execute()
+    assert "!no backup" in line()
+    assert "backup" not in line(Settings(backup=dataclasses.replace(settings.backup, daily=False)))
+    bk.record_last(paths, None, "disk full", daily=True)
+    failed = json.loads((paths.data_dir / bk.LAST_FILE).read_text())
+    (paths.data_dir / bk.LAST_FILE).write_text(json.dumps(dict(failed, at="2026-12-04T18:30:00")))
+    assert "!backup failed 02:30" in line()  # (today, Shanghai time)
     close_database()
 
 

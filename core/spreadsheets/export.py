@@ -31,7 +31,7 @@ import datetime as dt
 import glob
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -116,10 +116,11 @@ def written_whole(path: Path) -> Iterator[Path]:
     removed by the next export to the same file."""
     tmp = path.with_name(f".{path.name}.part")
 
-    def leftovers() -> None:
-        tmp.unlink(missing_ok=True)
-        for p in tmp.parent.glob(glob.escape(tmp.name) + ".sheet*"):
-            p.unlink(missing_ok=True)
+    def leftovers() -> None:  # (a folder that cannot be written fails when the file is made)
+        with suppress(OSError):
+            tmp.unlink(missing_ok=True)
+            for p in tmp.parent.glob(glob.escape(tmp.name) + ".sheet*"):
+                p.unlink(missing_ok=True)
 
     try:
         leftovers()

@@ -1,5 +1,6 @@
 """The status line: last sync (time, result), next sync, pending ship confirmations, printer,
-and the e-waybill balance of each shop's default courier (bold red when low).
+the e-waybill balance of each shop's default courier (bold red when low), and the last backup
+(a warning when it failed, or when no copy was made for :data:`BACKUP_STALE`).
 
 Read straight from the database (SyncRun, Shipment, PrintJob/PrintItem, WaybillAccount rows) in a thread
 worker. The next read is armed only when the previous one has finished (never overlapping),
@@ -18,10 +19,11 @@ from textual.worker import Worker, WorkerState
 
 from dadan.core.errors import ConfigError
 from dadan.core.i18n import language, tr
-from dadan.core.timeutil import fmt_local
+from dadan.core.timeutil import fmt_local, to_local
 
 REFRESH_SECONDS = 15.0
 LOW_BALANCE = 50  # a default courier's balance at or below this shows as a warning
+BACKUP_STALE = dt.timedelta(hours=36)  # no copy for this long (a daily one missed): a warning
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,9 @@ class StatusInfo:
     print_active: str = ""  # "12/200": done/total of the current job (core.printing.progress)
     print_problem: str = ""
     balances: tuple[tuple[str, int], ...] = ()  # (courier wp_code, balance) of each shop's default courier
+    backup_at: str = ""  # when the last backup was made (or tried: backup_failed): "02:00" today, else "12-01"
+    backup_failed: bool = False
+    backup_late: bool = False  # none made for BACKUP_STALE, with daily copies on (or none ever, on a desk in use)
 
 
 def _scheduler_next(scheduler) -> tuple[dt.datetime | None, bool]:
@@ -50,8 +55,9 @@ def _scheduler_next(scheduler) -> tuple[dt.datetime | None, bool]:
     return (min(times) if times else None), any(s.running for s in shops)
 
 
-def read_status(settings, scheduler=None) -> StatusInfo:
-    """One read of everything the status line shows (call inside a DB connection)."""
+def read_status(settings, scheduler=None, paths=None, *, now: dt.datetime | None = None) -> StatusInfo:
+    """One read of everything the status line shows (call inside a DB connection); ``paths``:
+    the data folder whose last backup is shown (None: none shown)."""
     from peewee import fn
 
     from dadan.core.models import PrintItem, Shipment, Shop, SyncRun
@@ -98,7 +104,39 @@ def read_status(settings, scheduler=None) -> StatusInfo:
         last_sync_at=last_at, last_sync_ok=last_ok, last_sync_text=text, next_sync_at=next_at,
         ship_pending=counts.get("pending", 0) + counts.get("sending", 0), ship_failed=counts.get("failed", 0),
         printer=_printer_name(settings), print_active=active, print_problem=problem,
+        **_backup(settings, paths, now),
     )
+
+
+def _backup(settings, paths, now: dt.datetime | None) -> dict:
+    """The last backup's fields of :class:`StatusInfo`: none on PostgreSQL (the server's own
+    backups) or without ``paths``; late when daily copies are on and the last good one (or,
+    with none ever, the oldest audit event: the desk's first use) is older than BACKUP_STALE."""
+    from dadan.core.db import database
+    from dadan.core.postgres import is_postgres
+
+    if paths is None or is_postgres(database()):
+        return {}
+    from dadan.core.backup import last_backup
+
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    last = last_backup(paths)
+    if last is None:
+        if not settings.backup.daily:
+            return {}
+        from peewee import fn
+
+        from dadan.core.models import AuditEvent
+
+        first_use = AuditEvent.select(fn.MIN(AuditEvent.at)).scalar()
+        if isinstance(first_use, str):
+            first_use = dt.datetime.fromisoformat(first_use)
+        return {"backup_late": first_use is not None and now - first_use > BACKUP_STALE}
+    at = dt.datetime.fromisoformat(last["at"])
+    failed = not last.get("ok")
+    local, today = to_local(at, settings.timezone), to_local(now, settings.timezone)
+    return {"backup_at": f"{local:%H:%M}" if local.date() == today.date() else f"{local:%m-%d}",
+            "backup_failed": failed, "backup_late": settings.backup.daily and not failed and now - at > BACKUP_STALE}
 
 
 def _balances() -> tuple[tuple[str, int], ...]:
@@ -162,6 +200,13 @@ def status_parts(info: StatusInfo, tz: str) -> list[list[tuple[int, str]]]:
     groups.append(printer)
     if info.balances:  # gives way before the counts: a low balance stays longest
         groups.append([(5 if n <= LOW_BALANCE else 3, balance_text(wp, n)) for wp, n in info.balances])
+    if info.backup_failed:
+        groups.append([(5, tr("!backup failed {t}", "!备份失败 {t}", t=info.backup_at))])
+    elif info.backup_late:
+        groups.append([(5, tr("!backup {t}", "!备份 {t}", t=info.backup_at) if info.backup_at
+                        else tr("!no backup", "!无备份"))])
+    elif info.backup_at:  # all is well: the first part to give way
+        groups.append([(1, tr("backup {t}", "备份 {t}", t=info.backup_at))])
     return groups
 
 
@@ -206,7 +251,7 @@ class StatusLine(Static):
         from dadan.core.db import connection
 
         with connection():
-            return read_status(self.ctx.settings, getattr(self.app, "scheduler", None))
+            return read_status(self.ctx.settings, getattr(self.app, "scheduler", None), self.ctx.paths)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "status":
