@@ -8,6 +8,7 @@ import csv
 import json
 import os
 import re
+from contextlib import suppress
 from decimal import Decimal
 from pathlib import Path
 
@@ -89,9 +90,10 @@ class RowWriter:
 
     @staticmethod
     def _sheet_writer(ws, scratch: Path):
-        """The write-only sheet's writer, streaming to ``scratch`` (made owner-only): what the
-        sheet makes on its first row, there in the system's temp folder. The library's list of
-        its temp files takes it too: saving removes it from there, and so does the exit."""
+        """The write-only sheet's writer, streaming to ``scratch`` (made owner-only). Left to
+        itself, the sheet makes one on its first row, streaming to a file in the system's temp
+        folder. The library's list of its temp files takes ``scratch`` too: saving takes it off
+        (and removes the file), as the library's exit handler would."""
         from openpyxl.worksheet import _writer
 
         from dadan.printers.private_files import write_private_bytes
@@ -118,7 +120,8 @@ class RowWriter:
             return
         for ws in self._wb.worksheets:
             if not ws.closed:
-                ws.close()
+                with suppress(OSError, ValueError):  # (a failed export's disk may be full)
+                    ws.close()
         from openpyxl.worksheet import _writer
 
         for n in range(1, self._sheets + 1):
