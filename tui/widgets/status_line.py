@@ -200,14 +200,20 @@ def status_parts(info: StatusInfo, tz: str) -> list[list[tuple[int, str]]]:
     groups.append(printer)
     if info.balances:  # gives way before the counts: a low balance stays longest
         groups.append([(5 if n <= LOW_BALANCE else 3, balance_text(wp, n)) for wp, n in info.balances])
-    if info.backup_failed:
-        groups.append([(5, tr("!backup failed {t}", "!备份失败 {t}", t=info.backup_at))])
-    elif info.backup_late:
-        groups.append([(5, tr("!backup {t}", "!备份 {t}", t=info.backup_at) if info.backup_at
-                        else tr("!no backup", "!无备份"))])
+    if warning := backup_warning(info):
+        groups.append([(5, warning)])
     elif info.backup_at:  # all is well: the first part to give way
         groups.append([(1, tr("backup {t}", "备份 {t}", t=info.backup_at))])
     return groups
+
+
+def backup_warning(info: StatusInfo) -> str:
+    """The backup part shown as a warning ("" when the last backup is fine)."""
+    if info.backup_failed:
+        return tr("!backup failed {t}", "!备份失败 {t}", t=info.backup_at)
+    if info.backup_late:
+        return tr("!backup {t}", "!备份 {t}", t=info.backup_at) if info.backup_at else tr("!no backup", "!无备份")
+    return ""
 
 
 def fit_status(groups: list[list[tuple[int, str]]], width: int) -> str:
@@ -271,7 +277,7 @@ class StatusLine(Static):
         if who:
             groups.insert(0, [(KEEP, who)])
         self._set_text(fit_status(groups, self.size.width or 80),
-                       low_balances(info))
+                       low_balances(info) + [w for w in (backup_warning(info),) if w])
 
     def on_resize(self, event) -> None:
         if self.info is not None:
