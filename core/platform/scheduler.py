@@ -263,7 +263,11 @@ class Scheduler:
                 try:
                     client = self.factory(shop)
                 except DadanError as exc:
+                    from dadan.core.platform.shops import ShopNotConfigured
+
                     self._emit("error", exc.message)
+                    if isinstance(exc, ShopNotConfigured):  # its credentials were removed: its job goes
+                        self.refresh_jobs()  # (said once, not every interval)
                     return None
                 with client:
                     report = sync_shop(shop, client, self.settings, holder=self.holder)

@@ -11,6 +11,7 @@ import difflib
 import logging
 from dataclasses import dataclass
 
+from dadan.core import audit
 from dadan.core.config import Paths, Settings, get_paths
 from dadan.core.db import write
 from dadan.core.errors import ConfigError, DadanError, NotFound
@@ -53,6 +54,21 @@ def add_shop(name: str, *, client_id: str, client_secret: str, access_token: str
         else:
             Shop.update(client_id=client_id, gateway_url=gateway_url, auth_state=state).where(
                 Shop.id == shop.id).execute()
+        audit.record("shop", actor=actor, target=name,  # (never the secrets)
+                     detail={"credentials": "set", "client_id": client_id, "gateway_url": gateway_url})
+    return Shop.get_by_id(shop.id)
+
+
+def remove_credentials(name: str, *, paths: Paths | None = None, actor: str = "") -> Shop:
+    """Remove a shop's platform credentials (a token that leaked, a shop no longer sold on): it
+    is no longer synced and takes no waybill numbers; its orders, their history and its waybill
+    accounts stay (``dadan shops add`` gives it credentials again). Audited."""
+    require(actor, "shops", what=f"shop {name}")
+    shop = resolve_shop(name)
+    _store(paths).remove(shop.name)
+    with write():
+        Shop.update(auth_state="unconfigured").where(Shop.id == shop.id).execute()
+        audit.record("shop", actor=actor, target=shop.name, detail={"credentials": "removed"})
     return Shop.get_by_id(shop.id)
 
 

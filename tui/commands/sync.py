@@ -15,7 +15,7 @@ def register(subparsers) -> None:
                    help="also send pending ship confirmations and the managed SKUs' stock")
     p.set_defaults(func=run)
 
-    s = subparsers.add_parser("shops", help="add, list and check shops",
+    s = subparsers.add_parser("shops", help="add, list, check and remove shops' credentials",
                               description="Manage Pinduoduo shops and their credentials.")
     ssub = s.add_subparsers(dest="shops_command", metavar="ACTION")
     a = ssub.add_parser("add", help="add a shop (or update its credentials)",
@@ -30,6 +30,12 @@ def register(subparsers) -> None:
     c = ssub.add_parser("check", help="try each shop's credentials with the platform")
     c.add_argument("name", nargs="?")
     c.set_defaults(func=run_shops, shops_command="check")
+    r = ssub.add_parser("remove", help="remove a shop's credentials (its orders stay)",
+                        description="The shop is no longer synced and takes no waybill numbers; its orders, "
+                                    "their history and its waybill accounts stay. `dadan shops add` gives it "
+                                    "credentials again.")
+    r.add_argument("name")
+    r.set_defaults(func=run_shops, shops_command="remove")
     s.set_defaults(func=run_shops, shops_command="list")
 
 
@@ -98,7 +104,14 @@ def run_shops(args, ctx) -> int:
     from dadan.core.errors import DadanError
     from dadan.core.i18n import tr
     from dadan.core.platform.pdd import DEFAULT_GATEWAY
-    from dadan.core.platform.shops import ClientFactory, add_shop, check_shop, list_shops, resolve_shop
+    from dadan.core.platform.shops import (
+        ClientFactory,
+        add_shop,
+        check_shop,
+        list_shops,
+        remove_credentials,
+        resolve_shop,
+    )
     from dadan.core.timeutil import fmt_local
 
     ctx.open_db()
@@ -117,6 +130,11 @@ def run_shops(args, ctx) -> int:
                         actor=ctx.operator)
         print(tr("shop '{s}' saved; credentials in {f} (0600)", "店铺“{s}”已保存；凭证存于 {f}（0600）",
                  s=shop.name, f=ctx.paths.credentials_file))
+        return 0
+    if cmd == "remove":
+        shop = remove_credentials(args.name, paths=ctx.paths, actor=ctx.operator)
+        print(tr("shop '{s}': credentials removed from {f}; it is no longer synced (its orders stay)",
+                 "店铺“{s}”：已从 {f} 删除凭证；不再同步（订单保留）", s=shop.name, f=ctx.paths.credentials_file))
         return 0
     if cmd == "check":
         factory = ClientFactory(paths=ctx.paths, settings=ctx.settings)
