@@ -768,3 +768,71 @@ def test_a_free_text_count_reads_the_fewer_orders(tmp_path, monkeypatch):
             like = like & Order.search_text.contains(w)
         assert got == [Order.select().where(like).count()], query
     dbmod.close_database()
+
+
+OUTSIDE_FORMS = [  # (filter, how its count reads: "outside" the orders the other terms leave out,
+    # from one index, looked up in the word's list; "joined" the words' orders listed by one query
+    # of them all, each one's row read; "index" as SQLite's planner plans it)
+    ('status:pending "保温杯"', "outside"), ('status:pending "色"', "outside"), ('status:new "保温杯"', "outside"),
+    ('state:printed "黑色,l"', "index"),  # (state:printed holds for few here)
+    ('status:pending "保温杯" "黑色"', "joined"), ('province:浙江 "保温杯" "杯"', "joined"),
+    ('status:pending "8"', "index"), ('courier:zto "保温杯"', "index"), ('status:shipped "保温杯"', "index"),
+    ('exception:none "保温杯"', "index"), ('status:pending "不存在的词"', "index"),
+]
+
+
+def test_a_free_text_count_beside_terms_most_orders_meet_reads_the_few_they_do_not(tmp_path, monkeypatch):
+    """The demo's default shape, nine orders in ten awaiting shipment (and, here, orders in every
+    platform status and every state, so that each range outside ``status:pending`` holds some):
+    a word beside ``status:pending`` is counted as the word's orders less those of them outside
+    the pending test, read as ranges of the status index (not each of the word's orders' rows);
+    several words beside other terms through one query of every word. Whatever the form, the
+    count is the plain LIKE scan's."""
+    _demo_at(tmp_path / "busy.db", 5000, seed=13)
+    with dbmod.write():  # every value below, between and above the pending test's
+        for status, state, every in ((0, "new", 29), (5, "printed", 31), (2, "shipped", 37), (3, "confirmed", 41),
+                                     (1, "confirmed", 43), (1, "packed", 47), (1, "shipped", 53), (4, "new", 59)):
+            Order.update(order_status=status, state=state).where(SQL(f"id % {every} = 0")).execute()
+    pending = count(compile_query("status:pending", now=NOW))
+    assert pending > 2 * count(None) // 3
+    for query, form in OUTSIDE_FORMS:
+        where = compile_query(query, now=NOW)
+        got: list[int] = []
+        final = _executed(monkeypatch, lambda w=where, g=got: g.append(count(w)))[-1]
+        joined = final.count("MATCH") == 1 and len(query.split('"')) > 4 and "+(" in final  # (the rest hidden)
+        shown = ("UNION ALL" in final, joined)
+        assert shown == (form == "outside", form == "joined"), (query, final)
+        words = [w.strip('"').lower() for w in query.split() if w.startswith('"')]
+        like = compile_query(" ".join(w for w in query.split() if not w.startswith('"')), now=NOW)
+        for w in words:
+            like = like & Order.search_text.contains(w)
+        assert got == [Order.select().where(like).count()], query
+    dbmod.close_database()
+
+
+@pytest.mark.parametrize("query", ["status:pending", "status:new", "state:printed", "status:cancelled",
+                                   "status:received", "status:pending exception:none", "status:pending printed:no"])
+def test_the_orders_outside_terms_are_ranges_that_hold_every_other_order_once(tmp_path, query):
+    """page_plan._outside: the ranges of one index that hold the orders a join of terms leaves
+    out are every such order, once, and none it holds (orders in every platform status and
+    state); terms no index leads together (``printed:no`` is fourth in the status index, after
+    the exception bits) have none."""
+    _demo_at(tmp_path / "parts.db", 1200, seed=14)
+    with dbmod.write():
+        for status, state, every in ((0, "new", 7), (5, "printed", 11), (2, "shipped", 13), (3, "confirmed", 5),
+                                     (1, "confirmed", 17), (1, "packed", 19), (4, "new", 23)):
+            Order.update(order_status=status, state=state).where(SQL(f"id % {every} = 0")).execute()
+    db = dbmod.database()
+    where = compile_query(query, now=NOW)
+    outside = page_plan._outside(db, Order.select(), page_plan.and_terms(where))
+    if query.endswith("printed:no"):
+        assert outside is None
+        dbmod.close_database()
+        return
+    ids = [r[0] for r in db.execute_sql(*outside)]
+    assert len(ids) == len(set(ids))  # (each once)
+    held = {r[0] for r in Order.select(Order.id).where(where).tuples()}
+    every = {r[0] for r in Order.select(Order.id).tuples()}
+    assert set(ids) == every - held and held and set(ids)
+    assert outside[0].count("SELECT") == outside[0].count("INDEXED BY")  # (each range read from one index)
+    dbmod.close_database()

@@ -288,7 +288,8 @@ class Plan:
     common: bool
 
 
-def _fts_count(match: str) -> int:
+def fts_count(match: str) -> int:
+    """How many orders the FTS5 query ``match`` finds."""
     return int(database().execute_sql(f'SELECT count(*) FROM "{TABLE}" WHERE "{TABLE}" MATCH ?', (match,)).fetchone()[0])
 
 
@@ -313,7 +314,7 @@ def plan(value: str) -> Plan:
         match = " OR ".join(fts_string(t) for t, _doc in trigrams)
         if max(doc for _t, doc in trigrams) * COMMON_RATIO >= orders:  # common, whatever the count
             return Plan(match, None, True)
-    matches = _fts_count(match)
+    matches = fts_count(match)
     return Plan(match, matches, matches * COMMON_RATIO >= orders)
 
 
@@ -342,7 +343,7 @@ class FreeText(ColumnBase):
         if p.matches is None:
             if p.match is None:
                 return int(Order.select().where(self.scan()).count())
-            self._plan = p = Plan(p.match, _fts_count(p.match), p.common)
+            self._plan = p = Plan(p.match, fts_count(p.match), p.common)
         return p.matches
 
     def scan(self):
