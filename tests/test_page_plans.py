@@ -737,6 +737,15 @@ def test_a_count_the_planner_makes_from_rows_is_made_from_the_pay_time_index(db,
     assert len(ran) == 1 and "+(" not in ran[0], executed
 
 
+def _like_count(query: str) -> int:
+    """The plain count of a filter whose free-text terms are quoted: each one a LIKE scan."""
+    words = [w.strip('"').lower() for w in query.split() if w.startswith('"')]
+    like = compile_query(" ".join(w for w in query.split() if not w.startswith('"')), now=NOW)
+    for w in words:
+        like = like & Order.search_text.contains(w)
+    return Order.select().where(like).count()
+
+
 FREE_TEXT_FORMS = [  # (filter, how its count reads: "scan" the other terms' few orders' text, "list"
     # the word's orders once for the other terms' index entries, or "index": through the word's orders)
     ('status:pending "保温杯"', "scan"), ('status:pending "色"', "scan"), ('"8" status:pending', "scan"),
@@ -762,11 +771,7 @@ def test_a_free_text_count_reads_the_fewer_orders(tmp_path, monkeypatch):
         final = _executed(monkeypatch, lambda w=where, g=got: g.append(count(w)))[-1]
         scanned, listed = "LIKE" in final and "MATCH" not in final, '+"t1"."id" IN' in final
         assert (scanned, listed) == (form == "scan", form == "list"), (query, final)
-        words = [w.strip('"').lower() for w in query.split() if w.startswith('"')]
-        like = compile_query(" ".join(w for w in query.split() if not w.startswith('"')), now=NOW)
-        for w in words:
-            like = like & Order.search_text.contains(w)
-        assert got == [Order.select().where(like).count()], query
+        assert got == [_like_count(query)], query
     dbmod.close_database()
 
 
@@ -802,11 +807,7 @@ def test_a_free_text_count_beside_terms_most_orders_meet_reads_the_few_they_do_n
         joined = final.count("MATCH") == 1 and len(query.split('"')) > 4 and "+(" in final  # (the rest hidden)
         shown = ("UNION ALL" in final, joined)
         assert shown == (form == "outside", form == "joined"), (query, final)
-        words = [w.strip('"').lower() for w in query.split() if w.startswith('"')]
-        like = compile_query(" ".join(w for w in query.split() if not w.startswith('"')), now=NOW)
-        for w in words:
-            like = like & Order.search_text.contains(w)
-        assert got == [Order.select().where(like).count()], query
+        assert got == [_like_count(query)], query
     dbmod.close_database()
 
 
