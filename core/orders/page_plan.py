@@ -389,9 +389,12 @@ def _values(db: Database, node) -> tuple | None:
 def _outside(db: Database, select, terms: list) -> tuple[str, list] | None:
     """The orders for which a join (AND) of ``terms`` is not true, as ranges of one index: a
     ``SELECT "id"`` a range, joined by UNION ALL (SQL, parameters). Each term is a column ``=``,
-    ``IN`` or ``NOT IN`` values, on columns that are never NULL and lead one index together
-    (``status:pending``: outside it, ``order_status`` below or above 1, or 1 and ``state``
-    below, between or above ``'new'`` and ``'printed'``). None when the terms are not such."""
+    ``IN`` or ``NOT IN`` values, on columns that are never NULL and in one index, leading it if
+    an index has them so (``status:pending``: outside it, ``order_status`` below or above 1, or 1
+    and ``state`` below, between or above ``'new'`` and ``'printed'``); an index column before
+    them that no term tests is skipped through by SQLite, value by value (``exception:none``:
+    the exception bits above or below 0, under each platform status and state). None when the
+    terms are not such."""
     found = {}
     for t in terms:
         if not (isinstance(t, Expression) and isinstance(t.lhs, Field) and t.lhs.model is select.model
@@ -404,15 +407,17 @@ def _outside(db: Database, select, terms: list) -> tuple[str, list] | None:
     indexes: dict[str, list[str]] = {}
     for name, column in db.execute_sql(_INDEX_ORDER).fetchall():
         indexes.setdefault(name, []).append(column)
-    index = next((n for n, cols in indexes.items() if set(cols[:len(found)]) == set(found)), None)
-    if index is None:
+    holding = [(max(cols.index(c) for c in found), len(cols), n) for n, cols in indexes.items() if set(found) <= set(cols)]
+    if not holding:
         return None
+    index = min(holding)[2]
+    tested = [c for c in indexes[index] if c in found]  # (in the index's order)
     branches, held, params = [], [], []
-    for column in indexes[index][:len(found)]:
+    for column in tested:
         op, values = found[column]
         q = f'"{column}"'
-        if op == OP.NOT_IN:  # outside it: one of the values (and nothing can follow it in the index)
-            if column != indexes[index][len(found) - 1]:
+        if op == OP.NOT_IN:  # outside it: one of the values (and no term can follow it: not a range)
+            if column != tested[-1]:
                 return None
             gaps = [(f"{q} = ?", [v]) for v in values]
         else:  # below the first value, between two, above the last
