@@ -740,18 +740,21 @@ def test_a_count_the_planner_makes_from_rows_is_made_from_the_pay_time_index(db,
 def _like_count(query: str) -> int:
     """The plain count of a filter whose free-text terms are quoted: each one a LIKE scan."""
     words = [w.strip('"').lower() for w in query.split() if w.startswith('"')]
-    like = compile_query(" ".join(w for w in query.split() if not w.startswith('"')), now=NOW)
+    rest = " ".join(w for w in query.split() if not w.startswith('"'))
+    like = compile_query(rest, now=NOW) if rest else None
     for w in words:
-        like = like & Order.search_text.contains(w)
+        like = Order.search_text.contains(w) if like is None else like & Order.search_text.contains(w)
     return Order.select().where(like).count()
 
 
 FREE_TEXT_FORMS = [  # (filter, how its count reads: "scan" the other terms' few orders' text, "list"
-    # the word's orders once for the other terms' index entries, or "index": through the word's orders)
+    # the word's orders once for the other terms' index entries, "outside" the word's orders less
+    # those outside the other terms (test_a_free_text_count_beside_terms_most_orders_meet_...), or
+    # "index": through the word's orders)
     ('status:pending "保温杯"', "scan"), ('status:pending "色"', "scan"), ('"8" status:pending', "scan"),
     ('status:pending printed:no exception:none "黑色,l"', "scan"), ('status:pending "保温杯" "杯"', "scan"),
     ('province:上海 "保温杯"', "list"),
-    ('province:浙江 "老客户"', "index"), ('courier:zto "保温杯"', "index"), ('status:shipped "保温杯"', "index"),
+    ('province:浙江 "老客户"', "index"), ('courier:zto "保温杯"', "index"), ('status:shipped "保温杯"', "outside"),
     ('status:pending "不存在的词"', "index"),
 ]
 
@@ -760,9 +763,10 @@ def test_a_free_text_count_reads_the_fewer_orders(tmp_path, monkeypatch):
     """A year of history (5,000 orders, 49 awaiting shipment, common cap 100): a count of free
     text with terms that hold for few orders searches those orders' text; with terms read from
     an index alone that hold for more, but fewer than the word (上海 371 < 保温杯 682), it looks
-    their entries up in the word's list of orders; with terms that hold for more than the word,
-    or a word in fewer orders, or in none, it goes through the word's orders. Either way the count
-    is the plain LIKE scan's."""
+    their entries up in the word's list of orders; with status terms that hold for nearly every
+    order (``status:shipped``), it is the word's orders less those outside them; with other terms
+    that hold for more than the word, or a word in fewer orders, or in none, it goes through the
+    word's orders. Either way the count is the plain LIKE scan's."""
     _demo_at(tmp_path / "year.db", 5000, seed=12, days=365)
     assert count(compile_query("status:pending", now=NOW)) < page_plan.selectivity.common_cap() == 100
     for query, form in FREE_TEXT_FORMS:
@@ -770,7 +774,8 @@ def test_a_free_text_count_reads_the_fewer_orders(tmp_path, monkeypatch):
         got: list[int] = []
         final = _executed(monkeypatch, lambda w=where, g=got: g.append(count(w)))[-1]
         scanned, listed = "LIKE" in final and "MATCH" not in final, '+"t1"."id" IN' in final
-        assert (scanned, listed) == (form == "scan", form == "list"), (query, final)
+        assert (scanned, listed, "UNION ALL" in final) == (form == "scan", form == "list", form == "outside"), \
+            (query, final)
         assert got == [_like_count(query)], query
     dbmod.close_database()
 
@@ -779,7 +784,7 @@ OUTSIDE_FORMS = [  # (filter, how its count reads: "outside" the orders the othe
     # from one index, looked up in the word's list; "joined" the words' orders listed by one query
     # of them all, each one's row read; "index" as SQLite's planner plans it)
     ('status:pending "保温杯"', "outside"), ('status:pending "色"', "outside"), ('status:new "保温杯"', "outside"),
-    ('state:printed "黑色,l"', "index"),  # (state:printed holds for few here)
+    ('state:printed "黑色,l"', "index"),  # (state:printed holds for few here; status:shipped too)
     ('status:pending "保温杯" "黑色"', "joined"), ('province:浙江 "保温杯" "杯"', "joined"),
     ('status:pending "8"', "index"), ('courier:zto "保温杯"', "index"), ('status:shipped "保温杯"', "index"),
     ('exception:none "保温杯"', "outside"), ('status:pending printed:no "黑色"', "outside"),
@@ -814,7 +819,7 @@ def test_a_free_text_count_beside_terms_most_orders_meet_reads_the_few_they_do_n
 
 @pytest.mark.parametrize("query", ["status:pending", "status:new", "state:printed", "status:cancelled",
                                    "status:received", "status:pending exception:none", "printed:no",
-                                   "status:pending printed:no exception:none", "courier:zto"])
+                                   "status:pending printed:no exception:none", "status:shipped", "courier:zto"])
 def test_the_orders_outside_terms_are_ranges_that_hold_every_other_order_once(tmp_path, query):
     """page_plan._outside: the ranges of one index that hold the orders a join of terms leaves
     out are every such order, once, and none it holds (orders in every platform status and
@@ -840,4 +845,17 @@ def test_the_orders_outside_terms_are_ranges_that_hold_every_other_order_once(tm
     every = {r[0] for r in Order.select(Order.id).tuples()}
     assert set(ids) == every - held and held and set(ids)
     assert outside[0].count("SELECT") == outside[0].count("INDEXED BY")  # (each range read from one index)
+    dbmod.close_database()
+
+
+def test_a_word_among_orders_that_all_meet_the_status_term_is_counted_whole(tmp_path):
+    """Every order shipped: nothing lies outside ``status:shipped`` (no range to read), and the
+    count of a word beside it is the word's."""
+    _demo_at(tmp_path / "all.db", 600, seed=15)
+    with dbmod.write():
+        Order.update(order_status=2).execute()
+    where = compile_query('status:shipped "杯"', now=NOW)
+    assert list(dbmod.database().execute_sql(*page_plan._outside(dbmod.database(), Order.select(),
+                                                                     [compile_query("status:shipped")]))) == []
+    assert count(where) == _like_count('status:shipped "杯"') == _like_count('"杯"') > 0
     dbmod.close_database()
