@@ -16,6 +16,7 @@ from dadan.core.models import DEADLINE_INDEX_COLUMNS, DEADLINE_INDEX_NAME, Order
 from dadan.core.order_indexes import NOTE_INDEXES, PENDING_DUE_COLUMNS, PENDING_DUE_INDEX_NAME
 from dadan.core.orders import dialect, page_plan
 from dadan.core.orders.listing import SORTABLE, count, ensure_statistics, explain, fetch_page, parse_sort
+from dadan.core.orders.outside import ranges_outside
 from dadan.core.orders.query import compile_query
 
 NOW = dt.datetime(2026, 11, 20, 4, 0, 0)
@@ -821,7 +822,7 @@ def test_a_free_text_count_beside_terms_most_orders_meet_reads_the_few_they_do_n
                                    "status:received", "status:pending exception:none", "printed:no",
                                    "status:pending printed:no exception:none", "status:shipped", "courier:zto"])
 def test_the_orders_outside_terms_are_ranges_that_hold_every_other_order_once(tmp_path, query):
-    """page_plan._outside: the ranges of one index that hold the orders a join of terms leaves
+    """outside.ranges_outside: the ranges of one index that hold the orders a join of terms leaves
     out are every such order, once, and none it holds (orders in every platform status and
     state and with every exception bit), whether the terms lead their index (``status:pending``)
     or not (``printed:no``: fourth in the status index, the columns before it skipped through);
@@ -834,7 +835,7 @@ def test_the_orders_outside_terms_are_ranges_that_hold_every_other_order_once(tm
         Order.update(exception_flags=SQL("id % 3"), print_count=SQL("id % 4")).where(SQL("id % 29 = 0")).execute()
     db = dbmod.database()
     where = compile_query(query, now=NOW)
-    outside = page_plan._outside(db, Order.select(), page_plan.and_terms(where))
+    outside = ranges_outside(db, Order.select(), page_plan.and_terms(where))
     if query == "courier:zto":
         assert outside is None
         dbmod.close_database()
@@ -855,7 +856,7 @@ def test_a_word_among_orders_that_all_meet_the_status_term_is_counted_whole(tmp_
     with dbmod.write():
         Order.update(order_status=2).execute()
     where = compile_query('status:shipped "杯"', now=NOW)
-    assert list(dbmod.database().execute_sql(*page_plan._outside(dbmod.database(), Order.select(),
+    assert list(dbmod.database().execute_sql(*ranges_outside(dbmod.database(), Order.select(),
                                                                      [compile_query("status:shipped")]))) == []
     assert count(where) == _like_count('status:shipped "杯"') == _like_count('"杯"') > 0
     dbmod.close_database()
