@@ -365,11 +365,11 @@ def _free_text_form(db: Database, select, where) -> tuple[str, list] | None:
 def _outside_form(db: Database, texts: list, rest: list, matches: int | None) -> tuple[str, list] | None:
     """The count of free-text terms beside terms that hold for nearly every order, as the terms'
     orders less those of them outside the others: those are ranges of one index
-    (:func:`~dadan.core.orders.outside.ranges_outside`),
-    read from it alone and each looked up in the list of the terms' orders -- not each of the
-    terms' orders' rows read (``status:pending 保温杯`` where nine orders in ten await shipment:
-    143,000 rows, ~0.23 s; 100,000 index entries, ~40 ms). Only while the orders outside are
-    fewer than :data:`OUTSIDE_PER_MATCH` times the terms' (``matches``, counted if None)."""
+    (:func:`~dadan.core.orders.outside.ranges_outside`), read from it alone and each looked up
+    in the list of the terms' orders -- not each of the terms' orders' rows read
+    (``status:pending 保温杯`` where nine orders in ten await shipment: 143,000 rows, ~0.23 s;
+    100,000 index entries, ~50 ms). Only while the orders outside are fewer than
+    :data:`OUTSIDE_PER_MATCH` times the terms' (``matches``, counted if None)."""
     from dadan.core.models import Order
 
     outside = ranges_outside(db, Order.select(), rest)
