@@ -42,7 +42,7 @@ from dadan.core.i18n import tr
 from dadan.printers.i18n import Bilingual
 from dadan.printers.private_files import PRIVATE_FILE_MODE, make_private_dir, write_private_bytes
 
-NAME_RE = re.compile(r"^dadan-(\d{8})-(\d{6})\.db$")
+NAME_RE = re.compile(r"^dadan-(\d{8})-(\d{6})(?:-(\d+))?\.db$")  # (-2: a second copy in the same second)
 LAST_FILE = "backup-last.json"
 # the tables whose rows a restore must give back exactly (counted by verify, checksummed on request)
 MAIN_TABLES = ("order", "order_item", "print_job", "print_item", "shipment", "waybill", "audit_event")
@@ -194,7 +194,8 @@ def backup(dest: Path | str | None = None, *, settings, paths, checksums: bool =
            now: dt.datetime | None = None, pages: int = STEP_PAGES, pause: float = STEP_PAUSE_S,
            actor: str | None = None) -> BackupResult:
     """A consistent copy of the database into ``dest`` (default: ``[backup] folder`` or
-    ``<data dir>/backups``, named ``dadan-YYYYmmdd-HHMMSS.db`` in the warehouse's local time).
+    ``<data dir>/backups``, named ``dadan-YYYYmmdd-HHMMSS.db`` in the warehouse's local time, ``-2`` and so on for
+    another in the same second).
     Desks keep reading and writing meanwhile. With ``checksums`` the result carries the main
     tables' checksums read from the copied snapshot of the source (and the copy is checked to
     equal them). PostgreSQL is refused (it uses pg_dump)."""
@@ -207,11 +208,17 @@ def backup(dest: Path | str | None = None, *, settings, paths, checksums: bool =
         raise BackupError(tr("there is no database to back up at {p}", "{p} 处没有可备份的数据库", p=src))
     started = time.monotonic()
     at = (now or dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    named = not dest or Path(dest).expanduser().is_dir()  # (dadan names the file)
     dest = Path(dest).expanduser() if dest else backup_folder(settings, paths) / default_name(settings, at)
     if dest.resolve() == src.resolve():
         raise BackupError(tr("the backup cannot be the database itself: {p}", "备份文件不能是数据库本身：{p}", p=dest))
     if dest.is_dir():
         dest = dest / default_name(settings, at)
+    if named:  # a second copy within the same second: dadan-YYYYmmdd-HHMMSS-2.db
+        stem, n = dest.stem, 1
+        while dest.exists():
+            n += 1
+            dest = dest.with_name(f"{stem}-{n}.db")
     if dest.exists():
         raise BackupError(tr("{p} exists already; choose another file", "{p} 已存在；请换一个文件名", p=dest))
     try:
@@ -412,6 +419,16 @@ def _stamp(path: Path) -> dt.datetime | None:
         return None
 
 
+def _in_order(folder: Path) -> list[Path]:
+    """The files of ``folder``, dadan's backups in the order they were made (``-2`` after the
+    copy of the same second without it)."""
+    def key(p: Path) -> tuple:
+        m = NAME_RE.match(p.name)
+        return (m.group(1), m.group(2), int(m.group(3) or 1)) if m else (p.name,)
+
+    return sorted(folder.iterdir(), key=key)
+
+
 def prune(folder: Path | str, keep_days: int, *, now: float | None = None) -> list[Path]:
     """Delete the backups this module made (``dadan-YYYYmmdd-HHMMSS.db``) in ``folder`` whose
     file is older than ``keep_days`` days; any other file is left alone. Returns those deleted."""
@@ -420,7 +437,7 @@ def prune(folder: Path | str, keep_days: int, *, now: float | None = None) -> li
         return []
     limit = (time.time() if now is None else now) - keep_days * 86400
     gone = []
-    for p in sorted(folder.iterdir()):
+    for p in _in_order(folder):
         if _stamp(p) is None or not p.is_file():
             continue
         if p.stat().st_mtime < limit:
@@ -435,7 +452,7 @@ def list_backups(folder: Path | str) -> list[BackupInfo]:
     if not folder.is_dir():
         return []
     out = []
-    for p in sorted(folder.iterdir()):
+    for p in _in_order(folder):
         at = _stamp(p)
         if at is None or not p.is_file():
             continue

@@ -395,6 +395,23 @@ def test_a_bad_daily_time_is_one_line(tmp_path):
     assert "02:30" in exc.value.message
 
 
+def test_two_copies_in_the_same_second_are_both_kept(tmp_path):
+    """The name has the second of the copy: a second copy in the same second (the daily job and
+    a person's backup together) is ``-2``, listed and pruned as dadan's own; a file the person
+    named that exists already is still refused."""
+    paths = make_home(tmp_path / "home", 5)
+    settings = Settings()
+    at = dt.datetime(2026, 12, 5, 18, 30, 0)
+    first = bk.backup(settings=settings, paths=paths, now=at).path
+    second = bk.backup(settings=settings, paths=paths, now=at).path
+    assert (first.name, second.name) == ("dadan-20261206-023000.db", "dadan-20261206-023000-2.db")
+    assert [b.path for b in bk.list_backups(first.parent)] == [first, second]
+    assert bk.prune(first.parent, 0, now=time.time() + 1) == [first, second]
+    mine = bk.backup(first.parent / "mine.db", settings=settings, paths=paths).path
+    with pytest.raises(bk.BackupError, match="exists already"):
+        bk.backup(mine, settings=settings, paths=paths)
+
+
 # ------------------------------------------------------------------ the command line
 def test_backup_and_restore_commands(tmp_path, monkeypatch, capsys):
     paths = make_home(tmp_path / "home", 12)
