@@ -194,9 +194,8 @@ def backup(dest: Path | str | None = None, *, settings, paths, checksums: bool =
            now: dt.datetime | None = None, pages: int = STEP_PAGES, pause: float = STEP_PAUSE_S,
            actor: str | None = None) -> BackupResult:
     """A consistent copy of the database into ``dest`` (default: ``[backup] folder`` or
-    ``<data dir>/backups``, named ``dadan-YYYYmmdd-HHMMSS.db`` in the warehouse's local time, ``-2`` and so on for
-    another in the same second).
-    Desks keep reading and writing meanwhile. With ``checksums`` the result carries the main
+    ``<data dir>/backups``, named ``dadan-YYYYmmdd-HHMMSS.db`` in the warehouse's local time,
+    ``-2`` and so on for another in the same second). Desks keep reading and writing meanwhile. With ``checksums`` the result carries the main
     tables' checksums read from the copied snapshot of the source (and the copy is checked to
     equal them). PostgreSQL is refused (it uses pg_dump)."""
     if actor is not None:  # a person's backup (the daily job is the desk's own): a copy of every order
