@@ -195,9 +195,10 @@ def backup(dest: Path | str | None = None, *, settings, paths, checksums: bool =
            actor: str | None = None) -> BackupResult:
     """A consistent copy of the database into ``dest`` (default: ``[backup] folder`` or
     ``<data dir>/backups``, named ``dadan-YYYYmmdd-HHMMSS.db`` in the warehouse's local time,
-    ``-2`` and so on for another in the same second). Desks keep reading and writing meanwhile. With ``checksums`` the result carries the main
-    tables' checksums read from the copied snapshot of the source (and the copy is checked to
-    equal them). PostgreSQL is refused (it uses pg_dump)."""
+    ``-2`` and so on for another in the same second). Desks keep reading and writing meanwhile.
+    With ``checksums`` the result carries the main tables' checksums read from the copied
+    snapshot of the source (and the copy is checked to equal them). PostgreSQL is refused (it
+    uses pg_dump)."""
     if actor is not None:  # a person's backup (the daily job is the desk's own): a copy of every order
         from dadan.core.operators import require
 
@@ -207,12 +208,12 @@ def backup(dest: Path | str | None = None, *, settings, paths, checksums: bool =
         raise BackupError(tr("there is no database to back up at {p}", "{p} 处没有可备份的数据库", p=src))
     started = time.monotonic()
     at = (now or dt.datetime.now(dt.UTC).replace(tzinfo=None))
-    named = not dest or Path(dest).expanduser().is_dir()  # (dadan names the file)
+    named = not dest  # (dadan names the file)
     dest = Path(dest).expanduser() if dest else backup_folder(settings, paths) / default_name(settings, at)
     if dest.resolve() == src.resolve():
         raise BackupError(tr("the backup cannot be the database itself: {p}", "备份文件不能是数据库本身：{p}", p=dest))
     if dest.is_dir():
-        dest = dest / default_name(settings, at)
+        dest, named = dest / default_name(settings, at), True
     if named:  # a second copy within the same second: dadan-YYYYmmdd-HHMMSS-2.db
         stem, n = dest.stem, 1
         while dest.exists():

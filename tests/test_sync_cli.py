@@ -25,13 +25,22 @@ def loopback(tmp_path):
     close_database()
 
 
-def run_sync(env, *argv) -> int:
+def run_command(env, *argv) -> int:
+    """``dadan sync ...`` or ``dadan shops ...`` (their module's parser) in the env's home."""
     from dadan.tui.commands import sync as cmd
 
     parser = argparse.ArgumentParser()
     cmd.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["sync", *argv])
+    args = parser.parse_args(list(argv))
     return args.func(args, load_context(env.paths))
+
+
+def run_sync(env, *argv) -> int:
+    return run_command(env, "sync", *argv)
+
+
+def run_shops(env, *argv) -> int:
+    return run_command(env, "shops", *argv)
 
 
 def test_an_import_only_shop_is_skipped_with_a_note(loopback, capsys):
@@ -51,15 +60,6 @@ def test_no_shop_with_credentials_says_why(loopback, capsys):
     assert run_sync(loopback) == 1
     err = capsys.readouterr().err
     assert "no shop has platform credentials (shop-a)" in err and "dadan shops add" in err
-
-
-def run_shops(env, *argv) -> int:
-    from dadan.tui.commands import sync as cmd
-
-    parser = argparse.ArgumentParser()
-    cmd.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["shops", *argv])
-    return args.func(args, load_context(env.paths))
 
 
 def test_a_shops_credentials_are_removed_and_it_is_no_longer_synced(loopback, capsys):

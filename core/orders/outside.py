@@ -97,8 +97,15 @@ def ranges_outside(db: Database, select, terms: list) -> tuple[str, list] | None
     return _union(select, index[0], branches)
 
 
+def _table(select, index: str) -> str:
+    """The order table read through ``index`` (``"order" INDEXED BY "index" ``)."""
+    return f'"{select.model._meta.table_name}" {indexed_by(index)}'
+
+
 def _union(select, index: str, branches: list[tuple[str, list]]) -> tuple[str, list]:
-    table = f'"{select.model._meta.table_name}" {indexed_by(index)}'
+    """The ids of the orders in any of the ``branches`` (WHERE clauses and their parameters),
+    each read from ``index``."""
+    table = _table(select, index)
     return (" UNION ALL ".join(f'SELECT "id" FROM {table}WHERE {w}' for w, _ in branches),
             [p for _, ps in branches for p in ps])
 
@@ -121,7 +128,7 @@ def _outside_either(db: Database, select, either: Expression) -> tuple[str, list
     if op == OP.NOT_IN:  # outside it: its values
         outside_first = values
     else:
-        table = f'"{select.model._meta.table_name}" {indexed_by(index[0])}'
+        table = _table(select, index[0])
         present = [r[0] for r in db.execute_sql(
             f'WITH RECURSIVE v(x) AS (SELECT min("{first}") FROM {table}UNION ALL SELECT (SELECT min("{first}") '
             f'FROM {table}WHERE "{first}" > v.x) FROM v WHERE v.x IS NOT NULL) '

@@ -352,17 +352,17 @@ def _free_text_form(db: Database, select, where) -> tuple[str, list] | None:
     if fewest is not None and fewest <= held:
         # the terms' own orders are fewer: reading each is as soon, unless the other terms hold
         # for nearly every order and the few they do not are ranges of one index
-        return _outside_form(db, texts, rest, fewest) or _joined_form(db, select, texts, rest)
+        return _outside_form(db, select, texts, rest, fewest) or _joined_form(db, select, texts, rest)
     if held < cap:
         return db.get_sql_context(**fulltext.SCANNED).sql(select.where(where)).query()
     if fewest is None:
-        return _outside_form(db, texts, rest, None) or _joined_form(db, select, texts, rest)
+        return _outside_form(db, select, texts, rest, None) or _joined_form(db, select, texts, rest)
     listed = db.get_sql_context(**fulltext.LISTED).sql(select.where(where)).query()
     reads = _order_reads(_plan(db, listed))
     return listed if reads and all("COVERING INDEX" in line for line in reads) else None  # (no order's row read)
 
 
-def _outside_form(db: Database, texts: list, rest: list, matches: int | None) -> tuple[str, list] | None:
+def _outside_form(db: Database, select, texts: list, rest: list, matches: int | None) -> tuple[str, list] | None:
     """The count of free-text terms beside terms that hold for nearly every order, as the terms'
     orders less those of them outside the others: those are ranges of one index
     (:func:`~dadan.core.orders.outside.ranges_outside`), read from it alone and each looked up
@@ -370,9 +370,7 @@ def _outside_form(db: Database, texts: list, rest: list, matches: int | None) ->
     (``status:pending 保温杯`` where nine orders in ten await shipment: 143,000 rows, ~0.23 s;
     100,000 index entries, ~50 ms). Only while the orders outside are fewer than
     :data:`OUTSIDE_PER_MATCH` times the terms' (``matches``, counted if None)."""
-    from dadan.core.models import Order
-
-    outside = ranges_outside(db, Order.select(), rest)
+    outside = ranges_outside(db, select, rest)
     if outside is None:
         return None
     match = texts[0].plan.match if len(texts) == 1 else " AND ".join(f"({t.plan.match})" for t in texts)

@@ -11,8 +11,8 @@ An APScheduler ``BackgroundScheduler`` runs the jobs in its thread pool:
 - ``backup`` every day at ``[backup] daily_at`` (local time) while ``daily`` is on: a copy of the
   database and retention (:func:`dadan.core.backup.daily_backup`); not on PostgreSQL (the server is
   backed up with its own tools). A desk that was off at that time (switched off for the night)
-  makes the day's copy :data:`BACKUP_CATCH_UP` after it starts (``backup-catch-up``), when the
-  last good copy is a day old or there is none.
+  makes the day's copy :data:`BACKUP_CATCH_UP` after it starts (``backup-catch-up``), when it
+  is due (:func:`dadan.core.backup_state.copy_due`).
 - ``tidy``, after each sync run and each outbox run, as a job of its own: the free-text index's
   segments merged (:func:`dadan.core.orders.fulltext.tidy`, a short write transaction a step, up
   to a second): the writers leave that merging out of their own transactions. Not inside the
@@ -75,20 +75,10 @@ class ShopSyncStatus:
         return tr("{s}: last sync failed: {e}", "{s}：上次同步失败：{e}", s=self.shop, e=self.last_sync_error)
 
 
-# after a start, when the last good copy is a day old: the desk was off at daily_at (a desk
-# switched off for the night never makes its 02:30 copy); not at once, beside the shift's first sync
+# after a start, when the day's copy is due (core.backup_state.copy_due: the desk was off at daily_at;
+# a desk switched off for the night never makes its 02:30 copy); not at once, beside the shift's
+# first sync
 BACKUP_CATCH_UP = dt.timedelta(minutes=5)
-
-
-def _backup_due(paths) -> bool:
-    """Whether the data folder's last good backup (the daily one or a person's) is a day old or
-    more, or there is none."""
-    from dadan.core.backup import last_backup
-
-    last = last_backup(paths)
-    if last is None or not last.get("ok"):
-        return True
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.datetime.fromisoformat(last["at"]) >= dt.timedelta(days=1)
 
 
 class Scheduler:
@@ -133,6 +123,7 @@ class Scheduler:
         # a PostgreSQL server is backed up with its own tools (pg_dump): no daily copy of a file
         if self.ctx.settings.backup.daily and not is_postgres_url(self.ctx.database_url):
             from dadan.core.backup import daily_time
+            from dadan.core.backup_state import copy_due
 
             try:
                 hour, minute = daily_time(self.ctx.settings)
@@ -141,7 +132,7 @@ class Scheduler:
             else:
                 self._sched.add_job(self._run_backup, "cron", hour=hour, minute=minute, id="backup",
                                     timezone=self.ctx.settings.timezone, misfire_grace_time=3 * 3600)
-                if _backup_due(self.ctx.paths):
+                if copy_due(self.ctx.paths):
                     self._sched.add_job(self._run_backup, "date", id="backup-catch-up",
                                         run_date=dt.datetime.now(dt.UTC) + BACKUP_CATCH_UP,
                                         misfire_grace_time=3 * 3600)

@@ -1,6 +1,7 @@
 """The status line: last sync (time, result), next sync, pending ship confirmations, printer,
 the e-waybill balance of each shop's default courier (bold red when low), and the last backup
-(a warning when it failed, or when no copy was made for :data:`BACKUP_STALE`).
+(a warning when it failed, or when none was made for a day and a half:
+:func:`dadan.core.backup_state.backup_state`).
 
 Read straight from the database (SyncRun, Shipment, PrintJob/PrintItem, WaybillAccount rows) in a thread
 worker. The next read is armed only when the previous one has finished (never overlapping),
@@ -23,7 +24,6 @@ from dadan.core.timeutil import fmt_local, to_local
 
 REFRESH_SECONDS = 15.0
 LOW_BALANCE = 50  # a default courier's balance at or below this shows as a warning
-BACKUP_STALE = dt.timedelta(hours=36)  # no copy for this long (a daily one missed): a warning
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class StatusInfo:
     balances: tuple[tuple[str, int], ...] = ()  # (courier wp_code, balance) of each shop's default courier
     backup_at: str = ""  # when the last backup was made (or tried: backup_failed): "02:00" today, else "12-01"
     backup_failed: bool = False
-    backup_late: bool = False  # none made for BACKUP_STALE, with daily copies on (or none ever, on a desk in use)
+    backup_late: bool = False  # (core.backup_state.BackupState.late)
 
 
 def _scheduler_next(scheduler) -> tuple[dt.datetime | None, bool]:
@@ -109,34 +109,19 @@ def read_status(settings, scheduler=None, paths=None, *, now: dt.datetime | None
 
 
 def _backup(settings, paths, now: dt.datetime | None) -> dict:
-    """The last backup's fields of :class:`StatusInfo`: none on PostgreSQL (the server's own
-    backups) or without ``paths``; late when daily copies are on and the last good one (or,
-    with none ever, the oldest audit event: the desk's first use) is older than BACKUP_STALE."""
-    from dadan.core.db import database
-    from dadan.core.postgres import is_postgres
+    """The last backup's fields of :class:`StatusInfo` (:func:`dadan.core.backup_state.backup_state`;
+    none without ``paths``)."""
+    from dadan.core.backup_state import backup_state
 
-    if paths is None or is_postgres(database()):
+    state = backup_state(settings, paths, now) if paths is not None else None
+    if state is None:
         return {}
-    from dadan.core.backup import last_backup
-
-    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    last = last_backup(paths)
-    if last is None:
-        if not settings.backup.daily:
-            return {}
-        from peewee import fn
-
-        from dadan.core.models import AuditEvent
-
-        first_use = AuditEvent.select(fn.MIN(AuditEvent.at)).scalar()
-        if isinstance(first_use, str):
-            first_use = dt.datetime.fromisoformat(first_use)
-        return {"backup_late": first_use is not None and now - first_use > BACKUP_STALE}
-    at = dt.datetime.fromisoformat(last["at"])
-    failed = not last.get("ok")
-    local, today = to_local(at, settings.timezone), to_local(now, settings.timezone)
-    return {"backup_at": f"{local:%H:%M}" if local.date() == today.date() else f"{local:%m-%d}",
-            "backup_failed": failed, "backup_late": settings.backup.daily and not failed and now - at > BACKUP_STALE}
+    when = ""
+    if state.at is not None:
+        local = to_local(state.at, settings.timezone)
+        today = to_local(now or dt.datetime.now(dt.UTC).replace(tzinfo=None), settings.timezone)
+        when = f"{local:%H:%M}" if local.date() == today.date() else f"{local:%m-%d}"
+    return {"backup_at": when, "backup_failed": state.failed, "backup_late": state.late}
 
 
 def _balances() -> tuple[tuple[str, int], ...]:
