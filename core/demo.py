@@ -10,28 +10,25 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
-import pickle
-import queue
 import random
-import subprocess
 import sys
-import threading
 from bisect import bisect
 from itertools import accumulate, islice
+from pathlib import Path
 from typing import Iterator
 
 from peewee import OperationalError, SqliteDatabase
 
 from dadan.core.bulk import gc_paused
 from dadan.core.db import database, indexes_built_after, write
+from dadan.core.demo_process import MadeElsewhere
 from dadan.core.dialect import insert_ignore
 from dadan.core.errors import DadanError
 from dadan.core.goods.demo_catalogue import add_demo_goods
 from dadan.core.i18n import tr
 from dadan.core.masking import mask_name, mask_phone
 from dadan.core.models import Courier, Order, OrderTag, Shop, Tag, utcnow
-from dadan.core.orders import fulltext
+from dadan.core.orders import fts_scratch, fulltext
 from dadan.core.orders.couriers import COURIERS, by_code, by_id, example_tracking
 from dadan.core.orders.listing import ensure_statistics
 from dadan.core.orders.upsert import UpsertResult, insert_new_orders, prepare_new_orders, upsert_orders
@@ -361,9 +358,13 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
     One write transaction: every order, and the planner's statistics of the order table
     (``ANALYZE``), so that the first launch afterwards walks the right indexes at once. Into
     an empty order table every order is new: they are inserted without an upsert's look-ups,
-    its secondary indexes are built once at the end (:func:`dadan.core.db.indexes_built_after`),
-    their free text and SKU pairs indexed a batch at a time (:func:`dadan.core.orders.fulltext.index_queued`),
-    while a second process makes the next batch of a big demo."""
+    its secondary indexes are built once at the end (:func:`dadan.core.db.indexes_built_after`;
+    the partial ones few of the first batch's orders enter are filled as it goes), their SKU
+    pairs and free text indexed a batch at a time (:func:`dadan.core.orders.fulltext.index_queued`),
+    while a second process makes the next batch of a big demo. That process also builds the
+    free-text index of what it made (SQLite), while this one builds the table's indexes: this
+    one adopts it before committing (:mod:`dadan.core.orders.fts_scratch`) and then closes its
+    connection (FTS5 keeps what it last read of the index in it)."""
     now = (now or utcnow()).replace(microsecond=0)
     seed_couriers()
     if n <= 0:
@@ -371,30 +372,56 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
             Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
         return 0
     written = 0
-    with _journal_in_place(n >= _MADE_ELSEWHERE_FROM and not has_orders()), write():
+    index = None  # the free-text index made by the second process, when it makes one
+    with _journal_in_place(n >= _MADE_ELSEWHERE_FROM and not has_orders()), write(), contextlib.ExitStack() as stack:
         shop, _ = Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
         tags = {name: Tag.get_or_create(name=name)[0].id for name in _TAGS}
-        with _page_cache(_INDEX_BUILD_CACHE_KIB), indexes_built_after(Order) as empty, \
-                _page_cache(_DEMO_CACHE_KIB), fulltext.deferred():
-            make = _made_elsewhere if empty and n >= _MADE_ELSEWHERE_FROM else _batches
-            made = make(n, seed, now, numbers, chunk, shop.id if empty else None, days)
+        with _page_cache(_INDEX_BUILD_CACHE_KIB), indexes_built_after(Order, keep_partial=True) as load, \
+                _page_cache(_DEMO_CACHE_KIB):
+            empty = load.empty
+            if empty and n >= _MADE_ELSEWHERE_FROM and not getattr(sys, "frozen", False):  # (an interpreter to start)
+                index = _index_file()
+                made = stack.enter_context(_made_elsewhere(n, seed, now, numbers, chunk, shop.id, days, index=index))
+            else:
+                made = _batches(n, seed, now, numbers, chunk, shop.id if empty else None, days)
             read_ahead = getattr(made, "read_ahead", None)  # (made elsewhere: the next batch unpickled meanwhile)
-            for records, prepared, printed, tagged in made:
-                if prepared is not None:
-                    ids = insert_new_orders(shop.id, prepared)
-                else:
-                    ids = _ids_of(shop.id, records, upsert_orders(shop.id, records, source="demo", now=now))
-                _apply_workflow(ids, printed, tagged, tags, now)
-                if read_ahead:
-                    read_ahead()
-                fulltext.index_queued()  # while the second process makes the next batch
-                written += len(ids)
-                if progress:
-                    progress(written, n)
+            with fulltext.deferred(text=index is None):
+                for records, prepared, printed, tagged in made:
+                    if prepared is not None:
+                        ids = insert_new_orders(shop.id, prepared)
+                    else:
+                        ids = _ids_of(shop.id, records, upsert_orders(shop.id, records, source="demo", now=now))
+                    if index is not None and ids != list(range(written + 1, written + 1 + len(ids))):
+                        raise DadanError(tr("the demo orders were not numbered as their free-text index says",
+                                            "演示订单的编号与其全文索引不符"))
+                    _apply_workflow(ids, printed, tagged, tags, now)
+                    if read_ahead:
+                        read_ahead()
+                    fulltext.index_queued(text=index is None)  # while the second process makes the next batch
+                    if not written:
+                        load.thin_out()
+                    written += len(ids)
+                    if progress:
+                        progress(written, n)
+        if index is not None:  # (the indexes were built meanwhile)
+            fts_scratch.adopt_index(made.index_made())
         ensure_statistics(force=True)  # before the goods: their reservations read the orders by plan
         if goods:
             add_demo_goods(PRODUCTS, seed, now)
+    if index is not None:
+        database().close()  # the next statement opens a connection that reads the adopted index
     return written
+
+
+def _index_file() -> Path | None:
+    """Where the second process of a big demo builds the free-text index: beside the database
+    file. None where there is none to build or no file to put it beside (PostgreSQL: its
+    trigram index is the table's own; a database in memory)."""
+    db = database()
+    if not isinstance(db, SqliteDatabase) or db.database in ("", ":memory:") or db.database.startswith("file:"):
+        return None
+    path = Path(db.database)
+    return path.with_name(f".{path.name}.demo-index")
 
 
 _TAGS = ("加急", "赠品", "大客户")
@@ -421,90 +448,7 @@ def _batches(n: int, seed: int, now: dt.datetime, numbers: bool, chunk: int,
             yield None, prepare_new_orders(new_in_shop, batch, "demo", now, from_items), printed, tagged
 
 
-def serve_batches() -> None:
-    """The second process of a big demo (``python -c``): read :func:`_batches`' arguments
-    pickled on stdin, write the batches pickled to stdout, then None."""
-    gc.disable()  # a short life of many small containers and no cycles
-    args = pickle.load(sys.stdin.buffer)
-    out = sys.stdout.buffer
-    for batch in _batches(*args):
-        pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
-    pickle.dump(None, out)
-    out.flush()
-
-
-class _MadeElsewhere:
-    """:func:`_batches`, made by a second process (a fresh interpreter: nothing of this one's
-    open database goes with it); the pipe holds it back while this one writes. A thread here
-    unpickles the next batch when told (:meth:`read_ahead`): while this one indexes a batch, SQL
-    that lets go of the interpreter's lock, so that neither waits for the other (at 1,000,000
-    orders some 3 s of unpickling off the writer's path)."""
-
-    def __init__(self, *args):
-        self.args = args
-        self._asked = self._taken = 0  # batches asked for (to be read), batches handed out
-        self._cv = threading.Condition()
-
-    def _ask(self, batches: int) -> None:
-        with self._cv:
-            if batches > self._asked:
-                self._asked = batches
-                self._cv.notify()
-
-    def read_ahead(self) -> None:
-        """Unpickle the next batch now (else when it is asked for)."""
-        self._ask(self._taken + 1)
-
-    def __iter__(self) -> Iterator[tuple]:
-        if getattr(sys, "frozen", False):  # a bundled app has no interpreter to start
-            yield from _batches(*self.args)
-            return
-        proc = subprocess.Popen([sys.executable, "-c", "from dadan.core.demo import serve_batches; serve_batches()"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        ready: queue.Queue = queue.Queue()
-        stop = False
-
-        def read() -> None:
-            loaded = 0
-            try:
-                while True:
-                    with self._cv:
-                        self._cv.wait_for(lambda n=loaded: stop or self._asked > n)
-                        if stop:
-                            return
-                    item = pickle.load(proc.stdout)
-                    loaded += 1
-                    ready.put(item)
-                    if item is None:
-                        return
-            except Exception as e:  # noqa: BLE001 - EOF, a torn pickle: the process stopped
-                ready.put(e)
-
-        reader = threading.Thread(target=read, name="demo-batches", daemon=True)
-        try:
-            pickle.dump(self.args, proc.stdin)
-            proc.stdin.close()
-            reader.start()
-            while True:
-                self._ask(self._taken + 1)  # (read ahead already, or now)
-                batch = ready.get()
-                if batch is None:
-                    return
-                if isinstance(batch, Exception):
-                    raise DadanError(tr("the process making the demo orders stopped", "生成演示订单的进程已停止")) from None
-                self._taken += 1
-                yield batch
-        finally:
-            with self._cv:
-                stop = True
-                self._cv.notify()
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            reader.join(timeout=5)
-
-
-_made_elsewhere = _MadeElsewhere
+_made_elsewhere = MadeElsewhere
 
 
 def _ids_of(shop_id: int, batch: list[dict], res: UpsertResult) -> list[int]:

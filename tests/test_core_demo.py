@@ -108,22 +108,72 @@ def test_indexes_built_after_drops_only_inside_its_transaction(db):
             assert _order_indexes() == before
 
 
+def test_partial_indexes_kept_while_loading_are_those_few_rows_enter(db):
+    """``keep_partial``: the partial indexes stay until a first batch is in; those holding more
+    than a fifth of its rows are dropped then, the others filled row by row; at the end every
+    index is there again, holding every row it should."""
+    from dadan.core.orders.upsert import upsert_orders
+
+    before = _order_indexes()
+    partial = {name for name, sql in before.items() if " WHERE " in sql}
+    recs = list(demo_records(600, seed=3, now=NOW))
+    for i, r in enumerate(recs[:200]):  # the first batch: every one with a courier, one in ten with a remark
+        r.update(logistics_id=1, remark=f"备注 {i}" if i % 10 == 0 else "")
+    with write():
+        shop = Shop.create(name="s")
+        with indexes_built_after(Order, keep_partial=True) as load:
+            assert load.empty and set(_order_indexes()) == partial | {"order_order_sn_shop_id"}
+            upsert_orders(shop.id, recs[:200], source="demo", now=NOW)
+            load.thin_out()
+            kept = set(_order_indexes())
+            assert "order_remark_set" in kept and "order_logistics_id_set" not in kept
+            assert "order_updated_at_set" not in kept and "order_report_shipped" in kept
+            upsert_orders(shop.id, recs[200:], source="demo", now=NOW)
+    assert _order_indexes() == before
+    assert database().execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"  # (every index and its rows)
+    remarked = Order.select().where(Order.remark != "").count()
+    assert database().execute_sql(
+        "SELECT count(*) FROM \"order\" INDEXED BY order_remark_set WHERE remark != ''").fetchone()[0] == remarked > 20
+
+
+def test_a_scratch_index_is_owner_only_and_adopted_only_when_it_matches_the_orders(db, tmp_path):
+    from dadan.core.errors import DadanError
+    from dadan.core.orders import fts_scratch, fulltext
+
+    write_demo(30, seed=1, now=NOW, goods=False)
+    texts = [t for (t,) in database().execute_sql('SELECT search_text FROM "order" ORDER BY id')]
+    path = tmp_path / ".demo.db.demo-index"
+    path.write_bytes(b"left by a killed demo")
+    path.chmod(0o644)
+    scratch = fts_scratch.ScratchIndex(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    scratch.add(1, texts[:-1])  # one order short
+    scratch.finish()
+    with pytest.raises(DadanError, match="does not match"):
+        with write():
+            fts_scratch.adopt_index(path)
+    assert Order.select().where(fulltext.contains(texts[0][:6])).count() >= 1  # the index as it was
+    database().execute_sql("INSERT INTO order_fts (order_fts, rank) VALUES ('integrity-check', 1)")
+
+
 def test_a_big_demo_made_by_a_second_process_is_the_same(db, monkeypatch):
     import dadan.core.demo as demo
 
     monkeypatch.setattr(demo, "_MADE_ELSEWHERE_FROM", 1)  # a spawned process makes the batches
     made = []
     real = demo._made_elsewhere
-    monkeypatch.setattr(demo, "_made_elsewhere", lambda *a: made.append(a) or real(*a))
+    monkeypatch.setattr(demo, "_made_elsewhere", lambda *a, **k: made.append(a) or real(*a, **k))
     assert write_demo(2500, seed=2, now=NOW, chunk=1000) == 2500
     assert made
     assert _digest("order", "order_item", "order_tag", "tag") == DEMO_2500
 
 
-def test_a_demo_into_an_empty_database_indexes_as_the_per_order_triggers_would(db, monkeypatch):
-    """The bulk path (the free-text index built with automerge off and optimized, the SKU pairs
-    filled unsorted a batch at a time, the rollback journal) leaves the same index content as
-    the triggers' row-by-row path, and the database back in WAL mode."""
+def test_a_demo_into_an_empty_database_indexes_as_the_per_order_triggers_would(db, monkeypatch, tmp_path):
+    """The bulk path (the free-text index built by the process making the orders, beside the
+    database, optimized, and adopted; the SKU pairs filled unsorted a batch at a time; the
+    rollback journal) leaves the same index content as the triggers' row-by-row path, and the
+    database back in WAL mode. A scratch index a killed demo left is replaced, and this one's is
+    removed."""
     import dadan.core.demo as demo
     from dadan.core.orders import fulltext
 
@@ -138,7 +188,18 @@ def test_a_demo_into_an_empty_database_indexes_as_the_per_order_triggers_would(d
             yield
 
     monkeypatch.setattr(demo, "_journal_in_place", journal)
-    assert write_demo(2500, seed=2, now=NOW, chunk=1000) == 2500
+    # this connection has read the (empty) index: FTS5 keeps what it read until another connection commits
+    assert Order.select().where(fulltext.contains("保温杯")).count() == 0
+    scratch = tmp_path / ".demo.db.demo-index"
+    scratch.write_bytes(b"left by a killed demo")
+    seen = []
+
+    def progress(done, _n):  # between batches: the writer's own index holds none of the orders
+        seen.append((done, database().execute_sql("SELECT count(*) FROM order_fts_docsize").fetchone()[0]))
+
+    assert write_demo(2500, seed=2, now=NOW, chunk=1000, progress=progress) == 2500
+    assert seen == [(1000, 0), (2000, 0), (2500, 0)]
+    assert not scratch.exists()
     assert modes == ["delete"]
     assert database().execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
     rows = database().execute_sql('SELECT id, sku_text, search_text FROM "order"').fetchall()
@@ -159,6 +220,29 @@ def test_a_demo_into_an_empty_database_indexes_as_the_per_order_triggers_would(d
     rows = database().execute_sql('SELECT id, sku_text FROM "order"').fetchall()
     want = {(code, oid) for oid, sku in rows for code in sku.strip("|").split("|") if code}
     assert set(database().execute_sql("SELECT code, order_id FROM order_sku").fetchall()) == want
+
+
+def test_a_big_demo_beside_another_connection_searches_its_adopted_index_at_once(db, tmp_path, monkeypatch):
+    """With another connection open the database keeps its WAL, so nothing else makes this
+    connection's FTS5 forget the (empty) index it read before the demo adopted the one made
+    beside it: the demo closes its connection, and the next search reads the adopted index."""
+    import sqlite3
+
+    import dadan.core.demo as demo
+    from dadan.core.orders import fulltext
+
+    monkeypatch.setattr(demo, "_MADE_ELSEWHERE_FROM", 1)
+    other = sqlite3.connect(tmp_path / "demo.db")
+    try:
+        other.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        assert Order.select().where(fulltext.contains("保温杯")).count() == 0
+        assert write_demo(1200, seed=2, now=NOW, chunk=500) == 1200
+        like = Order.select().where(Order.search_text.contains("保温杯")).count()
+        assert Order.select().where(fulltext.contains("保温杯")).count() == like > 0
+        write_demo(200, seed=4, now=NOW, shop_name="第二家")  # the triggers' path writes on from it
+        database().execute_sql("INSERT INTO order_fts (order_fts, rank) VALUES ('integrity-check', 1)")
+    finally:
+        other.close()
 
 
 def test_the_demo_keeps_the_wal_when_another_connection_has_the_database_open(db, tmp_path):
@@ -263,7 +347,7 @@ def test_a_second_process_that_stops_halfway_fails_the_demo_and_leaves_nothing(d
     stops = tmp_path / "python-that-stops"  # stands for the interpreter the demo starts
     stops.write_text(
         f"#!/bin/sh\nexec {sys.executable} -c \"import itertools, pickle, sys; from dadan.core.demo import _batches; "
-        "args = pickle.load(sys.stdin.buffer); out = sys.stdout.buffer; "
+        "args, _index = pickle.load(sys.stdin.buffer); out = sys.stdout.buffer; "
         "[pickle.dump(b, out) for b in itertools.islice(_batches(*args), 2)]; out.flush(); sys.exit(3)\"\n")
     stops.chmod(stops.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setattr(demo, "_MADE_ELSEWHERE_FROM", 1)
@@ -272,6 +356,7 @@ def test_a_second_process_that_stops_halfway_fails_the_demo_and_leaves_nothing(d
         write_demo(5000, seed=2, now=NOW, chunk=1000)
     assert Order.select().count() == 0 and Shop.select().count() == 0
     assert not [t for t in threading.enumerate() if t.name == "demo-batches"]
+    assert not list(tmp_path.glob(".*demo-index*"))  # the free-text index it was to make: removed
 
 
 def test_a_demo_over_days_has_a_history_shipped_and_two_days_awaiting(db):

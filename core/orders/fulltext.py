@@ -18,7 +18,9 @@ import, demo, a cascade from a deleted shop). A bulk writer can defer the index 
 its batch (:func:`deferred`), in the same transaction.
 
 A bulk writer names the changed orders too (:func:`reindex_deferred`): their old entries are
-removed in one statement and they are indexed again with the new ones.
+removed in one statement and they are indexed again with the new ones. A big demo's orders are
+indexed by the process that makes them and the index adopted whole
+(:mod:`dadan.core.orders.fts_scratch`).
 
 The index's segments are merged off the write path. FTS5 keeps an index as segments and, by
 default, merges them a little with every write; at 1,000,000 orders that merging was two thirds
@@ -86,13 +88,14 @@ QUEUE = _PENDING = f"{TABLE}_pending"  # orders not indexed yet; "new": inserted
 DEFERRING = f'EXISTS (SELECT 1 FROM "{_DEFER}")'
 _INDEXED = f'NOT EXISTS (SELECT 1 FROM "{_PENDING}" WHERE "id" = old.id)'
 _TEXT = "search_text || char(31, 31)"  # (SQL of SENTINEL)
+TOKENIZE = "trigram case_sensitive 1"
 _INDEX_NEW = f'INSERT INTO "{TABLE}" (rowid, search_text) VALUES (new.id, new.{_TEXT});'
 _UNINDEX_OLD = f"""INSERT INTO "{TABLE}" ("{TABLE}", rowid, search_text) VALUES ('delete', old.id, old.{_TEXT});"""
 
 _DDL = (
     f'CREATE VIEW IF NOT EXISTS "{VIEW}" AS SELECT "id", {_TEXT} AS search_text FROM "order"',
     f"""CREATE VIRTUAL TABLE IF NOT EXISTS "{TABLE}" USING fts5(
-        search_text, content='{VIEW}', content_rowid='id', tokenize='trigram case_sensitive 1')""",
+        search_text, content='{VIEW}', content_rowid='id', tokenize='{TOKENIZE}')""",
     f'CREATE VIRTUAL TABLE IF NOT EXISTS "{VOCAB}" USING fts5vocab("{TABLE}", row)',
     f'CREATE TABLE IF NOT EXISTS "{_DEFER}" ("on" INTEGER NOT NULL)',
     # "old": the text the index holds for a changed order, whose entries leave at the block's end
@@ -140,7 +143,7 @@ def upgrade_index(db: Database) -> None:
 
 
 @contextlib.contextmanager
-def deferred(db: Database | None = None):
+def deferred(db: Database | None = None, *, text: bool = True):
     """Inside the caller's write transaction: new orders are indexed together when the block
     ends, with one statement. Row by row, indexing costs a bulk insert about as much again as
     the orders themselves (bench/bench_fulltext.py). Until then they are queued; an update or
@@ -151,41 +154,47 @@ def deferred(db: Database | None = None):
     filled right after the index. A block that begins with no orders at all builds the index
     whole: FTS5's automatic merging off meanwhile (as it is for good from schema 26 on) and one
     ``optimize`` at the end (:func:`_automerge`). :func:`index_queued` applies the queue within
-    the block.
+    the block. ``text=False``: the new orders' SKU pairs are filled but their text is left out
+    of the index, which the caller adopts whole, built by another process, before its
+    transaction ends (:func:`dadan.core.orders.fts_scratch.adopt_index`).
     (No savepoint of its own: FTS5 writes every row's change out at once inside a savepoint.)"""
     db = db or database()
     if is_postgres(db) or db.execute_sql(f'SELECT 1 FROM "{_DEFER}"').fetchone():
         yield  # (PostgreSQL: its trigram index is kept by the table itself, nothing to defer)
         return
-    fresh = db.execute_sql('SELECT 1 FROM "order" LIMIT 1').fetchone() is None
+    fresh = text and db.execute_sql('SELECT 1 FROM "order" LIMIT 1').fetchone() is None
     automerge = _automerge(db, 0) if fresh else None
     db.execute_sql(f'INSERT INTO "{_DEFER}" ("on") VALUES (1)')
     try:
         yield
     finally:
         db.execute_sql(f'DELETE FROM "{_DEFER}"')
-        index_queued(db)
+        index_queued(db, text=text)
         if fresh:
             db.execute_sql(f"""INSERT INTO "{TABLE}" ("{TABLE}") VALUES ('optimize')""")
             _automerge(db, automerge)
 
 
-def index_queued(db: Database | None = None) -> None:
+def index_queued(db: Database | None = None, *, text: bool = True) -> None:
     """Index the orders queued so far and fill their SKU pairs
     (:func:`dadan.core.orders.sku_index.fill_queued`), as the end of a :func:`deferred` block
     does; the block goes on queueing. A bulk writer that waits between
     its batches (the demo, for the process making them) indexes meanwhile instead of all at
-    the end."""
+    the end. ``text=False``: the SKU pairs only (see :func:`deferred`)."""
     db = db or database()
     if is_postgres(db):
         return  # nothing is queued there (see deferred)
-    # the changed orders' old entries first, in rowid order (the queue's key): see reindex_deferred
-    db.execute_sql(f"""INSERT INTO "{TABLE}" ("{TABLE}", rowid, search_text)
-                       SELECT 'delete', "id", "old" FROM "{_PENDING}" WHERE "old" IS NOT NULL""")
-    # CROSS JOIN: the queue drives (the planner, knowing the order table's size and not
-    # the queue's, would otherwise scan a million orders)
-    db.execute_sql(f"""INSERT INTO "{TABLE}" (rowid, search_text)
-                       SELECT o."id", o.{_TEXT} FROM "{_PENDING}" p CROSS JOIN "order" o ON o."id" = p."id" """)
+    if not text:
+        if db.execute_sql(f'SELECT 1 FROM "{_PENDING}" WHERE "old" IS NOT NULL LIMIT 1').fetchone():
+            raise RuntimeError("an index built elsewhere holds new orders only, not changed ones")
+    else:
+        # the changed orders' old entries first, in rowid order (the queue's key): see reindex_deferred
+        db.execute_sql(f"""INSERT INTO "{TABLE}" ("{TABLE}", rowid, search_text)
+                           SELECT 'delete', "id", "old" FROM "{_PENDING}" WHERE "old" IS NOT NULL""")
+        # CROSS JOIN: the queue drives (the planner, knowing the order table's size and not
+        # the queue's, would otherwise scan a million orders)
+        db.execute_sql(f"""INSERT INTO "{TABLE}" (rowid, search_text)
+                           SELECT o."id", o.{_TEXT} FROM "{_PENDING}" p CROSS JOIN "order" o ON o."id" = p."id" """)
     from dadan.core.orders import sku_index  # (it reads this module's switch and queue)
 
     sku_index.fill_queued(db)

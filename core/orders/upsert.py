@@ -311,6 +311,10 @@ class NewOrders:
     item_params: list[list[tuple]]  # each order's items: (position, fields...) without the order's id
     flagged: int  # orders that come in with an exception flag
 
+    def search_texts(self) -> list[str]:
+        """Each order's search text, in order (what the free-text index reads of it)."""
+        return [p[-_TEXT_FROM_END] for p in self.params]
+
 
 def prepare_new_orders(shop_id: int, recs: "list[Mapping] | RecordColumns", source: str,
                        now: dt.datetime, from_items: dict | None = None) -> NewOrders:
@@ -374,6 +378,7 @@ _NEW_ORDER_LOCAL = ("shop", "order_sn", "source", "local_updated_at", "tracking_
                     "sku_text", "search_text", "synced_at", "imported_at")
 _PLATFORM_SET = frozenset(PLATFORM_FIELDS)
 _SN_FROM_END = len(_NEW_ORDER_LOCAL) - _NEW_ORDER_LOCAL.index("order_sn")
+_TEXT_FROM_END = len(_NEW_ORDER_LOCAL) - _NEW_ORDER_LOCAL.index("search_text")
 _ENC_FIELDS = ("receiver_name_enc", "receiver_phone_enc", "receiver_address_enc")
 _ENC_SET = frozenset(_ENC_FIELDS)
 
