@@ -29,6 +29,7 @@ def serve_batches() -> None:
     from dadan.core.demo import _batches  # (it imports this module)
 
     gc.disable()  # a short life of many small containers and no cycles
+    parent = os.getppid()
     args, index = pickle.load(sys.stdin.buffer)
     out = sys.stdout.buffer
     outbox: queue.Queue = queue.Queue(maxsize=_SENT_AHEAD)
@@ -54,6 +55,8 @@ def serve_batches() -> None:
         scratch = fts_scratch.ScratchIndex(Path(index))
         scratch.add(1, texts)  # (1: the id an empty order table gives its first row)
         scratch.finish()
+        if os.getppid() != parent:  # the writing process was killed meanwhile: nobody will remove it
+            Path(index).unlink(missing_ok=True)
     sender.join()
 
 

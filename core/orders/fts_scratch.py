@@ -84,7 +84,7 @@ def adopt_index(path: Path, db: Database | None = None) -> int:
     it only when another connection commits: the caller closes this connection after its
     commit (:func:`dadan.core.demo.write_demo`), and queries nothing through the index before."""
     db = db or database()
-    src = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+    src = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     try:
         main = db.connection()
         have = src.execute(f'SELECT count(*), min(id), max(id) FROM "{TABLE}_docsize"').fetchone()
