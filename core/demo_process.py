@@ -64,16 +64,16 @@ _SENT_AHEAD = 4
 
 
 class MadeElsewhere:
-    """:func:`dadan.core.demo._batches`, made by a second process (a fresh interpreter: nothing of this one's
-    open database goes with it); the pipe holds it back while this one writes. A thread here
-    unpickles the next batch when told (:meth:`read_ahead`): while this one indexes a batch, SQL
-    that lets go of the interpreter's lock, so that neither waits for the other (at 1,000,000
-    orders some 3 s of unpickling off the writer's path).
+    """:func:`dadan.core.demo._batches`, made by a second process (a fresh interpreter: nothing
+    of this one's open database goes with it); the pipe holds it back while this one writes. A
+    thread here unpickles the next batch when told (:meth:`read_ahead`): while this one fills a
+    batch's SKU pairs, SQL that lets go of the interpreter's lock, so that neither waits for the
+    other (at 1,000,000 orders some 3 s of unpickling off the writer's path).
 
-    ``index``: a file in which that process also indexes the text of the orders it makes
-    (:class:`dadan.core.orders.fts_scratch.ScratchIndex`), numbered from 1 as an empty order
-    table numbers them; :meth:`index_made` waits until it is finished. A context manager:
-    leaving it stops the process and removes the file."""
+    ``index``: a file in which that process, once it has sent the last batch, indexes the text of
+    the orders it made (:class:`dadan.core.orders.fts_scratch.ScratchIndex`), numbered from 1 as
+    an empty order table numbers them; :meth:`index_made` waits until it is finished. A context
+    manager: leaving it stops the process and removes the file."""
 
     def __init__(self, *args, index: Path | None = None):
         self.args = args

@@ -2,9 +2,10 @@
 
 A million orders' trigrams take the writing process some 12 s (the rows 10 s, one ``optimize``
 2.4 s), on the one core that also writes the rows, the indexes and the SKU pairs, while the
-second process that makes the orders (:mod:`dadan.core.demo`) waits on the pipe half the time.
-So that process also indexes each batch's text, as it hands the batch over, into a scratch
-database of its own (:class:`ScratchIndex`): an FTS5 table with the same tokenizer and column
+second process that makes the orders (:mod:`dadan.core.demo_process`) has nothing left to do
+once it has handed the last batch over. So that process keeps the orders' texts and then,
+while the writer builds the order table's indexes, indexes them into a scratch database of
+its own (:class:`ScratchIndex`): an FTS5 table with the same tokenizer and column
 as ``order_fts`` (:mod:`dadan.core.orders.fulltext`), contentless (it needs no copy of the
 text), the order ids being the ones the rows get. The writer leaves the text out of its own
 index meanwhile (``fulltext.deferred(text=False)``) and, before it commits, takes the scratch
