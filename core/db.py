@@ -335,6 +335,8 @@ class BulkLoad:
         holding few (a tracking number, a remark, an exception) stay, filled row by row as the
         rest of the rows come: a few inserts each, against a scan of every row to build them at
         the end (~0.3-0.8 s each at 1,000,000 orders)."""
+        if not self._partial:
+            return
         total = self.db.execute_sql(f'SELECT count(*) FROM "{self.table}"').fetchone()[0]
         for sql in self._partial:
             held = self.db.execute_sql(f'SELECT count(*) FROM "{self.table}" WHERE {sql.split(" WHERE ", 1)[1]}')
