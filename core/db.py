@@ -322,10 +322,9 @@ class BulkLoad:
     def __init__(self, db: Database, table: str, empty: bool):
         self.db, self.table, self.empty = db, table, empty
         self.dropped: list[str] = []  # the SQL that makes each dropped index again
-        self._partial: list[str] = []  # partial indexes kept meanwhile: see thin_out
+        self._partial: list[tuple[str, str]] = []  # (name, SQL) of the partial indexes kept meanwhile: see thin_out
 
-    def _drop(self, sql: str) -> None:
-        name = sql.split('"', 2)[1]  # CREATE INDEX "name" ON ...
+    def _drop(self, name: str, sql: str) -> None:
         self.db.execute_sql(f'DROP INDEX "{name}"')
         self.dropped.append(sql)
 
@@ -338,10 +337,10 @@ class BulkLoad:
         if not self._partial:
             return
         total = self.db.execute_sql(f'SELECT count(*) FROM "{self.table}"').fetchone()[0]
-        for sql in self._partial:
+        for name, sql in self._partial:
             held = self.db.execute_sql(f'SELECT count(*) FROM "{self.table}" WHERE {sql.split(" WHERE ", 1)[1]}')
             if held.fetchone()[0] > share * total:
-                self._drop(sql)
+                self._drop(name, sql)
         self._partial = []
 
 
@@ -367,9 +366,9 @@ def indexes_built_after(model, *, keep_partial: bool = False):
         for name in names:
             sql = db.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone()[0]
             if keep_partial and " WHERE " in sql:
-                load._partial.append(sql)
+                load._partial.append((name, sql))
             else:
-                load._drop(sql)
+                load._drop(name, sql)
     yield load
     for sql in load.dropped:
         db.execute_sql(sql)

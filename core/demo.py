@@ -21,7 +21,7 @@ from peewee import OperationalError, SqliteDatabase
 
 from dadan.core.bulk import gc_paused
 from dadan.core.db import database, indexes_built_after, write
-from dadan.core.demo_process import MadeElsewhere
+from dadan.core.demo_process import FIRST_ID, MadeElsewhere
 from dadan.core.dialect import insert_ignore
 from dadan.core.errors import DadanError
 from dadan.core.goods.demo_catalogue import add_demo_goods
@@ -371,38 +371,19 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
         with write():
             Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
         return 0
-    written = 0
     index = None  # the free-text index made by the second process, when it makes one
     with _journal_in_place(n >= _MADE_ELSEWHERE_FROM and not has_orders()), write(), contextlib.ExitStack() as stack:
         shop, _ = Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
         tags = {name: Tag.get_or_create(name=name)[0].id for name in _TAGS}
         with _page_cache(_INDEX_BUILD_CACHE_KIB), indexes_built_after(Order, keep_partial=True) as load, \
                 _page_cache(_DEMO_CACHE_KIB):
-            empty = load.empty
-            if empty and n >= _MADE_ELSEWHERE_FROM and not getattr(sys, "frozen", False):  # (an interpreter to start)
+            if load.empty and n >= _MADE_ELSEWHERE_FROM and not getattr(sys, "frozen", False):  # (an interpreter to start)
                 index = _index_file()
                 made = stack.enter_context(_made_elsewhere(n, seed, now, numbers, chunk, shop.id, days, index=index))
             else:
-                made = _batches(n, seed, now, numbers, chunk, shop.id if empty else None, days)
-            read_ahead = getattr(made, "read_ahead", None)  # (made elsewhere: the next batch unpickled meanwhile)
+                made = _batches(n, seed, now, numbers, chunk, shop.id if load.empty else None, days)
             with fulltext.deferred(text=index is None):
-                for records, prepared, printed, tagged in made:
-                    if prepared is not None:
-                        ids = insert_new_orders(shop.id, prepared)
-                    else:
-                        ids = _ids_of(shop.id, records, upsert_orders(shop.id, records, source="demo", now=now))
-                    if index is not None and ids != list(range(written + 1, written + 1 + len(ids))):
-                        raise DadanError(tr("the demo orders were not numbered as their free-text index says",
-                                            "演示订单的编号与其全文索引不符"))
-                    _apply_workflow(ids, printed, tagged, tags, now)
-                    if read_ahead:
-                        read_ahead()
-                    fulltext.index_queued(text=index is None)  # while the second process makes the next batch
-                    if not written:
-                        load.thin_out()
-                    written += len(ids)
-                    if progress:
-                        progress(written, n)
+                written = _write_batches(made, shop.id, tags, now, load, index is not None, progress, n)
         if index is not None:  # (the indexes were built meanwhile)
             fts_scratch.adopt_index(made.index_made())
         ensure_statistics(force=True)  # before the goods: their reservations read the orders by plan
@@ -410,6 +391,34 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
             add_demo_goods(PRODUCTS, seed, now)
     if index is not None:
         database().close()  # the next statement opens a connection that reads the adopted index
+    return written
+
+
+def _write_batches(made, shop_id: int, tags: dict[str, int], now: dt.datetime, load, text_elsewhere: bool,
+                   progress, n: int) -> int:
+    """Write the demo's batches (inside :func:`write_demo`'s blocks); how many orders.
+    ``text_elsewhere``: the second process indexes their text, numbering them from
+    :data:`dadan.core.demo_process.FIRST_ID`: each batch's ids are checked to run on."""
+    written = 0
+    read_ahead = getattr(made, "read_ahead", None)  # (made elsewhere: the next batch unpickled meanwhile)
+    for records, prepared, printed, tagged in made:
+        if prepared is not None:
+            ids = insert_new_orders(shop_id, prepared)
+        else:
+            ids = _ids_of(shop_id, records, upsert_orders(shop_id, records, source="demo", now=now))
+        first = FIRST_ID + written
+        if text_elsewhere and ids != list(range(first, first + len(ids))):
+            raise DadanError(tr("the demo orders were not numbered as their free-text index says",
+                                "演示订单的编号与其全文索引不符"))
+        _apply_workflow(ids, printed, tagged, tags, now)
+        if read_ahead:
+            read_ahead()
+        fulltext.index_queued(text=not text_elsewhere)  # while the second process makes the next batch
+        if not written:
+            load.thin_out()
+        written += len(ids)
+        if progress:
+            progress(written, n)
     return written
 
 

@@ -53,7 +53,7 @@ def serve_batches() -> None:
     outbox.put(None)
     if index:  # while the writing process builds the order table's indexes
         scratch = fts_scratch.ScratchIndex(Path(index))
-        scratch.add(1, texts)  # (1: the id an empty order table gives its first row)
+        scratch.add(FIRST_ID, texts)
         scratch.finish()
         if os.getppid() != parent:  # the writing process was killed meanwhile: nobody will remove it
             Path(index).unlink(missing_ok=True)
@@ -61,6 +61,7 @@ def serve_batches() -> None:
 
 
 _SENT_AHEAD = 4
+FIRST_ID = 1  # the id an empty order table gives its first row: the index numbers the orders from it
 
 
 class MadeElsewhere:
@@ -71,8 +72,9 @@ class MadeElsewhere:
     other (at 1,000,000 orders some 3 s of unpickling off the writer's path).
 
     ``index``: a file in which that process, once it has sent the last batch, indexes the text of
-    the orders it made (:class:`dadan.core.orders.fts_scratch.ScratchIndex`), numbered from 1 as
-    an empty order table numbers them; :meth:`index_made` waits until it is finished. A context
+    the orders it made (:class:`dadan.core.orders.fts_scratch.ScratchIndex`), numbered from
+    :data:`FIRST_ID` as an empty order table numbers them; :meth:`index_made` waits until it is
+    finished. A context
     manager: leaving it stops the process and removes the file."""
 
     def __init__(self, *args, index: Path | None = None):
@@ -136,7 +138,7 @@ class MadeElsewhere:
 
     def index_made(self) -> Path:
         """The index file, once the process has finished it and ended."""
-        if self._proc.wait() != 0 or self.index is None:
+        if self._proc.wait() != 0:
             raise _stopped()
         return self.index
 

@@ -68,8 +68,9 @@ class ScratchIndex:
         self._conn.close()
 
 
-def _version(conn, table: str) -> object:
-    row = conn.execute(f"""SELECT v FROM "{table}_config" WHERE k = 'version'""").fetchone()
+def _version(conn) -> object:
+    """The format version of the index in the database ``conn`` reads."""
+    row = conn.execute(f"""SELECT v FROM "{TABLE}_config" WHERE k = 'version'""").fetchone()
     return row[0] if row else None
 
 
@@ -88,13 +89,14 @@ def adopt_index(path: Path, db: Database | None = None) -> int:
     src = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     try:
         main = db.connection()
-        have = src.execute(f'SELECT count(*), min(id), max(id) FROM "{TABLE}_docsize"').fetchone()
-        want = db.execute_sql('SELECT count(*), min("id"), max("id") FROM "order"').fetchone()
-        if _version(src, TABLE) != _version(main, TABLE) or tuple(have) != tuple(want):
+        have = tuple(src.execute(f'SELECT count(*), min(id), max(id) FROM "{TABLE}_docsize"').fetchone())
+        want = tuple(db.execute_sql('SELECT count(*), min("id"), max("id") FROM "order"').fetchone())
+        made, own = _version(src), _version(main)
+        if made != own or have != want:
             raise DadanError(tr("the free-text index made beside the orders does not match them (format {a}/{b}, "
                                 "orders {h}/{w}): nothing was written",
                                 "与订单一起生成的全文索引与订单不符（格式 {a}/{b}，订单 {h}/{w}）：未写入任何数据",
-                                a=_version(src, TABLE), b=_version(main, TABLE), h=tuple(have), w=tuple(want)))
+                                a=made, b=own, h=have, w=want))
         for name, cols in _SHADOWS:
             names = ", ".join(f'"{c}"' for c in cols)
             db.execute_sql(f'DELETE FROM "{TABLE}_{name}"')
