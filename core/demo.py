@@ -24,7 +24,10 @@ from dadan.core.db import database, indexes_built_after, write
 from dadan.core.demo_process import FIRST_ID, MadeElsewhere
 from dadan.core.dialect import insert_ignore
 from dadan.core.errors import DadanError
-from dadan.core.goods.demo_catalogue import add_demo_goods
+from dadan.core.goods import ledger
+from dadan.core.goods.demo_catalogue import ACTOR as GOODS_ACTOR
+from dadan.core.goods.demo_catalogue import add_demo_goods, list_demo_goods, stock_demo_goods
+from dadan.core.goods.models import Goods, StockDemand
 from dadan.core.i18n import tr
 from dadan.core.masking import mask_name, mask_phone
 from dadan.core.models import Courier, Order, OrderTag, Shop, Tag, utcnow
@@ -372,22 +375,33 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
             Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
         return 0
     index = None  # the free-text index made by the second process, when it makes one
+    reserve = False  # whether the orders' demand rows are written with them (an empty order table)
     with _journal_in_place(n >= _MADE_ELSEWHERE_FROM and not has_orders()), write(), contextlib.ExitStack() as stack:
         shop, _ = Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
         tags = {name: Tag.get_or_create(name=name)[0].id for name in _TAGS}
         with _page_cache(_INDEX_BUILD_CACHE_KIB), indexes_built_after(Order, keep_partial=True) as load, \
+                indexes_built_after(StockDemand) if load.empty else contextlib.nullcontext(), \
                 _page_cache(_DEMO_CACHE_KIB):
+            # into an empty order table the catalogue comes first, and each batch reserves as it
+            # is written (else a pass over every order afterwards)
+            added = list_demo_goods(PRODUCTS, seed) if goods and load.empty else None
+            reserve = load.empty and ledger.keeps_stock()
             if load.empty and n >= _MADE_ELSEWHERE_FROM and not getattr(sys, "frozen", False):  # (an interpreter to start)
                 index = _index_file()
                 made = stack.enter_context(_made_elsewhere(n, seed, now, numbers, chunk, shop.id, days, index=index))
             else:
                 made = _batches(n, seed, now, numbers, chunk, shop.id if load.empty else None, days)
             with fulltext.deferred(text=index is None):
-                written = _write_batches(made, shop.id, tags, now, load, index is not None, progress, n)
+                written = _write_batches(made, shop.id, tags, now, load, index is not None, reserve, progress, n)
         if index is not None:  # (the indexes were built meanwhile)
             fts_scratch.adopt_index(made.index_made())
         ensure_statistics(force=True)  # before the goods: their reservations read the orders by plan
-        if goods:
+        if reserve:
+            listed = [g for (g,) in Goods.select(Goods.id).tuples() if added is None or g not in added.ids]
+            ledger.settle_goods(listed, actor=GOODS_ACTOR, lines_written=True)  # (a catalogue the database had)
+            if added is not None:
+                stock_demo_goods(added, now, lines_written=True)
+        elif goods:
             add_demo_goods(PRODUCTS, seed, now)
     if index is not None:
         database().close()  # the next statement opens a connection that reads the adopted index
@@ -395,10 +409,12 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
 
 
 def _write_batches(made, shop_id: int, tags: dict[str, int], now: dt.datetime, load, text_elsewhere: bool,
-                   progress, n: int) -> int:
+                   reserve: bool, progress, n: int) -> int:
     """Write the demo's batches (inside :func:`write_demo`'s blocks); how many orders.
     ``text_elsewhere``: the second process indexes their text, numbering them from
-    :data:`dadan.core.demo_process.FIRST_ID`: each batch's ids are checked to run on."""
+    :data:`dadan.core.demo_process.FIRST_ID`: each batch's ids are checked to run on.
+    ``reserve``: each batch's demand rows too (new orders into an empty table: a batch's ids
+    are the range from its first to its last)."""
     written = 0
     read_ahead = getattr(made, "read_ahead", None)  # (made elsewhere: the next batch unpickled meanwhile)
     for records, prepared, printed, tagged in made:
@@ -413,6 +429,8 @@ def _write_batches(made, shop_id: int, tags: dict[str, int], now: dt.datetime, l
         _apply_workflow(ids, printed, tagged, tags, now)
         if read_ahead:
             read_ahead()
+        if reserve and ids:
+            ledger.reserve_new_orders(ids[0], ids[-1])
         fulltext.index_queued(text=not text_elsewhere)  # while the second process makes the next batch
         if not written:
             load.thin_out()

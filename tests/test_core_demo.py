@@ -309,12 +309,59 @@ def test_demo_goods_cover_all_but_a_few(db):
     assert all(g.barcodes.count() == 1 and g.bin for g in goods)
 
 
-def test_without_its_goods_the_demo_writes_the_orders_of_before(db, monkeypatch):
-    import dadan.core.demo as demo
-
-    monkeypatch.setattr(demo, "add_demo_goods", lambda *a, **k: 0)
-    write_demo(2500, seed=2, now=NOW, chunk=1000)
+def test_without_its_goods_the_demo_writes_the_orders_of_before(db):
+    write_demo(2500, seed=2, now=NOW, chunk=1000, goods=False)
     assert _digest("order", "order_item", "order_tag", "tag") == ORDERS_BEFORE_GOODS
+
+
+def _demand() -> tuple[list, dict]:
+    """Every demand row but its short flag, and each SKU's reserved quantity."""
+    from dadan.core.goods.models import Goods
+
+    rows = database().execute_sql('SELECT "goods_id", "order_id", "qty", "served", "due" FROM "stock_demand" '
+                                  'ORDER BY 1, 2').fetchall()
+    return rows, {g.code: g.reserved for g in Goods.select()}
+
+
+def test_demand_rows_written_batch_by_batch_are_those_of_one_pass_over_the_orders(db):
+    """Into an empty order table the demo lists its SKUs first and each batch reserves as it is
+    written: the rows and reserved quantities are those the one pass over every open order (the
+    path of a catalogue added after its orders) writes, printed orders first in their lines."""
+    from dadan.core.goods import ledger
+    from dadan.core.goods.models import Goods
+
+    write_demo(6000, seed=3, now=NOW, chunk=1000)
+    rows, reserved = _demand()
+    assert len(rows) > 5000 and all(reserved.values())
+    assert any(served == 0 for *_k, served, _due in rows)  # orders the demo printed already
+    with write():
+        database().execute_sql('DELETE FROM "stock_demand"')
+        ledger.settle_goods([g.id for g in Goods.select()], actor="test", rebalance=False)
+    assert _demand() == (rows, reserved)
+
+
+def test_a_demo_into_an_empty_order_table_reserves_for_the_catalogue_already_listed(db):
+    """A database that lists some of the demo's SKUs (a catalogue imported first) but holds no
+    order: the demo's orders reserve them, and the guard flags those the shelf cannot cover."""
+    from dadan.core.demo import PRODUCTS
+    from dadan.core.goods import catalogue
+    from dadan.core.goods.catalogue import GoodsRecord
+    from dadan.core.goods.models import Goods
+    from dadan.core.orders.rules import Flag
+
+    code = PRODUCTS[0][3][0][1]  # the first SKU's merchant code
+    catalogue.save([GoodsRecord(code=code, name="保温杯"), GoodsRecord(code="NOT-IN-DEMO", name="别的")], actor="test")
+    write_demo(3000, seed=2, now=NOW, chunk=1000, goods=False)
+    want = database().execute_sql(
+        'SELECT coalesce(SUM(i."goods_count"), 0), count(DISTINCT o."id") FROM "order" o '
+        'JOIN "order_item" i ON i."order_id" = o."id" WHERE lower(i."outer_id") = lower(?) '
+        'AND o."order_status" = 1 AND o."state" IN (\'new\', \'printed\') AND o."refund_status" NOT IN (3, 4)',
+        (code,)).fetchone()
+    assert want[0] > 0
+    assert Goods.get(Goods.code == code).reserved == want[0]
+    assert Goods.get(Goods.code == "NOT-IN-DEMO").reserved == 0
+    short = Order.select().where(Order.exception_flags.bin_and(int(Flag.STOCK_SHORT)) != 0).count()
+    assert short == want[1]  # an empty shelf covers none of them
 
 
 def test_dadan_demo_writes_into_a_postgresql_database(tmp_path, monkeypatch, capsys):

@@ -204,7 +204,29 @@ def _in_many_orders(goods_ids: list[int]) -> bool:
     return database().execute_sql(f"SELECT count(*) FROM ({pairs}) p", goods_ids).fetchone()[0] >= cap
 
 
-def settle_goods(goods_ids: Iterable[int], *, actor: str, rebalance: bool = True) -> None:
+def _demand_insert(source: str) -> str:
+    """``INSERT`` of demand rows (an existing row kept) grouped by (goods, order) from ``source``:
+    the ``FROM`` and ``WHERE`` of the order lines (``i``) of orders (``o``) and goods (``g``)."""
+    return insert_ignore('INSERT OR IGNORE INTO "stock_demand" ("goods_id", "order_id", "qty", "served", "due", "short") '
+                         f'SELECT g."id", i."order_id", SUM(i."goods_count"), {_line_place()}, {boolean(False)} '
+                         f'{source} GROUP BY 1, 2')
+
+
+# the open orders' lines of the SKUs the catalogue lists, in one pass over the orders
+_EVERY_OPEN_LINE = (f'FROM "order" o JOIN "order_item" i ON i."order_id" = o."id" '
+                    f'JOIN "goods" g ON g."code_key" = {LINE_CODE_SQL} WHERE {OPEN_SQL}')
+
+
+def reserve_new_orders(first_id: int, last_id: int) -> None:
+    """Demand rows of the open orders with ids from ``first_id`` to ``last_id``: new orders a bulk
+    load has just written after the catalogue (the demo), each batch while its rows are in the
+    page cache, instead of a pass over every order afterwards. The goods' reserved quantities
+    wait for :func:`settle_goods` with ``lines_written`` once the load is in."""
+    database().execute_sql(_demand_insert(f'{_EVERY_OPEN_LINE} AND o."id" BETWEEN ? AND ?'), (first_id, last_id))
+
+
+def settle_goods(goods_ids: Iterable[int], *, actor: str, rebalance: bool = True,
+                 lines_written: bool = False) -> None:
     """SKUs new to the catalogue start reserving: the demand rows of the open orders that carry
     them, written by one statement (no order changed, so nothing moves on the shelf); then their
     reserved quantity, the platform push and (``rebalance``) the guard. An order that has its
@@ -212,24 +234,24 @@ def settle_goods(goods_ids: Iterable[int], *, actor: str, rebalance: bool = True
     (:mod:`dadan.core.orders.sku_index`: their orders only); many (a catalogue import), or a
     few in many orders (:func:`_in_many_orders`), in one pass over the open orders, for every
     SKU of the catalogue (the rows other SKUs' open orders need are there already; into an
-    empty demand table, its indexes built once at the end)."""
+    empty demand table, its indexes built once at the end). ``lines_written``: the rows are
+    there already (:func:`reserve_new_orders`)."""
     ids = sorted(set(goods_ids))
     if not ids:
         return
-    insert = ('INSERT OR IGNORE INTO "stock_demand" ("goods_id", "order_id", "qty", "served", "due", "short") '
-              f'SELECT g."id", i."order_id", SUM(i."goods_count"), {_line_place()}, {boolean(False)} ')
     q = database().execute_sql
     with write(join=True):
-        if len(ids) > _FEW_GOODS or _in_many_orders(ids):
+        if lines_written:
+            pass  # (reserve_new_orders)
+        elif len(ids) > _FEW_GOODS or _in_many_orders(ids):
             with indexes_built_after(StockDemand):  # the first catalogue: its rows' indexes sorted once
-                q(insert_ignore(f'{insert} FROM "order" o JOIN "order_item" i ON i."order_id" = o."id" '
-                                f'JOIN "goods" g ON g."code_key" = {LINE_CODE_SQL} WHERE {OPEN_SQL} GROUP BY 1, 2'))
+                q(_demand_insert(_EVERY_OPEN_LINE))
         else:
             join = cross_join()
-            q(insert_ignore(f'{insert} FROM "goods" g {join} "order_sku" s ON s."code" = g."code_key" '
-                            f'{join} "order" o ON o."id" = s."order_id" '
-                            f'{join} "order_item" i ON i."order_id" = o."id" AND {LINE_CODE_SQL} = g."code_key" '
-                            f'WHERE g."id" IN ({_marks(len(ids))}) AND {OPEN_SQL} GROUP BY 1, 2'), ids)
+            q(_demand_insert(f'FROM "goods" g {join} "order_sku" s ON s."code" = g."code_key" '
+                             f'{join} "order" o ON o."id" = s."order_id" '
+                             f'{join} "order_item" i ON i."order_id" = o."id" AND {LINE_CODE_SQL} = g."code_key" '
+                             f'WHERE g."id" IN ({_marks(len(ids))}) AND {OPEN_SQL}'), ids)
         refresh_reserved(ids)
         push.queue(ids)
         if rebalance:
