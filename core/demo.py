@@ -395,10 +395,11 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
                 written = _write_batches(made, shop.id, tags, now, load, index is not None, reserve, progress, n)
         if index is not None:  # (the indexes were built meanwhile)
             fts_scratch.adopt_index(made.index_made())
-        ensure_statistics(force=True)  # before the goods: their reservations read the orders by plan
-        if reserve:
-            listed = [g for (g,) in Goods.select(Goods.id).tuples() if added is None or g not in added.ids]
-            ledger.settle_goods(listed, actor=GOODS_ACTOR, lines_written=True)  # (a catalogue the database had)
+        ensure_statistics(force=True)  # before the goods: their reservations and stock read the orders by plan
+        if reserve:  # the demand rows are in: the reserved quantities, the guard, the demo's stock
+            ours = set(added.ids) if added is not None else set()
+            before = [g for (g,) in Goods.select(Goods.id).tuples() if g not in ours]  # (a catalogue imported first)
+            ledger.settle_goods(before, actor=GOODS_ACTOR, lines_written=True)
             if added is not None:
                 stock_demo_goods(added, now, lines_written=True)
         elif goods:

@@ -239,23 +239,27 @@ def settle_goods(goods_ids: Iterable[int], *, actor: str, rebalance: bool = True
     ids = sorted(set(goods_ids))
     if not ids:
         return
-    q = database().execute_sql
     with write(join=True):
-        if lines_written:
-            pass  # (reserve_new_orders)
-        elif len(ids) > _FEW_GOODS or _in_many_orders(ids):
-            with indexes_built_after(StockDemand):  # the first catalogue: its rows' indexes sorted once
-                q(_demand_insert(_EVERY_OPEN_LINE))
-        else:
-            join = cross_join()
-            q(_demand_insert(f'FROM "goods" g {join} "order_sku" s ON s."code" = g."code_key" '
-                             f'{join} "order" o ON o."id" = s."order_id" '
-                             f'{join} "order_item" i ON i."order_id" = o."id" AND {LINE_CODE_SQL} = g."code_key" '
-                             f'WHERE g."id" IN ({_marks(len(ids))}) AND {OPEN_SQL}'), ids)
+        if not lines_written:
+            _write_demand(ids)
         refresh_reserved(ids)
         push.queue(ids)
         if rebalance:
             guard.rebalance(ids, actor=actor)
+
+
+def _write_demand(ids: list[int]) -> None:
+    """The demand rows of the open orders that carry these SKUs (:func:`settle_goods`)."""
+    q = database().execute_sql
+    if len(ids) > _FEW_GOODS or _in_many_orders(ids):
+        with indexes_built_after(StockDemand):  # the first catalogue: its rows' indexes sorted once
+            q(_demand_insert(_EVERY_OPEN_LINE))
+    else:
+        join = cross_join()
+        q(_demand_insert(f'FROM "goods" g {join} "order_sku" s ON s."code" = g."code_key" '
+                         f'{join} "order" o ON o."id" = s."order_id" '
+                         f'{join} "order_item" i ON i."order_id" = o."id" AND {LINE_CODE_SQL} = g."code_key" '
+                         f'WHERE g."id" IN ({_marks(len(ids))}) AND {OPEN_SQL}'), ids)
 
 
 @dataclass(frozen=True)
