@@ -106,6 +106,9 @@ def main() -> int:
               f" {r['orders'] / med:>10,.0f}"
               f" {r['size_mb']:>6.0f} MB {'yes' if r['stats'] else 'NO':>6} {r['first_start']:>10.3f} s"
               f" {start_med:>11.3f} s   demo {goal or '-'}  cold start {cold_ok}")
+    for r in rows:  # (the median hides how far the machine's speed swung between runs)
+        print(f"{r['orders']:>10,} each run: " + ", ".join(f"{t:.2f} s" for t in r["times"])
+              + "  (CPU " + ", ".join(f"{c:.1f} s" for c in r["cpus"]) + ")")
     print(f"goals: dadan demo --orders 1,000,000 <= {GOAL_DEMO_1M_S:.0f} s; cold start to the first order row "
           f"<= {GOAL_COLD_START_S:.1f} s (first launch after the demo included)")
     figures = []
