@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import random
 import sys
 from bisect import bisect
@@ -293,11 +294,24 @@ def seed_couriers() -> None:
         ).on_conflict_ignore().execute()
 
 
-_DEMO_CACHE_KIB = 1_000_000  # page cache while the demo writes (pages are allocated as used)
+_DEMO_CACHE_KIB = 1_000_000  # page cache while the demo writes (pages are allocated as used) ...
+_DEMO_CACHE_SHARE = 4  # ... but no more than this share of the machine's memory
 # page cache while the order table's indexes are built at the end: SQLite sorts each index in
 # runs of about this size and merges them, faster than one sort of a million keys in memory
 # (at 1,000,000 orders 1.4 s an index, against 2 s)
 _INDEX_BUILD_CACHE_KIB = 64_000
+
+
+def _demo_cache_kib() -> int:
+    """The page cache while the demo writes: :data:`_DEMO_CACHE_KIB` (a 1,000,000-order demo fills
+    it; pages are allocated as used, a 100,000-order one takes ~130 MB), but no more than a
+    quarter of the machine's memory: a low-spec desk would swap (a smaller cache writes pages
+    out as the load goes; at 200 MB a 1,000,000-order demo measured about as fast)."""
+    try:
+        memory_kib = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 1024
+    except (ValueError, OSError, AttributeError):  # (a platform that does not say)
+        return _DEMO_CACHE_KIB
+    return max(_INDEX_BUILD_CACHE_KIB, min(_DEMO_CACHE_KIB, memory_kib // _DEMO_CACHE_SHARE))
 
 
 @contextlib.contextmanager
@@ -381,7 +395,7 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
         tags = {name: Tag.get_or_create(name=name)[0].id for name in _TAGS}
         with _page_cache(_INDEX_BUILD_CACHE_KIB), indexes_built_after(Order, keep_partial=True) as load, \
                 indexes_built_after(StockDemand) if load.empty else contextlib.nullcontext(), \
-                _page_cache(_DEMO_CACHE_KIB):
+                _page_cache(_demo_cache_kib()):
             # into an empty order table the catalogue comes first, and each batch reserves as it
             # is written (else a pass over every order afterwards)
             added = list_demo_goods(PRODUCTS, seed) if goods and load.empty else None

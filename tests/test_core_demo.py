@@ -364,6 +364,23 @@ def test_a_demo_into_an_empty_order_table_reserves_for_the_catalogue_already_lis
     assert short == want[1]  # an empty shelf covers none of them
 
 
+def test_the_demo_page_cache_takes_at_most_a_quarter_of_the_machine_memory(monkeypatch):
+    """A 1,000,000-order demo fills a 1 GB page cache: on a 2 GB desk it takes 512 MB instead
+    (the machine's memory is the edge faked here)."""
+    import os
+
+    import dadan.core.demo as demo
+
+    gib = 2**30
+    machine = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 2 * gib // 4096}
+    monkeypatch.setattr(os, "sysconf", machine.__getitem__)
+    assert demo._demo_cache_kib() == 512 * 1024
+    machine["SC_PHYS_PAGES"] = 16 * gib // 4096
+    assert demo._demo_cache_kib() == demo._DEMO_CACHE_KIB == 1_000_000
+    machine["SC_PHYS_PAGES"] = gib // 8 // 4096  # (never below the index builds' own cache)
+    assert demo._demo_cache_kib() == demo._INDEX_BUILD_CACHE_KIB
+
+
 def test_dadan_demo_writes_into_a_postgresql_database(tmp_path, monkeypatch, capsys):
     # a desk whose config names a PostgreSQL server: `dadan demo` fills that database
     from tests.desk_helpers import run_cli
