@@ -286,6 +286,8 @@ def test_a_demo_killed_in_the_middle_leaves_no_order_behind(tmp_path):
     assert journal.exists()
     open_database(f"sqlite:///{tmp_path}/dadan.db")
     assert Order.select().count() == 0
+    assert database().execute_sql('SELECT (SELECT count(*) FROM "goods") + (SELECT count(*) FROM "stock_demand")'
+                                  ).fetchone()[0] == 0  # nor the catalogue written before the orders
     assert database().execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert database().execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -400,7 +402,8 @@ def test_dadan_demo_writes_into_a_postgresql_database(tmp_path, monkeypatch, cap
 
 def test_a_second_process_that_stops_halfway_fails_the_demo_and_leaves_nothing(db, tmp_path, monkeypatch):
     """The process making a big demo's batches dies after two of them: one clear error, the demo's
-    transaction rolled back (no order, shop or tag of it), and no reading thread left behind."""
+    transaction rolled back (no order, shop, tag, SKU or reservation of it), and no reading
+    thread left behind."""
     import stat
     import sys
     import threading
@@ -419,6 +422,8 @@ def test_a_second_process_that_stops_halfway_fails_the_demo_and_leaves_nothing(d
     with pytest.raises(DadanError, match="stopped"):
         write_demo(5000, seed=2, now=NOW, chunk=1000)
     assert Order.select().count() == 0 and Shop.select().count() == 0
+    assert database().execute_sql('SELECT (SELECT count(*) FROM "goods") + (SELECT count(*) FROM "stock_demand")'
+                                  ).fetchone()[0] == 0  # (the catalogue came first, the batches reserved)
     assert not [t for t in threading.enumerate() if t.name == "demo-batches"]
     assert not list(tmp_path.glob(".*demo-index*"))  # the free-text index it was to make: removed
 
