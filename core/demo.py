@@ -377,7 +377,9 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
     an empty order table every order is new: they are inserted without an upsert's look-ups,
     its secondary indexes are built once at the end (:func:`dadan.core.db.indexes_built_after`;
     the partial ones few of the first batch's orders enter are filled as it goes), their SKU
-    pairs and free text indexed a batch at a time (:func:`dadan.core.orders.fulltext.index_queued`),
+    pairs and free text indexed a batch at a time (:func:`dadan.core.orders.fulltext.index_queued`)
+    and, the goods catalogue written first, their stock reservations
+    (:func:`dadan.core.goods.ledger.reserve_new_orders`),
     while a second process makes the next batch of a big demo. That process also builds the
     free-text index of what it made (SQLite), while this one builds the table's indexes: this
     one adopts it before committing (:mod:`dadan.core.orders.fts_scratch`) and then closes its
