@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from dadan.core.backup import last_backup
+from dadan.core.models import utcnow
 
 # no good copy for this long, with daily copies on (a daily one missed): the desk warns
 BACKUP_STALE = dt.timedelta(hours=36)
@@ -20,7 +21,7 @@ def _good_copy_age(last: dict | None, now: dt.datetime | None = None) -> dt.time
     :func:`last_backup`) is; None when the last one failed or there is none."""
     if last is None or not last.get("ok"):
         return None
-    return (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)) - dt.datetime.fromisoformat(last["at"])
+    return (now or utcnow()) - dt.datetime.fromisoformat(last["at"])
 
 
 def copy_due(paths) -> bool:
@@ -49,7 +50,7 @@ def backup_state(settings, paths, now: dt.datetime | None = None) -> BackupState
 
     if is_postgres(database()):
         return None
-    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = now or utcnow()
     last = last_backup(paths)
     if last is None:
         if not settings.backup.daily:

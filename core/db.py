@@ -362,10 +362,11 @@ def indexes_built_after(model, *, keep_partial: bool = False):
     empty = db.execute_sql(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone() is None
     load = BulkLoad(db, table, empty)
     if isinstance(db, SqliteDatabase) and empty:
-        names = [r[1] for r in db.execute_sql(f'PRAGMA index_list("{table}")') if not r[2] and r[3] == "c"]
-        for name in names:
+        # (name, partial) of each index made by CREATE INDEX, not unique
+        made = [(r[1], r[4]) for r in db.execute_sql(f'PRAGMA index_list("{table}")') if not r[2] and r[3] == "c"]
+        for name, partial in made:
             sql = db.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone()[0]
-            if keep_partial and " WHERE " in sql:
+            if keep_partial and partial:
                 load._partial.append((name, sql))
             else:
                 load._drop(name, sql)

@@ -391,7 +391,6 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
             Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
         return 0
     index = None  # the free-text index made by the second process, when it makes one
-    reserve = False  # whether the orders' demand rows are written with them (an empty order table)
     with _journal_in_place(n >= _MADE_ELSEWHERE_FROM and not has_orders()), write(), contextlib.ExitStack() as stack:
         shop, _ = Shop.get_or_create(name=shop_name, defaults={"client_id": "demo", "auth_state": "unconfigured"})
         tags = {name: Tag.get_or_create(name=name)[0].id for name in _TAGS}
@@ -401,7 +400,7 @@ def write_demo(n: int = 2000, seed: int = 1, *, now: dt.datetime | None = None, 
             # into an empty order table the catalogue comes first, and each batch reserves as it
             # is written (else a pass over every order afterwards)
             added = list_demo_goods(PRODUCTS, seed) if goods and load.empty else None
-            reserve = load.empty and ledger.keeps_stock()
+            reserve = load.empty and ledger.keeps_stock()  # (the demand rows written with the orders)
             if load.empty and n >= _MADE_ELSEWHERE_FROM and not getattr(sys, "frozen", False):  # (an interpreter to start)
                 index = _index_file()
                 made = stack.enter_context(_made_elsewhere(n, seed, now, numbers, chunk, shop.id, days, index=index))

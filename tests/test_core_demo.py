@@ -263,6 +263,12 @@ def test_the_demo_keeps_the_wal_when_another_connection_has_the_database_open(db
     assert database().execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def _goods_rows() -> int:
+    """The SKUs and demand rows the database holds (a demo lists its catalogue before its orders)."""
+    return database().execute_sql('SELECT (SELECT count(*) FROM "goods") + (SELECT count(*) FROM "stock_demand")'
+                                  ).fetchone()[0]
+
+
 def test_a_demo_killed_in_the_middle_leaves_no_order_behind(tmp_path):
     """kill -9 while a big demo writes through the rollback journal: the next open rolls the
     journal back -- no half demo, the database intact and in WAL mode."""
@@ -286,8 +292,7 @@ def test_a_demo_killed_in_the_middle_leaves_no_order_behind(tmp_path):
     assert journal.exists()
     open_database(f"sqlite:///{tmp_path}/dadan.db")
     assert Order.select().count() == 0
-    assert database().execute_sql('SELECT (SELECT count(*) FROM "goods") + (SELECT count(*) FROM "stock_demand")'
-                                  ).fetchone()[0] == 0  # nor the catalogue written before the orders
+    assert _goods_rows() == 0  # nor the catalogue written before the orders
     assert database().execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert database().execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -422,8 +427,7 @@ def test_a_second_process_that_stops_halfway_fails_the_demo_and_leaves_nothing(d
     with pytest.raises(DadanError, match="stopped"):
         write_demo(5000, seed=2, now=NOW, chunk=1000)
     assert Order.select().count() == 0 and Shop.select().count() == 0
-    assert database().execute_sql('SELECT (SELECT count(*) FROM "goods") + (SELECT count(*) FROM "stock_demand")'
-                                  ).fetchone()[0] == 0  # (the catalogue came first, the batches reserved)
+    assert _goods_rows() == 0  # (the catalogue came first, the batches reserved)
     assert not [t for t in threading.enumerate() if t.name == "demo-batches"]
     assert not list(tmp_path.glob(".*demo-index*"))  # the free-text index it was to make: removed
 

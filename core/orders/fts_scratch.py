@@ -20,7 +20,6 @@ scratch index holds exactly the orders the table does.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from dadan.core.db import database
 from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
 from dadan.core.orders.fulltext import SENTINEL, TABLE, TOKENIZE
+from dadan.printers.private_files import write_private_bytes
 
 # the tables that hold an FTS5 index (its config table stays the writer's: its settings)
 _SHADOWS = (("data", ("id", "block")), ("idx", ("segid", "term", "pgno")), ("docsize", ("id", "sz")))
@@ -46,7 +46,7 @@ class ScratchIndex:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.unlink(missing_ok=True)
-        os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        write_private_bytes(self.path, b"")
         self._conn = sqlite3.connect(self.path, isolation_level=None)
         for pragma in ("journal_mode = off", "synchronous = off", "cache_size = -64000"):
             self._conn.execute(f"PRAGMA {pragma}")

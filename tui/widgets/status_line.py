@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from dadan.core.errors import ConfigError
 from dadan.core.i18n import language, tr
+from dadan.core.models import utcnow
 from dadan.core.timeutil import fmt_local, to_local
 
 REFRESH_SECONDS = 15.0
@@ -119,7 +120,7 @@ def _backup(settings, paths, now: dt.datetime | None) -> dict:
     when = ""
     if state.at is not None:
         local = to_local(state.at, settings.timezone)
-        today = to_local(now or dt.datetime.now(dt.UTC).replace(tzinfo=None), settings.timezone)
+        today = to_local(now or utcnow(), settings.timezone)
         when = f"{local:%H:%M}" if local.date() == today.date() else f"{local:%m-%d}"
     return {"backup_at": when, "backup_failed": state.failed, "backup_late": state.late}
 
