@@ -21,6 +21,7 @@ from dadan.core.orders.query import compile_query
 from dadan.core.orders.upsert import upsert_orders
 from dadan.core.postgres import is_postgres
 from tests.pg_copy import demo_on, demo_on_postgres
+from tests.plan_helpers import give_up_at_once
 
 NOW = dt.datetime(2026, 11, 21, 4, 0, 0)
 N = 1200
@@ -472,7 +473,7 @@ def test_a_walk_that_finds_the_term_too_late_is_given_up_for_the_index(demo, mon
     executed: list[str] = []
     real = db.execute_sql
     monkeypatch.setattr(db, "execute_sql", lambda sql, params=None: executed.append(sql) or real(sql, params))
-    monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)  # (the clock read at every step: a budget of 0 is kept)
+    give_up_at_once(monkeypatch)
     for budget in (page_plan.FREE_TEXT_WALK_BUDGET_S, 0.0):
         monkeypatch.setattr(page_plan, "FREE_TEXT_WALK_BUDGET_S", budget)
         for sort in ("-pay_time", "pay_time"):

@@ -18,6 +18,7 @@ from dadan.core.orders import dialect, page_plan
 from dadan.core.orders.listing import SORTABLE, count, ensure_statistics, explain, fetch_page, parse_sort
 from dadan.core.orders.outside import ranges_outside
 from dadan.core.orders.query import compile_query
+from tests.plan_helpers import give_up_at_once
 
 NOW = dt.datetime(2026, 11, 20, 4, 0, 0)
 N = 1500
@@ -37,6 +38,7 @@ FILTERS = [  # (filter, the sort the desk uses) as bench/bench_counts.py times t
     ("status:pending due<4h", "last_ship_time"),
 ]
 LIMIT = 7  # a small page: many pages, so deep ones
+FORCED_LIMIT = 19  # the forced plans' pages: fewer of them (every boundary is crossed at LIMIT above)
 
 
 def _reversed(sort: str) -> str:
@@ -74,28 +76,28 @@ def _expected(where, sort: str) -> list[int]:
     return [r[0] for r in Order.select(Order.id).where(where).order_by(*order).tuples()]
 
 
-def _assert_pages_as_plain(where, sort: str) -> None:
+def _assert_pages_as_plain(where, sort: str, limit: int = LIMIT) -> None:
     """Every page -- first, deep, last, before the last, from the middle -- holds the orders of one
     plain ORDER BY over all the matches, in its order."""
     want = _expected(where, sort)
-    got, page = [], fetch_page(where, sort, limit=LIMIT)
+    got, page = [], fetch_page(where, sort, limit=limit)
     while True:
         got += [r.id for r in page.rows]
         if not page.has_next:
             break
-        page = fetch_page(where, sort, after=page.last_key, limit=LIMIT)
+        page = fetch_page(where, sort, after=page.last_key, limit=limit)
     assert got == want
     if not want:
         return
-    last = fetch_page(where, sort, last=True, limit=LIMIT)
-    assert [r.id for r in last.rows] == want[-LIMIT:] and not last.has_next and last.has_prev == (len(want) > LIMIT)
-    if len(want) > 2 * LIMIT:
-        before = fetch_page(where, sort, before=last.first_key, limit=LIMIT)
-        assert [r.id for r in before.rows] == want[-2 * LIMIT:-LIMIT]
+    last = fetch_page(where, sort, last=True, limit=limit)
+    assert [r.id for r in last.rows] == want[-limit:] and not last.has_next and last.has_prev == (len(want) > limit)
+    if len(want) > 2 * limit:
+        before = fetch_page(where, sort, before=last.first_key, limit=limit)
+        assert [r.id for r in before.rows] == want[-2 * limit:-limit]
     middle = len(want) // 2  # a page from the middle, as after a jump to a row
     row = next(r for r in fetch_page(where, sort, after=None, limit=len(want)).rows if r.id == want[middle])
-    deep = fetch_page(where, sort, after=(getattr(row, parse_sort(sort)[0]), row.id), limit=LIMIT)
-    assert [r.id for r in deep.rows] == want[middle + 1:middle + 1 + LIMIT]
+    deep = fetch_page(where, sort, after=(getattr(row, parse_sort(sort)[0]), row.id), limit=limit)
+    assert [r.id for r in deep.rows] == want[middle + 1:middle + 1 + limit]
 
 
 @pytest.mark.parametrize("query,sort", CASES)
@@ -124,7 +126,7 @@ def test_whichever_plan_finds_a_page_the_pages_are_the_same(db, monkeypatch, for
     if force in ("walk given up", "covering walk walked again", "covering walk given up"):
         monkeypatch.setattr(page_plan, "WALK_BUDGET_S", 0.0)
         monkeypatch.setattr(page_plan, "FREE_TEXT_WALK_BUDGET_S", 0.0)
-        monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)
+        give_up_at_once(monkeypatch)
     if force == "sorted as few":
         monkeypatch.setattr(page_plan, "FEW", 10**9)
     elif force in ("walked as many", "covering walk walked again"):
@@ -135,7 +137,7 @@ def test_whichever_plan_finds_a_page_the_pages_are_the_same(db, monkeypatch, for
     for query in PLANNED:
         where = compile_query(query, now=NOW)
         for sort in ("-pay_time", "pay_time", "last_ship_time", "-province", "pay_amount_fen"):
-            _assert_pages_as_plain(where, sort)
+            _assert_pages_as_plain(where, sort, FORCED_LIMIT)
 
 
 def _executed(monkeypatch, run) -> list[str]:
@@ -195,7 +197,7 @@ def test_a_walk_that_meets_no_order_is_given_up_for_the_filter_first(db, monkeyp
     where = compile_query("source:import", now=NOW)
     monkeypatch.setattr(page_plan, "WALK_BUDGET_S", 0.0)
     monkeypatch.setattr(page_plan, "COVERED_WALK_BUDGET_S", 0.0)
-    monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)
+    give_up_at_once(monkeypatch)
     ran = _pages(_page_sql(monkeypatch, where))
     assert "+(" not in ran[0] and 'ORDER BY +("t1"."pay_time") DESC' in ran[1], ran  # (then the NULLs' segment)
     assert fetch_page(where, "-pay_time").rows == []
@@ -208,7 +210,7 @@ def test_a_covering_walk_that_meets_no_order_reads_the_index_once(db, monkeypatc
     where = compile_query("source:import", now=NOW)
     assert explain(where, "-pay_time")[0].startswith("SEARCH t1 USING COVERING INDEX order_pay_time ")
     monkeypatch.setattr(page_plan, "WALK_BUDGET_S", 0.0)
-    monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)
+    give_up_at_once(monkeypatch)
     ran = _pages(_page_sql(monkeypatch, where))
     assert not any("+(" in p for p in ran), ran
     assert len([p for p in ran if '"t1"."pay_time" IS NULL' not in p]) == 1, ran  # (and the NULLs' segment)
@@ -224,7 +226,7 @@ def test_a_covering_walk_given_up_goes_to_the_filter_first_only_when_its_orders_
     assert explain(where, "-pay_time")[0].startswith("SEARCH t1 USING COVERING INDEX order_pay_time ")
     assert explain(where, "-pay_time", form="unsorted")[0].startswith(f"SEARCH t1 USING COVERING INDEX {PENDING_DUE_INDEX_NAME} ")
     monkeypatch.setattr(page_plan, "WALK_BUDGET_S", 0.0)
-    monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)
+    give_up_at_once(monkeypatch)
     monkeypatch.setattr(page_plan, "FEW", 0)
     monkeypatch.setattr(page_plan, "WALK_OVER_SORT", 1 if few else 10**9)
     ran = _page_sql(monkeypatch, where)
@@ -709,7 +711,7 @@ def test_a_count_reading_rows_is_the_same_when_made_from_an_index_alone(db, monk
     so within COUNT_BUDGET_S, then from the one index that holds what the filter tests. Either
     way (forced here: no time, all the time) it is the plain count."""
     monkeypatch.setattr(page_plan, "COUNT_BUDGET_S", budget)
-    monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)
+    give_up_at_once(monkeypatch)
     for query in ROW_COUNTS:
         where = compile_query(query, now=NOW)
         assert count(where) == len(_expected(where, "-pay_time")), query
@@ -722,7 +724,7 @@ def test_a_count_the_planner_makes_from_rows_is_made_from_the_pay_time_index(db,
     ``exception:refund created<1d`` goes through the refunds' ids first, in one count).
     ``town:`` is in no index: the plain count."""
     monkeypatch.setattr(page_plan, "COUNT_BUDGET_S", 0.0)
-    monkeypatch.setattr(page_plan, "_PROGRESS_STEPS", 1)
+    give_up_at_once(monkeypatch)
     where = compile_query("exception:any created<1d", now=NOW)
     assert "COVERING" not in _count_plan(where), _count_plan(where)
     ran = [s for s in _executed(monkeypatch, lambda: count(where)) if s.startswith("SELECT COUNT(")]
