@@ -313,3 +313,35 @@ def test_an_xlsx_exports_rows_wait_beside_it_owner_only_never_in_the_system_temp
     with pytest.raises(E.ExportError, match="No space left on device"):
         E.export("orders", "xlsx", out_dir / "p.xlsx", chunk=2, progress=fail)
     assert sorted(p.name for p in out_dir.iterdir()) == ["o.xlsx"] and list(system_tmp.iterdir()) == []
+
+
+def test_an_export_never_replaces_what_is_not_a_regular_file(tmp_path, db, monkeypatch, capsys):
+    """``--out`` naming a pipe, a folder or a device (``/dev/null`` as root) is refused in one
+    line and left as it was; a symbolic link is written through: the file it names gets the
+    export, the link stays a link."""
+    import os
+    import stat
+
+    s = Shop.create(name="主店")
+    _orders(s.id, n=2)
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    to_pipe = tmp_path / "to-pipe.csv"
+    to_pipe.symlink_to(pipe)
+    for target in (pipe, folder, to_pipe):
+        with pytest.raises(E.ExportError, match="not a regular file"):
+            E.export("orders", "csv", target)
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode) and folder.is_dir() and to_pipe.is_symlink()
+    assert not list(tmp_path.glob(".*.part"))
+    real = tmp_path / "real.csv"
+    real.write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    E.export("orders", "csv", link)
+    assert link.is_symlink() and "old" not in real.read_text() and real.read_text().count("\n") >= 3
+    for name in ("", str(pipe)):  # (the command line: one line)
+        rc, _out, err = _cli(["export", "--format", "csv", "--out", name], tmp_path, monkeypatch, capsys)
+        assert rc != 0 and err.startswith("dadan:") and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)

@@ -621,3 +621,18 @@ def test_a_wide_sheet_reads_only_the_mapped_columns(tmp_path, shop):
     rows = [line() + ["x"] * 150, line(SN2)]  # the second row is short: padded
     plan = plan_for(write_xlsx(tmp_path / "w.xlsx", rows, headers=headers), shop)
     assert not plan.rejects and [r["order_sn"] for r in plan.records] == [SN1, SN2]
+
+
+def test_a_device_pipe_or_folder_is_refused_before_it_is_read(tmp_path):
+    """A device (``/dev/zero`` never ends), a pipe or a folder has no size to check against the
+    limit: refused in one line before a byte is read (a pipe is never opened: that would wait
+    for a writer)."""
+    import os
+
+    from dadan.core.spreadsheets.reading import open_source
+
+    pipe = tmp_path / "orders.csv"
+    os.mkfifo(pipe)
+    for path in ("/dev/zero", "/dev/null", pipe, tmp_path):
+        with pytest.raises(SpreadsheetError, match="not a file"):
+            open_source(path)

@@ -115,8 +115,30 @@ def test_stock_commands(home, tmp_path, monkeypatch, capsys):
     (["stock", "moves", "NOPE"], "no SKU has the code or barcode NOPE"),
     (["stock", "adjust", "b07", "-1", "--reason", "破损"], "cannot take 1 off b07: it has 0 on hand"),
     (["goods", "export", "--out", "x.jsonl"], "goods exports are csv or xlsx"),
+    (["goods", "export", "--format", "csv", "--out", ""], "is not a regular file"),
+    (["stock", "add", "b07", "99999999999999999999"], "is implausibly large (at most 1,000,000,000)"),
+    (["stock", "count", "b07", "99999999999999999999"], "is implausibly large"),
+    (["stock", "adjust", "b07", "+99999999999999999999", "--reason", "x"], "is implausibly large"),
 ])
 def test_bad_input_is_one_line(home, tmp_path, monkeypatch, capsys, argv, words):
     run(["goods", "import", str(xlsx(tmp_path / "goods.xlsx", GOOD))], monkeypatch, capsys)
     rc, out, err = run(argv, monkeypatch, capsys)
     assert rc == 1 and words in err and err.startswith("dadan: ") and err.count("\n") == 1 and not out
+
+
+@pytest.mark.parametrize("argv", [
+    ["audit", "--limit", "99999999999999999999"],
+    ["wave", "--limit", "99999999999999999999"],
+    ["queue", "show", "99999999999999999999"],
+    ["queue", "resolve", "99999999999999999999", "--printed"],
+    ["stock", "moves", "b07", "--limit", "99999999999999999999"],
+])
+def test_a_number_too_large_for_the_database_is_refused_as_an_argument(home, monkeypatch, capsys, argv):
+    """(SQLite holds integers up to 2**63: such a number used to fail as a traceback when bound.)"""
+    rc, _out, err = run_cli(argv, monkeypatch, capsys, modules=("audit", "wave", "print", "stock"))
+    assert rc == 2 and "is too large" in err and "Traceback" not in err, err
+
+
+def test_a_file_error_no_command_foresaw_is_one_line(home, tmp_path, monkeypatch, capsys):
+    rc, out, err = run_cli(["backup", str(tmp_path / ("a" * 300 + ".db"))], monkeypatch, capsys, modules=("backup",))
+    assert rc == 1 and err.startswith("dadan: ") and "File name too long" in err and err.count("\n") == 1, err

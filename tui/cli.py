@@ -84,6 +84,13 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"dadan: {visible(exc.title)}: {visible(exc.message)}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a file the command could not read or write, for a reason it did not foresee
+        from dadan.core.i18n import tr
+        from dadan.core.visible import visible
+
+        name = f" ({visible(str(exc.filename))[:120]})" if exc.filename else ""
+        print(f"dadan: {tr('File error', '文件错误')}: {visible(exc.strerror or str(exc))}{name}", file=sys.stderr)
+        return 1
     except Exception as exc:  # a storage fault outside a write transaction: one line too
         from dadan.core.db import database_fault
         from dadan.core.visible import visible

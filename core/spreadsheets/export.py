@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import os
+import stat
 import sys
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -107,13 +108,33 @@ def make_export_folder(path: Path) -> None:
                              e=exc.strerror or exc)) from None
 
 
+def _regular_target(path: Path) -> Path:
+    """The file an export replaces: ``path``, or the file its symbolic link names; refused
+    (:class:`ExportError`) when that exists and is not a regular file."""
+    if path.is_symlink():
+        path = path.resolve()
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return path
+    except OSError as exc:
+        raise ExportError(tr("cannot write {p}: {e}", "无法写入 {p}：{e}", p=path, e=exc.strerror or exc)) from None
+    if not stat.S_ISREG(mode):
+        raise ExportError(tr("cannot write {p}: it is not a regular file (a folder, device or pipe); name a file",
+                             "无法写入 {p}：它不是普通文件（而是文件夹、设备或管道）；请指定文件名", p=path))
+    return path
+
+
 @contextmanager
 def written_whole(path: Path) -> Iterator[Path]:
     """A temporary file beside ``path`` for the block to write, owner-only from the start
     (buyers' names, phones and addresses), renamed to ``path`` when the block completes, removed
     when it fails (an OS error as :class:`ExportError`), with the xlsx sheets' files that wait
     beside it (:func:`~dadan.core.spreadsheets.writers.sheet_scratch`); a killed export's are
-    removed by the next export to the same file."""
+    removed by the next export to the same file. A symbolic link is written through (the file
+    it names is replaced, the link stays); a name that is not a file (a folder, a device such as
+    /dev/null, a pipe) is refused, never replaced."""
+    path = _regular_target(path)
     tmp = path.with_name(f".{path.name}.part")
 
     def leftovers() -> None:  # (a folder that cannot be written fails when the file is made)

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import stat
 from pathlib import Path
 from typing import Sequence
 
@@ -151,7 +152,11 @@ def open_source(path: str | Path) -> Source:
     """Open an .xlsx/.xls/.csv/.txt file (detected by content, not by name)."""
     path = Path(path)
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # a device or pipe has no size to check: it could be endless
+            raise SpreadsheetError(tr("cannot open {p}: it is not a file (a folder, device or pipe)",
+                                      "无法打开 {p}：它不是文件（而是文件夹、设备或管道）", p=path))
+        size = st.st_size
         with open(path, "rb") as fh:
             magic = fh.read(8)
     except OSError as exc:

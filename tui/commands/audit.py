@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 
+from dadan.tui.commands.numbers import whole
+
 QUERY_HELP = ("filter, e.g. 'actor:amy action:release since:7d' "
               "(actor: action: order: since: until:, free text in the reason/detail)")
 
@@ -16,7 +18,7 @@ def register(sub) -> None:
                                    "\"2026-11-20 14:30\", today, yesterday, 7d, 2h, 30m; warehouse time), "
                                    "and free text found in the reason, target or detail.")
     p.add_argument("--query", "-q", default="", metavar="Q", help=QUERY_HELP)
-    p.add_argument("--limit", type=int, metavar="N",
+    p.add_argument("--limit", type=whole, metavar="N",
                    help="at most N events (default: 50 as text, every match in a file)")
     p.add_argument("--format", dest="fmt", choices=("text", "csv", "xlsx", "jsonl"),
                    help="default: from the --out extension, else text")

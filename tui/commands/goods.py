@@ -11,6 +11,7 @@ import sys
 import unicodedata
 
 from dadan.core.visible import visible
+from dadan.tui.commands.numbers import whole
 
 
 def register(sub) -> None:
@@ -26,7 +27,7 @@ def register(sub) -> None:
     ls.add_argument("text", nargs="?", default="", metavar="TEXT", help="part of a code, name, spec or bin; a barcode")
     ls.add_argument("--low", action="store_true", help="available at or below the safety stock (低库存)")
     ls.add_argument("--short", action="store_true", help="reserved more than on hand (缺货)")
-    ls.add_argument("--limit", type=int, default=0, help="at most this many rows")
+    ls.add_argument("--limit", type=whole, default=0, help="at most this many rows")
     ls.set_defaults(func=run_list)
     m = acts.add_parser("missing", help="SKUs open orders carry that the catalogue lacks (缺少的商品)")
     m.set_defaults(func=run_missing)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 
 from dadan.core.visible import visible
+from dadan.tui.commands.numbers import whole
 
 
 def register(sub) -> None:
@@ -36,19 +37,19 @@ def register(sub) -> None:
     qs = q.add_subparsers(dest="queue_command", metavar="ACTION")
     ls = qs.add_parser("list", help="recent jobs (open ones with --open)")
     ls.add_argument("--open", action="store_true", help="only queued, printing and paused jobs")
-    ls.add_argument("--limit", type=int, default=20)
+    ls.add_argument("--limit", type=whole, default=20)
     ls.set_defaults(func=run_queue, queue_command="list")
     for name, helptext in (("show", "a job's labels and their states"), ("pause", "pause a job"),
                            ("resume", "resume a paused job; failed labels are sent again (also: retry)"),
                            ("retry", "same as resume"), ("cancel", "cancel what has not been sent")):
         a = qs.add_parser(name, help=helptext)
-        a.add_argument("job", type=int, metavar="JOB")
+        a.add_argument("job", type=whole, metavar="JOB")
         if name in ("resume", "retry"):
             a.add_argument("--print", dest="print_now", action="store_true",
                            help="print it now in this terminal")
         a.set_defaults(func=run_queue, queue_command=name)
     r = qs.add_parser("resolve", help="decide on a label that may or may not have printed")
-    r.add_argument("item", type=int, nargs="?", metavar="ITEM", help="item id (see `dadan queue show JOB`)")
+    r.add_argument("item", type=whole, nargs="?", metavar="ITEM", help="item id (see `dadan queue show JOB`)")
     g = r.add_mutually_exclusive_group()
     g.add_argument("--printed", action="store_true", help="it printed: count it as sent")
     g.add_argument("--not-printed", action="store_true", help="it did not print: send it again on resume")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dadan.core.visible import visible
 from dadan.tui.commands.goods import file_arguments, print_table, run_checked
+from dadan.tui.commands.numbers import whole
 
 
 def register(sub) -> None:
@@ -31,8 +32,11 @@ def register(sub) -> None:
     d.set_defaults(func=run_adjust)
     m = acts.add_parser("moves", help="a SKU's stock movements, newest first (库存流水)")
     m.add_argument("code", metavar="CODE_OR_BARCODE")
-    m.add_argument("--limit", type=int, default=50)
+    m.add_argument("--limit", type=whole, default=50)
     m.set_defaults(func=run_moves)
+
+
+MAX_STOCK_QTY = 1_000_000_000  # pieces one typed receipt, count or adjustment may move
 
 
 def qty_arg(text: str, *, signed: bool = False, minimum: int = 1) -> int:
@@ -45,6 +49,9 @@ def qty_arg(text: str, *, signed: bool = False, minimum: int = 1) -> int:
         n = int(t)
     except ValueError:
         n = None
+    if n is not None and abs(n) > MAX_STOCK_QTY:  # (nor could the ledger's sums hold many of them)
+        raise DadanError(tr("the quantity {t} is implausibly large (at most {m:,})", "数量 {t} 过大（最多 {m:,}）",
+                            t=text, m=MAX_STOCK_QTY))
     if signed:
         if n is None or n == 0:
             raise DadanError(tr("the quantity must be a whole number other than 0 (e.g. +5 or -2), not {t!r}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 from dadan.core.visible import visible
+from dadan.tui.commands.numbers import whole
 
 DEFAULT_QUERY = "status:pending printed:no blocked:no"
 
@@ -18,7 +19,7 @@ def register(sub) -> None:
                                    f"printable order ('{DEFAULT_QUERY}', not queued already).")
     w.add_argument("order_sn", nargs="*", metavar="ORDER_SN", help="order numbers")
     w.add_argument("--query", "-q", metavar="Q", help="a filter, e.g. 'status:pending printed:no province:浙江'")
-    w.add_argument("--limit", type=int, metavar="N", help="only the first N orders of the selection (oldest paid first)")
+    w.add_argument("--limit", type=whole, metavar="N", help="only the first N orders of the selection (oldest paid first)")
     w.add_argument("--format", dest="fmt", choices=("text", "csv", "xlsx"),
                    help="default: from the --out extension, else text")
     w.add_argument("--out", metavar="FILE", help="write the wave to FILE (csv or xlsx; text for .txt)")

@@ -7,6 +7,7 @@ import json
 import sys
 
 from dadan.core.visible import visible
+from dadan.tui.commands.numbers import whole
 
 
 def register(sub) -> None:
@@ -22,7 +23,7 @@ def register(sub) -> None:
     u = ws.add_parser("use", help="choose the branch (and sender address) that pays for a courier's numbers")
     u.add_argument("courier", metavar="COURIER", help="wp_code, e.g. ZTO, YTO, STO, YUNDA, JTSD")
     u.add_argument("--branch", required=True, metavar="CODE", help="branch code (see `dadan waybills accounts`)")
-    u.add_argument("--address", type=int, default=1, metavar="N", help="registered sender address number (default 1)")
+    u.add_argument("--address", type=whole, default=1, metavar="N", help="registered sender address number (default 1)")
     u.add_argument("--shop", metavar="S")
     u.add_argument("--default", action="store_true", help="make it the shop's default courier")
     u.set_defaults(func=run_waybills, waybills_command="use")
@@ -33,7 +34,7 @@ def register(sub) -> None:
     ls = ws.add_parser("list", help="parcels and their numbers (--recycle: numbers to recycle)")
     ls.add_argument("--query", "-q", metavar="Q", help="only the parcels of these orders (a filter)")
     ls.add_argument("--recycle", action="store_true", help="blocked orders holding a live number")
-    ls.add_argument("--limit", type=int, default=200)
+    ls.add_argument("--limit", type=whole, default=200)
     ls.add_argument("--format", choices=("text", "jsonl"), default="text")
     ls.set_defaults(func=run_waybills, waybills_command="list")
     c = ws.add_parser("cancel", help="recycle the live numbers of orders (pdd.waybill.cancel)")
