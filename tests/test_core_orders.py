@@ -161,6 +161,10 @@ def test_items_that_differ_only_in_spelling_are_the_same(shop):
 def test_hold_note_state_are_audited(shop):
     upsert_orders(shop.id, [rec()])
     o = get()
+    for blank in ("", "  "):
+        with pytest.raises(DadanError, match="reason is required"):
+            hold([o.id], reason=blank, actor="bo")
+    assert not get().exception_flags & Flag.HOLD and AuditEvent.select().count() == 0
     assert hold([o.id], reason="customer called", actor="bo") == 1
     assert get().exception_flags & Flag.HOLD
     set_note(o.id, "call before shipping", actor="bo")

@@ -380,6 +380,7 @@ def test_rejected_file_leaves_database_byte_for_byte(tmp_path, db, shop):
     assert dump(db) == before
     # the rejects file: original columns plus the error
     rej = write_rejects(plan)
+    assert rej.stat().st_mode & 0o777 == 0o600  # owner-only: the rows carry buyers' data
     ws = openpyxl.load_workbook(rej).active
     values = list(ws.values)
     assert values[0][:2] == ("row", "error") and "订单号" in values[0]

@@ -108,4 +108,7 @@ def test_removing_an_unknown_shop_is_one_line_and_changes_nothing(loopback):
     with pytest.raises(DadanError) as exc:
         run_shops(loopback, "remove", "shop-x")
     assert "shop-x" in exc.value.message and "\n" not in exc.value.message
+    for blank in ("", "  "):  # (a blank name is not "the only shop")
+        with pytest.raises(DadanError, match="name the shop"):
+            run_shops(loopback, "remove", blank)
     assert loopback.paths.credentials_file.read_bytes() == before

@@ -371,9 +371,11 @@ def put_off_first_admin(data_dir, why: str = "put off") -> None:
     creates it): the administrator was put off, or the data is a demo's."""
     from pathlib import Path
 
+    from dadan.printers.private_files import make_private_dir, write_private_bytes
+
     mark = Path(data_dir) / FIRST_ADMIN_PUT_OFF
     try:
-        mark.parent.mkdir(parents=True, exist_ok=True)
-        mark.write_text(f"{why}; F12 (or dadan operators init NAME) creates the administrator\n", encoding="utf-8")
+        make_private_dir(mark.parent)
+        write_private_bytes(mark, f"{why}; F12 (or dadan operators init NAME) creates the administrator\n".encode())
     except OSError:
         pass

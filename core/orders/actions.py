@@ -48,6 +48,10 @@ def release(order_ids: Iterable[int], *, reason: str, actor: str, flags: int | N
 
 
 def hold(order_ids: Iterable[int], *, reason: str, actor: str) -> int:
+    """Hold orders (nothing prints or ships until released) with a reason; audited. Returns
+    orders changed."""
+    if not reason.strip():
+        raise DadanError(tr("a reason is required to hold an order", "挂起订单需要填写原因"))
     require(actor, "release", what=f"hold {len(_ids(order_ids))} order(s)")
     n = 0
     with write():

@@ -64,6 +64,8 @@ def remove_credentials(name: str, *, paths: Paths | None = None, actor: str = ""
     is no longer synced and takes no waybill numbers; its orders, their history and its waybill
     accounts stay (``dadan shops add`` gives it credentials again). Audited."""
     require(actor, "shops", what=f"shop {name}")
+    if not (name or "").strip():  # (a blank name would mean "the only shop" to resolve_shop)
+        raise DadanError(tr("name the shop whose credentials to remove", "请写明要删除凭证的店铺名"))
     shop = resolve_shop(name)
     _store(paths).remove(shop.name)
     with write():

@@ -34,8 +34,11 @@ def write_rejected_rows(rejects: Sequence[RejectedRow], headers: Sequence[str], 
     ws.append([tr("row", "行号"), tr("error", "错误"), tr("column", "列")] + [neutralize(h) for h in headers])
     for r in rejects:
         ws.append([r.row, neutralize(r.message), neutralize(r.column)] + [neutralize(c) for c in r.cells])
-    try:
-        wb.save(out)
-    except OSError as exc:
-        raise SpreadsheetError(tr("cannot write {p}: {e}", "无法写入 {p}：{e}", p=out, e=exc.strerror or exc)) from None
+    from dadan.core.spreadsheets.export import ExportError, written_whole
+
+    try:  # owner-only, as every file dadan writes: the rows carry buyers' names, phones, addresses
+        with written_whole(out) as tmp:
+            wb.save(tmp)
+    except ExportError as exc:
+        raise SpreadsheetError(exc.message) from None
     return out
