@@ -52,6 +52,11 @@ def test_right_items_pack_the_parcel_once(pb):
     assert Shipment.select().count() == 0 and Waybill.get_by_id(w1.id).state == "printed"  # on_packed = nothing
     again, out = pack_check.start(w1.code)
     assert again is None and out.kind == "already_packed" and "packer" in out.message and out.alarm
+    from dadan.core.timeutil import fmt_local  # the time it was packed, in the warehouse's time zone
+
+    for tz in ("Asia/Shanghai", "UTC"):
+        _, out = pack_check.start(w1.code, tz=tz)
+        assert f"at {fmt_local(rec.packed_at, tz)}" in out.message and "UTC" not in out.message, out.message
     assert pack_check.scan(check, BARCODES["A12"], actor="packer").kind == "already_packed"
     assert PackRecord.select().count() == 1
 

@@ -55,6 +55,7 @@ from dadan.core.models import Order, OrderItem, Waybill, utcnow
 from dadan.core.orders.rules import blocked_reason
 from dadan.core.packing.models import PackRecord
 from dadan.core.shipping.scan import normalise
+from dadan.core.timeutil import DEFAULT_TZ, fmt_local
 from dadan.core.waybills.parcels import NUMBERED, by_code, orders_of, parcels_by_order
 
 ON_PACKED = ("nothing", "ship", "print")
@@ -103,6 +104,7 @@ class PackCheck:
     print_after: bool = False
     parcel_id: int | None = None
     print_job: int | None = None
+    tz: str = DEFAULT_TZ  # the warehouse's, for the time a parcel packed meanwhile was packed
 
     @property
     def name(self) -> str:
@@ -154,10 +156,10 @@ class PackOutcome:
         return self.kind in ALARMS
 
 
-def _packed_note(rec: PackRecord) -> str:
+def _packed_note(rec: PackRecord, tz: str) -> str:
     what = rec.waybill_code or tr("order {o}", "订单 {o}", o=rec.order_sns.replace(" ", "+"))
-    note = tr("parcel {w} was packed already by {a} at {t} UTC", "包裹 {w} 已于 {t} UTC 由 {a} 验货",
-              w=what, a=rec.actor or "?", t=rec.packed_at.strftime("%m-%d %H:%M") if rec.packed_at else "?")
+    note = tr("parcel {w} was packed already by {a} at {t}", "包裹 {w} 已于 {t} 由 {a} 验货",
+              w=what, a=rec.actor or "?", t=fmt_local(rec.packed_at, tz) if rec.packed_at else "?")
     if rec.print_job:
         note += tr(" (label in print job #{j})", "（面单在打印任务 #{j}）", j=rec.print_job)
     return note
@@ -183,11 +185,11 @@ def _find_parcel(code: str) -> tuple[Waybill | None, Order | None]:
     return None, None
 
 
-def _refusal(w: Waybill) -> PackOutcome | None:
+def _refusal(w: Waybill, tz: str) -> PackOutcome | None:
     """Why this parcel cannot be checked now, or None."""
     rec = PackRecord.get_or_none(PackRecord.waybill == w.id) or _order_record([o.id for o in orders_of(w.id)])
     if rec is not None:
-        return PackOutcome(False, "already_packed", tr("ALREADY PACKED: ", "已验货：") + _packed_note(rec), w.code)
+        return PackOutcome(False, "already_packed", tr("ALREADY PACKED: ", "已验货：") + _packed_note(rec, tz), w.code)
     if w.state not in NUMBERED:
         why = {"cancelled": tr("its number was recycled (cancelled): do not pack it", "单号已回收（取消）：请勿打包"),
                "shipped": tr("it was shipped already", "已经发货"),
@@ -241,7 +243,7 @@ def _order_record(order_ids: list[int]) -> PackRecord | None:
     return PackRecord.select().where(PackRecord.order.in_(order_ids)).first() if order_ids else None
 
 
-def _print_after_refusal(orders: list[Order], parcel: Waybill | None) -> PackOutcome | None:
+def _print_after_refusal(orders: list[Order], parcel: Waybill | None, tz: str) -> PackOutcome | None:
     """Why these orders (one parcel without a number) cannot be packed before printing, or None."""
     from dadan.core.printing.plan import queued_in
 
@@ -249,7 +251,7 @@ def _print_after_refusal(orders: list[Order], parcel: Waybill | None) -> PackOut
         _order_record([o.id for o in orders])
     name = "+".join(o.order_sn for o in orders)
     if rec is not None:
-        return PackOutcome(False, "already_packed", tr("ALREADY PACKED: ", "已验货：") + _packed_note(rec), name)
+        return PackOutcome(False, "already_packed", tr("ALREADY PACKED: ", "已验货：") + _packed_note(rec, tz), name)
     for o in orders:
         why = blocked_reason(o)
         if why:
@@ -272,18 +274,18 @@ def _print_after_refusal(orders: list[Order], parcel: Waybill | None) -> PackOut
     return None
 
 
-def _start_print_after(slip: Order) -> tuple[PackCheck | None, PackOutcome]:
+def _start_print_after(slip: Order, tz: str) -> tuple[PackCheck | None, PackOutcome]:
     """Scan first, print after: a check over the slip's order (or its open parcel's orders),
     which has no number yet."""
     found = parcels_by_order([slip.id], ("pending",)).get(slip.id, [])
     parcel = found[-1] if found else None
     orders = orders_of(parcel.id) if parcel is not None else [slip]
-    refusal = _print_after_refusal(orders, parcel)
+    refusal = _print_after_refusal(orders, parcel, tz)
     if refusal is not None:
         return None, refusal
     check = PackCheck(None, "", parcel.wp_code if parcel is not None else "", [(o.id, o.order_sn) for o in orders],
                       _lines([o.id for o in orders]), print_after=True,
-                      parcel_id=parcel.id if parcel is not None else None)
+                      parcel_id=parcel.id if parcel is not None else None, tz=tz)
     if not check.lines:
         return None, PackOutcome(False, "empty", tr("{w} lists no items to check", "{w} 没有可验的商品",
                                                     w=check.name), slip.order_sn)
@@ -298,16 +300,16 @@ def _check_on_packed(on_packed: str) -> None:
                             c=", ".join(ON_PACKED)))
 
 
-def start(code: str, *, on_packed: str = "nothing") -> tuple[PackCheck | None, PackOutcome]:
+def start(code: str, *, on_packed: str = "nothing", tz: str = DEFAULT_TZ) -> tuple[PackCheck | None, PackOutcome]:
     """Begin checking the parcel a scanned waybill number or packing slip names; (None, the
     refusal) when it cannot be checked. With ``on_packed = "print"`` a packing slip of an order
     without a numbered parcel starts a check before printing (:func:`_start_print_after`). Reads
-    only."""
+    only. ``tz``: the warehouse's time zone (the time a parcel packed already was packed)."""
     _check_on_packed(on_packed)
     code = normalise(code)
     w, slip = _find_parcel(code)
     if on_packed == "print" and slip is not None and (w is None or w.state not in NUMBERED):
-        return _start_print_after(slip)
+        return _start_print_after(slip, tz)
     if w is None:
         if slip is not None:
             return None, PackOutcome(False, "no_parcel", tr("NO PARCEL: order {sn} has no printed parcel",
@@ -318,12 +320,12 @@ def start(code: str, *, on_packed: str = "nothing") -> tuple[PackCheck | None, P
                                                           "面单或发货单", c=code), code)
         return None, PackOutcome(False, "unknown", tr("UNKNOWN: no parcel or order has the code {c}",
                                                       "未知：没有包裹或订单的单号是 {c}", c=code or "∅"), code)
-    refusal = _refusal(w)
+    refusal = _refusal(w, tz)
     if refusal is not None:
         return None, refusal
     orders = orders_of(w.id)
     check = PackCheck(w.id, w.code, w.wp_code, [(o.id, o.order_sn) for o in orders],
-                      _lines([o.id for o in orders], w.id))
+                      _lines([o.id for o in orders], w.id), tz=tz)
     if not check.lines:
         return None, PackOutcome(False, "empty", tr("parcel {w} lists no items to check", "包裹 {w} 没有可验的商品",
                                                     w=w.code), w.code)
@@ -468,7 +470,7 @@ def _finish_print_after(check: PackCheck, *, actor: str, printer: str, template:
             return PackOutcome(False, "not_open", tr(
                 "NOT PACKED: its parcel changed meanwhile ({s}): scan it again", "未验货：包裹已变化（{s}）：请重新扫描",
                 s=parcel.state), check.name)
-        refusal = _print_after_refusal(orders, parcel)
+        refusal = _print_after_refusal(orders, parcel, check.tz)
         if refusal is not None:
             return refusal
         try:
@@ -509,7 +511,7 @@ def finish(check: PackCheck, *, actor: str, on_packed: str = "nothing", printer:
     shipped, notes = 0, []
     with write():
         w = Waybill.get_or_none(Waybill.id == check.waybill_id)
-        refusal = _refusal(w) if w is not None else PackOutcome(False, "not_open", tr(
+        refusal = _refusal(w, check.tz) if w is not None else PackOutcome(False, "not_open", tr(
             "parcel {w} is gone", "包裹 {w} 已不存在", w=check.name), check.waybill_code)
         if refusal is not None:
             return refusal

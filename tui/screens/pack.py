@@ -149,7 +149,7 @@ class PackScreen(DeskScreen):
                 return
             got = pack_check.override(self.check, code, reason, actor=self.actor, on_packed=on_packed, **to)
         elif self.check is None:
-            check, got = pack_check.start(args[0], on_packed=on_packed)
+            check, got = pack_check.start(args[0], on_packed=on_packed, tz=self.ctx.settings.timezone)
             self.check = check
         else:
             got = pack_check.scan(self.check, args[0], actor=self.actor, on_packed=on_packed, **to)
