@@ -7,7 +7,7 @@ import pytest
 
 from dadan.core.db import close_database, open_database
 from dadan.core.errors import DadanError, NotFound
-from dadan.core.models import Shop
+from dadan.core.models import Order, Shop
 from dadan.core.platform.shops import NoShops, SeveralShops, UnknownShop, resolve_shop
 
 
@@ -69,7 +69,7 @@ def test_import_cli_says_how_to_create_an_unknown_shop(db):
     Shop.create(name="主店")
     with pytest.raises(DadanError, match="--create-shop"):
         resolve_import_shop("主点")
-    assert resolve_import_shop("新店", create=True).name == "新店"
+    assert resolve_import_shop("主店").name == "主店"  # (the shop to create is the import's: see below)
 
 
 def test_sync_uses_the_same_rule(db):
@@ -95,3 +95,24 @@ def test_cli_import_and_export_use_the_same_rule(tmp_path, monkeypatch, capsys):
     assert rc == 1 and "did you mean '主店'" in err and "--create-shop" in err
     rc, out, err = _cli(["export", "--out", "-", "--shop", "主点"], tmp_path, monkeypatch, capsys)
     assert rc == 1 and "did you mean '主店'" in err and "Traceback" not in err
+
+
+def test_create_shop_makes_the_shop_only_with_the_import(tmp_path, monkeypatch, capsys):
+    """``--create-shop`` makes the shop in the import's own transaction: a file refused (a bad
+    quantity) leaves no shop behind, as it leaves no order; a good one makes it with its orders."""
+    from tests.test_export import _cli
+    from tests.test_import_core import SAMPLE, line, write_xlsx
+
+    bad = write_xlsx(tmp_path / "bad.xlsx", [*SAMPLE, line("231114-999999999999999", count=-3)])
+    rc, out, err = _cli(["import", str(bad), "--shop", "新店", "--create-shop"], tmp_path, monkeypatch, capsys)
+    assert rc == 1 and "nothing was written" in out, (out, err)
+    open_database(f"sqlite:///{tmp_path / 'home' / 'dadan.db'}")
+    assert not Shop.select().where(Shop.name == "新店").exists()
+    close_database()
+    good = write_xlsx(tmp_path / "good.xlsx", SAMPLE)
+    rc, out, err = _cli(["import", str(good), "--shop", "新店", "--create-shop"], tmp_path, monkeypatch, capsys)
+    assert rc == 0, err
+    open_database(f"sqlite:///{tmp_path / 'home' / 'dadan.db'}")
+    shop = Shop.get(Shop.name == "新店")
+    assert Order.select().where(Order.shop == shop.id).count() > 0
+    close_database()

@@ -16,7 +16,7 @@ from dadan.core.db import database, write
 from dadan.core.errors import DadanError, TrackingRefused
 from dadan.core.goods import ledger
 from dadan.core.i18n import tr
-from dadan.core.models import ImportRun, Order, utcnow
+from dadan.core.models import ImportRun, Order, Shop, utcnow
 from dadan.core.operators import require
 from dadan.core.orders import fulltext
 from dadan.core.orders.upsert import upsert_orders
@@ -49,6 +49,7 @@ class CommitRun:
     allow_partial: bool
     started: dt.datetime
     accept_changes: bool = False
+    new_shop: str = ""  # a shop to create in the import's transaction (nothing written: no shop)
 
 
 IMPORT_PIECE = 2000  # orders upserted at a time (in the import's one transaction)
@@ -65,8 +66,11 @@ def apply_plan(plan: ImportPlan, *, run: CommitRun | None, progress: Progress | 
     actor = run.actor if run is not None else ""
     db = database()
     counts = Counts(rejected=len(plan.rejects))
+    made_shop = run is not None and bool(run.new_shop) and plan.shop_id is None
     try:
         with write(db) as txn:
+            if made_shop:
+                plan.shop_id = Shop.create(name=run.new_shop, auth_state="unconfigured").id
             if plan.kind == "tracking":
                 new_rejects = _apply_tracking(plan, counts, actor, progress)
             else:
@@ -85,6 +89,9 @@ def apply_plan(plan: ImportPlan, *, run: CommitRun | None, progress: Progress | 
                 _record_run(plan, counts, run)
     except _Rollback:
         pass
+    finally:
+        if made_shop and Shop.get_or_none(Shop.id == plan.shop_id) is None:  # rolled back with the rest
+            plan.shop_id = None
     plan.counts = counts
 
 
@@ -181,21 +188,22 @@ def _losses_refused(plan: ImportPlan) -> ImportOutcome:
 
 @gc_paused
 def commit_import(plan: ImportPlan, *, actor: str, allow_partial: bool = False, accept_changes: bool = False,
-                  progress: Progress | None = None) -> ImportOutcome:
+                  progress: Progress | None = None, new_shop: str = "") -> ImportOutcome:
     """Write the import in one transaction. With rejected rows and not ``allow_partial``, or
     with updates that would drop an order's items or change its amount
     (``plan.counts.losses``) and not ``accept_changes``, the file is refused and nothing is
-    written."""
+    written. ``new_shop``: the name of a shop to create for a plan made without one
+    (``--create-shop``), in the same transaction: a refused or failed import leaves no shop."""
     require(actor, "import", what=f"import {plan.kind}")
     if plan.rejects and not allow_partial:
         return ImportOutcome(False, plan.counts, tr(
             "not imported: {r} rows were rejected; fix them or accept a partial import",
             "未导入：{r} 行被拒绝；请修正后重试，或选择部分导入", r=len(plan.rejects)))
-    if plan.kind == "orders" and plan.shop_id is None:
+    if plan.kind == "orders" and plan.shop_id is None and not new_shop.strip():
         raise SpreadsheetError(tr("choose the shop to import into (--shop NAME)", "请选择导入到哪个店铺（--shop 店铺名）"))
     if plan.counts.losses and not accept_changes:
         return _losses_refused(plan)
-    apply_plan(plan, run=CommitRun(actor, allow_partial, utcnow(), accept_changes), progress=progress)
+    apply_plan(plan, run=CommitRun(actor, allow_partial, utcnow(), accept_changes, new_shop.strip()), progress=progress)
     if plan.rejects and not allow_partial:  # tracking rows refused while writing: rolled back
         return ImportOutcome(False, plan.counts, tr(
             "not imported: {r} rows were rejected; fix them or accept a partial import",

@@ -32,14 +32,14 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def resolve_import_shop(name: str | None, *, create: bool = False, required: bool = True):
+def resolve_import_shop(name: str | None, *, required: bool = True):
     """:func:`resolve_shop`, whose unknown-name error says how to create the shop here."""
     from dadan.core.errors import DadanError
     from dadan.core.i18n import tr
     from dadan.core.platform.shops import UnknownShop, resolve_shop
 
     try:
-        return resolve_shop(name, create=create, required=required)
+        return resolve_shop(name, required=required)
     except UnknownShop as exc:
         raise DadanError(exc.message + tr("; add --create-shop to create it", "；加 --create-shop 可新建"),
                          title=exc.title) from None
@@ -59,6 +59,7 @@ def run(args, ctx) -> int:
     from dadan.core.visible import visible
 
     ctx.open_db(make=not args.dry_run)  # (a dry run on a new machine makes no database file)
+    new_shop = ""
     manual = {}
     for item in args.map:
         if "=" not in item:
@@ -83,7 +84,13 @@ def run(args, ctx) -> int:
         except DadanError:  # a shop to be created: every order is new
             shop = None
     else:
-        shop = resolve_import_shop(args.shop, create=args.create_shop, required=layout.kind == "orders")
+        try:
+            shop = resolve_import_shop(args.shop, required=layout.kind == "orders")
+        except DadanError:  # (with a name given: no shop has it)
+            if not (args.create_shop and (args.shop or "").strip()):
+                raise
+            shop = None  # made by the import's own transaction: nothing written, no shop
+            new_shop = args.shop.strip()
     tty = sys.stderr.isatty()
     phases = {"check": tr("checking", "检查"), "write": tr("writing", "写入")}
 
@@ -118,7 +125,7 @@ def run(args, ctx) -> int:
     if rejects_file:
         print(tr("rejected rows written to {p}", "被拒绝的行已写入 {p}", p=rejects_file))
     out = commit_import(plan, actor=ctx.operator, allow_partial=args.partial, accept_changes=args.accept_changes,
-                        progress=progress)
+                        progress=progress, new_shop=new_shop)
     if tty:
         print("\r\033[K", end="", file=sys.stderr)
     _print_losses(out.counts.losses)
