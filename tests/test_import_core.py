@@ -637,3 +637,35 @@ def test_a_device_pipe_or_folder_is_refused_before_it_is_read(tmp_path):
     for path in ("/dev/zero", "/dev/null", pipe, tmp_path):
         with pytest.raises(SpreadsheetError, match="not a file"):
             open_source(path)
+
+
+def test_a_column_the_file_lacks_leaves_the_lines_field_alone(tmp_path, shop):
+    """A file without a unit-price column (dadan's own export is one) imported over orders whose
+    lines have prices leaves the prices as they are: the order is unchanged, with or without
+    --accept-changes. A line the file does change (another count), or a price it does give, is
+    written."""
+    sn = "261206-999900000000401"
+    head = ["订单号", "订单状态", "商品", "商品数量(件)", "商家编码-规格维度"]
+
+    def imported(name, rows, headers=head, **kw):
+        p = tmp_path / name
+        p.write_text(csv_text(rows, headers), encoding="utf-8")
+        out = commit_import(plan_for(p, shop), actor="t", **kw)
+        assert out.committed, out.message
+        return out.counts
+
+    imported("priced.csv", [[sn, "待发货", "杯子", 1, "A12", "10.00"], [sn, "待发货", "碗", 2, "A13", "10.00"]],
+             headers=[*head, "商品单价(元)"])
+
+    def prices():
+        return [it.goods_price_fen for it in OrderItem.select().order_by(OrderItem.position)]
+
+    assert prices() == [1000, 1000]
+    same = [[sn, "待发货", "杯子", 1, "A12"], [sn, "待发货", "碗", 2, "A13"]]
+    assert imported("no-price.csv", same).unchanged == 1 and prices() == [1000, 1000]
+    assert imported("no-price-2.csv", same, accept_changes=True).unchanged == 1 and prices() == [1000, 1000]
+    assert imported("count.csv", [same[0], [sn, "待发货", "碗", 3, "A13"]], accept_changes=True).updated == 1
+    assert prices() == [1000, 1000] and [it.goods_count for it in OrderItem.select().order_by(OrderItem.position)] == [1, 3]
+    assert imported("repriced.csv", [[*same[0], "12.00"], [sn, "待发货", "碗", 3, "A13", "10.00"]],
+                    headers=[*head, "商品单价(元)"], accept_changes=True).updated == 1
+    assert prices() == [1200, 1000]

@@ -100,6 +100,20 @@ def _same_items(items: Sequence[Mapping], old_items: Sequence[Mapping]) -> bool:
     return _item_key(items) == _item_key(old_items)
 
 
+_LINE_IDENTITY = ("goods_id", "sku_id", "outer_id", "goods_name", "goods_spec")
+
+
+def _with_stored_fields(item: dict, stored: Mapping) -> dict:
+    """An imported line that is the stored one (every identity field it gives agrees), with the
+    fields its file has no column for (None: a unit price, an image) taken from the stored line,
+    as an order's own missing fields are: a file leaves alone what it does not give."""
+    missing = [f for f in ITEM_FIELDS if item.get(f) is None and stored.get(f) not in (None, "")]
+    if not missing or any(item.get(f) is not None and str(item[f]) != str(stored.get(f) or "")
+                          for f in _LINE_IDENTITY):
+        return item
+    return item | {f: stored[f] for f in missing}
+
+
 def _clean_items(items: Sequence[Mapping]) -> list[dict]:
     out = []
     for it in items:
@@ -525,6 +539,8 @@ def _diff(old: dict, rec: Mapping, items: list[dict], old_items: list[dict], sou
             v = rec.get(f)
             if v and v != old[f] and old["state"] in ("new", "printed"):
                 changes[f] = v
+    if source == "import" and items and len(items) == len(old_items):
+        items = [_with_stored_fields(it, was) for it, was in zip(items, old_items)]
     items_changed = bool(items) and not fill_only and not _same_items(items, old_items)
 
     row = old | changes  # the order as it will be (of the fields read below, only these changes apply)
