@@ -669,3 +669,36 @@ def test_a_column_the_file_lacks_leaves_the_lines_field_alone(tmp_path, shop):
     assert imported("repriced.csv", [[*same[0], "12.00"], [sn, "待发货", "碗", 3, "A13", "10.00"]],
                     headers=[*head, "商品单价(元)"], accept_changes=True).updated == 1
     assert prices() == [1200, 1000]
+
+
+def test_numbers_to_print_in_an_orders_file_are_checked_as_a_tracking_files(tmp_path, shop):
+    """An orders file's tracking numbers of orders awaiting shipment (numbers taken elsewhere,
+    printed by dadan) pass the tracking file's checks: a courier dadan knows, a number of its
+    shape, on no other order of the database or of the file; a refused row rejects its order.
+    The same file again passes (the orders hold their numbers), and a shipped order's number is
+    the platform's record, taken as it is."""
+    head = ["订单号", "商品", "商品数量(件)", "订单状态", "快递公司", "快递单号"]
+    book = CourierBook.from_database()
+
+    def plan(name, rows):
+        p = tmp_path / name
+        p.write_text(csv_text(rows, head), encoding="utf-8")
+        return plan_layout(prepare_file(p), shop_id=shop.id, couriers=book)
+
+    first = plan("first.csv", [["261206-000000000000001", "杯子", 1, "待发货", "圆通快递", "YT7568018400001"]])
+    assert not first.rejects and commit_import(first, actor="t").committed
+    again = plan("again.csv", [["261206-000000000000001", "杯子", 1, "待发货", "圆通快递", "YT7568018400001"]])
+    assert not again.rejects and again.counts.unchanged == 1
+    p = plan("bad.csv", [
+        ["261206-000000000000002", "杯子", 1, "待发货", "圆通快递", "YT12"],  # not a YTO number's shape
+        ["261206-000000000000003", "杯子", 1, "待发货", "火星快递", "ZZ123456"],  # a courier nobody knows
+        ["261206-000000000000004", "杯子", 1, "待发货", "圆通快递", "YT7568018400001"],  # order ...001's
+        ["261206-000000000000005", "杯子", 1, "待发货", "圆通快递", "YT7568018400002"],
+        ["261206-000000000000006", "杯子", 1, "待发货", "圆通快递", "YT7568018400002"],  # ...005's, in the file
+        ["261206-000000000000005", "碗", 1, "待发货", "圆通快递", "YT7568018400002"],  # (its own order: fine)
+        ["261206-000000000000007", "杯子", 1, "已发货", "火星快递", "ZZ1"],  # shipped: the platform's record
+    ])
+    assert [(r.row, r.column) for r in p.rejects] == [(2, "快递单号"), (3, "快递公司"), (4, "快递单号"), (6, "快递单号")]
+    assert "already used for order 261206-000000000000001" in p.rejects[2].message
+    assert "also given to order 261206-000000000000005" in p.rejects[3].message
+    assert sorted(r["order_sn"] for r in p.records) == ["261206-000000000000005", "261206-000000000000007"]

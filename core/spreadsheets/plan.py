@@ -9,9 +9,10 @@ from pathlib import Path
 
 from dadan.core.bulk import gc_paused
 from dadan.core.i18n import tr
+from dadan.core.models import Order
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.upsert import RecordColumns
-from dadan.core.shipping.tracking_rules import shape_problem
+from dadan.core.shipping.tracking_rules import normalize_tracking, shape_problem
 from dadan.core.spreadsheets.commit import Counts, apply_plan
 from dadan.core.spreadsheets.errors import SpreadsheetError
 from dadan.core.spreadsheets.fields import FIELD_BY_KEY
@@ -116,6 +117,59 @@ def _tracking_records(parsed: ParsedRows, layout: Layout, rejects: list[Rejected
     return _one_assignment_per_order([r for r in records if r["_row"] not in bad], layout, rejects)
 
 
+def _check_numbers_to_print(parsed: ParsedRows, layout: Layout, rejects: list[RejectedRow],
+                            book: CourierBook) -> ParsedRows:
+    """An orders file's tracking numbers of orders awaiting shipment (numbers taken elsewhere,
+    for dadan to print) are checked as a tracking file's: a known courier, a number of its
+    shape, on no other order of the database or of the file, else the row is rejected (and
+    with it its order). A number the order already holds passes (a file imported again, the
+    orders of one merged parcel); so do shipped orders' numbers (the platform's record). The
+    rows kept."""
+    cols = parsed.cols
+    numbers, statuses = cols.get("tracking_number"), cols.get("order_status")
+    if numbers is None or statuses is None:
+        return parsed
+    todo = [j for j, (t, s) in enumerate(zip(numbers, statuses)) if t and s == 1]
+    if not todo:
+        return parsed
+    sns, couriers = cols["order_sn"], cols.get("courier") or [None] * len(numbers)
+    wanted = sorted({normalize_tracking(numbers[j]) for j in todo})
+    holders: dict[str, set[str]] = {}  # a number -> the orders holding it now
+    for i in range(0, len(wanted), 500):
+        for sn, tn in (Order.select(Order.order_sn, Order.tracking_number)
+                       .where(Order.tracking_number.in_(wanted[i:i + 500])).tuples()):
+            holders.setdefault(tn, set()).add(sn)
+    in_file: dict[str, str] = {}  # a number -> the first order of the file given it
+    width = len(layout.headers)
+    bad: list[int] = []
+    for j in todo:
+        tn, sn = normalize_tracking(numbers[j]), sns[j]
+        held = holders.get(tn, set())
+        if sn in held:
+            continue
+        column = "tracking_number"
+        if couriers[j] is None:
+            column = "courier" if "courier" in layout.mapping else column
+            why = tr("tracking number {t} has no courier dadan knows", "快递单号 {t} 没有可识别的快递公司", t=tn)
+        else:
+            why = shape_problem(tn, couriers[j], book)
+        if why is None and held:
+            why = tr("tracking number {t} is already used for order {sn}", "运单号 {t} 已用于订单 {sn}",
+                     t=tn, sn=min(held))
+        if why is None and in_file.setdefault(tn, sn) != sn:
+            why = tr("tracking number {t} is also given to order {sn} in this file", "运单号 {t} 在本文件中也给了订单 {sn}",
+                     t=tn, sn=in_file[tn])
+        if why is not None:
+            row = parsed.rows[j]
+            rejects.append(RejectedRow(row, row_cells(layout.rows[row - 1], width),
+                                       layout.headers[layout.mapping[column]], why, sn))
+            bad.append(j)
+    if not bad:
+        return parsed
+    keep = sorted(set(range(len(numbers))) - set(bad))  # (the order's other lines: group_orders rejects them)
+    return ParsedRows({k: [c[j] for j in keep] for k, c in cols.items()}, [parsed.rows[j] for j in keep])
+
+
 @gc_paused
 def plan_import(layout: Layout, *, shop_id: int | None, tz: str = "Asia/Shanghai",
                 progress: Progress | None = None, couriers: CourierBook | None = None,
@@ -133,6 +187,7 @@ def plan_import(layout: Layout, *, shop_id: int | None, tz: str = "Asia/Shanghai
     if layout.kind == "tracking":
         records = _tracking_records(parsed, layout, rejects, couriers or CourierBook())
     else:
+        parsed = _check_numbers_to_print(parsed, layout, rejects, couriers or CourierBook())
         records = group_orders(parsed, rejects, layout.headers, layout.rows)
     rejects.sort(key=lambda r: r.row)
     plan = ImportPlan(layout=layout, shop_id=shop_id, records=records, rejects=rejects, rows_total=total,
