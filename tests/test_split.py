@@ -175,3 +175,27 @@ def test_the_pack_check_of_a_split_parcel_expects_only_its_part(senv):
     # the slip (order number) names the first parcel not packed yet
     check1, out1 = pack_check.start(o.order_sn)
     assert out1.ok and check1.waybill_id == first.id and check1.expected == lines[0].goods_count
+
+
+def test_a_line_is_named_by_its_whole_code_any_case_or_by_the_goods_part_when_one_line_has_it(senv):
+    """``A12*1`` names the line ``A12-黑色-XL`` when no other line's code starts with ``A12-``
+    (the example the split dialog and the README give); a whole code in any case, with an ``x``
+    in it (``-xl``), is read as a code, and ``x2`` at the end as a quantity; a goods part two
+    lines share is refused, naming both."""
+    from dadan.core.db import write
+
+    o = two_line_order()
+    lines = list(o.items.order_by(OrderItem.position))
+    with write():
+        OrderItem.update(outer_id="A12-黑色-XL", goods_count=3).where(OrderItem.id == lines[0].id).execute()
+        OrderItem.update(outer_id="B07-白色-M").where(OrderItem.id == lines[1].id).execute()
+    rest = {it.id: it.goods_count for it in lines[1:]}
+    assert split.parse_parcels(o, ["A12*1"]) == [{lines[0].id: 1}, {lines[0].id: 2, **rest}]
+    assert split.parse_parcels(o, ["a12-黑色-xl"]) == [{lines[0].id: 3}, rest]
+    assert split.parse_parcels(o, ["a12-黑色-xl x2"]) == [{lines[0].id: 2}, {lines[0].id: 1, **rest}]
+    assert split.parse_text(o, "a12 ×1; b07") == [{lines[0].id: 1}, {lines[1].id: lines[1].goods_count},
+                                                  {lines[0].id: 2, **{i: q for i, q in rest.items() if i != lines[1].id}}]
+    with write():
+        OrderItem.update(outer_id="A12-白色-L").where(OrderItem.id == lines[1].id).execute()
+    with pytest.raises(DadanError, match="A12-黑色-XL, A12-白色-L"):
+        split.parse_parcels(o, ["A12*1"])

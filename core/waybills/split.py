@@ -27,7 +27,8 @@ from dadan.core.i18n import tr
 from dadan.core.models import Order, OrderItem, Waybill, WaybillItem, WaybillOrder, utcnow
 
 OPEN = ("pending", "live", "printed")
-_SPEC = re.compile(r"^\s*(?P<ref>#?[^*×x]+?)\s*(?:[*×x]\s*(?P<qty>\d+))?\s*$")
+# CODE or #LINE, then *N (or ×N, xN: an x only before the closing number, so "A12-XL" is a code)
+_SPEC = re.compile(r"^\s*(?P<ref>#?[^*×]+?)\s*(?:(?:[*×]|[xX](?=\s*\d+\s*$))\s*(?P<qty>\d+))?\s*$")
 
 
 def _marks(n: int) -> str:
@@ -95,6 +96,25 @@ def _lines(order: Order) -> list[OrderItem]:
     return list(OrderItem.select().where(OrderItem.order == order.id).order_by(OrderItem.position, OrderItem.id))
 
 
+def _line_of(order: Order, lines: list, ref: str, left: dict[int, int]):
+    """The order line a typed code names: its whole merchant code (else platform SKU id), any
+    case; or, when no line has that code, the one line whose code starts with it and a "-"
+    (``A12`` for ``A12-黑色-XL``). Of several such lines, the first with pieces left."""
+    from dadan.core.printing.labels import sku_code
+
+    key = ref.casefold()
+    for named in ((it for it in lines if sku_code(it).casefold() == key),
+                  (it for it in lines if sku_code(it).casefold().startswith(key + "-"))):
+        found = list(named)
+        if len({sku_code(it) for it in found}) > 1:
+            raise DadanError(tr("{c} names several lines of order {sn} ({all}): write the whole code or #LINE",
+                                "{c} 对应订单 {sn} 的多行（{all}）：请写完整编码或 #行号", c=ref, sn=order.order_sn,
+                                all=", ".join(dict.fromkeys(sku_code(it) for it in found))))
+        if found:
+            return next((it for it in found if left[it.id] > 0), found[0])
+    raise DadanError(tr("order {sn} has no item {c}", "订单 {sn} 没有商品 {c}", sn=order.order_sn, c=ref))
+
+
 def parse_parcels(order: Order, specs: Sequence[str]) -> list[dict[int, int]]:
     """``--parcel`` texts -> parcels as {order line id: quantity}. A spec lists lines by SKU code
     (merchant code, else platform SKU id; any case) or line number (``#2``), each with ``*N``
@@ -120,11 +140,7 @@ def parse_parcels(order: Order, specs: Sequence[str]) -> list[dict[int, int]]:
                     raise DadanError(tr("order {sn} has no line {r} (it has {n})", "订单 {sn} 没有第 {r} 行（共 {n} 行）",
                                         sn=order.order_sn, r=ref, n=len(lines))) from None
             else:
-                found = [it for it in lines if sku_code(it).casefold() == ref.casefold() and left[it.id] > 0]
-                found = found or [it for it in lines if sku_code(it).casefold() == ref.casefold()]
-                if not found:
-                    raise DadanError(tr("order {sn} has no item {c}", "订单 {sn} 没有商品 {c}", sn=order.order_sn, c=ref))
-                it = found[0]
+                it = _line_of(order, lines, ref, left)
             qty = int(m.group("qty")) if m.group("qty") else left[it.id]
             if qty <= 0 or qty > left[it.id]:
                 raise DadanError(tr("{c}: {q} asked, {n} left to put in a parcel", "{c}：要 {q} 件，只剩 {n} 件可分",
