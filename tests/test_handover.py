@@ -78,6 +78,9 @@ def test_refusals_change_nothing(ctx):
     blocked = handover.scan(zto[2].code, actor="t", now=NOW)
     assert blocked.kind == "blocked" and "blocked" in blocked.message
     assert _snapshot() == before
+    # the parcel the scan refuses is not missing: it is to keep out (its number to recycle)
+    (s,) = handover.status(courier="ZTO", now=NOW)
+    assert (s.missing, s.kept_out) == ([], [zto[2].code])
     # without a chosen courier, a YTO parcel opens the YTO handover
     assert handover.scan(yto[0].code, actor="t", now=NOW).ok
     assert sorted(h.wp_code for h, _n in handover.handovers(only_open=True)) == ["YTO", "ZTO"]

@@ -96,3 +96,34 @@ def test_handover_snapshot_80x24(tmp_path, snap_compare):
         await wait_idle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_every_missing_number_can_be_seen_and_a_blocked_parcel_is_kept_out_not_missing(tmp_path):
+    """90 printed parcels, none scanned: at 80x24 the missing numbers are more than the box
+    holds; PgDn scrolls to the last of them (the scan field keeps the focus), PgUp back. A parcel
+    whose order was blocked after printing (a refund) is listed to keep out, not as missing."""
+    from dadan.core.db import write
+    from dadan.core.models import Order, WaybillOrder
+    from dadan.tui.screens.handover import HandoverScreen
+
+    ctx = make_ctx(tmp_path, 400)
+    zto = printed_parcels(90)
+    with write():
+        Order.update(exception_flags=1).where(  # (1: a refund)
+            Order.id == WaybillOrder.get(WaybillOrder.waybill == zto[5].id).order_id).execute()
+    app = _app(ctx, HandoverScreen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        s = app.screen
+        box = s.query_one("#ho-missing-box")
+        text = str(s.query_one("#ho-missing").render())
+        assert "MISSING (printed, not scanned) 89:" in text and "KEEP OUT" in text
+        assert zto[5].code not in text.split("KEEP OUT")[0] and zto[5].code in text.split("KEEP OUT")[1]
+        assert box.max_scroll_y > 0 and box.scroll_y == 0  # more than the box holds
+        for _ in range(20):
+            await pilot.press("pagedown")
+        await wait_idle(pilot)
+        assert box.scroll_y == box.max_scroll_y and s.query_one("#ho-input").has_focus
+        await pilot.press("pageup")
+        await wait_idle(pilot)
+        assert 0 <= box.scroll_y < box.max_scroll_y

@@ -63,6 +63,7 @@ class CourierStatus:
     scanned: int = 0  # in the open handover
     handed: int = 0  # in handovers closed already
     missing: list[str] = field(default_factory=list)  # waybill numbers printed but never scanned
+    kept_out: list[str] = field(default_factory=list)  # printed, not scanned, blocked (a refund...): not to ship
     handover_id: int | None = None  # the open handover
 
 
@@ -145,26 +146,32 @@ def _pool(now: dt.datetime, tz: str, wp_code: str | None = None):
 
 def status(*, courier: str | None = None, now: dt.datetime | None = None, tz: str = DEFAULT_TZ) -> list[CourierStatus]:
     """Per courier (the handover's one, or every courier with parcels to hand over or an open
-    handover): printed, scanned into the open handover, handed over in closed ones, and the
-    missing numbers."""
+    handover): printed, scanned into the open handover, handed over in closed ones, the missing
+    numbers, and the numbers to keep out (printed, an order blocked since: the scan refuses
+    them, so they are not missing)."""
     now = now or utcnow()
     out: dict[str, CourierStatus] = {}
     pool = list(_pool(now, tz, courier))
     ids = [i for i, _c, _p in pool]
     where: dict[int, bool] = {}  # waybill id -> in an open handover
     packed: set[int] = set()
+    blocked: set[int] = set()  # parcels an order of which is blocked: the scan refuses them
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         for wid, closed in (HandoverParcel.select(HandoverParcel.waybill, Handover.closed_at)
                             .join(Handover).where(HandoverParcel.waybill.in_(chunk)).tuples()):
             where[wid] = closed is None
         packed.update(r[0] for r in PackRecord.select(PackRecord.waybill).where(PackRecord.waybill.in_(chunk)).tuples())
+        blocked.update(o.wid for o in (Order.select(Order, WaybillOrder.waybill.alias("wid"))
+                                       .join(WaybillOrder, on=(WaybillOrder.order == Order.id))
+                                       .where(WaybillOrder.waybill.in_(chunk) & (Order.exception_flags != 0))
+                                       .objects()) if blocked_reason(o))
     for wid, code, wp in pool:
         s = out.setdefault(wp, CourierStatus(wp))
         s.printed += 1
         s.packed += wid in packed
         if wid not in where:
-            s.missing.append(code)
+            (s.kept_out if wid in blocked else s.missing).append(code)
         elif not where[wid]:
             s.handed += 1
     q = Handover.select().where(Handover.closed_at.is_null(True))

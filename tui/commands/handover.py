@@ -43,6 +43,8 @@ def run_status(args, ctx) -> int:
                  k=s.packed, s=s.scanned, h=s.handed, m=len(s.missing)))
         for code in s.missing:
             print(f"  {tr('missing', '缺失')} {visible(code)}")
+        for code in s.kept_out:
+            print(f"  {tr('keep out (blocked: recycle its number)', '拿出（已拦截：回收单号）')} {visible(code)}")
     return 0
 
 

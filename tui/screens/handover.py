@@ -19,6 +19,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
 from dadan.core.i18n import Bilingual, tr
@@ -39,7 +40,8 @@ class HandoverScreen(DeskScreen):
     HandoverScreen #ho-banner.-info { background: $primary; color: $text; }
     HandoverScreen #ho-banner.-warn { background: $error; color: $text; text-style: bold reverse; }
     HandoverScreen #ho-table { height: auto; max-height: 7; scrollbar-size-vertical: 1; }
-    HandoverScreen #ho-missing { height: 1fr; padding: 0 1; }
+    HandoverScreen #ho-missing-box { height: 1fr; scrollbar-size-vertical: 1; }
+    HandoverScreen #ho-missing { height: auto; padding: 0 1; }
     """
     BINDINGS = [
         Binding("f2", "next_courier", Bilingual("Courier", "快递"), id="handover.courier",
@@ -49,6 +51,10 @@ class HandoverScreen(DeskScreen):
                 tooltip=Bilingual("Close the courier's handover: write its list (交接单)", "完成交接：生成交接单")),
         Binding("escape", "back", Bilingual("Back", "返回"), id="handover.back",
                 tooltip=Bilingual("Leave the handover screen", "离开交接界面")),
+        Binding("pagedown", "missing_page(1)", Bilingual("More", "更多"), id="handover.more",
+                tooltip=Bilingual("Scroll the missing numbers down", "向下滚动缺失单号")),
+        Binding("pageup", "missing_page(-1)", Bilingual("Back up the numbers", "向上滚动单号"), id="handover.back_up",
+                show=False, tooltip=Bilingual("Scroll the missing numbers up", "向上滚动缺失单号")),
     ]
 
     def __init__(self, *, courier: str | None = None) -> None:
@@ -66,7 +72,8 @@ class HandoverScreen(DeskScreen):
                                        "逐件扫描包裹运单号，按回车"), id="ho-input")
         yield Static("", id="ho-banner", markup=False)
         yield DataTable(id="ho-table", cursor_type="none", cell_padding=0)
-        yield Static("", id="ho-missing", markup=False)
+        with VerticalScroll(id="ho-missing-box", can_focus=False):  # (PgDn/PgUp: every number can be seen)
+            yield Static("", id="ho-missing", markup=False)
         yield DeskFooter()
 
     def on_mount(self) -> None:
@@ -162,15 +169,20 @@ class HandoverScreen(DeskScreen):
         self._show_courier()
         self._show_missing()
 
+    def action_missing_page(self, step: int) -> None:
+        box = self.query_one("#ho-missing-box", VerticalScroll)
+        box.scroll_page_down(animate=False) if step > 0 else box.scroll_page_up(animate=False)
+
     def _show_missing(self) -> None:
         rows = [r for r in self.rows if self.courier is None or r.wp_code == self.courier]
-        missing = [(r.wp_code, c) for r in rows for c in r.missing]
-        box = self.query_one("#ho-missing", Static)
-        if not missing:
-            box.update(tr("Nothing missing", "无缺失包裹"))
-            return
-        head = tr("MISSING (printed, not scanned) {n}:", "缺失（已打印未扫描）{n} 件：", n=f"{len(missing):,}")
-        box.update(visible(head + " " + " ".join(c for _w, c in missing)))
+        missing = [c for r in rows for c in r.missing]
+        kept = [c for r in rows for c in r.kept_out]
+        text = visible(tr("MISSING (printed, not scanned) {n}:", "缺失（已打印未扫描）{n} 件：", n=f"{len(missing):,}") + " "
+                       + " ".join(missing)) if missing else tr("Nothing missing", "无缺失包裹")
+        if kept:
+            text += "\n" + visible(tr("KEEP OUT (an order blocked since printing: recycle the number, F3) {n}:",
+                                      "拿出（打印后订单被拦截：回收单号，F3）{n} 件：", n=f"{len(kept):,}") + " " + " ".join(kept))
+        self.query_one("#ho-missing", Static).update(text)
 
     # ------------------------------------------------------------------ close
     def action_close_handover(self) -> None:
