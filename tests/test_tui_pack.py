@@ -189,3 +189,32 @@ async def test_codes_and_counts_are_whole_at_80x24(tmp_path, lang):
         for token in (pb["w1"].code, "261120-A", long_code, "1,199/1,200", "0/2", "-1", "-2", "6900000000999",
                       "1,202"):
             assert has_token(text, token), (token, text)
+
+
+async def test_a_merged_parcels_order_numbers_are_shown_whole_at_80x24(tmp_path):
+    """Three orders in one parcel (合单), full-length order numbers: the parcel line wraps, and
+    every number is whole (it was cut with an ellipsis after the first)."""
+    from dadan.core.orders.upsert import upsert_orders
+    from tests.pack_helpers import printed_parcel, rec, zto_number
+
+    ctx = make_ctx(tmp_path, 0)
+    bench()
+    sns = [f"261204-24223401872386{i}" for i in range(3)]
+    shop_id = Order.get(Order.order_sn == "261120-A").shop_id
+    upsert_orders(shop_id, [rec(sn, [("A12", 1)]) for sn in sns], source="api")
+    w = printed_parcel([Order.get(Order.order_sn == sn).id for sn in sns], zto_number(9))
+    from dadan.core.i18n import set_language
+
+    for lang in ("en", "zh"):
+        set_language(lang)
+        app = _pack_app(ctx)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_idle(pilot)
+            scanner(app, w.code)
+            await drained(pilot)
+            assert app.screen.outcomes[-1].kind == "started"
+            from tests.test_tui_80x24 import screen_lines
+
+            shown_text = " ".join(screen_lines(app))
+            assert all(sn in shown_text for sn in sns) and ("订单" in shown_text) == (lang == "zh"), shown_text
+    set_language("en")

@@ -213,7 +213,7 @@ class PackScreen(DeskScreen):
         else:
             text = tr("Parcel {w} · {c} · {s} · order(s) {o}", "包裹 {w} · {c} · {s} · 订单 {o}",
                       w=v.waybill_code, c=v.wp_code, s=state, o=sns)
-        label.update(shown(crop(text, max(20, self.size.width - 2))))
+        label.update(shown(text))  # (wrapped, never cut: a merged parcel's order numbers whole)
 
     def _table(self) -> None:
         t = self.query_one(DataTable)
