@@ -436,3 +436,40 @@ async def test_save_the_filter_as_a_view(tmp_path, small_db_template):
         await pilot.pause(HOTKEY_HOLD)
         await settle(pilot)
         assert screen.current_query == "province:浙江" and screen.current_sort == "-pay_amount_fen"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_nine_tabs_with_long_saved_names_keep_every_number_and_count_at_80_columns(tmp_path, small_db_template,
+                                                                                        lang):
+    """Four saved views with long names, the last one active, at 80 columns: every tab's number
+    and its whole count show (names give way, the active one's too); the active tab's name
+    had pushed tabs 8 and 9 and its own count off the line."""
+    from dadan.core.db import close_database
+    from dadan.core.i18n import set_language
+    from dadan.core.orders.views import save_view
+    from tests.test_tui_80x24 import region_lines
+
+    db = tmp_path / "v.db"
+    shutil.copy(small_db_template, db)
+    open_database(f"sqlite:///{db}")
+    for k in range(6, 10):
+        save_view(f"long view name number {k}", f"province:浙江 qty>={k - 5}")
+    close_database()
+    set_language(lang)
+    ctx = make_ctx(tmp_path, db)
+    ctx.settings.language = lang
+    app = make_app(ctx)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            for key in ("9", "7"):
+                await pilot.press(key)
+                await pilot.pause(HOTKEY_HOLD)
+                await settle(pilot)
+                tabs = orders_screen(app).query_one("#view-tabs")
+                (line,) = region_lines(app, tabs.region)  # (what the screen shows: past its width, nothing)
+                assert len(tabs.views) == 9 and len(tabs.counts) == 9, tabs.counts
+                for i, v in enumerate(tabs.views):
+                    assert f"{i + 1}:" in line and f"{tabs.counts[v.key]:,}" in line, (v.name, line)
+    finally:
+        set_language("en")

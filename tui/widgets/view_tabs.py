@@ -138,25 +138,32 @@ class ViewTabs(WorkerErrorsToApp, Static):
         width = self.size.width or 80
         content = None
         # the widest form that fits: counts stay whole ("1,222", then "1222") while the names
-        # give way (short names, then cropped with "…"); "12k" counts only as a last resort
-        for tight, short, name_cells, rounded in (
-                (False, False, None, False), (True, False, None, False), (True, True, None, False),
-                (True, True, 6, False), (True, True, 4, False), (True, True, 2, False), (True, True, 2, True)):
-            content = self._build(tight, short, name_cells, rounded)
+        # give way (short names, then cropped with "…", the active tab's last, then only the
+        # tabs' numbers); "12k" counts only as a last resort
+        for tight, short, name_cells, rounded, active_cells in (
+                (False, False, None, False, None), (True, False, None, False, None), (True, True, None, False, None),
+                (True, True, 6, False, None), (True, True, 4, False, None), (True, True, 2, False, None),
+                (True, True, 2, False, 12), (True, True, 0, False, 12), (True, True, 0, False, 4),
+                (True, True, 0, True, 4), (True, True, 0, True, 0)):
+            content = self._build(tight, short, name_cells, rounded, active_cells)
             if content.cell_length <= width:
                 break
         if content != self._last:
             self._last = content
             self.update(content)
 
-    def _build(self, tight: bool, short: bool, name_cells: int | None, rounded: bool) -> Content:
+    def _build(self, tight: bool, short: bool, name_cells: int | None, rounded: bool,
+               active_cells: int | None = None) -> Content:
         parts: list = []
         for i, v in enumerate(self.views):
             n = self.counts.get(v.key)
             count = "" if n is None else f" {_short(n) if rounded else f'{n:,}'}"
             name = _short_name(v) if short and v.key != self.active else v.name
-            if name_cells is not None and v.key != self.active:
-                name = crop(name, name_cells)
+            cells = active_cells if v.key == self.active else name_cells
+            if cells == 0:
+                name, count = "", count.lstrip()
+            elif cells is not None:
+                name = crop(name, cells)
             pad = "" if tight else " "
             label = f"{pad}{i + 1 if i < 9 else ''}:{name}{count}{pad}"
             if v.key == self.active:
