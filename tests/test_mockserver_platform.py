@@ -185,3 +185,31 @@ def test_sync_now_asked_while_a_sync_runs_syncs_once_more_after_it(env):
         assert not sched.status()[0].running
     finally:
         sched.stop()
+
+
+def test_a_sync_job_reads_the_platforms_courier_list_when_it_is_empty_or_a_day_old(env):
+    """The courier list (the tracking entry's choices) is read through the shop a sync job
+    talks to, over HTTP, when empty or a day old; a fresh one is not read again."""
+    import datetime as dt
+
+    from dadan.core.config import Settings
+    from dadan.core.context import Context
+    from dadan.core.db import write
+    from dadan.core.models import Courier, utcnow
+    from dadan.core.platform.scheduler import Scheduler
+
+    with write():
+        Courier.delete().execute()
+    settings = Settings()
+    settings.sync = env.settings
+    sched = Scheduler(Context(paths=env.paths, settings=settings), factory=env.factory)
+    calls = env.platform.requests.get("pdd.logistics.companies.get", 0)
+    assert sched._run_sync(env.shop.id).ok
+    listed = Courier.select().count()
+    assert listed > 0 and env.platform.requests.get("pdd.logistics.companies.get", 0) == calls + 1
+    assert sched._run_sync(env.shop.id).ok  # fresh: not read again
+    assert env.platform.requests.get("pdd.logistics.companies.get", 0) == calls + 1
+    with write():
+        Courier.update(updated_at=utcnow() - dt.timedelta(days=2)).execute()
+    assert sched._run_sync(env.shop.id).ok
+    assert env.platform.requests.get("pdd.logistics.companies.get", 0) == calls + 2 and Courier.select().count() == listed

@@ -263,6 +263,7 @@ class Scheduler:
                 with client:
                     report = sync_shop(shop, client, self.settings, holder=self.holder)
                     self._refresh_balances(shop, client)
+                    self._refresh_couriers(shop, client)
             self._emit("sync", report)
             return report
         except Exception as exc:  # noqa: BLE001 - logged and shown; the job stays scheduled
@@ -272,6 +273,20 @@ class Scheduler:
         finally:
             with self._lock:
                 self._running.discard(shop_id)
+
+    @staticmethod
+    def _refresh_couriers(shop: Shop, client) -> None:
+        """The platform's courier list (the tracking entry's choices, the courier names of
+        files) read again through a synced shop when it is empty or a day old. A failure only
+        leaves the last one."""
+        from dadan.core.shipping.outbox import courier_list_stale, refresh_couriers
+
+        if not courier_list_stale():
+            return
+        try:
+            refresh_couriers(client)
+        except DadanError as exc:
+            log.info("shop %s: courier list not refreshed: %s", shop.name, type(exc).__name__)
 
     @staticmethod
     def _refresh_balances(shop: Shop, client) -> None:

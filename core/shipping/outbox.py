@@ -306,14 +306,18 @@ def refresh_couriers(client) -> int:
     return len(rows)
 
 
+def courier_list_stale(max_age: dt.timedelta = dt.timedelta(days=1)) -> bool:
+    """Whether the cached courier list is empty or older than ``max_age``."""
+    newest = Courier.select(Courier.updated_at).order_by(Courier.updated_at.desc()).first()
+    return newest is None or newest.updated_at < utcnow() - max_age
+
+
 def couriers(factory: Callable[[Shop], object] | None = None, *,
              max_age: dt.timedelta = dt.timedelta(days=1)) -> list[Courier]:
     """The cached courier list (available first); refreshed from the platform through the first
     working shop when it is empty or older than ``max_age`` and a client factory is given. A
     failed refresh keeps the cache."""
-    newest = Courier.select(Courier.updated_at).order_by(Courier.updated_at.desc()).first()
-    stale = newest is None or newest.updated_at < utcnow() - max_age
-    if stale and factory is not None:
+    if courier_list_stale(max_age) and factory is not None:
         for shop in Shop.select().where(Shop.auth_state == "ok").order_by(Shop.id):
             try:
                 client = factory(shop)

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Input, Label, Select, Static
 
 from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
-from dadan.core.orders.couriers import CourierBook
+from dadan.core.orders.couriers import COURIERS, CourierBook
 from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_footer import DeskFooter
 
@@ -68,6 +68,8 @@ class TrackingScreen(DeskScreen):
             available = Courier.select().where(Courier.available == True).order_by(Courier.id)  # noqa: E712
             book = CourierBook.from_database()
             couriers = [(book.display_name(c.id), c.id) for c in available]
+            if not Courier.select().exists():  # the platform's list not read yet: the courier catalogue
+                couriers = [(c.name, c.id) for c in COURIERS if c.id is not None]
             orders = {o.id: o for o in Order.select().where(Order.id.in_(self.order_ids))}
         rows = [{"id": i, "sn": orders[i].order_sn, "recv": orders[i].receiver_name_mask,
                  "items": orders[i].items_summary, "tracking": orders[i].tracking_number,
