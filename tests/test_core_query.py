@@ -197,3 +197,16 @@ def test_the_pointer_caret_sits_under_the_tokens_first_character(db, text, caret
     with pytest.raises(QuerySyntaxError) as exc:
         compile_query(text, now=NOW)
     assert exc.value.pointer().splitlines() == [text, caret]
+
+
+def test_the_order_tables_state_labels_filter_too(db):
+    """The State column says "done" for a confirmed order and "cancel" for a cancelled one: the
+    filter takes those words as it takes "confirmed" and "cancelled"; an unknown exception's
+    error lists every kind the filter takes, "overdue" too."""
+    from dadan.core.errors import QuerySyntaxError
+
+    assert ids("status:done") == ids("status:confirmed") == ids("state:done") == ids("state:confirmed")
+    assert ids("status:cancel") == ids("status:cancelled")
+    with pytest.raises(QuerySyntaxError, match="overdue") as exc:
+        ids("exception:nonesku")
+    assert ids("exception:overdue") is not None and "refund" in exc.value.message

@@ -119,7 +119,8 @@ def _eq_op(term: Term, e: Expression) -> Expression:
 
 
 _STATUS_ZH = {"待发货": "pending", "待打印": "new", "已打印": "printed", "已发货": "shipped",
-              "已回传": "confirmed", "已签收": "received", "已取消": "cancelled"}
+              "已回传": "confirmed", "已签收": "received", "已取消": "cancelled",
+              "done": "confirmed", "cancel": "cancelled"}  # (and the order table's short labels)
 
 
 def _status_expr(key: str) -> Expression | None:
@@ -148,6 +149,7 @@ def _status(term: Term, ctx: _Ctx) -> Expression:
 
 def _state(term: Term, ctx: _Ctx) -> Expression:
     def one(v: str) -> Expression:
+        v = {"done": "confirmed"}.get(v, v)  # (the order table's label)
         if v not in ("new", "printed", "shipped", "confirmed"):
             raise ctx.error(term, "unknown state '{v}' (new, printed, shipped, confirmed)",
                             "未知流程状态“{v}”（new、printed、shipped、confirmed）", v=v)
@@ -175,8 +177,8 @@ def _exception(term: Term, ctx: _Ctx) -> Expression:
             return _overdue_expr(ctx)
         flag = FLAG_BY_KEY.get(v) or _FLAG_ZH.get(v)
         if flag is None:
-            raise ctx.error(term, "unknown exception '{v}' (any, none, {kinds})", "未知异常“{v}”（any、none、{kinds}）",
-                            v=v, kinds=", ".join(FLAG_BY_KEY))
+            raise ctx.error(term, "unknown exception '{v}' (any, none, {kinds}, overdue)",
+                            "未知异常“{v}”（any、none、{kinds}、overdue）", v=v, kinds=", ".join(FLAG_BY_KEY))
         return has_exception() & (Order.exception_flags.bin_and(int(flag)) != 0)
 
     return _eq_op(term, _any_of(term, ctx, one))
