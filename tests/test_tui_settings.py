@@ -208,3 +208,23 @@ async def test_printer_offsets_saved_in_settings_move_the_next_jobs_labels(tmp_p
     assert load_settings(ctx.paths).printer("preview").offset_x_mm == 5
     after = print_slip(second)
     assert after - before == round(5 * worker.profile.dpi / 25.4)  # 5 mm to the right, in dots
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_every_settings_label_shows_whole_at_80x24(tmp_path, lang):
+    """Each setting's label, with the values it takes (``Packed: nothing/ship/print``), shows
+    whole beside its field; the longest was cut (``Packed:`` and a blank)."""
+    from textual.widgets import Label
+
+    from tests.test_tui_80x24 import region_lines
+
+    ctx = make_ctx(tmp_path, 10, lang=lang)
+    app = harness(ctx, SettingsScreen)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_idle(pilot)
+            for label in app.screen.query(".set-row Label").results(Label):
+                text = str(label.render())
+                assert region_lines(app, label.region)[0].strip() == text.strip(), text
+    finally:
+        set_language("en")

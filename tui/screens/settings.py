@@ -27,7 +27,7 @@ class SettingsScreen(DeskScreen):
     DEFAULT_CSS = """
     SettingsScreen #set-body { height: 1fr; padding: 0 1; }
     SettingsScreen .set-row { height: 1; }
-    SettingsScreen .set-row Label { width: 24; }
+    SettingsScreen .set-row Label { width: 28; }
     SettingsScreen .set-row Input { width: 1fr; height: 1; border: none; padding: 0 1; }
     SettingsScreen .set-row Input:focus { background: $accent 30%; }
     SettingsScreen .set-section { height: auto; margin-top: 1; }
