@@ -62,3 +62,23 @@ async def test_hold_from_exception_screen_and_group_switch(tmp_path):
         await pilot.press("down")
         await wait_idle(pilot)
         assert scr.group == "hold" and target in [o.id for o in scr.orders]
+
+
+async def test_releasing_an_overdue_order_without_an_exception_says_why_nothing_was_released(tmp_path):
+    """An overdue order carries no exception to release: after the reason, the notice says why
+    none was released, not a bare "Released 0"."""
+    ctx = make_ctx(tmp_path, 200)
+    app = harness(ctx, lambda: ExceptionScreen("overdue"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_idle(pilot)
+        scr = app.screen
+        plain = next(o for o in scr.orders if not o.exception_flags)
+        await pilot.press("tab")
+        scr.ticked = {plain.id}
+        await pilot.press("l")
+        await pilot.pause()
+        await pilot.press(*"late", "enter")
+        await wait_idle(pilot)
+        notes = [n.message for n in app._notifications]
+        assert any("Released 0 order(s); 1 had nothing to release by hand: an overdue order" in m for m in notes), notes
+        assert AuditEvent.select().where(AuditEvent.action == "release").count() == 0

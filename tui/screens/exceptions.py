@@ -288,6 +288,11 @@ class ExceptionScreen(DeskScreen):
             if what == "release":
                 n = orders.release(ids, reason=text, actor=self.actor, flags=BY_KEY[self.group].flags)
                 msg = tr("Released {n} order(s)", "已解除 {n} 单", n=n)
+                if n < len(ids):  # (nothing releasable: say why rather than a bare count)
+                    msg += tr("; {k} had nothing to release by hand: an overdue order has no exception (print it), "
+                              "a short one is released when stock arrives (F7)",
+                              "；{k} 单无可手工解除的异常：超时订单没有异常（直接打印），缺货订单在入库后自动解除（F7）",
+                              k=len(ids) - n)
             elif what == "hold":
                 n = orders.hold(ids, reason=text, actor=self.actor)
                 msg = tr("Held {n} order(s)", "已挂起 {n} 单", n=n)
