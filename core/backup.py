@@ -190,6 +190,37 @@ def _connect_source(src: Path) -> sqlite3.Connection:
     return conn
 
 
+_PARTIAL = re.compile(r"^\..+\.(\d+)\.partial(?:-journal|-wal|-shm)?$")  # a copy being written, by its process
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (another user's: alive)
+        return True
+    return True
+
+
+def _remove_stale_partials(folder: Path) -> None:
+    """The copies killed backups left in ``folder`` (``.NAME.PID.partial`` and its journal, each
+    as large as the database), removed once the process that wrote them is gone."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        m = _PARTIAL.match(name)
+        if m and not _alive(int(m.group(1))):
+            try:
+                (folder / name).unlink()
+            except OSError:
+                pass
+
+
 def backup(dest: Path | str | None = None, *, settings, paths, checksums: bool = False,
            now: dt.datetime | None = None, pages: int = STEP_PAGES, pause: float = STEP_PAUSE_S,
            actor: str | None = None) -> BackupResult:
@@ -226,6 +257,7 @@ def backup(dest: Path | str | None = None, *, settings, paths, checksums: bool =
     except OSError as exc:
         raise BackupError(tr("cannot make the backup folder {p}: {e}", "无法创建备份文件夹 {p}：{e}",
                              p=dest.parent, e=exc.strerror or exc)) from None
+    _remove_stale_partials(dest.parent)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
     sums = None
     try:

@@ -451,3 +451,26 @@ def test_the_commands_in_a_child_process(tmp_path):
     p = subprocess.run([sys.executable, "-m", "dadan.tui", "restore", str(tmp_path / "none.db"), "--yes"], cwd=ROOT,
                        env=env, capture_output=True, text=True, timeout=120)
     assert p.returncode == 1 and p.stderr.count("\n") == 1 and "no such backup file" in p.stderr
+
+
+def test_a_backup_removes_the_copies_killed_backups_left(tmp_path):
+    """A backup killed while it copies leaves ``.NAME.PID.partial`` (as large as the database)
+    and its journal; the next backup into the folder removes those whose process is gone, and
+    leaves a running one's alone."""
+    paths = make_home(tmp_path / "home", 5)
+    folder = paths.data_dir / "backups"
+    folder.mkdir(parents=True, exist_ok=True)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(gone.stdout)
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        stale = [folder / f".dadan-20261201-020000.db.{dead}.partial", folder / f".dadan-20261201-020000.db.{dead}.partial-journal"]
+        live = folder / f".dadan-20261206-020000.db.{running.pid}.partial"
+        for p in (*stale, live):
+            p.write_bytes(b"x" * 1000)
+        result = bk.backup(settings=Settings(), paths=paths)
+        assert not any(p.exists() for p in stale) and live.exists()
+        assert sorted(p.name for p in folder.iterdir()) == sorted([live.name, result.path.name])
+    finally:
+        running.kill()
+        running.wait()
