@@ -367,3 +367,18 @@ async def test_screen_shows_money_only_when_allowed_and_asked(tmp_path, allowed)
         await wait_idle(pilot)
         body = str(screen.query_one("#reports-text").render())
         assert screen.report.include_money is allowed and ("Paid ¥" in body) is allowed
+
+
+def test_a_report_file_named_for_another_kind_is_refused_in_one_line(activity, tmp_path, monkeypatch, capsys):
+    """``--out report.pdf`` wrote plain text under a PDF's name: refused, nothing written; a
+    ``.txt`` (or no ending) is text; ``dadan wave`` follows the same rule."""
+    from tests.desk_helpers import run_cli
+
+    for argv, modules in ((["report", "--out", str(tmp_path / "r.pdf")], ("report",)),
+                          (["wave", "--out", str(tmp_path / "w.pdf")], ("wave",))):
+        monkeypatch.setenv("DADAN_HOME", str(tmp_path / "home"))
+        rc, out, err = run_cli(argv, monkeypatch, capsys, modules=modules)
+        assert rc == 1 and err.startswith("dadan:") and ".pdf" in err and err.count("\n") == 1, err
+    assert not list(tmp_path.glob("*.pdf"))
+    rc, _out, err = cli(["report", "--out", str(tmp_path / "r.txt")], tmp_path, monkeypatch, capsys)
+    assert rc == 0 and (tmp_path / "r.txt").read_text(encoding="utf-8").strip(), err

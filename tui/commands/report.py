@@ -21,12 +21,9 @@ def register(sub) -> None:
 
 
 def _format(args) -> str:
-    if args.fmt:
-        return args.fmt
-    if args.out:
-        suffix = args.out.lower().rsplit(".", 1)[-1]
-        return {"csv": "csv", "xlsx": "xlsx"}.get(suffix, "text")
-    return "text"
+    from dadan.tui.commands.outfile import text_or_sheet_format
+
+    return text_or_sheet_format(args.fmt, args.out)
 
 
 def run(args, ctx) -> int:

@@ -56,14 +56,9 @@ def wave_orders(args) -> list[list[int]]:
 
 
 def _format(args) -> str:
-    from pathlib import Path
+    from dadan.tui.commands.outfile import text_or_sheet_format
 
-    if args.fmt:
-        return args.fmt
-    if args.out:
-        suffix = Path(args.out).suffix.lower().lstrip(".")
-        return suffix if suffix in ("csv", "xlsx") else "text"
-    return "text"
+    return text_or_sheet_format(args.fmt, args.out)
 
 
 def print_wave(wave, out=None) -> None:
