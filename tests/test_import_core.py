@@ -702,3 +702,24 @@ def test_numbers_to_print_in_an_orders_file_are_checked_as_a_tracking_files(tmp_
     assert "already used for order 261206-000000000000001" in p.rejects[2].message
     assert "also given to order 261206-000000000000005" in p.rejects[3].message
     assert sorted(r["order_sn"] for r in p.records) == ["261206-000000000000005", "261206-000000000000007"]
+
+
+def test_the_rows_of_one_order_naming_two_receivers_reject_the_order(tmp_path, shop):
+    """Two rows of one order number with different receivers (or provinces) cannot be one
+    parcel: the order is rejected, both rows named (the second receiver was dropped silently).
+    A row leaving the receiver empty agrees with the others."""
+    head = ["订单号", "商品", "商品数量(件)", "收货人", "手机", "详细地址", "省"]
+    p = tmp_path / "two.csv"
+    p.write_text(csv_text([
+        ["261206-000000000000125", "杯子", 1, "张三丰", "13812345678", "文三路90号", "浙江省"],
+        ["261206-000000000000125", "碗", 1, "李四", "13900000000", "南京路1号", "浙江省"],
+        ["261206-000000000000126", "杯子", 1, "王五", "13900000001", "南京路2号", "上海"],
+        ["261206-000000000000126", "碗", 1, "", "", "", ""],
+        ["261206-000000000000127", "杯子", 1, "赵六", "13900000002", "南京路3号", "上海"],
+        ["261206-000000000000127", "碗", 1, "赵六", "13900000002", "南京路3号", "江苏"],
+    ], head), encoding="utf-8")
+    plan = plan_for(p, shop)
+    assert [(r.row, r.order_sn) for r in plan.rejects] == [(2, "261206-000000000000125"), (3, "261206-000000000000125"),
+                                                          (6, "261206-000000000000127"), (7, "261206-000000000000127")]
+    assert "different values of Receiver" in plan.rejects[0].message and "Province" in plan.rejects[2].message
+    assert [r["order_sn"] for r in plan.records] == ["261206-000000000000126"]

@@ -9,7 +9,7 @@ from typing import Sequence
 from dadan.core.i18n import tr
 from dadan.core.masking import mask_address, mask_name, mask_phone
 from dadan.core.orders.upsert import RecordColumns
-from dadan.core.spreadsheets.fields import ORDER_MONEY_FIELDS, ORDER_TEXT_FIELDS, TIME_FIELDS
+from dadan.core.spreadsheets.fields import FIELD_BY_KEY, ORDER_MONEY_FIELDS, ORDER_TEXT_FIELDS, TIME_FIELDS
 from dadan.core.spreadsheets.rows import ParsedRows, RejectedRow, row_cells
 
 
@@ -34,6 +34,17 @@ _RENAMED = (("after_sale", "refund_status"),) + _MONEY_FIELDS
 
 
 MAX_LINES_PER_ORDER = 500
+_MUST_AGREE = ("receiver_name", "receiver_phone", "receiver_address", "province", "city", "town")
+
+
+def _disagreeing(p: ParsedRows, lines: list[int]) -> str | None:
+    """The first receiver field the lines of one order give different values for (an empty
+    cell agrees with any), or None."""
+    for key in _MUST_AGREE:
+        col = p.cols.get(key)
+        if col is not None and len({v for k in lines if (v := col[k])}) > 1:
+            return key
+    return None
 
 
 def unit_price(price: int | None, amount: int | None, count: int | None) -> int | None:
@@ -165,6 +176,16 @@ def group_orders(p: ParsedRows, rejects: list[RejectedRow], headers: list[str],
                 several.setdefault(sn, [first[sn]]).append(j)
     width = len(headers)
     for sn, lines in several.items():
+        split = _disagreeing(p, lines) if sn not in bad_sns and len(lines) <= MAX_LINES_PER_ORDER else None
+        if split is not None:  # one order, two receivers: which is the parcel's cannot be guessed
+            bad_sns[sn] = p.rows[lines[0]]
+            for k in lines:
+                r = p.rows[k]
+                rejects.append(RejectedRow(r, row_cells(rows[r - 1], width), "", tr(
+                    "the rows of order {sn} give different values of {f}", "订单 {sn} 的各行{f}不一致", sn=sn,
+                    f=FIELD_BY_KEY[split].label()), sn))
+            several[sn] = []
+            continue
         if len(lines) > MAX_LINES_PER_ORDER and sn not in bad_sns:
             bad_sns[sn] = p.rows[lines[0]]
             for k in lines:
