@@ -157,3 +157,32 @@ async def test_ticks_are_spent_when_their_job_is_queued_and_kept_when_the_dialog
         await wait_idle(pilot)
         assert app.screen is home and home.selection.empty
         assert PrintJob.select().order_by(PrintJob.id.desc()).first().total == 2
+
+
+async def test_an_order_detail_printed_from_reads_itself_again_when_the_job_ends(tmp_path):
+    """``p`` on an order's detail prints it; when the job ends the detail shows it printed
+    (it stayed at "Printed 0×" until another dialog was opened and closed)."""
+    from dadan.tui.screens.detail import DetailScreen
+
+    ctx = make_ctx(tmp_path, 60)
+    oid = Order.select().where(Order.print_count == 0, Order.exception_flags == 0, Order.order_status == 1,
+                               Order.state == "new").order_by(Order.id).first().id
+    numbered([oid])
+    app = _app(ctx)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        app.push_screen(DetailScreen(oid))
+        await wait_idle(pilot)
+        detail = app.screen
+        assert "Printed 0×" in str(detail.query_one("#detail-main").content)
+        await pilot.press("p")
+        await wait_idle(pilot)
+        await pilot.press("enter")
+        await wait_idle(pilot)
+        assert app.screen is detail
+        for _ in range(100):
+            await pilot.pause(0.1)
+            if "Printed 1×" in str(detail.query_one("#detail-main").content):
+                break
+        assert Order.get_by_id(oid).print_count == 1
+        assert "Printed 1×" in str(detail.query_one("#detail-main").content)

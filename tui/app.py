@@ -346,8 +346,11 @@ class DadanApp(App):
     # ------------------------------------------------------------------ cross-screen
     @on(OrdersChanged)
     def _orders_changed(self, event: OrdersChanged) -> None:
+        from dadan.tui.screens.detail import DetailScreen
         from dadan.tui.screens.orders import OrdersScreen
 
         for screen in self.screen_stack:
             if isinstance(screen, OrdersScreen):
                 screen.refresh_orders()
+        if isinstance(self.screen, DetailScreen):  # (one order's detail, open now: read again)
+            self.screen.load()

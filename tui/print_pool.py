@@ -39,11 +39,18 @@ class PrintPool:
             self._pool.stop()
             self._pool = None
 
-    def _on_event(self, _event) -> None:  # from a printer's worker thread: refresh progress now
+    def _on_event(self, event) -> None:  # from a printer's worker thread: refresh progress now
         try:
             self.app.call_from_thread(self._poll_progress_lines)
+            if getattr(event, "kind", "") in ("job-finished", "job-paused"):  # orders printed: what shows them
+                self.app.call_from_thread(self._jobs_ended)
         except RuntimeError:  # the app is shutting down
             pass
+
+    def _jobs_ended(self) -> None:
+        from dadan.tui.messages import OrdersChanged
+
+        self.app.post_message(OrdersChanged("printed"))
 
     def _poll_progress_lines(self) -> None:
         from dadan.tui.widgets.desk_printing import DeskPrintProgress
