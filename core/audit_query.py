@@ -201,6 +201,29 @@ def _suggest(name: str) -> str | None:
 
 
 # ------------------------------------------------------------------ reading
+def _word(v) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, list):
+        return ", ".join(map(_word, v)) or "—"
+    return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+
+def detail_words(detail: str | None, skip: tuple[str, ...] = ()) -> str:
+    """An audit event's detail (its JSON text) on one line for people: ``key=value; ...``, a
+    list as ``a, b``, nothing as ``—`` (no Python or JSON brackets and quotes); the keys in
+    ``skip`` left out. The files keep :meth:`AuditRow.detail_text`'s JSON values."""
+    if not detail:
+        return ""
+    try:
+        obj = json.loads(detail)
+    except ValueError:
+        return detail
+    if isinstance(obj, dict):
+        return "; ".join(f"{k}={_word(v)}" for k, v in obj.items() if k not in skip)
+    return _word(obj)
+
+
 @dataclass(frozen=True)
 class AuditRow:
     id: int
@@ -237,6 +260,10 @@ class AuditRow:
             return "; ".join(f"{k}={v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"
                              for k, v in obj.items() if k not in skip)
         return obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False)
+
+    def detail_words(self, skip: tuple[str, ...] = ()) -> str:
+        """The detail as a screen shows it: :func:`detail_words` of it."""
+        return detail_words(self.detail, skip)
 
     def detail_pretty(self) -> str:
         obj = self.detail_obj()

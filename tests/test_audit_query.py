@@ -224,3 +224,19 @@ def test_cli_audit(log, tmp_path, monkeypatch, capsys):
     assert rc == 0 and "release" in out and "amy" in out
     rc, out, err = run_cli(["audit", "--format", "xlsx"], monkeypatch, capsys, modules=("audit",))
     assert rc == 1 and "xlsx" in err and len(err.splitlines()) == 1
+
+
+def test_an_events_detail_reads_as_words_on_screen_and_as_json_in_files():
+    """The screens show ``flags=refund, aftersale; superseded=—`` (they showed Python's
+    ``['refund', 'aftersale']`` and ``None``); the files keep JSON values."""
+    import json
+
+    from dadan.core.audit_query import AuditRow, detail_words
+
+    detail = json.dumps({"flags": ["refund", "aftersale"], "superseded": None, "n": 3, "order_sn": "261120-A",
+                         "courier": "中通快递"}, ensure_ascii=False)
+    assert detail_words(detail, skip=("order_sn",)) == "flags=refund, aftersale; superseded=—; n=3; courier=中通快递"
+    assert detail_words("") == "" and detail_words("not json") == "not json"
+    row = AuditRow(1, dt.datetime(2026, 12, 6), "amy", "release", None, "", "", "", detail)
+    assert row.detail_words(skip=("order_sn",)) == detail_words(detail, skip=("order_sn",))
+    assert 'flags=["refund", "aftersale"]' in row.detail_text()  # (a file's cell: JSON)

@@ -79,5 +79,5 @@ def _line(r, tz: str) -> str:
     from dadan.core.visible import visible
 
     parts = [f"{to_local(r.at, tz):%Y-%m-%d %H:%M:%S}", visible(r.actor) or "—", visible(r.action), r.order_sn or "—"]
-    tail = " · ".join(visible(x) for x in (r.target, r.reason, r.detail_text(skip=("order_sn",))) if x)
+    tail = " · ".join(visible(x) for x in (r.target, r.reason, r.detail_words(skip=("order_sn",))) if x)
     return "  ".join(parts) + (f"  {tail}" if tail else "")

@@ -216,7 +216,7 @@ class AuditScreen(DeskScreen):
         used = sum(t.columns[k].width for k in widths) + 2 * t.cell_padding * 5 + 1
         room = max(8, (self.size.width or self.app.size.width) - used)
         for r, s in zip(self.rows, shown):
-            why = " · ".join(x for x in (r.reason, r.target, r.detail_text(skip=("order_sn",))) if x)
+            why = " · ".join(x for x in (r.reason, r.target, r.detail_words(skip=("order_sn",))) if x)
             t.add_row(*s, crop(why.replace("\n", " "), room), key=str(r.id))
         if self.rows:
             t.move_cursor(row=min(max(row, 0), len(self.rows) - 1))

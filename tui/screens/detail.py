@@ -4,14 +4,13 @@ hold, release, tracking number."""
 
 from __future__ import annotations
 
-import json
-
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Label, Static
 
+from dadan.core.audit_query import detail_words
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.orders.detail import OrderDetail, order_detail
 from dadan.tui.shown import shown
@@ -149,13 +148,8 @@ class DetailScreen(DeskScreen):
         hist.append(tr("[b]Audit[/b]", "[b]审计[/b]"))
         for a in data.audit:
             why = f" — {e(a.reason)}" if a.reason else ""
-            detail = ""
-            if a.detail:
-                try:
-                    d = json.loads(a.detail)
-                    detail = " " + e(", ".join(f"{k}={v}" for k, v in d.items() if k != "order_sn"))
-                except ValueError:
-                    detail = ""
+            words = detail_words(a.detail, skip=("order_sn",))
+            detail = f" {e(words)}" if words else ""
             hist.append(f"  {self.fmt(a.at)} {e(a.actor)} {e(a.action)}{why}{detail}")
         if not data.audit:
             hist.append("  " + tr("none", "无"))
