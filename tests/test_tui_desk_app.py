@@ -186,3 +186,47 @@ async def test_an_order_detail_printed_from_reads_itself_again_when_the_job_ends
                 break
         assert Order.get_by_id(oid).print_count == 1
         assert "Printed 1×" in str(detail.query_one("#detail-main").content)
+
+
+async def test_the_progress_line_follows_a_job_queued_from_another_screen(tmp_path):
+    """The order screen's progress line showed the job printed from it; a job then printed from
+    an order's detail is the one it shows once back (it kept the first one)."""
+    from dadan.tui.screens.detail import DetailScreen
+
+    ctx = make_ctx(tmp_path, 60)
+    first, second = [o.id for o in Order.select().where(Order.print_count == 0, Order.exception_flags == 0,
+                                                          Order.order_status == 1, Order.state == "new")
+                     .order_by(Order.id).limit(2)]
+    numbered([first, second])
+    app = _app(ctx)
+
+    async def printed(oid: int) -> int:
+        job = PrintJob.select().order_by(PrintJob.id.desc()).first()
+        for _ in range(100):
+            await pilot.pause(0.1)
+            if Order.get_by_id(oid).print_count == 1 and job is not None:
+                break
+            job = PrintJob.select().order_by(PrintJob.id.desc()).first()
+        return job.id
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        home = app.screen
+        home.set_filter(f"sn:{Order.get_by_id(first).order_sn}")
+        await wait_idle(pilot)
+        await pilot.pause(0.3)
+        await pilot.press("p")
+        await wait_idle(pilot)
+        await pilot.press("enter")
+        one = await printed(first)
+        app.push_screen(DetailScreen(second))
+        await wait_idle(pilot)
+        await pilot.press("p")
+        await wait_idle(pilot)
+        await pilot.press("enter")
+        two = await printed(second)
+        assert two != one
+        await pilot.press("escape")
+        await wait_idle(pilot)
+        await pilot.pause(0.8)
+        assert app.screen is home and f"Job #{two} " in str(home.query_one("#print-progress").content)

@@ -25,8 +25,15 @@ class PrintPool:
         return self._pool
 
     def wake(self, printer: str | None = None) -> None:
-        """Start the workers if need be and tell ``printer``'s (or every one's) to look for work."""
+        """Start the workers if need be and tell ``printer``'s (or every one's) to look for work.
+        The progress lines of every screen leave the job they followed for the one just queued
+        (from the order detail, the queue or the pack check alike). (Main thread.)"""
+        from dadan.tui.widgets.desk_printing import DeskPrintProgress
+
         self._start().wake(printer)
+        for screen in self.app.screen_stack:
+            for line in screen.query(DeskPrintProgress):
+                line.follow(None)
 
     def status_text(self, printer: str) -> str:
         """The printer's status in words, as its worker last saw it."""

@@ -88,7 +88,8 @@ class DeskPrintProgress(Static):
     def on_mount(self) -> None:
         self.poll()
 
-    def follow(self, job_id: int) -> None:
+    def follow(self, job_id: int | None) -> None:
+        """Show ``job_id`` (None: the open job, else the newest) from now on."""
         self.last_job = job_id
         self.poll()
 
