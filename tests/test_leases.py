@@ -157,3 +157,15 @@ def test_a_live_sync_renews_its_lease_window_by_window_and_stops_when_it_lost_it
     finally:
         env.server.stop()
         close_database()
+
+
+def test_a_worker_says_printing_while_its_job_prints_and_done_after(db):
+    """The printer's status beside the progress line (``lbl: printing``) while labels go out; it
+    said "idle" throughout a job."""
+    statuses: list[str] = []
+    job = printing.create_job(order_ids()[:3], printer="lbl", template=SMALL_TEMPLATE)
+    with FakeTsplPrinter() as printer:
+        w = PrintWorker(PrinterProfile(name="lbl", driver="tspl", uri=printer.uri, width_mm=60, height_mm=40),
+                        on_event=lambda e: statuses.append(w.status_text) if e.kind == "label-sent" else None)
+        w.run_pending(job.id)
+    assert statuses == ["printing"] * 3 and w.status_text == f"job #{job.id} done"

@@ -343,6 +343,7 @@ class PrintWorker:
             self._emit("job-paused", job_id=job.id, total=job.total, message=exc.message)
             session.close()
             return
+        self.status_text = tr("printing", "打印中")  # (the progress line's "preview: ..." while the job prints)
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"render-{self.printer}")
         ahead: dict[int, tuple[Future, object]] = {}  # item id -> (future bytes, order stamp)
         taker = self._start_taker(job)
