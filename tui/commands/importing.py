@@ -78,11 +78,13 @@ def run(args, ctx) -> int:
         return 1
     if args.save_mapping and not args.dry_run:
         saved.save(args.save_mapping, layout.headers, layout.mapping)
-    if args.dry_run:
+    if args.dry_run:  # the shop as the import would take it (several shops and no --shop: refused alike)
         try:
-            shop = resolve_import_shop(args.shop, required=False)
-        except DadanError:  # a shop to be created: every order is new
-            shop = None
+            shop = resolve_import_shop(args.shop, required=layout.kind == "orders")
+        except DadanError:
+            if not (args.shop or "").strip():
+                raise
+            shop = None  # a shop --create-shop would make: every order is new
     else:
         try:
             shop = resolve_import_shop(args.shop, required=layout.kind == "orders")
