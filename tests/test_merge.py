@@ -106,6 +106,12 @@ def test_three_orders_of_one_buyer_one_number_one_label_one_slip_all_confirmed(m
     for i in buyer:
         o = Order.get_by_id(i)
         assert (o.tracking_number, o.print_count, o.state) == (w.code, 1, "printed")
+    # every order of the parcel lists its one label in its print history (the mates listed none)
+    from dadan.core.orders.detail import order_detail
+
+    (label,) = PrintItem.select().where(PrintItem.job == job.id, PrintItem.waybill == w.id)
+    assert all([p.id for p in order_detail(i).prints] == [label.id] for i in buyer)
+    assert label.id not in [p.id for p in order_detail(other).prints]
     # one packing slip for the parcel, listing every order's lines
     slip = printing.create_reprint_job(buyer, reason="packing slips", printer="slip", template="packing_80",
                                        actor="tester")

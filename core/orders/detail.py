@@ -60,6 +60,19 @@ def parcel_views(order_id: int) -> list[ParcelView]:
     return out
 
 
+def _prints(order_id: int) -> list[PrintItem]:
+    """The labels printed for the order (with their jobs, newest first): its own, and those of
+    the parcels it shares (a merged parcel's one label is the first order's print item)."""
+    parcels = [w for (w,) in WaybillOrder.select(WaybillOrder.waybill).where(WaybillOrder.order == order_id).tuples()]
+    mates = [o for (o,) in WaybillOrder.select(WaybillOrder.order).where(WaybillOrder.waybill.in_(parcels)).tuples()
+             if o != order_id] if parcels else []
+    mine = PrintItem.order == order_id
+    if mates:  # (print_item.order is indexed, its waybill not: the mates' items, then theirs of a shared parcel)
+        mine |= PrintItem.order.in_(mates) & PrintItem.waybill.in_(parcels)
+    return list(PrintItem.select(PrintItem, PrintJob).join(PrintJob).where(mine)
+                .order_by(PrintItem.id.desc()).limit(PRINTS_SHOWN))
+
+
 def order_detail(order_id: int, *, actor: str | None = None) -> OrderDetail:
     """Everything the order's detail shows (call in a worker thread, inside a connection);
     ``actor``: refused without the "view orders" permission."""
@@ -74,8 +87,7 @@ def order_detail(order_id: int, *, actor: str | None = None) -> OrderDetail:
         courier=CourierBook.from_database().display_name(o.logistics_id or None),
         items=list(OrderItem.select().where(OrderItem.order == o.id).order_by(OrderItem.position)),
         tags=[t.name for t in Tag.select().join(OrderTag).where(OrderTag.order == o.id).order_by(Tag.name)],
-        prints=list(PrintItem.select(PrintItem, PrintJob).join(PrintJob).where(PrintItem.order == o.id)
-                    .order_by(PrintItem.id.desc()).limit(PRINTS_SHOWN)),
+        prints=_prints(o.id),
         shipments=list(Shipment.select().where(Shipment.order == o.id).order_by(Shipment.id.desc())),
         events=list(OrderEvent.select().where(OrderEvent.order == o.id)
                     .order_by(OrderEvent.at.desc(), OrderEvent.id.desc()).limit(EVENTS_SHOWN)),
