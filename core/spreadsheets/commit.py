@@ -88,10 +88,12 @@ def apply_plan(plan: ImportPlan, *, run: CommitRun | None, progress: Progress | 
             else:
                 _record_run(plan, counts, run)
     except _Rollback:
-        pass
-    finally:
-        if made_shop and Shop.get_or_none(Shop.id == plan.shop_id) is None:  # rolled back with the rest
+        if made_shop:  # rolled back with the rest
             plan.shop_id = None
+    except BaseException:
+        if made_shop:
+            plan.shop_id = None
+        raise
     plan.counts = counts
 
 

@@ -79,12 +79,14 @@ def run(args, ctx) -> int:
     if args.save_mapping and not args.dry_run:
         saved.save(args.save_mapping, layout.headers, layout.mapping)
     if args.dry_run:  # the shop as the import would take it (several shops and no --shop: refused alike)
+        from dadan.core.platform.shops import SeveralShops
+
         try:
             shop = resolve_import_shop(args.shop, required=layout.kind == "orders")
-        except DadanError:
-            if not (args.shop or "").strip():
-                raise
-            shop = None  # a shop --create-shop would make: every order is new
+        except SeveralShops:
+            raise
+        except DadanError:  # no shop yet, or one --create-shop would make: every order is new
+            shop = None
     else:
         try:
             shop = resolve_import_shop(args.shop, required=layout.kind == "orders")
