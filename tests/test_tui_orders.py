@@ -473,3 +473,28 @@ async def test_nine_tabs_with_long_saved_names_keep_every_number_and_count_at_80
                     assert f"{i + 1}:" in line and f"{tabs.counts[v.key]:,}" in line, (v.name, line)
     finally:
         set_language("en")
+
+
+async def test_ticks_are_of_their_view_switching_views_clears_them_a_typed_filter_keeps_them(tmp_path,
+                                                                                           small_db_template):
+    """Two orders ticked in a view, then another view chosen: the ticks go, said so, and `p`
+    would act on the new view only (they stayed, and `p` or `Ctrl+K` acted on orders the new
+    view did not show). A filter typed in the same view keeps them (search, tick, search)."""
+    db = tmp_path / "t.db"
+    shutil.copy(small_db_template, db)
+    app = make_app(make_ctx(tmp_path, db))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        screen = orders_screen(app)
+        await pilot.press("space", "space")
+        await settle(pilot)
+        assert screen.table.selected_count() == 2
+        screen.set_filter("province:浙江", view_key=screen.view_key)  # (the same view, refined)
+        await settle(pilot)
+        assert screen.table.selected_count() == 2
+        await pilot.press("5")  # another view
+        await pilot.pause(HOTKEY_HOLD)
+        await settle(pilot)
+        assert screen.view_key == "all" and screen.table.state.selection.empty
+        assert any("2 ticked order(s) left with the view" in n.message for n in app._notifications)
+        assert "selected" not in str(screen.query_one("#info-line").render())
