@@ -265,14 +265,8 @@ class OrdersScreen(WatchesChanges, Screen):
         self.table.sort_reverse()
 
     def action_select_view(self, key: str | None) -> None:
-        view = next((v for v in self.views if v.key == key), None)
-        if view is not None:
-            if view.key != self.view_key and not self.table.state.selection.empty:
-                # ticks are of the view they were made in: p or Ctrl+K in another view must not
-                # act on orders it does not show (a typed filter keeps them: search, tick, search)
-                n = self.table.selected_count()
-                self.table.clear_selection()
-                self.notify(tr("{n:,} ticked order(s) left with the view", "切换视图：已取消勾选 {n:,} 单", n=n))
+        if (view := next((v for v in self.views if v.key == key), None)) is not None:
+            self.table.leave_view(view.key, self.view_key)
             self.set_filter(view.query, sort=view.sort or DEFAULT_SORT, view_key=view.key)
 
     @on(ViewSelected)

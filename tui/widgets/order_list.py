@@ -361,6 +361,15 @@ class OrderList(WorkerErrorsToApp, OrderTable):
         self.state.selection.select_all_matching(self.state.query)
         self._selection_changed()
 
+    def leave_view(self, chosen: str | None, shown: str | None) -> None:
+        """View ``chosen`` replaces view ``shown``: when it is another, the ticks go with the view
+        they were made in, so ``p`` or ``Ctrl+K`` there never acts on orders it does not show (a
+        typed filter keeps them: search, tick, search again). Said when there were any."""
+        n = self.selected_count() if chosen != shown else 0
+        if n:
+            self.clear_selection()
+            self.notify(tr("{n:,} ticked order(s) left with the view", "切换视图：已取消勾选 {n:,} 单", n=n))
+
     def clear_selection(self) -> None:
         if not self.state.selection.empty:
             self.state.selection.clear()
