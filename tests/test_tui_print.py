@@ -200,6 +200,15 @@ async def test_status_line_and_progress_line_show_the_same_job_and_numbers(tmp_p
         assert "printing 2/5" in status
         assert progress.startswith(f"Job #{older.id} ") and " 2/5 " in progress, progress
         assert f"#{newer.id}" not in progress
+        with write():  # two more labels out: both lines say so together, long before the status line's own read
+            PrintItem.update(state="sent").where(PrintItem.id.in_([items[2].id, items[3].id])).execute()
+        for _ in range(30):
+            await pilot.pause(0.1)
+            if " 4/5 " in str(app.screen.query_one("#print-progress").content):
+                break
+        await pilot.pause(0.1)
+        assert " 4/5 " in str(app.screen.query_one("#print-progress").content)
+        assert "printing 4/5" in str(app.screen.query_one("#status-line").render())
 
 
 

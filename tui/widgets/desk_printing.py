@@ -106,12 +106,22 @@ class DeskPrintProgress(Static):
         if view is not None and not _recent(view, utcnow()):
             view = None
         if view is None:
-            text, state, job, done = "", "", None, 0
+            text, state, job, done, active = "", "", None, 0, ""
         else:
             self.last_job = view.id
             text, state = progress_text(view, self.app.print_pool.status_text(view.printer)), view.state
             job, done = view.id, view.done
+            active = view.progress() if view.state in ("queued", "printing", "paused") else ""
         self.app.call_from_thread(self._show, text, state, job, done)
+        self.app.call_from_thread(self._tell_status_lines, active)
+
+    def _tell_status_lines(self, active: str) -> None:
+        """The screen's status line shows the same count as this line as it changes (its own
+        read comes every 15 s: the two lines read 2/82 and 6/82 at once)."""
+        from dadan.tui.widgets.status_line import StatusLine
+
+        for line in self.screen.query(StatusLine):
+            line.set_print_active(active)
 
     def _tell(self, job: int | None, state: str, done: int) -> None:
         """Post PrintJobChanged when the job changed state, or printed more labels and the last

@@ -11,7 +11,7 @@ text changes."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual import work
@@ -255,6 +255,12 @@ class StatusLine(Static):
             self._set_text(tr("status unavailable: {e}", "状态不可用：{e}", e=event.worker.error))
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
             self._timer = self.set_timer(self.interval, self._read)
+
+    def set_print_active(self, active: str) -> None:
+        """The current job's ``done/total`` as the progress line just read it ("" when no job
+        is open)."""
+        if self.info is not None and self.info.print_active != active:
+            self.show(replace(self.info, print_active=active))
 
     def show(self, info: StatusInfo) -> None:
         self.info = info
