@@ -193,28 +193,18 @@ def _connect_source(src: Path) -> sqlite3.Connection:
 _PARTIAL = re.compile(r"^\..+\.(\d+)\.partial(?:-journal|-wal|-shm)?$")  # a copy being written, by its process
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # (another user's: alive)
-        return True
-    return True
-
-
 def _remove_stale_partials(folder: Path) -> None:
     """The copies killed backups left in ``folder`` (``.NAME.PID.partial`` and its journal, each
     as large as the database), removed once the process that wrote them is gone."""
+    from dadan.core.leases import pid_alive
+
     try:
         names = os.listdir(folder)
     except OSError:
         return
     for name in names:
         m = _PARTIAL.match(name)
-        if m and not _alive(int(m.group(1))):
+        if m and not pid_alive(int(m.group(1))):
             try:
                 (folder / name).unlink()
             except OSError:

@@ -35,19 +35,24 @@ def make_holder() -> str:
     return f"{_host()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def pid_alive(pid: int) -> bool:
+    """False only when no process ``pid`` exists on this machine (another user's is alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def holder_alive(holder: str) -> bool:
     """False only when ``holder`` names a process on this host that no longer exists."""
     host, _, rest = holder.partition(":")
     pid_text = rest.partition(":")[0]
     if host != _host() or not pid_text.isdigit():
         return True  # another machine (or not a host:pid name): trust the expiry time
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid_alive(int(pid_text))
 
 
 def acquire(name: str, holder: str, ttl: dt.timedelta) -> bool:

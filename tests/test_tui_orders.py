@@ -480,9 +480,7 @@ async def test_ticks_are_of_their_view_switching_views_clears_them_a_typed_filte
     """Two orders ticked in a view, then another view chosen: the ticks go, said so, and `p`
     would act on the new view only (they stayed, and `p` or `Ctrl+K` acted on orders the new
     view did not show). A filter typed in the same view keeps them (search, tick, search)."""
-    db = tmp_path / "t.db"
-    shutil.copy(small_db_template, db)
-    app = make_app(make_ctx(tmp_path, db))
+    app = _snapshot_app(tmp_path, small_db_template)  # (a copy of the small database)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         screen = orders_screen(app)

@@ -227,6 +227,6 @@ async def test_every_settings_label_shows_whole_at_80x24(tmp_path, lang):
                 text = str(label.render())
                 assert region_lines(app, label.region)[0].strip() == text.strip(), text
             shops = str(app.screen.query_one("#set-shops").render())  # (the shop's state in words too)
-            assert ("授权 未配置" if lang == "zh" else "auth not set up") in shops, shops
+            assert ("授权 未配置凭证" if lang == "zh" else "auth no credentials") in shops, shops
     finally:
         set_language("en")

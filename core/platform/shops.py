@@ -59,6 +59,12 @@ def add_shop(name: str, *, client_id: str, client_secret: str, access_token: str
     return Shop.get_by_id(shop.id)
 
 
+def auth_words(state: str) -> str:
+    """A shop's ``auth_state`` in the user's language (the stored word when unknown)."""
+    return {"ok": tr("ok", "正常"), "reauthorize": tr("re-authorise", "需重新授权"),
+            "unconfigured": tr("no credentials", "未配置凭证")}.get(state, state)
+
+
 def remove_credentials(name: str, *, paths: Paths | None = None, actor: str = "") -> Shop:
     """Remove a shop's platform credentials (a token that leaked, a shop no longer sold on): it
     is no longer synced and takes no waybill numbers; its orders, their history and its waybill

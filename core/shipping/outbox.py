@@ -33,7 +33,7 @@ from dadan.core.errors import BlockedOrder, DadanError, NotFound
 from dadan.core.goods import ledger
 from dadan.core.i18n import tr
 from dadan.core.models import Courier, Order, Shipment, Shop, utcnow
-from dadan.core.orders.couriers import CourierBook
+from dadan.core.orders.couriers import COURIERS, CourierBook
 from dadan.core.orders.rules import Flag, blocked_reason
 from dadan.core.shipping.tracking_rules import check_tracking, normalize_tracking
 from dadan.core.waybills.parcels import note_shipped
@@ -310,6 +310,17 @@ def courier_list_stale(max_age: dt.timedelta = dt.timedelta(days=1)) -> bool:
     """Whether the cached courier list is empty or older than ``max_age``."""
     newest = Courier.select(Courier.updated_at).order_by(Courier.updated_at.desc()).first()
     return newest is None or newest.updated_at < utcnow() - max_age
+
+
+def courier_choices() -> list[tuple[str, int]]:
+    """(name, logistics id) of the couriers a tracking number may be given with: the platform's
+    available ones, as :func:`assign_tracking` accepts them; the courier catalogue's until the
+    platform's list was first read (then ``assign_tracking`` takes any id)."""
+    if not Courier.select().exists():
+        return [(c.name, c.id) for c in COURIERS if c.id is not None]
+    book = CourierBook.from_database()
+    return [(book.display_name(c.id), c.id)
+            for c in Courier.select().where(Courier.available == True).order_by(Courier.id)]  # noqa: E712
 
 
 def couriers(factory: Callable[[Shop], object] | None = None, *,

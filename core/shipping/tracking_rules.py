@@ -68,9 +68,14 @@ def duplicate_problem(order: Order, tracking_number: str) -> str | None:
               .order_by(Order.id))
     for other in others:
         if not same_parcel(order, other):
-            return tr("tracking number {t} is already used for order {sn}", "运单号 {t} 已用于订单 {sn}",
-                      t=tn, sn=other.order_sn)
+            return used_for(tn, other.order_sn)
     return None
+
+
+def used_for(tracking_number: str, order_sn: str) -> str:
+    """The refusal of a number already on order ``order_sn``."""
+    return tr("tracking number {t} is already used for order {sn}", "运单号 {t} 已用于订单 {sn}",
+              t=tracking_number, sn=order_sn)
 
 
 def check_tracking(order: Order, tracking_number: str, logistics_id: int | None,

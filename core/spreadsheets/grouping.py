@@ -37,13 +37,18 @@ MAX_LINES_PER_ORDER = 500
 _MUST_AGREE = ("receiver_name", "receiver_phone", "receiver_address", "province", "city", "town")
 
 
-def _disagreeing(p: ParsedRows, lines: list[int]) -> str | None:
-    """The first receiver field the lines of one order give different values for (an empty
-    cell agrees with any), or None."""
+def _lines_problem(p: ParsedRows, sn: str, lines: list[int]) -> str | None:
+    """Why the lines of order ``sn`` cannot be one order, or None: too many of them, or two
+    receivers (a receiver field with different values; an empty cell agrees with any), for
+    which of them is the parcel's cannot be guessed."""
+    if len(lines) > MAX_LINES_PER_ORDER:
+        return tr("order {sn} has {n} lines (at most {m})", "订单 {sn} 有 {n} 行（最多 {m} 行）",
+                  sn=sn, n=len(lines), m=MAX_LINES_PER_ORDER)
     for key in _MUST_AGREE:
         col = p.cols.get(key)
         if col is not None and len({v for k in lines if (v := col[k])}) > 1:
-            return key
+            return tr("the rows of order {sn} give different values of {f}", "订单 {sn} 的各行{f}不一致", sn=sn,
+                      f=FIELD_BY_KEY[key].label())
     return None
 
 
@@ -176,23 +181,12 @@ def group_orders(p: ParsedRows, rejects: list[RejectedRow], headers: list[str],
                 several.setdefault(sn, [first[sn]]).append(j)
     width = len(headers)
     for sn, lines in several.items():
-        split = _disagreeing(p, lines) if sn not in bad_sns and len(lines) <= MAX_LINES_PER_ORDER else None
-        if split is not None:  # one order, two receivers: which is the parcel's cannot be guessed
+        why = None if sn in bad_sns else _lines_problem(p, sn, lines)
+        if why is not None:  # every line of the order rejected, with the reason
             bad_sns[sn] = p.rows[lines[0]]
             for k in lines:
                 r = p.rows[k]
-                rejects.append(RejectedRow(r, row_cells(rows[r - 1], width), "", tr(
-                    "the rows of order {sn} give different values of {f}", "订单 {sn} 的各行{f}不一致", sn=sn,
-                    f=FIELD_BY_KEY[split].label()), sn))
-            several[sn] = []
-            continue
-        if len(lines) > MAX_LINES_PER_ORDER and sn not in bad_sns:
-            bad_sns[sn] = p.rows[lines[0]]
-            for k in lines:
-                r = p.rows[k]
-                rejects.append(RejectedRow(r, row_cells(rows[r - 1], width), "", tr(
-                    "order {sn} has {n} lines (at most {m})", "订单 {sn} 有 {n} 行（最多 {m} 行）",
-                    sn=sn, n=len(lines), m=MAX_LINES_PER_ORDER), sn))
+                rejects.append(RejectedRow(r, row_cells(rows[r - 1], width), "", why, sn))
             several[sn] = []
     for sn in bad_sns.keys() & first.keys():
         for k in several.get(sn, [first[sn]]):

@@ -12,7 +12,7 @@ from dadan.core.i18n import tr
 from dadan.core.models import Order
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.upsert import RecordColumns
-from dadan.core.shipping.tracking_rules import normalize_tracking, shape_problem
+from dadan.core.shipping.tracking_rules import normalize_tracking, shape_problem, used_for
 from dadan.core.spreadsheets.commit import Counts, apply_plan
 from dadan.core.spreadsheets.errors import SpreadsheetError
 from dadan.core.spreadsheets.fields import FIELD_BY_KEY
@@ -154,8 +154,7 @@ def _check_numbers_to_print(parsed: ParsedRows, layout: Layout, rejects: list[Re
         else:
             why = shape_problem(tn, couriers[j], book)
         if why is None and held:
-            why = tr("tracking number {t} is already used for order {sn}", "运单号 {t} 已用于订单 {sn}",
-                     t=tn, sn=min(held))
+            why = used_for(tn, min(held))
         if why is None and in_file.setdefault(tn, sn) != sn:
             why = tr("tracking number {t} is also given to order {sn} in this file", "运单号 {t} 在本文件中也给了订单 {sn}",
                      t=tn, sn=in_file[tn])

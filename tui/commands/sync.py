@@ -107,6 +107,7 @@ def run_shops(args, ctx) -> int:
     from dadan.core.platform.shops import (
         ClientFactory,
         add_shop,
+        auth_words,
         check_shop,
         list_shops,
         remove_credentials,
@@ -153,14 +154,12 @@ def run_shops(args, ctx) -> int:
                  "尚未配置店铺：请用 `dadan shops add 名称 --client-id ID` 添加"))
         return 0
     tz = ctx.settings.timezone
-    state = {"ok": tr("ok", "正常"), "reauthorize": tr("re-authorise", "需重新授权"),
-             "unconfigured": tr("no credentials", "未配置凭证")}
     for shop in shops:
         last = fmt_local(shop.last_sync_at, tz, "%Y-%m-%d %H:%M") or tr("never", "从未")
         result = "" if shop.last_sync_ok is None else (tr("ok", "成功") if shop.last_sync_ok
                                                          else tr("failed: ", "失败：") + shop.last_sync_error)
         cursor = fmt_local(shop.sync_cursor, tz, "%Y-%m-%d %H:%M") or "-"
-        print(f"{shop.name}\t{state.get(shop.auth_state, shop.auth_state)}\t"
+        print(f"{shop.name}\t{auth_words(shop.auth_state)}\t"
               f"{tr('last sync', '上次同步')} {last} {result}\t{tr('up to', '同步至')} {cursor}\t{shop.gateway_url}")
     return 0
 

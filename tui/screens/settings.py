@@ -112,6 +112,7 @@ class SettingsScreen(DeskScreen):
         self.app.call_from_thread(self._show, shops, creds, templates, waybills)
 
     def _show(self, shops, creds, templates, waybills) -> None:
+        from dadan.core.platform.shops import auth_words
         from dadan.tui.screens.waybill_accounts import branch_line
 
         s = self.ctx.settings
@@ -122,7 +123,7 @@ class SettingsScreen(DeskScreen):
             token = tr("set", "已设置") if c is not None and c.access_token else tr("not set", "未设置")
             lines.append(escape(f"  {sh.name}  client {_mask(sh.client_id)}  " +
                                 tr("secret {a} · token {b} · auth {c}", "密钥 {a} · 令牌 {b} · 授权 {c}",
-                                   a=secret, b=token, c=_auth_words(sh.auth_state))))
+                                   a=secret, b=token, c=auth_words(sh.auth_state))))
         if not shops:
             lines.append("  " + tr("none (dadan shops add)", "无（dadan shops add）"))
         self.query_one("#set-shops", Static).update("\n".join(lines))
@@ -241,8 +242,3 @@ class SettingsScreen(DeskScreen):
     def action_back(self) -> None:
         self.dismiss()
 
-
-def _auth_words(state: str) -> str:
-    """A shop's authorisation state in the screen's language (the stored word otherwise)."""
-    return {"ok": tr("ok", "正常"), "reauthorize": tr("authorise again", "需重新授权"),
-            "unconfigured": tr("not set up", "未配置")}.get(state, state)

@@ -13,7 +13,6 @@ from textual.widgets import DataTable, Input, Label, Select, Static
 
 from dadan.core.errors import DadanError
 from dadan.core.i18n import Bilingual, tr
-from dadan.core.orders.couriers import COURIERS, CourierBook
 from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_footer import DeskFooter
 
@@ -60,16 +59,13 @@ class TrackingScreen(DeskScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="tracking")
     def load(self) -> None:
         from dadan.core.db import connection
-        from dadan.core.models import Courier, Order
+        from dadan.core.models import Order
+        from dadan.core.shipping.outbox import courier_choices
 
         with connection():
             if not self.order_ids and self.selection is not None:
                 self.order_ids = self.selection.order_ids(tz=self.tz, now=self.now(), limit=500)
-            available = Courier.select().where(Courier.available == True).order_by(Courier.id)  # noqa: E712
-            book = CourierBook.from_database()
-            couriers = [(book.display_name(c.id), c.id) for c in available]
-            if not Courier.select().exists():  # the platform's list not read yet: the courier catalogue
-                couriers = [(c.name, c.id) for c in COURIERS if c.id is not None]
+            couriers = courier_choices()
             orders = {o.id: o for o in Order.select().where(Order.id.in_(self.order_ids))}
         rows = [{"id": i, "sn": orders[i].order_sn, "recv": orders[i].receiver_name_mask,
                  "items": orders[i].items_summary, "tracking": orders[i].tracking_number,

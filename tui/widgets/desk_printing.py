@@ -97,7 +97,7 @@ class DeskPrintProgress(Static):
     def poll(self) -> None:
         from dadan.core.db import connection
         from dadan.core.printing import queue as printing
-        from dadan.core.printing.progress import current_job_id
+        from dadan.core.printing.progress import OPEN_JOB_STATES, current_job_id
 
         with connection():
             # a job that finished while another screen was on top shows for a while too
@@ -111,9 +111,8 @@ class DeskPrintProgress(Static):
             self.last_job = view.id
             text, state = progress_text(view, self.app.print_pool.status_text(view.printer)), view.state
             job, done = view.id, view.done
-            active = view.progress() if view.state in ("queued", "printing", "paused") else ""
-        self.app.call_from_thread(self._show, text, state, job, done)
-        self.app.call_from_thread(self._tell_status_lines, active)
+            active = view.progress() if view.state in OPEN_JOB_STATES else ""
+        self.app.call_from_thread(self._show, text, state, job, done, active)
 
     def _tell_status_lines(self, active: str) -> None:
         """The screen's status line shows the same count as this line as it changes (its own
@@ -134,8 +133,9 @@ class DeskPrintProgress(Static):
             self._told = (done, now)
         self._polled, self._seen = True, seen
 
-    def _show(self, text: str, state: str, job: int | None, done: int) -> None:
+    def _show(self, text: str, state: str, job: int | None, done: int, active: str = "") -> None:
         self._tell(job, state, done)
+        self._tell_status_lines(active)
         # re-arm after each read (never overlapping); fast only while something prints
         if self._timer is not None:
             self._timer.stop()
