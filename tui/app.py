@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from textual import events, on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.worker import Worker, WorkerState
@@ -47,6 +47,19 @@ class ScreenActions(Provider):
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, matcher.highlight(label), run, help=help_text)
+
+
+# Textual's own palette commands in Chinese (title, help), by their English title and help
+_SYSTEM_ZH = {
+    "Theme": "主题", "Quit": "退出", "Keys": "按键", "Minimize": "还原", "Maximize": "最大化", "Screenshot": "截图",
+    "Change the current theme": "更换配色主题",
+    "Quit the application as soon as possible": "立即退出 dadan",
+    "Hide the keys and widget help panel": "隐藏按键与帮助面板",
+    "Show help for the focused widget and a summary of available keys": "显示当前控件的帮助和可用按键",
+    "Minimize the widget and restore to normal size": "把控件还原为正常大小",
+    "Maximize the focused widget": "最大化当前控件",
+    "Save an SVG 'screenshot' of the current screen": "把当前屏幕保存为 SVG 截图",
+}
 
 
 class DadanApp(App):
@@ -110,6 +123,18 @@ class DadanApp(App):
         if ui.keymap:
             apply_keymap(self, ui.keymap)
 
+    def get_system_commands(self, screen):
+        """Textual's own palette commands, in the desk's language."""
+        for c in super().get_system_commands(screen):
+            yield SystemCommand(tr(c.title, _SYSTEM_ZH.get(c.title, c.title)), tr(c.help, _SYSTEM_ZH.get(c.help, c.help)),
+                                c.callback, c.discover)
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=tr("Search for commands…", "搜索命令…")))
+
     def now(self) -> dt.datetime:
         if self.fixed_now is not None:
             return self.fixed_now
@@ -126,6 +151,8 @@ class DadanApp(App):
         self.ctx.open_db()  # quick when the schema is current; workers open their own connections
         self._start_operator()  # before any screen reads ctx.operator
         self.push_screen(OrdersScreen(self.ctx, now=self.fixed_now))
+        self.run_worker(self.print_pool.recover_at_start, thread=True, exit_on_error=False, group="printing",
+                        description="recover the print queue")
         if self.background:
             self._start_scheduler()
 

@@ -15,6 +15,7 @@ class PrintPool:
     def __init__(self, app) -> None:
         self.app = app
         self._pool = None  # core.printing.worker.WorkerPool once started
+        self._stopped = False  # the app is closing: nothing starts the workers again
 
     def _start(self):
         if self._pool is None:
@@ -30,10 +31,38 @@ class PrintPool:
         (from the order detail, the queue or the pack check alike). (Main thread.)"""
         from dadan.tui.widgets.desk_printing import DeskPrintProgress
 
+        if self._stopped:
+            return
         self._start().wake(printer)
         for screen in self.app.screen_stack:
             for line in screen.query(DeskPrintProgress):
                 line.follow(None)
+
+    def recover_at_start(self) -> None:
+        """At the desk's start (in a worker thread): jobs a dadan that stopped while printing
+        left get their true state, as ``dadan queue recover`` gives them (only printers no live
+        dadan drives): a label that was being sent becomes uncertain and pauses its job, a job
+        stopped between labels waits again, none shows "printing". The operator is told which
+        of this desk's printers' jobs wait; they print when resumed (``F4``, ``g``), not at
+        once: the desk may have been closed to stop them."""
+        from dadan.core.db import connection
+        from dadan.core.printing import queue as printing
+        from dadan.core.printing.worker import desk_printers
+
+        with connection():
+            uncertain = printing.recover_uncertain()
+            mine = set(desk_printers(self.app.ctx.settings))
+            waiting = [v.id for v in printing.list_jobs(open_only=True)
+                       if v.printer in mine and printing.lease_holder(v.printer) is None]
+        if not waiting:
+            return
+        jobs = ", ".join(f"#{j}" for j in sorted(waiting)[:5]) + (" …" if len(waiting) > 5 else "")
+        text = tr("Print job {j} is not finished: F4 shows it, g goes on.",
+                  "打印任务 {j} 未完成：按 F4 查看，按 g 继续。", j=jobs)
+        if uncertain:
+            text += " " + tr("{n} label(s) may or may not have printed: decide first (v / x).",
+                             "{n} 张标签不确定是否已打印：请先确认（v / x）。", n=uncertain)
+        self.app.call_from_thread(self.app.notify, text, title=tr("Print queue", "打印队列"), timeout=15)
 
     def status_text(self, printer: str) -> str:
         """The printer's status in words, as its worker last saw it."""
@@ -42,6 +71,7 @@ class PrintPool:
         return self._pool.status().get(printer, tr("not configured", "未配置"))
 
     def stop(self) -> None:
+        self._stopped = True
         if self._pool is not None:
             self._pool.stop()
             self._pool = None

@@ -72,6 +72,14 @@ class PrintPlan:
     def warnings(self) -> list[str]:
         return self.numbers.warnings() if self.numbers is not None else []
 
+    def queued_jobs(self) -> list[int]:
+        """The open jobs the already-queued orders wait in, oldest first."""
+        return sorted({j for _o, j in self.queued})
+
+    def queued_jobs_text(self) -> str:
+        jobs = self.queued_jobs()
+        return ", ".join(f"#{j}" for j in jobs[:3]) + (" …" if len(jobs) > 3 else "")
+
     def summary(self) -> str:
         if self.merged:
             parts = [tr("{n} orders in {p} parcels", "{n} 单合为 {p} 个包裹", n=len(self.ready), p=len(self.parcels))]
@@ -84,7 +92,8 @@ class PrintPlan:
         if self.blocked:
             parts.append(tr("{n} blocked", "{n} 单被拦截", n=len(self.blocked)))
         if self.queued:
-            parts.append(tr("{n} already queued", "{n} 单已在队列中", n=len(self.queued)))
+            parts.append(tr("{n} already queued (job {j})", "{n} 单已在队列中（任务 {j}）", n=len(self.queued),
+                            j=self.queued_jobs_text()))
         if self.no_number:
             parts.append(tr("{n} without a number: {why}", "{n} 单无单号：{why}", n=len(self.no_number),
                             why=self.no_number[0][1]))

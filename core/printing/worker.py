@@ -538,12 +538,17 @@ def profile_for(ctx, name: str | None = None):
     return prof
 
 
+def desk_printers(settings) -> list[str]:
+    """The printers a desk drives: every configured one, else the default (the preview)."""
+    return [p.name for p in settings.printers] or [settings.printer().name]
+
+
 class WorkerPool:
     """One worker per configured printer (the TUI starts this once)."""
 
     def __init__(self, ctx, on_event: Callable[[WorkerEvent], None] | None = None):
         self.ctx = ctx
-        names = [p.name for p in ctx.settings.printers] or [ctx.settings.printer().name]
+        names = desk_printers(ctx.settings)
         from dadan.core.platform.shops import ClientFactory
 
         factory = ClientFactory(paths=ctx.paths, settings=ctx.settings)

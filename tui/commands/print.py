@@ -183,11 +183,15 @@ def run_print(args, ctx) -> int:
 
     check_pick_list_printer(ctx.settings)  # an unknown pick list printer: refused before anything is queued
     ctx.open_db()
+    _recover_abandoned()
     ids = orders_for(args)
     merge = args.merge if args.merge is not None else ctx.settings.packing.merges
     plan = plan_print(ids, reprint=bool(args.reprint), waybill=prints_waybills(template),
                       courier=args.courier, merge=merge)
     print(plan.summary(), file=sys.stderr)
+    for job_id in plan.queued_jobs()[:3]:
+        if (hint := _waiting_hint(job_id)) is not None:
+            print(hint, file=sys.stderr)
     for o, why in plan.no_number[:10]:
         print(f"  {visible(o.order_sn)}: {visible(why)}", file=sys.stderr)
     for line in plan.warnings():
@@ -226,6 +230,38 @@ def run_print(args, ctx) -> int:
     return print_in_foreground(ctx, job.id)
 
 
+def _recover_abandoned() -> None:
+    """Jobs a dadan left behind when it stopped (killed, the terminal closed) get their true
+    state before anything shows them or plans around them: what ``dadan queue recover`` does,
+    only for printers no live dadan drives (a label in flight becomes uncertain and its job
+    pauses; a job stopped between labels waits again)."""
+    from dadan.core.i18n import tr
+    from dadan.core.printing import queue as printing
+
+    n = printing.recover_uncertain()
+    if n:
+        print(tr("{n} label(s) were being sent when a dadan stopped; their jobs are paused until you decide "
+                 "whether they printed (dadan queue resolve)",
+                 "{n} 张标签在 dadan 中断时正在发送；其任务已暂停，请确认是否已打印（dadan queue resolve）", n=n),
+              file=sys.stderr)
+
+
+def _waiting_hint(job_id: int) -> str | None:
+    """What to do about an open job the plan's orders already wait in, when no dadan is
+    printing it (None while one is)."""
+    from dadan.core.i18n import tr
+    from dadan.core.printing import queue as printing
+
+    job = printing.get_job(job_id)
+    if job.state == "paused":
+        return tr("  job #{j} is paused: {r} (dadan queue show {j})", "  任务 #{j} 已暂停：{r}（dadan queue show {j}）",
+                  j=job_id, r=visible(job.state_reason) or "-")
+    if printing.lease_holder(job.printer) is not None:
+        return None
+    return tr("  job #{j} waits and no dadan is printing it: dadan queue resume {j} --print",
+              "  任务 #{j} 在等待，但没有 dadan 在打印它：dadan queue resume {j} --print", j=job_id)
+
+
 # ------------------------------------------------------------------ queue
 def run_queue(args, ctx) -> int:
     from dadan.core.errors import DadanError
@@ -235,6 +271,8 @@ def run_queue(args, ctx) -> int:
 
     ctx.open_db()
     cmd = args.queue_command
+    if cmd in ("list", "show"):
+        _recover_abandoned()
     if cmd == "list":
         jobs = printing.list_jobs(open_only=args.open, limit=args.limit)
         if not jobs:
