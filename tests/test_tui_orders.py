@@ -386,6 +386,24 @@ async def test_command_palette_offers_the_screens_actions(tmp_path, small_db_tem
         assert screen.current_sort == "-pay_time"
 
 
+async def test_command_palette_speaks_chinese_in_chinese(tmp_path, small_db_template):
+    """Textual's own palette commands (theme, quit, keys, screenshot) and its prompt follow the
+    desk's language, as the screen's actions do."""
+    from textual.command import CommandPalette
+
+    app = _snapshot_app(tmp_path, small_db_template, lang="zh")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        titles = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert {"主题", "退出", "按键", "截图"} <= set(titles)
+        assert titles["退出"] == "立即退出 dadan" and not any(t.isascii() for t in titles)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        assert app.screen.query_one("Input").placeholder == "搜索命令…"
+        await pilot.press("escape")
+
+
 async def test_status_line_shows_sync_confirmations_and_printer(tmp_path, small_db_template):
     from dadan.core.db import write
     from dadan.core.models import Order, Shipment, Shop, SyncRun
