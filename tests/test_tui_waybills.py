@@ -359,7 +359,14 @@ async def test_split_from_the_order_detail_and_its_parcels_shown(tmp_path):
         await wait_idle(pilot)
         await pilot.press("s")
         await wait_idle(pilot)
-        await pilot.press(*f"{code}*{first.goods_count}", "enter")
+        await pilot.press(*f"{code}Q*{first.goods_count}", "enter")  # a slip: no such item
+        await wait_idle(pilot)
+        prompt = app.screen  # the prompt again, with what was typed and why it was refused
+        assert prompt.query_one("#prompt-input").value == f"{code}Q*{first.goods_count}"
+        assert f"has no item {code}Q" in str(prompt.query_one("#prompt-error").render())
+        assert split_parcels([oid]) == {}
+        prompt.query_one("#prompt-input").value = f"{code}*{first.goods_count}"
+        await pilot.press("enter")
         await wait_idle(pilot)
         parcels = split_parcels([oid])[oid]
         assert len(parcels) == 2

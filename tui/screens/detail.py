@@ -204,7 +204,8 @@ class DetailScreen(DeskScreen):
                                         hint=tr("Recorded with your name.", "将记录操作人。")),
                              lambda r: r and self._do("release", r))
 
-    def action_split(self) -> None:
+    def action_split(self, value: str = "", error: str = "") -> None:
+        """The split prompt; opened again with the typed text and the error when it is refused."""
         def go(text: str | None) -> None:
             if text:
                 self._split(text)
@@ -213,22 +214,28 @@ class DetailScreen(DeskScreen):
             tr("Split: what goes in the first parcel?", "拆单：第一个包裹放哪些商品？"),
             placeholder=tr("e.g. A12*1 or #2; 'undo' undoes a split", "例如 A12*1 或 #2；输入 undo 撤销拆单"),
             hint=tr("The rest goes in a second parcel; ';' starts another. The first parcel's number confirms the "
-                    "shipment.", "其余商品放第二个包裹；用“;”再分一个。以第一个包裹的单号回传发货。")), go)
+                    "shipment.", "其余商品放第二个包裹；用“;”再分一个。以第一个包裹的单号回传发货。"),
+            value=value, error=error), go)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail-action")
     def _split(self, text: str) -> None:
         from dadan.core.db import connection
+        from dadan.core.errors import DadanError
         from dadan.core.models import Order
         from dadan.core.waybills import split
 
         with connection():
-            if text.strip().lower() in ("undo", "撤销"):
-                split.unsplit(self.order_id, actor=self.actor)
-                msg = tr("Split undone", "已撤销拆单")
-            else:
-                order = Order.get_by_id(self.order_id)
-                made = split.split_order(self.order_id, split.parse_text(order, text), actor=self.actor)
-                msg = tr("Split into {n} parcels", "已拆为 {n} 个包裹", n=len(made))
+            try:
+                if text.strip().lower() in ("undo", "撤销"):
+                    split.unsplit(self.order_id, actor=self.actor)
+                    msg = tr("Split undone", "已撤销拆单")
+                else:
+                    order = Order.get_by_id(self.order_id)
+                    made = split.split_order(self.order_id, split.parse_text(order, text), actor=self.actor)
+                    msg = tr("Split into {n} parcels", "已拆为 {n} 个包裹", n=len(made))
+            except DadanError as e:  # (a typing slip, an order that cannot be split): mended in the prompt
+                self.app.call_from_thread(self.action_split, text, str(e))
+                return
         self.app.call_from_thread(self.notify, msg)
         self.app.call_from_thread(self.load)
 

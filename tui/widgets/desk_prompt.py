@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from dadan.core.i18n import Bilingual, tr
+from dadan.core.visible import visible
 
 
 class DeskPrompt(ModalScreen[str | None]):
@@ -25,10 +26,12 @@ class DeskPrompt(ModalScreen[str | None]):
                         tooltip=Bilingual("Close without doing anything", "关闭，不做任何操作"))]
 
     def __init__(self, title: str, *, placeholder: str = "", value: str = "", required: bool = True,
-                 hint: str = "") -> None:
+                 hint: str = "", error: str = "") -> None:
+        """``value`` and ``error``: a prompt opened again with what was typed and why it was
+        refused, to be mended rather than typed anew."""
         super().__init__()
-        self.title_text, self.placeholder, self.value, self.required, self.hint = (
-            title, placeholder, value, required, hint)
+        self.title_text, self.placeholder, self.value, self.required, self.hint, self.error = (
+            title, placeholder, value, required, hint, error)
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -36,11 +39,13 @@ class DeskPrompt(ModalScreen[str | None]):
             if self.hint:
                 yield Label(self.hint)
             yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
-            yield Label("", classes="prompt-error", id="prompt-error")
+            yield Label(visible(self.error), classes="prompt-error", id="prompt-error")
             yield Label(tr("Enter: confirm · Esc: cancel", "回车：确认 · Esc：取消"))
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
+        if self.error:
+            self.app.bell()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
