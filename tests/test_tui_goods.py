@@ -221,6 +221,12 @@ async def test_count_mode_records_the_difference(tmp_path):
         scanner(app, skus["low"].lower())  # a typed code, any case
         await wait_idle(pilot)
         assert s.counting is not None and s.counting.on_hand == 10_000
+        await _type(pilot, "9988.5")  # a slip of the finger: no such count
+        await pilot.press("enter")
+        await wait_idle(pilot)
+        assert goods(skus["low"]).on_hand == 10_000
+        assert "Not a count: 9988.5" in str(s.query_one("#recv-banner").render())  # said so, not "UNKNOWN CODE"
+        assert s.counting is not None  # still counting the same SKU
         await _type(pilot, "9988")
         await pilot.press("enter")
         await wait_idle(pilot)

@@ -39,6 +39,17 @@ def parse_scan(text: str) -> tuple[int | None, str]:
     return None, (text or "").strip()
 
 
+_NUMBERISH = re.compile(r"^[+\-]?[\d\s.,，。]+$")
+
+
+def not_a_count(text: str) -> bool:
+    """Typed as a count but not one: a number with a sign, a decimal point, separators or
+    spaces (``-3``, ``1.5``, ``1,200``), which no barcode is. (A whole number of up to
+    :data:`MAX_QTY_DIGITS` digits is a count; a longer one a code.)"""
+    t = (text or "").strip()
+    return bool(_NUMBERISH.match(t)) and any(c.isdigit() for c in t) and not t.isdigit()
+
+
 def split_barcodes(text: str) -> list[str]:
     """Barcodes as typed in one cell: separated by spaces, commas, semicolons or slashes."""
     return [b for b in _BARCODE_SPLIT.split(text or "") if b]

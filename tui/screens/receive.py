@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Label, Static
 
-from dadan.core.goods.catalogue import MAX_QTY_DIGITS, parse_scan
+from dadan.core.goods.catalogue import MAX_QTY_DIGITS, not_a_count, parse_scan
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.visible import visible
 from dadan.tui.cells import crop
@@ -112,6 +112,10 @@ class ReceiveScreen(DeskScreen):
         elif self.counting is not None and text.isdigit() and len(text) <= MAX_QTY_DIGITS:  # a barcode is longer
             self._enqueue("count", self.counting.code, int(text))
             self.counting = None
+        elif self.counting is not None and not_a_count(text):  # (not read as a code: it is none)
+            self._banner("warn", tr("Not a count: {t} — type the pieces counted, a whole number up to {m}",
+                                    "不是盘点数量：{t} — 请输入清点的件数（不超过 {m} 的整数）",
+                                    t=text, m=f"{10 ** MAX_QTY_DIGITS - 1:,}"))
         else:
             self._enqueue("look", code, 0)
 
