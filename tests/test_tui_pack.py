@@ -186,7 +186,7 @@ async def test_codes_and_counts_are_whole_at_80x24(tmp_path, lang):
         await pilot.pause(0.2)
         await wait_idle(pilot)
         text = "\n".join(screen_lines(app))
-        for token in (pb["w1"].code, "261120-A", long_code, "1,199/1,200", "0/2", "-1", "-2", "6900000000999",
+        for token in (pb["w1"].code, "261120-A", long_code, "1,199/1,200", "0/2", "✗ 1", "✗ 2", "6900000000999",
                       "1,202"):
             assert has_token(text, token), (token, text)
 

@@ -222,7 +222,7 @@ class PackScreen(DeskScreen):
         t.clear(columns=True)
         code_w = max([cell_len(tr("Code", "编码"))] + [cell_len(ln.code) for ln in lines]) + 1
         done_w = max([cell_len(tr("Scanned", "已扫"))] + [len(f"{ln.scanned:,}/{ln.expected:,}") for ln in lines]) + 1
-        miss_w = max([cell_len(tr("Missing", "缺"))] + [len(f"-{ln.missing:,}") + 2 for ln in lines]) + 1
+        miss_w = max([cell_len(tr("Missing", "缺"))] + [len(f"{ln.missing:,}") + 2 for ln in lines]) + 1
         room = max(8, t.size.width - SCROLLBAR - code_w - done_w - miss_w - 1)
         t.add_column(" " + tr("Code", "编码"), key="code", width=code_w)
         t.add_column(" " + tr("Name", "名称"), key="name", width=room)
@@ -230,7 +230,7 @@ class PackScreen(DeskScreen):
         t.add_column(Text(tr("Missing", "缺"), justify="right"), key="missing", width=miss_w)
         for ln in lines:
             name = f"{ln.name} {ln.spec}".strip()
-            mark = "✔" if ln.missing <= 0 else f"✗ -{ln.missing:,}"
+            mark = "✔" if ln.missing <= 0 else f"✗ {ln.missing:,}"  # (how many are still missing)
             t.add_row(" " + shown(ln.code), " " + shown(crop(name, room - 1)),
                       Text(f" {ln.scanned:,}/{ln.expected:,}", justify="right"), Text(f" {mark}", justify="right"))
         self.query_one("#pack-missing", Static).update(self._missing_text())
