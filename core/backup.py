@@ -368,12 +368,12 @@ def restore(file: Path | str, *, settings, paths, actor: str, now: dt.datetime |
     """Put the backup ``file`` in place of the database. Refused while another desk holds a
     live lease, and for a file that fails :func:`verify` or is newer than this dadan. The
     replaced database is kept as ``<db>.replaced-YYYYmmdd-HHMMSS`` (local time). The restored
-    database is migrated and gets an audit event ``backup.restore``. Other desks must be
+    database is migrated and gets an audit event ``backup.restore`` before it takes the database's
+    place (a restore killed after the swap is whole). Other desks must be
     restarted afterwards. ``verified``: the file's :func:`verify` report, when the caller just
     made it (a full check of a large file takes a while). PostgreSQL is refused (it uses
     pg_restore)."""
-    from dadan.core import audit
-    from dadan.core.db import close_database, default_url, open_database, write
+    from dadan.core.db import close_database, default_url, open_database
     from dadan.core.models import Order
 
     db_file = database_file(settings, paths)
@@ -390,20 +390,22 @@ def restore(file: Path | str, *, settings, paths, actor: str, now: dt.datetime |
     _refuse_if_leased(db_file)
     stamp = f"{_local_now(settings, now):%Y%m%d-%H%M%S}"
     close_database()
-    kept = None
+    kept = db_file.with_name(f"{db_file.name}.replaced-{stamp}") if db_file.exists() else None
+    tmp = db_file.with_name(f".{db_file.name}.{os.getpid()}.restoring")
     try:
         make_private_dir(db_file.parent)
-        tmp = db_file.with_name(f".{db_file.name}.{os.getpid()}.restoring")
         shutil.copyfile(source, tmp)
         os.chmod(tmp, PRIVATE_FILE_MODE)
-        if db_file.exists():
+        # migrated and its audit event written before it takes the database's place: a restore
+        # killed after the swap is whole, one that fails to migrate leaves the database as it was
+        version = _ready_to_swap(tmp, source, kept, report, actor)
+        if kept is not None:
             conn = _connect_source(db_file)
             try:
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 conn.close()
             _refuse_if_leased(db_file)  # a desk that started meanwhile
-            kept = db_file.with_name(f"{db_file.name}.replaced-{stamp}")
             os.replace(db_file, kept)
             for suffix in ("-wal", "-shm"):
                 side = Path(f"{db_file}{suffix}")
@@ -416,18 +418,32 @@ def restore(file: Path | str, *, settings, paths, actor: str, now: dt.datetime |
         raise BackupError(tr("cannot restore into {p}: {e}", "无法恢复到 {p}：{e}",
                              p=db_file, e=exc.strerror or exc)) from None
     finally:
-        db_file.with_name(f".{db_file.name}.{os.getpid()}.restoring").unlink(missing_ok=True)
-    from dadan.core.db import migrate
-
-    db = open_database(settings.database_url or default_url(db_file), migrate_schema=False)
-    version = migrate(db)
-    with write(db):
-        audit.record("backup.restore", actor=actor, target=str(source),
-                     detail={"from": str(source), "kept": str(kept) if kept else "",
-                             "schema_before": report.schema_version, "schema_after": version,
-                             "orders": report.counts.get("order", 0)})
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+    open_database(settings.database_url or default_url(db_file), migrate_schema=False)
     orders = Order.select().count()
     return RestoreResult(path=db_file, source=source, kept=kept, schema_version=version, orders=orders)
+
+
+def _ready_to_swap(tmp: Path, source: Path, kept: Path | None, report: VerifyReport, actor: str) -> int:
+    """The restore's copy ``tmp`` migrated, with the restore's audit event, one self-contained
+    file (no write-ahead log beside it) to be renamed into the database's place; its schema
+    version."""
+    from dadan.core import audit
+    from dadan.core.db import close_database, migrate, open_database, write
+
+    db = open_database(f"sqlite:///{tmp}", migrate_schema=False)
+    try:
+        version = migrate(db)
+        with write(db):
+            audit.record("backup.restore", actor=actor, target=str(source),
+                         detail={"from": str(source), "kept": str(kept) if kept else "",
+                                 "schema_before": report.schema_version, "schema_after": version,
+                                 "orders": report.counts.get("order", 0)})
+        db.execute_sql("PRAGMA journal_mode = delete")
+    finally:
+        close_database()
+    return version
 
 
 # ------------------------------------------------------------------ retention, listing, the daily job

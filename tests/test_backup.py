@@ -187,6 +187,39 @@ def test_backup_verify_and_restore_keep_the_replaced_database(tmp_path):
     close_database()
 
 
+def test_a_restore_killed_right_after_the_swap_has_its_audit_event(tmp_path, monkeypatch):
+    """The restored copy is migrated and given its audit event before it takes the database's
+    place: a restore stopped the moment after the swap (here: the database's next opening
+    never comes) leaves the restored database with its ``backup.restore`` event, and no
+    temporary file beside it."""
+    import dadan.core.db as core_db
+
+    paths = make_home(tmp_path / "home", 12)
+    result = bk.backup(settings=Settings(), paths=paths)
+    real_open = core_db.open_database
+
+    class Killed(BaseException):
+        pass
+
+    def open_or_die(url, **kw):
+        if url == f"sqlite:///{paths.database_file}":
+            raise Killed
+        return real_open(url, **kw)
+
+    monkeypatch.setattr(core_db, "open_database", open_or_die)
+    with pytest.raises(Killed):
+        bk.restore(result.path, settings=Settings(), paths=paths, actor="王五")
+    conn = sqlite3.connect(paths.database_file)
+    try:
+        row = conn.execute("SELECT actor, target FROM audit_event WHERE action = 'backup.restore'").fetchone()
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] in ("delete", "wal")
+    finally:
+        conn.close()
+    assert row == ("王五", str(result.path))
+    assert sorted(p.name for p in paths.data_dir.iterdir() if "restoring" in p.name) == []
+    assert count(paths.database_file, 'SELECT count(*) FROM "order"') == 12
+
+
 def test_restore_is_refused_while_another_desk_holds_a_lease(tmp_path):
     paths = make_home(tmp_path / "home", 5)
     result = bk.backup(settings=Settings(), paths=paths)
