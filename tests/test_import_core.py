@@ -210,6 +210,26 @@ def test_title_row_blank_and_total_rows(tmp_path, shop):
     assert plan.rows_total == 3 and plan.skipped == 3
 
 
+def test_a_last_row_with_data_but_no_order_number_is_rejected_not_dropped(tmp_path, shop):
+    """The file's last rows without an order number are footer (a note, a total) only when they
+    hold no more than a note: a row of goods and receiver whose order number cell is empty (a
+    merged cell, a slip) is rejected, naming the row, like such a row in the middle; before, the
+    last one was dropped unseen with its goods."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADERS)
+    for r in SAMPLE:
+        ws.append(r)
+    ws.append(line(sn="", goods="勺子", outer="C01"))
+    ws.append(["导出时间：2023-11-14 12:00", "共 4 条"])
+    wb.save(tmp_path / "t.xlsx")
+    plan = plan_for(tmp_path / "t.xlsx", shop)
+    assert [(r.row, r.column) for r in plan.rejects] == [(5, "订单号")]
+    assert "order number is empty" in plan.rejects[0].message
+    assert plan.rows_total == 4 and plan.skipped == 1
+    assert plan.counts.new == 2 and sorted(r["order_sn"] for r in plan.records) == [SN1, SN2]
+
+
 def test_several_sheets(tmp_path, shop):
     p = write_xlsx(tmp_path / "m.xlsx", SAMPLE, sheet="订单", extra_sheets=[("说明", [["本表为导出"]]), ("空", [])])
     lay = prepare(p)

@@ -106,6 +106,7 @@ def _parse_line(row: Sequence, i: int, convs, headers: Sequence[str], sn_col: in
     return line
 
 
+_FOOTER_CELLS = 2  # a trailing row without an order number and at most this many cells is a note, not data
 _SN_START = frozenset("0123456789\t")  # an order-number cell starting so is no blank or total row
 _TEXT_TYPES = {str, type(None)}
 _NUMBER_TYPES = {bool, int, float}  # equal across types (1 == 1.0 == True)
@@ -246,11 +247,18 @@ def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress 
     sn_col = layout.mapping.get("order_sn")
     rows = layout.rows
     start = layout.header_index + 1
-    # trailing rows without an order number (blank, totals, "exported at ..." notes) are footer
+    # trailing rows without an order number (blank, totals, "exported at ..." notes) are footer;
+    # one that carries an order's data (goods, receiver) is a row whose order number is missing,
+    # rejected as such, not dropped unseen
     end = len(rows)
     while end > start:
         r = rows[end - 1]
-        if sn_col is not None and sn_col < len(r) and cell_text(r[sn_col]) and not is_total_row(r):
+        if is_total_row(r):
+            end -= 1
+            continue
+        if sn_col is not None and sn_col < len(r) and cell_text(r[sn_col]):
+            break
+        if sum(1 for v in r if cell_text(v)) > _FOOTER_CELLS:
             break
         end -= 1
     skipped = len(rows) - end
