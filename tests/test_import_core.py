@@ -220,8 +220,8 @@ def test_a_last_row_with_data_but_no_order_number_is_rejected_not_dropped(tmp_pa
     ws.append(HEADERS)
     for r in SAMPLE:
         ws.append(r)
-    ws.append(line(sn="", goods="勺子", outer="C01"))
-    ws.append(["导出时间：2023-11-14 12:00", "共 4 条"])
+    ws.append(line(sn=None, goods="勺子", outer="C01"))
+    ws.append(["导出时间：2023-11-14 12:00", None, "制表：张三"])
     wb.save(tmp_path / "t.xlsx")
     plan = plan_for(tmp_path / "t.xlsx", shop)
     assert [(r.row, r.column) for r in plan.rejects] == [(5, "订单号")]
