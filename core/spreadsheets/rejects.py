@@ -29,15 +29,21 @@ def write_rejected_rows(rejects: Sequence[RejectedRow], headers: Sequence[str], 
     from openpyxl import Workbook
 
     out = Path(out) if out else source.with_name(source.stem + ".rejects.xlsx")
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(tr("rejected", "被拒绝"))
-    ws.append([tr("row", "行号"), tr("error", "错误"), tr("column", "列")] + [neutralize(h) for h in headers])
-    for r in rejects:
-        ws.append([r.row, neutralize(r.message), neutralize(r.column)] + [neutralize(c) for c in r.cells])
+    if out.resolve() == source.resolve():
+        raise SpreadsheetError(tr("the rejects file {p} is the imported file itself: give another name",
+                                  "被拒绝行文件 {p} 就是导入的文件本身：请换一个文件名", p=out))
+    if out.suffix.lower() != ".xlsx" and not out.is_dir():  # (a folder: refused as such below)
+        raise SpreadsheetError(tr("the rejects file {p} is an Excel file: give it a name ending in .xlsx",
+                                  "被拒绝行文件 {p} 是 Excel 文件：文件名请以 .xlsx 结尾", p=out))
     from dadan.core.spreadsheets.export import ExportError, written_whole
 
     try:  # owner-only, as every file dadan writes: the rows carry buyers' names, phones, addresses
-        with written_whole(out) as tmp:
+        with written_whole(out) as tmp:  # (the workbook made once the target is known good)
+            wb = Workbook(write_only=True)
+            ws = wb.create_sheet(tr("rejected", "被拒绝"))
+            ws.append([tr("row", "行号"), tr("error", "错误"), tr("column", "列")] + [neutralize(h) for h in headers])
+            for r in rejects:
+                ws.append([r.row, neutralize(r.message), neutralize(r.column)] + [neutralize(c) for c in r.cells])
             wb.save(tmp)
     except ExportError as exc:
         raise SpreadsheetError(exc.message) from None
