@@ -98,8 +98,15 @@ def buckets(period: str, first: dt.date, last: dt.date, tz: str = DEFAULT_TZ) ->
     return out
 
 
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 2), dt.date(9998, 12, 30)  # (a day's bounds in any zone stay datetimes)
+
+
 def parse_date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text.strip())
+        day = dt.date.fromisoformat(text.strip())
     except (ValueError, AttributeError):
         raise ReportError(tr("not a date: {t!r} (write 2026-11-19)", "不是日期：{t!r}（格式 2026-11-19）", t=text)) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ReportError(tr("{t}: a day between {a} and {b}", "{t}：日期须在 {a} 到 {b} 之间", t=text.strip(),
+                             a=FIRST_DAY, b=LAST_DAY))
+    return day
