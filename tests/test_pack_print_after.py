@@ -139,9 +139,9 @@ def test_a_refused_print_job_records_no_pack(pb):
     assert dump() == before and jobs() == [] and not check.packed and check.line("a12").scanned == 0
     out = pack_check.scan(check, BARCODES["A12"], actor="p", on_packed="print", printer="", template="")
     assert out.kind == "not_printed" and dump() == before  # no printer named: nothing either
-    # a label template that needs no number: the same check packs now
+    # a template that needs no number (a packing slip): the same check packs now
     out = pack_check.scan(check, BARCODES["A12"], actor="p", on_packed="print", printer="preview",
-                          template="sku_60x40")
+                          template="packing_80")
     assert out.kind == "packed" and jobs() == [(out.job, [pb["c"].id])] and PackRecord.select().count() == 1
 
 

@@ -138,3 +138,18 @@ def test_order_numbers_and_a_filter_name_each_order_once_in_their_order(cli):
     # (-sn:none: every order, as no order number starts with "none")
     ids = orders_for(ap.Namespace(order_sn=[sn[i] for i in named], query="-sn:none"))
     assert ids == named + [i for i in everyone if i not in named]
+
+
+@pytest.mark.parametrize("template", ["picklist_80", "sku_40x30", "handover_80"])
+def test_print_with_a_template_that_is_no_orders_label_is_refused(cli, template):
+    """A pick list, a SKU label or a handover list printed "for" orders printed nothing of them
+    (an empty or blank label) and counted each order printed, so its waybill then needed a
+    reprint: refused before anything is queued."""
+    from dadan.core.models import Order, PrintJob
+    from dadan.printers.errors import TemplateError
+
+    run, _paths = cli
+    with pytest.raises(TemplateError, match="orders print with a waybill or packing slip template"):
+        run("print", order_sn(1), "--template", template, "--yes")
+    assert PrintJob.select().count() == 0
+    assert Order.select().where(Order.print_count != 0).count() == 0

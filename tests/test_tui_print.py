@@ -137,13 +137,14 @@ async def test_progress_line_hidden_when_idle_and_for_old_jobs(tmp_path):
 
 def test_switchable_templates_follow_the_templates_own_kind(tmp_path):
     from dadan.printers.layout import TEMPLATES_DIR
-    from dadan.printers.template_choice import switchable_templates, template_names
+    from dadan.printers.errors import TemplateError
+    from dadan.printers.template_choice import prints_waybills, switchable_templates, template_names
 
     waybills = ["waybill_100x150", "waybill_76x130"]
     assert template_names("waybill") == waybills
     assert template_names("sku") == ["sku_40x30", "sku_60x40"]
     assert switchable_templates("waybill_76x130") == waybills
-    not_labels = [n for n in template_names() if n != "handover_80"]  # a handover list is no order's label
+    not_labels = ["packing_80", *waybills]  # a pick list, a SKU label, a handover list: no order's label
     assert switchable_templates("sku_40x30") == not_labels
     # the kind is read from the template, not its name
     custom = tmp_path / "my_label.toml"
@@ -153,6 +154,9 @@ def test_switchable_templates_follow_the_templates_own_kind(tmp_path):
     named_like_one.write_text((TEMPLATES_DIR / "sku_40x30.toml").read_text(encoding="utf-8"), encoding="utf-8")
     assert switchable_templates(str(named_like_one)) == not_labels
     assert switchable_templates("no_such_template") == not_labels
+    for other in ("picklist_80", "sku_40x30", "handover_80"):  # an order printed with one: refused, nothing queued
+        with pytest.raises(TemplateError, match="orders print with a waybill or packing slip template"):
+            prints_waybills(other)
 
 
 async def test_template_key_cycles_the_waybills(tmp_path):
