@@ -282,6 +282,9 @@ def test_cli_text_and_csv(activity, tmp_path, monkeypatch, capsys):
     assert rc == 1 and "xlsx needs a file" in err
     rc, _, err = cli(["report", "--from", "nonsense"], tmp_path, monkeypatch, capsys)
     assert rc == 1 and "not a date" in err and "Traceback" not in err
+    for first, last in (("0001-01-01", "2026-11-14"), ("9999-12-31", "9999-12-31")):  # were OverflowError tracebacks
+        rc, _, err = cli(["report", "--from", first, "--to", last], tmp_path, monkeypatch, capsys)
+        assert rc == 1 and f"{first}: a day between 1970-01-02 and 9998-12-30" in err and "Traceback" not in err
 
 
 def test_export_daily_still_works(activity, tmp_path, monkeypatch, capsys):
