@@ -153,3 +153,22 @@ def test_print_with_a_template_that_is_no_orders_label_is_refused(cli, template)
         run("print", order_sn(1), "--template", template, "--yes")
     assert PrintJob.select().count() == 0
     assert Order.select().where(Order.print_count != 0).count() == 0
+
+
+def test_print_with_a_courier_code_nobody_has_is_refused(cli):
+    """`--courier NOPE` was ignored when the orders held numbers already, and printed."""
+    from dadan.core.models import PrintJob
+    from dadan.core.printing.plan import PrintRefused
+
+    run, _paths = cli
+    with pytest.raises(PrintRefused, match="no courier has the code NOPE"):
+        run("print", order_sn(1), "--template", SMALL_TEMPLATE, "--courier", "NOPE", "--yes")
+    assert PrintJob.select().count() == 0
+
+
+def test_print_of_a_filter_that_matches_nothing_says_so(cli):
+    from dadan.core.errors import DadanError
+
+    run, _paths = cli
+    with pytest.raises(DadanError, match="no order matches the filter province:火星"):
+        run("print", "--query", "province:火星", "--template", SMALL_TEMPLATE, "--yes")

@@ -174,6 +174,11 @@ class CourierBook:
 
         return cls(lambda: list(CourierRow.select(CourierRow.id, CourierRow.name, CourierRow.code)))
 
+    def knows_code(self, wp_code: str) -> bool:
+        """Whether ``wp_code`` is a courier's code, in the catalogue or the platform's list."""
+        code = normalize(wp_code).upper()
+        return bool(code) and (by_code(code) is not None or code in {normalize(c).upper() for c in self._codes.values()})
+
     def lookup_id(self, text: object) -> int | None:
         """Courier text (name, alias, code or id) -> the platform's logistics id, or None."""
         c = resolve(text)

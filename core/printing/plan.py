@@ -149,6 +149,15 @@ def queued_with_parcels(orders: Sequence[Order], shared: dict[int, int] | None =
     return queued
 
 
+def check_courier(courier: str | None) -> None:
+    """Refuse a ``--courier`` no courier has as its code (it was ignored where orders held numbers)."""
+    from dadan.core.orders.couriers import COURIERS, CourierBook
+
+    if courier is not None and courier.strip() and not CourierBook.from_database().knows_code(courier):
+        raise PrintRefused(tr("no courier has the code {c} (e.g. {k})", "没有快递公司的代码是 {c}（如 {k}）",
+                              c=courier.strip(), k=", ".join(c.code for c in COURIERS[:6])))
+
+
 def plan_print(order_ids: Sequence[int], *, reprint: bool = False, waybill: bool = False,
                courier: str | None = None, merge: bool = False) -> PrintPlan:
     """``waybill``: the labels are courier waybills, each needs a number (``courier``: a wp_code
@@ -172,6 +181,7 @@ def plan_print(order_ids: Sequence[int], *, reprint: bool = False, waybill: bool
         else:
             plan.ready.append(o)
     if waybill:
+        check_courier(courier)
         plan.numbers = plan_numbers(plan.ready, courier)
         refused = {o.id for o, _ in plan.numbers.refused}
         plan.no_number = list(plan.numbers.refused)

@@ -38,7 +38,7 @@ from dadan.core.i18n import tr
 from dadan.core.models import Order, PrintItem, PrintJob, Waybill, utcnow
 from dadan.core.operators import require
 from dadan.core.orders.rules import blocked_reason
-from dadan.core.printing.plan import PrintRefused, load_orders, plan_print, queued_with_parcels
+from dadan.core.printing.plan import PrintRefused, check_courier, load_orders, plan_print, queued_with_parcels
 from dadan.core.printing.progress import OPEN_JOB_STATES, done_count, progress_label
 from dadan.core.waybills.merge import group_orders, label_orders
 from dadan.core.waybills.parcels import make_parcels, note_printed, plan_numbers
@@ -136,6 +136,7 @@ def create_reprint_job(order_ids: Sequence[int], *, reason: str, printer: str, t
         parcel: dict[int, int | None] = {}
         numbers = None
         if waybill:
+            check_courier(courier)
             numbers = plan_numbers(orders, courier)
             if numbers.refused:
                 o, why = numbers.refused[0]
