@@ -97,6 +97,8 @@ def orders_for(args) -> list[int]:
             q = q.where(expr)
         given = set(ids)  # (once: a year's filter is hundreds of thousands of orders)
         ids.extend(i for (i,) in q.tuples() if i not in given)
+    if not ids and args.query:
+        raise DadanError(tr("no order matches the filter {q}", "没有订单符合筛选条件 {q}", q=args.query))
     if not ids:
         raise DadanError(tr("no orders: give order numbers or --query", "没有订单：请给出订单号或 --query"))
     return ids
