@@ -258,6 +258,34 @@ def test_scan_ship_and_one_key_ship_confirm_with_the_waybill_number(wenv):
     assert all(v["state"] == "shipped" for k, v in wenv.platform.waybill_state(wenv.mall).items() if k in codes.values())
 
 
+def test_one_key_ship_confirms_printed_orders_holding_a_number_from_a_file(wenv):
+    """Offline printing: an order printed with a tracking number from an imported file (no
+    e-waybill parcel) ships with that number and its courier, as scanning its label did ("confirm
+    shipment with one-key ship"); before, one-key ship passed it by without a word. An order not
+    printed yet, or already shipped, is named with the reason when asked (``dadan ship``)."""
+    from dadan.core.shipping.outbox import process_outbox
+    from dadan.core.waybills.shipping import shippable
+
+    zto = by_code("ZTO")
+    offline, unprinted = printable(2)
+    number = example_tracking(zto, 7)
+    with write():
+        Order.update(tracking_number=number, logistics_id=zto.id, print_count=1, state="printed").where(
+            Order.id == offline).execute()
+    assert shippable([offline, unprinted]) == [offline]
+    report = ship_printed([offline, unprinted], actor="t", explain=True)
+    assert report.shipped == [(Order.get_by_id(offline).order_sn, number)]
+    assert report.skipped == [(Order.get_by_id(unprinted).order_sn, "not printed yet")]
+    assert Order.get_by_id(offline).state == "shipped"
+    with wenv.factory(wenv.shop) as client:
+        process_outbox(lambda shop: client if shop.id == wenv.shop.id else None)
+    s = Shipment.get(Shipment.order == offline)
+    assert (s.tracking_number, s.logistics_id, s.state) == (number, zto.id, "confirmed")
+    again = ship_printed([offline], actor="t", explain=True)
+    assert again.shipped == [] and again.skipped == [(Order.get_by_id(offline).order_sn, "already shipped")]
+    assert shippable([offline]) == []
+
+
 def test_confirm_on_print_queues_the_shipment_with_the_label(wenv):
     ids = printable(2)
     settings = Settings(sender=SETTINGS.sender)

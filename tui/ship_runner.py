@@ -34,12 +34,12 @@ class ShipRunner:
 
     def _count(self, selection: Selection, now: dt.datetime, tz: str) -> None:
         from dadan.core.db import connection
-        from dadan.core.waybills.parcels import parcels_by_order
+        from dadan.core.waybills.shipping import shippable
 
         try:
             with connection():
                 ids = selection.order_ids(tz=tz, now=now)
-                printed = sorted(parcels_by_order(ids, ("printed",)))
+                printed = shippable(ids)
         except BaseException:
             self.app.call_from_thread(self._stop)
             raise

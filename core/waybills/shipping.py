@@ -78,11 +78,16 @@ class ShipReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (order_sn, why)
 
 
-def ship_printed(order_ids: Sequence[int], *, actor: str) -> ShipReport:
+def ship_printed(order_ids: Sequence[int], *, actor: str, explain: bool = False) -> ShipReport:
     """One-key ship (一键发货): every parcel of ``order_ids``' orders that is printed and not
     yet shipped ships with its number — every order in it (a merged parcel's orders outside
-    ``order_ids`` too), unless blocked; the rest are listed with the reason. Each order is its
-    own transaction: one refusal stops nothing else."""
+    ``order_ids`` too), unless blocked; so does every printed order holding a number from a
+    file or typed in (no e-waybill parcel: offline printing), with that number and its courier.
+    The rest are listed with the reason (``explain``: also the orders given that had nothing to
+    ship: not printed yet, no number). Each order is its own transaction: one refusal stops
+    nothing else."""
+    from dadan.core.shipping.outbox import assign_tracking
+
     ids = list(order_ids)
     require(actor, "ship", what=f"ship {len(ids)} order(s)")
     report = ShipReport()
@@ -92,7 +97,51 @@ def ship_printed(order_ids: Sequence[int], *, actor: str) -> ShipReport:
         for o in orders_of(w.id):
             ship_or_skip(report, o, w, actor=actor,
                          shipped_already=o.state in ("shipped", "confirmed") or o.order_status in (2, 3))
+    with_parcels = parcels_by_order(ids)  # (an e-waybill order ships only with its parcel's number)
+    done = {sn for sn, _ in report.shipped} | {sn for sn, _ in report.skipped}
+    for o in _orders([i for i in ids if i not in with_parcels]):
+        if o.order_sn in done:
+            continue
+        shipped_already = o.state in ("shipped", "confirmed") or o.order_status in (2, 3)
+        if not (o.print_count and o.tracking_number) or shipped_already:
+            if explain:
+                report.skipped.append((o.order_sn, tr("already shipped", "已发货") if shipped_already else
+                                       tr("no tracking number: enter or import it first", "没有运单号：请先录入或导入")
+                                       if o.print_count else tr("not printed yet", "尚未打印")))
+            continue
+        why = blocked_reason(o) or ("" if o.logistics_id else tr("no courier: enter the number with its courier",
+                                                                 "没有快递公司：请连同快递公司录入运单号"))
+        if why:
+            report.skipped.append((o.order_sn, why))
+            continue
+        try:
+            with write():
+                assign_tracking(o.id, o.tracking_number, o.logistics_id, actor=actor)
+        except DadanError as exc:
+            report.skipped.append((o.order_sn, exc.message))
+            continue
+        report.shipped.append((o.order_sn, o.tracking_number))
     return report
+
+
+def shippable(order_ids: Sequence[int]) -> list[int]:
+    """The orders of ``order_ids`` one-key ship has something to confirm for: a printed e-waybill
+    parcel, or (no e-waybill parcel) printed with a number from a file or typed in, not shipped
+    yet. (Blocked ones included: the ship says why it skips them.)"""
+    ids = list(order_ids)
+    out = set(parcels_by_order(ids, ("printed",)))
+    with_parcels = parcels_by_order(ids)
+    out.update(o.id for o in _orders([i for i in ids if i not in with_parcels])
+               if o.print_count and o.tracking_number and o.state not in ("shipped", "confirmed")
+               and o.order_status not in (2, 3))
+    return sorted(out)
+
+
+def _orders(ids: list[int]) -> list[Order]:
+    out: list[Order] = []
+    for start in range(0, len(ids), 500):
+        out.extend(Order.select().where(Order.id.in_(ids[start:start + 500])).order_by(Order.id))
+    return out
 
 
 def ship_or_skip(report, order: Order, w: Waybill, *, actor: str, shipped_already: bool) -> None:

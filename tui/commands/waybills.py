@@ -213,7 +213,7 @@ def run_ship(args, ctx) -> int:
     if not confirm(tr("confirm shipment of the printed parcels among {n} order(s)?",
                       "确认回传 {n} 个订单中已打印包裹的发货？", n=len(ids)), args.yes):
         return 1
-    report = ship_printed(ids, actor=ctx.operator)
+    report = ship_printed(ids, actor=ctx.operator, explain=True)
     print(tr("{s} shipped, {k} skipped", "已发货 {s}，跳过 {k}", s=len(report.shipped), k=len(report.skipped)))
     for sn, why in report.skipped[:20]:
         print(f"  {visible(sn)}: {visible(why)}", file=sys.stderr)
