@@ -120,7 +120,8 @@ def test_create_shop_makes_the_shop_only_with_the_import(tmp_path, monkeypatch, 
 
 def test_a_dry_run_takes_the_shop_as_the_import_would(tmp_path, monkeypatch, capsys):
     """With several shops and no ``--shop`` the import is refused; its dry run is refused alike
-    (it counted the file as if for no shop). A shop still to be created is counted all new."""
+    (it counted the file as if for no shop). A shop still to be created (``--create-shop``) is
+    counted all new; one named without it is refused, as the import refuses it."""
     from tests.test_export import _cli
     from tests.test_import_core import SAMPLE, write_xlsx
 
@@ -129,5 +130,9 @@ def test_a_dry_run_takes_the_shop_as_the_import_would(tmp_path, monkeypatch, cap
         assert _cli(["import", str(p), "--shop", name, "--create-shop"], tmp_path, monkeypatch, capsys)[0] == 0
     rc, out, err = _cli(["import", str(p), "--dry-run"], tmp_path, monkeypatch, capsys)
     assert rc == 1 and "several shops" in err and not out.strip().endswith("nothing was written"), (out, err)
-    rc, out, err = _cli(["import", str(p), "--dry-run", "--shop", "丙店"], tmp_path, monkeypatch, capsys)
+    rc, out, err = _cli(["import", str(p), "--dry-run", "--shop", "丙店", "--create-shop"], tmp_path, monkeypatch,
+                        capsys)
     assert rc == 0 and "2 new" in out, (out, err)
+    # a shop named that does not exist, without --create-shop: refused, as the import refuses it
+    rc, out, err = _cli(["import", str(p), "--dry-run", "--shop", "丙店"], tmp_path, monkeypatch, capsys)
+    assert rc == 1 and "no shop named" in err and "--create-shop" in err, (out, err)

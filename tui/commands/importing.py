@@ -86,6 +86,8 @@ def run(args, ctx) -> int:
         except SeveralShops:
             raise
         except DadanError:  # no shop yet, or one --create-shop would make: every order is new
+            if (args.shop or "").strip() and not args.create_shop:
+                raise  # a shop named that does not exist: refused, as the import refuses it
             shop = None
     else:
         try:
