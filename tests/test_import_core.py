@@ -230,6 +230,20 @@ def test_a_last_row_with_data_but_no_order_number_is_rejected_not_dropped(tmp_pa
     assert plan.counts.new == 2 and sorted(r["order_sn"] for r in plan.records) == [SN1, SN2]
 
 
+def test_an_order_line_given_twice_is_rejected_not_doubled(tmp_path, shop):
+    """The same line twice (every field the same: a file, or part of it, pasted twice) doubled
+    what the order reserves and ships: its order is rejected, naming both rows."""
+    p = write_xlsx(tmp_path / "d.xlsx", [*SAMPLE, SAMPLE[0]])
+    plan = plan_for(p, shop)
+    assert sorted(r.row for r in plan.rejects) == [2, 3, 5]
+    assert all(f"rows 2 and 5 of order {SN1} are the same line twice" in r.message for r in plan.rejects)
+    assert [r["order_sn"] for r in plan.records] == [SN2]
+    # two lines of one goods that differ (another spec): still one order of two lines
+    other = write_xlsx(tmp_path / "o.xlsx", [*SAMPLE, line(spec="蓝色,500ml")])
+    plan = plan_for(other, shop)
+    assert not plan.rejects and len(next(r for r in plan.records if r["order_sn"] == SN1)["items"]) == 3
+
+
 def test_several_sheets(tmp_path, shop):
     p = write_xlsx(tmp_path / "m.xlsx", SAMPLE, sheet="订单", extra_sheets=[("说明", [["本表为导出"]]), ("空", [])])
     lay = prepare(p)

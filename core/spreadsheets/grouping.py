@@ -38,9 +38,10 @@ _MUST_AGREE = ("receiver_name", "receiver_phone", "receiver_address", "province"
 
 
 def _lines_problem(p: ParsedRows, sn: str, lines: list[int]) -> str | None:
-    """Why the lines of order ``sn`` cannot be one order, or None: too many of them, or two
+    """Why the lines of order ``sn`` cannot be one order, or None: too many of them, two
     receivers (a receiver field with different values; an empty cell agrees with any), for
-    which of them is the parcel's cannot be guessed."""
+    which of them is the parcel's cannot be guessed, or one line twice (every field the same),
+    which would double what ships."""
     if len(lines) > MAX_LINES_PER_ORDER:
         return tr("order {sn} has {n} lines (at most {m})", "订单 {sn} 有 {n} 行（最多 {m} 行）",
                   sn=sn, n=len(lines), m=MAX_LINES_PER_ORDER)
@@ -49,6 +50,14 @@ def _lines_problem(p: ParsedRows, sn: str, lines: list[int]) -> str | None:
         if col is not None and len({v for k in lines if (v := col[k])}) > 1:
             return tr("the rows of order {sn} give different values of {f}", "订单 {sn} 的各行{f}不一致", sn=sn,
                       f=FIELD_BY_KEY[key].label())
+    seen: dict[tuple, int] = {}  # a line twice, every field the same: the file (or a part) pasted twice
+    cols = list(p.cols.values())
+    for k in lines:
+        same = seen.setdefault(tuple(c[k] for c in cols), k)
+        if same != k:
+            return tr("rows {a} and {b} of order {sn} are the same line twice (pasted twice?): keep one, or one "
+                      "line with the whole quantity", "订单 {sn} 的第 {a} 行和第 {b} 行是重复的同一行（是否粘贴了两次？）："
+                      "请只保留一行，或合为一行并填写总数量", sn=sn, a=p.rows[same], b=p.rows[k])
     return None
 
 
