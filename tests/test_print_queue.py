@@ -405,3 +405,36 @@ def test_receivers_decrypted_at_print_time_in_batches(db20):
     assert v.state == "paused" and v.counts == {"sent": 3, "failed": 1, "queued": 1}
     assert "reauthorize shop" in printing.job_items(job.id, ["failed"])[0].reason
 
+
+
+def test_cancelled_or_shipped_orders_never_print_a_first_label(db20):
+    """An order the platform shows cancelled (one that arrived so carries no exception), or one
+    shipped without a label of ours (shipped by the platform, a number typed in), is left out
+    with the reason, at the request and again when its label is claimed; a shipped order's own
+    label may still be reprinted."""
+    from dadan.core.printing.plan import plan_print
+
+    ids = order_ids()
+    cancelled, by_platform, typed, mine, late = ids[:5]
+    with write():
+        Order.update(order_status=0).where(Order.id == cancelled).execute()
+        Order.update(order_status=2, state="confirmed").where(Order.id == by_platform).execute()
+        Order.update(state="shipped").where(Order.id == typed).execute()
+        Order.update(state="shipped", print_count=1).where(Order.id == mine).execute()
+    plan = plan_print([cancelled, by_platform, typed, late])
+    assert dict((o.id, why) for o, why in plan.blocked) == {
+        cancelled: "cancelled on the platform", by_platform: "already shipped", typed: "already shipped"}
+    assert [o.id for o in plan.ready] == [late]
+    assert [o.id for o in plan_print([mine], reprint=True).ready] == [mine]
+    assert [o.id for o in plan_print([cancelled], reprint=True).ready] == []
+    job = printing.create_job([late], printer="lbl", template=SMALL_TEMPLATE)
+    with write():  # shipped with a typed number after it was queued
+        Order.update(state="shipped").where(Order.id == late).execute()
+    with FakeTsplPrinter() as printer:
+        PrintWorker(tspl(printer.uri)).run_pending(job.id)
+    assert printer.labels == [] and states(job.id) == ["skipped"]
+    assert printing.job_items(job.id)[0].reason == "already shipped"
+    reprint = printing.create_reprint_job([mine], reason="torn", printer="lbl", template=SMALL_TEMPLATE)
+    with FakeTsplPrinter() as printer:
+        PrintWorker(tspl(printer.uri)).run_pending(reprint.id)
+    assert decoded(printer) == [Order.get_by_id(mine).order_sn]

@@ -75,6 +75,22 @@ def blocked_reason(order: Order) -> str:
     return ""
 
 
+def not_printable(order: Order, *, reprint: bool = False) -> str:
+    """Why no label of ``order`` may print now, or '': an exception (:func:`blocked_reason`); an
+    order the platform shows cancelled (one that arrived cancelled carries no exception: there
+    was nothing to stop); or one already shipped that no label of ours went out for (shipped by
+    the platform or another tool, or with a number typed in) -- its label would carry another
+    parcel's number. A shipped order's own label may print again, as a reprint."""
+    why = blocked_reason(order)
+    if why:
+        return why
+    if order.order_status not in (None, 1, 2, 3):
+        return tr("cancelled on the platform", "平台上已取消")
+    if (order.order_status in (2, 3) or order.state in ("shipped", "confirmed")) and not (reprint and order.print_count):
+        return tr("already shipped", "已发货")
+    return ""
+
+
 def platform_flags(order_status: int, refund_status: int, after_sales_status: int,
                    risk_control_status: int, is_stock_out: int) -> int:
     """Exception bits implied by the platform's status fields."""

@@ -10,7 +10,7 @@ from typing import Sequence
 from dadan.core.errors import DadanError, NotFound
 from dadan.core.i18n import Bilingual, tr
 from dadan.core.models import Order, PrintItem, PrintJob, WaybillOrder
-from dadan.core.orders.rules import blocked_reason
+from dadan.core.orders.rules import blocked_reason, not_printable
 from dadan.core.printing.progress import OPEN_JOB_STATES
 from dadan.core.waybills.merge import group_orders, merge_count, shared_parcels
 from dadan.core.waybills.parcels import NumberPlan, plan_numbers
@@ -178,6 +178,8 @@ def plan_print(order_ids: Sequence[int], *, reprint: bool = False, waybill: bool
             plan.queued.append((o, queued[o.id]))
         elif o.print_count > 0 and not reprint:
             plan.printed.append(o)
+        elif why := not_printable(o, reprint=reprint):  # cancelled, or shipped without a label of ours
+            plan.blocked.append((o, why))
         else:
             plan.ready.append(o)
     if waybill:

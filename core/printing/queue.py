@@ -37,7 +37,7 @@ from dadan.core.errors import NotFound
 from dadan.core.i18n import tr
 from dadan.core.models import Order, PrintItem, PrintJob, Waybill, utcnow
 from dadan.core.operators import require
-from dadan.core.orders.rules import blocked_reason
+from dadan.core.orders.rules import blocked_reason, not_printable
 from dadan.core.printing.plan import PrintRefused, check_courier, load_orders, plan_print, queued_with_parcels
 from dadan.core.printing.progress import OPEN_JOB_STATES, done_count, progress_label
 from dadan.core.waybills.merge import group_orders, label_orders
@@ -385,6 +385,8 @@ def claim_next(job_id: int) -> Claim | None:
                     printed = order.print_count > 0
                 if not why and not item.is_reprint and printed:
                     why = tr("already printed (use reprint)", "已打印过（请用补打）")
+                if not why and not split_parcel:  # (cancelled, or shipped since it was queued)
+                    why = not_printable(order, reprint=item.is_reprint)
                 if not why and item.waybill_id:
                     for other in Order.select().where(Order.id.in_(label_orders(item.waybill_id, order.id)[1:])):
                         why = blocked_reason(other)

@@ -219,7 +219,7 @@ class PrintDialog(DeskMixin, ModalScreen[int | None]):
                 lines.append(tr("Already printed (skipped, r to reprint): {n}", "已打印（跳过，按 r 补打）：{n}",
                                 n=len(plan.printed)))
             if plan.blocked:
-                lines.append(tr("Blocked by an exception (skipped): {n}", "有异常被拦截（跳过）：{n}", n=len(plan.blocked)))
+                lines.append(tr("Blocked, cancelled or shipped (skipped): {n}", "被拦截、已取消或已发货（跳过）：{n}", n=len(plan.blocked)))
             if plan.queued:
                 lines.append(tr("Already waiting in the queue (skipped): {n}", "已在打印队列中（跳过）：{n}",
                                 n=len(plan.queued)))
