@@ -380,6 +380,34 @@ def _m28_update_time_index_carries_view_columns(db: Database) -> None:
     _m27_update_time_index_carries_sort_and_status(db)
 
 
+STOCK_ROLES = ("操作员", "仓库主管", "管理员")  # the built-in roles that hold "stock" (not 财务, finance)
+
+
+def grant_stock_to_builtin_roles(db: Database) -> None:
+    """Schema step 29's work (both backends): the built-in operator, warehouse admin and
+    administrator roles made before the "stock" permission existed (goods and stock were then
+    anyone's) hold it, as the roles made now do; finance and custom roles are left as they are.
+    No role yet (open mode): nothing to do."""
+    from dadan.core.operators.models import Role
+    from dadan.core.operators.permissions import PERMISSIONS
+
+    if not db.table_exists(Role._meta.table_name):
+        return
+    for role in Role.select().where(Role.builtin == True, Role.name.in_(STOCK_ROLES)):  # noqa: E712
+        perms = role.permission_set()
+        if "stock" in perms:
+            continue
+        perms |= {"stock"}
+        text = ",".join([p for p in PERMISSIONS if p in perms] + sorted(perms - set(PERMISSIONS)))
+        Role.update(permissions=text).where(Role.id == role.id).execute()
+
+
+def _m29_builtin_roles_hold_stock(db: Database) -> None:
+    """The "stock" permission (goods and stock changes) for the built-in roles made before it
+    (:func:`grant_stock_to_builtin_roles`)."""
+    grant_stock_to_builtin_roles(db)
+
+
 # (version, description, function). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, object]] = [
     (1, "initial schema", _m1_initial),
@@ -411,6 +439,7 @@ MIGRATIONS: list[tuple[int, str, object]] = [
      _m26_free_text_merged_off_the_write_path),
     (27, "update-time index carries pay time and status", _m27_update_time_index_carries_sort_and_status),
     (28, "update-time index carries exception bits and print count", _m28_update_time_index_carries_view_columns),
+    (29, "built-in roles hold the goods and stock permission", _m29_builtin_roles_hold_stock),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

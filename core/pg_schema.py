@@ -171,9 +171,16 @@ def _pg_update_time_index(db: Database) -> None:
     remake_update_time_index(db)
 
 
+def _pg29_builtin_roles_hold_stock(db: Database) -> None:
+    from dadan.core.migrations import grant_stock_to_builtin_roles
+
+    grant_stock_to_builtin_roles(db)
+
+
 PG_STEPS: dict[int, object] = {21: _pg21_deadline_index, 22: _pg22_note_indexes, 23: _pg23_partial_indexes,
                                24: _pg24_filter_columns, 25: _pg25_demand_goods_index, 26: _pg26_nothing,
-                               27: _pg_update_time_index, 28: _pg_update_time_index}
+                               27: _pg_update_time_index, 28: _pg_update_time_index,
+                               29: _pg29_builtin_roles_hold_stock}
 
 
 def migrate(db: Database) -> int:

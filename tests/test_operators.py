@@ -62,9 +62,9 @@ def test_open_mode_allows_everything(tmp_path):
 def test_first_admin_makes_the_builtin_roles_once(staff):
     assert [r.name for r in ops.roles()] == ["操作员", "仓库主管", "财务", "管理员"]
     assert ops.find_role("admin").permission_set() == set(ops.PERMISSIONS)
-    assert ops.find_role("operator").permission_set() == {"view", "print", "ship", "import", "export"}
-    assert ops.find_role("warehouse").permission_set() == {"view", "print", "ship", "import", "export", "reprint",
-                                                          "release", "settings"}
+    assert ops.find_role("operator").permission_set() == {"view", "print", "ship", "import", "export", "stock"}
+    assert ops.find_role("warehouse").permission_set() == {"view", "print", "ship", "import", "export", "stock",
+                                                          "reprint", "release", "settings"}
     assert ops.find_role("finance").permission_set() == {"view", "export", "finance"}
     with pytest.raises(ops.DadanError, match="exists already"):
         ops.create_first_admin("eve", "1111")

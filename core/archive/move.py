@@ -12,6 +12,9 @@ column added to a hot table later is carried along without a migration of the ar
 eligibility inside it, so every order is either hot or archived, never both or neither, even
 if the process is killed (SQLite rolls an unfinished transaction back). The free-text index
 and anything else kept by triggers on ``order`` follows the delete and the re-insert.
+
+Archiving and a person's restore (:func:`restore_order`) need the "settings" permission; a
+sync's restore of an order the platform changed again (:func:`restore`) is not a person's act.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from dadan.core.models import (
     WaybillOrder,
     utcnow,
 )
+from dadan.core.operators import require
 
 BATCH = 5000
 MOVED = (OrderItem, OrderTag, OrderEvent, Shipment, WaybillOrder)  # deleted with the order (cascade)
@@ -147,7 +151,10 @@ def archive(days: int, *, actor: str, dry_run: bool = False, batch: int = BATCH,
             progress: Callable[[int], None] | None = None) -> ArchiveResult:
     """Archive the orders shipped more than ``days`` days ago that nothing keeps
     (:mod:`core.archive.eligibility`), ``batch`` per transaction. ``progress`` is called with the
-    running total inside each batch's transaction, after its rows moved and before it commits."""
+    running total inside each batch's transaction, after its rows moved and before it commits.
+    Needs the "settings" permission (a dry run, which only counts, does not)."""
+    if not dry_run:
+        require(actor, "settings", what=f"archive orders shipped over {days} days ago")
     now = now or utcnow()
     before = eligibility.cutoff(days, now)
     ids, kept = eligibility.plan(before)
@@ -237,3 +244,10 @@ def restore(order_sn: str, *, actor: str, shop_id: int | None = None) -> int:
         audit.record("restore", actor=actor, order_id=oid, target=arc.order_sn,
                      detail={"archived_at": arc.archived_at, "archived_by": arc.archived_by})
     return oid
+
+
+def restore_order(order_sn: str, *, actor: str) -> int:
+    """:func:`restore` asked for by a person (``dadan archive restore``): needs the "settings"
+    permission."""
+    require(actor, "settings", what=f"restore archived order {order_sn.strip()}")
+    return restore(order_sn, actor=actor)

@@ -3,6 +3,10 @@ code or barcode; the SKUs orders carry that the catalogue lacks.
 
 A SKU new to the catalogue starts reserving for the open orders that carry it, and the oversell
 guard runs for it, in the transaction that adds it.
+
+A person's change (:func:`add`, :func:`edit`; a goods file: :func:`dadan.core.goods.files.commit_goods`)
+needs the "stock" permission; :func:`save` itself is unchecked (the demo's catalogue, a file
+whose commit checked already).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dadan.core.goods import guard, ledger, push
 from dadan.core.goods.models import Goods, GoodsBarcode
 from dadan.core.i18n import tr
 from dadan.core.models import utcnow
+from dadan.core.operators import require
 
 _BARCODE_SPLIT = re.compile(r"[\s,;，；、|/]+")
 MAX_QTY_DIGITS = 6  # a typed quantity; a longer number is a code (a 69 barcode has 13 digits)
@@ -157,6 +162,14 @@ def save(records: Iterable[GoodsRecord], *, actor: str, reason: str = "", settle
     return len(fresh), len(edits), len(counted)
 
 
+def add(records: Iterable[GoodsRecord], *, actor: str, reason: str = "") -> tuple[int, int, int]:
+    """:func:`save` by a person (the goods screen's "add the missing SKU"): needs the "stock"
+    permission."""
+    records = list(records)
+    require(actor, "stock", what="add " + ", ".join(r.code for r in records[:5]))
+    return save(records, actor=actor, reason=reason)
+
+
 def recs_checked(records: Iterable[GoodsRecord]) -> list[GoodsRecord]:
     """The records, each with a code (a missing one is refused)."""
     out = list(records)
@@ -192,10 +205,12 @@ def _stored(keys: list[str]) -> dict[str, tuple[int, tuple, int]]:
 
 def edit(goods_id: int, *, actor: str, barcodes: list[str] | None = None, **values) -> None:
     """Change some fields of one SKU (the goods screen's form), and its barcodes when given
-    (the list replaces them; refused, nothing written, when another SKU holds one); audited."""
+    (the list replaces them; refused, nothing written, when another SKU holds one); audited.
+    Needs the "stock" permission."""
     unknown = set(values) - set(EDITABLE)
     if unknown:
         raise DadanError(tr("not a goods field: {f}", "不是商品字段：{f}", f=", ".join(sorted(unknown))))
+    require(actor, "stock", what=f"edit goods {goods_id}")
     with write():
         g = Goods.get_or_none(Goods.id == goods_id)
         if g is None:

@@ -22,6 +22,7 @@ from dadan.core.goods.catalogue import EDITABLE, GoodsRecord, code_key, split_ba
 from dadan.core.goods.columns import GOODS_KEYS, Table, cell, read_table
 from dadan.core.goods.models import Goods
 from dadan.core.i18n import tr
+from dadan.core.operators import require
 from dadan.core.spreadsheets.cells import clean_text, parse_code, parse_whole
 from dadan.core.spreadsheets.errors import CellError
 from dadan.core.spreadsheets.rejects import write_rejected_rows
@@ -182,7 +183,10 @@ def write_rejects(plan: GoodsPlan, out: str | Path | None = None) -> Path | None
 
 
 def commit_goods(plan: GoodsPlan, *, actor: str) -> GoodsPlan:
-    """Save a checked file in one transaction; refused (nothing written) while any row is rejected."""
+    """Save a checked file in one transaction; refused (nothing written) while any row is
+    rejected, and without the "stock" permission (a file changes the catalogue and may correct
+    stock)."""
+    require(actor, "stock", what=f"goods file {plan.table.path.name}")
     if plan.rejects:
         raise DadanError(tr("{n:,} rows rejected: nothing was written", "拒绝 {n:,} 行：未写入任何数据",
                             n=len(plan.rejects)))

@@ -8,7 +8,11 @@
   correction a count recorded.
 
 Either way the oversell guard releases the short orders the receipt now covers, and their
-number is told."""
+number is told.
+
+Every function here that changes stock is a person's act and needs the "stock" permission
+(:func:`dadan.core.operators.require`, before its write transaction); the ledger's own moves
+(an order shipped, the demo's stock) go through :mod:`dadan.core.goods.ledger` unchecked."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from dadan.core.errors import DadanError
 from dadan.core.goods import catalogue, ledger
 from dadan.core.goods.columns import Table, cell, read_table
 from dadan.core.i18n import tr
+from dadan.core.operators import require
 from dadan.core.spreadsheets.cells import clean_text, parse_code, parse_whole
 from dadan.core.spreadsheets.errors import CellError
 from dadan.core.spreadsheets.rejects import write_rejected_rows
@@ -109,7 +114,9 @@ def write_rejects(plan: ReceivePlan, out: str | Path | None = None) -> Path | No
 
 
 def commit_receive(plan: ReceivePlan, *, actor: str) -> ReceivePlan:
-    """Every row a receive movement, in one transaction; refused while any row is rejected."""
+    """Every row a receive movement, in one transaction; refused while any row is rejected, and
+    without the "stock" permission."""
+    require(actor, "stock", what=f"receive file {plan.table.path.name}")
     if plan.rejects:
         raise DadanError(tr("{n:,} rows rejected: nothing was written", "拒绝 {n:,} 行：未写入任何数据",
                             n=len(plan.rejects)))
@@ -131,7 +138,8 @@ class Received:
 
 def receive(code: str, qty: int = 1, *, actor: str, reason: str = "") -> Received | None:
     """``qty`` of the SKU with this barcode or code onto the shelf; None (nothing written) when
-    the catalogue knows no such code."""
+    the catalogue knows no such code. Needs the "stock" permission."""
+    require(actor, "stock", what=f"receive {qty} {code}")
     with write():
         g = catalogue.find(code)
         if g is None:
@@ -143,7 +151,9 @@ def receive(code: str, qty: int = 1, *, actor: str, reason: str = "") -> Receive
 
 def count(code: str, counted: int, *, actor: str) -> Received | None:
     """The shelf holds ``counted`` of this SKU: the difference is recorded as a correction
-    (``qty``, 0 when they agree). None (nothing written) for an unknown code."""
+    (``qty``, 0 when they agree). None (nothing written) for an unknown code. Needs the "stock"
+    permission."""
+    require(actor, "stock", what=f"count {counted} {code}")
     with write():
         g = catalogue.find(code)
         if g is None:
@@ -158,3 +168,17 @@ def look_up(code: str) -> Received | None:
     if g is None:
         return None
     return Received(g.id, g.code, g.name, 0, g.on_hand, 0)
+
+
+def move_by_hand(goods_id: int, qty: int, kind: str, *, actor: str, reason: str) -> ledger.Moved:
+    """``dadan stock add`` (``kind`` "receive") and ``dadan stock adjust`` ("adjust"): ``qty``
+    of one SKU on or off the shelf, with a reason. Needs the "stock" permission."""
+    require(actor, "stock", what=f"{kind} {qty:+d} goods {goods_id}")
+    return ledger.move(goods_id, qty, kind, actor=actor, reason=reason)
+
+
+def count_by_hand(goods_id: int, counted: int, *, actor: str, reason: str = "") -> ledger.Moved | None:
+    """``dadan stock count``: :func:`dadan.core.goods.ledger.count` (a correction, None when the
+    count agrees). Needs the "stock" permission."""
+    require(actor, "stock", what=f"count {counted} goods {goods_id}")
+    return ledger.count(goods_id, counted, actor=actor, reason=reason)

@@ -15,14 +15,17 @@ PERMISSIONS: dict[str, tuple[str, str, str, str]] = {
     "import": ("Import", "导入", "import files", "导入表格"),
     "export": ("Export", "导出", "export orders", "导出"),
     "ship": ("Ship", "发货", "ship orders", "发货"),
+    # the goods catalogue (import, add, edit) and stock (receive, count, adjust)
+    "stock": ("Goods and stock", "商品库存", "change goods and stock", "修改商品和库存"),
     "shops": ("Shops and credentials", "店铺绑定", "manage shops and credentials", "管理店铺与授权"),
     "settings": ("Settings", "系统设置", "change settings", "修改系统设置"),
     "finance": ("Finance reports", "财务", "see finance reports", "查看财务报表"),
     "operators": ("Manage operators", "操作员管理", "manage operators", "管理操作员"),
 }
 
-_OPERATOR = ("view", "print", "ship", "import", "export")
-# (name, English name, permissions); created with the first operator
+_OPERATOR = ("view", "print", "ship", "import", "export", "stock")
+# (name, English name, permissions); created with the first operator. A database whose roles were
+# made before a permission existed gets it in a schema step (stock: core.migrations step 29)
 BUILTIN_ROLES: list[tuple[str, str, tuple[str, ...]]] = [
     ("操作员", "operator", _OPERATOR),
     ("仓库主管", "warehouse admin", (*_OPERATOR, "reprint", "release", "settings")),

@@ -1,5 +1,6 @@
 """``dadan archive``: move shipped orders older than ``[retention] archive_after_days`` out of
-the hot tables; find, export and restore archived orders."""
+the hot tables; find, export and restore archived orders. Archiving and restoring need the
+"settings" permission (checked in core: :mod:`dadan.core.archive.move`)."""
 
 from __future__ import annotations
 
@@ -69,10 +70,13 @@ def date_arg(option: str, text: str | None):
 def run_archive(args, ctx) -> int:
     from dadan.core.archive.move import archive
     from dadan.core.i18n import tr
+    from dadan.core.operators import require
     from dadan.tui.commands.print import confirm
 
     days = days_arg(args.older_than, ctx.settings.retention.archive_after_days)
     ctx.open_db()
+    if not args.dry_run:  # refused before asking (the archive checks again)
+        require(ctx.operator, "settings", what=f"archive orders shipped over {days} days ago")
     planned = archive(days, actor=ctx.operator, dry_run=True)
     if args.dry_run or not planned.moved:
         print(planned.summary())
@@ -133,10 +137,10 @@ def run_export(args, ctx) -> int:
 
 
 def run_restore(args, ctx) -> int:
-    from dadan.core.archive.move import restore
+    from dadan.core.archive.move import restore_order
     from dadan.core.i18n import tr
 
     ctx.open_db()
-    restore(args.order_sn, actor=ctx.operator)
+    restore_order(args.order_sn, actor=ctx.operator)
     print(tr("order {sn} restored to the order list", "订单 {sn} 已恢复到订单列表", sn=visible(args.order_sn.strip())))
     return 0

@@ -2,7 +2,8 @@
 by text), and the SKUs open orders carry that the catalogue lacks.
 
 ``goods import`` checks the whole file first and writes nothing when any row is rejected (the
-rejected rows go to ``FILE.rejects.xlsx`` or ``--rejects``); ``--dry-run`` only counts.
+rejected rows go to ``FILE.rejects.xlsx`` or ``--rejects``); ``--dry-run`` only counts. An import
+needs the "stock" permission (a dry run does not).
 """
 
 from __future__ import annotations
@@ -82,8 +83,11 @@ def run_checked(plan, args, *, write_rejects, commit, actor: str) -> int:
 def run_import(args, ctx) -> int:
     from dadan.core.goods.files import commit_goods, plan_goods, write_rejects
     from dadan.core.i18n import tr
+    from dadan.core.operators import require
 
     ctx.open_db()
+    if not args.dry_run:  # refused before the file is read (the commit checks again)
+        require(ctx.operator, "stock", what=f"goods file {args.file}")
     plan = plan_goods(args.file)
     print(tr("{f}: {n:,} data rows", "{f}：{n:,} 行数据", f=visible(plan.table.path.name), n=len(plan.table.rows)))
     return run_checked(plan, args, write_rejects=write_rejects, commit=commit_goods, actor=ctx.operator)

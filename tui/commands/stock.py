@@ -1,6 +1,7 @@
 """``dadan stock``: receive goods from a file (all or nothing) or one SKU at a time, record a
 count, adjust by hand with a reason, and list a SKU's movements. Every change is a stock
-movement with who (the operator), when and why."""
+movement with who (the operator), when and why, and needs the "stock" permission (checked in
+core: :mod:`dadan.core.goods.receiving`)."""
 
 from __future__ import annotations
 
@@ -86,32 +87,35 @@ def _stock_line(goods_id: int) -> str:
 
 def run_receive(args, ctx) -> int:
     from dadan.core.goods.receiving import commit_receive, plan_receive, write_rejects
+    from dadan.core.operators import require
 
     ctx.open_db()
+    if not args.dry_run:  # refused before the file is read (the commit checks again)
+        require(ctx.operator, "stock", what=f"receive file {args.file}")
     plan = plan_receive(args.file)
     return run_checked(plan, args, write_rejects=write_rejects, commit=commit_receive, actor=ctx.operator)
 
 
 def run_add(args, ctx) -> int:
-    from dadan.core.goods import ledger
+    from dadan.core.goods.receiving import move_by_hand
     from dadan.core.i18n import tr
 
     qty = qty_arg(args.qty)
     ctx.open_db()
     g = goods_arg(args.code)
-    ledger.move(g.id, qty, "receive", actor=ctx.operator, reason=args.reason or tr("received by hand", "手工入库"))
+    move_by_hand(g.id, qty, "receive", actor=ctx.operator, reason=args.reason or tr("received by hand", "手工入库"))
     print(_stock_line(g.id))
     return 0
 
 
 def run_count(args, ctx) -> int:
-    from dadan.core.goods import ledger
+    from dadan.core.goods.receiving import count_by_hand
     from dadan.core.i18n import tr
 
     qty = qty_arg(args.qty, minimum=0)
     ctx.open_db()
     g = goods_arg(args.code)
-    m = ledger.count(g.id, qty, actor=ctx.operator, reason=args.reason)
+    m = count_by_hand(g.id, qty, actor=ctx.operator, reason=args.reason)
     if m is None:
         print(tr("{c}: the count agrees with the records ({n})", "{c}：盘点与记录一致（{n}）", c=visible(g.code), n=qty))
     else:
@@ -121,7 +125,7 @@ def run_count(args, ctx) -> int:
 
 def run_adjust(args, ctx) -> int:
     from dadan.core.errors import DadanError
-    from dadan.core.goods import ledger
+    from dadan.core.goods.receiving import move_by_hand
     from dadan.core.i18n import tr
 
     qty = qty_arg(args.qty, signed=True)
@@ -129,7 +133,7 @@ def run_adjust(args, ctx) -> int:
         raise DadanError(tr("an adjustment needs a reason (--reason)", "调整库存需要填写原因（--reason）"))
     ctx.open_db()
     g = goods_arg(args.code)
-    ledger.move(g.id, qty, "adjust", actor=ctx.operator, reason=args.reason.strip())
+    move_by_hand(g.id, qty, "adjust", actor=ctx.operator, reason=args.reason.strip())
     print(_stock_line(g.id))
     return 0
 

@@ -5,7 +5,8 @@ shelf; ``12*6901234567890`` puts 12. The list shows what this session received (
 quantity, on hand now) and how many short orders the receipts released. Count mode (F2): scan
 the SKU, then type the counted quantity + Enter (or ``12*code`` at once); the difference from
 on hand is recorded as a correction and shown. An unknown code turns the banner red, rings
-the bell and changes nothing.
+the bell and changes nothing; so does a scan by an operator without the "stock" permission
+(the banner says why).
 
 Scans are written one after another in the order they were scanned, by one thread worker that
 drains the queue (:class:`~dadan.tui.widgets.scan_field.ScanField` hands each scan over whole),
@@ -123,17 +124,29 @@ class ReceiveScreen(DeskScreen):
         self.scans.put((kind, code, qty))
 
     def _handle(self, job: tuple) -> None:
-        """One scan, in the worker."""
+        """One scan, in the worker. A refusal (no "stock" permission) is the red banner with its
+        one-line reason; nothing changed."""
         from dadan.core.goods import receiving
+        from dadan.core.operators import PermissionDenied
 
         kind, code, qty = job
-        if kind == "receive":
-            got = receiving.receive(code, qty, actor=self.actor)
-        elif kind == "count":
-            got = receiving.count(code, qty, actor=self.actor)
-        else:
-            got = receiving.look_up(code)
+        try:
+            if kind == "receive":
+                got = receiving.receive(code, qty, actor=self.actor)
+            elif kind == "count":
+                got = receiving.count(code, qty, actor=self.actor)
+            else:
+                got = receiving.look_up(code)
+        except PermissionDenied as exc:
+            self.app.call_from_thread(self._refused, kind, exc.message)
+            return
         self.app.call_from_thread(self._done, kind, code, got)
+
+    def _refused(self, kind: str, reason: str) -> None:
+        if kind == "count":
+            self.counting = None
+            self._show_mode()
+        self._banner("warn", "✖ " + reason + tr(" — nothing changed", " — 未做任何更改"))
 
     def _done(self, kind: str, code: str, got) -> None:
         self.outcomes.append(got)
