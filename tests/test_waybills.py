@@ -286,6 +286,31 @@ def test_one_key_ship_confirms_printed_orders_holding_a_number_from_a_file(wenv)
     assert shippable([offline]) == []
 
 
+def test_a_number_the_platform_gives_twice_is_never_printed_twice(wenv):
+    """A platform that lost its own record (the loopback demo killed before it saved) gave a
+    number again for another order: the parcel does not take it, its label does not print,
+    and the reason names the order that holds the number."""
+    import json
+
+    from dadan.core.models import AuditEvent, PrintItem
+
+    first, second = printable(2)
+    before = json.loads(json.dumps(wenv.platform.waybills.to_json()))
+    with FakeTsplPrinter() as printer:
+        run(wenv, printer, printing.create_job([first], printer="lbl", template=TEMPLATE).id)
+        code = numbered_parcel(first).code
+        wenv.platform.waybills.restore(before)  # the platform forgets it gave that number
+        job = printing.create_job([second], printer="lbl", template=TEMPLATE)
+        run(wenv, printer, job.id)
+        assert len(printer.labels) == 1  # the first order's label only
+    assert Order.get_by_id(second).print_count == 0 and Order.get_by_id(second).tracking_number != code
+    assert numbered_parcel(second) is None
+    (item,) = PrintItem.select().where(PrintItem.job == job.id)
+    assert item.state != "sent" and f"which order {Order.get_by_id(first).order_sn} already holds" in item.reason
+    assert AuditEvent.select().where(AuditEvent.action == "waybill-duplicate",
+                                     AuditEvent.target == f"waybill:{code}").count() == 1
+
+
 def test_confirm_on_print_queues_the_shipment_with_the_label(wenv):
     ids = printable(2)
     settings = Settings(sender=SETTINGS.sender)

@@ -132,6 +132,13 @@ def record_numbers(rows: list[Waybill], linked: dict[int, list[Order]], modules:
                 errors[w.id] = tr("the platform returned no number for this parcel", "平台没有为此包裹返回单号")
                 Waybill.update(last_error=errors[w.id]).where(Waybill.id == w.id).execute()
                 continue
+            held = _held_elsewhere(code, w)
+            if held:  # a number given twice (a platform that lost its own record): never printed twice
+                errors[w.id] = held
+                Waybill.update(last_error=held).where(Waybill.id == w.id).execute()
+                audit.record("waybill-duplicate", actor=actor, target=f"waybill:{code}",
+                             detail={"wp_code": w.wp_code, "object_id": w.object_id})
+                continue
             print_data = m.get("print_data") or ""
             if not isinstance(print_data, str):
                 print_data = json.dumps(print_data, ensure_ascii=False)
@@ -154,6 +161,27 @@ def record_numbers(rows: list[Waybill], linked: dict[int, list[Order]], modules:
         if taken:
             accounts.note_taken(rows[0].shop_id, rows[0].wp_code, taken)
     return errors
+
+
+def _held_elsewhere(code: str, w: Waybill) -> str:
+    """Why the number ``code`` the platform gave for parcel ``w`` cannot be its own ('' if it can):
+    another parcel holds it, or another order ships with it."""
+    other = Waybill.get_or_none((Waybill.code == code) & (Waybill.id != w.id))
+    if other is not None:
+        sns = [o.order_sn for o in Order.select(Order.order_sn).join(WaybillOrder, on=(WaybillOrder.order == Order.id))
+               .where(WaybillOrder.waybill == other.id)]
+    else:
+        sns = [o.order_sn for o in Order.select(Order.order_sn).where(
+            (Order.tracking_number == code) & (Order.tracking_number != "") & Order.id.not_in([o.id for o in _orders_of(w)]))]
+    if not sns:
+        return ""
+    return tr("the platform gave number {n}, which order {sn} already holds: not used; ask the courier's branch, "
+              "then print again", "平台给出的单号 {n} 已属于订单 {sn}：不使用；请联系快递网点后重新打印", n=code, sn=sns[0])
+
+
+def _orders_of(w: Waybill) -> list[Order]:
+    return list(Order.select(Order.id).join(WaybillOrder, on=(WaybillOrder.order == Order.id))
+                .where(WaybillOrder.waybill == w.id))
 
 
 class NumberTaker:

@@ -30,6 +30,8 @@ class DemoPlatform:
         self.credentials = None  # CredentialStore holding the demo shop's entry
         self._stop = threading.Event()
         self._saved_at = -1
+        self._save_lock = threading.Lock()
+        platform.after_numbers = self.save  # numbers given are on disk before they leave, as a platform's are
         self._thread = threading.Thread(target=self._changer, args=(change_every,), daemon=True,
                                         name="dadan-mock-changes")
         self._thread.start()
@@ -49,10 +51,11 @@ class DemoPlatform:
 
     def save(self) -> None:
         """Write the platform's state if anything was asked of it since the last save."""
-        seen = sum(self.platform.requests.values()) + len(self.mall.orders)
-        if self.state_file is not None and seen != self._saved_at:
-            self.platform.save(self.state_file)
-            self._saved_at = seen
+        with self._save_lock:  # (the changer's thread and the server's)
+            seen = sum(self.platform.requests.values()) + len(self.mall.orders)
+            if self.state_file is not None and seen != self._saved_at:
+                self.platform.save(self.state_file)
+                self._saved_at = seen
 
     def stop(self) -> None:
         """Stop changing orders and serving (the state is saved); the demo shop's credentials are

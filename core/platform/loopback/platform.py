@@ -40,6 +40,7 @@ class MockPlatform:
         self.refresh_tokens: dict[str, str] = {}
         self.faults = FaultPlan()
         self.requests: Counter = Counter()
+        self.after_numbers = None  # called after numbers were given, before the answer is sent (demo: save)
         self.faults_injected: Counter = Counter()
         self.on_request: Callable[[str, dict], None] | None = None  # hook: change orders between pages
         self.decrypt_limit: int | None = None
@@ -159,6 +160,9 @@ class MockPlatform:
             body = json.dumps(result, ensure_ascii=False).encode("utf-8")
         except ApiError as e:
             body = _error(e.code, e.msg, e.sub_msg, e.sub_code)
+        else:
+            if api == "pdd.waybill.get" and self.after_numbers is not None:
+                self.after_numbers()  # (on disk before the answer leaves: a number is never given twice)
         return 200, body, fault if fault in AFTER_WORK else None
 
     def _check(self, api: str, p: dict[str, str]) -> None:
