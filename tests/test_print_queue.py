@@ -347,6 +347,7 @@ def test_pause_resume_cancel(db20):
         assert printing.job_view(job.id).counts == {"sent": 4, "queued": 6}
         assert printing.cancel_job(job.id, actor="wang") == 6
         assert printing.job_view(job.id).state == "cancelled"
+        assert printing.job_view(job.id).progress() == "4/10"  # what went out, not "10/10"
         with pytest.raises(PrintRefused):
             printing.resume_job(job.id)
     assert len(printer.labels) == 4

@@ -206,7 +206,10 @@ class JobView:
         return done_count(self.counts)
 
     def progress(self) -> str:
-        return progress_label(self.done, self.total)
+        """done/total; a cancelled job's labels that went out (sent or skipped), over its total:
+        its cancelled ones never did (``cancelled 286/286`` read as all printed)."""
+        done = self.done - self.counts.get("cancelled", 0) if self.state == "cancelled" else self.done
+        return progress_label(done, self.total)
 
 
 def item_counts(job_id: int) -> dict[str, int]:
