@@ -179,7 +179,8 @@ async def test_template_key_cycles_the_waybills(tmp_path):
 
 async def test_status_line_and_progress_line_show_the_same_job_and_numbers(tmp_path):
     """Two open jobs, the older one part sent, part skipped, one failed: both displays name the
-    older job (the current one) and the same done/total (core.printing.progress)."""
+    older job (the current one) and the same done/total (core.printing.progress); a job no printer is
+    working on reads "waiting", not "printing"."""
     from dadan.core.db import write
     from dadan.core.models import PrintItem
     from dadan.core.printing import queue as printing
@@ -201,7 +202,7 @@ async def test_status_line_and_progress_line_show_the_same_job_and_numbers(tmp_p
         await wait_idle(pilot, 5)
         status = str(app.screen.query_one("#status-line").render())
         progress = str(app.screen.query_one("#print-progress").content)
-        assert "printing 2/5" in status
+        assert "waiting 2/5" in status
         assert progress.startswith(f"Job #{older.id} ") and " 2/5 " in progress, progress
         assert f"#{newer.id}" not in progress
         with write():  # two more labels out: both lines say so together, long before the status line's own read
@@ -212,7 +213,7 @@ async def test_status_line_and_progress_line_show_the_same_job_and_numbers(tmp_p
                 break
         await pilot.pause(0.1)
         assert " 4/5 " in str(app.screen.query_one("#print-progress").content)
-        assert "printing 4/5" in str(app.screen.query_one("#status-line").render())
+        assert "waiting 4/5" in str(app.screen.query_one("#status-line").render())
 
 
 

@@ -114,13 +114,13 @@ class DeskPrintProgress(Static):
             active = view.progress() if view.state in OPEN_JOB_STATES else ""
         self.app.call_from_thread(self._show, text, state, job, done, active)
 
-    def _tell_status_lines(self, active: str) -> None:
+    def _tell_status_lines(self, active: str, state: str) -> None:
         """The screen's status line shows the same count as this line as it changes (its own
         read comes every 15 s: the two lines read 2/82 and 6/82 at once)."""
         from dadan.tui.widgets.status_line import StatusLine
 
         for line in self.screen.query(StatusLine):
-            line.set_print_active(active)
+            line.set_print_active(active, state)
 
     def _tell(self, job: int | None, state: str, done: int) -> None:
         """Post PrintJobChanged when the job changed state, or printed more labels and the last
@@ -135,7 +135,7 @@ class DeskPrintProgress(Static):
 
     def _show(self, text: str, state: str, job: int | None, done: int, active: str = "") -> None:
         self._tell(job, state, done)
-        self._tell_status_lines(active)
+        self._tell_status_lines(active, state)
         # re-arm after each read (never overlapping); fast only while something prints
         if self._timer is not None:
             self._timer.stop()

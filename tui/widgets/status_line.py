@@ -37,6 +37,7 @@ class StatusInfo:
     ship_failed: int = 0
     printer: str = ""
     print_active: str = ""  # "12/200": done/total of the current job (core.printing.progress)
+    print_state: str = "printing"  # the current job's state: printing, queued (waiting), paused
     print_problem: str = ""
     balances: tuple[tuple[str, int], ...] = ()  # (courier wp_code, balance) of each shop's default courier
     backup_at: str = ""  # when the last backup was made (or tried: backup_failed): "02:00" today, else "12-01"
@@ -91,10 +92,11 @@ def read_status(settings, scheduler=None, paths=None, *, now: dt.datetime | None
         .tuples()
     )
     active = problem = ""
+    state = "printing"
     job_id = open_job_id()  # the current job, by the one rule the progress line uses too
     if job_id is not None:
         job = job_view(job_id)
-        active = job.progress()
+        active, state = job.progress(), job.state
         if job.state == "paused":
             problem = job.state_reason or tr("paused", "已暂停")
     uncertain = PrintItem.select().where(PrintItem.state == "uncertain").count()
@@ -104,7 +106,7 @@ def read_status(settings, scheduler=None, paths=None, *, now: dt.datetime | None
         balances=_balances(),
         last_sync_at=last_at, last_sync_ok=last_ok, last_sync_text=text, next_sync_at=next_at,
         ship_pending=counts.get("pending", 0) + counts.get("sending", 0), ship_failed=counts.get("failed", 0),
-        printer=_printer_name(settings), print_active=active, print_problem=problem,
+        printer=_printer_name(settings), print_active=active, print_state=state, print_problem=problem,
         **_backup(settings, paths, now),
     )
 
@@ -179,8 +181,10 @@ def status_parts(info: StatusInfo, tz: str) -> list[list[tuple[int, str]]]:
         ship.append((KEEP, tr("!failed {n}", "!失败 {n}", n=info.ship_failed)))
     groups.append(ship)
     printer = [(3, tr("printer {p}", "打印机 {p}", p=info.printer))]
-    if info.print_active:
-        printer.append((KEEP, tr("printing {a}", "打印中 {a}", a=info.print_active)))
+    if info.print_active:  # (a job that waits for its printer, or is paused, is not printing)
+        printer.append((KEEP, {"queued": tr("waiting {a}", "等待中 {a}", a=info.print_active),
+                               "paused": tr("job {a}", "任务 {a}", a=info.print_active)}.get(
+            info.print_state, tr("printing {a}", "打印中 {a}", a=info.print_active))))
     if info.print_problem:
         printer.append((5, f"!{info.print_problem}"))
     groups.append(printer)
@@ -256,11 +260,11 @@ class StatusLine(Static):
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
             self._timer = self.set_timer(self.interval, self._read)
 
-    def set_print_active(self, active: str) -> None:
-        """The current job's ``done/total`` as the progress line just read it ("" when no job
-        is open)."""
-        if self.info is not None and self.info.print_active != active:
-            self.show(replace(self.info, print_active=active))
+    def set_print_active(self, active: str, state: str = "printing") -> None:
+        """The current job's ``done/total`` and state as the progress line just read them (""
+        when no job is open)."""
+        if self.info is not None and (self.info.print_active, self.info.print_state) != (active, state):
+            self.show(replace(self.info, print_active=active, print_state=state))
 
     def show(self, info: StatusInfo) -> None:
         self.info = info
