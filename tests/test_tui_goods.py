@@ -221,6 +221,7 @@ async def test_count_mode_records_the_difference(tmp_path):
         scanner(app, skus["low"].lower())  # a typed code, any case
         await wait_idle(pilot)
         assert s.counting is not None and s.counting.on_hand == 10_000
+        assert s.query_one("#recv-input").placeholder.startswith("Type the pieces counted")  # not "Scan a barcode"
         await _type(pilot, "9988.5")  # a slip of the finger: no such count
         await pilot.press("enter")
         await wait_idle(pilot)

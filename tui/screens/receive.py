@@ -62,8 +62,7 @@ class ReceiveScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield Label(tr("Receive / count", "入库 / 盘点"), classes="desk-title")
         yield Label("", id="recv-mode")
-        yield ScanField(placeholder=tr("Scan a barcode or type a code (12*code adds 12), then Enter",
-                                       "扫描条码或输入编码（12*编码 入库 12 件），按回车"), id="recv-input")
+        yield ScanField(placeholder=self._placeholder(), id="recv-input")
         yield Static("", id="recv-banner", markup=False)
         yield DataTable(id="recv-table", cursor_type="none", cell_padding=0)
         yield Static("", id="recv-total", markup=False)
@@ -77,7 +76,19 @@ class ReceiveScreen(DeskScreen):
     def on_screen_resume(self) -> None:
         self.query_one(ScanField).focus()
 
+    def _placeholder(self) -> str:
+        """What the field takes now: a code (receiving, or the SKU to count), or the count."""
+        if not self.count_mode:
+            return tr("Scan a barcode or type a code (12*code adds 12), then Enter",
+                      "扫描条码或输入编码（12*编码 入库 12 件），按回车")
+        if self.counting is None:
+            return tr("Scan the SKU to count (or 12*code: it holds 12), then Enter",
+                      "扫描要盘点的商品（或 12*编码：共 12 件），按回车")
+        return tr("Type the pieces counted, then Enter (or scan the next SKU)", "输入清点的件数并回车（或扫描下一个商品）")
+
     def _show_mode(self) -> None:
+        if self.is_mounted:
+            self.query_one(ScanField).placeholder = self._placeholder()
         if not self.count_mode:
             text = tr("Mode: RECEIVE — each scan adds 1 (F2: count)", "模式：入库 — 每扫一次加 1（F2：盘点）")
         elif self.counting is None:
