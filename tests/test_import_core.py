@@ -244,6 +244,23 @@ def test_an_order_line_given_twice_is_rejected_not_doubled(tmp_path, shop):
     assert not plan.rejects and len(next(r for r in plan.records if r["order_sn"] == SN1)["items"]) == 3
 
 
+def test_a_file_naming_another_shop_is_not_imported_into_this_one(tmp_path, shop):
+    """dadan's own export names each order's shop (店铺): imported into another shop, those
+    orders were made again under it (one order number in two shops). Rows naming another shop
+    are rejected with both names; rows naming this shop, or none, pass; a shop still to be made
+    (--create-shop: no shop id yet) checks nothing."""
+    rows = [{**dict(zip(HEADERS, r)), "店铺": name} for r, name in zip(SAMPLE, ("其他店", "其他店", ""))]
+    headers = ["店铺", *HEADERS]
+    p = write_xlsx(tmp_path / "s.xlsx", [[r[h] for h in headers] for r in rows], headers=headers)
+    plan = plan_for(p, shop)
+    assert sorted(r.row for r in plan.rejects) == [2, 3]
+    assert all("the file gives shop 其他店; this import is into shop 主店" in r.message for r in plan.rejects)
+    assert [r["order_sn"] for r in plan.records] == [SN2]
+    same = write_xlsx(tmp_path / "m.xlsx", [["主店", *r] for r in SAMPLE], headers=headers)
+    assert not plan_for(same, shop).rejects
+    assert not plan_import(prepare(p), shop_id=None).rejects
+
+
 def test_several_sheets(tmp_path, shop):
     p = write_xlsx(tmp_path / "m.xlsx", SAMPLE, sheet="订单", extra_sheets=[("说明", [["本表为导出"]]), ("空", [])])
     lay = prepare(p)

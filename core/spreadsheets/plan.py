@@ -9,13 +9,14 @@ from pathlib import Path
 
 from dadan.core.bulk import gc_paused
 from dadan.core.i18n import tr
-from dadan.core.models import Order
+from dadan.core.models import Order, Shop
 from dadan.core.orders.couriers import CourierBook
 from dadan.core.orders.upsert import RecordColumns
 from dadan.core.shipping.tracking_rules import normalize_tracking, shape_problem, used_for
+from dadan.core.spreadsheets.cells import cell_text
 from dadan.core.spreadsheets.commit import Counts, apply_plan
 from dadan.core.spreadsheets.errors import SpreadsheetError
-from dadan.core.spreadsheets.fields import FIELD_BY_KEY
+from dadan.core.spreadsheets.fields import FIELD_BY_KEY, normalize_header
 from dadan.core.spreadsheets.grouping import group_orders
 from dadan.core.spreadsheets.layout import Layout
 from dadan.core.spreadsheets.rows import ParsedRows, Progress, RejectedRow, parse_rows, row_cells
@@ -169,6 +170,39 @@ def _check_numbers_to_print(parsed: ParsedRows, layout: Layout, rejects: list[Re
     return ParsedRows({k: [c[j] for j in keep] for k, c in cols.items()}, [parsed.rows[j] for j in keep])
 
 
+SHOP_HEADERS = ("店铺", "店铺名称", "shop", "shop name")  # dadan's own export names each order's shop
+
+
+def _check_shop_column(parsed: ParsedRows, layout: Layout, rejects: list[RejectedRow], shop_id: int | None) -> ParsedRows:
+    """A file that names each order's shop (dadan's own export: 店铺) imported into another
+    shop: those rows are rejected (and with them their orders), naming both shops; the same
+    orders would otherwise be made again under a second shop. Rows whose shop cell is empty,
+    or that name the import's shop, pass; no column, or a shop still to be made
+    (``--create-shop``), checks nothing. The rows kept."""
+    if shop_id is None:
+        return parsed
+    wanted = {normalize_header(h) for h in SHOP_HEADERS}
+    col = next((i for i, h in enumerate(layout.headers) if normalize_header(h) in wanted), None)
+    if col is None:
+        return parsed
+    name = Shop.get_by_id(shop_id).name
+    width = len(layout.headers)
+    bad: list[int] = []
+    for j, row in enumerate(parsed.rows):
+        raw = layout.rows[row - 1]
+        given = cell_text(raw[col]) if col < len(raw) else ""
+        if given and given != name:
+            rejects.append(RejectedRow(row, row_cells(raw, width), layout.headers[col], tr(
+                "the file gives shop {f}; this import is into shop {s} (--shop {f}, or leave the column out)",
+                "文件中的店铺是 {f}；本次导入的店铺是 {s}（请用 --shop {f}，或去掉该列）", f=given, s=name),
+                parsed.cols["order_sn"][j]))
+            bad.append(j)
+    if not bad:
+        return parsed
+    keep = sorted(set(range(len(parsed.rows))) - set(bad))  # (the order's other lines: group_orders rejects them)
+    return ParsedRows({k: [c[j] for j in keep] for k, c in parsed.cols.items()}, [parsed.rows[j] for j in keep])
+
+
 @gc_paused
 def plan_import(layout: Layout, *, shop_id: int | None, tz: str = "Asia/Shanghai",
                 progress: Progress | None = None, couriers: CourierBook | None = None,
@@ -186,6 +220,7 @@ def plan_import(layout: Layout, *, shop_id: int | None, tz: str = "Asia/Shanghai
     if layout.kind == "tracking":
         records = _tracking_records(parsed, layout, rejects, couriers or CourierBook())
     else:
+        parsed = _check_shop_column(parsed, layout, rejects, shop_id)
         parsed = _check_numbers_to_print(parsed, layout, rejects, couriers or CourierBook())
         records = group_orders(parsed, rejects, layout.headers, layout.rows)
     rejects.sort(key=lambda r: r.row)
