@@ -11,8 +11,9 @@ exception flag).
 :func:`scan` counts one item per scan (``12*barcode`` counts 12): a barcode or a merchant code
 that matches a SKU of the parcel. Refused, with an alarm and NOTHING changed: a wrong item (not
 in this parcel), an extra item (its line is complete), and an item or a waybill of another open
-parcel. The check's progress lives in memory (the screen's); when the last item is in, the
-parcel is packed in one transaction (:func:`finish`): a
+parcel (named: the parcel of the same split order holding it, else the only open one; several
+such parcels: none named). The check's progress lives in memory (the screen's); when the last
+item is in, the parcel is packed in one transaction (:func:`finish`): a
 :class:`~dadan.core.packing.models.PackRecord` (who, when, items, overrides), an audit event and,
 with the setting ``packing.on_packed = "ship"``, its orders' shipments confirmed with the
 waybill's number (:func:`dadan.core.waybills.shipping.ship_on_print`'s path:
@@ -345,16 +346,61 @@ def _match(check: PackCheck, code: str) -> tuple[Line | None, str]:
     return None, keys[0] if g is not None else ""
 
 
-def _other_parcel(check: PackCheck, key: str) -> tuple[str, str] | None:
-    """(waybill number, order number) of another open, unpacked parcel holding this SKU."""
-    row = database().execute_sql(
-        f'SELECT w."code", o."order_sn" FROM "waybill" w '
+def _sibling_parcel(check: PackCheck, key: str) -> tuple[Waybill, int, int] | None:
+    """Another parcel of the checked parcel's split order (拆单) that holds this SKU: (the parcel,
+    its place, how many), e.g. (parcel, 1, 2); None when no parcel of the order holds it."""
+    from dadan.core.waybills.split import contents, parcel_no, split_parcels
+
+    if not check.waybill_id:
+        return None
+    found = split_parcels([i for i, _sn in check.orders], ("pending", "live", "printed", "shipped"))
+    for w in (w for mine in found.values() for w in mine if w.id != check.waybill_id):
+        for it, qty in contents(w.id) or []:
+            code = (it.outer_id or "").strip() or (it.sku_id or "").strip()
+            if qty > 0 and code and code_key(code) == key:
+                return (w, *parcel_no(w))
+    return None
+
+
+def _other_parcels(check: PackCheck, key: str) -> list[tuple[str, str]]:
+    """(waybill number, order number) of the other open, unpacked parcels holding this SKU (a
+    split parcel: only if it holds it, not merely its order), the first two: enough to tell one
+    from several."""
+    rows = database().execute_sql(
+        f'SELECT w."id", w."code", MIN(o."order_sn") FROM "waybill" w '
         f'JOIN "waybill_order" wo ON wo."waybill_id" = w."id" JOIN "order" o ON o."id" = wo."order_id" '
         f'JOIN "order_item" i ON i."order_id" = o."id" '
         f'WHERE w."state" IN (?, ?) AND w."id" != ? AND {LINE_CODE_SQL} = ? '
         f'AND NOT EXISTS (SELECT 1 FROM "pack_record" p WHERE p."waybill_id" = w."id") '
-        f'ORDER BY w."id" LIMIT 1', (*NUMBERED, check.waybill_id or 0, key)).fetchone()
-    return (row[0], row[1]) if row else None
+        f'AND (NOT EXISTS (SELECT 1 FROM "waybill_item" x WHERE x."waybill_id" = w."id") '
+        f'OR EXISTS (SELECT 1 FROM "waybill_item" x WHERE x."waybill_id" = w."id" AND x."item_id" = i."id" '
+        f'AND x."qty" > 0)) '
+        f'GROUP BY w."id" ORDER BY w."id" LIMIT 2', (*NUMBERED, check.waybill_id or 0, key)).fetchall()
+    return [(r[1], r[2]) for r in rows]
+
+
+def _not_here(check: PackCheck, code: str, key: str, qty: int) -> PackOutcome | None:
+    """The alarm for an item this parcel does not hold but another parcel does: a parcel of the
+    same split order (named), else the one open parcel holding it (named), else, when several
+    hold it, none named. None when no parcel holds it."""
+    sibling = _sibling_parcel(check, key)
+    if sibling is not None:
+        w, no, of = sibling
+        return PackOutcome(False, "other_parcel", tr(
+            "ITEM OF ANOTHER PARCEL: {c} belongs to parcel {w} of the same order ({no}/{of}), not {me}",
+            "其他包裹的商品：{c} 属于同一订单的包裹 {w}（{no}/{of}），不是 {me}", c=code, w=w.code or w.id, no=no,
+            of=of, me=check.name), code, qty)
+    others = _other_parcels(check, key)
+    if len(others) == 1:
+        return PackOutcome(False, "other_parcel", tr(
+            "ITEM OF ANOTHER PARCEL: {c} belongs to parcel {w} (order {sn}), not {me}",
+            "其他包裹的商品：{c} 属于包裹 {w}（订单 {sn}），不是 {me}", c=code, w=others[0][0], sn=others[0][1],
+            me=check.name), code, qty)
+    if others:
+        return PackOutcome(False, "other_parcel", tr(
+            "ITEM OF ANOTHER PARCEL: {c} is not in parcel {me} (several other open parcels hold it)",
+            "其他包裹的商品：{c} 不在包裹 {me} 中（另有多个包裹含此商品）", c=code, me=check.name), code, qty)
+    return None
 
 
 def scan(check: PackCheck, text: str, *, actor: str, on_packed: str = "nothing", printer: str = "",
@@ -375,12 +421,9 @@ def scan(check: PackCheck, text: str, *, actor: str, on_packed: str = "nothing",
                                             "正在验包裹 {w}：请扫描商品", w=check.name), code)
     line, key = _match(check, code)
     if line is None:
-        other = _other_parcel(check, key) if key else None
-        if other is not None:
-            return PackOutcome(False, "other_parcel", tr(
-                "ITEM OF ANOTHER PARCEL: {c} belongs to parcel {w} (order {sn}), not {me}",
-                "其他包裹的商品：{c} 属于包裹 {w}（订单 {sn}），不是 {me}", c=code, w=other[0], sn=other[1],
-                me=check.name), code, qty)
+        elsewhere = _not_here(check, code, key, qty) if key else None
+        if elsewhere is not None:
+            return elsewhere
         w, slip = _find_parcel(code)
         if w is None and slip is not None:
             return PackOutcome(False, "other_parcel", tr(

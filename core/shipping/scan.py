@@ -8,7 +8,8 @@ pending :class:`Shipment`), in one write transaction, or changes nothing and say
 - ``unknown``          no order has this code: wrong parcel (or not synced yet; archived: says when)
 - ``mismatch``         the waybill belongs to another order than the slip scanned before it
 - ``blocked``          the order has an exception (refund, risk review, ...): do not ship
-- ``already_shipped``  shipped before (by dadan or elsewhere)
+- ``already_shipped``  shipped before (by dadan or elsewhere); not a further parcel of a split
+                       order that shipped with its first parcel's number (that one is ``recorded``)
 - ``no_tracking``      an order number was scanned where a waybill was expected and the order
                        has no tracking number yet
 - ``no_courier``       the order has a tracking number but no courier
@@ -17,6 +18,11 @@ pending :class:`Shipment`), in one write transaction, or changes nothing and say
                        may ship; nothing is confirmed until one-key ship or ``dadan ship``
 - ``refused``          the shipping rules refused it (``core.shipping.tracking_rules``: a number
                        not shaped like the courier's, or already on another order)
+
+A split order (拆单) ships once, with its first parcel's number, whichever of its parcels is
+scanned first; a parcel of it scanned once the order has shipped that way is ``recorded``
+(``ok=True``: it leaves with its order, nothing is confirmed again). Its order shipped
+elsewhere or with another number, or the parcel's number recycled, still alarms.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from dadan.core.archive.lookup import archived_note
 from dadan.core.db import write
 from dadan.core.errors import DadanError
 from dadan.core.i18n import tr
-from dadan.core.models import Order, Shipment, utcnow
+from dadan.core.models import Order, Shipment, Waybill, utcnow
 from dadan.core.operators import require
 from dadan.core.order_indexes import has_tracking
 from dadan.core.orders.rules import blocked_reason
@@ -77,7 +83,7 @@ def lookup(code: str) -> Found | None:
 @dataclass(frozen=True)
 class ScanOutcome:
     ok: bool
-    kind: str  # shipped | slip | unknown | mismatch | blocked | already_shipped | no_tracking | no_courier
+    kind: str  # shipped | recorded | slip | unknown | mismatch | blocked | already_shipped | no_tracking | ...
     message: str
     order_id: int | None = None
     order_sn: str = ""
@@ -113,18 +119,64 @@ def _parcel_mates(o: Order, code: str) -> list[Order]:
     return [x for x in orders_of(w.id) if x.id != o.id]
 
 
-def _ship_split_parcel(o: Order, code: str, *, actor: str) -> ScanOutcome:
-    """A split order's further parcel scanned: the order ships with its first parcel's number
-    (if it has not yet), and this parcel is recorded with it."""
-    from dadan.core.waybills.shipping import ship_parcel
+def _shipped_by_split(o: Order) -> bool:
+    """``o`` is a split order (拆单) shipped with its first parcel's number: its other parcels
+    follow it (and it is no "already shipped" alarm)."""
+    from dadan.core.waybills.split import first_parcel
+
+    if not _shipped_already(o):
+        return False
+    first = first_parcel(o.id)
+    return first is not None and bool(first.code) and o.tracking_number == first.code
+
+
+def _split_parcel_of(o: Order, code: str) -> Waybill | None:
+    """The parcel of split order ``o`` (拆单) whose number ``code`` is, not recycled; None when
+    ``code`` names no such parcel (a plain or merged parcel, another order's, a recycled one)."""
+    from dadan.core.waybills.split import is_split
+
+    w = by_code(code) or by_code(code.upper())
+    if w is None or w.state not in ("live", "printed", "shipped") or not is_split(w.id):
+        return None
+    return w if any(x.id == o.id for x in orders_of(w.id)) else None
+
+
+def _ship_split_parcel(o: Order, w: Waybill, *, actor: str, confirm: bool = True) -> ScanOutcome:
+    """A parcel ``w`` of split order ``o`` scanned: the order ships with its first parcel's
+    number (if it has not yet), and this parcel is recorded with it. An order shipped already
+    with that number only records the parcel (``recorded``); one shipped otherwise (elsewhere,
+    with another number) is ``already_shipped``."""
+    from dadan.core.waybills.shipping import note_parcel_shipped, ship_parcel
     from dadan.core.waybills.split import parcel_no
 
+    code = w.code
     why = blocked_reason(o)
     if why:
         return ScanOutcome(False, "blocked", tr("DO NOT SHIP {sn}: {why}", "禁止发货 {sn}：{why}", sn=o.order_sn,
                                                 why=why), o.id, o.order_sn, code)
-    w = by_code(code)
     no, of = parcel_no(w)
+    if _shipped_already(o):
+        if not _shipped_by_split(o):
+            return ScanOutcome(False, "already_shipped", tr(
+                "{sn} was already shipped with {t}, not with its parcel {c}", "{sn} 已以 {t} 发货，不是以其包裹 {c}",
+                sn=o.order_sn, t=o.tracking_number or "?", c=code), o.id, o.order_sn, code)
+        if not confirm:
+            return ScanOutcome(True, "checked", tr(
+                "CHECKED parcel {no}/{of} of {sn} ({c}): the order shipped with {t}",
+                "已核对 {sn} 的第 {no}/{of} 个包裹（{c}）：订单已以 {t} 发货", no=no, of=of, sn=o.order_sn, c=code,
+                t=o.tracking_number), o.id, o.order_sn, code)
+        if w.state != "shipped":
+            with write():
+                note_parcel_shipped(w, o.id, actor=actor)
+        return ScanOutcome(True, "recorded", tr(
+            "parcel {no}/{of} of {sn} recorded ({c}), the order shipped with {t}",
+            "已记录 {sn} 的第 {no}/{of} 个包裹（{c}），订单已以 {t} 发货", no=no, of=of, sn=o.order_sn, c=code,
+            t=o.tracking_number), o.id, o.order_sn, code)
+    if not confirm:
+        return ScanOutcome(True, "checked", tr(
+            "CHECKED {sn} · parcel {no}/{of} {c}: confirm shipment with one-key ship",
+            "已核对 {sn} · 第 {no}/{of} 个包裹 {c}：请用一键发货回传", sn=o.order_sn, no=no, of=of, c=code),
+            o.id, o.order_sn, code)
     try:
         with write():
             ship_parcel(o, w, actor=actor)
@@ -163,8 +215,8 @@ def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
         o = found.order
         if found.by == "order_sn":
             refusal = _refusal(o)
-            if refusal is not None:
-                return refusal
+            if refusal is not None and not (refusal.kind == "already_shipped" and _shipped_by_split(o)):
+                return refusal  # (a split order's slip: its further parcels still come)
             if not o.tracking_number:
                 return ScanOutcome(False, "no_tracking", tr(
                     "{sn} has no tracking number yet: enter it first", "{sn} 还没有运单号：请先录入", sn=o.order_sn),
@@ -177,8 +229,12 @@ def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
                 "WRONG PARCEL: waybill {t} is for order {sn}, not {exp}",
                 "错误包裹：面单 {t} 属于订单 {sn}，不是 {exp}",
                 t=code, sn=o.order_sn, exp=exp.order_sn if exp else expect_order_id), o.id, o.order_sn, code)
-        if found.by == "parcel":
-            return _ship_split_parcel(o, code, actor=actor)
+        # a split order's further parcel, or its first once the order shipped (by another of its
+        # parcels): the order ships once, each parcel is recorded with it
+        parcel = ((by_code(code) or by_code(code.upper())) if found.by == "parcel"
+                  else _split_parcel_of(o, code) if _shipped_already(o) else None)
+        if parcel is not None:
+            return _ship_split_parcel(o, parcel, actor=actor, confirm=confirm)
         refusal = _refusal(o)
         if refusal is not None:
             return refusal
