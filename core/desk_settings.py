@@ -7,7 +7,7 @@ import dataclasses
 from typing import Callable
 
 from dadan.core import audit
-from dadan.core.config import Settings, save_settings, settings_diff
+from dadan.core.config import PrinterSettings, Settings, save_settings, settings_diff
 from dadan.core.db import write
 from dadan.core.i18n import detect_language, set_language
 from dadan.core.operators import require
@@ -15,12 +15,14 @@ from dadan.core.operators import require
 
 def change_settings(ctx, mutate: Callable[[Settings], None], *, actor: str) -> dict[str, tuple]:
     """Apply ``mutate`` to a copy of the settings, save them (validated: a file that could not be
-    read back is never written) and record one ``settings`` audit event per changed key.
+    read back is never written) and record one ``settings`` audit event per changed key (a
+    value that is the same as before is no change, and a desk without a printer configured is
+    using the default printer).
     Returns the changes {key: (old, new)}; the context's settings object then holds the new
     values (changed in place, so whoever holds it, e.g. a printer's worker, sees them)."""
     new = copy.deepcopy(ctx.settings)
     mutate(new)
-    diff = settings_diff(ctx.settings, new)
+    diff = settings_diff(_as_used(ctx.settings), _as_used(new))
     if not diff:
         return {}
     if set(diff) - {"language"}:  # the language is each operator's own
@@ -36,6 +38,17 @@ def change_settings(ctx, mutate: Callable[[Settings], None], *, actor: str) -> d
     if "language" in diff:
         set_language(detect_language(new.language))
     return diff
+
+
+def _as_used(settings: Settings) -> Settings:
+    """``settings`` as the desk uses them, for comparing: no printer configured is the default
+    printer, so writing it out to change one of its offsets is that one change (not every
+    field of a printer that was not there before)."""
+    if settings.printers:
+        return settings
+    used = copy.copy(settings)
+    used.printers = [PrinterSettings()]
+    return used
 
 
 def send_test_print(ctx, printer: str | None = None, *, calibration: bool = False) -> str:

@@ -1,10 +1,14 @@
 """Settings: language, sync interval, printer offsets, the sender (寄件人) printed on waybills,
 when e-waybill shipments are confirmed (scan/print/manual), shops and their credentials
 (masked), e-waybill branches (F9: choose, default courier, refresh — tui/screens/waybill_accounts.py),
-printers (test print, calibration grid), templates (preview). Every change is saved, validated and written to
-the audit log (``core.desk_settings.change_settings``)."""
+printers (test print, calibration grid), templates (preview). Ctrl+S saves the fields whose value
+differs from the one loaded (compared as the setting's type: ``0.0`` is the offset ``0``), validated
+and written to the audit log (``core.desk_settings.change_settings``); a blank or unreadable number
+is refused naming its field, and nothing is saved."""
 
 from __future__ import annotations
+
+import math
 
 from rich.markup import escape
 from textual import work
@@ -21,6 +25,67 @@ from dadan.tui.widgets.desk_footer import DeskFooter
 
 def _mask(text: str) -> str:
     return (text[:4] + "****") if len(text) > 4 else ("****" if text else "—")
+
+
+def _labels() -> dict[str, str]:
+    """The form's fields and their labels (with the values a word field takes), in order."""
+    return {
+        "language": tr("Language (auto/zh/en)", "语言（auto/zh/en）"),
+        "interval": tr("Sync every (minutes)", "同步间隔（分钟）"),
+        "offset_x": tr("Printer offset X (mm)", "打印偏移 X（毫米）"),
+        "offset_y": tr("Printer offset Y (mm)", "打印偏移 Y（毫米）"),
+        "sender_name": tr("Sender name", "寄件人"),
+        "sender_phone": tr("Sender phone", "寄件人电话"),
+        "sender_address": tr("Sender address", "寄件地址"),
+        "confirm_on": tr("Ship: scan/print/manual", "回传(scan/print/manual)"),
+        "merge": tr("Merge: auto/ask/never", "合单(auto/ask/never)"),
+        "on_packed": tr("Packed: nothing/ship/print", "验货后(nothing/ship/print)"),
+    }
+
+
+# the setting behind each field: (section, name); the offsets are the default printer's
+_SETTING = {"language": ("", "language"), "interval": ("sync", "interval_minutes"),
+            "sender_name": ("sender", "name"), "sender_phone": ("sender", "phone"),
+            "sender_address": ("sender", "address"), "confirm_on": ("waybills", "confirm_on"),
+            "merge": ("packing", "merge"), "on_packed": ("packing", "on_packed")}
+_WHOLE, _DECIMAL = ("interval",), ("offset_x", "offset_y")
+
+
+def _texts(s) -> dict[str, str]:
+    """The form's text for each field, from the settings."""
+    p = s.printer()
+    return {"language": s.language, "interval": str(s.sync.interval_minutes), "offset_x": f"{p.offset_x_mm:g}",
+            "offset_y": f"{p.offset_y_mm:g}", "sender_name": s.sender.name, "sender_phone": s.sender.phone,
+            "sender_address": s.sender.address, "confirm_on": s.waybills.confirm_on, "merge": s.packing.merge,
+            "on_packed": s.packing.on_packed}
+
+
+def _value(key: str, text: str):
+    """A field's text as its setting's type (``0`` and ``0.0`` are the same offset); a number
+    field that is blank or not a number: ValueError."""
+    text = text.strip()
+    if key in _WHOLE:
+        return int(text)
+    if key in _DECIMAL:
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError(text)
+        return value
+    return text
+
+
+def _apply(s, key: str, value, printer: str) -> None:
+    if key in _DECIMAL:
+        from dadan.core.config import PrinterSettings
+
+        if not s.printers:  # the default printer, written out to hold its offset
+            s.printers = [PrinterSettings()]
+        for p in s.printers:
+            if p.name == printer:
+                setattr(p, f"{key}_mm", value)
+        return
+    section, name = _SETTING[key]
+    setattr(getattr(s, section) if section else s, name, value)
 
 
 class SettingsScreen(DeskScreen):
@@ -55,25 +120,13 @@ class SettingsScreen(DeskScreen):
 
     def compose(self) -> ComposeResult:
         s = self.ctx.settings
-        p = s.printer()
         yield Label(tr("Settings", "设置"), classes="desk-title")
+        self.loaded_texts = _texts(s)  # what the form shows: only a field that differs from it is saved
         with VerticalScroll(id="set-body"):
-            rows = [
-                ("language", tr("Language (auto/zh/en)", "语言（auto/zh/en）"), s.language),
-                ("interval", tr("Sync every (minutes)", "同步间隔（分钟）"), str(s.sync.interval_minutes)),
-                ("offset_x", tr("Printer offset X (mm)", "打印偏移 X（毫米）"), f"{p.offset_x_mm:g}"),
-                ("offset_y", tr("Printer offset Y (mm)", "打印偏移 Y（毫米）"), f"{p.offset_y_mm:g}"),
-                ("sender_name", tr("Sender name", "寄件人"), s.sender.name),
-                ("sender_phone", tr("Sender phone", "寄件人电话"), s.sender.phone),
-                ("sender_address", tr("Sender address", "寄件地址"), s.sender.address),
-                ("confirm_on", tr("Ship: scan/print/manual", "回传(scan/print/manual)"), s.waybills.confirm_on),
-                ("merge", tr("Merge: auto/ask/never", "合单(auto/ask/never)"), s.packing.merge),
-                ("on_packed", tr("Packed: nothing/ship/print", "验货后(nothing/ship/print)"), s.packing.on_packed),
-            ]
-            for key, label, value in rows:
+            for key, label in _labels().items():
                 with Horizontal(classes="set-row"):
                     yield Label(label)
-                    yield Input(value, id=f"set-{key}")
+                    yield Input(self.loaded_texts[key], id=f"set-{key}")
             yield Static("", id="set-shops", classes="set-section")
             yield Static("", id="set-waybills", classes="set-section", markup=False)
             yield Static("", id="set-printers", classes="set-section")
@@ -151,33 +204,36 @@ class SettingsScreen(DeskScreen):
         self.action_save()
 
     def action_save(self) -> None:
-        form = self._form()
-        try:
-            interval = int(form["interval"])
-            ox, oy = float(form["offset_x"] or 0), float(form["offset_y"] or 0)
-        except ValueError as exc:
-            self.app.bell()
-            self.notify(tr("Not a number: {e}", "不是数字：{e}", e=exc), severity="error")
+        """Save the fields whose value differs from the one loaded (as the setting's type); a
+        blank or unreadable number is refused, naming its field, and nothing is saved."""
+        labels, changed = _labels(), {}
+        for key, text in self._form().items():
+            try:
+                value = _value(key, text)
+            except ValueError:
+                self._refuse_number(key, labels[key], text)
+                return
+            if value != _value(key, self.loaded_texts[key]):
+                changed[key] = value
+        if not changed:
+            self.notify(tr("Nothing changed", "没有改动"))
             return
-        lang = form["language"]
         printer = self.ctx.settings.printer().name
 
         def mutate(s) -> None:
-            s.language = lang
-            s.sync.interval_minutes = interval
-            s.sender.name, s.sender.phone = form["sender_name"], form["sender_phone"]
-            s.sender.address = form["sender_address"]
-            s.waybills.confirm_on = form["confirm_on"]
-            s.packing.merge, s.packing.on_packed = form["merge"].strip(), form["on_packed"].strip()
-            from dadan.core.config import PrinterSettings
-
-            if not s.printers:
-                s.printers = [PrinterSettings()]
-            for p in s.printers:
-                if p.name == printer:
-                    p.offset_x_mm, p.offset_y_mm = ox, oy
+            for key, value in changed.items():
+                _apply(s, key, value, printer)
 
         self.save(mutate)
+
+    def _refuse_number(self, key: str, label: str, text: str) -> None:
+        kind = tr("a whole number", "整数") if key in _WHOLE else tr("a number", "数字")
+        if text:
+            message = tr("{f} needs {k}, not '{v}'", "{f}需要填{k}，不能是“{v}”", f=label, k=kind, v=text)
+        else:
+            message = tr("{f} is empty: type {k}", "{f}为空：请填{k}", f=label, k=kind)
+        self.query_one(f"#set-{key}", Input).focus()
+        self._refuse(message)
 
     def action_toggle_language(self) -> None:
         new = "en" if language() == "zh" else "zh"
@@ -201,10 +257,14 @@ class SettingsScreen(DeskScreen):
         self.app.call_from_thread(self._saved, diff)
 
     def _failed(self, exc: DadanError) -> None:
+        self._refuse(exc.message)
+
+    def _refuse(self, message: str) -> None:
         self.app.bell()
-        self.notify(exc.message, title=tr("Not saved", "未保存"), severity="error", timeout=8)
+        self.notify(message, title=tr("Not saved", "未保存"), severity="error", timeout=8)
 
     async def _saved(self, diff: dict) -> None:
+        self.loaded_texts = _texts(self.ctx.settings)  # the next save compares with what is saved now
         if not diff:
             self.notify(tr("Nothing changed", "没有改动"))
             return

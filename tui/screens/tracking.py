@@ -1,14 +1,17 @@
 """Tracking entry: type or scan tracking numbers for a selection of orders; the courier is
 picked once. Each number goes to the highlighted order (``core.shipping.outbox.assign_tracking``,
 which queues the ship confirmation and refuses blocked orders, numbers not shaped like the
-courier's and numbers already on another order), then the cursor moves on."""
+courier's and numbers already on another order), then the cursor moves on. Once the courier is
+picked, the number field has the focus; a number scanned before it is kept in the field; a scan
+that lands on the courier box goes to the number field."""
 
 from __future__ import annotations
 
 from rich.markup import escape
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from dadan.core.errors import DadanError
@@ -17,11 +20,54 @@ from dadan.tui.widgets.desk_base import DeskScreen
 from dadan.tui.widgets.desk_footer import DeskFooter
 
 
+class CourierSelect(Select):
+    """The courier box. When its menu closes on a courier it says so (``Picked``, also when the
+    courier picked is the one already shown, which changes nothing). Keys typed on the closed
+    box (a scan that came before the focus moved on) are not lost and do not open the menu: they
+    are the number (``Typed``; ``done`` at its Enter)."""
+
+    class Picked(Message):
+        pass
+
+    class Typed(Message):
+        def __init__(self, text: str, done: bool) -> None:
+            super().__init__()
+            self.text, self.done = text, done
+
+    typed = ""
+
+    def watch_expanded(self, expanded: bool) -> None:
+        if not expanded and not self.is_blank():
+            self.post_message(self.Picked())
+
+    def on_blur(self, _event: events.Blur) -> None:
+        self.typed = ""  # what was typed stays in the number field; the box starts afresh
+
+    def on_key(self, event: events.Key) -> None:
+        if self.expanded:
+            return
+        if event.is_printable and event.character and not event.character.isspace():
+            self.typed += event.character
+        elif event.key == "backspace" and self.typed:
+            self.typed = self.typed[:-1]
+        elif event.key == "enter" and self.typed:
+            self.post_message(self.Typed(self.typed, True))
+            self.typed = ""
+            event.stop()
+            event.prevent_default()
+            return
+        else:
+            return
+        event.stop()
+        event.prevent_default()
+        self.post_message(self.Typed(self.typed, False))
+
+
 class TrackingScreen(DeskScreen):
     DEFAULT_CSS = """
     TrackingScreen #trk-courier { width: 40; }
     TrackingScreen #trk-table { height: 1fr; }
-    TrackingScreen #trk-status { height: 1; padding: 0 1; }
+    TrackingScreen #trk-status { height: auto; padding: 0 1; }
     TrackingScreen #trk-status.-warn { background: $error; color: $text; text-style: bold; }
     """
     BINDINGS = [
@@ -38,11 +84,12 @@ class TrackingScreen(DeskScreen):
         self.selection = selection
         self.logistics_id = logistics_id
         self.rows: list[dict] = []
+        self.couriers: dict[int, str] = {}
         self.assigned = 0
 
     def compose(self) -> ComposeResult:
         yield Label(tr("Tracking numbers", "录入运单号"), classes="desk-title")
-        yield Select([], prompt=tr("Courier", "快递公司"), id="trk-courier", allow_blank=True)
+        yield CourierSelect([], prompt=tr("Courier", "快递公司"), id="trk-courier", allow_blank=True)
         yield DataTable(id="trk-table", cursor_type="row", zebra_stripes=False)
         yield Input(placeholder=tr("Scan or type the tracking number, Enter", "扫描或输入运单号，回车"), id="trk-input")
         yield Static("", id="trk-status")
@@ -74,7 +121,8 @@ class TrackingScreen(DeskScreen):
 
     def _show(self, couriers: list[tuple[str, int]], rows: list[dict]) -> None:
         self.rows = rows
-        sel = self.query_one(Select)
+        self.couriers = {value: label for label, value in couriers}
+        sel = self.query_one(CourierSelect)
         sel.set_options(couriers)
         default = self.logistics_id or next((r["logistics_id"] for r in rows if r["logistics_id"]), None)
         if default in {c[1] for c in couriers}:
@@ -94,10 +142,43 @@ class TrackingScreen(DeskScreen):
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.value is not Select.BLANK:
             self.logistics_id = int(event.value)
-            self.query_one(Input).focus()
+
+    def on_courier_select_picked(self, event: CourierSelect.Picked) -> None:
+        """A courier picked: on to the number field (unless the focus went elsewhere, as Tab
+        sends it), and the hint says what comes next."""
+        sel = self.query_one(CourierSelect)
+        self.logistics_id = int(sel.value)
+        focused = self.focused
+        if focused is not None and focused is not sel and sel not in focused.ancestors:
+            return
+        number = self.query_one(Input)
+        number.focus()
+        courier = self.couriers.get(self.logistics_id, "")
+        row = self._row()
+        if row is None:
+            return
+        if number.value.strip():
+            self._status(tr("{c} ✔ Enter gives {t} to {sn}", "{c} ✔ 回车：{t} 录入订单 {sn}", c=courier,
+                            t=number.value.strip(), sn=row["sn"]))
+        else:
+            self._status(tr("{c} ✔ scan the number for {sn}", "{c} ✔ 请扫描订单 {sn} 的运单号", c=courier,
+                            sn=row["sn"]))
+
+    def on_courier_select_typed(self, event: CourierSelect.Typed) -> None:
+        number = self.query_one(Input)
+        number.value = event.text
+        if event.done:
+            if self.logistics_id:
+                number.focus()
+            self._take(number)
+
+    def _row(self) -> dict | None:
+        if not self.rows:
+            return None
+        return self.rows[min(max(self.query_one(DataTable).cursor_row, 0), len(self.rows) - 1)]
 
     def action_courier(self) -> None:
-        self.query_one(Select).focus()
+        self.query_one(CourierSelect).focus()
 
     def action_move(self, delta: int) -> None:
         t = self.query_one(DataTable)
@@ -115,17 +196,23 @@ class TrackingScreen(DeskScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self._take(event.input)
+
+    def _take(self, number: Input) -> None:
+        """The number in the field for the highlighted order; without a courier it stays in the
+        field (selected: the next scan replaces it) and the operator is asked for the courier."""
         from dadan.core.shipping.scan import normalise
 
-        code = normalise(event.value)
-        event.input.value = ""
+        code = normalise(number.value)
         if not code or not self.rows:
             return
         if not self.logistics_id:
-            self._status(tr("Pick the courier first (F4)", "请先选择快递公司（F4）"), warn=True)
+            number.select_all()
+            self._status(tr("Pick the courier first (F4); {t} is kept", "请先选择快递公司（F4）；{t} 已保留", t=code),
+                         warn=True)
             return
-        row = self.rows[self.query_one(DataTable).cursor_row]
-        self.assign(row["id"], code, self.logistics_id)
+        number.value = ""
+        self.assign(self._row()["id"], code, self.logistics_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tracking-assign")
     def assign(self, order_id: int, code: str, logistics_id: int) -> None:
