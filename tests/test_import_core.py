@@ -230,6 +230,19 @@ def test_a_last_row_with_data_but_no_order_number_is_rejected_not_dropped(tmp_pa
     assert plan.counts.new == 2 and sorted(r["order_sn"] for r in plan.records) == [SN1, SN2]
 
 
+def test_a_csv_footer_note_in_the_order_number_column_is_footer(tmp_path, shop):
+    """A note under a CSV's rows (`导出时间：…`, one cell, in the order number's column) is footer,
+    not a row cut short that refused the whole file as damaged; a short row that starts with an
+    order number still is."""
+    body = "订单号,商品,商品数量(件)\n231114-123456789012345,保温杯,1\n231114-123456789012346,盖子,2\n"
+    (tmp_path / "n.csv").write_text(body + "导出时间：2023-11-14 12:00\n", encoding="utf-8")
+    plan = plan_for(tmp_path / "n.csv", shop)
+    assert plan.rows_total == 2 and plan.skipped == 1 and not plan.rejects
+    (tmp_path / "c.csv").write_text(body + "231114-123456789012347,杯\n", encoding="utf-8")
+    with pytest.raises(SpreadsheetError, match="row 4 has 2 cells but the header has 3"):
+        plan_for(tmp_path / "c.csv", shop)
+
+
 def test_an_order_line_given_twice_is_rejected_not_doubled(tmp_path, shop):
     """The same line twice (every field the same: a file, or part of it, pasted twice) doubled
     what the order reserves and ships: its order is rejected, naming both rows."""

@@ -247,18 +247,20 @@ def parse_rows(layout: Layout, *, tz: str = "Asia/Shanghai", progress: Progress 
     sn_col = layout.mapping.get("order_sn")
     rows = layout.rows
     start = layout.header_index + 1
-    # trailing rows without an order number (blank, totals, "exported at ..." notes) are footer;
-    # one that carries an order's data (goods, receiver) is a row whose order number is missing,
-    # rejected as such, not dropped unseen
+    # trailing rows without an order number (blank, totals, "exported at ..." notes, also in the
+    # order number's column) are footer; one that carries an order's data (goods, receiver) is a
+    # row whose order number is missing, rejected as such, not dropped unseen; a short row with an
+    # order number is data (a file cut short: refused below)
     end = len(rows)
     while end > start:
         r = rows[end - 1]
         if is_total_row(r):
             end -= 1
             continue
-        if sn_col is not None and sn_col < len(r) and cell_text(r[sn_col]):
-            break
         if sum(1 for v in r if cell_text(v)) > _FOOTER_CELLS:
+            break
+        sn = cell_text(r[sn_col]) if sn_col is not None and sn_col < len(r) else ""
+        if sn and (sn[:1] in _SN_START or type(r[sn_col]) is not str):  # an order number, even on a short row
             break
         end -= 1
     skipped = len(rows) - end
