@@ -101,6 +101,34 @@ def test_import_dry_run_writes_no_file(tmp_path, monkeypatch, capsys):
     close_database()
 
 
+def test_an_import_dry_run_exits_as_the_import_would(tmp_path, monkeypatch, capsys):
+    """The dry run's exit code is the import's with the same options: rejected rows fail it,
+    unless --partial imports the good ones; --partial with every row rejected imports nothing
+    and fails (it said "imported: 0 new" and exited 0)."""
+    from dadan.tui import cli
+    from tests.test_import_core import SAMPLE, line, write_xlsx
+
+    monkeypatch.setenv("DADAN_HOME", str(tmp_path / "home"))
+    load_context().open_db()
+    close_database()
+    some = write_xlsx(tmp_path / "some.xlsx", [*SAMPLE, line("240601-bad", pay="not money")])
+    none = write_xlsx(tmp_path / "none.xlsx", [line("240601-bad", pay="not money")])
+    SHOP = ("--shop", "甲店", "--create-shop")
+    codes = {}
+    for name, p in (("some", some), ("none", none)):
+        for partial in ((), ("--partial",)):
+            dry = cli.main(["import", str(p), "--dry-run", *partial, *SHOP])
+            close_database()
+            codes[name, bool(partial)] = dry
+    assert codes == {("some", False): 1, ("some", True): 0, ("none", False): 1, ("none", True): 1}
+    capsys.readouterr()
+    assert cli.main(["import", str(none), "--partial", *SHOP]) == 1
+    close_database()
+    assert "imported: 0 new" in capsys.readouterr().out  # (nothing to import: said, and failed)
+    assert cli.main(["import", str(some), "--partial", *SHOP]) == 0
+    close_database()
+
+
 def test_print_of_more_orders_than_one_job_takes_is_one_line_and_queues_nothing(tmp_path, monkeypatch, capsys):
     """``dadan print --query`` over the limit of one job (core.printing.plan.MAX_JOB_ORDERS): one
     line saying how many and what to do, exit 1, no job."""

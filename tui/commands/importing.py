@@ -126,7 +126,10 @@ def run(args, ctx) -> int:
     if args.dry_run:
         _print_losses(plan.counts.losses)
         print(tr("dry run: nothing was written", "试运行：未写入任何数据"))
-        return 1 if plan.rejects or plan.counts.losses else 0
+        # the exit code the import itself (with the same options) would give
+        refused = (plan.rejects and (not args.partial or not plan.records)) or (
+            plan.counts.losses and not args.accept_changes)
+        return 1 if refused else 0
     rejects_file = write_rejects(plan, args.rejects) if plan.rejects else None
     if rejects_file:
         print(tr("rejected rows written to {p}", "被拒绝的行已写入 {p}", p=rejects_file))
@@ -144,7 +147,7 @@ def run(args, ctx) -> int:
             print(tr("nothing was written (use --partial to import the good rows)",
                      "未写入任何数据（使用 --partial 可只导入正确的行）"))
         return 1
-    return 0
+    return 1 if plan.rejects and not plan.records else 0  # (--partial, every row rejected: nothing imported)
 
 
 def _print_losses(losses: list[str]) -> None:
