@@ -414,7 +414,7 @@ class ImportRun(BaseModel):
     started_at = DateTimeField(default=utcnow)
     finished_at = DateTimeField(null=True)
     actor = CharField(default="")
-    kind = CharField(default="orders")  # orders | tracking
+    kind = CharField(default="orders")  # orders | tracking | receive (a stock receive file)
     file_name = TextField(default="")
     file_sha256 = CharField(default="")
     shop = ForeignKeyField(Shop, null=True, on_delete="SET NULL")

@@ -83,6 +83,13 @@ def test_stock_commands(home, tmp_path, monkeypatch, capsys):
     assert rc == 0 and "2 units of 1 SKUs to receive" in out
     rc, out, _ = run(["stock", "receive", str(good)], monkeypatch, capsys)
     assert rc == 0 and "received 2 units of 1 SKUs (1 rows); 1 short orders released" in out
+    # the same file again (an operator running it twice): refused, nothing received twice
+    rc, out, err = run(["stock", "receive", str(good)], monkeypatch, capsys)
+    assert rc == 1 and "this file was received already" in out and "add --again" in err
+    rc, out, _ = run(["stock", "receive", str(good), "--again"], monkeypatch, capsys)
+    assert rc == 0 and "received 2 units" in out
+    rc, out, _ = run(["stock", "adjust", "b07", "-2", "--reason", "收了两次"], monkeypatch, capsys)
+    assert rc == 0 and "on hand 2" in out
     rc, out, _ = run(["stock", "add", "6901234567800", "5", "--reason", "退货入库"], monkeypatch, capsys)
     assert rc == 0 and out.strip() == "b07: on hand 7, reserved 2, available 5"
     rc, out, _ = run(["stock", "count", "b07", "6"], monkeypatch, capsys)

@@ -46,6 +46,8 @@ class ReceivePlan:
     receipts: list[Receipt]
     rejects: list[RejectedRow]
     released: int = 0  # short orders released by the commit
+    sha256: str = ""  # the file's bytes (a file received once is not received again unasked)
+    received_before: str = ""  # when and by whom this same file was received already ("" never)
 
     @property
     def ok(self) -> bool:
@@ -61,9 +63,12 @@ class ReceivePlan:
             return tr("received {u:,} units of {s:,} SKUs ({n:,} rows); {o:,} short orders released",
                       "已入库 {s:,} 个商品共 {u:,} 件（{n:,} 行）；释放缺货订单 {o:,} 个",
                       u=self.units, s=skus, n=len(self.receipts), o=self.released)
-        return tr("{u:,} units of {s:,} SKUs to receive ({n:,} rows); {r:,} rows rejected",
+        text = tr("{u:,} units of {s:,} SKUs to receive ({n:,} rows); {r:,} rows rejected",
                   "将入库 {s:,} 个商品共 {u:,} 件（{n:,} 行）；拒绝 {r:,} 行",
                   u=self.units, s=skus, n=len(self.receipts), r=len(self.rejects))
+        if self.received_before:
+            text += tr("; this file was received already ({w})", "；此文件已入库过（{w}）", w=self.received_before)
+        return text
 
 
 def _reject(plan: ReceivePlan, n: int, row: list, key: str, message: str) -> None:
@@ -77,7 +82,10 @@ def plan_receive(path: str | Path) -> ReceivePlan:
     table = read_table(path, needs=("code", "barcodes"))
     if "qty" not in table.mapping:
         raise DadanError(tr("{p} has no 数量 (quantity) column", "{p} 中没有“数量”列", p=table.path.name))
-    plan = ReceivePlan(table, [], [])
+    import hashlib
+
+    plan = ReceivePlan(table, [], [], sha256=hashlib.sha256(table.path.read_bytes()).hexdigest())
+    plan.received_before = _received_before(plan.sha256)
     default_reason = tr("receive file {f}", "入库文件 {f}", f=table.path.name)
     for n, row in table.rows:
         try:
@@ -113,17 +121,40 @@ def write_rejects(plan: ReceivePlan, out: str | Path | None = None) -> Path | No
     return write_rejected_rows(plan.rejects, plan.table.headers, plan.table.path, out)
 
 
-def commit_receive(plan: ReceivePlan, *, actor: str) -> ReceivePlan:
-    """Every row a receive movement, in one transaction; refused while any row is rejected, and
-    without the "stock" permission."""
+def commit_receive(plan: ReceivePlan, *, actor: str, again: bool = False) -> ReceivePlan:
+    """Every row a receive movement, in one transaction, with a record of the file (its
+    SHA-256); refused while any row is rejected, without the "stock" permission, and for a file
+    received before (the same bytes: the goods would be counted twice) unless ``again``."""
+    from dadan.core.models import ImportRun, utcnow
+
     require(actor, "stock", what=f"receive file {plan.table.path.name}")
     if plan.rejects:
         raise DadanError(tr("{n:,} rows rejected: nothing was written", "拒绝 {n:,} 行：未写入任何数据",
                             n=len(plan.rejects)))
     with write():
+        before = _received_before(plan.sha256)
+        if before and not again:
+            raise DadanError(tr("{f} was received already ({w}): nothing was written; add --again to receive it "
+                                "a second time", "{f} 已入库过（{w}）：未写入任何数据；如需再次入库请加 --again",
+                                f=plan.table.path.name, w=before))
         plan.released = sum(ledger.move(r.goods_id, r.qty, "receive", actor=actor, reason=r.reason).released
                             for r in plan.receipts)
+        now = utcnow()
+        ImportRun.create(started_at=now, finished_at=now, actor=actor, kind="receive",
+                         file_name=str(plan.table.path), file_sha256=plan.sha256, rows_total=len(plan.receipts))
     return plan
+
+
+def _received_before(sha256: str) -> str:
+    """When and by whom a file of these bytes was received ("" if never)."""
+    from dadan.core.models import ImportRun
+    from dadan.core.timeutil import fmt_local
+
+    run = (ImportRun.select().where(ImportRun.kind == "receive", ImportRun.file_sha256 == sha256)
+           .order_by(ImportRun.id.desc()).first()) if sha256 else None
+    if run is None:
+        return ""
+    return tr("{t} by {a}", "{t}，{a}", t=fmt_local(run.started_at, fmt="%Y-%m-%d %H:%M"), a=run.actor or "?")
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,10 @@ def register(sub) -> None:
     s = sub.add_parser("stock", help="receive, count, adjust stock; list movements (库存)",
                        description="Stock movements: receive, count, adjust. On hand is their sum.")
     acts = s.add_subparsers(dest="stock_command", metavar="ACTION", required=True)
-    file_arguments(acts.add_parser("receive", help="receive goods from a file of 商家编码 or 条码 + 数量 [+ 备注] (入库)"),
-                   run_receive)
+    r = acts.add_parser("receive", help="receive goods from a file of 商家编码 or 条码 + 数量 [+ 备注] (入库)")
+    file_arguments(r, run_receive)
+    r.add_argument("--again", action="store_true",
+                   help="receive a file that was received before (the same bytes) a second time")
     a = acts.add_parser("add", help="receive QTY of one SKU (入库)")
     a.add_argument("code", metavar="CODE_OR_BARCODE")
     a.add_argument("qty", metavar="QTY")
@@ -92,8 +94,11 @@ def run_receive(args, ctx) -> int:
     ctx.open_db()
     if not args.dry_run:  # refused before the file is read (the commit checks again)
         require(ctx.operator, "stock", what=f"receive file {args.file}")
+    import functools
+
     plan = plan_receive(args.file)
-    return run_checked(plan, args, write_rejects=write_rejects, commit=commit_receive, actor=ctx.operator)
+    return run_checked(plan, args, write_rejects=write_rejects, actor=ctx.operator,
+                       commit=functools.partial(commit_receive, again=args.again))
 
 
 def run_add(args, ctx) -> int:
