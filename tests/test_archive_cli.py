@@ -63,6 +63,9 @@ def test_archive_dry_run_then_yes_then_find_export_restore(home_db, monkeypatch,
     (["archive", "restore", "240101-999"], "no archived order 240101-999"),
     (["archive", "export", "--out", "x.csv", "--from", "2026-13-01"], "--from must be a date like 2026-06-30"),
     (["archive", "export", "--out", "x.jsonl"], "archive exports are csv or xlsx"),
+    (["archive", "export", "--out", "x.csv", "--from", "2026-06-30", "--to", "2026-06-01"],
+     "--to 2026-06-01 is before --from 2026-06-30"),  # (it wrote an empty file)
+    (["archive", "export", "--out", "-"], "pass --format csv|xlsx"),  # (it offered jsonl, which it refuses)
 ])
 def test_bad_input_is_one_line(home_db, monkeypatch, capsys, argv, words):
     rc, _, err = run(argv, monkeypatch, capsys)

@@ -462,6 +462,9 @@ def test_backup_and_restore_commands(tmp_path, monkeypatch, capsys):
     assert out.splitlines()[-1].startswith("last backup ") and str(target) in out.splitlines()[-1]
     rc, out, err = run_cli(["backup", str(target)], monkeypatch, capsys, modules=cmd)
     assert rc == 1 and "exists already" in err
+    monkeypatch.chdir(tmp_path)  # a name relative to where it was typed: the record names it whole
+    rc, out, err = run_cli(["backup", "rel.db"], monkeypatch, capsys, modules=cmd)
+    assert rc == 0 and bk.last_backup(paths)["path"] == str(tmp_path / "rel.db")
     rc, out, err = run_cli(["backup", "--verify", str(target)], monkeypatch, capsys, modules=cmd)
     assert rc == 0 and "integrity ok" in out and f"schema {SCHEMA_VERSION}" in out and "order 12" in out
     junk = tmp_path / "junk.db"

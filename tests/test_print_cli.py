@@ -42,6 +42,7 @@ def test_print_queue_and_printers(cli, capsys):
     out = capsys.readouterr().out
     assert "#2" in out and "reprint" in out and "done" in out
     assert run("queue", "show", "2") == 0 and " R2 " in capsys.readouterr().out
+    assert run("queue", "pause", "2") == 1 and "job #2 is done: nothing to pause" in capsys.readouterr().err
     assert run("printers", "calibrate") == 0 and (paths.preview_dir / "calibration.png").exists()
 
 

@@ -43,6 +43,16 @@ def run_shops(env, *argv) -> int:
     return run_command(env, "shops", *argv)
 
 
+def test_a_shop_without_a_client_id_is_refused(loopback):
+    """`dadan shops add NAME --client-id ''` made a shop that could never sign a request."""
+    from dadan.core.errors import DadanError
+    from dadan.core.models import Shop
+
+    with pytest.raises(DadanError, match="a shop needs its client id"):
+        run_shops(loopback, "add", "空店", "--client-id", " ")
+    assert not Shop.select().where(Shop.name == "空店").exists()
+
+
 def test_an_import_only_shop_is_skipped_with_a_note(loopback, capsys):
     loopback.platform.generate_orders(loopback.mall, 12, spread_hours=5)
     resolve_shop("imports", create=True)  # made by `dadan import --create-shop`: no credentials

@@ -37,7 +37,7 @@ def add_shop(name: str, *, client_id: str, client_secret: str, access_token: str
              access_token_expires_at: int = 0, actor: str = "") -> Shop:
     """Create or update a shop and store its credentials (0600)."""
     require(actor, "shops", what=f"shop {name}")
-    name = name.strip()
+    name, client_id = name.strip(), checked_client_id(client_id)
     if not name:
         raise DadanError(tr("a shop needs a name", "店铺需要名称"))
     if not gateway_url.startswith(("https://", "http://127.0.0.1", "http://localhost", "http://[::1]")):
@@ -57,6 +57,14 @@ def add_shop(name: str, *, client_id: str, client_secret: str, access_token: str
         audit.record("shop", actor=actor, target=name,  # (never the secrets)
                      detail={"credentials": "set", "client_id": client_id, "gateway_url": gateway_url})
     return Shop.get_by_id(shop.id)
+
+
+def checked_client_id(client_id: str) -> str:
+    """The client id, stripped; a blank one is refused (no request could ever be signed)."""
+    if not (client_id or "").strip():
+        raise DadanError(tr("a shop needs its client id (the app's client_id from the platform's open console)",
+                            "店铺需要 client id（开放平台控制台中应用的 client_id）"))
+    return client_id.strip()
 
 
 def auth_words(state: str) -> str:

@@ -59,11 +59,13 @@ class ExportError(DadanError):
     TITLE = Bilingual("Export error", "导出错误")
 
 
-def format_for(path: str | Path, fmt: str | None) -> str:
+def format_for(path: str | Path, fmt: str | None, formats: tuple[str, ...] = FORMATS) -> str:
+    """The export's format: ``fmt``, else the file name's extension; one of ``formats`` (an
+    export that writes fewer than all of them names only its own)."""
     if fmt:
-        if fmt not in FORMATS:
+        if fmt not in formats:
             raise ExportError(tr("unknown format '{f}' (use {all})", "未知格式“{f}”（可用：{all}）", f=fmt,
-                                 all=", ".join(FORMATS)))
+                                 all=", ".join(formats)))
         return fmt
     suffix = Path(str(path)).suffix.lower().lstrip(".")
     if suffix in FORMATS:
@@ -71,7 +73,7 @@ def format_for(path: str | Path, fmt: str | None) -> str:
     if suffix in ("json", "ndjson"):
         return "jsonl"
     raise ExportError(tr("cannot tell the format from '{p}'; pass --format {all}",
-                         "无法从“{p}”判断格式；请指定 --format {all}", p=path, all="|".join(FORMATS)))
+                         "无法从“{p}”判断格式；请指定 --format {all}", p=path, all="|".join(formats)))
 
 
 

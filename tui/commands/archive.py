@@ -124,7 +124,9 @@ def run_export(args, ctx) -> int:
     from dadan.core.spreadsheets import export as E
 
     start, end = date_arg("--from", args.start), date_arg("--to", args.end)
-    fmt = E.format_for(args.out, args.fmt)
+    if start is not None and end is not None and end < start:
+        raise E.ExportError(tr("--to {e} is before --from {s}", "--to {e} 早于 --from {s}", s=start, e=end))
+    fmt = E.format_for(args.out, args.fmt, ("csv", "xlsx"))
     if fmt not in ("csv", "xlsx"):
         raise E.ExportError(tr("archive exports are csv or xlsx, not {f}", "归档导出仅支持 csv 或 xlsx，不支持 {f}", f=fmt))
     ctx.open_db()

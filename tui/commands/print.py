@@ -294,6 +294,11 @@ def run_queue(args, ctx) -> int:
         return 0
     if cmd == "pause":
         printing.pause_job(args.job, actor=ctx.operator)
+        v = printing.job_view(args.job)
+        if v.state != "paused":  # (a finished or cancelled job: nothing to pause)
+            print(tr("job #{j} is {s}: nothing to pause", "任务 #{j} 为{s}：无可暂停", j=args.job, s=v.state), file=sys.stderr)
+            return 1
+        print(tr("job #{j} paused", "任务 #{j} 已暂停", j=args.job))
         return 0
     if cmd in ("resume", "retry"):
         n = printing.resume_job(args.job, actor=ctx.operator)

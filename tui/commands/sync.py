@@ -109,6 +109,7 @@ def run_shops(args, ctx) -> int:
         add_shop,
         auth_words,
         check_shop,
+        checked_client_id,
         list_shops,
         remove_credentials,
         resolve_shop,
@@ -118,6 +119,7 @@ def run_shops(args, ctx) -> int:
     ctx.open_db()
     cmd = args.shops_command
     if cmd == "add":
+        checked_client_id(args.client_id)  # (before the secrets are asked for)
         secret = _secret("DADAN_CLIENT_SECRET", "client_secret: ", True)
         token = _secret("DADAN_ACCESS_TOKEN", "access_token: ", True)
         refresh = _secret("DADAN_REFRESH_TOKEN", tr("refresh_token (optional): ", "refresh_token（可选）："), False)
