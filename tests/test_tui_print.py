@@ -136,8 +136,8 @@ async def test_progress_line_hidden_when_idle_and_for_old_jobs(tmp_path):
 
 
 def test_switchable_templates_follow_the_templates_own_kind(tmp_path):
-    from dadan.printers.layout import TEMPLATES_DIR
     from dadan.printers.errors import TemplateError
+    from dadan.printers.layout import TEMPLATES_DIR
     from dadan.printers.template_choice import prints_waybills, switchable_templates, template_names
 
     waybills = ["waybill_100x150", "waybill_76x130"]
