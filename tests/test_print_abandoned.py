@@ -149,3 +149,49 @@ async def test_a_desk_that_starts_shows_the_job_a_stopped_one_left_and_goes_on_w
                 await pilot.pause(0.05)
             assert printing.job_view(job.id).state == "done"
         assert sorted(_received(printer)) == [order_sn(i) for i in range(4, 7)]
+
+
+@pytest.mark.anyio
+async def test_quitting_the_desk_while_it_prints_asks_first(tmp_path):
+    """`q` while this desk's printer prints a job asks first; `n` keeps printing, `y` quits, at
+    once, the job stopped after the label being sent."""
+    from dadan.core.context import load_context
+    from dadan.tui.app import DadanApp
+    from dadan.tui.widgets.desk_confirm import DeskConfirm
+
+    with FakeTsplPrinter(speed_mm_s=300, buffer_labels=1) as printer:  # ~0.15 s a label
+        home = _home(tmp_path, printer.uri)
+        paths = Paths(config_dir=home, data_dir=home)
+        open_database(f"sqlite:///{paths.database_file}")
+        ids = [o.id for o in Order.select(Order.id).order_by(Order.id)]
+        job = printing.create_job(ids[:30], printer="lbl", template=SMALL_TEMPLATE)
+        close_database()
+        app = DadanApp(load_context(paths))
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.print_pool.wake("lbl")
+            deadline = time.monotonic() + 20
+            while app.print_pool.printing_job() is None and time.monotonic() < deadline:
+                await pilot.pause(0.05)
+            await pilot.press("q")
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, DeskConfirm) and f"Job #{job.id} is printing" in app.screen.title_text
+            await pilot.press("n")
+            await pilot.pause(0.1)
+            assert app.is_running and not isinstance(app.screen, DeskConfirm)
+            await pilot.press("q")
+            await pilot.pause(0.1)
+            await pilot.press("y")
+            quit_at = time.monotonic()
+            await pilot.pause(0.3)
+            assert not app.is_running
+        # closed at once: the printer's worker stopped after its label (it used to wait ~15 s for
+        # the closing app to run its progress call), and no label was left half sent
+        assert time.monotonic() - quit_at < 5
+        open_database(f"sqlite:///{paths.database_file}")
+        try:
+            from dadan.core.models import PrintItem
+
+            assert not PrintItem.select().where(PrintItem.state == "sending").exists()
+            assert 0 < PrintItem.select().where(PrintItem.state == "sent").count() < 30
+        finally:
+            close_database()

@@ -135,6 +135,23 @@ class DadanApp(App):
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(CommandPalette(id="--command-palette", placeholder=tr("Search for commands…", "搜索命令…")))
 
+    async def action_quit(self) -> None:
+        """Quit; while this desk's printers are printing a job, ask first (it stops after the
+        label being sent and waits until resumed)."""
+        from dadan.tui.widgets.desk_confirm import DeskConfirm
+
+        if isinstance(self.screen, DeskConfirm):  # (answered with y or n)
+            return
+        job = self.print_pool.printing_job()
+        if job is None:
+            self.exit()
+            return
+        self.push_screen(DeskConfirm(
+            tr("Job #{j} is printing: quit anyway?", "任务 #{j} 正在打印：仍要退出吗？", j=job),
+            hint=tr("It stops after the label being sent and waits; the next desk says so (F4, g goes on).",
+                    "将在当前标签发送后停止并等待；下次打开时会提示（F4，按 g 继续）。")),
+            lambda yes: self.exit() if yes else None)
+
     def now(self) -> dt.datetime:
         if self.fixed_now is not None:
             return self.fixed_now

@@ -64,6 +64,12 @@ class PrintPool:
                              "{n} 张标签不确定是否已打印：请先确认（v / x）。", n=uncertain)
         self.app.call_from_thread(self.app.notify, text, title=tr("Print queue", "打印队列"), timeout=15)
 
+    def printing_job(self) -> int | None:
+        """The job one of this desk's printers is printing now (None when none is)."""
+        if self._pool is None:
+            return None
+        return next((w.current_job for w in self._pool.workers.values() if w.current_job is not None), None)
+
     def status_text(self, printer: str) -> str:
         """The printer's status in words, as its worker last saw it."""
         if self._pool is None:
@@ -77,6 +83,8 @@ class PrintPool:
             self._pool = None
 
     def _on_event(self, event) -> None:  # from a printer's worker thread: refresh progress now
+        if self._stopped:  # the app is closing: its loop may never run the call (the worker would wait for it)
+            return
         try:
             self.app.call_from_thread(self._poll_progress_lines)
             if getattr(event, "kind", "") in ("job-finished", "job-paused"):  # orders printed: what shows them
@@ -92,5 +100,7 @@ class PrintPool:
     def _poll_progress_lines(self) -> None:
         from dadan.tui.widgets.desk_printing import DeskPrintProgress
 
+        if self._stopped or not self.app.screen_stack:
+            return
         for line in self.app.screen.query(DeskPrintProgress):
             line.poll()
