@@ -88,7 +88,11 @@ def test_stock_commands(home, tmp_path, monkeypatch, capsys):
     assert rc == 1 and "this file was received already" in out and "add --again" in err
     rc, out, _ = run(["stock", "receive", str(good), "--again"], monkeypatch, capsys)
     assert rc == 0 and "received 2 units" in out
-    rc, out, _ = run(["stock", "adjust", "b07", "-2", "--reason", "收了两次"], monkeypatch, capsys)
+    other = tmp_path / "r-next-day.csv"  # the same lines under another name: another delivery
+    other.write_bytes(good.read_bytes())
+    rc, out, _ = run(["stock", "receive", str(other)], monkeypatch, capsys)
+    assert rc == 0 and "received 2 units" in out
+    rc, out, _ = run(["stock", "adjust", "b07", "-4", "--reason", "收了两次"], monkeypatch, capsys)
     assert rc == 0 and "on hand 2" in out
     rc, out, _ = run(["stock", "add", "6901234567800", "5", "--reason", "退货入库"], monkeypatch, capsys)
     assert rc == 0 and out.strip() == "b07: on hand 7, reserved 2, available 5"

@@ -85,7 +85,7 @@ def plan_receive(path: str | Path) -> ReceivePlan:
     import hashlib
 
     plan = ReceivePlan(table, [], [], sha256=hashlib.sha256(table.path.read_bytes()).hexdigest())
-    plan.received_before = _received_before(plan.sha256)
+    plan.received_before = _received_before(plan.sha256, table.path.name)
     default_reason = tr("receive file {f}", "入库文件 {f}", f=table.path.name)
     for n, row in table.rows:
         try:
@@ -124,7 +124,7 @@ def write_rejects(plan: ReceivePlan, out: str | Path | None = None) -> Path | No
 def commit_receive(plan: ReceivePlan, *, actor: str, again: bool = False) -> ReceivePlan:
     """Every row a receive movement, in one transaction, with a record of the file (its
     SHA-256); refused while any row is rejected, without the "stock" permission, and for a file
-    received before (the same bytes: the goods would be counted twice) unless ``again``."""
+    received before (the same name and bytes: the goods would be counted twice) unless ``again``."""
     from dadan.core.models import ImportRun, utcnow
 
     require(actor, "stock", what=f"receive file {plan.table.path.name}")
@@ -132,7 +132,7 @@ def commit_receive(plan: ReceivePlan, *, actor: str, again: bool = False) -> Rec
         raise DadanError(tr("{n:,} rows rejected: nothing was written", "拒绝 {n:,} 行：未写入任何数据",
                             n=len(plan.rejects)))
     with write():
-        before = _received_before(plan.sha256)
+        before = _received_before(plan.sha256, plan.table.path.name)
         if before and not again:
             raise DadanError(tr("{f} was received already ({w}): nothing was written; add --again to receive it "
                                 "a second time", "{f} 已入库过（{w}）：未写入任何数据；如需再次入库请加 --again",
@@ -145,13 +145,15 @@ def commit_receive(plan: ReceivePlan, *, actor: str, again: bool = False) -> Rec
     return plan
 
 
-def _received_before(sha256: str) -> str:
-    """When and by whom a file of these bytes was received ("" if never)."""
+def _received_before(sha256: str, name: str) -> str:
+    """When and by whom a file of this name and these bytes was received ("" if never). (The
+    same lines under another name are another delivery, as two days' receipts of one SKU.)"""
     from dadan.core.models import ImportRun
     from dadan.core.timeutil import fmt_local
 
-    run = (ImportRun.select().where(ImportRun.kind == "receive", ImportRun.file_sha256 == sha256)
-           .order_by(ImportRun.id.desc()).first()) if sha256 else None
+    runs = (ImportRun.select().where(ImportRun.kind == "receive", ImportRun.file_sha256 == sha256)
+            .order_by(ImportRun.id.desc())) if sha256 else []
+    run = next((r for r in runs if Path(r.file_name).name == name), None)
     if run is None:
         return ""
     return tr("{t} by {a}", "{t}，{a}", t=fmt_local(run.started_at, fmt="%Y-%m-%d %H:%M"), a=run.actor or "?")
