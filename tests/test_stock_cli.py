@@ -153,3 +153,18 @@ def test_a_number_too_large_for_the_database_is_refused_as_an_argument(home, mon
 def test_a_file_error_no_command_foresaw_is_one_line(home, tmp_path, monkeypatch, capsys):
     rc, out, err = run_cli(["backup", str(tmp_path / ("a" * 300 + ".db"))], monkeypatch, capsys, modules=("backup",))
     assert rc == 1 and err.startswith("dadan: ") and "File name too long" in err and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("argv", [
+    ["goods", "list", "--limit", "0"],  # showed every row
+    ["stock", "moves", "b07", "--limit", "0"],  # showed one
+    ["queue", "list", "--limit", "0"],  # said "no print jobs"
+    ["audit", "--limit", "-3"],
+    ["archive", "find", "240101", "--limit", "0"],
+    ["handover", "list", "--limit", "0"],
+    ["waybills", "list", "--limit", "0"],
+])
+def test_a_limit_below_one_is_refused_alike(home, monkeypatch, capsys, argv):
+    rc, _out, err = run_cli(argv, monkeypatch, capsys,
+                            modules=("goods", "stock", "print", "audit", "archive", "handover", "waybills"))
+    assert rc == 2 and "--limit must be 1 or more" in err and "Traceback" not in err, err

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 
 from dadan.core.visible import visible
-from dadan.tui.commands.numbers import whole
+from dadan.tui.commands.numbers import limit
 
 
 def register(sub) -> None:
@@ -21,7 +21,7 @@ def register(sub) -> None:
     acts = a.add_subparsers(dest="archive_command", metavar="ACTION")
     f = acts.add_parser("find", help="archived orders by order or tracking number (exact or prefix)")
     f.add_argument("text", metavar="TEXT")
-    f.add_argument("--limit", type=whole, default=50)
+    f.add_argument("--limit", type=limit, default=50)
     f.set_defaults(func=run_find)
     e = acts.add_parser("export", help="export archived orders with the order export's columns")
     e.add_argument("--format", dest="fmt", choices=("csv", "xlsx"), help="default: from the --out extension")

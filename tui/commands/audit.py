@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from dadan.tui.commands.numbers import whole
+from dadan.tui.commands.numbers import limit
 
 QUERY_HELP = ("filter, e.g. 'actor:amy action:release since:7d' "
               "(actor: action: order: since: until:, free text in the reason/detail)")
@@ -18,7 +18,7 @@ def register(sub) -> None:
                                    "\"2026-11-20 14:30\", today, yesterday, 7d, 2h, 30m; warehouse time), "
                                    "and free text found in the reason, target or detail.")
     p.add_argument("--query", "-q", default="", metavar="Q", help=QUERY_HELP)
-    p.add_argument("--limit", type=whole, metavar="N",
+    p.add_argument("--limit", type=limit, metavar="N",
                    help="at most N events (default: 50 as text, every match in a file)")
     p.add_argument("--format", dest="fmt", choices=("text", "csv", "xlsx", "jsonl"),
                    help="default: from the --out extension, else text")
@@ -43,8 +43,6 @@ def run(args, ctx) -> int:
     from dadan.core.i18n import tr
     from dadan.core.visible import visible
 
-    if args.limit is not None and args.limit < 1:
-        raise DadanError(tr("--limit must be 1 or more, not {n}", "--limit 须为 1 或更大，而不是 {n}", n=args.limit))
     fmt = _format(args)
     tz = ctx.settings.timezone
     ctx.open_db()

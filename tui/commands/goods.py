@@ -12,7 +12,7 @@ import sys
 import unicodedata
 
 from dadan.core.visible import visible
-from dadan.tui.commands.numbers import whole
+from dadan.tui.commands.numbers import limit
 
 
 def register(sub) -> None:
@@ -28,7 +28,7 @@ def register(sub) -> None:
     ls.add_argument("text", nargs="?", default="", metavar="TEXT", help="part of a code, name, spec or bin; a barcode")
     ls.add_argument("--low", action="store_true", help="available at or below the safety stock (低库存)")
     ls.add_argument("--short", action="store_true", help="reserved more than on hand (缺货)")
-    ls.add_argument("--limit", type=whole, default=0, help="at most this many rows")
+    ls.add_argument("--limit", type=limit, default=None, help="at most this many rows (default: all)")
     ls.set_defaults(func=run_list)
     m = acts.add_parser("missing", help="SKUs open orders carry that the catalogue lacks (缺少的商品)")
     m.set_defaults(func=run_missing)

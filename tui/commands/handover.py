@@ -6,7 +6,7 @@ shipped). Scanning parcels in is the handover screen's job (F10)."""
 from __future__ import annotations
 
 from dadan.core.visible import visible
-from dadan.tui.commands.numbers import whole
+from dadan.tui.commands.numbers import limit
 
 
 def register(sub) -> None:
@@ -19,7 +19,7 @@ def register(sub) -> None:
     s.set_defaults(func=run_status)
     li = acts.add_parser("list", help="the latest handovers, newest first")
     li.add_argument("--open", dest="only_open", action="store_true", help="only those still open")
-    li.add_argument("--limit", type=whole, default=50)
+    li.add_argument("--limit", type=limit, default=50)
     li.set_defaults(func=run_list)
     c = acts.add_parser("close", help="close the courier's open handover and write its list (交接单)")
     c.add_argument("--courier", metavar="C", required=True)

@@ -19,3 +19,12 @@ def whole(text: str) -> int:
     if abs(n) > LARGEST:
         raise argparse.ArgumentTypeError(f"{text} is too large (at most {LARGEST:,})")
     return n
+
+
+def limit(text: str) -> int:
+    """An argparse ``type`` for ``--limit N``: a whole number from 1 (0 or less showed all rows,
+    one row or none, by command)."""
+    n = whole(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"--limit must be 1 or more, not {text}")
+    return n

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 
 from dadan.core.visible import visible
-from dadan.tui.commands.numbers import whole
+from dadan.tui.commands.numbers import limit, whole
 
 
 def register(sub) -> None:
@@ -37,7 +37,7 @@ def register(sub) -> None:
     qs = q.add_subparsers(dest="queue_command", metavar="ACTION")
     ls = qs.add_parser("list", help="recent jobs (open ones with --open)")
     ls.add_argument("--open", action="store_true", help="only queued, printing and paused jobs")
-    ls.add_argument("--limit", type=whole, default=20)
+    ls.add_argument("--limit", type=limit, default=20)
     ls.set_defaults(func=run_queue, queue_command="list")
     for name, helptext in (("show", "a job's labels and their states"), ("pause", "pause a job"),
                            ("resume", "resume a paused job; failed labels are sent again (also: retry)"),

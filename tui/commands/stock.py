@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dadan.core.visible import visible
 from dadan.tui.commands.goods import file_arguments, print_table, run_checked
-from dadan.tui.commands.numbers import whole
+from dadan.tui.commands.numbers import limit
 
 
 def register(sub) -> None:
@@ -35,7 +35,7 @@ def register(sub) -> None:
     d.set_defaults(func=run_adjust)
     m = acts.add_parser("moves", help="a SKU's stock movements, newest first (库存流水)")
     m.add_argument("code", metavar="CODE_OR_BARCODE")
-    m.add_argument("--limit", type=whole, default=50)
+    m.add_argument("--limit", type=limit, default=50)
     m.set_defaults(func=run_moves)
 
 
@@ -150,7 +150,7 @@ def run_moves(args, ctx) -> int:
 
     ctx.open_db()
     g = goods_arg(args.code)
-    rows = movements(g.id, limit=max(1, args.limit))
+    rows = movements(g.id, limit=args.limit)
     print(_stock_line(g.id))
     if not rows:
         print(tr("no stock movements yet", "还没有库存变动"))

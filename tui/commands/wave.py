@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from dadan.core.visible import visible
-from dadan.tui.commands.numbers import whole
+from dadan.tui.commands.numbers import limit
 
 DEFAULT_QUERY = "status:pending printed:no blocked:no"
 
@@ -19,7 +19,7 @@ def register(sub) -> None:
                                    f"printable order ('{DEFAULT_QUERY}', not queued already).")
     w.add_argument("order_sn", nargs="*", metavar="ORDER_SN", help="order numbers")
     w.add_argument("--query", "-q", metavar="Q", help="a filter, e.g. 'status:pending printed:no province:浙江'")
-    w.add_argument("--limit", type=whole, metavar="N", help="only the first N orders of the selection (oldest paid first)")
+    w.add_argument("--limit", type=limit, metavar="N", help="only the first N orders of the selection (oldest paid first)")
     w.add_argument("--format", dest="fmt", choices=("text", "csv", "xlsx"),
                    help="default: from the --out extension, else text")
     w.add_argument("--out", metavar="FILE", help="write the wave to FILE (csv or xlsx; text for .txt)")
@@ -35,8 +35,6 @@ def wave_orders(args) -> list[list[int]]:
     from dadan.core.printing.plan import plan_print
     from dadan.tui.commands.print import orders_for
 
-    if args.limit is not None and args.limit < 1:
-        raise DadanError(tr("--limit must be 1 or more, not {n}", "--limit 须至少为 1，而不是 {n}", n=args.limit))
     if args.order_sn or args.query:
         ids = orders_for(args)[:args.limit]
     else:

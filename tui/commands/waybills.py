@@ -7,7 +7,7 @@ import json
 import sys
 
 from dadan.core.visible import visible
-from dadan.tui.commands.numbers import whole
+from dadan.tui.commands.numbers import limit, whole
 
 
 def register(sub) -> None:
@@ -34,7 +34,7 @@ def register(sub) -> None:
     ls = ws.add_parser("list", help="parcels and their numbers (--recycle: numbers to recycle)")
     ls.add_argument("--query", "-q", metavar="Q", help="only the parcels of these orders (a filter)")
     ls.add_argument("--recycle", action="store_true", help="blocked orders holding a live number")
-    ls.add_argument("--limit", type=whole, default=200)
+    ls.add_argument("--limit", type=limit, default=200)
     ls.add_argument("--format", choices=("text", "jsonl"), default="text")
     ls.set_defaults(func=run_waybills, waybills_command="list")
     c = ws.add_parser("cancel", help="recycle the live numbers of orders (pdd.waybill.cancel)")
