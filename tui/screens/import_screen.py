@@ -41,7 +41,8 @@ class ImportScreen(WorkerErrorsToApp, Screen):
     ImportScreen #imp-progress { padding: 0 1; }
     ImportScreen #imp-sheets { height: auto; max-height: 12; }
     ImportScreen #imp-mapping { height: 1fr; }
-    ImportScreen #imp-preview { height: 8; }
+    ImportScreen #imp-preview { height: 5; }
+    ImportScreen #imp-mapname { width: 1fr; }
     ImportScreen .imp-field { height: 3; }
     ImportScreen .imp-field Label { width: 24; padding: 1 1; }
     ImportScreen .imp-field Select { width: 40; }
@@ -88,14 +89,15 @@ class ImportScreen(WorkerErrorsToApp, Screen):
         yield ProgressBar(id="imp-progress", show_eta=False)
         yield OptionList(id="imp-sheets", classes="-hidden")
         with Vertical(id="imp-mapping", classes="-hidden"):
-            yield Static(tr("Unknown columns: choose the column for each field (Ctrl+S to apply)",
-                            "无法识别的列：请为每个字段选择对应的列（Ctrl+S 应用）"))
+            yield Static(tr("Unknown columns: choose the column for each field (Tab: next field, Enter: choose, "
+                            "Ctrl+S: apply)", "无法识别的列：请为每个字段选择对应的列（Tab：下一个字段，回车：选择，"
+                            "Ctrl+S：应用）"))
             yield DataTable(id="imp-preview", show_cursor=False)
-            with Horizontal(classes="imp-field"):
+            with Horizontal(classes="imp-field"):  # (the button beside the name: rows left for the fields)
                 yield Label(tr("Save mapping as", "列映射名称"))
                 yield Input(value=self.path.stem, id="imp-mapname")
+                yield Button(tr("Apply mapping", "应用列映射"), id="imp-apply", variant="primary")
             yield VerticalScroll(id="imp-fields")
-            yield Button(tr("Apply mapping", "应用列映射"), id="imp-apply", variant="primary")
         yield Static("", id="imp-summary")
         yield DataTable(id="imp-rejects", cursor_type="row", classes="-hidden")
         yield Static("", id="imp-reject-detail", classes="-hidden")
@@ -203,6 +205,7 @@ class ImportScreen(WorkerErrorsToApp, Screen):
         self._hide("#imp-mapping", False)
         self.refresh_bindings()
         table = self.query_one("#imp-preview", DataTable)
+        table.can_focus = False  # (read only: Tab passes it by)
         table.clear(columns=True)
         table.add_columns(*[shown(h or f"#{i + 1}") for i, h in enumerate(layout.headers)])
         for row in layout.preview(5, masked=self.mask_buyer):
@@ -218,6 +221,9 @@ class ImportScreen(WorkerErrorsToApp, Screen):
             rows.append(Horizontal(Label(f.label() + (" *" if f.key == "order_sn" else "")), sel,
                                    classes="imp-field"))
         box.mount_all(rows)
+        # the first field to choose has the focus (Tab goes on to the next): the order number,
+        # the one a file must give
+        self.call_after_refresh(lambda: self.query_one("#imp-map-order_sn", Select).focus())
 
     def _mapping_choice(self) -> dict[str, int]:
         from dadan.core.spreadsheets.fields import FIELDS
