@@ -65,9 +65,13 @@ async def test_scan_to_ship_right_wrong_blocked(tmp_path):
         assert Order.get_by_id(bad.id).state == bad.state and Shipment.select().count() == n_ship
         # the field is ready for the next scan
         assert app.focused is scr.query_one("#scan-input") and scr.query_one("#scan-input").value == ""
-        # F2 back to look-up mode
+        # F2 is named for what it switches to: back to look-up mode, then to ship mode again
+        def f2_label() -> str:
+            return next(str(a.binding.description) for a in scr.active_bindings.values() if a.binding.id == "scan.mode")
+
+        assert f2_label() == "Look-up mode"
         await pilot.press("f2")
-        assert not scr.ship_mode
+        assert not scr.ship_mode and f2_label() == "Ship mode"
 
 
 async def test_slip_then_wrong_waybill(tmp_path):

@@ -89,3 +89,14 @@ async def relabel(app) -> None:
     handler = getattr(app, "on_language_changed", None)
     if callable(handler):
         handler()
+
+
+def set_description(node: DOMNode, binding_id: str, description: Bilingual) -> None:
+    """Give ``node``'s live binding ``binding_id`` another label (its key, remapped or not, stays):
+    a key whose action reads differently by the screen's mode (F2 on the scan screen)."""
+    bindings = node._bindings
+    for key, old in list(bindings.key_to_bindings.items()):
+        if any(b.id == binding_id for b in old):
+            bindings.key_to_bindings[key] = [dataclasses.replace(b, description=description)
+                                             if b.id == binding_id else b for b in old]
+    node.refresh_bindings()

@@ -65,6 +65,11 @@ class ScanScreen(DeskScreen):
         self.query_one(Input).focus()
 
     def _show_mode(self) -> None:
+        from dadan.tui.relabel import set_description
+
+        # F2 is named for what it switches to
+        set_description(self, "scan.mode", Bilingual("Look-up mode", "查单") if self.ship_mode
+                        else Bilingual("Ship mode", "扫描发货"))
         if self.ship_mode:
             text = tr("Mode: SCAN TO SHIP — scan the waybill barcode (F2: look-up)",
                       "模式：扫描发货 — 请扫描面单条码（F2：查单）")
