@@ -134,6 +134,9 @@ async def test_a_scan_on_the_courier_box_is_the_number_not_the_menu(tmp_path):
         await pilot.press("f4")
         await wait_idle(pilot)
         assert app.focused is sel
+        await pilot.press("q")  # a lower-case letter first: a hotkey (the desk's q quits), not the number
+        await wait_idle(pilot)
+        assert sel.typed == ""
         await pilot.press(*"YT1234567890123", "enter")
         await wait_idle(pilot)
         assert not sel.expanded and scr.assigned == 1

@@ -24,7 +24,8 @@ class CourierSelect(Select):
     """The courier box. When its menu closes on a courier it says so (``Picked``, also when the
     courier picked is the one already shown, which changes nothing). Keys typed on the closed
     box (a scan that came before the focus moved on) are not lost and do not open the menu: they
-    are the number (``Typed``; ``done`` at its Enter)."""
+    are the number (``Typed``; ``done`` at its Enter), from a first digit or capital on (a
+    lower-case letter first is a hotkey)."""
 
     class Picked(Message):
         pass
@@ -46,8 +47,11 @@ class CourierSelect(Select):
     def on_key(self, event: events.Key) -> None:
         if self.expanded:
             return
-        if event.is_printable and event.character and not event.character.isspace():
-            self.typed += event.character
+        ch = event.character
+        # a number starts with a digit or a capital (a lower-case letter first is a hotkey, as
+        # the footer says: q quits); then any character of it
+        if event.is_printable and ch and not ch.isspace() and (self.typed or not ch.islower()):
+            self.typed += ch
         elif event.key == "backspace" and self.typed:
             self.typed = self.typed[:-1]
         elif event.key == "enter" and self.typed:
