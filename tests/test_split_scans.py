@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from dadan.core.goods import catalogue
 from dadan.core.goods.catalogue import GoodsRecord, code_key
 from dadan.core.models import AuditEvent, Order, OrderItem, Shipment, Waybill
@@ -251,3 +253,30 @@ def test_an_item_of_several_other_parcels_names_none_and_of_only_one_names_it(se
     pack_all(check, barcodes)
     got = pack_check.scan(other_check, barcodes[lone], actor="packer")
     assert got.kind == "wrong" and second.code not in got.message, got.message
+
+
+def _pack_and_ship(code: str, barcodes: dict[str, str]) -> pack_check.PackOutcome:
+    check, out = pack_check.start(code)
+    assert out.ok, out.message
+    for ln in check.lines:
+        out = pack_check.scan(check, f"{ln.missing}*{barcodes[ln.key]}", actor="packer", on_packed="ship")
+        assert out.ok, out.message
+    assert check.packed
+    return out
+
+
+@pytest.mark.parametrize("second_first", [True, False])
+def test_packing_and_shipping_a_split_orders_parcels_in_either_order(senv, second_first):
+    """``on_packed = "ship"``: the first parcel packed ships the order (with the first parcel's
+    number); the other is still checked at the bench (it was refused, "shipped already", once
+    the order had shipped) and, packed, is recorded as leaving with its order (it was left
+    printed)."""
+    o, first, second, _sku, _lone, barcodes, _others = pack_bench(senv)
+    one, other = (second, first) if second_first else (first, second)
+    out = _pack_and_ship(one.code, barcodes)
+    assert out.shipped == 1
+    assert Order.get_by_id(o.id).state == "shipped" and Order.get_by_id(o.id).tracking_number == first.code
+    out = _pack_and_ship(other.code, barcodes)  # not "NOT PACKABLE: ... shipped already"
+    assert out.shipped == 0
+    assert {Waybill.get_by_id(w.id).state for w in (first, second)} == {"shipped"}
+    assert Shipment.select().where(Shipment.order == o.id).count() == 1

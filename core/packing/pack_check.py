@@ -55,9 +55,10 @@ from dadan.core.i18n import tr
 from dadan.core.models import Order, OrderItem, Waybill, utcnow
 from dadan.core.orders.rules import blocked_reason
 from dadan.core.packing.models import PackRecord
-from dadan.core.shipping.scan import normalise
+from dadan.core.shipping.scan import normalise, shipped_by_split
 from dadan.core.timeutil import DEFAULT_TZ, fmt_local
 from dadan.core.waybills.parcels import NUMBERED, by_code, orders_of, parcels_by_order
+from dadan.core.waybills.split import is_split
 
 ON_PACKED = ("nothing", "ship", "print")
 ALARMS = ("wrong", "extra", "other_parcel", "unknown", "blocked", "already_packed", "not_open", "no_parcel",
@@ -191,7 +192,8 @@ def _refusal(w: Waybill, tz: str) -> PackOutcome | None:
     rec = PackRecord.get_or_none(PackRecord.waybill == w.id) or _order_record([o.id for o in orders_of(w.id)])
     if rec is not None:
         return PackOutcome(False, "already_packed", tr("ALREADY PACKED: ", "已验货：") + _packed_note(rec, tz), w.code)
-    if w.state not in NUMBERED:
+    # (a split order's parcel marked shipped when another of its parcels shipped the order: still checked)
+    if w.state not in NUMBERED and not (w.state == "shipped" and is_split(w.id)):
         why = {"cancelled": tr("its number was recycled (cancelled): do not pack it", "单号已回收（取消）：请勿打包"),
                "shipped": tr("it was shipped already", "已经发货"),
                "pending": tr("it has no number yet: print it first", "还没有单号：请先打印")}.get(w.state, w.state)
@@ -543,7 +545,7 @@ def finish(check: PackCheck, *, actor: str, on_packed: str = "nothing", printer:
     it was packed meanwhile, left its printed state or an order became blocked. A check begun
     before printing (:attr:`PackCheck.print_after`) queues its label on ``printer`` with
     ``template`` instead (:func:`_finish_print_after`)."""
-    from dadan.core.waybills.shipping import ship_parcel
+    from dadan.core.waybills.shipping import note_parcel_shipped, ship_parcel
 
     _check_on_packed(on_packed)
     if not check.complete:
@@ -569,6 +571,8 @@ def finish(check: PackCheck, *, actor: str, on_packed: str = "nothing", printer:
         if on_packed == "ship":
             for o in orders:
                 if o.state in ("shipped", "confirmed") or o.order_status in (2, 3):
+                    if shipped_by_split(o) and w.state in NUMBERED:  # a further parcel leaves with its order
+                        note_parcel_shipped(w, o.id, actor=actor)
                     continue
                 try:
                     with write():  # a savepoint: a refusal leaves the pack standing

@@ -119,7 +119,7 @@ def _parcel_mates(o: Order, code: str) -> list[Order]:
     return [x for x in orders_of(w.id) if x.id != o.id]
 
 
-def _shipped_by_split(o: Order) -> bool:
+def shipped_by_split(o: Order) -> bool:
     """``o`` is a split order (拆单) shipped with its first parcel's number: its other parcels
     follow it (and it is no "already shipped" alarm)."""
     from dadan.core.waybills.split import first_parcel
@@ -156,7 +156,7 @@ def _ship_split_parcel(o: Order, w: Waybill, *, actor: str, confirm: bool = True
                                                 why=why), o.id, o.order_sn, code)
     no, of = parcel_no(w)
     if _shipped_already(o):
-        if not _shipped_by_split(o):
+        if not shipped_by_split(o):
             return ScanOutcome(False, "already_shipped", tr(
                 "{sn} was already shipped with {t}, not with its parcel {c}", "{sn} 已以 {t} 发货，不是以其包裹 {c}",
                 sn=o.order_sn, t=o.tracking_number or "?", c=code), o.id, o.order_sn, code)
@@ -215,7 +215,7 @@ def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
         o = found.order
         if found.by == "order_sn":
             refusal = _refusal(o)
-            if refusal is not None and not (refusal.kind == "already_shipped" and _shipped_by_split(o)):
+            if refusal is not None and not (refusal.kind == "already_shipped" and shipped_by_split(o)):
                 return refusal  # (a split order's slip: its further parcels still come)
             if not o.tracking_number:
                 return ScanOutcome(False, "no_tracking", tr(
