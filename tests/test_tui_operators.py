@@ -177,3 +177,23 @@ async def test_an_operator_without_view_sees_no_orders(staff):
     with pytest.raises(PermissionDenied, match="li may not view orders"):
         order_detail(Order.select().first().id, actor="li")
     assert order_detail(Order.select().first().id, actor="amy").order
+
+
+async def test_an_order_that_may_not_be_shown_is_refused_once_and_closed(staff):
+    """Nobody signed in (or a role without "view orders") opening an order: the refusal is said
+    once and the detail closes. An error box over the detail brought the refusal back every
+    time it closed (the detail reloads when it comes back), and only Ctrl+Q got out."""
+    from dadan.tui.screens.detail import DetailScreen
+    from dadan.tui.widgets.error_modal import ErrorModal
+
+    ops.save_role("扫描员", ["ship"], actor="boss")
+    ops.add_operator("li", "5555", "扫描员", actor="boss")
+    ops.sign_in("li", "5555", terminal="desk-7")
+    app = _app(staff)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        home = app.screen
+        app.push_screen(DetailScreen(Order.select().first().id))
+        await wait_idle(pilot, 5)
+        assert app.screen is home and not any(isinstance(s, (ErrorModal, DetailScreen)) for s in app.screen_stack)
+        assert [str(n.message) for n in app._notifications] == ["li may not view orders"]

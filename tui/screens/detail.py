@@ -65,11 +65,25 @@ class DetailScreen(DeskScreen):
         from dadan.core.goods.guard import shortfalls
         from dadan.core.orders.rules import Flag
 
-        with connection():
-            data = order_detail(self.order_id, actor=self.actor)
-            courier = data.courier
-            short = shortfalls(self.order_id) if data.order.exception_flags & int(Flag.STOCK_SHORT) else []
+        from dadan.core.operators import PermissionDenied
+
+        try:
+            with connection():
+                data = order_detail(self.order_id, actor=self.actor)
+                courier = data.courier
+                short = shortfalls(self.order_id) if data.order.exception_flags & int(Flag.STOCK_SHORT) else []
+        except PermissionDenied as exc:  # (nobody signed in, a role without view): said once, and closed
+            self.app.call_from_thread(self._refused, exc.message)
+            return
         self.app.call_from_thread(self._show, data, courier, short)
+
+    def _refused(self, message: str) -> None:
+        """The order may not be shown: back where the operator came from, the reason said once
+        (an error box over this screen brought the refusal back each time it closed)."""
+        self.app.bell()
+        self.app.notify(message, title=tr("Not permitted", "无权操作"), severity="error", timeout=8, markup=False)
+        if self.app.screen is self:
+            self.dismiss()
 
     # -- rendering
     def _show(self, data: OrderDetail, courier: str, short: list[tuple[str, int]] = ()) -> None:
