@@ -7,7 +7,7 @@ import dataclasses
 from typing import Callable
 
 from dadan.core import audit
-from dadan.core.config import PrinterSettings, Settings, save_settings, settings_diff
+from dadan.core.config import PrinterSettings, Settings, load_settings, save_settings, settings_diff
 from dadan.core.db import write
 from dadan.core.i18n import detect_language, set_language
 from dadan.core.operators import require
@@ -27,7 +27,10 @@ def change_settings(ctx, mutate: Callable[[Settings], None], *, actor: str) -> d
         return {}
     if set(diff) - {"language"}:  # the language is each operator's own
         require(actor, "settings", what=", ".join(diff))
-    save_settings(new, ctx.paths)
+    # the changes go into the file as it is now, not this desk's copy of it from its start: a
+    # section added by hand (or by another desk) since then stays (this desk sees it when it
+    # starts again, as before)
+    save_settings(_merged(load_settings(ctx.paths), _as_used(new), diff), ctx.paths)
     with write():
         for key, (old, value) in diff.items():
             if "secret" in key or "token" in key:
@@ -38,6 +41,27 @@ def change_settings(ctx, mutate: Callable[[Settings], None], *, actor: str) -> d
     if "language" in diff:
         set_language(detect_language(new.language))
     return diff
+
+
+def _merged(on_disk: Settings, wanted: Settings, diff: dict[str, tuple]) -> Settings:
+    """``on_disk`` with the changed keys of ``diff`` (dotted: ``sync.interval_minutes``,
+    ``printers.0.offset_y_mm``) set as in ``wanted``; a printer the file lacks comes whole from
+    ``wanted`` (a desk without printers configured writes out its default one)."""
+    out = copy.deepcopy(on_disk)
+    for key in diff:
+        parts = key.split(".")
+        if parts[0] == "printers":
+            i = int(parts[1])
+            while len(out.printers) <= i:
+                src = wanted.printers[len(out.printers)] if len(wanted.printers) > len(out.printers) else PrinterSettings()
+                out.printers.append(copy.deepcopy(src))
+            setattr(out.printers[i], parts[2], getattr(wanted.printers[i], parts[2]))
+            continue
+        target, source = out, wanted
+        for name in parts[:-1]:
+            target, source = getattr(target, name), getattr(source, name)
+        setattr(target, parts[-1], getattr(source, parts[-1]))
+    return out
 
 
 def _as_used(settings: Settings) -> Settings:

@@ -126,3 +126,26 @@ async def test_with_printers_configured_only_the_changed_fields_are_saved(tmp_pa
         "printers.0.offset_x_mm": {"from": 0.0, "to": -1.5}, "sender.name": {"from": "", "to": "杭州仓"}}
     saved = load_settings(ctx.paths)
     assert saved.printer("preview").offset_x_mm == -1.5 and saved.sender.name == "杭州仓"
+
+
+async def test_a_save_keeps_what_was_added_to_the_file_after_the_desk_started(tmp_path):
+    """The desk writes its changes into config.toml as the file is now: sections added by hand
+    (or by another desk) after it started stay. It wrote its own copy from its start, so an
+    idle sign-out set meanwhile was silently switched off by the next save."""
+    from dadan.core.config import save_settings
+
+    ctx = desk_without_printers(tmp_path)
+    save_settings(ctx.settings, ctx.paths)
+    app = harness(ctx, SettingsScreen)
+    app.bell = lambda: None
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_idle(pilot)
+        edited = ctx.paths.config_file.read_text(encoding="utf-8")
+        ctx.paths.config_file.write_text(
+            edited + "\n[operators]\nidle_sign_out_minutes = 30\n\n[retention]\narchive_after_days = 90\n",
+            encoding="utf-8")
+        await type_into(pilot, "offset_y", "2.5")
+        assert messages(app) == ["Saved: printers.0.offset_y_mm"]
+    saved = load_settings(ctx.paths)
+    assert saved.operators.idle_sign_out_minutes == 30 and saved.retention.archive_after_days == 90
+    assert saved.printer().offset_y_mm == 2.5
