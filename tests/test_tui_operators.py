@@ -10,6 +10,7 @@ import pytest
 from dadan.core import operators as ops
 from dadan.core.models import AuditEvent, Order
 from dadan.core.orders.exception_groups import group_counts
+from dadan.tui.screens.orders import OrdersScreen
 from dadan.tui.widgets.error_modal import ErrorModal
 from dadan.tui.widgets.sign_in import FirstAdminModal, SignInModal
 from dadan.tui.widgets.status_line import StatusLine
@@ -94,12 +95,16 @@ async def test_a_new_terminal_asks_and_idle_signs_out(staff):
         assert isinstance(app.screen, SignInModal)  # nobody was signed in at desk-7
         assert staff.operator == ""
         await pilot.press(*"amy", "enter", *"1234", "enter")
-        await wait_idle(pilot)
+        await wait_idle(pilot, 5)
         assert staff.operator == "amy"
+        orders = next(s for s in app.screen_stack if isinstance(s, OrdersScreen))
+        assert orders.table.state.page  # amy's orders shown once she signed in
         assert not app.idle_sign_out(time.monotonic() + 60)  # a minute: still signed in
         assert app.idle_sign_out(time.monotonic() + 301)
-        await pilot.pause()
+        await wait_idle(pilot, 5)
         assert isinstance(app.screen, SignInModal) and staff.operator == ""
+        # the list behind the sign-in box is read again: nobody signed in may view it
+        assert not orders.table.state.page and "no permission to view orders" in orders.table.describe()
         assert ops.last_operator("desk-7") is None  # the next desk here asks too
     out = AuditEvent.get(AuditEvent.action == "sign-out")
     assert (out.actor, out.reason) == ("amy", "idle")

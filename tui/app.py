@@ -228,6 +228,7 @@ class DadanApp(App):
             if name:
                 self.ctx.sign_in_as(name)
                 self.notify(tr("Signed in: {n}", "已登录：{n}", n=name), timeout=2)
+                self.post_message(OrdersChanged("operator"))  # read again with this operator's permissions
             self._operator_shown()
 
         self.push_screen(SignInModal(terminal=self.terminal, why=why), signed_in)
@@ -281,6 +282,7 @@ class DadanApp(App):
         ops.sign_out(self.ctx.signed_in, terminal=self.terminal, reason="idle")
         self.ctx.sign_in_as("")
         self._operator_shown()
+        self.post_message(OrdersChanged("operator"))  # the list read again: nobody may view it now
         self.action_switch_operator(tr("Signed out after {m} min without a key.", "{m} 分钟无操作，已退出登录。",
                                        m=minutes))
         return True

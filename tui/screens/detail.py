@@ -63,9 +63,8 @@ class DetailScreen(DeskScreen):
     def load(self) -> None:
         from dadan.core.db import connection
         from dadan.core.goods.guard import shortfalls
-        from dadan.core.orders.rules import Flag
-
         from dadan.core.operators import PermissionDenied
+        from dadan.core.orders.rules import Flag
 
         try:
             with connection():
@@ -80,6 +79,9 @@ class DetailScreen(DeskScreen):
     def _refused(self, message: str) -> None:
         """The order may not be shown: back where the operator came from, the reason said once
         (an error box over this screen brought the refusal back each time it closed)."""
+        if getattr(self, "_closing_refused", False):  # (a second read on its way: said already)
+            return
+        self._closing_refused = True
         self.app.bell()
         self.app.notify(message, title=tr("Not permitted", "无权操作"), severity="error", timeout=8, markup=False)
         if self.app.screen is self:
