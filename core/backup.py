@@ -230,7 +230,10 @@ def backup(dest: Path | str | None = None, *, settings, paths, checksums: bool =
     started = time.monotonic()
     at = (now or dt.datetime.now(dt.UTC).replace(tzinfo=None))
     named = not dest  # (dadan names the file)
+    folder = bool(dest) and str(dest).endswith(("/", os.sep))  # "backups/": a folder, made if need be
     dest = Path(dest).expanduser().absolute() if dest else backup_folder(settings, paths) / default_name(settings, at)
+    if folder:
+        dest, named = dest / default_name(settings, at), True
     if dest.resolve() == src.resolve():
         raise BackupError(tr("the backup cannot be the database itself: {p}", "备份文件不能是数据库本身：{p}", p=dest))
     if dest.is_dir():

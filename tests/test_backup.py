@@ -465,6 +465,9 @@ def test_backup_and_restore_commands(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)  # a name relative to where it was typed: the record names it whole
     rc, out, err = run_cli(["backup", "rel.db"], monkeypatch, capsys, modules=cmd)
     assert rc == 0 and bk.last_backup(paths)["path"] == str(tmp_path / "rel.db")
+    rc, out, err = run_cli(["backup", "new-folder/"], monkeypatch, capsys, modules=cmd)  # a folder, not a file named so
+    (inside,) = (tmp_path / "new-folder").iterdir()
+    assert rc == 0 and inside.name.startswith("dadan-") and bk.last_backup(paths)["path"] == str(inside)
     rc, out, err = run_cli(["backup", "--verify", str(target)], monkeypatch, capsys, modules=cmd)
     assert rc == 0 and "integrity ok" in out and f"schema {SCHEMA_VERSION}" in out and "order 12" in out
     junk = tmp_path / "junk.db"

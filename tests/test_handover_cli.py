@@ -42,6 +42,11 @@ def test_status_list_close(home_db, monkeypatch, capsys, tmp_path):
     assert lines[1:] == [f"  missing {c}" for c in codes[3:]]
     rc, out, _ = run(["handover", "status", "--courier", "yto"], monkeypatch, capsys)
     assert rc == 0 and out.startswith("YTO: printed 0, packed 0, scanned 0")
+    for name in ("中通", "中通快递"):  # a courier's name, as on the desk: its parcels (it said 0 of everything)
+        rc, out, _ = run(["handover", "status", "--courier", name], monkeypatch, capsys)
+        assert rc == 0 and out.splitlines()[0] == "ZTO: printed 5, packed 0, scanned 3, handed over 0, MISSING 2"
+    rc, _out, err = run(["handover", "status", "--courier", "XYZ"], monkeypatch, capsys)
+    assert rc == 1 and "no courier is called XYZ" in err
     rc, out, _ = run(["handover", "list", "--open"], monkeypatch, capsys)
     assert rc == 0 and "ZTO 3 parcels · open since" in out and out.count("\n") == 1
     rc, out, _ = run(["handover", "close", "--courier", "ZTO", "--out", str(tmp_path / "j.csv")], monkeypatch, capsys)

@@ -77,7 +77,7 @@ def test_operator_without_release_cannot_release(staff):
     flags = o.exception_flags
     with pytest.raises(ops.PermissionDenied) as exc:
         actions.release([o.id], reason="buyer cancelled", actor="amy")
-    assert exc.value.message == "amy (operator) may not release exceptions"
+    assert exc.value.message == "amy (operator) may not hold or release exceptions"
     assert Order.get_by_id(o.id).exception_flags == flags  # unchanged
     ev = AuditEvent.get(AuditEvent.action == "denied")
     assert (ev.actor, ev.target) == ("amy", "release") and "release 1 order" in ev.detail
@@ -219,7 +219,7 @@ def test_cli_obeys_the_same_rules(tmp_path):
     # amy may not release: one clear line, exit 1, nothing released, the attempt audited
     rc, out, err = dadan(home, "release", o.order_sn, "--reason", "buyer cancelled",
                          DADAN_OPERATOR="amy", DADAN_PIN="1234")
-    assert rc == 1 and err.strip() == "dadan: Not permitted: amy (operator) may not release exceptions"
+    assert rc == 1 and err.strip() == "dadan: Not permitted: amy (operator) may not hold or release exceptions"
     open_database(f"sqlite:///{home / 'dadan.db'}")
     assert Order.get_by_id(o.id).exception_flags == o.exception_flags  # nothing released
     close_database()

@@ -57,7 +57,7 @@ async def test_refused_release_then_switch_operator_with_f12(staff):
         await pilot.press(*"buyer cancelled", "enter")
         await wait_idle(pilot)
         assert isinstance(app.screen, ErrorModal)
-        assert app.screen.error_message == "amy (operator) may not release exceptions"
+        assert app.screen.error_message == "amy (operator) may not hold or release exceptions"
         assert Order.get_by_id(first.id).exception_flags == first.exception_flags
         denied = AuditEvent.get(AuditEvent.action == "denied")
         assert (denied.actor, denied.target) == ("amy", "release")

@@ -11,7 +11,7 @@ PERMISSIONS: dict[str, tuple[str, str, str, str]] = {
     "view": ("View orders", "订单查看", "view orders", "查看订单"),
     "print": ("Print", "打单", "print labels", "打单"),
     "reprint": ("Reprint", "补打", "reprint labels", "补打"),
-    "release": ("Release/hold exceptions", "解除/挂起异常", "release exceptions", "解除或挂起异常"),
+    "release": ("Release/hold exceptions", "解除/挂起异常", "hold or release exceptions", "解除或挂起异常"),
     "import": ("Import", "导入", "import files", "导入表格"),
     "export": ("Export", "导出", "export orders", "导出"),
     "ship": ("Ship", "发货", "ship orders", "发货"),

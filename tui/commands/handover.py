@@ -27,12 +27,28 @@ def register(sub) -> None:
     c.set_defaults(func=run_close)
 
 
+def courier_code(text: str) -> str:
+    """``--courier``: a courier's code or name (ZTO, zto, 中通, 中通快递) -> its code; one no
+    courier has is refused (it reported nothing printed and nothing missing)."""
+    from dadan.core.errors import DadanError
+    from dadan.core.i18n import tr
+    from dadan.core.orders.couriers import CourierBook, resolve
+
+    c = resolve(text)
+    if c is not None:
+        return c.code
+    if CourierBook.from_database().knows_code(text):
+        return text.strip().upper()
+    raise DadanError(tr("no courier is called {t} (its code or name: ZTO, 中通)", "没有名为 {t} 的快递公司（代码或名称：ZTO、中通）",
+                        t=text.strip()))
+
+
 def run_status(args, ctx) -> int:
     from dadan.core.i18n import tr
     from dadan.core.packing import handover
 
     ctx.open_db()
-    courier = args.courier.strip().upper() if args.courier else None
+    courier = courier_code(args.courier) if args.courier else None
     rows = handover.status(courier=courier, tz=ctx.settings.timezone)
     if not rows:
         print(tr("no parcels to hand over", "没有待交接的包裹"))
@@ -79,7 +95,7 @@ def run_close(args, ctx) -> int:
     ctx.open_db()
     folder = ctx.paths.exports_dir
     out = resolve_export_path(args.out, folder) if args.out else None
-    rep = handover.close(args.courier.strip().upper(), actor=ctx.operator, folder=Path(folder), out=out,
+    rep = handover.close(courier_code(args.courier), actor=ctx.operator, folder=Path(folder), out=out,
                          confirm=ctx.settings.packing.confirm_on_handover, tz=ctx.settings.timezone)
     print(tr("closed handover #{h} ({c}): {n} parcels; list written to {p}",
              "已交接 #{h}（{c}）：{n} 件；交接单已写入 {p}", h=rep.handover_id, c=visible(rep.wp_code), n=rep.count,
