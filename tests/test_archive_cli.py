@@ -39,10 +39,20 @@ def test_archive_dry_run_then_yes_then_find_export_restore(home_db, monkeypatch,
     assert rc == 1 and "--yes" in err and err.count("\n") == 1
     rc, out, _ = run(["archive", "--yes"], monkeypatch, capsys)
     assert rc == 0 and out.startswith("archived 4 orders") and out.count("\n") == 1
+    rc, out, _ = run(["archive", "--yes"], monkeypatch, capsys)  # again: nothing left, a run all the same
+    assert rc == 0 and out.startswith("archived 0 orders")  # (it said "would archive 0" and left no audit)
+    open_database(f"sqlite:///{home_db / 'dadan.db'}")
+    from dadan.core.models import AuditEvent
+
+    assert [e.target for e in AuditEvent.select().where(AuditEvent.action == "archive").order_by(AuditEvent.id)] == [
+        "4 orders", "0 orders"]
+    close_database()
     rc, out, _ = run(["archive", "find", "YT0000000000002"], monkeypatch, capsys)
     assert rc == 0 and _sn(2) in out and "archived" in out and out.count("\n") == 1
-    rc, out, _ = run(["archive", "find", "240101-0000000000000"], monkeypatch, capsys)
-    assert rc == 0 and out.count("\n") == 4
+    rc, out, err = run(["archive", "find", "240101-0000000000000"], monkeypatch, capsys)
+    assert rc == 0 and out.count("\n") == 4 and "more than" not in err
+    rc, out, err = run(["archive", "find", "240101-0000000000000", "--limit", "3"], monkeypatch, capsys)
+    assert rc == 0 and out.count("\n") == 3 and "(more than 3 match" in err  # (it stopped without a word)
     rc, out, _ = run(["archive", "find", "NOPE"], monkeypatch, capsys)
     assert rc == 1 and "no archived order" in out
     day = f"{to_local(OLD):%Y-%m-%d}"  # the warehouse's date (Asia/Shanghai)
@@ -51,6 +61,8 @@ def test_archive_dry_run_then_yes_then_find_export_restore(home_db, monkeypatch,
     assert rc == 0 and "8 rows (4 archived orders)" in err
     rc, out, _ = run(["archive", "restore", _sn(1)], monkeypatch, capsys)
     assert rc == 0 and "restored" in out
+    rc, _out, err = run(["archive", "restore", _sn(1)], monkeypatch, capsys)  # again: it is in the list now
+    assert rc == 1 and f"order {_sn(1)} is in the order list, not in the archive" in err
     open_database(f"sqlite:///{home_db / 'dadan.db'}")
     assert Order.select().where(Order.order_sn == _sn(1)).exists() and ArchivedOrder.select().count() == 3
     close_database()

@@ -167,6 +167,10 @@ def archive(days: int, *, actor: str, dry_run: bool = False, batch: int = BATCH,
             result.moved += _move_batch(ids[start:start + batch], before, actor=actor, now=now)
             if progress is not None:
                 progress(result.moved)
+    if not ids:  # a run that found nothing to move is a run too (its batches each write their own)
+        with write():
+            audit.record("archive", actor=actor, target="0 orders",
+                         detail={"shipped_before": before, "orders": 0, "kept": sum(kept.values())})
     return result
 
 
@@ -216,6 +220,9 @@ def restore(order_sn: str, *, actor: str, shop_id: int | None = None) -> int:
             q = q.where(ArchivedOrder.shop_id == shop_id)
         arc = q.order_by(ArchivedOrder.id.desc()).first()
         if arc is None:
+            if Order.select().where(Order.order_sn == order_sn.strip()).exists():
+                raise NotFound(tr("order {sn} is in the order list, not in the archive", "订单 {sn} 在订单列表中，不在归档里",
+                                  sn=order_sn.strip()))
             raise NotFound(tr("no archived order {sn}", "归档中没有订单 {sn}", sn=order_sn))
         if Order.select().where((Order.order_sn == arc.order_sn) & (Order.shop == arc.shop_id)).exists():
             raise AlreadyHot(tr("order {sn} is in the order list already (synced again?); nothing restored",

@@ -78,10 +78,10 @@ def run_archive(args, ctx) -> int:
     if not args.dry_run:  # refused before asking (the archive checks again)
         require(ctx.operator, "settings", what=f"archive orders shipped over {days} days ago")
     planned = archive(days, actor=ctx.operator, dry_run=True)
-    if args.dry_run or not planned.moved:
+    if args.dry_run:
         print(planned.summary())
         return 0
-    if not confirm(tr("archive {n:,} orders shipped before {d:%Y-%m-%d}?", "归档 {d:%Y-%m-%d} 前发货的 {n:,} 个订单？",
+    if planned.moved and not confirm(tr("archive {n:,} orders shipped before {d:%Y-%m-%d}?", "归档 {d:%Y-%m-%d} 前发货的 {n:,} 个订单？",
                       n=planned.moved, d=planned.before), args.yes):
         return 1
     tty = sys.stderr.isatty()
@@ -105,7 +105,8 @@ def run_find(args, ctx) -> int:
 
     ctx.open_db()
     tz = ctx.settings.timezone
-    found = find(args.text, limit=args.limit)
+    found = find(args.text, limit=args.limit + 1)  # (one more: whether the list was cut)
+    more, found = len(found) > args.limit, found[:args.limit]
     if not found:
         print(tr("no archived order has the number {t}", "归档中没有单号为 {t} 的订单", t=visible(args.text)))
         return 1
@@ -115,6 +116,9 @@ def run_find(args, ctx) -> int:
               + tr("shipped {s}  archived {d} by {w}", "发货 {s}  归档 {d}（{w}）",
                    s=fmt_local(a.shipped_at, tz, "%Y-%m-%d"), d=fmt_local(a.archived_at, tz, "%Y-%m-%d"),
                    w=visible(a.archived_by)))
+    if more:
+        print(tr("(more than {n:,} match: type more of the number, or --limit N)",
+                 "（匹配超过 {n:,} 个：请输入更多位单号，或用 --limit N）", n=args.limit), file=sys.stderr)
     return 0
 
 
