@@ -91,6 +91,27 @@ def test_shipping_takes_the_lines_off_the_shelf_and_a_refund_gives_the_reservati
     assert (back.kind, back.qty) == ("return", 2)
 
 
+def test_a_released_refund_reserves_and_ships_its_goods_like_any_order(shop):
+    """An operator releases a refund's exception while the platform still says refunded (a
+    refund withdrawn on the phone): the order may print and ship, so it reserves its goods again
+    and its shipment takes them off the shelf. It reserved nothing and shipped without a
+    movement, the shelf showing goods that had left."""
+    catalogue.save([GoodsRecord(code="A12", on_hand=10)], actor="t")
+    upsert_orders(shop.id, [order("b", n=3)])
+    upsert_orders(shop.id, [order("b", n=3, refund_status=3, updated_at=T0 + dt.timedelta(hours=1))])
+    b = Order.get(Order.order_sn == "b")
+    assert b.exception_flags & Flag.REFUND and goods().reserved == 0
+    actions.release([b.id], reason="refund withdrawn", actor="t", flags=int(Flag.REFUND))
+    assert (goods().on_hand, goods().reserved) == (10, 3)
+    assign_tracking(b.id, "78000000000002", 115, actor="packer")
+    m = StockMovement.get(StockMovement.order == b.id)
+    assert (m.kind, m.qty) == ("ship", -3) and (goods().on_hand, goods().reserved) == (7, 0)
+    # a refund never released gives the reservation back and ships nothing, as before
+    upsert_orders(shop.id, [order("c", n=2)])
+    upsert_orders(shop.id, [order("c", n=2, refund_status=4, updated_at=T0 + dt.timedelta(hours=1))])
+    assert goods().reserved == 0
+
+
 def test_the_platform_shipping_an_order_takes_it_off_the_shelf_once(shop):
     catalogue.save([GoodsRecord(code="a12", on_hand=5)], actor="t")
     upsert_orders(shop.id, [order("a", code="A12", n=2)])

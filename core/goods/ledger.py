@@ -36,7 +36,11 @@ from dadan.core.models import utcnow
 from dadan.core.orders.selectivity import orders_about
 
 LINE_CODE_SQL = "lower(trim(CASE WHEN trim(i.\"outer_id\") != '' THEN i.\"outer_id\" ELSE i.\"sku_id\" END))"
-OPEN_SQL = "o.\"order_status\" = 1 AND o.\"state\" IN ('new', 'printed') AND o.\"refund_status\" NOT IN (3, 4)"
+# an open order: awaiting shipment, not shipped by us, and not refunded -- unless its refund's
+# exception was released (the refund flag, bit 1 of core.orders.rules.Flag, cleared while the
+# platform still says refunded: it is going to ship, so it reserves and ships its goods)
+OPEN_SQL = ("o.\"order_status\" = 1 AND o.\"state\" IN ('new', 'printed') "
+            "AND (o.\"refund_status\" NOT IN (3, 4) OR (o.\"exception_flags\" & 1) = 0)")
 # an order's place in its SKUs' lines: 0 when printed already, then its ship-by deadline as stored
 _SERVED = "o.\"state\" != 'printed'"
 _CHUNK = 900
@@ -64,9 +68,11 @@ def _marks(n: int) -> str:
     return ", ".join("?" * n)
 
 
-def _shipped(order_status: int, state: str, refund_status: int) -> bool:
-    return (state in ("shipped", "confirmed") or order_status in (2, 3)) and refund_status not in (3, 4) \
-        and order_status in (1, 2, 3)
+def _shipped(order_status: int, state: str, refund_status: int, flags: int = 0) -> bool:
+    """An order that left with its goods: shipped, not refunded (or its refund released, see
+    :data:`OPEN_SQL`), not cancelled."""
+    return (state in ("shipped", "confirmed") or order_status in (2, 3)) and (
+        refund_status not in (3, 4) or not flags & 1) and order_status in (1, 2, 3)
 
 
 def settle_orders(order_ids: Iterable[int], *, actor: str, rebalance: bool = True) -> set[int]:
@@ -144,9 +150,9 @@ def _settle_chunk(chunk: list[int], actor: str) -> tuple[set[int], set[int]]:
     now = utcnow()
     movements: list[dict] = []
     if gone:
-        rows = q(f'SELECT "id", "order_sn", "order_status", "state", "refund_status" FROM "order" '
+        rows = q(f'SELECT "id", "order_sn", "order_status", "state", "refund_status", "exception_flags" FROM "order" '
                  f'WHERE "id" IN ({_marks(len(gone))})', list(gone)).fetchall()
-        shipped = {oid: sn for oid, sn, status, state, refund in rows if _shipped(status, state, refund)}
+        shipped = {oid: sn for oid, sn, status, state, refund, flags in rows if _shipped(status, state, refund, flags)}
         for (g, o), (n, *_line) in old.items():
             if o in shipped and n:
                 movements.append(dict(goods=g, qty=-n, kind="ship", order=o, order_sn=shipped[o], actor=actor,

@@ -31,6 +31,7 @@ def release(order_ids: Iterable[int], *, reason: str, actor: str, flags: int | N
                             "库存不足由库存解除：请入库或盘点（dadan stock）"))
     require(actor, "release", what=f"release {len(_ids(order_ids))} order(s)")
     n = 0
+    released: list[int] = []
     with write():
         for o in Order.select().where(Order.id.in_(_ids(order_ids))):
             # the oversell guard's flag stays: only stock received or counted releases it
@@ -44,6 +45,11 @@ def release(order_ids: Iterable[int], *, reason: str, actor: str, flags: int | N
                          detail={"order_sn": o.order_sn, "flags": [FLAG_KEYS[f] for f in flags_of(clear)]})
             audit.order_event(o.id, "release", flags_text(clear))
             n += 1
+            if clear & Flag.REFUND:
+                released.append(o.id)
+        # a refund released while the platform still says refunded: the order is going to ship,
+        # so it reserves its goods again (and the oversell guard weighs it) like any other
+        ledger.settle_orders(released, actor=actor)
     return n
 
 
