@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
@@ -63,6 +63,15 @@ class FilterBar(Vertical):
     @property
     def input(self) -> Input:
         return self.query_one("#filter-input", Input)
+
+    def on_key(self, event: events.Key) -> None:
+        """``Tab`` with a completion shown (the audit filter's ``actor:b`` → ``actor:bo``) takes
+        it, as ``→`` does; without one it moves the focus on, as ever."""
+        field = self.input
+        if event.key == "tab" and field.has_focus and field.cursor_at_end and len(field._suggestion) > len(field.value):
+            field.action_cursor_right()
+            event.stop()
+            event.prevent_default()
 
     @property
     def value(self) -> str:
