@@ -243,6 +243,14 @@ async def test_count_mode_records_the_difference(tmp_path):
         scanner(app, f"3*{BARCODE}")  # counted at once: the short SKU holds 3
         await wait_idle(pilot)
         assert goods(skus["short"]).on_hand == 3
+        # a count that finds the shelf empty makes its open orders short: said, with the alarm
+        before = len(short_orders())
+        scanner(app, f"0*{skus['plenty']}")
+        await wait_idle(pilot)
+        banner = s.query_one("#recv-banner")
+        now_short = len(short_orders()) - before
+        assert now_short > 0 and banner.has_class("-warn")
+        assert f"{now_short} order(s) now SHORT" in str(banner.render())
 
 
 async def test_detail_shows_a_short_orders_shortfalls(tmp_path):

@@ -167,6 +167,7 @@ class Received:
     qty: int  # what this scan put on the shelf (a count: the correction, signed)
     on_hand: int  # on hand after it
     released: int  # short orders the guard released
+    raised: int = 0  # orders the guard found short after it (a count that finds fewer on the shelf)
 
 
 def receive(code: str, qty: int = 1, *, actor: str, reason: str = "") -> Received | None:
@@ -192,7 +193,8 @@ def count(code: str, counted: int, *, actor: str) -> Received | None:
         if g is None:
             return None
         moved = ledger.count(g.id, counted, actor=actor)
-    return Received(g.id, g.code, g.name, moved.movement.qty if moved else 0, counted, moved.released if moved else 0)
+    return Received(g.id, g.code, g.name, moved.movement.qty if moved else 0, counted, moved.released if moved else 0,
+                    moved.raised if moved else 0)
 
 
 def look_up(code: str) -> Received | None:

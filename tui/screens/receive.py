@@ -178,8 +178,11 @@ class ReceiveScreen(DeskScreen):
         freed = tr(" · released {r} order(s)", " · 解除 {r} 单缺货", r=got.released) if got.released else ""
         if kind == "count":
             self._show_mode()
-            self._banner("ok", tr("✔ Counted {c}: {n} (correction {d:+,})", "✔ 已盘点 {c}：{n}（差异 {d:+,}）",
-                                  c=got.code, n=f"{got.on_hand:,}", d=got.qty) + freed)
+            short = tr(" · {n} order(s) now SHORT: they wait for stock", " · {n} 单因此缺货：等待到货",
+                       n=got.raised) if got.raised else ""
+            self._banner("warn" if got.raised else "ok", tr(
+                "✔ Counted {c}: {n} (correction {d:+,})", "✔ 已盘点 {c}：{n}（差异 {d:+,}）",
+                c=got.code, n=f"{got.on_hand:,}", d=got.qty) + freed + short)
         else:
             self._banner("ok", tr("✔ +{q} {c} · on hand {n}", "✔ +{q} {c} · 库存 {n}", q=f"{got.qty:,}", c=got.code,
                                   n=f"{got.on_hand:,}") + freed)
