@@ -162,12 +162,17 @@ async def test_a_new_warehouses_first_desk_creates_the_administrator(tmp_path, m
     assert ops.first_admin_put_off(ctx.paths.data_dir)
 
 
-async def test_an_operator_without_view_sees_no_orders(staff):
-    """A custom role without "view orders": the order list shows no row and says why; an
-    order's detail is refused the same way."""
+def _li_without_view() -> None:
+    """li, of a custom role without "view orders" (ship only), signed in at this terminal."""
     ops.save_role("扫描员", ["ship"], actor="boss")
     ops.add_operator("li", "5555", "扫描员", actor="boss")
     ops.sign_in("li", "5555", terminal="desk-7")
+
+
+async def test_an_operator_without_view_sees_no_orders(staff):
+    """A custom role without "view orders": the order list shows no row and says why; an
+    order's detail is refused the same way."""
+    _li_without_view()
     app = _app(staff)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_idle(pilot)
@@ -191,9 +196,7 @@ async def test_an_order_that_may_not_be_shown_is_refused_once_and_closed(staff):
     from dadan.tui.screens.detail import DetailScreen
     from dadan.tui.widgets.error_modal import ErrorModal
 
-    ops.save_role("扫描员", ["ship"], actor="boss")
-    ops.add_operator("li", "5555", "扫描员", actor="boss")
-    ops.sign_in("li", "5555", terminal="desk-7")
+    _li_without_view()
     app = _app(staff)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_idle(pilot)
