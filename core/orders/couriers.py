@@ -179,6 +179,13 @@ class CourierBook:
         code = normalize(wp_code).upper()
         return bool(code) and (by_code(code) is not None or code in {normalize(c).upper() for c in self._codes.values()})
 
+    def code_of(self, text: str) -> str | None:
+        """A courier's code from its code or name (ZTO, zto, 中通, 中通快递), None for none."""
+        c = resolve(text)
+        if c is not None:
+            return c.code
+        return text.strip().upper() if self.knows_code(text) else None
+
     def lookup_id(self, text: object) -> int | None:
         """Courier text (name, alias, code or id) -> the platform's logistics id, or None."""
         c = resolve(text)

@@ -75,6 +75,11 @@ def blocked_reason(order: Order) -> str:
     return ""
 
 
+def has_shipped(order: Order) -> bool:
+    """The order left: shipped by us (a number given, confirmed) or shown shipped by the platform."""
+    return order.state in ("shipped", "confirmed") or order.order_status in (2, 3)
+
+
 def not_printable(order: Order, *, reprint: bool = False) -> str:
     """Why no label of ``order`` may print now, or '': an exception (:func:`blocked_reason`); an
     order the platform shows cancelled (one that arrived cancelled carries no exception: there
@@ -86,7 +91,7 @@ def not_printable(order: Order, *, reprint: bool = False) -> str:
         return why
     if order.order_status not in (None, 1, 2, 3):
         return tr("cancelled on the platform", "平台上已取消")
-    if (order.order_status in (2, 3) or order.state in ("shipped", "confirmed")) and not (reprint and order.print_count):
+    if has_shipped(order) and not (reprint and order.print_count):
         return tr("already shipped", "已发货")
     return ""
 

@@ -53,7 +53,7 @@ from dadan.core.goods.ledger import LINE_CODE_SQL
 from dadan.core.goods.models import Goods, GoodsBarcode
 from dadan.core.i18n import tr
 from dadan.core.models import Order, OrderItem, Waybill, utcnow
-from dadan.core.orders.rules import blocked_reason
+from dadan.core.orders.rules import blocked_reason, has_shipped
 from dadan.core.packing.models import PackRecord
 from dadan.core.shipping.scan import normalise, shipped_by_split
 from dadan.core.timeutil import DEFAULT_TZ, fmt_local
@@ -260,7 +260,7 @@ def _print_after_refusal(orders: list[Order], parcel: Waybill | None, tz: str) -
         if why:
             return PackOutcome(False, "blocked", tr("DO NOT PACK {sn}: {why}", "禁止打包 {sn}：{why}", sn=o.order_sn,
                                                     why=why), name)
-        if o.state in ("shipped", "confirmed") or o.order_status in (2, 3):
+        if has_shipped(o):
             return PackOutcome(False, "not_open", tr("NOT PACKABLE: order {sn} was shipped already",
                                                      "不能验货：订单 {sn} 已经发货", sn=o.order_sn), name)
         if o.print_count > 0:
@@ -570,7 +570,7 @@ def finish(check: PackCheck, *, actor: str, on_packed: str = "nothing", printer:
                              "overrides": len(check.overrides)})
         if on_packed == "ship":
             for o in orders:
-                if o.state in ("shipped", "confirmed") or o.order_status in (2, 3):
+                if has_shipped(o):
                     if shipped_by_split(o) and w.state in NUMBERED:  # a further parcel leaves with its order
                         note_parcel_shipped(w, o.id, actor=actor)
                     continue

@@ -37,7 +37,7 @@ from dadan.core.i18n import tr
 from dadan.core.models import Order, Shipment, Waybill, utcnow
 from dadan.core.operators import require
 from dadan.core.order_indexes import has_tracking
-from dadan.core.orders.rules import blocked_reason
+from dadan.core.orders.rules import blocked_reason, has_shipped
 from dadan.core.timeutil import DEFAULT_TZ
 from dadan.core.waybills.parcels import by_code, orders_of
 
@@ -95,16 +95,12 @@ class ScanOutcome:
         return not self.ok and self.kind != "slip"
 
 
-def _shipped_already(o: Order) -> bool:
-    return o.state in ("shipped", "confirmed") or o.order_status in (2, 3)
-
-
 def _refusal(o: Order) -> ScanOutcome | None:
     why = blocked_reason(o)
     if why:
         return ScanOutcome(False, "blocked", tr("DO NOT SHIP {sn}: {why}", "禁止发货 {sn}：{why}", sn=o.order_sn,
                                                 why=why), o.id, o.order_sn, o.tracking_number)
-    if _shipped_already(o):
+    if has_shipped(o):
         return ScanOutcome(False, "already_shipped", tr("{sn} was already shipped", "{sn} 已经发过货", sn=o.order_sn),
                            o.id, o.order_sn, o.tracking_number)
     return None
@@ -124,7 +120,7 @@ def shipped_by_split(o: Order) -> bool:
     follow it (and it is no "already shipped" alarm)."""
     from dadan.core.waybills.split import first_parcel
 
-    if not _shipped_already(o):
+    if not has_shipped(o):
         return False
     first = first_parcel(o.id)
     return first is not None and bool(first.code) and o.tracking_number == first.code
@@ -155,7 +151,7 @@ def _ship_split_parcel(o: Order, w: Waybill, *, actor: str, confirm: bool = True
         return ScanOutcome(False, "blocked", tr("DO NOT SHIP {sn}: {why}", "禁止发货 {sn}：{why}", sn=o.order_sn,
                                                 why=why), o.id, o.order_sn, code)
     no, of = parcel_no(w)
-    if _shipped_already(o):
+    if has_shipped(o):
         if not shipped_by_split(o):
             return ScanOutcome(False, "already_shipped", tr(
                 "{sn} was already shipped with {t}, not with its parcel {c}", "{sn} 已以 {t} 发货，不是以其包裹 {c}",
@@ -232,7 +228,7 @@ def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
         # a split order's further parcel, or its first once the order shipped (by another of its
         # parcels): the order ships once, each parcel is recorded with it
         parcel = ((by_code(code) or by_code(code.upper())) if found.by == "parcel"
-                  else _split_parcel_of(o, code) if _shipped_already(o) else None)
+                  else _split_parcel_of(o, code) if has_shipped(o) else None)
         if parcel is not None:
             return _ship_split_parcel(o, parcel, actor=actor, confirm=confirm)
         refusal = _refusal(o)
@@ -254,7 +250,7 @@ def ship_scan(code: str, *, actor: str, expect_order_id: int | None = None,
             return ScanOutcome(True, "checked", tr("CHECKED {sn} · {t}: confirm shipment with one-key ship",
                                                    "已核对 {sn} · {t}：请用一键发货回传", sn=o.order_sn, t=tracking),
                                o.id, o.order_sn, tracking)
-        shipping = [o] + [x for x in others if not _shipped_already(x)]
+        shipping = [o] + [x for x in others if not has_shipped(x)]
         try:
             with write():  # the parcel's orders ship together or not at all
                 for x in shipping:

@@ -164,10 +164,15 @@ def _check_numbers_to_print(parsed: ParsedRows, layout: Layout, rejects: list[Re
             rejects.append(RejectedRow(row, row_cells(layout.rows[row - 1], width),
                                        layout.headers[layout.mapping[column]], why, sn))
             bad.append(j)
+    return _without(parsed, bad)
+
+
+def _without(parsed: ParsedRows, bad: list[int]) -> ParsedRows:
+    """``parsed`` less the rows ``bad`` (their orders' other lines: group_orders rejects them)."""
     if not bad:
         return parsed
-    keep = sorted(set(range(len(numbers))) - set(bad))  # (the order's other lines: group_orders rejects them)
-    return ParsedRows({k: [c[j] for j in keep] for k, c in cols.items()}, [parsed.rows[j] for j in keep])
+    keep = sorted(set(range(len(parsed.rows))) - set(bad))
+    return ParsedRows({k: [c[j] for j in keep] for k, c in parsed.cols.items()}, [parsed.rows[j] for j in keep])
 
 
 SHOP_HEADERS = ("店铺", "店铺名称", "shop", "shop name")  # dadan's own export names each order's shop
@@ -197,10 +202,7 @@ def _check_shop_column(parsed: ParsedRows, layout: Layout, rejects: list[Rejecte
                 "文件中的店铺是 {f}；本次导入的店铺是 {s}（请用 --shop {f}，或去掉该列）", f=given, s=name),
                 parsed.cols["order_sn"][j]))
             bad.append(j)
-    if not bad:
-        return parsed
-    keep = sorted(set(range(len(parsed.rows))) - set(bad))  # (the order's other lines: group_orders rejects them)
-    return ParsedRows({k: [c[j] for j in keep] for k, c in parsed.cols.items()}, [parsed.rows[j] for j in keep])
+    return _without(parsed, bad)
 
 
 @gc_paused

@@ -15,7 +15,7 @@ from dadan.core.i18n import tr
 from dadan.core.models import Order, Waybill
 from dadan.core.operators import require
 from dadan.core.orders.couriers import CourierBook
-from dadan.core.orders.rules import blocked_reason
+from dadan.core.orders.rules import blocked_reason, has_shipped
 from dadan.core.waybills.parcels import orders_of, parcels_by_order
 
 
@@ -96,13 +96,13 @@ def ship_printed(order_ids: Sequence[int], *, actor: str, explain: bool = False)
     for w in sorted(parcels.values(), key=lambda p: p.id):
         for o in orders_of(w.id):
             ship_or_skip(report, o, w, actor=actor,
-                         shipped_already=o.state in ("shipped", "confirmed") or o.order_status in (2, 3))
+                         shipped_already=has_shipped(o))
     with_parcels = parcels_by_order(ids)  # (an e-waybill order ships only with its parcel's number)
     done = {sn for sn, _ in report.shipped} | {sn for sn, _ in report.skipped}
     for o in _orders([i for i in ids if i not in with_parcels]):
         if o.order_sn in done:
             continue
-        shipped_already = o.state in ("shipped", "confirmed") or o.order_status in (2, 3)
+        shipped_already = has_shipped(o)
         if not (o.print_count and o.tracking_number) or shipped_already:
             if explain:
                 report.skipped.append((o.order_sn, tr("already shipped", "已发货") if shipped_already else
@@ -132,8 +132,7 @@ def shippable(order_ids: Sequence[int]) -> list[int]:
     out = set(parcels_by_order(ids, ("printed",)))
     with_parcels = parcels_by_order(ids)
     out.update(o.id for o in _orders([i for i in ids if i not in with_parcels])
-               if o.print_count and o.tracking_number and o.state not in ("shipped", "confirmed")
-               and o.order_status not in (2, 3))
+               if o.print_count and o.tracking_number and not has_shipped(o))
     return sorted(out)
 
 

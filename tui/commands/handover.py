@@ -32,13 +32,11 @@ def courier_code(text: str) -> str:
     courier has is refused (it reported nothing printed and nothing missing)."""
     from dadan.core.errors import DadanError
     from dadan.core.i18n import tr
-    from dadan.core.orders.couriers import CourierBook, resolve
+    from dadan.core.orders.couriers import CourierBook
 
-    c = resolve(text)
-    if c is not None:
-        return c.code
-    if CourierBook.from_database().knows_code(text):
-        return text.strip().upper()
+    code = CourierBook.from_database().code_of(text)
+    if code is not None:
+        return code
     raise DadanError(tr("no courier is called {t} (its code or name: ZTO, 中通)", "没有名为 {t} 的快递公司（代码或名称：ZTO、中通）",
                         t=text.strip()))
 
